@@ -1,0 +1,304 @@
+// The generic Config rule runtime: one evaluator for every Remedy rule (rules themselves are pure).
+import {
+  BatchGetResourceConfigCommand,
+  type ConfigServiceClient,
+  type Evaluation,
+  GetResourceConfigHistoryCommand,
+  ListDiscoveredResourcesCommand,
+  PutEvaluationsCommand,
+  type ResourceKey,
+  type ResourceType,
+} from "@aws-sdk/client-config-service";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { InvalidConfigItemError, normalizeConfigItem } from "../../rules/config-item.ts";
+import { type ConfigItem, RuleParameterError } from "../../rules/types.ts";
+import type { AllowlistEntry } from "../../shared/exemptions.ts";
+import { serializeInstruction, type Instruction } from "../../shared/instruction.ts";
+import { type AnyRule, cutAnnotation, findRule, judgeItem } from "../../shared/judge.ts";
+import { errorFields, type Log, type MetricSink } from "../../shared/logging.ts";
+import { sendMessages } from "../../shared/queue.ts";
+import { InvalidEventError, parseRuleEvent, type RuleEvent } from "./event.ts";
+
+export const PUT_EVALUATIONS_LIMIT = 100;
+const BATCH_GET_LIMIT = 100;
+
+export interface RuleRuntimeDeps {
+  configService: ConfigServiceClient;
+  sqs: SQSClient;
+  queueUrl: string;
+  rules: readonly AnyRule[];
+  allowlist: readonly AllowlistEntry[];
+  gracePeriodMs: number;
+  now: () => Date;
+  log: Log;
+  metrics: MetricSink;
+}
+
+export type RuleRunResult =
+  | {
+      outcome: "evaluated";
+      messageType: string;
+      evaluations: Evaluation[];
+      queued: Instruction[];
+      exemptFindings: number;
+      skippedItems: number;
+    }
+  | { outcome: "rejected"; reason: string };
+
+/** An item-level problem inside a scheduled run: that item is skipped and reported, the others go on. */
+interface Judged {
+  evaluation: Evaluation;
+  instructions: Instruction[];
+  exemptFindings: number;
+}
+
+export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Promise<RuleRunResult> {
+  let parsed: RuleEvent;
+  let rule: AnyRule;
+  let parameters: unknown;
+  try {
+    parsed = parseRuleEvent(event);
+    const found = findRule(deps.rules, parsed.configRuleName);
+    if (!found) {
+      throw new InvalidEventError(
+        `config rule "${parsed.configRuleName}" is not a Remedy rule (its name must end with one of: ${deps.rules.map((r) => r.id).join(", ")})`,
+      );
+    }
+    rule = found;
+    parameters = rule.parseParameters(parsed.parameters);
+  } catch (error) {
+    if (error instanceof InvalidEventError || error instanceof RuleParameterError) return reject(error, deps);
+    throw error;
+  }
+
+  const log = (message: string, extra: object = {}) => ({ ...extra, configRuleName: parsed.configRuleName, message });
+  const judge = (item: ConfigItem): Judged => {
+    const judgement = judgeItem(item, rule, parameters, {
+      allowlist: deps.allowlist,
+      now: deps.now(),
+      gracePeriodMs: deps.gracePeriodMs,
+      configRuleName: parsed.configRuleName,
+    });
+    for (const note of judgement.notes) deps.log.warn(note, { resourceId: item.resourceId });
+    return {
+      evaluation: {
+        ComplianceResourceType: item.resourceType,
+        ComplianceResourceId: item.resourceId,
+        ComplianceType: judgement.compliance,
+        Annotation: cutAnnotation(judgement.annotation),
+        OrderingTimestamp: new Date(item.captureTime),
+      },
+      instructions: judgement.instructions,
+      exemptFindings: judgement.findings.filter((finding) => finding.exemption).length,
+    };
+  };
+
+  const judged: Judged[] = [];
+  let skippedItems = 0;
+  const invoking = parsed.invoking;
+  try {
+    switch (invoking.messageType) {
+      case "ConfigurationItemChangeNotification": {
+        const item = normalizeConfigItem(invoking.configurationItem);
+        judged.push(parsed.eventLeftScope ? leftScope(item) : judge(item));
+        break;
+      }
+      case "OversizedConfigurationItemChangeNotification": {
+        const summary = invoking.configurationItemSummary;
+        const deleted = /^ResourceDeleted/.test(summary.configurationItemStatus);
+        if (parsed.eventLeftScope || deleted) {
+          judged.push(
+            notApplicableEvaluation(
+              summary.resourceType,
+              summary.resourceId,
+              new Date(summary.configurationItemCaptureTime),
+              parsed.eventLeftScope ? "resource left the rule's scope" : "resource deleted",
+            ),
+          );
+        } else {
+          judged.push(judge(await fetchOversizedItem(deps.configService, summary)));
+        }
+        break;
+      }
+      case "ScheduledNotification": {
+        for await (const raw of listRecordedItems(deps.configService, rule.resourceTypes, deps.log)) {
+          try {
+            judged.push(judge(normalizeConfigItem(raw)));
+          } catch (error) {
+            if (!(error instanceof InvalidConfigItemError)) throw error;
+            skippedItems++;
+            deps.metrics.count("InvalidConfigurationItems");
+            deps.log.error(
+              "skipped a configuration item that cannot be judged",
+              log("skipped", { resourceId: (raw as { resourceId?: string }).resourceId, ...errorFields(error) }),
+            );
+          }
+        }
+        break;
+      }
+    }
+  } catch (error) {
+    // A change notification carries one item: if it cannot be judged, nothing is reported or queued.
+    if (error instanceof InvalidConfigItemError) return reject(new InvalidEventError(error.message), deps);
+    throw error;
+  }
+
+  const evaluations = judged.map((entry) => entry.evaluation);
+  await putEvaluations(deps, parsed, evaluations);
+
+  const instructions = judged.flatMap((entry) => entry.instructions);
+  if (instructions.length > 0) {
+    await sendMessages(
+      deps.sqs,
+      deps.queueUrl,
+      instructions.map((instruction) => ({ id: instruction.id, body: serializeInstruction(instruction) })),
+    );
+    for (const instruction of instructions) {
+      deps.log.info("queued fix instruction", {
+        instructionId: instruction.id,
+        problem: instruction.problem,
+        resourceId: instruction.resource.id,
+        entries: instruction.matched.length,
+        notBefore: instruction.notBefore,
+      });
+    }
+  }
+
+  const exemptFindings = judged.reduce((sum, entry) => sum + entry.exemptFindings, 0);
+  deps.metrics.count("Evaluations", evaluations.length);
+  deps.metrics.count(
+    "NonCompliantResources",
+    evaluations.filter((evaluation) => evaluation.ComplianceType === "NON_COMPLIANT").length,
+  );
+  deps.metrics.count("InstructionsQueued", instructions.length);
+  deps.metrics.count("ExemptFindings", exemptFindings);
+  deps.log.info(
+    "rule run complete",
+    log("complete", {
+      messageType: invoking.messageType,
+      evaluations: evaluations.length,
+      queued: instructions.length,
+      exemptFindings,
+      skippedItems,
+    }),
+  );
+  return {
+    outcome: "evaluated",
+    messageType: invoking.messageType,
+    evaluations,
+    queued: instructions,
+    exemptFindings,
+    skippedItems,
+  };
+}
+
+function reject(error: Error, deps: RuleRuntimeDeps): RuleRunResult {
+  deps.metrics.count("InvalidEvents");
+  deps.log.error("rejected Config rule event", errorFields(error));
+  return { outcome: "rejected", reason: `${error.name}: ${error.message}` };
+}
+
+function notApplicableEvaluation(type: string, id: string, capturedAt: Date, why: string): Judged {
+  return {
+    evaluation: {
+      ComplianceResourceType: type,
+      ComplianceResourceId: id,
+      ComplianceType: "NOT_APPLICABLE",
+      Annotation: why,
+      OrderingTimestamp: capturedAt,
+    },
+    instructions: [],
+    exemptFindings: 0,
+  };
+}
+
+function leftScope(item: ConfigItem): Judged {
+  return notApplicableEvaluation(
+    item.resourceType,
+    item.resourceId,
+    new Date(item.captureTime),
+    "resource left the rule's scope",
+  );
+}
+
+async function fetchOversizedItem(
+  configService: ConfigServiceClient,
+  summary: { resourceType: string; resourceId: string; configurationItemCaptureTime: string },
+): Promise<ConfigItem> {
+  const output = await configService.send(
+    new GetResourceConfigHistoryCommand({
+      resourceType: summary.resourceType as ResourceType,
+      resourceId: summary.resourceId,
+      laterTime: new Date(summary.configurationItemCaptureTime),
+      limit: 1,
+    }),
+  );
+  const [item] = output.configurationItems ?? [];
+  if (!item) {
+    throw new InvalidConfigItemError(
+      `GetResourceConfigHistory returned no item for ${summary.resourceType} ${summary.resourceId}`,
+    );
+  }
+  return normalizeConfigItem(item);
+}
+
+/** Every recorded resource of the rule's types, paged, fetched in batches of 100. */
+async function* listRecordedItems(
+  configService: ConfigServiceClient,
+  resourceTypes: readonly string[],
+  log: Log,
+): AsyncGenerator<unknown> {
+  for (const resourceType of resourceTypes) {
+    let nextToken: string | undefined;
+    do {
+      const page = await configService.send(
+        new ListDiscoveredResourcesCommand({ resourceType: resourceType as ResourceType, nextToken }),
+      );
+      nextToken = page.nextToken;
+      const keys: ResourceKey[] = (page.resourceIdentifiers ?? [])
+        .filter((identifier) => identifier.resourceId)
+        .map((identifier) => ({ resourceType: resourceType as ResourceType, resourceId: identifier.resourceId! }));
+      for (let start = 0; start < keys.length; start += BATCH_GET_LIMIT) {
+        yield* batchGet(configService, keys.slice(start, start + BATCH_GET_LIMIT), log);
+      }
+    } while (nextToken);
+  }
+}
+
+/** BatchGetResourceConfig may leave keys unprocessed under load; ask again a few times, then say so. */
+async function* batchGet(configService: ConfigServiceClient, keys: ResourceKey[], log: Log): AsyncGenerator<unknown> {
+  let pending = keys;
+  for (let attempt = 0; attempt < 4 && pending.length > 0; attempt++) {
+    const output = await configService.send(new BatchGetResourceConfigCommand({ resourceKeys: pending }));
+    yield* output.baseConfigurationItems ?? [];
+    pending = output.unprocessedResourceKeys ?? [];
+  }
+  if (pending.length > 0) {
+    log.error("Config left resources unprocessed; they will be judged on the next periodic run", {
+      unprocessed: pending.map((key) => key.resourceId),
+    });
+  }
+}
+
+async function putEvaluations(deps: RuleRuntimeDeps, event: RuleEvent, evaluations: Evaluation[]): Promise<void> {
+  // "TESTMODE" is the token Config's console uses for test invocations; nothing is recorded.
+  const testMode = event.resultToken === "TESTMODE";
+  for (let start = 0; start < evaluations.length; start += PUT_EVALUATIONS_LIMIT) {
+    const chunk = evaluations.slice(start, start + PUT_EVALUATIONS_LIMIT);
+    const output = await deps.configService.send(
+      new PutEvaluationsCommand({ Evaluations: chunk, ResultToken: event.resultToken, TestMode: testMode }),
+    );
+    const failed = output.FailedEvaluations ?? [];
+    if (failed.length > 0) {
+      deps.metrics.count("FailedEvaluations", failed.length);
+      deps.log.error("Config did not accept some evaluations", {
+        configRuleName: event.configRuleName,
+        failed: failed.map((evaluation) => ({
+          resourceId: evaluation.ComplianceResourceId,
+          resourceType: evaluation.ComplianceResourceType,
+          complianceType: evaluation.ComplianceType,
+        })),
+      });
+    }
+  }
+}

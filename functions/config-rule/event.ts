@@ -1,0 +1,90 @@
+// The Config custom-rule invocation, parsed and validated before anything is judged or sent.
+import * as v from "valibot";
+
+/** The event or its invokingEvent cannot be understood. Permanent: logged and dropped, never retried. */
+export class InvalidEventError extends Error {
+  override name = "InvalidEventError";
+}
+
+const nonEmpty = v.pipe(v.string(), v.minLength(1));
+
+const RuleEventSchema = v.object({
+  invokingEvent: nonEmpty,
+  ruleParameters: v.optional(v.string()),
+  resultToken: nonEmpty,
+  eventLeftScope: v.optional(v.boolean()),
+  configRuleName: nonEmpty,
+  accountId: v.optional(v.string()),
+  configRuleArn: v.optional(v.string()),
+  executionRoleArn: v.optional(v.string()),
+  version: v.optional(v.string()),
+});
+
+const SummarySchema = v.object({
+  resourceType: nonEmpty,
+  resourceId: nonEmpty,
+  configurationItemCaptureTime: v.pipe(v.string(), v.isoTimestamp()),
+  configurationItemStatus: nonEmpty,
+  awsAccountId: v.optional(v.string()),
+  awsRegion: v.optional(v.string()),
+});
+
+const InvokingEventSchema = v.variant(
+  "messageType",
+  [
+    v.object({
+      messageType: v.literal("ConfigurationItemChangeNotification"),
+      configurationItem: v.record(v.string(), v.unknown(), "configurationItem must be an object"),
+      notificationCreationTime: v.optional(v.string()),
+    }),
+    v.object({
+      messageType: v.literal("OversizedConfigurationItemChangeNotification"),
+      configurationItemSummary: SummarySchema,
+      notificationCreationTime: v.optional(v.string()),
+    }),
+    v.object({
+      messageType: v.literal("ScheduledNotification"),
+      awsAccountId: v.optional(v.string()),
+      notificationCreationTime: v.optional(v.string()),
+    }),
+  ],
+  (issue) => `unknown messageType ${JSON.stringify((issue.input as { messageType?: unknown })?.messageType)}`,
+);
+
+export type InvokingEvent = v.InferOutput<typeof InvokingEventSchema>;
+
+export interface RuleEvent extends v.InferOutput<typeof RuleEventSchema> {
+  invoking: InvokingEvent;
+  parameters: Record<string, unknown>;
+}
+
+function firstIssue(prefix: string, issues: [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]]): InvalidEventError {
+  const [issue] = issues;
+  const path = v.getDotPath(issue);
+  return new InvalidEventError(`${prefix}${path ? `${path}: ` : ""}${issue.message}`);
+}
+
+function parseJsonField(text: string, field: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InvalidEventError(`${field} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Validates the whole event up front; throws InvalidEventError naming the first problem. */
+export function parseRuleEvent(event: unknown): RuleEvent {
+  const outer = v.safeParse(RuleEventSchema, event, { abortEarly: true });
+  if (!outer.success) throw firstIssue("event ", outer.issues);
+  const invoking = v.safeParse(InvokingEventSchema, parseJsonField(outer.output.invokingEvent, "invokingEvent"), {
+    abortEarly: true,
+  });
+  if (!invoking.success) throw firstIssue("invokingEvent ", invoking.issues);
+  const rawParameters = outer.output.ruleParameters?.trim()
+    ? parseJsonField(outer.output.ruleParameters, "ruleParameters")
+    : {};
+  if (typeof rawParameters !== "object" || rawParameters === null || Array.isArray(rawParameters)) {
+    throw new InvalidEventError("ruleParameters must be a JSON object");
+  }
+  return { ...outer.output, invoking: invoking.output, parameters: rawParameters as Record<string, unknown> };
+}

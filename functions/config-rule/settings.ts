@@ -1,0 +1,21 @@
+// Everything the rule runtime reads from its environment, read once at cold start.
+import { type AllowlistEntry, type ExemptionProblem, parseAllowlist } from "../../shared/exemptions.ts";
+import { integerEnv, optionalEnv, requiredEnv } from "../../shared/env.ts";
+
+export interface RuleRuntimeSettings {
+  queueUrl: string;
+  gracePeriodMs: number;
+  allowlist: AllowlistEntry[];
+  /** Malformed allowlist entries: reported at cold start, exempting nothing. */
+  allowlistProblems: ExemptionProblem[];
+}
+
+export function readRuleRuntimeSettings(env: Record<string, string | undefined> = process.env): RuleRuntimeSettings {
+  const allowlist = parseAllowlist(optionalEnv("REMEDY_ALLOWLIST", "[]", env));
+  return {
+    queueUrl: requiredEnv("REMEDY_QUEUE_URL", env),
+    gracePeriodMs: integerEnv("REMEDY_GRACE_PERIOD_MINUTES", 0, { min: 0, max: 43_200 }, env) * 60_000,
+    allowlist: allowlist.entries,
+    allowlistProblems: allowlist.errors,
+  };
+}

@@ -1,0 +1,93 @@
+// Shared vocabulary of the pure rules. No AWS SDK imports anywhere under rules/.
+
+/** The problems Remedy knows how to fix; each maps to one remediation function. */
+export const PROBLEMS = ["sg-open-ingress", "s3-public-acl", "s3-public-policy"] as const;
+export type Problem = (typeof PROBLEMS)[number];
+
+export type ComplianceType = "COMPLIANT" | "NON_COMPLIANT" | "NOT_APPLICABLE";
+
+/** A Config item after normalisation: the same shape whether it came in an event, from
+ * GetResourceConfigHistory or from BatchGetResourceConfig (where JSON arrives as strings). */
+export interface ConfigItem {
+  resourceType: string;
+  resourceId: string;
+  resourceName?: string;
+  arn?: string;
+  accountId: string;
+  region: string;
+  /** ISO-8601 capture time of the item. */
+  captureTime: string;
+  status: string;
+  configuration: Record<string, unknown> | null;
+  supplementaryConfiguration: Record<string, unknown>;
+  tags: Record<string, string>;
+}
+
+/** One security-group rule entry with exactly one source CIDR — the unit a fix revokes. */
+export interface SgRuleEntry {
+  direction: "ingress";
+  /** Normalised protocol: "tcp" | "udp" | "icmp" | "icmpv6" | "-1" (all) | a protocol number as string. */
+  ipProtocol: string;
+  /** For tcp/udp the port range; for icmp the type/code; -1 for "all". */
+  fromPort: number;
+  toPort: number;
+  cidrIpv4?: string;
+  cidrIpv6?: string;
+  description?: string;
+  /** Present only when read from the live API (DescribeSecurityGroupRules). */
+  securityGroupRuleId?: string;
+}
+
+/** One S3 ACL grant, in the S3 API's shape (GetBucketAcl), whatever shape Config used. */
+export interface AclGrant {
+  grantee:
+    | { type: "Group"; uri: string }
+    | { type: "CanonicalUser"; id: string; displayName?: string }
+    | { type: "AmazonCustomerByEmail"; emailAddress: string };
+  /** "FULL_CONTROL" | "READ" | "WRITE" | "READ_ACP" | "WRITE_ACP" */
+  permission: string;
+}
+
+/** One bucket-policy statement, exactly as written in the policy (parsed JSON). */
+export type PolicyStatement = Record<string, unknown>;
+
+export type MatchedEntry =
+  | { kind: "sg-rule"; rule: SgRuleEntry }
+  | { kind: "acl-grant"; grant: AclGrant }
+  | { kind: "policy-statement"; statement: PolicyStatement };
+
+/** One violation: what matched, and why, in words a person can act on. */
+export interface Finding {
+  problem: Problem;
+  matched: MatchedEntry;
+  /** e.g. "tcp 22 open to 0.0.0.0/0 (not in authorized ports tcp:80,tcp:443)" */
+  reason: string;
+}
+
+export interface Verdict {
+  compliance: ComplianceType;
+  /** Why, for Config's annotation (the runtime cuts it to 256 characters). */
+  annotation: string;
+  findings: Finding[];
+}
+
+export interface RemedyRule<P> {
+  /** Stable rule id. A Remedy Config rule's name ends with it (e.g. "remedy-sg-open-ingress"). */
+  id: string;
+  resourceTypes: readonly string[];
+  /** Validates Config's ruleParameters (string values); throws RuleParameterError naming the parameter. */
+  parseParameters(raw: Record<string, unknown>): P;
+  /** Pure judgement of one non-deleted item of one of resourceTypes. */
+  evaluate(item: ConfigItem, params: P): Verdict;
+}
+
+/** A rule parameter that does not make sense; the message names the parameter. */
+export class RuleParameterError extends Error {
+  override name = "RuleParameterError";
+  constructor(
+    readonly parameter: string,
+    message: string,
+  ) {
+    super(`Rule parameter "${parameter}": ${message}`);
+  }
+}

@@ -1,0 +1,34 @@
+// The one place AWS clients are created. No endpoints are set here on purpose: the SDK's standard
+// AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> settings redirect them (tests and emulators rely on this).
+// Clients are built lazily and reused across warm invocations.
+import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+import { ConfigServiceClient } from "@aws-sdk/client-config-service";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { LambdaClient } from "@aws-sdk/client-lambda";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { SSMClient } from "@aws-sdk/client-ssm";
+
+/** Standard retry mode: exponential backoff with jitter for throttling, 5xx and timeouts. */
+const common = { maxAttempts: 4, retryMode: "standard" } as const;
+
+function lazy<T>(create: () => T): () => T {
+  let instance: T | undefined;
+  return () => {
+    instance ??= create();
+    return instance;
+  };
+}
+
+// Separate exports marked pure so each function's bundle keeps only the clients it uses.
+export const configServiceClient = /* @__PURE__ */ lazy(() => new ConfigServiceClient(common));
+export const sqsClient = /* @__PURE__ */ lazy(() => new SQSClient(common));
+export const snsClient = /* @__PURE__ */ lazy(() => new SNSClient(common));
+export const ec2Client = /* @__PURE__ */ lazy(() => new EC2Client(common));
+export const s3Client = /* @__PURE__ */ lazy(() => new S3Client(common));
+export const lambdaClient = /* @__PURE__ */ lazy(() => new LambdaClient(common));
+export const ssmClient = /* @__PURE__ */ lazy(() => new SSMClient(common));
+export const cloudTrailClient = /* @__PURE__ */ lazy(() => new CloudTrailClient(common));
+export const secretsManagerClient = /* @__PURE__ */ lazy(() => new SecretsManagerClient(common));

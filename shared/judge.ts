@@ -1,0 +1,119 @@
+// Judging one normalised item: rule verdict, then exemptions per finding, then the fix instructions.
+// Shared by the Config rule runtime and the offline `remedy plan`, so both say exactly the same thing.
+import { isDeleted } from "../rules/config-item.ts";
+import type { ComplianceType, ConfigItem, Finding, RemedyRule } from "../rules/types.ts";
+import { type AllowlistEntry, describeExemption, type Exemption, findExemption } from "./exemptions.ts";
+import { buildInstructions, type Instruction } from "./instruction.ts";
+
+// biome-ignore lint/suspicious/noExplicitAny: a registry holds rules of different parameter types.
+export type AnyRule = RemedyRule<any>;
+
+export interface JudgedFinding extends Finding {
+  exemption?: Exemption;
+}
+
+export interface Judgement {
+  compliance: ComplianceType;
+  /** Full annotation; Config's 256-character cut happens where it is sent. */
+  annotation: string;
+  findings: JudgedFinding[];
+  /** Fix instructions for the findings that are not exempt. */
+  instructions: Instruction[];
+  /** Why an exemption did not apply (expired, malformed), for logs and annotations. */
+  notes: string[];
+}
+
+export interface JudgeContext {
+  allowlist: readonly AllowlistEntry[];
+  now: Date;
+  gracePeriodMs: number;
+  configRuleName?: string;
+}
+
+/** Resolves the Remedy rule behind a Config rule: its name is the rule id or ends with "-<rule id>". */
+export function findRule<R extends { id: string }>(rules: readonly R[], configRuleName: string): R | undefined {
+  return rules.find((rule) => configRuleName === rule.id || configRuleName.endsWith(`-${rule.id}`));
+}
+
+export function judgeItem(item: ConfigItem, rule: AnyRule, parameters: unknown, context: JudgeContext): Judgement {
+  if (isDeleted(item)) return notApplicable(`resource deleted (${item.status})`);
+  if (!rule.resourceTypes.includes(item.resourceType)) {
+    return notApplicable(`${item.resourceType} is not judged by ${rule.id}`);
+  }
+  const verdict = rule.evaluate(item, parameters);
+  const notes = new Set<string>();
+  const exemptionByProblem = new Map<string, Exemption | undefined>();
+  const findings: JudgedFinding[] = verdict.findings.map((finding) => {
+    if (!exemptionByProblem.has(finding.problem)) {
+      const check = findExemption(
+        { resourceId: item.resourceId, arn: item.arn, tags: item.tags, problem: finding.problem },
+        context.allowlist,
+        context.now,
+      );
+      for (const note of check.notes) notes.add(note);
+      exemptionByProblem.set(finding.problem, check.exemption);
+    }
+    const exemption = exemptionByProblem.get(finding.problem);
+    return exemption ? { ...finding, exemption } : finding;
+  });
+
+  const actionable = findings.filter((finding) => !finding.exemption);
+  const instructions = actionable.length
+    ? buildInstructions(
+        {
+          resource: {
+            type: item.resourceType,
+            id: item.resourceId,
+            ...(item.arn ? { arn: item.arn } : {}),
+            accountId: item.accountId,
+            region: item.region,
+          },
+          rule: {
+            id: rule.id,
+            ...(context.configRuleName ? { configRuleName: context.configRuleName } : {}),
+            parameters: parametersRecord(parameters),
+          },
+          capturedAt: item.captureTime,
+          detectedAt: context.now.toISOString(),
+          // Grace counts from when Config recorded the change, so re-detections agree on the due time.
+          notBefore: new Date(Date.parse(item.captureTime) + context.gracePeriodMs).toISOString(),
+        },
+        actionable,
+      )
+    : [];
+
+  return {
+    compliance: verdict.compliance,
+    annotation: annotate(verdict.annotation, findings, [...notes]),
+    findings,
+    instructions,
+    notes: [...notes],
+  };
+}
+
+function notApplicable(annotation: string): Judgement {
+  return { compliance: "NOT_APPLICABLE", annotation, findings: [], instructions: [], notes: [] };
+}
+
+function parametersRecord(parameters: unknown): Record<string, unknown> {
+  return typeof parameters === "object" && parameters !== null ? { ...(parameters as Record<string, unknown>) } : {};
+}
+
+/** Puts the exemption first when it covers everything: that is what a reader of Config needs to see. */
+function annotate(base: string, findings: readonly JudgedFinding[], notes: readonly string[]): string {
+  const exempt = findings.filter((finding) => finding.exemption);
+  let text = base;
+  if (exempt.length > 0) {
+    const described = [...new Set(exempt.map((finding) => `${finding.problem} ${describeExemption(finding.exemption!)}`))];
+    text = exempt.length === findings.length ? `${described.join("; ")} | ${base}` : `${base} | ${described.join("; ")}`;
+  }
+  return notes.length > 0 ? `${text} | ${notes.join("; ")}` : text;
+}
+
+export const CONFIG_ANNOTATION_LIMIT = 256;
+
+/** Config rejects annotations over 256 characters; cut with a visible marker. */
+export function cutAnnotation(text: string, limit = CONFIG_ANNOTATION_LIMIT): string {
+  const chars = Array.from(text);
+  return chars.length <= limit ? text : `${chars.slice(0, limit - 1).join("")}…`;
+}

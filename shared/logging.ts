@@ -1,0 +1,36 @@
+// Structured JSON logs and EMF metrics through Powertools, one service name per function.
+import { Logger } from "@aws-lambda-powertools/logger";
+import { MetricUnit, Metrics } from "@aws-lambda-powertools/metrics";
+
+export const METRICS_NAMESPACE = "Remedy";
+
+export function createLogger(serviceName: string): Logger {
+  return new Logger({ serviceName });
+}
+
+export function createMetrics(serviceName: string): Metrics {
+  return new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
+}
+
+/** What cores need from logging: a subset of Powertools' Logger, so tests can record lines. */
+export interface Log {
+  debug(message: string, ...extra: object[]): void;
+  info(message: string, ...extra: object[]): void;
+  warn(message: string, ...extra: object[]): void;
+  error(message: string, ...extra: object[]): void;
+}
+
+/** What cores need from metrics. */
+export interface MetricSink {
+  count(name: string, value?: number): void;
+}
+
+export function metricSink(metrics: Metrics): MetricSink {
+  return { count: (name, value = 1) => metrics.addMetric(name, MetricUnit.Count, value) };
+}
+
+/** Shapes an error for a log line: name, message and, for AWS errors, the service's error code. */
+export function errorFields(error: unknown): { errorName: string; errorMessage: string } {
+  if (error instanceof Error) return { errorName: error.name, errorMessage: error.message };
+  return { errorName: "NonError", errorMessage: String(error) };
+}

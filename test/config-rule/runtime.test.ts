@@ -1,0 +1,415 @@
+import {
+  BatchGetResourceConfigCommand,
+  ConfigServiceClient,
+  GetResourceConfigHistoryCommand,
+  ListDiscoveredResourcesCommand,
+  PutEvaluationsCommand,
+} from "@aws-sdk/client-config-service";
+import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import { runConfigRule, type RuleRuntimeDeps } from "../../functions/config-rule/core.ts";
+import { RULES } from "../../rules/index.ts";
+import { parseAllowlist } from "../../shared/exemptions.ts";
+import { parseInstruction } from "../../shared/instruction.ts";
+import { MessageSendError } from "../../shared/queue.ts";
+import { changeEvent, configEvent } from "../fixtures/events.ts";
+import { configItem, fixture } from "../fixtures/load.ts";
+import { recordingLog, recordingMetrics } from "../helpers/recording-log.ts";
+
+const configMock = mockClient(ConfigServiceClient);
+const sqsMock = mockClient(SQSClient);
+const QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/remedy-remediation";
+const NOW = new Date("2026-11-20T10:00:00.000Z");
+
+function deps(overrides: Partial<RuleRuntimeDeps> = {}) {
+  const log = recordingLog();
+  const metrics = recordingMetrics();
+  return {
+    log,
+    metrics,
+    deps: {
+      configService: new ConfigServiceClient({}),
+      sqs: new SQSClient({}),
+      queueUrl: QUEUE_URL,
+      rules: RULES,
+      allowlist: [],
+      gracePeriodMs: 0,
+      now: () => NOW,
+      log,
+      metrics,
+      ...overrides,
+    } satisfies RuleRuntimeDeps,
+  };
+}
+
+function evaluationsSent() {
+  return configMock.commandCalls(PutEvaluationsCommand).flatMap((call) => call.args[0].input.Evaluations ?? []);
+}
+function instructionsSent() {
+  return sqsMock
+    .commandCalls(SendMessageBatchCommand)
+    .flatMap((call) => call.args[0].input.Entries ?? [])
+    .map((entry) => parseInstruction(entry.MessageBody));
+}
+
+beforeEach(() => {
+  configMock.reset();
+  sqsMock.reset();
+  configMock.on(PutEvaluationsCommand).resolves({ FailedEvaluations: [] });
+  sqsMock.on(SendMessageBatchCommand).resolves({ Failed: [] });
+});
+
+describe("ConfigurationItemChangeNotification", () => {
+  it("reports NON_COMPLIANT with the result token and capture time, and queues exactly the offending entry", async () => {
+    const event = configEvent("ConfigurationItemChangeNotification", "sg-ssh-open");
+    const { deps: d } = deps();
+    const result = await runConfigRule(event, d);
+
+    expect(result.outcome).toBe("evaluated");
+    expect(configMock).toHaveReceivedCommandWith(PutEvaluationsCommand, {
+      ResultToken: event.resultToken as string,
+      TestMode: false,
+    });
+    const [evaluation] = evaluationsSent();
+    expect(evaluation).toMatchObject({
+      ComplianceResourceType: "AWS::EC2::SecurityGroup",
+      ComplianceResourceId: "sg-0f1e2d3c4b5a69788",
+      ComplianceType: "NON_COMPLIANT",
+      OrderingTimestamp: new Date("2026-11-20T09:58:12.412Z"),
+    });
+    expect(evaluation!.Annotation).toContain("22");
+
+    const [instruction, ...rest] = instructionsSent();
+    expect(rest).toEqual([]);
+    expect(instruction).toMatchObject({
+      problem: "sg-open-ingress",
+      resource: {
+        type: "AWS::EC2::SecurityGroup",
+        id: "sg-0f1e2d3c4b5a69788",
+        arn: "arn:aws:ec2:us-east-1:123456789012:security-group/sg-0f1e2d3c4b5a69788",
+        accountId: "123456789012",
+        region: "us-east-1",
+      },
+      rule: { id: "sg-open-ingress", configRuleName: "remedy-sg-open-ingress", parameters: { authorizedPorts: "tcp:80,tcp:443" } },
+      capturedAt: "2026-11-20T09:58:12.412Z",
+      detectedAt: NOW.toISOString(),
+      notBefore: "2026-11-20T09:58:12.412Z",
+    });
+    // The private CIDR in the same permission and the authorized 443 rule are never part of the fix.
+    expect(instruction!.matched).toEqual([
+      {
+        kind: "sg-rule",
+        rule: expect.objectContaining({ ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "0.0.0.0/0" }),
+      },
+    ]);
+  });
+
+  it("sets notBefore from the grace period, counted from the capture time", async () => {
+    const { deps: d } = deps({ gracePeriodMs: 60 * 60_000 });
+    await runConfigRule(configEvent("ConfigurationItemChangeNotification", "sg-ssh-open"), d);
+    expect(instructionsSent()[0]!.notBefore).toBe("2026-11-20T10:58:12.412Z");
+  });
+
+  it("reports a deleted resource NOT_APPLICABLE and queues nothing", async () => {
+    const { deps: d } = deps();
+    await runConfigRule(configEvent("ConfigurationItemChangeNotification", "sg-deleted"), d);
+    expect(evaluationsSent()).toMatchObject([{ ComplianceType: "NOT_APPLICABLE", ComplianceResourceId: "sg-0f1e2d3c4b5a69788" }]);
+    expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+  });
+
+  it("reports eventLeftScope NOT_APPLICABLE and queues nothing, even for an open group", async () => {
+    const { deps: d } = deps();
+    await runConfigRule(configEvent("ConfigurationItemChangeNotification", "sg-left-scope"), d);
+    expect(evaluationsSent()).toMatchObject([{ ComplianceType: "NOT_APPLICABLE" }]);
+    expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+  });
+
+  it("reports other resource types NOT_APPLICABLE", async () => {
+    const { deps: d } = deps();
+    await runConfigRule(changeEvent(configItem("AWS_S3_Bucket", "public-read-acl")), d);
+    expect(evaluationsSent()).toMatchObject([{ ComplianceType: "NOT_APPLICABLE", ComplianceResourceType: "AWS::S3::Bucket" }]);
+    expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+  });
+
+  it("judges S3 buckets: two public grants and two public statements are all queued", async () => {
+    const { deps: d } = deps();
+    await runConfigRule(
+      changeEvent(configItem("AWS_S3_Bucket", "two-public-grants"), { configRuleName: "remedy-s3-public" }),
+      d,
+    );
+    await runConfigRule(
+      changeEvent(configItem("AWS_S3_Bucket", "two-public-statements"), { configRuleName: "remedy-s3-public" }),
+      d,
+    );
+    const byProblem = Object.fromEntries(instructionsSent().map((i) => [i.problem, i.matched.length]));
+    expect(byProblem).toEqual({ "s3-public-acl": 2, "s3-public-policy": 2 });
+  });
+
+  it("cuts annotations to Config's 256-character limit", async () => {
+    const item = configItem<Record<string, any>>("AWS_EC2_SecurityGroup", "ssh-open-to-world");
+    item.configuration.ipPermissions = Array.from({ length: 40 }, (_, index) => ({
+      ipProtocol: "tcp",
+      fromPort: 1000 + index,
+      toPort: 1000 + index,
+      ipv4Ranges: [{ cidrIp: "0.0.0.0/0" }],
+      ipRanges: ["0.0.0.0/0"],
+      ipv6Ranges: [],
+      prefixListIds: [],
+      userIdGroupPairs: [],
+    }));
+    const { deps: d } = deps();
+    await runConfigRule(changeEvent(item), d);
+    const [evaluation] = evaluationsSent();
+    expect(Array.from(evaluation!.Annotation!).length).toBeLessThanOrEqual(256);
+    expect(evaluation!.Annotation!.endsWith("…")).toBe(true);
+    expect(instructionsSent()[0]!.matched).toHaveLength(40);
+  });
+
+  it("uses TestMode for Config's console test token", async () => {
+    const { deps: d } = deps();
+    await runConfigRule({ ...configEvent("ConfigurationItemChangeNotification", "sg-ssh-open"), resultToken: "TESTMODE" }, d);
+    expect(configMock).toHaveReceivedCommandWith(PutEvaluationsCommand, { TestMode: true });
+  });
+});
+
+describe("exemptions are checked first", () => {
+  it("an exempt violation is NON_COMPLIANT with the exemption and expiry in the annotation, and nothing is queued", async () => {
+    const item = configItem<Record<string, any>>("AWS_EC2_SecurityGroup", "ssh-open-to-world");
+    item.tags = { "remedy:exempt": "vendor VPN appliance until=2026-12-31" };
+    const { deps: d } = deps();
+    const result = await runConfigRule(changeEvent(item), d);
+    const [evaluation] = evaluationsSent();
+    expect(evaluation!.ComplianceType).toBe("NON_COMPLIANT");
+    expect(evaluation!.Annotation).toMatch(/exempt by tag remedy:exempt until 2026-12-31: vendor VPN appliance/);
+    expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+    expect(result).toMatchObject({ exemptFindings: expect.any(Number) });
+  });
+
+  it("an allowlist entry exempts only the problems it names", async () => {
+    const item = configItem("AWS_S3_Bucket", "two-public-grants");
+    const { deps: d } = deps({
+      allowlist: parseAllowlist([
+        {
+          resource: "arn:aws:s3:::*",
+          problems: ["s3-public-policy"],
+          reason: "static site",
+          owner: "web@example.com",
+          expires: "2027-01-31",
+        },
+      ]).entries,
+    });
+    await runConfigRule(changeEvent(item, { configRuleName: "remedy-s3-public" }), d);
+    expect(instructionsSent().map((i) => i.problem)).toEqual(["s3-public-acl"]);
+  });
+
+  it("an expired exemption no longer applies", async () => {
+    const item = configItem<Record<string, any>>("AWS_EC2_SecurityGroup", "ssh-open-to-world");
+    item.tags = { "remedy:exempt": "migration until=2026-11-19" };
+    const { deps: d, log } = deps();
+    await runConfigRule(changeEvent(item), d);
+    expect(instructionsSent()).toHaveLength(1);
+    expect(evaluationsSent()[0]!.Annotation).toMatch(/expired/);
+    expect(log.lines.some((line) => line.level === "warn" && /expired/.test(line.message))).toBe(true);
+  });
+});
+
+describe("OversizedConfigurationItemChangeNotification", () => {
+  it("fetches the item with GetResourceConfigHistory and judges it", async () => {
+    configMock
+      .on(GetResourceConfigHistoryCommand)
+      .resolves(fixture("config-events/OversizedConfigurationItemChangeNotification/sg.get-resource-config-history.json"));
+    const { deps: d } = deps();
+    await runConfigRule(configEvent("OversizedConfigurationItemChangeNotification", "sg"), d);
+    expect(configMock).toHaveReceivedCommandWith(GetResourceConfigHistoryCommand, {
+      resourceType: "AWS::EC2::SecurityGroup",
+      resourceId: "sg-0f1e2d3c4b5a69788",
+      limit: 1,
+    });
+    expect(evaluationsSent()).toMatchObject([{ ComplianceType: "NON_COMPLIANT" }]);
+    expect(instructionsSent()).toHaveLength(1);
+  });
+
+  it("reports a deleted resource NOT_APPLICABLE without fetching it", async () => {
+    const { deps: d } = deps();
+    await runConfigRule(configEvent("OversizedConfigurationItemChangeNotification", "sg-deleted"), d);
+    expect(configMock.commandCalls(GetResourceConfigHistoryCommand)).toHaveLength(0);
+    expect(evaluationsSent()).toMatchObject([{ ComplianceType: "NOT_APPLICABLE" }]);
+  });
+});
+
+/** Config's BatchGetResourceConfig shape: configuration and supplementary values as JSON strings. */
+function asBaseItem(item: Record<string, any>) {
+  return {
+    version: item.configurationItemVersion,
+    accountId: item.awsAccountId,
+    configurationItemCaptureTime: new Date(item.configurationItemCaptureTime),
+    configurationItemStatus: item.configurationItemStatus,
+    configurationStateId: String(item.configurationStateId),
+    arn: item.ARN,
+    resourceType: item.resourceType,
+    resourceId: item.resourceId,
+    resourceName: item.resourceName,
+    awsRegion: item.awsRegion,
+    availabilityZone: item.availabilityZone,
+    configuration: JSON.stringify(item.configuration),
+    supplementaryConfiguration: Object.fromEntries(
+      Object.entries(item.supplementaryConfiguration ?? {}).map(([key, value]) => [
+        key,
+        typeof value === "string" ? value : JSON.stringify(value),
+      ]),
+    ),
+  };
+}
+
+describe("ScheduledNotification", () => {
+  function bucketNamed(name: string, variant: string) {
+    const item = configItem<Record<string, any>>("AWS_S3_Bucket", variant);
+    return asBaseItem({ ...item, resourceId: name, resourceName: name, ARN: `arn:aws:s3:::${name}` });
+  }
+
+  it("re-evaluates every recorded resource of the rule's types, paging and batching", async () => {
+    const names = Array.from({ length: 250 }, (_, index) => `bucket-${String(index).padStart(3, "0")}`);
+    configMock
+      .on(ListDiscoveredResourcesCommand, { nextToken: undefined })
+      .resolves({
+        resourceIdentifiers: names.slice(0, 150).map((resourceId) => ({ resourceType: "AWS::S3::Bucket", resourceId })),
+        nextToken: "page-2",
+      })
+      .on(ListDiscoveredResourcesCommand, { nextToken: "page-2" })
+      .resolves({
+        resourceIdentifiers: names.slice(150).map((resourceId) => ({ resourceType: "AWS::S3::Bucket", resourceId })),
+      });
+    configMock.on(BatchGetResourceConfigCommand).callsFake((input: { resourceKeys: { resourceId: string }[] }) => ({
+      // Every 10th bucket is public; Config leaves the first key unprocessed once.
+      baseConfigurationItems: input.resourceKeys
+        .slice(input.resourceKeys[0]!.resourceId === "bucket-000" ? 1 : 0)
+        .map(({ resourceId }) =>
+          bucketNamed(resourceId, Number(resourceId.slice(-3)) % 10 === 0 ? "public-read-acl" : "private"),
+        ),
+      unprocessedResourceKeys:
+        input.resourceKeys[0]!.resourceId === "bucket-000"
+          ? [{ resourceType: "AWS::S3::Bucket", resourceId: "bucket-000" }]
+          : [],
+    }));
+    const { deps: d } = deps();
+    const result = await runConfigRule(configEvent("ScheduledNotification", "s3"), d);
+
+    expect(configMock.commandCalls(ListDiscoveredResourcesCommand)).toHaveLength(2);
+    for (const call of configMock.commandCalls(BatchGetResourceConfigCommand)) {
+      expect(call.args[0].input.resourceKeys!.length).toBeLessThanOrEqual(100);
+    }
+    const chunks = configMock.commandCalls(PutEvaluationsCommand).map((call) => call.args[0].input.Evaluations!.length);
+    expect(chunks).toEqual([100, 100, 50]);
+    expect(new Set(evaluationsSent().map((e) => e.ComplianceResourceId)).size).toBe(250);
+    expect(evaluationsSent().filter((e) => e.ComplianceType === "NON_COMPLIANT")).toHaveLength(25);
+    expect(instructionsSent()).toHaveLength(25);
+    for (const call of sqsMock.commandCalls(SendMessageBatchCommand)) {
+      expect(call.args[0].input.Entries!.length).toBeLessThanOrEqual(10);
+    }
+    expect(result).toMatchObject({ outcome: "evaluated", skippedItems: 0 });
+  });
+
+  it("skips and reports a malformed item without dropping the good ones beside it", async () => {
+    configMock.on(ListDiscoveredResourcesCommand).resolves({
+      resourceIdentifiers: [{ resourceId: "good-public" }, { resourceId: "broken" }, { resourceId: "good-private" }],
+    });
+    configMock.on(BatchGetResourceConfigCommand).resolves({
+      baseConfigurationItems: [
+        bucketNamed("good-public", "public-read-acl"),
+        { ...bucketNamed("broken", "private"), configuration: "{not json" },
+        bucketNamed("good-private", "private"),
+      ],
+    });
+    const { deps: d, log } = deps();
+    const result = await runConfigRule(configEvent("ScheduledNotification", "s3"), d);
+    expect(evaluationsSent().map((e) => [e.ComplianceResourceId, e.ComplianceType])).toEqual([
+      ["good-public", "NON_COMPLIANT"],
+      ["good-private", "COMPLIANT"],
+    ]);
+    expect(instructionsSent().map((i) => i.resource.id)).toEqual(["good-public"]);
+    expect(result).toMatchObject({ skippedItems: 1 });
+    expect(log.errors()).toMatchObject([{ fields: { resourceId: "broken", errorName: "InvalidConfigItemError" } }]);
+  });
+});
+
+describe("bad input gets a clear error and nothing partial reaches the queue", () => {
+  const valid = () => configEvent("ConfigurationItemChangeNotification", "sg-ssh-open");
+  const cases: [string, () => unknown, RegExp][] = [
+    ["not an object", () => "hello", /InvalidEventError: event/],
+    ["missing resultToken", () => ({ ...valid(), resultToken: undefined }), /resultToken/],
+    ["invokingEvent is not JSON", () => ({ ...valid(), invokingEvent: "{configurationItem:" }), /invokingEvent is not valid JSON/],
+    [
+      "unknown messageType",
+      () => ({ ...valid(), invokingEvent: JSON.stringify({ messageType: "ComplianceChangeNotification" }) }),
+      /unknown messageType "ComplianceChangeNotification"/,
+    ],
+    ["ruleParameters is not JSON", () => ({ ...valid(), ruleParameters: "{ports:22}" }), /ruleParameters is not valid JSON/],
+    ["a rule parameter is invalid", () => ({ ...valid(), ruleParameters: JSON.stringify({ authorizedPorts: "tcp:99999" }) }), /authorizedPorts/],
+    ["a rule parameter is unknown", () => ({ ...valid(), ruleParameters: JSON.stringify({ authorisedPorts: "tcp:22" }) }), /authorisedPorts/],
+    ["not a Remedy rule", () => ({ ...valid(), configRuleName: "restricted-ssh" }), /"restricted-ssh" is not a Remedy rule/],
+    [
+      "configuration item without resourceId",
+      () => {
+        const event = valid();
+        const invoking = JSON.parse(event.invokingEvent as string);
+        delete invoking.configurationItem.resourceId;
+        return { ...event, invokingEvent: JSON.stringify(invoking) };
+      },
+      /no resourceId/,
+    ],
+    [
+      "configuration item with a malformed permission",
+      () => {
+        const event = valid();
+        const invoking = JSON.parse(event.invokingEvent as string);
+        invoking.configurationItem.configuration.ipPermissions = "everything";
+        return { ...event, invokingEvent: JSON.stringify(invoking) };
+      },
+      /ipPermissions/,
+    ],
+  ];
+  it.each(cases)("%s", async (_name, makeEvent, reason) => {
+    const { deps: d, log, metrics } = deps();
+    const result = await runConfigRule(makeEvent(), d);
+    expect(result.outcome).toBe("rejected");
+    expect(result.outcome === "rejected" && result.reason).toMatch(reason);
+    expect(log.errors()).toHaveLength(1);
+    expect(log.errors()[0]!.fields.errorMessage).toMatch(reason);
+    expect(metrics.counts.InvalidEvents).toBe(1);
+    expect(configMock.calls()).toHaveLength(0);
+    expect(sqsMock.calls()).toHaveLength(0);
+  });
+});
+
+describe("failures are reported, never ignored", () => {
+  it("logs evaluations Config did not accept", async () => {
+    configMock.on(PutEvaluationsCommand).resolves({
+      FailedEvaluations: [
+        {
+          ComplianceResourceType: "AWS::EC2::SecurityGroup",
+          ComplianceResourceId: "sg-0f1e2d3c4b5a69788",
+          ComplianceType: "NON_COMPLIANT",
+          OrderingTimestamp: new Date(),
+        },
+      ],
+    });
+    const { deps: d, log, metrics } = deps();
+    await runConfigRule(configEvent("ConfigurationItemChangeNotification", "sg-ssh-open"), d);
+    expect(log.errors()).toMatchObject([
+      { message: "Config did not accept some evaluations", fields: { failed: [{ resourceId: "sg-0f1e2d3c4b5a69788" }] } },
+    ]);
+    expect(metrics.counts.FailedEvaluations).toBe(1);
+  });
+
+  it("fails the invocation with the instruction ids when the queue keeps refusing them", async () => {
+    sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+      Failed: input.Entries.map((entry) => ({ Id: entry.Id, Code: "InternalError", SenderFault: false })),
+    }));
+    const { deps: d } = deps();
+    const error = await runConfigRule(configEvent("ConfigurationItemChangeNotification", "sg-ssh-open"), d).catch((e) => e);
+    expect(error).toBeInstanceOf(MessageSendError);
+    expect(error.failedIds).toHaveLength(1);
+    expect(error.message).toContain(error.failedIds[0]);
+  });
+});
