@@ -20,7 +20,12 @@ export function optionalEnv(name: string, fallback: string, env: Env = process.e
   return value === undefined || value.trim() === "" ? fallback : value.trim();
 }
 
-export function integerEnv(name: string, fallback: number, range: { min: number; max: number }, env: Env = process.env): number {
+export function integerEnv(
+  name: string,
+  fallback: number,
+  range: { min: number; max: number },
+  env: Env = process.env,
+): number {
   const text = optionalEnv(name, String(fallback), env);
   const value = Number(text);
   if (!Number.isInteger(value) || value < range.min || value > range.max) {
@@ -38,7 +43,12 @@ export function booleanEnv(name: string, fallback: boolean, env: Env = process.e
   throw new ConfigurationError(`environment variable ${name} must be "true" or "false", got "${text}"`);
 }
 
-export function oneOfEnv<T extends string>(name: string, allowed: readonly T[], fallback: T, env: Env = process.env): T {
+export function oneOfEnv<T extends string>(
+  name: string,
+  allowed: readonly T[],
+  fallback: T,
+  env: Env = process.env,
+): T {
   const text = optionalEnv(name, fallback, env);
   if (!(allowed as readonly string[]).includes(text)) {
     throw new ConfigurationError(`environment variable ${name} must be one of ${allowed.join(", ")}, got "${text}"`);

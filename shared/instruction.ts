@@ -2,7 +2,7 @@
 // consumer (coordinator, remediation functions, CLI) goes through this module and nothing else.
 import { createHash } from "node:crypto";
 import * as v from "valibot";
-import { PROBLEMS, type Finding, type MatchedEntry, type Problem } from "../rules/types.ts";
+import { type Finding, type MatchedEntry, PROBLEMS, type Problem } from "../rules/types.ts";
 import { canonicalJson } from "./canonical-json.ts";
 
 export const INSTRUCTION_VERSION = 1;

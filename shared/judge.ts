@@ -104,8 +104,11 @@ function annotate(base: string, findings: readonly JudgedFinding[], notes: reado
   const exempt = findings.filter((finding) => finding.exemption);
   let text = base;
   if (exempt.length > 0) {
-    const described = [...new Set(exempt.map((finding) => `${finding.problem} ${describeExemption(finding.exemption!)}`))];
-    text = exempt.length === findings.length ? `${described.join("; ")} | ${base}` : `${base} | ${described.join("; ")}`;
+    const described = [
+      ...new Set(exempt.map((finding) => `${finding.problem} ${describeExemption(finding.exemption!)}`)),
+    ];
+    text =
+      exempt.length === findings.length ? `${described.join("; ")} | ${base}` : `${base} | ${described.join("; ")}`;
   }
   return notes.length > 0 ? `${text} | ${notes.join("; ")}` : text;
 }

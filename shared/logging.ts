@@ -1,6 +1,6 @@
 // Structured JSON logs and EMF metrics through Powertools, one service name per function.
 import { Logger } from "@aws-lambda-powertools/logger";
-import { MetricUnit, Metrics } from "@aws-lambda-powertools/metrics";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 
 export const METRICS_NAMESPACE = "Remedy";
 
@@ -14,10 +14,10 @@ export function createMetrics(serviceName: string): Metrics {
 
 /** What cores need from logging: a subset of Powertools' Logger, so tests can record lines. */
 export interface Log {
-  debug(message: string, ...extra: object[]): void;
-  info(message: string, ...extra: object[]): void;
-  warn(message: string, ...extra: object[]): void;
-  error(message: string, ...extra: object[]): void;
+  debug(message: string, ...extra: Record<string, unknown>[]): void;
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
 }
 
 /** What cores need from metrics. */

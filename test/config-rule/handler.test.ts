@@ -40,7 +40,10 @@ describe("config-rule handler", () => {
   it("returns a rejection for a malformed event instead of crashing", async () => {
     const handler = await loadHandler({ REMEDY_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/q" });
     const result = await handler({ invokingEvent: "{", resultToken: "t", configRuleName: "remedy-sg-open-ingress" });
-    expect(result).toMatchObject({ outcome: "rejected", reason: expect.stringMatching(/invokingEvent is not valid JSON/) });
+    expect(result).toMatchObject({
+      outcome: "rejected",
+      reason: expect.stringMatching(/invokingEvent is not valid JSON/),
+    });
     expect(sqsMock.calls()).toHaveLength(0);
   });
 
@@ -54,7 +57,13 @@ describe("config-rule handler", () => {
       REMEDY_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/q",
       REMEDY_ALLOWLIST: JSON.stringify([
         { resource: "sg-0f1e2d3c4b5a69788", problems: ["*"], reason: "", owner: "x", expires: "2099-01-01" },
-        { resource: "sg-0f1e2d3c4b5a69788", problems: ["sg-open-ingress"], reason: "bastion", owner: "net@example.com", expires: "2099-01-01" },
+        {
+          resource: "sg-0f1e2d3c4b5a69788",
+          problems: ["sg-open-ingress"],
+          reason: "bastion",
+          owner: "net@example.com",
+          expires: "2099-01-01",
+        },
       ]),
     });
     await handler(configEvent("ConfigurationItemChangeNotification", "sg-ssh-open"));

@@ -8,7 +8,7 @@ import {
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { runConfigRule, type RuleRuntimeDeps } from "../../functions/config-rule/core.ts";
+import { type RuleRuntimeDeps, runConfigRule } from "../../functions/config-rule/core.ts";
 import { RULES } from "../../rules/index.ts";
 import { parseAllowlist } from "../../shared/exemptions.ts";
 import { parseInstruction } from "../../shared/instruction.ts";
@@ -91,7 +91,11 @@ describe("ConfigurationItemChangeNotification", () => {
         accountId: "123456789012",
         region: "us-east-1",
       },
-      rule: { id: "sg-open-ingress", configRuleName: "remedy-sg-open-ingress", parameters: { authorizedPorts: "tcp:80,tcp:443" } },
+      rule: {
+        id: "sg-open-ingress",
+        configRuleName: "remedy-sg-open-ingress",
+        parameters: { authorizedPorts: "tcp:80,tcp:443" },
+      },
       capturedAt: "2026-11-20T09:58:12.412Z",
       detectedAt: NOW.toISOString(),
       notBefore: "2026-11-20T09:58:12.412Z",
@@ -114,7 +118,9 @@ describe("ConfigurationItemChangeNotification", () => {
   it("reports a deleted resource NOT_APPLICABLE and queues nothing", async () => {
     const { deps: d } = deps();
     await runConfigRule(configEvent("ConfigurationItemChangeNotification", "sg-deleted"), d);
-    expect(evaluationsSent()).toMatchObject([{ ComplianceType: "NOT_APPLICABLE", ComplianceResourceId: "sg-0f1e2d3c4b5a69788" }]);
+    expect(evaluationsSent()).toMatchObject([
+      { ComplianceType: "NOT_APPLICABLE", ComplianceResourceId: "sg-0f1e2d3c4b5a69788" },
+    ]);
     expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
   });
 
@@ -128,7 +134,9 @@ describe("ConfigurationItemChangeNotification", () => {
   it("reports other resource types NOT_APPLICABLE", async () => {
     const { deps: d } = deps();
     await runConfigRule(changeEvent(configItem("AWS_S3_Bucket", "public-read-acl")), d);
-    expect(evaluationsSent()).toMatchObject([{ ComplianceType: "NOT_APPLICABLE", ComplianceResourceType: "AWS::S3::Bucket" }]);
+    expect(evaluationsSent()).toMatchObject([
+      { ComplianceType: "NOT_APPLICABLE", ComplianceResourceType: "AWS::S3::Bucket" },
+    ]);
     expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
   });
 
@@ -168,7 +176,10 @@ describe("ConfigurationItemChangeNotification", () => {
 
   it("uses TestMode for Config's console test token", async () => {
     const { deps: d } = deps();
-    await runConfigRule({ ...configEvent("ConfigurationItemChangeNotification", "sg-ssh-open"), resultToken: "TESTMODE" }, d);
+    await runConfigRule(
+      { ...configEvent("ConfigurationItemChangeNotification", "sg-ssh-open"), resultToken: "TESTMODE" },
+      d,
+    );
     expect(configMock).toHaveReceivedCommandWith(PutEvaluationsCommand, { TestMode: true });
   });
 });
@@ -218,7 +229,9 @@ describe("OversizedConfigurationItemChangeNotification", () => {
   it("fetches the item with GetResourceConfigHistory and judges it", async () => {
     configMock
       .on(GetResourceConfigHistoryCommand)
-      .resolves(fixture("config-events/OversizedConfigurationItemChangeNotification/sg.get-resource-config-history.json"));
+      .resolves(
+        fixture("config-events/OversizedConfigurationItemChangeNotification/sg.get-resource-config-history.json"),
+      );
     const { deps: d } = deps();
     await runConfigRule(configEvent("OversizedConfigurationItemChangeNotification", "sg"), d);
     expect(configMock).toHaveReceivedCommandWith(GetResourceConfigHistoryCommand, {
@@ -338,16 +351,36 @@ describe("bad input gets a clear error and nothing partial reaches the queue", (
   const cases: [string, () => unknown, RegExp][] = [
     ["not an object", () => "hello", /InvalidEventError: event/],
     ["missing resultToken", () => ({ ...valid(), resultToken: undefined }), /resultToken/],
-    ["invokingEvent is not JSON", () => ({ ...valid(), invokingEvent: "{configurationItem:" }), /invokingEvent is not valid JSON/],
+    [
+      "invokingEvent is not JSON",
+      () => ({ ...valid(), invokingEvent: "{configurationItem:" }),
+      /invokingEvent is not valid JSON/,
+    ],
     [
       "unknown messageType",
       () => ({ ...valid(), invokingEvent: JSON.stringify({ messageType: "ComplianceChangeNotification" }) }),
       /unknown messageType "ComplianceChangeNotification"/,
     ],
-    ["ruleParameters is not JSON", () => ({ ...valid(), ruleParameters: "{ports:22}" }), /ruleParameters is not valid JSON/],
-    ["a rule parameter is invalid", () => ({ ...valid(), ruleParameters: JSON.stringify({ authorizedPorts: "tcp:99999" }) }), /authorizedPorts/],
-    ["a rule parameter is unknown", () => ({ ...valid(), ruleParameters: JSON.stringify({ authorisedPorts: "tcp:22" }) }), /authorisedPorts/],
-    ["not a Remedy rule", () => ({ ...valid(), configRuleName: "restricted-ssh" }), /"restricted-ssh" is not a Remedy rule/],
+    [
+      "ruleParameters is not JSON",
+      () => ({ ...valid(), ruleParameters: "{ports:22}" }),
+      /ruleParameters is not valid JSON/,
+    ],
+    [
+      "a rule parameter is invalid",
+      () => ({ ...valid(), ruleParameters: JSON.stringify({ authorizedPorts: "tcp:99999" }) }),
+      /authorizedPorts/,
+    ],
+    [
+      "a rule parameter is unknown",
+      () => ({ ...valid(), ruleParameters: JSON.stringify({ authorisedPorts: "tcp:22" }) }),
+      /authorisedPorts/,
+    ],
+    [
+      "not a Remedy rule",
+      () => ({ ...valid(), configRuleName: "restricted-ssh" }),
+      /"restricted-ssh" is not a Remedy rule/,
+    ],
     [
       "configuration item without resourceId",
       () => {
@@ -397,7 +430,10 @@ describe("failures are reported, never ignored", () => {
     const { deps: d, log, metrics } = deps();
     await runConfigRule(configEvent("ConfigurationItemChangeNotification", "sg-ssh-open"), d);
     expect(log.errors()).toMatchObject([
-      { message: "Config did not accept some evaluations", fields: { failed: [{ resourceId: "sg-0f1e2d3c4b5a69788" }] } },
+      {
+        message: "Config did not accept some evaluations",
+        fields: { failed: [{ resourceId: "sg-0f1e2d3c4b5a69788" }] },
+      },
     ]);
     expect(metrics.counts.FailedEvaluations).toBe(1);
   });
@@ -407,7 +443,9 @@ describe("failures are reported, never ignored", () => {
       Failed: input.Entries.map((entry) => ({ Id: entry.Id, Code: "InternalError", SenderFault: false })),
     }));
     const { deps: d } = deps();
-    const error = await runConfigRule(configEvent("ConfigurationItemChangeNotification", "sg-ssh-open"), d).catch((e) => e);
+    const error = await runConfigRule(configEvent("ConfigurationItemChangeNotification", "sg-ssh-open"), d).catch(
+      (e) => e,
+    );
     expect(error).toBeInstanceOf(MessageSendError);
     expect(error.failedIds).toHaveLength(1);
     expect(error.message).toContain(error.failedIds[0]);

@@ -11,7 +11,7 @@ export function recordingLog(): Log & { lines: LogLine[]; errors(): LogLine[] } 
   const lines: LogLine[] = [];
   const at =
     (level: LogLine["level"]) =>
-    (message: string, ...extra: object[]) =>
+    (message: string, ...extra: Record<string, unknown>[]) =>
       lines.push({ level, message, fields: Object.assign({}, ...extra) });
   return {
     lines,

@@ -1,0 +1,36 @@
+// Lambda entry for the coordinator (EventBridge schedule, every 60 s): wiring only.
+import type { Context } from "aws-lambda";
+import { PROBLEMS } from "../../rules/types.ts";
+import { lambdaClient, s3Client, snsClient, sqsClient, ssmClient } from "../../shared/clients.ts";
+import { s3StateStore } from "../../shared/coordinator-state.ts";
+import { createLogger, createMetrics, metricSink } from "../../shared/logging.ts";
+import { snsReporter } from "../../shared/report.ts";
+import { runCoordinator } from "./core.ts";
+import { readCoordinatorSettings } from "./settings.ts";
+
+const logger = createLogger("remedy-coordinator");
+const metrics = createMetrics("remedy-coordinator");
+const settings = readCoordinatorSettings();
+const unregistered = PROBLEMS.filter((problem) => !settings.remediationFunctions[problem]);
+if (unregistered.length > 0) {
+  logger.warn("problems without a remediation function: their instructions are dead-lettered", { unregistered });
+}
+
+export async function handler(_event: unknown, context: Pick<Context, "getRemainingTimeInMillis">) {
+  try {
+    return await runCoordinator({
+      sqs: sqsClient(),
+      lambda: lambdaClient(),
+      ssm: ssmClient(),
+      store: s3StateStore(s3Client(), { bucket: settings.stateBucket, key: settings.stateKey }),
+      reporter: snsReporter(snsClient(), settings.reportTopicArn),
+      config: settings,
+      now: () => new Date(),
+      remainingTimeMs: () => context.getRemainingTimeInMillis(),
+      log: logger,
+      metrics: metricSink(metrics),
+    });
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}

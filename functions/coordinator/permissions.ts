@@ -1,0 +1,27 @@
+import type { CommandPermissions } from "../../shared/permissions.ts";
+
+/**
+ * Every AWS command the coordinator sends, and the IAM action it needs. Resources: the SQS actions on the
+ * remediation queue except SendMessage (dead-letter queue only); InvokeFunction on the remediation functions;
+ * the SSM actions on the pause parameter; the S3 actions on the state object; Publish on the report topic.
+ */
+export const coordinatorPermissions = {
+  GetParameterCommand: "ssm:GetParameter",
+  PutParameterCommand: "ssm:PutParameter",
+  ReceiveMessageCommand: "sqs:ReceiveMessage",
+  ChangeMessageVisibilityCommand: "sqs:ChangeMessageVisibility",
+  ChangeMessageVisibilityBatchCommand: "sqs:ChangeMessageVisibility",
+  DeleteMessageCommand: "sqs:DeleteMessage",
+  DeleteMessageBatchCommand: "sqs:DeleteMessage",
+  SendMessageCommand: "sqs:SendMessage",
+  InvokeCommand: "lambda:InvokeFunction",
+  GetObjectCommand: "s3:GetObject",
+  PutObjectCommand: "s3:PutObject",
+  PublishCommand: "sns:Publish",
+} as const satisfies CommandPermissions;
+
+/**
+ * Actions needed without a command of their own: s3:ListBucket on the state bucket, so that reading the state
+ * object before it exists answers NoSuchKey (404) instead of AccessDenied (403).
+ */
+export const coordinatorImpliedActions = ["s3:ListBucket"] as const;

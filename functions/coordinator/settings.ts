@@ -1,0 +1,63 @@
+// Everything the coordinator reads from its environment, read once at cold start.
+import { PROBLEMS, type Problem } from "../../rules/types.ts";
+import { ConfigurationError, integerEnv, optionalEnv, requiredEnv } from "../../shared/env.ts";
+import type { CoordinatorConfig } from "./core.ts";
+
+export interface CoordinatorSettings extends CoordinatorConfig {
+  reportTopicArn: string;
+  stateBucket: string;
+  stateKey: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** `{"problem": "function name or ARN"}`; problems without an entry are dead-lettered as unknown. */
+export function parseRemediationFunctions(text: string, variable = "REMEDY_REMEDIATION_FUNCTIONS") {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigurationError(`environment variable ${variable} is not JSON: ${(error as Error).message}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ConfigurationError(`environment variable ${variable} must be a JSON object of problem → function`);
+  }
+  const functions: Partial<Record<Problem, string>> = {};
+  for (const [problem, name] of Object.entries(value)) {
+    if (!(PROBLEMS as readonly string[]).includes(problem)) {
+      throw new ConfigurationError(
+        `environment variable ${variable} names unknown problem "${problem}" (known: ${PROBLEMS.join(", ")})`,
+      );
+    }
+    if (typeof name !== "string" || name.trim() === "") {
+      throw new ConfigurationError(`environment variable ${variable}: "${problem}" must name a function`);
+    }
+    functions[problem as Problem] = name.trim();
+  }
+  return functions;
+}
+
+export function readCoordinatorSettings(env: Env = process.env): CoordinatorSettings {
+  return {
+    queueUrl: requiredEnv("REMEDY_QUEUE_URL", env),
+    deadLetterQueueUrl: requiredEnv("REMEDY_DLQ_URL", env),
+    pauseParameter: requiredEnv("REMEDY_PAUSE_PARAMETER", env),
+    reportTopicArn: requiredEnv("REMEDY_REPORT_TOPIC_ARN", env),
+    stateBucket: requiredEnv("REMEDY_STATE_BUCKET", env),
+    stateKey: optionalEnv("REMEDY_STATE_KEY", "state/coordinator.json", env),
+    remediationFunctions: parseRemediationFunctions(requiredEnv("REMEDY_REMEDIATION_FUNCTIONS", env)),
+    dispatchVisibilitySeconds: integerEnv("REMEDY_DISPATCH_VISIBILITY_SECONDS", 300, { min: 30, max: 43_200 }, env),
+    maxAttempts: integerEnv("REMEDY_MAX_ATTEMPTS", 3, { min: 1, max: 100 }, env),
+    rateLimit: {
+      count: integerEnv("REMEDY_RATE_LIMIT_COUNT", 20, { min: 1, max: 100_000 }, env),
+      windowMinutes: integerEnv("REMEDY_RATE_LIMIT_WINDOW_MINUTES", 10, { min: 1, max: 1_440 }, env),
+    },
+    breaker: {
+      freshLimit: integerEnv("REMEDY_BREAKER_FRESH_LIMIT", 50, { min: 1, max: 100_000 }, env),
+      windowMinutes: integerEnv("REMEDY_BREAKER_WINDOW_MINUTES", 10, { min: 1, max: 1_440 }, env),
+    },
+    safetyMarginMs: integerEnv("REMEDY_SAFETY_MARGIN_SECONDS", 15, { min: 1, max: 600 }, env) * 1000,
+    receiveWaitSeconds: integerEnv("REMEDY_RECEIVE_WAIT_SECONDS", 1, { min: 0, max: 20 }, env),
+    invokeRetryDelaySeconds: integerEnv("REMEDY_INVOKE_RETRY_DELAY_SECONDS", 30, { min: 0, max: 900 }, env),
+  };
+}

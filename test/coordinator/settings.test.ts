@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { parseRemediationFunctions, readCoordinatorSettings } from "../../functions/coordinator/settings.ts";
+
+const required = {
+  REMEDY_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/q",
+  REMEDY_DLQ_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/dlq",
+  REMEDY_PAUSE_PARAMETER: "/remedy/pause",
+  REMEDY_REPORT_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:remedy-reports",
+  REMEDY_STATE_BUCKET: "remedy-state",
+  REMEDY_REMEDIATION_FUNCTIONS:
+    '{"sg-open-ingress":"remedy-remediate-sg","s3-public-acl":"arn:aws:lambda:us-east-1:123456789012:function:remedy-remediate-s3"}',
+};
+
+describe("readCoordinatorSettings", () => {
+  it("applies the documented defaults", () => {
+    expect(readCoordinatorSettings(required)).toEqual({
+      queueUrl: required.REMEDY_QUEUE_URL,
+      deadLetterQueueUrl: required.REMEDY_DLQ_URL,
+      pauseParameter: "/remedy/pause",
+      reportTopicArn: required.REMEDY_REPORT_TOPIC_ARN,
+      stateBucket: "remedy-state",
+      stateKey: "state/coordinator.json",
+      remediationFunctions: {
+        "sg-open-ingress": "remedy-remediate-sg",
+        "s3-public-acl": "arn:aws:lambda:us-east-1:123456789012:function:remedy-remediate-s3",
+      },
+      dispatchVisibilitySeconds: 300,
+      maxAttempts: 3,
+      rateLimit: { count: 20, windowMinutes: 10 },
+      breaker: { freshLimit: 50, windowMinutes: 10 },
+      safetyMarginMs: 15_000,
+      receiveWaitSeconds: 1,
+      invokeRetryDelaySeconds: 30,
+    });
+  });
+
+  it("reads every tunable", () => {
+    const settings = readCoordinatorSettings({
+      ...required,
+      REMEDY_STATE_KEY: "x.json",
+      REMEDY_DISPATCH_VISIBILITY_SECONDS: "600",
+      REMEDY_MAX_ATTEMPTS: "5",
+      REMEDY_RATE_LIMIT_COUNT: "40",
+      REMEDY_RATE_LIMIT_WINDOW_MINUTES: "5",
+      REMEDY_BREAKER_FRESH_LIMIT: "100",
+      REMEDY_BREAKER_WINDOW_MINUTES: "15",
+      REMEDY_SAFETY_MARGIN_SECONDS: "20",
+      REMEDY_RECEIVE_WAIT_SECONDS: "0",
+      REMEDY_INVOKE_RETRY_DELAY_SECONDS: "10",
+    });
+    expect(settings).toMatchObject({
+      stateKey: "x.json",
+      dispatchVisibilitySeconds: 600,
+      maxAttempts: 5,
+      rateLimit: { count: 40, windowMinutes: 5 },
+      breaker: { freshLimit: 100, windowMinutes: 15 },
+      safetyMarginMs: 20_000,
+      receiveWaitSeconds: 0,
+      invokeRetryDelaySeconds: 10,
+    });
+  });
+
+  it("rejects out-of-range values naming the variable", () => {
+    expect(() => readCoordinatorSettings({ ...required, REMEDY_DISPATCH_VISIBILITY_SECONDS: "5" })).toThrow(
+      /REMEDY_DISPATCH_VISIBILITY_SECONDS must be a whole number from 30 to 43200/,
+    );
+    expect(() => readCoordinatorSettings({ ...required, REMEDY_RATE_LIMIT_COUNT: "0" })).toThrow(
+      /REMEDY_RATE_LIMIT_COUNT/,
+    );
+  });
+});
+
+describe("parseRemediationFunctions", () => {
+  it.each([
+    ["not JSON", "{", /is not JSON/],
+    ["an array", "[]", /must be a JSON object/],
+    ["an unknown problem", '{"ec2-public-ip":"f"}', /unknown problem "ec2-public-ip"/],
+    ["an empty name", '{"sg-open-ingress":" "}', /"sg-open-ingress" must name a function/],
+  ])("rejects %s", (_what, text, message) => {
+    expect(() => parseRemediationFunctions(text)).toThrow(message);
+  });
+});
