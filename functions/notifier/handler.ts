@@ -1,0 +1,49 @@
+// Lambda entry for the notifier (subscribed to Remedy's report topic): wiring only.
+import type { Context } from "aws-lambda";
+import { cloudTrailClient, secretsManagerClient, ssmClient } from "../../shared/clients.ts";
+import { createLogger, createMetrics, metricSink } from "../../shared/logging.ts";
+import { runNotifier } from "./core.ts";
+import { cachedOnce, describeReference, readSlackRouting } from "./destinations.ts";
+import { readNotifierSettings } from "./settings.ts";
+import { slackSender } from "./slack.ts";
+
+const logger = createLogger("remedy-notifier");
+const metrics = createMetrics("remedy-notifier");
+
+const settings = readNotifierSettings();
+for (const problem of settings.slackUsersProblems) logger.error("Slack user mapping entry ignored", { problem });
+const slackSecret = settings.slackSecret;
+if (slackSecret) logger.info("Slack webhooks come from a secret", { secret: describeReference(slackSecret) });
+else logger.warn("REMEDY_SLACK_SECRET is not set: messages are logged, not sent to Slack");
+
+const routing = cachedOnce(async () =>
+  slackSecret ? readSlackRouting(slackSecret, { secretsManager: secretsManagerClient, ssm: ssmClient }) : undefined,
+);
+const slack = slackSender({ log: logger });
+
+export async function handler(event: unknown, context?: Pick<Context, "invokedFunctionArn">) {
+  const accountId = context?.invokedFunctionArn?.split(":")[4];
+  try {
+    return await runNotifier(event, {
+      relay: settings.relay,
+      ...(settings.attribution.enabled
+        ? {
+            attribution: {
+              cloudTrail: cloudTrailClient(),
+              home: { region: settings.region, ...(accountId ? { accountId } : {}) },
+              lookbackDays: settings.attribution.lookbackDays,
+              slackUsers: settings.slackUsers,
+              now: () => new Date(),
+              log: logger,
+            },
+          }
+        : {}),
+      routing,
+      slack,
+      log: logger,
+      metrics: metricSink(metrics),
+    });
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}

@@ -1,0 +1,550 @@
+// Notice → Slack message. Pure: the same notice and context always give the same message (golden-tested).
+import type { Problem } from "../../rules/types.ts";
+import type { Change, Report } from "../../shared/report.ts";
+import type { Attribution } from "./attribution.ts";
+import type { AlarmNotice, ComplianceChange, Notice } from "./inbound.ts";
+import {
+  type BuiltMessage,
+  bold,
+  buildSlackMessage,
+  code,
+  cutRaw,
+  type Inline,
+  link,
+  type MessageModel,
+  mention,
+  quote,
+  type Section,
+  type Severity,
+  t,
+  text,
+  utc,
+  when,
+} from "./message.ts";
+import { TRAINING, type TrainingTopic } from "./training.ts";
+
+export interface RenderContext {
+  /** Who made the change; absent when it was not looked up for this notice. */
+  attribution?: Attribution;
+  /** The channel the message goes to, shown in the footer. */
+  channel?: string;
+}
+
+const GREEN = "#2eb67d";
+const YELLOW = "#ecb22e";
+const GREY = "#9ea0a5";
+const RED = "#e01e5a";
+
+export const SEVERITY = {
+  fixed: { emoji: "✅", color: GREEN },
+  grace: { emoji: "🕒", color: YELLOW },
+  skipped: { emoji: "ℹ️", color: GREY },
+  failed: { emoji: "🔴", color: RED },
+  "dead-lettered": { emoji: "🔴", color: RED },
+  "breaker-tripped": { emoji: "🛑", color: RED },
+  "breaker-resumed": { emoji: "▶️", color: GREEN },
+  NON_COMPLIANT: { emoji: "🔴", color: RED },
+  COMPLIANT: { emoji: "✅", color: GREEN },
+  NOT_APPLICABLE: { emoji: "➖", color: GREY },
+  INSUFFICIENT_DATA: { emoji: "❔", color: GREY },
+  ALARM: { emoji: "🔴", color: RED },
+  OK: { emoji: "✅", color: GREEN },
+} as const satisfies Record<string, Severity>;
+
+const PROBLEM_TITLES: Record<Problem, string> = {
+  "sg-open-ingress": "security group open to the internet",
+  "s3-public-acl": "bucket public through its ACL",
+  "s3-public-policy": "bucket public through its policy",
+};
+
+const COMPLIANCE_LABELS: Record<string, string> = {
+  COMPLIANT: "compliant",
+  NON_COMPLIANT: "non-compliant",
+  NOT_APPLICABLE: "not applicable",
+  INSUFFICIENT_DATA: "insufficient data",
+};
+
+const none: Inline = { md: "", plain: "" };
+const opt = (condition: unknown, inline: () => Inline): Inline => (condition ? inline() : none);
+const capitalise = (value: string) => value.charAt(0).toUpperCase() + value.slice(1);
+const plural = (count: number, one: string, many = `${one}s`) => `${count} ${count === 1 ? one : many}`;
+
+export function renderNotice(notice: Notice, context: RenderContext = {}): BuiltMessage {
+  return buildSlackMessage(modelFor(notice, context));
+}
+
+export function modelFor(notice: Notice, context: RenderContext = {}): MessageModel {
+  switch (notice.kind) {
+    case "report":
+      return reportModel(notice.report, context);
+    case "compliance":
+      return complianceModel(notice.change, context);
+    case "alarm":
+      return alarmModel(notice.alarm, context);
+  }
+}
+
+// -- Resources --------------------------------------------------------------------------------------------------
+
+export function resourceTypeLabel(type: string): string {
+  if (type === "AWS::EC2::SecurityGroup") return "EC2 security group";
+  if (type === "AWS::S3::Bucket") return "S3 bucket";
+  return type;
+}
+
+export function consoleUrl(type: string, id: string, region: string): string | undefined {
+  const r = encodeURIComponent(region);
+  if (type === "AWS::EC2::SecurityGroup") {
+    return `https://${r}.console.aws.amazon.com/ec2/home?region=${r}#SecurityGroup:groupId=${encodeURIComponent(id)}`;
+  }
+  if (type === "AWS::S3::Bucket") {
+    return `https://s3.console.aws.amazon.com/s3/buckets/${encodeURIComponent(id)}?region=${r}`;
+  }
+  return undefined;
+}
+
+interface ResourceRef {
+  type: string;
+  id: string;
+  accountId: string;
+  region: string;
+}
+
+/** The resource id, linked to its console page. The fallback text carries the URL only in the Resource field. */
+function resourceLink(resource: ResourceRef, urlInPlain = false): Inline {
+  const url = consoleUrl(resource.type, resource.id, resource.region);
+  return url ? link(url, resource.id, urlInPlain) : code(resource.id);
+}
+
+function resourceFields(resource: ResourceRef): MessageModel["fields"] {
+  return [
+    { label: "Resource", value: t`${resourceTypeLabel(resource.type)}\n${resourceLink(resource, true)}` },
+    { label: "Account", value: code(resource.accountId) },
+    { label: "Region", value: text(resource.region) },
+  ];
+}
+
+function footer(context: RenderContext, ...parts: (Inline | false | undefined)[]): Inline[] {
+  return [
+    text("Remedy"),
+    ...parts.filter((part): part is Inline => part !== false && part !== undefined),
+    ...(context.channel ? [t`to ${context.channel}`] : []),
+  ];
+}
+
+// -- Who made the change, and how to do it safely ---------------------------------------------------------------
+
+function whoSummary(attribution: Attribution | undefined): Inline[] {
+  if (!attribution) return [];
+  if (!attribution.found) return [t`Changed by: unknown — ${attribution.reason}`];
+  const { event } = attribution;
+  const who = event.slackUserId
+    ? t`${mention(event.slackUserId)} (${event.principal.description})`
+    : text(event.principal.description);
+  return [t`Changed by ${who} with ${code(event.eventName)} at ${when(event.eventTime)}`];
+}
+
+function whoDetails(attribution: Attribution | undefined): Section[] {
+  if (!attribution?.found) return [];
+  const { event } = attribution;
+  const lines = [
+    event.slackUserId
+      ? t`${mention(event.slackUserId)} — ${event.principal.description}`
+      : text(event.principal.description),
+    ...(event.principal.arn ? [code(event.principal.arn)] : []),
+    t`${code(event.eventName)} at ${when(event.eventTime)}${opt(event.sourceIp, () => t` from ${code(event.sourceIp ?? "")}`)}${opt(event.userAgent, () => t` using ${event.userAgent ?? ""}`)}`,
+    ...(event.eventId ? [t`CloudTrail event ${code(event.eventId)}`] : []),
+  ];
+  return [{ kind: "text", title: "Who made the change", lines }];
+}
+
+function training(topic: TrainingTopic | undefined): Section[] {
+  if (!topic) return [];
+  const { title, advice, terraform } = TRAINING[topic];
+  return [{ kind: "code", title, note: text(advice), code: terraform, inFallback: false }];
+}
+
+// -- Changes ----------------------------------------------------------------------------------------------------
+
+type SgRule = Extract<Change, { kind: "sg-rules-revoked" }>["rules"][number];
+type Grant = Extract<Change, { kind: "acl-grants-removed" }>["grants"][number];
+const PAB_FLAGS = ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"] as const;
+
+export function describePorts(rule: Pick<SgRule, "ipProtocol" | "fromPort" | "toPort">): string {
+  const numbers: Record<string, string> = { "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6" };
+  const protocol = numbers[rule.ipProtocol] ?? rule.ipProtocol.toLowerCase();
+  if (protocol === "-1" || protocol === "all") return "all traffic";
+  if (protocol === "icmp" || protocol === "icmpv6") {
+    if (rule.fromPort === -1) return `${protocol} all types`;
+    return `${protocol} type ${rule.fromPort}${rule.toPort === -1 ? "" : ` code ${rule.toPort}`}`;
+  }
+  if (protocol === "tcp" || protocol === "udp") {
+    if (rule.fromPort <= 0 && (rule.toPort === 65535 || rule.toPort === -1)) return `${protocol} all ports`;
+    return rule.fromPort === rule.toPort
+      ? `${protocol} ${rule.fromPort}`
+      : `${protocol} ${rule.fromPort}-${rule.toPort}`;
+  }
+  return `protocol ${protocol}`;
+}
+
+function ruleLine(rule: SgRule): Inline {
+  const source = rule.cidrIpv4 ?? rule.cidrIpv6 ?? "(no CIDR)";
+  return t`${code(describePorts(rule))} from ${code(source)}${opt(rule.securityGroupRuleId, () => t` · ${code(rule.securityGroupRuleId ?? "")}`)}${opt(rule.description, () => t` · “${cutRaw(rule.description ?? "", 200)}”`)}`;
+}
+
+function granteeName(grantee: Record<string, unknown>): string {
+  const field = (name: string) => (typeof grantee[name] === "string" ? (grantee[name] as string) : undefined);
+  const uri = field("uri") ?? field("URI");
+  if (uri) {
+    const group = uri.split("/").pop() ?? uri;
+    if (group === "AllUsers") return "AllUsers (everyone)";
+    if (group === "AuthenticatedUsers") return "AuthenticatedUsers (any AWS account)";
+    return group;
+  }
+  const id = field("id") ?? field("ID");
+  const name = field("displayName") ?? field("DisplayName");
+  if (id) return name ? `${name} (${cutRaw(id, 80)})` : `canonical user ${cutRaw(id, 80)}`;
+  const email = field("emailAddress");
+  if (email) return email;
+  return cutRaw(JSON.stringify(grantee), 200);
+}
+
+const onOff = (value: boolean | undefined) => (value === undefined ? "not set" : value ? "on" : "off");
+
+function changeSection(change: Change): Section {
+  switch (change.kind) {
+    case "sg-rules-revoked":
+      return {
+        kind: "list",
+        title: `Revoked ${plural(change.rules.length, "ingress rule")} on ${change.groupId}`,
+        items: change.rules.map(ruleLine),
+      };
+    case "acl-grants-removed":
+      return {
+        kind: "list",
+        title: `Removed ${plural(change.grants.length, "ACL grant")} on ${change.bucket}`,
+        items: change.grants.map((grant: Grant) => t`${code(grant.permission)} to ${bold(granteeName(grant.grantee))}`),
+      };
+    case "policy-statements-removed":
+      return {
+        kind: "list",
+        title: `Removed ${plural(change.statements.length, "bucket policy statement")} on ${change.bucket}`,
+        ...(change.policyDeleted ? { note: text("No statement remained, so the bucket policy was deleted.") } : {}),
+        items: change.statements.map((statement) => code(cutRaw(JSON.stringify(statement), 1_000))),
+      };
+    case "public-access-block-enabled":
+      return {
+        kind: "list",
+        title: `Block Public Access on ${change.bucket}`,
+        ...(change.before === null ? { note: text("There was no Block Public Access configuration before.") } : {}),
+        items: PAB_FLAGS.map((flag) => {
+          const before = onOff(change.before?.[flag]);
+          const after = onOff(change.after[flag]);
+          return before === after ? t`${flag}: ${after} (unchanged)` : t`${flag}: ${before} → ${bold(after)}`;
+        }),
+      };
+    case "restored":
+      return { kind: "text", title: "Restored", lines: [text(cutRaw(change.summary, 2_500))] };
+  }
+}
+
+function changePhrase(change: Change): string {
+  switch (change.kind) {
+    case "sg-rules-revoked":
+      return `revoked ${plural(change.rules.length, "ingress rule")}`;
+    case "acl-grants-removed":
+      return `removed ${plural(change.grants.length, "public ACL grant")}`;
+    case "policy-statements-removed":
+      return `removed ${plural(change.statements.length, "policy statement")}${change.policyDeleted ? " (policy deleted)" : ""}`;
+    case "public-access-block-enabled":
+      return "turned on Block Public Access";
+    case "restored":
+      return cutRaw(change.summary, 300);
+  }
+}
+
+/** A fix that only put things back (an undo): no one to train, nobody's change to name. */
+export function isRestore(changes: readonly Change[]): boolean {
+  return changes.length > 0 && changes.every((change) => change.kind === "restored");
+}
+
+function changeSummary(changes: readonly Change[]): string {
+  const phrases = changes.map(changePhrase);
+  if (phrases.length === 0) return "no change recorded";
+  return phrases.length === 1 ? phrases[0]! : `${phrases.slice(0, -1).join(", ")} and ${phrases.at(-1)}`;
+}
+
+// -- Remedy reports ---------------------------------------------------------------------------------------------
+
+function reportModel(report: Report, context: RenderContext): MessageModel {
+  const at = { label: "When", value: when(report.at) };
+  switch (report.kind) {
+    case "fixed":
+    case "skipped":
+    case "failed":
+    case "grace": {
+      const problem = PROBLEM_TITLES[report.problem];
+      const resource = resourceLink(report.resource);
+      const fields = [
+        ...resourceFields(report.resource),
+        {
+          label: "Rule",
+          value: report.ruleId === report.problem ? code(report.ruleId) : t`${code(report.ruleId)} (${report.problem})`,
+        },
+        at,
+      ];
+      const ids = [
+        t`instruction ${code(report.instructionId)}`,
+        ...("actionId" in report && report.actionId ? [t`action ${code(report.actionId)}`] : []),
+      ];
+      if (report.kind === "fixed") {
+        const restore = isRestore(report.changes);
+        return {
+          severity: SEVERITY.fixed,
+          title: `${restore ? "Restored" : "Fixed"}: ${problem}`,
+          summary: [
+            t`Remedy ${restore ? "restored" : "fixed"} ${resource}: ${changeSummary(report.changes)}.`,
+            ...whoSummary(context.attribution),
+          ],
+          fields,
+          details: [
+            ...report.changes.map(changeSection),
+            {
+              kind: "code",
+              title: "Undo",
+              note: text("Puts back exactly what was removed:"),
+              code: report.undoCommand,
+            },
+            ...whoDetails(context.attribution),
+            ...training(restore ? undefined : report.problem),
+          ],
+          footer: footer(context, ...ids),
+        };
+      }
+      if (report.kind === "skipped") {
+        return {
+          severity: SEVERITY.skipped,
+          title: `Skipped: ${problem}`,
+          summary: [t`Remedy looked at ${resource} and changed nothing — ${cutRaw(report.reason, 1_500)}`],
+          fields,
+          details: [],
+          footer: footer(context, ...ids),
+        };
+      }
+      if (report.kind === "failed") {
+        const retry = report.willRetry
+          ? t`It will try again${opt(report.attempt, () => t` (attempt ${report.attempt ?? 0} failed)`)}.`
+          : t`It will not retry: ${bold("someone needs to look at it")}.`;
+        return {
+          severity: SEVERITY.failed,
+          title: `Fix failed: ${problem}`,
+          summary: [t`Remedy could not fix ${resource}. ${retry}`, ...whoSummary(context.attribution)],
+          fields,
+          details: [
+            { kind: "code", title: "Error", code: report.error },
+            ...whoDetails(context.attribution),
+            ...training(report.problem),
+          ],
+          footer: footer(context, ...ids),
+        };
+      }
+      return {
+        severity: SEVERITY.grace,
+        title: `Will fix at ${utc(report.notBefore).replace(/:\d\d UTC$/, " UTC")}: ${problem}`,
+        summary: [
+          t`Remedy will fix ${resource} at ${when(report.notBefore)} unless it is fixed or exempted before then.`,
+          ...whoSummary(context.attribution),
+        ],
+        fields: [...fields.slice(0, -1), { label: "Fix at", value: when(report.notBefore) }, at],
+        details: [
+          { kind: "text", title: "What will be fixed", lines: [text(cutRaw(report.summary, 2_500))] },
+          ...whoDetails(context.attribution),
+          ...training(report.problem),
+        ],
+        footer: footer(context, ...ids),
+      };
+    }
+    case "dead-lettered": {
+      const about = report.resource
+        ? [
+            t`It was about ${resourceLink(report.resource)}${opt(report.problem, () => t` (${PROBLEM_TITLES[report.problem!]})`)}.`,
+          ]
+        : [];
+      return {
+        severity: SEVERITY["dead-lettered"],
+        title: "Dead-lettered: a message Remedy could not process",
+        summary: [t`A message was moved to the dead-letter queue: ${cutRaw(report.reason, 1_500)}`, ...about],
+        fields: [
+          ...(report.resource ? resourceFields(report.resource) : []),
+          { label: "Message", value: code(report.messageId) },
+          ...(report.instructionId ? [{ label: "Instruction", value: code(report.instructionId) }] : []),
+          at,
+        ],
+        details: [],
+        footer: footer(context),
+      };
+    }
+    case "breaker-tripped":
+      return {
+        severity: SEVERITY["breaker-tripped"],
+        title: "Remedy paused: circuit breaker tripped",
+        summary: [
+          t`${bold(report.freshInstructions)} new fix instructions arrived within ${plural(report.windowMinutes, "minute")} (limit ${report.limit}). Remedy stopped fixing automatically until someone resumes it.`,
+        ],
+        fields: [at],
+        details: [
+          {
+            kind: "list",
+            title: "What arrived",
+            note: text(`A sample of ${report.sample.length} of ${report.freshInstructions}:`),
+            items: report.sample.map((line) => code(cutRaw(line, 300))),
+          },
+          { kind: "code", title: "Resume", note: text("When the burst is understood:"), code: report.resumeCommand },
+        ],
+        footer: footer(context),
+      };
+    case "breaker-resumed":
+      return {
+        severity: SEVERITY["breaker-resumed"],
+        title: "Remedy resumed: circuit breaker reset",
+        summary: [t`Automatic fixing is back on. Resumed by ${bold(report.by)}.`],
+        fields: [at],
+        details: [],
+        footer: footer(context),
+      };
+  }
+}
+
+// -- AWS Config compliance changes ------------------------------------------------------------------------------
+
+function complianceLabel(type: string): string {
+  return COMPLIANCE_LABELS[type] ?? type;
+}
+
+function complianceSentence(change: ComplianceChange, resource: Inline): Inline {
+  const rule = t`AWS Config rule ${code(change.configRuleName)}`;
+  switch (change.newType) {
+    case "COMPLIANT":
+    case "NON_COMPLIANT":
+      return t`${rule} now finds ${resource} ${bold(complianceLabel(change.newType))}`;
+    case "NOT_APPLICABLE":
+      return t`${rule} ${change.oldType === null ? "does not apply" : "no longer applies"} to ${resource}`;
+    case "INSUFFICIENT_DATA":
+      return t`${rule} has ${bold("insufficient data")} to judge ${resource}`;
+    default:
+      return t`${rule} now reports ${resource} as ${bold(change.newType)}`;
+  }
+}
+
+function trainingTopicFor(change: ComplianceChange): TrainingTopic | undefined {
+  if (!change.isRemedyRule || change.newType !== "NON_COMPLIANT") return undefined;
+  if (change.resourceType === "AWS::EC2::SecurityGroup") return "sg-open-ingress";
+  if (change.resourceType === "AWS::S3::Bucket") return "s3-public";
+  return undefined;
+}
+
+function complianceModel(change: ComplianceChange, context: RenderContext): MessageModel {
+  const resource = {
+    type: change.resourceType,
+    id: change.resourceId,
+    accountId: change.accountId,
+    region: change.region,
+  };
+  const label = complianceLabel(change.newType);
+  const previous = change.oldType === null ? "first evaluation" : `was ${complianceLabel(change.oldType)}`;
+  const severity = (SEVERITY as Record<string, Severity>)[change.newType] ?? { emoji: "❔", color: GREY };
+  return {
+    severity,
+    title: `${capitalise(label)}: ${resourceTypeLabel(change.resourceType)} ${change.resourceId}`,
+    summary: [
+      t`${complianceSentence(change, resourceLink(resource))} (${previous}).`,
+      ...(change.annotation ? [quote(cutRaw(change.annotation, 1_000))] : []),
+      ...whoSummary(context.attribution),
+    ],
+    fields: [
+      ...resourceFields(resource),
+      { label: "Rule", value: code(change.configRuleName) },
+      { label: "Recorded", value: change.recordedAt ? when(change.recordedAt) : text("unknown") },
+      {
+        label: "Before",
+        value: text(change.oldType === null ? "none (first evaluation)" : complianceLabel(change.oldType)),
+      },
+    ],
+    details: [...whoDetails(context.attribution), ...training(trainingTopicFor(change))],
+    footer: footer(context, text("AWS Config compliance change")),
+  };
+}
+
+// -- CloudWatch alarms ------------------------------------------------------------------------------------------
+
+function alarmModel(alarm: AlarmNotice, context: RenderContext): MessageModel {
+  const region = alarm.region;
+  const alarmUrl = region
+    ? `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#alarmsV2:alarm/${encodeURIComponent(alarm.name)}`
+    : undefined;
+  const fields: MessageModel["fields"] = [
+    { label: "Alarm", value: alarmUrl ? link(alarmUrl, alarm.name) : code(alarm.name) },
+    { label: "Account", value: code(alarm.accountId) },
+    ...(region ? [{ label: "Region", value: text(region) }] : []),
+    { label: "When", value: when(alarm.at) },
+  ];
+  const reason: Section = { kind: "text", title: "Alarm reason", lines: [quote(cutRaw(alarm.reason, 2_000))] };
+  const queue = alarm.queueName;
+  const isQueueDepth = queue !== undefined && (alarm.metricName ?? "").startsWith("ApproximateNumberOfMessages");
+  if (!isQueueDepth) {
+    return {
+      severity: SEVERITY[alarm.state],
+      title: `${alarm.state === "ALARM" ? "Alarm" : "OK"}: ${alarm.name}`,
+      summary: [t`CloudWatch alarm ${bold(alarm.name)} is ${bold(alarm.state)}.`],
+      fields,
+      details: [reason],
+      footer: footer(context, text("CloudWatch alarm")),
+    };
+  }
+
+  const count = alarm.value === undefined ? undefined : Math.round(alarm.value);
+  const messages = count === undefined ? "messages" : plural(count, "message");
+  const queueUrl = region ? `https://sqs.${region}.amazonaws.com/${alarm.accountId}/${queue}` : undefined;
+  const queueLink =
+    region && queueUrl
+      ? link(
+          `https://${region}.console.aws.amazon.com/sqs/v3/home?region=${region}#/queues/${encodeURIComponent(queueUrl)}`,
+          queue,
+        )
+      : code(queue);
+  if (alarm.state === "OK") {
+    return {
+      severity: SEVERITY.OK,
+      title:
+        count === 0
+          ? `Dead-letter queue ${queue} is empty again`
+          : `Dead-letter queue ${queue} is back under its alarm threshold`,
+      summary: [t`The dead-letter queue ${queueLink} now holds ${messages}.`],
+      fields,
+      details: [reason],
+      footer: footer(context, text("CloudWatch alarm")),
+    };
+  }
+  return {
+    severity: SEVERITY.ALARM,
+    title: `Dead-letter queue ${queue} has ${messages}`,
+    summary: [
+      t`The dead-letter queue ${queueLink} holds ${bold(messages)} that Remedy could not process. Look at them, then redrive or delete them.`,
+    ],
+    fields,
+    details: [
+      ...(region
+        ? [
+            {
+              kind: "code",
+              title: "Redrive to the source queue",
+              note: text("After the cause is fixed:"),
+              code: `aws sqs start-message-move-task --source-arn arn:aws:sqs:${region}:${alarm.accountId}:${queue}`,
+            } satisfies Section,
+          ]
+        : []),
+      reason,
+    ],
+    footer: footer(context, text("CloudWatch alarm")),
+  };
+}

@@ -1,0 +1,196 @@
+// Sending to Slack: a thin wrapper around @slack/webhook's IncomingWebhook that owns the retry policy.
+// @slack/webhook 8 posts with global fetch and retries only through its `retryConfig` (p-retry, default none):
+// it retries 5xx and network errors but fails 429 at once and never exposes Retry-After. So the library is used
+// for single attempts (retries: 0, a per-request timeout, a fetch that notes Retry-After) and the policy is here:
+// 429 waits as long as Slack asks (within a budget), 5xx and network errors back off, other 4xx are permanent.
+import {
+  IncomingWebhook,
+  IncomingWebhookHTTPError,
+  IncomingWebhookRequestError,
+  type IncomingWebhookSendArguments,
+} from "@slack/webhook";
+import type { Log } from "../../shared/logging.ts";
+import type { SlackMessage } from "./message.ts";
+
+export interface Destination {
+  webhookUrl: string;
+  /** Display name of the channel, for the message footer and the logs. */
+  channel?: string;
+}
+
+export interface SlackDeliveryDetails {
+  /** HTTP status of the last attempt; absent when Slack was not reached. */
+  status?: number;
+  /** Slack's error text (e.g. "no_service"), cut to 200 characters. */
+  body?: string;
+  attempts: number;
+  /** True when retrying cannot help (4xx other than 429). */
+  permanent: boolean;
+}
+
+/** The message could not be delivered. The invocation fails so the platform retries it. */
+export class SlackDeliveryError extends Error {
+  override name = "SlackDeliveryError";
+  constructor(
+    message: string,
+    readonly details: SlackDeliveryDetails,
+  ) {
+    super(message);
+  }
+}
+
+export interface SlackSenderOptions {
+  /** Waits between attempts (tests inject a recorder). */
+  sleep?: (ms: number) => Promise<void>;
+  /** Clock for Retry-After given as an HTTP date. */
+  now?: () => number;
+  /** Attempts in all, the first included. */
+  maxAttempts?: number;
+  /** Total time spent waiting between attempts, at most. */
+  waitBudgetMs?: number;
+  /** Per-request timeout. */
+  timeoutMs?: number;
+  /** First backoff after a 5xx or network error; doubles each time. */
+  backoffMs?: number;
+  /** When Slack sends 429 without Retry-After. */
+  defaultRetryAfterMs?: number;
+  log?: Log;
+}
+
+export interface SendResult {
+  attempts: number;
+  waitedMs: number;
+  /** Slack rejected the blocks and the plain-text fallback was sent instead. */
+  textOnly: boolean;
+}
+
+export interface SlackSender {
+  send(destination: Destination, message: SlackMessage): Promise<SendResult>;
+}
+
+export const SLACK_DEFAULTS = {
+  maxAttempts: 4,
+  waitBudgetMs: 30_000,
+  timeoutMs: 5_000,
+  backoffMs: 500,
+  defaultRetryAfterMs: 1_000,
+} as const;
+
+type AttemptOutcome =
+  | { ok: true }
+  | { ok: false; status: number; body: string; retryAfter: string | null }
+  | { ok: false; status?: undefined; error: string };
+
+/** Slack's answers meaning "your blocks are wrong": the plain text may still get through. */
+const BLOCKS_REJECTED = /invalid_blocks|invalid_attachments|invalid_payload|too_many_attachments/;
+
+export function slackSender(options: SlackSenderOptions = {}): SlackSender {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const now = options.now ?? Date.now;
+  const maxAttempts = options.maxAttempts ?? SLACK_DEFAULTS.maxAttempts;
+  const waitBudgetMs = options.waitBudgetMs ?? SLACK_DEFAULTS.waitBudgetMs;
+  const timeoutMs = options.timeoutMs ?? SLACK_DEFAULTS.timeoutMs;
+  const backoffMs = options.backoffMs ?? SLACK_DEFAULTS.backoffMs;
+  const defaultRetryAfterMs = options.defaultRetryAfterMs ?? SLACK_DEFAULTS.defaultRetryAfterMs;
+
+  return {
+    async send(destination, message) {
+      const redact = (value: string) => value.replaceAll(destination.webhookUrl, "<webhook>");
+      let payload: IncomingWebhookSendArguments = message;
+      let textOnly = false;
+      let waitedMs = 0;
+      let retries = 0;
+      for (let attempts = 1; ; attempts++) {
+        const outcome = await attemptOnce(destination.webhookUrl, payload, timeoutMs);
+        if (outcome.ok) return { attempts, waitedMs, textOnly };
+
+        const body = outcome.status === undefined ? undefined : redact(outcome.body.slice(0, 200));
+        const what =
+          outcome.status === undefined ? `request failed: ${redact(outcome.error)}` : `HTTP ${outcome.status} ${body}`;
+        const fail = (reason: string, permanent: boolean) =>
+          new SlackDeliveryError(reason, {
+            ...(outcome.status === undefined ? {} : { status: outcome.status, body }),
+            attempts,
+            permanent,
+          });
+
+        let waitMs: number;
+        if (outcome.status === 429) {
+          waitMs = parseRetryAfter(outcome.retryAfter, now()) ?? defaultRetryAfterMs;
+        } else if (outcome.status === undefined || outcome.status >= 500) {
+          waitMs = backoffMs * 2 ** retries;
+        } else if (!textOnly && outcome.status === 400 && BLOCKS_REJECTED.test(outcome.body)) {
+          options.log?.warn("Slack rejected the blocks; sending the plain-text fallback instead", {
+            status: outcome.status,
+            body,
+            channel: destination.channel,
+            rejectedPayload: message,
+          });
+          payload = { text: message.text };
+          textOnly = true;
+          continue;
+        } else {
+          throw fail(`Slack rejected the message: ${what}`, true);
+        }
+
+        if (attempts >= maxAttempts) throw fail(`Slack delivery failed after ${attempts} attempts: ${what}`, false);
+        if (waitedMs + waitMs > waitBudgetMs) {
+          throw fail(
+            `Slack delivery gave up after ${attempts} attempts: ${what}; waiting ${waitMs} ms more would exceed the ${waitBudgetMs} ms budget`,
+            false,
+          );
+        }
+        options.log?.warn("Slack delivery failed; retrying", {
+          status: outcome.status,
+          attempt: attempts,
+          waitMs,
+          channel: destination.channel,
+        });
+        await sleep(waitMs);
+        waitedMs += waitMs;
+        retries++;
+      }
+    },
+  };
+}
+
+async function attemptOnce(
+  webhookUrl: string,
+  payload: IncomingWebhookSendArguments,
+  timeoutMs: number,
+): Promise<AttemptOutcome> {
+  const seen: { retryAfter: string | null } = { retryAfter: null };
+  const webhook = new IncomingWebhook(webhookUrl, {
+    timeout: timeoutMs,
+    retryConfig: { retries: 0 },
+    fetch: async (url, init) => {
+      const response = await fetch(url, init);
+      seen.retryAfter = response.headers.get("retry-after");
+      return response;
+    },
+  });
+  try {
+    await webhook.send(payload);
+    return { ok: true };
+  } catch (error) {
+    if (error instanceof IncomingWebhookHTTPError) {
+      return { ok: false, status: error.statusCode, body: error.body, retryAfter: seen.retryAfter };
+    }
+    if (error instanceof IncomingWebhookRequestError) {
+      const cause = (error.original as { cause?: { code?: unknown } }).cause;
+      const code = typeof cause?.code === "string" ? ` (${cause.code})` : "";
+      return { ok: false, error: `${error.original.name}: ${error.original.message}${code}` };
+    }
+    throw error;
+  }
+}
+
+/** Retry-After in milliseconds: delay-seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+  if (value === null || value.trim() === "") return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.ceil(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - nowMs);
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from "vitest";
+import { parseSlackUsers, readNotifierSettings } from "../../functions/notifier/settings.ts";
+
+const base = { AWS_REGION: "us-east-1" };
+
+describe("readNotifierSettings", () => {
+  it("has safe defaults: no Slack (log only), Remedy's rules only, attribution on for 7 days", () => {
+    expect(readNotifierSettings(base)).toEqual({
+      relay: { ruleSuffixes: ["sg-open-ingress", "s3-public"], relayAllRules: false },
+      attribution: { enabled: true, lookbackDays: 7 },
+      slackUsers: {},
+      slackUsersProblems: [],
+      region: "us-east-1",
+    });
+  });
+
+  it("reads every variable", () => {
+    const settings = readNotifierSettings({
+      ...base,
+      REMEDY_SLACK_SECRET: "ssm:/remedy/slack",
+      REMEDY_RELAY_RULE_SUFFIXES: " sg-open-ingress , custom-rule ,",
+      REMEDY_RELAY_ALL_RULES: "true",
+      REMEDY_ATTRIBUTION_ENABLED: "false",
+      REMEDY_ATTRIBUTION_LOOKBACK_DAYS: "30",
+      REMEDY_SLACK_USERS: JSON.stringify({ "alice@example.com": "U012ALICE" }),
+    });
+    expect(settings).toEqual({
+      slackSecret: { store: "ssm", name: "/remedy/slack" },
+      relay: { ruleSuffixes: ["sg-open-ingress", "custom-rule"], relayAllRules: true },
+      attribution: { enabled: false, lookbackDays: 30 },
+      slackUsers: { "alice@example.com": "U012ALICE" },
+      slackUsersProblems: [],
+      region: "us-east-1",
+    });
+  });
+
+  it("fails at cold start on a bad value, naming the variable", () => {
+    expect(() => readNotifierSettings({ ...base, REMEDY_RELAY_ALL_RULES: "yes" })).toThrow(/REMEDY_RELAY_ALL_RULES/);
+    expect(() => readNotifierSettings({ ...base, REMEDY_ATTRIBUTION_LOOKBACK_DAYS: "91" })).toThrow(
+      /REMEDY_ATTRIBUTION_LOOKBACK_DAYS must be a whole number from 1 to 90/,
+    );
+    expect(() => readNotifierSettings({})).toThrow(/AWS_REGION is required/);
+  });
+});
+
+describe("parseSlackUsers", () => {
+  it("keeps good entries and reports bad ones instead of failing", () => {
+    expect(
+      parseSlackUsers(
+        JSON.stringify({ "arn:aws:iam::123456789012:user/alice": "U012ALICE", bob: "@bob", carol: 7, dave: "W0DAVE" }),
+      ),
+    ).toEqual({
+      users: { "arn:aws:iam::123456789012:user/alice": "U012ALICE", dave: "W0DAVE" },
+      problems: [
+        'REMEDY_SLACK_USERS["bob"] is not a Slack user id like U012ABCDEF',
+        'REMEDY_SLACK_USERS["carol"] is not a Slack user id like U012ABCDEF',
+      ],
+    });
+  });
+
+  it("ignores a mapping that is not a JSON object", () => {
+    expect(parseSlackUsers("{")).toMatchObject({ users: {}, problems: [expect.stringMatching(/is not JSON/)] });
+    expect(parseSlackUsers("[]")).toMatchObject({ users: {}, problems: [expect.stringMatching(/JSON object/)] });
+  });
+});
