@@ -14,7 +14,15 @@ import {
 } from "../test/coordinator/support.ts";
 import { startLocalSqs } from "../test/helpers/local-sqs.ts";
 
-export async function main(count = 10_000): Promise<void> {
+export interface CoordinatorBenchResult {
+  instructions: number;
+  dispatched: number;
+  seconds: number;
+  messagesPerSecond: number;
+  sqsCalls: number;
+}
+
+export async function main(count = 10_000): Promise<CoordinatorBenchResult> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const local = await startLocalSqs();
   try {
@@ -66,6 +74,13 @@ export async function main(count = 10_000): Promise<void> {
     console.log(
       `SQS calls per dispatched message: ${(local.commands.length / Math.max(1, summary.dispatched)).toFixed(3)}`,
     );
+    return {
+      instructions: count,
+      dispatched: summary.dispatched,
+      seconds: elapsedMs / 1000,
+      messagesPerSecond: (summary.dispatched / elapsedMs) * 1000,
+      sqsCalls: local.commands.length,
+    };
   } finally {
     await local.stop();
   }

@@ -1,13 +1,15 @@
 #!/usr/bin/env -S npx tsx
-// The `remedy` command: see `remedy help`. Exit codes: 0 done, 1 failed (AWS, credentials, stack),
-// 2 bad usage or input file.
+// The `remedy` command: see HELP. Exit codes: 0 done, 1 failed (AWS, credentials, stack), 2 bad usage or input.
 import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { RULES } from "../rules/index.ts";
+import { type CliDeps, type Io, realDeps } from "./deps.ts";
+import { pauseCommand, peekCommand, redriveCommand, resumeCommand } from "./operate.ts";
 import { plan, snapshotItems } from "./plan.ts";
 import { renderPlan } from "./plan-output.ts";
 import { DEFAULT_SETTINGS, readSettingsFile } from "./settings.ts";
+import { explainAwsError, resolveStack, STACK_FLAGS } from "./stack.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -16,7 +18,30 @@ export const EXIT_USAGE = 2;
 export const EXAMPLE_SNAPSHOT = fileURLToPath(new URL("../examples/config-snapshot.json", import.meta.url));
 export const EXAMPLE_SETTINGS = fileURLToPath(new URL("../examples/settings.json", import.meta.url));
 
-/** A problem the user can fix, said in one sentence; exit code says what kind. */
+const HELP = `remedy — self-healing security for AWS
+
+Usage: remedy <command> [options]
+
+  plan [--snapshot FILE] [--settings FILE] [--json]
+      Offline: judge an AWS Config snapshot with Remedy's rules and exemptions; print the findings and the exact
+      would-be actions. Without --snapshot, uses the example in examples/.
+  peek [--dlq] [--max N] [--json]
+      What is queued (or dead-lettered), grouped by instruction, without consuming anything.
+  status [--json]
+      Auto-response on/off, paused or not, breaker, queue and DLQ depth, recent actions.
+  pause [--reason TEXT]      Stop all dispatching now (the coordinator checks this first, every tick).
+  resume                     Start dispatching again (only a person resumes after the breaker trips).
+  undo ACTION_ID [--yes]     Restore the exact before-state of one action (asks first unless --yes).
+  dlq redrive                Move dead-lettered instructions back to the remediation queue.
+
+Stack: commands other than plan find Remedy's queues and parameters in ./remedy-outputs.json
+("terraform output -json > remedy-outputs.json"), or --outputs FILE, or ${Object.values(STACK_FLAGS)
+  .map((flag) => `--${flag}`)
+  .join(", ")}.
+AWS credentials and region come from the standard chain (AWS_PROFILE, AWS_REGION, ...).
+`;
+
+/** A problem the user can fix, said in one sentence; its exit code says what kind. */
 export class CliError extends Error {
   override name = "CliError";
   constructor(
@@ -27,23 +52,14 @@ export class CliError extends Error {
   }
 }
 
-export interface Io {
-  out(text: string): void;
-  err(text: string): void;
-}
+const stackOptions = {
+  outputs: { type: "string" },
+  ...Object.fromEntries(Object.values(STACK_FLAGS).map((flag) => [flag, { type: "string" }])),
+} as const;
 
-const HELP = `remedy — self-healing security for AWS
+type Command = (args: string[], io: Io, deps: CliDeps) => Promise<number>;
 
-Usage: remedy <command> [options]
-
-  plan [--snapshot FILE] [--settings FILE] [--json]
-      Offline: judge an AWS Config snapshot with Remedy's rules and exemptions and print what would be done.
-      Without --snapshot, uses the example in examples/.
-
-Common options: --json (machine-readable output), --help
-`;
-
-async function planCommand(args: string[], io: Io): Promise<number> {
+const planCommand: Command = async (args, io) => {
   const { values } = parseArgs({
     args,
     options: { snapshot: { type: "string" }, settings: { type: "string" }, json: { type: "boolean", default: false } },
@@ -64,13 +80,59 @@ async function planCommand(args: string[], io: Io): Promise<number> {
       : renderPlan(result, { snapshot: snapshotPath, settings: settingsPath ?? "(defaults)" }),
   );
   return EXIT_OK;
-}
-
-const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
-  plan: planCommand,
 };
 
-export async function runCli(argv: string[], io: Io): Promise<number> {
+const peek: Command = async (args, io, deps) => {
+  const { values } = parseArgs({
+    args,
+    options: {
+      ...stackOptions,
+      dlq: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      max: { type: "string", default: "1000" },
+    },
+  });
+  const max = Number(values.max);
+  if (!Number.isInteger(max) || max < 1) throw new CliError(`--max must be a positive whole number`, EXIT_USAGE);
+  await peekCommand(resolveStack(values, deps.env), { dlq: values.dlq, json: values.json, max }, deps, io);
+  return EXIT_OK;
+};
+
+const pause: Command = async (args, io, deps) => {
+  const { values } = parseArgs({
+    args,
+    options: { ...stackOptions, reason: { type: "string", default: "paused by an operator" } },
+  });
+  await pauseCommand(resolveStack(values, deps.env), values.reason, deps, io);
+  return EXIT_OK;
+};
+
+const resumeCmd: Command = async (args, io, deps) => {
+  const { values } = parseArgs({ args, options: stackOptions });
+  await resumeCommand(resolveStack(values, deps.env), deps, io);
+  return EXIT_OK;
+};
+
+const dlq: Command = async (args, io, deps) => {
+  const { values, positionals } = parseArgs({ args, options: stackOptions, allowPositionals: true });
+  if (positionals[0] !== "redrive" || positionals.length !== 1) {
+    throw new CliError(`usage: remedy dlq redrive`, EXIT_USAGE);
+  }
+  await redriveCommand(resolveStack(values, deps.env), deps, io);
+  return EXIT_OK;
+};
+
+export const COMMANDS: Record<string, Command> = {
+  plan: planCommand,
+  peek,
+  pause,
+  resume: resumeCmd,
+  dlq,
+};
+
+const USAGE_ERRORS = new Set(["SettingsError", "SnapshotError", "RuleParameterError", "StackError"]);
+
+export async function runCli(argv: string[], io: Io, deps: CliDeps = realDeps()): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === "help" || command === "--help" || command === "-h") {
     io.out(HELP);
@@ -82,17 +144,17 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     return EXIT_USAGE;
   }
   try {
-    return await run(rest, io);
+    return await run(rest, io, deps);
   } catch (error) {
-    const usage =
+    const name = (error as Error).name;
+    const code =
       error instanceof CliError
         ? error.exitCode
-        : ["SettingsError", "SnapshotError", "RuleParameterError"].includes((error as Error).name) ||
-            (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+        : USAGE_ERRORS.has(name) || String((error as { code?: unknown }).code).startsWith("ERR_PARSE_ARGS")
           ? EXIT_USAGE
           : EXIT_FAILED;
-    io.err(`remedy ${command}: ${(error as Error).message}\n`);
-    return usage;
+    io.err(`remedy ${command}: ${explainAwsError(error) ?? (error as Error).message}\n`);
+    return code;
   }
 }
 

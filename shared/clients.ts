@@ -4,6 +4,7 @@
 import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { ConfigServiceClient } from "@aws-sdk/client-config-service";
 import { EC2Client } from "@aws-sdk/client-ec2";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -31,4 +32,5 @@ export const s3Client = /* @__PURE__ */ lazy(() => new S3Client(common));
 export const lambdaClient = /* @__PURE__ */ lazy(() => new LambdaClient(common));
 export const ssmClient = /* @__PURE__ */ lazy(() => new SSMClient(common));
 export const cloudTrailClient = /* @__PURE__ */ lazy(() => new CloudTrailClient(common));
+export const eventBridgeClient = /* @__PURE__ */ lazy(() => new EventBridgeClient(common));
 export const secretsManagerClient = /* @__PURE__ */ lazy(() => new SecretsManagerClient(common));
