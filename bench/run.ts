@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark, then one table of the figures that have targets. No timed assertions:
 // these print what this machine measured.
 import { main as coordinatorBench } from "./coordinator.bench.ts";
-import { main as rulesBench, print as printRules } from "./rules.bench.ts";
+import { print as printRules, main as rulesBench } from "./rules.bench.ts";
 
 const summary: Record<string, { measured: string; target: string }> = {};
 

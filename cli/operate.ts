@@ -1,9 +1,6 @@
 // Operator commands against the deployed stack: peek, pause, resume, dlq redrive.
-import {
-  GetQueueAttributesCommand,
-  ListMessageMoveTasksCommand,
-  StartMessageMoveTaskCommand,
-} from "@aws-sdk/client-sqs";
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import { DLQ_REASON_ATTRIBUTE } from "../functions/coordinator/core.ts";
 import { describeMatched } from "../shared/describe.ts";
 import { readPauseState, resume, setPaused } from "../shared/pause.ts";
 import { peekQueue } from "../shared/peek.ts";
@@ -22,7 +19,10 @@ export async function peekCommand(refs: StackRefs, options: PeekOptions, deps: C
   io.err(`reading ${options.dlq ? "the dead-letter queue" : "the remediation queue"} (nothing is consumed)…\n`);
   const result = await peekQueue(deps.sqs(), queueUrl, { maxMessages: options.max });
   const reasons = new Map(
-    result.messages.map((message) => [message.MessageId, message.MessageAttributes?.["remedy-dlq-reason"]?.StringValue]),
+    result.messages.map((message) => [
+      message.MessageId,
+      message.MessageAttributes?.["remedy-dlq-reason"]?.StringValue,
+    ]),
   );
   if (options.json) {
     io.out(
@@ -51,7 +51,16 @@ export async function peekCommand(refs: StackRefs, options: PeekOptions, deps: C
   if (result.groups.length > 0) {
     lines.push(
       table(
-        ["INSTRUCTION", "COUNT", "FIRST SEEN", "DUE", "PROBLEM", "RESOURCE", "EXACT CHANGE", ...(options.dlq ? ["WHY IN DLQ"] : [])],
+        [
+          "INSTRUCTION",
+          "COUNT",
+          "FIRST SEEN",
+          "DUE",
+          "PROBLEM",
+          "RESOURCE",
+          "EXACT CHANGE",
+          ...(options.dlq ? ["WHY IN DLQ"] : []),
+        ],
         result.groups.map((group) => [
           group.id.slice(0, 12),
           String(group.count),
@@ -94,35 +103,64 @@ export async function resumeCommand(refs: StackRefs, deps: CliDeps, io: Io): Pro
   );
 }
 
-async function queueArn(deps: CliDeps, queueUrl: string): Promise<string> {
-  const output = await deps.sqs().send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }));
-  const arn = output.Attributes?.QueueArn;
-  if (!arn) throw new Error(`SQS did not say the ARN of ${queueUrl}`);
-  return arn;
-}
-
-/** Moves every DLQ message back to the remediation queue (SQS's own message move task), showing progress. */
+/**
+ * Moves every DLQ message back to the remediation queue, showing progress. Done by hand (receive, send, delete)
+ * rather than with SQS's message move task, which needs the source to be a redrive target: the remediation queue
+ * has no redrive policy on purpose, because receive counts include operators' peeks. A message is deleted from
+ * the DLQ only after the remediation queue accepted its copy; the DLQ reason attribute is dropped on the way.
+ */
 export async function redriveCommand(
   refs: StackRefs,
   deps: CliDeps,
   io: Io,
-  pollMs = 2_000,
-): Promise<{ moved: number; status: string }> {
+): Promise<{ moved: number; failed: number }> {
   const { queueUrl, dlqUrl } = requireRefs(refs, "queueUrl", "dlqUrl");
-  const [sourceArn, destinationArn] = await Promise.all([queueArn(deps, dlqUrl), queueArn(deps, queueUrl)]);
-  await deps.sqs().send(new StartMessageMoveTaskCommand({ SourceArn: sourceArn, DestinationArn: destinationArn }));
+  const sqs = deps.sqs();
+  let moved = 0;
+  let failed = 0;
   for (;;) {
-    const { Results = [] } = await deps.sqs().send(new ListMessageMoveTasksCommand({ SourceArn: sourceArn, MaxResults: 1 }));
-    const task = Results[0];
-    const moved = task?.ApproximateNumberOfMessagesMoved ?? 0;
-    const total = task?.ApproximateNumberOfMessagesToMove;
-    const status = task?.Status ?? "UNKNOWN";
-    io.err(`redrive ${status.toLowerCase()}: ${moved}${total !== undefined ? `/${total}` : ""} messages moved\n`);
-    if (status !== "RUNNING") {
-      if (status === "FAILED") throw new Error(`the redrive failed: ${task?.FailureReason ?? "no reason given"}`);
-      io.out(`Moved ${moved} messages from the dead-letter queue back to the remediation queue.\n`);
-      return { moved, status };
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: dlqUrl,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 60,
+        WaitTimeSeconds: 1,
+        MessageAttributeNames: ["All"],
+      }),
+    );
+    if (Messages.length === 0) break;
+    const sent = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: Messages.map((message, index) => {
+          const { [DLQ_REASON_ATTRIBUTE]: _reason, ...attributes } = message.MessageAttributes ?? {};
+          return {
+            Id: String(index),
+            MessageBody: message.Body ?? "",
+            ...(Object.keys(attributes).length > 0 ? { MessageAttributes: attributes } : {}),
+          };
+        }),
+      }),
+    );
+    const accepted = (sent.Successful ?? []).map((entry) => Messages[Number(entry.Id)]!);
+    failed += sent.Failed?.length ?? 0;
+    for (const entry of sent.Failed ?? []) {
+      io.err(`could not move message ${Messages[Number(entry.Id)]?.MessageId}: ${entry.Message ?? entry.Code}\n`);
     }
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    if (accepted.length > 0) {
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: dlqUrl,
+          Entries: accepted.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
+        }),
+      );
+    }
+    moved += accepted.length;
+    io.err(`redrive: ${moved} messages moved\n`);
+    // Messages SQS refused stay hidden in the DLQ for the visibility above; stop rather than spin on them.
+    if (accepted.length === 0) break;
   }
+  io.out(`Moved ${moved} messages from the dead-letter queue back to the remediation queue.\n`);
+  if (failed > 0) throw new Error(`${failed} messages could not be moved; they stay in the dead-letter queue`);
+  return { moved, failed };
 }

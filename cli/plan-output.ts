@@ -32,7 +32,7 @@ export function renderPlan(result: PlanResult, sources: { snapshot: string; sett
           finding.status === "due" ? "next tick" : `after ${utc(finding.notBefore!)}`,
           finding.instructionId!.slice(0, 12),
         ]),
-        [40, 18, 70, 24],
+        [40, 18, 70, 30],
       ),
     );
   }

@@ -1,6 +1,7 @@
 #!/usr/bin/env -S npx tsx
 // The `remedy` command: see HELP. Exit codes: 0 done, 1 failed (AWS, credentials, stack), 2 bad usage or input.
 import { readFileSync, realpathSync } from "node:fs";
+import { isAbsolute, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { RULES } from "../rules/index.ts";
@@ -59,7 +60,7 @@ const stackOptions = {
 
 type Command = (args: string[], io: Io, deps: CliDeps) => Promise<number>;
 
-const planCommand: Command = async (args, io) => {
+const planCommand: Command = async (args, io, deps) => {
   const { values } = parseArgs({
     args,
     options: { snapshot: { type: "string" }, settings: { type: "string" }, json: { type: "boolean", default: false } },
@@ -73,14 +74,23 @@ const planCommand: Command = async (args, io) => {
     throw new CliError(`cannot read snapshot ${snapshotPath}: ${(error as NodeJS.ErrnoException).code}`, EXIT_USAGE);
   }
   const settings = settingsPath ? readSettingsFile(settingsPath) : DEFAULT_SETTINGS;
-  const result = plan(snapshotItems(text, snapshotPath), RULES, settings, new Date());
+  const result = plan(snapshotItems(text, snapshotPath), RULES, settings, deps.now());
   io.out(
     values.json
       ? `${JSON.stringify(result, null, 2)}\n`
-      : renderPlan(result, { snapshot: snapshotPath, settings: settingsPath ?? "(defaults)" }),
+      : renderPlan(result, {
+          snapshot: shownPath(snapshotPath),
+          settings: settingsPath ? shownPath(settingsPath) : "(defaults)",
+        }),
   );
   return EXIT_OK;
 };
+
+/** Paths inside the working directory are shown relative to it (shorter, and the same on every machine). */
+function shownPath(path: string): string {
+  const shown = relative(process.cwd(), path);
+  return shown && !shown.startsWith("..") && !isAbsolute(shown) ? shown : path;
+}
 
 const peek: Command = async (args, io, deps) => {
   const { values } = parseArgs({

@@ -48,12 +48,16 @@ export function readOutputs(path: string): Record<string, string> {
   const entries = Object.entries(value as Record<string, unknown>);
   const flat: Record<string, string> = {};
   const take = (name: string, raw: unknown) => {
-    const unwrapped = typeof raw === "object" && raw !== null && "value" in raw ? (raw as { value: unknown }).value : raw;
+    const unwrapped =
+      typeof raw === "object" && raw !== null && "value" in raw ? (raw as { value: unknown }).value : raw;
     if (typeof unwrapped === "string") flat[name] = unwrapped;
   };
   for (const [name, raw] of entries) {
     const isStack =
-      typeof raw === "object" && raw !== null && !("value" in raw) && Object.values(raw).every((v) => typeof v !== "object");
+      typeof raw === "object" &&
+      raw !== null &&
+      !("value" in raw) &&
+      Object.values(raw).every((v) => typeof v !== "object");
     if (isStack) for (const [inner, innerValue] of Object.entries(raw as object)) take(inner, innerValue);
     else take(name, raw);
   }

@@ -13,7 +13,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import { InvalidConfigItemError, normalizeConfigItem } from "../../rules/config-item.ts";
 import { type ConfigItem, RuleParameterError } from "../../rules/types.ts";
 import type { AllowlistEntry } from "../../shared/exemptions.ts";
-import { serializeInstruction, type Instruction } from "../../shared/instruction.ts";
+import { type Instruction, serializeInstruction } from "../../shared/instruction.ts";
 import { type AnyRule, cutAnnotation, findRule, judgeItem } from "../../shared/judge.ts";
 import { errorFields, type Log, type MetricSink } from "../../shared/logging.ts";
 import { sendMessages } from "../../shared/queue.ts";

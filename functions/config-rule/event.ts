@@ -48,7 +48,8 @@ const InvokingEventSchema = v.variant(
       notificationCreationTime: v.optional(v.string()),
     }),
   ],
-  (issue) => `unknown messageType ${JSON.stringify((issue.input as { messageType?: unknown })?.messageType)}`,
+  // valibot hands the discriminator's value (not the whole object) to this message.
+  (issue) => `unknown messageType ${JSON.stringify(issue.input) ?? "(missing)"}`,
 );
 
 export type InvokingEvent = v.InferOutput<typeof InvokingEventSchema>;

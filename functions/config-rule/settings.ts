@@ -1,6 +1,7 @@
 // Everything the rule runtime reads from its environment, read once at cold start.
-import { type AllowlistEntry, type ExemptionProblem, parseAllowlist } from "../../shared/exemptions.ts";
+
 import { integerEnv, optionalEnv, requiredEnv } from "../../shared/env.ts";
+import { type AllowlistEntry, type ExemptionProblem, parseAllowlist } from "../../shared/exemptions.ts";
 
 export interface RuleRuntimeSettings {
   queueUrl: string;

@@ -8,8 +8,8 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CliDeps } from "../../cli/deps.ts";
 import { runCli } from "../../cli/remedy.ts";
-import { buildInstructions, serializeInstruction } from "../../shared/instruction.ts";
 import type { Finding } from "../../rules/types.ts";
+import { buildInstructions, serializeInstruction } from "../../shared/instruction.ts";
 import { type LocalSqs, startLocalSqs } from "../helpers/local-sqs.ts";
 
 const ssmMock = mockClient(SSMClient);
@@ -46,12 +46,20 @@ function deps(overrides: Partial<CliDeps> = {}): CliDeps {
 function instruction(port: number, notBefore = "2026-11-20T10:00:00.000Z") {
   const finding: Finding = {
     problem: "sg-open-ingress",
-    matched: { kind: "sg-rule", rule: { direction: "ingress", ipProtocol: "tcp", fromPort: port, toPort: port, cidrIpv4: "0.0.0.0/0" } },
+    matched: {
+      kind: "sg-rule",
+      rule: { direction: "ingress", ipProtocol: "tcp", fromPort: port, toPort: port, cidrIpv4: "0.0.0.0/0" },
+    },
     reason: `tcp ${port} open to 0.0.0.0/0`,
   };
   return buildInstructions(
     {
-      resource: { type: "AWS::EC2::SecurityGroup", id: "sg-0123456789abcdef0", accountId: "123456789012", region: "us-east-1" },
+      resource: {
+        type: "AWS::EC2::SecurityGroup",
+        id: "sg-0123456789abcdef0",
+        accountId: "123456789012",
+        region: "us-east-1",
+      },
       rule: { id: "sg-open-ingress", parameters: {} },
       capturedAt: "2026-11-20T09:00:00.000Z",
       detectedAt: "2026-11-20T09:01:00.000Z",
@@ -91,20 +99,28 @@ describe("remedy peek", () => {
       expect(await runCli(["peek"], cliIo, deps())).toBe(0);
       const text = out.join("");
       expect(text).toContain("2 fix instructions in 4 messages");
-      expect(text).toMatch(new RegExp(`${ssh.id.slice(0, 12)}\\s+2\\s+.*now\\s+sg-open-ingress.*tcp 22 from 0\\.0\\.0\\.0/0`));
+      expect(text).toMatch(
+        new RegExp(`${ssh.id.slice(0, 12)}\\s+2\\s+.*now\\s+sg-open-ingress.*tcp 22 from 0\\.0\\.0\\.0/0`),
+      );
       expect(text).toMatch(/2026-11-20 13:00 UTC\s+sg-open-ingress/);
       expect(text).toContain("1 messages are not valid fix instructions");
     }
     // Every message is still there and visible again at once.
     expect(await sqs.counts()).toEqual({ stored: 4, visible: 4, invisible: 0 });
-  });
+  }, 30_000);
 
   it("--json gives the full instructions", async () => {
-    await sqs.sqs.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: serializeInstruction(instruction(22)) }));
+    await sqs.sqs.send(
+      new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: serializeInstruction(instruction(22)) }),
+    );
     const { out, io: cliIo } = io();
     await runCli(["peek", "--json"], cliIo, deps());
     const parsed = JSON.parse(out.join(""));
-    expect(parsed.groups[0]).toMatchObject({ count: 1, problem: "sg-open-ingress", instruction: { id: instruction(22).id } });
+    expect(parsed.groups[0]).toMatchObject({
+      count: 1,
+      problem: "sg-open-ingress",
+      instruction: { id: instruction(22).id },
+    });
   });
 
   it("--dlq shows why each message was dead-lettered", async () => {
@@ -142,7 +158,12 @@ describe("remedy pause / resume", () => {
   it("resume clears a breaker trip and records when", async () => {
     ssmMock.on(GetParameterCommand).resolves({
       Parameter: {
-        Value: JSON.stringify({ paused: true, by: "circuit-breaker", reason: "60 fresh instructions in 10 minutes", at: "2026-11-20T11:00:00.000Z" }),
+        Value: JSON.stringify({
+          paused: true,
+          by: "circuit-breaker",
+          reason: "60 fresh instructions in 10 minutes",
+          at: "2026-11-20T11:00:00.000Z",
+        }),
       },
     });
     ssmMock.on(PutParameterCommand).resolves({});
@@ -154,7 +175,11 @@ describe("remedy pause / resume", () => {
   });
 
   it("fails with one sentence when credentials are missing", async () => {
-    ssmMock.on(PutParameterCommand).rejects(Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" }));
+    ssmMock
+      .on(PutParameterCommand)
+      .rejects(
+        Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" }),
+      );
     const { err, io: cliIo } = io();
     expect(await runCli(["pause"], cliIo, deps())).toBe(1);
     expect(err.join("")).toBe(
@@ -166,14 +191,24 @@ describe("remedy pause / resume", () => {
 describe("remedy dlq redrive", () => {
   it("moves every dead-lettered message back and reports progress", async () => {
     for (const port of [22, 23, 24]) {
-      await sqs.sqs.send(new SendMessageCommand({ QueueUrl: sqs.dlqUrl, MessageBody: serializeInstruction(instruction(port)) }));
+      await sqs.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: sqs.dlqUrl,
+          MessageBody: serializeInstruction(instruction(port)),
+          MessageAttributes: { "remedy-dlq-reason": { DataType: "String", StringValue: "remediation failed 3 times" } },
+        }),
+      );
     }
     const { out, err, io: cliIo } = io();
     expect(await runCli(["dlq", "redrive"], cliIo, deps())).toBe(0);
     expect(out.join("")).toContain("Moved 3 messages");
     expect(err.join("")).toMatch(/redrive/);
     expect((await sqs.counts(sqs.dlqUrl)).stored).toBe(0);
-    expect((await sqs.counts(sqs.queueUrl)).stored).toBe(3);
+    const moved = await sqs.drain(sqs.queueUrl);
+    expect(moved.map((message) => JSON.parse(message.Body!).id).sort()).toEqual(
+      [22, 23, 24].map((port) => instruction(port).id).sort(),
+    );
+    expect(moved.every((message) => !message.MessageAttributes?.["remedy-dlq-reason"])).toBe(true);
   });
 });
 

@@ -3,7 +3,8 @@ import { ConfigServiceClient, PutEvaluationsCommand } from "@aws-sdk/client-conf
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { configEvent } from "../fixtures/events.ts";
+import { changeEvent, configEvent } from "../fixtures/events.ts";
+import { configItem } from "../fixtures/load.ts";
 
 const configMock = mockClient(ConfigServiceClient);
 const sqsMock = mockClient(SQSClient);
@@ -70,5 +71,67 @@ describe("config-rule handler", () => {
     expect(sqsMock.calls()).toHaveLength(0);
     const annotation = configMock.commandCalls(PutEvaluationsCommand)[0]!.args[0].input.Evaluations![0]!.Annotation;
     expect(annotation).toMatch(/exempt by allowlist \(owner net@example.com\) until 2099-01-01: bastion/);
+  });
+
+  // Every case the Detect issue names, through the real entry point: compliance sent to Config, and exactly the
+  // entries queued (one SG rule entry with its single CIDR, one grant, one statement each).
+  const QUEUE = "https://sqs.us-east-1.amazonaws.com/123456789012/q";
+  const SG = "AWS_EC2_SecurityGroup";
+  const S3 = "AWS_S3_Bucket";
+  const cases: [string, string, string, Record<string, unknown>, string, string[]][] = [
+    ["SSH open to the world", SG, "ssh-open-to-world", {}, "NON_COMPLIANT", ["tcp 22-22 0.0.0.0/0"]],
+    ["web ports only (authorized)", SG, "web-only", {}, "COMPLIANT", []],
+    [
+      "a later permission does not inherit an earlier one's ports",
+      SG,
+      "later-permission-ports",
+      {},
+      "NON_COMPLIANT",
+      ["tcp 22-22 0.0.0.0/0", "tcp 3389-3389 ::/0"],
+    ],
+    ["private ranges only", SG, "compliant-private-only", {}, "COMPLIANT", []],
+    ["prohibitedPorts: only listed ports", SG, "ssh-open-to-world", { prohibitedPorts: "3389" }, "COMPLIANT", []],
+    ["public-read ACL", S3, "public-read-acl", {}, "NON_COMPLIANT", ["acl AllUsers READ"]],
+    [
+      "two public grants yield both",
+      S3,
+      "two-public-grants",
+      {},
+      "NON_COMPLIANT",
+      ["acl AuthenticatedUsers WRITE", "acl AllUsers READ_ACP"],
+    ],
+    [
+      "two public statements yield both",
+      S3,
+      "two-public-statements",
+      {},
+      "NON_COMPLIANT",
+      ["policy PublicRead", "policy AnyoneCanList"],
+    ],
+    ["single-object Statement", S3, "single-statement-object", {}, "NON_COMPLIANT", ["policy AnyoneCanList"]],
+    ["Block Public Access neutralises", S3, "neutralised-by-bpa", {}, "COMPLIANT", []],
+    ["ACLs disabled: policy only", S3, "owner-enforced-public-policy", {}, "NON_COMPLIANT", ["policy PublicRead"]],
+    ["confining conditions", S3, "confined-by-conditions", {}, "COMPLIANT", []],
+    ["private bucket", S3, "private", {}, "COMPLIANT", []],
+    ["deleted bucket", S3, "deleted", {}, "NOT_APPLICABLE", []],
+  ];
+  it.each(cases)("%s", async (_name, folder, variant, parameters, compliance, queued) => {
+    const handler = await loadHandler({ REMEDY_QUEUE_URL: QUEUE });
+    const configRuleName = folder === S3 ? "remedy-s3-public" : "remedy-sg-open-ingress";
+    await handler(changeEvent(configItem(folder, variant), { configRuleName, parameters }));
+    const evaluations = configMock.commandCalls(PutEvaluationsCommand)[0]!.args[0].input.Evaluations!;
+    expect(evaluations.map((evaluation) => evaluation.ComplianceType)).toEqual([compliance]);
+    const matched = sqsMock
+      .commandCalls(SendMessageBatchCommand)
+      .flatMap((call) => call.args[0].input.Entries!)
+      .flatMap((entry) => JSON.parse(entry.MessageBody!).matched);
+    const described = matched.map((entry: Record<string, any>) =>
+      entry.kind === "sg-rule"
+        ? `${entry.rule.ipProtocol} ${entry.rule.fromPort}-${entry.rule.toPort} ${entry.rule.cidrIpv4 ?? entry.rule.cidrIpv6}`
+        : entry.kind === "acl-grant"
+          ? `acl ${entry.grant.grantee.uri.split("/").pop()} ${entry.grant.permission}`
+          : `policy ${entry.statement.Sid}`,
+    );
+    expect(described.sort()).toEqual([...queued].sort());
   });
 });

@@ -293,18 +293,20 @@ describe("ScheduledNotification", () => {
       .resolves({
         resourceIdentifiers: names.slice(150).map((resourceId) => ({ resourceType: "AWS::S3::Bucket", resourceId })),
       });
-    configMock.on(BatchGetResourceConfigCommand).callsFake((input: { resourceKeys: { resourceId: string }[] }) => ({
+    let leftUnprocessed = false;
+    configMock.on(BatchGetResourceConfigCommand).callsFake((input: { resourceKeys: { resourceId: string }[] }) => {
       // Every 10th bucket is public; Config leaves the first key unprocessed once.
-      baseConfigurationItems: input.resourceKeys
-        .slice(input.resourceKeys[0]!.resourceId === "bucket-000" ? 1 : 0)
-        .map(({ resourceId }) =>
-          bucketNamed(resourceId, Number(resourceId.slice(-3)) % 10 === 0 ? "public-read-acl" : "private"),
-        ),
-      unprocessedResourceKeys:
-        input.resourceKeys[0]!.resourceId === "bucket-000"
-          ? [{ resourceType: "AWS::S3::Bucket", resourceId: "bucket-000" }]
-          : [],
-    }));
+      const skipFirst = !leftUnprocessed && input.resourceKeys[0]!.resourceId === "bucket-000";
+      leftUnprocessed ||= skipFirst;
+      return {
+        baseConfigurationItems: input.resourceKeys
+          .slice(skipFirst ? 1 : 0)
+          .map(({ resourceId }) =>
+            bucketNamed(resourceId, Number(resourceId.slice(-3)) % 10 === 0 ? "public-read-acl" : "private"),
+          ),
+        unprocessedResourceKeys: skipFirst ? [{ resourceType: "AWS::S3::Bucket", resourceId: "bucket-000" }] : [],
+      };
+    });
     const { deps: d } = deps();
     const result = await runConfigRule(configEvent("ScheduledNotification", "s3"), d);
 
@@ -408,7 +410,8 @@ describe("bad input gets a clear error and nothing partial reaches the queue", (
     expect(result.outcome).toBe("rejected");
     expect(result.outcome === "rejected" && result.reason).toMatch(reason);
     expect(log.errors()).toHaveLength(1);
-    expect(log.errors()[0]!.fields.errorMessage).toMatch(reason);
+    const fields = log.errors()[0]!.fields;
+    expect(`${fields.errorName}: ${fields.errorMessage}`).toMatch(reason);
     expect(metrics.counts.InvalidEvents).toBe(1);
     expect(configMock.calls()).toHaveLength(0);
     expect(sqsMock.calls()).toHaveLength(0);

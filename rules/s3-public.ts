@@ -1,0 +1,515 @@
+// Rule "S3 buckets open to the public". One bucket state, built either from a Config item (detection) or from
+// the live S3 API (the remediation function's re-check), and one judgement over it, so both say the same thing.
+import { DEFAULT_OPEN_THRESHOLDS, isOpenCidr, parseCidr } from "./cidr.ts";
+import { decodeJsonString, InvalidConfigItemError } from "./config-item.ts";
+import {
+  type AclGrant,
+  type ConfigItem,
+  type Finding,
+  type PolicyStatement,
+  type RemedyRule,
+  RuleParameterError,
+  type Verdict,
+} from "./types.ts";
+
+export const S3_PUBLIC_RULE_ID = "s3-public";
+
+/** The rule has no parameters today; the type exists so instructions carry a (empty) parameter record. */
+export type S3PublicParams = Record<string, never>;
+
+/** Bucket-level Block Public Access, in the S3 API's shape (GetPublicAccessBlock). */
+export interface PublicAccessBlock {
+  BlockPublicAcls?: boolean;
+  IgnorePublicAcls?: boolean;
+  BlockPublicPolicy?: boolean;
+  RestrictPublicBuckets?: boolean;
+}
+
+/** A bucket policy with `Statement` always an array (a single-object Statement is valid policy). */
+export interface BucketPolicyDocument {
+  Version?: string;
+  Id?: string;
+  Statement: PolicyStatement[];
+  [key: string]: unknown;
+}
+
+/** Everything the judgement needs about one bucket, whichever door it came through. */
+export interface BucketState {
+  bucket: string;
+  /** Canonical id of the ACL's owner. */
+  ownerId?: string;
+  /** BucketOwnershipControls says BucketOwnerEnforced: ACLs are disabled and grant nothing. */
+  aclsDisabled: boolean;
+  grants: AclGrant[];
+  policy: BucketPolicyDocument | null;
+  publicAccessBlock: PublicAccessBlock | null;
+}
+
+/** One grant as the S3 API speaks it (GetBucketAcl / PutBucketAcl). */
+export interface ApiGrant {
+  Grantee?: { Type?: string; URI?: string; ID?: string; DisplayName?: string; EmailAddress?: string };
+  Permission?: string;
+}
+
+export const GROUP_URIS = {
+  AllUsers: "http://acs.amazonaws.com/groups/global/AllUsers",
+  AuthenticatedUsers: "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+  LogDelivery: "http://acs.amazonaws.com/groups/s3/LogDelivery",
+} as const;
+
+const PUBLIC_GROUP_URIS: ReadonlySet<string> = new Set([GROUP_URIS.AllUsers, GROUP_URIS.AuthenticatedUsers]);
+
+// Config spells permissions in PascalCase ("FullControl"), the API in upper snake case ("FULL_CONTROL").
+const PERMISSIONS: Record<string, string> = {
+  fullcontrol: "FULL_CONTROL",
+  read: "READ",
+  write: "WRITE",
+  readacp: "READ_ACP",
+  writeacp: "WRITE_ACP",
+};
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function normalizePermission(value: unknown, where: string): string {
+  if (typeof value !== "string" || value === "") throw new InvalidConfigItemError(`${where} has no permission`);
+  const known = PERMISSIONS[value.replace(/_/g, "").toLowerCase()];
+  if (!known) throw new InvalidConfigItemError(`${where} has unknown permission "${value}"`);
+  return known;
+}
+
+function groupUri(value: string): string | undefined {
+  if (value in GROUP_URIS) return GROUP_URIS[value as keyof typeof GROUP_URIS];
+  const https = value.replace(/^https:/, "http:");
+  return Object.values(GROUP_URIS).includes(https as never) ? https : undefined;
+}
+
+/** Config's grantee forms: a group name string ("AllUsers"), a group URI, `{id, displayName}`,
+ * `{identifier, typeIdentifier}` (older items), `{uri}` or `{emailAddress}`. */
+function granteeFromConfig(raw: unknown, where: string): AclGrant["grantee"] {
+  if (typeof raw === "string") {
+    const uri = groupUri(raw);
+    if (uri) return { type: "Group", uri };
+    throw new InvalidConfigItemError(`${where} has unknown grantee "${raw}"`);
+  }
+  if (!isRecord(raw)) throw new InvalidConfigItemError(`${where} has no grantee`);
+  const typeIdentifier = typeof raw.typeIdentifier === "string" ? raw.typeIdentifier.toLowerCase() : undefined;
+  const identifier = typeof raw.identifier === "string" ? raw.identifier : undefined;
+  if (identifier && typeIdentifier) {
+    if (typeIdentifier === "id") return { type: "CanonicalUser", id: identifier };
+    if (typeIdentifier === "emailaddress") return { type: "AmazonCustomerByEmail", emailAddress: identifier };
+    if (typeIdentifier === "uri") {
+      const uri = groupUri(identifier);
+      if (uri) return { type: "Group", uri };
+    }
+    throw new InvalidConfigItemError(`${where} has unknown grantee ${typeIdentifier} "${identifier}"`);
+  }
+  const uri = raw.uri ?? raw.URI;
+  if (typeof uri === "string") {
+    const known = groupUri(uri);
+    if (known) return { type: "Group", uri: known };
+    throw new InvalidConfigItemError(`${where} has unknown group grantee "${uri}"`);
+  }
+  if (typeof raw.id === "string" && raw.id) {
+    return {
+      type: "CanonicalUser",
+      id: raw.id,
+      ...(typeof raw.displayName === "string" && raw.displayName ? { displayName: raw.displayName } : {}),
+    };
+  }
+  if (typeof raw.emailAddress === "string" && raw.emailAddress) {
+    return { type: "AmazonCustomerByEmail", emailAddress: raw.emailAddress };
+  }
+  throw new InvalidConfigItemError(`${where} has a grantee of unknown shape`);
+}
+
+/** Reads Config's AccessControlList (already decoded from its JSON string): owner and grants, in API terms. */
+export function aclFromConfig(raw: unknown): { ownerId?: string; grants: AclGrant[] } {
+  if (raw === undefined || raw === null) return { grants: [] };
+  if (!isRecord(raw)) throw new InvalidConfigItemError("supplementaryConfiguration.AccessControlList is not an object");
+  const grants: AclGrant[] = [];
+  for (const field of ["grantList", "grantSet"] as const) {
+    const list = raw[field];
+    if (list === undefined || list === null) continue;
+    if (!Array.isArray(list)) throw new InvalidConfigItemError(`AccessControlList.${field} is not an array`);
+    list.forEach((entry, index) => {
+      const where = `AccessControlList.${field}[${index}]`;
+      if (!isRecord(entry)) throw new InvalidConfigItemError(`${where} is not an object`);
+      grants.push({
+        grantee: granteeFromConfig(entry.grantee, where),
+        permission: normalizePermission(entry.permission, where),
+      });
+    });
+  }
+  const owner = raw.owner;
+  const ownerId = isRecord(owner) && typeof owner.id === "string" && owner.id ? owner.id : undefined;
+  return { ...(ownerId ? { ownerId } : {}), grants: uniqueGrants(grants) };
+}
+
+/** GetBucketAcl's Grants → AclGrant. Throws for a grant S3 would never return (so nothing is judged on a guess). */
+export function aclGrantsFromApi(grants: readonly ApiGrant[]): AclGrant[] {
+  return uniqueGrants(
+    grants.map((grant, index) => {
+      const where = `Grants[${index}]`;
+      const grantee = grant.Grantee;
+      const permission = normalizePermission(grant.Permission, where);
+      switch (grantee?.Type) {
+        case "Group": {
+          const uri = grantee.URI ? groupUri(grantee.URI) : undefined;
+          if (!uri) throw new InvalidConfigItemError(`${where} has unknown group "${grantee.URI}"`);
+          return { grantee: { type: "Group", uri }, permission };
+        }
+        case "CanonicalUser":
+          if (!grantee.ID) throw new InvalidConfigItemError(`${where} has a canonical user without ID`);
+          return {
+            grantee: {
+              type: "CanonicalUser",
+              id: grantee.ID,
+              ...(grantee.DisplayName ? { displayName: grantee.DisplayName } : {}),
+            },
+            permission,
+          };
+        case "AmazonCustomerByEmail":
+          if (!grantee.EmailAddress) throw new InvalidConfigItemError(`${where} has an email grantee without address`);
+          return { grantee: { type: "AmazonCustomerByEmail", emailAddress: grantee.EmailAddress }, permission };
+        default:
+          throw new InvalidConfigItemError(`${where} has grantee type "${grantee?.Type}"`);
+      }
+    }),
+  );
+}
+
+export type AclPermission = "FULL_CONTROL" | "READ" | "WRITE" | "READ_ACP" | "WRITE_ACP";
+
+/** A grant exactly as PutBucketAcl takes it (literal types, so it is assignable to the SDK's Grant). */
+export type WritableApiGrant = {
+  Permission: AclPermission;
+  Grantee:
+    | { Type: "Group"; URI: string }
+    | { Type: "CanonicalUser"; ID: string; DisplayName?: string }
+    | { Type: "AmazonCustomerByEmail"; EmailAddress: string };
+};
+
+/** AclGrant → the S3 API's Grant, for PutBucketAcl. */
+export function aclGrantToApi(grant: AclGrant): WritableApiGrant {
+  // Permissions of an AclGrant were normalised to these names when it was read.
+  const Permission = grant.permission as AclPermission;
+  const grantee = grant.grantee;
+  switch (grantee.type) {
+    case "Group":
+      return { Grantee: { Type: "Group", URI: grantee.uri }, Permission };
+    case "CanonicalUser":
+      return {
+        Grantee: {
+          Type: "CanonicalUser",
+          ID: grantee.id,
+          ...(grantee.displayName ? { DisplayName: grantee.displayName } : {}),
+        },
+        Permission,
+      };
+    case "AmazonCustomerByEmail":
+      return { Grantee: { Type: "AmazonCustomerByEmail", EmailAddress: grantee.emailAddress }, Permission };
+  }
+}
+
+/** Identity of a grant: grantee and permission (display names do not matter). */
+export function aclGrantKey(grant: AclGrant): string {
+  const grantee = grant.grantee;
+  const who =
+    grantee.type === "Group" ? grantee.uri : grantee.type === "CanonicalUser" ? grantee.id : grantee.emailAddress;
+  return `${grantee.type}:${who}:${grant.permission}`;
+}
+
+function uniqueGrants(grants: AclGrant[]): AclGrant[] {
+  const seen = new Set<string>();
+  return grants.filter((grant) => {
+    const key = aclGrantKey(grant);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+export function isPublicGrant(grant: AclGrant): boolean {
+  return grant.grantee.type === "Group" && PUBLIC_GROUP_URIS.has(grant.grantee.uri);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Policies
+
+/** Parses a bucket policy's text; null/empty means "no policy". Statement is normalised to an array. */
+export function parsePolicyDocument(
+  text: string | null | undefined,
+  where = "bucket policy",
+): BucketPolicyDocument | null {
+  if (text === null || text === undefined || text.trim() === "") return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new InvalidConfigItemError(`${where} is not valid JSON: ${(error as Error).message}`);
+  }
+  return policyDocument(value, where);
+}
+
+function policyDocument(value: unknown, where: string): BucketPolicyDocument {
+  if (!isRecord(value)) throw new InvalidConfigItemError(`${where} is not a JSON object`);
+  const statement = value.Statement;
+  const statements = Array.isArray(statement) ? statement : statement === undefined ? [] : [statement];
+  statements.forEach((entry, index) => {
+    if (!isRecord(entry)) throw new InvalidConfigItemError(`${where} Statement[${index}] is not an object`);
+  });
+  return { ...value, Statement: statements as PolicyStatement[] };
+}
+
+function values(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : value === undefined ? [] : [value];
+}
+
+/** Principal "*", {"AWS": "*"}, or any principal list containing "*". */
+function principalIsEveryone(principal: unknown): boolean {
+  if (principal === "*") return true;
+  if (Array.isArray(principal)) return principal.some(principalIsEveryone);
+  if (isRecord(principal)) return Object.values(principal).some((value) => values(value).includes("*"));
+  return false;
+}
+
+// Condition keys that, compared for equality against concrete values, confine a statement to known callers or
+// networks (IAM condition keys are case-insensitive).
+const RESTRICTING_KEYS: ReadonlySet<string> = new Set(
+  [
+    "aws:SourceVpc",
+    "aws:SourceVpce",
+    "aws:PrincipalOrgID",
+    "aws:PrincipalOrgPaths",
+    "aws:PrincipalAccount",
+    "aws:PrincipalArn",
+    "aws:SourceAccount",
+    "aws:SourceArn",
+    "aws:SourceOwner",
+    "aws:SourceOrgID",
+    "aws:SourceOrgPaths",
+    "aws:userid",
+  ].map((key) => key.toLowerCase()),
+);
+
+// Operators whose match confines access to the listed values. Negated operators and ...IfExists do not
+// (a request without the key passes), nor does the Null operator.
+const CONFINING_OPERATORS: ReadonlySet<string> = new Set(
+  ["StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike"].map((op) => op.toLowerCase()),
+);
+
+function isWildcardOnly(value: unknown): boolean {
+  return typeof value !== "string" || /^[*?]*$/.test(value);
+}
+
+function confiningClause(operator: string, key: string, value: unknown): boolean {
+  const op = operator.toLowerCase().replace(/^(forallvalues|foranyvalue):/, "");
+  // ForAllValues passes when the request has no value for the key at all.
+  if (operator.toLowerCase().startsWith("forallvalues:")) return false;
+  const listed = values(value);
+  if (listed.length === 0) return false;
+  const lowerKey = key.toLowerCase();
+  if (lowerKey === "aws:sourceip") {
+    return (
+      op === "ipaddress" &&
+      listed.every((cidr) => {
+        if (typeof cidr !== "string") return false;
+        try {
+          return !isOpenCidr(
+            parseCidr(cidr.includes("/") ? cidr : `${cidr}/${cidr.includes(":") ? 128 : 32}`),
+            DEFAULT_OPEN_THRESHOLDS,
+          );
+        } catch {
+          return false;
+        }
+      })
+    );
+  }
+  return CONFINING_OPERATORS.has(op) && RESTRICTING_KEYS.has(lowerKey) && !listed.some(isWildcardOnly);
+}
+
+/** Whether a statement's Condition confines it to known callers or networks. */
+function conditionConfines(condition: unknown): boolean {
+  if (!isRecord(condition)) return false;
+  for (const [operator, clauses] of Object.entries(condition)) {
+    if (!isRecord(clauses)) continue;
+    for (const [key, value] of Object.entries(clauses)) {
+      if (confiningClause(operator, key, value)) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Allow statements for everyone ("*" principal, or NotPrincipal, which allows everyone but the listed) are
+ * public unless a condition confines them. Deny statements never are.
+ */
+export function isPublicStatement(statement: PolicyStatement): boolean {
+  if (String(statement.Effect ?? "").toLowerCase() !== "allow") return false;
+  const everyone = "NotPrincipal" in statement || principalIsEveryone(statement.Principal);
+  return everyone && !conditionConfines(statement.Condition);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Bucket state from a Config item
+
+function flag(raw: Record<string, unknown>, camel: string): boolean | undefined {
+  const pascal = camel[0]!.toUpperCase() + camel.slice(1);
+  const value = raw[camel] ?? raw[pascal];
+  return typeof value === "boolean" ? value : undefined;
+}
+
+function publicAccessBlockFromConfig(raw: unknown): PublicAccessBlock | null {
+  if (!isRecord(raw)) return null;
+  const block: PublicAccessBlock = {};
+  const set = (name: keyof PublicAccessBlock, camel: string) => {
+    const value = flag(raw, camel);
+    if (value !== undefined) block[name] = value;
+  };
+  set("BlockPublicAcls", "blockPublicAcls");
+  set("IgnorePublicAcls", "ignorePublicAcls");
+  set("BlockPublicPolicy", "blockPublicPolicy");
+  set("RestrictPublicBuckets", "restrictPublicBuckets");
+  return block;
+}
+
+/** BucketOwnershipControls: `{bucketName, ownershipControls: {rules: [{objectOwnership}]}}` (or `rules` at the top). */
+function aclsDisabledFromConfig(raw: unknown): boolean {
+  if (!isRecord(raw)) return false;
+  const controls = isRecord(raw.ownershipControls) ? raw.ownershipControls : raw;
+  return values(controls.rules ?? controls.Rules).some(
+    (rule) => isRecord(rule) && (rule.objectOwnership ?? rule.ObjectOwnership) === "BucketOwnerEnforced",
+  );
+}
+
+export function s3StateFromConfigItem(item: ConfigItem): BucketState {
+  const supplementary = item.supplementaryConfiguration;
+  const configurationName = item.configuration?.name;
+  const bucket = typeof configurationName === "string" && configurationName ? configurationName : item.resourceId;
+  const { ownerId, grants } = aclFromConfig(supplementary.AccessControlList);
+
+  let policy: BucketPolicyDocument | null = null;
+  const bucketPolicy = supplementary.BucketPolicy;
+  if (bucketPolicy !== undefined && bucketPolicy !== null) {
+    if (!isRecord(bucketPolicy))
+      throw new InvalidConfigItemError("supplementaryConfiguration.BucketPolicy is not an object");
+    // policyText is JSON in a string (null without a policy); decodeJsonString copes with either.
+    const decoded = decodeJsonString(bucketPolicy.policyText ?? null, "BucketPolicy.policyText");
+    policy = decoded === null ? null : policyDocument(decoded, "BucketPolicy.policyText");
+  }
+
+  return {
+    bucket,
+    ...(ownerId ? { ownerId } : {}),
+    aclsDisabled: aclsDisabledFromConfig(supplementary.BucketOwnershipControls),
+    grants,
+    policy,
+    publicAccessBlock: publicAccessBlockFromConfig(supplementary.PublicAccessBlockConfiguration),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Judgement
+
+const GROUP_WORDS: Record<string, string> = {
+  [GROUP_URIS.AllUsers]: "AllUsers (anyone on the internet)",
+  [GROUP_URIS.AuthenticatedUsers]: "AuthenticatedUsers (any AWS account)",
+};
+
+function statementName(statement: PolicyStatement, index: number): string {
+  return typeof statement.Sid === "string" && statement.Sid ? `Sid ${statement.Sid}` : `statement #${index + 1}`;
+}
+
+/** Identity of a statement: its canonical JSON (key order does not matter, content does). */
+export function policyStatementKey(statement: PolicyStatement): string {
+  return canonical(statement);
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (isRecord(value)) {
+    return `{${Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonical(value[key])}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+export function judgeS3(state: BucketState): Verdict {
+  const block = state.publicAccessBlock ?? {};
+  const findings: Finding[] = [];
+  const neutralised: string[] = [];
+
+  const publicGrants = state.aclsDisabled ? [] : state.grants.filter(isPublicGrant);
+  if (publicGrants.length > 0 && block.IgnorePublicAcls) {
+    neutralised.push(`${publicGrants.length} public ACL grant(s) neutralised by Block Public Access IgnorePublicAcls`);
+  } else {
+    for (const grant of publicGrants) {
+      const group = grant.grantee.type === "Group" ? grant.grantee.uri : "";
+      findings.push({
+        problem: "s3-public-acl",
+        matched: { kind: "acl-grant", grant },
+        reason: `ACL grants ${grant.permission} to ${GROUP_WORDS[group] ?? group}`,
+      });
+    }
+  }
+
+  const seenStatements = new Set<string>();
+  const publicStatements: { statement: PolicyStatement; index: number }[] = [];
+  (state.policy?.Statement ?? []).forEach((statement, index) => {
+    if (!isPublicStatement(statement)) return;
+    const key = policyStatementKey(statement);
+    if (seenStatements.has(key)) return;
+    seenStatements.add(key);
+    publicStatements.push({ statement, index });
+  });
+  if (publicStatements.length > 0 && block.RestrictPublicBuckets) {
+    neutralised.push(
+      `${publicStatements.length} public policy statement(s) neutralised by Block Public Access RestrictPublicBuckets`,
+    );
+  } else {
+    for (const { statement, index } of publicStatements) {
+      const who = "NotPrincipal" in statement ? "everyone but its NotPrincipal" : "everyone (Principal *)";
+      findings.push({
+        problem: "s3-public-policy",
+        matched: { kind: "policy-statement", statement },
+        reason: `policy ${statementName(statement, index)} allows ${who} without a confining condition`,
+      });
+    }
+  }
+
+  if (findings.length === 0) {
+    const notes = [...neutralised];
+    if (state.aclsDisabled) notes.push("ACLs disabled (BucketOwnerEnforced)");
+    return {
+      compliance: "COMPLIANT",
+      annotation: notes.length > 0 ? `not public: ${notes.join("; ")}` : "no public ACL grant or policy statement",
+      findings: [],
+    };
+  }
+  const parts = findings.map((finding) => finding.reason);
+  return {
+    compliance: "NON_COMPLIANT",
+    annotation: [`public: ${parts.join("; ")}`, ...neutralised].join(" | "),
+    findings,
+  };
+}
+
+export function parseS3PublicParameters(raw: Record<string, unknown>): S3PublicParams {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new RuleParameterError("ruleParameters", "must be an object of parameter names to values");
+  }
+  const [unknown] = Object.keys(raw);
+  if (unknown !== undefined) throw new RuleParameterError(unknown, "unknown parameter (this rule takes none)");
+  return {};
+}
+
+export const s3PublicRule: RemedyRule<S3PublicParams> = {
+  id: S3_PUBLIC_RULE_ID,
+  resourceTypes: ["AWS::S3::Bucket"],
+  parseParameters: parseS3PublicParameters,
+  evaluate: (item) => judgeS3(s3StateFromConfigItem(item)),
+};
