@@ -5,12 +5,15 @@ import { isAbsolute, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { RULES } from "../rules/index.ts";
+import { isActionId } from "../shared/ledger.ts";
 import { type CliDeps, type Io, realDeps } from "./deps.ts";
 import { pauseCommand, peekCommand, redriveCommand, resumeCommand } from "./operate.ts";
 import { plan, snapshotItems } from "./plan.ts";
 import { renderPlan } from "./plan-output.ts";
 import { DEFAULT_SETTINGS, readSettingsFile } from "./settings.ts";
 import { explainAwsError, resolveStack, STACK_FLAGS } from "./stack.ts";
+import { statusCommand } from "./status.ts";
+import { undoCommand } from "./undo.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -132,7 +135,31 @@ const dlq: Command = async (args, io, deps) => {
   return EXIT_OK;
 };
 
+const status: Command = async (args, io, deps) => {
+  const { values } = parseArgs({ args, options: { ...stackOptions, json: { type: "boolean", default: false } } });
+  const complete = await statusCommand(resolveStack(values, deps.env), values.json, deps, io);
+  // Parts that could not be read are shown as unknown; the exit code says so for scripts.
+  return complete ? EXIT_OK : EXIT_FAILED;
+};
+
+const undo: Command = async (args, io, deps) => {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { ...stackOptions, yes: { type: "boolean", default: false } },
+    allowPositionals: true,
+  });
+  const [actionId] = positionals;
+  if (!actionId || positionals.length !== 1) throw new CliError("usage: remedy undo ACTION_ID [--yes]", EXIT_USAGE);
+  if (!isActionId(actionId)) {
+    throw new CliError(`"${actionId}" is not an action id (they look like act-20261120T102819Z-7c1d9e2f)`, EXIT_USAGE);
+  }
+  const outcome = await undoCommand(resolveStack(values, deps.env), actionId, { yes: values.yes }, deps, io);
+  return outcome === "declined" ? EXIT_FAILED : EXIT_OK;
+};
+
 export const COMMANDS: Record<string, Command> = {
+  status,
+  undo,
   plan: planCommand,
   peek,
   pause,
@@ -141,6 +168,7 @@ export const COMMANDS: Record<string, Command> = {
 };
 
 const USAGE_ERRORS = new Set(["SettingsError", "SnapshotError", "RuleParameterError", "StackError"]);
+// UndoError (not undoable) and LedgerRecordNotFoundError are plain failures: exit 1 with their sentence.
 
 export async function runCli(argv: string[], io: Io, deps: CliDeps = realDeps()): Promise<number> {
   const [command, ...rest] = argv;

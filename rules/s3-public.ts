@@ -395,8 +395,10 @@ export function s3StateFromConfigItem(item: ConfigItem): BucketState {
   if (bucketPolicy !== undefined && bucketPolicy !== null) {
     if (!isRecord(bucketPolicy))
       throw new InvalidConfigItemError("supplementaryConfiguration.BucketPolicy is not an object");
-    // policyText is JSON in a string (null without a policy); decodeJsonString copes with either.
-    const decoded = decodeJsonString(bucketPolicy.policyText ?? null, "BucketPolicy.policyText");
+    // policyText is JSON in a string (null or empty without a policy), like parsePolicyDocument's input.
+    const text = bucketPolicy.policyText;
+    const decoded =
+      typeof text === "string" && text.trim() === "" ? null : decodeJsonString(text ?? null, "BucketPolicy.policyText");
     policy = decoded === null ? null : policyDocument(decoded, "BucketPolicy.policyText");
   }
 

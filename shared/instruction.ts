@@ -12,6 +12,17 @@ export const SQS_MAX_MESSAGE_BYTES = 262_144;
 export const MAX_INSTRUCTION_BYTES = SQS_MAX_MESSAGE_BYTES - 4_096;
 
 /** Which kind of matched entry each problem carries: a fix for one problem never touches another kind. */
+
+/** A JSON object (valibot's record also lets arrays through, which would hash and compare differently). */
+export function plainObject(message = "must be an object") {
+  return v.pipe(
+    v.custom<Record<string, unknown>>(
+      (input) => typeof input === "object" && input !== null && !Array.isArray(input),
+      message,
+    ),
+  );
+}
+
 export const MATCHED_KIND_BY_PROBLEM: Record<Problem, MatchedEntry["kind"]> = {
   "sg-open-ingress": "sg-rule",
   "s3-public-acl": "acl-grant",
@@ -57,7 +68,7 @@ const MatchedEntrySchema = v.variant("kind", [
       permission: v.picklist(["FULL_CONTROL", "READ", "WRITE", "READ_ACP", "WRITE_ACP"]),
     }),
   }),
-  v.object({ kind: v.literal("policy-statement"), statement: v.record(v.string(), v.unknown()) }),
+  v.object({ kind: v.literal("policy-statement"), statement: plainObject("a policy statement must be an object") }),
 ]);
 
 const InstructionObjectSchema = v.strictObject({
@@ -75,7 +86,7 @@ const InstructionObjectSchema = v.strictObject({
   rule: v.strictObject({
     id: v.pipe(v.string(), v.minLength(1)),
     configRuleName: v.optional(v.string()),
-    parameters: v.record(v.string(), v.unknown()),
+    parameters: plainObject("rule parameters must be an object"),
   }),
   /** When Config recorded the resource in this state: a "new" violation is a recent capture, not a re-detection. */
   capturedAt: isoTimestamp,

@@ -3,7 +3,12 @@
 import { isDeleted } from "../rules/config-item.ts";
 import type { ComplianceType, ConfigItem, Finding, RemedyRule } from "../rules/types.ts";
 import { type AllowlistEntry, describeExemption, type Exemption, findExemption } from "./exemptions.ts";
-import { buildInstructions, type Instruction } from "./instruction.ts";
+import {
+  buildInstructions,
+  type Instruction,
+  type InstructionSource,
+  InstructionTooLargeError,
+} from "./instruction.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: a registry holds rules of different parameter types.
 export type AnyRule = RemedyRule<any>;
@@ -58,29 +63,25 @@ export function judgeItem(item: ConfigItem, rule: AnyRule, parameters: unknown, 
   });
 
   const actionable = findings.filter((finding) => !finding.exemption);
-  const instructions = actionable.length
-    ? buildInstructions(
-        {
-          resource: {
-            type: item.resourceType,
-            id: item.resourceId,
-            ...(item.arn ? { arn: item.arn } : {}),
-            accountId: item.accountId,
-            region: item.region,
-          },
-          rule: {
-            id: rule.id,
-            ...(context.configRuleName ? { configRuleName: context.configRuleName } : {}),
-            parameters: parametersRecord(parameters),
-          },
-          capturedAt: item.captureTime,
-          detectedAt: context.now.toISOString(),
-          // Grace counts from when Config recorded the change, so re-detections agree on the due time.
-          notBefore: new Date(Date.parse(item.captureTime) + context.gracePeriodMs).toISOString(),
-        },
-        actionable,
-      )
-    : [];
+  const source: InstructionSource = {
+    resource: {
+      type: item.resourceType,
+      id: item.resourceId,
+      ...(item.arn ? { arn: item.arn } : {}),
+      accountId: item.accountId,
+      region: item.region,
+    },
+    rule: {
+      id: rule.id,
+      ...(context.configRuleName ? { configRuleName: context.configRuleName } : {}),
+      parameters: parametersRecord(parameters),
+    },
+    capturedAt: item.captureTime,
+    detectedAt: context.now.toISOString(),
+    // Grace counts from when Config recorded the change, so re-detections agree on the due time.
+    notBefore: new Date(Date.parse(item.captureTime) + context.gracePeriodMs).toISOString(),
+  };
+  const instructions = instructionsFor(source, actionable, notes);
 
   return {
     compliance: verdict.compliance,
@@ -89,6 +90,30 @@ export function judgeItem(item: ConfigItem, rule: AnyRule, parameters: unknown, 
     instructions,
     notes: [...notes],
   };
+}
+
+/**
+ * Fix instructions for the actionable findings. A finding too large for any SQS message (one entry over 256 KiB)
+ * cannot be queued: it stays a finding (Config still hears NON_COMPLIANT) and a note says to fix it by hand.
+ */
+function instructionsFor(source: InstructionSource, actionable: readonly Finding[], notes: Set<string>): Instruction[] {
+  if (actionable.length === 0) return [];
+  try {
+    return buildInstructions(source, actionable);
+  } catch (error) {
+    if (!(error instanceof InstructionTooLargeError)) throw error;
+  }
+  const fitting: Finding[] = [];
+  for (const finding of actionable) {
+    try {
+      buildInstructions(source, [finding]);
+      fitting.push(finding);
+    } catch (error) {
+      if (!(error instanceof InstructionTooLargeError)) throw error;
+      notes.add(`a ${finding.problem} finding is too large for a fix instruction: fix it by hand`);
+    }
+  }
+  return fitting.length > 0 ? buildInstructions(source, fitting) : [];
 }
 
 function notApplicable(annotation: string): Judgement {

@@ -1,5 +1,6 @@
 // The Config custom-rule invocation, parsed and validated before anything is judged or sent.
 import * as v from "valibot";
+import { plainObject } from "../../shared/instruction.ts";
 
 /** The event or its invokingEvent cannot be understood. Permanent: logged and dropped, never retried. */
 export class InvalidEventError extends Error {
@@ -34,7 +35,7 @@ const InvokingEventSchema = v.variant(
   [
     v.object({
       messageType: v.literal("ConfigurationItemChangeNotification"),
-      configurationItem: v.record(v.string(), v.unknown(), "configurationItem must be an object"),
+      configurationItem: plainObject("configurationItem must be an object"),
       notificationCreationTime: v.optional(v.string()),
     }),
     v.object({

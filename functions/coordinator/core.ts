@@ -8,7 +8,6 @@ import {
   DeleteMessageBatchCommand,
   DeleteMessageCommand,
   type Message,
-  type MessageAttributeValue,
   ReceiveMessageCommand,
   SendMessageCommand,
   type SQSClient,
@@ -23,6 +22,7 @@ import {
   mergeStates,
   pruneState,
 } from "../../shared/coordinator-state.ts";
+import { deadLetterInput, truncateReason } from "../../shared/dead-letter.ts";
 import { encodeRemediationRequest, type RemediationRequest } from "../../shared/dispatch.ts";
 import { type Instruction, InvalidInstructionError, parseInstruction } from "../../shared/instruction.ts";
 import { errorFields, type Log, type MetricSink } from "../../shared/logging.ts";
@@ -31,15 +31,16 @@ import type { ReportBody, Reporter } from "../../shared/report.ts";
 
 /** SQS's longest visibility timeout (12 h): longer grace periods are hidden in several steps. */
 export const SQS_MAX_VISIBILITY_SECONDS = 43_200;
-export const DLQ_REASON_ATTRIBUTE = "remedy-dlq-reason";
-export const DLQ_SOURCE_MESSAGE_ATTRIBUTE = "remedy-source-message-id";
-export const DLQ_INSTRUCTION_ATTRIBUTE = "remedy-instruction-id";
+export {
+  DLQ_INSTRUCTION_ATTRIBUTE,
+  DLQ_REASON_ATTRIBUTE,
+  DLQ_SOURCE_MESSAGE_ATTRIBUTE,
+} from "../../shared/dead-letter.ts";
 export const BREAKER_SAMPLE_SIZE = 10;
 export const RESUME_COMMAND = "remedy resume";
 /** Visibility of messages received only to look (rate budget spent): they are all released before the tick ends. */
 const LOOK_VISIBILITY_SECONDS = 60;
 const SQS_BATCH = 10;
-const MAX_REASON_LENGTH = 1_000;
 
 export interface CoordinatorConfig {
   queueUrl: string;
@@ -103,10 +104,6 @@ interface Candidate {
   instruction: Instruction;
   record: InstructionRecord;
   functionName: string;
-}
-
-function truncate(text: string, length = MAX_REASON_LENGTH): string {
-  return text.length > length ? `${text.slice(0, length - 3)}...` : text;
 }
 
 function resourceRef(instruction: Instruction) {
@@ -470,19 +467,16 @@ class Tick {
     const { deps, config } = this;
     const messageId = message.MessageId ?? "";
     const instructionId = instruction?.id;
-    const attributes: Record<string, MessageAttributeValue> = {
-      [DLQ_REASON_ATTRIBUTE]: { DataType: "String", StringValue: truncate(reason) },
-      [DLQ_SOURCE_MESSAGE_ATTRIBUTE]: { DataType: "String", StringValue: messageId || "unknown" },
-      ...(instructionId ? { [DLQ_INSTRUCTION_ATTRIBUTE]: { DataType: "String", StringValue: instructionId } } : {}),
-    };
     try {
       await this.sqsCall((sqs) =>
         sqs.send(
-          new SendMessageCommand({
-            QueueUrl: config.deadLetterQueueUrl,
-            MessageBody: message.Body || "(empty body)",
-            MessageAttributes: attributes,
-          }),
+          new SendMessageCommand(
+            deadLetterInput(config.deadLetterQueueUrl, message.Body || "(empty body)", {
+              reason,
+              sourceMessageId: messageId,
+              ...(instructionId ? { instructionId } : {}),
+            }),
+          ),
         ),
       );
     } catch (error) {
@@ -510,7 +504,7 @@ class Tick {
     deps.log.warn("dead-lettered", { messageId, ...(instructionId ? { instructionId } : {}), reason });
     await this.report({
       kind: "dead-lettered",
-      reason: truncate(reason),
+      reason: truncateReason(reason),
       messageId,
       ...(instruction
         ? { instructionId: instruction.id, problem: instruction.problem, resource: resourceRef(instruction) }

@@ -354,6 +354,16 @@ describe("bad input gets a clear error and nothing partial reaches the queue", (
     ["not an object", () => "hello", /InvalidEventError: event/],
     ["missing resultToken", () => ({ ...valid(), resultToken: undefined }), /resultToken/],
     [
+      "configurationItem is an array",
+      () => {
+        const event = valid();
+        const invoking = JSON.parse(event.invokingEvent as string);
+        invoking.configurationItem = [{}];
+        return { ...event, invokingEvent: JSON.stringify(invoking) };
+      },
+      /configurationItem must be an object/,
+    ],
+    [
       "invokingEvent is not JSON",
       () => ({ ...valid(), invokingEvent: "{configurationItem:" }),
       /invokingEvent is not valid JSON/,

@@ -147,8 +147,11 @@ describe("S3 rule on Config items as AWS delivers them", () => {
     ]);
   });
 
-  it("a null policyText is no policy", () => {
+  it("a null or empty policyText is no policy", () => {
     expect(s3StateFromConfigItem(item("public-read-acl")).policy).toBeNull();
+    const empty = configItem<Record<string, any>>(FOLDER, "public-read-acl");
+    empty.supplementaryConfiguration.BucketPolicy = { policyText: "" };
+    expect(s3StateFromConfigItem(normalizeConfigItem(empty)).policy).toBeNull();
   });
 
   it("reads owner, ownership and Block Public Access from the item", () => {

@@ -175,6 +175,11 @@ describe("fix-instruction contract", () => {
         /do not fit problem sg-open-ingress/,
       ],
       ["a forged id", (m) => ({ ...m, id: "0".repeat(32) }), /id does not match/],
+      [
+        "rule parameters that are an array",
+        (m) => ({ ...m, rule: { ...m.rule, parameters: [] } }),
+        /^rule\.parameters: rule parameters must be an object/,
+      ],
       ["a bad timestamp", (m) => ({ ...m, notBefore: "tomorrow" }), /^notBefore: must be an ISO-8601 timestamp/],
       ["an unknown field", (m) => ({ ...m, extra: true }), /^extra: /],
       ["a missing field", ({ detectedAt: _, ...rest }) => rest, /^detectedAt: /],

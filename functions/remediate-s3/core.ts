@@ -1,0 +1,288 @@
+// S3 bucket remediation: re-reads the live bucket (tags, ownership controls, ACL, policy, Block Public Access),
+// re-checks exemptions against live tags, re-judges with the rule's own judgeS3, and fixes only the instructed
+// findings that still hold. `surgical` rewrites the ACL without the public grants (owner and every other grant
+// kept) or the policy without the public statements (everything else kept as written; the policy is deleted when
+// no statement remains); `block-public-access` turns on the bucket's four Block Public Access flags.
+// Every call names the instruction's account as ExpectedBucketOwner, so a bucket name re-created elsewhere is
+// never touched.
+import {
+  type AccessControlPolicy,
+  DeleteBucketPolicyCommand,
+  GetBucketAclCommand,
+  GetBucketOwnershipControlsCommand,
+  GetBucketPolicyCommand,
+  GetBucketTaggingCommand,
+  GetPublicAccessBlockCommand,
+  type Grant,
+  PutBucketAclCommand,
+  PutBucketPolicyCommand,
+  PutPublicAccessBlockCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import {
+  aclGrantsFromApi,
+  type BucketState,
+  judgeS3,
+  type PublicAccessBlock,
+  parsePolicyDocument,
+  parseS3PublicParameters,
+} from "../../rules/s3-public.ts";
+import type { AclGrant, PolicyStatement, Problem } from "../../rules/types.ts";
+import { hasErrorCode, PermanentRemediationError } from "../../shared/aws-errors.ts";
+import type { S3FixStrategy } from "../../shared/describe.ts";
+import { type AllowlistEntry, describeExemption, findExemption } from "../../shared/exemptions.ts";
+import { type Instruction, matchedEntryKey } from "../../shared/instruction.ts";
+import type { S3BucketState } from "../../shared/ledger.ts";
+import { type FixFunction, type FixPlan, type RemediationDeps, runRemediation } from "../../shared/remediation.ts";
+import type { Change } from "../../shared/report.ts";
+
+export const REMEDIATE_S3_PROBLEMS: readonly Problem[] = ["s3-public-acl", "s3-public-policy"];
+export const ALL_BLOCKED: Required<PublicAccessBlock> = {
+  BlockPublicAcls: true,
+  IgnorePublicAcls: true,
+  BlockPublicPolicy: true,
+  RestrictPublicBuckets: true,
+};
+
+export interface RemediateS3Deps extends RemediationDeps {
+  s3: S3Client;
+  allowlist: readonly AllowlistEntry[];
+  strategy: S3FixStrategy;
+}
+
+/** What was read from the live bucket: the ledger's exact state plus the tags. */
+export interface LiveBucket {
+  state: S3BucketState;
+  tags: Record<string, string>;
+}
+
+async function orNull<T>(call: Promise<T>, ...absent: string[]): Promise<T | null> {
+  try {
+    return await call;
+  } catch (error) {
+    if (hasErrorCode(error, ...absent)) return null;
+    throw error;
+  }
+}
+
+/** Reads everything the judgement and the ledger need. NoSuchBucket propagates (classified "gone"). */
+export async function readLiveBucket(s3: S3Client, bucket: string, expectedOwner: string): Promise<LiveBucket> {
+  const target = { Bucket: bucket, ExpectedBucketOwner: expectedOwner };
+  const tagging = await orNull(s3.send(new GetBucketTaggingCommand(target)), "NoSuchTagSet");
+  const tags: Record<string, string> = {};
+  for (const tag of tagging?.TagSet ?? []) if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? "";
+  const ownership = await orNull(
+    s3.send(new GetBucketOwnershipControlsCommand(target)),
+    "OwnershipControlsNotFoundError",
+  );
+  const aclsDisabled = (ownership?.OwnershipControls?.Rules ?? []).some(
+    (rule) => rule.ObjectOwnership === "BucketOwnerEnforced",
+  );
+  const acl = await s3.send(new GetBucketAclCommand(target));
+  const policy = await orNull(s3.send(new GetBucketPolicyCommand(target)), "NoSuchBucketPolicy");
+  const block = await orNull(s3.send(new GetPublicAccessBlockCommand(target)), "NoSuchPublicAccessBlockConfiguration");
+  const owner = acl.Owner
+    ? {
+        ...(acl.Owner.ID !== undefined ? { ID: acl.Owner.ID } : {}),
+        ...(acl.Owner.DisplayName !== undefined ? { DisplayName: acl.Owner.DisplayName } : {}),
+      }
+    : undefined;
+  return {
+    tags,
+    state: {
+      kind: "s3-bucket",
+      bucket,
+      aclsDisabled,
+      acl: { ...(owner ? { Owner: owner } : {}), Grants: (acl.Grants ?? []).map(cleanGrant) },
+      policy: policy?.Policy ?? null,
+      publicAccessBlock: block?.PublicAccessBlockConfiguration
+        ? cleanBlock(block.PublicAccessBlockConfiguration)
+        : null,
+    },
+  };
+}
+
+function cleanGrant(grant: Grant): S3BucketState["acl"]["Grants"][number] {
+  const grantee = grant.Grantee;
+  return {
+    ...(grantee
+      ? {
+          Grantee: Object.fromEntries(
+            (["Type", "URI", "ID", "DisplayName", "EmailAddress"] as const)
+              .filter((key) => grantee[key] !== undefined)
+              .map((key) => [key, grantee[key]]),
+          ),
+        }
+      : {}),
+    ...(grant.Permission !== undefined ? { Permission: grant.Permission } : {}),
+  };
+}
+
+function cleanBlock(block: PublicAccessBlock): PublicAccessBlock {
+  const clean: PublicAccessBlock = {};
+  for (const key of ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"] as const) {
+    if (block[key] !== undefined) clean[key] = block[key];
+  }
+  return clean;
+}
+
+function unjudgeable(bucket: string, error: unknown): PermanentRemediationError {
+  return new PermanentRemediationError(`live state of bucket ${bucket} cannot be judged: ${(error as Error).message}`, {
+    cause: error,
+  });
+}
+
+/** The rule's view of the live state. Throws PermanentRemediationError when S3 returned something unjudgeable. */
+export function bucketStateForJudgement(state: S3BucketState): BucketState {
+  try {
+    return {
+      bucket: state.bucket,
+      ...(state.acl.Owner?.ID ? { ownerId: state.acl.Owner.ID } : {}),
+      aclsDisabled: state.aclsDisabled,
+      grants: state.aclsDisabled ? [] : aclGrantsFromApi(state.acl.Grants),
+      policy: parsePolicyDocument(state.policy),
+      publicAccessBlock: state.publicAccessBlock,
+    };
+  } catch (error) {
+    throw unjudgeable(state.bucket, error);
+  }
+}
+
+function grantKey(grant: AclGrant): string {
+  return matchedEntryKey({ kind: "acl-grant", grant });
+}
+
+function statementKey(statement: PolicyStatement): string {
+  return matchedEntryKey({ kind: "policy-statement", statement });
+}
+
+export function s3Fix(deps: Pick<RemediateS3Deps, "s3" | "allowlist" | "now" | "strategy">): FixFunction {
+  return async (instruction: Instruction, { log }): Promise<FixPlan> => {
+    const bucket = instruction.resource.id;
+    const owner = instruction.resource.accountId;
+    const target = { Bucket: bucket, ExpectedBucketOwner: owner };
+    try {
+      parseS3PublicParameters(instruction.rule.parameters);
+    } catch (error) {
+      throw new PermanentRemediationError(`instruction rule parameters: ${(error as Error).message}`, { cause: error });
+    }
+
+    const live = await readLiveBucket(deps.s3, bucket, owner);
+    const check = findExemption(
+      {
+        resourceId: bucket,
+        ...(instruction.resource.arn ? { arn: instruction.resource.arn } : {}),
+        tags: live.tags,
+        problem: instruction.problem,
+      },
+      deps.allowlist,
+      deps.now(),
+    );
+    for (const note of check.notes) log.warn("exemption not applied", { note });
+    if (check.exemption) return { outcome: "skipped", reason: describeExemption(check.exemption) };
+
+    const before = live.state;
+    const verdict = judgeS3(bucketStateForJudgement(before));
+    const wanted = new Set(instruction.matched.map(matchedEntryKey));
+    const findings = verdict.findings.filter(
+      (finding) => finding.problem === instruction.problem && wanted.has(matchedEntryKey(finding.matched)),
+    );
+    if (findings.length === 0) {
+      return {
+        outcome: "skipped",
+        reason: `nothing to do: none of the ${instruction.matched.length} instructed entries is still public on ${bucket}`,
+      };
+    }
+
+    if (deps.strategy === "block-public-access") {
+      const changes: Change[] = [
+        { kind: "public-access-block-enabled", bucket, before: before.publicAccessBlock, after: { ...ALL_BLOCKED } },
+      ];
+      return {
+        outcome: "fix",
+        before,
+        changes,
+        async apply() {
+          await deps.s3.send(
+            new PutPublicAccessBlockCommand({ ...target, PublicAccessBlockConfiguration: { ...ALL_BLOCKED } }),
+          );
+          return { ...before, publicAccessBlock: { ...ALL_BLOCKED } };
+        },
+      };
+    }
+
+    if (instruction.problem === "s3-public-acl") {
+      // judgeS3 never reports ACL findings when ACLs are disabled; PutBucketAcl would fail there anyway.
+      if (before.aclsDisabled) {
+        return { outcome: "skipped", reason: `nothing to do: ACLs are disabled on ${bucket} (BucketOwnerEnforced)` };
+      }
+      const offending = new Set(
+        findings.flatMap((finding) => (finding.matched.kind === "acl-grant" ? [grantKey(finding.matched.grant)] : [])),
+      );
+      const removed: AclGrant[] = [];
+      const kept: S3BucketState["acl"]["Grants"] = [];
+      before.acl.Grants.forEach((raw, index) => {
+        let grant: AclGrant;
+        try {
+          [grant] = aclGrantsFromApi([raw]) as [AclGrant];
+        } catch (error) {
+          throw unjudgeable(bucket, new Error(`Grants[${index}]: ${(error as Error).message}`));
+        }
+        if (offending.has(grantKey(grant))) removed.push(grant);
+        else kept.push(raw);
+      });
+      const acl = { ...(before.acl.Owner ? { Owner: before.acl.Owner } : {}), Grants: kept };
+      const changes: Change[] = [
+        {
+          kind: "acl-grants-removed",
+          bucket,
+          grants: removed.map((grant) => ({ grantee: { ...grant.grantee }, permission: grant.permission })),
+        },
+      ];
+      return {
+        outcome: "fix",
+        before,
+        changes,
+        async apply() {
+          await deps.s3.send(new PutBucketAclCommand({ ...target, AccessControlPolicy: acl as AccessControlPolicy }));
+          return { ...before, acl };
+        },
+      };
+    }
+
+    // s3-public-policy: remove only the offending statements from the document as written.
+    const offending = new Set(
+      findings.flatMap((finding) =>
+        finding.matched.kind === "policy-statement" ? [statementKey(finding.matched.statement)] : [],
+      ),
+    );
+    let document: Record<string, unknown>;
+    try {
+      document = JSON.parse(before.policy ?? "null") as Record<string, unknown>;
+    } catch (error) {
+      throw unjudgeable(bucket, error);
+    }
+    const written = document.Statement;
+    const statements = (Array.isArray(written) ? written : written === undefined ? [] : [written]) as PolicyStatement[];
+    const removed = statements.filter((statement) => offending.has(statementKey(statement)));
+    const remaining = statements.filter((statement) => !offending.has(statementKey(statement)));
+    const policyDeleted = remaining.length === 0;
+    // Only statements are removed, never added: the rewritten policy cannot deny anyone who had access before.
+    const policy = policyDeleted ? null : JSON.stringify({ ...document, Statement: remaining });
+    const changes: Change[] = [{ kind: "policy-statements-removed", bucket, statements: removed, policyDeleted }];
+    return {
+      outcome: "fix",
+      before,
+      changes,
+      async apply() {
+        if (policy === null) await deps.s3.send(new DeleteBucketPolicyCommand(target));
+        else await deps.s3.send(new PutBucketPolicyCommand({ ...target, Policy: policy }));
+        return { ...before, policy };
+      },
+    };
+  };
+}
+
+export function remediateBucket(payload: unknown, deps: RemediateS3Deps) {
+  return runRemediation(payload, deps, REMEDIATE_S3_PROBLEMS, s3Fix(deps));
+}

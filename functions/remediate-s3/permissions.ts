@@ -1,0 +1,26 @@
+import type { CommandPermissions } from "../../shared/permissions.ts";
+
+/**
+ * Every AWS command the S3 bucket remediation sends, and the IAM action it needs (S3 bucket subresource actions
+ * are not named like their API calls: GetPublicAccessBlock needs s3:GetBucketPublicAccessBlock). Resources: the
+ * bucket actions on buckets; PutObject on the ledger bucket's `actions/*`; DeleteMessage on the remediation queue;
+ * SendMessage on the dead-letter queue; Publish on the report topic.
+ */
+export const remediateS3Permissions = {
+  GetBucketAclCommand: "s3:GetBucketAcl",
+  PutBucketAclCommand: "s3:PutBucketAcl",
+  GetBucketPolicyCommand: "s3:GetBucketPolicy",
+  PutBucketPolicyCommand: "s3:PutBucketPolicy",
+  DeleteBucketPolicyCommand: "s3:DeleteBucketPolicy",
+  GetPublicAccessBlockCommand: "s3:GetBucketPublicAccessBlock",
+  PutPublicAccessBlockCommand: "s3:PutBucketPublicAccessBlock",
+  GetBucketOwnershipControlsCommand: "s3:GetBucketOwnershipControls",
+  GetBucketTaggingCommand: "s3:GetBucketTagging",
+  PutObjectCommand: "s3:PutObject",
+  DeleteMessageCommand: "sqs:DeleteMessage",
+  SendMessageCommand: "sqs:SendMessage",
+  PublishCommand: "sns:Publish",
+} as const satisfies CommandPermissions;
+
+/** Needed without a command of their own: kms:GenerateDataKey on the ledger key when REMEDY_LEDGER_KMS_KEY_ID is set. */
+export const remediateS3ImpliedActions = ["kms:GenerateDataKey"] as const;

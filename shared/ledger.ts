@@ -1,0 +1,307 @@
+// The ledger: one JSON object per action in the ledger bucket, the durable record of what Remedy changed and the
+// exact state before and after, so any fix can be undone. Key: `actions/<YYYY-MM-DD>/<actionId>.json`, where the
+// date is the action's own start date (UTC), encoded in the action id: a record is found from its id alone (no
+// index object, no listing). A `pending` record is written before a change and overwritten (same key) by the
+// final one, so a crash in the middle still leaves the before-state.
+import { randomBytes } from "node:crypto";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import * as v from "valibot";
+import { PROBLEMS } from "../rules/types.ts";
+import { hasErrorCode } from "./aws-errors.ts";
+import { ChangeSchema } from "./report.ts";
+
+export const LEDGER_VERSION = 1;
+export const LEDGER_PREFIX = "actions/";
+/** `act-20261120T102819Z-7c1d9e2f`: start time to the second (UTC), then 8 random hex characters. */
+export const ACTION_ID_PATTERN = /^act-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-([0-9a-f]{8})$/;
+
+const isoTimestamp = v.pipe(v.string(), v.isoTimestamp("must be an ISO-8601 timestamp"));
+const actionId = v.pipe(
+  v.string(),
+  v.regex(ACTION_ID_PATTERN, "must be an action id like act-20261120T102819Z-7c1d9e2f"),
+);
+
+/** One live security-group rule as DescribeSecurityGroupRules returned it (the fields undo needs). */
+const SgRuleStateSchema = v.object({
+  SecurityGroupRuleId: v.optional(v.string()),
+  GroupId: v.optional(v.string()),
+  GroupOwnerId: v.optional(v.string()),
+  IsEgress: v.optional(v.boolean()),
+  IpProtocol: v.optional(v.string()),
+  FromPort: v.optional(v.number()),
+  ToPort: v.optional(v.number()),
+  CidrIpv4: v.optional(v.string()),
+  CidrIpv6: v.optional(v.string()),
+  Description: v.optional(v.string()),
+  Tags: v.optional(v.array(v.object({ Key: v.optional(v.string()), Value: v.optional(v.string()) }))),
+});
+export type SgRuleState = v.InferOutput<typeof SgRuleStateSchema>;
+
+const ApiGrantSchema = v.object({
+  Grantee: v.optional(
+    v.object({
+      Type: v.optional(v.string()),
+      URI: v.optional(v.string()),
+      ID: v.optional(v.string()),
+      DisplayName: v.optional(v.string()),
+      EmailAddress: v.optional(v.string()),
+    }),
+  ),
+  Permission: v.optional(v.string()),
+});
+
+const PublicAccessBlockStateSchema = v.object({
+  BlockPublicAcls: v.optional(v.boolean()),
+  IgnorePublicAcls: v.optional(v.boolean()),
+  BlockPublicPolicy: v.optional(v.boolean()),
+  RestrictPublicBuckets: v.optional(v.boolean()),
+});
+
+/** The exact state of what a remediation touches, before or after it. */
+export const ResourceStateSchema = v.variant("kind", [
+  /** The ingress rules concerned: before a fix, the rules revoked; after it, none (undo: the reverse). */
+  v.object({ kind: v.literal("sg-rules"), groupId: v.string(), rules: v.array(SgRuleStateSchema) }),
+  /** The whole bucket access state, exactly as read: the ACL, the policy TEXT, the Block Public Access config. */
+  v.object({
+    kind: v.literal("s3-bucket"),
+    bucket: v.string(),
+    aclsDisabled: v.boolean(),
+    acl: v.object({
+      Owner: v.optional(v.object({ ID: v.optional(v.string()), DisplayName: v.optional(v.string()) })),
+      Grants: v.array(ApiGrantSchema),
+    }),
+    policy: v.nullable(v.string()),
+    publicAccessBlock: v.nullable(PublicAccessBlockStateSchema),
+  }),
+]);
+export type ResourceState = v.InferOutput<typeof ResourceStateSchema>;
+export type SgRulesState = Extract<ResourceState, { kind: "sg-rules" }>;
+export type S3BucketState = Extract<ResourceState, { kind: "s3-bucket" }>;
+
+export const LEDGER_OUTCOMES = ["pending", "fixed", "skipped", "failed"] as const;
+export type LedgerOutcome = (typeof LEDGER_OUTCOMES)[number];
+
+export const LedgerRecordSchema = v.object({
+  version: v.literal(LEDGER_VERSION, (issue) => `unsupported ledger record version ${String(issue.input)}`),
+  actionId,
+  instructionId: v.string(),
+  problem: v.picklist(PROBLEMS),
+  resource: v.object({
+    type: v.string(),
+    id: v.string(),
+    arn: v.optional(v.string()),
+    accountId: v.string(),
+    region: v.string(),
+  }),
+  ruleId: v.string(),
+  outcome: v.picklist(LEDGER_OUTCOMES),
+  /** Why it was skipped or failed. */
+  reason: v.optional(v.string()),
+  changes: v.array(ChangeSchema),
+  /** null when nothing was read (skipped before reading, failed early). */
+  before: v.nullable(ResourceStateSchema),
+  /** null until the change is confirmed (pending, failed, skipped). */
+  after: v.nullable(ResourceStateSchema),
+  startedAt: isoTimestamp,
+  finishedAt: v.optional(isoTimestamp),
+  /** Delivery attempt of the instruction (remediations only). */
+  attempt: v.optional(v.number()),
+  /** This record is an undo of that action. */
+  undoes: v.optional(actionId),
+  /** Reserved: the action that undid this one (undo never rewrites the original record today). */
+  undoneBy: v.optional(actionId),
+});
+export type LedgerRecord = v.InferOutput<typeof LedgerRecordSchema>;
+
+export class InvalidLedgerRecordError extends Error {
+  override name = "InvalidLedgerRecordError";
+}
+
+export class LedgerRecordNotFoundError extends Error {
+  override name = "LedgerRecordNotFoundError";
+}
+
+/** Validates a record (object or JSON text); throws InvalidLedgerRecordError naming the first problem. */
+export function parseLedgerRecord(value: unknown): LedgerRecord {
+  let input = value;
+  if (typeof value === "string") {
+    try {
+      input = JSON.parse(value);
+    } catch (error) {
+      throw new InvalidLedgerRecordError(`ledger record is not JSON: ${(error as Error).message}`);
+    }
+  }
+  const result = v.safeParse(LedgerRecordSchema, input, { abortEarly: true });
+  if (result.success) return result.output;
+  const [issue] = result.issues;
+  const path = v.getDotPath(issue);
+  throw new InvalidLedgerRecordError(path ? `${path}: ${issue.message}` : issue.message);
+}
+
+/** A new, time-sortable action id: `act-YYYYMMDDTHHMMSSZ-xxxxxxxx`. */
+export function newActionId(now: Date, random: () => string = () => randomBytes(4).toString("hex")): string {
+  const stamp = now
+    .toISOString()
+    .replace(/\.\d{3}Z$/, "Z")
+    .replace(/[-:]/g, "");
+  return `act-${stamp}-${random()}`;
+}
+
+export function isActionId(text: string): boolean {
+  return ACTION_ID_PATTERN.test(text);
+}
+
+/** `actions/YYYY-MM-DD/<actionId>.json`; throws InvalidLedgerRecordError for a malformed id. */
+export function ledgerKey(id: string): string {
+  const match = ACTION_ID_PATTERN.exec(id);
+  if (!match) throw new InvalidLedgerRecordError(`"${id}" is not an action id (like act-20261120T102819Z-7c1d9e2f)`);
+  return `${LEDGER_PREFIX}${match[1]}-${match[2]}-${match[3]}/${id}.json`;
+}
+
+export function ledgerDayPrefix(day: Date): string {
+  return `${LEDGER_PREFIX}${day.toISOString().slice(0, 10)}/`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Storage
+
+export interface LedgerListing {
+  /** Newest first. */
+  records: LedgerRecord[];
+  /** Objects that could not be read as records: reported, never dropped silently. */
+  invalid: { key: string; error: string }[];
+}
+
+/** What remediations, undo and the CLI need from the ledger. */
+export interface Ledger {
+  write(record: LedgerRecord): Promise<void>;
+  /** Throws LedgerRecordNotFoundError or InvalidLedgerRecordError. */
+  read(actionId: string): Promise<LedgerRecord>;
+  listRecent(limit: number): Promise<LedgerListing>;
+}
+
+export interface S3LedgerConfig {
+  bucket: string;
+  /** SSE-KMS with this key when given; AES256 (SSE-S3) otherwise. */
+  kmsKeyId?: string;
+}
+
+export async function writeLedgerRecord(s3: S3Client, config: S3LedgerConfig, record: LedgerRecord): Promise<void> {
+  // Validate on the way in too: a record undo cannot read back is worse than a failed write.
+  const checked = parseLedgerRecord(record);
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: config.bucket,
+      Key: ledgerKey(checked.actionId),
+      Body: `${JSON.stringify(checked, null, 2)}\n`,
+      ContentType: "application/json",
+      ...(config.kmsKeyId
+        ? { ServerSideEncryption: "aws:kms", SSEKMSKeyId: config.kmsKeyId }
+        : { ServerSideEncryption: "AES256" }),
+    }),
+  );
+}
+
+async function readObject(s3: S3Client, bucket: string, key: string): Promise<string> {
+  const output = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  if (!output.Body) throw new InvalidLedgerRecordError(`${key} has no body`);
+  return output.Body.transformToString("utf-8");
+}
+
+export async function readLedgerRecord(s3: S3Client, config: S3LedgerConfig, id: string): Promise<LedgerRecord> {
+  const key = ledgerKey(id);
+  let text: string;
+  try {
+    text = await readObject(s3, config.bucket, key);
+  } catch (error) {
+    if (hasErrorCode(error, "NoSuchKey", "NotFound")) {
+      throw new LedgerRecordNotFoundError(`no ledger record for ${id} (s3://${config.bucket}/${key})`);
+    }
+    throw error;
+  }
+  const record = parseLedgerRecord(text);
+  if (record.actionId !== id) {
+    throw new InvalidLedgerRecordError(`${key} holds action ${record.actionId}, not ${id}`);
+  }
+  return record;
+}
+
+export interface ListOptions {
+  now?: Date;
+  /** How many days back to look (today included). */
+  days?: number;
+}
+
+/**
+ * The newest `limit` records: lists day prefixes backwards from today (ids sort by time within a day), then reads
+ * only the records it returns.
+ */
+export async function listRecentRecords(
+  s3: S3Client,
+  config: S3LedgerConfig,
+  limit: number,
+  options: ListOptions = {},
+): Promise<LedgerListing> {
+  const now = options.now ?? new Date();
+  const days = options.days ?? 30;
+  const keys: string[] = [];
+  for (let back = 0; back < days && keys.length < limit; back++) {
+    const day = new Date(now.getTime() - back * 86_400_000);
+    const dayKeys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: config.bucket, Prefix: ledgerDayPrefix(day), ContinuationToken: token }),
+      );
+      for (const object of page.Contents ?? []) if (object.Key?.endsWith(".json")) dayKeys.push(object.Key);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    keys.push(...dayKeys.sort().reverse());
+  }
+  const listing: LedgerListing = { records: [], invalid: [] };
+  for (const key of keys.slice(0, limit)) {
+    try {
+      listing.records.push(parseLedgerRecord(await readObject(s3, config.bucket, key)));
+    } catch (error) {
+      if (!(error instanceof InvalidLedgerRecordError)) throw error;
+      listing.invalid.push({ key, error: error.message });
+    }
+  }
+  return listing;
+}
+
+export function s3Ledger(s3: S3Client, config: S3LedgerConfig, now: () => Date = () => new Date()): Ledger {
+  return {
+    write: (record) => writeLedgerRecord(s3, config, record),
+    read: (id) => readLedgerRecord(s3, config, id),
+    listRecent: (limit) => listRecentRecords(s3, config, limit, { now: now() }),
+  };
+}
+
+/** An in-memory ledger (tests, `remedy plan`-style dry runs). Records are stored as JSON, as in S3. */
+export function memoryLedger(): Ledger & { records: Map<string, LedgerRecord>; writes: LedgerRecord[] } {
+  const stored = new Map<string, string>();
+  const records = new Map<string, LedgerRecord>();
+  const writes: LedgerRecord[] = [];
+  return {
+    records,
+    writes,
+    async write(record) {
+      const checked = parseLedgerRecord(record);
+      const text = JSON.stringify(checked);
+      stored.set(checked.actionId, text);
+      records.set(checked.actionId, JSON.parse(text) as LedgerRecord);
+      writes.push(JSON.parse(text) as LedgerRecord);
+    },
+    async read(id) {
+      ledgerKey(id);
+      const text = stored.get(id);
+      if (text === undefined) throw new LedgerRecordNotFoundError(`no ledger record for ${id}`);
+      return parseLedgerRecord(text);
+    },
+    async listRecent(limit) {
+      const ids = [...stored.keys()].sort().reverse().slice(0, limit);
+      return { records: ids.map((id) => parseLedgerRecord(stored.get(id)!)), invalid: [] };
+    },
+  };
+}

@@ -1,0 +1,366 @@
+// The runner every remediation function uses. It owns the order that makes fixes safe and auditable:
+//   parse → plan (re-read + re-judge, by the function) → ledger `pending` (before-state) → apply the change →
+//   ledger final (`fixed`, with the after-state) → delete the queue message → report.
+// The message is deleted only after the change and its final record both succeeded. Errors are sorted by
+// classifyAwsError: permanent ⇒ ledger `failed`, report failed, move the message to the DLQ at once; transient ⇒
+// report failed (willRetry from the request), leave the message, which the queue brings back after the dispatch
+// visibility timeout; gone while planning ⇒ skipped (nothing left to fix).
+
+import { DeleteMessageCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { Problem } from "../rules/types.ts";
+import { type AwsErrorKind, classifyAwsError, describeAwsError, errorCode } from "./aws-errors.ts";
+import { deadLetterInput, truncateReason } from "./dead-letter.ts";
+import { parseRemediationRequest, type RemediationRequest, willRetry } from "./dispatch.ts";
+import { optionalEnv, requiredEnv } from "./env.ts";
+import { type AllowlistEntry, type ExemptionProblem, parseAllowlist } from "./exemptions.ts";
+import { type Instruction, serializeInstruction } from "./instruction.ts";
+import { type Ledger, type LedgerRecord, newActionId, type ResourceState } from "./ledger.ts";
+import { errorFields, type Log, type MetricSink } from "./logging.ts";
+import type { Change, ReportBody, Reporter } from "./report.ts";
+
+/** Same attribute names the coordinator uses when it dead-letters (functions/coordinator/core.ts). */
+export { DLQ_INSTRUCTION_ATTRIBUTE, DLQ_REASON_ATTRIBUTE, DLQ_SOURCE_MESSAGE_ATTRIBUTE } from "./dead-letter.ts";
+
+/** Settings every remediation function reads (once, at cold start, from its settings.ts). */
+export interface RemediationSettings {
+  ledgerBucket: string;
+  /** SSE-KMS key for ledger records; AES256 (SSE-S3) when absent. */
+  ledgerKmsKeyId?: string;
+  reportTopicArn: string;
+  deadLetterQueueUrl: string;
+  allowlist: AllowlistEntry[];
+  /** Malformed allowlist entries: reported at cold start, exempting nothing. */
+  allowlistProblems: ExemptionProblem[];
+}
+
+/** REMEDY_LEDGER_BUCKET, REMEDY_LEDGER_KMS_KEY_ID?, REMEDY_REPORT_TOPIC_ARN, REMEDY_DLQ_URL, REMEDY_ALLOWLIST?. */
+export function readRemediationSettings(env: Record<string, string | undefined> = process.env): RemediationSettings {
+  const allowlist = parseAllowlist(optionalEnv("REMEDY_ALLOWLIST", "[]", env));
+  const kmsKeyId = optionalEnv("REMEDY_LEDGER_KMS_KEY_ID", "", env);
+  return {
+    ledgerBucket: requiredEnv("REMEDY_LEDGER_BUCKET", env),
+    ...(kmsKeyId ? { ledgerKmsKeyId: kmsKeyId } : {}),
+    reportTopicArn: requiredEnv("REMEDY_REPORT_TOPIC_ARN", env),
+    deadLetterQueueUrl: requiredEnv("REMEDY_DLQ_URL", env),
+    allowlist: allowlist.entries,
+    allowlistProblems: allowlist.errors,
+  };
+}
+
+export function undoCommand(actionId: string): string {
+  return `remedy undo ${actionId}`;
+}
+
+/** What a remediation function decides after re-reading the live resource. */
+export type FixPlan =
+  | { outcome: "skipped"; reason: string }
+  | {
+      outcome: "fix";
+      /** Exact state of what will change, as read: written to the ledger before anything changes. */
+      before: ResourceState;
+      /** The change about to be made (the same list goes into the final record and the report). */
+      changes: Change[];
+      /** Makes the change; resolves with the exact after-state only when the change is confirmed. */
+      apply(): Promise<ResourceState>;
+    };
+
+export type FixFunction = (instruction: Instruction, context: FixContext) => Promise<FixPlan>;
+
+export interface FixContext {
+  actionId: string;
+  /** A log whose lines carry instructionId and actionId. */
+  log: Log;
+}
+
+export interface RemediationDeps {
+  sqs: SQSClient;
+  ledger: Ledger;
+  reporter: Reporter;
+  deadLetterQueueUrl: string;
+  now: () => Date;
+  log: Log;
+  metrics?: MetricSink;
+  newActionId?: (now: Date) => string;
+}
+
+export type RemediationResult =
+  | { status: "rejected"; reason: string }
+  | { status: "fixed"; actionId: string; changes: Change[]; messageDeleted: boolean }
+  | { status: "skipped"; actionId: string; reason: string; messageDeleted: boolean }
+  | {
+      status: "failed";
+      actionId: string;
+      kind: Exclude<AwsErrorKind, "gone">;
+      error: string;
+      /** Permanent failures: whether the message reached the DLQ (else it stays and is retried/dead-lettered later). */
+      deadLettered: boolean;
+      /** Whether the change itself may have happened (failure after apply started). */
+      changeAttempted: boolean;
+    };
+
+/** A Log that adds `fields` to every line. */
+export function withFields(log: Log, fields: Record<string, unknown>): Log {
+  return {
+    debug: (message, ...extra) => log.debug(message, fields, ...extra),
+    info: (message, ...extra) => log.info(message, fields, ...extra),
+    warn: (message, ...extra) => log.warn(message, fields, ...extra),
+    error: (message, ...extra) => log.error(message, fields, ...extra),
+  };
+}
+
+function resourceRef(instruction: Instruction) {
+  const { type, id, arn, accountId, region } = instruction.resource;
+  return { type, id, ...(arn ? { arn } : {}), accountId, region };
+}
+
+/**
+ * Runs one remediation request. Never throws for AWS failures: the outcome is in the result, the ledger, the
+ * report and the logs (the coordinator invokes asynchronously without Lambda retries; the queue does the retrying).
+ */
+export async function runRemediation(
+  payload: unknown,
+  deps: RemediationDeps,
+  handles: readonly Problem[],
+  fix: FixFunction,
+): Promise<RemediationResult> {
+  let request: RemediationRequest;
+  try {
+    request = parseRemediationRequest(payload);
+  } catch (error) {
+    // Without a valid request there is no receipt handle to delete or dead-letter with: the message (if any)
+    // comes back to the coordinator, which counts the attempt and dead-letters it after maxAttempts.
+    const reason = `invalid remediation request: ${(error as Error).message}`;
+    deps.log.error(reason, { ...errorFields(error) });
+    deps.metrics?.count("RejectedRequests");
+    return { status: "rejected", reason };
+  }
+  const run = new Run(request, deps);
+  return run.execute(handles, fix);
+}
+
+class Run {
+  readonly instruction: Instruction;
+  readonly actionId: string;
+  readonly log: Log;
+  readonly startedAt: string;
+
+  constructor(
+    readonly request: RemediationRequest,
+    readonly deps: RemediationDeps,
+  ) {
+    this.instruction = request.instruction;
+    const now = deps.now();
+    this.actionId = (deps.newActionId ?? newActionId)(now);
+    this.startedAt = now.toISOString();
+    this.log = withFields(deps.log, {
+      instructionId: this.instruction.id,
+      actionId: this.actionId,
+      messageId: request.messageId,
+      attempt: request.attempt,
+      problem: this.instruction.problem,
+      resourceId: this.instruction.resource.id,
+    });
+  }
+
+  async execute(handles: readonly Problem[], fix: FixFunction): Promise<RemediationResult> {
+    const { instruction } = this;
+    if (!handles.includes(instruction.problem)) {
+      return this.fail(
+        new Error(`this function fixes ${handles.join(", ")}, not ${instruction.problem} (misrouted instruction)`),
+        "permanent",
+        null,
+        false,
+      );
+    }
+
+    // 1. Plan: re-read, re-judge, decide. Nothing has changed yet.
+    let plan: FixPlan;
+    try {
+      plan = await fix(instruction, { actionId: this.actionId, log: this.log });
+    } catch (error) {
+      const kind = classifyAwsError(error);
+      if (kind === "gone") {
+        plan = { outcome: "skipped", reason: `nothing to do: the resource no longer exists (${errorCode(error)})` };
+      } else {
+        return this.fail(error, kind, null, false);
+      }
+    }
+
+    if (plan.outcome === "skipped") return this.skip(plan.reason);
+
+    // 2. Pending record with the before-state, so a crash mid-change leaves what undo needs.
+    const pending = this.record("pending", { before: plan.before, changes: plan.changes });
+    try {
+      await this.deps.ledger.write(pending);
+    } catch (error) {
+      this.log.error("could not write the pending ledger record: nothing changed", errorFields(error));
+      return this.fail(error, classifyAwsError(error) === "permanent" ? "permanent" : "transient", plan.before, false);
+    }
+
+    // 3. The change.
+    let after: ResourceState;
+    try {
+      after = await plan.apply();
+    } catch (error) {
+      const kind = classifyAwsError(error);
+      // Gone between reading and changing: the next attempt re-reads and decides (most likely "nothing to do").
+      return this.fail(error, kind === "gone" ? "transient" : kind, plan.before, true);
+    }
+    this.log.info("change made", { changes: plan.changes });
+
+    // 4. Final record. Without it the message stays: the next attempt finds nothing to do and says so.
+    const fixed = this.record("fixed", { before: plan.before, after, changes: plan.changes, finished: true });
+    try {
+      await this.deps.ledger.write(fixed);
+    } catch (error) {
+      this.log.error("changed, but the final ledger record failed: the pending record holds the before-state", {
+        ...errorFields(error),
+      });
+      return this.fail(error, "transient", plan.before, true, { writeLedger: false });
+    }
+    this.deps.metrics?.count("Fixed");
+
+    // 5. Only now: delete the message, then tell.
+    const messageDeleted = await this.deleteMessage();
+    await this.report({
+      kind: "fixed",
+      ...this.about(),
+      actionId: this.actionId,
+      changes: plan.changes,
+      undoCommand: undoCommand(this.actionId),
+    });
+    return { status: "fixed", actionId: this.actionId, changes: plan.changes, messageDeleted };
+  }
+
+  private about() {
+    const { instruction } = this;
+    return {
+      instructionId: instruction.id,
+      problem: instruction.problem,
+      resource: resourceRef(instruction),
+      ruleId: instruction.rule.id,
+    };
+  }
+
+  private record(
+    outcome: LedgerRecord["outcome"],
+    fields: {
+      before?: ResourceState | null;
+      after?: ResourceState | null;
+      changes?: Change[];
+      reason?: string;
+      finished?: boolean;
+    },
+  ): LedgerRecord {
+    const { instruction } = this;
+    return {
+      version: 1,
+      actionId: this.actionId,
+      instructionId: instruction.id,
+      problem: instruction.problem,
+      resource: resourceRef(instruction),
+      ruleId: instruction.rule.id,
+      outcome,
+      ...(fields.reason !== undefined ? { reason: fields.reason } : {}),
+      changes: fields.changes ?? [],
+      before: fields.before ?? null,
+      after: fields.after ?? null,
+      startedAt: this.startedAt,
+      ...(fields.finished ? { finishedAt: this.deps.now().toISOString() } : {}),
+      attempt: this.request.attempt,
+    };
+  }
+
+  private async skip(reason: string): Promise<RemediationResult> {
+    this.log.info("skipped", { reason });
+    try {
+      await this.deps.ledger.write(this.record("skipped", { reason, finished: true }));
+    } catch (error) {
+      this.log.error("could not record the skip in the ledger: message left for the next attempt", errorFields(error));
+      return this.fail(error, classifyAwsError(error) === "permanent" ? "permanent" : "transient", null, false);
+    }
+    this.deps.metrics?.count("Skipped");
+    const messageDeleted = await this.deleteMessage();
+    await this.report({ kind: "skipped", ...this.about(), actionId: this.actionId, reason: truncateReason(reason) });
+    return { status: "skipped", actionId: this.actionId, reason, messageDeleted };
+  }
+
+  private async fail(
+    error: unknown,
+    kind: "permanent" | "transient",
+    before: ResourceState | null,
+    changeAttempted: boolean,
+    options: { writeLedger?: boolean } = {},
+  ): Promise<RemediationResult> {
+    const message = describeAwsError(error);
+    const retry = kind === "transient" && willRetry(this.request);
+    this.log.error(`remediation failed (${kind})`, { ...errorFields(error), kind, willRetry: retry, changeAttempted });
+    this.deps.metrics?.count(kind === "permanent" ? "PermanentFailures" : "TransientFailures");
+
+    if (options.writeLedger !== false) {
+      try {
+        await this.deps.ledger.write(
+          this.record("failed", { before, reason: `${kind}: ${truncateReason(message)}`, finished: true }),
+        );
+      } catch (ledgerError) {
+        this.log.error("could not write the failed ledger record", errorFields(ledgerError));
+      }
+    }
+
+    await this.report({
+      kind: "failed",
+      ...this.about(),
+      error: truncateReason(message),
+      willRetry: retry,
+      attempt: this.request.attempt,
+    });
+
+    let deadLettered = false;
+    if (kind === "permanent") deadLettered = await this.deadLetter(`remediation failed permanently: ${message}`);
+    return { status: "failed", actionId: this.actionId, kind, error: message, deadLettered, changeAttempted };
+  }
+
+  /** Send to the DLQ first, delete only after the send succeeded. */
+  private async deadLetter(reason: string): Promise<boolean> {
+    const { request, deps } = this;
+    try {
+      await deps.sqs.send(
+        new SendMessageCommand(
+          deadLetterInput(deps.deadLetterQueueUrl, serializeInstruction(request.instruction), {
+            reason,
+            sourceMessageId: request.messageId,
+            instructionId: request.instruction.id,
+          }),
+        ),
+      );
+    } catch (error) {
+      this.log.error("could not dead-letter the message: it stays on the queue", errorFields(error));
+      return false;
+    }
+    this.log.warn("dead-lettered", { reason });
+    await this.deleteMessage();
+    return true;
+  }
+
+  private async deleteMessage(): Promise<boolean> {
+    const { request, deps } = this;
+    try {
+      await deps.sqs.send(
+        new DeleteMessageCommand({ QueueUrl: request.queueUrl, ReceiptHandle: request.receiptHandle }),
+      );
+      return true;
+    } catch (error) {
+      // The outcome is ledgered; a redelivery re-reads the resource and finds nothing to do.
+      this.log.error("could not delete the queue message: it will be delivered again", errorFields(error));
+      return false;
+    }
+  }
+
+  private async report(body: ReportBody): Promise<void> {
+    try {
+      await this.deps.reporter.report(body);
+    } catch (error) {
+      this.log.error(`could not publish the ${body.kind} report`, errorFields(error));
+    }
+  }
+}

@@ -1,0 +1,253 @@
+// `remedy status` and `remedy undo`: queue depths from a real SQS-protocol server, the rest from SDK mocks, the
+// ledger from an in-memory S3 bucket behind the mock.
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  DescribeSecurityGroupRulesCommand,
+  EC2Client,
+} from "@aws-sdk/client-ec2";
+import { DescribeRuleCommand, EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { CliDeps } from "../../cli/deps.ts";
+import { runCli } from "../../cli/remedy.ts";
+import { type LedgerRecord, ledgerKey } from "../../shared/ledger.ts";
+import { type LocalSqs, startLocalSqs } from "../helpers/local-sqs.ts";
+
+const ssmMock = mockClient(SSMClient);
+const s3Mock = mockClient(S3Client);
+const ec2Mock = mockClient(EC2Client);
+const eventsMock = mockClient(EventBridgeClient);
+const BUCKET = "remedy-ledger-123456789012";
+const ACTION = "act-20261120T102819Z-7c1d9e2f";
+const GROUP = "sg-0ba5710000000002";
+
+let sqs: LocalSqs;
+let outputsFile: string;
+let objects: Map<string, string>;
+
+function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t) } };
+}
+
+function deps(overrides: Partial<CliDeps> = {}): CliDeps {
+  return {
+    sqs: () => sqs.sqs as SQSClient,
+    ssm: () => new SSMClient({ region: "us-east-1" }),
+    s3: () => new S3Client({ region: "us-east-1" }),
+    ec2: () => new EC2Client({ region: "us-east-1" }),
+    eventBridge: () => new EventBridgeClient({ region: "us-east-1" }),
+    now: () => new Date("2026-11-20T12:00:00Z"),
+    user: () => "alice",
+    confirm: async () => false,
+    env: { REMEDY_OUTPUTS: outputsFile },
+    ...overrides,
+  };
+}
+
+function fixedRecord(overrides: Partial<LedgerRecord> = {}): LedgerRecord {
+  return {
+    version: 1,
+    actionId: ACTION,
+    instructionId: "0123456789abcdef0123456789abcdef",
+    problem: "sg-open-ingress",
+    resource: { type: "AWS::EC2::SecurityGroup", id: GROUP, accountId: "123456789012", region: "us-east-1" },
+    ruleId: "sg-open-ingress",
+    outcome: "fixed",
+    changes: [
+      {
+        kind: "sg-rules-revoked",
+        groupId: GROUP,
+        rules: [
+          {
+            securityGroupRuleId: "sgr-0a1b2c3d4e5f60001",
+            ipProtocol: "tcp",
+            fromPort: 22,
+            toPort: 22,
+            cidrIpv4: "0.0.0.0/0",
+            description: "temporary debug",
+          },
+        ],
+      },
+    ],
+    before: {
+      kind: "sg-rules",
+      groupId: GROUP,
+      rules: [
+        {
+          SecurityGroupRuleId: "sgr-0a1b2c3d4e5f60001",
+          GroupId: GROUP,
+          IsEgress: false,
+          IpProtocol: "tcp",
+          FromPort: 22,
+          ToPort: 22,
+          CidrIpv4: "0.0.0.0/0",
+          Description: "temporary debug",
+        },
+      ],
+    },
+    after: { kind: "sg-rules", groupId: GROUP, rules: [] },
+    startedAt: "2026-11-20T10:28:19.000Z",
+    finishedAt: "2026-11-20T10:28:20.000Z",
+    attempt: 1,
+    ...overrides,
+  };
+}
+
+beforeEach(async () => {
+  sqs = await startLocalSqs();
+  for (const mock of [ssmMock, s3Mock, ec2Mock, eventsMock]) mock.reset();
+  objects = new Map();
+  // An in-memory bucket: what PutObject stores, GetObject and ListObjectsV2 see.
+  s3Mock.on(PutObjectCommand).callsFake((input) => {
+    objects.set(input.Key, String(input.Body));
+    return {};
+  });
+  s3Mock.on(GetObjectCommand).callsFake((input) => {
+    const text = objects.get(input.Key);
+    if (text === undefined) throw Object.assign(new Error("The specified key does not exist."), { name: "NoSuchKey" });
+    return { Body: { transformToString: async () => text } };
+  });
+  s3Mock.on(ListObjectsV2Command).callsFake((input) => ({
+    Contents: [...objects.keys()].filter((key) => key.startsWith(input.Prefix ?? "")).map((Key) => ({ Key })),
+    IsTruncated: false,
+  }));
+  outputsFile = join(tmpdir(), `remedy-outputs-status-${process.pid}-${Date.now()}.json`);
+  writeFileSync(
+    outputsFile,
+    JSON.stringify({
+      queue_url: { value: sqs.queueUrl },
+      dlq_url: { value: sqs.dlqUrl },
+      pause_parameter: { value: "/remedy/pause" },
+      ledger_bucket: { value: BUCKET },
+      schedule_rule_name: { value: "remedy-coordinator-schedule" },
+    }),
+  );
+});
+afterEach(async () => sqs.stop());
+
+describe("remedy status", () => {
+  it("shows auto-response, pause, breaker, queue depths and recent actions", async () => {
+    eventsMock.on(DescribeRuleCommand).resolves({ Name: "remedy-coordinator-schedule", State: "DISABLED" });
+    ssmMock.on(GetParameterCommand).resolves({
+      Parameter: {
+        Value: JSON.stringify({
+          paused: true,
+          by: "circuit-breaker",
+          reason: "61 fresh instructions in 10 minutes",
+          at: "2026-11-20T11:00:00.000Z",
+        }),
+      },
+    });
+    for (const body of ["a", "b"])
+      await sqs.sqs.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: body }));
+    await sqs.sqs.send(new SendMessageCommand({ QueueUrl: sqs.dlqUrl, MessageBody: "c" }));
+    objects.set(ledgerKey(ACTION), JSON.stringify(fixedRecord()));
+
+    const { out, io: cliIo } = io();
+    expect(await runCli(["status"], cliIo, deps())).toBe(0);
+    const text = out.join("");
+    expect(text).toContain("Auto-response: OFF (schedule remedy-coordinator-schedule disabled: nothing is changed)");
+    expect(text).toContain("Pause switch:  PAUSED by circuit-breaker at 2026-11-20 11:00 UTC: 61 fresh instructions");
+    expect(text).toContain("Breaker:       TRIPPED");
+    expect(text).toContain("Queue:         2 waiting, 0 in flight");
+    expect(text).toContain('Dead letters:  1 waiting, 0 in flight — "remedy peek --dlq" shows why');
+    expect(text).toMatch(
+      new RegExp(`${ACTION}\\s+2026-11-20 10:28 UTC\\s+fixed\\s+sg-open-ingress\\s+${GROUP}\\s+sg-rules-revoked`),
+    );
+    expect(s3Mock).toHaveReceivedCommandWith(ListObjectsV2Command, { Bucket: BUCKET, Prefix: "actions/2026-11-20/" });
+  });
+
+  it("shows what it could read and exits 1 when a part fails", async () => {
+    eventsMock.on(DescribeRuleCommand).resolves({ State: "ENABLED" });
+    ssmMock
+      .on(GetParameterCommand)
+      .rejects(
+        Object.assign(new Error("User is not authorized to perform: ssm:GetParameter"), {
+          name: "AccessDeniedException",
+        }),
+      );
+    const { out, io: cliIo } = io();
+    expect(await runCli(["status", "--json"], cliIo, deps())).toBe(1);
+    const report = JSON.parse(out.join(""));
+    expect(report.autoResponse).toEqual({ ok: true, value: { enabled: true, rule: "remedy-coordinator-schedule" } });
+    expect(report.pause).toMatchObject({ ok: false, error: expect.stringMatching(/ssm:GetParameter/) });
+    expect(report.queue).toEqual({ ok: true, value: { visible: 0, inFlight: 0, delayed: 0 } });
+    expect(report.recentActions).toEqual({ ok: true, value: { records: [], invalid: [] } });
+  });
+});
+
+describe("remedy undo", () => {
+  it("shows the change, asks, and changes nothing when the answer is no", async () => {
+    objects.set(ledgerKey(ACTION), JSON.stringify(fixedRecord()));
+    const asked: string[] = [];
+    const { out, io: cliIo } = io();
+    const code = await runCli(
+      ["undo", ACTION],
+      cliIo,
+      deps({
+        confirm: async (question) => {
+          asked.push(question);
+          return false;
+        },
+      }),
+    );
+    expect(code).toBe(1);
+    expect(asked).toEqual(["Put this back?"]);
+    expect(out.join("")).toContain(`Undo ${ACTION}`);
+    expect(out.join("")).toContain("tcp 22");
+    expect(out.join("")).toContain("Nothing was changed.");
+    expect(ec2Mock.calls()).toHaveLength(0);
+  });
+
+  it("--yes re-authorizes the revoked rule with its description and records the undo", async () => {
+    objects.set(ledgerKey(ACTION), JSON.stringify(fixedRecord()));
+    ec2Mock.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [] });
+    ec2Mock.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true });
+    const { out, io: cliIo } = io();
+    expect(await runCli(["undo", ACTION, "--yes"], cliIo, deps())).toBe(0);
+    expect(ec2Mock).toHaveReceivedCommandWith(AuthorizeSecurityGroupIngressCommand, {
+      GroupId: GROUP,
+      IpPermissions: [
+        {
+          IpProtocol: "tcp",
+          FromPort: 22,
+          ToPort: 22,
+          IpRanges: [{ CidrIp: "0.0.0.0/0", Description: "temporary debug" }],
+        },
+      ],
+    });
+    const undoRecords = [...objects.values()].map((text) => JSON.parse(text)).filter((record) => record.undoes);
+    expect(undoRecords).toHaveLength(1);
+    expect(undoRecords[0]).toMatchObject({ undoes: ACTION, outcome: "fixed" });
+    expect(out.join("")).toContain(`Restored. The undo is recorded as ${undoRecords[0].actionId}.`);
+  });
+
+  it("refuses what cannot be undone, in one sentence", async () => {
+    objects.set(
+      ledgerKey(ACTION),
+      JSON.stringify(
+        fixedRecord({ outcome: "skipped", reason: "nothing to do", changes: [], before: null, after: null }),
+      ),
+    );
+    const skipped = io();
+    expect(await runCli(["undo", ACTION, "--yes"], skipped.io, deps())).toBe(1);
+    expect(skipped.err.join("")).toMatch(/^remedy undo: .*skipped/);
+
+    const missing = io();
+    expect(await runCli(["undo", "act-20261119T000000Z-00000000", "--yes"], missing.io, deps())).toBe(1);
+    expect(missing.err.join("")).toMatch(/no ledger record for act-20261119T000000Z-00000000/);
+
+    const malformed = io();
+    expect(await runCli(["undo", "sgr-123"], malformed.io, deps())).toBe(2);
+    expect(malformed.err.join("")).toMatch(/"sgr-123" is not an action id/);
+    expect(ec2Mock.calls()).toHaveLength(0);
+  });
+});

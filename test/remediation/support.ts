@@ -1,0 +1,240 @@
+// Shared pieces for the remediation, ledger and undo tests: instructions, requests, fixtures of live resources,
+// AWS-shaped errors, a recording reporter and a ledger that can be told to fail.
+import type { SecurityGroupRule } from "@aws-sdk/client-ec2";
+import type { Finding, MatchedEntry, Problem } from "../../rules/types.ts";
+import type { RemediationRequest } from "../../shared/dispatch.ts";
+import { buildInstructions, type Instruction } from "../../shared/instruction.ts";
+import { type Ledger, type LedgerRecord, memoryLedger } from "../../shared/ledger.ts";
+import type { ReportBody, Reporter } from "../../shared/report.ts";
+
+export const T0 = new Date("2026-11-20T10:28:19.000Z");
+export const ACCOUNT = "123456789012";
+export const REGION = "us-east-1";
+export const QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/remedy-remediation";
+export const DLQ_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/remedy-remediation-dlq";
+export const ACTION_ID = "act-20261120T102819Z-0000beef";
+export const GROUP_ID = "sg-0123456789abcdef0";
+export const BUCKET = "acme-data";
+
+/** An AWS SDK-shaped service error. */
+export function awsError(name: string, status: number, message = `${name} (test)`): Error {
+  return Object.assign(new Error(message), {
+    name,
+    $fault: status >= 500 ? "server" : "client",
+    $metadata: { httpStatusCode: status },
+  });
+}
+
+export function instructionFor(
+  problem: Problem,
+  matched: MatchedEntry[],
+  options: { resourceId?: string; parameters?: Record<string, unknown> } = {},
+): Instruction {
+  const isSg = problem === "sg-open-ingress";
+  const resourceId = options.resourceId ?? (isSg ? GROUP_ID : BUCKET);
+  const [built] = buildInstructions(
+    {
+      resource: {
+        type: isSg ? "AWS::EC2::SecurityGroup" : "AWS::S3::Bucket",
+        id: resourceId,
+        ...(isSg ? {} : { arn: `arn:aws:s3:::${resourceId}` }),
+        accountId: ACCOUNT,
+        region: REGION,
+      },
+      rule: { id: isSg ? "sg-open-ingress" : "s3-public", parameters: options.parameters ?? {} },
+      capturedAt: "2026-11-20T10:00:00.000Z",
+      detectedAt: "2026-11-20T10:00:05.000Z",
+      notBefore: "2026-11-20T10:00:00.000Z",
+    },
+    matched.map((entry): Finding => ({ problem, matched: entry, reason: "test finding" })),
+  );
+  return built!;
+}
+
+export function requestFor(instruction: Instruction, overrides: Partial<RemediationRequest> = {}): RemediationRequest {
+  return {
+    queueUrl: QUEUE_URL,
+    receiptHandle: "receipt-handle-1",
+    messageId: "message-1",
+    instruction,
+    attempt: 1,
+    maxAttempts: 3,
+    dispatchedAt: "2026-11-20T10:28:00.000Z",
+    ...overrides,
+  };
+}
+
+export function recordingReporter(options: { fail?: boolean } = {}): Reporter & { reports: ReportBody[] } {
+  const reports: ReportBody[] = [];
+  return {
+    reports,
+    async report(body) {
+      if (options.fail) throw awsError("InternalError", 500, "SNS is down");
+      reports.push(body);
+    },
+  };
+}
+
+/** A memory ledger whose writes can fail by outcome, and that logs each write to `events`. */
+export function testLedger(events: string[] = [], failOn: LedgerRecord["outcome"][] = []) {
+  const inner = memoryLedger();
+  const ledger: Ledger & { writes: LedgerRecord[]; records: Map<string, LedgerRecord> } = {
+    writes: inner.writes,
+    records: inner.records,
+    async write(record) {
+      events.push(`ledger:${record.outcome}`);
+      if (failOn.includes(record.outcome)) throw awsError("InternalError", 500, "ledger bucket unavailable");
+      await inner.write(record);
+    },
+    read: (id) => inner.read(id),
+    listRecent: (limit) => inner.listRecent(limit),
+  };
+  return ledger;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A security group with open, authorized, group-referencing and prefix-list rules.
+
+export const SG_RULES: SecurityGroupRule[] = [
+  {
+    SecurityGroupRuleId: "sgr-0ssh4",
+    GroupId: GROUP_ID,
+    GroupOwnerId: ACCOUNT,
+    IsEgress: false,
+    IpProtocol: "tcp",
+    FromPort: 22,
+    ToPort: 22,
+    CidrIpv4: "0.0.0.0/0",
+    Description: "ssh from anywhere (temporary)",
+  },
+  {
+    SecurityGroupRuleId: "sgr-0ssh6",
+    GroupId: GROUP_ID,
+    GroupOwnerId: ACCOUNT,
+    IsEgress: false,
+    IpProtocol: "tcp",
+    FromPort: 22,
+    ToPort: 22,
+    CidrIpv6: "::/0",
+    Description: "ssh v6",
+    Tags: [{ Key: "ticket", Value: "OPS-1" }],
+  },
+  {
+    SecurityGroupRuleId: "sgr-0office",
+    GroupId: GROUP_ID,
+    GroupOwnerId: ACCOUNT,
+    IsEgress: false,
+    IpProtocol: "tcp",
+    FromPort: 22,
+    ToPort: 22,
+    CidrIpv4: "203.0.113.0/24",
+    Description: "office",
+  },
+  {
+    SecurityGroupRuleId: "sgr-0web",
+    GroupId: GROUP_ID,
+    GroupOwnerId: ACCOUNT,
+    IsEgress: false,
+    IpProtocol: "tcp",
+    FromPort: 443,
+    ToPort: 443,
+    CidrIpv4: "0.0.0.0/0",
+  },
+  {
+    SecurityGroupRuleId: "sgr-0peer",
+    GroupId: GROUP_ID,
+    GroupOwnerId: ACCOUNT,
+    IsEgress: false,
+    IpProtocol: "tcp",
+    FromPort: 22,
+    ToPort: 22,
+    ReferencedGroupInfo: { GroupId: "sg-0bastion000000000", UserId: ACCOUNT },
+  },
+  {
+    SecurityGroupRuleId: "sgr-0plist",
+    GroupId: GROUP_ID,
+    GroupOwnerId: ACCOUNT,
+    IsEgress: false,
+    IpProtocol: "tcp",
+    FromPort: 22,
+    ToPort: 22,
+    PrefixListId: "pl-0123456789abcdef0",
+  },
+  {
+    SecurityGroupRuleId: "sgr-0egress",
+    GroupId: GROUP_ID,
+    GroupOwnerId: ACCOUNT,
+    IsEgress: true,
+    IpProtocol: "-1",
+    FromPort: -1,
+    ToPort: -1,
+    CidrIpv4: "0.0.0.0/0",
+  },
+];
+
+export const SSH_V4: MatchedEntry = {
+  kind: "sg-rule",
+  rule: { direction: "ingress", ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "0.0.0.0/0" },
+};
+export const SSH_V6: MatchedEntry = {
+  kind: "sg-rule",
+  rule: { direction: "ingress", ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv6: "::/0" },
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// A bucket with public ACL grants and a public policy statement among others.
+
+export const OWNER = { ID: "owner-canonical-id-0123456789abcdef", DisplayName: "acme-prod" };
+export const ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers";
+export const AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
+export const LOG_DELIVERY = "http://acs.amazonaws.com/groups/s3/LogDelivery";
+
+export const GRANTS = [
+  {
+    Grantee: { Type: "CanonicalUser" as const, ID: OWNER.ID, DisplayName: OWNER.DisplayName },
+    Permission: "FULL_CONTROL" as const,
+  },
+  { Grantee: { Type: "Group" as const, URI: ALL_USERS }, Permission: "READ" as const },
+  { Grantee: { Type: "Group" as const, URI: LOG_DELIVERY }, Permission: "WRITE" as const },
+  { Grantee: { Type: "Group" as const, URI: AUTHENTICATED_USERS }, Permission: "READ_ACP" as const },
+  { Grantee: { Type: "CanonicalUser" as const, ID: "partner-canonical-id" }, Permission: "READ" as const },
+];
+
+export const DENY_INSECURE = {
+  Sid: "DenyInsecureTransport",
+  Effect: "Deny",
+  Principal: "*",
+  Action: "s3:*",
+  Resource: ["arn:aws:s3:::acme-data", "arn:aws:s3:::acme-data/*"],
+  Condition: { Bool: { "aws:SecureTransport": "false" } },
+};
+export const PUBLIC_READ = {
+  Sid: "PublicRead",
+  Effect: "Allow",
+  Principal: "*",
+  Action: "s3:GetObject",
+  Resource: "arn:aws:s3:::acme-data/*",
+};
+export const PARTNER_READ = {
+  Sid: "PartnerRead",
+  Effect: "Allow",
+  Principal: { AWS: "arn:aws:iam::111122223333:root" },
+  Action: "s3:GetObject",
+  Resource: "arn:aws:s3:::acme-data/*",
+};
+/** As written by a person: indentation and key order kept in the ledger's before-state. */
+export const POLICY_TEXT = JSON.stringify(
+  { Version: "2012-10-17", Id: "acme-data-policy", Statement: [DENY_INSECURE, PUBLIC_READ, PARTNER_READ] },
+  null,
+  2,
+);
+
+export const PUBLIC_READ_GRANT: MatchedEntry = {
+  kind: "acl-grant",
+  grant: { grantee: { type: "Group", uri: ALL_USERS }, permission: "READ" },
+};
+export const AUTHENTICATED_GRANT: MatchedEntry = {
+  kind: "acl-grant",
+  grant: { grantee: { type: "Group", uri: AUTHENTICATED_USERS }, permission: "READ_ACP" },
+};
+export const PUBLIC_STATEMENT: MatchedEntry = { kind: "policy-statement", statement: PUBLIC_READ };
