@@ -190,51 +190,62 @@ class Tick {
     // Past the rate budget the tick keeps looking (holding, then releasing) at up to this many due messages, so a
     // burst of fresh instructions still reaches the breaker while the rate limit spreads the work over ticks.
     const lookAhead = config.breaker.freshLimit + 1;
+    // Look before acting: the first batches of a tick are all read and counted before anything is dispatched, so a
+    // burst that arrived at once trips the breaker before any of it is remediated.
+    let looking = true;
+    const seen: Candidate[] = [];
     while (true) {
       if (deps.remainingTimeMs() < config.safetyMarginMs) {
         deps.log.info("stopping: time budget nearly spent", { remainingMs: deps.remainingTimeMs() });
-        return;
+        break;
       }
       if (this.budget <= 0 && this.overBudget >= lookAhead) {
         deps.log.info("stopping: rate limit reached", {
           limit: config.rateLimit.count,
           windowMinutes: config.rateLimit.windowMinutes,
         });
-        return;
+        break;
       }
       const visibility =
         this.budget > 0
           ? config.dispatchVisibilitySeconds
           : Math.min(config.dispatchVisibilitySeconds, LOOK_VISIBILITY_SECONDS);
       const messages = await this.receive(visibility);
-      if (messages.length === 0) return;
+      if (messages.length === 0) break;
       this.summary.received += messages.length;
 
-      const candidates: Candidate[] = [];
       for (const message of messages) {
         const candidate = await this.validate(message);
-        if (candidate) candidates.push(candidate);
+        if (candidate) seen.push(candidate);
       }
       if (this.breakerTrips()) {
-        for (const candidate of candidates) this.hold(candidate.message, candidate.instruction.id);
+        for (const candidate of seen) this.hold(candidate.message, candidate.instruction.id);
         await this.tripBreaker();
         return;
       }
-      const duplicates: Candidate[] = [];
-      for (const candidate of candidates) {
-        try {
-          const duplicate = await this.decide(candidate);
-          if (duplicate) duplicates.push(candidate);
-        } catch (error) {
-          // The message comes back when its visibility ends; the rest of the batch goes on.
-          deps.log.error("could not handle instruction", {
-            instructionId: candidate.instruction.id,
-            ...errorFields(error),
-          });
-        }
-      }
-      await this.deleteDuplicates(duplicates);
+      if (looking && seen.length < lookAhead) continue;
+      looking = false;
+      await this.act(seen.splice(0));
     }
+    if (!this.summary.breakerTripped) await this.act(seen.splice(0));
+  }
+
+  /** Dispatches, hides or dead-letters each candidate; duplicates within the tick are deleted. */
+  private async act(candidates: readonly Candidate[]): Promise<void> {
+    const duplicates: Candidate[] = [];
+    for (const candidate of candidates) {
+      try {
+        const duplicate = await this.decide(candidate);
+        if (duplicate) duplicates.push(candidate);
+      } catch (error) {
+        // The message comes back when its visibility ends; the rest of the batch goes on.
+        this.deps.log.error("could not handle instruction", {
+          instructionId: candidate.instruction.id,
+          ...errorFields(error),
+        });
+      }
+    }
+    await this.deleteDuplicates(duplicates);
   }
 
   /** Parses, checks the registry, records the sighting. Invalid and unknown ones go to the DLQ at once. */

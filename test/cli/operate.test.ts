@@ -1,5 +1,5 @@
 // Operator commands against a real SQS-protocol server (local-aws-sqs) and a mocked SSM.
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
@@ -83,7 +83,10 @@ beforeEach(async () => {
     }),
   );
 });
-afterEach(async () => sqs.stop());
+afterEach(async () => {
+  await sqs.stop();
+  rmSync(outputsFile, { force: true });
+});
 
 describe("remedy peek", () => {
   it("groups queued copies by instruction id and consumes nothing", async () => {

@@ -1,8 +1,8 @@
 // `remedy plan`: offline, on the shipped example snapshot and on snapshots with malformed items.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { CliDeps } from "../../cli/deps.ts";
 import { runCli } from "../../cli/remedy.ts";
 
@@ -32,8 +32,14 @@ function offlineDeps(now = "2026-11-23T12:00:00Z"): CliDeps {
   } as unknown as CliDeps;
 }
 
+const created: string[] = [];
+afterAll(() => {
+  for (const path of created) rmSync(path, { force: true });
+});
+
 function tempFile(name: string, content: unknown): string {
   const path = join(tmpdir(), `remedy-plan-${process.pid}-${name}`);
+  created.push(path);
   writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content));
   return path;
 }

@@ -1,6 +1,6 @@
 // `remedy status` and `remedy undo`: queue depths from a real SQS-protocol server, the rest from SDK mocks, the
 // ledger from an in-memory S3 bucket behind the mock.
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -131,7 +131,10 @@ beforeEach(async () => {
     }),
   );
 });
-afterEach(async () => sqs.stop());
+afterEach(async () => {
+  await sqs.stop();
+  rmSync(outputsFile, { force: true });
+});
 
 describe("remedy status", () => {
   it("shows auto-response, pause, breaker, queue depths and recent actions", async () => {
@@ -167,13 +170,11 @@ describe("remedy status", () => {
 
   it("shows what it could read and exits 1 when a part fails", async () => {
     eventsMock.on(DescribeRuleCommand).resolves({ State: "ENABLED" });
-    ssmMock
-      .on(GetParameterCommand)
-      .rejects(
-        Object.assign(new Error("User is not authorized to perform: ssm:GetParameter"), {
-          name: "AccessDeniedException",
-        }),
-      );
+    ssmMock.on(GetParameterCommand).rejects(
+      Object.assign(new Error("User is not authorized to perform: ssm:GetParameter"), {
+        name: "AccessDeniedException",
+      }),
+    );
     const { out, io: cliIo } = io();
     expect(await runCli(["status", "--json"], cliIo, deps())).toBe(1);
     const report = JSON.parse(out.join(""));

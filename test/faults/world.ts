@@ -1,0 +1,425 @@
+// A stateful fake of everything a remediation function talks to (EC2 security group, S3 bucket, the S3 ledger
+// bucket, the SQS remediation queue and its DLQ, the SNS report topic) behind aws-sdk-client-mock, with a fault
+// injector: every AWS call is numbered in the order it is sent, and the call at `fault.at` fails with the given
+// fault instead of answering. The fake keeps live state across runs, so a redelivery sees what the first run did.
+import {
+  DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+  RevokeSecurityGroupIngressCommand,
+  type SecurityGroupRule,
+} from "@aws-sdk/client-ec2";
+import {
+  DeleteBucketPolicyCommand,
+  GetBucketAclCommand,
+  GetBucketOwnershipControlsCommand,
+  GetBucketPolicyCommand,
+  GetBucketTaggingCommand,
+  GetPublicAccessBlockCommand,
+  PutBucketAclCommand,
+  PutBucketPolicyCommand,
+  PutObjectCommand,
+  PutPublicAccessBlockCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { DeleteMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { mockClient } from "aws-sdk-client-mock";
+import { type LedgerRecord, ledgerKey, s3Ledger } from "../../shared/ledger.ts";
+import type { Report } from "../../shared/report.ts";
+import { ACCOUNT, awsError, BUCKET, DLQ_URL, GRANTS, GROUP_ID, OWNER, QUEUE_URL, SG_RULES, T0 } from "../remediation/support.ts";
+
+export const LEDGER_BUCKET = "remedy-ledger-123456789012";
+export const TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:remedy-reports";
+export const REGION_CONFIG = { region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" } };
+
+// ---------------------------------------------------------------------------------------------------------------
+// Faults
+
+export interface Fault {
+  /** Label for test names. */
+  name: string;
+  /** What the runner must make of it (shared/aws-errors.ts). */
+  expected: "transient" | "permanent";
+  /** The server applied the request, then the response was lost (a client-side timeout after sending). */
+  applied: boolean;
+  make(): Error;
+}
+
+function networkError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+/** Every fault kind injected at every call position (deterministic: no randomness anywhere). */
+export const FAULTS: readonly Fault[] = [
+  { name: "ThrottlingException", expected: "transient", applied: false, make: () => awsError("ThrottlingException", 400) },
+  { name: "SlowDown", expected: "transient", applied: false, make: () => awsError("SlowDown", 503) },
+  {
+    name: "503 ServiceUnavailable",
+    expected: "transient",
+    applied: false,
+    make: () => awsError("ServiceUnavailable", 503),
+  },
+  { name: "500 InternalError", expected: "transient", applied: false, make: () => awsError("InternalError", 500) },
+  {
+    // The SDK's request timeout: the request reached the service and took effect; only the answer was lost.
+    name: "TimeoutError (applied, response lost)",
+    expected: "transient",
+    applied: true,
+    make: () => Object.assign(new Error("Connection timed out after 3000 ms"), { name: "TimeoutError" }),
+  },
+  {
+    name: "ECONNRESET",
+    expected: "transient",
+    applied: false,
+    make: () => networkError("ECONNRESET", "socket hang up"),
+  },
+  { name: "AccessDenied", expected: "permanent", applied: false, make: () => awsError("AccessDenied", 403) },
+  {
+    name: "UnauthorizedOperation",
+    expected: "permanent",
+    applied: false,
+    make: () => awsError("UnauthorizedOperation", 403),
+  },
+];
+
+// ---------------------------------------------------------------------------------------------------------------
+// The world
+
+export type Role = "read" | "ledger-pending" | "change" | "ledger-fixed" | "delete" | "publish" | "other";
+
+export interface Call {
+  run: number;
+  index: number;
+  service: "EC2" | "S3" | "SQS" | "SNS";
+  command: string;
+  /** e.g. "ledger pending", "dlq", "report fixed". */
+  detail: string;
+  role: Role;
+  input: Record<string, unknown>;
+  fault?: string;
+}
+
+export interface Mutation {
+  run: number;
+  command: string;
+  input: Record<string, unknown>;
+  /** The caller got a success answer (false: applied, but the answer was lost to a fault). */
+  confirmed: boolean;
+}
+
+/** What was true at the moment a DeleteMessage for the remediation queue was sent. */
+export interface DeleteCheck {
+  run: number;
+  actionId: string;
+  record: LedgerRecord | undefined;
+  confirmedChanges: number;
+  changes: number;
+  dlqSent: boolean;
+}
+
+export interface Bucket {
+  tags: { Key: string; Value: string }[];
+  acl: { Owner: typeof OWNER; Grants: unknown[] };
+  policy: string | null;
+  block: Record<string, boolean> | null;
+}
+
+export interface WorldOptions {
+  policy?: string | null;
+}
+
+const ec2Mock = mockClient(EC2Client);
+const s3Mock = mockClient(S3Client);
+const sqsMock = mockClient(SQSClient);
+const snsMock = mockClient(SNSClient);
+
+export function restoreMocks(): void {
+  ec2Mock.restore();
+  s3Mock.restore();
+  sqsMock.restore();
+  snsMock.restore();
+}
+
+/** Total number of commands the mocks received (to prove every one went through the world). */
+export function mockedCallCount(): number {
+  return ec2Mock.calls().length + s3Mock.calls().length + sqsMock.calls().length + snsMock.calls().length;
+}
+
+const MUTATING = new Set([
+  "RevokeSecurityGroupIngress",
+  "PutBucketAcl",
+  "PutBucketPolicy",
+  "DeleteBucketPolicy",
+  "PutPublicAccessBlock",
+]);
+
+export function actionIdFor(run: number): string {
+  return `act-20261120T102819Z-${run.toString(16).padStart(8, "0")}`;
+}
+
+/** Resets the mocks and installs a fresh world (the live group and bucket as in test/remediation/support.ts). */
+export function createWorld(options: WorldOptions = {}) {
+  ec2Mock.reset();
+  s3Mock.reset();
+  sqsMock.reset();
+  snsMock.reset();
+
+  const sgRules = new Map<string, SecurityGroupRule>(
+    SG_RULES.map((rule) => [rule.SecurityGroupRuleId!, structuredClone(rule)]),
+  );
+  const bucket: Bucket = {
+    tags: [{ Key: "team", Value: "data" }],
+    acl: { Owner: { ...OWNER }, Grants: structuredClone(GRANTS) },
+    policy: options.policy === undefined ? null : options.policy,
+    block: null,
+  };
+  const ledger = new Map<string, LedgerRecord>();
+  const world = {
+    sgRules,
+    bucket,
+    ledger,
+    /** Every call of every run, in order. */
+    calls: [] as Call[],
+    mutations: [] as Mutation[],
+    /** Rule ids that a RevokeSecurityGroupIngress actually removed. */
+    revokedIds: [] as string[],
+    deleteChecks: [] as DeleteCheck[],
+    dlq: [] as { run: number; input: Record<string, unknown> }[],
+    published: [] as { run: number; report: Report }[],
+    /** Receipt handles deleted from the remediation queue. */
+    deletedHandles: [] as string[],
+    run: 0,
+    fault: undefined as { run: number; at: number; fault: Fault } | undefined,
+    faultFired: false,
+    ledgerRecord(actionId: string): LedgerRecord | undefined {
+      return ledger.get(ledgerKey(actionId));
+    },
+    callsOf(run: number): Call[] {
+      return world.calls.filter((call) => call.run === run);
+    },
+  };
+
+  function classify(service: Call["service"], command: string, input: Record<string, unknown>) {
+    if (service === "S3" && command === "PutObject") {
+      const outcome = (JSON.parse(String(input.Body)) as LedgerRecord).outcome;
+      const role: Role = outcome === "pending" ? "ledger-pending" : outcome === "fixed" ? "ledger-fixed" : "other";
+      return { detail: `ledger ${outcome}`, role };
+    }
+    if (MUTATING.has(command)) return { detail: "change", role: "change" as Role };
+    if (service === "SQS") {
+      if (input.QueueUrl === DLQ_URL) return { detail: "dlq", role: "other" as Role };
+      return { detail: "queue", role: command === "DeleteMessage" ? ("delete" as Role) : ("other" as Role) };
+    }
+    if (service === "SNS") {
+      const kind = (JSON.parse(String(input.Message)) as Report).kind;
+      return { detail: `report ${kind}`, role: kind === "fixed" ? ("publish" as Role) : ("other" as Role) };
+    }
+    return { detail: "read", role: "read" as Role };
+  }
+
+  /** One AWS call: numbered, maybe faulted; `effect` is the service's behaviour (it may throw a real error). */
+  async function call<T>(
+    service: Call["service"],
+    command: string,
+    input: Record<string, unknown>,
+    effect: () => T,
+  ): Promise<T> {
+    const index = world.calls.filter((each) => each.run === world.run).length;
+    const entry: Call = { run: world.run, index, service, command, input, ...classify(service, command, input) };
+    world.calls.push(entry);
+    const { fault } = world;
+    if (fault && fault.run === world.run && fault.at === index) {
+      entry.fault = fault.fault.name;
+      world.faultFired = true;
+      if (fault.fault.applied) {
+        try {
+          effect();
+        } catch {
+          // the service's own error is lost with the answer
+        }
+        const last = world.mutations.at(-1);
+        if (MUTATING.has(command) && last && last.run === world.run && last.command === command) last.confirmed = false;
+      }
+      throw fault.fault.make();
+    }
+    return effect();
+  }
+
+  function mutate(command: string, input: Record<string, unknown>): void {
+    world.mutations.push({ run: world.run, command, input: structuredClone(input), confirmed: true });
+  }
+
+  function assertTarget(input: { Bucket?: string; ExpectedBucketOwner?: string }): void {
+    if (input.Bucket !== BUCKET) throw awsError("NoSuchBucket", 404);
+    if (input.ExpectedBucketOwner !== ACCOUNT) throw awsError("AccessDenied", 403, "wrong ExpectedBucketOwner");
+  }
+
+  // Unknown commands fail loudly (a command outside the world would escape the fault table).
+  for (const mock of [ec2Mock, s3Mock, sqsMock, snsMock] as const) {
+    mock.onAnyCommand().rejects(new Error("command not modelled by the fault world"));
+  }
+
+  // EC2 ---------------------------------------------------------------------------------------------------------
+  ec2Mock.on(DescribeSecurityGroupsCommand).callsFake((input) =>
+    call("EC2", "DescribeSecurityGroups", input, () => {
+      if (!input.GroupIds?.includes(GROUP_ID)) throw awsError("InvalidGroup.NotFound", 400);
+      return { SecurityGroups: [{ GroupId: GROUP_ID, GroupName: "web", Tags: [] }] };
+    }),
+  );
+  ec2Mock.on(DescribeSecurityGroupRulesCommand).callsFake((input) =>
+    call("EC2", "DescribeSecurityGroupRules", input, () => ({
+      SecurityGroupRules: [...sgRules.values()]
+        .filter((rule) => input.Filters?.[0]?.Values?.includes(rule.GroupId))
+        .map((rule) => structuredClone(rule)),
+    })),
+  );
+  ec2Mock.on(RevokeSecurityGroupIngressCommand).callsFake((input) =>
+    call("EC2", "RevokeSecurityGroupIngress", input, () => {
+      const ids: string[] = input.SecurityGroupRuleIds ?? [];
+      // EC2 revokes all or nothing: an unknown id fails the whole call.
+      for (const id of ids) {
+        if (!sgRules.has(id) || sgRules.get(id)!.IsEgress) throw awsError("InvalidSecurityGroupRuleId.NotFound", 400);
+      }
+      for (const id of ids) {
+        sgRules.delete(id);
+        world.revokedIds.push(id);
+      }
+      mutate("RevokeSecurityGroupIngress", input);
+      return { Return: true, RevokedSecurityGroupRules: ids.map((id) => ({ SecurityGroupRuleId: id })) };
+    }),
+  );
+
+  // S3: the bucket ----------------------------------------------------------------------------------------------
+  s3Mock.on(GetBucketTaggingCommand).callsFake((input) =>
+    call("S3", "GetBucketTagging", input, () => {
+      assertTarget(input);
+      if (bucket.tags.length === 0) throw awsError("NoSuchTagSet", 404);
+      return { TagSet: structuredClone(bucket.tags) };
+    }),
+  );
+  s3Mock.on(GetBucketOwnershipControlsCommand).callsFake((input) =>
+    call("S3", "GetBucketOwnershipControls", input, () => {
+      assertTarget(input);
+      throw awsError("OwnershipControlsNotFoundError", 404);
+    }),
+  );
+  s3Mock.on(GetBucketAclCommand).callsFake((input) =>
+    call("S3", "GetBucketAcl", input, () => {
+      assertTarget(input);
+      return structuredClone(bucket.acl);
+    }),
+  );
+  s3Mock.on(GetBucketPolicyCommand).callsFake((input) =>
+    call("S3", "GetBucketPolicy", input, () => {
+      assertTarget(input);
+      if (bucket.policy === null) throw awsError("NoSuchBucketPolicy", 404);
+      return { Policy: bucket.policy };
+    }),
+  );
+  s3Mock.on(GetPublicAccessBlockCommand).callsFake((input) =>
+    call("S3", "GetPublicAccessBlock", input, () => {
+      assertTarget(input);
+      if (bucket.block === null) throw awsError("NoSuchPublicAccessBlockConfiguration", 404);
+      return { PublicAccessBlockConfiguration: { ...bucket.block } };
+    }),
+  );
+  s3Mock.on(PutBucketAclCommand).callsFake((input) =>
+    call("S3", "PutBucketAcl", input, () => {
+      assertTarget(input);
+      const policy = structuredClone(input.AccessControlPolicy) as Bucket["acl"];
+      bucket.acl = { Owner: policy.Owner, Grants: policy.Grants };
+      mutate("PutBucketAcl", input);
+      return {};
+    }),
+  );
+  s3Mock.on(PutBucketPolicyCommand).callsFake((input) =>
+    call("S3", "PutBucketPolicy", input, () => {
+      assertTarget(input);
+      bucket.policy = String(input.Policy);
+      mutate("PutBucketPolicy", input);
+      return {};
+    }),
+  );
+  s3Mock.on(DeleteBucketPolicyCommand).callsFake((input) =>
+    call("S3", "DeleteBucketPolicy", input, () => {
+      assertTarget(input);
+      bucket.policy = null;
+      mutate("DeleteBucketPolicy", input);
+      return {};
+    }),
+  );
+  s3Mock.on(PutPublicAccessBlockCommand).callsFake((input) =>
+    call("S3", "PutPublicAccessBlock", input, () => {
+      assertTarget(input);
+      bucket.block = { ...input.PublicAccessBlockConfiguration };
+      mutate("PutPublicAccessBlock", input);
+      return {};
+    }),
+  );
+
+  // S3: the ledger bucket ---------------------------------------------------------------------------------------
+  s3Mock.on(PutObjectCommand).callsFake((input) =>
+    call("S3", "PutObject", input, () => {
+      if (input.Bucket !== LEDGER_BUCKET) throw awsError("AccessDenied", 403, "not the ledger bucket");
+      const record = JSON.parse(String(input.Body)) as LedgerRecord;
+      ledger.set(String(input.Key), record);
+      return { ETag: `"${ledger.size}"` };
+    }),
+  );
+
+  // SQS ---------------------------------------------------------------------------------------------------------
+  sqsMock.on(DeleteMessageCommand).callsFake((input) => {
+    if (input.QueueUrl === QUEUE_URL) {
+      const actionId = actionIdFor(world.run);
+      const changes = world.mutations.filter((mutation) => mutation.run === world.run);
+      world.deleteChecks.push({
+        run: world.run,
+        actionId,
+        record: world.ledgerRecord(actionId),
+        changes: changes.length,
+        confirmedChanges: changes.filter((mutation) => mutation.confirmed).length,
+        dlqSent: world.dlq.some((letter) => letter.run === world.run),
+      });
+    }
+    return call("SQS", "DeleteMessage", input, () => {
+      if (input.QueueUrl !== QUEUE_URL) throw awsError("AWS.SimpleQueueService.NonExistentQueue", 400);
+      world.deletedHandles.push(String(input.ReceiptHandle));
+      return {};
+    });
+  });
+  sqsMock.on(SendMessageCommand).callsFake((input) =>
+    call("SQS", "SendMessage", input, () => {
+      if (input.QueueUrl !== DLQ_URL) throw awsError("AWS.SimpleQueueService.NonExistentQueue", 400);
+      world.dlq.push({ run: world.run, input: structuredClone(input) });
+      return { MessageId: `dlq-${world.dlq.length}` };
+    }),
+  );
+
+  // SNS ---------------------------------------------------------------------------------------------------------
+  snsMock.on(PublishCommand).callsFake((input) =>
+    call("SNS", "Publish", input, () => {
+      if (input.TopicArn !== TOPIC_ARN) throw awsError("NotFound", 404);
+      world.published.push({ run: world.run, report: JSON.parse(String(input.Message)) as Report });
+      return { MessageId: `sns-${world.published.length}` };
+    }),
+  );
+
+  return world;
+}
+
+export type World = ReturnType<typeof createWorld>;
+
+/** The shared deps of one remediation run, wired to real SDK clients (mocked) and the real S3 ledger / SNS reporter. */
+export function awsDeps(run: number) {
+  return {
+    sqs: new SQSClient(REGION_CONFIG),
+    ledger: s3Ledger(new S3Client(REGION_CONFIG), { bucket: LEDGER_BUCKET }),
+    reporter: snsReporter(new SNSClient(REGION_CONFIG), TOPIC_ARN, () => T0),
+    deadLetterQueueUrl: DLQ_URL,
+    now: () => T0,
+    newActionId: () => actionIdFor(run),
+  };
+}
+
+import { snsReporter } from "../../shared/report.ts";
