@@ -1,7 +1,9 @@
 // `npm run bench`: every benchmark, then one table of the figures that have targets. No timed assertions:
 // these print what this machine measured.
 import { main as coordinatorBench } from "./coordinator.bench.ts";
+import { main as costBench, print as printCost } from "./cost.bench.ts";
 import { print as printRules, main as rulesBench } from "./rules.bench.ts";
+import { print as printTimeline, main as timelineBench } from "./timeline.bench.ts";
 
 const summary: Record<string, { measured: string; target: string }> = {};
 
@@ -17,6 +19,23 @@ console.log("\n== Coordinator drain (local-aws-sqs, Lambda stubbed) ==");
 const drain = await coordinatorBench(10_000);
 summary["coordinator drain of 10,000"] = {
   measured: `${Math.round(drain.messagesPerSecond)} messages/s, ${drain.sqsCalls} SQS calls`,
+  target: "—",
+};
+
+console.log("\n== Timeline: queued → dispatched, auto-response on ==");
+const timeline = await timelineBench();
+printTimeline(timeline);
+const steady = timeline[0]!;
+summary["queued → dispatched, p99 (steady load)"] = {
+  measured: `${steady.p99Seconds.toFixed(1)} s (+ fix time)`,
+  target: "≤ 60 s + fix time",
+};
+
+console.log("\n== Cost ==");
+const cost = await costBench(drain.sqsCalls / Math.max(1, drain.dispatched));
+printCost(cost);
+summary["monthly cost, 10,000 resources"] = {
+  measured: `$${cost.reduce((sum, line) => sum + line.usd, 0).toFixed(2)}`,
   target: "—",
 };
 

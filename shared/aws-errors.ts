@@ -164,3 +164,26 @@ export function describeAwsError(error: unknown): string {
   if (code === undefined || message.startsWith(code)) return message || code || "unknown error";
   return message ? `${code}: ${message}` : code;
 }
+
+// Failures after which the request may still have taken effect: the connection broke or timed out before an answer.
+const ANSWER_LOST_CODES: ReadonlySet<string> = new Set([
+  "TimeoutError",
+  "RequestTimeout",
+  "AbortError",
+  "NetworkingError",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "EPIPE",
+]);
+
+/**
+ * True when the call got no answer, so whether it took effect is unknown (ECONNREFUSED or a DNS failure mean it
+ * never left; an HTTP error status means the service refused it).
+ */
+export function answerLost(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  if (status !== undefined) return false;
+  const code = errorCode(error);
+  return code !== undefined && ANSWER_LOST_CODES.has(code);
+}

@@ -178,7 +178,15 @@ export interface Ledger {
   /** Throws LedgerRecordNotFoundError or InvalidLedgerRecordError. */
   read(actionId: string): Promise<LedgerRecord>;
   listRecent(limit: number): Promise<LedgerListing>;
+  /**
+   * Claims `key` once: true for the first caller, false for every later one (put-if-absent). A remediation claims
+   * its dispatch before changing anything, so a duplicate delivery of the same invoke (Lambda delivers
+   * asynchronous events at least once; an SDK retry after a lost answer sends it again) changes nothing.
+   */
+  claim(key: string): Promise<boolean>;
 }
+
+export const CLAIM_PREFIX = "claims/";
 
 export interface S3LedgerConfig {
   bucket: string;
@@ -270,11 +278,36 @@ export async function listRecentRecords(
   return listing;
 }
 
+/** Put-if-absent on S3 (conditional write, If-None-Match: *): 412 or 409 means someone claimed it first. */
+export async function claimObject(s3: S3Client, config: S3LedgerConfig, key: string, now: Date): Promise<boolean> {
+  try {
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: config.bucket,
+        Key: `${CLAIM_PREFIX}${key}`,
+        Body: JSON.stringify({ claimedAt: now.toISOString() }),
+        ContentType: "application/json",
+        IfNoneMatch: "*",
+        ...(config.kmsKeyId
+          ? { ServerSideEncryption: "aws:kms", SSEKMSKeyId: config.kmsKeyId }
+          : { ServerSideEncryption: "AES256" }),
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (hasErrorCode(error, "PreconditionFailed", "ConditionalRequestConflict")) return false;
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 412 || status === 409) return false;
+    throw error;
+  }
+}
+
 export function s3Ledger(s3: S3Client, config: S3LedgerConfig, now: () => Date = () => new Date()): Ledger {
   return {
     write: (record) => writeLedgerRecord(s3, config, record),
     read: (id) => readLedgerRecord(s3, config, id),
     listRecent: (limit) => listRecentRecords(s3, config, limit, { now: now() }),
+    claim: (key) => claimObject(s3, config, key, now()),
   };
 }
 
@@ -283,9 +316,15 @@ export function memoryLedger(): Ledger & { records: Map<string, LedgerRecord>; w
   const stored = new Map<string, string>();
   const records = new Map<string, LedgerRecord>();
   const writes: LedgerRecord[] = [];
+  const claims = new Set<string>();
   return {
     records,
     writes,
+    async claim(key) {
+      if (claims.has(key)) return false;
+      claims.add(key);
+      return true;
+    },
     async write(record) {
       const checked = parseLedgerRecord(record);
       const text = JSON.stringify(checked);

@@ -85,6 +85,8 @@ export interface RemediationDeps {
 
 export type RemediationResult =
   | { status: "rejected"; reason: string }
+  /** Another run already claimed this very dispatch (a duplicate delivery): this one did nothing. */
+  | { status: "duplicate"; actionId: string }
   | { status: "fixed"; actionId: string; changes: Change[]; messageDeleted: boolean }
   | { status: "skipped"; actionId: string; reason: string; messageDeleted: boolean }
   | {
@@ -97,6 +99,11 @@ export type RemediationResult =
       /** Whether the change itself may have happened (failure after apply started). */
       changeAttempted: boolean;
     };
+
+/** One dispatch = one queue message at one attempt; duplicates of the same invoke share it. */
+export function dispatchClaimKey(request: Pick<RemediationRequest, "messageId" | "attempt">): string {
+  return `${request.messageId}-${request.attempt}.json`;
+}
 
 /** A Log that adds `fields` to every line. */
 export function withFields(log: Log, fields: Record<string, unknown>): Log {
@@ -171,6 +178,20 @@ class Run {
         null,
         false,
       );
+    }
+
+    // 0. Claim this dispatch: a duplicate delivery of the same invoke must not plan and write a second time.
+    let claimed: boolean;
+    try {
+      claimed = await this.deps.ledger.claim(dispatchClaimKey(this.request));
+    } catch (error) {
+      this.log.error("could not claim the dispatch: nothing changed, the message stays", errorFields(error));
+      return this.fail(error, classifyAwsError(error) === "permanent" ? "permanent" : "transient", null, false);
+    }
+    if (!claimed) {
+      this.log.warn("duplicate delivery of a dispatch another run already handles: nothing done");
+      this.deps.metrics?.count("DuplicateDeliveries");
+      return { status: "duplicate", actionId: this.actionId };
     }
 
     // 1. Plan: re-read, re-judge, decide. Nothing has changed yet.

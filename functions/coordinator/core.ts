@@ -14,6 +14,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import type { Problem } from "../../rules/types.ts";
+import { answerLost } from "../../shared/aws-errors.ts";
 import {
   type CoordinatorState,
   CoordinatorStateConflictError,
@@ -400,16 +401,27 @@ class Tick {
         }),
       );
     } catch (error) {
-      this.summary.invokeFailures++;
-      this.outcomes.set(instruction.id, "held");
-      deps.log.error("invoke failed: message will be retried, not counted as an attempt", {
-        instructionId: instruction.id,
-        functionName,
-        retryInSeconds: config.invokeRetryDelaySeconds,
-        ...errorFields(error),
-      });
-      await this.changeVisibility(message, config.invokeRetryDelaySeconds);
-      return;
+      if (answerLost(error)) {
+        // The event may have been queued: treat it as dispatched (the message stays hidden for the dispatch
+        // visibility; if no remediation deletes it, it comes back as the next attempt). Re-dispatching now could
+        // run two remediations at once.
+        deps.log.warn("invoke answer lost: counted as dispatched", {
+          instructionId: instruction.id,
+          functionName,
+          ...errorFields(error),
+        });
+      } else {
+        this.summary.invokeFailures++;
+        this.outcomes.set(instruction.id, "held");
+        deps.log.error("invoke failed: message will be retried, not counted as an attempt", {
+          instructionId: instruction.id,
+          functionName,
+          retryInSeconds: config.invokeRetryDelaySeconds,
+          ...errorFields(error),
+        });
+        await this.changeVisibility(message, config.invokeRetryDelaySeconds);
+        return;
+      }
     }
     record.attempts = attempt;
     record.lastDispatch = {

@@ -180,6 +180,27 @@ describe("dispatch and visibility", () => {
     expect(t.lambda.invocations[0]!.request.attempt).toBe(1);
   });
 
+  it("counts an Invoke whose answer was lost as dispatched: no second remediation of the same message", async () => {
+    const t = setup({ invokeRetryDelaySeconds: 1, dispatchVisibilitySeconds: 30 });
+    const one = instruction(1);
+    await enqueue(local.sqs, local.queueUrl, [one]);
+    // The event reached Lambda but the connection broke before the 202 came back.
+    const lost = t.lambda.send.bind(t.lambda);
+    t.lambda.send = async (command) => {
+      await lost(command);
+      throw Object.assign(new Error("socket hang up"), { name: "TimeoutError", code: "ECONNRESET" });
+    };
+
+    const first = await t.tick();
+    expect(pick(first, "dispatched", "invokeFailures")).toEqual({ dispatched: 1, invokeFailures: 0 });
+    expect(t.store.current()!.instructions[one.id]).toMatchObject({ attempts: 1 });
+    await sleep(1_150);
+    // Past the invoke retry delay the message is still hidden for the remediation that may be running.
+    expect((await t.tick()).dispatched).toBe(0);
+    expect(t.lambda.invocations).toHaveLength(1);
+    expect(await local.counts()).toMatchObject({ stored: 1, invisible: 1 });
+  });
+
   it("stops receiving when the invocation's remaining time falls under the safety margin", async () => {
     const t = setup({ safetyMarginMs: 15_000 });
     await enqueue(

@@ -237,6 +237,9 @@ export function createWorld(ledgerBucket: string) {
   // The ledger bucket.
   s3.on(PutObjectCommand).callsFake((input) => {
     if (input.Bucket !== ledgerBucket) throw awsError("AccessDenied", 403, "not the ledger bucket");
+    if (input.IfNoneMatch === "*" && ledger.has(input.Key)) {
+      throw awsError("PreconditionFailed", 412, "At least one of the pre-conditions you specified did not hold");
+    }
     ledger.set(input.Key, String(input.Body));
     return {};
   });
@@ -260,7 +263,9 @@ export function createWorld(ledgerBucket: string) {
     addBucketFromItem,
     ec2Mock: ec2,
     s3Mock: s3,
-    records: () => [...ledger.values()].map((text) => JSON.parse(text)),
+    /** Ledger records (claims are not records). */
+    records: () =>
+      [...ledger.entries()].filter(([key]) => key.startsWith("actions/")).map(([, text]) => JSON.parse(text)),
   };
 }
 

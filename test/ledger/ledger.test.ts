@@ -2,6 +2,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import {
+  claimObject,
   InvalidLedgerRecordError,
   type LedgerRecord,
   LedgerRecordNotFoundError,
@@ -187,5 +188,35 @@ describe("memory ledger", () => {
       ACTION_ID,
     ]);
     await expect(ledger.read("act-20200101T000000Z-00000000")).rejects.toThrow(LedgerRecordNotFoundError);
+  });
+});
+
+describe("claims (put-if-absent)", () => {
+  it("claims with a conditional write and reports a taken claim as false", async () => {
+    s3Mock.on(PutObjectCommand).resolvesOnce({}).rejectsOnce(awsError("PreconditionFailed", 412));
+    const config = { bucket: "remedy-ledger" };
+    expect(await claimObject(new S3Client({}), config, "m-1-1.json", new Date("2026-11-20T10:00:00Z"))).toBe(true);
+    expect(await claimObject(new S3Client({}), config, "m-1-1.json", new Date("2026-11-20T10:00:01Z"))).toBe(false);
+    expect(s3Mock).toHaveReceivedCommandWith(PutObjectCommand, {
+      Bucket: "remedy-ledger",
+      Key: "claims/m-1-1.json",
+      IfNoneMatch: "*",
+      ServerSideEncryption: "AES256",
+    });
+  });
+
+  it("a conflicting concurrent write counts as taken; other errors are thrown", async () => {
+    s3Mock
+      .on(PutObjectCommand)
+      .rejectsOnce(awsError("ConditionalRequestConflict", 409))
+      .rejectsOnce(awsError("AccessDenied", 403));
+    const config = { bucket: "remedy-ledger" };
+    expect(await claimObject(new S3Client({}), config, "k", new Date())).toBe(false);
+    await expect(claimObject(new S3Client({}), config, "k", new Date())).rejects.toThrow(/AccessDenied/);
+  });
+
+  it("the memory ledger claims once", async () => {
+    const ledger = memoryLedger();
+    expect([await ledger.claim("a"), await ledger.claim("a"), await ledger.claim("b")]).toEqual([true, false, true]);
   });
 });

@@ -103,6 +103,31 @@ afterAll(() => {
   sqsMock.restore();
 });
 
+describe("remediate-sg: duplicate deliveries of one dispatch", () => {
+  it("the second delivery of the same invoke claims nothing and changes, deletes and reports nothing", async () => {
+    const t = setup();
+    const request = requestFor(instructionFor("sg-open-ingress", [SSH_V4]));
+    const first = await remediateSecurityGroup(request, t.deps);
+    const second = await remediateSecurityGroup(request, t.deps);
+    expect(first).toMatchObject({ status: "fixed" });
+    expect(second).toEqual({ status: "duplicate", actionId: ACTION_ID });
+    expect(t.events).toEqual(["ledger:pending", "revoke", "ledger:fixed", "delete"]);
+    expect(t.reporter.reports).toHaveLength(1);
+  });
+
+  it("a later attempt of the same message is a new dispatch and re-reads the group", async () => {
+    const t = setup();
+    const instruction = instructionFor("sg-open-ingress", [SSH_V4]);
+    await remediateSecurityGroup(requestFor(instruction), t.deps);
+    ec2Mock.on(DescribeSecurityGroupRulesCommand).resolves({
+      SecurityGroupRules: SG_RULES.filter((rule) => rule.SecurityGroupRuleId !== "sgr-0ssh4"),
+    });
+    const again = await remediateSecurityGroup(requestFor(instruction, { attempt: 2 }), t.deps);
+    expect(again).toMatchObject({ status: "skipped", reason: expect.stringMatching(/nothing to do/) });
+    expect(ec2Mock).toHaveReceivedCommandTimes(RevokeSecurityGroupIngressCommand, 1);
+  });
+});
+
 describe("remediate-sg: fixing", () => {
   it("revokes exactly the instructed open entries by rule id, ledgers before/after, then deletes and reports", async () => {
     const t = setup();

@@ -88,6 +88,7 @@ export function testLedger(events: string[] = [], failOn: LedgerRecord["outcome"
     },
     read: (id) => inner.read(id),
     listRecent: (limit) => inner.listRecent(limit),
+    claim: (key) => inner.claim(key),
   };
   return ledger;
 }
