@@ -1,5 +1,6 @@
 // `npm run bench`: every benchmark, then one table of the figures that have targets. No timed assertions:
 // these print what this machine measured.
+import { main as bundlesBench, print as printBundles } from "./bundles.bench.ts";
 import { main as coordinatorBench } from "./coordinator.bench.ts";
 import { main as costBench, print as printCost } from "./cost.bench.ts";
 import { print as printRules, main as rulesBench } from "./rules.bench.ts";
@@ -20,6 +21,15 @@ const drain = await coordinatorBench(10_000);
 summary["coordinator drain of 10,000"] = {
   measured: `${Math.round(drain.messagesPerSecond)} messages/s, ${drain.sqsCalls} SQS calls`,
   target: "—",
+};
+
+console.log("\n== Bundles (esbuild, nodejs22.x arm64 target) ==");
+const bundles = await bundlesBench();
+printBundles(bundles);
+const largest = bundles.reduce((max, figure) => (figure.bundleBytes > max.bundleBytes ? figure : max));
+summary["largest bundle"] = {
+  measured: `${(largest.bundleBytes / 1024).toFixed(0)} KB (${largest.name}); cold imports ${Math.min(...bundles.map((b) => b.coldImportMs)).toFixed(0)}–${Math.max(...bundles.map((b) => b.coldImportMs)).toFixed(0)} ms`,
+  target: "≤ 1 MB",
 };
 
 console.log("\n== Timeline: queued → dispatched, auto-response on ==");

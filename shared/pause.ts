@@ -28,6 +28,11 @@ export class InvalidPauseStateError extends Error {
   override name = "InvalidPauseStateError";
 }
 
+/** The value the stack creates the parameter with: running (the schedule is the deploy-time gate). */
+export function initialPauseValue(at: string): string {
+  return JSON.stringify({ paused: false, by: "terraform", reason: "created with the stack", at });
+}
+
 export function parsePauseState(text: string): PauseState {
   let value: unknown;
   try {

@@ -1,0 +1,162 @@
+// Every Lambda function Remedy deploys, in one table: where its code starts, the IAM actions it needs, how it runs
+// and what it reads from its environment. Pure data: the build (scripts/build.ts), the stack (infra/) and the
+// tests all read this table, so a function added here is bundled, deployed and checked everywhere at once.
+import type { CommandPermissions } from "../shared/permissions.ts";
+import { declaredActions } from "../shared/permissions.ts";
+import { configRulePermissions } from "./config-rule/permissions.ts";
+import { coordinatorImpliedActions, coordinatorPermissions } from "./coordinator/permissions.ts";
+import { notifierPermissions } from "./notifier/permissions.ts";
+import { remediateS3ImpliedActions, remediateS3Permissions } from "./remediate-s3/permissions.ts";
+import { remediateSgImpliedActions, remediateSgPermissions } from "./remediate-sg/permissions.ts";
+
+export const FUNCTION_NAMES = ["config-rule", "coordinator", "notifier", "remediate-sg", "remediate-s3"] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/**
+ * What the stack puts into a function's environment. Each name is read by the function's settings.ts (or a
+ * shared module it calls); the stack supplies a value for every one of them, from resources and variables.
+ */
+export type EnvName =
+  | "REMEDY_QUEUE_URL"
+  | "REMEDY_DLQ_URL"
+  | "REMEDY_GRACE_PERIOD_MINUTES"
+  | "REMEDY_ALLOWLIST"
+  | "REMEDY_PAUSE_PARAMETER"
+  | "REMEDY_REPORT_TOPIC_ARN"
+  | "REMEDY_STATE_BUCKET"
+  | "REMEDY_STATE_KEY"
+  | "REMEDY_REMEDIATION_FUNCTIONS"
+  | "REMEDY_DISPATCH_VISIBILITY_SECONDS"
+  | "REMEDY_MAX_ATTEMPTS"
+  | "REMEDY_RATE_LIMIT_COUNT"
+  | "REMEDY_RATE_LIMIT_WINDOW_MINUTES"
+  | "REMEDY_BREAKER_FRESH_LIMIT"
+  | "REMEDY_BREAKER_WINDOW_MINUTES"
+  | "REMEDY_SLACK_SECRET"
+  | "REMEDY_RELAY_RULE_SUFFIXES"
+  | "REMEDY_RELAY_ALL_RULES"
+  | "REMEDY_SLACK_USERS"
+  | "REMEDY_ATTRIBUTION_ENABLED"
+  | "REMEDY_ATTRIBUTION_LOOKBACK_DAYS"
+  | "REMEDY_LEDGER_BUCKET"
+  | "REMEDY_S3_FIX_STRATEGY";
+
+export interface FunctionSpec {
+  name: FunctionName;
+  /** The handler module, relative to the repository root; it exports `handler`. */
+  entry: string;
+  /** Every AWS command the function's code sends → its IAM action (the function's permissions.ts). */
+  permissions: CommandPermissions;
+  /** IAM actions needed without a command of their own. */
+  impliedActions: readonly string[];
+  memoryMb: number;
+  timeoutSeconds: number;
+  /** Environment variables the stack sets. */
+  env: readonly EnvName[];
+  /** Largest acceptable bundle (dist/<name>/index.mjs), bytes. */
+  bundleBudgetBytes: number;
+  /** Reserved concurrency; absent: unreserved. */
+  reservedConcurrency?: number;
+  /** Invoked asynchronously by the coordinator: Lambda must not retry (the coordinator counts attempts itself). */
+  invokedByCoordinator?: boolean;
+}
+
+const KB = 1024;
+
+/** The coordinator's dispatch visibility: a remediation must finish (timeout) well within it. */
+export const DISPATCH_VISIBILITY_SECONDS = 300;
+/** Where the coordinator keeps its state, in the ledger bucket. */
+export const COORDINATOR_STATE_KEY = "state/coordinator.json";
+
+const remediationEnv = [
+  "REMEDY_LEDGER_BUCKET",
+  "REMEDY_REPORT_TOPIC_ARN",
+  "REMEDY_DLQ_URL",
+  "REMEDY_ALLOWLIST",
+] as const satisfies readonly EnvName[];
+
+export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
+  "config-rule": {
+    name: "config-rule",
+    entry: "functions/config-rule/handler.ts",
+    permissions: configRulePermissions,
+    impliedActions: [],
+    memoryMb: 256,
+    // A periodic run judges every recorded resource of the rule's type.
+    timeoutSeconds: 300,
+    env: ["REMEDY_QUEUE_URL", "REMEDY_GRACE_PERIOD_MINUTES", "REMEDY_ALLOWLIST"],
+    bundleBudgetBytes: 512 * KB,
+  },
+  coordinator: {
+    name: "coordinator",
+    entry: "functions/coordinator/handler.ts",
+    permissions: coordinatorPermissions,
+    impliedActions: coordinatorImpliedActions,
+    memoryMb: 256,
+    // One tick per minute; reserved concurrency 1 keeps ticks from overlapping.
+    timeoutSeconds: 60,
+    env: [
+      "REMEDY_QUEUE_URL",
+      "REMEDY_DLQ_URL",
+      "REMEDY_PAUSE_PARAMETER",
+      "REMEDY_REPORT_TOPIC_ARN",
+      "REMEDY_STATE_BUCKET",
+      "REMEDY_STATE_KEY",
+      "REMEDY_REMEDIATION_FUNCTIONS",
+      "REMEDY_DISPATCH_VISIBILITY_SECONDS",
+      "REMEDY_MAX_ATTEMPTS",
+      "REMEDY_RATE_LIMIT_COUNT",
+      "REMEDY_RATE_LIMIT_WINDOW_MINUTES",
+      "REMEDY_BREAKER_FRESH_LIMIT",
+      "REMEDY_BREAKER_WINDOW_MINUTES",
+    ],
+    bundleBudgetBytes: 768 * KB,
+    reservedConcurrency: 1,
+  },
+  notifier: {
+    name: "notifier",
+    entry: "functions/notifier/handler.ts",
+    permissions: notifierPermissions,
+    impliedActions: [],
+    memoryMb: 256,
+    timeoutSeconds: 60,
+    env: [
+      "REMEDY_SLACK_SECRET",
+      "REMEDY_RELAY_RULE_SUFFIXES",
+      "REMEDY_RELAY_ALL_RULES",
+      "REMEDY_SLACK_USERS",
+      "REMEDY_ATTRIBUTION_ENABLED",
+      "REMEDY_ATTRIBUTION_LOOKBACK_DAYS",
+    ],
+    bundleBudgetBytes: 640 * KB,
+  },
+  "remediate-sg": {
+    name: "remediate-sg",
+    entry: "functions/remediate-sg/handler.ts",
+    permissions: remediateSgPermissions,
+    impliedActions: remediateSgImpliedActions,
+    memoryMb: 256,
+    timeoutSeconds: 120,
+    env: remediationEnv,
+    bundleBudgetBytes: 768 * KB,
+    invokedByCoordinator: true,
+  },
+  "remediate-s3": {
+    name: "remediate-s3",
+    entry: "functions/remediate-s3/handler.ts",
+    permissions: remediateS3Permissions,
+    impliedActions: remediateS3ImpliedActions,
+    memoryMb: 256,
+    timeoutSeconds: 120,
+    env: [...remediationEnv, "REMEDY_S3_FIX_STRATEGY"],
+    bundleBudgetBytes: 640 * KB,
+    invokedByCoordinator: true,
+  },
+};
+
+export const FUNCTION_LIST: readonly FunctionSpec[] = FUNCTION_NAMES.map((name) => FUNCTIONS[name]);
+
+/** Every IAM action the function's role is granted (besides writing its own logs), sorted and unique. */
+export function grantedActions(spec: FunctionSpec): string[] {
+  return [...new Set([...declaredActions(spec.permissions), ...spec.impliedActions])].sort();
+}

@@ -1,0 +1,133 @@
+// Least privilege: the resources each function's actions are granted on. The actions come from the registry
+// (exactly the function's declared + implied actions); this file only says *where*. An action without a scope
+// here fails the synth, so a new permission cannot ship unscoped.
+import { COORDINATOR_STATE_KEY, type FunctionSpec, grantedActions } from "../functions/registry.ts";
+
+/** Ledger key prefixes (shared/ledger.ts LEDGER_PREFIX and CLAIM_PREFIX; test/infra checks they agree). */
+export const LEDGER_PREFIXES = { actions: "actions/", claims: "claims/" } as const;
+const STATE_PREFIX = `${COORDINATOR_STATE_KEY.split("/")[0]}/`;
+
+export interface PolicyRefs {
+  partition: string;
+  region: string;
+  account: string;
+  queueArn: string;
+  dlqArn: string;
+  ledgerBucketArn: string;
+  pauseParameterArn: string;
+  reportTopicArn: string;
+  /** The remediation functions the coordinator invokes. */
+  remediationFunctionArns: string[];
+  /** GetSecretValue target when slack_secret names a Secrets Manager secret. */
+  slackSecretArn: string;
+  /** GetParameter target when slack_secret is "ssm:<name>". */
+  slackParameterArn: string;
+}
+
+export interface PolicyCondition {
+  test: string;
+  variable: string;
+  values: string[];
+}
+
+export interface Grant {
+  actions: string[];
+  resources: string[];
+  conditions?: PolicyCondition[];
+}
+
+/** Only APIs that do not support resource-level permissions are granted on "*". */
+const ANY = ["*"];
+
+type Scope = { resources: string[]; conditions?: PolicyCondition[] };
+
+function scopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope {
+  const { partition, region, account } = refs;
+  const ledgerObjects = (...prefixes: string[]) => prefixes.map((prefix) => `${refs.ledgerBucketArn}/${prefix}*`);
+  switch (action) {
+    // Config's evaluation APIs and CloudTrail's LookupEvents have no resource-level permissions.
+    case "config:PutEvaluations":
+    case "config:GetResourceConfigHistory":
+    case "config:ListDiscoveredResources":
+    case "config:BatchGetResourceConfig":
+    case "cloudtrail:LookupEvents":
+      return { resources: ANY };
+    // EC2 Describe* calls do not support resource-level permissions.
+    case "ec2:DescribeSecurityGroupRules":
+    case "ec2:DescribeSecurityGroups":
+      return { resources: ANY };
+    case "ec2:RevokeSecurityGroupIngress":
+      return { resources: [`arn:${partition}:ec2:${region}:${account}:security-group/*`] };
+    // The S3 remediation may act on any bucket in the account (buckets have no account in their ARN).
+    case "s3:GetBucketAcl":
+    case "s3:PutBucketAcl":
+    case "s3:GetBucketPolicy":
+    case "s3:PutBucketPolicy":
+    case "s3:DeleteBucketPolicy":
+    case "s3:GetBucketPublicAccessBlock":
+    case "s3:PutBucketPublicAccessBlock":
+    case "s3:GetBucketOwnershipControls":
+    case "s3:GetBucketTagging":
+      return {
+        resources: [`arn:${partition}:s3:::*`],
+        conditions: [{ test: "StringEquals", variable: "s3:ResourceAccount", values: [account] }],
+      };
+    case "s3:PutObject":
+      // The coordinator writes its state; remediations write records and put-if-absent dispatch claims.
+      return {
+        resources:
+          spec.name === "coordinator"
+            ? ledgerObjects(STATE_PREFIX)
+            : ledgerObjects(LEDGER_PREFIXES.actions, LEDGER_PREFIXES.claims),
+      };
+    case "s3:GetObject":
+      return { resources: ledgerObjects(STATE_PREFIX) };
+    case "s3:ListBucket":
+      return { resources: [refs.ledgerBucketArn] };
+    case "kms:GenerateDataKey":
+      // Only when the ledger uses a KMS key, and only through S3 for the ledger bucket.
+      return {
+        resources: [`arn:${partition}:kms:${region}:${account}:key/*`],
+        conditions: [
+          { test: "StringEquals", variable: "kms:ViaService", values: [`s3.${region}.amazonaws.com`] },
+          {
+            test: "StringLike",
+            variable: "kms:EncryptionContext:aws:s3:arn",
+            values: [refs.ledgerBucketArn, `${refs.ledgerBucketArn}/*`],
+          },
+        ],
+      };
+    case "sqs:SendMessage":
+      // The rule queues instructions; everyone else only dead-letters.
+      return { resources: [spec.name === "config-rule" ? refs.queueArn : refs.dlqArn] };
+    case "sqs:ReceiveMessage":
+    case "sqs:ChangeMessageVisibility":
+    case "sqs:DeleteMessage":
+      return { resources: [refs.queueArn] };
+    case "ssm:GetParameter":
+      return { resources: [spec.name === "notifier" ? refs.slackParameterArn : refs.pauseParameterArn] };
+    case "ssm:PutParameter":
+      return { resources: [refs.pauseParameterArn] };
+    case "sns:Publish":
+      return { resources: [refs.reportTopicArn] };
+    case "lambda:InvokeFunction":
+      return { resources: refs.remediationFunctionArns.flatMap((arn) => [arn, `${arn}:*`]) };
+    case "secretsmanager:GetSecretValue":
+      return { resources: [refs.slackSecretArn] };
+    default:
+      throw new Error(`infra/iam.ts: no resource scope for ${action} (function ${spec.name}); add one`);
+  }
+}
+
+/** The function's grants, one per distinct scope, covering exactly grantedActions(spec). */
+export function grantsFor(spec: FunctionSpec, refs: PolicyRefs): Grant[] {
+  const grants = new Map<string, Grant>();
+  for (const action of grantedActions(spec)) {
+    const scope = scopeOf(spec, action, refs);
+    const key = JSON.stringify(scope);
+    const grant = grants.get(key);
+    if (grant) grant.actions.push(action);
+    else grants.set(key, { actions: [action], ...scope });
+  }
+  return [...grants.values()];
+}

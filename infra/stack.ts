@@ -1,0 +1,426 @@
+// Remedy's Terraform stack: queues, ledger, pause switch, one least-privilege role + Lambda per registry entry,
+// the Config rules, the gated coordinator schedule, the report topic and the notifier's subscriptions.
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import { LambdaFunctionEventInvokeConfig } from "@cdktf/provider-aws/lib/lambda-function-event-invoke-config";
+import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
+import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
+import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
+import { AssetType, Fn, Op, TerraformAsset, TerraformOutput, TerraformStack, Token } from "cdktf";
+import type { Construct } from "constructs";
+import {
+  COORDINATOR_STATE_KEY,
+  DISPATCH_VISIBILITY_SECONDS,
+  type EnvName,
+  FUNCTION_LIST,
+  type FunctionName,
+  type FunctionSpec,
+} from "../functions/registry.ts";
+import { initialPauseValue } from "../shared/pause.ts";
+import { ConfigRules } from "./config.ts";
+import { grantsFor, LEDGER_PREFIXES, type PolicyRefs } from "./iam.ts";
+import { LedgerBucket } from "./ledger.ts";
+import { type RemedyVariables, remedyVariables } from "./variables.ts";
+
+export const STACK_NAME = "remedy";
+export const NAME_PREFIX = "remedy";
+
+export interface RemedyStackOptions {
+  /** Directory holding <name>.zip for every function (scripts/build.ts writes them). */
+  distDir: string;
+}
+
+export class RemedyStack extends TerraformStack {
+  readonly vars: RemedyVariables;
+  readonly functions = {} as Record<FunctionName, LambdaFunction>;
+  readonly roles = {} as Record<FunctionName, IamRole>;
+
+  constructor(scope: Construct, id: string, options: RemedyStackOptions) {
+    super(scope, id);
+    const vars = remedyVariables(this);
+    this.vars = vars;
+    new AwsProvider(this, "aws", {
+      region: vars.region.stringValue,
+      defaultTags: [{ tags: { app: "remedy" } }],
+    });
+    const partition = new DataAwsPartition(this, "partition").partition;
+    const account = new DataAwsCallerIdentity(this, "account").accountId;
+    const region = vars.region.stringValue;
+    const fnName = (name: FunctionName) => `${NAME_PREFIX}-${name}`;
+    const fnArn = (name: FunctionName) => `arn:${partition}:lambda:${region}:${account}:function:${fnName(name)}`;
+
+    // -- Queues ---------------------------------------------------------------------------------------------
+    const dlq = new SqsQueue(this, "dlq", {
+      name: `${NAME_PREFIX}-remediation-dlq`,
+      sqsManagedSseEnabled: true,
+      messageRetentionSeconds: 14 * 24 * 3600,
+    });
+    const queue = new SqsQueue(this, "queue", {
+      name: `${NAME_PREFIX}-remediation`,
+      sqsManagedSseEnabled: true,
+      messageRetentionSeconds: 14 * 24 * 3600,
+      // Above every remediation's timeout; the coordinator sets its own visibility when it dispatches.
+      visibilityTimeoutSeconds: DISPATCH_VISIBILITY_SECONDS,
+      // No redrive policy on purpose: SQS's receive count also grows with operators' peeks and grace-period
+      // re-hides, so a maxReceiveCount would dead-letter messages nobody tried to fix. The coordinator counts real
+      // attempts (REMEDY_MAX_ATTEMPTS) and moves messages to the DLQ itself, with the reason.
+    });
+
+    // -- Ledger (also holds the coordinator's state), pause switch, report topic ----------------------------
+    const ledger = new LedgerBucket(this, "ledger", {
+      prefix: `${NAME_PREFIX}-ledger-`,
+      // Dispatch claims only guard against duplicate deliveries of one invoke: days, not forever.
+      expirePrefixes: [{ prefix: LEDGER_PREFIXES.claims, days: 14 }],
+    });
+    const pause = new SsmParameter(this, "pause", {
+      name: `/${NAME_PREFIX}/paused`,
+      type: "String",
+      // The JSON the coordinator reads (shared/pause.ts); anything else reads as "paused" (fail safe).
+      value: initialPauseValue(Fn.timestamp()),
+      description:
+        "Remedy's pause switch: true stops the coordinator. Set by operators (remedy pause/resume) and the circuit breaker.",
+      lifecycle: { ignoreChanges: ["value"] },
+    });
+    // No SSE with the AWS-managed SNS key: CloudWatch alarms (the DLQ alarm) cannot publish to such a topic.
+    // Reports name resources and changes, never secrets.
+    const reportTopic = new SnsTopic(this, "report_topic", { name: `${NAME_PREFIX}-reports` });
+
+    // The Slack secret reference → the ARN each form needs (the other form's ARN matches nothing).
+    const secretName = Fn.trimprefix(Fn.trimprefix(vars.slackSecret.stringValue, "ssm:"), "/");
+    const slackSecretArn = Token.asString(
+      Fn.conditional(
+        Fn.startswith(vars.slackSecret.stringValue, "arn:"),
+        vars.slackSecret.stringValue,
+        `arn:${partition}:secretsmanager:${region}:${account}:secret:${secretName}-??????`,
+      ),
+    );
+    const refs: PolicyRefs = {
+      partition,
+      region,
+      account,
+      queueArn: queue.arn,
+      dlqArn: dlq.arn,
+      ledgerBucketArn: ledger.bucket.arn,
+      pauseParameterArn: `arn:${partition}:ssm:${region}:${account}:parameter/${NAME_PREFIX}/paused`,
+      reportTopicArn: reportTopic.arn,
+      remediationFunctionArns: FUNCTION_LIST.filter((spec) => spec.invokedByCoordinator).map((spec) =>
+        fnArn(spec.name),
+      ),
+      slackSecretArn,
+      slackParameterArn: `arn:${partition}:ssm:${region}:${account}:parameter/${secretName}`,
+    };
+
+    // -- Environment per function, from resources and variables ---------------------------------------------
+    const remediationFunctions = Object.fromEntries(
+      [
+        ["sg-open-ingress", "remediate-sg"],
+        ["s3-public-acl", "remediate-s3"],
+        ["s3-public-policy", "remediate-s3"],
+      ].map(([problem, fn]) => [problem, fnName(fn as FunctionName)]),
+    );
+    const envValues: Record<EnvName, string> = {
+      REMEDY_QUEUE_URL: queue.url,
+      REMEDY_DLQ_URL: dlq.url,
+      REMEDY_GRACE_PERIOD_MINUTES: Token.asString(vars.gracePeriodMinutes.numberValue),
+      REMEDY_ALLOWLIST: vars.allowlist.stringValue,
+      REMEDY_PAUSE_PARAMETER: pause.name,
+      REMEDY_REPORT_TOPIC_ARN: reportTopic.arn,
+      REMEDY_STATE_BUCKET: ledger.bucket.bucket,
+      REMEDY_STATE_KEY: COORDINATOR_STATE_KEY,
+      REMEDY_REMEDIATION_FUNCTIONS: JSON.stringify(remediationFunctions),
+      REMEDY_DISPATCH_VISIBILITY_SECONDS: String(DISPATCH_VISIBILITY_SECONDS),
+      REMEDY_MAX_ATTEMPTS: Token.asString(vars.maxAttempts.numberValue),
+      REMEDY_RATE_LIMIT_COUNT: Token.asString(vars.rateLimitCount.numberValue),
+      REMEDY_RATE_LIMIT_WINDOW_MINUTES: Token.asString(vars.rateLimitWindowMinutes.numberValue),
+      REMEDY_BREAKER_FRESH_LIMIT: Token.asString(vars.breakerFreshLimit.numberValue),
+      REMEDY_BREAKER_WINDOW_MINUTES: Token.asString(vars.breakerWindowMinutes.numberValue),
+      REMEDY_SLACK_SECRET: vars.slackSecret.stringValue,
+      REMEDY_RELAY_RULE_SUFFIXES: "sg-open-ingress,s3-public",
+      REMEDY_RELAY_ALL_RULES: Token.asString(vars.relayAllRules.booleanValue),
+      REMEDY_SLACK_USERS: vars.slackUsers.stringValue,
+      REMEDY_ATTRIBUTION_ENABLED: Token.asString(vars.attributionEnabled.booleanValue),
+      REMEDY_ATTRIBUTION_LOOKBACK_DAYS: Token.asString(vars.attributionLookbackDays.numberValue),
+      REMEDY_LEDGER_BUCKET: ledger.bucket.bucket,
+      REMEDY_S3_FIX_STRATEGY: vars.s3FixStrategy.stringValue,
+    };
+
+    // -- One role, log group and function per registry entry ------------------------------------------------
+    for (const spec of FUNCTION_LIST) {
+      this.addFunction(spec, { refs, env: envValues, distDir: options.distDir, fnName, vars });
+    }
+    for (const spec of FUNCTION_LIST.filter((s) => s.invokedByCoordinator)) {
+      new LambdaFunctionEventInvokeConfig(this, `${spec.name}_async`, {
+        functionName: this.functions[spec.name].functionName,
+        maximumRetryAttempts: 0,
+        maximumEventAgeInSeconds: 3600,
+      });
+    }
+
+    // -- Queue policies: only Remedy's roles (and listed operators) send; TLS only ---------------------------
+    const senders = [this.roles["config-rule"].arn];
+    const consumers = [
+      this.roles.coordinator.arn,
+      ...FUNCTION_LIST.filter((s) => s.invokedByCoordinator).map((s) => this.roles[s.name].arn),
+    ];
+    const denyInsecure = (arn: string) => ({
+      sid: "DenyInsecureTransport",
+      effect: "Deny",
+      principals: [{ type: "*", identifiers: ["*"] }],
+      actions: ["sqs:*"],
+      resources: [arn],
+      condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+    });
+    const queuePolicy = new DataAwsIamPolicyDocument(this, "queue_policy_doc", {
+      statement: [
+        {
+          sid: "RuleSends",
+          principals: [{ type: "AWS", identifiers: senders }],
+          actions: ["sqs:SendMessage"],
+          resources: [queue.arn],
+        },
+        {
+          sid: "CoordinatorAndRemediationsConsume",
+          principals: [{ type: "AWS", identifiers: consumers }],
+          actions: ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"],
+          resources: [queue.arn],
+        },
+        {
+          sid: "OnlyRemedySends",
+          effect: "Deny",
+          principals: [{ type: "*", identifiers: ["*"] }],
+          actions: ["sqs:SendMessage"],
+          resources: [queue.arn],
+          condition: [
+            {
+              test: "ArnNotLike",
+              variable: "aws:PrincipalArn",
+              values: Token.asList(Fn.concat([senders, Token.asList(vars.operatorPrincipalArns.listValue)])),
+            },
+          ],
+        },
+        denyInsecure(queue.arn),
+      ],
+    });
+    new SqsQueuePolicy(this, "queue_policy", { queueUrl: queue.url, policy: queuePolicy.json });
+    const dlqPolicy = new DataAwsIamPolicyDocument(this, "dlq_policy_doc", {
+      statement: [
+        {
+          sid: "CoordinatorAndRemediationsDeadLetter",
+          principals: [{ type: "AWS", identifiers: consumers }],
+          actions: ["sqs:SendMessage"],
+          resources: [dlq.arn],
+        },
+        denyInsecure(dlq.arn),
+      ],
+    });
+    new SqsQueuePolicy(this, "dlq_policy", { queueUrl: dlq.url, policy: dlqPolicy.json });
+
+    // -- The gate: the coordinator's schedule ----------------------------------------------------------------
+    const schedule = new CloudwatchEventRule(this, "schedule", {
+      name: `${NAME_PREFIX}-coordinator-tick`,
+      description: "Runs Remedy's coordinator every minute while enable_auto_response is true.",
+      scheduleExpression: "rate(1 minute)",
+      state: Token.asString(Fn.conditional(vars.enableAutoResponse.booleanValue, "ENABLED", "DISABLED")),
+    });
+    new CloudwatchEventTarget(this, "schedule_target", {
+      rule: schedule.name,
+      arn: this.functions.coordinator.arn,
+      targetId: "coordinator",
+    });
+    new LambdaPermission(this, "schedule_invoke", {
+      statementId: "AllowEventBridgeSchedule",
+      action: "lambda:InvokeFunction",
+      functionName: this.functions.coordinator.functionName,
+      principal: "events.amazonaws.com",
+      sourceArn: schedule.arn,
+    });
+
+    // -- Reports → notifier; DLQ depth alarm → reports --------------------------------------------------------
+    const snsAllowed = new DataAwsIamPolicyDocument(this, "report_topic_policy_doc", {
+      statement: [
+        {
+          sid: "RemedyAndAlarmsPublish",
+          principals: [{ type: "AWS", identifiers: consumers }],
+          actions: ["sns:Publish"],
+          resources: [reportTopic.arn],
+        },
+        {
+          sid: "CloudWatchAlarmsPublish",
+          principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
+          actions: ["sns:Publish"],
+          resources: [reportTopic.arn],
+          condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [account] }],
+        },
+        {
+          sid: "DenyInsecureTransport",
+          effect: "Deny",
+          principals: [{ type: "*", identifiers: ["*"] }],
+          actions: ["sns:Publish"],
+          resources: [reportTopic.arn],
+          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+        },
+      ],
+    });
+    new SnsTopicPolicy(this, "report_topic_policy", { arn: reportTopic.arn, policy: snsAllowed.json });
+    this.subscribeNotifier("report", reportTopic.arn);
+    new CloudwatchMetricAlarm(this, "dlq_alarm", {
+      alarmName: `${NAME_PREFIX}-dead-letters`,
+      alarmDescription: "Remedy instructions were dead-lettered: see `remedy peek --dlq`.",
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: { QueueName: dlq.name },
+      statistic: "Maximum",
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: "GreaterThanThreshold",
+      treatMissingData: "notBreaching",
+      alarmActions: [reportTopic.arn],
+      okActions: [reportTopic.arn],
+    });
+
+    // -- AWS Config: optional recorder, the two rules, compliance relay --------------------------------------
+    const config = new ConfigRules(this, "config", {
+      vars,
+      partition,
+      account,
+      ruleFunction: this.functions["config-rule"],
+      namePrefix: NAME_PREFIX,
+    });
+    const relay = new SnsTopicSubscription(this, "notifier_config_subscription", {
+      topicArn: config.topicArn,
+      protocol: "lambda",
+      endpoint: this.functions.notifier.arn,
+      count: Token.asNumber(
+        Fn.conditional(
+          Op.or(vars.manageConfig.booleanValue, Op.gte(Fn.lengthOf(vars.existingConfigTopicArn.stringValue), 1)),
+          1,
+          0,
+        ),
+      ),
+    });
+    new LambdaPermission(this, "notifier_config_invoke", {
+      statementId: "AllowConfigTopic",
+      action: "lambda:InvokeFunction",
+      functionName: this.functions.notifier.functionName,
+      principal: "sns.amazonaws.com",
+      sourceArn: config.topicArn,
+      count: relay.count,
+    });
+
+    // -- Outputs the CLI reads (cli/stack.ts OUTPUT_NAMES) -----------------------------------------------------
+    new TerraformOutput(this, "queue_url", { value: queue.url });
+    new TerraformOutput(this, "dlq_url", { value: dlq.url });
+    new TerraformOutput(this, "pause_parameter", { value: pause.name });
+    new TerraformOutput(this, "ledger_bucket", { value: ledger.bucket.bucket });
+    new TerraformOutput(this, "schedule_rule_name", { value: schedule.name });
+    new TerraformOutput(this, "report_topic_arn", { value: reportTopic.arn });
+    new TerraformOutput(this, "auto_response", {
+      value: schedule.state,
+      description: "ENABLED when enable_auto_response is true.",
+    });
+    for (const spec of FUNCTION_LIST) {
+      new TerraformOutput(this, `${spec.name.replaceAll("-", "_")}_function_name`, {
+        value: this.functions[spec.name].functionName,
+      });
+    }
+  }
+
+  private subscribeNotifier(id: string, topicArn: string) {
+    new SnsTopicSubscription(this, `notifier_${id}_subscription`, {
+      topicArn,
+      protocol: "lambda",
+      endpoint: this.functions.notifier.arn,
+    });
+    new LambdaPermission(this, `notifier_${id}_invoke`, {
+      statementId: `AllowTopic-${id}`,
+      action: "lambda:InvokeFunction",
+      functionName: this.functions.notifier.functionName,
+      principal: "sns.amazonaws.com",
+      sourceArn: topicArn,
+    });
+  }
+
+  private addFunction(
+    spec: FunctionSpec,
+    ctx: {
+      refs: PolicyRefs;
+      env: Record<EnvName, string>;
+      distDir: string;
+      fnName: (name: FunctionName) => string;
+      vars: RemedyVariables;
+    },
+  ) {
+    const id = spec.name.replaceAll("-", "_");
+    const name = ctx.fnName(spec.name);
+    const role = new IamRole(this, `${id}_role`, {
+      // IAM is global: the region in the name lets Remedy be deployed in several regions of one account.
+      name: `${name}-${ctx.vars.region.stringValue}`,
+      description: `Remedy ${spec.name}: exactly the actions in functions/${spec.name}/permissions.ts`,
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { Service: "lambda.amazonaws.com" },
+            Action: "sts:AssumeRole",
+            Condition: { StringEquals: { "aws:SourceAccount": ctx.refs.account } },
+          },
+        ],
+      }),
+    });
+    this.roles[spec.name] = role;
+    const logGroup = new CloudwatchLogGroup(this, `${id}_logs`, {
+      name: `/aws/lambda/${name}`,
+      retentionInDays: ctx.vars.logRetentionDays.numberValue,
+    });
+    const policy = new DataAwsIamPolicyDocument(this, `${id}_policy_doc`, {
+      statement: grantsFor(spec, ctx.refs).map((grant) => ({
+        actions: grant.actions,
+        resources: grant.resources,
+        ...(grant.conditions ? { condition: grant.conditions } : {}),
+      })),
+    });
+    new IamRolePolicy(this, `${id}_policy`, { name: "remedy", role: role.id, policy: policy.json });
+    const logsPolicy = new DataAwsIamPolicyDocument(this, `${id}_logs_policy_doc`, {
+      statement: [{ actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${logGroup.arn}:*`] }],
+    });
+    new IamRolePolicy(this, `${id}_logs_policy`, { name: "logs", role: role.id, policy: logsPolicy.json });
+
+    const zip = `${ctx.distDir}/${spec.name}.zip`;
+    if (!existsSync(zip)) throw new Error(`${zip} is missing: run \`npm run build\` first`);
+    const asset = new TerraformAsset(this, `${id}_asset`, { path: zip, type: AssetType.FILE });
+    const environment = Object.fromEntries(spec.env.map((key) => [key, ctx.env[key]]));
+    this.functions[spec.name] = new LambdaFunction(this, id, {
+      functionName: name,
+      description: `Remedy ${spec.name}`,
+      role: role.arn,
+      runtime: "nodejs22.x",
+      architectures: ["arm64"],
+      handler: "index.handler",
+      filename: asset.path,
+      sourceCodeHash: createHash("sha256").update(readFileSync(zip)).digest("base64"),
+      memorySize: spec.memoryMb,
+      timeout: spec.timeoutSeconds,
+      ...(spec.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: spec.reservedConcurrency } : {}),
+      environment: { variables: { ...environment, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" } },
+      loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
+      dependsOn: [logGroup],
+    });
+  }
+}

@@ -1,0 +1,182 @@
+// Every Terraform variable of Remedy's stack, with its default and validation. Set them with
+// `terraform apply -var name=value` (or a .tfvars file) in cdktf.out/stacks/remedy.
+import { TerraformVariable } from "cdktf";
+import type { Construct } from "constructs";
+
+export const RULE_FREQUENCIES = ["One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours"] as const;
+
+export interface RemedyVariables {
+  enableAutoResponse: TerraformVariable;
+  region: TerraformVariable;
+  slackSecret: TerraformVariable;
+  slackUsers: TerraformVariable;
+  relayAllRules: TerraformVariable;
+  attributionEnabled: TerraformVariable;
+  attributionLookbackDays: TerraformVariable;
+  authorizedPorts: TerraformVariable;
+  prohibitedPorts: TerraformVariable;
+  ipv4MinPrefix: TerraformVariable;
+  ipv6MinPrefix: TerraformVariable;
+  s3FixStrategy: TerraformVariable;
+  gracePeriodMinutes: TerraformVariable;
+  rateLimitCount: TerraformVariable;
+  rateLimitWindowMinutes: TerraformVariable;
+  breakerFreshLimit: TerraformVariable;
+  breakerWindowMinutes: TerraformVariable;
+  maxAttempts: TerraformVariable;
+  allowlist: TerraformVariable;
+  manageConfig: TerraformVariable;
+  existingConfigTopicArn: TerraformVariable;
+  ruleEvaluationFrequency: TerraformVariable;
+  logRetentionDays: TerraformVariable;
+  operatorPrincipalArns: TerraformVariable;
+}
+
+function positive(name: string, max: number) {
+  return [
+    {
+      condition: `\${var.${name} >= 1 && var.${name} <= ${max} && floor(var.${name}) == var.${name}}`,
+      errorMessage: `${name} must be a whole number from 1 to ${max}.`,
+    },
+  ];
+}
+
+export function remedyVariables(scope: Construct): RemedyVariables {
+  const v = (id: string, config: ConstructorParameters<typeof TerraformVariable>[2]) =>
+    new TerraformVariable(scope, id, config);
+  return {
+    enableAutoResponse: v("enable_auto_response", {
+      type: "bool",
+      default: false,
+      description:
+        "The gate: false (default) keeps the coordinator's schedule DISABLED, so Remedy detects, reports and queues but changes nothing.",
+    }),
+    region: v("region", { type: "string", default: "us-east-1", description: "AWS region to deploy into." }),
+    slackSecret: v("slack_secret", {
+      type: "string",
+      default: "",
+      description:
+        'Where the Slack webhook routing is: a Secrets Manager secret ARN or name, or "ssm:<parameter name>". Never the webhook itself. Empty: messages are only logged.',
+    }),
+    slackUsers: v("slack_users", {
+      type: "string",
+      default: "{}",
+      description: 'JSON object: principal ARN, IAM user name or session name → Slack user id ("U012ABCDEF").',
+    }),
+    relayAllRules: v("relay_all_rules", {
+      type: "bool",
+      default: false,
+      description: "Relay compliance changes of every Config rule to Slack, not only Remedy's.",
+    }),
+    attributionEnabled: v("attribution_enabled", {
+      type: "bool",
+      default: true,
+      description: "Look up who made a change in CloudTrail.",
+    }),
+    attributionLookbackDays: v("attribution_lookback_days", {
+      type: "number",
+      default: 7,
+      validation: positive("attribution_lookback_days", 90),
+    }),
+    authorizedPorts: v("authorized_ports", {
+      type: "string",
+      default: "tcp:80,tcp:443",
+      description: "Ports that may be open to the internet (used when prohibited_ports is empty).",
+    }),
+    prohibitedPorts: v("prohibited_ports", {
+      type: "string",
+      default: "",
+      description: 'Alternative to authorized_ports: only these ports are judged (e.g. "22,3389").',
+    }),
+    ipv4MinPrefix: v("ipv4_min_prefix", {
+      type: "number",
+      default: 8,
+      description: "An IPv4 source range wider than this prefix counts as the internet.",
+    }),
+    ipv6MinPrefix: v("ipv6_min_prefix", {
+      type: "number",
+      default: 16,
+      description: "An IPv6 source range wider than this prefix counts as the internet.",
+    }),
+    s3FixStrategy: v("s3_fix_strategy", {
+      type: "string",
+      default: "surgical",
+      description: "surgical (remove only the public grants/statements) or block-public-access.",
+      validation: [
+        {
+          condition: `\${contains(["surgical", "block-public-access"], var.s3_fix_strategy)}`,
+          errorMessage: "s3_fix_strategy must be surgical or block-public-access.",
+        },
+      ],
+    }),
+    gracePeriodMinutes: v("grace_period_minutes", {
+      type: "number",
+      default: 0,
+      validation: [
+        {
+          condition: `\${var.grace_period_minutes >= 0 && var.grace_period_minutes <= 43200}`,
+          errorMessage: "grace_period_minutes must be from 0 to 43200.",
+        },
+      ],
+    }),
+    rateLimitCount: v("rate_limit_count", {
+      type: "number",
+      default: 20,
+      validation: positive("rate_limit_count", 100000),
+    }),
+    rateLimitWindowMinutes: v("rate_limit_window_minutes", {
+      type: "number",
+      default: 10,
+      validation: positive("rate_limit_window_minutes", 1440),
+    }),
+    breakerFreshLimit: v("breaker_fresh_limit", {
+      type: "number",
+      default: 50,
+      validation: positive("breaker_fresh_limit", 100000),
+    }),
+    breakerWindowMinutes: v("breaker_window_minutes", {
+      type: "number",
+      default: 10,
+      validation: positive("breaker_window_minutes", 1440),
+    }),
+    maxAttempts: v("max_attempts", { type: "number", default: 3, validation: positive("max_attempts", 100) }),
+    allowlist: v("allowlist", {
+      type: "string",
+      default: "[]",
+      description: "JSON array of exemptions: [{resource, problems, reason, owner, expires}].",
+      validation: [
+        { condition: `\${can(tolist(jsondecode(var.allowlist)))}`, errorMessage: "allowlist must be a JSON array." },
+      ],
+    }),
+    manageConfig: v("manage_config", {
+      type: "bool",
+      default: false,
+      description:
+        "Create an AWS Config recorder (security groups and buckets), delivery channel, bucket and SNS topic. Leave false when Config is already on in the account and region.",
+    }),
+    existingConfigTopicArn: v("existing_config_topic_arn", {
+      type: "string",
+      default: "",
+      description:
+        "When manage_config is false: the SNS topic of the existing Config delivery channel (compliance changes are relayed from it). Empty: not relayed.",
+    }),
+    ruleEvaluationFrequency: v("rule_evaluation_frequency", {
+      type: "string",
+      default: "TwentyFour_Hours",
+      description: "How often the Config rules re-judge every resource (besides on every change).",
+      validation: [
+        {
+          condition: `\${contains(${JSON.stringify(RULE_FREQUENCIES)}, var.rule_evaluation_frequency)}`,
+          errorMessage: `rule_evaluation_frequency must be one of ${RULE_FREQUENCIES.join(", ")}.`,
+        },
+      ],
+    }),
+    logRetentionDays: v("log_retention_days", { type: "number", default: 30 }),
+    operatorPrincipalArns: v("operator_principal_arns", {
+      type: "list(string)",
+      default: [],
+      description:
+        "IAM role/user ARNs allowed to send to the remediation queue besides Remedy's own roles (needed for `remedy dlq redrive`).",
+    }),
+  };
+}

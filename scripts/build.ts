@@ -1,0 +1,210 @@
+// `npm run build`: one esbuild bundle per function in functions/registry.ts → dist/<name>/index.mjs, zipped to
+// dist/<name>.zip (the Lambda asset; handler `index.handler`). The zip is byte-for-byte reproducible (fixed
+// timestamps), so Terraform's source_code_hash only changes when the code does.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { deflateRawSync } from "node:zlib";
+import { build, type Plugin } from "esbuild";
+import { FUNCTION_LIST, type FunctionName, type FunctionSpec } from "../functions/registry.ts";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const DIST = join(ROOT, "dist");
+
+export interface BundleResult {
+  name: FunctionName;
+  /** Absolute path of dist/<name>/index.mjs. */
+  bundlePath: string;
+  /** Absolute path of dist/<name>.zip. */
+  zipPath: string;
+  bundleBytes: number;
+  zipBytes: number;
+  budgetBytes: number;
+}
+
+export function bundlePath(name: string): string {
+  return join(DIST, name, "index.mjs");
+}
+
+export function zipPath(name: string): string {
+  return join(DIST, `${name}.zip`);
+}
+
+/**
+ * The SDK's generated schema modules (`dist-es/schemas/schemas_0.js`) write trait objects with computed keys
+ * (`{ [_xN]: _m }`, `_xN` a string constant of the same module). esbuild cannot prove a computed key free of side
+ * effects, so it keeps every schema of the service: the EC2 client alone then bundles to ~550 KB. Writing the
+ * constant's value in place of the computed key (`{ "xmlName": _m }`) means exactly the same object, and lets
+ * tree shaking drop the schemas no command uses (remediate-sg: 1.1 MB → about 0.5 MB). Only keys naming a
+ * `const _x = "..."` of the same module are rewritten.
+ */
+export function inlineSchemaKeys(source: string): string {
+  const constants = new Map<string, string>();
+  for (const match of source.matchAll(/^const (_[A-Za-z0-9_]+) = ("(?:[^"\\\n]|\\.)*");$/gm)) {
+    constants.set(match[1]!, match[2]!);
+  }
+  return source.replace(/\[(_[A-Za-z0-9_]+)\]:/g, (whole, id: string) => {
+    const value = constants.get(id);
+    return value === undefined ? whole : `${value}:`;
+  });
+}
+
+const inlineSchemaKeysPlugin: Plugin = {
+  name: "remedy-inline-schema-keys",
+  setup(builder) {
+    builder.onLoad({ filter: /[\\/]dist-es[\\/]schemas[\\/]schemas_\d+\.js$/ }, async (args) => ({
+      contents: inlineSchemaKeys(await readFile(args.path, "utf8")),
+      loader: "js",
+    }));
+  },
+};
+
+/** Bundles one function (STACK.md's flags: the SDK's ESM builds, `require` defined for CommonJS dependencies). */
+export async function buildFunction(spec: FunctionSpec): Promise<BundleResult> {
+  const result = await build({
+    entryPoints: [join(ROOT, spec.entry)],
+    bundle: true,
+    platform: "node",
+    target: "node22",
+    format: "esm",
+    mainFields: ["module", "main"],
+    banner: {
+      js: "import { createRequire as __remedyCreateRequire } from 'node:module'; const require = __remedyCreateRequire(import.meta.url);",
+    },
+    minify: true,
+    treeShaking: true,
+    legalComments: "none",
+    plugins: [inlineSchemaKeysPlugin],
+    write: false,
+    logLevel: "warning",
+  });
+  const code = result.outputFiles[0]!.contents;
+  const out = bundlePath(spec.name);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, code);
+  const zip = zipFiles([{ name: "index.mjs", data: code }]);
+  writeFileSync(zipPath(spec.name), zip);
+  return {
+    name: spec.name,
+    bundlePath: out,
+    zipPath: zipPath(spec.name),
+    bundleBytes: code.byteLength,
+    zipBytes: zip.byteLength,
+    budgetBytes: spec.bundleBudgetBytes,
+  };
+}
+
+/** Builds every function in the registry; fails when a bundle is over its budget. */
+export async function buildAll(specs: readonly FunctionSpec[] = FUNCTION_LIST): Promise<BundleResult[]> {
+  const results = await Promise.all(specs.map(buildFunction));
+  const over = results.filter((r) => r.bundleBytes > r.budgetBytes);
+  if (over.length > 0) {
+    throw new Error(
+      `bundle over budget: ${over.map((r) => `${r.name} ${kb(r.bundleBytes)} > ${kb(r.budgetBytes)}`).join(", ")}`,
+    );
+  }
+  return results;
+}
+
+// -- A minimal zip writer (deflate, one central directory, no extras) ------------------------------------------
+
+export interface ZipEntry {
+  name: string;
+  data: Uint8Array;
+}
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+export function crc32(data: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of data) crc = CRC_TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** 1980-01-01 00:00 in DOS time/date: a fixed timestamp keeps the archive reproducible. */
+const DOS_TIME = 0;
+const DOS_DATE = (0 << 9) | (1 << 5) | 1;
+
+export function zipFiles(entries: readonly ZipEntry[]): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const entry of entries) {
+    const name = Buffer.from(entry.name, "utf8");
+    const compressed = deflateRawSync(entry.data, { level: 9 });
+    const crc = crc32(entry.data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4); // version needed
+    local.writeUInt16LE(0x0800, 6); // flags: UTF-8 names
+    local.writeUInt16LE(8, 8); // deflate
+    local.writeUInt16LE(DOS_TIME, 10);
+    local.writeUInt16LE(DOS_DATE, 12);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(compressed.byteLength, 18);
+    local.writeUInt32LE(entry.data.byteLength, 22);
+    local.writeUInt16LE(name.byteLength, 26);
+    local.writeUInt16LE(0, 28);
+    locals.push(local, name, compressed);
+
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE((3 << 8) | 20, 4); // made by: Unix, 2.0
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(0x0800, 8);
+    central.writeUInt16LE(8, 10);
+    central.writeUInt16LE(DOS_TIME, 12);
+    central.writeUInt16LE(DOS_DATE, 14);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(compressed.byteLength, 20);
+    central.writeUInt32LE(entry.data.byteLength, 24);
+    central.writeUInt16LE(name.byteLength, 28);
+    central.writeUInt16LE(0, 30); // extra
+    central.writeUInt16LE(0, 32); // comment
+    central.writeUInt16LE(0, 34); // disk
+    central.writeUInt16LE(0, 36); // internal attributes
+    central.writeUInt32LE(((0o100644 << 16) >>> 0) as number, 38); // -rw-r--r--
+    central.writeUInt32LE(offset, 42);
+    centrals.push(central, name);
+    offset += local.byteLength + name.byteLength + compressed.byteLength;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(directory.byteLength, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+function kb(bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} KB`;
+}
+
+export function printSizes(results: readonly BundleResult[]): void {
+  console.table(
+    Object.fromEntries(
+      results.map((r) => [
+        r.name,
+        { bundle: kb(r.bundleBytes), zip: kb(r.zipBytes), budget: kb(r.budgetBytes), path: `dist/${r.name}.zip` },
+      ]),
+    ),
+  );
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const started = performance.now();
+  const results = await buildAll();
+  printSizes(results);
+  console.log(`built ${results.length} functions in ${Math.round(performance.now() - started)} ms`);
+}

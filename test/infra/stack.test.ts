@@ -1,0 +1,259 @@
+// Synthesizes Remedy's stack (bundles built once) and checks the gate, least privilege, assets and outputs.
+
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { App } from "cdktf";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OUTPUT_NAMES } from "../../cli/stack.ts";
+import { FUNCTION_LIST, grantedActions } from "../../functions/registry.ts";
+import { RemedyStack } from "../../infra/stack.ts";
+import { buildAll, DIST } from "../../scripts/build.ts";
+import { parsePauseState } from "../../shared/pause.ts";
+
+// biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON, asserted on shape by shape
+type Json = Record<string, any>;
+let tf: Json;
+let stackDir: string;
+
+let outdir: string;
+
+beforeAll(async () => {
+  await buildAll();
+  outdir = mkdtempSync(join(tmpdir(), "remedy-synth-"));
+  const app = new App({ outdir });
+  new RemedyStack(app, "remedy", { distDir: DIST });
+  app.synth();
+  stackDir = join(outdir, "stacks", "remedy");
+  tf = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8"));
+}, 60_000);
+
+afterAll(() => {
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
+});
+
+const resources = (type: string): Json => tf.resource?.[type] ?? {};
+const policyDoc = (id: string): Json => tf.data.aws_iam_policy_document[id];
+const fnId = (name: string) => name.replaceAll("-", "_");
+
+describe("the auto-response gate", () => {
+  it("keeps the schedule DISABLED unless enable_auto_response is true (default false)", () => {
+    expect(tf.variable.enable_auto_response).toMatchObject({ type: "bool", default: false });
+    const rule = resources("aws_cloudwatch_event_rule").schedule;
+    expect(rule.schedule_expression).toBe("rate(1 minute)");
+    expect(rule.state).toBe(`\${var.enable_auto_response ? "ENABLED" : "DISABLED"}`);
+    expect(rule.is_enabled).toBeUndefined();
+  });
+
+  it("evaluates to DISABLED by default and ENABLED when the variable is true", () => {
+    const evaluate = (enabled: boolean) =>
+      (resources("aws_cloudwatch_event_rule").schedule.state as string).replace(
+        /^\$\{var\.enable_auto_response \? "(\w+)" : "(\w+)"\}$/,
+        (_all, yes: string, no: string) => (enabled ? yes : no),
+      );
+    expect(evaluate(tf.variable.enable_auto_response.default)).toBe("DISABLED");
+    expect(evaluate(true)).toBe("ENABLED");
+  });
+
+  it("targets the coordinator, which runs one at a time", () => {
+    const target = Object.values(resources("aws_cloudwatch_event_target"))[0] as Json;
+    expect(target.arn).toBe(`\${aws_lambda_function.coordinator.arn}`);
+    expect(resources("aws_lambda_function").coordinator.reserved_concurrent_executions).toBe(1);
+  });
+
+  it("keeps the pause parameter's value out of Terraform's hands", () => {
+    const pause = resources("aws_ssm_parameter").pause;
+    expect(pause).toMatchObject({ type: "String", lifecycle: { ignore_changes: ["value"] } });
+    // The coordinator must read the created value as "running", not fail safe to "paused".
+    const created = parsePauseState(pause.value.replace("${timestamp()}", "2026-11-23T05:40:00Z"));
+    expect(created).toMatchObject({ paused: false, by: "terraform" });
+  });
+});
+
+describe("least privilege", () => {
+  for (const spec of FUNCTION_LIST) {
+    it(`${spec.name}: its role grants exactly its declared and implied actions`, () => {
+      const statements = policyDoc(`${fnId(spec.name)}_policy_doc`).statement as Json[];
+      expect([...new Set(statements.flatMap((s) => s.actions as string[]))].sort()).toEqual(grantedActions(spec));
+      const logs = policyDoc(`${fnId(spec.name)}_logs_policy_doc`).statement as Json[];
+      expect(logs).toEqual([
+        {
+          actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          resources: [`\${aws_cloudwatch_log_group.${fnId(spec.name)}_logs.arn}:*`],
+        },
+      ]);
+      const policies = Object.values(resources("aws_iam_role_policy")).filter(
+        (p: Json) => p.role === `\${aws_iam_role.${fnId(spec.name)}_role.id}`,
+      );
+      expect(policies).toHaveLength(2);
+    });
+  }
+
+  it("never grants a wildcard action", () => {
+    for (const [id, doc] of Object.entries(tf.data.aws_iam_policy_document as Json)) {
+      for (const statement of doc.statement as Json[]) {
+        if (statement.effect === "Deny") continue;
+        for (const action of statement.actions as string[]) expect(action, id).not.toContain("*");
+      }
+    }
+    expect(resources("aws_iam_role_policy_attachment")).toEqual(
+      Object.fromEntries(
+        Object.entries(resources("aws_iam_role_policy_attachment")).filter(([id]) => id.startsWith("config_")),
+      ),
+    );
+  });
+
+  it("grants resource * only to APIs without resource-level permissions", () => {
+    const allowedOnAny = new Set([
+      "config:PutEvaluations",
+      "config:GetResourceConfigHistory",
+      "config:ListDiscoveredResources",
+      "config:BatchGetResourceConfig",
+      "cloudtrail:LookupEvents",
+      "ec2:DescribeSecurityGroupRules",
+      "ec2:DescribeSecurityGroups",
+    ]);
+    for (const spec of FUNCTION_LIST) {
+      for (const statement of policyDoc(`${fnId(spec.name)}_policy_doc`).statement as Json[]) {
+        if ((statement.resources as string[]).includes("*")) {
+          for (const action of statement.actions) expect(allowedOnAny.has(action), `${spec.name} ${action}`).toBe(true);
+        }
+      }
+    }
+  });
+});
+
+describe("functions", () => {
+  for (const spec of FUNCTION_LIST) {
+    it(`${spec.name}: asset exists, within its budget, env complete`, () => {
+      const fn = resources("aws_lambda_function")[fnId(spec.name)];
+      expect(fn).toMatchObject({
+        runtime: "nodejs22.x",
+        architectures: ["arm64"],
+        handler: "index.handler",
+        memory_size: spec.memoryMb,
+        timeout: spec.timeoutSeconds,
+      });
+      const asset = join(stackDir, fn.filename);
+      expect(existsSync(asset), asset).toBe(true);
+      expect(readFileSync(asset).equals(readFileSync(join(DIST, `${spec.name}.zip`)))).toBe(true);
+      expect(statSync(join(DIST, spec.name, "index.mjs")).size).toBeLessThanOrEqual(spec.bundleBudgetBytes);
+      expect(spec.bundleBudgetBytes).toBeLessThanOrEqual(1024 * 1024);
+      expect(
+        Object.keys(fn.environment.variables)
+          .filter((k) => k.startsWith("REMEDY_"))
+          .sort(),
+      ).toEqual([...spec.env].sort());
+      expect(resources("aws_cloudwatch_log_group")[`${fnId(spec.name)}_logs`]).toMatchObject({
+        name: `/aws/lambda/remedy-${spec.name}`,
+        retention_in_days: `\${var.log_retention_days}`,
+      });
+    });
+  }
+
+  it("remediations are not retried by Lambda and finish within the dispatch visibility", () => {
+    const configs = Object.values(resources("aws_lambda_function_event_invoke_config")) as Json[];
+    expect(configs.map((c) => c.function_name).sort()).toEqual([
+      `\${aws_lambda_function.remediate_s3.function_name}`,
+      `\${aws_lambda_function.remediate_sg.function_name}`,
+    ]);
+    for (const config of configs) expect(config.maximum_retry_attempts).toBe(0);
+    for (const spec of FUNCTION_LIST.filter((s) => s.invokedByCoordinator)) expect(spec.timeoutSeconds).toBe(120);
+    expect(resources("aws_lambda_function").coordinator.environment.variables.REMEDY_DISPATCH_VISIBILITY_SECONDS).toBe(
+      "300",
+    );
+  });
+});
+
+describe("queues, ledger, Config", () => {
+  it("encrypts both queues; no SQS redrive, because peeks count as receives (the coordinator dead-letters)", () => {
+    const { queue, dlq } = resources("aws_sqs_queue");
+    for (const q of [queue, dlq]) {
+      expect(q.sqs_managed_sse_enabled).toBe(true);
+      expect(q.message_retention_seconds).toBe(14 * 24 * 3600);
+    }
+    expect(queue.redrive_policy).toBeUndefined();
+    const coordinatorEnv = resources("aws_lambda_function").coordinator.environment.variables;
+    expect(coordinatorEnv.REMEDY_DLQ_URL).toBe(`\${aws_sqs_queue.dlq.url}`);
+    expect(queue.visibility_timeout_seconds).toBeGreaterThan(120);
+    const statements = policyDoc("queue_policy_doc").statement as Json[];
+    expect(statements.map((s) => s.sid)).toEqual([
+      "RuleSends",
+      "CoordinatorAndRemediationsConsume",
+      "OnlyRemedySends",
+      "DenyInsecureTransport",
+    ]);
+  });
+
+  it("keeps the ledger private, encrypted, versioned and TLS-only", () => {
+    expect(Object.values(resources("aws_s3_bucket_public_access_block"))[0]).toMatchObject({
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
+    expect(Object.values(resources("aws_s3_bucket_versioning"))[0]).toMatchObject({
+      versioning_configuration: { status: "Enabled" },
+    });
+    expect(JSON.stringify(resources("aws_s3_bucket_server_side_encryption_configuration"))).toContain("AES256");
+    expect(JSON.stringify(tf.data.aws_iam_policy_document)).toContain("aws:SecureTransport");
+  });
+
+  it("defines both Config rules, change-triggered and periodic, invoked only from this account", () => {
+    const rules = Object.values(resources("aws_config_config_rule")) as Json[];
+    expect(rules.map((r) => r.name).sort()).toEqual(["remedy-s3-public", "remedy-sg-open-ingress"]);
+    for (const rule of rules) {
+      expect(rule.source.owner).toBe("CUSTOM_LAMBDA");
+      expect(rule.source.source_detail.map((d: Json) => d.message_type)).toEqual([
+        "ConfigurationItemChangeNotification",
+        "OversizedConfigurationItemChangeNotification",
+        "ScheduledNotification",
+      ]);
+      expect(rule.source.source_detail[2].maximum_execution_frequency).toBe(`\${var.rule_evaluation_frequency}`);
+    }
+    const sg = rules.find((r) => r.name === "remedy-sg-open-ingress")!;
+    expect(sg.scope.compliance_resource_types).toEqual(["AWS::EC2::SecurityGroup"]);
+    expect(sg.input_parameters).toContain('"authorizedPorts" = var.authorized_ports');
+    const permission = Object.values(resources("aws_lambda_permission")).find(
+      (p: Json) => p.principal === "config.amazonaws.com",
+    ) as Json;
+    expect(permission.source_account).toBe(`\${data.aws_caller_identity.account.account_id}`);
+    expect(tf.variable.manage_config.default).toBe(false);
+  });
+
+  it("alarms on dead letters to the report topic, which the notifier reads", () => {
+    expect(resources("aws_cloudwatch_metric_alarm").dlq_alarm).toMatchObject({
+      metric_name: "ApproximateNumberOfMessagesVisible",
+      comparison_operator: "GreaterThanThreshold",
+      threshold: 0,
+      alarm_actions: [`\${aws_sns_topic.report_topic.arn}`],
+    });
+    expect(resources("aws_sns_topic_subscription").notifier_report_subscription.endpoint).toBe(
+      `\${aws_lambda_function.notifier.arn}`,
+    );
+  });
+});
+
+describe("outputs", () => {
+  it("has every name the CLI reads, the report topic and each function", () => {
+    const names = Object.keys(tf.output);
+    for (const name of Object.values(OUTPUT_NAMES)) expect(names).toContain(name);
+    expect(names).toContain("report_topic_arn");
+    for (const spec of FUNCTION_LIST) expect(names).toContain(`${fnId(spec.name)}_function_name`);
+  });
+});
+
+describe("ledger key prefixes", () => {
+  it("match the ledger code, so remediations may write records and claims", async () => {
+    const { LEDGER_PREFIX, CLAIM_PREFIX } = await import("../../shared/ledger.ts");
+    const { LEDGER_PREFIXES } = await import("../../infra/iam.ts");
+    expect(LEDGER_PREFIXES).toEqual({ actions: LEDGER_PREFIX, claims: CLAIM_PREFIX });
+    const s3 = (policyDoc("remediate_sg_policy_doc").statement as Json[]).find((s) =>
+      s.actions.includes("s3:PutObject"),
+    )!;
+    expect(s3.resources).toEqual([
+      `\${aws_s3_bucket.ledger_bucket_CFD27338.arn}/actions/*`,
+      `\${aws_s3_bucket.ledger_bucket_CFD27338.arn}/claims/*`,
+    ]);
+  });
+});
