@@ -2,6 +2,8 @@
 // bucket, the SQS remediation queue and its DLQ, the SNS report topic) behind aws-sdk-client-mock, with a fault
 // injector: every AWS call is numbered in the order it is sent, and the call at `fault.at` fails with the given
 // fault instead of answering. The fake keeps live state across runs, so a redelivery sees what the first run did.
+
+import { AsyncLocalStorage } from "node:async_hooks";
 import {
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
@@ -26,8 +28,19 @@ import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { DeleteMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { type LedgerRecord, ledgerKey, s3Ledger } from "../../shared/ledger.ts";
-import type { Report } from "../../shared/report.ts";
-import { ACCOUNT, awsError, BUCKET, DLQ_URL, GRANTS, GROUP_ID, OWNER, QUEUE_URL, SG_RULES, T0 } from "../remediation/support.ts";
+import { type Report, snsReporter } from "../../shared/report.ts";
+import {
+  ACCOUNT,
+  awsError,
+  BUCKET,
+  DLQ_URL,
+  GRANTS,
+  GROUP_ID,
+  OWNER,
+  QUEUE_URL,
+  SG_RULES,
+  T0,
+} from "../remediation/support.ts";
 
 export const LEDGER_BUCKET = "remedy-ledger-123456789012";
 export const TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:remedy-reports";
@@ -52,7 +65,12 @@ function networkError(code: string, message: string): Error {
 
 /** Every fault kind injected at every call position (deterministic: no randomness anywhere). */
 export const FAULTS: readonly Fault[] = [
-  { name: "ThrottlingException", expected: "transient", applied: false, make: () => awsError("ThrottlingException", 400) },
+  {
+    name: "ThrottlingException",
+    expected: "transient",
+    applied: false,
+    make: () => awsError("ThrottlingException", 400),
+  },
   { name: "SlowDown", expected: "transient", applied: false, make: () => awsError("SlowDown", 503) },
   {
     name: "503 ServiceUnavailable",
@@ -86,7 +104,7 @@ export const FAULTS: readonly Fault[] = [
 // ---------------------------------------------------------------------------------------------------------------
 // The world
 
-export type Role = "read" | "ledger-pending" | "change" | "ledger-fixed" | "delete" | "publish" | "other";
+export type Role = "claim" | "read" | "ledger-pending" | "change" | "ledger-fixed" | "delete" | "publish" | "other";
 
 export interface Call {
   run: number;
@@ -154,6 +172,13 @@ const MUTATING = new Set([
   "PutPublicAccessBlock",
 ]);
 
+const runContext = new AsyncLocalStorage<number>();
+
+/** Runs `body` as delivery `run` (so deliveries can overlap in one world). */
+export function inRun<T>(run: number, body: () => Promise<T>): Promise<T> {
+  return runContext.run(run, body);
+}
+
 export function actionIdFor(run: number): string {
   return `act-20261120T102819Z-${run.toString(16).padStart(8, "0")}`;
 }
@@ -175,6 +200,8 @@ export function createWorld(options: WorldOptions = {}) {
     block: null,
   };
   const ledger = new Map<string, LedgerRecord>();
+  /** Dispatch claims (claims/<messageId>-<attempt>.json): not ledger records. */
+  const claims = new Set<string>();
   const world = {
     sgRules,
     bucket,
@@ -191,7 +218,11 @@ export function createWorld(options: WorldOptions = {}) {
     deletedHandles: [] as string[],
     run: 0,
     fault: undefined as { run: number; at: number; fault: Fault } | undefined,
+    /** A second fault, by what the call is (e.g. the DLQ SendMessage that follows a permanent failure). */
+    alsoFail: undefined as { when: (call: Call) => boolean; fault: Fault } | undefined,
     faultFired: false,
+    /** Awaited before each call is answered (to interleave concurrent deliveries deterministically). */
+    beforeCall: undefined as ((call: Call) => Promise<void>) | undefined,
     ledgerRecord(actionId: string): LedgerRecord | undefined {
       return ledger.get(ledgerKey(actionId));
     },
@@ -200,7 +231,13 @@ export function createWorld(options: WorldOptions = {}) {
     },
   };
 
+  /** The delivery a call belongs to: the one it runs inside (inRun), else world.run. */
+  const currentRun = () => runContext.getStore() ?? world.run;
+
   function classify(service: Call["service"], command: string, input: Record<string, unknown>) {
+    if (service === "S3" && command === "PutObject" && String(input.Key).startsWith("claims/")) {
+      return { detail: "claim", role: "claim" as Role };
+    }
     if (service === "S3" && command === "PutObject") {
       const outcome = (JSON.parse(String(input.Body)) as LedgerRecord).outcome;
       const role: Role = outcome === "pending" ? "ledger-pending" : outcome === "fixed" ? "ledger-fixed" : "other";
@@ -225,11 +262,17 @@ export function createWorld(options: WorldOptions = {}) {
     input: Record<string, unknown>,
     effect: () => T,
   ): Promise<T> {
-    const index = world.calls.filter((each) => each.run === world.run).length;
-    const entry: Call = { run: world.run, index, service, command, input, ...classify(service, command, input) };
+    const index = world.calls.filter((each) => each.run === currentRun()).length;
+    const entry: Call = { run: currentRun(), index, service, command, input, ...classify(service, command, input) };
     world.calls.push(entry);
-    const { fault } = world;
-    if (fault && fault.run === world.run && fault.at === index) {
+    await world.beforeCall?.(entry);
+    const fault =
+      world.fault && world.fault.run === currentRun() && world.fault.at === index
+        ? world.fault
+        : world.alsoFail?.when(entry)
+          ? world.alsoFail
+          : undefined;
+    if (fault) {
       entry.fault = fault.fault.name;
       world.faultFired = true;
       if (fault.fault.applied) {
@@ -239,7 +282,8 @@ export function createWorld(options: WorldOptions = {}) {
           // the service's own error is lost with the answer
         }
         const last = world.mutations.at(-1);
-        if (MUTATING.has(command) && last && last.run === world.run && last.command === command) last.confirmed = false;
+        if (MUTATING.has(command) && last && last.run === currentRun() && last.command === command)
+          last.confirmed = false;
       }
       throw fault.fault.make();
     }
@@ -247,7 +291,7 @@ export function createWorld(options: WorldOptions = {}) {
   }
 
   function mutate(command: string, input: Record<string, unknown>): void {
-    world.mutations.push({ run: world.run, command, input: structuredClone(input), confirmed: true });
+    world.mutations.push({ run: currentRun(), command, input: structuredClone(input), confirmed: true });
   }
 
   function assertTarget(input: { Bucket?: string; ExpectedBucketOwner?: string }): void {
@@ -256,9 +300,11 @@ export function createWorld(options: WorldOptions = {}) {
   }
 
   // Unknown commands fail loudly (a command outside the world would escape the fault table).
-  for (const mock of [ec2Mock, s3Mock, sqsMock, snsMock] as const) {
-    mock.onAnyCommand().rejects(new Error("command not modelled by the fault world"));
-  }
+  const unmodelled = () => new Error("command not modelled by the fault world");
+  ec2Mock.onAnyCommand().rejects(unmodelled());
+  s3Mock.onAnyCommand().rejects(unmodelled());
+  sqsMock.onAnyCommand().rejects(unmodelled());
+  snsMock.onAnyCommand().rejects(unmodelled());
 
   // EC2 ---------------------------------------------------------------------------------------------------------
   ec2Mock.on(DescribeSecurityGroupsCommand).callsFake((input) =>
@@ -362,6 +408,14 @@ export function createWorld(options: WorldOptions = {}) {
   s3Mock.on(PutObjectCommand).callsFake((input) =>
     call("S3", "PutObject", input, () => {
       if (input.Bucket !== LEDGER_BUCKET) throw awsError("AccessDenied", 403, "not the ledger bucket");
+      if (String(input.Key).startsWith("claims/")) {
+        // Put-if-absent, as S3 answers a conditional write (If-None-Match: *) on an existing key.
+        if (input.IfNoneMatch === "*" && claims.has(String(input.Key))) {
+          throw awsError("PreconditionFailed", 412, "At least one of the pre-conditions you specified did not hold");
+        }
+        claims.add(String(input.Key));
+        return { ETag: `"claim-${claims.size}"` };
+      }
       const record = JSON.parse(String(input.Body)) as LedgerRecord;
       ledger.set(String(input.Key), record);
       return { ETag: `"${ledger.size}"` };
@@ -371,15 +425,15 @@ export function createWorld(options: WorldOptions = {}) {
   // SQS ---------------------------------------------------------------------------------------------------------
   sqsMock.on(DeleteMessageCommand).callsFake((input) => {
     if (input.QueueUrl === QUEUE_URL) {
-      const actionId = actionIdFor(world.run);
-      const changes = world.mutations.filter((mutation) => mutation.run === world.run);
+      const actionId = actionIdFor(currentRun());
+      const changes = world.mutations.filter((mutation) => mutation.run === currentRun());
       world.deleteChecks.push({
-        run: world.run,
+        run: currentRun(),
         actionId,
         record: world.ledgerRecord(actionId),
         changes: changes.length,
         confirmedChanges: changes.filter((mutation) => mutation.confirmed).length,
-        dlqSent: world.dlq.some((letter) => letter.run === world.run),
+        dlqSent: world.dlq.some((letter) => letter.run === currentRun()),
       });
     }
     return call("SQS", "DeleteMessage", input, () => {
@@ -391,7 +445,7 @@ export function createWorld(options: WorldOptions = {}) {
   sqsMock.on(SendMessageCommand).callsFake((input) =>
     call("SQS", "SendMessage", input, () => {
       if (input.QueueUrl !== DLQ_URL) throw awsError("AWS.SimpleQueueService.NonExistentQueue", 400);
-      world.dlq.push({ run: world.run, input: structuredClone(input) });
+      world.dlq.push({ run: currentRun(), input: structuredClone(input) });
       return { MessageId: `dlq-${world.dlq.length}` };
     }),
   );
@@ -400,7 +454,7 @@ export function createWorld(options: WorldOptions = {}) {
   snsMock.on(PublishCommand).callsFake((input) =>
     call("SNS", "Publish", input, () => {
       if (input.TopicArn !== TOPIC_ARN) throw awsError("NotFound", 404);
-      world.published.push({ run: world.run, report: JSON.parse(String(input.Message)) as Report });
+      world.published.push({ run: currentRun(), report: JSON.parse(String(input.Message)) as Report });
       return { MessageId: `sns-${world.published.length}` };
     }),
   );
@@ -421,5 +475,3 @@ export function awsDeps(run: number) {
     newActionId: () => actionIdFor(run),
   };
 }
-
-import { snsReporter } from "../../shared/report.ts";
