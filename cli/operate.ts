@@ -1,6 +1,6 @@
 // Operator commands against the deployed stack: peek, pause, resume, dlq redrive.
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand } from "@aws-sdk/client-sqs";
-import { DLQ_REASON_ATTRIBUTE } from "../functions/coordinator/core.ts";
+import { DLQ_REASON_ATTRIBUTE } from "../shared/dead-letter.ts";
 import { describeMatched } from "../shared/describe.ts";
 import { readPauseState, resume, setPaused } from "../shared/pause.ts";
 import { peekQueue } from "../shared/peek.ts";

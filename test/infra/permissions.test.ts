@@ -1,52 +1,9 @@
 // Every AWS SDK command a function's code can send is declared in its permissions.ts (and so granted by the
 // stack). Scans functions/<name>/**/*.ts plus every shared/ and rules/ module reachable through relative imports.
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FUNCTION_LIST } from "../../functions/registry.ts";
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-
-function tsFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return tsFiles(path);
-    return name.endsWith(".ts") ? [path] : [];
-  });
-}
-
-const IMPORT = /(?:import|export)\s[^;]*?from\s+"(\.{1,2}\/[^"]+)"|import\(\s*"(\.{1,2}\/[^"]+)"\s*\)/g;
-
-/** The function's own files and every repository module they reach through relative imports. */
-function sourceTree(functionDir: string): string[] {
-  const seen = new Set<string>();
-  const queue = tsFiles(functionDir);
-  while (queue.length > 0) {
-    const file = queue.pop()!;
-    if (seen.has(file)) continue;
-    seen.add(file);
-    for (const match of readFileSync(file, "utf8").matchAll(IMPORT)) {
-      const target = resolve(dirname(file), (match[1] ?? match[2])!);
-      if (target.endsWith(".ts") && !relative(ROOT, target).startsWith("..")) queue.push(target);
-    }
-  }
-  return [...seen].sort();
-}
-
-function commandsIn(source: string): string[] {
-  return [...source.matchAll(/new\s+(\w+Command)\s*\(/g)].map((match) => match[1]!);
-}
-
-function commandsSent(functionDir: string): Map<string, string[]> {
-  const sent = new Map<string, string[]>();
-  for (const file of sourceTree(functionDir)) {
-    for (const command of commandsIn(readFileSync(file, "utf8"))) {
-      sent.set(command, [...(sent.get(command) ?? []), relative(ROOT, file)]);
-    }
-  }
-  return sent;
-}
+import { commandsIn, commandsSent, ROOT, sourceTree } from "../helpers/source-scan.ts";
 
 /**
  * Commands that are in a module a function imports, but that the function never sends; each entry reviewed.

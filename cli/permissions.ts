@@ -1,0 +1,32 @@
+// Every AWS command the `remedy` CLI sends, and the IAM action an operator needs for it. `remedy plan` needs none
+// (offline). A test fails when the CLI sends a command that is not declared here.
+import type { CommandPermissions } from "../shared/permissions.ts";
+
+export const cliPermissions = {
+  // peek (and peek --dlq): reads with a short visibility, then makes every message visible again.
+  ReceiveMessageCommand: "sqs:ReceiveMessage",
+  ChangeMessageVisibilityBatchCommand: "sqs:ChangeMessageVisibility",
+  // dlq redrive: copies each DLQ message back, then deletes it from the DLQ.
+  SendMessageBatchCommand: "sqs:SendMessage",
+  DeleteMessageBatchCommand: "sqs:DeleteMessage",
+  // status
+  GetQueueAttributesCommand: "sqs:GetQueueAttributes",
+  DescribeRuleCommand: "events:DescribeRule",
+  GetParameterCommand: "ssm:GetParameter",
+  ListObjectsV2Command: "s3:ListBucket",
+  GetObjectCommand: "s3:GetObject",
+  // pause / resume
+  PutParameterCommand: "ssm:PutParameter",
+  // undo: reads the record, restores, records the undo.
+  PutObjectCommand: "s3:PutObject",
+  DescribeSecurityGroupRulesCommand: "ec2:DescribeSecurityGroupRules",
+  AuthorizeSecurityGroupIngressCommand: "ec2:AuthorizeSecurityGroupIngress",
+  PutBucketAclCommand: "s3:PutBucketAcl",
+  PutBucketPolicyCommand: "s3:PutBucketPolicy",
+  DeleteBucketPolicyCommand: "s3:DeleteBucketPolicy",
+  PutPublicAccessBlockCommand: "s3:PutBucketPublicAccessBlock",
+  DeletePublicAccessBlockCommand: "s3:PutBucketPublicAccessBlock",
+} as const satisfies CommandPermissions;
+
+/** Needed without a command of their own: undo restores revoked rules with their tags (TagSpecifications). */
+export const cliImpliedActions = ["ec2:CreateTags"] as const;
