@@ -74,16 +74,24 @@ export function assertUndoable(record: LedgerRecord): asserts record is LedgerRe
   if (record.undoes) {
     throw new UndoError(`${record.actionId} is itself the undo of ${record.undoes}; it cannot be undone`);
   }
-  if (record.outcome !== "fixed") {
+  if (record.outcome !== "fixed" && !isUncertain(record)) {
     const why = record.reason ? `: ${record.reason}` : "";
-    throw new UndoError(`${record.actionId} is ${record.outcome}${why}; only fixed actions can be undone`);
+    throw new UndoError(`${record.actionId} is ${record.outcome}${why}; it changed nothing to undo`);
   }
-  if (!record.before || !record.after) {
-    throw new UndoError(`${record.actionId} has no before/after state to restore`);
+  if (!record.before) throw new UndoError(`${record.actionId} has no before-state to restore`);
+  if (record.outcome === "fixed") {
+    if (!record.after) throw new UndoError(`${record.actionId} has no after-state`);
+    if (record.before.kind !== record.after.kind) {
+      throw new UndoError(`${record.actionId} has before/after states of different kinds`);
+    }
+    return;
   }
-  if (record.before.kind !== record.after.kind) {
-    throw new UndoError(`${record.actionId} has before/after states of different kinds`);
-  }
+  // Otherwise a change that was started but not confirmed (crash, lost answer): undoable from its before-state.
+}
+
+/** A pending or failed action that had planned changes: the change may or may not have happened. */
+export function isUncertain(record: LedgerRecord): boolean {
+  return (record.outcome === "pending" || record.outcome === "failed") && !!record.before && record.changes.length > 0;
 }
 
 function ruleText(rule: SgRuleState): string {
@@ -121,12 +129,24 @@ function statementCount(policy: string): string {
   }
 }
 
-/** Which parts of a bucket a fix changed (the parts undo puts back). */
-function changedParts(before: S3BucketState, after: S3BucketState) {
+type BucketParts = { acl: boolean; policy: boolean; publicAccessBlock: boolean };
+
+/** Which parts of a bucket a fix changed (the parts undo puts back): from the after-state when the fix was
+ * confirmed, else from the planned changes. */
+function partsToRestore(record: LedgerRecord & { before: S3BucketState }): BucketParts {
+  const { before, after } = record;
+  if (after?.kind === "s3-bucket") {
+    return {
+      acl: canonicalJson(before.acl) !== canonicalJson(after.acl),
+      policy: before.policy !== after.policy,
+      publicAccessBlock: canonicalJson(before.publicAccessBlock) !== canonicalJson(after.publicAccessBlock),
+    };
+  }
+  const kinds = new Set(record.changes.map((change) => change.kind));
   return {
-    acl: canonicalJson(before.acl) !== canonicalJson(after.acl),
-    policy: before.policy !== after.policy,
-    publicAccessBlock: canonicalJson(before.publicAccessBlock) !== canonicalJson(after.publicAccessBlock),
+    acl: kinds.has("acl-grants-removed"),
+    policy: kinds.has("policy-statements-removed"),
+    publicAccessBlock: kinds.has("public-access-block-enabled"),
   };
 }
 
@@ -135,18 +155,23 @@ export function describeUndo(record: LedgerRecord): string {
   assertUndoable(record);
   const { resource } = record;
   const lines = [
-    `Undo ${record.actionId} (${record.problem}, fixed ${record.finishedAt ?? record.startedAt})`,
+    `Undo ${record.actionId} (${record.problem}, ${record.outcome} ${record.finishedAt ?? record.startedAt})`,
     `on ${resource.type} ${resource.id} in ${resource.accountId}/${resource.region}:`,
   ];
+  if (isUncertain(record)) {
+    lines.push(
+      "  This action did not finish: its change may or may not have happened. Undo puts the recorded before-state",
+      "  back either way (rules that exist are skipped; bucket parts are rewritten as they were before).",
+    );
+  }
   const before = record.before;
-  const after = record.after as ResourceState;
   if (before.kind === "sg-rules") {
     lines.push(
       `  re-authorize ${before.rules.length} ingress rule${before.rules.length === 1 ? "" : "s"} on ${before.groupId} (skipping any that exist again):`,
     );
     for (const rule of before.rules) lines.push(`    + ${ruleText(rule)}`);
-  } else if (after.kind === "s3-bucket") {
-    const parts = changedParts(before, after);
+  } else {
+    const parts = partsToRestore({ ...record, before });
     if (parts.acl) {
       lines.push(`  put back the ACL of ${before.bucket} exactly as it was (${before.acl.Grants.length} grants):`);
       for (const grant of before.acl.Grants) lines.push(`    ${grantText(grant)}`);
@@ -253,11 +278,10 @@ async function restoreSg(
 async function restoreBucket(
   s3: S3Client,
   before: S3BucketState,
-  after: S3BucketState,
+  parts: BucketParts,
   expectedOwner: string,
 ): Promise<{ steps: string[]; changed: number }> {
   const target = { Bucket: before.bucket, ExpectedBucketOwner: expectedOwner };
-  const parts = changedParts(before, after);
   const steps: string[] = [];
   if (parts.acl) {
     await s3.send(new PutBucketAclCommand({ ...target, AccessControlPolicy: before.acl as AccessControlPolicy }));
@@ -297,7 +321,6 @@ export async function undoAction(actionId: string, deps: UndoDeps): Promise<Undo
   }
   assertUndoable(original);
   const before = original.before;
-  const after = original.after as ResourceState;
 
   const now = deps.now();
   const id = (deps.newActionId ?? newActionId)(now);
@@ -314,8 +337,8 @@ export async function undoAction(actionId: string, deps: UndoDeps): Promise<Undo
     problem: original.problem,
     resource: original.resource,
     ruleId: original.ruleId,
-    // The undo goes from the fix's after-state back to its before-state.
-    before: after,
+    // The undo goes from the fix's after-state (unknown when the fix did not finish) back to its before-state.
+    before: original.after,
     startedAt: now.toISOString(),
     undoes: actionId,
   };
@@ -325,9 +348,13 @@ export async function undoAction(actionId: string, deps: UndoDeps): Promise<Undo
   let result: { steps: string[]; changed: number };
   try {
     if (before.kind === "sg-rules") result = await restoreSg(deps.ec2, before, log);
-    else if (after.kind === "s3-bucket")
-      result = await restoreBucket(deps.s3, before, after, original.resource.accountId);
-    else throw new UndoError(`${actionId}: unknown state kind`);
+    else
+      result = await restoreBucket(
+        deps.s3,
+        before,
+        partsToRestore({ ...original, before }),
+        original.resource.accountId,
+      );
   } catch (error) {
     log.error("undo failed", errorFields(error));
     try {

@@ -240,7 +240,7 @@ describe("remedy undo", () => {
     );
     const skipped = io();
     expect(await runCli(["undo", ACTION, "--yes"], skipped.io, deps())).toBe(1);
-    expect(skipped.err.join("")).toMatch(/^remedy undo: .*skipped/);
+    expect(skipped.err.join("")).toMatch(/^remedy undo: .* is skipped: nothing to do; it changed nothing to undo/);
 
     const missing = io();
     expect(await runCli(["undo", "act-20261119T000000Z-00000000", "--yes"], missing.io, deps())).toBe(1);

@@ -209,6 +209,20 @@ describe("undo: buckets", () => {
     expect(s3Mock).not.toHaveReceivedCommand(DeletePublicAccessBlockCommand);
   });
 
+  it("an unfinished fix (no after-state) restores the parts its planned changes name, and only those", async () => {
+    const ledger = await fixedS3Action(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT]), "surgical", null);
+    const original = await ledger.read(ACTION_ID);
+    await ledger.write({ ...original, outcome: "failed", after: null, reason: "transient: InternalError" });
+    await undoAction(ACTION_ID, undoDeps(ledger));
+    expect(s3Mock.commandCalls(PutBucketAclCommand)[0]!.args[0].input).toEqual({
+      ...TARGET,
+      AccessControlPolicy: { Owner: OWNER, Grants: GRANTS },
+    });
+    expect(s3Mock).not.toHaveReceivedCommand(PutBucketPolicyCommand);
+    expect(s3Mock).not.toHaveReceivedCommand(DeleteBucketPolicyCommand);
+    expect(s3Mock).not.toHaveReceivedCommand(PutPublicAccessBlockCommand);
+  });
+
   it("puts back the exact policy text (whitespace and all)", async () => {
     const ledger = await fixedS3Action(instructionFor("s3-public-policy", [PUBLIC_STATEMENT]), "surgical", null);
     expect(describeUndo(await ledger.read(ACTION_ID))).toContain(
@@ -285,15 +299,33 @@ describe("undo: buckets", () => {
 });
 
 describe("undo: refusals", () => {
-  it.each(["pending", "skipped", "failed"] as const)("refuses a %s record", async (outcome) => {
+  it("refuses a skip, and a failure that never planned a change", async () => {
     const ledger = await fixedSgAction();
     const original = await ledger.read(ACTION_ID);
-    await ledger.write({ ...original, outcome, reason: "because" });
-    await expect(undoAction(ACTION_ID, undoDeps(ledger))).rejects.toThrow(UndoError);
-    await expect(undoAction(ACTION_ID, undoDeps(ledger))).rejects.toThrow(/only fixed actions can be undone/);
-    expect(() => describeUndo({ ...original, outcome })).toThrow(UndoError);
+    for (const outcome of ["skipped", "failed"] as const) {
+      await ledger.write({ ...original, outcome, reason: "because", changes: [], after: null });
+      await expect(undoAction(ACTION_ID, undoDeps(ledger))).rejects.toThrow(UndoError);
+      await expect(undoAction(ACTION_ID, undoDeps(ledger))).rejects.toThrow(
+        new RegExp(`is ${outcome}: because; it changed nothing to undo`),
+      );
+    }
     expect(ec2Mock).not.toHaveReceivedCommand(AuthorizeSecurityGroupIngressCommand);
   });
+
+  it.each(["pending", "failed"] as const)(
+    "undoes a %s fix (its change may have happened) from the before-state, and says so first",
+    async (outcome) => {
+      const ledger = await fixedSgAction();
+      const original = await ledger.read(ACTION_ID);
+      const unfinished = { ...original, outcome, after: null, reason: "TimeoutError: answer lost" };
+      await ledger.write(unfinished);
+      expect(describeUndo(unfinished)).toMatch(/did not finish: its change may or may not have happened/);
+      const result = await undoAction(ACTION_ID, undoDeps(ledger));
+      expect(result).toMatchObject({ undoes: ACTION_ID });
+      expect(ec2Mock).toHaveReceivedCommand(AuthorizeSecurityGroupIngressCommand);
+      expect(await ledger.read(result.actionId)).toMatchObject({ undoes: ACTION_ID, before: null });
+    },
+  );
 
   it("refuses an undo record and an unknown action", async () => {
     const ledger = await fixedSgAction();
