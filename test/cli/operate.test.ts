@@ -191,6 +191,15 @@ describe("remedy pause / resume", () => {
   });
 });
 
+describe("setup problems are one sentence", () => {
+  it("a missing region", async () => {
+    ssmMock.on(PutParameterCommand).rejects(new Error("Region is missing"));
+    const { err, io: cliIo } = io();
+    expect(await runCli(["pause"], cliIo, deps())).toBe(1);
+    expect(err.join("")).toBe("remedy pause: No AWS region set: set AWS_REGION (or AWS_PROFILE with a region).\n");
+  });
+});
+
 describe("remedy dlq redrive", () => {
   it("moves every dead-lettered message back and reports progress", async () => {
     for (const port of [22, 23, 24]) {
