@@ -2,6 +2,7 @@
 // failure becomes "unknown" with a reason, never a failed notification.
 import { type CloudTrailClient, type Event, LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
 import { errorFields, type Log } from "../../shared/logging.ts";
+import { ownValue } from "./ids.ts";
 
 /** Events that can open the hole, by resource type (CloudTrail eventName; S3 logs both name styles). */
 export const OPENING_EVENTS: Readonly<Record<string, readonly string[]>> = {
@@ -62,7 +63,7 @@ export interface AttributionDeps {
 }
 
 export async function attribute(target: AttributionTarget, deps: AttributionDeps): Promise<Attribution> {
-  const eventNames = OPENING_EVENTS[target.resourceType];
+  const eventNames = ownValue(OPENING_EVENTS, target.resourceType);
   if (!eventNames) return { found: false, reason: `no CloudTrail lookup for ${target.resourceType}` };
   if (target.region !== deps.home.region) {
     return {
@@ -175,7 +176,7 @@ function isPublicStatement(statement: unknown): boolean {
 
 function describeEvent({ event, detail }: ParsedEvent, slackUsers: Readonly<Record<string, string>>): ChangeEvent {
   const principal = principalOf(detail?.userIdentity, event.Username);
-  const slackUserId = principal.keys.map((key) => slackUsers[key]).find((id) => id !== undefined);
+  const slackUserId = principal.keys.map((key) => ownValue(slackUsers, key)).find((id) => id !== undefined);
   const sourceIp = typeof detail?.sourceIPAddress === "string" ? detail.sourceIPAddress : undefined;
   const userAgent = typeof detail?.userAgent === "string" ? shortUserAgent(detail.userAgent) : undefined;
   return {

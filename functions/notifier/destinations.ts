@@ -2,6 +2,7 @@
 // starts with "ssm:"), read once per container and routed by account. URLs never appear in logs or errors.
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { GetParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
+import { ownValue } from "./ids.ts";
 import type { Destination } from "./slack.ts";
 
 /** The Slack secret is missing, unreadable or malformed. Messages are logged and the invocation fails. */
@@ -112,7 +113,7 @@ export function parseSlackRouting(json: string): SlackRouting {
 
 /** The account's own destination, else the default; undefined when neither exists. */
 export function routeFor(routing: SlackRouting, accountId: string | undefined): RoutedDestination | undefined {
-  const own = accountId === undefined ? undefined : routing.accounts[accountId];
+  const own = accountId === undefined ? undefined : ownValue(routing.accounts, accountId);
   if (own) return { ...own, via: "account" };
   if (routing.default) return { ...routing.default, via: "default" };
   return undefined;

@@ -43,7 +43,7 @@ export interface AlarmNotice {
   /** ISO-8601 */
   at: string;
   accountId: string;
-  /** A region code (from the alarm ARN), when known. */
+  /** The region slot of the alarm ARN, as sent: shown escaped, put in a link or command only if it is a region code. */
   region?: string;
   metricName?: string;
   namespace?: string;

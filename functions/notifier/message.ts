@@ -1,6 +1,7 @@
 // The message model and its two renderings: Slack Block Kit (mrkdwn) and the plain-text fallback. Pure.
 // Every piece of text exists in both renderings at once (`Inline`), so the fallback never drifts from the blocks.
 // Slack's limits are enforced here, once, with a visible marker wherever something was left out.
+import { isSlackUserId } from "./ids.ts";
 
 /** Slack's documented limits for what this module builds. */
 export const SLACK_LIMITS = {
@@ -38,7 +39,7 @@ export interface Severity {
 
 export interface MessageModel {
   severity: Severity;
-  /** Plain text; the header block (emoji prepended). */
+  /** Raw text, escaped here like everything else: the header block (emoji prepended) and the fallback's first line. */
   title: string;
   /** Clear at a glance: what happened, to what, by whom. */
   summary: Inline[];
@@ -80,16 +81,17 @@ export interface BuiltMessage {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Inline building blocks. Anything that did not come from this file is escaped: a security-group description
-// saying "<!channel>" must not ping a channel.
+// Inline building blocks. Anything that did not come from this file is escaped, in the blocks and in the fallback
+// text alike: a security-group description saying "<!channel>" must not ping a channel.
 
+/** Slack's escaping (`&`, `<`, `>`), and a look-alike for ``` so that text can neither open nor close a code block. */
 export function escapeText(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll("```", "ˋˋˋ");
 }
 
 function safeCode(text: string): string {
-  // A backtick would close the code span early; a look-alike keeps the text readable.
-  return escapeText(text.replaceAll("`", "ˋ"));
+  // A backtick would close the code span early and a line break would end it; look-alikes keep the text readable.
+  return escapeText(text.replaceAll("`", "ˋ").replace(/\r?\n/g, " "));
 }
 
 export type InlineInput = Inline | string | number;
@@ -139,7 +141,9 @@ export function link(url: string, label: string, urlInPlain = true): Inline {
   return { md: `<${safeUrl}|${plain}>`, plain: urlInPlain ? `${plain} (${safeUrl})` : plain };
 }
 
+/** A mention of a Slack user id (from the configured mapping); anything not shaped like one is shown as text. */
 export function mention(slackUserId: string): Inline {
+  if (!isSlackUserId(slackUserId)) return text(slackUserId);
   return { md: `<@${slackUserId}>`, plain: `<@${slackUserId}>` };
 }
 
@@ -176,11 +180,9 @@ interface Cut {
   cut: boolean;
 }
 
-/** Cuts formatted text without breaking an entity, a <link>, a surrogate pair or a code fence. */
-export function fitText(formatted: string, max: number): Cut {
-  if (formatted.length <= max) return { text: formatted, cut: false };
-  const fence = "\n```";
-  let slice = formatted.slice(0, Math.max(0, max - CUT_MARKER.length - fence.length));
+/** The first `length` characters of formatted text, less any entity, <link> or surrogate pair cut in half. */
+function cleanSlice(formatted: string, length: number): string {
+  let slice = formatted.slice(0, Math.max(0, length));
   const lastOpen = slice.lastIndexOf("<");
   if (lastOpen > slice.lastIndexOf(">")) slice = slice.slice(0, lastOpen);
   const lastAmp = slice.lastIndexOf("&");
@@ -188,6 +190,14 @@ export function fitText(formatted: string, max: number): Cut {
     slice = slice.slice(0, lastAmp);
   const lastCode = slice.charCodeAt(slice.length - 1);
   if (lastCode >= 0xd800 && lastCode <= 0xdbff) slice = slice.slice(0, -1);
+  return slice;
+}
+
+/** Cuts formatted text without breaking an entity, a <link>, a surrogate pair or a code fence. */
+export function fitText(formatted: string, max: number): Cut {
+  if (formatted.length <= max) return { text: formatted, cut: false };
+  const fence = "\n```";
+  const slice = cleanSlice(formatted, max - CUT_MARKER.length - fence.length);
   let result = `${slice}${CUT_MARKER}`;
   if ((result.match(/```/g) ?? []).length % 2 === 1) result += fence;
   return { text: result, cut: true };
@@ -220,7 +230,7 @@ function fitLines(head: string, lines: readonly string[], max: number): Cut {
 }
 
 function codeBlock(code: string): string {
-  return `\`\`\`\n${escapeText(code.replaceAll("```", "ˋˋˋ"))}\n\`\`\``;
+  return `\`\`\`\n${escapeText(code)}\n\`\`\``;
 }
 
 function sectionMrkdwn(section: Section): Cut {
@@ -251,16 +261,16 @@ function sectionMrkdwn(section: Section): Cut {
 function sectionPlain(section: Section): string[] {
   switch (section.kind) {
     case "text":
-      return [...(section.title ? [`${section.title}:`] : []), ...section.lines.map((line) => line.plain)];
+      return [...(section.title ? [`${escapeText(section.title)}:`] : []), ...section.lines.map((line) => line.plain)];
     case "list":
       return [
-        `${section.title}:`,
+        `${escapeText(section.title)}:`,
         ...(section.note ? [section.note.plain] : []),
         ...section.items.map((i) => `• ${i.plain}`),
       ];
     case "code":
       if (section.inFallback === false) return [];
-      return [`${section.title}:`, ...(section.note ? [section.note.plain] : []), escapeText(section.code)];
+      return [`${escapeText(section.title)}:`, ...(section.note ? [section.note.plain] : []), escapeText(section.code)];
   }
 }
 
@@ -275,9 +285,10 @@ export function buildSlackMessage(model: MessageModel): BuiltMessage {
     return result.text;
   };
 
-  const header = `${model.severity.emoji} ${model.title}`;
+  // Escaped like the rest: the header is also the first line of the fallback text, which Slack parses.
+  const header = `${model.severity.emoji} ${escapeText(model.title)}`;
   const headerText =
-    header.length <= SLACK_LIMITS.headerText ? header : `${header.slice(0, SLACK_LIMITS.headerText - 1).trimEnd()}…`;
+    header.length <= SLACK_LIMITS.headerText ? header : `${cleanSlice(header, SLACK_LIMITS.headerText - 1).trimEnd()}…`;
   truncated ||= headerText !== header;
 
   const top: SlackBlock[] = [{ type: "header", text: { type: "plain_text", text: headerText, emoji: true } }];
@@ -326,7 +337,7 @@ export function buildSlackMessage(model: MessageModel): BuiltMessage {
   const fullText = [
     header,
     ...model.summary.map((line) => line.plain),
-    ...model.fields.map((field) => `${field.label}: ${field.value.plain.replaceAll("\n", " ")}`),
+    ...model.fields.map((field) => `${escapeText(field.label)}: ${field.value.plain.replaceAll("\n", " ")}`),
     ...model.details.flatMap((section) => {
       const lines = sectionPlain(section);
       return lines.length > 0 ? ["", ...lines] : [];

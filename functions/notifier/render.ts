@@ -2,6 +2,7 @@
 import type { Problem } from "../../rules/types.ts";
 import type { Change, Report } from "../../shared/report.ts";
 import type { Attribution } from "./attribution.ts";
+import { isAccountId, isActionId, isQueueName, isRegion, ownValue } from "./ids.ts";
 import type { AlarmNotice, ComplianceChange, Notice } from "./inbound.ts";
 import {
   type BuiltMessage,
@@ -64,6 +65,10 @@ const COMPLIANCE_LABELS: Record<string, string> = {
   INSUFFICIENT_DATA: "insufficient data",
 };
 
+/** The CLI's commands (cli/remedy.ts). Built here from validated ids: a report's own command text is never shown. */
+export const undoCommandFor = (actionId: string) => `remedy undo ${actionId}`;
+export const RESUME_COMMAND = "remedy resume";
+
 const none: Inline = { md: "", plain: "" };
 const opt = (condition: unknown, inline: () => Inline): Inline => (condition ? inline() : none);
 const capitalise = (value: string) => value.charAt(0).toUpperCase() + value.slice(1);
@@ -92,7 +97,9 @@ export function resourceTypeLabel(type: string): string {
   return type;
 }
 
+/** The resource's console page; undefined for other types and for a region that is not a region code. */
 export function consoleUrl(type: string, id: string, region: string): string | undefined {
+  if (!isRegion(region)) return undefined;
   const r = encodeURIComponent(region);
   if (type === "AWS::EC2::SecurityGroup") {
     return `https://${r}.console.aws.amazon.com/ec2/home?region=${r}#SecurityGroup:groupId=${encodeURIComponent(id)}`;
@@ -172,7 +179,7 @@ const PAB_FLAGS = ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "
 
 export function describePorts(rule: Pick<SgRule, "ipProtocol" | "fromPort" | "toPort">): string {
   const numbers: Record<string, string> = { "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6" };
-  const protocol = numbers[rule.ipProtocol] ?? rule.ipProtocol.toLowerCase();
+  const protocol = ownValue(numbers, rule.ipProtocol) ?? rule.ipProtocol.toLowerCase();
   if (protocol === "-1" || protocol === "all") return "all traffic";
   if (protocol === "icmp" || protocol === "icmpv6") {
     if (rule.fromPort === -1) return `${protocol} all types`;
@@ -293,9 +300,12 @@ function reportModel(report: Report, context: RenderContext): MessageModel {
         },
         at,
       ];
+      const actionId = "actionId" in report ? report.actionId : undefined;
       const ids = [
         t`instruction ${code(report.instructionId)}`,
-        ...("actionId" in report && report.actionId ? [t`action ${code(report.actionId)}`] : []),
+        ...(actionId === undefined
+          ? []
+          : [isActionId(actionId) ? t`action ${code(actionId)}` : text("action id not valid")]),
       ];
       if (report.kind === "fixed") {
         const restore = isRestore(report.changes);
@@ -309,12 +319,7 @@ function reportModel(report: Report, context: RenderContext): MessageModel {
           fields,
           details: [
             ...report.changes.map(changeSection),
-            {
-              kind: "code",
-              title: "Undo",
-              note: text("Puts back exactly what was removed:"),
-              code: report.undoCommand,
-            },
+            undoSection(report.actionId),
             ...whoDetails(context.attribution),
             ...training(restore ? undefined : report.problem),
           ],
@@ -399,7 +404,7 @@ function reportModel(report: Report, context: RenderContext): MessageModel {
             note: text(`A sample of ${report.sample.length} of ${report.freshInstructions}:`),
             items: report.sample.map((line) => code(cutRaw(line, 300))),
           },
-          { kind: "code", title: "Resume", note: text("When the burst is understood:"), code: report.resumeCommand },
+          { kind: "code", title: "Resume", note: text("When the burst is understood:"), code: RESUME_COMMAND },
         ],
         footer: footer(context),
       };
@@ -415,10 +420,27 @@ function reportModel(report: Report, context: RenderContext): MessageModel {
   }
 }
 
+/** The undo command, from the action id alone (a forged report's undoCommand could say anything). */
+function undoSection(actionId: string): Section {
+  if (!isActionId(actionId)) {
+    return {
+      kind: "text",
+      title: "Undo",
+      lines: [text("No undo command: the action id in this report is not valid (remedy status lists recent actions).")],
+    };
+  }
+  return {
+    kind: "code",
+    title: "Undo",
+    note: text("Puts back exactly what was removed:"),
+    code: undoCommandFor(actionId),
+  };
+}
+
 // -- AWS Config compliance changes ------------------------------------------------------------------------------
 
 function complianceLabel(type: string): string {
-  return COMPLIANCE_LABELS[type] ?? type;
+  return ownValue(COMPLIANCE_LABELS, type) ?? type;
 }
 
 function complianceSentence(change: ComplianceChange, resource: Inline): Inline {
@@ -452,7 +474,7 @@ function complianceModel(change: ComplianceChange, context: RenderContext): Mess
   };
   const label = complianceLabel(change.newType);
   const previous = change.oldType === null ? "first evaluation" : `was ${complianceLabel(change.oldType)}`;
-  const severity = (SEVERITY as Record<string, Severity>)[change.newType] ?? { emoji: "❔", color: GREY };
+  const severity = ownValue<Severity>(SEVERITY, change.newType) ?? { emoji: "❔", color: GREY };
   return {
     severity,
     title: `${capitalise(label)}: ${resourceTypeLabel(change.resourceType)} ${change.resourceId}`,
@@ -477,10 +499,29 @@ function complianceModel(change: ComplianceChange, context: RenderContext): Mess
 
 // -- CloudWatch alarms ------------------------------------------------------------------------------------------
 
+/** A dead-letter queue whose region, account and name are all well-formed: only then a link and a command. */
+interface QueueRef {
+  region: string;
+  accountId: string;
+  name: string;
+}
+
+function queueRef(alarm: AlarmNotice, name: string): QueueRef | undefined {
+  const { region, accountId } = alarm;
+  return isRegion(region) && isAccountId(accountId) && isQueueName(name) ? { region, accountId, name } : undefined;
+}
+
+function queueConsoleUrl({ region, accountId, name }: QueueRef): string {
+  const r = encodeURIComponent(region);
+  const queueUrl = `https://sqs.${region}.amazonaws.com/${accountId}/${name}`;
+  return `https://${r}.console.aws.amazon.com/sqs/v3/home?region=${r}#/queues/${encodeURIComponent(queueUrl)}`;
+}
+
 function alarmModel(alarm: AlarmNotice, context: RenderContext): MessageModel {
+  // Links and commands only from ids of the right shape; the fields still show, escaped, what the alarm said.
   const region = alarm.region;
-  const alarmUrl = region
-    ? `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#alarmsV2:alarm/${encodeURIComponent(alarm.name)}`
+  const alarmUrl = isRegion(region)
+    ? `https://${encodeURIComponent(region)}.console.aws.amazon.com/cloudwatch/home?region=${encodeURIComponent(region)}#alarmsV2:alarm/${encodeURIComponent(alarm.name)}`
     : undefined;
   const fields: MessageModel["fields"] = [
     { label: "Alarm", value: alarmUrl ? link(alarmUrl, alarm.name) : code(alarm.name) },
@@ -504,14 +545,9 @@ function alarmModel(alarm: AlarmNotice, context: RenderContext): MessageModel {
 
   const count = alarm.value === undefined ? undefined : Math.round(alarm.value);
   const messages = count === undefined ? "messages" : plural(count, "message");
-  const queueUrl = region ? `https://sqs.${region}.amazonaws.com/${alarm.accountId}/${queue}` : undefined;
-  const queueLink =
-    region && queueUrl
-      ? link(
-          `https://${region}.console.aws.amazon.com/sqs/v3/home?region=${region}#/queues/${encodeURIComponent(queueUrl)}`,
-          queue,
-        )
-      : code(queue);
+  const dlq = queueRef(alarm, queue);
+  // A name that is no queue name is not put in a code span either: nothing about it should look copy-pasteable.
+  const queueLink = dlq ? link(queueConsoleUrl(dlq), queue) : isQueueName(queue) ? code(queue) : text(queue);
   if (alarm.state === "OK") {
     return {
       severity: SEVERITY.OK,
@@ -533,13 +569,13 @@ function alarmModel(alarm: AlarmNotice, context: RenderContext): MessageModel {
     ],
     fields,
     details: [
-      ...(region
+      ...(dlq
         ? [
             {
               kind: "code",
               title: "Redrive to the source queue",
               note: text("After the cause is fixed:"),
-              code: `aws sqs start-message-move-task --source-arn arn:aws:sqs:${region}:${alarm.accountId}:${queue}`,
+              code: `aws sqs start-message-move-task --source-arn arn:aws:sqs:${dlq.region}:${dlq.accountId}:${dlq.name}`,
             } satisfies Section,
           ]
         : []),

@@ -1,6 +1,7 @@
 // Everything the notifier reads from its environment, read once at cold start.
 import { booleanEnv, integerEnv, optionalEnv, requiredEnv } from "../../shared/env.ts";
 import { parseSecretReference, type SecretReference } from "./destinations.ts";
+import { SLACK_USER_ID } from "./ids.ts";
 import type { RelaySettings } from "./inbound.ts";
 
 export const DEFAULT_RELAY_RULE_SUFFIXES = ["sg-open-ingress", "s3-public"] as const;
@@ -39,8 +40,6 @@ export function readNotifierSettings(env: Env = process.env): NotifierSettings {
     region: requiredEnv("AWS_REGION", env),
   };
 }
-
-const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
 
 /** `{"arn:aws:iam::123456789012:user/alice": "U012ABCDEF", "alice@example.com": "U012ABCDEF"}` */
 export function parseSlackUsers(json: string): { users: Record<string, string>; problems: string[] } {

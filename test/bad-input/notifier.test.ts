@@ -37,6 +37,7 @@ const resource = (id: string) => ({
   region: "us-east-1",
 });
 const at = new Date("2026-11-20T10:00:00.000Z");
+const actionIdFor = (n: number) => `act-20261120T100000Z-${n.toString(16).padStart(8, "0")}`;
 const goodReports = (n: number): ReportBody[] => [
   {
     kind: "skipped",
@@ -70,7 +71,7 @@ const goodReports = (n: number): ReportBody[] => [
     problem: "sg-open-ingress",
     resource: resource(`sg-good-${n}`),
     ruleId: "sg-open-ingress",
-    actionId: `act-${n}`,
+    actionId: actionIdFor(n),
     changes: [
       {
         kind: "sg-rules-revoked",
@@ -78,7 +79,7 @@ const goodReports = (n: number): ReportBody[] => [
         rules: [{ ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "0.0.0.0/0" }],
       },
     ],
-    undoCommand: `remedy undo act-${n}`,
+    undoCommand: `remedy undo ${actionIdFor(n)}`,
   },
 ];
 

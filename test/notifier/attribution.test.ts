@@ -167,6 +167,35 @@ describe("attribute", () => {
     expect(cloudTrailMock).toHaveReceivedCommandTimes(LookupEventsCommand, 0);
   });
 
+  it("treats a forged resource type named like an object member as any other unknown type", async () => {
+    for (const resourceType of ["constructor", "toString", "__proto__"]) {
+      expect(await attribute({ ...sg, resourceType }, deps())).toEqual({
+        found: false,
+        reason: `no CloudTrail lookup for ${resourceType}`,
+      });
+    }
+    expect(cloudTrailMock).toHaveReceivedCommandTimes(LookupEventsCommand, 0);
+  });
+
+  it("maps only configured principals: a session named like an object member mentions no one", async () => {
+    // Anyone allowed to assume a role chooses the session name.
+    const response = lookupResponse("sg-iam-user");
+    for (const event of response.Events ?? []) {
+      if (event.EventName !== "AuthorizeSecurityGroupIngress") continue;
+      const detail = JSON.parse(event.CloudTrailEvent!);
+      detail.userIdentity = {
+        type: "AssumedRole",
+        arn: "arn:aws:sts::123456789012:assumed-role/dev/toString",
+        sessionContext: { sessionIssuer: { userName: "dev", arn: "arn:aws:iam::123456789012:role/dev" } },
+      };
+      event.CloudTrailEvent = JSON.stringify(detail);
+    }
+    cloudTrailMock.on(LookupEventsCommand).resolves(response);
+    const result = await attribute(sg, deps({ slackUsers: { alice: "U012ALICE" } }));
+    expect(result).toMatchObject({ found: true, event: { principal: { description: "toString (role dev)" } } });
+    expect(result.found && result.event.slackUserId).toBeUndefined();
+  });
+
   it("looks up when its own account is not known", async () => {
     cloudTrailMock.on(LookupEventsCommand).resolves(lookupResponse("sg-iam-user"));
     expect(await attribute(sg, deps({ home: { region: "us-east-1" } }))).toMatchObject({ found: true });

@@ -15,6 +15,7 @@ import {
   recordingSleep,
   type ScriptedResponse,
   snsBatch,
+  snsEventWith,
   snsMessageId,
 } from "./helpers.ts";
 
@@ -139,6 +140,65 @@ describe("runNotifier", () => {
     expect(ignored.map((line) => line.level)).toEqual(["debug", "debug", "debug"]);
     expect(metrics.counts).toEqual({ NotificationsDelivered: 4, NotificationsDropped: 4, NotificationsIgnored: 3 });
   });
+
+  it("drops every forged report that breaks the report contract, with its reason, and delivers the rest", async () => {
+    const { slack, log, metrics, deps } = await setup();
+    const forged = (name: string, edit: (message: Record<string, unknown>) => void) => {
+      const record = snsEventWith("remedy/fixed-sg", edit).Records[0]!;
+      record.Sns.MessageId = `forged-${name}`;
+      return record;
+    };
+    const forgeries = [
+      forged("no-undo-command", (m) => {
+        delete m.undoCommand;
+      }),
+      forged("action-id-number", (m) => {
+        m.actionId = 42;
+      }),
+      forged("unknown-kind", (m) => {
+        m.kind = "fixed-everything";
+      }),
+      forged("version-2", (m) => {
+        m.version = 2;
+      }),
+      forged("no-resource", (m) => {
+        delete m.resource;
+      }),
+      forged("changes-not-a-list", (m) => {
+        m.changes = "<!channel> removed everything";
+      }),
+      forged("unknown-problem", (m) => {
+        m.problem = "<!channel>";
+      }),
+    ];
+    const event = snsBatch("remedy/fixed-sg", "alarm/dlq-alarm");
+    event.Records.splice(1, 0, ...forgeries);
+    const result = await runNotifier(event, deps);
+
+    expect(result).toEqual({ records: 9, delivered: 2, logged: 0, ignored: 0, dropped: 7, failed: 0 });
+    expect(posted(slack).map(header)).toEqual([
+      "✅ Fixed: security group open to the internet",
+      "🔴 Dead-letter queue remedy-dlq has 3 messages",
+    ]);
+    expect(JSON.stringify(posted(slack))).not.toContain("channel>");
+    expect(log.errors().map((line) => [line.message, line.fields.messageId])).toEqual(
+      forgeries.map((record) => ["notification dropped: unreadable message", record.Sns.MessageId]),
+    );
+    for (const line of log.errors()) expect(line.fields.reason).toMatch(/^invalid Remedy report: \w/);
+    expect(metrics.counts).toMatchObject({ NotificationsDelivered: 2, NotificationsDropped: 7 });
+  });
+
+  it.each(["constructor", "toString"])(
+    "routes a forged account id %j to the default channel, not to a failure",
+    async (accountId) => {
+      const { slack, deps } = await setup();
+      const event = snsEventWith("alarm/dlq-alarm", (message) => {
+        message.AWSAccountId = accountId;
+      });
+      expect(await runNotifier(event, deps)).toMatchObject({ delivered: 1, failed: 0 });
+      expect(slack.requests.map((request) => request.path)).toEqual(["/default/secret-default"]);
+    },
+  );
 
   it("does not look up who changed what for kinds that do not need it", async () => {
     const { deps } = await setup();

@@ -142,6 +142,12 @@ describe("routeFor", () => {
     expect(routeFor(routing, undefined)).toMatchObject({ via: "default" });
   });
 
+  it("routes a forged account id named like an object member to the default", () => {
+    for (const accountId of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
+      expect(routeFor(routing, accountId)).toEqual({ webhookUrl: DEFAULT_URL, channel: "#sec-alerts", via: "default" });
+    }
+  });
+
   it("has nowhere to send without a default or a matching account", () => {
     const accountsOnly = parseSlackRouting(
       JSON.stringify({ accounts: { "123456789012": { webhookUrl: TEAM_A_URL } } }),

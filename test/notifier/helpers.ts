@@ -125,3 +125,65 @@ export function recordingSleep(): ((ms: number) => Promise<void>) & { waits: num
   };
   return Object.assign(sleep, { waits });
 }
+
+/**
+ * A fixture's SNS event with its Message changed by `edit` (parsed, edited, serialised again): the envelope stays
+ * exactly as AWS sends it, so a forged message is tested in the shape it really arrives in.
+ */
+export function snsEventWith(variant: string, edit: (message: Record<string, unknown>) => void): SnsEvent {
+  const event = snsEvent(variant);
+  const record = event.Records[0]!;
+  const message = JSON.parse(record.Sns.Message) as Record<string, unknown>;
+  edit(message);
+  record.Sns.Message = JSON.stringify(message);
+  return event;
+}
+
+/** Every text Slack reads in a posted payload: the fallback `text` and each block's text, in order. */
+export function slackTexts(payload: unknown): string[] {
+  const texts: string[] = [];
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(walk);
+    else if (typeof value === "object" && value !== null) {
+      for (const [key, child] of Object.entries(value)) {
+        if (key === "text" && typeof child === "string") texts.push(child);
+        else walk(child);
+      }
+    }
+  };
+  walk(payload);
+  return texts;
+}
+
+const REGION = String.raw`[a-z]{2}(?:-[a-z]+)+-\d`;
+/** What encodeURIComponent can output. */
+const ENCODED = String.raw`[A-Za-z0-9\-_.!~*'()%]+`;
+/** The links the renderer builds itself, from validated ids only; the label is escaped text. */
+const CONSOLE_LINK = new RegExp(
+  String.raw`<https://(?:${REGION}\.console\.aws\.amazon\.com/(?:ec2/home\?region=${REGION}#SecurityGroup:groupId=${ENCODED}|cloudwatch/home\?region=${REGION}#alarmsV2:alarm/${ENCODED}|sqs/v3/home\?region=${REGION}#/queues/${ENCODED})|s3\.console\.aws\.amazon\.com/s3/buckets/${ENCODED}\?region=${REGION})\|[^<>]*>`,
+  "g",
+);
+/** A time Slack shows in the reader's time zone, as `when()` builds it. */
+const LOCAL_DATE = /<!date\^-?\d+\^\{date_short_pretty\} \{time_secs\}\|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC>/g;
+
+/**
+ * Slack markup (`<...>`: mentions, channel links, links, dates) in a payload that Remedy did not put there itself.
+ * Intentional are only: console links built from validated ids, `<!date^…>` times, and mentions of the Slack user
+ * ids in `slackUserIds` (the configured principal → Slack user mapping). All else must be escaped (`&lt;`).
+ */
+export function unintendedMarkup(payload: unknown, slackUserIds: readonly string[]): string[] {
+  const mentions = slackUserIds.map((id) => `<@${id}>`);
+  return slackTexts(payload).flatMap((text) => {
+    let rest = text.replace(CONSOLE_LINK, "").replace(LOCAL_DATE, "");
+    for (const mention of mentions) rest = rest.replaceAll(mention, "");
+    return [...rest.matchAll(/<[^\n]{0,40}/g)].map((match) => match[0]);
+  });
+}
+
+/** The contents of every code block and code span in a payload's mrkdwn and fallback text. */
+export function codeContents(payload: unknown): string[] {
+  return slackTexts(payload).flatMap((text) => [
+    ...[...text.matchAll(/```\n?([\s\S]*?)\n?```/g)].map((match) => match[1]!),
+    ...[...text.replace(/```[\s\S]*?```/g, "").matchAll(/`([^`\n]*)`/g)].map((match) => match[1]!),
+  ]);
+}

@@ -206,21 +206,37 @@ describe("notifier rendering: Slack limits", () => {
       description: `rule number ${index}`,
     }));
     report.changes = [{ kind: "sg-rules-revoked", groupId: report.resource.id, rules }];
-    report.undoCommand = `aws ec2 authorize-security-group-ingress --ip-permissions '${JSON.stringify(rules)}'`;
     return report;
   }
 
-  it("cuts a long list and a long code block with a clear marker and stays within every limit", () => {
+  const sectionTexts = (message: SlackMessage) =>
+    message.attachments[0]!.blocks.map((block) => ("text" in block ? block.text.text : ""));
+
+  it("cuts a long list with a clear marker and stays within every limit", () => {
     const built = renderNotice({ kind: "report", report: manyRules(60) }, { attribution: alice });
     expect(built.truncated).toBe(true);
     expectWithinSlackLimits(built.message);
-    const sections = built.message.attachments[0]!.blocks.map((block) => ("text" in block ? block.text.text : ""));
-    expect(sections[0]).toMatch(/\n… \(\d+ more not shown\)$/);
-    expect(sections[1]).toMatch(/… \(cut\)\n```$/);
-    // The fallback text is only cut at 40,000 characters: here it still holds every rule and the whole command.
+    expect(sectionTexts(built.message)[0]).toMatch(/\n… \(\d+ more not shown\)$/);
+    // The fallback text is only cut at 40,000 characters: here it still holds every rule.
     expect(built.message.text).toContain("rule number 59");
-    expect(built.message.text).toContain(manyRules(60).undoCommand.replaceAll("&", "&amp;").slice(-200));
     expectGolden("synthetic--fixed-sg-cut", built.message);
+  });
+
+  it("cuts a long code block with a clear marker, closes its fence and stays within every limit", () => {
+    // The undo and resume commands are Remedy's own and short; an error text can be long.
+    const report = reportOf("remedy/failed");
+    if (report.kind !== "failed") throw new Error("fixture changed");
+    report.error = Array.from(
+      { length: 120 },
+      (_, index) => `AccessDenied: s3:PutBucketPolicy on arn:aws:s3:::acme-bucket-${index} & retried ${index} times`,
+    ).join("\n");
+    const built = renderNotice({ kind: "report", report }, { attribution: bob });
+    expect(built.truncated).toBe(true);
+    expectWithinSlackLimits(built.message);
+    expect(sectionTexts(built.message)[0]).toMatch(/^\*Error\*\n```\n[\s\S]*… \(cut\)\n```$/);
+    // The fallback text still holds the whole error.
+    expect(built.message.text).toContain(report.error.replaceAll("&", "&amp;").slice(-200));
+    expectGolden("synthetic--failed-error-cut", built.message);
   });
 
   it("cuts the fallback text at 40,000 characters with the marker and keeps the full text for the log", () => {
@@ -279,6 +295,7 @@ describe("describePorts", () => {
     [{ ipProtocol: "icmp", fromPort: 8, toPort: 0 }, "icmp type 8 code 0"],
     [{ ipProtocol: "6", fromPort: 443, toPort: 443 }, "tcp 443"],
     [{ ipProtocol: "47", fromPort: -1, toPort: -1 }, "protocol 47"],
+    [{ ipProtocol: "constructor", fromPort: -1, toPort: -1 }, "protocol constructor"],
   ])("%j → %s", (rule, expected) => {
     expect(describePorts(rule)).toBe(expected);
   });

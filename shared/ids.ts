@@ -1,0 +1,12 @@
+// The shapes of ids that Remedy puts into ARNs, links and commands. Pure (no SDK imports), so every function,
+// including the notifier, can check a claimed id before it uses one.
+
+export const ACCOUNT_ID_PATTERN = /^\d{12}$/;
+/** `us-east-1`, `ap-southeast-2`, `us-gov-west-1`. */
+export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
+/** `act-20261120T102819Z-7c1d9e2f`: start time to the second (UTC), then 8 random hex characters. */
+export const ACTION_ID_PATTERN = /^act-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-([0-9a-f]{8})$/;
+
+export function isActionId(text: string): boolean {
+  return ACTION_ID_PATTERN.test(text);
+}
