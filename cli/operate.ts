@@ -1,9 +1,21 @@
 // Operator commands against the deployed stack: peek, pause, resume, dlq redrive.
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand } from "@aws-sdk/client-sqs";
-import { DLQ_REASON_ATTRIBUTE } from "../shared/dead-letter.ts";
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+import {
+  DLQ_INSTRUCTION_ATTRIBUTE,
+  DLQ_REASON_ATTRIBUTE,
+  DLQ_SOURCE_MESSAGE_ATTRIBUTE,
+} from "../shared/dead-letter.ts";
 import { describeMatched } from "../shared/describe.ts";
+import { type Instruction, InvalidInstructionError, parseInstruction } from "../shared/instruction.ts";
 import { readPauseState, resume, setPaused } from "../shared/pause.ts";
-import { peekQueue } from "../shared/peek.ts";
+import { groupMessages, peekQueue } from "../shared/peek.ts";
+import { MessageSendError, sendMessages } from "../shared/queue.ts";
 import type { CliDeps, Io } from "./deps.ts";
 import { table, utc } from "./format.ts";
 import { requireRefs, type StackRefs } from "./stack.ts";
@@ -103,64 +115,394 @@ export async function resumeCommand(refs: StackRefs, deps: CliDeps, io: Io): Pro
   );
 }
 
+// dlq redrive. The remediation queue accepts messages only from Remedy's roles and listed operators, so a redrive
+// must not become a way to launder whatever someone dropped into the DLQ: only Remedy's own dead-letters with a
+// valid instruction go back, and only after the operator saw and approved exactly those messages.
+
+/** How many DLQ messages one redrive reads (and so can move); run it again for the rest. */
+export const REDRIVE_MAX_MESSAGES = 1_000;
+/** How long each message stays hidden while the move runs; those not moved are made visible again at the end. */
+const MOVE_VISIBILITY_SECONDS = 60;
+/** Releases are skipped for messages whose own visibility is about to end anyway (a stale handle may fail). */
+const RELEASE_SAFETY_MS = 2_000;
+const SQS_BATCH = 10;
+const DLQ_ATTRIBUTES = [DLQ_REASON_ATTRIBUTE, DLQ_SOURCE_MESSAGE_ATTRIBUTE, DLQ_INSTRUCTION_ATTRIBUTE] as const;
+
+export const NOT_FROM_REMEDY = "no Remedy dead-letter attributes: not sent by Remedy";
+export const INSTRUCTION_ID_MISMATCH = "instruction id does not match its dead-letter attribute";
+
+export type DeadLetterJudgement =
+  | { redrivable: true; instruction: Instruction; dlqReason: string }
+  | { redrivable: false; reason: string; dlqReason?: string };
+
 /**
- * Moves every DLQ message back to the remediation queue, showing progress. Done by hand (receive, send, delete)
- * rather than with SQS's message move task, which needs the source to be a redrive target: the remediation queue
- * has no redrive policy on purpose, because receive counts include operators' peeks. A message is deleted from
- * the DLQ only after the remediation queue accepted its copy; the DLQ reason attribute is dropped on the way.
+ * Whether one DLQ message may go back to the remediation queue: it carries the attributes `deadLetterInput` writes,
+ * its body is a valid fix instruction (Remedy dead-letters invalid messages too; those can never succeed), and its
+ * instruction id is the one Remedy recorded, when it recorded one.
+ */
+export function judgeDeadLetter(message: Message): DeadLetterJudgement {
+  const attribute = (name: (typeof DLQ_ATTRIBUTES)[number]) => {
+    const value = message.MessageAttributes?.[name];
+    return value?.DataType === "String" ? value.StringValue : undefined;
+  };
+  const dlqReason = attribute(DLQ_REASON_ATTRIBUTE);
+  if (dlqReason === undefined || attribute(DLQ_SOURCE_MESSAGE_ATTRIBUTE) === undefined) {
+    return { redrivable: false, reason: NOT_FROM_REMEDY };
+  }
+  let instruction: Instruction;
+  try {
+    instruction = parseInstruction(message.Body ?? "");
+  } catch (error) {
+    if (!(error instanceof InvalidInstructionError)) throw error;
+    return { redrivable: false, reason: `not a valid fix instruction: ${error.message}`, dlqReason };
+  }
+  const instructionId = attribute(DLQ_INSTRUCTION_ATTRIBUTE);
+  if (instructionId !== undefined && instructionId !== instruction.id) {
+    return { redrivable: false, reason: INSTRUCTION_ID_MISMATCH, dlqReason };
+  }
+  return { redrivable: true, instruction, dlqReason };
+}
+
+export interface RedriveEntry {
+  messageId: string;
+  instructionId: string;
+  dlqReason: string;
+}
+
+export interface RefusedEntry {
+  messageId: string;
+  reason: string;
+  dlqReason?: string;
+  sentAt?: string;
+}
+
+export interface RedriveResult {
+  dlqUrl: string;
+  queueUrl: string;
+  /** "incomplete": some approved messages could not be moved (they stay in the DLQ, see `failed`). */
+  outcome: "moved" | "incomplete" | "declined" | "nothing-to-redrive";
+  /** Reading stopped at REDRIVE_MAX_MESSAGES: more may be queued, not looked at (run again for them). */
+  truncated: boolean;
+  /** What was shown for approval: the only messages the move may touch. */
+  redrivable: RedriveEntry[];
+  moved: RedriveEntry[];
+  failed: (RedriveEntry & { error: string })[];
+  /** Not redriven, and why: they stay in the DLQ. */
+  refused: RefusedEntry[];
+}
+
+export interface RedriveOptions {
+  yes: boolean;
+  json: boolean;
+}
+
+function sentAt(message: Message): string | undefined {
+  const millis = Number(message.Attributes?.SentTimestamp);
+  return Number.isFinite(millis) && millis > 0 ? new Date(millis).toISOString() : undefined;
+}
+
+/** Sorts what was read into what may go back and what stays, with why. */
+export function planRedrive(messages: readonly Message[]): {
+  redrivable: { message: Message; entry: RedriveEntry }[];
+  refused: RefusedEntry[];
+} {
+  const redrivable: { message: Message; entry: RedriveEntry }[] = [];
+  const refused: RefusedEntry[] = [];
+  for (const message of messages) {
+    const messageId = message.MessageId ?? "";
+    const judgement = judgeDeadLetter(message);
+    if (judgement.redrivable) {
+      const { instruction, dlqReason } = judgement;
+      redrivable.push({ message, entry: { messageId, instructionId: instruction.id, dlqReason } });
+      continue;
+    }
+    const sent = sentAt(message);
+    refused.push({
+      messageId,
+      reason: judgement.reason,
+      ...(judgement.dlqReason !== undefined ? { dlqReason: judgement.dlqReason } : {}),
+      ...(sent ? { sentAt: sent } : {}),
+    });
+  }
+  return { redrivable, refused };
+}
+
+/** What the operator approves: the instructions that go back (as `remedy peek --dlq` shows them) and what stays. */
+export function renderRedrivePlan(
+  redrivable: readonly Message[],
+  refused: readonly RefusedEntry[],
+  options: { truncated: boolean; now: number },
+): string {
+  const { groups } = groupMessages(redrivable);
+  const reasons = new Map(
+    redrivable.map((message) => [message.MessageId, message.MessageAttributes?.[DLQ_REASON_ATTRIBUTE]?.StringValue]),
+  );
+  const lines: string[] = [];
+  const read = redrivable.length + refused.length;
+  lines.push(
+    `Read ${read} messages from the dead-letter queue${options.truncated ? ` (stopped at ${REDRIVE_MAX_MESSAGES}: more may be queued; run again for the rest)` : ""}.`,
+  );
+  if (groups.length > 0) {
+    lines.push(
+      `Will redrive ${groups.length} fix instructions in ${redrivable.length} messages back to the remediation queue:`,
+      table(
+        ["INSTRUCTION", "COUNT", "FIRST SEEN", "DUE", "PROBLEM", "RESOURCE", "EXACT CHANGE", "WHY IN DLQ"],
+        groups.map((group) => [
+          group.id.slice(0, 12),
+          String(group.count),
+          group.firstSeen ? utc(group.firstSeen) : "?",
+          Date.parse(group.due) <= options.now ? "now" : utc(group.due),
+          group.problem,
+          `${group.resource.id} (${group.resource.accountId} ${group.resource.region})`,
+          group.matched.map(describeMatched).join("; "),
+          group.messageIds.map((id) => reasons.get(id) ?? "?").join("; "),
+        ]),
+        [12, 5, 20, 20, 18, 50, 80, 60],
+      ),
+    );
+  }
+  if (refused.length > 0) {
+    lines.push("", `${refused.length} messages are not redriven and stay in the dead-letter queue:`);
+    for (const entry of refused) {
+      const why = entry.dlqReason !== undefined ? ` (dead-lettered: ${entry.dlqReason})` : "";
+      lines.push(`  ${entry.messageId}: ${entry.reason}${why}`);
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Reads the DLQ without consuming it, shows what may go back, asks (unless --yes), then moves exactly the messages
+ * shown. Done by hand rather than with SQS's message move task, which needs the source to be a redrive target: the
+ * remediation queue has no redrive policy on purpose, because receive counts include operators' peeks.
  */
 export async function redriveCommand(
   refs: StackRefs,
+  options: RedriveOptions,
   deps: CliDeps,
   io: Io,
-): Promise<{ moved: number; failed: number }> {
+): Promise<RedriveResult> {
   const { queueUrl, dlqUrl } = requireRefs(refs, "queueUrl", "dlqUrl");
   const sqs = deps.sqs();
-  let moved = 0;
-  let failed = 0;
-  for (;;) {
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: dlqUrl,
-        MaxNumberOfMessages: 10,
-        VisibilityTimeout: 60,
-        WaitTimeSeconds: 1,
-        MessageAttributeNames: ["All"],
-      }),
-    );
-    if (Messages.length === 0) break;
-    const sent = await sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: Messages.map((message, index) => {
-          const { [DLQ_REASON_ATTRIBUTE]: _reason, ...attributes } = message.MessageAttributes ?? {};
-          return {
-            Id: String(index),
-            MessageBody: message.Body ?? "",
-            ...(Object.keys(attributes).length > 0 ? { MessageAttributes: attributes } : {}),
-          };
-        }),
-      }),
-    );
-    const accepted = (sent.Successful ?? []).map((entry) => Messages[Number(entry.Id)]!);
-    failed += sent.Failed?.length ?? 0;
-    for (const entry of sent.Failed ?? []) {
-      io.err(`could not move message ${Messages[Number(entry.Id)]?.MessageId}: ${entry.Message ?? entry.Code}\n`);
-    }
-    if (accepted.length > 0) {
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: dlqUrl,
-          Entries: accepted.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
+  // With --json, stdout carries the JSON result only: the plan goes to stderr, where the question is asked.
+  const show = options.json ? io.err : io.out;
+  io.err("reading the dead-letter queue (nothing is consumed)…\n");
+  const read = await peekQueue(sqs, dlqUrl, { maxMessages: REDRIVE_MAX_MESSAGES });
+  const plan = planRedrive(read.messages);
+  const result: RedriveResult = {
+    dlqUrl,
+    queueUrl,
+    outcome: "nothing-to-redrive",
+    truncated: read.truncated,
+    redrivable: plan.redrivable.map(({ entry }) => entry),
+    moved: [],
+    failed: [],
+    refused: plan.refused,
+  };
+  const finish = (text: string) => {
+    if (options.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
+    else io.out(text);
+    return result;
+  };
+  show(
+    renderRedrivePlan(
+      plan.redrivable.map(({ message }) => message),
+      plan.refused,
+      { truncated: read.truncated, now: deps.now().getTime() },
+    ),
+  );
+  if (plan.redrivable.length === 0) {
+    return finish("Nothing to redrive: nothing was moved.\n");
+  }
+  const count = plan.redrivable.length;
+  if (!options.yes && !(await deps.confirm(`Send these ${count} messages back to the remediation queue?`))) {
+    result.outcome = "declined";
+    if (options.json) io.err("Nothing was moved.\n");
+    return finish("Nothing was moved.\n");
+  }
+  const moved = await moveMessages(
+    sqs,
+    { dlqUrl, queueUrl },
+    new Map(result.redrivable.map((entry) => [entry.messageId, entry])),
+    io,
+  );
+  result.moved = moved.moved;
+  result.failed = moved.failed;
+  result.outcome = moved.failed.length > 0 ? "incomplete" : "moved";
+  const lines = [
+    `Moved ${moved.moved.length} of ${count} messages from the dead-letter queue back to the remediation queue.`,
+  ];
+  if (moved.failed.length > 0) {
+    lines.push(`${moved.failed.length} could not be moved and stay in the dead-letter queue:`);
+    for (const entry of moved.failed) lines.push(`  ${entry.messageId}: ${entry.error}`);
+  }
+  if (plan.refused.length > 0) {
+    lines.push(`${plan.refused.length} messages that are not redrivable stay in the dead-letter queue (listed above).`);
+  }
+  return finish(`${lines.join("\n")}\n`);
+}
+
+/**
+ * Moves the approved messages (by MessageId) from the DLQ to the remediation queue: re-receive, send a copy of the
+ * body only (no dead-letter attributes: `deadLetterInput` writes nothing else), delete from the DLQ only after the
+ * send succeeded. Messages not approved, and approved ones that could not be sent, are hidden only while the move
+ * runs and then made visible again at once; releasing them sooner would let the next receive return them again
+ * instead of the messages still to move. A failure is reported per message, never thrown.
+ */
+async function moveMessages(
+  sqs: SQSClient,
+  queues: { dlqUrl: string; queueUrl: string },
+  approved: ReadonlyMap<string, RedriveEntry>,
+  io: Io,
+): Promise<{ moved: RedriveEntry[]; failed: (RedriveEntry & { error: string })[] }> {
+  const pending = new Map(approved);
+  const seen = new Set<string>();
+  /** Received but staying in the DLQ: made visible again at the end (newest receipt handle wins). */
+  const release = new Map<string, { handle: string; receivedAt: number }>();
+  const moved: RedriveEntry[] = [];
+  const failed: (RedriveEntry & { error: string })[] = [];
+  const fail = (entry: RedriveEntry, error: string) => {
+    failed.push({ ...entry, error });
+    io.err(`could not move message ${entry.messageId}: ${error}\n`);
+  };
+  try {
+    while (pending.size > 0) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queues.dlqUrl,
+          MaxNumberOfMessages: SQS_BATCH,
+          VisibilityTimeout: MOVE_VISIBILITY_SECONDS,
+          WaitTimeSeconds: 1,
+          MessageAttributeNames: ["All"],
         }),
       );
+      const receivedAt = Date.now();
+      const unseen = Messages.filter((message) => !seen.has(message.MessageId ?? ""));
+      for (const message of Messages) {
+        seen.add(message.MessageId ?? "");
+        if (message.ReceiptHandle) release.set(message.MessageId ?? "", { handle: message.ReceiptHandle, receivedAt });
+      }
+      // Nothing new: everything approved that is still in the DLQ has been received.
+      if (unseen.length === 0) break;
+      const batch: { message: Message; entry: RedriveEntry }[] = [];
+      for (const message of unseen) {
+        const entry = pending.get(message.MessageId ?? "");
+        if (!entry) continue;
+        pending.delete(entry.messageId);
+        // SQS never changes a message, but what is sent must be what was approved.
+        const judgement = judgeDeadLetter(message);
+        if (!judgement.redrivable || judgement.instruction.id !== entry.instructionId) {
+          fail(entry, "it changed since it was shown");
+          continue;
+        }
+        batch.push({ message, entry });
+      }
+      if (batch.length === 0) continue;
+      /** Message id → why the remediation queue did not take its copy. */
+      const unsent = new Map<string, string>();
+      try {
+        await sendMessages(
+          sqs,
+          queues.queueUrl,
+          batch.map(({ message, entry }) => ({ id: entry.messageId, body: message.Body ?? "" })),
+        );
+      } catch (error) {
+        if (error instanceof MessageSendError) {
+          error.failedIds.forEach((id, index) => {
+            const reason = error.reasons[index] ?? error.message;
+            unsent.set(id, reason.startsWith(`${id} `) ? reason.slice(id.length + 1) : reason);
+          });
+        } else {
+          // A call that threw may have sent some copies: those stay in the DLQ too (a duplicate, not a loss).
+          for (const { entry } of batch) unsent.set(entry.messageId, (error as Error).message);
+        }
+        for (const { entry } of batch) {
+          const why = unsent.get(entry.messageId);
+          if (why !== undefined) fail(entry, `the remediation queue did not accept it: ${why}`);
+        }
+      }
+      const sent = batch.filter(({ entry }) => !unsent.has(entry.messageId));
+      if (sent.length > 0) {
+        const undeleted = await deleteMessages(sqs, queues.dlqUrl, sent);
+        for (const { entry } of sent) {
+          const error = undeleted.get(entry.messageId);
+          if (error !== undefined) {
+            fail(entry, `copied to the remediation queue but still in the dead-letter queue (delete failed: ${error})`);
+            continue;
+          }
+          release.delete(entry.messageId);
+          moved.push(entry);
+        }
+      }
+      io.err(`redrive: ${moved.length} of ${approved.size} messages moved\n`);
     }
-    moved += accepted.length;
-    io.err(`redrive: ${moved} messages moved\n`);
-    // Messages SQS refused stay hidden in the DLQ for the visibility above; stop rather than spin on them.
-    if (accepted.length === 0) break;
+  } catch (error) {
+    // The DLQ could not be read any more: what is left stays there, reported below.
+    io.err(`redrive stopped: ${(error as Error).message}\n`);
+    for (const entry of pending.values()) fail(entry, `not moved: the redrive stopped (${(error as Error).message})`);
+    pending.clear();
+  } finally {
+    await releaseMessages(sqs, queues.dlqUrl, [...release.values()], io);
   }
-  io.out(`Moved ${moved} messages from the dead-letter queue back to the remediation queue.\n`);
-  if (failed > 0) throw new Error(`${failed} messages could not be moved; they stay in the dead-letter queue`);
+  for (const entry of pending.values()) {
+    fail(entry, "not received again from the dead-letter queue (deleted, or held by someone else, since it was shown)");
+  }
   return { moved, failed };
+}
+
+/** Deletes sent messages from the DLQ; returns the error of each one that could not be deleted. */
+async function deleteMessages(
+  sqs: SQSClient,
+  dlqUrl: string,
+  sent: readonly { message: Message; entry: RedriveEntry }[],
+): Promise<Map<string, string>> {
+  const errors = new Map<string, string>();
+  for (let start = 0; start < sent.length; start += SQS_BATCH) {
+    const chunk = sent.slice(start, start + SQS_BATCH);
+    try {
+      const output = await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: dlqUrl,
+          Entries: chunk.map(({ message }, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
+        }),
+      );
+      for (const failure of output.Failed ?? []) {
+        const item = chunk[Number(failure.Id)];
+        if (item) errors.set(item.entry.messageId, failure.Message ?? failure.Code ?? "unknown error");
+      }
+    } catch (error) {
+      for (const { entry } of chunk) errors.set(entry.messageId, (error as Error).message);
+    }
+  }
+  return errors;
+}
+
+/** Makes messages visible again (visibility 0). A failed release only means the message reappears a little later. */
+async function releaseMessages(
+  sqs: SQSClient,
+  dlqUrl: string,
+  held: readonly { handle: string; receivedAt: number }[],
+  io: Io,
+): Promise<void> {
+  const releasable = held.filter(
+    (entry) => entry.receivedAt + MOVE_VISIBILITY_SECONDS * 1000 - RELEASE_SAFETY_MS > Date.now(),
+  );
+  for (let start = 0; start < releasable.length; start += SQS_BATCH) {
+    try {
+      await sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: dlqUrl,
+          Entries: releasable.slice(start, start + SQS_BATCH).map((entry, index) => ({
+            Id: String(index),
+            ReceiptHandle: entry.handle,
+            VisibilityTimeout: 0,
+          })),
+        }),
+      );
+    } catch (error) {
+      io.err(
+        `warning: some messages stay hidden in the dead-letter queue for up to ${MOVE_VISIBILITY_SECONDS}s: ${(error as Error).message}\n`,
+      );
+    }
+  }
 }

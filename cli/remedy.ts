@@ -36,7 +36,9 @@ Usage: remedy <command> [options]
   pause [--reason TEXT]      Stop all dispatching now (the coordinator checks this first, every tick).
   resume                     Start dispatching again (only a person resumes after the breaker trips).
   undo ACTION_ID [--yes]     Restore the exact before-state of one action (asks first unless --yes).
-  dlq redrive                Move dead-lettered instructions back to the remediation queue.
+  dlq redrive [--yes] [--json]
+      Show which dead-lettered messages are Remedy's own with a valid fix instruction, ask (unless --yes), then move
+      exactly those back to the remediation queue. Anything else stays in the DLQ, listed with why.
 
 Stack: commands other than plan find Remedy's queues and parameters in ./remedy-outputs.json
 ("terraform output -json > remedy-outputs.json"), or --outputs FILE, or ${Object.values(STACK_FLAGS)
@@ -127,12 +129,24 @@ const resumeCmd: Command = async (args, io, deps) => {
 };
 
 const dlq: Command = async (args, io, deps) => {
-  const { values, positionals } = parseArgs({ args, options: stackOptions, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      ...stackOptions,
+      yes: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+    },
+    allowPositionals: true,
+  });
   if (positionals[0] !== "redrive" || positionals.length !== 1) {
-    throw new CliError(`usage: remedy dlq redrive`, EXIT_USAGE);
+    throw new CliError(`usage: remedy dlq redrive [--yes] [--json]`, EXIT_USAGE);
   }
-  await redriveCommand(resolveStack(values, deps.env), deps, io);
-  return EXIT_OK;
+  const result = await redriveCommand(resolveStack(values, deps.env), { yes: values.yes, json: values.json }, deps, io);
+  if (result.outcome === "incomplete") {
+    io.err(`remedy dlq: ${result.failed.length} messages could not be moved; they stay in the dead-letter queue\n`);
+  }
+  // Declined, or something approved is still in the DLQ: scripts must not read that as done.
+  return result.outcome === "moved" || result.outcome === "nothing-to-redrive" ? EXIT_OK : EXIT_FAILED;
 };
 
 const status: Command = async (args, io, deps) => {

@@ -200,30 +200,6 @@ describe("setup problems are one sentence", () => {
   });
 });
 
-describe("remedy dlq redrive", () => {
-  it("moves every dead-lettered message back and reports progress", async () => {
-    for (const port of [22, 23, 24]) {
-      await sqs.sqs.send(
-        new SendMessageCommand({
-          QueueUrl: sqs.dlqUrl,
-          MessageBody: serializeInstruction(instruction(port)),
-          MessageAttributes: { "remedy-dlq-reason": { DataType: "String", StringValue: "remediation failed 3 times" } },
-        }),
-      );
-    }
-    const { out, err, io: cliIo } = io();
-    expect(await runCli(["dlq", "redrive"], cliIo, deps())).toBe(0);
-    expect(out.join("")).toContain("Moved 3 messages");
-    expect(err.join("")).toMatch(/redrive/);
-    expect((await sqs.counts(sqs.dlqUrl)).stored).toBe(0);
-    const moved = await sqs.drain(sqs.queueUrl);
-    expect(moved.map((message) => JSON.parse(message.Body!).id).sort()).toEqual(
-      [22, 23, 24].map((port) => instruction(port).id).sort(),
-    );
-    expect(moved.every((message) => !message.MessageAttributes?.["remedy-dlq-reason"])).toBe(true);
-  });
-});
-
 describe("remedy usage", () => {
   it("rejects unknown commands and options with exit code 2", async () => {
     expect(await runCli(["launch"], io().io, deps())).toBe(2);
