@@ -3,10 +3,11 @@ import { userInfo } from "node:os";
 import { createInterface } from "node:readline/promises";
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import type { KMSClient } from "@aws-sdk/client-kms";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { SSMClient } from "@aws-sdk/client-ssm";
-import { ec2Client, eventBridgeClient, s3Client, sqsClient, ssmClient } from "../shared/clients.ts";
+import { ec2Client, eventBridgeClient, kmsClient, s3Client, sqsClient, ssmClient } from "../shared/clients.ts";
 
 export interface Io {
   out(text: string): void;
@@ -20,6 +21,8 @@ export interface CliDeps {
   s3: () => S3Client;
   ec2: () => EC2Client;
   eventBridge: () => EventBridgeClient;
+  /** Verifies ledger records' MACs (undo). Absent: the real client (shared/clients.ts). */
+  kms?: () => KMSClient;
   now: () => Date;
   /** Who is acting, recorded with pause/resume/undo. */
   user: () => string;
@@ -34,6 +37,7 @@ export function realDeps(): CliDeps {
     s3: s3Client,
     ec2: ec2Client,
     eventBridge: eventBridgeClient,
+    kms: kmsClient,
     now: () => new Date(),
     user: () => process.env.REMEDY_OPERATOR ?? userInfo().username,
     async confirm(question) {

@@ -6,7 +6,8 @@ export const cliPermissions = {
   // peek (and peek --dlq): reads with a short visibility, then makes every message visible again.
   ReceiveMessageCommand: "sqs:ReceiveMessage",
   ChangeMessageVisibilityBatchCommand: "sqs:ChangeMessageVisibility",
-  // dlq redrive: copies each DLQ message back, then deletes it from the DLQ.
+  // dlq redrive: reads the DLQ as peek does, copies each approved message back, then deletes it from the DLQ
+  // (messages it does not move are made visible again with the batch call above).
   SendMessageBatchCommand: "sqs:SendMessage",
   DeleteMessageBatchCommand: "sqs:DeleteMessage",
   // status
@@ -17,7 +18,8 @@ export const cliPermissions = {
   GetObjectCommand: "s3:GetObject",
   // pause / resume
   PutParameterCommand: "ssm:PutParameter",
-  // undo: reads the record, restores, records the undo.
+  // undo: reads the record, verifies its MAC (on the ledger MAC key), restores, records the undo.
+  VerifyMacCommand: "kms:VerifyMac",
   PutObjectCommand: "s3:PutObject",
   DescribeSecurityGroupRulesCommand: "ec2:DescribeSecurityGroupRules",
   AuthorizeSecurityGroupIngressCommand: "ec2:AuthorizeSecurityGroupIngress",

@@ -6,6 +6,8 @@ export interface StackRefs {
   dlqUrl?: string;
   pauseParameter?: string;
   ledgerBucket?: string;
+  /** The KMS key (ARN) whose MACs make a ledger record genuine: undo accepts records signed with it only. */
+  ledgerMacKeyId?: string;
   scheduleRule?: string;
 }
 
@@ -15,6 +17,7 @@ export const OUTPUT_NAMES: Record<keyof StackRefs, string> = {
   dlqUrl: "dlq_url",
   pauseParameter: "pause_parameter",
   ledgerBucket: "ledger_bucket",
+  ledgerMacKeyId: "ledger_mac_key_id",
   scheduleRule: "schedule_rule_name",
 };
 
@@ -24,6 +27,7 @@ export const STACK_FLAGS: Record<keyof StackRefs, string> = {
   dlqUrl: "dlq-url",
   pauseParameter: "pause-parameter",
   ledgerBucket: "ledger-bucket",
+  ledgerMacKeyId: "ledger-mac-key",
   scheduleRule: "schedule-rule",
 };
 

@@ -3,17 +3,24 @@
 // date is the action's own start date (UTC), encoded in the action id: a record is found from its id alone (no
 // index object, no listing). A `pending` record is written before a change and overwritten (same key) by the
 // final one, so a crash in the middle still leaves the before-state.
-import { randomBytes } from "node:crypto";
+// Integrity: every record a remediation writes carries a MAC (`integrity`) from a KMS HMAC key only the remediation
+// roles may use to sign (kms:GenerateMac); undo verifies it (kms:VerifyMac) before it trusts anything in the record,
+// so whoever can write to the ledger bucket cannot make undo open something Remedy never closed.
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { GenerateMacCommand, type KMSClient } from "@aws-sdk/client-kms";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import * as v from "valibot";
 import { PROBLEMS } from "../rules/types.ts";
 import { hasErrorCode } from "./aws-errors.ts";
+import { canonicalJson } from "./canonical-json.ts";
+import { ACTION_ID_PATTERN } from "./ids.ts";
+import { boundedJson } from "./json.ts";
 import { ChangeSchema } from "./report.ts";
 
 export const LEDGER_VERSION = 1;
+/** Action ids are defined with the other id shapes (shared/ids.ts); re-exported for the ledger's users. */
+export { ACTION_ID_PATTERN, isActionId } from "./ids.ts";
 export const LEDGER_PREFIX = "actions/";
-/** `act-20261120T102819Z-7c1d9e2f`: start time to the second (UTC), then 8 random hex characters. */
-export const ACTION_ID_PATTERN = /^act-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-([0-9a-f]{8})$/;
 
 const isoTimestamp = v.pipe(v.string(), v.isoTimestamp("must be an ISO-8601 timestamp"));
 const actionId = v.pipe(
@@ -79,6 +86,17 @@ export type SgRulesState = Extract<ResourceState, { kind: "sg-rules" }>;
 export type S3BucketState = Extract<ResourceState, { kind: "s3-bucket" }>;
 
 export const LEDGER_OUTCOMES = ["pending", "fixed", "skipped", "failed"] as const;
+
+/** The only MAC algorithm records are signed with (KMS MacAlgorithmSpec, HMAC key spec HMAC_256). */
+export const LEDGER_MAC_ALGORITHM = "HMAC_SHA_256";
+
+/** A record's MAC: over integrityMessage(record), by the KMS HMAC key `keyId`. */
+const IntegritySchema = v.object({
+  keyId: v.pipe(v.string(), v.minLength(1, "must name the MAC key")),
+  algorithm: v.literal(LEDGER_MAC_ALGORITHM, (issue) => `unsupported MAC algorithm ${String(issue.input)}`),
+  mac: v.pipe(v.string(), v.minLength(1, "must not be empty"), v.base64("must be base64")),
+});
+export type LedgerIntegrity = v.InferOutput<typeof IntegritySchema>;
 export type LedgerOutcome = (typeof LEDGER_OUTCOMES)[number];
 
 export const LedgerRecordSchema = v.object({
@@ -110,6 +128,8 @@ export const LedgerRecordSchema = v.object({
   undoes: v.optional(actionId),
   /** Reserved: the action that undid this one (undo never rewrites the original record today). */
   undoneBy: v.optional(actionId),
+  /** The remediation's MAC over the rest of the record. Absent on undo's own records (written by an operator). */
+  integrity: v.optional(IntegritySchema),
 });
 export type LedgerRecord = v.InferOutput<typeof LedgerRecordSchema>;
 
@@ -121,21 +141,94 @@ export class LedgerRecordNotFoundError extends Error {
   override name = "LedgerRecordNotFoundError";
 }
 
-/** Validates a record (object or JSON text); throws InvalidLedgerRecordError naming the first problem. */
+/**
+ * Validates a record (object or JSON text, through boundedJson); throws InvalidLedgerRecordError naming the first
+ * problem, whatever went wrong.
+ */
 export function parseLedgerRecord(value: unknown): LedgerRecord {
-  let input = value;
-  if (typeof value === "string") {
-    try {
-      input = JSON.parse(value);
-    } catch (error) {
-      throw new InvalidLedgerRecordError(`ledger record is not JSON: ${(error as Error).message}`);
-    }
+  let result: v.SafeParseResult<typeof LedgerRecordSchema>;
+  try {
+    result = v.safeParse(LedgerRecordSchema, boundedJson(value, "ledger record"), { abortEarly: true });
+  } catch (error) {
+    throw new InvalidLedgerRecordError((error as Error).message);
   }
-  const result = v.safeParse(LedgerRecordSchema, input, { abortEarly: true });
   if (result.success) return result.output;
   const [issue] = result.issues;
   const path = v.getDotPath(issue);
   throw new InvalidLedgerRecordError(path ? `${path}: ${issue.message}` : issue.message);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Integrity
+
+/**
+ * What a record's MAC is computed over: the SHA-256 digest of the canonical JSON of the record without its
+ * `integrity` field. (KMS GenerateMac/VerifyMac take at most 4,096 bytes; a record holding a bucket policy is
+ * larger, so the MAC covers the record through its digest.)
+ */
+export function integrityMessage(record: LedgerRecord): Uint8Array {
+  return createHash("sha256")
+    .update(canonicalJson({ ...record, integrity: undefined }), "utf8")
+    .digest();
+}
+
+/** Produces a record's MAC. Only the remediation roles can (kms:GenerateMac on the ledger MAC key). */
+export interface RecordSigner {
+  sign(record: LedgerRecord): Promise<LedgerIntegrity>;
+}
+
+/**
+ * Checks a record's MAC: true only when `integrity.mac` is the MAC of this very record by `integrity.keyId`. The KMS
+ * implementation (kms:VerifyMac) is in shared/undo.ts, the only code that verifies, so the remediation functions
+ * neither send nor need VerifyMac.
+ */
+export interface RecordVerifier {
+  verify(record: LedgerRecord & { integrity: LedgerIntegrity }): Promise<boolean>;
+}
+
+/** Signs with the KMS HMAC key `keyId` (GenerateMac, HMAC_SHA_256). */
+export function kmsRecordSigner(kms: KMSClient, keyId: string): RecordSigner {
+  return {
+    async sign(record) {
+      const output = await kms.send(
+        new GenerateMacCommand({ KeyId: keyId, MacAlgorithm: LEDGER_MAC_ALGORITHM, Message: integrityMessage(record) }),
+      );
+      if (!output.Mac || output.Mac.length === 0) throw new Error(`KMS GenerateMac with ${keyId} returned no MAC`);
+      return {
+        keyId: output.KeyId || keyId,
+        algorithm: LEDGER_MAC_ALGORITHM,
+        mac: Buffer.from(output.Mac).toString("base64"),
+      };
+    },
+  };
+}
+
+/**
+ * The same MAC computed locally (HMAC-SHA-256 with `secret` over integrityMessage), for tests and offline runs: a
+ * record it signs verifies exactly as a KMS-signed one would with a key holding that secret.
+ */
+export function localRecordSigner(secret: string | Uint8Array, keyId: string): RecordSigner & RecordVerifier {
+  const macOf = (record: LedgerRecord) => createHmac("sha256", secret).update(integrityMessage(record)).digest();
+  return {
+    async sign(record) {
+      return { keyId, algorithm: LEDGER_MAC_ALGORITHM, mac: macOf(record).toString("base64") };
+    },
+    async verify(record) {
+      const { integrity } = record;
+      if (integrity.keyId !== keyId || integrity.algorithm !== LEDGER_MAC_ALGORITHM) return false;
+      const expected = macOf(record);
+      const given = Buffer.from(integrity.mac, "base64");
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    },
+  };
+}
+
+/** The record as stored: validated, and signed (any previous `integrity` replaced) when a signer is given. */
+async function recordToStore(record: LedgerRecord, signer: RecordSigner | undefined): Promise<LedgerRecord> {
+  const checked = parseLedgerRecord(record);
+  if (!signer) return checked;
+  const { integrity: _previous, ...unsigned } = checked;
+  return { ...unsigned, integrity: await signer.sign(unsigned) };
 }
 
 /** A new, time-sortable action id: `act-YYYYMMDDTHHMMSSZ-xxxxxxxx`. */
@@ -145,10 +238,6 @@ export function newActionId(now: Date, random: () => string = () => randomBytes(
     .replace(/\.\d{3}Z$/, "Z")
     .replace(/[-:]/g, "");
   return `act-${stamp}-${random()}`;
-}
-
-export function isActionId(text: string): boolean {
-  return ACTION_ID_PATTERN.test(text);
 }
 
 /** `actions/YYYY-MM-DD/<actionId>.json`; throws InvalidLedgerRecordError for a malformed id. */
@@ -192,11 +281,13 @@ export interface S3LedgerConfig {
   bucket: string;
   /** SSE-KMS with this key when given; AES256 (SSE-S3) otherwise. */
   kmsKeyId?: string;
+  /** Signs every record written (the remediation functions); absent: records are written as given (undo's own). */
+  signer?: RecordSigner;
 }
 
 export async function writeLedgerRecord(s3: S3Client, config: S3LedgerConfig, record: LedgerRecord): Promise<void> {
   // Validate on the way in too: a record undo cannot read back is worse than a failed write.
-  const checked = parseLedgerRecord(record);
+  const checked = await recordToStore(record, config.signer);
   await s3.send(
     new PutObjectCommand({
       Bucket: config.bucket,
@@ -311,8 +402,13 @@ export function s3Ledger(s3: S3Client, config: S3LedgerConfig, now: () => Date =
   };
 }
 
-/** An in-memory ledger (tests, `remedy plan`-style dry runs). Records are stored as JSON, as in S3. */
-export function memoryLedger(): Ledger & { records: Map<string, LedgerRecord>; writes: LedgerRecord[] } {
+/**
+ * An in-memory ledger (tests, `remedy plan`-style dry runs). Records are stored as JSON, as in S3, and signed on
+ * write when a signer is given.
+ */
+export function memoryLedger(
+  signer?: RecordSigner,
+): Ledger & { records: Map<string, LedgerRecord>; writes: LedgerRecord[] } {
   const stored = new Map<string, string>();
   const records = new Map<string, LedgerRecord>();
   const writes: LedgerRecord[] = [];
@@ -326,7 +422,7 @@ export function memoryLedger(): Ledger & { records: Map<string, LedgerRecord>; w
       return true;
     },
     async write(record) {
-      const checked = parseLedgerRecord(record);
+      const checked = await recordToStore(record, signer);
       const text = JSON.stringify(checked);
       stored.set(checked.actionId, text);
       records.set(checked.actionId, JSON.parse(text) as LedgerRecord);

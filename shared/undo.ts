@@ -7,6 +7,13 @@
 //   configuration exactly as it was (PutPublicAccessBlock, or DeletePublicAccessBlock when there was none). Parts
 //   the fix did not touch are left alone, so an undo never overwrites an unrelated later change (and never calls
 //   PutBucketAcl on a bucket whose ACLs are disabled).
+// Nothing in a record is trusted before it is checked, and nothing is shown or asked before that: the record must
+// carry a MAC from the ledger MAC key that verifies (KMS VerifyMac; only the remediation functions can sign, so
+// whoever can write to the ledger bucket cannot forge one), and it must be consistent — its before-state is for
+// its own resource, its changes are exactly what a remediation removes (open ingress rules, public grants and
+// statements, Block Public Access flags turned on) and its after-state is its before-state minus those changes.
+// Whole parts still go back as they were (the ACL, the policy text); describeUndo says so and lists exactly what
+// that re-adds.
 import {
   AuthorizeSecurityGroupIngressCommand,
   DescribeSecurityGroupRulesCommand,
@@ -14,6 +21,7 @@ import {
   type IpPermission,
   type TagSpecification,
 } from "@aws-sdk/client-ec2";
+import { type KMSClient, VerifyMacCommand } from "@aws-sdk/client-kms";
 import {
   type AccessControlPolicy,
   DeleteBucketPolicyCommand,
@@ -24,16 +32,34 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import {
+  aclGrantKey,
+  aclGrantsFromApi,
+  type BucketPolicyDocument,
+  type BucketState,
+  isPublicGrant,
+  judgeS3,
+  type PublicAccessBlock,
+  parsePolicyDocument,
+  policyStatementKey,
+} from "../rules/s3-public.ts";
+import {
   type DescribedSecurityGroupRule,
+  judgeSgEntries,
+  parseSgOpenIngressParameters,
   sgEntriesFromDescribedRules,
   sgRuleEntryKey,
 } from "../rules/sg-open-ingress.ts";
+import type { AclGrant, PolicyStatement, SgRuleEntry } from "../rules/types.ts";
+import { describeAwsError, hasErrorCode } from "./aws-errors.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import {
+  integrityMessage,
+  LEDGER_MAC_ALGORITHM,
   type Ledger,
   type LedgerRecord,
   LedgerRecordNotFoundError,
   newActionId,
+  type RecordVerifier,
   type ResourceState,
   type S3BucketState,
   type SgRuleState,
@@ -42,7 +68,19 @@ import {
 import { errorFields, type Log } from "./logging.ts";
 import type { Change } from "./report.ts";
 
-export interface UndoDeps {
+/** How undo tells a genuine record: its MAC must verify, with the stack's key when that is known. */
+export interface RecordIntegrityCheck {
+  /** kmsRecordVerifier (KMS VerifyMac) for real records. */
+  verifier: RecordVerifier;
+  /**
+   * The stack's ledger MAC key (its ARN, as GenerateMac reports it): a record naming any other key is refused.
+   * Absent: the key the record names is used, so a record signed with another key that the operator may use would
+   * verify.
+   */
+  macKeyId?: string;
+}
+
+export interface UndoDeps extends RecordIntegrityCheck {
   ec2: EC2Client;
   s3: S3Client;
   ledger: Ledger;
@@ -51,7 +89,7 @@ export interface UndoDeps {
   newActionId?: (now: Date) => string;
 }
 
-/** An action that cannot be undone (not found, not a fix, an undo itself, unreadable before-state). */
+/** An action that cannot be undone (not found, not a fix, an undo itself, not genuine, inconsistent). */
 export class UndoError extends Error {
   override name = "UndoError";
 }
@@ -67,10 +105,90 @@ export interface UndoResult {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Checks and wording
+// Checks
 
-/** Throws UndoError unless `record` is a fix that undo can restore. */
-export function assertUndoable(record: LedgerRecord): asserts record is LedgerRecord & { before: ResourceState } {
+export type UndoableRecord = LedgerRecord & { before: ResourceState };
+
+/**
+ * Throws UndoError unless `record` is a fix that undo can restore and is consistent (see assertConsistent). The MAC
+ * is checked separately (verifyRecordIntegrity, asynchronous); checkUndoable does both.
+ */
+export function assertUndoable(record: LedgerRecord): asserts record is UndoableRecord {
+  assertOutcome(record);
+  assertConsistent(record);
+}
+
+/**
+ * Everything undo checks before it shows or changes anything, in this order: an outcome that changed something
+ * (undo records are refused here: they are never signed), a MAC that verifies, then consistency.
+ */
+export async function checkUndoable(record: LedgerRecord, check: RecordIntegrityCheck): Promise<UndoableRecord> {
+  assertOutcome(record);
+  await verifyRecordIntegrity(record, check);
+  assertConsistent(record);
+  return record;
+}
+
+/** Throws UndoError unless the record carries a MAC by the expected key that verifies over the record as read. */
+export async function verifyRecordIntegrity(record: LedgerRecord, check: RecordIntegrityCheck): Promise<void> {
+  const { integrity } = record;
+  if (!integrity) {
+    throw new UndoError(
+      `${record.actionId} carries no integrity MAC, so nothing shows that Remedy wrote it; it is not undone`,
+    );
+  }
+  if (check.macKeyId !== undefined && integrity.keyId !== check.macKeyId) {
+    throw new UndoError(
+      `${record.actionId} is signed with key ${integrity.keyId}, not the stack's ledger MAC key ${check.macKeyId}; it is not undone`,
+    );
+  }
+  if (!(await check.verifier.verify({ ...record, integrity }))) {
+    throw new UndoError(
+      `${record.actionId} does not match its integrity MAC: it was changed after Remedy wrote it; it is not undone`,
+    );
+  }
+}
+
+/** KMS errors meaning the named key cannot check this MAC at all (absent, not an HMAC key, disabled...). */
+const UNUSABLE_MAC_KEY = [
+  "NotFoundException",
+  "InvalidKeyUsageException",
+  "DisabledException",
+  "KMSInvalidStateException",
+  "InvalidArnException",
+  "KeyUnavailableException",
+];
+
+/** Verifies with KMS VerifyMac, with the key the record names (checkUndoable compares it with the stack's first). */
+export function kmsRecordVerifier(kms: KMSClient): RecordVerifier {
+  return {
+    async verify(record) {
+      const { keyId, mac } = record.integrity;
+      try {
+        const output = await kms.send(
+          new VerifyMacCommand({
+            KeyId: keyId,
+            MacAlgorithm: LEDGER_MAC_ALGORITHM,
+            Message: integrityMessage(record),
+            Mac: Buffer.from(mac, "base64"),
+          }),
+        );
+        return output.MacValid === true;
+      } catch (error) {
+        // KMS answers a MAC that does not verify with this error rather than MacValid false.
+        if (hasErrorCode(error, "KMSInvalidMacException")) return false;
+        if (hasErrorCode(error, ...UNUSABLE_MAC_KEY)) {
+          throw new UndoError(
+            `${record.actionId} cannot be verified: KMS key ${keyId} cannot check its MAC (${describeAwsError(error)}); it is not undone`,
+          );
+        }
+        throw error;
+      }
+    },
+  };
+}
+
+function assertOutcome(record: LedgerRecord): asserts record is UndoableRecord {
   if (record.undoes) {
     throw new UndoError(`${record.actionId} is itself the undo of ${record.undoes}; it cannot be undone`);
   }
@@ -88,6 +206,330 @@ export function assertUndoable(record: LedgerRecord): asserts record is LedgerRe
   }
   // Otherwise a change that was started but not confirmed (crash, lost answer): undoable from its before-state.
 }
+
+function inconsistent(record: LedgerRecord, what: string): UndoError {
+  return new UndoError(`${record.actionId} is inconsistent, so it is not undone: ${what}`);
+}
+
+const RESOURCE_OF: Record<ResourceState["kind"], { type: string; problems: readonly string[]; what: string }> = {
+  "sg-rules": { type: "AWS::EC2::SecurityGroup", problems: ["sg-open-ingress"], what: "security-group rules" },
+  "s3-bucket": { type: "AWS::S3::Bucket", problems: ["s3-public-acl", "s3-public-policy"], what: "a bucket's state" },
+};
+
+function changeKinds(record: LedgerRecord): string {
+  return record.changes.map((change) => change.kind).join(", ") || "none";
+}
+
+/**
+ * A record is consistent when it describes what a remediation does: its before-state is its own resource's, its
+ * changes are exactly what the fix removes, and (when `fixed`) its after-state is the before-state minus them.
+ */
+function assertConsistent(record: UndoableRecord): void {
+  const { before, resource } = record;
+  const expected = RESOURCE_OF[before.kind];
+  if (resource.type !== expected.type) {
+    throw inconsistent(record, `its resource is an ${resource.type}, but its before-state holds ${expected.what}`);
+  }
+  if (!expected.problems.includes(record.problem)) {
+    throw inconsistent(record, `its problem ${record.problem} is not fixed by changing ${expected.what}`);
+  }
+  if (before.kind === "sg-rules") assertSgConsistent(record, before);
+  else assertS3Consistent(record, before);
+}
+
+/** The rule under its most permissive parameters: no port authorized, any source wider than one address that is
+ * not private. An entry it does not flag (a private range, a single address) is one Remedy never revokes. */
+const MOST_PERMISSIVE_SG = parseSgOpenIngressParameters({ authorizedPorts: "", ipv4MinPrefix: 32, ipv6MinPrefix: 128 });
+
+type RuleFields = Pick<DescribedSecurityGroupRule, "IpProtocol" | "FromPort" | "ToPort" | "CidrIpv4" | "CidrIpv6">;
+
+function sgEntryOf(record: LedgerRecord, rule: RuleFields, where: string): SgRuleEntry {
+  if ((rule.CidrIpv4 === undefined) === (rule.CidrIpv6 === undefined)) {
+    throw inconsistent(record, `${where} does not have exactly one CIDR`);
+  }
+  let entry: SgRuleEntry | undefined;
+  try {
+    [entry] = sgEntriesFromDescribedRules([{ ...rule, IsEgress: false }]);
+  } catch (error) {
+    throw inconsistent(record, `${where} cannot be read as a rule (${(error as Error).message})`);
+  }
+  if (!entry) throw inconsistent(record, `${where} has no CIDR`);
+  return entry;
+}
+
+function sameEntries(a: readonly string[], b: readonly string[]): boolean {
+  return canonicalJson([...a].sort()) === canonicalJson([...b].sort());
+}
+
+function assertSgConsistent(record: UndoableRecord, before: SgRulesState): void {
+  if (before.groupId !== record.resource.id) {
+    throw inconsistent(
+      record,
+      `its before-state is for security group ${before.groupId}, not its resource ${record.resource.id}`,
+    );
+  }
+  if (before.rules.length === 0) throw inconsistent(record, "its before-state holds no rule, yet a fix revokes some");
+  const restored = before.rules.map((rule, index) => {
+    const where = `before rule ${index + 1} (${ruleText(rule)})`;
+    if (rule.GroupId !== undefined && rule.GroupId !== before.groupId) {
+      throw inconsistent(record, `${where} belongs to security group ${rule.GroupId}, not ${before.groupId}`);
+    }
+    if (rule.IsEgress === true) throw inconsistent(record, `${where} is an egress rule; Remedy only revokes ingress`);
+    const entry = sgEntryOf(record, rule, where);
+    if (judgeSgEntries([entry], MOST_PERMISSIVE_SG).length === 0) {
+      throw inconsistent(
+        record,
+        `${where} is not open to the internet (a private range or a single address), so Remedy never revoked it`,
+      );
+    }
+    return sgRuleEntryKey(entry);
+  });
+  const [change, ...more] = record.changes;
+  if (change?.kind !== "sg-rules-revoked" || more.length > 0) {
+    throw inconsistent(record, `its changes (${changeKinds(record)}) are not the one sg-rules-revoked a fix makes`);
+  }
+  if (change.groupId !== before.groupId) {
+    throw inconsistent(record, `its change revoked rules of ${change.groupId}, not of ${before.groupId}`);
+  }
+  const revoked = change.rules.map((rule, index) =>
+    sgRuleEntryKey(
+      sgEntryOf(
+        record,
+        {
+          IpProtocol: rule.ipProtocol,
+          FromPort: rule.fromPort,
+          ToPort: rule.toPort,
+          CidrIpv4: rule.cidrIpv4,
+          CidrIpv6: rule.cidrIpv6,
+        },
+        `revoked rule ${index + 1}`,
+      ),
+    ),
+  );
+  if (!sameEntries(restored, revoked)) {
+    throw inconsistent(
+      record,
+      `the rules it would re-authorize (${restored.join("; ")}) are not the rules its change revoked (${revoked.join("; ") || "none"})`,
+    );
+  }
+  const { after } = record;
+  if (
+    record.outcome === "fixed" &&
+    (after?.kind !== "sg-rules" || after.groupId !== before.groupId || after.rules.length > 0)
+  ) {
+    throw inconsistent(
+      record,
+      `its after-state is not ${before.groupId} without the revoked rules (before − changes ≠ after)`,
+    );
+  }
+}
+
+type BucketChange = Extract<
+  Change,
+  { kind: "acl-grants-removed" | "policy-statements-removed" | "public-access-block-enabled" }
+>;
+type ChangedGrant = Extract<Change, { kind: "acl-grants-removed" }>["grants"][number];
+
+const BLOCK_FLAGS = ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"] as const;
+
+function isBucketChange(change: Change | undefined): change is BucketChange {
+  return (
+    change?.kind === "acl-grants-removed" ||
+    change?.kind === "policy-statements-removed" ||
+    change?.kind === "public-access-block-enabled"
+  );
+}
+
+/** The bucket as the fix must have left it; `policy` is the exact text when unchanged, else the document. */
+interface ExpectedBucket {
+  acl: S3BucketState["acl"];
+  policy: string | null | { document: BucketPolicyDocument };
+  publicAccessBlock: S3BucketState["publicAccessBlock"];
+}
+
+function assertS3Consistent(record: UndoableRecord, before: S3BucketState): void {
+  if (before.bucket !== record.resource.id) {
+    throw inconsistent(
+      record,
+      `its before-state is for bucket ${before.bucket}, not its resource ${record.resource.id}`,
+    );
+  }
+  const [change, ...more] = record.changes;
+  if (!isBucketChange(change) || more.length > 0) {
+    throw inconsistent(record, `its changes (${changeKinds(record)}) are not the one bucket change a fix makes`);
+  }
+  if (change.bucket !== before.bucket) {
+    throw inconsistent(record, `its change is for bucket ${change.bucket}, not ${before.bucket}`);
+  }
+  const expected: ExpectedBucket = {
+    acl: before.acl,
+    policy: before.policy,
+    publicAccessBlock: before.publicAccessBlock,
+  };
+  if (change.kind === "acl-grants-removed") expected.acl = aclWithoutRemoved(record, before, change.grants);
+  else if (change.kind === "policy-statements-removed") {
+    const document = policyWithoutRemoved(record, before, change);
+    expected.policy = document === null ? null : { document };
+  } else expected.publicAccessBlock = blockTurnedOn(record, before, change);
+  if (record.outcome === "fixed") assertBucketAfter(record, before, expected);
+}
+
+function apiGrant(record: LedgerRecord, raw: S3BucketState["acl"]["Grants"][number], where: string): AclGrant {
+  try {
+    return aclGrantsFromApi([raw])[0]!;
+  } catch (error) {
+    throw inconsistent(record, `${where} cannot be read as a grant (${(error as Error).message})`);
+  }
+}
+
+function aclWithoutRemoved(
+  record: UndoableRecord,
+  before: S3BucketState,
+  grants: readonly ChangedGrant[],
+): S3BucketState["acl"] {
+  if (record.problem !== "s3-public-acl") throw inconsistent(record, `a ${record.problem} fix removes no ACL grant`);
+  if (before.aclsDisabled) {
+    throw inconsistent(record, `its change removed ACL grants of ${before.bucket}, whose ACLs are disabled`);
+  }
+  if (grants.length === 0) throw inconsistent(record, "its change removed no ACL grant");
+  const keys = before.acl.Grants.map((raw, index) => aclGrantKey(apiGrant(record, raw, `before grant ${index + 1}`)));
+  const removed = new Set<string>();
+  for (const grant of grants) {
+    const what = changedGrantText(grant);
+    const uri = grant.grantee.type === "Group" ? grant.grantee.uri : undefined;
+    const parsed =
+      typeof uri === "string"
+        ? apiGrant(record, { Grantee: { Type: "Group", URI: uri }, Permission: grant.permission }, `grant ${what}`)
+        : undefined;
+    if (!parsed || !isPublicGrant(parsed)) {
+      throw inconsistent(
+        record,
+        `its change re-adds ${what}, a grant to someone other than AllUsers or AuthenticatedUsers, which Remedy never removes`,
+      );
+    }
+    const key = aclGrantKey(parsed);
+    if (!keys.includes(key))
+      throw inconsistent(record, `its change re-adds ${what}, which the before ACL does not hold`);
+    removed.add(key);
+  }
+  return {
+    ...(before.acl.Owner ? { Owner: before.acl.Owner } : {}),
+    Grants: before.acl.Grants.filter((_, index) => !removed.has(keys[index]!)),
+  };
+}
+
+function statementName(statement: PolicyStatement, index: number): string {
+  return typeof statement.Sid === "string" && statement.Sid ? `statement ${statement.Sid}` : `statement #${index + 1}`;
+}
+
+function policyWithoutRemoved(
+  record: UndoableRecord,
+  before: S3BucketState,
+  change: Extract<Change, { kind: "policy-statements-removed" }>,
+): BucketPolicyDocument | null {
+  if (record.problem !== "s3-public-policy") {
+    throw inconsistent(record, `a ${record.problem} fix removes no policy statement`);
+  }
+  if (change.statements.length === 0) throw inconsistent(record, "its change removed no policy statement");
+  let document: BucketPolicyDocument | null;
+  let grants: AclGrant[];
+  try {
+    document = parsePolicyDocument(before.policy);
+    grants = before.aclsDisabled ? [] : aclGrantsFromApi(before.acl.Grants);
+  } catch (error) {
+    throw inconsistent(record, `its before-state cannot be judged (${(error as Error).message})`);
+  }
+  if (!document) throw inconsistent(record, `its change removed policy statements, but ${before.bucket} had no policy`);
+  const state: BucketState = {
+    bucket: before.bucket,
+    ...(before.acl.Owner?.ID ? { ownerId: before.acl.Owner.ID } : {}),
+    aclsDisabled: before.aclsDisabled,
+    grants,
+    policy: document,
+    publicAccessBlock: before.publicAccessBlock,
+  };
+  const publicKeys = new Set(
+    judgeS3(state).findings.flatMap((finding) =>
+      finding.matched.kind === "policy-statement" ? [policyStatementKey(finding.matched.statement)] : [],
+    ),
+  );
+  const beforeKeys = new Set(document.Statement.map(policyStatementKey));
+  const removed = new Set<string>();
+  change.statements.forEach((statement, index) => {
+    const name = statementName(statement, index);
+    const effect = typeof statement.Effect === "string" ? statement.Effect : "";
+    if (effect.toLowerCase() !== "allow") {
+      throw inconsistent(
+        record,
+        `its change re-adds ${name}, ${effect ? `a ${effect}` : "an Effect-less"} statement; Remedy only removes public Allow statements`,
+      );
+    }
+    const key = policyStatementKey(statement);
+    if (!beforeKeys.has(key))
+      throw inconsistent(record, `its change re-adds ${name}, which the before policy does not hold`);
+    if (!publicKeys.has(key)) {
+      throw inconsistent(record, `its change re-adds ${name}, which is not public in the before-state`);
+    }
+    removed.add(key);
+  });
+  const remaining = document.Statement.filter((statement) => !removed.has(policyStatementKey(statement)));
+  if (change.policyDeleted !== (remaining.length === 0)) {
+    throw inconsistent(
+      record,
+      change.policyDeleted
+        ? "its change says the policy was deleted, yet statements remain without the removed ones"
+        : "its change says a policy remained, yet no statement remains without the removed ones",
+    );
+  }
+  return remaining.length === 0 ? null : { ...document, Statement: remaining };
+}
+
+function blockTurnedOn(
+  record: UndoableRecord,
+  before: S3BucketState,
+  change: Extract<Change, { kind: "public-access-block-enabled" }>,
+): PublicAccessBlock {
+  if (canonicalJson(change.before) !== canonicalJson(before.publicAccessBlock)) {
+    throw inconsistent(record, "its change's Block Public Access before-state is not the bucket's before-state");
+  }
+  for (const flag of BLOCK_FLAGS) {
+    if (change.before?.[flag] === true && change.after[flag] !== true) {
+      throw inconsistent(record, `its change turned Block Public Access ${flag} off; a fix only turns flags on`);
+    }
+  }
+  return change.after;
+}
+
+function samePolicy(text: string | null, expected: ExpectedBucket["policy"]): boolean {
+  if (expected === null || typeof expected === "string") return text === expected;
+  if (text === null) return false;
+  try {
+    return canonicalJson(JSON.parse(text)) === canonicalJson(expected.document);
+  } catch {
+    return false;
+  }
+}
+
+function assertBucketAfter(record: UndoableRecord, before: S3BucketState, expected: ExpectedBucket): void {
+  const { after } = record;
+  if (after?.kind !== "s3-bucket") throw inconsistent(record, "its after-state is not a bucket's state");
+  const differs = [
+    after.bucket !== before.bucket ? "bucket" : "",
+    after.aclsDisabled !== before.aclsDisabled ? "ACLs disabled" : "",
+    canonicalJson(after.acl) !== canonicalJson(expected.acl) ? "ACL" : "",
+    samePolicy(after.policy, expected.policy) ? "" : "policy",
+    canonicalJson(after.publicAccessBlock) !== canonicalJson(expected.publicAccessBlock) ? "Block Public Access" : "",
+  ].filter(Boolean);
+  if (differs.length > 0) {
+    throw inconsistent(
+      record,
+      `its after-state is not its before-state minus its change (before − changes ≠ after: ${differs.join(", ")})`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Wording
 
 /** A pending or failed action that had planned changes: the change may or may not have happened. */
 export function isUncertain(record: LedgerRecord): boolean {
@@ -112,11 +554,21 @@ function grantText(grant: S3BucketState["acl"]["Grants"][number]): string {
   return `${who} ${grant.Permission ?? "?"}`;
 }
 
+function changedGrantText(grant: ChangedGrant): string {
+  const { grantee } = grant;
+  const who = [grantee.uri, grantee.displayName, grantee.id, grantee.emailAddress].find(
+    (value): value is string => typeof value === "string" && value !== "",
+  );
+  return `${who?.split("/").pop() ?? "?"} ${grant.permission}`;
+}
+
 function blockText(block: S3BucketState["publicAccessBlock"]): string {
   if (!block) return "none configured";
-  return (["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"] as const)
-    .map((key) => `${key}=${block[key] ?? false}`)
-    .join(", ");
+  return BLOCK_FLAGS.map((key) => `${key}=${block[key] ?? false}`).join(", ");
+}
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
 }
 
 function statementCount(policy: string): string {
@@ -171,17 +623,30 @@ export function describeUndo(record: LedgerRecord): string {
     );
     for (const rule of before.rules) lines.push(`    + ${ruleText(rule)}`);
   } else {
+    // assertUndoable made sure there is exactly one bucket change and that it is what the fix removed.
+    const change = record.changes[0] as BucketChange;
     const parts = partsToRestore({ ...record, before });
     if (parts.acl) {
-      lines.push(`  put back the ACL of ${before.bucket} exactly as it was (${before.acl.Grants.length} grants):`);
-      for (const grant of before.acl.Grants) lines.push(`    ${grantText(grant)}`);
+      lines.push(
+        `  put back the ACL of ${before.bucket} exactly as it was (${before.acl.Grants.length} grants): the whole ACL is written back as it was before the fix.`,
+      );
+      if (change.kind === "acl-grants-removed") {
+        lines.push(`  The ${plural(change.grants.length, "grant")} Remedy removed, which this re-adds:`);
+        for (const grant of change.grants) lines.push(`    + ${changedGrantText(grant)}`);
+      }
     }
     if (parts.policy) {
       lines.push(
         before.policy === null
           ? `  delete the bucket policy of ${before.bucket} (it had none)`
-          : `  put back the bucket policy of ${before.bucket} exactly as it was (${statementCount(before.policy)})`,
+          : `  put back the bucket policy of ${before.bucket} exactly as it was (${statementCount(before.policy)}): the whole policy is written back as it was before the fix.`,
       );
+      if (change.kind === "policy-statements-removed") {
+        lines.push(`  The ${plural(change.statements.length, "statement")} Remedy removed, which this re-adds:`);
+        for (const statement of change.statements) {
+          for (const line of JSON.stringify(statement, null, 2).split("\n")) lines.push(`    + ${line}`);
+        }
+      }
     }
     if (parts.publicAccessBlock) {
       lines.push(
@@ -189,6 +654,12 @@ export function describeUndo(record: LedgerRecord): string {
           ? `  remove the Block Public Access configuration of ${before.bucket} (it had none)`
           : `  set Block Public Access of ${before.bucket} back to ${blockText(before.publicAccessBlock)}`,
       );
+      if (change.kind === "public-access-block-enabled") {
+        const off = BLOCK_FLAGS.filter(
+          (flag) => change.after[flag] === true && before.publicAccessBlock?.[flag] !== true,
+        );
+        lines.push(`  This turns Block Public Access off for: ${off.join(", ") || "none of its flags"}`);
+      }
     }
     if (!parts.acl && !parts.policy && !parts.publicAccessBlock) lines.push("  nothing: the fix changed nothing");
   }
@@ -310,7 +781,10 @@ async function restoreBucket(
   return { steps, changed: steps.length };
 }
 
-/** Reads the action's record and restores its before-state. Throws UndoError when it cannot be undone. */
+/**
+ * Reads the action's record, checks it (checkUndoable: genuine and consistent) and restores its before-state.
+ * Throws UndoError when it cannot be undone; nothing is changed then.
+ */
 export async function undoAction(actionId: string, deps: UndoDeps): Promise<UndoResult> {
   let original: LedgerRecord;
   try {
@@ -319,8 +793,7 @@ export async function undoAction(actionId: string, deps: UndoDeps): Promise<Undo
     if (error instanceof LedgerRecordNotFoundError) throw new UndoError(error.message);
     throw error;
   }
-  assertUndoable(original);
-  const before = original.before;
+  const { before } = await checkUndoable(original, deps);
 
   const now = deps.now();
   const id = (deps.newActionId ?? newActionId)(now);

@@ -8,6 +8,8 @@ import { commandsSent, ROOT } from "../helpers/source-scan.ts";
 /** Commands in modules the CLI imports that it never sends, each reviewed. */
 const NOT_SENT: Record<string, string> = {
   PublishCommand: "shared/report.ts: the CLI uses report types only, never snsReporter",
+  GenerateMacCommand:
+    "shared/ledger.ts: only the remediations sign (kmsRecordSigner); the CLI verifies, and undo's own records are unsigned",
 };
 
 describe("remedy CLI permissions", () => {
@@ -25,5 +27,12 @@ describe("remedy CLI permissions", () => {
     const section = readme.slice(readme.indexOf("### Operator permissions"));
     for (const action of new Set(Object.values(cliPermissions))) expect(section).toContain(`\`${action}\``);
     expect(section).toContain("`ec2:CreateTags`");
+  });
+});
+
+describe("remedy undo permissions", () => {
+  it("verifies ledger records with kms:VerifyMac and can never sign one (no kms:GenerateMac)", () => {
+    expect(cliPermissions.VerifyMacCommand).toBe("kms:VerifyMac");
+    expect(Object.values(cliPermissions)).not.toContain("kms:GenerateMac");
   });
 });

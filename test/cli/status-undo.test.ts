@@ -9,6 +9,7 @@ import {
   EC2Client,
 } from "@aws-sdk/client-ec2";
 import { DescribeRuleCommand, EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { KMSClient, VerifyMacCommand } from "@aws-sdk/client-kms";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
@@ -16,13 +17,16 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CliDeps } from "../../cli/deps.ts";
 import { runCli } from "../../cli/remedy.ts";
-import { type LedgerRecord, ledgerKey } from "../../shared/ledger.ts";
+import { undoCommand } from "../../cli/undo.ts";
+import { integrityMessage, type LedgerRecord, ledgerKey } from "../../shared/ledger.ts";
 import { type LocalSqs, startLocalSqs } from "../helpers/local-sqs.ts";
+import { awsError, fakeVerifyMac, signRecord, TEST_MAC_KEY_ID, testSigner } from "../remediation/support.ts";
 
 const ssmMock = mockClient(SSMClient);
 const s3Mock = mockClient(S3Client);
 const ec2Mock = mockClient(EC2Client);
 const eventsMock = mockClient(EventBridgeClient);
+const kmsMock = mockClient(KMSClient);
 const BUCKET = "remedy-ledger-123456789012";
 const ACTION = "act-20261120T102819Z-7c1d9e2f";
 const GROUP = "sg-0ba5710000000002";
@@ -44,6 +48,7 @@ function deps(overrides: Partial<CliDeps> = {}): CliDeps {
     s3: () => new S3Client({ region: "us-east-1" }),
     ec2: () => new EC2Client({ region: "us-east-1" }),
     eventBridge: () => new EventBridgeClient({ region: "us-east-1" }),
+    kms: () => new KMSClient({ region: "us-east-1" }),
     now: () => new Date("2026-11-20T12:00:00Z"),
     user: () => "alice",
     confirm: async () => false,
@@ -103,7 +108,9 @@ function fixedRecord(overrides: Partial<LedgerRecord> = {}): LedgerRecord {
 
 beforeEach(async () => {
   sqs = await startLocalSqs();
-  for (const mock of [ssmMock, s3Mock, ec2Mock, eventsMock]) mock.reset();
+  for (const mock of [ssmMock, s3Mock, ec2Mock, eventsMock, kmsMock]) mock.reset();
+  // KMS VerifyMac for the stack's ledger MAC key (the test secret).
+  kmsMock.on(VerifyMacCommand).callsFake(fakeVerifyMac);
   objects = new Map();
   // An in-memory bucket: what PutObject stores, GetObject and ListObjectsV2 see.
   s3Mock.on(PutObjectCommand).callsFake((input) => {
@@ -127,6 +134,7 @@ beforeEach(async () => {
       dlq_url: { value: sqs.dlqUrl },
       pause_parameter: { value: "/remedy/pause" },
       ledger_bucket: { value: BUCKET },
+      ledger_mac_key_id: { value: TEST_MAC_KEY_ID },
       schedule_rule_name: { value: "remedy-coordinator-schedule" },
     }),
   );
@@ -187,7 +195,7 @@ describe("remedy status", () => {
 
 describe("remedy undo", () => {
   it("shows the change, asks, and changes nothing when the answer is no", async () => {
-    objects.set(ledgerKey(ACTION), JSON.stringify(fixedRecord()));
+    objects.set(ledgerKey(ACTION), JSON.stringify(await signRecord(fixedRecord())));
     const asked: string[] = [];
     const { out, io: cliIo } = io();
     const code = await runCli(
@@ -209,7 +217,7 @@ describe("remedy undo", () => {
   });
 
   it("--yes re-authorizes the revoked rule with its description and records the undo", async () => {
-    objects.set(ledgerKey(ACTION), JSON.stringify(fixedRecord()));
+    objects.set(ledgerKey(ACTION), JSON.stringify(await signRecord(fixedRecord())));
     ec2Mock.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [] });
     ec2Mock.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true });
     const { out, io: cliIo } = io();
@@ -228,6 +236,8 @@ describe("remedy undo", () => {
     const undoRecords = [...objects.values()].map((text) => JSON.parse(text)).filter((record) => record.undoes);
     expect(undoRecords).toHaveLength(1);
     expect(undoRecords[0]).toMatchObject({ undoes: ACTION, outcome: "fixed" });
+    // The operator cannot sign: undo's own records carry no MAC (and can never be undone).
+    expect(undoRecords[0].integrity).toBeUndefined();
     expect(out.join("")).toContain(`Restored. The undo is recorded as ${undoRecords[0].actionId}.`);
   });
 
@@ -250,5 +260,112 @@ describe("remedy undo", () => {
     expect(await runCli(["undo", "sgr-123"], malformed.io, deps())).toBe(2);
     expect(malformed.err.join("")).toMatch(/"sgr-123" is not an action id/);
     expect(ec2Mock.calls()).toHaveLength(0);
+  });
+
+  describe("refuses a record that is not genuine, before showing or asking anything", () => {
+    /** The record as signed, then changed in the bucket: 3389 re-opened instead of 22 (consistently). */
+    async function tampered() {
+      const record = structuredClone(await signRecord(fixedRecord()));
+      const before = record.before as { rules: { FromPort?: number; ToPort?: number }[] };
+      before.rules[0]!.FromPort = 3389;
+      before.rules[0]!.ToPort = 3389;
+      const revoked = record.changes[0] as { rules: { fromPort: number; toPort: number }[] };
+      revoked.rules[0]!.fromPort = 3389;
+      revoked.rules[0]!.toPort = 3389;
+      return record;
+    }
+
+    async function refused(record: object, overrides: Partial<CliDeps> = {}) {
+      objects.set(ledgerKey(ACTION), JSON.stringify(record));
+      const asked: string[] = [];
+      const run = io();
+      const code = await runCli(
+        ["undo", ACTION],
+        run.io,
+        deps({
+          confirm: async (question) => {
+            asked.push(question);
+            return true;
+          },
+          ...overrides,
+        }),
+      );
+      expect(code).toBe(1);
+      expect(asked).toEqual([]);
+      expect(run.out.join("")).toBe("");
+      expect(ec2Mock.calls()).toHaveLength(0);
+      expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
+      return run.err.join("");
+    }
+
+    it("KMS VerifyMac says MacValid false for a field changed after signing", async () => {
+      const record = await tampered();
+      kmsMock.on(VerifyMacCommand).resolves({ KeyId: TEST_MAC_KEY_ID, MacValid: false });
+      expect(await refused(record)).toMatch(
+        new RegExp(`^remedy undo: ${ACTION} does not match its integrity MAC: it was changed after Remedy wrote it`),
+      );
+      expect(kmsMock).toHaveReceivedCommandWith(VerifyMacCommand, {
+        KeyId: TEST_MAC_KEY_ID,
+        MacAlgorithm: "HMAC_SHA_256",
+        Message: integrityMessage(record),
+      });
+    });
+
+    it("KMS refuses the MAC (KMSInvalidMacException, as the real service answers)", async () => {
+      kmsMock.on(VerifyMacCommand).rejects(awsError("KMSInvalidMacException", 400));
+      expect(await refused(await tampered())).toMatch(/does not match its integrity MAC/);
+    });
+
+    it("the key's own answer (VerifyMac computed with the key's secret) for the tampered record", async () => {
+      expect(await refused(await tampered())).toMatch(/does not match its integrity MAC/);
+    });
+
+    it("a record without integrity (KMS is not even asked)", async () => {
+      expect(await refused(fixedRecord())).toMatch(/carries no integrity MAC/);
+      expect(kmsMock.calls()).toHaveLength(0);
+    });
+
+    it("a record signed with another key than the stack's (its own key, which the operator may verify with)", async () => {
+      const other = await signRecord(fixedRecord(), testSigner("attacker", "arn:aws:kms:us-east-1:999999999999:key/x"));
+      const err = await refused(other);
+      expect(err).toMatch(
+        /is signed with key arn:aws:kms:us-east-1:999999999999:key\/x, not the stack's ledger MAC key/,
+      );
+      expect(kmsMock.calls()).toHaveLength(0);
+    });
+
+    it("a signed record whose before-state names another group (consistency), nothing sent to EC2", async () => {
+      const record = fixedRecord();
+      const before = record.before as { groupId: string; rules: { GroupId?: string }[] };
+      before.groupId = "sg-0ther000000000001";
+      before.rules[0]!.GroupId = "sg-0ther000000000001";
+      expect(await refused(await signRecord(record))).toMatch(
+        /is inconsistent, so it is not undone: its before-state is for security group sg-0ther000000000001, not its resource sg-0ba5710000000002/,
+      );
+    });
+  });
+
+  it("takes the stack's ledger MAC key from the stack references once they carry it", async () => {
+    objects.set(ledgerKey(ACTION), JSON.stringify(await signRecord(fixedRecord())));
+    const run = io();
+    const refs = { ledgerBucket: BUCKET, ledgerMacKeyId: "arn:aws:kms:us-east-1:123456789012:key/the-stack-key" };
+    await expect(undoCommand(refs, ACTION, { yes: true }, deps(), run.io)).rejects.toThrow(
+      new RegExp(`is signed with key ${TEST_MAC_KEY_ID}, not the stack's ledger MAC key ${refs.ledgerMacKeyId}`),
+    );
+    expect(run.out).toEqual([]);
+    expect(ec2Mock.calls()).toHaveLength(0);
+  });
+
+  it("refuses to undo anything while the stack's ledger MAC key is not known", async () => {
+    objects.set(ledgerKey(ACTION), JSON.stringify(await signRecord(fixedRecord())));
+    writeFileSync(outputsFile, JSON.stringify({ ledger_bucket: { value: BUCKET } }));
+    const run = io();
+    expect(await runCli(["undo", ACTION, "--yes"], run.io, deps())).toBe(2);
+    expect(run.err.join("")).toMatch(/Remedy's stack is not known here: .* or give --ledger-mac-key\./);
+    expect(kmsMock.calls()).toHaveLength(0);
+    expect(ec2Mock.calls()).toHaveLength(0);
+    const flagged = io();
+    expect(await runCli(["undo", ACTION, "--ledger-mac-key", TEST_MAC_KEY_ID], flagged.io, deps())).toBe(1);
+    expect(flagged.out.join("")).toContain(`The record's integrity MAC verifies with KMS key ${TEST_MAC_KEY_ID}.`);
   });
 });

@@ -1,9 +1,14 @@
+import { createHash } from "node:crypto";
+import { GenerateMacCommand, KMSClient } from "@aws-sdk/client-kms";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { canonicalJson } from "../../shared/canonical-json.ts";
 import {
   claimObject,
   InvalidLedgerRecordError,
+  integrityMessage,
+  kmsRecordSigner,
   type LedgerRecord,
   LedgerRecordNotFoundError,
   ledgerKey,
@@ -15,11 +20,28 @@ import {
   s3Ledger,
   writeLedgerRecord,
 } from "../../shared/ledger.ts";
-import { ACCOUNT, ACTION_ID, awsError, GROUP_ID, SG_RULES } from "../remediation/support.ts";
+import {
+  ACCOUNT,
+  ACTION_ID,
+  awsError,
+  fakeGenerateMac,
+  GROUP_ID,
+  SG_RULES,
+  signRecord,
+  TEST_MAC_KEY_ID,
+  testSigner,
+} from "../remediation/support.ts";
 
 const s3Mock = mockClient(S3Client);
-beforeEach(() => s3Mock.reset());
-afterAll(() => s3Mock.restore());
+const kmsMock = mockClient(KMSClient);
+beforeEach(() => {
+  s3Mock.reset();
+  kmsMock.reset();
+});
+afterAll(() => {
+  s3Mock.restore();
+  kmsMock.restore();
+});
 
 function record(overrides: Partial<LedgerRecord> = {}): LedgerRecord {
   return {
@@ -75,6 +97,128 @@ describe("parseLedgerRecord", () => {
   });
   it("rejects text that is not JSON", () => {
     expect(() => parseLedgerRecord("{")).toThrow(/not JSON/);
+  });
+  it("accepts a record with its integrity MAC, and rejects a malformed one", async () => {
+    const signed = await signRecord(record());
+    expect(parseLedgerRecord(JSON.stringify(signed))).toEqual(signed);
+    const integrity = signed.integrity!;
+    expect(() => parseLedgerRecord({ ...signed, integrity: { ...integrity, algorithm: "HMAC_SHA_512" } })).toThrow(
+      /^integrity\.algorithm: unsupported MAC algorithm HMAC_SHA_512/,
+    );
+    expect(() => parseLedgerRecord({ ...signed, integrity: { ...integrity, mac: "not base64!" } })).toThrow(
+      /^integrity\.mac: must be base64/,
+    );
+    expect(() => parseLedgerRecord({ ...signed, integrity: { ...integrity, keyId: "" } })).toThrow(
+      InvalidLedgerRecordError,
+    );
+  });
+  it("refuses absurd nesting with a clear error, as text or as an object", () => {
+    let deep: unknown = "x";
+    for (let level = 0; level < 100_000; level++) deep = [deep];
+    const nested = record({
+      changes: [{ kind: "policy-statements-removed", bucket: "b", statements: [{ Deep: deep }], policyDeleted: true }],
+    });
+    expect(() => parseLedgerRecord(nested)).toThrow(
+      new InvalidLedgerRecordError("ledger record nests deeper than 64 levels"),
+    );
+    const text = `{"changes":[${"[".repeat(100_000)}${"]".repeat(100_000)}]}`;
+    expect(() => parseLedgerRecord(text)).toThrow(
+      new InvalidLedgerRecordError("ledger record nests deeper than 64 levels"),
+    );
+  });
+  it("turns any failure into InvalidLedgerRecordError", () => {
+    const hostile = {
+      get version(): number {
+        throw new RangeError("boom");
+      },
+    };
+    expect(() => parseLedgerRecord(hostile)).toThrow(InvalidLedgerRecordError);
+    expect(() => parseLedgerRecord(hostile)).toThrow(/boom/);
+    expect(() => parseLedgerRecord(42)).toThrow(InvalidLedgerRecordError);
+  });
+});
+
+describe("integrity", () => {
+  it("the MAC covers the SHA-256 of the record's canonical JSON without its integrity, small enough for KMS", async () => {
+    const big = record({
+      changes: [
+        {
+          kind: "policy-statements-removed",
+          bucket: "b",
+          statements: Array.from({ length: 200 }, (_, index) => ({
+            Sid: `S${index}`,
+            Effect: "Allow",
+            Principal: "*",
+          })),
+          policyDeleted: true,
+        },
+      ],
+    });
+    const message = integrityMessage(big);
+    expect(Buffer.from(message)).toEqual(createHash("sha256").update(canonicalJson(big)).digest());
+    expect(message.length).toBeLessThanOrEqual(4096);
+    expect(integrityMessage(await signRecord(big))).toEqual(message);
+  });
+
+  it("the local signer verifies its own MACs only, over the record as signed", async () => {
+    const signer = testSigner();
+    const signed = await signRecord(record());
+    const integrity = signed.integrity!;
+    expect(integrity).toEqual({ keyId: TEST_MAC_KEY_ID, algorithm: "HMAC_SHA_256", mac: expect.any(String) });
+    expect(await signer.verify({ ...signed, integrity })).toBe(true);
+    const tampered = structuredClone(signed);
+    (tampered.before as { rules: { FromPort?: number }[] }).rules[0]!.FromPort = 3389;
+    expect(await signer.verify({ ...tampered, integrity })).toBe(false);
+    expect(await testSigner("other secret").verify({ ...signed, integrity })).toBe(false);
+    expect(await signer.verify({ ...signed, integrity: { ...integrity, keyId: "arn:aws:kms:::key/other" } })).toBe(
+      false,
+    );
+  });
+
+  it("the KMS signer asks GenerateMac (HMAC_SHA_256) with the record's digest and records the key KMS used", async () => {
+    kmsMock.on(GenerateMacCommand).callsFake(fakeGenerateMac);
+    const signer = kmsRecordSigner(new KMSClient({}), "alias/remedy-ledger-mac");
+    const integrity = await signer.sign(record());
+    expect(kmsMock).toHaveReceivedCommandWith(GenerateMacCommand, {
+      KeyId: "alias/remedy-ledger-mac",
+      MacAlgorithm: "HMAC_SHA_256",
+      Message: integrityMessage(record()),
+    });
+    // The same MAC the local signer computes with the same secret: one semantics.
+    expect(integrity).toEqual((await signRecord(record())).integrity);
+    kmsMock.on(GenerateMacCommand).resolves({ KeyId: TEST_MAC_KEY_ID });
+    await expect(signer.sign(record())).rejects.toThrow(/returned no MAC/);
+  });
+
+  it("the S3 ledger signs every record it writes when given a signer; a failed signature writes nothing", async () => {
+    s3Mock.on(PutObjectCommand).resolves({});
+    kmsMock.on(GenerateMacCommand).callsFake(fakeGenerateMac);
+    const config = { bucket: "remedy-ledger", signer: kmsRecordSigner(new KMSClient({}), TEST_MAC_KEY_ID) };
+    await s3Ledger(new S3Client({}), config).write(record());
+    const body = String(s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input.Body);
+    const stored = parseLedgerRecord(body);
+    expect(stored).toEqual(await signRecord(record()));
+    expect(await testSigner().verify({ ...stored, integrity: stored.integrity! })).toBe(true);
+
+    s3Mock.resetHistory();
+    kmsMock.on(GenerateMacCommand).rejects(awsError("AccessDeniedException", 400));
+    await expect(s3Ledger(new S3Client({}), config).write(record())).rejects.toThrow(/AccessDeniedException/);
+    expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
+  });
+
+  it("the memory ledger signs on write (replacing any earlier MAC) and without a signer stores records as given", async () => {
+    const signing = memoryLedger(testSigner());
+    const forged = {
+      ...record(),
+      integrity: { keyId: TEST_MAC_KEY_ID, algorithm: "HMAC_SHA_256" as const, mac: "AAAA" },
+    };
+    await signing.write(forged);
+    expect(await signing.read(ACTION_ID)).toEqual(await signRecord(record()));
+    const plain = memoryLedger();
+    await plain.write(forged);
+    expect((await plain.read(ACTION_ID)).integrity).toEqual(forged.integrity);
+    await plain.write(record());
+    expect((await plain.read(ACTION_ID)).integrity).toBeUndefined();
   });
 });
 
