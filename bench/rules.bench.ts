@@ -3,7 +3,7 @@ import { pathToFileURL } from "node:url";
 import { normalizeConfigItem } from "../rules/config-item.ts";
 import { RULES } from "../rules/index.ts";
 import { parseAllowlist } from "../shared/exemptions.ts";
-import { type AnyRule, findRule, judgeItem } from "../shared/judge.ts";
+import { type AnyRule, judgeItem } from "../shared/judge.ts";
 import { bucketItem, changeEventFor, random, securityGroupItem } from "./generate.ts";
 
 export interface RulesBenchResult {
@@ -29,7 +29,9 @@ export function main(count = 100_000): RulesBenchResult {
       : changeEventFor(bucketItem(index, rand), "remedy-s3-public"),
   );
   const invokingEvents = events.map((event) => event.invokingEvent as string);
-  const rules: AnyRule[] = events.map((event) => findRule(RULES, event.configRuleName as string)!);
+  const rules: AnyRule[] = events.map(
+    (event) => RULES.find((rule) => (event.configRuleName as string).endsWith(rule.id))!,
+  );
   const parameters = rules.map((rule) => rule.parseParameters({}));
   const allowlist = parseAllowlist([
     { resource: "arn:aws:s3:::bucket-1*7", problems: ["*"], reason: "bench", owner: "bench", expires: "2099-01-01" },

@@ -17,6 +17,13 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
  * shared module it calls); the stack supplies a value for every one of them, from resources and variables.
  */
 export type EnvName =
+  | "REMEDY_ACCOUNT_ID"
+  | "REMEDY_REGION"
+  | "REMEDY_PARTITION"
+  | "REMEDY_RULES"
+  | "REMEDY_MAX_DISPATCH_AGE_SECONDS"
+  | "REMEDY_LEDGER_MAC_KEY_ID"
+  | "REMEDY_PROTECTED_BUCKETS"
   | "REMEDY_QUEUE_URL"
   | "REMEDY_DLQ_URL"
   | "REMEDY_GRACE_PERIOD_MINUTES"
@@ -65,13 +72,34 @@ const KB = 1024;
 
 /** The coordinator's dispatch visibility: a remediation must finish (timeout) well within it. */
 export const DISPATCH_VISIBILITY_SECONDS = 300;
+/** Longest a remediation's timeout may be (every function invoked by the coordinator has it). */
+export const REMEDIATION_TIMEOUT_SECONDS = 120;
+/**
+ * How old a dispatch may be when its remediation starts: Lambda drops older queued events
+ * (maximum_event_age_in_seconds) and the runner refuses them, so a remediation always ends before the dispatch
+ * visibility does and the message cannot have been dispatched again meanwhile. 30 s spare for clock skew.
+ */
+export const MAX_DISPATCH_AGE_SECONDS = DISPATCH_VISIBILITY_SECONDS - REMEDIATION_TIMEOUT_SECONDS - 30;
 /** Where the coordinator keeps its state, in the ledger bucket. */
 export const COORDINATOR_STATE_KEY = "state/coordinator.json";
 
+/** What the stack deployed (shared/deployment.ts): every function that judges or acts reads it. */
+const deploymentEnv = [
+  "REMEDY_ACCOUNT_ID",
+  "REMEDY_REGION",
+  "REMEDY_PARTITION",
+  "REMEDY_RULES",
+] as const satisfies readonly EnvName[];
+
 const remediationEnv = [
+  ...deploymentEnv,
+  "REMEDY_QUEUE_URL",
   "REMEDY_LEDGER_BUCKET",
+  "REMEDY_LEDGER_MAC_KEY_ID",
   "REMEDY_REPORT_TOPIC_ARN",
   "REMEDY_DLQ_URL",
+  "REMEDY_PAUSE_PARAMETER",
+  "REMEDY_MAX_DISPATCH_AGE_SECONDS",
   "REMEDY_ALLOWLIST",
 ] as const satisfies readonly EnvName[];
 
@@ -84,7 +112,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     memoryMb: 256,
     // A periodic run judges every recorded resource of the rule's type.
     timeoutSeconds: 300,
-    env: ["REMEDY_QUEUE_URL", "REMEDY_GRACE_PERIOD_MINUTES", "REMEDY_ALLOWLIST"],
+    env: [...deploymentEnv, "REMEDY_QUEUE_URL", "REMEDY_GRACE_PERIOD_MINUTES", "REMEDY_ALLOWLIST"],
     bundleBudgetBytes: 512 * KB,
   },
   coordinator: {
@@ -96,6 +124,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // One tick per minute; reserved concurrency 1 keeps ticks from overlapping.
     timeoutSeconds: 60,
     env: [
+      ...deploymentEnv,
       "REMEDY_QUEUE_URL",
       "REMEDY_DLQ_URL",
       "REMEDY_PAUSE_PARAMETER",
@@ -136,7 +165,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     permissions: remediateSgPermissions,
     impliedActions: remediateSgImpliedActions,
     memoryMb: 256,
-    timeoutSeconds: 120,
+    timeoutSeconds: REMEDIATION_TIMEOUT_SECONDS,
     env: remediationEnv,
     bundleBudgetBytes: 768 * KB,
     invokedByCoordinator: true,
@@ -147,8 +176,8 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     permissions: remediateS3Permissions,
     impliedActions: remediateS3ImpliedActions,
     memoryMb: 256,
-    timeoutSeconds: 120,
-    env: [...remediationEnv, "REMEDY_S3_FIX_STRATEGY"],
+    timeoutSeconds: REMEDIATION_TIMEOUT_SECONDS,
+    env: [...remediationEnv, "REMEDY_S3_FIX_STRATEGY", "REMEDY_PROTECTED_BUCKETS"],
     bundleBudgetBytes: 640 * KB,
     invokedByCoordinator: true,
   },

@@ -22,6 +22,51 @@ export interface ConfigRulesProps {
   account: string;
   ruleFunction: LambdaFunction;
   namePrefix: string;
+  region: string;
+  rules: readonly DeployedRuleSpec[];
+}
+
+/** One Remedy rule as the stack deploys it: the Config rule and, in every function's REMEDY_RULES, the same values. */
+export interface DeployedRuleSpec {
+  /** Remedy's rule id (rules/). */
+  id: string;
+  configRuleName: string;
+  resourceType: string;
+  /** A Terraform object expression, or undefined for a rule without parameters. */
+  parameters?: unknown;
+}
+
+/**
+ * The deployed rules, from the variables: what Config is given (input_parameters) and what every function judges
+ * with (REMEDY_RULES). One source, so the two cannot drift apart; Remedy never takes parameters from an event.
+ */
+export function deployedRuleSpecs(vars: RemedyVariables, namePrefix: string): DeployedRuleSpec[] {
+  return [
+    {
+      id: "sg-open-ingress",
+      configRuleName: `${namePrefix}-sg-open-ingress`,
+      resourceType: "AWS::EC2::SecurityGroup",
+      parameters: Fn.merge([
+        Fn.conditional(
+          Op.gte(Fn.lengthOf(vars.prohibitedPorts.stringValue), 1),
+          { prohibitedPorts: vars.prohibitedPorts.stringValue },
+          { authorizedPorts: vars.authorizedPorts.stringValue },
+        ),
+        {
+          ipv4MinPrefix: Fn.tostring(vars.ipv4MinPrefix.numberValue),
+          ipv6MinPrefix: Fn.tostring(vars.ipv6MinPrefix.numberValue),
+        },
+      ]),
+    },
+    { id: "s3-public", configRuleName: `${namePrefix}-s3-public`, resourceType: "AWS::S3::Bucket" },
+  ];
+}
+
+/** REMEDY_RULES: the deployed rules as JSON (shared/deployment.ts reads it). */
+export function deployedRulesJson(specs: readonly DeployedRuleSpec[]): string {
+  return Fn.jsonencode(
+    specs.map((spec) => ({ id: spec.id, configRuleName: spec.configRuleName, parameters: spec.parameters ?? {} })),
+  );
 }
 
 /** `resource[0].attr` of a resource created with count (0 or 1). */
@@ -33,8 +78,7 @@ function first(resource: TerraformResource, attribute: string): string {
 export class ConfigRules extends Construct {
   /** The Config SNS topic: Remedy's (manage_config) or the existing one (may be empty). */
   readonly topicArn: string;
-  readonly sgRule: ConfigConfigRule;
-  readonly s3Rule: ConfigConfigRule;
+  readonly rules: ConfigConfigRule[];
 
   constructor(scope: Construct, id: string, props: ConfigRulesProps) {
     super(scope, id);
@@ -104,12 +148,17 @@ export class ConfigRules extends Construct {
     );
 
     // -- The rules ---------------------------------------------------------------------------------------------
+    // Config checks at PutConfigRule time that it may invoke the function, so the permission must exist before
+    // the rules, and a rule's ARN (config-rule/config-rule-<random id>) is only known after: the permission is
+    // pinned to Config rules of this account and region, and the function itself accepts only the exact names of
+    // Remedy's rules (shared/deployment.ts) and judges with the deployed parameters, whatever the event says.
     const permission = new LambdaPermission(this, "invoke", {
       statementId: "AllowConfigRules",
       action: "lambda:InvokeFunction",
       functionName: props.ruleFunction.functionName,
       principal: "config.amazonaws.com",
       sourceAccount: account,
+      sourceArn: `arn:${partition}:config:${props.region}:${account}:config-rule/*`,
     });
     const sourceDetail = [
       { eventSource: "aws.config", messageType: "ConfigurationItemChangeNotification" },
@@ -120,32 +169,16 @@ export class ConfigRules extends Construct {
         maximumExecutionFrequency: vars.ruleEvaluationFrequency.stringValue,
       },
     ];
-    const rule = (ruleId: string, resourceType: string, inputParameters?: string) =>
-      new ConfigConfigRule(this, ruleId, {
-        name: `${props.namePrefix}-${ruleId.replaceAll("_", "-")}`,
-        description: `Remedy: ${resourceType} (rule code in rules/, evaluated by ${props.ruleFunction.functionName})`,
-        source: { owner: "CUSTOM_LAMBDA", sourceIdentifier: props.ruleFunction.arn, sourceDetail },
-        scope: { complianceResourceTypes: [resourceType] },
-        ...(inputParameters ? { inputParameters } : {}),
-        dependsOn: [permission, status],
-      });
-    this.sgRule = rule(
-      "sg_open_ingress",
-      "AWS::EC2::SecurityGroup",
-      Fn.jsonencode(
-        Fn.merge([
-          Fn.conditional(
-            Op.gte(Fn.lengthOf(vars.prohibitedPorts.stringValue), 1),
-            { prohibitedPorts: vars.prohibitedPorts.stringValue },
-            { authorizedPorts: vars.authorizedPorts.stringValue },
-          ),
-          {
-            ipv4MinPrefix: Fn.tostring(vars.ipv4MinPrefix.numberValue),
-            ipv6MinPrefix: Fn.tostring(vars.ipv6MinPrefix.numberValue),
-          },
-        ]),
-      ),
+    this.rules = props.rules.map(
+      (spec) =>
+        new ConfigConfigRule(this, spec.id.replaceAll("-", "_"), {
+          name: spec.configRuleName,
+          description: `Remedy: ${spec.resourceType} (rule code in rules/, evaluated by ${props.ruleFunction.functionName})`,
+          source: { owner: "CUSTOM_LAMBDA", sourceIdentifier: props.ruleFunction.arn, sourceDetail },
+          scope: { complianceResourceTypes: [spec.resourceType] },
+          ...(spec.parameters !== undefined ? { inputParameters: Fn.jsonencode(spec.parameters) } : {}),
+          dependsOn: [permission, status],
+        }),
     );
-    this.s3Rule = rule("s3_public", "AWS::S3::Bucket");
   }
 }

@@ -5,7 +5,18 @@ import { COORDINATOR_STATE_KEY, type FunctionSpec, grantedActions } from "../fun
 
 /** Ledger key prefixes (shared/ledger.ts LEDGER_PREFIX and CLAIM_PREFIX; test/infra checks they agree). */
 export const LEDGER_PREFIXES = { actions: "actions/", claims: "claims/" } as const;
-const STATE_PREFIX = `${COORDINATOR_STATE_KEY.split("/")[0]}/`;
+export const STATE_PREFIX = `${COORDINATOR_STATE_KEY.split("/")[0]}/`;
+
+/**
+ * Bucket-changing actions that are never allowed on Remedy's own buckets (ledger, Config delivery, listed ones),
+ * whoever's role holds them: an explicit Deny beside the grant, so a forged instruction cannot open the ledger.
+ */
+export const OWN_BUCKET_WRITE_ACTIONS = [
+  "s3:PutBucketAcl",
+  "s3:PutBucketPolicy",
+  "s3:DeleteBucketPolicy",
+  "s3:PutBucketPublicAccessBlock",
+] as const;
 
 export interface PolicyRefs {
   partition: string;
@@ -22,6 +33,10 @@ export interface PolicyRefs {
   slackSecretArn: string;
   /** GetParameter target when slack_secret is "ssm:<name>". */
   slackParameterArn: string;
+  /** The HMAC key that signs ledger records. */
+  ledgerMacKeyArn: string;
+  /** Buckets no function may change (ARN patterns). */
+  protectedBucketArns: string[];
 }
 
 export interface PolicyCondition {
@@ -31,6 +46,8 @@ export interface PolicyCondition {
 }
 
 export interface Grant {
+  /** Absent: Allow. */
+  effect?: "Deny";
   actions: string[];
   resources: string[];
   conditions?: PolicyCondition[];
@@ -84,6 +101,8 @@ function scopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope {
       return { resources: ledgerObjects(STATE_PREFIX) };
     case "s3:ListBucket":
       return { resources: [refs.ledgerBucketArn] };
+    case "kms:GenerateMac":
+      return { resources: [refs.ledgerMacKeyArn] };
     case "kms:GenerateDataKey":
       // Only when the ledger uses a KMS key, and only through S3 for the ledger bucket.
       return {
@@ -119,15 +138,21 @@ function scopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope {
   }
 }
 
-/** The function's grants, one per distinct scope, covering exactly grantedActions(spec). */
+/** The function's grants, one per distinct scope, covering exactly grantedActions(spec), then its denies. */
 export function grantsFor(spec: FunctionSpec, refs: PolicyRefs): Grant[] {
   const grants = new Map<string, Grant>();
-  for (const action of grantedActions(spec)) {
+  const granted = grantedActions(spec);
+  for (const action of granted) {
     const scope = scopeOf(spec, action, refs);
     const key = JSON.stringify(scope);
     const grant = grants.get(key);
     if (grant) grant.actions.push(action);
     else grants.set(key, { actions: [action], ...scope });
   }
-  return [...grants.values()];
+  const ownBucketWrites = OWN_BUCKET_WRITE_ACTIONS.filter((action) => granted.includes(action));
+  const denies: Grant[] =
+    ownBucketWrites.length > 0
+      ? [{ effect: "Deny", actions: ownBucketWrites, resources: refs.protectedBucketArns }]
+      : [];
+  return [...grants.values(), ...denies];
 }

@@ -19,6 +19,11 @@ export interface PrivateBucketProps {
   expirePrefixes?: { prefix: string; days: number }[];
   /** More statements for the bucket policy (besides TLS-only). */
   statements?: DataAwsIamPolicyDocumentStatement[];
+  /**
+   * Key prefixes only these principals (role/user ARNs, or a Terraform list expression) may write, overwrite or
+   * delete: everyone else is denied by the bucket policy, whatever their own IAM policies allow.
+   */
+  writers?: { prefix: string; principals: string[] }[];
 }
 
 export class LedgerBucket extends Construct {
@@ -72,6 +77,22 @@ export class LedgerBucket extends Construct {
           resources: [this.bucket.arn, `${this.bucket.arn}/*`],
           condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
         },
+        ...(props.writers ?? []).map(
+          (writer): DataAwsIamPolicyDocumentStatement => ({
+            sid: `OnlyWritersOf${writer.prefix.replace(/[^A-Za-z0-9]/g, "")}`,
+            effect: "Deny",
+            principals: [{ type: "*", identifiers: ["*"] }],
+            actions: ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectRetention"],
+            resources: [`${this.bucket.arn}/${writer.prefix}*`],
+            condition: [
+              {
+                test: "ArnNotLike",
+                variable: "aws:PrincipalArn",
+                values: writer.principals,
+              },
+            ],
+          }),
+        ),
         ...(props.statements ?? []),
       ],
     });

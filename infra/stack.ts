@@ -11,6 +11,8 @@ import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-p
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { LambdaFunctionEventInvokeConfig } from "@cdktf/provider-aws/lib/lambda-function-event-invoke-config";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
@@ -30,15 +32,18 @@ import {
   FUNCTION_LIST,
   type FunctionName,
   type FunctionSpec,
+  MAX_DISPATCH_AGE_SECONDS,
 } from "../functions/registry.ts";
 import { initialPauseValue } from "../shared/pause.ts";
-import { ConfigRules } from "./config.ts";
-import { grantsFor, LEDGER_PREFIXES, type PolicyRefs } from "./iam.ts";
+import { ConfigRules, deployedRuleSpecs, deployedRulesJson } from "./config.ts";
+import { grantsFor, LEDGER_PREFIXES, type PolicyRefs, STATE_PREFIX } from "./iam.ts";
 import { LedgerBucket } from "./ledger.ts";
 import { type RemedyVariables, remedyVariables } from "./variables.ts";
 
 export const STACK_NAME = "remedy";
 export const NAME_PREFIX = "remedy";
+/** Remedy's own buckets (bucket_prefix names): never changed by any remediation. */
+const OWN_BUCKET_PATTERNS = [`${NAME_PREFIX}-ledger-*`, `${NAME_PREFIX}-config-*`];
 
 export interface RemedyStackOptions {
   /** Directory holding <name>.zip for every function (scripts/build.ts writes them). */
@@ -63,6 +68,13 @@ export class RemedyStack extends TerraformStack {
     const region = vars.region.stringValue;
     const fnName = (name: FunctionName) => `${NAME_PREFIX}-${name}`;
     const fnArn = (name: FunctionName) => `arn:${partition}:lambda:${region}:${account}:function:${fnName(name)}`;
+    // Role names are fixed (addFunction), so policies created before the roles can name them.
+    const roleName = (name: FunctionName) => `${fnName(name)}-${region}`;
+    const roleArn = (name: FunctionName) => `arn:${partition}:iam::${account}:role/${roleName(name)}`;
+    const remediationNames = FUNCTION_LIST.filter((spec) => spec.invokedByCoordinator).map((spec) => spec.name);
+    const operators = Token.asList(vars.operatorPrincipalArns.listValue);
+    const rules = deployedRuleSpecs(vars, NAME_PREFIX);
+    const protectedBuckets = Token.asList(Fn.concat([OWN_BUCKET_PATTERNS, vars.protectedBuckets.listValue]));
 
     // -- Queues ---------------------------------------------------------------------------------------------
     const dlq = new SqsQueue(this, "dlq", {
@@ -86,7 +98,46 @@ export class RemedyStack extends TerraformStack {
       prefix: `${NAME_PREFIX}-ledger-`,
       // Dispatch claims only guard against duplicate deliveries of one invoke: days, not forever.
       expirePrefixes: [{ prefix: LEDGER_PREFIXES.claims, days: 14 }],
+      // Only the writers of each prefix may write or delete there, whatever their IAM policies say: records come
+      // from the remediations (and the undo records of listed operators), claims from the remediations, the
+      // coordinator's state from the coordinator. Undo also checks each record's MAC (ledger MAC key below).
+      writers: [
+        {
+          prefix: LEDGER_PREFIXES.actions,
+          principals: Token.asList(Fn.concat([remediationNames.map(roleArn), operators])),
+        },
+        { prefix: LEDGER_PREFIXES.claims, principals: remediationNames.map(roleArn) },
+        { prefix: STATE_PREFIX, principals: [roleArn("coordinator")] },
+      ],
     });
+    // The ledger's integrity key: only the remediation roles may MAC a record (kms:GenerateMac); anyone the
+    // account's IAM allows may verify one (remedy undo). HMAC keys cannot be rotated automatically.
+    const macKey = new KmsKey(this, "ledger_mac_key", {
+      description: "Remedy: MACs of ledger records (only the remediation functions sign; remedy undo verifies)",
+      customerMasterKeySpec: "HMAC_256",
+      keyUsage: "GENERATE_VERIFY_MAC",
+      deletionWindowInDays: 30,
+      policy: Fn.jsonencode({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Sid: "AccountAdministersButDoesNotSign",
+            Effect: "Allow",
+            Principal: { AWS: `arn:${partition}:iam::${account}:root` },
+            NotAction: "kms:GenerateMac",
+            Resource: "*",
+          },
+          {
+            Sid: "OnlyRemediationsSign",
+            Effect: "Allow",
+            Principal: { AWS: remediationNames.map(roleArn) },
+            Action: "kms:GenerateMac",
+            Resource: "*",
+          },
+        ],
+      }),
+    });
+    new KmsAlias(this, "ledger_mac_key_alias", { name: `alias/${NAME_PREFIX}-ledger-mac`, targetKeyId: macKey.keyId });
     const pause = new SsmParameter(this, "pause", {
       name: `/${NAME_PREFIX}/paused`,
       type: "String",
@@ -123,6 +174,8 @@ export class RemedyStack extends TerraformStack {
       ),
       slackSecretArn,
       slackParameterArn: `arn:${partition}:ssm:${region}:${account}:parameter/${secretName}`,
+      ledgerMacKeyArn: macKey.arn,
+      protectedBucketArns: Token.asList(Fn.formatlist(`arn:${partition}:s3:::%s`, [protectedBuckets])),
     };
 
     // -- Environment per function, from resources and variables ---------------------------------------------
@@ -134,6 +187,13 @@ export class RemedyStack extends TerraformStack {
       ].map(([problem, fn]) => [problem, fnName(fn as FunctionName)]),
     );
     const envValues: Record<EnvName, string> = {
+      REMEDY_ACCOUNT_ID: account,
+      REMEDY_REGION: region,
+      REMEDY_PARTITION: partition,
+      REMEDY_RULES: deployedRulesJson(rules),
+      REMEDY_MAX_DISPATCH_AGE_SECONDS: String(MAX_DISPATCH_AGE_SECONDS),
+      REMEDY_LEDGER_MAC_KEY_ID: macKey.arn,
+      REMEDY_PROTECTED_BUCKETS: Fn.join(",", protectedBuckets),
       REMEDY_QUEUE_URL: queue.url,
       REMEDY_DLQ_URL: dlq.url,
       REMEDY_GRACE_PERIOD_MINUTES: Token.asString(vars.gracePeriodMinutes.numberValue),
@@ -161,13 +221,16 @@ export class RemedyStack extends TerraformStack {
 
     // -- One role, log group and function per registry entry ------------------------------------------------
     for (const spec of FUNCTION_LIST) {
-      this.addFunction(spec, { refs, env: envValues, distDir: options.distDir, fnName, vars });
+      this.addFunction(spec, { refs, env: envValues, distDir: options.distDir, fnName, roleName, vars });
     }
+    // KMS refuses a key policy that names a principal that does not exist yet.
+    macKey.dependsOn = remediationNames.map((name) => this.roles[name].fqn);
     for (const spec of FUNCTION_LIST.filter((s) => s.invokedByCoordinator)) {
       new LambdaFunctionEventInvokeConfig(this, `${spec.name}_async`, {
         functionName: this.functions[spec.name].functionName,
         maximumRetryAttempts: 0,
-        maximumEventAgeInSeconds: 3600,
+        // An event that waited longer could outlive its dispatch visibility (the runner refuses it too).
+        maximumEventAgeInSeconds: MAX_DISPATCH_AGE_SECONDS,
       });
     }
 
@@ -225,6 +288,15 @@ export class RemedyStack extends TerraformStack {
           actions: ["sqs:SendMessage"],
           resources: [dlq.arn],
         },
+        {
+          // Whatever anyone's IAM policy says: a message in the DLQ was put there by Remedy (redrive relies on it).
+          sid: "OnlyRemedyDeadLetters",
+          effect: "Deny",
+          principals: [{ type: "*", identifiers: ["*"] }],
+          actions: ["sqs:SendMessage"],
+          resources: [dlq.arn],
+          condition: [{ test: "ArnNotLike", variable: "aws:PrincipalArn", values: consumers }],
+        },
         denyInsecure(dlq.arn),
       ],
     });
@@ -251,6 +323,10 @@ export class RemedyStack extends TerraformStack {
     });
 
     // -- Reports → notifier; DLQ depth alarm → reports --------------------------------------------------------
+    // Only Remedy's roles and this stack's own alarm publish: a forged report must not reach Slack (the notifier
+    // validates every report too, and builds commands and links only from validated ids).
+    const dlqAlarmName = `${NAME_PREFIX}-dead-letters`;
+    const dlqAlarmArn = `arn:${partition}:cloudwatch:${region}:${account}:alarm:${dlqAlarmName}`;
     const snsAllowed = new DataAwsIamPolicyDocument(this, "report_topic_policy_doc", {
       statement: [
         {
@@ -264,7 +340,32 @@ export class RemedyStack extends TerraformStack {
           principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
           actions: ["sns:Publish"],
           resources: [reportTopic.arn],
-          condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [account] }],
+          condition: [
+            { test: "StringEquals", variable: "aws:SourceAccount", values: [account] },
+            { test: "ArnEquals", variable: "aws:SourceArn", values: [dlqAlarmArn] },
+          ],
+        },
+        {
+          sid: "DenyOtherPublishers",
+          effect: "Deny",
+          principals: [{ type: "*", identifiers: ["*"] }],
+          actions: ["sns:Publish"],
+          resources: [reportTopic.arn],
+          condition: [
+            { test: "ArnNotLike", variable: "aws:PrincipalArn", values: consumers },
+            { test: "StringNotEquals", variable: "aws:PrincipalServiceName", values: ["cloudwatch.amazonaws.com"] },
+          ],
+        },
+        {
+          sid: "DenyOtherAlarms",
+          effect: "Deny",
+          principals: [{ type: "*", identifiers: ["*"] }],
+          actions: ["sns:Publish"],
+          resources: [reportTopic.arn],
+          condition: [
+            { test: "StringEquals", variable: "aws:PrincipalServiceName", values: ["cloudwatch.amazonaws.com"] },
+            { test: "ArnNotEquals", variable: "aws:SourceArn", values: [dlqAlarmArn] },
+          ],
         },
         {
           sid: "DenyInsecureTransport",
@@ -279,7 +380,7 @@ export class RemedyStack extends TerraformStack {
     new SnsTopicPolicy(this, "report_topic_policy", { arn: reportTopic.arn, policy: snsAllowed.json });
     this.subscribeNotifier("report", reportTopic.arn);
     new CloudwatchMetricAlarm(this, "dlq_alarm", {
-      alarmName: `${NAME_PREFIX}-dead-letters`,
+      alarmName: dlqAlarmName,
       alarmDescription: "Remedy instructions were dead-lettered: see `remedy peek --dlq`.",
       namespace: "AWS/SQS",
       metricName: "ApproximateNumberOfMessagesVisible",
@@ -301,6 +402,8 @@ export class RemedyStack extends TerraformStack {
       account,
       ruleFunction: this.functions["config-rule"],
       namePrefix: NAME_PREFIX,
+      region,
+      rules,
     });
     const relay = new SnsTopicSubscription(this, "notifier_config_subscription", {
       topicArn: config.topicArn,
@@ -330,6 +433,7 @@ export class RemedyStack extends TerraformStack {
     new TerraformOutput(this, "ledger_bucket", { value: ledger.bucket.bucket });
     new TerraformOutput(this, "schedule_rule_name", { value: schedule.name });
     new TerraformOutput(this, "report_topic_arn", { value: reportTopic.arn });
+    new TerraformOutput(this, "ledger_mac_key_id", { value: macKey.arn });
     new TerraformOutput(this, "auto_response", {
       value: schedule.state,
       description: "ENABLED when enable_auto_response is true.",
@@ -363,6 +467,7 @@ export class RemedyStack extends TerraformStack {
       env: Record<EnvName, string>;
       distDir: string;
       fnName: (name: FunctionName) => string;
+      roleName: (name: FunctionName) => string;
       vars: RemedyVariables;
     },
   ) {
@@ -370,7 +475,7 @@ export class RemedyStack extends TerraformStack {
     const name = ctx.fnName(spec.name);
     const role = new IamRole(this, `${id}_role`, {
       // IAM is global: the region in the name lets Remedy be deployed in several regions of one account.
-      name: `${name}-${ctx.vars.region.stringValue}`,
+      name: ctx.roleName(spec.name),
       description: `Remedy ${spec.name}: exactly the actions in functions/${spec.name}/permissions.ts`,
       assumeRolePolicy: JSON.stringify({
         Version: "2012-10-17",
@@ -391,6 +496,7 @@ export class RemedyStack extends TerraformStack {
     });
     const policy = new DataAwsIamPolicyDocument(this, `${id}_policy_doc`, {
       statement: grantsFor(spec, ctx.refs).map((grant) => ({
+        ...(grant.effect ? { effect: grant.effect } : {}),
         actions: grant.actions,
         resources: grant.resources,
         ...(grant.conditions ? { condition: grant.conditions } : {}),

@@ -30,6 +30,7 @@ export interface RemedyVariables {
   ruleEvaluationFrequency: TerraformVariable;
   logRetentionDays: TerraformVariable;
   operatorPrincipalArns: TerraformVariable;
+  protectedBuckets: TerraformVariable;
 }
 
 function positive(name: string, max: number) {
@@ -176,7 +177,13 @@ export function remedyVariables(scope: Construct): RemedyVariables {
       type: "list(string)",
       default: [],
       description:
-        "IAM role/user ARNs allowed to send to the remediation queue besides Remedy's own roles (needed for `remedy dlq redrive`).",
+        "IAM role/user ARNs of Remedy's operators: besides Remedy's own roles, only they may send to the remediation queue (`remedy dlq redrive`) and write undo records to the ledger (`remedy undo`).",
+    }),
+    protectedBuckets: v("protected_buckets", {
+      type: "list(string)",
+      default: [],
+      description:
+        "Bucket names Remedy must never change, besides its own (remedy-ledger-*, remedy-config-*): e.g. your existing Config delivery bucket. A trailing * matches a prefix.",
     }),
   };
 }

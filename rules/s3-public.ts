@@ -511,6 +511,7 @@ export function parseS3PublicParameters(raw: Record<string, unknown>): S3PublicP
 
 export const s3PublicRule: RemedyRule<S3PublicParams> = {
   id: S3_PUBLIC_RULE_ID,
+  problems: ["s3-public-acl", "s3-public-policy"],
   resourceTypes: ["AWS::S3::Bucket"],
   parseParameters: parseS3PublicParameters,
   evaluate: (item) => judgeS3(s3StateFromConfigItem(item)),

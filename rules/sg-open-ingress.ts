@@ -545,6 +545,7 @@ function compliantAnnotation({ spec, prohibited }: CompiledParams): string {
 
 export const sgOpenIngressRule: RemedyRule<SgOpenIngressParams> = {
   id: SG_OPEN_INGRESS_RULE_ID,
+  problems: ["sg-open-ingress"],
   resourceTypes: ["AWS::EC2::SecurityGroup"],
   parseParameters: parseSgOpenIngressParameters,
   evaluate(item: ConfigItem, params: SgOpenIngressParams): Verdict {

@@ -74,6 +74,8 @@ export interface Verdict {
 export interface RemedyRule<P> {
   /** Stable rule id. A Remedy Config rule's name ends with it (e.g. "remedy-sg-open-ingress"). */
   id: string;
+  /** The problems this rule's findings name (each fixed by one remediation function). */
+  problems: readonly Problem[];
   resourceTypes: readonly string[];
   /** Validates Config's ruleParameters (string values); throws RuleParameterError naming the parameter. */
   parseParameters(raw: Record<string, unknown>): P;

@@ -3,6 +3,7 @@
 // the queue brings it back to the coordinator after the dispatch visibility timeout for the next attempt.
 import * as v from "valibot";
 import { InstructionSchema } from "./instruction.ts";
+import { boundedJson } from "./json.ts";
 
 const positiveInteger = v.pipe(v.number(), v.integer(), v.minValue(1));
 const nonEmpty = v.pipe(v.string(), v.minLength(1, "must not be empty"));
@@ -31,16 +32,16 @@ export class InvalidRemediationRequestError extends Error {
 
 /** Validates an invocation payload (object, JSON text or bytes); throws naming the first problem found. */
 export function parseRemediationRequest(payload: unknown): RemediationRequest {
-  let value = payload;
-  if (payload instanceof Uint8Array) value = new TextDecoder().decode(payload);
-  if (typeof value === "string") {
-    try {
-      value = JSON.parse(value);
-    } catch (error) {
-      throw new InvalidRemediationRequestError(`remediation request is not JSON: ${(error as Error).message}`);
-    }
+  let result: v.SafeParseResult<typeof RemediationRequestSchema>;
+  try {
+    const value = boundedJson(
+      payload instanceof Uint8Array ? new TextDecoder().decode(payload) : payload,
+      "remediation request",
+    );
+    result = v.safeParse(RemediationRequestSchema, value, { abortEarly: true });
+  } catch (error) {
+    throw new InvalidRemediationRequestError((error as Error).message);
   }
-  const result = v.safeParse(RemediationRequestSchema, value, { abortEarly: true });
   if (result.success) return result.output;
   const [issue] = result.issues;
   const path = v.getDotPath(issue);

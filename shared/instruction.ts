@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import * as v from "valibot";
 import { type Finding, type MatchedEntry, PROBLEMS, type Problem } from "../rules/types.ts";
 import { canonicalJson } from "./canonical-json.ts";
+import { boundedJson } from "./json.ts";
 
 export const INSTRUCTION_VERSION = 1;
 /** SQS's hard limit on one message (body plus attributes). */
@@ -158,17 +159,17 @@ export function instructionId(instruction: {
     .slice(0, 32);
 }
 
-/** Parses a queue message body (text or already-parsed JSON). Throws InvalidInstructionError naming the first problem. */
+/**
+ * Parses a queue message body (text or already-parsed JSON). Throws InvalidInstructionError naming the first
+ * problem, whatever went wrong: a body that cannot be read is an invalid instruction, never a crash of the batch.
+ */
 export function parseInstruction(body: unknown): Instruction {
-  let value = body;
-  if (typeof body === "string") {
-    try {
-      value = JSON.parse(body);
-    } catch (error) {
-      throw new InvalidInstructionError(`message body is not JSON: ${(error as Error).message}`);
-    }
+  let result: v.SafeParseResult<typeof InstructionSchema>;
+  try {
+    result = v.safeParse(InstructionSchema, boundedJson(body, "message body"), { abortEarly: true });
+  } catch (error) {
+    throw new InvalidInstructionError((error as Error).message);
   }
-  const result = v.safeParse(InstructionSchema, value, { abortEarly: true });
   if (result.success) return result.output;
   const [issue] = result.issues;
   const path = v.getDotPath(issue);

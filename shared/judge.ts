@@ -35,11 +35,6 @@ export interface JudgeContext {
   configRuleName?: string;
 }
 
-/** Resolves the Remedy rule behind a Config rule: its name is the rule id or ends with "-<rule id>". */
-export function findRule<R extends { id: string }>(rules: readonly R[], configRuleName: string): R | undefined {
-  return rules.find((rule) => configRuleName === rule.id || configRuleName.endsWith(`-${rule.id}`));
-}
-
 export function judgeItem(item: ConfigItem, rule: AnyRule, parameters: unknown, context: JudgeContext): Judgement {
   if (isDeleted(item)) return notApplicable(`resource deleted (${item.status})`);
   if (!rule.resourceTypes.includes(item.resourceType)) {

@@ -1,6 +1,10 @@
 // The runner every remediation function uses. It owns the order that makes fixes safe and auditable:
-//   parse → plan (re-read + re-judge, by the function) → ledger `pending` (before-state) → apply the change →
-//   ledger final (`fixed`, with the after-state) → delete the queue message → report.
+//   parse → check the claim against the deployment → claim the dispatch → plan (re-read + re-judge with the
+//   deployed parameters, by the function) → re-check the pause switch → ledger `pending` (before-state) → apply
+//   the change → ledger final (`fixed`, with the after-state) → delete the queue message → report.
+// The request and its instruction are claims: whoever can invoke the function or send to the queue controls them.
+// Only the deployment (this function's environment) says where Remedy may act and how to judge; an instruction
+// that disagrees with it is skipped with the reason reported, and nothing is read or changed.
 // The message is deleted only after the change and its final record both succeeded. Errors are sorted by
 // classifyAwsError: permanent ⇒ ledger `failed`, report failed, move the message to the DLQ at once; transient ⇒
 // report failed (willRetry from the request), leave the message, which the queue brings back after the dispatch
@@ -10,12 +14,21 @@ import { DeleteMessageCommand, SendMessageCommand, type SQSClient } from "@aws-s
 import type { Problem } from "../rules/types.ts";
 import { type AwsErrorKind, classifyAwsError, describeAwsError, errorCode } from "./aws-errors.ts";
 import { deadLetterInput, truncateReason } from "./dead-letter.ts";
+import {
+  CLOCK_SKEW_MS,
+  claimProblem,
+  type Deployment,
+  deployedRuleFor,
+  readDeployment,
+  resourceArn,
+} from "./deployment.ts";
 import { parseRemediationRequest, type RemediationRequest, willRetry } from "./dispatch.ts";
-import { optionalEnv, requiredEnv } from "./env.ts";
+import { integerEnv, optionalEnv, requiredEnv } from "./env.ts";
 import { type AllowlistEntry, type ExemptionProblem, parseAllowlist } from "./exemptions.ts";
 import { type Instruction, serializeInstruction } from "./instruction.ts";
 import { type Ledger, type LedgerRecord, newActionId, type ResourceState } from "./ledger.ts";
 import { errorFields, type Log, type MetricSink } from "./logging.ts";
+import type { PauseReading } from "./pause.ts";
 import type { Change, ReportBody, Reporter } from "./report.ts";
 
 /** Same attribute names the coordinator uses when it dead-letters (functions/coordinator/core.ts). */
@@ -23,27 +36,47 @@ export { DLQ_INSTRUCTION_ATTRIBUTE, DLQ_REASON_ATTRIBUTE, DLQ_SOURCE_MESSAGE_ATT
 
 /** Settings every remediation function reads (once, at cold start, from its settings.ts). */
 export interface RemediationSettings {
+  /** Where this function may act and how it judges: never taken from a message. */
+  deployment: Deployment;
+  /** The remediation queue: the only queue a request may name. */
+  queueUrl: string;
   ledgerBucket: string;
   /** SSE-KMS key for ledger records; AES256 (SSE-S3) when absent. */
   ledgerKmsKeyId?: string;
+  /** The KMS HMAC key every ledger record is signed with (GenerateMac), so undo can tell a genuine record. */
+  ledgerMacKeyId: string;
   reportTopicArn: string;
   deadLetterQueueUrl: string;
+  /** The pause switch, re-read before every change. */
+  pauseParameter: string;
+  /** A dispatch older than this may already have been dispatched again: it is left alone. */
+  maxDispatchAgeSeconds: number;
   allowlist: AllowlistEntry[];
   /** Malformed allowlist entries: reported at cold start, exempting nothing. */
   allowlistProblems: ExemptionProblem[];
 }
 
-/** REMEDY_LEDGER_BUCKET, REMEDY_LEDGER_KMS_KEY_ID?, REMEDY_REPORT_TOPIC_ARN, REMEDY_DLQ_URL, REMEDY_ALLOWLIST?. */
+/**
+ * REMEDY_ACCOUNT_ID, REMEDY_REGION, REMEDY_PARTITION?, REMEDY_RULES (shared/deployment.ts), REMEDY_QUEUE_URL,
+ * REMEDY_LEDGER_BUCKET, REMEDY_LEDGER_KMS_KEY_ID?, REMEDY_REPORT_TOPIC_ARN, REMEDY_DLQ_URL, REMEDY_PAUSE_PARAMETER,
+ * REMEDY_MAX_DISPATCH_AGE_SECONDS, REMEDY_ALLOWLIST?, REMEDY_LEDGER_MAC_KEY_ID (required: a remediation that cannot
+ * sign its records would write records undo refuses).
+ */
 export function readRemediationSettings(env: Record<string, string | undefined> = process.env): RemediationSettings {
   const allowlist = parseAllowlist(optionalEnv("REMEDY_ALLOWLIST", "[]", env));
   const kmsKeyId = optionalEnv("REMEDY_LEDGER_KMS_KEY_ID", "", env);
   return {
+    deployment: readDeployment(env),
+    queueUrl: requiredEnv("REMEDY_QUEUE_URL", env),
     ledgerBucket: requiredEnv("REMEDY_LEDGER_BUCKET", env),
     ...(kmsKeyId ? { ledgerKmsKeyId: kmsKeyId } : {}),
     reportTopicArn: requiredEnv("REMEDY_REPORT_TOPIC_ARN", env),
     deadLetterQueueUrl: requiredEnv("REMEDY_DLQ_URL", env),
+    pauseParameter: requiredEnv("REMEDY_PAUSE_PARAMETER", env),
+    maxDispatchAgeSeconds: integerEnv("REMEDY_MAX_DISPATCH_AGE_SECONDS", 150, { min: 60, max: 3_600 }, env),
     allowlist: allowlist.entries,
     allowlistProblems: allowlist.errors,
+    ledgerMacKeyId: requiredEnv("REMEDY_LEDGER_MAC_KEY_ID", env),
   };
 }
 
@@ -70,13 +103,24 @@ export interface FixContext {
   actionId: string;
   /** A log whose lines carry instructionId and actionId. */
   log: Log;
+  /** The deployed rule's parsed parameters: the only ones a fix judges with (the instruction's are a claim). */
+  parameters: unknown;
+  /** The resource's ARN in this deployment, derived from its id (for allowlist matching). */
+  resourceArn: string | undefined;
 }
 
 export interface RemediationDeps {
+  deployment: Deployment;
+  /** The remediation queue; a request naming any other queue is rejected. */
+  queueUrl: string;
   sqs: SQSClient;
   ledger: Ledger;
   reporter: Reporter;
   deadLetterQueueUrl: string;
+  /** Reads the pause switch. Throwing, or "paused", means nothing is changed (fail closed). */
+  readPause: () => Promise<PauseReading>;
+  /** Requests dispatched longer ago than this are left alone (the coordinator may have dispatched them again). */
+  maxDispatchAgeMs: number;
   now: () => Date;
   log: Log;
   metrics?: MetricSink;
@@ -85,6 +129,8 @@ export interface RemediationDeps {
 
 export type RemediationResult =
   | { status: "rejected"; reason: string }
+  /** Left alone, message untouched: paused (or the switch unreadable), or a dispatch too old to be current. */
+  | { status: "held"; reason: string; actionId?: string }
   /** Another run already claimed this very dispatch (a duplicate delivery): this one did nothing. */
   | { status: "duplicate"; actionId: string }
   | { status: "fixed"; actionId: string; changes: Change[]; messageDeleted: boolean }
@@ -120,6 +166,27 @@ function resourceRef(instruction: Instruction) {
   return { type, id, ...(arn ? { arn } : {}), accountId, region };
 }
 
+/** Why a request cannot be this deployment's current dispatch (wrong queue, stale, from the future), or undefined. */
+function requestProblem(
+  request: RemediationRequest,
+  deps: RemediationDeps,
+): { held: boolean; reason: string } | undefined {
+  if (request.queueUrl !== deps.queueUrl) {
+    return { held: false, reason: `request names queue ${request.queueUrl}, not this deployment's ${deps.queueUrl}` };
+  }
+  const age = deps.now().getTime() - Date.parse(request.dispatchedAt);
+  if (age < -CLOCK_SKEW_MS) {
+    return { held: false, reason: `request dispatchedAt ${request.dispatchedAt} is in the future` };
+  }
+  if (age > deps.maxDispatchAgeMs) {
+    return {
+      held: true,
+      reason: `dispatched ${Math.round(age / 1000)} s ago (over ${deps.maxDispatchAgeMs / 1000} s): it may have been dispatched again since; left alone`,
+    };
+  }
+  return undefined;
+}
+
 /**
  * Runs one remediation request. Never throws for AWS failures: the outcome is in the result, the ledger, the
  * report and the logs (the coordinator invokes asynchronously without Lambda retries; the queue does the retrying).
@@ -140,6 +207,13 @@ export async function runRemediation(
     deps.log.error(reason, { ...errorFields(error) });
     deps.metrics?.count("RejectedRequests");
     return { status: "rejected", reason };
+  }
+  const refused = requestProblem(request, deps);
+  if (refused) {
+    const fields = { instructionId: request.instruction.id, messageId: request.messageId, reason: refused.reason };
+    deps.log.warn(refused.held ? "dispatch left alone" : "remediation request rejected", fields);
+    deps.metrics?.count(refused.held ? "StaleDispatches" : "RejectedRequests");
+    return refused.held ? { status: "held", reason: refused.reason } : { status: "rejected", reason: refused.reason };
   }
   const run = new Run(request, deps);
   return run.execute(handles, fix);
@@ -180,6 +254,14 @@ class Run {
       );
     }
 
+    // The instruction is a claim: it must be this deployment's, from its rule with its parameters, and due.
+    const refused = claimProblem(instruction, this.deps.deployment, this.deps.now());
+    if (refused) {
+      this.deps.metrics?.count("RefusedInstructions");
+      return this.skip(`refused: ${refused}`);
+    }
+    const deployed = deployedRuleFor(this.deps.deployment, instruction.problem)!;
+
     // 0. Claim this dispatch: a duplicate delivery of the same invoke must not plan and write a second time.
     let claimed: boolean;
     try {
@@ -197,7 +279,12 @@ class Run {
     // 1. Plan: re-read, re-judge, decide. Nothing has changed yet.
     let plan: FixPlan;
     try {
-      plan = await fix(instruction, { actionId: this.actionId, log: this.log });
+      plan = await fix(instruction, {
+        actionId: this.actionId,
+        log: this.log,
+        parameters: deployed.parameters,
+        resourceArn: resourceArn(this.deps.deployment, instruction.resource.type, instruction.resource.id),
+      });
     } catch (error) {
       const kind = classifyAwsError(error);
       if (kind === "gone") {
@@ -208,6 +295,14 @@ class Run {
     }
 
     if (plan.outcome === "skipped") return this.skip(plan.reason);
+
+    // Paused since the dispatch (or the switch cannot be read): change nothing, leave the message for later.
+    const pausedBecause = await this.pausedBecause();
+    if (pausedBecause) {
+      this.log.warn("not changing anything: auto-response is paused", { reason: pausedBecause });
+      this.deps.metrics?.count("HeldWhilePaused");
+      return { status: "held", reason: pausedBecause, actionId: this.actionId };
+    }
 
     // 2. Pending record with the before-state, so a crash mid-change leaves what undo needs.
     const pending = this.record("pending", { before: plan.before, changes: plan.changes });
@@ -251,6 +346,18 @@ class Run {
       undoCommand: undoCommand(this.actionId),
     });
     return { status: "fixed", actionId: this.actionId, changes: plan.changes, messageDeleted };
+  }
+
+  /** Why the pause switch forbids a change now, or undefined when it is readable and says running. */
+  private async pausedBecause(): Promise<string | undefined> {
+    try {
+      const pause = await this.deps.readPause();
+      if (pause.failSafe) return pause.failSafe;
+      return pause.paused ? `paused by ${pause.by}: ${pause.reason}` : undefined;
+    } catch (error) {
+      this.log.error("pause switch unreadable: acting as paused", errorFields(error));
+      return `pause switch unreadable (${describeAwsError(error)}): treated as paused`;
+    }
   }
 
   private about() {

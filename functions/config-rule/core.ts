@@ -11,10 +11,12 @@ import {
 } from "@aws-sdk/client-config-service";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { InvalidConfigItemError, normalizeConfigItem } from "../../rules/config-item.ts";
-import { type ConfigItem, RuleParameterError } from "../../rules/types.ts";
+import type { ConfigItem } from "../../rules/types.ts";
+import { canonicalJson } from "../../shared/canonical-json.ts";
+import { type DeployedRule, type Deployment, deployedRuleNamed } from "../../shared/deployment.ts";
 import type { AllowlistEntry } from "../../shared/exemptions.ts";
 import { type Instruction, serializeInstruction } from "../../shared/instruction.ts";
-import { type AnyRule, cutAnnotation, findRule, judgeItem } from "../../shared/judge.ts";
+import { cutAnnotation, judgeItem } from "../../shared/judge.ts";
 import { errorFields, type Log, type MetricSink } from "../../shared/logging.ts";
 import { sendMessages } from "../../shared/queue.ts";
 import { InvalidEventError, parseRuleEvent, type RuleEvent } from "./event.ts";
@@ -26,7 +28,8 @@ export interface RuleRuntimeDeps {
   configService: ConfigServiceClient;
   sqs: SQSClient;
   queueUrl: string;
-  rules: readonly AnyRule[];
+  /** The deployed rules (exact Config rule names and parameters), account and region: never the event's. */
+  deployment: Deployment;
   allowlist: readonly AllowlistEntry[];
   gracePeriodMs: number;
   now: () => Date;
@@ -40,6 +43,8 @@ export type RuleRunResult =
       messageType: string;
       evaluations: Evaluation[];
       queued: Instruction[];
+      /** Instructions judged but not queued because Config ran the rule in test mode (TESTMODE result token). */
+      notQueued: number;
       exemptFindings: number;
       skippedItems: number;
     }
@@ -54,22 +59,37 @@ interface Judged {
 
 export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Promise<RuleRunResult> {
   let parsed: RuleEvent;
-  let rule: AnyRule;
-  let parameters: unknown;
+  let deployed: DeployedRule;
   try {
     parsed = parseRuleEvent(event);
-    const found = findRule(deps.rules, parsed.configRuleName);
+    // Exact names only: any Config rule could point at this function, and a name is all the event proves.
+    const found = deployedRuleNamed(deps.deployment, parsed.configRuleName);
     if (!found) {
       throw new InvalidEventError(
-        `config rule "${parsed.configRuleName}" is not a Remedy rule (its name must end with one of: ${deps.rules.map((r) => r.id).join(", ")})`,
+        `config rule "${parsed.configRuleName}" is not one of this deployment's rules (${deps.deployment.rules.map((r) => r.configRuleName).join(", ")})`,
       );
     }
-    rule = found;
-    parameters = rule.parseParameters(parsed.parameters);
+    deployed = found;
   } catch (error) {
-    if (error instanceof InvalidEventError || error instanceof RuleParameterError) return reject(error, deps);
+    if (error instanceof InvalidEventError) return reject(error, deps);
     throw error;
   }
+  const rule = deployed.rule;
+  // Judged with the deployed parameters, whatever the event carries: someone who can edit the Config rule (or
+  // invoke this function) must not be able to change what counts as a violation.
+  const parameters = deployed.parameters;
+  if (!sameParameters(deployed, parsed.parameters)) {
+    deps.metrics.count("ParameterMismatches");
+    deps.log.error("the Config rule's parameters differ from the deployment's: judging with the deployed ones", {
+      configRuleName: parsed.configRuleName,
+      eventParameters: parsed.parameters,
+      deployedParameters: deployed.rawParameters,
+    });
+  }
+  const foreign = (item: ConfigItem) =>
+    item.accountId !== deps.deployment.accountId || item.region !== deps.deployment.region
+      ? `configuration item of ${item.resourceId} belongs to ${item.accountId}/${item.region}, not this deployment's ${deps.deployment.accountId}/${deps.deployment.region}`
+      : undefined;
 
   const log = (message: string, extra: object = {}) => ({ ...extra, configRuleName: parsed.configRuleName, message });
   const judge = (item: ConfigItem): Judged => {
@@ -79,6 +99,9 @@ export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Prom
       gracePeriodMs: deps.gracePeriodMs,
       configRuleName: parsed.configRuleName,
     });
+    // An item is a claim too: one from another account or region is never judged into an instruction here.
+    const elsewhere = foreign(item);
+    if (elsewhere) throw new InvalidConfigItemError(elsewhere);
     for (const note of judgement.notes) deps.log.warn(note, { resourceId: item.resourceId });
     return {
       evaluation: {
@@ -146,7 +169,17 @@ export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Prom
   const evaluations = judged.map((entry) => entry.evaluation);
   await putEvaluations(deps, parsed, evaluations);
 
-  const instructions = judged.flatMap((entry) => entry.instructions);
+  // "TESTMODE" is the token Config's console uses for test invocations: nothing is recorded, nothing is queued.
+  const testMode = parsed.resultToken === "TESTMODE";
+  const judgedInstructions = judged.flatMap((entry) => entry.instructions);
+  const instructions = testMode ? [] : judgedInstructions;
+  const notQueued = judgedInstructions.length - instructions.length;
+  if (notQueued > 0) {
+    deps.log.info("test-mode run: fix instructions judged but not queued", {
+      configRuleName: parsed.configRuleName,
+      notQueued,
+    });
+  }
   if (instructions.length > 0) {
     await sendMessages(
       deps.sqs,
@@ -187,9 +220,19 @@ export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Prom
     messageType: invoking.messageType,
     evaluations,
     queued: instructions,
+    notQueued,
     exemptFindings,
     skippedItems,
   };
+}
+
+/** Whether the event's parameters mean the same as the deployed ones (after the rule's own parsing). */
+function sameParameters(deployed: DeployedRule, raw: Record<string, unknown>): boolean {
+  try {
+    return canonicalJson(deployed.rule.parseParameters(raw)) === canonicalJson(deployed.parameters);
+  } catch {
+    return false;
+  }
 }
 
 function reject(error: Error, deps: RuleRuntimeDeps): RuleRunResult {
@@ -281,7 +324,6 @@ async function* batchGet(configService: ConfigServiceClient, keys: ResourceKey[]
 }
 
 async function putEvaluations(deps: RuleRuntimeDeps, event: RuleEvent, evaluations: Evaluation[]): Promise<void> {
-  // "TESTMODE" is the token Config's console uses for test invocations; nothing is recorded.
   const testMode = event.resultToken === "TESTMODE";
   for (let start = 0; start < evaluations.length; start += PUT_EVALUATIONS_LIMIT) {
     const chunk = evaluations.slice(start, start + PUT_EVALUATIONS_LIMIT);

@@ -1,6 +1,7 @@
 // The Config custom-rule invocation, parsed and validated before anything is judged or sent.
 import * as v from "valibot";
 import { plainObject } from "../../shared/instruction.ts";
+import { jsonDepth, MAX_JSON_DEPTH } from "../../shared/json.ts";
 
 /** The event or its invokingEvent cannot be understood. Permanent: logged and dropped, never retried. */
 export class InvalidEventError extends Error {
@@ -67,11 +68,17 @@ function firstIssue(prefix: string, issues: [v.BaseIssue<unknown>, ...v.BaseIssu
 }
 
 function parseJsonField(text: string, field: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (error) {
     throw new InvalidEventError(`${field} is not valid JSON: ${(error as Error).message}`);
   }
+  // Judging and hashing recurse: refuse a pathologically deep document here, with its name.
+  if (jsonDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    throw new InvalidEventError(`${field} nests deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  return value;
 }
 
 /** Validates the whole event up front; throws InvalidEventError naming the first problem. */

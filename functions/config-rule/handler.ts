@@ -1,5 +1,4 @@
 // Lambda entry for every Remedy Config rule: wiring only.
-import { RULES } from "../../rules/index.ts";
 import { configServiceClient, sqsClient } from "../../shared/clients.ts";
 import { createLogger, createMetrics, metricSink } from "../../shared/logging.ts";
 import { runConfigRule } from "./core.ts";
@@ -18,7 +17,7 @@ export async function handler(event: unknown) {
       configService: configServiceClient(),
       sqs: sqsClient(),
       queueUrl: settings.queueUrl,
-      rules: RULES,
+      deployment: settings.deployment,
       allowlist: settings.allowlist,
       gracePeriodMs: settings.gracePeriodMs,
       now: () => new Date(),

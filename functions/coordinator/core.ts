@@ -24,6 +24,7 @@ import {
   pruneState,
 } from "../../shared/coordinator-state.ts";
 import { deadLetterInput, truncateReason } from "../../shared/dead-letter.ts";
+import { type Deployment, targetProblem } from "../../shared/deployment.ts";
 import { encodeRemediationRequest, type RemediationRequest } from "../../shared/dispatch.ts";
 import { type Instruction, InvalidInstructionError, parseInstruction } from "../../shared/instruction.ts";
 import { errorFields, type Log, type MetricSink } from "../../shared/logging.ts";
@@ -44,6 +45,8 @@ const LOOK_VISIBILITY_SECONDS = 60;
 const SQS_BATCH = 10;
 
 export interface CoordinatorConfig {
+  /** The only account and region instructions may name (an instruction is a claim; see shared/deployment.ts). */
+  deployment: Pick<Deployment, "accountId" | "region">;
   queueUrl: string;
   deadLetterQueueUrl: string;
   pauseParameter: string;
@@ -255,8 +258,17 @@ class Tick {
     try {
       instruction = parseInstruction(message.Body ?? "");
     } catch (error) {
-      if (!(error instanceof InvalidInstructionError)) throw error;
-      await this.deadLetter(message, `invalid instruction: ${error.message}`);
+      // parseInstruction turns every failure into InvalidInstructionError; anything else is still this one
+      // message's problem, never the batch's.
+      const reason = error instanceof InvalidInstructionError ? error.message : String(error);
+      await this.deadLetter(message, `invalid instruction: ${reason}`);
+      return undefined;
+    }
+    // Never legitimate here: another account or region, or a capture from the future (which would also skew the
+    // breaker's and the attempt counter's notion of "new").
+    const refused = targetProblem(instruction, this.config.deployment, this.deps.now());
+    if (refused) {
+      await this.deadLetter(message, `refused: ${refused}`, instruction);
       return undefined;
     }
     const functionName = this.config.remediationFunctions[instruction.problem];

@@ -1,5 +1,6 @@
 // Everything the coordinator reads from its environment, read once at cold start.
 import { PROBLEMS, type Problem } from "../../rules/types.ts";
+import { readDeployment } from "../../shared/deployment.ts";
 import { ConfigurationError, integerEnv, optionalEnv, requiredEnv } from "../../shared/env.ts";
 import type { CoordinatorConfig } from "./core.ts";
 
@@ -38,7 +39,9 @@ export function parseRemediationFunctions(text: string, variable = "REMEDY_REMED
 }
 
 export function readCoordinatorSettings(env: Env = process.env): CoordinatorSettings {
+  const { accountId, region } = readDeployment(env);
   return {
+    deployment: { accountId, region },
     queueUrl: requiredEnv("REMEDY_QUEUE_URL", env),
     deadLetterQueueUrl: requiredEnv("REMEDY_DLQ_URL", env),
     pauseParameter: requiredEnv("REMEDY_PAUSE_PARAMETER", env),

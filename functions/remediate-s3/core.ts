@@ -25,7 +25,6 @@ import {
   judgeS3,
   type PublicAccessBlock,
   parsePolicyDocument,
-  parseS3PublicParameters,
 } from "../../rules/s3-public.ts";
 import type { AclGrant, PolicyStatement, Problem } from "../../rules/types.ts";
 import { hasErrorCode, PermanentRemediationError } from "../../shared/aws-errors.ts";
@@ -48,6 +47,17 @@ export interface RemediateS3Deps extends RemediationDeps {
   s3: S3Client;
   allowlist: readonly AllowlistEntry[];
   strategy: S3FixStrategy;
+  /**
+   * Buckets Remedy never changes: its ledger, the Config delivery bucket, and any the deployer lists. A name that
+   * ends with `*` protects every bucket starting with the rest (Remedy's own `remedy-ledger-*`, `remedy-config-*`).
+   */
+  protectedBuckets: readonly string[];
+}
+
+export function isProtectedBucket(bucket: string, protectedBuckets: readonly string[]): boolean {
+  return protectedBuckets.some((entry) =>
+    entry.endsWith("*") ? bucket.startsWith(entry.slice(0, -1)) : bucket === entry,
+  );
 }
 
 /** What was read from the live bucket: the ledger's exact state plus the tags. */
@@ -156,22 +166,24 @@ function statementKey(statement: PolicyStatement): string {
   return matchedEntryKey({ kind: "policy-statement", statement });
 }
 
-export function s3Fix(deps: Pick<RemediateS3Deps, "s3" | "allowlist" | "now" | "strategy">): FixFunction {
-  return async (instruction: Instruction, { log }): Promise<FixPlan> => {
+export function s3Fix(
+  deps: Pick<RemediateS3Deps, "s3" | "allowlist" | "now" | "strategy" | "protectedBuckets">,
+): FixFunction {
+  return async (instruction: Instruction, { log, resourceArn }): Promise<FixPlan> => {
     const bucket = instruction.resource.id;
     const owner = instruction.resource.accountId;
     const target = { Bucket: bucket, ExpectedBucketOwner: owner };
-    try {
-      parseS3PublicParameters(instruction.rule.parameters);
-    } catch (error) {
-      throw new PermanentRemediationError(`instruction rule parameters: ${(error as Error).message}`, { cause: error });
+    // Remedy's own buckets (ledger, Config delivery, listed ones) are never rewritten, whatever a claim says: a
+    // "fix" there could open the ledger or break Config. The role is denied these writes too (infra/iam.ts).
+    if (isProtectedBucket(bucket, deps.protectedBuckets)) {
+      return { outcome: "skipped", reason: `refused: ${bucket} is one of Remedy's own buckets, never changed by it` };
     }
 
     const live = await readLiveBucket(deps.s3, bucket, owner);
     const check = findExemption(
       {
         resourceId: bucket,
-        ...(instruction.resource.arn ? { arn: instruction.resource.arn } : {}),
+        ...(resourceArn ? { arn: resourceArn } : {}),
         tags: live.tags,
         problem: instruction.problem,
       },

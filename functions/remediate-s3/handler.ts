@@ -1,8 +1,7 @@
 // Lambda entry for the S3 bucket remediation (invoked asynchronously by the coordinator): wiring only.
-import { s3Client, snsClient, sqsClient } from "../../shared/clients.ts";
-import { s3Ledger } from "../../shared/ledger.ts";
-import { createLogger, createMetrics, metricSink } from "../../shared/logging.ts";
-import { snsReporter } from "../../shared/report.ts";
+import { s3Client } from "../../shared/clients.ts";
+import { createLogger, createMetrics } from "../../shared/logging.ts";
+import { liveRemediationDeps } from "../../shared/remediation-wiring.ts";
 import { remediateBucket } from "./core.ts";
 import { readRemediateS3Settings } from "./settings.ts";
 
@@ -16,19 +15,10 @@ for (const problem of settings.allowlistProblems) {
 export async function handler(event: unknown) {
   try {
     return await remediateBucket(event, {
+      ...liveRemediationDeps(settings, logger, metrics),
       s3: s3Client(),
-      sqs: sqsClient(),
-      ledger: s3Ledger(s3Client(), {
-        bucket: settings.ledgerBucket,
-        ...(settings.ledgerKmsKeyId ? { kmsKeyId: settings.ledgerKmsKeyId } : {}),
-      }),
-      reporter: snsReporter(snsClient(), settings.reportTopicArn),
-      deadLetterQueueUrl: settings.deadLetterQueueUrl,
-      allowlist: settings.allowlist,
       strategy: settings.strategy,
-      now: () => new Date(),
-      log: logger,
-      metrics: metricSink(metrics),
+      protectedBuckets: settings.protectedBuckets,
     });
   } finally {
     metrics.publishStoredMetrics();

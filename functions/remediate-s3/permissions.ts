@@ -3,8 +3,8 @@ import type { CommandPermissions } from "../../shared/permissions.ts";
 /**
  * Every AWS command the S3 bucket remediation sends, and the IAM action it needs (S3 bucket subresource actions
  * are not named like their API calls: GetPublicAccessBlock needs s3:GetBucketPublicAccessBlock). Resources: the
- * bucket actions on buckets; PutObject on the ledger bucket's `actions/*`; DeleteMessage on the remediation queue;
- * SendMessage on the dead-letter queue; Publish on the report topic.
+ * bucket actions on buckets; PutObject on the ledger bucket's `actions/*`; GenerateMac on the ledger MAC key;
+ * DeleteMessage on the remediation queue; SendMessage on the dead-letter queue; Publish on the report topic.
  */
 export const remediateS3Permissions = {
   GetBucketAclCommand: "s3:GetBucketAcl",
@@ -17,9 +17,13 @@ export const remediateS3Permissions = {
   GetBucketOwnershipControlsCommand: "s3:GetBucketOwnershipControls",
   GetBucketTaggingCommand: "s3:GetBucketTagging",
   PutObjectCommand: "s3:PutObject",
+  // Signs every ledger record with the ledger MAC key (REMEDY_LEDGER_MAC_KEY_ID): only remediations can.
+  GenerateMacCommand: "kms:GenerateMac",
   DeleteMessageCommand: "sqs:DeleteMessage",
   SendMessageCommand: "sqs:SendMessage",
   PublishCommand: "sns:Publish",
+  // The pause switch, re-read before every change (shared/remediation.ts).
+  GetParameterCommand: "ssm:GetParameter",
 } as const satisfies CommandPermissions;
 
 /** Needed without a command of their own: kms:GenerateDataKey on the ledger key when REMEDY_LEDGER_KMS_KEY_ID is set. */

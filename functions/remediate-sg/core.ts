@@ -1,5 +1,5 @@
 // Security-group remediation: re-reads the live group, re-checks exemptions against its live tags, re-judges its
-// rules with the instruction's rule parameters, and revokes exactly the instructed entries that still violate,
+// rules with the deployed rule parameters, and revokes exactly the instructed entries that still violate,
 // by SecurityGroupRuleId. Other CIDRs, group references and prefix lists in the same permission are untouched.
 import {
   DescribeSecurityGroupRulesCommand,
@@ -8,17 +8,12 @@ import {
   RevokeSecurityGroupIngressCommand,
   type SecurityGroupRule,
 } from "@aws-sdk/client-ec2";
-import {
-  judgeSgEntries,
-  parseSgOpenIngressParameters,
-  type SgOpenIngressParams,
-  sgEntriesFromDescribedRules,
-} from "../../rules/sg-open-ingress.ts";
+import { judgeSgEntries, type SgOpenIngressParams, sgEntriesFromDescribedRules } from "../../rules/sg-open-ingress.ts";
 import type { Problem, SgRuleEntry } from "../../rules/types.ts";
 import { PermanentRemediationError, TransientRemediationError } from "../../shared/aws-errors.ts";
 import { describeSgRule } from "../../shared/describe.ts";
 import { type AllowlistEntry, describeExemption, findExemption } from "../../shared/exemptions.ts";
-import { type Instruction, matchedEntryKey } from "../../shared/instruction.ts";
+import { matchedEntryKey } from "../../shared/instruction.ts";
 import type { SgRuleState } from "../../shared/ledger.ts";
 import { type FixFunction, type FixPlan, type RemediationDeps, runRemediation } from "../../shared/remediation.ts";
 import type { Change } from "../../shared/report.ts";
@@ -67,14 +62,6 @@ export function sgRuleState(rule: SecurityGroupRule): SgRuleState {
   return state;
 }
 
-function parseParameters(instruction: Instruction): SgOpenIngressParams {
-  try {
-    return parseSgOpenIngressParameters(instruction.rule.parameters);
-  } catch (error) {
-    throw new PermanentRemediationError(`instruction rule parameters: ${(error as Error).message}`, { cause: error });
-  }
-}
-
 function changedRule(entry: SgRuleEntry): Extract<Change, { kind: "sg-rules-revoked" }>["rules"][number] {
   return {
     ...(entry.securityGroupRuleId ? { securityGroupRuleId: entry.securityGroupRuleId } : {}),
@@ -87,11 +74,12 @@ function changedRule(entry: SgRuleEntry): Extract<Change, { kind: "sg-rules-revo
   };
 }
 
-/** Re-read, re-check, re-judge; plan the revocation of exactly the instructed entries that still violate. */
+/** Re-read, re-check, re-judge (deployed parameters); plan the revocation of exactly the instructed entries that still violate. */
 export function sgFix(deps: Pick<RemediateSgDeps, "ec2" | "allowlist" | "now">): FixFunction {
-  return async (instruction, { log }): Promise<FixPlan> => {
+  return async (instruction, { log, parameters, resourceArn }): Promise<FixPlan> => {
     const groupId = instruction.resource.id;
-    const params = parseParameters(instruction);
+    // The deployed parameters (validated at cold start), never the instruction's.
+    const params = parameters as SgOpenIngressParams;
 
     // InvalidGroup.NotFound is classified "gone": the runner records a skip.
     const groups = await deps.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }));
@@ -103,7 +91,7 @@ export function sgFix(deps: Pick<RemediateSgDeps, "ec2" | "allowlist" | "now">):
     const check = findExemption(
       {
         resourceId: groupId,
-        ...(instruction.resource.arn ? { arn: instruction.resource.arn } : {}),
+        ...(resourceArn ? { arn: resourceArn } : {}),
         tags,
         problem: instruction.problem,
       },

@@ -1,8 +1,7 @@
 // Lambda entry for the security-group remediation (invoked asynchronously by the coordinator): wiring only.
-import { ec2Client, s3Client, snsClient, sqsClient } from "../../shared/clients.ts";
-import { s3Ledger } from "../../shared/ledger.ts";
-import { createLogger, createMetrics, metricSink } from "../../shared/logging.ts";
-import { snsReporter } from "../../shared/report.ts";
+import { ec2Client } from "../../shared/clients.ts";
+import { createLogger, createMetrics } from "../../shared/logging.ts";
+import { liveRemediationDeps } from "../../shared/remediation-wiring.ts";
 import { remediateSecurityGroup } from "./core.ts";
 import { readRemediateSgSettings } from "./settings.ts";
 
@@ -15,20 +14,7 @@ for (const problem of settings.allowlistProblems) {
 
 export async function handler(event: unknown) {
   try {
-    return await remediateSecurityGroup(event, {
-      ec2: ec2Client(),
-      sqs: sqsClient(),
-      ledger: s3Ledger(s3Client(), {
-        bucket: settings.ledgerBucket,
-        ...(settings.ledgerKmsKeyId ? { kmsKeyId: settings.ledgerKmsKeyId } : {}),
-      }),
-      reporter: snsReporter(snsClient(), settings.reportTopicArn),
-      deadLetterQueueUrl: settings.deadLetterQueueUrl,
-      allowlist: settings.allowlist,
-      now: () => new Date(),
-      log: logger,
-      metrics: metricSink(metrics),
-    });
+    return await remediateSecurityGroup(event, { ...liveRemediationDeps(settings, logger, metrics), ec2: ec2Client() });
   } finally {
     metrics.publishStoredMetrics();
   }

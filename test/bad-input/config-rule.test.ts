@@ -1,6 +1,7 @@
 // Bad input at the Config rule runtime: every malformed event is rejected with its reason and nothing reaches
 // Config or the queue; malformed items in a scheduled run are skipped and reported while the good ones beside them
 // are evaluated and queued exactly as usual.
+
 import {
   BatchGetResourceConfigCommand,
   ConfigServiceClient,
@@ -12,11 +13,11 @@ import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { type RuleRuntimeDeps, runConfigRule } from "../../functions/config-rule/core.ts";
-import { RULES } from "../../rules/index.ts";
 import { parseInstruction } from "../../shared/instruction.ts";
 import { configEvent } from "../fixtures/events.ts";
 import { configItem } from "../fixtures/load.ts";
 import { recordingLog, recordingMetrics } from "../helpers/recording-log.ts";
+import { testDeployment } from "../remediation/support.ts";
 import { eventCases, type ItemMutation, s3ItemMutations, sgItemMutations } from "./config-cases.ts";
 import { clone, seededRandom } from "./generate.ts";
 
@@ -36,7 +37,7 @@ function deps() {
     configService: new ConfigServiceClient({}),
     sqs: new SQSClient({}),
     queueUrl: QUEUE_URL,
-    rules: RULES,
+    deployment: testDeployment(),
     allowlist: [],
     gracePeriodMs: 0,
     now: () => NOW,

@@ -5,13 +5,14 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { changeEvent, configEvent } from "../fixtures/events.ts";
 import { configItem } from "../fixtures/load.ts";
+import { deployedRules, deploymentEnv } from "../remediation/support.ts";
 
 const configMock = mockClient(ConfigServiceClient);
 const sqsMock = mockClient(SQSClient);
 
 async function loadHandler(env: Record<string, string>) {
   vi.resetModules();
-  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+  for (const [name, value] of Object.entries({ ...deploymentEnv(), ...env })) vi.stubEnv(name, value);
   return (await import("../../functions/config-rule/handler.ts")).handler;
 }
 
@@ -116,7 +117,9 @@ describe("config-rule handler", () => {
     ["deleted bucket", S3, "deleted", {}, "NOT_APPLICABLE", []],
   ];
   it.each(cases)("%s", async (_name, folder, variant, parameters, compliance, queued) => {
-    const handler = await loadHandler({ REMEDY_QUEUE_URL: QUEUE });
+    // The rule judges with what the stack deployed (which Config was given too).
+    const deployed = folder === SG ? deploymentEnv({ rules: deployedRules(parameters) }) : {};
+    const handler = await loadHandler({ REMEDY_QUEUE_URL: QUEUE, ...deployed });
     const configRuleName = folder === S3 ? "remedy-s3-public" : "remedy-sg-open-ingress";
     await handler(changeEvent(configItem(folder, variant), { configRuleName, parameters }));
     const evaluations = configMock.commandCalls(PutEvaluationsCommand)[0]!.args[0].input.Evaluations!;

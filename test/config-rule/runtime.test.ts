@@ -9,13 +9,13 @@ import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { type RuleRuntimeDeps, runConfigRule } from "../../functions/config-rule/core.ts";
-import { RULES } from "../../rules/index.ts";
 import { parseAllowlist } from "../../shared/exemptions.ts";
 import { parseInstruction } from "../../shared/instruction.ts";
 import { MessageSendError } from "../../shared/queue.ts";
 import { changeEvent, configEvent } from "../fixtures/events.ts";
 import { configItem, fixture } from "../fixtures/load.ts";
 import { recordingLog, recordingMetrics } from "../helpers/recording-log.ts";
+import { testDeployment } from "../remediation/support.ts";
 
 const configMock = mockClient(ConfigServiceClient);
 const sqsMock = mockClient(SQSClient);
@@ -32,7 +32,7 @@ function deps(overrides: Partial<RuleRuntimeDeps> = {}) {
       configService: new ConfigServiceClient({}),
       sqs: new SQSClient({}),
       queueUrl: QUEUE_URL,
-      rules: RULES,
+      deployment: testDeployment(),
       allowlist: [],
       gracePeriodMs: 0,
       now: () => NOW,
@@ -379,19 +379,9 @@ describe("bad input gets a clear error and nothing partial reaches the queue", (
       /ruleParameters is not valid JSON/,
     ],
     [
-      "a rule parameter is invalid",
-      () => ({ ...valid(), ruleParameters: JSON.stringify({ authorizedPorts: "tcp:99999" }) }),
-      /authorizedPorts/,
-    ],
-    [
-      "a rule parameter is unknown",
-      () => ({ ...valid(), ruleParameters: JSON.stringify({ authorisedPorts: "tcp:22" }) }),
-      /authorisedPorts/,
-    ],
-    [
       "not a Remedy rule",
       () => ({ ...valid(), configRuleName: "restricted-ssh" }),
-      /"restricted-ssh" is not a Remedy rule/,
+      /"restricted-ssh" is not one of this deployment's rules \(remedy-sg-open-ingress, remedy-s3-public\)/,
     ],
     [
       "configuration item without resourceId",
@@ -462,5 +452,86 @@ describe("failures are reported, never ignored", () => {
     expect(error).toBeInstanceOf(MessageSendError);
     expect(error.failedIds).toHaveLength(1);
     expect(error.message).toContain(error.failedIds[0]);
+  });
+});
+
+describe("trust boundary: a Config event is a claim", () => {
+  const openSsh = () => configEvent("ConfigurationItemChangeNotification", "sg-ssh-open");
+  const queuedEntries = () =>
+    instructionsSent().flatMap((instruction) =>
+      instruction.matched.map((entry) =>
+        entry.kind === "sg-rule"
+          ? `${entry.rule.ipProtocol} ${entry.rule.fromPort} ${entry.rule.cidrIpv4 ?? entry.rule.cidrIpv6}`
+          : "?",
+      ),
+    );
+
+  it.each([
+    ["weakening", { authorizedPorts: "", ipv4MinPrefix: "32" }],
+    ["invalid", { authorizedPorts: "tcp:99999" }],
+    ["unknown", { authorisedPorts: "tcp:22" }],
+  ])("judges with the deployed parameters, whatever the event's %s ruleParameters say", async (_kind, parameters) => {
+    const { deps: d, log, metrics } = deps();
+    const result = await runConfigRule({ ...openSsh(), ruleParameters: JSON.stringify(parameters) }, d);
+    expect(result.outcome).toBe("evaluated");
+    // Only SSH from anywhere: the authorized 443 and the private range stay out of the fix.
+    expect(queuedEntries()).toEqual(["tcp 22 0.0.0.0/0"]);
+    expect(instructionsSent()[0]!.rule.parameters).toEqual({
+      authorizedPorts: "tcp:80,tcp:443",
+      ipv4MinPrefix: 8,
+      ipv6MinPrefix: 16,
+    });
+    expect(metrics.counts.ParameterMismatches).toBe(1);
+    expect(log.errors().map((line) => line.message)).toEqual([
+      "the Config rule's parameters differ from the deployment's: judging with the deployed ones",
+    ]);
+  });
+
+  it.each(["evil-sg-open-ingress", "remedy-sg-open-ingress-v2", "sg-open-ingress", "REMEDY-SG-OPEN-INGRESS"])(
+    "accepts only the exact deployed rule names: %s is rejected, nothing reported or queued",
+    async (configRuleName) => {
+      const { deps: d } = deps();
+      const result = await runConfigRule({ ...openSsh(), configRuleName }, d);
+      expect(result).toMatchObject({
+        outcome: "rejected",
+        reason: expect.stringMatching(/is not one of this deployment's rules/),
+      });
+      expect(configMock.calls()).toHaveLength(0);
+      expect(sqsMock.calls()).toHaveLength(0);
+    },
+  );
+
+  it("a TESTMODE run reports in test mode and queues nothing", async () => {
+    const { deps: d } = deps();
+    const result = await runConfigRule({ ...openSsh(), resultToken: "TESTMODE" }, d);
+    expect(result).toMatchObject({ outcome: "evaluated", queued: [], notQueued: 1 });
+    expect(configMock).toHaveReceivedCommandWith(PutEvaluationsCommand, { ResultToken: "TESTMODE", TestMode: true });
+    expect(evaluationsSent().map((evaluation) => evaluation.ComplianceType)).toEqual(["NON_COMPLIANT"]);
+    expect(sqsMock.calls()).toHaveLength(0);
+  });
+
+  it.each([
+    ["account", { awsAccountId: "999988887777" }, /belongs to 999988887777\/us-east-1/],
+    ["region", { awsRegion: "eu-west-1" }, /belongs to 123456789012\/eu-west-1/],
+  ])("a configuration item of another %s is rejected: nothing reported or queued", async (_what, change, reason) => {
+    const event = openSsh();
+    const invoking = JSON.parse(event.invokingEvent as string);
+    Object.assign(invoking.configurationItem, change);
+    const { deps: d } = deps();
+    const result = await runConfigRule({ ...event, invokingEvent: JSON.stringify(invoking) }, d);
+    expect(result).toMatchObject({ outcome: "rejected", reason: expect.stringMatching(reason) });
+    expect(configMock.calls()).toHaveLength(0);
+    expect(sqsMock.calls()).toHaveLength(0);
+  });
+
+  it("refuses an invoking event nested deeper than the contract allows, by name", async () => {
+    const event = openSsh();
+    const invoking = JSON.parse(event.invokingEvent as string);
+    invoking.configurationItem.tags = "DEEP";
+    const deep = `${'{"a":'.repeat(40_000)}1${"}".repeat(40_000)}`;
+    const invokingEvent = JSON.stringify(invoking).replace('"DEEP"', deep);
+    const { deps: d } = deps();
+    const result = await runConfigRule({ ...event, invokingEvent }, d);
+    expect(result).toMatchObject({ outcome: "rejected", reason: expect.stringMatching(/nests deeper than 64 levels/) });
   });
 });

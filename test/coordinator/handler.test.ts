@@ -7,6 +7,7 @@ import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { serializeInstruction } from "../../shared/instruction.ts";
+import { deploymentEnv } from "../remediation/support.ts";
 import { instruction, pausedBy, running } from "./support.ts";
 
 const sqsMock = mockClient(SQSClient);
@@ -16,6 +17,7 @@ const lambdaMock = mockClient(LambdaClient);
 const snsMock = mockClient(SNSClient);
 
 const env = {
+  ...deploymentEnv(),
   REMEDY_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/remedy-remediation",
   REMEDY_DLQ_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/remedy-remediation-dlq",
   REMEDY_PAUSE_PARAMETER: "/remedy/pause",

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { parseRemediationFunctions, readCoordinatorSettings } from "../../functions/coordinator/settings.ts";
+import { deploymentEnv } from "../remediation/support.ts";
 
 const required = {
+  ...deploymentEnv(),
   REMEDY_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/q",
   REMEDY_DLQ_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/dlq",
   REMEDY_PAUSE_PARAMETER: "/remedy/pause",
@@ -14,6 +16,7 @@ const required = {
 describe("readCoordinatorSettings", () => {
   it("applies the documented defaults", () => {
     expect(readCoordinatorSettings(required)).toEqual({
+      deployment: { accountId: "123456789012", region: "us-east-1" },
       queueUrl: required.REMEDY_QUEUE_URL,
       deadLetterQueueUrl: required.REMEDY_DLQ_URL,
       pauseParameter: "/remedy/pause",

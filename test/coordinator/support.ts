@@ -202,6 +202,7 @@ export function testConfig(
   overrides: Partial<CoordinatorConfig> = {},
 ): CoordinatorConfig {
   return {
+    deployment: { accountId: "123456789012", region: "us-east-1" },
     queueUrl: local.queueUrl,
     deadLetterQueueUrl: local.dlqUrl,
     pauseParameter: PAUSE_PARAMETER,

@@ -10,6 +10,7 @@ import { CloudTrailClient, LookupEventsCommand } from "@aws-sdk/client-cloudtrai
 import { ConfigServiceClient, PutEvaluationsCommand } from "@aws-sdk/client-config-service";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { GenerateMacCommand, KMSClient, VerifyMacCommand } from "@aws-sdk/client-kms";
 import type { InvokeCommand } from "@aws-sdk/client-lambda";
 import { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
@@ -24,16 +25,23 @@ import { runNotifier } from "../../functions/notifier/core.ts";
 import { slackSender } from "../../functions/notifier/slack.ts";
 import { remediateBucket } from "../../functions/remediate-s3/core.ts";
 import { remediateSecurityGroup } from "../../functions/remediate-sg/core.ts";
-import { RULES } from "../../rules/index.ts";
 import { memoryStateStore } from "../../shared/coordinator-state.ts";
 import type { AllowlistEntry } from "../../shared/exemptions.ts";
-import { s3Ledger } from "../../shared/ledger.ts";
+import { kmsRecordSigner, s3Ledger } from "../../shared/ledger.ts";
+import { readPauseState } from "../../shared/pause.ts";
 import { makeReport, type Reporter } from "../../shared/report.ts";
 import { FUNCTIONS, fakePauseParameter, PAUSE_PARAMETER, sleep, testConfig } from "../coordinator/support.ts";
 import { changeEvent } from "../fixtures/events.ts";
 import { configItem } from "../fixtures/load.ts";
 import { type LocalSqs, startLocalSqs } from "../helpers/local-sqs.ts";
 import { type FakeSlack, fakeSlack } from "../notifier/helpers.ts";
+import {
+  deployedDeps,
+  fakeGenerateMac,
+  fakeVerifyMac,
+  TEST_MAC_KEY_ID,
+  testDeployment,
+} from "../remediation/support.ts";
 import { createWorld, type World } from "./world.ts";
 
 const LEDGER = "remedy-ledger-123456789012";
@@ -42,6 +50,7 @@ const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const noMetrics = { count() {} };
 
 const configMock = mockClient(ConfigServiceClient);
+const kmsMock = mockClient(KMSClient);
 const cloudTrailMock = mockClient(CloudTrailClient);
 mockClient(EventBridgeClient);
 
@@ -96,8 +105,14 @@ const reporter: Reporter = {
 const lambda = {
   async send(command: InvokeCommand) {
     const base = {
+      // The remediations read the same pause switch as the coordinator.
+      ...deployedDeps({ queueUrl: local.queueUrl, readPause: () => readPauseState(pause.ssm, PAUSE_PARAMETER) }),
       sqs: local.client(),
-      ledger: s3Ledger(new S3Client(REGION), { bucket: LEDGER }),
+      // Records are signed through KMS GenerateMac (mocked with the test key), as the deployed functions do.
+      ledger: s3Ledger(new S3Client(REGION), {
+        bucket: LEDGER,
+        signer: kmsRecordSigner(new KMSClient(REGION), TEST_MAC_KEY_ID),
+      }),
       reporter,
       deadLetterQueueUrl: local.dlqUrl,
       allowlist,
@@ -108,7 +123,12 @@ const lambda = {
     if (command.input.FunctionName === FUNCTIONS["sg-open-ingress"]) {
       await remediateSecurityGroup(command.input.Payload, { ...base, ec2: new EC2Client(REGION) });
     } else {
-      await remediateBucket(command.input.Payload, { ...base, s3: new S3Client(REGION), strategy: "surgical" });
+      await remediateBucket(command.input.Payload, {
+        ...base,
+        s3: new S3Client(REGION),
+        strategy: "surgical",
+        protectedBuckets: [LEDGER],
+      });
     }
     return { StatusCode: 202 };
   },
@@ -127,7 +147,7 @@ async function detect(
     configService: new ConfigServiceClient(REGION),
     sqs: local.client(),
     queueUrl: local.queueUrl,
-    rules: RULES,
+    deployment: testDeployment(),
     allowlist,
     gracePeriodMs,
     now: () => new Date(),
@@ -159,6 +179,7 @@ function cliDeps(): CliDeps {
     s3: () => new S3Client(REGION),
     ec2: () => new EC2Client(REGION),
     eventBridge: () => new EventBridgeClient(REGION),
+    kms: () => new KMSClient(REGION),
     now: () => new Date(),
     user: () => "alice",
     confirm: async () => true,
@@ -184,6 +205,9 @@ beforeEach(async () => {
   allowlist = [];
   configMock.reset();
   configMock.on(PutEvaluationsCommand).resolves({});
+  kmsMock.reset();
+  kmsMock.on(GenerateMacCommand).callsFake(fakeGenerateMac);
+  kmsMock.on(VerifyMacCommand).callsFake(fakeVerifyMac);
   cloudTrailMock.reset();
   cloudTrailMock.on(LookupEventsCommand).resolves({ Events: [] });
   world.addGroupFromItem(configItem("AWS_EC2_SecurityGroup", "ssh-open-to-world"));
@@ -197,6 +221,7 @@ beforeEach(async () => {
       dlq_url: { value: local.dlqUrl },
       pause_parameter: { value: PAUSE_PARAMETER },
       ledger_bucket: { value: LEDGER },
+      ledger_mac_key_id: { value: TEST_MAC_KEY_ID },
     }),
   );
 });

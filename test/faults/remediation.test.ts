@@ -48,6 +48,7 @@ import {
   FAULTS,
   type Fault,
   inRun,
+  LEDGER_BUCKET,
   mockedCallCount,
   REGION_CONFIG,
   type Role,
@@ -191,6 +192,7 @@ function deliver(world: World, scenario: Scenario, run: number, attempt = run): 
     s3: new S3Client(REGION_CONFIG),
     allowlist: [],
     strategy: scenario.strategy!,
+    protectedBuckets: [LEDGER_BUCKET],
   });
 }
 
@@ -220,8 +222,8 @@ interface Expectation {
   /** Run 1's message is gone from the remediation queue. */
   deleted: boolean;
   deadLettered: boolean;
-  /** The ledger record of run 1's action after run 1. */
-  ledgerOutcome: "failed" | "pending" | "fixed";
+  /** The ledger record of run 1's action after run 1 (none when it stopped before writing one). */
+  ledgerOutcome: "failed" | "pending" | "fixed" | undefined;
   /** Kind of run 1's report to the topic, if one reached it. */
   report: "failed" | "fixed" | null;
 }
@@ -249,6 +251,16 @@ function expectationFor(role: Role, fault: Fault): Expectation {
         report: "failed",
       };
     }
+    case "pause":
+      // The pause switch cannot be read: fail closed. Nothing changes, nothing is recorded, the message stays.
+      return {
+        result: { status: "held", reason: expect.stringMatching(/^pause switch unreadable/) },
+        changed: false,
+        deleted: false,
+        deadLettered: false,
+        ledgerOutcome: undefined,
+        report: null,
+      };
     case "ledger-fixed":
       // Changed but not recorded: always transient (even AccessDenied), the message stays, no `failed` record
       // overwrites the pending one (which holds the before-state).
@@ -291,11 +303,13 @@ for (const scenario of SCENARIOS)
       expect(result).toMatchObject({ status: "fixed", actionId: actionIdFor(1), messageDeleted: true });
       expect(mocked).toBe(calls.length);
       const roles = calls.map((call) => call.role);
-      // The dispatch is claimed before anything else; then only reads until the pending record.
+      // The dispatch is claimed before anything else; then only reads until the pause switch is read again,
+      // right before the pending record.
       expect(roles[0]).toBe("claim");
       const firstWrite = roles.indexOf("ledger-pending");
-      expect(firstWrite).toBeGreaterThan(1);
-      expect(roles.slice(1, firstWrite).every((role) => role === "read")).toBe(true);
+      expect(firstWrite).toBeGreaterThan(2);
+      expect(roles.slice(1, firstWrite - 1).every((role) => role === "read")).toBe(true);
+      expect(roles[firstWrite - 1]).toBe("pause");
       expect(roles.slice(firstWrite)).toEqual(["ledger-pending", "change", "ledger-fixed", "delete", "publish"]);
       const change = calls.find((call) => call.role === "change")!;
       expect(change.command).toBe(scenario.change.command);

@@ -26,24 +26,29 @@ import {
 } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { DeleteMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { type LedgerRecord, ledgerKey, s3Ledger } from "../../shared/ledger.ts";
+import { readPauseState } from "../../shared/pause.ts";
 import { type Report, snsReporter } from "../../shared/report.ts";
 import {
   ACCOUNT,
   awsError,
   BUCKET,
   DLQ_URL,
+  deployedDeps,
   GRANTS,
   GROUP_ID,
   OWNER,
   QUEUE_URL,
+  RUNNING,
   SG_RULES,
   T0,
 } from "../remediation/support.ts";
 
 export const LEDGER_BUCKET = "remedy-ledger-123456789012";
 export const TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:remedy-reports";
+export const PAUSE_PARAMETER = "/remedy/paused";
 export const REGION_CONFIG = { region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" } };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -104,12 +109,21 @@ export const FAULTS: readonly Fault[] = [
 // ---------------------------------------------------------------------------------------------------------------
 // The world
 
-export type Role = "claim" | "read" | "ledger-pending" | "change" | "ledger-fixed" | "delete" | "publish" | "other";
+export type Role =
+  | "claim"
+  | "read"
+  | "pause"
+  | "ledger-pending"
+  | "change"
+  | "ledger-fixed"
+  | "delete"
+  | "publish"
+  | "other";
 
 export interface Call {
   run: number;
   index: number;
-  service: "EC2" | "S3" | "SQS" | "SNS";
+  service: "EC2" | "S3" | "SQS" | "SNS" | "SSM";
   command: string;
   /** e.g. "ledger pending", "dlq", "report fixed". */
   detail: string;
@@ -151,17 +165,25 @@ const ec2Mock = mockClient(EC2Client);
 const s3Mock = mockClient(S3Client);
 const sqsMock = mockClient(SQSClient);
 const snsMock = mockClient(SNSClient);
+const ssmMock = mockClient(SSMClient);
 
 export function restoreMocks(): void {
   ec2Mock.restore();
   s3Mock.restore();
   sqsMock.restore();
   snsMock.restore();
+  ssmMock.restore();
 }
 
 /** Total number of commands the mocks received (to prove every one went through the world). */
 export function mockedCallCount(): number {
-  return ec2Mock.calls().length + s3Mock.calls().length + sqsMock.calls().length + snsMock.calls().length;
+  return (
+    ec2Mock.calls().length +
+    s3Mock.calls().length +
+    sqsMock.calls().length +
+    snsMock.calls().length +
+    ssmMock.calls().length
+  );
 }
 
 const MUTATING = new Set([
@@ -189,6 +211,7 @@ export function createWorld(options: WorldOptions = {}) {
   s3Mock.reset();
   sqsMock.reset();
   snsMock.reset();
+  ssmMock.reset();
 
   const sgRules = new Map<string, SecurityGroupRule>(
     SG_RULES.map((rule) => [rule.SecurityGroupRuleId!, structuredClone(rule)]),
@@ -248,6 +271,7 @@ export function createWorld(options: WorldOptions = {}) {
       if (input.QueueUrl === DLQ_URL) return { detail: "dlq", role: "other" as Role };
       return { detail: "queue", role: command === "DeleteMessage" ? ("delete" as Role) : ("other" as Role) };
     }
+    if (service === "SSM") return { detail: "pause switch", role: "pause" as Role };
     if (service === "SNS") {
       const kind = (JSON.parse(String(input.Message)) as Report).kind;
       return { detail: `report ${kind}`, role: kind === "fixed" ? ("publish" as Role) : ("other" as Role) };
@@ -459,6 +483,14 @@ export function createWorld(options: WorldOptions = {}) {
     }),
   );
 
+  // SSM: the pause switch, running -----------------------------------------------------------------------------
+  ssmMock.on(GetParameterCommand).callsFake((input) =>
+    call("SSM", "GetParameter", input, () => {
+      if (input.Name !== PAUSE_PARAMETER) throw awsError("ParameterNotFound", 400);
+      return { Parameter: { Name: PAUSE_PARAMETER, Type: "String", Value: JSON.stringify(RUNNING) } };
+    }),
+  );
+
   return world;
 }
 
@@ -467,6 +499,7 @@ export type World = ReturnType<typeof createWorld>;
 /** The shared deps of one remediation run, wired to real SDK clients (mocked) and the real S3 ledger / SNS reporter. */
 export function awsDeps(run: number) {
   return {
+    ...deployedDeps({ readPause: () => readPauseState(new SSMClient(REGION_CONFIG), PAUSE_PARAMETER, T0) }),
     sqs: new SQSClient(REGION_CONFIG),
     ledger: s3Ledger(new S3Client(REGION_CONFIG), { bucket: LEDGER_BUCKET }),
     reporter: snsReporter(new SNSClient(REGION_CONFIG), TOPIC_ARN, () => T0),

@@ -14,10 +14,12 @@ const NOT_SENT: Partial<Record<string, Record<string, string>>> = {
   "remediate-sg": {
     GetObjectCommand: "shared/ledger.ts: ledger.read is used by undo and the CLI, not by remediations",
     ListObjectsV2Command: "shared/ledger.ts: ledger.listRecent is used by the CLI status, not by remediations",
+    PutParameterCommand: "shared/pause.ts: remediations only read the pause switch (readPauseState)",
   },
   "remediate-s3": {
     GetObjectCommand: "shared/ledger.ts: ledger.read is used by undo and the CLI, not by remediations",
     ListObjectsV2Command: "shared/ledger.ts: ledger.listRecent is used by the CLI status, not by remediations",
+    PutParameterCommand: "shared/pause.ts: remediations only read the pause switch (readPauseState)",
   },
 };
 

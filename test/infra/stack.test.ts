@@ -6,7 +6,12 @@ import { join } from "node:path";
 import { App } from "cdktf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OUTPUT_NAMES } from "../../cli/stack.ts";
-import { FUNCTION_LIST, grantedActions } from "../../functions/registry.ts";
+import {
+  DISPATCH_VISIBILITY_SECONDS,
+  FUNCTION_LIST,
+  grantedActions,
+  MAX_DISPATCH_AGE_SECONDS,
+} from "../../functions/registry.ts";
 import { RemedyStack } from "../../infra/stack.ts";
 import { buildAll, DIST } from "../../scripts/build.ts";
 import { parsePauseState } from "../../shared/pause.ts";
@@ -115,6 +120,7 @@ describe("least privilege", () => {
     ]);
     for (const spec of FUNCTION_LIST) {
       for (const statement of policyDoc(`${fnId(spec.name)}_policy_doc`).statement as Json[]) {
+        if (statement.effect === "Deny") continue; // a deny grants nothing
         if ((statement.resources as string[]).includes("*")) {
           for (const action of statement.actions) expect(allowedOnAny.has(action), `${spec.name} ${action}`).toBe(true);
         }
@@ -255,5 +261,171 @@ describe("ledger key prefixes", () => {
       `\${aws_s3_bucket.ledger_bucket_CFD27338.arn}/actions/*`,
       `\${aws_s3_bucket.ledger_bucket_CFD27338.arn}/claims/*`,
     ]);
+  });
+});
+
+describe("trust boundary", () => {
+  const remediationRoles = [
+    "arn:${data.aws_partition.partition.partition}:iam::${data.aws_caller_identity.account.account_id}:role/remedy-remediate-sg-${var.region}",
+    "arn:${data.aws_partition.partition.partition}:iam::${data.aws_caller_identity.account.account_id}:role/remedy-remediate-s3-${var.region}",
+  ];
+  const consumers = [
+    "${aws_iam_role.coordinator_role.arn}",
+    "${aws_iam_role.remediate_sg_role.arn}",
+    "${aws_iam_role.remediate_s3_role.arn}",
+  ];
+  const statement = (doc: string, sid: string): Json =>
+    (policyDoc(doc).statement as Json[]).find((each) => each.sid === sid) ?? {};
+
+  it("lets only Config rules of this account and region invoke the rule function", () => {
+    const permission = Object.values(resources("aws_lambda_permission")).find(
+      (p: Json) => p.principal === "config.amazonaws.com",
+    ) as Json;
+    expect(permission.source_arn).toBe(
+      "arn:${data.aws_partition.partition.partition}:config:${var.region}:${data.aws_caller_identity.account.account_id}:config-rule/*",
+    );
+  });
+
+  it("gives every function that judges or acts the deployed rules, from the same values as the Config rules", () => {
+    const functions = resources("aws_lambda_function");
+    const rules = Object.values(resources("aws_config_config_rule")) as Json[];
+    const sgParameters = rules.find((rule) => rule.name === "remedy-sg-open-ingress")!.input_parameters as string;
+    // input_parameters is jsonencode(<expression>); REMEDY_RULES embeds the very same expression.
+    const expression = sgParameters.replace(/^\$\{jsonencode\((.*)\)\}$/s, "$1");
+    for (const name of ["config_rule", "coordinator", "remediate_sg", "remediate_s3"]) {
+      const env = functions[name].environment.variables;
+      expect(env.REMEDY_ACCOUNT_ID).toBe("${data.aws_caller_identity.account.account_id}");
+      expect(env.REMEDY_REGION).toBe("${var.region}");
+      expect(env.REMEDY_RULES).toContain(`"configRuleName" = "remedy-sg-open-ingress", "parameters" = ${expression}}`);
+      expect(env.REMEDY_RULES).toContain(`"configRuleName" = "remedy-s3-public", "parameters" = {}}`);
+    }
+    expect(functions.notifier.environment.variables.REMEDY_RULES).toBeUndefined();
+  });
+
+  it("drops a queued dispatch before it can outlive its visibility, and remediations know the same age", () => {
+    for (const config of Object.values(resources("aws_lambda_function_event_invoke_config")) as Json[]) {
+      expect(config.maximum_event_age_in_seconds).toBe(MAX_DISPATCH_AGE_SECONDS);
+    }
+    for (const spec of FUNCTION_LIST.filter((s) => s.invokedByCoordinator)) {
+      expect(MAX_DISPATCH_AGE_SECONDS + spec.timeoutSeconds).toBeLessThan(DISPATCH_VISIBILITY_SECONDS);
+      const env = resources("aws_lambda_function")[fnId(spec.name)].environment.variables;
+      expect(env.REMEDY_MAX_DISPATCH_AGE_SECONDS).toBe(String(MAX_DISPATCH_AGE_SECONDS));
+      expect(env.REMEDY_PAUSE_PARAMETER).toBe("${aws_ssm_parameter.pause.name}");
+      expect(env.REMEDY_QUEUE_URL).toBe("${aws_sqs_queue.queue.url}");
+    }
+    expect(MAX_DISPATCH_AGE_SECONDS).toBeGreaterThanOrEqual(60); // Lambda's minimum
+  });
+
+  it("lets remediations read the pause switch (and nothing else in SSM)", () => {
+    for (const name of ["remediate_sg", "remediate_s3"]) {
+      const ssm = (policyDoc(`${name}_policy_doc`).statement as Json[]).filter((s) =>
+        (s.actions as string[]).some((action) => action.startsWith("ssm:")),
+      );
+      expect(ssm).toEqual([
+        {
+          actions: ["ssm:GetParameter"],
+          resources: [
+            "arn:${data.aws_partition.partition.partition}:ssm:${var.region}:${data.aws_caller_identity.account.account_id}:parameter/remedy/paused",
+          ],
+        },
+      ]);
+    }
+  });
+
+  it("denies sending to the DLQ to everyone but the coordinator and the remediations", () => {
+    expect(statement("dlq_policy_doc", "OnlyRemedyDeadLetters")).toEqual({
+      sid: "OnlyRemedyDeadLetters",
+      effect: "Deny",
+      principals: [{ type: "*", identifiers: ["*"] }],
+      actions: ["sqs:SendMessage"],
+      resources: ["${aws_sqs_queue.dlq.arn}"],
+      condition: [{ test: "ArnNotLike", variable: "aws:PrincipalArn", values: consumers }],
+    });
+  });
+
+  it("denies publishing reports to everyone but Remedy's roles and this stack's DLQ alarm", () => {
+    const alarm =
+      "arn:${data.aws_partition.partition.partition}:cloudwatch:${var.region}:${data.aws_caller_identity.account.account_id}:alarm:remedy-dead-letters";
+    expect(resources("aws_cloudwatch_metric_alarm").dlq_alarm.alarm_name).toBe("remedy-dead-letters");
+    expect(statement("report_topic_policy_doc", "DenyOtherPublishers")).toMatchObject({
+      effect: "Deny",
+      actions: ["sns:Publish"],
+      condition: [
+        { test: "ArnNotLike", variable: "aws:PrincipalArn", values: consumers },
+        { test: "StringNotEquals", variable: "aws:PrincipalServiceName", values: ["cloudwatch.amazonaws.com"] },
+      ],
+    });
+    expect(statement("report_topic_policy_doc", "DenyOtherAlarms")).toMatchObject({
+      effect: "Deny",
+      condition: [
+        { test: "StringEquals", variable: "aws:PrincipalServiceName", values: ["cloudwatch.amazonaws.com"] },
+        { test: "ArnNotEquals", variable: "aws:SourceArn", values: [alarm] },
+      ],
+    });
+    expect(statement("report_topic_policy_doc", "CloudWatchAlarmsPublish").condition).toContainEqual({
+      test: "ArnEquals",
+      variable: "aws:SourceArn",
+      values: [alarm],
+    });
+  });
+
+  it("lets only each ledger prefix's writers write or delete there", () => {
+    const doc = Object.entries(tf.data.aws_iam_policy_document as Json).find(([id]) =>
+      id.startsWith("ledger_policy_doc"),
+    )![1];
+    const writers: Json = Object.fromEntries(
+      (doc.statement as Json[])
+        .filter((s) => String(s.sid).startsWith("OnlyWritersOf"))
+        .map((s) => [s.resources[0].replace(/^.*\}\//, ""), s]),
+    );
+    expect(Object.keys(writers).sort()).toEqual(["actions/*", "claims/*", "state/*"]);
+    for (const s of Object.values(writers)) {
+      expect(s).toMatchObject({ effect: "Deny", principals: [{ type: "*", identifiers: ["*"] }] });
+      expect(s.actions).toEqual(["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectRetention"]);
+      expect(s.condition[0]).toMatchObject({ test: "ArnNotLike", variable: "aws:PrincipalArn" });
+    }
+    expect(writers["claims/*"].condition[0].values).toEqual(remediationRoles);
+    expect(writers["actions/*"].condition[0].values).toBe(
+      `\${concat(${JSON.stringify(remediationRoles).replaceAll(",", ", ")}, var.operator_principal_arns)}`,
+    );
+    expect(writers["state/*"].condition[0].values).toEqual([
+      "arn:${data.aws_partition.partition.partition}:iam::${data.aws_caller_identity.account.account_id}:role/remedy-coordinator-${var.region}",
+    ]);
+  });
+
+  it("signs ledger records with an HMAC key only the remediation roles may use to sign", () => {
+    const key = resources("aws_kms_key").ledger_mac_key;
+    expect(key).toMatchObject({ customer_master_key_spec: "HMAC_256", key_usage: "GENERATE_VERIFY_MAC" });
+    expect(key.depends_on).toEqual(["${aws_iam_role.remediate_sg_role}", "${aws_iam_role.remediate_s3_role}"]);
+    const policy = key.policy as string;
+    expect(policy).toContain('"NotAction" = "kms:GenerateMac"');
+    expect(policy).toContain(
+      `"Principal" = {"AWS" = ${JSON.stringify(remediationRoles).replaceAll(",", ", ").replaceAll('","', '", "')}}, "Action" = "kms:GenerateMac"`,
+    );
+    for (const spec of FUNCTION_LIST.filter((s) => s.invokedByCoordinator)) {
+      expect(resources("aws_lambda_function")[fnId(spec.name)].environment.variables.REMEDY_LEDGER_MAC_KEY_ID).toBe(
+        "${aws_kms_key.ledger_mac_key.arn}",
+      );
+    }
+    expect(tf.output.ledger_mac_key_id.value).toBe("${aws_kms_key.ledger_mac_key.arn}");
+  });
+
+  it("denies the S3 remediation every change to Remedy's own and the listed buckets", () => {
+    const deny = (policyDoc("remediate_s3_policy_doc").statement as Json[]).filter((s) => s.effect === "Deny");
+    expect(deny).toEqual([
+      {
+        effect: "Deny",
+        actions: ["s3:PutBucketAcl", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketPublicAccessBlock"],
+        resources:
+          '${formatlist("arn:${data.aws_partition.partition.partition}:s3:::%s", concat(["remedy-ledger-*", "remedy-config-*"], var.protected_buckets))}',
+      },
+    ]);
+    expect(resources("aws_lambda_function").remediate_s3.environment.variables.REMEDY_PROTECTED_BUCKETS).toBe(
+      '${join(",", concat(["remedy-ledger-*", "remedy-config-*"], var.protected_buckets))}',
+    );
+    expect(tf.variable.protected_buckets).toMatchObject({ type: "list(string)", default: [] });
+    // The ledger and Config buckets are named with those prefixes.
+    expect(resources("aws_s3_bucket").ledger_bucket_CFD27338.bucket_prefix).toBe("remedy-ledger-");
+    expect(resources("aws_s3_bucket").config_bucket_492FA8B0.bucket_prefix).toBe("remedy-config-");
   });
 });

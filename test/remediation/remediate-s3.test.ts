@@ -27,6 +27,8 @@ import {
   BUCKET,
   DENY_INSECURE,
   DLQ_URL,
+  deployedDeps,
+  deploymentEnv,
   GRANTS,
   instructionFor,
   OWNER,
@@ -35,6 +37,7 @@ import {
   PUBLIC_READ,
   PUBLIC_READ_GRANT,
   PUBLIC_STATEMENT,
+  QUEUE_URL,
   recordingReporter,
   requestFor,
   SSH_V4,
@@ -109,6 +112,8 @@ function setup(options: BucketOptions = {}) {
   const reporter = recordingReporter();
   const log = recordingLog();
   const deps: RemediateS3Deps = {
+    ...deployedDeps(),
+    protectedBuckets: ["remedy-ledger-0001"],
     s3: new S3Client({}),
     sqs: new SQSClient({}),
     ledger,
@@ -335,10 +340,21 @@ describe("remediate-s3: failures", () => {
 
 describe("remediate-s3: settings", () => {
   const env = {
+    ...deploymentEnv(),
+    REMEDY_QUEUE_URL: QUEUE_URL,
     REMEDY_LEDGER_BUCKET: "remedy-ledger",
     REMEDY_REPORT_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:remedy-reports",
     REMEDY_DLQ_URL: DLQ_URL,
+    REMEDY_PAUSE_PARAMETER: "/remedy/paused",
+    REMEDY_LEDGER_MAC_KEY_ID: "arn:aws:kms:us-east-1:123456789012:key/0c0ffee0-0000-4000-8000-00000000a11c",
   };
+  it("protects the ledger bucket and every listed bucket", () => {
+    expect(readRemediateS3Settings(env).protectedBuckets).toEqual(["remedy-ledger"]);
+    expect(
+      readRemediateS3Settings({ ...env, REMEDY_PROTECTED_BUCKETS: " acme-config-logs , remedy-ledger,," })
+        .protectedBuckets,
+    ).toEqual(["remedy-ledger", "acme-config-logs"]);
+  });
   it("defaults to surgical and accepts block-public-access", () => {
     expect(readRemediateS3Settings(env).strategy).toBe("surgical");
     expect(readRemediateS3Settings({ ...env, REMEDY_S3_FIX_STRATEGY: "block-public-access" }).strategy).toBe(

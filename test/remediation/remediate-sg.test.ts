@@ -26,6 +26,8 @@ import {
   ACTION_ID,
   awsError,
   DLQ_URL,
+  deployedDeps,
+  deploymentEnv,
   GROUP_ID,
   instructionFor,
   PUBLIC_READ_GRANT,
@@ -36,6 +38,7 @@ import {
   SSH_V4,
   SSH_V6,
   T0,
+  testDeployment,
   testLedger,
 } from "./support.ts";
 
@@ -83,6 +86,7 @@ function setup(options: SetupOptions = {}) {
   const reporter = recordingReporter({ fail: options.reporterFails ?? false });
   const log = recordingLog();
   const deps: RemediateSgDeps = {
+    ...deployedDeps(),
     ec2: new EC2Client({}),
     sqs: new SQSClient({}),
     ledger,
@@ -388,13 +392,18 @@ describe("remediate-sg: failures", () => {
     );
   });
 
-  it("invalid rule parameters in the instruction ⇒ permanent", async () => {
+  it("rule parameters in the instruction that are not the deployed ones ⇒ skipped with the reason, nothing read", async () => {
     const t = setup();
     const instruction = instructionFor("sg-open-ingress", [SSH_V4], { parameters: { authorisedPorts: "22" } });
     const result = await remediateSecurityGroup(requestFor(instruction), t.deps);
-    expect(result).toMatchObject({ status: "failed", kind: "permanent", deadLettered: true });
-    expect((result as { error: string }).error).toMatch(/authorisedPorts/);
-    expect(ec2Mock).not.toHaveReceivedCommand(RevokeSecurityGroupIngressCommand);
+    expect(result).toMatchObject({ status: "skipped", messageDeleted: true });
+    expect((result as { reason: string }).reason).toMatch(
+      /^refused: instruction's rule parameters .* differ from the deployed/,
+    );
+    expect(ec2Mock.calls()).toHaveLength(0);
+    expect(t.reporter.reports).toEqual([
+      expect.objectContaining({ kind: "skipped", reason: expect.stringMatching(/authorisedPorts/) }),
+    ]);
   });
 
   it("misrouted instruction (an S3 problem) ⇒ permanent, dead-lettered, nothing read", async () => {
@@ -527,15 +536,24 @@ describe("remediate-sg: requests and logs", () => {
 
 describe("remediate-sg: settings", () => {
   const env = {
+    ...deploymentEnv(),
+    REMEDY_QUEUE_URL: QUEUE_URL,
     REMEDY_LEDGER_BUCKET: "remedy-ledger",
     REMEDY_REPORT_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:remedy-reports",
     REMEDY_DLQ_URL: DLQ_URL,
+    REMEDY_PAUSE_PARAMETER: "/remedy/paused",
+    REMEDY_LEDGER_MAC_KEY_ID: "arn:aws:kms:us-east-1:123456789012:key/0c0ffee0-0000-4000-8000-00000000a11c",
   };
   it("reads the required variables, the optional KMS key and allowlist", () => {
     expect(readRemediateSgSettings(env)).toEqual({
+      deployment: testDeployment(),
+      queueUrl: QUEUE_URL,
       ledgerBucket: "remedy-ledger",
       reportTopicArn: env.REMEDY_REPORT_TOPIC_ARN,
       deadLetterQueueUrl: DLQ_URL,
+      pauseParameter: "/remedy/paused",
+      maxDispatchAgeSeconds: 150,
+      ledgerMacKeyId: env.REMEDY_LEDGER_MAC_KEY_ID,
       allowlist: [],
       allowlistProblems: [],
     });
@@ -547,7 +565,17 @@ describe("remediate-sg: settings", () => {
     expect(withKms.ledgerKmsKeyId).toBe("alias/remedy");
     expect(withKms.allowlistProblems).toHaveLength(1);
   });
-  it.each(["REMEDY_LEDGER_BUCKET", "REMEDY_REPORT_TOPIC_ARN", "REMEDY_DLQ_URL"])("names a missing %s", (name) => {
+  it.each([
+    "REMEDY_LEDGER_BUCKET",
+    "REMEDY_REPORT_TOPIC_ARN",
+    "REMEDY_DLQ_URL",
+    "REMEDY_QUEUE_URL",
+    "REMEDY_PAUSE_PARAMETER",
+    "REMEDY_ACCOUNT_ID",
+    "REMEDY_REGION",
+    "REMEDY_RULES",
+    "REMEDY_LEDGER_MAC_KEY_ID",
+  ])("names a missing %s", (name) => {
     expect(() => readRemediateSgSettings({ ...env, [name]: undefined })).toThrow(
       new ConfigurationError(`environment variable ${name} is required`),
     );

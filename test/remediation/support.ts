@@ -1,10 +1,14 @@
 // Shared pieces for the remediation, ledger and undo tests: instructions, requests, fixtures of live resources,
 // AWS-shaped errors, a recording reporter and a ledger that can be told to fail.
+import { createHmac, timingSafeEqual } from "node:crypto";
 import type { SecurityGroupRule } from "@aws-sdk/client-ec2";
 import type { Finding, MatchedEntry, Problem } from "../../rules/types.ts";
+import { type Deployment, type DeploymentSpec, deploymentFrom } from "../../shared/deployment.ts";
 import type { RemediationRequest } from "../../shared/dispatch.ts";
 import { buildInstructions, type Instruction } from "../../shared/instruction.ts";
-import { type Ledger, type LedgerRecord, memoryLedger } from "../../shared/ledger.ts";
+import { type Ledger, type LedgerRecord, localRecordSigner, memoryLedger } from "../../shared/ledger.ts";
+import type { PauseReading } from "../../shared/pause.ts";
+import type { RemediationDeps } from "../../shared/remediation.ts";
 import type { ReportBody, Reporter } from "../../shared/report.ts";
 
 export const T0 = new Date("2026-11-20T10:28:19.000Z");
@@ -15,6 +19,54 @@ export const DLQ_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/remedy-
 export const ACTION_ID = "act-20261120T102819Z-0000beef";
 export const GROUP_ID = "sg-0123456789abcdef0";
 export const BUCKET = "acme-data";
+
+export const SG_CONFIG_RULE = "remedy-sg-open-ingress";
+export const S3_CONFIG_RULE = "remedy-s3-public";
+/** The SG rule's parameters as the stack gives them to Config (strings) and to the functions. */
+export const DEPLOYED_SG_PARAMETERS = { authorizedPorts: "tcp:80,tcp:443", ipv4MinPrefix: "8", ipv6MinPrefix: "16" };
+
+/** Both rules as deployed, the SG rule with these parameters. */
+export function deployedRules(sgParameters: Record<string, unknown> = DEPLOYED_SG_PARAMETERS): DeploymentSpec["rules"] {
+  return [
+    { id: "sg-open-ingress", configRuleName: SG_CONFIG_RULE, parameters: sgParameters },
+    { id: "s3-public", configRuleName: S3_CONFIG_RULE, parameters: {} },
+  ];
+}
+
+/** The deployment the tests' functions run in: account 123456789012, us-east-1, both rules with the defaults. */
+export function testDeploymentSpec(overrides: Partial<DeploymentSpec> = {}): DeploymentSpec {
+  return { accountId: ACCOUNT, region: REGION, rules: deployedRules(), ...overrides };
+}
+
+export function testDeployment(overrides: Partial<DeploymentSpec> = {}): Deployment {
+  return deploymentFrom(testDeploymentSpec(overrides));
+}
+
+/** The deployment as the stack writes it into a function's environment. */
+export function deploymentEnv(overrides: Partial<DeploymentSpec> = {}): Record<string, string> {
+  const spec = testDeploymentSpec(overrides);
+  return { REMEDY_ACCOUNT_ID: spec.accountId, REMEDY_REGION: spec.region, REMEDY_RULES: JSON.stringify(spec.rules) };
+}
+
+export const RUNNING: PauseReading = {
+  paused: false,
+  by: "terraform",
+  reason: "created with the stack",
+  at: T0.toISOString(),
+};
+
+/** What every remediation needs from its deployment: identity, queue, pause switch (running), dispatch age. */
+export function deployedDeps(
+  overrides: Partial<Pick<RemediationDeps, "deployment" | "queueUrl" | "readPause" | "maxDispatchAgeMs">> = {},
+): Pick<RemediationDeps, "deployment" | "queueUrl" | "readPause" | "maxDispatchAgeMs"> {
+  return {
+    deployment: testDeployment(),
+    queueUrl: QUEUE_URL,
+    readPause: async () => RUNNING,
+    maxDispatchAgeMs: 150_000,
+    ...overrides,
+  };
+}
 
 /** An AWS SDK-shaped service error. */
 export function awsError(name: string, status: number, message = `${name} (test)`): Error {
@@ -41,7 +93,14 @@ export function instructionFor(
         accountId: ACCOUNT,
         region: REGION,
       },
-      rule: { id: isSg ? "sg-open-ingress" : "s3-public", parameters: options.parameters ?? {} },
+      rule: {
+        id: isSg ? "sg-open-ingress" : "s3-public",
+        configRuleName: isSg ? SG_CONFIG_RULE : S3_CONFIG_RULE,
+        // As the rule Lambda writes them: the deployed parameters, parsed.
+        parameters:
+          options.parameters ??
+          (isSg ? { authorizedPorts: "tcp:80,tcp:443", ipv4MinPrefix: 8, ipv6MinPrefix: 16 } : {}),
+      },
       capturedAt: "2026-11-20T10:00:00.000Z",
       detectedAt: "2026-11-20T10:00:05.000Z",
       notBefore: "2026-11-20T10:00:00.000Z",
@@ -239,3 +298,49 @@ export const AUTHENTICATED_GRANT: MatchedEntry = {
   grant: { grantee: { type: "Group", uri: AUTHENTICATED_USERS }, permission: "READ_ACP" },
 };
 export const PUBLIC_STATEMENT: MatchedEntry = { kind: "policy-statement", statement: PUBLIC_READ };
+
+// ---------------------------------------------------------------------------------------------------------------
+// The ledger MAC key: a local signer with a test secret, and KMS answers computed with the same secret, so a record
+// the remediation run signs locally verifies through a mocked KMS exactly as a KMS-signed one would.
+
+export const TEST_MAC_KEY_ID = "arn:aws:kms:us-east-1:123456789012:key/0c0ffee0-0000-4000-8000-00000000a11c";
+export const TEST_MAC_SECRET = "remedy-test-ledger-mac-secret";
+
+/** Signs and verifies like the stack's KMS HMAC key, with the test secret. */
+export function testSigner(secret: string = TEST_MAC_SECRET, keyId: string = TEST_MAC_KEY_ID) {
+  return localRecordSigner(secret, keyId);
+}
+
+/** `record` signed as a remediation would sign it (any previous integrity replaced). */
+export async function signRecord(record: LedgerRecord, signer = testSigner()): Promise<LedgerRecord> {
+  const { integrity: _previous, ...unsigned } = record;
+  return { ...unsigned, integrity: await signer.sign(unsigned) };
+}
+
+function testMac(message: Uint8Array | undefined): Buffer {
+  return createHmac("sha256", TEST_MAC_SECRET)
+    .update(message ?? new Uint8Array())
+    .digest();
+}
+
+/** What KMS GenerateMac answers for the test key (for aws-sdk-client-mock's callsFake). */
+export function fakeGenerateMac(input: { KeyId?: string; Message?: Uint8Array; MacAlgorithm?: string }) {
+  return { KeyId: TEST_MAC_KEY_ID, MacAlgorithm: input.MacAlgorithm, Mac: new Uint8Array(testMac(input.Message)) };
+}
+
+/** What KMS VerifyMac answers for the test key: MacValid only for the test secret's MAC of the message. */
+export function fakeVerifyMac(input: {
+  KeyId?: string;
+  Message?: Uint8Array;
+  Mac?: Uint8Array;
+  MacAlgorithm?: string;
+}) {
+  const expected = testMac(input.Message);
+  const given = Buffer.from(input.Mac ?? new Uint8Array());
+  const valid =
+    input.KeyId === TEST_MAC_KEY_ID &&
+    input.MacAlgorithm === "HMAC_SHA_256" &&
+    given.length === expected.length &&
+    timingSafeEqual(given, expected);
+  return { KeyId: TEST_MAC_KEY_ID, MacAlgorithm: input.MacAlgorithm, MacValid: valid };
+}

@@ -156,6 +156,20 @@ describe("fix-instruction contract", () => {
     const valid = () => JSON.parse(serializeInstruction(buildInstructions(source, [sgFinding(22)])[0]!));
     const cases: [string, (m: Record<string, any>) => unknown, RegExp][] = [
       ["not JSON", () => "{not json", /message body is not JSON/],
+      [
+        "a body nested 40,000 levels deep (poison)",
+        () => `${'{"a":'.repeat(40_000)}1${"}".repeat(40_000)}`,
+        /^message body nests deeper than 64 levels$/,
+      ],
+      [
+        "a policy statement nested past the cap",
+        (m) => {
+          let deep: Record<string, unknown> = { Sid: "x" };
+          for (let level = 0; level < 70; level++) deep = { nested: deep };
+          return { ...m, matched: [{ kind: "policy-statement", statement: deep }] };
+        },
+        /nests deeper than 64 levels/,
+      ],
       ["a newer version", (m) => ({ ...m, version: 2 }), /^version: unsupported instruction version 2/],
       ["an unknown problem", (m) => ({ ...m, problem: "iam-root-keys" }), /^problem: unknown problem "iam-root-keys"/],
       [
@@ -191,5 +205,24 @@ describe("fix-instruction contract", () => {
       );
       expect(() => parseInstruction(typeof body === "string" ? body : JSON.stringify(body))).toThrow(message);
     });
+  });
+});
+
+describe("bounded JSON", () => {
+  it("measures depth without recursion and accepts the cap itself", async () => {
+    const { boundedJson, jsonDepth, MAX_JSON_DEPTH } = await import("../../shared/json.ts");
+    const nest = (levels: number) => `${"[".repeat(levels)}${"]".repeat(levels)}`;
+    expect(jsonDepth(JSON.parse(nest(100_000)), 64)).toBe(65);
+    expect(jsonDepth({ a: [1, { b: null }], c: "x" })).toBe(3);
+    expect(jsonDepth(42)).toBe(0);
+    expect(() => boundedJson(nest(MAX_JSON_DEPTH), "body")).not.toThrow();
+    expect(() => boundedJson(nest(MAX_JSON_DEPTH + 1), "body")).toThrow("body nests deeper than 64 levels");
+  });
+
+  it("a dispatch payload is bounded the same way", async () => {
+    const { parseRemediationRequest, InvalidRemediationRequestError } = await import("../../shared/dispatch.ts");
+    const deep = `{"queueUrl":${'{"a":'.repeat(40_000)}1${"}".repeat(40_000)}}`;
+    expect(() => parseRemediationRequest(deep)).toThrow(InvalidRemediationRequestError);
+    expect(() => parseRemediationRequest(new TextEncoder().encode(deep))).toThrow(/nests deeper than 64 levels/);
   });
 });

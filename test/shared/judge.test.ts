@@ -1,17 +1,22 @@
 import { describe, expect, it } from "vitest";
 import { normalizeConfigItem } from "../../rules/config-item.ts";
-import { RULES } from "../../rules/index.ts";
 import { sgOpenIngressRule } from "../../rules/sg-open-ingress.ts";
-import { findRule, judgeItem } from "../../shared/judge.ts";
+import { deployedRuleNamed } from "../../shared/deployment.ts";
+import { judgeItem } from "../../shared/judge.ts";
 import { configItem } from "../fixtures/load.ts";
+import { testDeployment } from "../remediation/support.ts";
 
 const context = { allowlist: [], now: new Date("2026-11-20T12:00:00Z"), gracePeriodMs: 30 * 60_000 };
 
 describe("judgeItem", () => {
-  it("finds the rule behind a Config rule name by its suffix", () => {
-    expect(findRule(RULES, "remedy-sg-open-ingress")?.id).toBe("sg-open-ingress");
-    expect(findRule(RULES, "acme-prod-s3-public")?.id).toBe("s3-public");
-    expect(findRule(RULES, "restricted-ssh")).toBeUndefined();
+  it("finds the deployed rule behind a Config rule name by its exact name only", () => {
+    const deployment = testDeployment();
+    expect(deployedRuleNamed(deployment, "remedy-sg-open-ingress")?.rule.id).toBe("sg-open-ingress");
+    expect(deployedRuleNamed(deployment, "remedy-s3-public")?.rule.id).toBe("s3-public");
+    // A suffix match would let any Config rule pointed at the function in.
+    expect(deployedRuleNamed(deployment, "acme-prod-s3-public")).toBeUndefined();
+    expect(deployedRuleNamed(deployment, "evil-remedy-sg-open-ingress")).toBeUndefined();
+    expect(deployedRuleNamed(deployment, "restricted-ssh")).toBeUndefined();
   });
 
   it("sets notBefore from the capture time plus the grace period", () => {
