@@ -241,6 +241,19 @@ function remediationDeps() {
   };
 }
 
+/** What anyone with lambda:InvokeFunction on the function can send: a request naming our queue, made up otherwise. */
+function directRequest(instruction: Instruction, overrides: Partial<RemediationRequest> = {}): RemediationRequest {
+  return {
+    queueUrl: local.queueUrl,
+    receiptHandle: "forged-receipt",
+    messageId: "forged-message",
+    instruction,
+    attempt: 1,
+    dispatchedAt: new Date().toISOString(),
+    ...overrides,
+  };
+}
+
 function remediate(payload: unknown, problem: Problem): Promise<RemediationResult> {
   const deps = remediationDeps();
   return problem === "sg-open-ingress"
@@ -307,17 +320,7 @@ for (const problem of ["sg-open-ingress", "s3-public-acl", "s3-public-policy"] a
       expect(world.changes.length).toBeGreaterThan(0);
       world = createWorld(LEDGER);
       addWorld(world);
-      const direct = await remediate(
-        {
-          queueUrl: local.queueUrl,
-          receiptHandle: "forged-receipt",
-          messageId: "forged-message",
-          instruction: base(),
-          attempt: 1,
-          dispatchedAt: new Date().toISOString(),
-        },
-        problem,
-      );
+      const direct = await remediate(directRequest(base()), problem);
       expect(direct).toMatchObject({ status: "fixed" });
       expect(world.changes.length).toBeGreaterThan(0);
     });
@@ -331,17 +334,7 @@ for (const problem of ["sg-open-ingress", "s3-public-acl", "s3-public-policy"] a
       });
 
       it(`${name}: invoked directly`, async () => {
-        const result = await remediate(
-          {
-            queueUrl: local.queueUrl,
-            receiptHandle: "forged-receipt",
-            messageId: "forged-message",
-            instruction: instruction(),
-            attempt: 1,
-            dispatchedAt: new Date().toISOString(),
-          },
-          problem,
-        );
+        const result = await remediate(directRequest(instruction()), problem);
         expect(world.changes).toEqual([]);
         expect(result).toMatchObject({ status: "skipped", reason: expect.stringMatching(reason) });
         expect(reporter.of("skipped")).toEqual([expect.objectContaining({ reason: expect.stringMatching(reason) })]);
@@ -349,49 +342,19 @@ for (const problem of ["sg-open-ingress", "s3-public-acl", "s3-public-policy"] a
     }
 
     it("a grace period skipped by invoking directly: refused until due", async () => {
-      const result = await remediate(
-        {
-          queueUrl: local.queueUrl,
-          receiptHandle: "forged-receipt",
-          messageId: "forged-message",
-          instruction: forge(base(), { notBefore: future() }),
-          attempt: 1,
-          dispatchedAt: new Date().toISOString(),
-        },
-        problem,
-      );
+      const result = await remediate(directRequest(forge(base(), { notBefore: future() })), problem);
       expect(world.changes).toEqual([]);
       expect(result).toMatchObject({ status: "skipped", reason: expect.stringMatching(/is not due until/) });
     });
 
     it("a direct invoke while paused changes nothing and leaves the message", async () => {
       pause.set({ paused: true, by: "alice", reason: "change freeze", at: new Date().toISOString() });
-      const result = await remediate(
-        {
-          queueUrl: local.queueUrl,
-          receiptHandle: "forged-receipt",
-          messageId: "forged-message",
-          instruction: base(),
-          attempt: 1,
-          dispatchedAt: new Date().toISOString(),
-        },
-        problem,
-      );
+      const result = await remediate(directRequest(base()), problem);
       expect(result).toMatchObject({ status: "held", reason: "paused by alice: change freeze" });
       expect(world.changes).toEqual([]);
       // No pause switch at all (deleted, never created): fail closed as well.
       pause.set(undefined);
-      const missing = await remediate(
-        {
-          queueUrl: local.queueUrl,
-          receiptHandle: "forged-receipt",
-          messageId: "forged-message-2",
-          instruction: base(),
-          attempt: 1,
-          dispatchedAt: new Date().toISOString(),
-        },
-        problem,
-      );
+      const missing = await remediate(directRequest(base(), { messageId: "forged-message-2" }), problem);
       expect(missing).toMatchObject({
         status: "held",
         reason: expect.stringMatching(/does not exist: treated as paused/),
@@ -407,18 +370,7 @@ for (const problem of ["sg-open-ingress", "s3-public-acl", "s3-public-policy"] a
       ],
       ["a dispatch time in the future", { dispatchedAt: future() }, /dispatchedAt .* is in the future/],
     ])("a request naming %s is rejected before anything is read", async (_what, change, reason) => {
-      const result = await remediate(
-        {
-          queueUrl: local.queueUrl,
-          receiptHandle: "forged-receipt",
-          messageId: "forged-message",
-          instruction: base(),
-          attempt: 1,
-          dispatchedAt: new Date().toISOString(),
-          ...change,
-        },
-        problem,
-      );
+      const result = await remediate(directRequest(base(), { ...change }), problem);
       expect(result).toMatchObject({ status: "rejected", reason: expect.stringMatching(reason) });
       expect(world.changes).toEqual([]);
       expect(world.ec2Mock.calls().length + world.s3Mock.calls().length).toBe(0);
@@ -426,14 +378,7 @@ for (const problem of ["sg-open-ingress", "s3-public-acl", "s3-public-policy"] a
 
     it("a dispatch older than the maximum age is left alone", async () => {
       const result = await remediate(
-        {
-          queueUrl: local.queueUrl,
-          receiptHandle: "forged-receipt",
-          messageId: "forged-message",
-          instruction: base(),
-          attempt: 1,
-          dispatchedAt: new Date(Date.now() - 10 * 60_000).toISOString(),
-        },
+        directRequest(base(), { dispatchedAt: new Date(Date.now() - 10 * 60_000).toISOString() }),
         problem,
       );
       expect(result).toMatchObject({ status: "held", reason: expect.stringMatching(/dispatched 600 s ago/) });
