@@ -72,7 +72,7 @@ export interface Verdict {
 }
 
 export interface RemedyRule<P> {
-  /** Stable rule id. A Remedy Config rule's name ends with it (e.g. "remedy-sg-open-ingress"). */
+  /** Stable rule id. The stack deploys it as the Config rule "remedy-<id>" (infra/config.ts); only that exact name is accepted. */
   id: string;
   /** The problems this rule's findings name (each fixed by one remediation function). */
   problems: readonly Problem[];

@@ -8,14 +8,7 @@ import {
   RevokeSecurityGroupIngressCommand,
 } from "@aws-sdk/client-ec2";
 import { GenerateMacCommand, KMSClient } from "@aws-sdk/client-kms";
-import {
-  GetBucketAclCommand,
-  GetBucketPolicyCommand,
-  PutBucketAclCommand,
-  PutBucketPolicyCommand,
-  PutObjectCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { DeleteMessageCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
@@ -154,14 +147,9 @@ describe("remediate-s3 handler never changes Remedy's own buckets", () => {
         status: "skipped",
         reason: `refused: ${bucket} is one of Remedy's own buckets, never changed by it`,
       });
-      for (const command of [
-        GetBucketAclCommand,
-        GetBucketPolicyCommand,
-        PutBucketAclCommand,
-        PutBucketPolicyCommand,
-      ]) {
-        expect(s3.commandCalls(command)).toHaveLength(0);
-      }
+      // Nothing read, nothing written: the only S3 calls are the ledger's (the skip record).
+      expect(s3.calls().length).toBeGreaterThan(0);
+      expect(s3.calls().every((call) => call.args[0] instanceof PutObjectCommand)).toBe(true);
     }
   });
 });
