@@ -6,6 +6,7 @@ import {
   type AclGrant,
   type ConfigItem,
   type Finding,
+  type PublicAccessBlockFlags,
   type PolicyStatement,
   type RemedyRule,
   RuleParameterError,
@@ -18,12 +19,7 @@ export const S3_PUBLIC_RULE_ID = "s3-public";
 export type S3PublicParams = Record<string, never>;
 
 /** Bucket-level Block Public Access, in the S3 API's shape (GetPublicAccessBlock). */
-export interface PublicAccessBlock {
-  BlockPublicAcls?: boolean;
-  IgnorePublicAcls?: boolean;
-  BlockPublicPolicy?: boolean;
-  RestrictPublicBuckets?: boolean;
-}
+export type PublicAccessBlock = PublicAccessBlockFlags;
 
 /** A bucket policy with `Statement` always an array (a single-object Statement is valid policy). */
 export interface BucketPolicyDocument {

@@ -71,6 +71,24 @@ export interface Verdict {
   findings: Finding[];
 }
 
+/** S3 Block Public Access flags, at bucket or account level (the S3 API's names). */
+export interface PublicAccessBlockFlags {
+  BlockPublicAcls?: boolean;
+  IgnorePublicAcls?: boolean;
+  BlockPublicPolicy?: boolean;
+  RestrictPublicBuckets?: boolean;
+}
+
+/**
+ * What a rule may need to know about the account besides the item, read by the runtime (not carried by the item):
+ * the Config item of a bucket does not hold the account's Block Public Access, which neutralises public access
+ * exactly as the bucket's own flags do.
+ */
+export interface AccountFacts {
+  /** The account-level S3 Block Public Access; null: none configured; undefined: not known (could not be read). */
+  s3PublicAccessBlock?: PublicAccessBlockFlags | null;
+}
+
 export interface RemedyRule<P> {
   /** Stable rule id. The stack deploys it as the Config rule "remedy-<id>" (infra/config.ts); only that exact name is accepted. */
   id: string;
@@ -79,8 +97,8 @@ export interface RemedyRule<P> {
   resourceTypes: readonly string[];
   /** Validates Config's ruleParameters (string values); throws RuleParameterError naming the parameter. */
   parseParameters(raw: Record<string, unknown>): P;
-  /** Pure judgement of one non-deleted item of one of resourceTypes. */
-  evaluate(item: ConfigItem, params: P): Verdict;
+  /** Pure judgement of one non-deleted item of one of resourceTypes, given what is known about its account. */
+  evaluate(item: ConfigItem, params: P, facts?: AccountFacts): Verdict;
 }
 
 /** A rule parameter that does not make sense; the message names the parameter. */

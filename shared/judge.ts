@@ -1,7 +1,7 @@
 // Judging one normalised item: rule verdict, then exemptions per finding, then the fix instructions.
 // Shared by the Config rule runtime and the offline `remedy plan`, so both say exactly the same thing.
 import { isDeleted } from "../rules/config-item.ts";
-import type { ComplianceType, ConfigItem, Finding, RemedyRule } from "../rules/types.ts";
+import type { AccountFacts, ComplianceType, ConfigItem, Finding, RemedyRule } from "../rules/types.ts";
 import { type AllowlistEntry, describeExemption, type Exemption, findExemption } from "./exemptions.ts";
 import {
   buildInstructions,
@@ -33,6 +33,8 @@ export interface JudgeContext {
   now: Date;
   gracePeriodMs: number;
   configRuleName?: string;
+  /** What the runtime knows about the item's account (account-level Block Public Access, ...). */
+  facts?: AccountFacts;
 }
 
 export function judgeItem(item: ConfigItem, rule: AnyRule, parameters: unknown, context: JudgeContext): Judgement {
@@ -40,7 +42,7 @@ export function judgeItem(item: ConfigItem, rule: AnyRule, parameters: unknown, 
   if (!rule.resourceTypes.includes(item.resourceType)) {
     return notApplicable(`${item.resourceType} is not judged by ${rule.id}`);
   }
-  const verdict = rule.evaluate(item, parameters);
+  const verdict = rule.evaluate(item, parameters, context.facts);
   const notes = new Set<string>();
   const exemptionByProblem = new Map<string, Exemption | undefined>();
   const findings: JudgedFinding[] = verdict.findings.map((finding) => {
