@@ -178,7 +178,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     memoryMb: 256,
     timeoutSeconds: REMEDIATION_TIMEOUT_SECONDS,
     env: [...remediationEnv, "REMEDY_S3_FIX_STRATEGY", "REMEDY_PROTECTED_BUCKETS"],
-    bundleBudgetBytes: 640 * KB,
+    bundleBudgetBytes: 768 * KB,
     invokedByCoordinator: true,
   },
 };

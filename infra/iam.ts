@@ -62,7 +62,9 @@ function scopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope {
   const { partition, region, account } = refs;
   const ledgerObjects = (...prefixes: string[]) => prefixes.map((prefix) => `${refs.ledgerBucketArn}/${prefix}*`);
   switch (action) {
-    // Config's evaluation APIs and CloudTrail's LookupEvents have no resource-level permissions.
+    // Config's evaluation APIs, CloudTrail's LookupEvents and the account-level Block Public Access read have no
+    // resource-level permissions.
+    case "s3:GetAccountPublicAccessBlock":
     case "config:PutEvaluations":
     case "config:GetResourceConfigHistory":
     case "config:ListDiscoveredResources":

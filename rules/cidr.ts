@@ -98,3 +98,82 @@ export function isOpenCidr(cidr: string | ParsedCidr, thresholds: OpenThresholds
   const minPrefix = parsed.family === 4 ? thresholds.ipv4MinPrefix : thresholds.ipv6MinPrefix;
   return parsed.prefix < minPrefix && !isWhollyPrivate(parsed);
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Unions of CIDRs: a list of ranges judged together, as a policy's aws:SourceIp list is.
+
+/** An inclusive range of addresses of one family (what a union of CIDRs is made of). */
+export interface AddressRange {
+  family: 4 | 6;
+  first: bigint;
+  last: bigint;
+}
+
+function familyBits(family: 4 | 6): number {
+  return family === 4 ? 32 : 128;
+}
+
+/** The addresses of one CIDR as an inclusive range. */
+export function cidrRange(cidr: string | ParsedCidr): AddressRange {
+  const parsed = typeof cidr === "string" ? parseCidr(cidr) : cidr;
+  const size = 1n << BigInt(familyBits(parsed.family) - parsed.prefix);
+  return { family: parsed.family, first: parsed.network, last: parsed.network + size - 1n };
+}
+
+/**
+ * The union of CIDRs as disjoint ranges, IPv4 before IPv6, each family in address order; overlapping and adjacent
+ * ranges are merged (10.0.0.0/9 and 10.128.0.0/9 are one range). Throws InvalidCidrError for text that is not a CIDR.
+ */
+export function mergeCidrs(cidrs: readonly (string | ParsedCidr)[]): AddressRange[] {
+  const ranges = cidrs
+    .map(cidrRange)
+    .sort((a, b) => a.family - b.family || (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+  const merged: AddressRange[] = [];
+  for (const range of ranges) {
+    const previous = merged[merged.length - 1];
+    if (previous && previous.family === range.family && range.first <= previous.last + 1n) {
+      if (range.last > previous.last) previous.last = range.last;
+    } else {
+      merged.push({ ...range });
+    }
+  }
+  return merged;
+}
+
+/** The fewest CIDRs that cover exactly one range, in address order (each as wide as its alignment allows). */
+export function rangeToCidrs(range: AddressRange): ParsedCidr[] {
+  const bits = familyBits(range.family);
+  const cidrs: ParsedCidr[] = [];
+  let first = range.first;
+  while (first <= range.last) {
+    // The widest block that starts at `first` (aligned) and ends within the range.
+    let hostBits = 0;
+    while (
+      hostBits < bits &&
+      (first & ((1n << BigInt(hostBits + 1)) - 1n)) === 0n &&
+      first + (1n << BigInt(hostBits + 1)) - 1n <= range.last
+    ) {
+      hostBits++;
+    }
+    cidrs.push({ family: range.family, network: first, prefix: bits - hostBits });
+    first += 1n << BigInt(hostBits);
+  }
+  return cidrs;
+}
+
+/** The union of CIDRs as the fewest CIDRs covering exactly the same addresses. */
+export function summarizeCidrs(cidrs: readonly (string | ParsedCidr)[]): ParsedCidr[] {
+  return mergeCidrs(cidrs).flatMap(rangeToCidrs);
+}
+
+/**
+ * Whether a list of CIDRs, taken together, is open: its union contains a CIDR that `isOpenCidr` calls open (all
+ * 256 /8s are 0.0.0.0/0; 0.0.0.0/1 with 128.0.0.0/1 too; 52.0.0.0/8 with 53.0.0.0/8 is 52.0.0.0/7). Each maximal
+ * block of the union is checked, which is the same as checking every CIDR inside it. Throws InvalidCidrError.
+ */
+export function isOpenCidrUnion(
+  cidrs: readonly (string | ParsedCidr)[],
+  thresholds: OpenThresholds = DEFAULT_OPEN_THRESHOLDS,
+): boolean {
+  return summarizeCidrs(cidrs).some((cidr) => isOpenCidr(cidr, thresholds));
+}

@@ -1,13 +1,14 @@
 // Rule "S3 buckets open to the public". One bucket state, built either from a Config item (detection) or from
 // the live S3 API (the remediation function's re-check), and one judgement over it, so both say the same thing.
-import { DEFAULT_OPEN_THRESHOLDS, isOpenCidr, parseCidr } from "./cidr.ts";
+import { DEFAULT_OPEN_THRESHOLDS, isOpenCidrUnion, type OpenThresholds, parseCidr } from "./cidr.ts";
 import { decodeJsonString, InvalidConfigItemError } from "./config-item.ts";
 import {
+  type AccountFacts,
   type AclGrant,
   type ConfigItem,
   type Finding,
-  type PublicAccessBlockFlags,
   type PolicyStatement,
+  type PublicAccessBlockFlags,
   type RemedyRule,
   RuleParameterError,
   type Verdict,
@@ -39,6 +40,11 @@ export interface BucketState {
   grants: AclGrant[];
   policy: BucketPolicyDocument | null;
   publicAccessBlock: PublicAccessBlock | null;
+  /**
+   * The account's Block Public Access, which neutralises exactly as the bucket's does. null: none configured;
+   * undefined: not known, so only the bucket's flags count (an unknown never makes a bucket COMPLIANT).
+   */
+  accountPublicAccessBlock?: PublicAccessBlock | null;
 }
 
 /** One grant as the S3 API speaks it (GetBucketAcl / PutBucketAcl). */
@@ -271,24 +277,30 @@ function principalIsEveryone(principal: unknown): boolean {
   return false;
 }
 
-// Condition keys that, compared for equality against concrete values, confine a statement to known callers or
-// networks (IAM condition keys are case-insensitive).
-const RESTRICTING_KEYS: ReadonlySet<string> = new Set(
-  [
-    "aws:SourceVpc",
-    "aws:SourceVpce",
-    "aws:PrincipalOrgID",
-    "aws:PrincipalOrgPaths",
-    "aws:PrincipalAccount",
-    "aws:PrincipalArn",
-    "aws:SourceAccount",
-    "aws:SourceArn",
-    "aws:SourceOwner",
-    "aws:SourceOrgID",
-    "aws:SourceOrgPaths",
-    "aws:userid",
-  ].map((key) => key.toLowerCase()),
-);
+// AWS's meaning of "public" (S3 User Guide, "The meaning of 'public'"): a policy is public unless it grants access
+// only to fixed values — values without a wildcard or a policy variable — of a principal or of one of these keys.
+// Principal keys (aws:PrincipalOrgID, ...) restrict who calls; the source keys restrict where the call comes from.
+// Keys about the resource or the request's path (aws:ResourceAccount, s3:ResourceAccount, aws:ResourceOrgID,
+// aws:CalledVia, aws:SecureTransport, aws:RequestedRegion, ...) say nothing about the caller and never confine.
+// IAM condition keys are case-insensitive.
+export const CONFINING_CONDITION_KEYS: readonly string[] = [
+  "aws:PrincipalArn",
+  "aws:PrincipalAccount",
+  "aws:PrincipalOrgID",
+  "aws:PrincipalOrgPaths",
+  "aws:userid",
+  "aws:SourceArn",
+  "aws:SourceAccount",
+  "aws:SourceOwner",
+  "aws:SourceOrgID",
+  "aws:SourceOrgPaths",
+  "aws:SourceVpc",
+  "aws:SourceVpce",
+  "s3:DataAccessPointArn",
+  "s3:DataAccessPointAccount",
+  "s3:x-amz-server-side-encryption-aws-kms-key-id",
+];
+const RESTRICTING_KEYS: ReadonlySet<string> = new Set(CONFINING_CONDITION_KEYS.map((key) => key.toLowerCase()));
 
 // Operators whose match confines access to the listed values. Negated operators and ...IfExists do not
 // (a request without the key passes), nor does the Null operator.
@@ -296,34 +308,46 @@ const CONFINING_OPERATORS: ReadonlySet<string> = new Set(
   ["StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike"].map((op) => op.toLowerCase()),
 );
 
-function isWildcardOnly(value: unknown): boolean {
-  return typeof value !== "string" || /^[*?]*$/.test(value);
+/**
+ * A list of aws:SourceIp CIDRs confines unless, taken together, it is open by the security-group rule's width test
+ * (rules/cidr.ts) with S3's own limits: S3 counts a source range broader than /8 (IPv4) or /32 (IPv6), other than
+ * private ranges, as public ("The meaning of public", S3 Block Public Access), so its union must contain none.
+ */
+export const SOURCE_IP_OPEN_THRESHOLDS: OpenThresholds = { ...DEFAULT_OPEN_THRESHOLDS, ipv6MinPrefix: 32 };
+
+/**
+ * A fixed value names exactly one thing: a non-empty string with no wildcard (`*` or `?` anywhere, whatever the
+ * operator) and no policy variable (`${aws:username}`, and the `${*}` escapes too).
+ */
+export function isFixedConditionValue(value: unknown): boolean {
+  return typeof value === "string" && value !== "" && !/[*?]/.test(value) && !value.includes("${");
+}
+
+/** aws:SourceIp values (CIDRs or bare addresses) that together stay within known networks. */
+function sourceIpsConfine(listed: readonly unknown[]): boolean {
+  if (!listed.every((cidr): cidr is string => typeof cidr === "string")) return false;
+  try {
+    return !isOpenCidrUnion(
+      listed.map((cidr) => parseCidr(cidr)),
+      SOURCE_IP_OPEN_THRESHOLDS,
+    );
+  } catch {
+    // A wildcard ("203.0.113.*"), a variable or a typo is not a set of CIDRs: it confines nothing.
+    return false;
+  }
 }
 
 function confiningClause(operator: string, key: string, value: unknown): boolean {
-  const op = operator.toLowerCase().replace(/^(forallvalues|foranyvalue):/, "");
+  const lowerOperator = operator.toLowerCase();
   // ForAllValues passes when the request has no value for the key at all.
-  if (operator.toLowerCase().startsWith("forallvalues:")) return false;
+  if (lowerOperator.startsWith("forallvalues:")) return false;
+  const op = lowerOperator.replace(/^foranyvalue:/, "");
   const listed = values(value);
   if (listed.length === 0) return false;
   const lowerKey = key.toLowerCase();
-  if (lowerKey === "aws:sourceip") {
-    return (
-      op === "ipaddress" &&
-      listed.every((cidr) => {
-        if (typeof cidr !== "string") return false;
-        try {
-          return !isOpenCidr(
-            parseCidr(cidr.includes("/") ? cidr : `${cidr}/${cidr.includes(":") ? 128 : 32}`),
-            DEFAULT_OPEN_THRESHOLDS,
-          );
-        } catch {
-          return false;
-        }
-      })
-    );
-  }
-  return CONFINING_OPERATORS.has(op) && RESTRICTING_KEYS.has(lowerKey) && !listed.some(isWildcardOnly);
+  if (lowerKey === "aws:sourceip") return op === "ipaddress" && sourceIpsConfine(listed);
+  // Every listed value must be fixed: one pattern among them lets anyone matching it in.
+  return CONFINING_OPERATORS.has(op) && RESTRICTING_KEYS.has(lowerKey) && listed.every(isFixedConditionValue);
 }
 
 /** Whether a statement's Condition confines it to known callers or networks. */
@@ -380,7 +404,8 @@ function aclsDisabledFromConfig(raw: unknown): boolean {
   );
 }
 
-export function s3StateFromConfigItem(item: ConfigItem): BucketState {
+/** The bucket as its Config item says, with the account's Block Public Access when the runtime could read it. */
+export function s3StateFromConfigItem(item: ConfigItem, facts?: AccountFacts): BucketState {
   const supplementary = item.supplementaryConfiguration;
   const configurationName = item.configuration?.name;
   const bucket = typeof configurationName === "string" && configurationName ? configurationName : item.resourceId;
@@ -405,6 +430,7 @@ export function s3StateFromConfigItem(item: ConfigItem): BucketState {
     grants,
     policy,
     publicAccessBlock: publicAccessBlockFromConfig(supplementary.PublicAccessBlockConfiguration),
+    ...(facts?.s3PublicAccessBlock !== undefined ? { accountPublicAccessBlock: facts.s3PublicAccessBlock } : {}),
   };
 }
 
@@ -436,14 +462,27 @@ function canonical(value: unknown): string {
   return JSON.stringify(value) ?? "null";
 }
 
+/**
+ * Which Block Public Access turns `flag` on for the bucket, in words ("the bucket's Block Public Access
+ * (IgnorePublicAcls)"), or undefined when neither the bucket's nor the account's does. An account level that is not
+ * known (undefined) counts as off.
+ */
+function neutralisedBy(state: BucketState, flag: "IgnorePublicAcls" | "RestrictPublicBuckets"): string | undefined {
+  const levels = [
+    ...(state.publicAccessBlock?.[flag] === true ? ["the bucket's"] : []),
+    ...(state.accountPublicAccessBlock?.[flag] === true ? ["the account's"] : []),
+  ];
+  return levels.length > 0 ? `${levels.join(" and ")} Block Public Access (${flag})` : undefined;
+}
+
 export function judgeS3(state: BucketState): Verdict {
-  const block = state.publicAccessBlock ?? {};
   const findings: Finding[] = [];
   const neutralised: string[] = [];
 
   const publicGrants = state.aclsDisabled ? [] : state.grants.filter(isPublicGrant);
-  if (publicGrants.length > 0 && block.IgnorePublicAcls) {
-    neutralised.push(`${publicGrants.length} public ACL grant(s) neutralised by Block Public Access IgnorePublicAcls`);
+  const aclsIgnoredBy = neutralisedBy(state, "IgnorePublicAcls");
+  if (publicGrants.length > 0 && aclsIgnoredBy) {
+    neutralised.push(`${publicGrants.length} public ACL grant(s) neutralised by ${aclsIgnoredBy}`);
   } else {
     for (const grant of publicGrants) {
       const group = grant.grantee.type === "Group" ? grant.grantee.uri : "";
@@ -464,10 +503,9 @@ export function judgeS3(state: BucketState): Verdict {
     seenStatements.add(key);
     publicStatements.push({ statement, index });
   });
-  if (publicStatements.length > 0 && block.RestrictPublicBuckets) {
-    neutralised.push(
-      `${publicStatements.length} public policy statement(s) neutralised by Block Public Access RestrictPublicBuckets`,
-    );
+  const policyRestrictedBy = neutralisedBy(state, "RestrictPublicBuckets");
+  if (publicStatements.length > 0 && policyRestrictedBy) {
+    neutralised.push(`${publicStatements.length} public policy statement(s) neutralised by ${policyRestrictedBy}`);
   } else {
     for (const { statement, index } of publicStatements) {
       const who = "NotPrincipal" in statement ? "everyone but its NotPrincipal" : "everyone (Principal *)";
@@ -509,6 +547,7 @@ export const s3PublicRule: RemedyRule<S3PublicParams> = {
   id: S3_PUBLIC_RULE_ID,
   problems: ["s3-public-acl", "s3-public-policy"],
   resourceTypes: ["AWS::S3::Bucket"],
+  facts: ["s3PublicAccessBlock"],
   parseParameters: parseS3PublicParameters,
-  evaluate: (item) => judgeS3(s3StateFromConfigItem(item)),
+  evaluate: (item, _params, facts) => judgeS3(s3StateFromConfigItem(item, facts)),
 };

@@ -95,6 +95,8 @@ export interface RemedyRule<P> {
   /** The problems this rule's findings name (each fixed by one remediation function). */
   problems: readonly Problem[];
   resourceTypes: readonly string[];
+  /** The account facts its judgement uses: the runtime reads exactly these, once per invocation. */
+  facts?: readonly (keyof AccountFacts)[];
   /** Validates Config's ruleParameters (string values); throws RuleParameterError naming the parameter. */
   parseParameters(raw: Record<string, unknown>): P;
   /** Pure judgement of one non-deleted item of one of resourceTypes, given what is known about its account. */

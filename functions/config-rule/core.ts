@@ -12,6 +12,7 @@ import {
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { InvalidConfigItemError, normalizeConfigItem } from "../../rules/config-item.ts";
 import type { ConfigItem } from "../../rules/types.ts";
+import type { AccountFactsReader } from "../../shared/account-facts.ts";
 import { canonicalJson } from "../../shared/canonical-json.ts";
 import { type DeployedRule, type Deployment, deployedRuleNamed } from "../../shared/deployment.ts";
 import type { AllowlistEntry } from "../../shared/exemptions.ts";
@@ -30,6 +31,8 @@ export interface RuleRuntimeDeps {
   queueUrl: string;
   /** The deployed rules (exact Config rule names and parameters), account and region: never the event's. */
   deployment: Deployment;
+  /** Reads what the rule needs to know about the account (rule.facts), once per invocation. */
+  accountFacts: AccountFactsReader;
   allowlist: readonly AllowlistEntry[];
   gracePeriodMs: number;
   now: () => Date;
@@ -86,6 +89,8 @@ export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Prom
       deployedParameters: deployed.rawParameters,
     });
   }
+  // Only for what is judged here, and only what the rule uses (e.g. the account's S3 Block Public Access).
+  const facts = rule.facts?.length ? await deps.accountFacts(deps.deployment.accountId, rule.facts) : {};
   const foreign = (item: ConfigItem) =>
     item.accountId !== deps.deployment.accountId || item.region !== deps.deployment.region
       ? `configuration item of ${item.resourceId} belongs to ${item.accountId}/${item.region}, not this deployment's ${deps.deployment.accountId}/${deps.deployment.region}`
@@ -98,6 +103,7 @@ export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Prom
       now: deps.now(),
       gracePeriodMs: deps.gracePeriodMs,
       configRuleName: parsed.configRuleName,
+      facts,
     });
     // An item is a claim too: one from another account or region is never judged into an instruction here.
     const elsewhere = foreign(item);

@@ -1,5 +1,6 @@
 // Lambda entry for every Remedy Config rule: wiring only.
-import { configServiceClient, sqsClient } from "../../shared/clients.ts";
+import { accountFactsReader } from "../../shared/account-facts.ts";
+import { configServiceClient, s3ControlClient, sqsClient } from "../../shared/clients.ts";
 import { createLogger, createMetrics, metricSink } from "../../shared/logging.ts";
 import { runConfigRule } from "./core.ts";
 import { readRuleRuntimeSettings } from "./settings.ts";
@@ -10,6 +11,8 @@ const settings = readRuleRuntimeSettings();
 for (const problem of settings.allowlistProblems) {
   logger.error("allowlist entry ignored: it exempts nothing until fixed", { ...problem });
 }
+// Module scope: the reading is reused by warm invocations for a few minutes.
+const accountFacts = accountFactsReader({ s3control: s3ControlClient, now: () => new Date(), log: logger });
 
 export async function handler(event: unknown) {
   try {
@@ -18,6 +21,7 @@ export async function handler(event: unknown) {
       sqs: sqsClient(),
       queueUrl: settings.queueUrl,
       deployment: settings.deployment,
+      accountFacts,
       allowlist: settings.allowlist,
       gracePeriodMs: settings.gracePeriodMs,
       now: () => new Date(),

@@ -7,4 +7,6 @@ export const configRulePermissions = {
   ListDiscoveredResourcesCommand: "config:ListDiscoveredResources",
   BatchGetResourceConfigCommand: "config:BatchGetResourceConfig",
   SendMessageBatchCommand: "sqs:SendMessage",
+  // The account-level S3 Block Public Access (S3 Control), which the bucket's Config item does not carry.
+  GetAccountPublicAccessBlockCommand: "s3:GetAccountPublicAccessBlock",
 } as const satisfies CommandPermissions;

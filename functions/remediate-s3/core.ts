@@ -2,7 +2,9 @@
 // re-checks exemptions against live tags, re-judges with the rule's own judgeS3, and fixes only the instructed
 // findings that still hold. `surgical` rewrites the ACL without the public grants (owner and every other grant
 // kept) or the policy without the public statements (everything else kept as written; the policy is deleted when
-// no statement remains); `block-public-access` turns on the bucket's four Block Public Access flags.
+// no statement remains); `block-public-access` turns on the bucket's Block Public Access flags that the problem
+// needs (IgnorePublicAcls + BlockPublicAcls for an ACL, RestrictPublicBuckets + BlockPublicPolicy for a policy),
+// keeping every flag already on: fixing a public ACL must not also block a policy that is exempt.
 // Every call names the instruction's account as ExpectedBucketOwner, so a bucket name re-created elsewhere is
 // never touched.
 import {
@@ -26,7 +28,8 @@ import {
   type PublicAccessBlock,
   parsePolicyDocument,
 } from "../../rules/s3-public.ts";
-import type { AclGrant, PolicyStatement, Problem } from "../../rules/types.ts";
+import type { AccountFacts, AclGrant, PolicyStatement, Problem } from "../../rules/types.ts";
+import type { AccountFactsReader } from "../../shared/account-facts.ts";
 import { hasErrorCode, PermanentRemediationError } from "../../shared/aws-errors.ts";
 import type { S3FixStrategy } from "../../shared/describe.ts";
 import { type AllowlistEntry, describeExemption, findExemption } from "../../shared/exemptions.ts";
@@ -36,17 +39,30 @@ import { type FixFunction, type FixPlan, type RemediationDeps, runRemediation } 
 import type { Change } from "../../shared/report.ts";
 
 export const REMEDIATE_S3_PROBLEMS: readonly Problem[] = ["s3-public-acl", "s3-public-policy"];
-export const ALL_BLOCKED: Required<PublicAccessBlock> = {
-  BlockPublicAcls: true,
-  IgnorePublicAcls: true,
-  BlockPublicPolicy: true,
-  RestrictPublicBuckets: true,
+/** The Block Public Access flags that neutralise each problem (and keep it from coming back). */
+export const FLAGS_FOR_PROBLEM: Readonly<Partial<Record<Problem, readonly (keyof PublicAccessBlock)[]>>> = {
+  "s3-public-acl": ["BlockPublicAcls", "IgnorePublicAcls"],
+  "s3-public-policy": ["BlockPublicPolicy", "RestrictPublicBuckets"],
 };
+
+const BLOCK_FLAG_NAMES = ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"] as const;
+
+/** The bucket's flags with `needed` turned on and every other flag as it was (absent = off). */
+export function blockWith(
+  current: PublicAccessBlock | null,
+  needed: readonly (keyof PublicAccessBlock)[],
+): Required<PublicAccessBlock> {
+  const next = {} as Required<PublicAccessBlock>;
+  for (const flag of BLOCK_FLAG_NAMES) next[flag] = needed.includes(flag) || current?.[flag] === true;
+  return next;
+}
 
 export interface RemediateS3Deps extends RemediationDeps {
   s3: S3Client;
   allowlist: readonly AllowlistEntry[];
   strategy: S3FixStrategy;
+  /** The account-level Block Public Access, judged with the live bucket exactly as the rule does. */
+  accountFacts: AccountFactsReader;
   /**
    * Buckets Remedy never changes: its ledger, the Config delivery bucket, and any the deployer lists. A name that
    * ends with `*` protects every bucket starting with the rest (Remedy's own `remedy-ledger-*`, `remedy-config-*`).
@@ -142,10 +158,14 @@ function unjudgeable(bucket: string, error: unknown): PermanentRemediationError 
   });
 }
 
-/** The rule's view of the live state. Throws PermanentRemediationError when S3 returned something unjudgeable. */
-export function bucketStateForJudgement(state: S3BucketState): BucketState {
+/**
+ * The rule's view of the live state (with the account's Block Public Access when known). Throws
+ * PermanentRemediationError when S3 returned something unjudgeable.
+ */
+export function bucketStateForJudgement(state: S3BucketState, facts: AccountFacts = {}): BucketState {
   try {
     return {
+      ...(facts.s3PublicAccessBlock !== undefined ? { accountPublicAccessBlock: facts.s3PublicAccessBlock } : {}),
       bucket: state.bucket,
       ...(state.acl.Owner?.ID ? { ownerId: state.acl.Owner.ID } : {}),
       aclsDisabled: state.aclsDisabled,
@@ -167,7 +187,7 @@ function statementKey(statement: PolicyStatement): string {
 }
 
 export function s3Fix(
-  deps: Pick<RemediateS3Deps, "s3" | "allowlist" | "now" | "strategy" | "protectedBuckets">,
+  deps: Pick<RemediateS3Deps, "s3" | "allowlist" | "now" | "strategy" | "protectedBuckets" | "accountFacts">,
 ): FixFunction {
   return async (instruction: Instruction, { log, resourceArn }): Promise<FixPlan> => {
     const bucket = instruction.resource.id;
@@ -194,7 +214,9 @@ export function s3Fix(
     if (check.exemption) return { outcome: "skipped", reason: describeExemption(check.exemption) };
 
     const before = live.state;
-    const verdict = judgeS3(bucketStateForJudgement(before));
+    // Same inputs as the rule: what the account's Block Public Access already neutralises needs no fix.
+    const facts = await deps.accountFacts(owner, ["s3PublicAccessBlock"]);
+    const verdict = judgeS3(bucketStateForJudgement(before, facts));
     const wanted = new Set(instruction.matched.map(matchedEntryKey));
     const findings = verdict.findings.filter(
       (finding) => finding.problem === instruction.problem && wanted.has(matchedEntryKey(finding.matched)),
@@ -207,8 +229,9 @@ export function s3Fix(
     }
 
     if (deps.strategy === "block-public-access") {
+      const after = blockWith(before.publicAccessBlock, FLAGS_FOR_PROBLEM[instruction.problem] ?? []);
       const changes: Change[] = [
-        { kind: "public-access-block-enabled", bucket, before: before.publicAccessBlock, after: { ...ALL_BLOCKED } },
+        { kind: "public-access-block-enabled", bucket, before: before.publicAccessBlock, after: { ...after } },
       ];
       return {
         outcome: "fix",
@@ -216,9 +239,9 @@ export function s3Fix(
         changes,
         async apply() {
           await deps.s3.send(
-            new PutPublicAccessBlockCommand({ ...target, PublicAccessBlockConfiguration: { ...ALL_BLOCKED } }),
+            new PutPublicAccessBlockCommand({ ...target, PublicAccessBlockConfiguration: { ...after } }),
           );
-          return { ...before, publicAccessBlock: { ...ALL_BLOCKED } };
+          return { ...before, publicAccessBlock: { ...after } };
         },
       };
     }

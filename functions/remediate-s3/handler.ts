@@ -1,5 +1,6 @@
 // Lambda entry for the S3 bucket remediation (invoked asynchronously by the coordinator): wiring only.
-import { s3Client } from "../../shared/clients.ts";
+import { accountFactsReader } from "../../shared/account-facts.ts";
+import { s3Client, s3ControlClient } from "../../shared/clients.ts";
 import { createLogger, createMetrics } from "../../shared/logging.ts";
 import { liveRemediationDeps } from "../../shared/remediation-wiring.ts";
 import { remediateBucket } from "./core.ts";
@@ -11,6 +12,7 @@ const settings = readRemediateS3Settings();
 for (const problem of settings.allowlistProblems) {
   logger.error("allowlist entry ignored: it exempts nothing until fixed", { ...problem });
 }
+const accountFacts = accountFactsReader({ s3control: s3ControlClient, now: () => new Date(), log: logger });
 
 export async function handler(event: unknown) {
   try {
@@ -19,6 +21,7 @@ export async function handler(event: unknown) {
       s3: s3Client(),
       strategy: settings.strategy,
       protectedBuckets: settings.protectedBuckets,
+      accountFacts,
     });
   } finally {
     metrics.publishStoredMetrics();

@@ -16,6 +16,8 @@ export const remediateS3Permissions = {
   PutPublicAccessBlockCommand: "s3:PutBucketPublicAccessBlock",
   GetBucketOwnershipControlsCommand: "s3:GetBucketOwnershipControls",
   GetBucketTaggingCommand: "s3:GetBucketTagging",
+  // S3 Control: the account-level Block Public Access, judged with the bucket as the rule does.
+  GetAccountPublicAccessBlockCommand: "s3:GetAccountPublicAccessBlock",
   PutObjectCommand: "s3:PutObject",
   // Signs every ledger record with the ledger MAC key (REMEDY_LEDGER_MAC_KEY_ID): only remediations can.
   GenerateMacCommand: "kms:GenerateMac",

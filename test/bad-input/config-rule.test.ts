@@ -38,6 +38,7 @@ function deps() {
     sqs: new SQSClient({}),
     queueUrl: QUEUE_URL,
     deployment: testDeployment(),
+    accountFacts: async () => ({ s3PublicAccessBlock: null }),
     allowlist: [],
     gracePeriodMs: 0,
     now: () => NOW,

@@ -1,5 +1,6 @@
 // Drives the real Lambda entry (handler.ts), with its real client wiring, against mocked AWS clients.
 import { ConfigServiceClient, PutEvaluationsCommand } from "@aws-sdk/client-config-service";
+import { GetPublicAccessBlockCommand, S3ControlClient } from "@aws-sdk/client-s3-control";
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -9,6 +10,7 @@ import { deployedRules, deploymentEnv } from "../remediation/support.ts";
 
 const configMock = mockClient(ConfigServiceClient);
 const sqsMock = mockClient(SQSClient);
+const s3ControlMock = mockClient(S3ControlClient);
 
 async function loadHandler(env: Record<string, string>) {
   vi.resetModules();
@@ -20,6 +22,14 @@ beforeEach(() => {
   configMock.reset();
   sqsMock.reset();
   configMock.on(PutEvaluationsCommand).resolves({});
+  s3ControlMock.reset();
+  // No account-level Block Public Access configured (S3 Control's answer for that).
+  s3ControlMock.on(GetPublicAccessBlockCommand).rejects(
+    Object.assign(new Error("The public access block configuration was not found"), {
+      name: "NoSuchPublicAccessBlockConfiguration",
+      $metadata: { httpStatusCode: 404 },
+    }),
+  );
   sqsMock.on(SendMessageBatchCommand).resolves({});
 });
 afterEach(() => vi.unstubAllEnvs());

@@ -33,6 +33,7 @@ function deps(overrides: Partial<RuleRuntimeDeps> = {}) {
       sqs: new SQSClient({}),
       queueUrl: QUEUE_URL,
       deployment: testDeployment(),
+      accountFacts: async () => ({ s3PublicAccessBlock: null }),
       allowlist: [],
       gracePeriodMs: 0,
       now: () => NOW,
@@ -152,6 +153,38 @@ describe("ConfigurationItemChangeNotification", () => {
     );
     const byProblem = Object.fromEntries(instructionsSent().map((i) => [i.problem, i.matched.length]));
     expect(byProblem).toEqual({ "s3-public-acl": 2, "s3-public-policy": 2 });
+  });
+
+  it("judges buckets with the account's Block Public Access, read once per invocation for the rules that use it", async () => {
+    const asked: [string, readonly string[]][] = [];
+    const { deps: d } = deps({
+      accountFacts: async (accountId, wanted) => {
+        asked.push([accountId, wanted]);
+        return { s3PublicAccessBlock: { IgnorePublicAcls: true } };
+      },
+    });
+    await runConfigRule(
+      changeEvent(configItem("AWS_S3_Bucket", "two-public-grants"), { configRuleName: "remedy-s3-public" }),
+      d,
+    );
+    expect(asked).toEqual([["123456789012", ["s3PublicAccessBlock"]]]);
+    const [evaluation] = evaluationsSent();
+    expect(evaluation).toMatchObject({ ComplianceType: "COMPLIANT" });
+    expect(evaluation!.Annotation).toMatch(/account's Block Public Access \(IgnorePublicAcls\)/);
+    expect(instructionsSent()).toEqual([]);
+    // The SG rule uses no account facts: nothing is read for it.
+    await runConfigRule(configEvent("ConfigurationItemChangeNotification", "sg-ssh-open"), d);
+    expect(asked).toHaveLength(1);
+  });
+
+  it("an account setting that could not be read judges with the bucket's own flags (never a false COMPLIANT)", async () => {
+    const { deps: d } = deps({ accountFacts: async () => ({}) });
+    await runConfigRule(
+      changeEvent(configItem("AWS_S3_Bucket", "two-public-grants"), { configRuleName: "remedy-s3-public" }),
+      d,
+    );
+    expect(evaluationsSent()[0]).toMatchObject({ ComplianceType: "NON_COMPLIANT" });
+    expect(instructionsSent().map((instruction) => instruction.problem)).toEqual(["s3-public-acl"]);
   });
 
   it("cuts annotations to Config's 256-character limit", async () => {

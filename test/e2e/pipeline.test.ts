@@ -148,6 +148,7 @@ async function detect(
     sqs: local.client(),
     queueUrl: local.queueUrl,
     deployment: testDeployment(),
+    accountFacts: async () => ({ s3PublicAccessBlock: null }),
     allowlist,
     gracePeriodMs,
     now: () => new Date(),

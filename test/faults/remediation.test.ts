@@ -59,9 +59,16 @@ import {
 afterAll(restoreMocks);
 
 const TARGET = { Bucket: BUCKET, ExpectedBucketOwner: ACCOUNT };
-const ALL_BLOCKED = {
+/** What block-public-access turns on for each problem (the world's bucket starts with none configured). */
+const ACLS_BLOCKED = {
   BlockPublicAcls: true,
   IgnorePublicAcls: true,
+  BlockPublicPolicy: false,
+  RestrictPublicBuckets: false,
+};
+const POLICY_BLOCKED = {
+  BlockPublicAcls: false,
+  IgnorePublicAcls: false,
   BlockPublicPolicy: true,
   RestrictPublicBuckets: true,
 };
@@ -158,9 +165,9 @@ const SCENARIOS: Scenario[] = [
     strategy: "block-public-access",
     policy: POLICY_TEXT,
     instruction: instructionFor("s3-public-acl", [PUBLIC_READ_GRANT]),
-    change: { command: "PutPublicAccessBlock", input: { ...TARGET, PublicAccessBlockConfiguration: ALL_BLOCKED } },
+    change: { command: "PutPublicAccessBlock", input: { ...TARGET, PublicAccessBlockConfiguration: ACLS_BLOCKED } },
     assertFixed(world) {
-      expect(world.bucket.block).toEqual(ALL_BLOCKED);
+      expect(world.bucket.block).toEqual(ACLS_BLOCKED);
       expect(world.bucket.acl.Grants).toEqual(GRANTS);
       expect(world.bucket.policy).toBe(POLICY_TEXT);
     },
@@ -171,9 +178,9 @@ const SCENARIOS: Scenario[] = [
     strategy: "block-public-access",
     policy: POLICY_TEXT,
     instruction: instructionFor("s3-public-policy", [PUBLIC_STATEMENT]),
-    change: { command: "PutPublicAccessBlock", input: { ...TARGET, PublicAccessBlockConfiguration: ALL_BLOCKED } },
+    change: { command: "PutPublicAccessBlock", input: { ...TARGET, PublicAccessBlockConfiguration: POLICY_BLOCKED } },
     assertFixed(world) {
-      expect(world.bucket.block).toEqual(ALL_BLOCKED);
+      expect(world.bucket.block).toEqual(POLICY_BLOCKED);
       expect(world.bucket.policy).toBe(POLICY_TEXT);
     },
   },
@@ -251,6 +258,16 @@ function expectationFor(role: Role, fault: Fault): Expectation {
         report: "failed",
       };
     }
+    case "facts":
+      // The account's Block Public Access cannot be read: judged with the bucket's own flags, fixed as usual.
+      return {
+        result: { status: "fixed", messageDeleted: true },
+        changed: true,
+        deleted: true,
+        deadLettered: false,
+        ledgerOutcome: "fixed",
+        report: "fixed",
+      };
     case "pause":
       // The pause switch cannot be read: fail closed. Nothing changes, nothing is recorded, the message stays.
       return {
@@ -308,7 +325,9 @@ for (const scenario of SCENARIOS)
       expect(roles[0]).toBe("claim");
       const firstWrite = roles.indexOf("ledger-pending");
       expect(firstWrite).toBeGreaterThan(2);
-      expect(roles.slice(1, firstWrite - 1).every((role) => role === "read")).toBe(true);
+      expect(roles.slice(1, firstWrite - 1).every((role) => role === "read" || role === "facts")).toBe(true);
+      // The S3 remediation judges with the account's Block Public Access too, read once.
+      expect(roles.filter((role) => role === "facts")).toHaveLength(scenario.fn === "s3" ? 1 : 0);
       expect(roles[firstWrite - 1]).toBe("pause");
       expect(roles.slice(firstWrite)).toEqual(["ledger-pending", "change", "ledger-fixed", "delete", "publish"]);
       const change = calls.find((call) => call.role === "change")!;

@@ -24,10 +24,15 @@ import {
   PutPublicAccessBlockCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
+import {
+  GetPublicAccessBlockCommand as GetAccountPublicAccessBlockCommand,
+  S3ControlClient,
+} from "@aws-sdk/client-s3-control";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { DeleteMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
+import { accountFactsReader } from "../../shared/account-facts.ts";
 import { type LedgerRecord, ledgerKey, s3Ledger } from "../../shared/ledger.ts";
 import { readPauseState } from "../../shared/pause.ts";
 import { type Report, snsReporter } from "../../shared/report.ts";
@@ -112,6 +117,7 @@ export const FAULTS: readonly Fault[] = [
 export type Role =
   | "claim"
   | "read"
+  | "facts"
   | "pause"
   | "ledger-pending"
   | "change"
@@ -123,7 +129,7 @@ export type Role =
 export interface Call {
   run: number;
   index: number;
-  service: "EC2" | "S3" | "SQS" | "SNS" | "SSM";
+  service: "EC2" | "S3" | "S3Control" | "SQS" | "SNS" | "SSM";
   command: string;
   /** e.g. "ledger pending", "dlq", "report fixed". */
   detail: string;
@@ -166,6 +172,7 @@ const s3Mock = mockClient(S3Client);
 const sqsMock = mockClient(SQSClient);
 const snsMock = mockClient(SNSClient);
 const ssmMock = mockClient(SSMClient);
+const s3ControlMock = mockClient(S3ControlClient);
 
 export function restoreMocks(): void {
   ec2Mock.restore();
@@ -173,6 +180,7 @@ export function restoreMocks(): void {
   sqsMock.restore();
   snsMock.restore();
   ssmMock.restore();
+  s3ControlMock.restore();
 }
 
 /** Total number of commands the mocks received (to prove every one went through the world). */
@@ -182,7 +190,8 @@ export function mockedCallCount(): number {
     s3Mock.calls().length +
     sqsMock.calls().length +
     snsMock.calls().length +
-    ssmMock.calls().length
+    ssmMock.calls().length +
+    s3ControlMock.calls().length
   );
 }
 
@@ -212,6 +221,7 @@ export function createWorld(options: WorldOptions = {}) {
   sqsMock.reset();
   snsMock.reset();
   ssmMock.reset();
+  s3ControlMock.reset();
 
   const sgRules = new Map<string, SecurityGroupRule>(
     SG_RULES.map((rule) => [rule.SecurityGroupRuleId!, structuredClone(rule)]),
@@ -272,6 +282,7 @@ export function createWorld(options: WorldOptions = {}) {
       return { detail: "queue", role: command === "DeleteMessage" ? ("delete" as Role) : ("other" as Role) };
     }
     if (service === "SSM") return { detail: "pause switch", role: "pause" as Role };
+    if (service === "S3Control") return { detail: "account Block Public Access", role: "facts" as Role };
     if (service === "SNS") {
       const kind = (JSON.parse(String(input.Message)) as Report).kind;
       return { detail: `report ${kind}`, role: kind === "fixed" ? ("publish" as Role) : ("other" as Role) };
@@ -491,6 +502,13 @@ export function createWorld(options: WorldOptions = {}) {
     }),
   );
 
+  // S3 Control: the account has no Block Public Access configured (S3 Control's real answer for that) -------------
+  s3ControlMock.on(GetAccountPublicAccessBlockCommand).callsFake((input) =>
+    call("S3Control", "GetPublicAccessBlock", input, () => {
+      throw awsError("NoSuchPublicAccessBlockConfiguration", 404);
+    }),
+  );
+
   return world;
 }
 
@@ -499,7 +517,14 @@ export type World = ReturnType<typeof createWorld>;
 /** The shared deps of one remediation run, wired to real SDK clients (mocked) and the real S3 ledger / SNS reporter. */
 export function awsDeps(run: number) {
   return {
-    ...deployedDeps({ readPause: () => readPauseState(new SSMClient(REGION_CONFIG), PAUSE_PARAMETER, T0) }),
+    ...deployedDeps({
+      readPause: () => readPauseState(new SSMClient(REGION_CONFIG), PAUSE_PARAMETER, T0),
+      accountFacts: accountFactsReader({
+        s3control: () => new S3ControlClient(REGION_CONFIG),
+        now: () => T0,
+        log: { debug() {}, info() {}, warn() {}, error() {} },
+      }),
+    }),
     sqs: new SQSClient(REGION_CONFIG),
     ledger: s3Ledger(new S3Client(REGION_CONFIG), { bucket: LEDGER_BUCKET }),
     reporter: snsReporter(new SNSClient(REGION_CONFIG), TOPIC_ARN, () => T0),

@@ -115,6 +115,7 @@ describe("least privilege", () => {
       "config:ListDiscoveredResources",
       "config:BatchGetResourceConfig",
       "cloudtrail:LookupEvents",
+      "s3:GetAccountPublicAccessBlock",
       "ec2:DescribeSecurityGroupRules",
       "ec2:DescribeSecurityGroups",
     ]);

@@ -128,6 +128,31 @@ function setup(options: BucketOptions = {}) {
   return { deps, ledger, reporter, log, events };
 }
 
+describe("remediate-s3: the account's Block Public Access", () => {
+  it("a public ACL the account already ignores (IgnorePublicAcls) needs no fix: nothing is written", async () => {
+    const t = setup();
+    const asked: string[] = [];
+    const deps = {
+      ...t.deps,
+      accountFacts: async (accountId: string) => {
+        asked.push(accountId);
+        return { s3PublicAccessBlock: { IgnorePublicAcls: true } };
+      },
+    };
+    const result = await remediateBucket(requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT])), deps);
+    expect(result).toMatchObject({ status: "skipped", reason: expect.stringMatching(/^nothing to do/) });
+    expect(asked).toEqual([ACCOUNT]);
+    expect(s3Mock).not.toHaveReceivedCommand(PutBucketAclCommand);
+  });
+
+  it("an account setting that does not cover the problem changes nothing about the fix", async () => {
+    const t = setup();
+    const deps = { ...t.deps, accountFacts: async () => ({ s3PublicAccessBlock: { RestrictPublicBuckets: true } }) };
+    const result = await remediateBucket(requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT])), deps);
+    expect(result).toMatchObject({ status: "fixed" });
+  });
+});
+
 describe("remediate-s3: surgical ACL", () => {
   it("rewrites the ACL without the public grants: owner FULL_CONTROL and every other grant kept, in order", async () => {
     const t = setup();
@@ -275,7 +300,7 @@ describe("remediate-s3: surgical policy", () => {
 });
 
 describe("remediate-s3: block-public-access strategy", () => {
-  it("turns on all four flags and records the previous configuration", async () => {
+  it("a public policy: turns on RestrictPublicBuckets and BlockPublicPolicy, keeps the flags already on", async () => {
     const previous = {
       BlockPublicAcls: true,
       IgnorePublicAcls: false,
@@ -285,17 +310,34 @@ describe("remediate-s3: block-public-access strategy", () => {
     const t = setup({ strategy: "block-public-access", block: previous });
     const result = await remediateBucket(requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])), t.deps);
     expect(result.status).toBe("fixed");
-    const all = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
+    const after = {
+      BlockPublicAcls: true,
+      IgnorePublicAcls: false,
+      BlockPublicPolicy: true,
+      RestrictPublicBuckets: true,
+    };
     expect(s3Mock.commandCalls(PutPublicAccessBlockCommand)[0]!.args[0].input).toEqual({
       ...TARGET,
-      PublicAccessBlockConfiguration: all,
+      PublicAccessBlockConfiguration: after,
     });
     expect(s3Mock).not.toHaveReceivedCommand(PutBucketPolicyCommand);
     expect(s3Mock).not.toHaveReceivedCommand(PutBucketAclCommand);
     expect(t.ledger.writes[1]).toMatchObject({
       before: { publicAccessBlock: previous, policy: POLICY_TEXT },
-      after: { publicAccessBlock: all, policy: POLICY_TEXT },
-      changes: [{ kind: "public-access-block-enabled", bucket: BUCKET, before: previous, after: all }],
+      after: { publicAccessBlock: after, policy: POLICY_TEXT },
+      changes: [{ kind: "public-access-block-enabled", bucket: BUCKET, before: previous, after }],
+    });
+  });
+
+  it("a public ACL: turns on only IgnorePublicAcls and BlockPublicAcls, so an exempt public policy keeps working", async () => {
+    const t = setup({ strategy: "block-public-access" });
+    const result = await remediateBucket(requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT])), t.deps);
+    expect(result.status).toBe("fixed");
+    expect(s3Mock.commandCalls(PutPublicAccessBlockCommand)[0]!.args[0].input.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      IgnorePublicAcls: true,
+      BlockPublicPolicy: false,
+      RestrictPublicBuckets: false,
     });
   });
 

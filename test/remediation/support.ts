@@ -3,6 +3,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { SecurityGroupRule } from "@aws-sdk/client-ec2";
 import type { Finding, MatchedEntry, Problem } from "../../rules/types.ts";
+import type { AccountFactsReader } from "../../shared/account-facts.ts";
 import { type Deployment, type DeploymentSpec, deploymentFrom } from "../../shared/deployment.ts";
 import type { RemediationRequest } from "../../shared/dispatch.ts";
 import { buildInstructions, type Instruction } from "../../shared/instruction.ts";
@@ -55,15 +56,19 @@ export const RUNNING: PauseReading = {
   at: T0.toISOString(),
 };
 
+type DeployedDeps = Pick<RemediationDeps, "deployment" | "queueUrl" | "readPause" | "maxDispatchAgeMs"> & {
+  /** The account's facts (the S3 remediation reads them): none configured unless a test says otherwise. */
+  accountFacts: AccountFactsReader;
+};
+
 /** What every remediation needs from its deployment: identity, queue, pause switch (running), dispatch age. */
-export function deployedDeps(
-  overrides: Partial<Pick<RemediationDeps, "deployment" | "queueUrl" | "readPause" | "maxDispatchAgeMs">> = {},
-): Pick<RemediationDeps, "deployment" | "queueUrl" | "readPause" | "maxDispatchAgeMs"> {
+export function deployedDeps(overrides: Partial<DeployedDeps> = {}): DeployedDeps {
   return {
     deployment: testDeployment(),
     queueUrl: QUEUE_URL,
     readPause: async () => RUNNING,
     maxDispatchAgeMs: 150_000,
+    accountFacts: async () => ({ s3PublicAccessBlock: null }),
     ...overrides,
   };
 }

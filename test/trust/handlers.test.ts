@@ -9,6 +9,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { GenerateMacCommand, KMSClient } from "@aws-sdk/client-kms";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetPublicAccessBlockCommand, S3ControlClient } from "@aws-sdk/client-s3-control";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { DeleteMessageCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
@@ -36,6 +37,7 @@ const sns = mockClient(SNSClient);
 const ssm = mockClient(SSMClient);
 const kms = mockClient(KMSClient);
 const config = mockClient(ConfigServiceClient);
+const s3control = mockClient(S3ControlClient);
 const LEDGER = "remedy-ledger-0a1b2c3d";
 
 const remediationEnv = {
@@ -59,7 +61,7 @@ async function load<T>(module: string, env: Record<string, string>): Promise<T> 
 type Handler = { handler: (event: unknown) => Promise<Record<string, unknown>> };
 
 beforeEach(() => {
-  for (const mock of [ec2, s3, sqs, sns, ssm, kms, config]) mock.reset();
+  for (const mock of [ec2, s3, sqs, sns, ssm, kms, config, s3control]) mock.reset();
   ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(RUNNING) } });
   kms.on(GenerateMacCommand).callsFake(fakeGenerateMac);
   s3.on(PutObjectCommand).resolves({});
@@ -69,11 +71,12 @@ beforeEach(() => {
   ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: SG_RULES });
   ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
   config.on(PutEvaluationsCommand).resolves({});
+  s3control.on(GetPublicAccessBlockCommand).resolves({ PublicAccessBlockConfiguration: {} });
   sqs.on(SendMessageBatchCommand).resolves({});
 });
 afterEach(() => vi.unstubAllEnvs());
 afterAll(() => {
-  for (const mock of [ec2, s3, sqs, sns, ssm, kms, config]) mock.restore();
+  for (const mock of [ec2, s3, sqs, sns, ssm, kms, config, s3control]) mock.restore();
 });
 
 const now = () => ({ dispatchedAt: new Date().toISOString() });
