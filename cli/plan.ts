@@ -84,6 +84,7 @@ export function plan(
           allowlist: settings.allowlist,
           now,
           gracePeriodMs: settings.gracePeriodMinutes * 60_000,
+          facts: settings.accountFacts,
         });
         if (judgement.compliance === "NOT_APPLICABLE") continue;
         result.itemsJudged++;

@@ -1,6 +1,7 @@
 // The settings file `remedy plan --settings` reads: the same knobs the stack takes as Terraform variables.
 import { readFileSync } from "node:fs";
 import * as v from "valibot";
+import type { AccountFacts } from "../rules/types.ts";
 import { type AllowlistEntry, type ExemptionProblem, parseAllowlist } from "../shared/exemptions.ts";
 
 const SettingsSchema = v.strictObject({
@@ -8,6 +9,17 @@ const SettingsSchema = v.strictObject({
   gracePeriodMinutes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(43_200)), 0),
   s3FixStrategy: v.optional(v.picklist(["surgical", "block-public-access"]), "surgical"),
   allowlist: v.optional(v.array(v.unknown()), []),
+  /** The account-level S3 Block Public Access (S3 Control GetPublicAccessBlock's answer), which a snapshot lacks. */
+  accountPublicAccessBlock: v.optional(
+    v.nullable(
+      v.strictObject({
+        BlockPublicAcls: v.optional(v.boolean()),
+        IgnorePublicAcls: v.optional(v.boolean()),
+        BlockPublicPolicy: v.optional(v.boolean()),
+        RestrictPublicBuckets: v.optional(v.boolean()),
+      }),
+    ),
+  ),
 });
 
 export interface PlanSettings {
@@ -16,6 +28,8 @@ export interface PlanSettings {
   s3FixStrategy: "surgical" | "block-public-access";
   allowlist: AllowlistEntry[];
   allowlistProblems: ExemptionProblem[];
+  /** What is known about the snapshot's account (absent: bucket-level Block Public Access only, as in a snapshot). */
+  accountFacts: AccountFacts;
 }
 
 export class SettingsError extends Error {
@@ -28,6 +42,7 @@ export const DEFAULT_SETTINGS: PlanSettings = {
   s3FixStrategy: "surgical",
   allowlist: [],
   allowlistProblems: [],
+  accountFacts: {},
 };
 
 export function parseSettings(text: string, source: string): PlanSettings {
@@ -49,6 +64,10 @@ export function parseSettings(text: string, source: string): PlanSettings {
     s3FixStrategy: result.output.s3FixStrategy,
     allowlist: allowlist.entries,
     allowlistProblems: allowlist.errors,
+    accountFacts:
+      result.output.accountPublicAccessBlock === undefined
+        ? {}
+        : { s3PublicAccessBlock: result.output.accountPublicAccessBlock },
   };
 }
 

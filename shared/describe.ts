@@ -54,10 +54,24 @@ export function describeMatched(entry: MatchedEntry): string {
   }
 }
 
+/**
+ * The Block Public Access flags that neutralise each S3 problem (and keep it from coming back): what the
+ * block-public-access strategy turns on, keeping every other flag as it is.
+ */
+export const BLOCK_FLAGS_FOR_PROBLEM: Readonly<
+  Partial<
+    Record<Problem, readonly ("BlockPublicAcls" | "IgnorePublicAcls" | "BlockPublicPolicy" | "RestrictPublicBuckets")[]>
+  >
+> = {
+  "s3-public-acl": ["IgnorePublicAcls", "BlockPublicAcls"],
+  "s3-public-policy": ["RestrictPublicBuckets", "BlockPublicPolicy"],
+};
+
 /** What the remediation for `problem` will do to one matched entry. */
 export function describeAction(problem: Problem, entry: MatchedEntry, s3Strategy: S3FixStrategy): string {
-  if (problem !== "sg-open-ingress" && s3Strategy === "block-public-access") {
-    return "turn on the bucket's four Block Public Access flags";
+  const flags = BLOCK_FLAGS_FOR_PROBLEM[problem];
+  if (flags && s3Strategy === "block-public-access") {
+    return `turn on Block Public Access ${flags.join(" + ")}`;
   }
   switch (entry.kind) {
     case "sg-rule":

@@ -31,7 +31,7 @@ import {
 import type { AccountFacts, AclGrant, PolicyStatement, Problem } from "../../rules/types.ts";
 import type { AccountFactsReader } from "../../shared/account-facts.ts";
 import { hasErrorCode, PermanentRemediationError } from "../../shared/aws-errors.ts";
-import type { S3FixStrategy } from "../../shared/describe.ts";
+import { BLOCK_FLAGS_FOR_PROBLEM, type S3FixStrategy } from "../../shared/describe.ts";
 import { type AllowlistEntry, describeExemption, findExemption } from "../../shared/exemptions.ts";
 import { type Instruction, matchedEntryKey } from "../../shared/instruction.ts";
 import type { S3BucketState } from "../../shared/ledger.ts";
@@ -39,12 +39,6 @@ import { type FixFunction, type FixPlan, type RemediationDeps, runRemediation } 
 import type { Change } from "../../shared/report.ts";
 
 export const REMEDIATE_S3_PROBLEMS: readonly Problem[] = ["s3-public-acl", "s3-public-policy"];
-/** The Block Public Access flags that neutralise each problem (and keep it from coming back). */
-export const FLAGS_FOR_PROBLEM: Readonly<Partial<Record<Problem, readonly (keyof PublicAccessBlock)[]>>> = {
-  "s3-public-acl": ["BlockPublicAcls", "IgnorePublicAcls"],
-  "s3-public-policy": ["BlockPublicPolicy", "RestrictPublicBuckets"],
-};
-
 const BLOCK_FLAG_NAMES = ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"] as const;
 
 /** The bucket's flags with `needed` turned on and every other flag as it was (absent = off). */
@@ -229,7 +223,7 @@ export function s3Fix(
     }
 
     if (deps.strategy === "block-public-access") {
-      const after = blockWith(before.publicAccessBlock, FLAGS_FOR_PROBLEM[instruction.problem] ?? []);
+      const after = blockWith(before.publicAccessBlock, BLOCK_FLAGS_FOR_PROBLEM[instruction.problem] ?? []);
       const changes: Change[] = [
         { kind: "public-access-block-enabled", bucket, before: before.publicAccessBlock, after: { ...after } },
       ];

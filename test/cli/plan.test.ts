@@ -146,3 +146,35 @@ describe("remedy plan on bad input", () => {
     expect(err.join("")).toMatch(/authorizedPorts/);
   });
 });
+
+describe("remedy plan with the account's Block Public Access", () => {
+  it("judges buckets with the account-level setting the settings file gives, as the rule and the fix do", async () => {
+    const settings = JSON.parse(readFileSync(new URL("../../examples/settings.json", import.meta.url), "utf8"));
+    const path = tempFile("account-bpa.json", { ...settings, accountPublicAccessBlock: { IgnorePublicAcls: true } });
+    const { out, io: cliIo } = io();
+    expect(
+      await runCli(["plan", "--snapshot", SNAPSHOT.pathname, "--settings", path, "--json"], cliIo, offlineDeps()),
+    ).toBe(0);
+    const result = JSON.parse(out.join(""));
+    const problems = result.findings.map((finding: { problem: string }) => finding.problem);
+    // Every public ACL is neutralised by the account; the public policy is not.
+    expect(problems).not.toContain("s3-public-acl");
+    expect(problems).toContain("s3-public-policy");
+  });
+
+  it("the block-public-access strategy names exactly the flags it turns on", async () => {
+    const path = tempFile("bpa-strategy.json", { s3FixStrategy: "block-public-access" });
+    const { out, io: cliIo } = io();
+    expect(await runCli(["plan", "--snapshot", SNAPSHOT.pathname, "--settings", path], cliIo, offlineDeps())).toBe(0);
+    const text = out.join("");
+    expect(text).toMatch(/s3-public-acl\s+turn on Block Public Access IgnorePublicAcls \+ BlockPublicAcls\s/);
+    expect(text).toMatch(/s3-public-policy\s+turn on Block Public Access RestrictPublicBuckets \+ BlockPublicPolicy\s/);
+  });
+
+  it("rejects an account setting that is not Block Public Access flags, naming the field", async () => {
+    const path = tempFile("bad-account-bpa.json", { accountPublicAccessBlock: { IgnorePublicAcl: true } });
+    const { err, io: cliIo } = io();
+    expect(await runCli(["plan", "--settings", path], cliIo, offlineDeps())).toBe(2);
+    expect(err.join("")).toMatch(/accountPublicAccessBlock/);
+  });
+});
