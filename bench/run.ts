@@ -3,6 +3,7 @@
 import { main as bundlesBench, print as printBundles } from "./bundles.bench.ts";
 import { main as coordinatorBench } from "./coordinator.bench.ts";
 import { main as costBench, print as printCost } from "./cost.bench.ts";
+import { main as exemptionsBench, print as printExemptions } from "./exemptions.bench.ts";
 import { print as printRules, main as rulesBench } from "./rules.bench.ts";
 import { print as printTimeline, main as timelineBench } from "./timeline.bench.ts";
 
@@ -13,6 +14,14 @@ const rules = rulesBench(100_000);
 printRules(rules);
 summary["rule evaluation vs JSON.parse"] = {
   measured: `${rules.evaluateMicrosPerItem.toFixed(2)} µs vs ${rules.parseMicrosPerItem.toFixed(2)} µs per item (${rules.ratio.toFixed(2)}×)`,
+  target: "≤ 2×",
+};
+
+console.log("\n== Allowlist patterns ==");
+const exemptions = exemptionsBench(200_000);
+printExemptions(exemptions);
+summary["allowlist pattern, pathological vs plain"] = {
+  measured: `${exemptions.slowest.microsPerFinding.toFixed(3)} µs (${exemptions.slowest.pattern}) vs ${exemptions.plain.microsPerFinding.toFixed(3)} µs per finding (${exemptions.ratio.toFixed(2)}×)`,
   target: "≤ 2×",
 };
 

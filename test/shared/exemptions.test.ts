@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Problem } from "../../rules/types.ts";
 import {
   type AllowlistEntry,
+  compileResourcePattern,
   describeExemption,
   EXEMPT_TAG,
   type ExemptionTarget,
@@ -174,6 +175,121 @@ describe("allowlist exemptions", () => {
     const check = findExemption(target(), list, NOW);
     expect(check.exemption).toMatchObject({ reason: "current", owner: "bob" });
     expect(check.notes).toEqual(['allowlist[1] ("sg-0abc123", owner alice@example.com) expired on 2020-01-01: old']);
+  });
+});
+
+describe("resource patterns", () => {
+  const matches = (pattern: string, subject: string) => compileResourcePattern(pattern).test(subject);
+  // A 63-character bucket name, the longest S3 allows.
+  const longName = `${"a".repeat(57)}-logs1`;
+
+  it("answers a pathological pattern without backtracking blow-up", () => {
+    expect(longName).toHaveLength(63);
+    // As regexes (`.*` per star) the first two took tens of seconds per name; longName has no b, so neither matches.
+    expect(matches("*a*a*a*a*a*a*a*b", longName)).toBe(false);
+    expect(matches("*a*a*a*a*a*a*a*a*b", longName)).toBe(false);
+    expect(matches("*a*a*a*a*a*a*a*a*b", `${longName}b`)).toBe(true);
+    expect(matches("*a*a*a*a*a*a*a*a*", longName)).toBe(true);
+    expect(matches("a*a*a*a*a*a*a*a*1", longName)).toBe(true);
+    expect(matches(`${"?".repeat(62)}*?`, longName)).toBe(true);
+    expect(matches(`${"?".repeat(64)}*`, longName)).toBe(false);
+
+    const list = allowlist(entry({ resource: "arn:aws:s3:::*a*a*a*a*a*a*a*b", problems: ["*"] }));
+    const bucket = target({ resourceId: longName, arn: `arn:aws:s3:::${longName}`, problem: "s3-public-acl" });
+    expect(findExemption(bucket, list, NOW)).toEqual({ notes: [] });
+  });
+
+  it("? is exactly one character", () => {
+    expect(matches("sg-?", "sg-1")).toBe(true);
+    expect(matches("sg-?", "sg-")).toBe(false);
+    expect(matches("sg-?", "sg-12")).toBe(false);
+    expect(matches("sg-??", "sg-12")).toBe(true);
+    expect(matches("?", "\n")).toBe(true);
+    // One code point: an astral character is one ?, not two.
+    expect(matches("team-?", "team-😀")).toBe(true);
+    expect(matches("team-??", "team-😀")).toBe(false);
+  });
+
+  it("* is any run of characters, including none", () => {
+    expect(matches("sg-*", "sg-")).toBe(true);
+    expect(matches("sg-*", "sg-0abc123")).toBe(true);
+    expect(matches("sg-*-web", "sg--web")).toBe(true);
+    expect(matches("sg-*-web", "sg-a-b-web")).toBe(true);
+    expect(matches("sg-*-web", "sg-a-web-x")).toBe(false);
+    expect(matches("a**b", "ab")).toBe(true);
+    expect(matches("a**b", "axyzb")).toBe(true);
+    expect(matches("*", "line one\nline two")).toBe(true);
+    expect(matches("*?", "")).toBe(false);
+    expect(matches("*?*", "x")).toBe(true);
+  });
+
+  it("treats everything but * and ? literally, case-sensitively", () => {
+    for (const pattern of [".", "a.b", "a+", "(a)", "[a]", "a|b", "^a$", "a{2}", "a\\d", "$1"]) {
+      expect(matches(pattern, pattern)).toBe(true);
+    }
+    expect(matches("a.b", "axb")).toBe(false);
+    expect(matches("a+", "aa")).toBe(false);
+    expect(matches("[ab]", "a")).toBe(false);
+    expect(matches("a\\d", "a1")).toBe(false);
+    expect(matches("*.example.com", "logs.example.com")).toBe(true);
+    expect(matches("*.example.com", "logs-example-com")).toBe(false);
+    expect(matches("Logs-*", "logs-1")).toBe(false);
+    expect(matches("logs-*", "LOGS-1")).toBe(false);
+  });
+
+  it("an empty pattern matches only the empty string; a star-only pattern matches anything", () => {
+    expect(matches("", "")).toBe(true);
+    expect(matches("", "sg-1")).toBe(false);
+    for (const pattern of ["*", "**", "***"]) {
+      expect(matches(pattern, "")).toBe(true);
+      expect(matches(pattern, longName)).toBe(true);
+      expect(matches(pattern, SG_ARN)).toBe(true);
+    }
+    // The allowlist never gets as far as an empty pattern: it is rejected when parsed.
+    expect(parseAllowlist([entry({ resource: "" })]).errors).toEqual([
+      { where: "allowlist[0].resource", message: "must not be empty" },
+    ]);
+    const anything = allowlist(entry({ resource: "*" }));
+    expect(findExemption(target({ resourceId: "sg-anything", arn: undefined }), anything, NOW).exemption).toBeDefined();
+  });
+
+  it("anchors at both ends: wildcards at the start, the end, or both", () => {
+    expect(matches("*-logs", "team-logs")).toBe(true);
+    expect(matches("*-logs", "team-logs-old")).toBe(false);
+    expect(matches("team-*", "team-logs")).toBe(true);
+    expect(matches("team-*", "my-team-logs")).toBe(false);
+    expect(matches("*logs*", "team-logs-old")).toBe(true);
+    expect(matches("*logs*", "logs")).toBe(true);
+    expect(matches("*logs*", "log")).toBe(false);
+    expect(matches("?eam-logs", "team-logs")).toBe(true);
+    expect(matches("team-log?", "team-logs")).toBe(true);
+    expect(matches("team-log?", "team-log")).toBe(false);
+    expect(matches("sg-0abc", "sg-0abc123")).toBe(false);
+    expect(matches("0abc123", "sg-0abc123")).toBe(false);
+  });
+
+  it("agrees with the whole-string regex it replaced, on short inputs", () => {
+    // The previous implementation, safe as an oracle only for inputs this short.
+    const reference = (pattern: string) =>
+      new RegExp(
+        `^${[...pattern.replace(/\*+/g, "*")]
+          .map((part) => (part === "*" ? ".*" : part === "?" ? "." : part.replace(/[\\^$.|+()[\]{}]/g, "\\$&")))
+          .join("")}$`,
+        "su",
+      );
+    const alphabet = ["a", "b", "*", "?", ".", "\n", "😀", "\uD83D", "\uDE00", "A"];
+    let seed = 7;
+    const pick = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return alphabet[(seed >>> 16) % alphabet.length]!;
+    };
+    for (let round = 0; round < 20_000; round++) {
+      const pattern = Array.from({ length: round % 7 }, pick).join("");
+      const subject = Array.from({ length: (round >>> 3) % 8 }, pick).join("");
+      expect(matches(pattern, subject), `${JSON.stringify(pattern)} vs ${JSON.stringify(subject)}`).toBe(
+        reference(pattern).test(subject),
+      );
+    }
   });
 });
 
