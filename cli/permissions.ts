@@ -18,14 +18,18 @@ export const cliPermissions = {
   GetObjectCommand: "s3:GetObject",
   // pause / resume
   PutParameterCommand: "ssm:PutParameter",
-  // undo: reads the record, verifies its MAC (on the ledger MAC key), restores, records the undo.
+  // undo: reads the record, verifies its MAC (on the ledger MAC key), reads the live resource, re-adds what the fix
+  // removed that is missing there, records the undo. It never deletes a bucket policy (it only adds statements).
   VerifyMacCommand: "kms:VerifyMac",
   PutObjectCommand: "s3:PutObject",
   DescribeSecurityGroupRulesCommand: "ec2:DescribeSecurityGroupRules",
   AuthorizeSecurityGroupIngressCommand: "ec2:AuthorizeSecurityGroupIngress",
+  GetBucketOwnershipControlsCommand: "s3:GetBucketOwnershipControls",
+  GetBucketAclCommand: "s3:GetBucketAcl",
+  GetBucketPolicyCommand: "s3:GetBucketPolicy",
+  GetPublicAccessBlockCommand: "s3:GetBucketPublicAccessBlock",
   PutBucketAclCommand: "s3:PutBucketAcl",
   PutBucketPolicyCommand: "s3:PutBucketPolicy",
-  DeleteBucketPolicyCommand: "s3:DeleteBucketPolicy",
   PutPublicAccessBlockCommand: "s3:PutBucketPublicAccessBlock",
   DeletePublicAccessBlockCommand: "s3:PutBucketPublicAccessBlock",
 } as const satisfies CommandPermissions;

@@ -35,7 +35,7 @@ Usage: remedy <command> [options]
       Auto-response on/off, paused or not, breaker, queue and DLQ depth, recent actions.
   pause [--reason TEXT]      Stop all dispatching now (the coordinator checks this first, every tick).
   resume                     Start dispatching again (only a person resumes after the breaker trips).
-  undo ACTION_ID [--yes]     Restore the exact before-state of one action (asks first unless --yes).
+  undo ACTION_ID [--yes]     Add back exactly what one action removed, to the live resource (asks first unless --yes).
   dlq redrive [--yes] [--json]
       Show which dead-lettered messages are Remedy's own with a valid fix instruction, ask (unless --yes), then move
       exactly those back to the remediation queue. Anything else stays in the DLQ, listed with why.

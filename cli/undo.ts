@@ -1,14 +1,19 @@
-// `remedy undo ACTION_ID`: checks the record (its MAC, then its consistency), shows exactly what will be put back,
-// asks (unless --yes), restores the before-state recorded in the ledger, and records the undo as an action of its
-// own. A record that is not genuine or not consistent is refused before anything is shown or asked.
+// `remedy undo ACTION_ID`: checks the record (its MAC, then its consistency), reads the live resource, shows exactly
+// what will be re-added to it (what Remedy removed and is still missing; everything changed since stays), asks
+// (unless --yes), re-adds it and records the undo as an action of its own. A record that is not genuine or not
+// consistent is refused before anything is read, shown or asked; one whose entries all conflict with the live state
+// is refused after showing why, before asking.
 import { kmsClient } from "../shared/clients.ts";
 import { readLedgerRecord, s3Ledger } from "../shared/ledger.ts";
 import type { Log } from "../shared/logging.ts";
 import {
+  assertRestorable,
   checkUndoable,
   describeUndo,
   kmsRecordVerifier,
+  planUndo,
   type RecordIntegrityCheck,
+  readLiveState,
   undoAction,
 } from "../shared/undo.ts";
 import type { CliDeps, Io } from "./deps.ts";
@@ -38,8 +43,11 @@ export async function undoCommand(
   };
   const record = await readLedgerRecord(deps.s3(), config, actionId);
   // Refuses (UndoError) what cannot be undone, is not genuine or is inconsistent, before anything is asked.
-  await checkUndoable(record, integrity);
-  io.out(`${describeUndo(record)}\n`);
+  const checked = await checkUndoable(record, integrity);
+  // Only reads: what is shown is what is missing live now (undoAction reads again just before it writes).
+  const plan = planUndo(checked, await readLiveState(checked, { ec2: deps.ec2(), s3: deps.s3() }));
+  io.out(`${describeUndo(plan)}\n`);
+  assertRestorable(plan);
   io.out(`The record's integrity MAC verifies with KMS key ${record.integrity?.keyId}.\n`);
   io.out(
     "Remedy will see this hole again at its next evaluation and fix it again unless the resource is exempted\n" +
@@ -61,7 +69,7 @@ export async function undoCommand(
   io.out(
     result.outcome === "fixed"
       ? `Restored. The undo is recorded as ${result.actionId}.\n`
-      : `Everything was already as before; recorded as ${result.actionId}.\n`,
+      : `Everything Remedy removed was already there again; recorded as ${result.actionId}.\n`,
   );
   return result.outcome === "fixed" ? "restored" : "already-restored";
 }

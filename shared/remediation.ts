@@ -320,7 +320,7 @@ class Run {
     } catch (error) {
       const kind = classifyAwsError(error);
       // Gone between reading and changing: the next attempt re-reads and decides (most likely "nothing to do").
-      return this.fail(error, kind === "gone" ? "transient" : kind, plan.before, true);
+      return this.fail(error, kind === "gone" ? "transient" : kind, plan.before, true, { changes: plan.changes });
     }
     this.log.info("change made", { changes: plan.changes });
 
@@ -418,7 +418,14 @@ class Run {
     kind: "permanent" | "transient",
     before: ResourceState | null,
     changeAttempted: boolean,
-    options: { writeLedger?: boolean } = {},
+    options: {
+      writeLedger?: boolean;
+      /**
+       * The planned changes, when the change call was made: it may have happened (a timeout, a lost answer), so the
+       * failed record keeps them and undo can compare them with the live state and put back whatever is gone.
+       */
+      changes?: Change[];
+    } = {},
   ): Promise<RemediationResult> {
     const message = describeAwsError(error);
     const retry = kind === "transient" && willRetry(this.request);
@@ -426,9 +433,11 @@ class Run {
     this.deps.metrics?.count(kind === "permanent" ? "PermanentFailures" : "TransientFailures");
 
     if (options.writeLedger !== false) {
+      // Nothing was changed unless the change call was made: then the record says what may have been.
+      const changes = changeAttempted ? (options.changes ?? []) : [];
       try {
         await this.deps.ledger.write(
-          this.record("failed", { before, reason: `${kind}: ${truncateReason(message)}`, finished: true }),
+          this.record("failed", { before, changes, reason: `${kind}: ${truncateReason(message)}`, finished: true }),
         );
       } catch (ledgerError) {
         this.log.error("could not write the failed ledger record", errorFields(ledgerError));

@@ -1,19 +1,26 @@
-// Undo: puts back the exact before-state a `fixed` ledger record holds, and records the undo as an action of its
-// own (`undoes: <actionId>`); the original record is never rewritten.
-// - Security groups: AuthorizeSecurityGroupIngress with one IpRange/Ipv6Range per revoked entry, description (and
-//   rule tags) included, skipping entries that exist live again, so undoing twice does not fail.
-// - Buckets: only the parts the fix changed go back — the ACL exactly as it was (PutBucketAcl), the policy text
-//   exactly as it was (PutBucketPolicy, or DeleteBucketPolicy when there was none), the Block Public Access
-//   configuration exactly as it was (PutPublicAccessBlock, or DeletePublicAccessBlock when there was none). Parts
-//   the fix did not touch are left alone, so an undo never overwrites an unrelated later change (and never calls
-//   PutBucketAcl on a bucket whose ACLs are disabled).
+// Undo: re-adds exactly what a fix removed, compared with the live resource, and records the undo as an action of
+// its own (`undoes: <actionId>`); the original record is never rewritten. Every change made since the fix stays.
+// - Security groups: AuthorizeSecurityGroupIngress with one IpRange/Ipv6Range per revoked entry missing live,
+//   description (and rule tags) included; every other live rule is left alone.
+// - Buckets: the live bucket is read first (ownership controls, ACL, policy, Block Public Access, each with the
+//   record's account as ExpectedBucketOwner). The removed grants are appended to the live ACL (its owner and every
+//   live grant kept); the removed statements to the live policy (every live statement, Version and Id kept; with no
+//   live policy, a policy of just those statements with the before-state's Version and Id); the Block Public Access
+//   flags the fix turned on are turned off in the live configuration, every other flag staying as it is now (the
+//   configuration is removed when the bucket had none before the fix and every flag would be off).
+// An entry that is there again is skipped and said so ("already present: …"); when everything is, the undo is
+// recorded as skipped ("already restored"). An entry that conflicts with the live state is not re-added, with one
+// sentence saying why: grants while ACLs are disabled or BlockPublicAcls is on (S3 refuses public grants then), a
+// statement whose Sid a different live statement holds (one Sid, one statement), statements while BlockPublicPolicy
+// is on. When nothing can be re-added and something was refused, the undo is refused (UndoError), nothing changed.
+// A fix that did not finish (pending, or failed after its change call) is undone the same way: only what is
+// actually gone goes back.
 // Nothing in a record is trusted before it is checked, and nothing is shown or asked before that: the record must
 // carry a MAC from the ledger MAC key that verifies (KMS VerifyMac; only the remediation functions can sign, so
 // whoever can write to the ledger bucket cannot forge one), and it must be consistent — its before-state is for
 // its own resource, its changes are exactly what a remediation removes (open ingress rules, public grants and
-// statements, Block Public Access flags turned on) and its after-state is its before-state minus those changes.
-// Whole parts still go back as they were (the ACL, the policy text); describeUndo says so and lists exactly what
-// that re-adds.
+// statements, Block Public Access flags turned on) and its after-state (when it has one) is its before-state minus
+// those changes. planUndo (pure) decides against a live state read by readLiveState; describeUndo shows that plan.
 import {
   AuthorizeSecurityGroupIngressCommand,
   DescribeSecurityGroupRulesCommand,
@@ -24,8 +31,12 @@ import {
 import { type KMSClient, VerifyMacCommand } from "@aws-sdk/client-kms";
 import {
   type AccessControlPolicy,
-  DeleteBucketPolicyCommand,
   DeletePublicAccessBlockCommand,
+  GetBucketAclCommand,
+  GetBucketOwnershipControlsCommand,
+  GetBucketPolicyCommand,
+  GetPublicAccessBlockCommand,
+  type Grant,
   PutBucketAclCommand,
   PutBucketPolicyCommand,
   PutPublicAccessBlockCommand,
@@ -98,9 +109,9 @@ export interface UndoResult {
   /** The undo's own ledger action. */
   actionId: string;
   undoes: string;
-  /** "fixed": something was put back; "skipped": everything was already as before. */
+  /** "fixed": something was re-added; "skipped": everything the fix removed was there again. */
   outcome: "fixed" | "skipped";
-  /** One line per thing restored (or found already restored). */
+  /** One line per entry: re-added, already present, or not re-added (and why). */
   steps: string[];
 }
 
@@ -548,12 +559,6 @@ function ruleText(rule: SgRuleState): string {
   return `${protocol}${ports} from ${rule.CidrIpv4 ?? rule.CidrIpv6 ?? "?"}${description}`;
 }
 
-function grantText(grant: S3BucketState["acl"]["Grants"][number]): string {
-  const grantee = grant.Grantee;
-  const who = grantee?.URI?.split("/").pop() ?? grantee?.DisplayName ?? grantee?.ID ?? grantee?.EmailAddress ?? "?";
-  return `${who} ${grant.Permission ?? "?"}`;
-}
-
 function changedGrantText(grant: ChangedGrant): string {
   const { grantee } = grant;
   const who = [grantee.uri, grantee.displayName, grantee.id, grantee.emailAddress].find(
@@ -562,8 +567,7 @@ function changedGrantText(grant: ChangedGrant): string {
   return `${who?.split("/").pop() ?? "?"} ${grant.permission}`;
 }
 
-function blockText(block: S3BucketState["publicAccessBlock"]): string {
-  if (!block) return "none configured";
+function blockText(block: PublicAccessBlock): string {
   return BLOCK_FLAGS.map((key) => `${key}=${block[key] ?? false}`).join(", ");
 }
 
@@ -571,40 +575,315 @@ function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? "" : "s"}`;
 }
 
-function statementCount(policy: string): string {
-  try {
-    const parsed = JSON.parse(policy) as { Statement?: unknown };
-    const count = Array.isArray(parsed.Statement) ? parsed.Statement.length : parsed.Statement ? 1 : 0;
-    return `${count} statement${count === 1 ? "" : "s"}`;
-  } catch {
-    return "unparseable text";
+function listText(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// What goes back: decided from the record and the live state alone (pure)
+
+/** What undo compares a record with: read just before it describes, and again just before it restores. */
+export type LiveState =
+  | { kind: "sg-rules"; groupId: string; rules: DescribedSecurityGroupRule[] }
+  | { kind: "s3-bucket"; state: S3BucketState };
+
+/** One call that puts entries back. */
+type Write =
+  | { kind: "authorize"; groupId: string; rules: SgRuleState[] }
+  | { kind: "put-acl"; acl: S3BucketState["acl"] }
+  | { kind: "put-policy"; policy: string }
+  | { kind: "put-block"; block: PublicAccessBlock }
+  | { kind: "delete-block" };
+
+export interface UndoPlan {
+  record: UndoableRecord;
+  /** What describeUndo shows about the resource: what is re-added, what is there already, what is refused. */
+  lines: string[];
+  /** What undo reports once the writes succeeded, one line per entry. */
+  steps: string[];
+  /** Entries not re-added because they conflict with the live state, one sentence each ("conflict: …"). */
+  refused: string[];
+  /** The calls that put the missing entries back; none when nothing is re-added. */
+  writes: Write[];
+  /** The live state as read (the undo's before-state) and as the writes leave it (its after-state). */
+  before: ResourceState;
+  after: ResourceState;
+}
+
+/**
+ * Decides what an undo re-adds to `live`: exactly the entries the record's change removed that are missing live,
+ * added to the live state (everything else in it kept). Throws UndoError for a record that cannot be undone.
+ */
+export function planUndo(record: LedgerRecord, live: LiveState): UndoPlan {
+  assertUndoable(record);
+  const { before } = record;
+  if (before.kind === "sg-rules") {
+    if (live.kind !== "sg-rules" || live.groupId !== before.groupId) {
+      throw new Error(`planUndo: the live state given is not security group ${before.groupId}'s`);
+    }
+    return planSg(record, before, live.rules);
+  }
+  if (live.kind !== "s3-bucket" || live.state.bucket !== before.bucket) {
+    throw new Error(`planUndo: the live state given is not bucket ${before.bucket}'s`);
+  }
+  // assertUndoable made sure there is exactly one bucket change and that it is what the fix removed.
+  const change = record.changes[0] as BucketChange;
+  if (change.kind === "acl-grants-removed") return planAcl(record, before, change, live.state);
+  if (change.kind === "policy-statements-removed") return planPolicy(record, before, change, live.state);
+  return planBlock(record, change, live.state);
+}
+
+/** Throws UndoError when nothing can be re-added because of conflicts with the live state. */
+export function assertRestorable(plan: UndoPlan): void {
+  if (plan.writes.length === 0 && plan.refused.length > 0) {
+    throw new UndoError(`${plan.record.actionId} is not undone: ${plan.refused.join(" ")}`);
   }
 }
 
-type BucketParts = { acl: boolean; policy: boolean; publicAccessBlock: boolean };
+function entryKeyOf(rule: DescribedSecurityGroupRule): string | undefined {
+  const [entry] = sgEntriesFromDescribedRules([{ ...rule, IsEgress: false }]);
+  return entry ? sgRuleEntryKey(entry) : undefined;
+}
 
-/** Which parts of a bucket a fix changed (the parts undo puts back): from the after-state when the fix was
- * confirmed, else from the planned changes. */
-function partsToRestore(record: LedgerRecord & { before: S3BucketState }): BucketParts {
-  const { before, after } = record;
-  if (after?.kind === "s3-bucket") {
-    return {
-      acl: canonicalJson(before.acl) !== canonicalJson(after.acl),
-      policy: before.policy !== after.policy,
-      publicAccessBlock: canonicalJson(before.publicAccessBlock) !== canonicalJson(after.publicAccessBlock),
-    };
+function planSg(record: UndoableRecord, before: SgRulesState, live: DescribedSecurityGroupRule[]): UndoPlan {
+  const { groupId } = before;
+  const present = new Set(
+    sgEntriesFromDescribedRules(live.filter((rule) => rule.IsEgress === false)).map(sgRuleEntryKey),
+  );
+  const missing = before.rules.filter((rule) => !present.has(entryKeyOf(rule) ?? ""));
+  const there = before.rules.filter((rule) => present.has(entryKeyOf(rule) ?? ""));
+  // Rules with the same tags go in one call (tags apply to every rule a call creates); usually one call, no tags.
+  const byTags = new Map<string, SgRuleState[]>();
+  for (const rule of missing) {
+    const key = canonicalJson(rule.Tags ?? []);
+    byTags.set(key, [...(byTags.get(key) ?? []), rule]);
   }
-  const kinds = new Set(record.changes.map((change) => change.kind));
+  const lines: string[] = [];
+  if (missing.length > 0) {
+    lines.push(
+      `  re-authorize ${plural(missing.length, "ingress rule")} on ${groupId} (every other rule of the group stays as it is):`,
+      ...missing.map((rule) => `    + ${ruleText(rule)}`),
+    );
+  } else {
+    lines.push(`  nothing to re-authorize: every rule Remedy revoked is on ${groupId} again`);
+  }
+  const already = there.map((rule) => `already present: ${ruleText(rule)}`);
+  lines.push(...already.map((line) => `  ${line}`));
   return {
-    acl: kinds.has("acl-grants-removed"),
-    policy: kinds.has("policy-statements-removed"),
-    publicAccessBlock: kinds.has("public-access-block-enabled"),
+    record,
+    lines,
+    steps: [...missing.map((rule) => `re-authorized: ${ruleText(rule)}`), ...already],
+    refused: [],
+    writes: [...byTags.values()].map((rules) => ({ kind: "authorize", groupId, rules })),
+    // The rules concerned: absent before the undo, the re-authorized ones after it.
+    before: { kind: "sg-rules", groupId, rules: [] },
+    after: { kind: "sg-rules", groupId, rules: missing },
   };
 }
 
-/** What `remedy undo` shows before asking "proceed?". Throws UndoError for a record that cannot be undone. */
-export function describeUndo(record: LedgerRecord): string {
-  assertUndoable(record);
+/** The identity of a grant as S3 returns it, or undefined for one the rule cannot read (kept, never matched). */
+function liveGrantKey(raw: S3BucketState["acl"]["Grants"][number]): string | undefined {
+  try {
+    const [grant] = aclGrantsFromApi([raw]);
+    return grant ? aclGrantKey(grant) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function planAcl(
+  record: UndoableRecord,
+  before: S3BucketState,
+  change: Extract<Change, { kind: "acl-grants-removed" }>,
+  live: S3BucketState,
+): UndoPlan {
+  const { bucket } = before;
+  const liveKeys = new Set(live.acl.Grants.map(liveGrantKey).filter((key) => key !== undefined));
+  const missing: { text: string; raw: S3BucketState["acl"]["Grants"][number] }[] = [];
+  const already: string[] = [];
+  for (const grant of change.grants) {
+    const text = changedGrantText(grant);
+    // assertUndoable made sure it is a public group grant that the before ACL holds: that one goes back as read.
+    const key = liveGrantKey({
+      Grantee: { Type: "Group", URI: String(grant.grantee.uri) },
+      Permission: grant.permission,
+    })!;
+    const raw = before.acl.Grants.find((candidate) => liveGrantKey(candidate) === key)!;
+    if (liveKeys.has(key)) already.push(`already present: ${text}`);
+    else missing.push({ text, raw });
+  }
+  const names = listText(missing.map((entry) => entry.text));
+  const refused =
+    missing.length === 0
+      ? []
+      : live.aclsDisabled
+        ? [
+            `ACLs are disabled on ${bucket} now (Object Ownership BucketOwnerEnforced), so the ${plural(missing.length, "grant")} Remedy removed (${names}) cannot be re-added; its ACL is left as it is.`,
+          ]
+        : live.publicAccessBlock?.BlockPublicAcls === true
+          ? [
+              `Block Public Access BlockPublicAcls is on for ${bucket} now, so S3 would reject an ACL with the ${plural(missing.length, "public grant")} Remedy removed (${names}); they are not re-added and its ACL is left as it is (turn BlockPublicAcls off first to re-open them).`,
+            ]
+          : [];
+  const added = refused.length > 0 ? [] : missing;
+  const acl = {
+    ...(live.acl.Owner ? { Owner: live.acl.Owner } : {}),
+    Grants: [...live.acl.Grants, ...added.map((entry) => entry.raw)],
+  };
+  const lines: string[] = [];
+  if (added.length > 0) {
+    lines.push(
+      `  add to the live ACL of ${bucket} the ${plural(added.length, "grant")} Remedy removed (its owner and its ${plural(live.acl.Grants.length, "grant")} stay as they are):`,
+      ...added.map((entry) => `    + ${entry.text}`),
+    );
+  } else if (refused.length === 0) {
+    lines.push(`  nothing to re-add: every grant Remedy removed is in the live ACL of ${bucket} again`);
+  }
+  lines.push(...already.map((line) => `  ${line}`), ...refused.map((sentence) => `  conflict: ${sentence}`));
+  return {
+    record,
+    lines,
+    steps: [
+      ...added.map((entry) => `re-added grant: ${entry.text}`),
+      ...already,
+      ...refused.map((sentence) => `conflict: ${sentence}`),
+    ],
+    refused,
+    writes: added.length > 0 ? [{ kind: "put-acl", acl }] : [],
+    before: live,
+    after: added.length > 0 ? { ...live, acl } : live,
+  };
+}
+
+function planPolicy(
+  record: UndoableRecord,
+  before: S3BucketState,
+  change: Extract<Change, { kind: "policy-statements-removed" }>,
+  live: S3BucketState,
+): UndoPlan {
+  const { bucket } = before;
+  let document: BucketPolicyDocument | null;
+  try {
+    document = parsePolicyDocument(live.policy, `the live policy of ${bucket}`);
+  } catch (error) {
+    throw new UndoError(`${record.actionId} is not undone: ${(error as Error).message}`);
+  }
+  const current = document?.Statement ?? [];
+  const liveKeys = new Set(current.map(policyStatementKey));
+  const liveSids = new Set(current.map((statement) => statement.Sid).filter((sid) => typeof sid === "string" && sid));
+  const already: string[] = [];
+  const refused: string[] = [];
+  let added: { statement: PolicyStatement; name: string }[] = [];
+  change.statements.forEach((statement, index) => {
+    const name = statementName(statement, index);
+    const sid = statement.Sid;
+    if (liveKeys.has(policyStatementKey(statement))) already.push(`already present: ${name}`);
+    else if (typeof sid === "string" && liveSids.has(sid)) {
+      refused.push(
+        `${name} is not re-added: the live policy of ${bucket} now holds a different statement with Sid ${sid}, and a policy cannot hold two statements with one Sid; that statement is left as it is.`,
+      );
+    } else added.push({ statement, name });
+  });
+  if (added.length > 0 && live.publicAccessBlock?.BlockPublicPolicy === true) {
+    refused.push(
+      `Block Public Access BlockPublicPolicy is on for ${bucket} now, so S3 would reject a policy with the ${plural(added.length, "public statement")} Remedy removed (${listText(added.map((entry) => entry.name))}); they are not re-added and its policy is left as it is (turn BlockPublicPolicy off first to re-open them).`,
+    );
+    added = [];
+  }
+  const statements = added.map((entry) => entry.statement);
+  // assertUndoable made sure the before policy parses and held these statements.
+  const previous = parsePolicyDocument(before.policy)!;
+  const header = [
+    previous.Version !== undefined ? `Version ${previous.Version}` : "",
+    previous.Id !== undefined ? `Id ${previous.Id}` : "",
+  ].filter(Boolean);
+  const policy = JSON.stringify(
+    document
+      ? { ...document, Statement: [...current, ...statements] }
+      : {
+          ...(previous.Version !== undefined ? { Version: previous.Version } : {}),
+          ...(previous.Id !== undefined ? { Id: previous.Id } : {}),
+          Statement: statements,
+        },
+  );
+  const lines: string[] = [];
+  if (added.length > 0) {
+    lines.push(
+      document
+        ? `  add to the live bucket policy of ${bucket} the ${plural(added.length, "statement")} Remedy removed (its ${plural(current.length, "statement")}${[document.Version, document.Id].some((value) => value !== undefined) ? ", Version and Id" : ""} stay as they are):`
+        : `  create a bucket policy on ${bucket} (it has none now) of just the ${plural(added.length, "statement")} Remedy removed${header.length > 0 ? `, with the ${listText(header)} it had before the fix` : ""}:`,
+    );
+    for (const statement of statements) {
+      for (const line of JSON.stringify(statement, null, 2).split("\n")) lines.push(`    + ${line}`);
+    }
+  } else if (refused.length === 0) {
+    lines.push(`  nothing to re-add: every statement Remedy removed is in the live policy of ${bucket} again`);
+  }
+  lines.push(...already.map((line) => `  ${line}`), ...refused.map((sentence) => `  conflict: ${sentence}`));
+  return {
+    record,
+    lines,
+    steps: [
+      ...added.map((entry) => `re-added ${entry.name} to the ${document ? "live" : "new"} bucket policy`),
+      ...already,
+      ...refused.map((sentence) => `conflict: ${sentence}`),
+    ],
+    refused,
+    writes: added.length > 0 ? [{ kind: "put-policy", policy }] : [],
+    before: live,
+    after: added.length > 0 ? { ...live, policy } : live,
+  };
+}
+
+function planBlock(
+  record: UndoableRecord,
+  change: Extract<Change, { kind: "public-access-block-enabled" }>,
+  live: S3BucketState,
+): UndoPlan {
+  const { bucket } = change;
+  const current = live.publicAccessBlock;
+  // Only the flags the fix turned on go off again; a flag on or off since stays as it is now.
+  const turnedOn = BLOCK_FLAGS.filter((flag) => change.after[flag] === true && change.before?.[flag] !== true);
+  const off = turnedOn.filter((flag) => current?.[flag] === true);
+  const already = turnedOn.filter((flag) => current?.[flag] !== true).map((flag) => `already off: ${flag}`);
+  const block: PublicAccessBlock = { ...current };
+  for (const flag of off) block[flag] = false;
+  // No configuration before the fix, and none of its flags on after the undo: remove it, as it was.
+  const remove = off.length > 0 && change.before === null && BLOCK_FLAGS.every((flag) => block[flag] !== true);
+  const lines: string[] = [];
+  if (off.length === 0) {
+    lines.push(`  nothing to turn off: every Block Public Access flag Remedy turned on is off on ${bucket} again`);
+  } else if (remove) {
+    lines.push(
+      `  remove the Block Public Access configuration of ${bucket}: it had none before the fix, and with ${listText(off)} off again no flag is on`,
+    );
+  } else {
+    lines.push(
+      `  turn off in the live Block Public Access of ${bucket} the ${plural(off.length, "flag")} Remedy turned on: ${off.join(", ")}`,
+      `  (every other flag stays as it is now), leaving ${blockText(block)}`,
+    );
+  }
+  lines.push(...already.map((line) => `  ${line}`));
+  const write: Write[] = off.length === 0 ? [] : remove ? [{ kind: "delete-block" }] : [{ kind: "put-block", block }];
+  return {
+    record,
+    lines,
+    steps: [
+      ...(remove
+        ? [`Block Public Access configuration removed (there was none before the fix): ${off.join(", ")} off again`]
+        : off.map((flag) => `turned off again: ${flag}`)),
+      ...already,
+    ],
+    refused: [],
+    writes: write,
+    before: live,
+    after: off.length === 0 ? live : { ...live, publicAccessBlock: remove ? null : block },
+  };
+}
+
+/** What `remedy undo` shows before asking "proceed?": exactly what the plan re-adds to the live resource. */
+export function describeUndo(plan: UndoPlan): string {
+  const { record } = plan;
   const { resource } = record;
   const lines = [
     `Undo ${record.actionId} (${record.problem}, ${record.outcome} ${record.finishedAt ?? record.startedAt})`,
@@ -612,75 +891,19 @@ export function describeUndo(record: LedgerRecord): string {
   ];
   if (isUncertain(record)) {
     lines.push(
-      "  This action did not finish: its change may or may not have happened. Undo puts the recorded before-state",
-      "  back either way (rules that exist are skipped; bucket parts are rewritten as they were before).",
+      "  This action did not finish: its change may or may not have happened. Undo compares what it would have",
+      "  removed with the live state and re-adds only what is actually gone.",
     );
   }
-  const before = record.before;
-  if (before.kind === "sg-rules") {
-    lines.push(
-      `  re-authorize ${before.rules.length} ingress rule${before.rules.length === 1 ? "" : "s"} on ${before.groupId} (skipping any that exist again):`,
-    );
-    for (const rule of before.rules) lines.push(`    + ${ruleText(rule)}`);
-  } else {
-    // assertUndoable made sure there is exactly one bucket change and that it is what the fix removed.
-    const change = record.changes[0] as BucketChange;
-    const parts = partsToRestore({ ...record, before });
-    if (parts.acl) {
-      lines.push(
-        `  put back the ACL of ${before.bucket} exactly as it was (${before.acl.Grants.length} grants): the whole ACL is written back as it was before the fix.`,
-      );
-      if (change.kind === "acl-grants-removed") {
-        lines.push(`  The ${plural(change.grants.length, "grant")} Remedy removed, which this re-adds:`);
-        for (const grant of change.grants) lines.push(`    + ${changedGrantText(grant)}`);
-      }
-    }
-    if (parts.policy) {
-      lines.push(
-        before.policy === null
-          ? `  delete the bucket policy of ${before.bucket} (it had none)`
-          : `  put back the bucket policy of ${before.bucket} exactly as it was (${statementCount(before.policy)}): the whole policy is written back as it was before the fix.`,
-      );
-      if (change.kind === "policy-statements-removed") {
-        lines.push(`  The ${plural(change.statements.length, "statement")} Remedy removed, which this re-adds:`);
-        for (const statement of change.statements) {
-          for (const line of JSON.stringify(statement, null, 2).split("\n")) lines.push(`    + ${line}`);
-        }
-      }
-    }
-    if (parts.publicAccessBlock) {
-      lines.push(
-        before.publicAccessBlock === null
-          ? `  remove the Block Public Access configuration of ${before.bucket} (it had none)`
-          : `  set Block Public Access of ${before.bucket} back to ${blockText(before.publicAccessBlock)}`,
-      );
-      if (change.kind === "public-access-block-enabled") {
-        const off = BLOCK_FLAGS.filter(
-          (flag) => change.after[flag] === true && before.publicAccessBlock?.[flag] !== true,
-        );
-        lines.push(`  This turns Block Public Access off for: ${off.join(", ") || "none of its flags"}`);
-      }
-    }
-    if (!parts.acl && !parts.policy && !parts.publicAccessBlock) lines.push("  nothing: the fix changed nothing");
+  lines.push(...plan.lines);
+  if (plan.writes.length > 0) {
+    lines.push("This re-opens what Remedy closed; the Config rule will report it again unless it is exempted.");
   }
-  lines.push("This re-opens what Remedy closed; the Config rule will report it again unless it is exempted.");
   return lines.join("\n");
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Restoring
-
-function permissionOf(rule: SgRuleState): IpPermission {
-  const description = rule.Description ? { Description: rule.Description } : {};
-  return {
-    IpProtocol: rule.IpProtocol,
-    ...(rule.FromPort !== undefined ? { FromPort: rule.FromPort } : {}),
-    ...(rule.ToPort !== undefined ? { ToPort: rule.ToPort } : {}),
-    ...(rule.CidrIpv4 !== undefined
-      ? { IpRanges: [{ CidrIp: rule.CidrIpv4, ...description }] }
-      : { Ipv6Ranges: [{ CidrIpv6: rule.CidrIpv6, ...description }] }),
-  };
-}
+// Reading and restoring
 
 async function describeGroupRules(ec2: EC2Client, groupId: string): Promise<DescribedSecurityGroupRule[]> {
   const rules: DescribedSecurityGroupRule[] = [];
@@ -699,91 +922,129 @@ async function describeGroupRules(ec2: EC2Client, groupId: string): Promise<Desc
   return rules;
 }
 
-function entryKeyOf(rule: DescribedSecurityGroupRule): string | undefined {
-  const [entry] = sgEntriesFromDescribedRules([{ ...rule, IsEgress: false }]);
-  return entry ? sgRuleEntryKey(entry) : undefined;
+async function orNull<T>(call: Promise<T>, ...absent: string[]): Promise<T | null> {
+  try {
+    return await call;
+  } catch (error) {
+    if (hasErrorCode(error, ...absent)) return null;
+    throw error;
+  }
 }
 
-async function restoreSg(
-  ec2: EC2Client,
-  before: SgRulesState,
-  log: Log,
-): Promise<{ steps: string[]; changed: number }> {
-  const live = await describeGroupRules(ec2, before.groupId);
-  const present = new Set(
-    sgEntriesFromDescribedRules(live.filter((rule) => rule.IsEgress === false)).map(sgRuleEntryKey),
+function definedOnly<T extends object>(value: T, keys: readonly (keyof T)[]): Partial<T> {
+  return Object.fromEntries(
+    keys.filter((key) => value[key] !== undefined).map((key) => [key, value[key]]),
+  ) as Partial<T>;
+}
+
+function stateGrant(grant: Grant): S3BucketState["acl"]["Grants"][number] {
+  return {
+    ...(grant.Grantee
+      ? { Grantee: definedOnly(grant.Grantee, ["Type", "URI", "ID", "DisplayName", "EmailAddress"] as const) }
+      : {}),
+    ...(grant.Permission !== undefined ? { Permission: grant.Permission } : {}),
+  };
+}
+
+/** The bucket's access state as the ledger holds it (the shape functions/remediate-s3 reads before a fix). */
+async function readBucket(s3: S3Client, bucket: string, expectedOwner: string): Promise<S3BucketState> {
+  const target = { Bucket: bucket, ExpectedBucketOwner: expectedOwner };
+  const ownership = await orNull(
+    s3.send(new GetBucketOwnershipControlsCommand(target)),
+    "OwnershipControlsNotFoundError",
   );
-  const steps: string[] = [];
-  const missing: SgRuleState[] = [];
-  for (const rule of before.rules) {
-    if (present.has(entryKeyOf(rule) ?? "")) steps.push(`already present: ${ruleText(rule)}`);
-    else missing.push(rule);
-  }
-  // Rules with the same tags go in one call (tags apply to every rule a call creates); usually one call, no tags.
-  const byTags = new Map<string, SgRuleState[]>();
-  for (const rule of missing) {
-    const key = canonicalJson(rule.Tags ?? []);
-    byTags.set(key, [...(byTags.get(key) ?? []), rule]);
-  }
-  for (const rules of byTags.values()) {
-    const tags = rules[0]?.Tags ?? [];
-    const tagSpecifications: TagSpecification[] = tags.length
-      ? [{ ResourceType: "security-group-rule", Tags: tags.map((tag) => ({ Key: tag.Key, Value: tag.Value })) }]
-      : [];
-    const output = await ec2.send(
-      new AuthorizeSecurityGroupIngressCommand({
-        GroupId: before.groupId,
-        IpPermissions: rules.map(permissionOf),
-        ...(tagSpecifications.length ? { TagSpecifications: tagSpecifications } : {}),
-      }),
-    );
-    if (output.Return === false) {
-      throw new UndoError(`AuthorizeSecurityGroupIngress on ${before.groupId} returned false`);
-    }
-    for (const rule of rules) steps.push(`re-authorized: ${ruleText(rule)}`);
-    log.info("re-authorized ingress rules", { groupId: before.groupId, count: rules.length });
-  }
-  return { steps, changed: missing.length };
-}
-
-async function restoreBucket(
-  s3: S3Client,
-  before: S3BucketState,
-  parts: BucketParts,
-  expectedOwner: string,
-): Promise<{ steps: string[]; changed: number }> {
-  const target = { Bucket: before.bucket, ExpectedBucketOwner: expectedOwner };
-  const steps: string[] = [];
-  if (parts.acl) {
-    await s3.send(new PutBucketAclCommand({ ...target, AccessControlPolicy: before.acl as AccessControlPolicy }));
-    steps.push(`ACL put back (${before.acl.Grants.map(grantText).join(", ")})`);
-  }
-  if (parts.policy) {
-    if (before.policy === null) {
-      await s3.send(new DeleteBucketPolicyCommand(target));
-      steps.push("bucket policy deleted (there was none)");
-    } else {
-      await s3.send(new PutBucketPolicyCommand({ ...target, Policy: before.policy }));
-      steps.push(`bucket policy put back (${statementCount(before.policy)})`);
-    }
-  }
-  if (parts.publicAccessBlock) {
-    if (before.publicAccessBlock === null) {
-      await s3.send(new DeletePublicAccessBlockCommand(target));
-      steps.push("Block Public Access configuration removed (there was none)");
-    } else {
-      await s3.send(
-        new PutPublicAccessBlockCommand({ ...target, PublicAccessBlockConfiguration: before.publicAccessBlock }),
-      );
-      steps.push(`Block Public Access set back to ${blockText(before.publicAccessBlock)}`);
-    }
-  }
-  return { steps, changed: steps.length };
+  const acl = await s3.send(new GetBucketAclCommand(target));
+  const policy = await orNull(s3.send(new GetBucketPolicyCommand(target)), "NoSuchBucketPolicy");
+  const block = await orNull(s3.send(new GetPublicAccessBlockCommand(target)), "NoSuchPublicAccessBlockConfiguration");
+  const owner = acl.Owner ? definedOnly(acl.Owner, ["ID", "DisplayName"] as const) : undefined;
+  const config = block?.PublicAccessBlockConfiguration;
+  return {
+    kind: "s3-bucket",
+    bucket,
+    aclsDisabled: (ownership?.OwnershipControls?.Rules ?? []).some(
+      (rule) => rule.ObjectOwnership === "BucketOwnerEnforced",
+    ),
+    acl: { ...(owner ? { Owner: owner } : {}), Grants: (acl.Grants ?? []).map(stateGrant) },
+    policy: policy?.Policy ?? null,
+    publicAccessBlock: config ? definedOnly(config, BLOCK_FLAGS) : null,
+  };
 }
 
 /**
- * Reads the action's record, checks it (checkUndoable: genuine and consistent) and restores its before-state.
- * Throws UndoError when it cannot be undone; nothing is changed then.
+ * Reads what undo compares the record with: the group's rules, or the bucket's ACL, ownership controls, policy
+ * and Block Public Access (with the record's account as ExpectedBucketOwner). Changes nothing.
+ */
+export async function readLiveState(record: UndoableRecord, clients: Pick<UndoDeps, "ec2" | "s3">): Promise<LiveState> {
+  const { before } = record;
+  if (before.kind === "sg-rules") {
+    return { kind: "sg-rules", groupId: before.groupId, rules: await describeGroupRules(clients.ec2, before.groupId) };
+  }
+  try {
+    return { kind: "s3-bucket", state: await readBucket(clients.s3, before.bucket, record.resource.accountId) };
+  } catch (error) {
+    if (hasErrorCode(error, "NoSuchBucket")) {
+      throw new UndoError(`${record.actionId} is not undone: bucket ${before.bucket} no longer exists (NoSuchBucket)`);
+    }
+    throw error;
+  }
+}
+
+function permissionOf(rule: SgRuleState): IpPermission {
+  const description = rule.Description ? { Description: rule.Description } : {};
+  return {
+    IpProtocol: rule.IpProtocol,
+    ...(rule.FromPort !== undefined ? { FromPort: rule.FromPort } : {}),
+    ...(rule.ToPort !== undefined ? { ToPort: rule.ToPort } : {}),
+    ...(rule.CidrIpv4 !== undefined
+      ? { IpRanges: [{ CidrIp: rule.CidrIpv4, ...description }] }
+      : { Ipv6Ranges: [{ CidrIpv6: rule.CidrIpv6, ...description }] }),
+  };
+}
+
+async function send(write: Write, deps: Pick<UndoDeps, "ec2" | "s3">, record: UndoableRecord, log: Log) {
+  const target = { Bucket: record.resource.id, ExpectedBucketOwner: record.resource.accountId };
+  switch (write.kind) {
+    case "authorize": {
+      const tags = write.rules[0]?.Tags ?? [];
+      const tagSpecifications: TagSpecification[] = tags.length
+        ? [{ ResourceType: "security-group-rule", Tags: tags.map((tag) => ({ Key: tag.Key, Value: tag.Value })) }]
+        : [];
+      const output = await deps.ec2.send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId: write.groupId,
+          IpPermissions: write.rules.map(permissionOf),
+          ...(tagSpecifications.length ? { TagSpecifications: tagSpecifications } : {}),
+        }),
+      );
+      if (output.Return === false) {
+        throw new UndoError(`AuthorizeSecurityGroupIngress on ${write.groupId} returned false`);
+      }
+      log.info("re-authorized ingress rules", { groupId: write.groupId, count: write.rules.length });
+      return;
+    }
+    case "put-acl":
+      await deps.s3.send(new PutBucketAclCommand({ ...target, AccessControlPolicy: write.acl as AccessControlPolicy }));
+      log.info("re-added ACL grants", { bucket: target.Bucket });
+      return;
+    case "put-policy":
+      await deps.s3.send(new PutBucketPolicyCommand({ ...target, Policy: write.policy }));
+      log.info("re-added policy statements", { bucket: target.Bucket });
+      return;
+    case "put-block":
+      await deps.s3.send(new PutPublicAccessBlockCommand({ ...target, PublicAccessBlockConfiguration: write.block }));
+      log.info("turned Block Public Access flags off again", { bucket: target.Bucket });
+      return;
+    case "delete-block":
+      await deps.s3.send(new DeletePublicAccessBlockCommand(target));
+      log.info("removed the Block Public Access configuration", { bucket: target.Bucket });
+      return;
+  }
+}
+
+/**
+ * Reads the action's record, checks it (checkUndoable: genuine and consistent), reads the live resource and
+ * re-adds what the fix removed that is missing there (planUndo). Throws UndoError when it cannot be undone;
+ * nothing is changed then.
  */
 export async function undoAction(actionId: string, deps: UndoDeps): Promise<UndoResult> {
   let original: LedgerRecord;
@@ -793,7 +1054,9 @@ export async function undoAction(actionId: string, deps: UndoDeps): Promise<Undo
     if (error instanceof LedgerRecordNotFoundError) throw new UndoError(error.message);
     throw error;
   }
-  const { before } = await checkUndoable(original, deps);
+  const checked = await checkUndoable(original, deps);
+  const plan = planUndo(checked, await readLiveState(checked, deps));
+  assertRestorable(plan);
 
   const now = deps.now();
   const id = (deps.newActionId ?? newActionId)(now);
@@ -810,24 +1073,16 @@ export async function undoAction(actionId: string, deps: UndoDeps): Promise<Undo
     problem: original.problem,
     resource: original.resource,
     ruleId: original.ruleId,
-    // The undo goes from the fix's after-state (unknown when the fix did not finish) back to its before-state.
-    before: original.after,
+    // The live state undo read and compared with.
+    before: plan.before,
     startedAt: now.toISOString(),
     undoes: actionId,
   };
   const planned: Change[] = [{ kind: "restored", summary: `undo of ${actionId}` }];
   await deps.ledger.write({ ...base, outcome: "pending", changes: planned, after: null });
 
-  let result: { steps: string[]; changed: number };
   try {
-    if (before.kind === "sg-rules") result = await restoreSg(deps.ec2, before, log);
-    else
-      result = await restoreBucket(
-        deps.s3,
-        before,
-        partsToRestore({ ...original, before }),
-        original.resource.accountId,
-      );
+    for (const write of plan.writes) await send(write, deps, checked, log);
   } catch (error) {
     log.error("undo failed", errorFields(error));
     try {
@@ -845,16 +1100,16 @@ export async function undoAction(actionId: string, deps: UndoDeps): Promise<Undo
     throw error;
   }
 
-  const outcome = result.changed > 0 ? "fixed" : "skipped";
-  const summary = `undo of ${actionId}: ${result.steps.join("; ") || "nothing to restore"}`;
+  const outcome = plan.writes.length > 0 ? "fixed" : "skipped";
+  const summary = `undo of ${actionId}: ${plan.steps.join("; ") || "nothing to restore"}`;
   await deps.ledger.write({
     ...base,
     outcome,
     ...(outcome === "skipped" ? { reason: `already restored: ${summary}` } : {}),
     changes: outcome === "fixed" ? [{ kind: "restored", summary }] : [],
-    after: before,
+    after: plan.after,
     finishedAt: deps.now().toISOString(),
   });
-  log.info("undo finished", { outcome, steps: result.steps });
-  return { actionId: id, undoes: actionId, outcome, steps: result.steps };
+  log.info("undo finished", { outcome, steps: plan.steps });
+  return { actionId: id, undoes: actionId, outcome, steps: plan.steps };
 }

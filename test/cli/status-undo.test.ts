@@ -10,7 +10,17 @@ import {
 } from "@aws-sdk/client-ec2";
 import { DescribeRuleCommand, EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { KMSClient, VerifyMacCommand } from "@aws-sdk/client-kms";
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  GetBucketAclCommand,
+  GetBucketOwnershipControlsCommand,
+  GetBucketPolicyCommand,
+  GetObjectCommand,
+  GetPublicAccessBlockCommand,
+  ListObjectsV2Command,
+  PutBucketPolicyCommand,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
@@ -111,6 +121,8 @@ beforeEach(async () => {
   for (const mock of [ssmMock, s3Mock, ec2Mock, eventsMock, kmsMock]) mock.reset();
   // KMS VerifyMac for the stack's ledger MAC key (the test secret).
   kmsMock.on(VerifyMacCommand).callsFake(fakeVerifyMac);
+  // The group as the fix left it: the revoked rule is gone (undo reads it before showing anything).
+  ec2Mock.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [] });
   objects = new Map();
   // An in-memory bucket: what PutObject stores, GetObject and ListObjectsV2 see.
   s3Mock.on(PutObjectCommand).callsFake((input) => {
@@ -211,9 +223,12 @@ describe("remedy undo", () => {
     expect(code).toBe(1);
     expect(asked).toEqual(["Put this back?"]);
     expect(out.join("")).toContain(`Undo ${ACTION}`);
-    expect(out.join("")).toContain("tcp 22");
+    expect(out.join("")).toContain(`re-authorize 1 ingress rule on ${GROUP}`);
+    expect(out.join("")).toContain('+ tcp 22 from 0.0.0.0/0 "temporary debug"');
     expect(out.join("")).toContain("Nothing was changed.");
-    expect(ec2Mock.calls()).toHaveLength(0);
+    // Formerly no EC2 call at all: it now reads the live group (to show what is missing), and changes nothing.
+    expect(ec2Mock.calls().map((call) => call.args[0].constructor.name)).toEqual(["DescribeSecurityGroupRulesCommand"]);
+    expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
   });
 
   it("--yes re-authorizes the revoked rule with its description and records the undo", async () => {
@@ -342,6 +357,120 @@ describe("remedy undo", () => {
       expect(await refused(await signRecord(record))).toMatch(
         /is inconsistent, so it is not undone: its before-state is for security group sg-0ther000000000001, not its resource sg-0ba5710000000002/,
       );
+    });
+  });
+
+  describe("a bucket: reads the live bucket before asking and shows exactly what it re-adds", () => {
+    const DATA = "acme-data";
+    const TARGET = { Bucket: DATA, ExpectedBucketOwner: "123456789012" };
+    const DENY = {
+      Sid: "DenyInsecure",
+      Effect: "Deny",
+      Principal: "*",
+      Action: "s3:*",
+      Resource: "arn:aws:s3:::acme-data/*",
+      Condition: { Bool: { "aws:SecureTransport": "false" } },
+    };
+    const PUBLIC = {
+      Sid: "PublicRead",
+      Effect: "Allow",
+      Principal: "*",
+      Action: "s3:GetObject",
+      Resource: "arn:aws:s3:::acme-data/*",
+    };
+    const LATER = {
+      Sid: "DenyDelete",
+      Effect: "Deny",
+      Principal: "*",
+      Action: "s3:DeleteBucket",
+      Resource: "arn:aws:s3:::acme-data",
+    };
+    const bucketState = (policy: object) => ({
+      kind: "s3-bucket" as const,
+      bucket: DATA,
+      aclsDisabled: false,
+      acl: {
+        Owner: { ID: "owner-id" },
+        Grants: [{ Grantee: { Type: "CanonicalUser", ID: "owner-id" }, Permission: "FULL_CONTROL" }],
+      },
+      policy: JSON.stringify(policy),
+      publicAccessBlock: null,
+    });
+    const policyRecord = () =>
+      fixedRecord({
+        problem: "s3-public-policy",
+        ruleId: "s3-public",
+        resource: { type: "AWS::S3::Bucket", id: DATA, accountId: "123456789012", region: "us-east-1" },
+        changes: [{ kind: "policy-statements-removed", bucket: DATA, statements: [PUBLIC], policyDeleted: false }],
+        before: bucketState({ Version: "2012-10-17", Statement: [DENY, PUBLIC] }),
+        after: bucketState({ Version: "2012-10-17", Statement: [DENY] }),
+      });
+
+    function liveBucket(policy: object, block: object | null = null) {
+      s3Mock.on(GetBucketOwnershipControlsCommand, TARGET).resolves({
+        OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerPreferred" }] },
+      });
+      s3Mock.on(GetBucketAclCommand, TARGET).resolves({
+        Owner: { ID: "owner-id" },
+        Grants: [{ Grantee: { Type: "CanonicalUser", ID: "owner-id" }, Permission: "FULL_CONTROL" }],
+      });
+      s3Mock.on(GetBucketPolicyCommand, TARGET).resolves({ Policy: JSON.stringify(policy) });
+      if (block) s3Mock.on(GetPublicAccessBlockCommand, TARGET).resolves({ PublicAccessBlockConfiguration: block });
+      else
+        s3Mock.on(GetPublicAccessBlockCommand, TARGET).rejects(awsError("NoSuchPublicAccessBlockConfiguration", 404));
+      s3Mock.on(PutBucketPolicyCommand).resolves({});
+    }
+
+    it("the statement as JSON, added to the live policy (a statement added since stays); no changes nothing", async () => {
+      objects.set(ledgerKey(ACTION), JSON.stringify(await signRecord(policyRecord())));
+      liveBucket({ Version: "2012-10-17", Statement: [DENY, LATER] });
+      const declined = io();
+      expect(await runCli(["undo", ACTION], declined.io, deps())).toBe(1);
+      const text = declined.out.join("");
+      expect(text).toContain(
+        [
+          "  add to the live bucket policy of acme-data the 1 statement Remedy removed (its 2 statements, Version and Id stay as they are):",
+          "    + {",
+          '    +   "Sid": "PublicRead",',
+        ].join("\n"),
+      );
+      expect(text).toContain("Nothing was changed.");
+      expect(s3Mock).toHaveReceivedCommandWith(GetBucketPolicyCommand, TARGET);
+      expect(s3Mock).not.toHaveReceivedCommand(PutBucketPolicyCommand);
+
+      const confirmed = io();
+      expect(await runCli(["undo", ACTION, "--yes"], confirmed.io, deps())).toBe(0);
+      expect(s3Mock.commandCalls(PutBucketPolicyCommand).map((call) => call.args[0].input)).toEqual([
+        { ...TARGET, Policy: JSON.stringify({ Version: "2012-10-17", Statement: [DENY, LATER, PUBLIC] }) },
+      ]);
+      expect(confirmed.out.join("")).toContain("  re-added statement PublicRead to the live bucket policy\n");
+    });
+
+    it("refuses, after showing why and before asking, when nothing can be re-added (BlockPublicPolicy on now)", async () => {
+      objects.set(ledgerKey(ACTION), JSON.stringify(await signRecord(policyRecord())));
+      liveBucket({ Version: "2012-10-17", Statement: [DENY] }, { BlockPublicPolicy: true });
+      const asked: string[] = [];
+      const run = io();
+      const code = await runCli(
+        ["undo", ACTION],
+        run.io,
+        deps({
+          confirm: async (question) => {
+            asked.push(question);
+            return true;
+          },
+        }),
+      );
+      expect(code).toBe(1);
+      expect(asked).toEqual([]);
+      expect(run.out.join("")).toContain("  conflict: Block Public Access BlockPublicPolicy is on for acme-data now");
+      expect(run.err.join("")).toMatch(
+        new RegExp(
+          `^remedy undo: ${ACTION} is not undone: Block Public Access BlockPublicPolicy is on for acme-data now`,
+        ),
+      );
+      expect(s3Mock).not.toHaveReceivedCommand(PutBucketPolicyCommand);
+      expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
     });
   });
 

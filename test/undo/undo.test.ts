@@ -10,6 +10,7 @@ import {
   DeleteBucketPolicyCommand,
   DeletePublicAccessBlockCommand,
   GetBucketAclCommand,
+  type GetBucketAclCommandOutput,
   GetBucketOwnershipControlsCommand,
   GetBucketPolicyCommand,
   GetBucketTaggingCommand,
@@ -26,7 +27,7 @@ import { remediateBucket } from "../../functions/remediate-s3/core.ts";
 import { remediateSecurityGroup } from "../../functions/remediate-sg/core.ts";
 import type { S3FixStrategy } from "../../shared/describe.ts";
 import { integrityMessage, type LedgerRecord, memoryLedger } from "../../shared/ledger.ts";
-import { describeUndo, kmsRecordVerifier, UndoError, undoAction } from "../../shared/undo.ts";
+import { describeUndo, kmsRecordVerifier, type LiveState, planUndo, UndoError, undoAction } from "../../shared/undo.ts";
 import { recordingLog } from "../helpers/recording-log.ts";
 import {
   ACCOUNT,
@@ -109,6 +110,13 @@ function runnerDeps(ledger: ReturnType<typeof memoryLedger>) {
   };
 }
 
+/** The group as the SG fix leaves it: without the two revoked rules. */
+const SG_LIVE_AFTER: LiveState = {
+  kind: "sg-rules",
+  groupId: GROUP_ID,
+  rules: SG_RULES.filter((rule) => !["sgr-0ssh4", "sgr-0ssh6"].includes(rule.SecurityGroupRuleId!)),
+};
+
 /** Runs the real SG remediation into a memory ledger that signs (as the remediation role does), then shows the
  * group without the revoked rules. */
 async function fixedSgAction() {
@@ -133,23 +141,69 @@ async function fixedS3Action(
   instruction: ReturnType<typeof instructionFor>,
   strategy: S3FixStrategy,
   block: object | null,
+  options: { policy?: string; changeFails?: Error } = {},
 ) {
   const ledger = memoryLedger(testSigner());
+  s3Mock.reset();
   s3Mock.on(GetBucketTaggingCommand).rejects(awsError("NoSuchTagSet", 404));
   s3Mock.on(GetBucketOwnershipControlsCommand).rejects(awsError("OwnershipControlsNotFoundError", 404));
   s3Mock.on(GetBucketAclCommand).resolves({ Owner: OWNER, Grants: GRANTS });
-  s3Mock.on(GetBucketPolicyCommand).resolves({ Policy: POLICY_TEXT });
+  s3Mock.on(GetBucketPolicyCommand).resolves({ Policy: options.policy ?? POLICY_TEXT });
   if (block) s3Mock.on(GetPublicAccessBlockCommand).resolves({ PublicAccessBlockConfiguration: block });
   else s3Mock.on(GetPublicAccessBlockCommand).rejects(awsError("NoSuchPublicAccessBlockConfiguration", 404));
+  if (options.changeFails) {
+    s3Mock.on(PutBucketAclCommand).rejects(options.changeFails);
+    s3Mock.on(PutBucketPolicyCommand).rejects(options.changeFails);
+    s3Mock.on(DeleteBucketPolicyCommand).rejects(options.changeFails);
+  }
   const result = await remediateBucket(requestFor(instruction), {
     ...runnerDeps(ledger),
     s3: new S3Client({}),
     strategy,
   });
-  expect(result.status).toBe("fixed");
+  expect(result).toMatchObject(options.changeFails ? { status: "failed", changeAttempted: true } : { status: "fixed" });
   s3Mock.reset();
   return ledger;
 }
+
+/** The live bucket as S3 answers undo's reads (each only for the record's account, as ExpectedBucketOwner). */
+function liveBucket(state: Pick<Bucket, "acl" | "policy" | "publicAccessBlock"> & { aclsDisabled?: boolean }) {
+  s3Mock.on(GetBucketOwnershipControlsCommand, TARGET).resolves({
+    OwnershipControls: {
+      Rules: [{ ObjectOwnership: state.aclsDisabled ? "BucketOwnerEnforced" : "BucketOwnerPreferred" }],
+    },
+  });
+  s3Mock.on(GetBucketAclCommand, TARGET).resolves(structuredClone(state.acl) as GetBucketAclCommandOutput);
+  if (state.policy === null) s3Mock.on(GetBucketPolicyCommand, TARGET).rejects(awsError("NoSuchBucketPolicy", 404));
+  else s3Mock.on(GetBucketPolicyCommand, TARGET).resolves({ Policy: state.policy });
+  if (state.publicAccessBlock === null) {
+    s3Mock.on(GetPublicAccessBlockCommand, TARGET).rejects(awsError("NoSuchPublicAccessBlockConfiguration", 404));
+  } else {
+    s3Mock
+      .on(GetPublicAccessBlockCommand, TARGET)
+      .resolves({ PublicAccessBlockConfiguration: structuredClone(state.publicAccessBlock) });
+  }
+  s3Mock.on(PutBucketAclCommand).resolves({});
+  s3Mock.on(PutBucketPolicyCommand).resolves({});
+  s3Mock.on(PutPublicAccessBlockCommand).resolves({});
+  s3Mock.on(DeletePublicAccessBlockCommand).resolves({});
+}
+
+/** The bucket as the fix left it (its after-state, else its before-state), changed by `change`. */
+async function liveAsLeft(ledger: ReturnType<typeof memoryLedger>, change: (state: Bucket) => void = () => {}) {
+  const record = await ledger.read(ACTION_ID);
+  const state = structuredClone((record.after ?? record.before) as Bucket);
+  change(state);
+  liveBucket(state);
+  return { kind: "s3-bucket", state } satisfies LiveState;
+}
+
+/** The policy text a fix of POLICY_TEXT leaves (PublicRead removed, as remediate-s3 writes it). */
+const POLICY_AFTER = { Version: "2012-10-17", Id: "acme-data-policy", Statement: [DENY_INSECURE, PARTNER_READ] };
+const ALL_USERS_READ = GRANTS[1]!;
+const AUTHENTICATED_READ_ACP = GRANTS[3]!;
+/** The grants a fix of GRANTS leaves when it removes AllUsers READ. */
+const GRANTS_AFTER = GRANTS.filter((_, index) => index !== 1);
 
 describe("undo: security groups", () => {
   it("re-authorizes exactly the revoked entries with their descriptions and tags, and ledgers the undo", async () => {
@@ -207,7 +261,7 @@ describe("undo: security groups", () => {
 
   it("describeUndo lists what will be re-opened", async () => {
     const ledger = await fixedSgAction();
-    const text = describeUndo(await ledger.read(ACTION_ID));
+    const text = describeUndo(planUndo(await ledger.read(ACTION_ID), SG_LIVE_AFTER));
     expect(text).toContain(`Undo ${ACTION_ID} (sg-open-ingress`);
     expect(text).toContain(`re-authorize 2 ingress rules on ${GROUP_ID}`);
     expect(text).toContain('+ tcp 22 from 0.0.0.0/0 "ssh from anywhere (temporary)"');
@@ -216,43 +270,59 @@ describe("undo: security groups", () => {
 });
 
 describe("undo: buckets", () => {
-  it("puts back the exact ACL", async () => {
+  // Formerly "puts back the exact ACL" (the whole before-state ACL): now the removed grant is appended to the live ACL.
+  it("re-adds the removed grant to the live ACL, keeping its owner and every grant in it", async () => {
     const ledger = await fixedS3Action(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT]), "surgical", null);
-    await undoAction(ACTION_ID, undoDeps(ledger));
-    expect(s3Mock.commandCalls(PutBucketAclCommand)[0]!.args[0].input).toEqual({
-      ...TARGET,
-      AccessControlPolicy: { Owner: OWNER, Grants: GRANTS },
-    });
+    await liveAsLeft(ledger);
+    const result = await undoAction(ACTION_ID, undoDeps(ledger));
+    expect(result).toMatchObject({ outcome: "fixed", steps: ["re-added grant: AllUsers READ"] });
+    expect(s3Mock).toHaveReceivedCommandWith(GetBucketAclCommand, TARGET);
+    expect(s3Mock.commandCalls(PutBucketAclCommand).map((call) => call.args[0].input)).toEqual([
+      { ...TARGET, AccessControlPolicy: { Owner: OWNER, Grants: [...GRANTS_AFTER, ALL_USERS_READ] } },
+    ]);
     expect(s3Mock).not.toHaveReceivedCommand(PutBucketPolicyCommand);
     expect(s3Mock).not.toHaveReceivedCommand(PutPublicAccessBlockCommand);
     expect(s3Mock).not.toHaveReceivedCommand(DeletePublicAccessBlockCommand);
   });
 
-  it("an unfinished fix (no after-state) restores the parts its planned changes name, and only those", async () => {
+  // Formerly "restores the parts its planned changes name": it still touches only that part, and only what is gone.
+  it("an unfinished fix (no after-state) re-adds only what is gone live, in the part its planned change names", async () => {
     const ledger = await fixedS3Action(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT]), "surgical", null);
     const original = await ledger.read(ACTION_ID);
     await ledger.write({ ...original, outcome: "failed", after: null, reason: "transient: InternalError" });
+    // The change did not happen: the grant is still there, nothing is written.
+    await liveAsLeft(ledger);
+    const untouched = await undoAction(ACTION_ID, undoDeps(ledger));
+    expect(untouched).toMatchObject({ outcome: "skipped", steps: ["already present: AllUsers READ"] });
+    expect(s3Mock).not.toHaveReceivedCommand(PutBucketAclCommand);
+    // It did happen: the grant goes back on the ACL as it is live.
+    s3Mock.reset();
+    await liveAsLeft(ledger, (state) => {
+      state.acl.Grants = GRANTS_AFTER;
+    });
     await undoAction(ACTION_ID, undoDeps(ledger));
     expect(s3Mock.commandCalls(PutBucketAclCommand)[0]!.args[0].input).toEqual({
       ...TARGET,
-      AccessControlPolicy: { Owner: OWNER, Grants: GRANTS },
+      AccessControlPolicy: { Owner: OWNER, Grants: [...GRANTS_AFTER, ALL_USERS_READ] },
     });
     expect(s3Mock).not.toHaveReceivedCommand(PutBucketPolicyCommand);
-    expect(s3Mock).not.toHaveReceivedCommand(DeleteBucketPolicyCommand);
     expect(s3Mock).not.toHaveReceivedCommand(PutPublicAccessBlockCommand);
   });
 
-  it("puts back the exact policy text (whitespace and all)", async () => {
+  // Formerly "puts back the exact policy text (whitespace and all)": the removed statement is appended to the live
+  // policy instead, as remediate-s3 writes policies (compact JSON, every other key kept).
+  it("re-adds the removed statement to the live policy, keeping its Version, Id and every statement", async () => {
     const ledger = await fixedS3Action(instructionFor("s3-public-policy", [PUBLIC_STATEMENT]), "surgical", null);
-    expect(describeUndo(await ledger.read(ACTION_ID))).toContain(
-      "put back the bucket policy of acme-data exactly as it was (3 statements)",
-    );
+    await liveAsLeft(ledger);
     await undoAction(ACTION_ID, undoDeps(ledger));
-    expect(s3Mock.commandCalls(PutBucketPolicyCommand)[0]!.args[0].input).toEqual({ ...TARGET, Policy: POLICY_TEXT });
+    expect(s3Mock.commandCalls(PutBucketPolicyCommand).map((call) => call.args[0].input)).toEqual([
+      { ...TARGET, Policy: JSON.stringify({ ...POLICY_AFTER, Statement: [DENY_INSECURE, PARTNER_READ, PUBLIC_READ] }) },
+    ]);
+    expect(s3Mock).toHaveReceivedCommandWith(GetBucketPolicyCommand, TARGET);
     expect(s3Mock).not.toHaveReceivedCommand(PutBucketAclCommand);
   });
 
-  it("puts back the exact Block Public Access configuration, or removes it when there was none", async () => {
+  it("turns off only the Block Public Access flags the fix turned on, or removes the configuration it created", async () => {
     const previous = {
       BlockPublicAcls: true,
       IgnorePublicAcls: false,
@@ -264,6 +334,7 @@ describe("undo: buckets", () => {
       "block-public-access",
       previous,
     );
+    await liveAsLeft(ledger);
     await undoAction(ACTION_ID, undoDeps(ledger));
     expect(s3Mock.commandCalls(PutPublicAccessBlockCommand)[0]!.args[0].input).toEqual({
       ...TARGET,
@@ -276,9 +347,13 @@ describe("undo: buckets", () => {
       "block-public-access",
       null,
     );
-    expect(describeUndo(await none.read(ACTION_ID))).toContain("remove the Block Public Access configuration");
+    const live = await liveAsLeft(none);
+    expect(describeUndo(planUndo(await none.read(ACTION_ID), live))).toContain(
+      "remove the Block Public Access configuration of acme-data: it had none before the fix",
+    );
     await undoAction(ACTION_ID, undoDeps(none));
     expect(s3Mock).toHaveReceivedCommandWith(DeletePublicAccessBlockCommand, TARGET);
+    expect(s3Mock).not.toHaveReceivedCommand(PutPublicAccessBlockCommand);
   });
 
   it("refuses a record whose fix would have added a policy where there was none (before − changes ≠ after)", async () => {
@@ -334,17 +409,23 @@ describe("undo: refusals", () => {
   });
 
   it.each(["pending", "failed"] as const)(
-    "undoes a %s fix (its change may have happened) from the before-state, and says so first",
+    "undoes a %s fix (its change may have happened) against the live state, and says so first",
     async (outcome) => {
       const ledger = await fixedSgAction();
       const original = await ledger.read(ACTION_ID);
       const unfinished = { ...original, outcome, after: null, reason: "TimeoutError: answer lost" };
       await ledger.write(unfinished);
-      expect(describeUndo(unfinished)).toMatch(/did not finish: its change may or may not have happened/);
+      expect(describeUndo(planUndo(unfinished, SG_LIVE_AFTER))).toMatch(
+        /did not finish: its change may or may not have happened/,
+      );
       const result = await undoAction(ACTION_ID, undoDeps(ledger));
       expect(result).toMatchObject({ undoes: ACTION_ID });
       expect(ec2Mock).toHaveReceivedCommand(AuthorizeSecurityGroupIngressCommand);
-      expect(await ledger.read(result.actionId)).toMatchObject({ undoes: ACTION_ID, before: null });
+      // Formerly before: null (unknown); the undo's before-state is now what it read: none of the rules there.
+      expect(await ledger.read(result.actionId)).toMatchObject({
+        undoes: ACTION_ID,
+        before: { kind: "sg-rules", groupId: GROUP_ID, rules: [] },
+      });
     },
   );
 
@@ -682,35 +763,36 @@ describe("undo: tampered ledger records (consistency)", () => {
     expect(error).toBeInstanceOf(UndoError);
     expect((error as Error).message).toMatch(new RegExp(`^${ACTION_ID} is inconsistent, so it is not undone: `));
     expect((error as Error).message).toMatch(message);
-    expect(() => describeUndo(record)).toThrow(UndoError);
+    expect(() => planUndo(record, SG_LIVE_AFTER)).toThrow(UndoError);
     expectNothingSent();
     expect(ledger.writes).toHaveLength(1);
   });
 });
 
-describe("undo: describeUndo shows exactly what is added back", () => {
-  it("ACL: written back whole, and every grant it re-adds by grantee and permission", async () => {
+describe("undo: describeUndo shows exactly what is added to the live resource", () => {
+  // Formerly "written back whole": the text now names what is appended to the live ACL, policy or configuration.
+  it("ACL: every grant it re-adds by grantee and permission, and that the live ACL stays", async () => {
     const ledger = await fixedS3Action(
       instructionFor("s3-public-acl", [PUBLIC_READ_GRANT, AUTHENTICATED_GRANT]),
       "surgical",
       null,
     );
-    const text = describeUndo(await ledger.read(ACTION_ID));
+    const text = describeUndo(planUndo(await ledger.read(ACTION_ID), await liveAsLeft(ledger)));
     expect(text).toContain(
-      "  put back the ACL of acme-data exactly as it was (5 grants): the whole ACL is written back as it was before the fix.\n" +
-        "  The 2 grants Remedy removed, which this re-adds:\n" +
+      "  add to the live ACL of acme-data the 2 grants Remedy removed (its owner and its 3 grants stay as they are):\n" +
         "    + AllUsers READ\n" +
-        "    + AuthenticatedUsers READ_ACP\n",
+        "    + AuthenticatedUsers READ_ACP\n" +
+        "This re-opens what Remedy closed",
     );
+    expect(text).not.toContain("whole");
   });
 
-  it("policy: written back whole, and the statements it re-adds themselves", async () => {
+  it("policy: the statements it re-adds themselves, as JSON, and that the live policy stays", async () => {
     const ledger = await fixedS3Action(instructionFor("s3-public-policy", [PUBLIC_STATEMENT]), "surgical", null);
-    const text = describeUndo(await ledger.read(ACTION_ID));
+    const text = describeUndo(planUndo(await ledger.read(ACTION_ID), await liveAsLeft(ledger)));
     expect(text).toContain(
       [
-        "  put back the bucket policy of acme-data exactly as it was (3 statements): the whole policy is written back as it was before the fix.",
-        "  The 1 statement Remedy removed, which this re-adds:",
+        "  add to the live bucket policy of acme-data the 1 statement Remedy removed (its 2 statements, Version and Id stay as they are):",
         "    + {",
         '    +   "Sid": "PublicRead",',
         '    +   "Effect": "Allow",',
@@ -721,18 +803,357 @@ describe("undo: describeUndo shows exactly what is added back", () => {
       ].join("\n"),
     );
     expect(text).not.toContain("DenyInsecureTransport");
+    expect(text).not.toContain("whole");
   });
 
-  it("Block Public Access: the flags it turns off", async () => {
+  it("Block Public Access: the flags it turns off, and what the configuration is left as", async () => {
     const ledger = await fixedS3Action(instructionFor("s3-public-policy", [PUBLIC_STATEMENT]), "block-public-access", {
       BlockPublicAcls: true,
     });
-    const text = describeUndo(await ledger.read(ACTION_ID));
+    const text = describeUndo(planUndo(await ledger.read(ACTION_ID), await liveAsLeft(ledger)));
     expect(text).toContain(
-      "  set Block Public Access of acme-data back to BlockPublicAcls=true, IgnorePublicAcls=false",
+      "  turn off in the live Block Public Access of acme-data the 2 flags Remedy turned on: BlockPublicPolicy, RestrictPublicBuckets\n" +
+        "  (every other flag stays as it is now), leaving BlockPublicAcls=true, IgnorePublicAcls=false, BlockPublicPolicy=false, RestrictPublicBuckets=false",
     );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Exactness: undo re-adds only what Remedy removed, against the live state; every later change stays.
+
+const DENY_DELETE = {
+  Sid: "DenyBucketDelete",
+  Effect: "Deny",
+  Principal: "*",
+  Action: "s3:DeleteBucket",
+  Resource: "arn:aws:s3:::acme-data",
+};
+const PUBLIC_LIST = {
+  Sid: "PublicList",
+  Effect: "Allow",
+  Principal: "*",
+  Action: "s3:ListBucket",
+  Resource: "arn:aws:s3:::acme-data",
+};
+const AUDITOR_GRANT = { Grantee: { Type: "CanonicalUser", ID: "auditor-canonical-id" }, Permission: "READ_ACP" };
+const timeout = () =>
+  Object.assign(new Error("Socket timed out without establishing a connection"), { name: "TimeoutError" });
+
+describe("undo: re-adds only what Remedy removed; the owner's later changes stay", () => {
+  it("policy: a Deny statement added since stays; the removed statement is appended after it", async () => {
+    const ledger = await fixedS3Action(instructionFor("s3-public-policy", [PUBLIC_STATEMENT]), "surgical", null);
+    await liveAsLeft(ledger, (state) => {
+      state.policy = JSON.stringify({ ...POLICY_AFTER, Statement: [...POLICY_AFTER.Statement, DENY_DELETE] });
+    });
+    const result = await undoAction(ACTION_ID, undoDeps(ledger));
+    expect(result).toMatchObject({
+      outcome: "fixed",
+      steps: ["re-added statement PublicRead to the live bucket policy"],
+    });
+    expect(s3Mock.commandCalls(PutBucketPolicyCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        ...TARGET,
+        Policy: JSON.stringify({
+          Version: "2012-10-17",
+          Id: "acme-data-policy",
+          Statement: [DENY_INSECURE, PARTNER_READ, DENY_DELETE, PUBLIC_READ],
+        }),
+      },
+    ]);
+    expect(s3Mock).not.toHaveReceivedCommand(PutBucketAclCommand);
+    expect(s3Mock).not.toHaveReceivedCommand(PutPublicAccessBlockCommand);
+  });
+
+  it("ACL: a grant added since stays, and so does the live owner; the removed grant is appended", async () => {
+    const ledger = await fixedS3Action(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT]), "surgical", null);
+    const newOwner = { ID: OWNER.ID, DisplayName: "acme-prod-renamed" };
+    await liveAsLeft(ledger, (state) => {
+      state.acl = { Owner: newOwner, Grants: [...GRANTS_AFTER, AUDITOR_GRANT] };
+    });
+    await undoAction(ACTION_ID, undoDeps(ledger));
+    expect(s3Mock.commandCalls(PutBucketAclCommand).map((call) => call.args[0].input)).toEqual([
+      { ...TARGET, AccessControlPolicy: { Owner: newOwner, Grants: [...GRANTS_AFTER, AUDITOR_GRANT, ALL_USERS_READ] } },
+    ]);
+    expect(s3Mock).not.toHaveReceivedCommand(PutBucketPolicyCommand);
+  });
+
+  it("security group: a rule added since stays, and a revoked rule that exists again is reported, not re-added", async () => {
+    const ledger = await fixedSgAction();
+    const added = {
+      SecurityGroupRuleId: "sgr-0new8443",
+      GroupId: GROUP_ID,
+      IsEgress: false,
+      IpProtocol: "tcp",
+      FromPort: 8443,
+      ToPort: 8443,
+      CidrIpv4: "198.51.100.0/24",
+    };
+    const ssh6Again = { ...SG_RULES[1]!, SecurityGroupRuleId: "sgr-0ssh6-again" };
+    const live: LiveState = { kind: "sg-rules", groupId: GROUP_ID, rules: [...SG_LIVE_AFTER.rules, ssh6Again, added] };
+    ec2Mock.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: live.rules });
+
+    const text = describeUndo(planUndo(await ledger.read(ACTION_ID), live));
     expect(text).toContain(
-      "  This turns Block Public Access off for: IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets",
+      `  re-authorize 1 ingress rule on ${GROUP_ID} (every other rule of the group stays as it is):\n` +
+        '    + tcp 22 from 0.0.0.0/0 "ssh from anywhere (temporary)"\n' +
+        '  already present: tcp 22 from ::/0 "ssh v6"',
     );
+    const result = await undoAction(ACTION_ID, undoDeps(ledger));
+    expect(result.steps).toEqual([
+      're-authorized: tcp 22 from 0.0.0.0/0 "ssh from anywhere (temporary)"',
+      'already present: tcp 22 from ::/0 "ssh v6"',
+    ]);
+    expect(ec2Mock.commandCalls(AuthorizeSecurityGroupIngressCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        GroupId: GROUP_ID,
+        IpPermissions: [
+          {
+            IpProtocol: "tcp",
+            FromPort: 22,
+            ToPort: 22,
+            IpRanges: [{ CidrIp: "0.0.0.0/0", Description: "ssh from anywhere (temporary)" }],
+          },
+        ],
+      },
+    ]);
+    expect(ec2Mock).not.toHaveReceivedCommand(RevokeSecurityGroupIngressCommand);
+  });
+
+  it("Block Public Access: only the flags Remedy turned on go off; flags the owner turned on or off since stay", async () => {
+    const previous = {
+      BlockPublicAcls: true,
+      IgnorePublicAcls: false,
+      BlockPublicPolicy: false,
+      RestrictPublicBuckets: false,
+    };
+    const ledger = await fixedS3Action(
+      instructionFor("s3-public-policy", [PUBLIC_STATEMENT]),
+      "block-public-access",
+      previous,
+    );
+    const change = (await ledger.read(ACTION_ID)).changes[0];
+    expect(change).toMatchObject({ after: { BlockPublicPolicy: true, RestrictPublicBuckets: true } });
+    // Since the fix the owner turned BlockPublicAcls off and IgnorePublicAcls on (neither is Remedy's), and one of
+    // Remedy's flags, RestrictPublicBuckets, off already.
+    await liveAsLeft(ledger, (state) => {
+      state.publicAccessBlock = {
+        BlockPublicAcls: false,
+        IgnorePublicAcls: true,
+        BlockPublicPolicy: true,
+        RestrictPublicBuckets: false,
+      };
+    });
+    const result = await undoAction(ACTION_ID, undoDeps(ledger));
+    expect(result).toMatchObject({
+      outcome: "fixed",
+      steps: ["turned off again: BlockPublicPolicy", "already off: RestrictPublicBuckets"],
+    });
+    expect(s3Mock.commandCalls(PutPublicAccessBlockCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        ...TARGET,
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: false,
+          IgnorePublicAcls: true,
+          BlockPublicPolicy: false,
+          RestrictPublicBuckets: false,
+        },
+      },
+    ]);
+    expect(s3Mock).not.toHaveReceivedCommand(DeletePublicAccessBlockCommand);
+  });
+
+  it("an entry that is there again is reported and not duplicated; the rest goes back", async () => {
+    const ledger = await fixedS3Action(
+      instructionFor("s3-public-acl", [PUBLIC_READ_GRANT, AUTHENTICATED_GRANT]),
+      "surgical",
+      null,
+    );
+    const leftByFix = GRANTS.filter((_, index) => index !== 1 && index !== 3);
+    // The owner put AllUsers READ back by hand (S3 spells the group's URI the same).
+    await liveAsLeft(ledger, (state) => {
+      state.acl.Grants = [...leftByFix, ALL_USERS_READ];
+    });
+    const result = await undoAction(ACTION_ID, undoDeps(ledger));
+    expect(result.steps).toEqual(["re-added grant: AuthenticatedUsers READ_ACP", "already present: AllUsers READ"]);
+    expect(s3Mock.commandCalls(PutBucketAclCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        ...TARGET,
+        AccessControlPolicy: { Owner: OWNER, Grants: [...leftByFix, ALL_USERS_READ, AUTHENTICATED_READ_ACP] },
+      },
+    ]);
+  });
+
+  it("everything there again: said so, nothing written, recorded as already restored", async () => {
+    const ledger = await fixedS3Action(instructionFor("s3-public-policy", [PUBLIC_STATEMENT]), "surgical", null);
+    const live = await liveAsLeft(ledger, (state) => {
+      state.policy = POLICY_TEXT;
+    });
+    const text = describeUndo(planUndo(await ledger.read(ACTION_ID), live));
+    expect(text).toContain(
+      "  nothing to re-add: every statement Remedy removed is in the live policy of acme-data again\n" +
+        "  already present: statement PublicRead",
+    );
+    expect(text).not.toContain("This re-opens");
+    const result = await undoAction(ACTION_ID, undoDeps(ledger));
+    expect(result).toMatchObject({ outcome: "skipped", steps: ["already present: statement PublicRead"] });
+    expect(s3Mock).not.toHaveReceivedCommand(PutBucketPolicyCommand);
+    expect((await ledger.read(UNDO_ID)).reason).toBe(
+      `already restored: undo of ${ACTION_ID}: already present: statement PublicRead`,
+    );
+  });
+
+  it("no live policy: a policy of just the removed statements, with the Version and Id it had before", async () => {
+    const onlyPublic = JSON.stringify({ Version: "2012-10-17", Id: "only-public", Statement: [PUBLIC_READ] }, null, 2);
+    const ledger = await fixedS3Action(instructionFor("s3-public-policy", [PUBLIC_STATEMENT]), "surgical", null, {
+      policy: onlyPublic,
+    });
+    expect((await ledger.read(ACTION_ID)).changes[0]).toMatchObject({ policyDeleted: true });
+    const live = await liveAsLeft(ledger);
+    expect(describeUndo(planUndo(await ledger.read(ACTION_ID), live))).toContain(
+      "  create a bucket policy on acme-data (it has none now) of just the 1 statement Remedy removed, with the Version 2012-10-17 and Id only-public it had before the fix:",
+    );
+    await undoAction(ACTION_ID, undoDeps(ledger));
+    expect(s3Mock.commandCalls(PutBucketPolicyCommand).map((call) => call.args[0].input)).toEqual([
+      { ...TARGET, Policy: JSON.stringify({ Version: "2012-10-17", Id: "only-public", Statement: [PUBLIC_READ] }) },
+    ]);
+
+    // A policy the owner wrote since: the statement is added to it, its own Version (and no Id) kept.
+    s3Mock.reset();
+    const ownerPolicy = { Version: "2008-10-17", Statement: [DENY_DELETE] };
+    await liveAsLeft(ledger, (state) => {
+      state.policy = JSON.stringify(ownerPolicy);
+    });
+    await undoAction(ACTION_ID, undoDeps(ledger));
+    expect(s3Mock.commandCalls(PutBucketPolicyCommand)[0]!.args[0].input).toEqual({
+      ...TARGET,
+      Policy: JSON.stringify({ Version: "2008-10-17", Statement: [DENY_DELETE, PUBLIC_READ] }),
+    });
+  });
+});
+
+describe("undo: a fix that failed after its change call", () => {
+  it("keeps its planned change in the failed record, and is undone against the live state", async () => {
+    // PutBucketPolicy timed out: S3 may or may not have applied it.
+    const ledger = await fixedS3Action(instructionFor("s3-public-policy", [PUBLIC_STATEMENT]), "surgical", null, {
+      changeFails: timeout(),
+    });
+    const record = await ledger.read(ACTION_ID);
+    expect(record).toMatchObject({
+      outcome: "failed",
+      after: null,
+      changes: [{ kind: "policy-statements-removed", statements: [PUBLIC_READ], policyDeleted: false }],
+    });
+
+    // It was applied: the statement goes back, exactly.
+    const applied = await liveAsLeft(ledger, (state) => {
+      state.policy = JSON.stringify(POLICY_AFTER);
+    });
+    expect(describeUndo(planUndo(record, applied))).toMatch(/did not finish: its change may or may not have happened/);
+    const result = await undoAction(ACTION_ID, undoDeps(ledger));
+    expect(result.outcome).toBe("fixed");
+    expect(s3Mock.commandCalls(PutBucketPolicyCommand).map((call) => call.args[0].input)).toEqual([
+      { ...TARGET, Policy: JSON.stringify({ ...POLICY_AFTER, Statement: [DENY_INSECURE, PARTNER_READ, PUBLIC_READ] }) },
+    ]);
+
+    // It was not: nothing is missing, nothing is written.
+    s3Mock.reset();
+    await liveAsLeft(ledger);
+    const again = await undoAction(ACTION_ID, undoDeps(ledger));
+    expect(again).toMatchObject({ outcome: "skipped", steps: ["already present: statement PublicRead"] });
+    expect(s3Mock).not.toHaveReceivedCommand(PutBucketPolicyCommand);
+  });
+
+  it("security group: a revoke that timed out is undone by re-authorizing only the rules that are gone", async () => {
+    const ledger = memoryLedger(testSigner());
+    ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: GROUP_ID, Tags: [] }] });
+    ec2Mock.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: SG_RULES });
+    ec2Mock.on(RevokeSecurityGroupIngressCommand).rejects(timeout());
+    const run = await remediateSecurityGroup(requestFor(instructionFor("sg-open-ingress", [SSH_V4, SSH_V6])), {
+      ...runnerDeps(ledger),
+      ec2: new EC2Client({}),
+    });
+    expect(run).toMatchObject({ status: "failed", changeAttempted: true });
+    expect(await ledger.read(ACTION_ID)).toMatchObject({
+      outcome: "failed",
+      changes: [{ kind: "sg-rules-revoked", groupId: GROUP_ID }],
+    });
+    // EC2 revoked the v4 rule only before the answer was lost.
+    ec2Mock.reset();
+    ec2Mock
+      .on(DescribeSecurityGroupRulesCommand)
+      .resolves({ SecurityGroupRules: SG_RULES.filter((rule) => rule.SecurityGroupRuleId !== "sgr-0ssh4") });
+    ec2Mock.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true });
+    const result = await undoAction(ACTION_ID, undoDeps(ledger));
+    expect(result.steps).toEqual([
+      're-authorized: tcp 22 from 0.0.0.0/0 "ssh from anywhere (temporary)"',
+      'already present: tcp 22 from ::/0 "ssh v6"',
+    ]);
+    expect(ec2Mock).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 1);
+  });
+});
+
+describe("undo: entries that conflict with the live state", () => {
+  it("ACLs disabled on the bucket since: the grants are refused in one sentence, nothing is written", async () => {
+    const ledger = await fixedS3Action(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT]), "surgical", null);
+    const live = await liveAsLeft(ledger, (state) => {
+      state.aclsDisabled = true;
+      state.acl.Grants = [GRANTS[0]!];
+    });
+    const sentence =
+      "ACLs are disabled on acme-data now (Object Ownership BucketOwnerEnforced), so the 1 grant Remedy removed (AllUsers READ) cannot be re-added; its ACL is left as it is.";
+    expect(describeUndo(planUndo(await ledger.read(ACTION_ID), live))).toContain(`  conflict: ${sentence}`);
+    await expect(undoAction(ACTION_ID, undoDeps(ledger))).rejects.toThrow(
+      new UndoError(`${ACTION_ID} is not undone: ${sentence}`),
+    );
+    expect(s3Mock).not.toHaveReceivedCommand(PutBucketAclCommand);
+    expect(ledger.records.has(UNDO_ID)).toBe(false);
+  });
+
+  it("BlockPublicAcls or BlockPublicPolicy turned on since: S3 would reject the entries, so they are refused", async () => {
+    const acl = await fixedS3Action(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT]), "surgical", null);
+    await liveAsLeft(acl, (state) => {
+      state.publicAccessBlock = { BlockPublicAcls: true };
+    });
+    await expect(undoAction(ACTION_ID, undoDeps(acl))).rejects.toThrow(
+      /is not undone: Block Public Access BlockPublicAcls is on for acme-data now, so S3 would reject an ACL with the 1 public grant Remedy removed \(AllUsers READ\); they are not re-added/,
+    );
+    const policy = await fixedS3Action(instructionFor("s3-public-policy", [PUBLIC_STATEMENT]), "surgical", null);
+    await liveAsLeft(policy, (state) => {
+      state.publicAccessBlock = { BlockPublicPolicy: true };
+    });
+    await expect(undoAction(ACTION_ID, undoDeps(policy))).rejects.toThrow(
+      /is not undone: Block Public Access BlockPublicPolicy is on for acme-data now, so S3 would reject a policy with the 1 public statement Remedy removed \(statement PublicRead\)/,
+    );
+    expect(s3Mock).not.toHaveReceivedCommand(PutBucketAclCommand);
+    expect(s3Mock).not.toHaveReceivedCommand(PutBucketPolicyCommand);
+  });
+
+  it("a different statement with the same Sid live: that statement is refused, not duplicated; the rest goes back", async () => {
+    const twoPublic = JSON.stringify({ Version: "2012-10-17", Statement: [DENY_INSECURE, PUBLIC_READ, PUBLIC_LIST] });
+    const ledger = await fixedS3Action(
+      instructionFor("s3-public-policy", [PUBLIC_STATEMENT, { kind: "policy-statement", statement: PUBLIC_LIST }]),
+      "surgical",
+      null,
+      { policy: twoPublic },
+    );
+    // The owner wrote their own "PublicRead" since: read for the partner account only.
+    const ownRead = { ...PARTNER_READ, Sid: "PublicRead" };
+    const live = await liveAsLeft(ledger, (state) => {
+      state.policy = JSON.stringify({ Version: "2012-10-17", Statement: [DENY_INSECURE, ownRead] });
+    });
+    const sentence =
+      "statement PublicRead is not re-added: the live policy of acme-data now holds a different statement with Sid PublicRead, and a policy cannot hold two statements with one Sid; that statement is left as it is.";
+    expect(describeUndo(planUndo(await ledger.read(ACTION_ID), live))).toContain(`  conflict: ${sentence}`);
+    const result = await undoAction(ACTION_ID, undoDeps(ledger));
+    expect(result).toMatchObject({
+      outcome: "fixed",
+      steps: ["re-added statement PublicList to the live bucket policy", `conflict: ${sentence}`],
+    });
+    expect(s3Mock.commandCalls(PutBucketPolicyCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        ...TARGET,
+        Policy: JSON.stringify({ Version: "2012-10-17", Statement: [DENY_INSECURE, ownRead, PUBLIC_LIST] }),
+      },
+    ]);
   });
 });
