@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { coldImportMs, importEnv } from "../../bench/bundles.bench.ts";
 import { OUTPUT_NAMES } from "../../cli/stack.ts";
 import {
   DISPATCH_VISIBILITY_SECONDS,
@@ -22,9 +23,11 @@ let tf: Json;
 let stackDir: string;
 
 let outdir: string;
+let built: Awaited<ReturnType<typeof buildAll>>;
 
 beforeAll(async () => {
-  await buildAll();
+  // The only test file that builds the bundles (two building at once would race on dist/).
+  built = await buildAll();
   outdir = mkdtempSync(join(tmpdir(), "remedy-synth-"));
   const app = new App({ outdir });
   new RemedyStack(app, "remedy", { distDir: DIST });
@@ -428,5 +431,24 @@ describe("trust boundary", () => {
     // The ledger and Config buckets are named with those prefixes.
     expect(resources("aws_s3_bucket").ledger_bucket_CFD27338.bucket_prefix).toBe("remedy-ledger-");
     expect(resources("aws_s3_bucket").config_bucket_492FA8B0.bucket_prefix).toBe("remedy-config-");
+  });
+});
+
+// Every bundle starts with exactly the environment the stack gives its function (the registry's env names, each
+// with an example value): a variable read at cold start that the stack does not set fails here, not in the first
+// Lambda invocation after a deploy.
+describe("bundles start with the stack's environment", () => {
+  for (const spec of FUNCTION_LIST) {
+    it(`${spec.name} imports with exactly its own variables`, () => {
+      const bundle = built.find((result) => result.name === spec.name)!;
+      expect(coldImportMs(bundle.bundlePath, importEnv(spec.env))).toBeGreaterThan(0);
+    });
+  }
+
+  it("a missing variable fails the import, naming it (the check is not vacuous)", () => {
+    const bundle = built.find((result) => result.name === "remediate-sg")!;
+    const env = importEnv(FUNCTION_LIST.find((spec) => spec.name === "remediate-sg")!.env);
+    delete env.REMEDY_RULES;
+    expect(() => coldImportMs(bundle.bundlePath, env)).toThrow(/REMEDY_RULES is required/);
   });
 });
