@@ -76,11 +76,23 @@ export function importEnv(names: readonly EnvName[] = Object.keys(EXAMPLE_ENV) a
 
 export function coldImportMs(bundlePath: string, env: Record<string, string> = importEnv()): number {
   const script = `const t = performance.now(); await import(${JSON.stringify(bundlePath)}); console.log(performance.now() - t);`;
-  const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
-    env: { PATH: process.env.PATH ?? "", ...env },
-    encoding: "utf8",
-  });
-  return Number(out.trim().split("\n").at(-1));
+  try {
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+      env: { PATH: process.env.PATH ?? "", ...env },
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    return Number(out.trim().split("\n").at(-1));
+  } catch (error) {
+    // The bundle's own error is the last line of its stderr (minified source comes before it).
+    const stderr = String((error as { stderr?: unknown }).stderr ?? "");
+    const reason =
+      stderr
+        .trim()
+        .split("\n")
+        .findLast((line) => /Error/.test(line)) ?? (error as Error).message;
+    throw new Error(`${bundlePath} does not start: ${reason.slice(0, 500)}`);
+  }
 }
 
 function median(values: number[]): number {

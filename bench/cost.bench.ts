@@ -25,6 +25,8 @@ export const PRICES = {
   s3Get: 0.0004 / 1000,
   snsPublish: 0.5 / 1e6,
   logsIngestGb: 0.5,
+  kmsKeyMonth: 1,
+  kmsRequest: 0.03 / 10_000,
 } as const;
 
 export interface CostAssumptions {
@@ -142,6 +144,13 @@ export function estimateMonthlyCost(
       usd: ticks * (idle.stateLoads * PRICES.s3Get + idle.stateSaves * PRICES.s3Put) + fixes * 2 * PRICES.s3Put,
     },
     { item: "SNS reports", basis: `${Math.round(fixes * 2)} publishes`, usd: fixes * 2 * PRICES.snsPublish },
+    {
+      // Every remediation record is MACed (pending + final); the pause switch (standard SSM, free) and the account's
+      // Block Public Access (S3 Control, free) are read once per fix.
+      item: "KMS (ledger MAC key)",
+      basis: `1 key + ${Math.round(fixes * 2)} GenerateMac`,
+      usd: PRICES.kmsKeyMonth + fixes * 2 * PRICES.kmsRequest,
+    },
     {
       item: "CloudWatch Logs",
       basis: "≈ 1 KB per tick and per evaluation",

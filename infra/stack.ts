@@ -23,7 +23,17 @@ import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscrip
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
-import { AssetType, Fn, Op, TerraformAsset, TerraformOutput, TerraformStack, Token } from "cdktf";
+import {
+  AssetType,
+  Fn,
+  LocalBackend,
+  Op,
+  S3Backend,
+  TerraformAsset,
+  TerraformOutput,
+  TerraformStack,
+  Token,
+} from "cdktf";
 import type { Construct } from "constructs";
 import {
   COORDINATOR_STATE_KEY,
@@ -45,9 +55,20 @@ export const NAME_PREFIX = "remedy";
 /** Remedy's own buckets (bucket_prefix names): never changed by any remediation. */
 const OWN_BUCKET_PATTERNS = [`${NAME_PREFIX}-ledger-*`, `${NAME_PREFIX}-config-*`];
 
+/** Where Terraform keeps Remedy's state. */
+export type StateBackend =
+  /** A file, relative to the stack's folder (cdktf.out/stacks/remedy), so no absolute path is baked in. */
+  | { kind: "local"; path: string }
+  /** S3, encrypted, locked with S3's own lock file (Terraform ≥ 1.10) or a DynamoDB table when one is named. */
+  | { kind: "s3"; bucket: string; key: string; region: string; lockTable?: string };
+
+/** The default: terraform.remedy.tfstate at the repository root, which synth never deletes and git ignores. */
+export const DEFAULT_STATE_BACKEND: StateBackend = { kind: "local", path: "../../../terraform.remedy.tfstate" };
+
 export interface RemedyStackOptions {
   /** Directory holding <name>.zip for every function (scripts/build.ts writes them). */
   distDir: string;
+  backend?: StateBackend;
 }
 
 export class RemedyStack extends TerraformStack {
@@ -59,6 +80,7 @@ export class RemedyStack extends TerraformStack {
     super(scope, id);
     const vars = remedyVariables(this);
     this.vars = vars;
+    useBackend(this, options.backend ?? DEFAULT_STATE_BACKEND);
     new AwsProvider(this, "aws", {
       region: vars.region.stringValue,
       defaultTags: [{ tags: { app: "remedy" } }],
@@ -529,4 +551,40 @@ export class RemedyStack extends TerraformStack {
       dependsOn: [logGroup],
     });
   }
+}
+
+function useBackend(stack: TerraformStack, backend: StateBackend): void {
+  if (backend.kind === "local") {
+    new LocalBackend(stack, { path: backend.path });
+    return;
+  }
+  const s3 = new S3Backend(stack, {
+    bucket: backend.bucket,
+    key: backend.key,
+    region: backend.region,
+    encrypt: true,
+    ...(backend.lockTable ? { dynamodbTable: backend.lockTable } : {}),
+  });
+  // cdktf 0.21 predates S3's native state locking; Terraform ≥ 1.10 reads it from the backend block.
+  if (!backend.lockTable) s3.addOverride("use_lockfile", true);
+}
+
+/**
+ * The backend from the environment `npm run synth` runs in: REMEDY_TF_STATE_BUCKET (+ REMEDY_TF_STATE_REGION,
+ * REMEDY_TF_STATE_KEY, optional REMEDY_TF_STATE_LOCK_TABLE) selects S3; otherwise the local default.
+ */
+export function stateBackendFromEnv(env: Record<string, string | undefined> = process.env): StateBackend {
+  const bucket = env.REMEDY_TF_STATE_BUCKET?.trim();
+  if (!bucket) return DEFAULT_STATE_BACKEND;
+  const region = env.REMEDY_TF_STATE_REGION?.trim() || env.AWS_REGION?.trim();
+  if (!region)
+    throw new Error("REMEDY_TF_STATE_BUCKET is set: set REMEDY_TF_STATE_REGION (the state bucket's region) too");
+  const lockTable = env.REMEDY_TF_STATE_LOCK_TABLE?.trim();
+  return {
+    kind: "s3",
+    bucket,
+    key: env.REMEDY_TF_STATE_KEY?.trim() || "remedy/terraform.tfstate",
+    region,
+    ...(lockTable ? { lockTable } : {}),
+  };
 }

@@ -1,6 +1,6 @@
 // Synthesizes Remedy's stack (bundles built once) and checks the gate, least privilege, assets and outputs.
 
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
@@ -450,5 +450,93 @@ describe("bundles start with the stack's environment", () => {
     const env = importEnv(FUNCTION_LIST.find((spec) => spec.name === "remediate-sg")!.env);
     delete env.REMEDY_RULES;
     expect(() => coldImportMs(bundle.bundlePath, env)).toThrow(/REMEDY_RULES is required/);
+  });
+});
+
+describe("deploying: state and settings", () => {
+  it("keeps state in a relative local file by default: no absolute path is baked into the stack", () => {
+    expect(tf.terraform.backend).toEqual({ local: { path: "../../../terraform.remedy.tfstate" } });
+    expect(JSON.stringify(tf)).not.toContain(process.cwd());
+  });
+
+  it("uses S3 with native locking (or a DynamoDB table) when the synth environment names a state bucket", async () => {
+    const { stateBackendFromEnv, DEFAULT_STATE_BACKEND } = await import("../../infra/stack.ts");
+    expect(stateBackendFromEnv({})).toEqual(DEFAULT_STATE_BACKEND);
+    expect(
+      stateBackendFromEnv({ REMEDY_TF_STATE_BUCKET: "acme-tf-state", REMEDY_TF_STATE_REGION: "eu-west-1" }),
+    ).toEqual({
+      kind: "s3",
+      bucket: "acme-tf-state",
+      key: "remedy/terraform.tfstate",
+      region: "eu-west-1",
+    });
+    expect(() => stateBackendFromEnv({ REMEDY_TF_STATE_BUCKET: "acme-tf-state" })).toThrow(/REMEDY_TF_STATE_REGION/);
+    const synth = (backend: Parameters<typeof stateBackendFromEnv>[0]) => {
+      const dir = mkdtempSync(join(tmpdir(), "remedy-synth-backend-"));
+      try {
+        const app = new App({ outdir: dir });
+        new RemedyStack(app, "remedy", { distDir: DIST, backend: stateBackendFromEnv(backend) });
+        app.synth();
+        return JSON.parse(readFileSync(join(dir, "stacks", "remedy", "cdk.tf.json"), "utf8")).terraform.backend;
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    expect(synth({ REMEDY_TF_STATE_BUCKET: "acme-tf-state", REMEDY_TF_STATE_REGION: "eu-west-1" })).toEqual({
+      s3: {
+        bucket: "acme-tf-state",
+        key: "remedy/terraform.tfstate",
+        region: "eu-west-1",
+        encrypt: true,
+        use_lockfile: true,
+      },
+    });
+    expect(
+      synth({
+        REMEDY_TF_STATE_BUCKET: "acme-tf-state",
+        REMEDY_TF_STATE_REGION: "eu-west-1",
+        REMEDY_TF_STATE_KEY: "prod/remedy.tfstate",
+        REMEDY_TF_STATE_LOCK_TABLE: "tf-locks",
+      }),
+    ).toEqual({
+      s3: {
+        bucket: "acme-tf-state",
+        key: "prod/remedy.tfstate",
+        region: "eu-west-1",
+        encrypt: true,
+        dynamodb_table: "tf-locks",
+      },
+    });
+  }, 30_000);
+
+  it("remedy.auto.tfvars.example sets every variable of the stack, each to its default", () => {
+    const example = readFileSync(new URL("../../remedy.auto.tfvars.example", import.meta.url), "utf8");
+    const assigned = new Map(
+      [...example.matchAll(/^([a-z_0-9]+)\s*=\s*(.+)$/gm)].map((match) => [match[1]!, match[2]!.trim()]),
+    );
+    expect([...assigned.keys()].sort()).toEqual(Object.keys(tf.variable).sort());
+    for (const [name, variable] of Object.entries(tf.variable as Json)) {
+      expect(JSON.parse(assigned.get(name)!), name).toEqual(variable.default);
+    }
+  });
+
+  it("the synth copies remedy.auto.tfvars next to the stack, where Terraform loads it", async () => {
+    const { installVariablesFile } = await import("../../infra/tfvars.ts");
+    const source = mkdtempSync(join(tmpdir(), "remedy-tfvars-src-"));
+    const stack = mkdtempSync(join(tmpdir(), "remedy-tfvars-stack-"));
+    try {
+      expect(installVariablesFile(source, stack)).toBe(false);
+      writeFileSync(join(source, "remedy.auto.tfvars"), "enable_auto_response = true\n");
+      expect(installVariablesFile(source, stack)).toBe(true);
+      expect(readFileSync(join(stack, "remedy.auto.tfvars"), "utf8")).toBe("enable_auto_response = true\n");
+    } finally {
+      rmSync(source, { recursive: true, force: true });
+      rmSync(stack, { recursive: true, force: true });
+    }
+  });
+
+  it("cdktf.json asks the cdktf CLI to generate no provider bindings (the prebuilt package is used)", () => {
+    const config = JSON.parse(readFileSync(new URL("../../cdktf.json", import.meta.url), "utf8"));
+    expect(config).toMatchObject({ app: "npx tsx main.ts", terraformProviders: [], terraformModules: [] });
   });
 });
