@@ -1,5 +1,5 @@
-// Every Terraform variable of Remedy's stack, with its default and validation. Set them with
-// `terraform apply -var name=value` (or a .tfvars file) in cdktf.out/stacks/remedy.
+// Every Terraform variable of Remedy's stack, with its default and validation. Set them in remedy.auto.tfvars
+// (from remedy.auto.tfvars.example, copied next to the stack by the synth; test/infra checks the example lists all).
 import { TerraformVariable } from "cdktf";
 import type { Construct } from "constructs";
 
