@@ -5,9 +5,18 @@ import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { S3Client } from "@aws-sdk/client-s3";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { SSMClient } from "@aws-sdk/client-ssm";
-import { ec2Client, eventBridgeClient, kmsClient, s3Client, sqsClient, ssmClient } from "../shared/clients.ts";
+import {
+  ec2Client,
+  eventBridgeClient,
+  kmsClient,
+  s3Client,
+  secretsManagerClient,
+  sqsClient,
+  ssmClient,
+} from "../shared/clients.ts";
 
 export interface Io {
   out(text: string): void;
@@ -23,6 +32,8 @@ export interface CliDeps {
   eventBridge: () => EventBridgeClient;
   /** Verifies ledger records' MACs (undo). Absent: the real client (shared/clients.ts). */
   kms?: () => KMSClient;
+  /** Reads the notifier's Slack secret (status, when given one). Absent: the real client (shared/clients.ts). */
+  secretsManager?: () => SecretsManagerClient;
   now: () => Date;
   /** Who is acting, recorded with pause/resume/undo. */
   user: () => string;
@@ -38,6 +49,7 @@ export function realDeps(): CliDeps {
     ec2: ec2Client,
     eventBridge: eventBridgeClient,
     kms: kmsClient,
+    secretsManager: secretsManagerClient,
     now: () => new Date(),
     user: () => process.env.REMEDY_OPERATOR ?? userInfo().username,
     async confirm(question) {

@@ -14,6 +14,9 @@ export const cliPermissions = {
   GetQueueAttributesCommand: "sqs:GetQueueAttributes",
   DescribeRuleCommand: "events:DescribeRule",
   GetParameterCommand: "ssm:GetParameter",
+  // status --slack-secret (or REMEDY_SLACK_SECRET): checks the notifier's Slack routing without showing it. An SSM
+  // reference uses GetParameter above; either store needs kms:Decrypt too when the secret is on a customer key.
+  GetSecretValueCommand: "secretsmanager:GetSecretValue",
   ListObjectsV2Command: "s3:ListBucket",
   GetObjectCommand: "s3:GetObject",
   // pause / resume

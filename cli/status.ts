@@ -1,7 +1,17 @@
-// `remedy status`: is auto-response on, is it paused (by whom, the breaker?), how deep are the queues, and what did
-// Remedy do lately. Each part is read on its own: one that cannot be read says why, the others still show.
+// `remedy status`: is auto-response on, is it paused (by whom, the breaker?), how deep are the queues, what did
+// Remedy do lately, and (given the notifier's secret) can its Slack routing be used. Each part is read on its own:
+// one that cannot be read says why, the others still show.
 import { DescribeRuleCommand } from "@aws-sdk/client-eventbridge";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import {
+  describeReference,
+  fetchSecretString,
+  MalformedSlackSecretError,
+  parseSecretReference,
+  parseSlackRouting,
+  secretReferenceProblem,
+} from "../functions/notifier/destinations.ts";
+import { secretsManagerClient } from "../shared/clients.ts";
 import { type LedgerListing, listRecentRecords } from "../shared/ledger.ts";
 import { type PauseReading, readPauseState } from "../shared/pause.ts";
 import type { CliDeps, Io } from "./deps.ts";
@@ -18,12 +28,33 @@ export interface QueueDepth {
   delayed: number;
 }
 
+/** The notifier's Slack routing as status sees it: never a webhook URL, only what is wrong or how many routes. */
+export type SlackRoutingCheck =
+  | { checked: false; hint: string }
+  | { checked: true; secret: string; valid: true; defaultRoute: boolean; accountRoutes: number }
+  | { checked: true; secret: string; valid: false; problem: string };
+
 export interface StatusReport {
   autoResponse: Part<{ enabled: boolean; rule: string }>;
   pause: Part<PauseReading & { breakerTripped: boolean }>;
   queue: Part<QueueDepth>;
   deadLetterQueue: Part<QueueDepth>;
   recentActions: Part<LedgerListing>;
+  slackRouting: Part<SlackRoutingCheck>;
+}
+
+export interface StatusOptions {
+  /** The notifier's Slack secret reference (--slack-secret); absent: REMEDY_SLACK_SECRET, else not checked. */
+  slackSecret?: string;
+  recent?: number;
+}
+
+export const SLACK_NOT_CHECKED =
+  "give --slack-secret or set REMEDY_SLACK_SECRET to the notifier's slack_secret: a Secrets Manager ARN or name, or ssm:<parameter name>";
+
+/** A part that cannot be read, already said in one sentence (shown as it is). */
+class StatusPartError extends Error {
+  override name = "StatusPartError";
 }
 
 async function part<T>(read: () => Promise<T>, missing?: string): Promise<Part<T>> {
@@ -31,6 +62,7 @@ async function part<T>(read: () => Promise<T>, missing?: string): Promise<Part<T
   try {
     return { ok: true, value: await read() };
   } catch (error) {
+    if (error instanceof StatusPartError) return { ok: false, error: error.message };
     return { ok: false, error: explainAwsError(error) ?? `${(error as Error).name}: ${(error as Error).message}` };
   }
 }
@@ -53,8 +85,47 @@ async function depth(deps: CliDeps, queueUrl: string): Promise<QueueDepth> {
   };
 }
 
-export async function readStatus(refs: StackRefs, deps: CliDeps, recent = 10): Promise<StatusReport> {
-  const [autoResponse, pause, queue, deadLetterQueue, recentActions] = await Promise.all([
+/** The secret the notifier routes with, read and judged by the notifier's own parser. */
+async function checkSlackRouting(deps: CliDeps, given: string | undefined): Promise<SlackRoutingCheck> {
+  const fromFlag = given !== undefined && given.trim() !== "";
+  const text = fromFlag ? given.trim() : (deps.env.REMEDY_SLACK_SECRET ?? "").trim();
+  if (text === "") return { checked: false, hint: SLACK_NOT_CHECKED };
+  const refused = secretReferenceProblem(text, fromFlag ? "--slack-secret" : "REMEDY_SLACK_SECRET");
+  if (refused) throw new StatusPartError(refused);
+  const reference = parseSecretReference(text);
+  const secret = describeReference(reference);
+  let value: string | undefined;
+  try {
+    value = await fetchSecretString(reference, {
+      secretsManager: deps.secretsManager ?? secretsManagerClient,
+      ssm: deps.ssm,
+    });
+  } catch (error) {
+    const name = (error as Error).name;
+    if (name === "ResourceNotFoundException" || name === "ParameterNotFound") {
+      throw new StatusPartError(`the Slack ${secret} does not exist in this account and region`);
+    }
+    throw error;
+  }
+  try {
+    const routing = parseSlackRouting(value, reference);
+    return {
+      checked: true,
+      secret,
+      valid: true,
+      defaultRoute: routing.default !== undefined,
+      accountRoutes: Object.keys(routing.accounts).length,
+    };
+  } catch (error) {
+    if (error instanceof MalformedSlackSecretError)
+      return { checked: true, secret, valid: false, problem: error.message };
+    throw error;
+  }
+}
+
+export async function readStatus(refs: StackRefs, deps: CliDeps, options: StatusOptions = {}): Promise<StatusReport> {
+  const recent = options.recent ?? 10;
+  const [autoResponse, pause, queue, deadLetterQueue, recentActions, slackRouting] = await Promise.all([
     part(
       async () => {
         const rule = await deps.eventBridge().send(new DescribeRuleCommand({ Name: refs.scheduleRule }));
@@ -75,16 +146,30 @@ export async function readStatus(refs: StackRefs, deps: CliDeps, recent = 10): P
       () => listRecentRecords(deps.s3(), { bucket: refs.ledgerBucket! }, recent, { now: deps.now() }),
       refs.ledgerBucket ? undefined : "ledger_bucket output or --ledger-bucket",
     ),
+    part(() => checkSlackRouting(deps, options.slackSecret)),
   ]);
-  return { autoResponse, pause, queue, deadLetterQueue, recentActions };
+  return { autoResponse, pause, queue, deadLetterQueue, recentActions, slackRouting };
 }
 
+/** A part could not be read, or the Slack secret is malformed (the notifier only logs until it is fixed). */
 export function statusFailed(report: StatusReport): boolean {
-  return Object.values(report).some((entry) => !entry.ok);
+  const slack = report.slackRouting;
+  return Object.values(report).some((entry) => !entry.ok) || (slack.ok && slack.value.checked && !slack.value.valid);
 }
 
 function shown<T>(entry: Part<T>, render: (value: T) => string): string {
   return entry.ok ? render(entry.value) : `unknown (${entry.error})`;
+}
+
+const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? "" : "s"}`;
+
+function slackText(check: SlackRoutingCheck): string {
+  if (!check.checked) return `not checked (${check.hint})`;
+  if (!check.valid) return `BROKEN — ${check.problem}; the notifier logs messages instead of sending them`;
+  const accounts = plural(check.accountRoutes, "account webhook");
+  return check.defaultRoute
+    ? `OK (${check.secret}: default webhook, ${accounts})`
+    : `OK (${check.secret}: no default webhook, ${accounts}; other accounts' messages are only logged)`;
 }
 
 const depthText = (d: QueueDepth) =>
@@ -101,6 +186,7 @@ export function renderStatus(report: StatusReport): string {
     `Breaker:       ${shown(report.pause, (p) => (p.breakerTripped ? "TRIPPED" : "not tripped"))}`,
     `Queue:         ${shown(report.queue, depthText)}`,
     `Dead letters:  ${shown(report.deadLetterQueue, (d) => `${depthText(d)}${d.visible > 0 ? ' — "remedy peek --dlq" shows why' : ""}`)}`,
+    `Slack routing: ${shown(report.slackRouting, slackText)}`,
     "",
   ];
   if (!report.recentActions.ok) {
@@ -133,9 +219,15 @@ export function renderStatus(report: StatusReport): string {
   return `${lines.join("\n")}\n`;
 }
 
-export async function statusCommand(refs: StackRefs, json: boolean, deps: CliDeps, io: Io): Promise<boolean> {
+export async function statusCommand(
+  refs: StackRefs,
+  json: boolean,
+  deps: CliDeps,
+  io: Io,
+  options: StatusOptions = {},
+): Promise<boolean> {
   io.err("reading Remedy's state…\n");
-  const report = await readStatus(refs, deps);
+  const report = await readStatus(refs, deps, options);
   io.out(json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));
   return !statusFailed(report);
 }

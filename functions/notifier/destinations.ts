@@ -1,13 +1,21 @@
 // Where messages go: webhook URLs live in a secret (Secrets Manager, or an SSM SecureString when the reference
-// starts with "ssm:"), read once per container and routed by account. URLs never appear in logs or errors.
+// starts with "ssm:"), read once per container and routed by account. The secret holds either one bare webhook URL
+// (every message goes there) or the JSON routing (a default and per-account webhooks). URLs never appear in logs or
+// errors: a problem with the secret is one sentence naming the secret and what is wrong, never its value.
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { GetParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
+import type { Log } from "../../shared/logging.ts";
 import { ownValue } from "./ids.ts";
 import type { Destination } from "./slack.ts";
 
-/** The Slack secret is missing, unreadable or malformed. Messages are logged and the invocation fails. */
+/** The Slack secret cannot be read (denied, missing, throttled). Messages are logged and the invocation fails. */
 export class SlackSecretError extends Error {
   override name = "SlackSecretError";
+}
+
+/** The Slack secret was read but is not a Slack routing: only fixing the secret helps. */
+export class MalformedSlackSecretError extends SlackSecretError {
+  override name = "MalformedSlackSecretError";
 }
 
 export type SecretReference = { store: "ssm"; name: string } | { store: "secretsmanager"; secretId: string };
@@ -27,88 +35,160 @@ export interface SecretClients {
   ssm: () => SSMClient;
 }
 
+/** Slack's incoming-webhook hosts (commercial and GovSlack). A webhook anywhere else would hand reports to that host. */
+export const SLACK_WEBHOOK_HOSTS = ["hooks.slack.com", "hooks.slack-gov.com"] as const;
+
 /** "ssm:/remedy/slack" → SSM parameter "/remedy/slack"; anything else is a Secrets Manager ARN or name. */
 export function parseSecretReference(reference: string): SecretReference {
   if (reference.startsWith("ssm:")) return { store: "ssm", name: reference.slice("ssm:".length) };
   return { store: "secretsmanager", secretId: reference };
 }
 
+/**
+ * Why a REMEDY_SLACK_SECRET-style reference cannot name a secret, or undefined when it can. The webhook URL itself
+ * in its place is refused (it would be a credential in the function's configuration); the sentence does not echo it.
+ */
+export function secretReferenceProblem(reference: string, source: string): string | undefined {
+  if (/^https?:\/\//i.test(reference.trim())) {
+    return `${source} holds a URL: it must name the secret that holds the webhook (a Secrets Manager ARN or name, or ssm:<parameter name>), not the webhook itself`;
+  }
+  if (reference.trim() === "ssm:") return `${source} is "ssm:" without a parameter name`;
+  return undefined;
+}
+
 export function describeReference(reference: SecretReference): string {
   return reference.store === "ssm" ? `SSM parameter ${reference.name}` : `secret ${reference.secretId}`;
+}
+
+/** The secret's string value (undefined for a binary secret); the SDK's error as it came when it cannot be read. */
+export async function fetchSecretString(
+  reference: SecretReference,
+  clients: SecretClients,
+): Promise<string | undefined> {
+  if (reference.store === "ssm") {
+    const response = await clients.ssm().send(new GetParameterCommand({ Name: reference.name, WithDecryption: true }));
+    return response.Parameter?.Value;
+  }
+  const response = await clients.secretsManager().send(new GetSecretValueCommand({ SecretId: reference.secretId }));
+  return response.SecretString;
 }
 
 export async function readSlackRouting(reference: SecretReference, clients: SecretClients): Promise<SlackRouting> {
   let value: string | undefined;
   try {
-    if (reference.store === "ssm") {
-      const response = await clients
-        .ssm()
-        .send(new GetParameterCommand({ Name: reference.name, WithDecryption: true }));
-      value = response.Parameter?.Value;
-    } else {
-      const response = await clients.secretsManager().send(new GetSecretValueCommand({ SecretId: reference.secretId }));
-      value = response.SecretString;
-    }
+    value = await fetchSecretString(reference, clients);
   } catch (error) {
     const name = error instanceof Error ? error.name : "Error";
     throw new SlackSecretError(`cannot read the Slack ${describeReference(reference)}: ${name}`);
   }
-  if (value === undefined) throw new SlackSecretError(`the Slack ${describeReference(reference)} has no string value`);
-  return parseSlackRouting(value);
+  return parseSlackRouting(value, reference);
 }
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+type Malformed = (what: string) => MalformedSlackSecretError;
 
-function destination(value: unknown, path: string): Destination {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new SlackSecretError(`${path} must be an object with a webhookUrl`);
-  }
-  const { webhookUrl, channel } = value as Record<string, unknown>;
-  if (typeof webhookUrl !== "string") throw new SlackSecretError(`${path}.webhookUrl must be a string`);
+function webhook(value: unknown, path: string, malformed: Malformed): string {
+  if (typeof value !== "string") throw malformed(`${path} must be a string`);
+  // The URL parser drops tabs and newlines inside a URL; here they mean something else was pasted along.
+  if (/\s/.test(value.trim())) throw malformed(`${path} has whitespace inside it`);
   let url: URL;
   try {
-    url = new URL(webhookUrl);
+    url = new URL(value.trim());
   } catch {
-    throw new SlackSecretError(`${path}.webhookUrl is not a URL`);
+    throw malformed(`${path} is not a URL`);
   }
-  // The URL is the credential: plain http only to this machine (tests, local emulators).
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.has(url.hostname))) {
-    throw new SlackSecretError(`${path}.webhookUrl must be an https URL`);
+  if (url.protocol !== "https:") throw malformed(`${path} must be an https URL`);
+  if (!(SLACK_WEBHOOK_HOSTS as readonly string[]).includes(url.hostname) || url.port !== "") {
+    throw malformed(`${path} is not a Slack incoming webhook (its host must be ${SLACK_WEBHOOK_HOSTS.join(" or ")})`);
   }
-  if (channel !== undefined && typeof channel !== "string") {
-    throw new SlackSecretError(`${path}.channel must be a string`);
-  }
-  return { webhookUrl, ...(channel ? { channel } : {}) };
+  return value.trim();
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function destination(value: unknown, path: string, malformed: Malformed): Destination {
+  if (!isObject(value)) throw malformed(`${path} must be an object with a webhookUrl`);
+  const { webhookUrl, channel, ...rest } = value;
+  // Key names, not values: an unknown key is probably a typo ("chanel", "url"), but it is still not echoed.
+  if (Object.keys(rest).length > 0) throw malformed(`${path} has a key other than webhookUrl and channel`);
+  const url = webhook(webhookUrl, `${path}.webhookUrl`, malformed);
+  if (channel !== undefined && typeof channel !== "string") throw malformed(`${path}.channel must be a string`);
+  return { webhookUrl: url, ...(channel ? { channel } : {}) };
 }
 
 /**
- * Parses `{"default": {"webhookUrl": "...", "channel": "#sec-alerts"}, "accounts": {"123456789012": {...}}}`.
- * Errors name the path, never the value.
+ * Parses the secret's value: a bare webhook URL (`https://hooks.slack.com/services/...`, surrounding whitespace
+ * ignored) is the default route; otherwise the JSON routing
+ * `{"default": {"webhookUrl": "...", "channel": "#sec-alerts"}, "accounts": {"123456789012": {...}}}`.
+ * Webhooks must be https on Slack's webhook hosts. Errors are one sentence naming the secret and the path, never
+ * the value.
  */
-export function parseSlackRouting(json: string): SlackRouting {
-  let value: unknown;
+export function parseSlackRouting(value: string | undefined, reference?: SecretReference): SlackRouting {
+  const secret = reference ? `the Slack ${describeReference(reference)}` : "the Slack secret";
+  const malformed: Malformed = (what) => new MalformedSlackSecretError(`${secret} is malformed: ${what}`);
+  if (value === undefined) throw malformed("it has no string value (a binary secret?)");
+  const text = value.trim();
+  if (text === "") throw malformed("it is empty");
+
+  let json: unknown;
   try {
-    value = JSON.parse(json);
+    json = JSON.parse(text);
   } catch {
-    throw new SlackSecretError("the Slack secret is not JSON");
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new SlackSecretError("the Slack secret must be a JSON object");
-  }
-  const { default: fallback, accounts } = value as Record<string, unknown>;
-  const routing: SlackRouting = { accounts: {} };
-  if (fallback !== undefined && fallback !== null) routing.default = destination(fallback, "default");
-  if (accounts !== undefined && accounts !== null) {
-    if (typeof accounts !== "object" || Array.isArray(accounts)) {
-      throw new SlackSecretError("accounts must be an object keyed by account id");
+    if (!URL.canParse(text)) {
+      throw malformed("it is neither a webhook URL (https://hooks.slack.com/services/…) nor JSON routing");
     }
+    return { default: { webhookUrl: webhook(text, "its URL", malformed) }, accounts: {} };
+  }
+  if (!isObject(json)) throw malformed("it is JSON but not an object with default and accounts");
+  const { default: fallback, accounts, ...rest } = json;
+  if ("webhookUrl" in rest) throw malformed('webhookUrl belongs under "default" ({"default": {"webhookUrl": …}})');
+  if (Object.keys(rest).length > 0) throw malformed("it has a key other than default and accounts");
+  const routing: SlackRouting = { accounts: {} };
+  if (fallback !== undefined && fallback !== null) routing.default = destination(fallback, "default", malformed);
+  if (accounts !== undefined && accounts !== null) {
+    if (!isObject(accounts)) throw malformed("accounts must be an object keyed by account id");
     for (const [accountId, entry] of Object.entries(accounts)) {
-      if (!/^\d{12}$/.test(accountId))
-        throw new SlackSecretError(`accounts has a key that is not a 12-digit account id`);
-      routing.accounts[accountId] = destination(entry, `accounts.${accountId}`);
+      if (!/^\d{12}$/.test(accountId)) throw malformed("accounts has a key that is not a 12-digit account id");
+      routing.accounts[accountId] = destination(entry, `accounts.${accountId}`, malformed);
     }
   }
   return routing;
+}
+
+/**
+ * The notifier's routing loader: reads the secret once per container (a failure is not kept: the next message
+ * reads it again, so a fixed secret is picked up without a redeploy). Each new problem is logged once as an error,
+ * in its one sentence; undefined without a reference (messages are logged only).
+ */
+export function slackRoutingLoader(
+  reference: SecretReference | undefined,
+  clients: SecretClients,
+  log: Log,
+): () => Promise<SlackRouting | undefined> {
+  if (!reference) return async () => undefined;
+  let reported: string | undefined;
+  return cachedOnce(async () => {
+    try {
+      const routing = await readSlackRouting(reference, clients);
+      log.info("Slack routing loaded", {
+        secret: describeReference(reference),
+        defaultRoute: routing.default !== undefined,
+        accountRoutes: Object.keys(routing.accounts).length,
+      });
+      return routing;
+    } catch (error) {
+      const problem = (error as Error).message;
+      if (problem !== reported) {
+        log.error("Slack routing unusable: messages are logged in full and their invocation fails until it is fixed", {
+          problem,
+          errorName: (error as Error).name,
+        });
+      }
+      reported = problem;
+      throw error;
+    }
+  });
 }
 
 /** The account's own destination, else the default; undefined when neither exists. */

@@ -3,7 +3,7 @@ import type { Context } from "aws-lambda";
 import { cloudTrailClient, secretsManagerClient, ssmClient } from "../../shared/clients.ts";
 import { createLogger, createMetrics, metricSink } from "../../shared/logging.ts";
 import { runNotifier } from "./core.ts";
-import { cachedOnce, describeReference, readSlackRouting } from "./destinations.ts";
+import { describeReference, slackRoutingLoader } from "./destinations.ts";
 import { readNotifierSettings } from "./settings.ts";
 import { slackSender } from "./slack.ts";
 
@@ -13,12 +13,15 @@ const metrics = createMetrics("remedy-notifier");
 const settings = readNotifierSettings();
 for (const problem of settings.slackUsersProblems) logger.error("Slack user mapping entry ignored", { problem });
 const slackSecret = settings.slackSecret;
-if (slackSecret) logger.info("Slack webhooks come from a secret", { secret: describeReference(slackSecret) });
+if (settings.slackSecretProblem) {
+  logger.error("REMEDY_SLACK_SECRET ignored: messages are logged, not sent to Slack", {
+    problem: settings.slackSecretProblem,
+  });
+} else if (slackSecret) logger.info("Slack webhooks come from a secret", { secret: describeReference(slackSecret) });
 else logger.warn("REMEDY_SLACK_SECRET is not set: messages are logged, not sent to Slack");
 
-const routing = cachedOnce(async () =>
-  slackSecret ? readSlackRouting(slackSecret, { secretsManager: secretsManagerClient, ssm: ssmClient }) : undefined,
-);
+// Read on the first message; a malformed or unreadable secret is logged as an error in one sentence.
+const routing = slackRoutingLoader(slackSecret, { secretsManager: secretsManagerClient, ssm: ssmClient }, logger);
 const slack = slackSender({ log: logger });
 
 export async function handler(event: unknown, context?: Pick<Context, "invokedFunctionArn">) {

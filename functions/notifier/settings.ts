@@ -1,6 +1,6 @@
 // Everything the notifier reads from its environment, read once at cold start.
 import { booleanEnv, integerEnv, optionalEnv, requiredEnv } from "../../shared/env.ts";
-import { parseSecretReference, type SecretReference } from "./destinations.ts";
+import { parseSecretReference, type SecretReference, secretReferenceProblem } from "./destinations.ts";
 import { SLACK_USER_ID } from "./ids.ts";
 import type { RelaySettings } from "./inbound.ts";
 
@@ -9,6 +9,8 @@ export const DEFAULT_RELAY_RULE_SUFFIXES = ["sg-open-ingress", "s3-public"] as c
 export interface NotifierSettings {
   /** Where the webhook URLs are; absent: messages are only logged. */
   slackSecret?: SecretReference;
+  /** Why REMEDY_SLACK_SECRET was ignored (it cannot name a secret): reported at cold start, messages only logged. */
+  slackSecretProblem?: string;
   relay: RelaySettings;
   attribution: { enabled: boolean; lookbackDays: number };
   /** Principal ARN, IAM user name or assumed-role session name → Slack user id. */
@@ -23,13 +25,18 @@ type Env = Record<string, string | undefined>;
 
 export function readNotifierSettings(env: Env = process.env): NotifierSettings {
   const secret = optionalEnv("REMEDY_SLACK_SECRET", "", env);
+  const secretProblem = secret ? secretReferenceProblem(secret, "REMEDY_SLACK_SECRET") : undefined;
   const suffixes = optionalEnv("REMEDY_RELAY_RULE_SUFFIXES", DEFAULT_RELAY_RULE_SUFFIXES.join(","), env)
     .split(",")
     .map((suffix) => suffix.trim())
     .filter((suffix) => suffix !== "");
   const users = parseSlackUsers(optionalEnv("REMEDY_SLACK_USERS", "{}", env));
   return {
-    ...(secret ? { slackSecret: parseSecretReference(secret) } : {}),
+    ...(secretProblem
+      ? { slackSecretProblem: secretProblem }
+      : secret
+        ? { slackSecret: parseSecretReference(secret) }
+        : {}),
     relay: { ruleSuffixes: suffixes, relayAllRules: booleanEnv("REMEDY_RELAY_ALL_RULES", false, env) },
     attribution: {
       enabled: booleanEnv("REMEDY_ATTRIBUTION_ENABLED", true, env),

@@ -5,17 +5,22 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import {
   cachedOnce,
+  MalformedSlackSecretError,
   parseSecretReference,
   parseSlackRouting,
   readSlackRouting,
   routeFor,
   SlackSecretError,
+  secretReferenceProblem,
+  slackRoutingLoader,
 } from "../../functions/notifier/destinations.ts";
+import { recordingLog } from "../helpers/recording-log.ts";
 
 const secretsMock = mockClient(SecretsManagerClient);
 const ssmMock = mockClient(SSMClient);
 const clients = { secretsManager: () => new SecretsManagerClient({}), ssm: () => new SSMClient({}) };
 
+const SM_REF = { store: "secretsmanager", secretId: "remedy/slack" } as const;
 const DEFAULT_URL = "https://hooks.slack.com/services/T0001/B0DEFAULT/defaultsecret";
 const TEAM_A_URL = "https://hooks.slack.com/services/T0001/B0TEAMA/teamasecret";
 const secret = JSON.stringify({
@@ -88,44 +93,199 @@ describe("parseSlackRouting", () => {
     expect(parseSlackRouting("{}")).toEqual({ accounts: {} });
   });
 
+  it("keeps the JSON routing form as it was", () => {
+    expect(parseSlackRouting(secret)).toEqual({
+      default: { webhookUrl: DEFAULT_URL, channel: "#sec-alerts" },
+      accounts: { "123456789012": { webhookUrl: TEAM_A_URL, channel: "#team-a" } },
+    });
+    expect(parseSlackRouting(JSON.stringify({ default: null, accounts: null }))).toEqual({ accounts: {} });
+  });
+
+  it("takes a bare webhook URL, with surrounding whitespace, as the default route with no account routes", () => {
+    for (const text of [DEFAULT_URL, `${DEFAULT_URL}\n`, `  ${DEFAULT_URL}\r\n`, `\t${DEFAULT_URL} `]) {
+      const routing = parseSlackRouting(text, SM_REF);
+      expect(routing).toEqual({ default: { webhookUrl: DEFAULT_URL }, accounts: {} });
+      expect(routeFor(routing, "123456789012")).toEqual({ webhookUrl: DEFAULT_URL, via: "default" });
+      expect(routeFor(routing, undefined)).toEqual({ webhookUrl: DEFAULT_URL, via: "default" });
+    }
+    const gov = "https://hooks.slack-gov.com/services/T0001/B0GOV/govsecret";
+    expect(parseSlackRouting(gov).default).toEqual({ webhookUrl: gov });
+    expect(parseSlackRouting("https://HOOKS.slack.com/workflows/T0001/A0001/1/wfsecret").default).toBeDefined();
+  });
+
+  // Each value holds a credential-looking part ("xsecretx") that must never be echoed.
+  const BARE_ON = (host: string) => `https://${host}/services/T0001/B0001/xsecretx`;
   it.each([
-    ["not json", "the Slack secret is not JSON"],
-    ["[]", "the Slack secret must be a JSON object"],
-    [JSON.stringify({ default: "x" }), "default must be an object with a webhookUrl"],
-    [JSON.stringify({ default: { webhookUrl: 42 } }), "default.webhookUrl must be a string"],
     [
-      JSON.stringify({ default: { webhookUrl: "hooks.slack.com/services/T/B/secret" } }),
+      "not JSON and not a URL",
+      "not json xsecretx",
+      "is neither a webhook URL (https://hooks.slack.com/services/…) nor JSON routing",
+    ],
+    ["a URL without its scheme", "hooks.slack.com/services/T0001/B0001/xsecretx", "is neither a webhook URL"],
+    ["empty", " \n", "it is empty"],
+    ["a bare http URL", "http://hooks.slack.com/services/T0001/B0001/xsecretx", "its URL must be an https URL"],
+    [
+      "a bare URL on another host",
+      BARE_ON("example.com"),
+      "its URL is not a Slack incoming webhook (its host must be hooks.slack.com or hooks.slack-gov.com)",
+    ],
+    ["a look-alike host", BARE_ON("hooks.slack.com.example.net"), "its URL is not a Slack incoming webhook"],
+    ["Slack's host on another port", BARE_ON("hooks.slack.com:8443"), "its URL is not a Slack incoming webhook"],
+    ["loopback (no exception for it)", BARE_ON("127.0.0.1"), "its URL is not a Slack incoming webhook"],
+    [
+      "two URLs pasted together",
+      `${BARE_ON("hooks.slack.com")}\n${BARE_ON("hooks.slack.com")}`,
+      "its URL has whitespace inside it",
+    ],
+    ["a JSON array", '["xsecretx"]', "it is JSON but not an object with default and accounts"],
+    ["a JSON string", '"https://hooks.slack.com/services/T0001/B0001/xsecretx"', "it is JSON but not an object"],
+    [
+      "a flat webhookUrl",
+      JSON.stringify({ webhookUrl: BARE_ON("hooks.slack.com") }),
+      'webhookUrl belongs under "default"',
+    ],
+    [
+      "an unknown top-level key",
+      JSON.stringify({ defualt: { webhookUrl: BARE_ON("hooks.slack.com") } }),
+      "it has a key other than default and accounts",
+    ],
+    [
+      "a default that is not an object",
+      JSON.stringify({ default: "xsecretx" }),
+      "default must be an object with a webhookUrl",
+    ],
+    [
+      "a webhookUrl that is not a string",
+      JSON.stringify({ default: { webhookUrl: 42, channel: "#xsecretx" } }),
+      "default.webhookUrl must be a string",
+    ],
+    [
+      "a webhookUrl that is not a URL",
+      JSON.stringify({ default: { webhookUrl: "hooks.slack.com/services/T/B/xsecretx" } }),
       "default.webhookUrl is not a URL",
     ],
     [
-      JSON.stringify({ default: { webhookUrl: "http://hooks.slack.com/services/T/B/secret" } }),
+      "an http webhookUrl",
+      JSON.stringify({ default: { webhookUrl: "http://hooks.slack.com/services/T/B/xsecretx" } }),
       "default.webhookUrl must be an https URL",
     ],
-    [JSON.stringify({ accounts: [] }), "accounts must be an object keyed by account id"],
-    [JSON.stringify({ accounts: { "team-a": { webhookUrl: TEAM_A_URL } } }), "not a 12-digit account id"],
     [
-      JSON.stringify({ accounts: { "123456789012": { webhookUrl: TEAM_A_URL, channel: 7 } } }),
+      "a webhookUrl on another host",
+      JSON.stringify({ default: { webhookUrl: BARE_ON("reports.example.com") } }),
+      "default.webhookUrl is not a Slack incoming webhook",
+    ],
+    [
+      "a destination with an unknown key",
+      JSON.stringify({ default: { url: BARE_ON("hooks.slack.com"), webhookUrl: DEFAULT_URL } }),
+      "default has a key other than webhookUrl and channel",
+    ],
+    [
+      "accounts that are not an object",
+      JSON.stringify({ accounts: ["xsecretx"] }),
+      "accounts must be an object keyed by account id",
+    ],
+    [
+      "an account key that is not 12 digits",
+      JSON.stringify({ accounts: { "team-xsecretx": { webhookUrl: TEAM_A_URL } } }),
+      "accounts has a key that is not a 12-digit account id",
+    ],
+    [
+      "an 11-digit account key",
+      JSON.stringify({ accounts: { "12345678901": { webhookUrl: BARE_ON("hooks.slack.com") } } }),
+      "not a 12-digit account id",
+    ],
+    [
+      "an account webhook on another host",
+      JSON.stringify({ accounts: { "123456789012": { webhookUrl: BARE_ON("evil.example") } } }),
+      "accounts.123456789012.webhookUrl is not a Slack incoming webhook",
+    ],
+    [
+      "a channel that is not a string",
+      JSON.stringify({ accounts: { "123456789012": { webhookUrl: BARE_ON("hooks.slack.com"), channel: 7 } } }),
       "accounts.123456789012.channel must be a string",
     ],
-  ])("rejects %s without echoing it", (json, message) => {
+  ])("refuses %s in one sentence naming the secret, never its value", (_what, value, problem) => {
     let error: unknown;
     try {
-      parseSlackRouting(json);
+      parseSlackRouting(value, SM_REF);
     } catch (e) {
       error = e;
     }
+    expect(error).toBeInstanceOf(MalformedSlackSecretError);
     expect(error).toBeInstanceOf(SlackSecretError);
-    expect((error as Error).message).toContain(message);
-    expect((error as Error).message).not.toContain("secret/");
-    expect((error as Error).message).not.toMatch(/services\/T/);
+    const message = (error as Error).message;
+    expect(message).toMatch(/^the Slack secret remedy\/slack is malformed: /);
+    expect(message).toContain(problem);
+    expect(message).not.toContain("\n");
+    expect(message).not.toContain("xsecretx");
+    expect(message).not.toMatch(/services\/T/);
+    if (value.trim() !== "") expect(message).not.toContain(value.trim());
   });
 
-  it("allows plain http only to this machine", () => {
-    expect(
-      parseSlackRouting(JSON.stringify({ default: { webhookUrl: "http://127.0.0.1:8080/hook" } })).default,
-    ).toEqual({
-      webhookUrl: "http://127.0.0.1:8080/hook",
+  it("names an SSM parameter as such, and a secret without a string value", () => {
+    expect(() => parseSlackRouting("nope", { store: "ssm", name: "/remedy/slack" })).toThrow(
+      "the Slack SSM parameter /remedy/slack is malformed: it is neither",
+    );
+    expect(() => parseSlackRouting(undefined, SM_REF)).toThrow(
+      new MalformedSlackSecretError(
+        "the Slack secret remedy/slack is malformed: it has no string value (a binary secret?)",
+      ),
+    );
+  });
+});
+
+describe("secretReferenceProblem", () => {
+  it("refuses the webhook itself in place of the secret's name, without echoing it", () => {
+    const problem = secretReferenceProblem(` ${DEFAULT_URL}`, "REMEDY_SLACK_SECRET");
+    expect(problem).toMatch(/^REMEDY_SLACK_SECRET holds a URL: it must name the secret/);
+    expect(problem).not.toContain("defaultsecret");
+    expect(secretReferenceProblem("ssm:", "--slack-secret")).toBe('--slack-secret is "ssm:" without a parameter name');
+    expect(secretReferenceProblem("ssm:/remedy/slack", "REMEDY_SLACK_SECRET")).toBeUndefined();
+    expect(secretReferenceProblem("remedy/slack", "REMEDY_SLACK_SECRET")).toBeUndefined();
+  });
+});
+
+describe("slackRoutingLoader", () => {
+  it("reads a bare URL secret once and routes everything to it", async () => {
+    secretsMock.on(GetSecretValueCommand).resolves({ SecretString: `${DEFAULT_URL}\n` });
+    const log = recordingLog();
+    const load = slackRoutingLoader(SM_REF, clients, log);
+    expect(await load()).toEqual({ default: { webhookUrl: DEFAULT_URL }, accounts: {} });
+    expect(await load()).toEqual({ default: { webhookUrl: DEFAULT_URL }, accounts: {} });
+    expect(secretsMock).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+    expect(log.lines.find((line) => line.message === "Slack routing loaded")?.fields).toEqual({
+      secret: "secret remedy/slack",
+      defaultRoute: true,
+      accountRoutes: 0,
     });
+    expect(JSON.stringify(log.lines)).not.toContain("defaultsecret");
+  });
+
+  it("logs a malformed secret once as an error in its sentence, keeps failing, and picks up the fix", async () => {
+    const bad = "https://reports.example.com/services/T0001/B0001/xsecretx";
+    secretsMock.on(GetSecretValueCommand).resolves({ SecretString: bad });
+    const log = recordingLog();
+    const load = slackRoutingLoader(SM_REF, clients, log);
+    await expect(load()).rejects.toThrow(MalformedSlackSecretError);
+    await expect(load()).rejects.toThrow(MalformedSlackSecretError);
+    expect(log.errors()).toHaveLength(1);
+    expect(log.errors()[0]!.fields).toEqual({
+      problem:
+        "the Slack secret remedy/slack is malformed: its URL is not a Slack incoming webhook (its host must be hooks.slack.com or hooks.slack-gov.com)",
+      errorName: "MalformedSlackSecretError",
+    });
+    expect(JSON.stringify(log.lines)).not.toContain("xsecretx");
+    expect(JSON.stringify(log.lines)).not.toContain("reports.example.com");
+
+    secretsMock.on(GetSecretValueCommand).resolves({ SecretString: DEFAULT_URL });
+    expect(await load()).toMatchObject({ default: { webhookUrl: DEFAULT_URL } });
+  });
+
+  it("has no routing without a reference, and reads nothing", async () => {
+    const load = slackRoutingLoader(undefined, clients, recordingLog());
+    expect(await load()).toBeUndefined();
+    expect(secretsMock.calls()).toHaveLength(0);
+    expect(ssmMock.calls()).toHaveLength(0);
   });
 });
 

@@ -1,5 +1,6 @@
 // Drives the real Lambda entry (handler.ts), with its real client wiring, against mocked AWS clients and a local
-// stand-in for Slack.
+// stand-in for Slack. Secrets hold real Slack webhook URLs (the only hosts the notifier accepts); fetch is pointed
+// at the stand-in for them.
 import { CloudTrailClient, LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
@@ -14,6 +15,25 @@ const cloudTrailMock = mockClient(CloudTrailClient);
 const context = { invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:remedy-notifier" };
 
 let slack: FakeSlack | undefined;
+const realFetch = globalThis.fetch;
+
+/** A webhook URL on Slack's host; requests to it reach the local stand-in, at the same path. */
+function hook(path: string): string {
+  return `https://hooks.slack.com/services/T0001/${path}`;
+}
+
+/** Everything the handler's Powertools logger prints, parsed (dev mode: it prints through the global console). */
+function captureLogs(): Record<string, unknown>[] {
+  const lines: Record<string, unknown>[] = [];
+  vi.stubEnv("POWERTOOLS_DEV", "true");
+  vi.stubEnv("POWERTOOLS_LOG_LEVEL", "INFO");
+  for (const method of ["log", "info", "warn", "error", "debug"] as const) {
+    vi.spyOn(console, method).mockImplementation((text: unknown) => {
+      lines.push(JSON.parse(String(text)));
+    });
+  }
+  return lines;
+}
 
 async function loadHandler(env: Record<string, string>) {
   vi.resetModules();
@@ -27,16 +47,26 @@ beforeEach(async () => {
   cloudTrailMock.reset();
   cloudTrailMock.on(LookupEventsCommand).resolves(lookupResponse("sg-iam-user"));
   slack = await fakeSlack();
+  const base = slack.url;
+  vi.stubGlobal("fetch", (url: string | URL | Request, init?: RequestInit) => {
+    const target = String(url instanceof Request ? url.url : url);
+    const local = target.startsWith("https://hooks.slack.com/") ? `${base}/${target.slice(24)}` : target;
+    return realFetch(local, init);
+  });
 });
 afterEach(async () => {
   vi.unstubAllEnvs();
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
   await slack?.close();
 });
 
 describe("notifier handler", () => {
   it("reads the webhook from SSM once per container and delivers", async () => {
     ssmMock.on(GetParameterCommand).resolves({
-      Parameter: { Value: JSON.stringify({ default: { webhookUrl: `${slack!.url}/hook`, channel: "#sec-alerts" } }) },
+      Parameter: {
+        Value: JSON.stringify({ default: { webhookUrl: hook("B0HOOK/hooksecret"), channel: "#sec-alerts" } }),
+      },
     });
     const handler = await loadHandler({
       REMEDY_SLACK_SECRET: "ssm:/remedy/slack",
@@ -49,13 +79,16 @@ describe("notifier handler", () => {
     });
     expect(ssmMock).toHaveReceivedCommandTimes(GetParameterCommand, 1);
     expect(ssmMock).toHaveReceivedCommandWith(GetParameterCommand, { Name: "/remedy/slack", WithDecryption: true });
-    expect(slack!.requests.map((request) => request.path)).toEqual(["/hook", "/hook"]);
+    expect(slack!.requests.map((request) => request.path)).toEqual([
+      "/services/T0001/B0HOOK/hooksecret",
+      "/services/T0001/B0HOOK/hooksecret",
+    ]);
     expect((slack!.requests[0]!.body as SlackMessage).text).toContain("<@U012ALICE>");
   });
 
   it("reads the webhook from Secrets Manager", async () => {
     secretsMock.on(GetSecretValueCommand).resolves({
-      SecretString: JSON.stringify({ accounts: { "123456789012": { webhookUrl: `${slack!.url}/team-a` } } }),
+      SecretString: JSON.stringify({ accounts: { "123456789012": { webhookUrl: hook("B0TEAMA/teamasecret") } } }),
     });
     const handler = await loadHandler({
       REMEDY_SLACK_SECRET: "arn:aws:secretsmanager:us-east-1:123456789012:secret:s",
@@ -64,6 +97,56 @@ describe("notifier handler", () => {
     expect(secretsMock).toHaveReceivedCommandWith(GetSecretValueCommand, {
       SecretId: "arn:aws:secretsmanager:us-east-1:123456789012:secret:s",
     });
+  });
+
+  it("takes a secret holding only a webhook URL as the default route", async () => {
+    secretsMock.on(GetSecretValueCommand).resolves({ SecretString: `${hook("B0BARE/baresecret")}\n` });
+    const handler = await loadHandler({ REMEDY_SLACK_SECRET: "remedy/slack" });
+    expect(await handler(snsBatch("remedy/fixed-sg", "alarm/dlq-alarm"), context)).toMatchObject({ delivered: 2 });
+    expect(slack!.requests.map((request) => request.path)).toEqual([
+      "/services/T0001/B0BARE/baresecret",
+      "/services/T0001/B0BARE/baresecret",
+    ]);
+  });
+
+  it("logs a malformed secret once at first load, in one sentence without its value, and every message in full", async () => {
+    const value = "https://reports.example.com/services/T0001/B0001/leakedsecret";
+    secretsMock.on(GetSecretValueCommand).resolves({ SecretString: value });
+    const logs = captureLogs();
+    const handler = await loadHandler({ REMEDY_SLACK_SECRET: "remedy/slack", REMEDY_ATTRIBUTION_ENABLED: "false" });
+    await expect(handler(snsBatch("remedy/fixed-sg", "alarm/dlq-alarm"), context)).rejects.toThrow(
+      "the Slack secret remedy/slack is malformed: its URL is not a Slack incoming webhook",
+    );
+    const errors = logs.filter((line) => line.level === "ERROR");
+    expect(errors.filter((line) => String(line.message).startsWith("Slack routing unusable"))).toEqual([
+      expect.objectContaining({
+        problem:
+          "the Slack secret remedy/slack is malformed: its URL is not a Slack incoming webhook (its host must be hooks.slack.com or hooks.slack-gov.com)",
+      }),
+    ]);
+    // Nothing dropped silently: each message is logged with its payload, and the invocation fails (retried).
+    const undeliverable = errors.filter((line) => String(line.message).startsWith("Slack destinations unavailable"));
+    expect(undeliverable).toHaveLength(2);
+    for (const line of undeliverable) expect(line.payload).toMatchObject({ text: expect.any(String) });
+    expect(JSON.stringify(logs)).not.toContain(value);
+    expect(JSON.stringify(logs)).not.toContain("leakedsecret");
+    expect(slack!.requests).toHaveLength(0);
+  });
+
+  it("refuses a webhook URL given in place of the secret's name, logging it without the URL", async () => {
+    const logs = captureLogs();
+    const handler = await loadHandler({
+      REMEDY_SLACK_SECRET: hook("B0ENV/envsecret"),
+      REMEDY_ATTRIBUTION_ENABLED: "false",
+    });
+    expect(await handler(snsEvent("remedy/fixed-sg"), context)).toMatchObject({ logged: 1, delivered: 0 });
+    expect(logs.find((line) => line.level === "ERROR")).toMatchObject({
+      message: "REMEDY_SLACK_SECRET ignored: messages are logged, not sent to Slack",
+      problem: expect.stringMatching(/^REMEDY_SLACK_SECRET holds a URL: it must name the secret/),
+    });
+    expect(JSON.stringify(logs)).not.toContain("envsecret");
+    expect(secretsMock.calls()).toHaveLength(0);
+    expect(slack!.requests).toHaveLength(0);
   });
 
   it("only logs without a secret reference, and skips CloudTrail when attribution is off", async () => {
