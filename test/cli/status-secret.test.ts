@@ -182,6 +182,32 @@ describe("remedy status: Slack routing", () => {
     expect(secretsMock.calls()).toHaveLength(0);
   });
 
+  it("remedy status --slack-secret REF checks that secret (the flag through the real CLI entry)", async () => {
+    secretsMock.on(GetSecretValueCommand, { SecretId: "remedy/slack-flag" }).resolves({ SecretString: URL_DEFAULT });
+    const out: string[] = [];
+    const err: string[] = [];
+    const { runCli } = await import("../../cli/remedy.ts");
+    const stack = [
+      "--queue-url",
+      "q",
+      "--dlq-url",
+      "d",
+      "--pause-parameter",
+      "/remedy/pause",
+      "--ledger-bucket",
+      "b",
+      "--schedule-rule",
+      "r",
+    ];
+    await runCli(
+      ["status", ...stack, "--slack-secret", "remedy/slack-flag"],
+      { out: (t) => out.push(t), err: (t) => err.push(t) },
+      deps({}),
+    );
+    expect(err.join("")).not.toMatch(/Unknown option/);
+    expect(out.join("")).toContain("Slack routing: OK (secret remedy/slack-flag: default webhook, 0 account webhooks)");
+  });
+
   it("takes the reference given as --slack-secret over REMEDY_SLACK_SECRET", async () => {
     secretsMock.on(GetSecretValueCommand, { SecretId: "remedy/slack-flag" }).resolves({ SecretString: URL_DEFAULT });
     const out: string[] = [];
