@@ -23,7 +23,6 @@
 // those changes. planUndo (pure) decides against a live state read by readLiveState; describeUndo shows that plan.
 import {
   AuthorizeSecurityGroupIngressCommand,
-  DescribeSecurityGroupRulesCommand,
   type EC2Client,
   type IpPermission,
   type TagSpecification,
@@ -32,11 +31,6 @@ import { type KMSClient, VerifyMacCommand } from "@aws-sdk/client-kms";
 import {
   type AccessControlPolicy,
   DeletePublicAccessBlockCommand,
-  GetBucketAclCommand,
-  GetBucketOwnershipControlsCommand,
-  GetBucketPolicyCommand,
-  GetPublicAccessBlockCommand,
-  type Grant,
   PutBucketAclCommand,
   PutBucketPolicyCommand,
   PutPublicAccessBlockCommand,
@@ -76,6 +70,8 @@ import {
   type SgRuleState,
   type SgRulesState,
 } from "./ledger.ts";
+import { readBucketState } from "./live-s3.ts";
+import { describeGroupRules } from "./live-sg.ts";
 import { errorFields, type Log } from "./logging.ts";
 import type { Change } from "./report.ts";
 
@@ -905,71 +901,6 @@ export function describeUndo(plan: UndoPlan): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Reading and restoring
 
-async function describeGroupRules(ec2: EC2Client, groupId: string): Promise<DescribedSecurityGroupRule[]> {
-  const rules: DescribedSecurityGroupRule[] = [];
-  let token: string | undefined;
-  do {
-    const page = await ec2.send(
-      new DescribeSecurityGroupRulesCommand({
-        Filters: [{ Name: "group-id", Values: [groupId] }],
-        MaxResults: 1000,
-        ...(token ? { NextToken: token } : {}),
-      }),
-    );
-    rules.push(...(page.SecurityGroupRules ?? []));
-    token = page.NextToken || undefined;
-  } while (token);
-  return rules;
-}
-
-async function orNull<T>(call: Promise<T>, ...absent: string[]): Promise<T | null> {
-  try {
-    return await call;
-  } catch (error) {
-    if (hasErrorCode(error, ...absent)) return null;
-    throw error;
-  }
-}
-
-function definedOnly<T extends object>(value: T, keys: readonly (keyof T)[]): Partial<T> {
-  return Object.fromEntries(
-    keys.filter((key) => value[key] !== undefined).map((key) => [key, value[key]]),
-  ) as Partial<T>;
-}
-
-function stateGrant(grant: Grant): S3BucketState["acl"]["Grants"][number] {
-  return {
-    ...(grant.Grantee
-      ? { Grantee: definedOnly(grant.Grantee, ["Type", "URI", "ID", "DisplayName", "EmailAddress"] as const) }
-      : {}),
-    ...(grant.Permission !== undefined ? { Permission: grant.Permission } : {}),
-  };
-}
-
-/** The bucket's access state as the ledger holds it (the shape functions/remediate-s3 reads before a fix). */
-async function readBucket(s3: S3Client, bucket: string, expectedOwner: string): Promise<S3BucketState> {
-  const target = { Bucket: bucket, ExpectedBucketOwner: expectedOwner };
-  const ownership = await orNull(
-    s3.send(new GetBucketOwnershipControlsCommand(target)),
-    "OwnershipControlsNotFoundError",
-  );
-  const acl = await s3.send(new GetBucketAclCommand(target));
-  const policy = await orNull(s3.send(new GetBucketPolicyCommand(target)), "NoSuchBucketPolicy");
-  const block = await orNull(s3.send(new GetPublicAccessBlockCommand(target)), "NoSuchPublicAccessBlockConfiguration");
-  const owner = acl.Owner ? definedOnly(acl.Owner, ["ID", "DisplayName"] as const) : undefined;
-  const config = block?.PublicAccessBlockConfiguration;
-  return {
-    kind: "s3-bucket",
-    bucket,
-    aclsDisabled: (ownership?.OwnershipControls?.Rules ?? []).some(
-      (rule) => rule.ObjectOwnership === "BucketOwnerEnforced",
-    ),
-    acl: { ...(owner ? { Owner: owner } : {}), Grants: (acl.Grants ?? []).map(stateGrant) },
-    policy: policy?.Policy ?? null,
-    publicAccessBlock: config ? definedOnly(config, BLOCK_FLAGS) : null,
-  };
-}
-
 /**
  * Reads what undo compares the record with: the group's rules, or the bucket's ACL, ownership controls, policy
  * and Block Public Access (with the record's account as ExpectedBucketOwner). Changes nothing.
@@ -980,7 +911,7 @@ export async function readLiveState(record: UndoableRecord, clients: Pick<UndoDe
     return { kind: "sg-rules", groupId: before.groupId, rules: await describeGroupRules(clients.ec2, before.groupId) };
   }
   try {
-    return { kind: "s3-bucket", state: await readBucket(clients.s3, before.bucket, record.resource.accountId) };
+    return { kind: "s3-bucket", state: await readBucketState(clients.s3, before.bucket, record.resource.accountId) };
   } catch (error) {
     if (hasErrorCode(error, "NoSuchBucket")) {
       throw new UndoError(`${record.actionId} is not undone: bucket ${before.bucket} no longer exists (NoSuchBucket)`);

@@ -10,12 +10,7 @@
 import {
   type AccessControlPolicy,
   DeleteBucketPolicyCommand,
-  GetBucketAclCommand,
-  GetBucketOwnershipControlsCommand,
-  GetBucketPolicyCommand,
   GetBucketTaggingCommand,
-  GetPublicAccessBlockCommand,
-  type Grant,
   PutBucketAclCommand,
   PutBucketPolicyCommand,
   PutPublicAccessBlockCommand,
@@ -30,11 +25,12 @@ import {
 } from "../../rules/s3-public.ts";
 import type { AccountFacts, AclGrant, PolicyStatement, Problem } from "../../rules/types.ts";
 import type { AccountFactsReader } from "../../shared/account-facts.ts";
-import { hasErrorCode, PermanentRemediationError } from "../../shared/aws-errors.ts";
+import { PermanentRemediationError } from "../../shared/aws-errors.ts";
 import { BLOCK_FLAGS_FOR_PROBLEM, type S3FixStrategy } from "../../shared/describe.ts";
 import { type AllowlistEntry, describeExemption, findExemption } from "../../shared/exemptions.ts";
 import { type Instruction, matchedEntryKey } from "../../shared/instruction.ts";
 import type { S3BucketState } from "../../shared/ledger.ts";
+import { orNull, readBucketState } from "../../shared/live-s3.ts";
 import { type FixFunction, type FixPlan, type RemediationDeps, runRemediation } from "../../shared/remediation.ts";
 import type { Change } from "../../shared/report.ts";
 
@@ -76,74 +72,15 @@ export interface LiveBucket {
   tags: Record<string, string>;
 }
 
-async function orNull<T>(call: Promise<T>, ...absent: string[]): Promise<T | null> {
-  try {
-    return await call;
-  } catch (error) {
-    if (hasErrorCode(error, ...absent)) return null;
-    throw error;
-  }
-}
-
 /** Reads everything the judgement and the ledger need. NoSuchBucket propagates (classified "gone"). */
 export async function readLiveBucket(s3: S3Client, bucket: string, expectedOwner: string): Promise<LiveBucket> {
-  const target = { Bucket: bucket, ExpectedBucketOwner: expectedOwner };
-  const tagging = await orNull(s3.send(new GetBucketTaggingCommand(target)), "NoSuchTagSet");
+  const tagging = await orNull(
+    s3.send(new GetBucketTaggingCommand({ Bucket: bucket, ExpectedBucketOwner: expectedOwner })),
+    "NoSuchTagSet",
+  );
   const tags: Record<string, string> = {};
   for (const tag of tagging?.TagSet ?? []) if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? "";
-  const ownership = await orNull(
-    s3.send(new GetBucketOwnershipControlsCommand(target)),
-    "OwnershipControlsNotFoundError",
-  );
-  const aclsDisabled = (ownership?.OwnershipControls?.Rules ?? []).some(
-    (rule) => rule.ObjectOwnership === "BucketOwnerEnforced",
-  );
-  const acl = await s3.send(new GetBucketAclCommand(target));
-  const policy = await orNull(s3.send(new GetBucketPolicyCommand(target)), "NoSuchBucketPolicy");
-  const block = await orNull(s3.send(new GetPublicAccessBlockCommand(target)), "NoSuchPublicAccessBlockConfiguration");
-  const owner = acl.Owner
-    ? {
-        ...(acl.Owner.ID !== undefined ? { ID: acl.Owner.ID } : {}),
-        ...(acl.Owner.DisplayName !== undefined ? { DisplayName: acl.Owner.DisplayName } : {}),
-      }
-    : undefined;
-  return {
-    tags,
-    state: {
-      kind: "s3-bucket",
-      bucket,
-      aclsDisabled,
-      acl: { ...(owner ? { Owner: owner } : {}), Grants: (acl.Grants ?? []).map(cleanGrant) },
-      policy: policy?.Policy ?? null,
-      publicAccessBlock: block?.PublicAccessBlockConfiguration
-        ? cleanBlock(block.PublicAccessBlockConfiguration)
-        : null,
-    },
-  };
-}
-
-function cleanGrant(grant: Grant): S3BucketState["acl"]["Grants"][number] {
-  const grantee = grant.Grantee;
-  return {
-    ...(grantee
-      ? {
-          Grantee: Object.fromEntries(
-            (["Type", "URI", "ID", "DisplayName", "EmailAddress"] as const)
-              .filter((key) => grantee[key] !== undefined)
-              .map((key) => [key, grantee[key]]),
-          ),
-        }
-      : {}),
-    ...(grant.Permission !== undefined ? { Permission: grant.Permission } : {}),
-  };
-}
-
-function cleanBlock(block: PublicAccessBlock): PublicAccessBlock {
-  const clean: PublicAccessBlock = {};
-  for (const key of ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"] as const) {
-    if (block[key] !== undefined) clean[key] = block[key];
-  }
-  return clean;
+  return { tags, state: await readBucketState(s3, bucket, expectedOwner) };
 }
 
 function unjudgeable(bucket: string, error: unknown): PermanentRemediationError {

@@ -2,7 +2,6 @@
 // rules with the deployed rule parameters, and revokes exactly the instructed entries that still violate,
 // by SecurityGroupRuleId. Other CIDRs, group references and prefix lists in the same permission are untouched.
 import {
-  DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
   type EC2Client,
   RevokeSecurityGroupIngressCommand,
@@ -15,6 +14,7 @@ import { describeSgRule } from "../../shared/describe.ts";
 import { type AllowlistEntry, describeExemption, findExemption } from "../../shared/exemptions.ts";
 import { matchedEntryKey } from "../../shared/instruction.ts";
 import type { SgRuleState } from "../../shared/ledger.ts";
+import { describeGroupRules } from "../../shared/live-sg.ts";
 import { type FixFunction, type FixPlan, type RemediationDeps, runRemediation } from "../../shared/remediation.ts";
 import type { Change } from "../../shared/report.ts";
 
@@ -23,24 +23,6 @@ export const REMEDIATE_SG_PROBLEMS: readonly Problem[] = ["sg-open-ingress"];
 export interface RemediateSgDeps extends RemediationDeps {
   ec2: EC2Client;
   allowlist: readonly AllowlistEntry[];
-}
-
-/** All rules of one group (every page). */
-export async function describeGroupRules(ec2: EC2Client, groupId: string): Promise<SecurityGroupRule[]> {
-  const rules: SecurityGroupRule[] = [];
-  let token: string | undefined;
-  do {
-    const page = await ec2.send(
-      new DescribeSecurityGroupRulesCommand({
-        Filters: [{ Name: "group-id", Values: [groupId] }],
-        MaxResults: 1000,
-        ...(token ? { NextToken: token } : {}),
-      }),
-    );
-    rules.push(...(page.SecurityGroupRules ?? []));
-    token = page.NextToken || undefined;
-  } while (token);
-  return rules;
 }
 
 /** The fields of a live rule the ledger keeps (everything undo needs to put it back as it was). */
