@@ -43,7 +43,8 @@ afterAll(() => {
   for (const path of temporary) rmSync(path, { recursive: true, force: true });
 });
 
-describe.concurrent("the remedy command (bin/remedy.js, no AWS credentials)", () => {
+// Each spawn starts Node and tsx from cold (seconds on a fresh clone or a busy 2-core machine): a generous timeout.
+describe.concurrent("the remedy command (bin/remedy.js, no AWS credentials)", { timeout: 60_000 }, () => {
   it("package.json's bin runs bin/remedy.js", () => {
     expect(PACKAGE.bin).toEqual({ remedy: "bin/remedy.js" });
     expect(readFileSync(BIN, "utf8")).toMatch(/^#!\/usr\/bin\/env node\n/);
