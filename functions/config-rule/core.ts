@@ -96,7 +96,8 @@ export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Prom
       ? `configuration item of ${item.resourceId} belongs to ${item.accountId}/${item.region}, not this deployment's ${deps.deployment.accountId}/${deps.deployment.region}`
       : undefined;
 
-  const log = (message: string, extra: object = {}) => ({ ...extra, configRuleName: parsed.configRuleName, message });
+  // `message` is a reserved Powertools key (it would be overwritten, with a warning on every run): say `step`.
+  const log = (step: string, extra: object = {}) => ({ ...extra, configRuleName: parsed.configRuleName, step });
   const judge = (item: ConfigItem): Judged => {
     const judgement = judgeItem(item, rule, parameters, {
       allowlist: deps.allowlist,

@@ -568,3 +568,17 @@ describe("trust boundary: a Config event is a claim", () => {
     expect(result).toMatchObject({ outcome: "rejected", reason: expect.stringMatching(/nests deeper than 64 levels/) });
   });
 });
+
+describe("logging", () => {
+  it("never passes a reserved Powertools key (message, level, timestamp, service) as a field", async () => {
+    const { deps: d, log } = deps();
+    await runConfigRule(configEvent("ConfigurationItemChangeNotification", "sg-ssh-open"), d);
+    await runConfigRule(configEvent("ScheduledNotification", "s3"), d).catch(() => undefined);
+    expect(log.lines.length).toBeGreaterThan(0);
+    for (const line of log.lines) {
+      for (const reserved of ["message", "level", "timestamp", "service"]) {
+        expect(Object.keys(line.fields), `${line.message}: ${reserved}`).not.toContain(reserved);
+      }
+    }
+  });
+});
