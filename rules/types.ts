@@ -71,6 +71,14 @@ export interface Verdict {
   findings: Finding[];
 }
 
+/** The four S3 Block Public Access flags (the S3 API's names), in S3's order. */
+export const BLOCK_PUBLIC_ACCESS_FLAGS = [
+  "BlockPublicAcls",
+  "IgnorePublicAcls",
+  "BlockPublicPolicy",
+  "RestrictPublicBuckets",
+] as const;
+
 /** S3 Block Public Access flags, at bucket or account level (the S3 API's names). */
 export interface PublicAccessBlockFlags {
   BlockPublicAcls?: boolean;

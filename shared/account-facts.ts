@@ -8,14 +8,12 @@ import {
   GetPublicAccessBlockCommand as GetAccountPublicAccessBlockCommand,
   type S3ControlClient,
 } from "@aws-sdk/client-s3-control";
-import type { AccountFacts, PublicAccessBlockFlags } from "../rules/types.ts";
+import { type AccountFacts, BLOCK_PUBLIC_ACCESS_FLAGS, type PublicAccessBlockFlags } from "../rules/types.ts";
 import { describeAwsError, hasErrorCode } from "./aws-errors.ts";
 import type { Log } from "./logging.ts";
 
 /** How long a reading is reused: a change to the account's flags is seen within this, and by the next periodic run. */
 export const ACCOUNT_FACTS_TTL_MS = 5 * 60_000;
-
-const FLAGS = ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"] as const;
 
 /** The account's Block Public Access flags; null when none is configured. Other errors are thrown. */
 export async function readAccountPublicAccessBlock(
@@ -25,7 +23,7 @@ export async function readAccountPublicAccessBlock(
   try {
     const output = await s3control.send(new GetAccountPublicAccessBlockCommand({ AccountId: accountId }));
     const flags: PublicAccessBlockFlags = {};
-    for (const flag of FLAGS) {
+    for (const flag of BLOCK_PUBLIC_ACCESS_FLAGS) {
       const value = output.PublicAccessBlockConfiguration?.[flag];
       if (value !== undefined) flags[flag] = value;
     }

@@ -10,10 +10,9 @@ import {
   type Grant,
   type S3Client,
 } from "@aws-sdk/client-s3";
+import { BLOCK_PUBLIC_ACCESS_FLAGS } from "../rules/types.ts";
 import { hasErrorCode } from "./aws-errors.ts";
 import type { S3BucketState } from "./ledger.ts";
-
-const BLOCK_FLAGS = ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"] as const;
 
 /** The call's answer, or null when S3 says the thing is simply not configured. */
 export async function orNull<T>(call: Promise<T>, ...absent: string[]): Promise<T | null> {
@@ -63,6 +62,6 @@ export async function readBucketState(s3: S3Client, bucket: string, expectedOwne
     ),
     acl: { ...(owner ? { Owner: owner } : {}), Grants: (acl.Grants ?? []).map(stateGrant) },
     policy: policy?.Policy ?? null,
-    publicAccessBlock: config ? definedOnly(config, BLOCK_FLAGS) : null,
+    publicAccessBlock: config ? definedOnly(config, BLOCK_PUBLIC_ACCESS_FLAGS) : null,
   };
 }

@@ -54,7 +54,7 @@ import {
   sgEntriesFromDescribedRules,
   sgRuleEntryKey,
 } from "../rules/sg-open-ingress.ts";
-import type { AclGrant, PolicyStatement, SgRuleEntry } from "../rules/types.ts";
+import { type AclGrant, BLOCK_PUBLIC_ACCESS_FLAGS, type PolicyStatement, type SgRuleEntry } from "../rules/types.ts";
 import { describeAwsError, hasErrorCode } from "./aws-errors.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import {
@@ -337,8 +337,6 @@ type BucketChange = Extract<
 >;
 type ChangedGrant = Extract<Change, { kind: "acl-grants-removed" }>["grants"][number];
 
-const BLOCK_FLAGS = ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"] as const;
-
 function isBucketChange(change: Change | undefined): change is BucketChange {
   return (
     change?.kind === "acl-grants-removed" ||
@@ -499,7 +497,7 @@ function blockTurnedOn(
   if (canonicalJson(change.before) !== canonicalJson(before.publicAccessBlock)) {
     throw inconsistent(record, "its change's Block Public Access before-state is not the bucket's before-state");
   }
-  for (const flag of BLOCK_FLAGS) {
+  for (const flag of BLOCK_PUBLIC_ACCESS_FLAGS) {
     if (change.before?.[flag] === true && change.after[flag] !== true) {
       throw inconsistent(record, `its change turned Block Public Access ${flag} off; a fix only turns flags on`);
     }
@@ -564,7 +562,7 @@ function changedGrantText(grant: ChangedGrant): string {
 }
 
 function blockText(block: PublicAccessBlock): string {
-  return BLOCK_FLAGS.map((key) => `${key}=${block[key] ?? false}`).join(", ");
+  return BLOCK_PUBLIC_ACCESS_FLAGS.map((key) => `${key}=${block[key] ?? false}`).join(", ");
 }
 
 function plural(count: number, word: string): string {
@@ -839,13 +837,16 @@ function planBlock(
   const { bucket } = change;
   const current = live.publicAccessBlock;
   // Only the flags the fix turned on go off again; a flag on or off since stays as it is now.
-  const turnedOn = BLOCK_FLAGS.filter((flag) => change.after[flag] === true && change.before?.[flag] !== true);
+  const turnedOn = BLOCK_PUBLIC_ACCESS_FLAGS.filter(
+    (flag) => change.after[flag] === true && change.before?.[flag] !== true,
+  );
   const off = turnedOn.filter((flag) => current?.[flag] === true);
   const already = turnedOn.filter((flag) => current?.[flag] !== true).map((flag) => `already off: ${flag}`);
   const block: PublicAccessBlock = { ...current };
   for (const flag of off) block[flag] = false;
   // No configuration before the fix, and none of its flags on after the undo: remove it, as it was.
-  const remove = off.length > 0 && change.before === null && BLOCK_FLAGS.every((flag) => block[flag] !== true);
+  const remove =
+    off.length > 0 && change.before === null && BLOCK_PUBLIC_ACCESS_FLAGS.every((flag) => block[flag] !== true);
   const lines: string[] = [];
   if (off.length === 0) {
     lines.push(`  nothing to turn off: every Block Public Access flag Remedy turned on is off on ${bucket} again`);

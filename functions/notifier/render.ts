@@ -1,5 +1,5 @@
 // Notice → Slack message. Pure: the same notice and context always give the same message (golden-tested).
-import type { Problem } from "../../rules/types.ts";
+import { BLOCK_PUBLIC_ACCESS_FLAGS, type Problem } from "../../rules/types.ts";
 import type { Change, Report } from "../../shared/report.ts";
 import type { Attribution } from "./attribution.ts";
 import { isAccountId, isActionId, isQueueName, isRegion, ownValue } from "./ids.ts";
@@ -175,7 +175,6 @@ function training(topic: TrainingTopic | undefined): Section[] {
 
 type SgRule = Extract<Change, { kind: "sg-rules-revoked" }>["rules"][number];
 type Grant = Extract<Change, { kind: "acl-grants-removed" }>["grants"][number];
-const PAB_FLAGS = ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"] as const;
 
 export function describePorts(rule: Pick<SgRule, "ipProtocol" | "fromPort" | "toPort">): string {
   const numbers: Record<string, string> = { "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6" };
@@ -244,7 +243,7 @@ function changeSection(change: Change): Section {
         kind: "list",
         title: `Block Public Access on ${change.bucket}`,
         ...(change.before === null ? { note: text("There was no Block Public Access configuration before.") } : {}),
-        items: PAB_FLAGS.map((flag) => {
+        items: BLOCK_PUBLIC_ACCESS_FLAGS.map((flag) => {
           const before = onOff(change.before?.[flag]);
           const after = onOff(change.after[flag]);
           return before === after ? t`${flag}: ${after} (unchanged)` : t`${flag}: ${before} → ${bold(after)}`;

@@ -23,7 +23,13 @@ import {
   type PublicAccessBlock,
   parsePolicyDocument,
 } from "../../rules/s3-public.ts";
-import type { AccountFacts, AclGrant, PolicyStatement, Problem } from "../../rules/types.ts";
+import {
+  type AccountFacts,
+  type AclGrant,
+  BLOCK_PUBLIC_ACCESS_FLAGS,
+  type PolicyStatement,
+  type Problem,
+} from "../../rules/types.ts";
 import type { AccountFactsReader } from "../../shared/account-facts.ts";
 import { PermanentRemediationError } from "../../shared/aws-errors.ts";
 import { BLOCK_FLAGS_FOR_PROBLEM, type S3FixStrategy } from "../../shared/describe.ts";
@@ -35,7 +41,6 @@ import { type FixFunction, type FixPlan, type RemediationDeps, runRemediation } 
 import type { Change } from "../../shared/report.ts";
 
 export const REMEDIATE_S3_PROBLEMS: readonly Problem[] = ["s3-public-acl", "s3-public-policy"];
-const BLOCK_FLAG_NAMES = ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"] as const;
 
 /** The bucket's flags with `needed` turned on and every other flag as it was (absent = off). */
 export function blockWith(
@@ -43,7 +48,7 @@ export function blockWith(
   needed: readonly (keyof PublicAccessBlock)[],
 ): Required<PublicAccessBlock> {
   const next = {} as Required<PublicAccessBlock>;
-  for (const flag of BLOCK_FLAG_NAMES) next[flag] = needed.includes(flag) || current?.[flag] === true;
+  for (const flag of BLOCK_PUBLIC_ACCESS_FLAGS) next[flag] = needed.includes(flag) || current?.[flag] === true;
   return next;
 }
 
