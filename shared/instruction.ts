@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import * as v from "valibot";
 import { type Finding, type MatchedEntry, PROBLEMS, type Problem } from "../rules/types.ts";
 import { canonicalJson } from "./canonical-json.ts";
+import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from "./ids.ts";
 import { boundedJson } from "./json.ts";
 
 export const INSTRUCTION_VERSION = 1;
@@ -80,8 +81,8 @@ const InstructionObjectSchema = v.strictObject({
     type: v.pipe(v.string(), v.regex(/^AWS::\w+::\w+$/, "must be an AWS resource type like AWS::S3::Bucket")),
     id: v.pipe(v.string(), v.minLength(1)),
     arn: v.optional(v.pipe(v.string(), v.startsWith("arn:"))),
-    accountId: v.pipe(v.string(), v.regex(/^\d{12}$/, "must be a 12-digit account id")),
-    region: v.pipe(v.string(), v.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region")),
+    accountId: v.pipe(v.string(), v.regex(ACCOUNT_ID_PATTERN, "must be a 12-digit account id")),
+    region: v.pipe(v.string(), v.regex(REGION_PATTERN, "must be an AWS region")),
   }),
   matched: v.pipe(v.array(MatchedEntrySchema), v.minLength(1, "must name at least one offending entry")),
   rule: v.strictObject({

@@ -5,7 +5,7 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { GetParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
 import type { Log } from "../../shared/logging.ts";
-import { ownValue } from "./ids.ts";
+import { isAccountId, ownValue } from "./ids.ts";
 import type { Destination } from "./slack.ts";
 
 /** The Slack secret cannot be read (denied, missing, throttled). Messages are logged and the invocation fails. */
@@ -149,7 +149,7 @@ export function parseSlackRouting(value: string | undefined, reference?: SecretR
   if (accounts !== undefined && accounts !== null) {
     if (!isObject(accounts)) throw malformed("accounts must be an object keyed by account id");
     for (const [accountId, entry] of Object.entries(accounts)) {
-      if (!/^\d{12}$/.test(accountId)) throw malformed("accounts has a key that is not a 12-digit account id");
+      if (!isAccountId(accountId)) throw malformed("accounts has a key that is not a 12-digit account id");
       routing.accounts[accountId] = destination(entry, `accounts.${accountId}`, malformed);
     }
   }
