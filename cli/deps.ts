@@ -1,27 +1,32 @@
 // What CLI commands need from the outside world; tests replace any of it.
 import { userInfo } from "node:os";
 import { createInterface } from "node:readline/promises";
+import type { ConfigServiceClient } from "@aws-sdk/client-config-service";
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { S3Client } from "@aws-sdk/client-s3";
+import type { S3ControlClient } from "@aws-sdk/client-s3-control";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { SSMClient } from "@aws-sdk/client-ssm";
-import {
-  ec2Client,
-  eventBridgeClient,
-  kmsClient,
-  s3Client,
-  secretsManagerClient,
-  sqsClient,
-  ssmClient,
-} from "../shared/clients.ts";
+import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+import { type ClientTarget, clientsFor } from "../shared/clients.ts";
 
 export interface Io {
   out(text: string): void;
   /** Progress and errors: never mixed into --json output. */
   err(text: string): void;
+  /** stderr is a terminal: progress lines are shown (in pipes and CI they are not). Absent: not a terminal. */
+  interactive?: boolean;
+  /** The terminal's width in columns, when stdout is one (tables fit it); absent: not a terminal. */
+  columns?: number;
+}
+
+/** Who the caller's credentials are (STS GetCallerIdentity). */
+export interface CallerIdentity {
+  account: string;
+  arn: string;
 }
 
 export interface CliDeps {
@@ -34,22 +39,40 @@ export interface CliDeps {
   kms?: () => KMSClient;
   /** Reads the notifier's Slack secret (status, when given one). Absent: the real client (shared/clients.ts). */
   secretsManager?: () => SecretsManagerClient;
+  /** Config's API and the account's Block Public Access (plan --live). Absent: the real clients. */
+  configService?: () => ConfigServiceClient;
+  s3Control?: () => S3ControlClient;
+  /** The caller's AWS identity, recorded as who paused, resumed or undid. Absent: `user()` is recorded. */
+  callerIdentity?: () => Promise<CallerIdentity>;
+  /**
+   * The same dependencies with every AWS client aimed at one region and profile (the stack's region, --profile).
+   * Absent: this object as it is (tests' fakes).
+   */
+  at?: (target: ClientTarget) => CliDeps;
   now: () => Date;
-  /** Who is acting, recorded with pause/resume/undo. */
+  /** The local user: recorded only when the AWS identity cannot be known. */
   user: () => string;
   confirm: (question: string) => Promise<boolean>;
   env: Record<string, string | undefined>;
 }
 
-export function realDeps(): CliDeps {
+export function realDeps(target: ClientTarget = {}): CliDeps {
+  const clients = clientsFor(target);
   return {
-    sqs: sqsClient,
-    ssm: ssmClient,
-    s3: s3Client,
-    ec2: ec2Client,
-    eventBridge: eventBridgeClient,
-    kms: kmsClient,
-    secretsManager: secretsManagerClient,
+    sqs: clients.sqs,
+    ssm: clients.ssm,
+    s3: clients.s3,
+    ec2: clients.ec2,
+    eventBridge: clients.eventBridge,
+    kms: clients.kms,
+    secretsManager: clients.secretsManager,
+    configService: clients.configService,
+    s3Control: clients.s3Control,
+    async callerIdentity() {
+      const identity = await clients.sts().send(new GetCallerIdentityCommand({}));
+      return { account: identity.Account ?? "", arn: identity.Arn ?? "" };
+    },
+    at: (next) => realDeps(next),
     now: () => new Date(),
     user: () => process.env.REMEDY_OPERATOR ?? userInfo().username,
     async confirm(question) {

@@ -21,6 +21,9 @@ export const cliPermissions = {
   GetObjectCommand: "s3:GetObject",
   // pause / resume
   PutParameterCommand: "ssm:PutParameter",
+  // pause, resume, undo, dlq redrive: who is acting (recorded), and that it is the stack's account. IAM cannot deny
+  // it, so no policy needs it.
+  GetCallerIdentityCommand: "sts:GetCallerIdentity",
   // undo: reads the record, verifies its MAC (on the ledger MAC key), reads the live resource, re-adds what the fix
   // removed that is missing there, records the undo. It never deletes a bucket policy (it only adds statements).
   VerifyMacCommand: "kms:VerifyMac",

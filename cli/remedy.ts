@@ -1,253 +1,32 @@
 // The `remedy` command (run by bin/remedy.js, or `tsx cli/remedy.ts`): see mainHelp() and each command's spec.
 import { Console } from "node:console";
 import { readFileSync, realpathSync } from "node:fs";
-import { isAbsolute, relative } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
-import { RULES } from "../rules/index.ts";
-import { isActionId } from "../shared/ledger.ts";
+import { pathToFileURL } from "node:url";
+import { CliError, type CommandSpec, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "./command.ts";
 import { type CliDeps, type Io, realDeps } from "./deps.ts";
-import { pauseCommand, peekCommand, redriveCommand, resumeCommand } from "./operate.ts";
-import { plan, snapshotItems } from "./plan.ts";
-import { renderPlan } from "./plan-output.ts";
-import { DEFAULT_SETTINGS, readSettingsFile } from "./settings.ts";
-import { DEFAULT_OUTPUTS_FILE, explainAwsError, resolveStack, STACK_FLAGS } from "./stack.ts";
-import { statusCommand } from "./status.ts";
-import { undoCommand } from "./undo.ts";
+import {
+  DLQ_COMMAND,
+  PAUSE_COMMAND,
+  PEEK_COMMAND,
+  RESUME_COMMAND,
+  STATUS_COMMAND,
+  UNDO_COMMAND,
+} from "./operate-commands.ts";
+import { PLAN_COMMAND } from "./plan-command.ts";
+import { DEFAULT_OUTPUTS_FILE, explainAwsError, STACK_FLAGS } from "./stack.ts";
 
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
-
-export const EXAMPLE_SNAPSHOT = fileURLToPath(new URL("../examples/config-snapshot.json", import.meta.url));
-export const EXAMPLE_SETTINGS = fileURLToPath(new URL("../examples/settings.json", import.meta.url));
-
-/** A problem the user can fix, said in one sentence; its exit code says what kind. */
-export class CliError extends Error {
-  override name = "CliError";
-  constructor(
-    message: string,
-    readonly exitCode: number = EXIT_FAILED,
-  ) {
-    super(message);
-  }
-}
-
-const stackOptions = {
-  outputs: { type: "string" },
-  ...Object.fromEntries(Object.values(STACK_FLAGS).map((flag) => [flag, { type: "string" }])),
-} as const;
-
-type Command = (args: string[], io: Io, deps: CliDeps) => Promise<number>;
-
-const planCommand: Command = async (args, io, deps) => {
-  const { values } = parseArgs({
-    args,
-    options: { snapshot: { type: "string" }, settings: { type: "string" }, json: { type: "boolean", default: false } },
-  });
-  const snapshotPath = values.snapshot ?? EXAMPLE_SNAPSHOT;
-  const settingsPath = values.settings ?? (values.snapshot ? undefined : EXAMPLE_SETTINGS);
-  let text: string;
-  try {
-    text = readFileSync(snapshotPath, "utf8");
-  } catch (error) {
-    throw new CliError(`cannot read snapshot ${snapshotPath}: ${(error as NodeJS.ErrnoException).code}`, EXIT_USAGE);
-  }
-  const settings = settingsPath ? readSettingsFile(settingsPath) : DEFAULT_SETTINGS;
-  const result = plan(snapshotItems(text, snapshotPath), RULES, settings, deps.now());
-  io.out(
-    values.json
-      ? `${JSON.stringify(result, null, 2)}\n`
-      : renderPlan(result, {
-          snapshot: shownPath(snapshotPath),
-          settings: settingsPath ? shownPath(settingsPath) : "(defaults)",
-        }),
-  );
-  return EXIT_OK;
-};
-
-/** Paths inside the working directory are shown relative to it (shorter, and the same on every machine). */
-function shownPath(path: string): string {
-  const shown = relative(process.cwd(), path);
-  return shown && !shown.startsWith("..") && !isAbsolute(shown) ? shown : path;
-}
-
-const peek: Command = async (args, io, deps) => {
-  const { values } = parseArgs({
-    args,
-    options: {
-      ...stackOptions,
-      dlq: { type: "boolean", default: false },
-      json: { type: "boolean", default: false },
-      max: { type: "string", default: "1000" },
-    },
-  });
-  const max = Number(values.max);
-  if (!Number.isInteger(max) || max < 1) throw new CliError(`--max must be a positive whole number`, EXIT_USAGE);
-  await peekCommand(resolveStack(values, deps.env), { dlq: values.dlq, json: values.json, max }, deps, io);
-  return EXIT_OK;
-};
-
-const pause: Command = async (args, io, deps) => {
-  const { values } = parseArgs({
-    args,
-    options: { ...stackOptions, reason: { type: "string", default: "paused by an operator" } },
-  });
-  await pauseCommand(resolveStack(values, deps.env), values.reason, deps, io);
-  return EXIT_OK;
-};
-
-const resumeCmd: Command = async (args, io, deps) => {
-  const { values } = parseArgs({ args, options: stackOptions });
-  await resumeCommand(resolveStack(values, deps.env), deps, io);
-  return EXIT_OK;
-};
-
-const dlq: Command = async (args, io, deps) => {
-  const { values, positionals } = parseArgs({
-    args,
-    options: {
-      ...stackOptions,
-      yes: { type: "boolean", default: false },
-      json: { type: "boolean", default: false },
-    },
-    allowPositionals: true,
-  });
-  if (positionals[0] !== "redrive" || positionals.length !== 1) {
-    throw new CliError(`usage: remedy dlq redrive [--yes] [--json]`, EXIT_USAGE);
-  }
-  const result = await redriveCommand(resolveStack(values, deps.env), { yes: values.yes, json: values.json }, deps, io);
-  if (result.outcome === "incomplete") {
-    io.err(`remedy dlq: ${result.failed.length} messages could not be moved; they stay in the dead-letter queue\n`);
-  }
-  // Declined, or something approved is still in the DLQ: scripts must not read that as done.
-  return result.outcome === "moved" || result.outcome === "nothing-to-redrive" ? EXIT_OK : EXIT_FAILED;
-};
-
-const status: Command = async (args, io, deps) => {
-  const { values } = parseArgs({
-    args,
-    options: { ...stackOptions, "slack-secret": { type: "string" }, json: { type: "boolean", default: false } },
-  });
-  const slackSecret = values["slack-secret"];
-  const complete = await statusCommand(
-    resolveStack(values, deps.env),
-    values.json,
-    deps,
-    io,
-    slackSecret === undefined ? {} : { slackSecret },
-  );
-  // Parts that could not be read are shown as unknown; the exit code says so for scripts.
-  return complete ? EXIT_OK : EXIT_FAILED;
-};
-
-const undo: Command = async (args, io, deps) => {
-  const { values, positionals } = parseArgs({
-    args,
-    options: { ...stackOptions, yes: { type: "boolean", default: false } },
-    allowPositionals: true,
-  });
-  const [actionId] = positionals;
-  if (!actionId || positionals.length !== 1) throw new CliError("usage: remedy undo ACTION_ID [--yes]", EXIT_USAGE);
-  if (!isActionId(actionId)) {
-    throw new CliError(`"${actionId}" is not an action id (they look like act-20261120T102819Z-7c1d9e2f)`, EXIT_USAGE);
-  }
-  const outcome = await undoCommand(resolveStack(values, deps.env), actionId, { yes: values.yes }, deps, io);
-  return outcome === "declined" ? EXIT_FAILED : EXIT_OK;
-};
-
-/** One command: what `remedy help` and `remedy <command> --help` say about it, and what it does. */
-export interface CommandSpec {
-  /** The synopsis after "remedy ". */
-  usage: string;
-  /** What it does (the main help shows it under the synopsis). */
-  summary: string;
-  /** [flag or argument, what it does], for `remedy <command> --help`. */
-  options: readonly (readonly [string, string])[];
-  /** Takes --outputs and the flags that name the stack's resources by hand. */
-  stack: boolean;
-  run: Command;
-}
+export { CliError, type CommandSpec, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "./command.ts";
+export { EXAMPLE_SETTINGS, EXAMPLE_SNAPSHOT } from "./plan-command.ts";
 
 /** In the order the main help lists them. */
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
-  plan: {
-    usage: "plan [--snapshot FILE] [--settings FILE] [--json]",
-    summary: `Offline: judge an AWS Config snapshot with Remedy's rules and exemptions; print the findings and the exact
-would-be actions. Without --snapshot, uses the example in examples/. Needs no AWS credentials.`,
-    options: [
-      ["--snapshot FILE", "an AWS Config snapshot (the file Config delivers to S3, gunzipped)"],
-      [
-        "--settings FILE",
-        "rule parameters, grace period, S3 fix strategy, allowlist (without --snapshot: the example's)",
-      ],
-      ["--json", "the plan as JSON"],
-    ],
-    stack: false,
-    run: planCommand,
-  },
-  peek: {
-    usage: "peek [--dlq] [--max N] [--json]",
-    summary: "What is queued (or dead-lettered), grouped by instruction, without consuming anything.",
-    options: [
-      ["--dlq", "the dead-letter queue instead, with why each message is there"],
-      ["--max N", "read at most N messages (default 1000)"],
-      ["--json", "the full instructions as JSON"],
-    ],
-    stack: true,
-    run: peek,
-  },
-  status: {
-    usage: "status [--slack-secret REF] [--json]",
-    summary: `Auto-response on/off, paused or not, breaker, queue and DLQ depth, recent actions. Exits 1 if some part could
-not be read (shown as unknown).`,
-    options: [
-      [
-        "--slack-secret REF",
-        "also check the notifier's Slack secret (the stack's slack_secret: ARN, name or ssm:<name>; default REMEDY_SLACK_SECRET), never showing its value",
-      ],
-      ["--json", "the report as JSON"],
-    ],
-    stack: true,
-    run: status,
-  },
-  pause: {
-    usage: "pause [--reason TEXT]",
-    summary: "Stop all dispatching now (the coordinator checks this first, every tick).",
-    options: [["--reason TEXT", 'recorded with who paused (default "paused by an operator")']],
-    stack: true,
-    run: pause,
-  },
-  resume: {
-    usage: "resume",
-    summary: "Start dispatching again (only a person resumes after the breaker trips).",
-    options: [],
-    stack: true,
-    run: resumeCmd,
-  },
-  undo: {
-    usage: "undo ACTION_ID [--yes]",
-    summary: `Add back exactly what one action removed, to the live resource (asks first unless --yes). Exits 1 if declined
-or if the action cannot be undone.`,
-    options: [
-      ["ACTION_ID", "the action, as in Slack and remedy status (act-20261120T102819Z-7c1d9e2f)"],
-      ["--yes", "do not ask (without it and without a terminal to ask on, nothing is changed)"],
-    ],
-    stack: true,
-    run: undo,
-  },
-  dlq: {
-    usage: "dlq redrive [--yes] [--json]",
-    summary: `Show which dead-lettered messages are Remedy's own with a valid fix instruction, ask (unless --yes), then move
-exactly those back to the remediation queue. Anything else stays in the DLQ, listed with why. Exits 1 if declined
-or if some messages could not be moved.`,
-    options: [
-      ["--yes", "do not ask (without it and without a terminal to ask on, nothing is moved)"],
-      ["--json", "the result as JSON (the list and the question go to stderr)"],
-    ],
-    stack: true,
-    run: dlq,
-  },
+  plan: PLAN_COMMAND,
+  peek: PEEK_COMMAND,
+  status: STATUS_COMMAND,
+  pause: PAUSE_COMMAND,
+  resume: RESUME_COMMAND,
+  undo: UNDO_COMMAND,
+  dlq: DLQ_COMMAND,
 };
 
 function stackHelp(who: string): string {
@@ -256,7 +35,9 @@ function stackHelp(who: string): string {
 ${Object.values(STACK_FLAGS)
   .map((flag) => `--${flag}`)
   .join(", ")}.
-AWS credentials and region come from the standard chain (AWS_PROFILE, AWS_REGION, ...).`;
+AWS: every call goes to the stack's region (its "region" output; --region REGION may only repeat it, and is needed
+only without outputs), with the credentials of --profile NAME, else the standard chain (AWS_PROFILE, keys, SSO, ...).
+Commands that change something refuse credentials for another account than the stack's.`;
 }
 
 const EXIT_CODES_HELP = [
@@ -283,7 +64,13 @@ ${stackHelp("commands other than plan find")}`,
 export function commandHelp(spec: CommandSpec): string {
   const options: (readonly [string, string])[] = [
     ...spec.options,
-    ...(spec.stack ? [["--outputs FILE", "Remedy's Terraform outputs (see Stack below)"] as const] : []),
+    ...(spec.stack
+      ? ([
+          ["--outputs FILE", "Remedy's Terraform outputs (see Stack below)"],
+          ["--region REGION", "the stack's region, when no outputs say it"],
+          ["--profile NAME", "AWS credentials from this profile of ~/.aws/config"],
+        ] as const)
+      : []),
     ["-h, --help", "show this help"],
   ];
   const width = Math.max(...options.map(([flag]) => flag.length));

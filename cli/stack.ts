@@ -1,7 +1,13 @@
 // Where Remedy's deployed pieces are: from Terraform outputs (a file) or flags. One sentence when missing.
 import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { REGION_PATTERN } from "../shared/ids.ts";
 
 export interface StackRefs {
+  /** The region the stack is deployed in: every call the CLI makes goes there. */
+  region?: string;
+  /** The account the stack is deployed in: commands that change something refuse other credentials. */
+  accountId?: string;
   queueUrl?: string;
   dlqUrl?: string;
   pauseParameter?: string;
@@ -13,6 +19,8 @@ export interface StackRefs {
 
 /** Terraform output names (see infra/) → what the CLI calls them. */
 export const OUTPUT_NAMES: Record<keyof StackRefs, string> = {
+  region: "region",
+  accountId: "account_id",
   queueUrl: "queue_url",
   dlqUrl: "dlq_url",
   pauseParameter: "pause_parameter",
@@ -22,7 +30,7 @@ export const OUTPUT_NAMES: Record<keyof StackRefs, string> = {
 };
 
 /** The flag that sets each reference by hand. */
-export const STACK_FLAGS: Record<keyof StackRefs, string> = {
+export const STACK_FLAGS: Record<Exclude<keyof StackRefs, "region" | "accountId">, string> = {
   queueUrl: "queue-url",
   dlqUrl: "dlq-url",
   pauseParameter: "pause-parameter",
@@ -68,24 +76,53 @@ export function readOutputs(path: string): Record<string, string> {
   return flat;
 }
 
+/**
+ * The stack's references: flags over the outputs file (--outputs, else $REMEDY_OUTPUTS, else remedy-outputs.json in
+ * `directory`, the caller's). The region is the stack's own (its `region` output, else the one in its queue URL);
+ * --region may only repeat it.
+ */
 export function resolveStack(
   flags: Partial<Record<string, string | boolean | undefined>>,
   env: Record<string, string | undefined> = process.env,
+  directory: string = process.cwd(),
 ): StackRefs {
   const explicit = typeof flags.outputs === "string" ? flags.outputs : env.REMEDY_OUTPUTS;
-  const file = explicit ?? (existsSync(DEFAULT_OUTPUTS_FILE) ? DEFAULT_OUTPUTS_FILE : undefined);
+  const defaultFile = join(directory, DEFAULT_OUTPUTS_FILE);
+  const file =
+    explicit !== undefined ? resolve(directory, explicit) : existsSync(defaultFile) ? defaultFile : undefined;
   const outputs = file ? readOutputs(file) : {};
   const refs: StackRefs = {};
   for (const key of Object.keys(OUTPUT_NAMES) as (keyof StackRefs)[]) {
-    const flag = flags[STACK_FLAGS[key]];
+    const flagName = key in STACK_FLAGS ? STACK_FLAGS[key as keyof typeof STACK_FLAGS] : undefined;
+    const flag = flagName ? flags[flagName] : undefined;
     const value = typeof flag === "string" ? flag : outputs[OUTPUT_NAMES[key]];
     if (value) refs[key] = value;
+  }
+  refs.region ??= regionOfQueueUrl(refs.queueUrl ?? refs.dlqUrl);
+  const asked = typeof flags.region === "string" ? flags.region : undefined;
+  if (asked !== undefined) {
+    if (!REGION_PATTERN.test(asked)) throw new StackError(`--region "${asked}" is not an AWS region name`);
+    if (refs.region !== undefined && refs.region !== asked) {
+      throw new StackError(
+        `Remedy's stack is in ${refs.region}${file ? ` (${file})` : ""}, not ${asked}: drop --region, or give the other stack's outputs.`,
+      );
+    }
+    refs.region = asked;
   }
   return refs;
 }
 
+/** The region in an SQS queue URL (https://sqs.eu-west-1.amazonaws.com/…), if it names one. */
+export function regionOfQueueUrl(url: string | undefined): string | undefined {
+  const match = url === undefined ? null : /^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\//.exec(url);
+  return match && REGION_PATTERN.test(match[1]!) ? match[1] : undefined;
+}
+
 /** Returns the named references or fails with one sentence saying how to provide them. */
-export function requireRefs<K extends keyof StackRefs>(refs: StackRefs, ...keys: K[]): Required<Pick<StackRefs, K>> {
+export function requireRefs<K extends keyof typeof STACK_FLAGS>(
+  refs: StackRefs,
+  ...keys: K[]
+): Required<Pick<StackRefs, K>> {
   const missing = keys.filter((key) => !refs[key]);
   if (missing.length > 0) {
     const flags = missing.map((key) => `--${STACK_FLAGS[key]}`).join(", ");

@@ -449,6 +449,15 @@ export class RemedyStack extends TerraformStack {
     });
 
     // -- Outputs the CLI reads (cli/stack.ts OUTPUT_NAMES) -----------------------------------------------------
+    // "region" is also the variable's construct id; outputs and variables are separate namespaces in Terraform.
+    new TerraformOutput(this, "region_output", {
+      value: region,
+      description: "Where the stack is: the CLI works there.",
+    }).overrideLogicalId("region");
+    new TerraformOutput(this, "account_id", {
+      value: account,
+      description: "The stack's account: CLI commands that change something refuse other credentials.",
+    });
     new TerraformOutput(this, "queue_url", { value: queue.url });
     new TerraformOutput(this, "dlq_url", { value: dlq.url });
     new TerraformOutput(this, "pause_parameter", { value: pause.name });

@@ -13,6 +13,7 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { SSMClient } from "@aws-sdk/client-ssm";
+import { STSClient } from "@aws-sdk/client-sts";
 
 /** Standard retry mode: exponential backoff with jitter for throttling, 5xx and timeouts. */
 const common = { maxAttempts: 4, retryMode: "standard" } as const;
@@ -38,3 +39,34 @@ export const cloudTrailClient = /* @__PURE__ */ lazy(() => new CloudTrailClient(
 export const eventBridgeClient = /* @__PURE__ */ lazy(() => new EventBridgeClient(common));
 export const secretsManagerClient = /* @__PURE__ */ lazy(() => new SecretsManagerClient(common));
 export const kmsClient = /* @__PURE__ */ lazy(() => new KMSClient(common));
+
+/** Where a CLI's clients go: a region and a named profile of the shared config files, each optional. */
+export interface ClientTarget {
+  region?: string;
+  /** A profile in ~/.aws/config and ~/.aws/credentials (the SDK's standard chain, as AWS_PROFILE would). */
+  profile?: string;
+}
+
+/**
+ * Clients for one target, each built on first use. The CLI's; Lambdas use the lazy defaults above, which take their
+ * region and credentials from the runtime.
+ */
+export function clientsFor(target: ClientTarget) {
+  const config = {
+    ...common,
+    ...(target.region ? { region: target.region } : {}),
+    ...(target.profile ? { profile: target.profile } : {}),
+  };
+  return {
+    configService: lazy(() => new ConfigServiceClient(config)),
+    sqs: lazy(() => new SQSClient(config)),
+    ec2: lazy(() => new EC2Client(config)),
+    s3: lazy(() => new S3Client(config)),
+    s3Control: lazy(() => new S3ControlClient(config)),
+    ssm: lazy(() => new SSMClient(config)),
+    eventBridge: lazy(() => new EventBridgeClient(config)),
+    secretsManager: lazy(() => new SecretsManagerClient(config)),
+    kms: lazy(() => new KMSClient(config)),
+    sts: lazy(() => new STSClient(config)),
+  };
+}

@@ -1,0 +1,95 @@
+// What every `remedy` command shares: exit codes, the one-sentence error, the command spec, the stack flags.
+import { isAbsolute, relative, resolve } from "node:path";
+import type { CliDeps, Io } from "./deps.ts";
+import { resolveStack, STACK_FLAGS, StackError, type StackRefs } from "./stack.ts";
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+/** A problem the user can fix, said in one sentence; its exit code says what kind. */
+export class CliError extends Error {
+  override name = "CliError";
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT_FAILED,
+  ) {
+    super(message);
+  }
+}
+
+export type Command = (args: string[], io: Io, deps: CliDeps) => Promise<number>;
+
+/** One command: what `remedy help` and `remedy <command> --help` say about it, and what it does. */
+export interface CommandSpec {
+  /** The synopsis after "remedy ". */
+  usage: string;
+  /** What it does (the main help shows it under the synopsis). */
+  summary: string;
+  /** [flag or argument, what it does], for `remedy <command> --help`. */
+  options: readonly (readonly [string, string])[];
+  /** Takes --outputs, --region, --profile and the flags that name the stack's resources by hand. */
+  stack: boolean;
+  run: Command;
+}
+
+/** The parseArgs options of every command that finds the stack (see stackHelp in remedy.ts). */
+export const stackOptions = {
+  outputs: { type: "string" },
+  region: { type: "string" },
+  profile: { type: "string" },
+  ...Object.fromEntries(Object.values(STACK_FLAGS).map((flag) => [flag, { type: "string" }])),
+} as const;
+
+/**
+ * The directory the user ran the command from. `npm run remedy` and `npm start` run in the package root and say
+ * where they were started in INIT_CWD; `npx remedy` and `remedy` run where the user is.
+ */
+export function callerDirectory(env: Record<string, string | undefined> = process.env): string {
+  return env.INIT_CWD && isAbsolute(env.INIT_CWD) ? env.INIT_CWD : process.cwd();
+}
+
+/** A path the user typed, resolved against the directory they typed it in. */
+export function userPath(path: string, env: Record<string, string | undefined> = process.env): string {
+  return resolve(callerDirectory(env), path);
+}
+
+/** Paths inside the caller's directory are shown relative to it (shorter, and the same on every machine). */
+export function shownPath(path: string, env: Record<string, string | undefined> = process.env): string {
+  const shown = relative(callerDirectory(env), path);
+  return shown && !shown.startsWith("..") && !isAbsolute(shown) ? shown : path;
+}
+
+/**
+ * The stack a command works on, and the dependencies aimed at it: every AWS call goes to the stack's region (from its
+ * outputs; --region may only repeat it) with --profile's credentials, else the SDK's standard chain.
+ */
+export function stackFor(
+  values: Partial<Record<string, string | boolean | undefined>>,
+  deps: CliDeps,
+  io: Io,
+): { refs: StackRefs; deps: CliDeps } {
+  const refs = resolveStack(values, deps.env, callerDirectory(deps.env));
+  const profile = typeof values.profile === "string" ? values.profile : undefined;
+  const configured = deps.env.AWS_REGION ?? deps.env.AWS_DEFAULT_REGION;
+  if (refs.region !== undefined && configured !== undefined && configured !== refs.region) {
+    io.err(`using the stack's region ${refs.region} (AWS_REGION says ${configured})\n`);
+  }
+  const target = { ...(refs.region ? { region: refs.region } : {}), ...(profile ? { profile } : {}) };
+  return { refs, deps: deps.at?.(target) ?? deps };
+}
+
+/**
+ * Who is acting, as recorded with a pause, resume or undo: the caller's AWS identity (its ARN). Refuses credentials
+ * for another account than the stack's, before anything is changed.
+ */
+export async function actingIdentity(refs: StackRefs, deps: CliDeps): Promise<string> {
+  if (!deps.callerIdentity) return deps.user();
+  const identity = await deps.callerIdentity();
+  if (refs.accountId !== undefined && identity.account !== refs.accountId) {
+    throw new StackError(
+      `these credentials are for account ${identity.account} (${identity.arn}), but Remedy's stack is in account ${refs.accountId}: use that account's credentials (--profile).`,
+    );
+  }
+  return identity.arn || deps.user();
+}

@@ -1,0 +1,157 @@
+// The commands that work on the deployed stack: their flags and help. What they do is in operate.ts, status.ts and
+// undo.ts.
+import { parseArgs } from "node:util";
+import { isActionId } from "../shared/ledger.ts";
+import { CliError, type CommandSpec, EXIT_FAILED, EXIT_OK, EXIT_USAGE, stackFor, stackOptions } from "./command.ts";
+import { pauseCommand, peekCommand, redriveCommand, resumeCommand } from "./operate.ts";
+import { statusCommand } from "./status.ts";
+import { undoCommand } from "./undo.ts";
+
+export const PEEK_COMMAND: CommandSpec = {
+  usage: "peek [--dlq] [--max N] [--json]",
+  summary: "What is queued (or dead-lettered), grouped by instruction, without consuming anything.",
+  options: [
+    ["--dlq", "the dead-letter queue instead, with why each message is there"],
+    ["--max N", "read at most N messages (default 1000)"],
+    ["--json", "the full instructions as JSON"],
+  ],
+  stack: true,
+  async run(args, io, deps) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        ...stackOptions,
+        dlq: { type: "boolean", default: false },
+        json: { type: "boolean", default: false },
+        max: { type: "string", default: "1000" },
+      },
+    });
+    const max = Number(values.max);
+    if (!Number.isInteger(max) || max < 1) throw new CliError(`--max must be a positive whole number`, EXIT_USAGE);
+    const stack = stackFor(values, deps, io);
+    await peekCommand(stack.refs, { dlq: values.dlq, json: values.json, max }, stack.deps, io);
+    return EXIT_OK;
+  },
+};
+
+export const STATUS_COMMAND: CommandSpec = {
+  usage: "status [--slack-secret REF] [--json]",
+  summary: `Auto-response on/off, paused or not, breaker, queue and DLQ depth, recent actions. Exits 1 if some part could
+not be read (shown as unknown).`,
+  options: [
+    [
+      "--slack-secret REF",
+      "also check the notifier's Slack secret (the stack's slack_secret: ARN, name or ssm:<name>; default REMEDY_SLACK_SECRET), never showing its value",
+    ],
+    ["--json", "the report as JSON"],
+  ],
+  stack: true,
+  async run(args, io, deps) {
+    const { values } = parseArgs({
+      args,
+      options: { ...stackOptions, "slack-secret": { type: "string" }, json: { type: "boolean", default: false } },
+    });
+    const slackSecret = values["slack-secret"];
+    const stack = stackFor(values, deps, io);
+    const complete = await statusCommand(
+      stack.refs,
+      values.json,
+      stack.deps,
+      io,
+      slackSecret === undefined ? {} : { slackSecret },
+    );
+    // Parts that could not be read are shown as unknown; the exit code says so for scripts.
+    return complete ? EXIT_OK : EXIT_FAILED;
+  },
+};
+
+export const PAUSE_COMMAND: CommandSpec = {
+  usage: "pause [--reason TEXT]",
+  summary: "Stop all dispatching now (the coordinator checks this first, every tick).",
+  options: [["--reason TEXT", 'recorded with who paused (default "paused by an operator")']],
+  stack: true,
+  async run(args, io, deps) {
+    const { values } = parseArgs({
+      args,
+      options: { ...stackOptions, reason: { type: "string", default: "paused by an operator" } },
+    });
+    const stack = stackFor(values, deps, io);
+    await pauseCommand(stack.refs, values.reason, stack.deps, io);
+    return EXIT_OK;
+  },
+};
+
+export const RESUME_COMMAND: CommandSpec = {
+  usage: "resume",
+  summary: "Start dispatching again (only a person resumes after the breaker trips).",
+  options: [],
+  stack: true,
+  async run(args, io, deps) {
+    const { values } = parseArgs({ args, options: stackOptions });
+    const stack = stackFor(values, deps, io);
+    await resumeCommand(stack.refs, stack.deps, io);
+    return EXIT_OK;
+  },
+};
+
+export const UNDO_COMMAND: CommandSpec = {
+  usage: "undo ACTION_ID [--yes]",
+  summary: `Add back exactly what one action removed, to the live resource (asks first unless --yes). Exits 1 if declined
+or if the action cannot be undone.`,
+  options: [
+    ["ACTION_ID", "the action, as in Slack and remedy status (act-20261120T102819Z-7c1d9e2f)"],
+    ["--yes", "do not ask (without it and without a terminal to ask on, nothing is changed)"],
+  ],
+  stack: true,
+  async run(args, io, deps) {
+    const { values, positionals } = parseArgs({
+      args,
+      options: { ...stackOptions, yes: { type: "boolean", default: false } },
+      allowPositionals: true,
+    });
+    const [actionId] = positionals;
+    if (!actionId || positionals.length !== 1) throw new CliError("usage: remedy undo ACTION_ID [--yes]", EXIT_USAGE);
+    if (!isActionId(actionId)) {
+      throw new CliError(
+        `"${actionId}" is not an action id (they look like act-20261120T102819Z-7c1d9e2f)`,
+        EXIT_USAGE,
+      );
+    }
+    const stack = stackFor(values, deps, io);
+    const outcome = await undoCommand(stack.refs, actionId, { yes: values.yes }, stack.deps, io);
+    return outcome === "declined" ? EXIT_FAILED : EXIT_OK;
+  },
+};
+
+export const DLQ_COMMAND: CommandSpec = {
+  usage: "dlq redrive [--yes] [--json]",
+  summary: `Show which dead-lettered messages are Remedy's own with a valid fix instruction, ask (unless --yes), then move
+exactly those back to the remediation queue. Anything else stays in the DLQ, listed with why. Exits 1 if declined
+or if some messages could not be moved.`,
+  options: [
+    ["--yes", "do not ask (without it and without a terminal to ask on, nothing is moved)"],
+    ["--json", "the result as JSON (the list and the question go to stderr)"],
+  ],
+  stack: true,
+  async run(args, io, deps) {
+    const { values, positionals } = parseArgs({
+      args,
+      options: {
+        ...stackOptions,
+        yes: { type: "boolean", default: false },
+        json: { type: "boolean", default: false },
+      },
+      allowPositionals: true,
+    });
+    if (positionals[0] !== "redrive" || positionals.length !== 1) {
+      throw new CliError(`usage: remedy dlq redrive [--yes] [--json]`, EXIT_USAGE);
+    }
+    const stack = stackFor(values, deps, io);
+    const result = await redriveCommand(stack.refs, { yes: values.yes, json: values.json }, stack.deps, io);
+    if (result.outcome === "incomplete") {
+      io.err(`remedy dlq: ${result.failed.length} messages could not be moved; they stay in the dead-letter queue\n`);
+    }
+    // Declined, or something approved is still in the DLQ: scripts must not read that as done.
+    return result.outcome === "moved" || result.outcome === "nothing-to-redrive" ? EXIT_OK : EXIT_FAILED;
+  },
+};
