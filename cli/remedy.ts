@@ -155,6 +155,9 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const code = await runCli([...argv], {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
+    // Progress only on a terminal; tables fit the terminal they are printed on (a pipe gets them whole).
+    interactive: process.stderr.isTTY === true,
+    ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}),
   });
   process.exitCode = code;
   return code;
