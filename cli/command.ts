@@ -1,5 +1,8 @@
 // What every `remedy` command shares: exit codes, the one-sentence error, the command spec, the stack flags.
-import { isAbsolute, relative, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { CliDeps, Io } from "./deps.ts";
 import { resolveStack, STACK_FLAGS, StackError, type StackRefs } from "./stack.ts";
 
@@ -41,12 +44,16 @@ export const stackOptions = {
   ...Object.fromEntries(Object.values(STACK_FLAGS).map((flag) => [flag, { type: "string" }])),
 } as const;
 
+/** This repository: where `npm run` and `npm start` run their scripts. */
+const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/[\\/]$/, "");
+
 /**
  * The directory the user ran the command from. `npm run remedy` and `npm start` run in the package root and say
- * where they were started in INIT_CWD; `npx remedy` and `remedy` run where the user is.
+ * where they were started in INIT_CWD; anywhere else (`npx remedy`, `remedy` after npm link) the process runs where
+ * the user is, whatever INIT_CWD an outer npm script left behind.
  */
-export function callerDirectory(env: Record<string, string | undefined> = process.env): string {
-  return env.INIT_CWD && isAbsolute(env.INIT_CWD) ? env.INIT_CWD : process.cwd();
+export function callerDirectory(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): string {
+  return cwd === PACKAGE_ROOT && env.INIT_CWD && isAbsolute(env.INIT_CWD) ? env.INIT_CWD : cwd;
 }
 
 /** A path the user typed, resolved against the directory they typed it in. */
@@ -71,6 +78,12 @@ export function stackFor(
 ): { refs: StackRefs; deps: CliDeps } {
   const refs = resolveStack(values, deps.env, callerDirectory(deps.env));
   const profile = typeof values.profile === "string" ? values.profile : undefined;
+  if (profile !== undefined && !profileExists(profile, deps.env)) {
+    // The SDK would only say "Could not load credentials from any providers".
+    throw new StackError(
+      `AWS profile "${profile}" is in neither ${sharedFile("config", deps.env)} nor ${sharedFile("credentials", deps.env)}: check the name (aws configure list-profiles).`,
+    );
+  }
   const configured = deps.env.AWS_REGION ?? deps.env.AWS_DEFAULT_REGION;
   if (refs.region !== undefined && configured !== undefined && configured !== refs.region) {
     io.err(`using the stack's region ${refs.region} (AWS_REGION says ${configured})\n`);
@@ -92,4 +105,27 @@ export async function actingIdentity(refs: StackRefs, deps: CliDeps): Promise<st
     );
   }
   return identity.arn || deps.user();
+}
+
+function sharedFile(kind: "config" | "credentials", env: Record<string, string | undefined>): string {
+  const configured = kind === "config" ? env.AWS_CONFIG_FILE : env.AWS_SHARED_CREDENTIALS_FILE;
+  return configured ?? join(homedir(), ".aws", kind);
+}
+
+/** Whether a named profile is in the shared config ([profile NAME]) or credentials ([NAME]) file, as the SDK reads them. */
+export function profileExists(name: string, env: Record<string, string | undefined> = process.env): boolean {
+  const sections = (kind: "config" | "credentials") => {
+    let text: string;
+    try {
+      text = readFileSync(sharedFile(kind, env), "utf8");
+    } catch {
+      return [];
+    }
+    return [...text.matchAll(/^\s*\[\s*([^\]]+?)\s*\]/gm)].map((match) => match[1]!.replace(/\s+/g, " "));
+  };
+  return (
+    sections("config").some(
+      (section) => section === `profile ${name}` || (name === "default" && section === "default"),
+    ) || sections("credentials").includes(name)
+  );
 }

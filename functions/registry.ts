@@ -1,6 +1,8 @@
 // Every Lambda function Remedy deploys, in one table: where its code starts, the IAM actions it needs, how it runs
 // and what it reads from its environment. Pure data: the build (scripts/build.ts), the stack (infra/) and the
 // tests all read this table, so a function added here is bundled, deployed and checked everywhere at once.
+
+import type { EnvName } from "../shared/env.ts";
 import type { CommandPermissions } from "../shared/permissions.ts";
 import { declaredActions } from "../shared/permissions.ts";
 import { configRulePermissions } from "./config-rule/permissions.ts";
@@ -12,41 +14,8 @@ import { remediateSgImpliedActions, remediateSgPermissions } from "./remediate-s
 export const FUNCTION_NAMES = ["config-rule", "coordinator", "notifier", "remediate-sg", "remediate-s3"] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
-/**
- * What the stack puts into a function's environment. Each name is read by the function's settings.ts (or a
- * shared module it calls); the stack supplies a value for every one of them, from resources and variables.
- */
-export type EnvName =
-  | "REMEDY_ACCOUNT_ID"
-  | "REMEDY_REGION"
-  | "REMEDY_PARTITION"
-  | "REMEDY_RULES"
-  | "REMEDY_MAX_DISPATCH_AGE_SECONDS"
-  | "REMEDY_LEDGER_MAC_KEY_ID"
-  | "REMEDY_PROTECTED_BUCKETS"
-  | "REMEDY_QUEUE_URL"
-  | "REMEDY_DLQ_URL"
-  | "REMEDY_GRACE_PERIOD_MINUTES"
-  | "REMEDY_ALLOWLIST"
-  | "REMEDY_PAUSE_PARAMETER"
-  | "REMEDY_REPORT_TOPIC_ARN"
-  | "REMEDY_STATE_BUCKET"
-  | "REMEDY_STATE_KEY"
-  | "REMEDY_REMEDIATION_FUNCTIONS"
-  | "REMEDY_DISPATCH_VISIBILITY_SECONDS"
-  | "REMEDY_MAX_ATTEMPTS"
-  | "REMEDY_RATE_LIMIT_COUNT"
-  | "REMEDY_RATE_LIMIT_WINDOW_MINUTES"
-  | "REMEDY_BREAKER_FRESH_LIMIT"
-  | "REMEDY_BREAKER_WINDOW_MINUTES"
-  | "REMEDY_SLACK_SECRET"
-  | "REMEDY_RELAY_RULE_SUFFIXES"
-  | "REMEDY_RELAY_ALL_RULES"
-  | "REMEDY_SLACK_USERS"
-  | "REMEDY_ATTRIBUTION_ENABLED"
-  | "REMEDY_ATTRIBUTION_LOOKBACK_DAYS"
-  | "REMEDY_LEDGER_BUCKET"
-  | "REMEDY_S3_FIX_STRATEGY";
+// What the stack puts into a function's environment: the names are typed in shared/env.ts.
+export type { EnvName } from "../shared/env.ts";
 
 export interface FunctionSpec {
   name: FunctionName;

@@ -105,19 +105,6 @@ function scopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope {
       return { resources: [refs.ledgerBucketArn] };
     case "kms:GenerateMac":
       return { resources: [refs.ledgerMacKeyArn] };
-    case "kms:GenerateDataKey":
-      // Only when the ledger uses a KMS key, and only through S3 for the ledger bucket.
-      return {
-        resources: [`arn:${partition}:kms:${region}:${account}:key/*`],
-        conditions: [
-          { test: "StringEquals", variable: "kms:ViaService", values: [`s3.${region}.amazonaws.com`] },
-          {
-            test: "StringLike",
-            variable: "kms:EncryptionContext:aws:s3:arn",
-            values: [refs.ledgerBucketArn, `${refs.ledgerBucketArn}/*`],
-          },
-        ],
-      };
     case "sqs:SendMessage":
       // The rule queues instructions; everyone else only dead-letters.
       return { resources: [spec.name === "config-rule" ? refs.queueArn : refs.dlqArn] };

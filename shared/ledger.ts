@@ -279,8 +279,6 @@ export const CLAIM_PREFIX = "claims/";
 
 export interface S3LedgerConfig {
   bucket: string;
-  /** SSE-KMS with this key when given; AES256 (SSE-S3) otherwise. */
-  kmsKeyId?: string;
   /** Signs every record written (the remediation functions); absent: records are written as given (undo's own). */
   signer?: RecordSigner;
 }
@@ -294,9 +292,8 @@ export async function writeLedgerRecord(s3: S3Client, config: S3LedgerConfig, re
       Key: ledgerKey(checked.actionId),
       Body: `${JSON.stringify(checked, null, 2)}\n`,
       ContentType: "application/json",
-      ...(config.kmsKeyId
-        ? { ServerSideEncryption: "aws:kms", SSEKMSKeyId: config.kmsKeyId }
-        : { ServerSideEncryption: "AES256" }),
+      // The bucket's own default (infra/ledger.ts), said again so a changed default cannot weaken records.
+      ServerSideEncryption: "AES256",
     }),
   );
 }
@@ -379,9 +376,7 @@ export async function claimObject(s3: S3Client, config: S3LedgerConfig, key: str
         Body: JSON.stringify({ claimedAt: now.toISOString() }),
         ContentType: "application/json",
         IfNoneMatch: "*",
-        ...(config.kmsKeyId
-          ? { ServerSideEncryption: "aws:kms", SSEKMSKeyId: config.kmsKeyId }
-          : { ServerSideEncryption: "AES256" }),
+        ServerSideEncryption: "AES256",
       }),
     );
     return true;

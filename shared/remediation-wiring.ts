@@ -21,7 +21,6 @@ export function liveRemediationDeps(
     sqs: sqsClient(),
     ledger: s3Ledger(s3Client(), {
       bucket: settings.ledgerBucket,
-      ...(settings.ledgerKmsKeyId ? { kmsKeyId: settings.ledgerKmsKeyId } : {}),
       // Every record is signed, so undo can tell it from one written by anyone else with access to the bucket.
       signer: kmsRecordSigner(kmsClient(), settings.ledgerMacKeyId),
     }),

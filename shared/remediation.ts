@@ -41,8 +41,6 @@ export interface RemediationSettings {
   /** The remediation queue: the only queue a request may name. */
   queueUrl: string;
   ledgerBucket: string;
-  /** SSE-KMS key for ledger records; AES256 (SSE-S3) when absent. */
-  ledgerKmsKeyId?: string;
   /** The KMS HMAC key every ledger record is signed with (GenerateMac), so undo can tell a genuine record. */
   ledgerMacKeyId: string;
   reportTopicArn: string;
@@ -58,18 +56,16 @@ export interface RemediationSettings {
 
 /**
  * REMEDY_ACCOUNT_ID, REMEDY_REGION, REMEDY_PARTITION?, REMEDY_RULES (shared/deployment.ts), REMEDY_QUEUE_URL,
- * REMEDY_LEDGER_BUCKET, REMEDY_LEDGER_KMS_KEY_ID?, REMEDY_REPORT_TOPIC_ARN, REMEDY_DLQ_URL, REMEDY_PAUSE_PARAMETER,
+ * REMEDY_LEDGER_BUCKET, REMEDY_REPORT_TOPIC_ARN, REMEDY_DLQ_URL, REMEDY_PAUSE_PARAMETER,
  * REMEDY_MAX_DISPATCH_AGE_SECONDS, REMEDY_ALLOWLIST?, REMEDY_LEDGER_MAC_KEY_ID (required: a remediation that cannot
  * sign its records would write records undo refuses).
  */
 export function readRemediationSettings(env: Record<string, string | undefined> = process.env): RemediationSettings {
   const allowlist = parseAllowlist(optionalEnv("REMEDY_ALLOWLIST", "[]", env));
-  const kmsKeyId = optionalEnv("REMEDY_LEDGER_KMS_KEY_ID", "", env);
   return {
     deployment: readDeployment(env),
     queueUrl: requiredEnv("REMEDY_QUEUE_URL", env),
     ledgerBucket: requiredEnv("REMEDY_LEDGER_BUCKET", env),
-    ...(kmsKeyId ? { ledgerKmsKeyId: kmsKeyId } : {}),
     reportTopicArn: requiredEnv("REMEDY_REPORT_TOPIC_ARN", env),
     deadLetterQueueUrl: requiredEnv("REMEDY_DLQ_URL", env),
     pauseParameter: requiredEnv("REMEDY_PAUSE_PARAMETER", env),

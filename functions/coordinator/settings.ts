@@ -38,6 +38,13 @@ export function parseRemediationFunctions(text: string, variable = "REMEDY_REMED
   return functions;
 }
 
+/** Time kept free before the Lambda timeout: no new dispatch starts in it. */
+export const SAFETY_MARGIN_MS = 15_000;
+/** Long-poll wait of each receive: short, so one tick reads the backlog quickly. */
+export const RECEIVE_WAIT_SECONDS = 1;
+/** How long a message whose Lambda invoke failed stays hidden before the next attempt. */
+export const INVOKE_RETRY_DELAY_SECONDS = 30;
+
 export function readCoordinatorSettings(env: Env = process.env): CoordinatorSettings {
   const { accountId, region } = readDeployment(env);
   return {
@@ -59,8 +66,9 @@ export function readCoordinatorSettings(env: Env = process.env): CoordinatorSett
       freshLimit: integerEnv("REMEDY_BREAKER_FRESH_LIMIT", 50, { min: 1, max: 100_000 }, env),
       windowMinutes: integerEnv("REMEDY_BREAKER_WINDOW_MINUTES", 10, { min: 1, max: 1_440 }, env),
     },
-    safetyMarginMs: integerEnv("REMEDY_SAFETY_MARGIN_SECONDS", 15, { min: 1, max: 600 }, env) * 1000,
-    receiveWaitSeconds: integerEnv("REMEDY_RECEIVE_WAIT_SECONDS", 1, { min: 0, max: 20 }, env),
-    invokeRetryDelaySeconds: integerEnv("REMEDY_INVOKE_RETRY_DELAY_SECONDS", 30, { min: 0, max: 900 }, env),
+    // Fixed by design, not settings: the stack sets no variable for them (tests give the core other values).
+    safetyMarginMs: SAFETY_MARGIN_MS,
+    receiveWaitSeconds: RECEIVE_WAIT_SECONDS,
+    invokeRetryDelaySeconds: INVOKE_RETRY_DELAY_SECONDS,
   };
 }

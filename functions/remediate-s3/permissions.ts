@@ -28,5 +28,5 @@ export const remediateS3Permissions = {
   GetParameterCommand: "ssm:GetParameter",
 } as const satisfies CommandPermissions;
 
-/** Needed without a command of their own: kms:GenerateDataKey on the ledger key when REMEDY_LEDGER_KMS_KEY_ID is set. */
-export const remediateS3ImpliedActions = ["kms:GenerateDataKey"] as const;
+/** Needed without a command of their own: none (the ledger bucket is SSE-S3 encrypted, so writing needs no KMS key). */
+export const remediateS3ImpliedActions = [] as const;

@@ -1,5 +1,5 @@
 // Everything the S3 bucket remediation reads from its environment, read once at cold start:
-// REMEDY_LEDGER_BUCKET, REMEDY_LEDGER_KMS_KEY_ID (optional), REMEDY_REPORT_TOPIC_ARN, REMEDY_DLQ_URL,
+// REMEDY_LEDGER_BUCKET, REMEDY_REPORT_TOPIC_ARN, REMEDY_DLQ_URL,
 // REMEDY_ALLOWLIST (optional JSON, the same format the Config rules read), REMEDY_S3_FIX_STRATEGY
 // (`surgical`, the default, or `block-public-access`), REMEDY_PROTECTED_BUCKETS (optional, comma-separated), and the
 // deployment (shared/deployment.ts).

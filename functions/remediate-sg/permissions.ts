@@ -19,5 +19,5 @@ export const remediateSgPermissions = {
   GetParameterCommand: "ssm:GetParameter",
 } as const satisfies CommandPermissions;
 
-/** Needed without a command of their own: kms:GenerateDataKey on the ledger key when REMEDY_LEDGER_KMS_KEY_ID is set. */
-export const remediateSgImpliedActions = ["kms:GenerateDataKey"] as const;
+/** Needed without a command of their own: none (the ledger bucket is SSE-S3 encrypted, so writing needs no KMS key). */
+export const remediateSgImpliedActions = [] as const;

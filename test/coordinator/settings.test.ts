@@ -47,9 +47,6 @@ describe("readCoordinatorSettings", () => {
       REMEDY_RATE_LIMIT_WINDOW_MINUTES: "5",
       REMEDY_BREAKER_FRESH_LIMIT: "100",
       REMEDY_BREAKER_WINDOW_MINUTES: "15",
-      REMEDY_SAFETY_MARGIN_SECONDS: "20",
-      REMEDY_RECEIVE_WAIT_SECONDS: "0",
-      REMEDY_INVOKE_RETRY_DELAY_SECONDS: "10",
     });
     expect(settings).toMatchObject({
       stateKey: "x.json",
@@ -57,9 +54,6 @@ describe("readCoordinatorSettings", () => {
       maxAttempts: 5,
       rateLimit: { count: 40, windowMinutes: 5 },
       breaker: { freshLimit: 100, windowMinutes: 15 },
-      safetyMarginMs: 20_000,
-      receiveWaitSeconds: 0,
-      invokeRetryDelaySeconds: 10,
     });
   });
 

@@ -251,6 +251,13 @@ describe("outputs", () => {
     expect(names).toContain("report_topic_arn");
     for (const spec of FUNCTION_LIST) expect(names).toContain(`${fnId(spec.name)}_function_name`);
   });
+
+  it("says where the stack is, so the CLI works in its region and refuses other accounts' credentials", () => {
+    expect(tf.output.region.value).toBe("${var.region}");
+    expect(tf.output.account_id.value).toBe("${data.aws_caller_identity.account.account_id}");
+    // The variable keeps its name: outputs and variables are separate namespaces.
+    expect(Object.keys(tf.variable)).toContain("region");
+  });
 });
 
 describe("ledger key prefixes", () => {

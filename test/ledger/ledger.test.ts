@@ -236,15 +236,6 @@ describe("S3 ledger", () => {
     });
   });
 
-  it("uses SSE-KMS with the configured key", async () => {
-    s3Mock.on(PutObjectCommand).resolves({});
-    await s3Ledger(new S3Client({}), { bucket: "remedy-ledger", kmsKeyId: "alias/remedy" }).write(record());
-    expect(s3Mock).toHaveReceivedCommandWith(PutObjectCommand, {
-      ServerSideEncryption: "aws:kms",
-      SSEKMSKeyId: "alias/remedy",
-    });
-  });
-
   it("refuses to write an invalid record", async () => {
     await expect(
       writeLedgerRecord(new S3Client({}), { bucket: "b" }, { ...record(), outcome: "meh" as never }),

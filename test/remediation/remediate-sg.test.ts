@@ -557,13 +557,8 @@ describe("remediate-sg: settings", () => {
       allowlist: [],
       allowlistProblems: [],
     });
-    const withKms = readRemediateSgSettings({
-      ...env,
-      REMEDY_LEDGER_KMS_KEY_ID: "alias/remedy",
-      REMEDY_ALLOWLIST: '[{"resource":"sg-1"}]',
-    });
-    expect(withKms.ledgerKmsKeyId).toBe("alias/remedy");
-    expect(withKms.allowlistProblems).toHaveLength(1);
+    const withAllowlist = readRemediateSgSettings({ ...env, REMEDY_ALLOWLIST: '[{"resource":"sg-1"}]' });
+    expect(withAllowlist.allowlistProblems).toHaveLength(1);
   });
   it.each([
     "REMEDY_LEDGER_BUCKET",
