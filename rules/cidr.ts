@@ -1,4 +1,5 @@
 // CIDR arithmetic for deciding whether a source is "open to the internet". Pure, IPv4 and IPv6.
+import { PermanentError } from "../shared/errors.ts";
 
 export interface OpenThresholds {
   /** An IPv4 range with a prefix shorter than this is open unless wholly private (default 8). */
@@ -16,7 +17,7 @@ export interface ParsedCidr {
   prefix: number;
 }
 
-export class InvalidCidrError extends Error {
+export class InvalidCidrError extends PermanentError {
   override name = "InvalidCidrError";
 }
 

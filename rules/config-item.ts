@@ -1,9 +1,11 @@
 // One normaliser for Config items, whichever door they came through: the invoking event (JSON objects,
 // `awsAccountId`, `ARN`), or GetResourceConfigHistory / BatchGetResourceConfig (`accountId`, `arn`, and
 // `configuration` plus every supplementaryConfiguration value as JSON strings, capture time as a Date).
+
+import { PermanentError } from "../shared/errors.ts";
 import type { ConfigItem } from "./types.ts";
 
-export class InvalidConfigItemError extends Error {
+export class InvalidConfigItemError extends PermanentError {
   override name = "InvalidConfigItemError";
 }
 

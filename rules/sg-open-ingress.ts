@@ -1,5 +1,7 @@
 // Rule "security groups open to the internet". The same entry builders and judgement serve Config items
 // (detection) and live DescribeSecurityGroupRules output (the remediation function's re-check before revoking).
+
+import { PermanentError } from "../shared/errors.ts";
 import { DEFAULT_OPEN_THRESHOLDS, isOpenCidr, type OpenThresholds, type ParsedCidr, parseCidr } from "./cidr.ts";
 import { InvalidConfigItemError } from "./config-item.ts";
 import { coversRange, formatRange, overlappingRanges, type PortSpec, parsePortSpec } from "./ports.ts";
@@ -53,7 +55,7 @@ export interface DescribedSecurityGroupRule {
 }
 
 /** A live security-group rule that cannot be judged (the Config-item counterpart is InvalidConfigItemError). */
-export class InvalidSecurityGroupRuleError extends Error {
+export class InvalidSecurityGroupRuleError extends PermanentError {
   override name = "InvalidSecurityGroupRuleError";
 }
 
@@ -141,7 +143,7 @@ function prefixParameter(raw: Record<string, unknown>, name: string, fallback: n
 // Entries
 
 /** What is wrong inside one permission or rule; the caller adds where, in its own error class. */
-class EntryProblem extends Error {}
+class EntryProblem extends PermanentError {}
 
 // No closures on this path: bundlers that keep function names wrap each one, which costs per call.
 

@@ -1,4 +1,5 @@
 // Shared vocabulary of the pure rules. No AWS SDK imports anywhere under rules/.
+import { PermanentError } from "../shared/errors.ts";
 
 /** The problems Remedy knows how to fix; each maps to one remediation function. */
 export const PROBLEMS = ["sg-open-ingress", "s3-public-acl", "s3-public-policy"] as const;
@@ -112,7 +113,7 @@ export interface RemedyRule<P> {
 }
 
 /** A rule parameter that does not make sense; the message names the parameter. */
-export class RuleParameterError extends Error {
+export class RuleParameterError extends PermanentError {
   override name = "RuleParameterError";
   constructor(
     readonly parameter: string,

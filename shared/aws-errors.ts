@@ -4,11 +4,12 @@
 // - gone: the resource (or the rule entry) no longer exists → nothing left to fix.
 // Codes checked against the EC2 API error-code list and the S3 error-response list (and S3's per-operation
 // "special errors"): EC2 throttles with RequestLimitExceeded, S3 with SlowDown (503).
+import { failureKind, PermanentError, RetryableError } from "./errors.ts";
 
 export type AwsErrorKind = "permanent" | "transient" | "gone";
 
 /** A failure that retrying cannot fix: the message is dead-lettered at once. */
-export class PermanentRemediationError extends Error {
+export class PermanentRemediationError extends PermanentError {
   override name = "PermanentRemediationError";
   readonly code: string | undefined;
   constructor(message: string, options: { cause?: unknown; code?: string } = {}) {
@@ -18,7 +19,7 @@ export class PermanentRemediationError extends Error {
 }
 
 /** A failure that a later attempt may not hit: the message stays on the queue. */
-export class TransientRemediationError extends Error {
+export class TransientRemediationError extends RetryableError {
   override name = "TransientRemediationError";
   readonly code: string | undefined;
   constructor(message: string, options: { cause?: unknown; code?: string } = {}) {
@@ -142,8 +143,9 @@ export function hasErrorCode(error: unknown, ...codes: string[]): boolean {
 }
 
 export function classifyAwsError(error: unknown): AwsErrorKind {
-  if (error instanceof PermanentRemediationError) return "permanent";
-  if (error instanceof TransientRemediationError) return "transient";
+  // Remedy's own errors say what they are (shared/errors.ts).
+  const own = failureKind(error);
+  if (own !== undefined) return own === "permanent" ? "permanent" : "transient";
   const code = errorCode(error);
   if (code !== undefined) {
     if (GONE_CODES.has(code)) return "gone";

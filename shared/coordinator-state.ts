@@ -3,6 +3,7 @@
 // Stored in S3 with conditional writes, so two overlapping coordinators never overwrite each other silently.
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import * as v from "valibot";
+import { PermanentError, RetryableError } from "./errors.ts";
 
 export const STATE_VERSION = 1;
 /** SQS's longest message retention: an id unseen for this long cannot come back from the queue. */
@@ -44,12 +45,12 @@ export function emptyState(): CoordinatorState {
 }
 
 /** The stored document does not parse. */
-export class InvalidCoordinatorStateError extends Error {
+export class InvalidCoordinatorStateError extends PermanentError {
   override name = "InvalidCoordinatorStateError";
 }
 
 /** Someone else wrote the state since it was loaded (S3 412 PreconditionFailed / 409). */
-export class CoordinatorStateConflictError extends Error {
+export class CoordinatorStateConflictError extends RetryableError {
   override name = "CoordinatorStateConflictError";
 }
 

@@ -2,6 +2,7 @@
 // deletes the queue message with `receiptHandle` when it succeeded; when it fails it leaves the message alone, and
 // the queue brings it back to the coordinator after the dispatch visibility timeout for the next attempt.
 import * as v from "valibot";
+import { PermanentError } from "./errors.ts";
 import { InstructionSchema } from "./instruction.ts";
 import { boundedJson } from "./json.ts";
 
@@ -26,7 +27,7 @@ export const RemediationRequestSchema = v.strictObject({
 export type RemediationRequest = v.InferOutput<typeof RemediationRequestSchema>;
 
 /** An invocation payload that is not a RemediationRequest. Permanent: retrying the same payload cannot help. */
-export class InvalidRemediationRequestError extends Error {
+export class InvalidRemediationRequestError extends PermanentError {
   override name = "InvalidRemediationRequestError";
 }
 

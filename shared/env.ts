@@ -1,7 +1,8 @@
 // Typed environment reading: each function reads its variables once, in one module, and a missing or bad
 // value fails at cold start with the variable's name.
+import { PermanentError } from "./errors.ts";
 
-export class ConfigurationError extends Error {
+export class ConfigurationError extends PermanentError {
   override name = "ConfigurationError";
 }
 

@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import * as v from "valibot";
 import { type Finding, type MatchedEntry, PROBLEMS, type Problem } from "../rules/types.ts";
 import { canonicalJson } from "./canonical-json.ts";
+import { PermanentError } from "./errors.ts";
 import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from "./ids.ts";
 import { boundedJson } from "./json.ts";
 
@@ -119,12 +120,12 @@ export const InstructionSchema = v.pipe(
 );
 
 /** A queue message that is not a valid instruction. Permanent: it goes to the DLQ with this reason. */
-export class InvalidInstructionError extends Error {
+export class InvalidInstructionError extends PermanentError {
   override name = "InvalidInstructionError";
 }
 
 /** One resource's findings did not fit SQS's limit even one entry per message. */
-export class InstructionTooLargeError extends Error {
+export class InstructionTooLargeError extends PermanentError {
   override name = "InstructionTooLargeError";
 }
 

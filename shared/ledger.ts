@@ -13,6 +13,7 @@ import * as v from "valibot";
 import { PROBLEMS } from "../rules/types.ts";
 import { hasErrorCode } from "./aws-errors.ts";
 import { canonicalJson } from "./canonical-json.ts";
+import { PermanentError } from "./errors.ts";
 import { ACTION_ID_PATTERN } from "./ids.ts";
 import { boundedJson } from "./json.ts";
 import { ChangeSchema } from "./report.ts";
@@ -133,11 +134,11 @@ export const LedgerRecordSchema = v.object({
 });
 export type LedgerRecord = v.InferOutput<typeof LedgerRecordSchema>;
 
-export class InvalidLedgerRecordError extends Error {
+export class InvalidLedgerRecordError extends PermanentError {
   override name = "InvalidLedgerRecordError";
 }
 
-export class LedgerRecordNotFoundError extends Error {
+export class LedgerRecordNotFoundError extends PermanentError {
   override name = "LedgerRecordNotFoundError";
 }
 

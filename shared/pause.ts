@@ -3,6 +3,7 @@
 // A missing or unreadable parameter counts as PAUSED: when in doubt, Remedy does not act.
 import { GetParameterCommand, PutParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
 import * as v from "valibot";
+import { PermanentError } from "./errors.ts";
 
 const isoTimestamp = v.pipe(v.string(), v.isoTimestamp("must be an ISO-8601 timestamp"));
 
@@ -24,7 +25,7 @@ export interface PauseReading extends PauseState {
 }
 
 /** The parameter's value is not the JSON this module writes. */
-export class InvalidPauseStateError extends Error {
+export class InvalidPauseStateError extends PermanentError {
   override name = "InvalidPauseStateError";
 }
 

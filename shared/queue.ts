@@ -1,5 +1,6 @@
 // Sending to SQS in batches that respect both of its limits: 10 entries and 256 KiB per call.
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from "@aws-sdk/client-sqs";
+import { RetryableError } from "./errors.ts";
 import { SQS_MAX_MESSAGE_BYTES } from "./instruction.ts";
 
 export const SQS_MAX_BATCH_ENTRIES = 10;
@@ -13,7 +14,7 @@ export interface OutgoingMessage {
 }
 
 /** Some messages could not be sent after retries. Transient from the caller's point of view: retry the call. */
-export class MessageSendError extends Error {
+export class MessageSendError extends RetryableError {
   override name = "MessageSendError";
   constructor(
     readonly failedIds: readonly string[],

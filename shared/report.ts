@@ -5,6 +5,7 @@ import type { PublishCommandInput, SNSClient } from "@aws-sdk/client-sns";
 import { PublishCommand } from "@aws-sdk/client-sns";
 import * as v from "valibot";
 import { PROBLEMS } from "../rules/types.ts";
+import { PermanentError } from "./errors.ts";
 
 export const REPORT_VERSION = 1;
 
@@ -125,7 +126,7 @@ export type ReportKind = Report["kind"];
 /** Distributive Omit so each report kind keeps its own fields. */
 export type ReportBody<R = Report> = R extends Report ? Omit<R, "source" | "version" | "at"> : never;
 
-export class InvalidReportError extends Error {
+export class InvalidReportError extends PermanentError {
   override name = "InvalidReportError";
 }
 

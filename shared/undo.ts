@@ -57,6 +57,7 @@ import {
 import { type AclGrant, BLOCK_PUBLIC_ACCESS_FLAGS, type PolicyStatement, type SgRuleEntry } from "../rules/types.ts";
 import { describeAwsError, hasErrorCode } from "./aws-errors.ts";
 import { canonicalJson } from "./canonical-json.ts";
+import { PermanentError } from "./errors.ts";
 import {
   integrityMessage,
   LEDGER_MAC_ALGORITHM,
@@ -97,7 +98,7 @@ export interface UndoDeps extends RecordIntegrityCheck {
 }
 
 /** An action that cannot be undone (not found, not a fix, an undo itself, not genuine, inconsistent). */
-export class UndoError extends Error {
+export class UndoError extends PermanentError {
   override name = "UndoError";
 }
 

@@ -1,10 +1,11 @@
 // The Config custom-rule invocation, parsed and validated before anything is judged or sent.
 import * as v from "valibot";
+import { PermanentError } from "../../shared/errors.ts";
 import { plainObject } from "../../shared/instruction.ts";
 import { jsonDepth, MAX_JSON_DEPTH } from "../../shared/json.ts";
 
 /** The event or its invokingEvent cannot be understood. Permanent: logged and dropped, never retried. */
-export class InvalidEventError extends Error {
+export class InvalidEventError extends PermanentError {
   override name = "InvalidEventError";
 }
 

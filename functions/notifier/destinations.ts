@@ -4,12 +4,13 @@
 // errors: a problem with the secret is one sentence naming the secret and what is wrong, never its value.
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { GetParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
+import { PermanentError } from "../../shared/errors.ts";
 import type { Log } from "../../shared/logging.ts";
 import { isAccountId, ownValue } from "./ids.ts";
 import type { Destination } from "./slack.ts";
 
 /** The Slack secret cannot be read (denied, missing, throttled). Messages are logged and the invocation fails. */
-export class SlackSecretError extends Error {
+export class SlackSecretError extends PermanentError {
   override name = "SlackSecretError";
 }
 

@@ -1,10 +1,11 @@
 // What arrives on the topic, sorted: Remedy reports, AWS Config compliance changes, CloudWatch alarms — and the
 // rest of Config's chatter, which is ignored. Pure: no AWS calls, no logging.
 import * as v from "valibot";
+import { PermanentError } from "../../shared/errors.ts";
 import { InvalidReportError, parseReport, type Report } from "../../shared/report.ts";
 
 /** A record or message the notifier cannot read. Logged with its reason and dropped; never retried. */
-export class InvalidNotificationError extends Error {
+export class InvalidNotificationError extends PermanentError {
   override name = "InvalidNotificationError";
 }
 

@@ -9,6 +9,7 @@ import {
   IncomingWebhookRequestError,
   type IncomingWebhookSendArguments,
 } from "@slack/webhook";
+import { type FailureKind, RemedyError } from "../../shared/errors.ts";
 import type { Log } from "../../shared/logging.ts";
 import type { SlackMessage } from "./message.ts";
 
@@ -29,8 +30,11 @@ export interface SlackDeliveryDetails {
 }
 
 /** The message could not be delivered. The invocation fails so the platform retries it. */
-export class SlackDeliveryError extends Error {
+export class SlackDeliveryError extends RemedyError {
   override name = "SlackDeliveryError";
+  get kind(): FailureKind {
+    return this.details.permanent ? "permanent" : "retryable";
+  }
   constructor(
     message: string,
     readonly details: SlackDeliveryDetails,
