@@ -1,6 +1,7 @@
 // The coordinator: every 60 s, while auto-response is on, drain the remediation queue within the tick's time budget
 // and dispatch each due instruction once to its remediation function. Order of gates: pause switch, validation
-// (dead-letter at once), duplicates, grace period, real-attempt limit, circuit breaker, rate limit.
+// (dead-letter at once), duplicates, grace period, real-attempt limit, circuit breaker, rate limit: decided by the
+// pure gates in gates.ts; this module does the SQS, Lambda, SSM and state I/O each decision names.
 import { InvokeCommand } from "@aws-sdk/client-lambda";
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -24,20 +25,29 @@ import {
   pruneState,
 } from "../../shared/coordinator-state.ts";
 import { deadLetterInput, truncateReason } from "../../shared/dead-letter.ts";
-import { type Deployment, targetProblem } from "../../shared/deployment.ts";
+import type { Deployment } from "../../shared/deployment.ts";
 import { encodeRemediationRequest, type RemediationRequest } from "../../shared/dispatch.ts";
 import { type Instruction, InvalidInstructionError, parseInstruction } from "../../shared/instruction.ts";
 import { errorFields, type Log, type MetricSink } from "../../shared/logging.ts";
 import { readPauseState, setPaused } from "../../shared/pause.ts";
 import type { ReportBody, Reporter } from "../../shared/report.ts";
+import {
+  breakerTrips,
+  countedSightings,
+  decide,
+  firstSighting,
+  type Outcome,
+  pauseGate,
+  SQS_MAX_VISIBILITY_SECONDS,
+  validityGate,
+} from "./gates.ts";
 
-/** SQS's longest visibility timeout (12 h): longer grace periods are hidden in several steps. */
-export const SQS_MAX_VISIBILITY_SECONDS = 43_200;
 export {
   DLQ_INSTRUCTION_ATTRIBUTE,
   DLQ_REASON_ATTRIBUTE,
   DLQ_SOURCE_MESSAGE_ATTRIBUTE,
 } from "../../shared/dead-letter.ts";
+export { SQS_MAX_VISIBILITY_SECONDS } from "./gates.ts";
 export const BREAKER_SAMPLE_SIZE = 10;
 export const RESUME_COMMAND = "remedy resume";
 /** Visibility of messages received only to look (rate budget spent): they are all released before the tick ends. */
@@ -101,8 +111,6 @@ export interface CoordinatorSummary {
   sqsCalls: number;
 }
 
-type Outcome = "dispatched" | "grace" | "deferred" | "dead-lettered" | "duplicate" | "held";
-
 interface Candidate {
   message: Message;
   instruction: Instruction;
@@ -161,12 +169,13 @@ class Tick {
         problem: pause.failSafe,
       });
     }
-    if (pause.paused) {
+    const gate = pauseGate(pause);
+    if (!gate.run) {
       this.summary.paused = true;
       deps.log.info("auto-response paused: dispatching nothing", { by: pause.by, reason: pause.reason, at: pause.at });
       return this.finish();
     }
-    this.resumedAtMs = pause.resumedAt ? Date.parse(pause.resumedAt) : undefined;
+    this.resumedAtMs = gate.resumedAtMs;
 
     const loaded = await deps.store.load();
     if (loaded.problem) {
@@ -264,104 +273,73 @@ class Tick {
       await this.deadLetter(message, `invalid instruction: ${reason}`);
       return undefined;
     }
-    // Never legitimate here: another account or region, or a capture from the future (which would also skew the
-    // breaker's and the attempt counter's notion of "new").
-    const refused = targetProblem(instruction, this.config.deployment, this.deps.now());
-    if (refused) {
-      await this.deadLetter(message, `refused: ${refused}`, instruction);
-      return undefined;
-    }
-    const functionName = this.config.remediationFunctions[instruction.problem];
-    if (!functionName) {
-      await this.deadLetter(
-        message,
-        `no remediation function registered for problem ${instruction.problem}`,
-        instruction,
-      );
-      return undefined;
-    }
+    // A capture from the future would also skew the breaker's and the attempt counter's notion of "new".
     const now = this.deps.now();
-    const nowIso = now.toISOString();
+    const validity = validityGate(instruction, this.config, now);
+    if (!validity.valid) {
+      await this.deadLetter(message, validity.reason, instruction);
+      return undefined;
+    }
     let record = this.state.instructions[instruction.id];
     if (!record) {
-      record = { firstSeenAt: nowIso, lastSeenAt: nowIso, attempts: 0, graceNotified: false };
+      const sighting = firstSighting(instruction, now, this.config.breaker.windowMinutes);
+      record = sighting.record;
       this.state.instructions[instruction.id] = record;
-      const age = now.getTime() - Date.parse(instruction.capturedAt);
-      if (age <= this.config.breaker.windowMinutes * 60_000) {
-        this.state.freshSightings.push({
-          id: instruction.id,
-          at: nowIso,
-          label: `${instruction.problem} ${instruction.resource.id}`,
-        });
-      }
+      if (sighting.fresh) this.state.freshSightings.push(sighting.fresh);
     }
-    record.lastSeenAt = nowIso;
-    return { message, instruction, record, functionName };
+    record.lastSeenAt = now.toISOString();
+    return { message, instruction, record, functionName: validity.functionName };
   }
 
-  /** Decides one valid message. Returns true when it is a duplicate to delete. */
+  /** Acts on the gates' decision for one valid message. Returns true when it is a duplicate to delete. */
   private async decide(candidate: Candidate): Promise<boolean> {
     const { message, instruction, record } = candidate;
     const { deps, config } = this;
     const id = instruction.id;
-    const prior = this.outcomes.get(id);
-    if (prior === "held") {
-      this.hold(message, id);
-      return false;
-    }
-    if (prior) return true;
-
     const now = deps.now();
-    const capturedAt = Date.parse(instruction.capturedAt);
-    const last = record.lastDispatch;
-    if (last && last.messageId !== message.MessageId) {
-      const inFlightUntil = Date.parse(last.at) + config.dispatchVisibilitySeconds * 1000;
-      if (now.getTime() < inFlightUntil) {
-        if (capturedAt <= Date.parse(last.capturedAt)) {
-          // Another copy of an instruction being remediated right now: that attempt covers it.
-          this.outcomes.set(id, "duplicate");
-          return true;
-        }
-        // A newer capture (the problem came back): handle it once the running attempt is over.
-        const seconds = Math.max(1, Math.ceil((inFlightUntil - now.getTime()) / 1000));
-        await this.changeVisibility(message, Math.min(seconds, SQS_MAX_VISIBILITY_SECONDS));
+    const { decision, attempts } = decide(
+      { instruction, messageId: message.MessageId, record, prior: this.outcomes.get(id), budget: this.budget },
+      now,
+      config,
+    );
+    record.attempts = attempts;
+    switch (decision.gate) {
+      case "held-before":
+        this.hold(message, id);
+        return false;
+      case "duplicate":
+        if (!this.outcomes.has(id)) this.outcomes.set(id, "duplicate");
+        return true;
+      case "in-flight":
+        await this.changeVisibility(message, decision.hideSeconds);
         this.outcomes.set(id, "deferred");
         this.summary.deferred++;
-        deps.log.info("newer capture of an instruction in flight: deferred", { instructionId: id, seconds });
+        deps.log.info("newer capture of an instruction in flight: deferred", {
+          instructionId: id,
+          seconds: decision.hideSeconds,
+        });
         return false;
-      }
+      case "grace":
+        await this.hideForGrace(candidate, decision.remainingMs);
+        return false;
+      case "attempts":
+        if (await this.deadLetter(message, decision.reason, instruction)) {
+          // A redrive from the DLQ (or a re-detection) gets a fresh set of attempts.
+          record.attempts = 0;
+          delete record.lastDispatch;
+          this.outcomes.set(id, "dead-lettered");
+        } else {
+          this.outcomes.set(id, "held");
+        }
+        return false;
+      case "rate-limit":
+        this.overBudget++;
+        this.hold(message, id);
+        return false;
+      case "dispatch":
+        await this.dispatch(candidate, now, decision.attempt);
+        return false;
     }
-    if (last && capturedAt > Date.parse(last.capturedAt)) {
-      // A new occurrence of the same problem starts its own count of attempts.
-      record.attempts = 0;
-    }
-
-    const due = Date.parse(instruction.notBefore);
-    if (due > now.getTime()) {
-      await this.hideForGrace(candidate, due - now.getTime());
-      return false;
-    }
-
-    if (record.attempts >= config.maxAttempts) {
-      const reason = `remediation failed ${record.attempts} times`;
-      if (await this.deadLetter(message, reason, instruction)) {
-        // A redrive from the DLQ (or a re-detection) gets a fresh set of attempts.
-        record.attempts = 0;
-        delete record.lastDispatch;
-        this.outcomes.set(id, "dead-lettered");
-      } else {
-        this.outcomes.set(id, "held");
-      }
-      return false;
-    }
-
-    if (this.budget <= 0) {
-      this.overBudget++;
-      this.hold(message, id);
-      return false;
-    }
-    await this.dispatch(candidate, now);
-    return false;
   }
 
   private async hideForGrace(candidate: Candidate, remainingMs: number): Promise<void> {
@@ -391,10 +369,9 @@ class Tick {
     });
   }
 
-  private async dispatch(candidate: Candidate, now: Date): Promise<void> {
+  private async dispatch(candidate: Candidate, now: Date, attempt: number): Promise<void> {
     const { message, instruction, record, functionName } = candidate;
     const { deps, config } = this;
-    const attempt = record.attempts + 1;
     const request: RemediationRequest = {
       queueUrl: config.queueUrl,
       receiptHandle: message.ReceiptHandle ?? "",
@@ -456,16 +433,16 @@ class Tick {
   }
 
   private freshSightings() {
-    const now = this.deps.now().getTime();
-    const windowMs = this.config.breaker.windowMinutes * 60_000;
-    return this.state.freshSightings.filter((sighting) => {
-      const at = Date.parse(sighting.at);
-      return now - at < windowMs && (this.resumedAtMs === undefined || at >= this.resumedAtMs);
-    });
+    return countedSightings(
+      this.state.freshSightings,
+      this.deps.now(),
+      this.config.breaker.windowMinutes,
+      this.resumedAtMs,
+    );
   }
 
   private breakerTrips(): boolean {
-    return this.freshSightings().length > this.config.breaker.freshLimit;
+    return breakerTrips(this.freshSightings(), this.config.breaker.freshLimit);
   }
 
   private async tripBreaker(): Promise<void> {
