@@ -1,8 +1,11 @@
 // What every `remedy` command shares: exit codes, the one-sentence error, the command spec, the stack flags.
+
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { terminalText } from "../shared/describe.ts";
+import { PermanentError } from "../shared/errors.ts";
 import type { CliDeps, Io } from "./deps.ts";
 import { resolveStack, STACK_FLAGS, StackError, type StackRefs } from "./stack.ts";
 
@@ -11,7 +14,7 @@ export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
 /** A problem the user can fix, said in one sentence; its exit code says what kind. */
-export class CliError extends Error {
+export class CliError extends PermanentError {
   override name = "CliError";
   constructor(
     message: string,
@@ -86,7 +89,7 @@ export function stackFor(
   }
   const configured = deps.env.AWS_REGION ?? deps.env.AWS_DEFAULT_REGION;
   if (refs.region !== undefined && configured !== undefined && configured !== refs.region) {
-    io.err(`using the stack's region ${refs.region} (AWS_REGION says ${configured})\n`);
+    io.err(`using the stack's region ${refs.region} (AWS_REGION says ${terminalText(configured)})\n`);
   }
   const target = { ...(refs.region ? { region: refs.region } : {}), ...(profile ? { profile } : {}) };
   return { refs, deps: deps.at?.(target) ?? deps };
@@ -94,13 +97,14 @@ export function stackFor(
 
 /**
  * Who is acting, as recorded with a pause, resume or undo: the caller's AWS identity (its ARN). Refuses credentials
- * for another account than the stack's, before anything is changed.
+ * for another account than the stack's, before anything is read or changed: a failure (exit 1), not bad usage — the
+ * command was right, the credentials are not.
  */
 export async function actingIdentity(refs: StackRefs, deps: CliDeps): Promise<string> {
   if (!deps.callerIdentity) return deps.user();
   const identity = await deps.callerIdentity();
   if (refs.accountId !== undefined && identity.account !== refs.accountId) {
-    throw new StackError(
+    throw new CliError(
       `these credentials are for account ${identity.account} (${identity.arn}), but Remedy's stack is in account ${refs.accountId}: use that account's credentials (--profile).`,
     );
   }

@@ -1,4 +1,6 @@
-// Plain-text tables for the terminal: long cells are cut with "…" (the full data is in --json).
+// Plain-text tables for the terminal: long cells are cut with "…" (the full data is in --json). Every cell is shown
+// with control characters escaped (terminalText), whoever built it.
+import { terminalText } from "../shared/describe.ts";
 
 /** The narrowest a column is squeezed to when the table must fit a terminal. */
 const MIN_COLUMN = 6;
@@ -16,12 +18,13 @@ export function table(
   maxWidths: readonly (number | undefined)[] = [],
   width?: number,
 ): string {
+  const safeRows = rows.map((row) => row.map(terminalText));
   const natural = headers.map((header, column) => {
-    const widest = Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length));
+    const widest = Math.max(header.length, ...safeRows.map((row) => (row[column] ?? "").length));
     const cap = maxWidths[column];
     return cap === undefined ? widest : Math.min(widest, Math.max(cap, header.length));
   });
-  const widths = width === undefined ? natural : fit(natural, headers, width);
+  const widths = width === undefined ? natural : fitWidths(natural, headers, width);
   const cut = (text: string, columnWidth: number) =>
     text.length > columnWidth ? `${text.slice(0, Math.max(columnWidth - 1, 0))}${CUT_MARK}` : text;
   const line = (row: readonly string[]) =>
@@ -32,11 +35,11 @@ export function table(
       })
       .join(" ".repeat(GAP))
       .trimEnd();
-  return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+  return [line(headers), line(widths.map((w) => "-".repeat(w))), ...safeRows.map(line)].join("\n");
 }
 
 /** Narrows the widest column, one character at a time, until the table fits (or nothing can be narrowed). */
-function fit(natural: readonly number[], headers: readonly string[], width: number): number[] {
+function fitWidths(natural: readonly number[], headers: readonly string[], width: number): number[] {
   const widths = [...natural];
   const floor = headers.map((header, column) => Math.min(natural[column]!, Math.max(MIN_COLUMN, header.length)));
   const total = () => widths.reduce((sum, w) => sum + w, 0) + GAP * (widths.length - 1);

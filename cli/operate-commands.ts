@@ -1,9 +1,11 @@
 // The commands that work on the deployed stack: their flags and help. What they do is in operate.ts, status.ts and
 // undo.ts.
 import { parseArgs } from "node:util";
+import { terminalText } from "../shared/describe.ts";
 import { isActionId } from "../shared/ledger.ts";
 import { CliError, type CommandSpec, EXIT_FAILED, EXIT_OK, EXIT_USAGE, stackFor, stackOptions } from "./command.ts";
-import { pauseCommand, peekCommand, redriveCommand, resumeCommand } from "./operate.ts";
+import { plural } from "./format.ts";
+import { DEFAULT_PAUSE_REASON, pauseCommand, peekCommand, redriveCommand, resumeCommand } from "./operate.ts";
 import { statusCommand } from "./status.ts";
 import { undoCommand } from "./undo.ts";
 
@@ -66,60 +68,82 @@ not be read (shown as unknown).`,
 };
 
 export const PAUSE_COMMAND: CommandSpec = {
-  usage: "pause [--reason TEXT]",
-  summary: "Stop all dispatching now (the coordinator checks this first, every tick).",
-  options: [["--reason TEXT", 'recorded with who paused (default "paused by an operator")']],
+  usage: "pause [--reason TEXT] [--json]",
+  summary: `Stop all dispatching now (the coordinator checks this first, every tick). Already paused: nothing is written
+unless --reason gives a new reason.`,
+  options: [
+    [
+      "--reason TEXT",
+      `why, recorded with your AWS identity (default: an existing pause's reason, else "${DEFAULT_PAUSE_REASON}")`,
+    ],
+    ["--json", "the result as JSON"],
+  ],
   stack: true,
   async run(args, io, deps) {
     const { values } = parseArgs({
       args,
-      options: { ...stackOptions, reason: { type: "string", default: "paused by an operator" } },
+      options: { ...stackOptions, reason: { type: "string" }, json: { type: "boolean", default: false } },
     });
+    if (values.reason !== undefined && values.reason.trim() === "") {
+      throw new CliError("--reason needs a text (leave it out to keep the reason of an existing pause)", EXIT_USAGE);
+    }
     const stack = stackFor(values, deps, io);
-    await pauseCommand(stack.refs, values.reason, stack.deps, io);
+    await pauseCommand(
+      stack.refs,
+      { json: values.json, ...(values.reason !== undefined ? { reason: values.reason } : {}) },
+      stack.deps,
+      io,
+    );
     return EXIT_OK;
   },
 };
 
 export const RESUME_COMMAND: CommandSpec = {
-  usage: "resume",
-  summary: "Start dispatching again (only a person resumes after the breaker trips).",
-  options: [],
+  usage: "resume [--json]",
+  summary: `Start dispatching again (only a person resumes after the breaker trips), and say whether auto-response is on:
+whether anything will run.`,
+  options: [["--json", "the result as JSON"]],
   stack: true,
   async run(args, io, deps) {
-    const { values } = parseArgs({ args, options: stackOptions });
+    const { values } = parseArgs({ args, options: { ...stackOptions, json: { type: "boolean", default: false } } });
     const stack = stackFor(values, deps, io);
-    await resumeCommand(stack.refs, stack.deps, io);
+    await resumeCommand(stack.refs, { json: values.json }, stack.deps, io);
     return EXIT_OK;
   },
 };
 
 export const UNDO_COMMAND: CommandSpec = {
-  usage: "undo ACTION_ID [--yes]",
+  usage: "undo ACTION_ID [--yes] [--json]",
   summary: `Add back exactly what one action removed, to the live resource (asks first unless --yes). Exits 1 if declined
 or if the action cannot be undone.`,
   options: [
     ["ACTION_ID", "the action, as in Slack and remedy status (act-20261120T102819Z-7c1d9e2f)"],
     ["--yes", "do not ask (without it and without a terminal to ask on, nothing is changed)"],
+    [
+      "--json",
+      "the result as JSON: outcome, the undo's action id, steps, what was re-added (the plan and the question go to stderr)",
+    ],
   ],
   stack: true,
   async run(args, io, deps) {
     const { values, positionals } = parseArgs({
       args,
-      options: { ...stackOptions, yes: { type: "boolean", default: false } },
+      options: { ...stackOptions, yes: { type: "boolean", default: false }, json: { type: "boolean", default: false } },
       allowPositionals: true,
     });
     const [actionId] = positionals;
-    if (!actionId || positionals.length !== 1) throw new CliError("usage: remedy undo ACTION_ID [--yes]", EXIT_USAGE);
+    if (!actionId || positionals.length !== 1) {
+      throw new CliError("usage: remedy undo ACTION_ID [--yes] [--json]", EXIT_USAGE);
+    }
     if (!isActionId(actionId)) {
       throw new CliError(
-        `"${actionId}" is not an action id (they look like act-20261120T102819Z-7c1d9e2f)`,
+        `"${terminalText(actionId)}" is not an action id (they look like act-20261120T102819Z-7c1d9e2f)`,
         EXIT_USAGE,
       );
     }
     const stack = stackFor(values, deps, io);
-    const outcome = await undoCommand(stack.refs, actionId, { yes: values.yes }, stack.deps, io);
-    return outcome === "declined" ? EXIT_FAILED : EXIT_OK;
+    const result = await undoCommand(stack.refs, actionId, { yes: values.yes, json: values.json }, stack.deps, io);
+    return result.outcome === "declined" ? EXIT_FAILED : EXIT_OK;
   },
 };
 
@@ -149,7 +173,10 @@ or if some messages could not be moved.`,
     const stack = stackFor(values, deps, io);
     const result = await redriveCommand(stack.refs, { yes: values.yes, json: values.json }, stack.deps, io);
     if (result.outcome === "incomplete") {
-      io.err(`remedy dlq: ${result.failed.length} messages could not be moved; they stay in the dead-letter queue\n`);
+      const failed = result.failed.length;
+      io.err(
+        `remedy dlq: ${plural(failed, "message")} could not be moved; ${failed === 1 ? "it stays" : "they stay"} in the dead-letter queue\n`,
+      );
     }
     // Declined, or something approved is still in the DLQ: scripts must not read that as done.
     return result.outcome === "moved" || result.outcome === "nothing-to-redrive" ? EXIT_OK : EXIT_FAILED;

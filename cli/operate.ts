@@ -1,4 +1,5 @@
 // Operator commands against the deployed stack: peek, pause, resume, dlq redrive.
+import { DescribeRuleCommand } from "@aws-sdk/client-eventbridge";
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
@@ -11,14 +12,15 @@ import {
   DLQ_REASON_ATTRIBUTE,
   DLQ_SOURCE_MESSAGE_ATTRIBUTE,
 } from "../shared/dead-letter.ts";
-import { describeMatched } from "../shared/describe.ts";
+import { BLOCK_FLAGS_FOR_PROBLEM, describeAction, terminalJson, terminalText } from "../shared/describe.ts";
 import { type Instruction, InvalidInstructionError, parseInstruction } from "../shared/instruction.ts";
-import { readPauseState, resume, setPaused } from "../shared/pause.ts";
-import { groupMessages, peekQueue } from "../shared/peek.ts";
+import { type PauseReading, type PauseState, readPauseState, resume, setPaused } from "../shared/pause.ts";
+import { groupMessages, type PeekGroup, peekQueue } from "../shared/peek.ts";
 import { MessageSendError, sendMessages } from "../shared/queue.ts";
+import { actingIdentity } from "./command.ts";
 import type { CliDeps, Io } from "./deps.ts";
-import { table, utc } from "./format.ts";
-import { requireRefs, type StackRefs } from "./stack.ts";
+import { plural, table, utc } from "./format.ts";
+import { explainAwsError, requireRefs, type StackRefs } from "./stack.ts";
 
 export interface PeekOptions {
   dlq: boolean;
@@ -26,9 +28,28 @@ export interface PeekOptions {
   max: number;
 }
 
+/** "is" or "are", for a sentence about `count` things. */
+const isAre = (count: number) => (count === 1 ? "is" : "are");
+
+/**
+ * What the remediation will do to one instruction's entries. The instruction does not say which S3 fix strategy the
+ * stack uses, so bucket fixes are worded as the default (surgical) one does them; S3_STRATEGY_NOTE says the rest.
+ */
+export function describeInstructionChange(group: Pick<PeekGroup, "problem" | "matched">): string {
+  return group.matched.map((entry) => describeAction(group.problem, entry, "surgical")).join("; ");
+}
+
+export const S3_STRATEGY_NOTE =
+  'Bucket changes are shown as the default s3_fix_strategy ("surgical") makes them; with "block-public-access" the remediation turns on the bucket\'s Block Public Access flags for that problem instead (IgnorePublicAcls + BlockPublicAcls for ACL grants, RestrictPublicBuckets + BlockPublicPolicy for policy statements).';
+
+const hasBucketFix = (groups: readonly Pick<PeekGroup, "problem">[]) =>
+  groups.some((group) => BLOCK_FLAGS_FOR_PROBLEM[group.problem] !== undefined);
+
 export async function peekCommand(refs: StackRefs, options: PeekOptions, deps: CliDeps, io: Io): Promise<void> {
   const queueUrl = options.dlq ? requireRefs(refs, "dlqUrl").dlqUrl : requireRefs(refs, "queueUrl").queueUrl;
-  io.err(`reading ${options.dlq ? "the dead-letter queue" : "the remediation queue"} (nothing is consumed)…\n`);
+  if (io.interactive) {
+    io.err(`reading ${options.dlq ? "the dead-letter queue" : "the remediation queue"} (nothing is consumed)…\n`);
+  }
   const result = await peekQueue(deps.sqs(), queueUrl, { maxMessages: options.max });
   const reasons = new Map(
     result.messages.map((message) => [
@@ -38,27 +59,23 @@ export async function peekCommand(refs: StackRefs, options: PeekOptions, deps: C
   );
   if (options.json) {
     io.out(
-      `${JSON.stringify(
-        {
-          queueUrl,
-          truncated: result.truncated,
-          groups: result.groups.map(({ instruction, ...group }) => ({
-            ...group,
-            ...(options.dlq ? { reasons: group.messageIds.map((id) => reasons.get(id)).filter(Boolean) } : {}),
-            instruction,
-          })),
-          invalid: result.invalid.map((entry) => ({ ...entry, dlqReason: reasons.get(entry.messageId) })),
-        },
-        null,
-        2,
-      )}\n`,
+      `${terminalJson({
+        queueUrl,
+        truncated: result.truncated,
+        groups: result.groups.map(({ instruction, ...group }) => ({
+          ...group,
+          ...(options.dlq ? { reasons: group.messageIds.map((id) => reasons.get(id)).filter(Boolean) } : {}),
+          instruction,
+        })),
+        invalid: result.invalid.map((entry) => ({ ...entry, dlqReason: reasons.get(entry.messageId) })),
+      })}\n`,
     );
     return;
   }
   const now = deps.now().getTime();
   const lines: string[] = [];
   lines.push(
-    `${result.groups.length} fix instructions in ${result.messages.length} messages${result.truncated ? ` (stopped at ${options.max}: more may be queued)` : ""}.`,
+    `${plural(result.groups.length, "fix instruction")} in ${plural(result.messages.length, "message")}${result.truncated ? ` (stopped at ${options.max}: more may be queued)` : ""}.`,
   );
   if (result.groups.length > 0) {
     lines.push(
@@ -80,39 +97,170 @@ export async function peekCommand(refs: StackRefs, options: PeekOptions, deps: C
           Date.parse(group.due) <= now ? "now" : utc(group.due),
           group.problem,
           `${group.resource.id} (${group.resource.accountId} ${group.resource.region})`,
-          group.matched.map(describeMatched).join("; "),
+          describeInstructionChange(group),
           ...(options.dlq ? [group.messageIds.map((id) => reasons.get(id) ?? "?").join("; ")] : []),
         ]),
         [12, 5, 20, 20, 18, 50, 80, 60],
+        io.columns,
       ),
     );
+    if (hasBucketFix(result.groups)) lines.push(S3_STRATEGY_NOTE);
   }
   if (result.invalid.length > 0) {
-    lines.push("", `${result.invalid.length} messages are not valid fix instructions:`);
+    const count = result.invalid.length;
+    lines.push(
+      "",
+      `${plural(count, "message")} ${isAre(count)} not ${count === 1 ? "a valid fix instruction" : "valid fix instructions"}:`,
+    );
     for (const entry of result.invalid) {
-      lines.push(`  ${entry.messageId}: ${reasons.get(entry.messageId) ?? entry.reason}`);
+      lines.push(`  ${terminalText(entry.messageId)}: ${terminalText(reasons.get(entry.messageId) ?? entry.reason)}`);
     }
   }
   io.out(`${lines.join("\n")}\n`);
 }
 
-export async function pauseCommand(refs: StackRefs, reason: string, deps: CliDeps, io: Io): Promise<void> {
-  const { pauseParameter } = requireRefs(refs, "pauseParameter");
-  const state = await setPaused(deps.ssm(), pauseParameter, { by: deps.user(), reason, now: deps.now() });
-  io.out(`Paused by ${state.by}: the coordinator dispatches nothing until "remedy resume".\n`);
+// pause and resume. Who acts is the caller's AWS identity (actingIdentity), asked before anything is written; a
+// pause keeps the reason already recorded unless a new one is given.
+
+export const DEFAULT_PAUSE_REASON = "paused by an operator";
+
+export interface PauseResult {
+  /** "paused": it was running; "reason-updated": it was paused, the new reason is recorded; "already-paused": nothing written. */
+  outcome: "paused" | "reason-updated" | "already-paused";
+  parameter: string;
+  /** The caller (its AWS identity), who is recorded when something is written. */
+  by: string;
+  /** The switch as it is now. */
+  state: PauseState;
+  /** The switch as it was read before (with `failSafe` when it could not be read as a pause state). */
+  previous: PauseReading;
 }
 
-export async function resumeCommand(refs: StackRefs, deps: CliDeps, io: Io): Promise<void> {
+/** Pauses; with `reason` undefined, an existing pause (and its reason) is kept as it is. */
+export async function pauseCommand(
+  refs: StackRefs,
+  options: { reason?: string; json: boolean },
+  deps: CliDeps,
+  io: Io,
+): Promise<PauseResult> {
   const { pauseParameter } = requireRefs(refs, "pauseParameter");
-  const before = await readPauseState(deps.ssm(), pauseParameter, deps.now());
-  if (!before.paused) {
-    io.out("Remedy is not paused; nothing to do.\n");
-    return;
+  const by = await actingIdentity(refs, deps);
+  const previous = await readPauseState(deps.ssm(), pauseParameter, deps.now());
+  // A missing or unreadable parameter reads as paused (fail-safe): this writes a real pause.
+  const paused = previous.paused && previous.failSafe === undefined;
+  let result: PauseResult;
+  if (paused && options.reason === undefined) {
+    result = { outcome: "already-paused", parameter: pauseParameter, by, state: withoutFailSafe(previous), previous };
+  } else {
+    const state = await setPaused(deps.ssm(), pauseParameter, {
+      by,
+      reason: options.reason ?? DEFAULT_PAUSE_REASON,
+      now: deps.now(),
+    });
+    result = { outcome: paused ? "reason-updated" : "paused", parameter: pauseParameter, by, state, previous };
   }
-  const state = await resume(deps.ssm(), pauseParameter, { by: deps.user(), now: deps.now() });
+  if (previous.failSafe !== undefined) io.err(`warning: ${terminalText(previous.failSafe)}\n`);
+  if (options.json) {
+    io.out(`${terminalJson(result)}\n`);
+    return result;
+  }
+  const was = `${terminalText(previous.by)} at ${utc(previous.at)}: ${terminalText(previous.reason)}`;
+  const { state } = result;
   io.out(
-    `Resumed by ${state.by} (was paused by ${before.by}: ${before.reason}). The next tick dispatches again; the breaker only counts what arrives from now on.\n`,
+    result.outcome === "already-paused"
+      ? `Already paused by ${was}. Nothing was changed (--reason TEXT replaces the reason).\n`
+      : result.outcome === "reason-updated"
+        ? `Still paused; reason updated by ${terminalText(state.by)}: ${terminalText(state.reason)} (was paused by ${was}).\n`
+        : `Paused by ${terminalText(state.by)}: ${terminalText(state.reason)}. The coordinator dispatches nothing until "remedy resume".\n`,
   );
+  return result;
+}
+
+function withoutFailSafe({ failSafe: _failSafe, ...state }: PauseReading): PauseState {
+  return state;
+}
+
+/** Whether the coordinator's schedule runs (the enable_auto_response gate), as resume reports it. */
+export type ScheduleReading =
+  | { known: true; enabled: boolean; rule: string }
+  | { known: false; rule?: string; error: string };
+
+/** Reads the schedule rule's state; never throws (a resume must not fail because of it). */
+export async function readSchedule(refs: StackRefs, deps: CliDeps): Promise<ScheduleReading> {
+  const rule = refs.scheduleRule;
+  if (!rule)
+    return { known: false, error: "the schedule rule is not known (schedule_rule_name output or --schedule-rule)" };
+  try {
+    const output = await deps.eventBridge().send(new DescribeRuleCommand({ Name: rule }));
+    return { known: true, enabled: output.State === "ENABLED", rule };
+  } catch (error) {
+    return {
+      known: false,
+      rule,
+      error: explainAwsError(error) ?? `${(error as Error).name}: ${(error as Error).message}`,
+    };
+  }
+}
+
+export const ENABLE_AUTO_RESPONSE =
+  "enable_auto_response = true is applied (set it in remedy.auto.tfvars, then: npm run synth && terraform -chdir=cdktf.out/stacks/remedy apply)";
+
+/** What happens next once the switch says running, given the schedule. */
+export function afterResumeText(schedule: ScheduleReading): string {
+  if (!schedule.known) {
+    return `Whether auto-response is on could not be read (${terminalText(schedule.error)}): if it is on, the next tick (within a minute) dispatches; if it is off, nothing runs until ${ENABLE_AUTO_RESPONSE}.`;
+  }
+  const rule = terminalText(schedule.rule);
+  return schedule.enabled
+    ? `Auto-response is on (schedule ${rule} enabled): the next tick (within a minute) dispatches.`
+    : `Auto-response is off (schedule ${rule} disabled): nothing will run until ${ENABLE_AUTO_RESPONSE}.`;
+}
+
+export interface ResumeResult {
+  /** "not-paused": nothing written. */
+  outcome: "resumed" | "not-paused";
+  parameter: string;
+  by: string;
+  state: PauseState;
+  previous: PauseReading;
+  autoResponse: ScheduleReading;
+}
+
+export async function resumeCommand(
+  refs: StackRefs,
+  options: { json: boolean },
+  deps: CliDeps,
+  io: Io,
+): Promise<ResumeResult> {
+  const { pauseParameter } = requireRefs(refs, "pauseParameter");
+  const by = await actingIdentity(refs, deps);
+  const [previous, autoResponse] = await Promise.all([
+    readPauseState(deps.ssm(), pauseParameter, deps.now()),
+    readSchedule(refs, deps),
+  ]);
+  const result: ResumeResult = previous.paused
+    ? {
+        outcome: "resumed",
+        parameter: pauseParameter,
+        by,
+        state: await resume(deps.ssm(), pauseParameter, { by, now: deps.now() }),
+        previous,
+        autoResponse,
+      }
+    : { outcome: "not-paused", parameter: pauseParameter, by, state: previous, previous, autoResponse };
+  if (options.json) {
+    io.out(`${terminalJson(result)}\n`);
+    return result;
+  }
+  const next = afterResumeText(autoResponse);
+  if (result.outcome === "not-paused") {
+    io.out(`Remedy is not paused; nothing to do. ${next}\n`);
+    return result;
+  }
+  io.out(
+    `Resumed by ${terminalText(result.state.by)} (was paused by ${terminalText(previous.by)} at ${utc(previous.at)}: ${terminalText(previous.reason)}). ${next} The breaker only counts what arrives from now on.\n`,
+  );
+  return result;
 }
 
 // dlq redrive. The remediation queue accepts messages only from Remedy's roles and listed operators, so a redrive
@@ -179,6 +327,8 @@ export interface RefusedEntry {
 export interface RedriveResult {
   dlqUrl: string;
   queueUrl: string;
+  /** The caller (its AWS identity), who sent the messages back. */
+  by: string;
   /** "incomplete": some approved messages could not be moved (they stay in the DLQ, see `failed`). */
   outcome: "moved" | "incomplete" | "declined" | "nothing-to-redrive";
   /** Reading stopped at REDRIVE_MAX_MESSAGES: more may be queued, not looked at (run again for them). */
@@ -231,7 +381,7 @@ export function planRedrive(messages: readonly Message[]): {
 export function renderRedrivePlan(
   redrivable: readonly Message[],
   refused: readonly RefusedEntry[],
-  options: { truncated: boolean; now: number },
+  options: { truncated: boolean; now: number; width?: number },
 ): string {
   const { groups } = groupMessages(redrivable);
   const reasons = new Map(
@@ -240,11 +390,11 @@ export function renderRedrivePlan(
   const lines: string[] = [];
   const read = redrivable.length + refused.length;
   lines.push(
-    `Read ${read} messages from the dead-letter queue${options.truncated ? ` (stopped at ${REDRIVE_MAX_MESSAGES}: more may be queued; run again for the rest)` : ""}.`,
+    `Read ${plural(read, "message")} from the dead-letter queue${options.truncated ? ` (stopped at ${REDRIVE_MAX_MESSAGES}: more may be queued; run again for the rest)` : ""}.`,
   );
   if (groups.length > 0) {
     lines.push(
-      `Will redrive ${groups.length} fix instructions in ${redrivable.length} messages back to the remediation queue:`,
+      `Will redrive ${plural(groups.length, "fix instruction")} in ${plural(redrivable.length, "message")} back to the remediation queue:`,
       table(
         ["INSTRUCTION", "COUNT", "FIRST SEEN", "DUE", "PROBLEM", "RESOURCE", "EXACT CHANGE", "WHY IN DLQ"],
         groups.map((group) => [
@@ -254,18 +404,23 @@ export function renderRedrivePlan(
           Date.parse(group.due) <= options.now ? "now" : utc(group.due),
           group.problem,
           `${group.resource.id} (${group.resource.accountId} ${group.resource.region})`,
-          group.matched.map(describeMatched).join("; "),
+          describeInstructionChange(group),
           group.messageIds.map((id) => reasons.get(id) ?? "?").join("; "),
         ]),
         [12, 5, 20, 20, 18, 50, 80, 60],
+        options.width,
       ),
     );
+    if (hasBucketFix(groups)) lines.push(S3_STRATEGY_NOTE);
   }
   if (refused.length > 0) {
-    lines.push("", `${refused.length} messages are not redriven and stay in the dead-letter queue:`);
+    lines.push(
+      "",
+      `${plural(refused.length, "message")} ${isAre(refused.length)} not redriven and ${refused.length === 1 ? "stays" : "stay"} in the dead-letter queue:`,
+    );
     for (const entry of refused) {
-      const why = entry.dlqReason !== undefined ? ` (dead-lettered: ${entry.dlqReason})` : "";
-      lines.push(`  ${entry.messageId}: ${entry.reason}${why}`);
+      const why = entry.dlqReason !== undefined ? ` (dead-lettered: ${terminalText(entry.dlqReason)})` : "";
+      lines.push(`  ${terminalText(entry.messageId)}: ${terminalText(entry.reason)}${why}`);
     }
   }
   return `${lines.join("\n")}\n`;
@@ -283,15 +438,18 @@ export async function redriveCommand(
   io: Io,
 ): Promise<RedriveResult> {
   const { queueUrl, dlqUrl } = requireRefs(refs, "queueUrl", "dlqUrl");
+  // Credentials for another account are refused before anything is read or moved.
+  const by = await actingIdentity(refs, deps);
   const sqs = deps.sqs();
   // With --json, stdout carries the JSON result only: the plan goes to stderr, where the question is asked.
   const show = options.json ? io.err : io.out;
-  io.err("reading the dead-letter queue (nothing is consumed)…\n");
+  if (io.interactive) io.err("reading the dead-letter queue (nothing is consumed)…\n");
   const read = await peekQueue(sqs, dlqUrl, { maxMessages: REDRIVE_MAX_MESSAGES });
   const plan = planRedrive(read.messages);
   const result: RedriveResult = {
     dlqUrl,
     queueUrl,
+    by,
     outcome: "nothing-to-redrive",
     truncated: read.truncated,
     redrivable: plan.redrivable.map(({ entry }) => entry),
@@ -300,7 +458,7 @@ export async function redriveCommand(
     refused: plan.refused,
   };
   const finish = (text: string) => {
-    if (options.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
+    if (options.json) io.out(`${terminalJson(result)}\n`);
     else io.out(text);
     return result;
   };
@@ -308,14 +466,15 @@ export async function redriveCommand(
     renderRedrivePlan(
       plan.redrivable.map(({ message }) => message),
       plan.refused,
-      { truncated: read.truncated, now: deps.now().getTime() },
+      { truncated: read.truncated, now: deps.now().getTime(), ...(io.columns ? { width: io.columns } : {}) },
     ),
   );
   if (plan.redrivable.length === 0) {
     return finish("Nothing to redrive: nothing was moved.\n");
   }
   const count = plan.redrivable.length;
-  if (!options.yes && !(await deps.confirm(`Send these ${count} messages back to the remediation queue?`))) {
+  const these = count === 1 ? "this message" : `these ${count} messages`;
+  if (!options.yes && !(await deps.confirm(`Send ${these} back to the remediation queue?`))) {
     result.outcome = "declined";
     if (options.json) io.err("Nothing was moved.\n");
     return finish("Nothing was moved.\n");
@@ -330,14 +489,18 @@ export async function redriveCommand(
   result.failed = moved.failed;
   result.outcome = moved.failed.length > 0 ? "incomplete" : "moved";
   const lines = [
-    `Moved ${moved.moved.length} of ${count} messages from the dead-letter queue back to the remediation queue.`,
+    `Moved ${moved.moved.length} of ${plural(count, "message")} from the dead-letter queue back to the remediation queue.`,
   ];
   if (moved.failed.length > 0) {
-    lines.push(`${moved.failed.length} could not be moved and stay in the dead-letter queue:`);
-    for (const entry of moved.failed) lines.push(`  ${entry.messageId}: ${entry.error}`);
+    const failed = moved.failed.length;
+    lines.push(`${failed} could not be moved and ${failed === 1 ? "stays" : "stay"} in the dead-letter queue:`);
+    for (const entry of moved.failed) lines.push(`  ${terminalText(entry.messageId)}: ${terminalText(entry.error)}`);
   }
   if (plan.refused.length > 0) {
-    lines.push(`${plan.refused.length} messages that are not redrivable stay in the dead-letter queue (listed above).`);
+    const refused = plan.refused.length;
+    lines.push(
+      `${plural(refused, "message")} that ${isAre(refused)} not redrivable ${refused === 1 ? "stays" : "stay"} in the dead-letter queue (listed above).`,
+    );
   }
   return finish(`${lines.join("\n")}\n`);
 }
@@ -363,7 +526,7 @@ async function moveMessages(
   const failed: (RedriveEntry & { error: string })[] = [];
   const fail = (entry: RedriveEntry, error: string) => {
     failed.push({ ...entry, error });
-    io.err(`could not move message ${entry.messageId}: ${error}\n`);
+    io.err(`could not move message ${terminalText(entry.messageId)}: ${terminalText(error)}\n`);
   };
   try {
     while (pending.size > 0) {
@@ -434,11 +597,11 @@ async function moveMessages(
           moved.push(entry);
         }
       }
-      io.err(`redrive: ${moved.length} of ${approved.size} messages moved\n`);
+      if (io.interactive) io.err(`redrive: ${moved.length} of ${plural(approved.size, "message")} moved\n`);
     }
   } catch (error) {
     // The DLQ could not be read any more: what is left stays there, reported below.
-    io.err(`redrive stopped: ${(error as Error).message}\n`);
+    io.err(`redrive stopped: ${terminalText((error as Error).message)}\n`);
     for (const entry of pending.values()) fail(entry, `not moved: the redrive stopped (${(error as Error).message})`);
     pending.clear();
   } finally {
@@ -501,7 +664,7 @@ async function releaseMessages(
       );
     } catch (error) {
       io.err(
-        `warning: some messages stay hidden in the dead-letter queue for up to ${MOVE_VISIBILITY_SECONDS}s: ${(error as Error).message}\n`,
+        `warning: some messages stay hidden in the dead-letter queue for up to ${MOVE_VISIBILITY_SECONDS}s: ${terminalText((error as Error).message)}\n`,
       );
     }
   }

@@ -1,5 +1,5 @@
 // Every AWS command the `remedy` CLI sends, and the IAM action an operator needs for it. `remedy plan` needs none
-// (offline). A test fails when the CLI sends a command that is not declared here.
+// (offline); `remedy plan --live` reads only. A test fails when the CLI sends a command that is not declared here.
 import type { CommandPermissions } from "../shared/permissions.ts";
 
 export const cliPermissions = {
@@ -38,6 +38,19 @@ export const cliPermissions = {
   PutBucketPolicyCommand: "s3:PutBucketPolicy",
   PutPublicAccessBlockCommand: "s3:PutBucketPublicAccessBlock",
   DeletePublicAccessBlockCommand: "s3:PutBucketPublicAccessBlock",
+  // plan --live (read-only): whether Config records the rules' types, then their items through Config...
+  DescribeConfigurationRecordersCommand: "config:DescribeConfigurationRecorders",
+  DescribeConfigurationRecorderStatusCommand: "config:DescribeConfigurationRecorderStatus",
+  ListDiscoveredResourcesCommand: "config:ListDiscoveredResources",
+  BatchGetResourceConfigCommand: "config:BatchGetResourceConfig",
+  // ...or directly where Config does not record them (bucket tags always: Config's batch answer leaves them out),
+  // with the bucket reads above (ownership controls, ACL, policy, Block Public Access), and the account's Block
+  // Public Access (S3 Control). The caller's identity and the schedule rule use the calls above.
+  DescribeSecurityGroupsCommand: "ec2:DescribeSecurityGroups",
+  ListBucketsCommand: "s3:ListAllMyBuckets",
+  GetBucketLocationCommand: "s3:GetBucketLocation",
+  GetBucketTaggingCommand: "s3:GetBucketTagging",
+  GetAccountPublicAccessBlockCommand: "s3:GetAccountPublicAccessBlock",
 } as const satisfies CommandPermissions;
 
 /** Needed without a command of their own: undo restores revoked rules with their tags (TagSpecifications). */

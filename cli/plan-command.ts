@@ -1,61 +1,200 @@
-// `remedy plan`: the command's flags and help; the judging is in plan.ts, the words in plan-output.ts.
+// `remedy plan`: the command's flags and help; the judging is in plan.ts, the live reading in live-plan.ts, the words
+// in plan-output.ts.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { RULES } from "../rules/index.ts";
-import { CliError, type CommandSpec, EXIT_OK, EXIT_USAGE, shownPath, userPath } from "./command.ts";
-import { plan, snapshotItems } from "./plan.ts";
-import { renderPlan } from "./plan-output.ts";
-import { DEFAULT_SETTINGS, readSettingsFile } from "./settings.ts";
+import { configServiceClient, s3ControlClient } from "../shared/clients.ts";
+import { terminalJson } from "../shared/describe.ts";
+import {
+  CliError,
+  type CommandSpec,
+  EXIT_FAILED,
+  EXIT_OK,
+  EXIT_USAGE,
+  shownPath,
+  stackFor,
+  stackOptions,
+  userPath,
+} from "./command.ts";
+import type { CliDeps, Io } from "./deps.ts";
+import { type LiveReading, readLive, readSchedule } from "./live-plan.ts";
+import {
+  type AccountBlockState,
+  type AutoResponseState,
+  type PlanReport,
+  plan,
+  snapshotItems,
+  strictProblems,
+} from "./plan.ts";
+import { progressReporter, renderPlan } from "./plan-output.ts";
+import { DEFAULT_SETTINGS, type PlanSettings, readSettingsFile } from "./settings.ts";
 
 export const EXAMPLE_SNAPSHOT = fileURLToPath(new URL("../examples/config-snapshot.json", import.meta.url));
 export const EXAMPLE_SETTINGS = fileURLToPath(new URL("../examples/settings.json", import.meta.url));
 
+const STACK_OPTION_NAMES = Object.keys(stackOptions);
+
 export const PLAN_COMMAND: CommandSpec = {
-  usage: "plan [--snapshot FILE] [--settings FILE] [--json]",
-  summary: `Offline: judge an AWS Config snapshot with Remedy's rules and exemptions; print the findings and the exact
-would-be actions. Without --snapshot, uses the example in examples/. Needs no AWS credentials.`,
+  usage: "plan [--snapshot FILE | --live] [--settings FILE] [--strict] [--json]",
+  summary: `Judge resources with Remedy's rules and exemptions; print the findings and the exact would-be actions.
+Offline on an AWS Config snapshot (without --snapshot, the example in examples/; needs no AWS credentials), or
+--live on your account and region, read-only: nothing is changed and nothing is queued; with the stack's outputs
+it shows the real auto-response schedule.`,
   options: [
-    ["--snapshot FILE", "an AWS Config snapshot (the file Config delivers to S3, gunzipped)"],
+    ["--snapshot FILE", "an AWS Config snapshot, as Config delivers it to S3 (.json.gz) or gunzipped"],
+    [
+      "--live",
+      "read your account instead (read-only): through AWS Config where it records, else from EC2 and S3 directly",
+    ],
     [
       "--settings FILE",
-      "rule parameters, grace period, S3 fix strategy, allowlist (without --snapshot: the example's)",
+      "rule parameters, grace period, S3 fix strategy, enableAutoResponse, allowlist (without --snapshot or --live: the example's)",
     ],
+    ["--strict", "exit 1 when an item could not be read or judged, or an allowlist entry was ignored"],
     ["--json", "the plan as JSON"],
   ],
-  stack: false,
+  stack: true,
   async run(args, io, deps) {
     const { values } = parseArgs({
       args,
       options: {
         snapshot: { type: "string" },
         settings: { type: "string" },
+        live: { type: "boolean", default: false },
+        strict: { type: "boolean", default: false },
         json: { type: "boolean", default: false },
+        ...stackOptions,
       },
     });
-    const snapshotPath = values.snapshot !== undefined ? userPath(values.snapshot, deps.env) : EXAMPLE_SNAPSHOT;
+    const stackFlags = STACK_OPTION_NAMES.filter((name) => (values as Record<string, unknown>)[name] !== undefined);
+    if (values.live && values.snapshot !== undefined) {
+      throw new CliError("give --snapshot FILE or --live, not both", EXIT_USAGE);
+    }
+    if (!values.live && stackFlags.length > 0) {
+      throw new CliError(`--${stackFlags[0]} is for --live (an offline plan reads no stack)`, EXIT_USAGE);
+    }
     const settingsPath =
       values.settings !== undefined
         ? userPath(values.settings, deps.env)
-        : values.snapshot
+        : values.snapshot !== undefined || values.live
           ? undefined
           : EXAMPLE_SETTINGS;
-    let text: string;
-    try {
-      text = readFileSync(snapshotPath, "utf8");
-    } catch (error) {
-      throw new CliError(`cannot read snapshot ${snapshotPath}: ${(error as NodeJS.ErrnoException).code}`, EXIT_USAGE);
+    const settingsFile = settingsPath ? shownPath(settingsPath, deps.env) : "(defaults)";
+    const settings = settingsPath ? readSettingsFile(settingsPath, settingsFile) : DEFAULT_SETTINGS;
+    const progress = progressReporter(io);
+
+    let items: unknown[];
+    let context: Pick<
+      PlanReport,
+      "mode" | "snapshot" | "live" | "autoResponse" | "accountPublicAccessBlock" | "notRead"
+    >;
+    let judgeWith: PlanSettings = settings;
+    if (values.live) {
+      const live = await readLivePlan(values, io, deps, settings, progress);
+      items = live.reading.items;
+      const block = accountBlockFor(live.reading.accountBlock, settings);
+      judgeWith = { ...settings, accountFacts: block?.flags !== undefined ? { s3PublicAccessBlock: block.flags } : {} };
+      context = {
+        mode: "live",
+        live: live.reading.source,
+        autoResponse: live.autoResponse,
+        ...(block ? { accountPublicAccessBlock: block } : {}),
+        notRead: live.reading.notRead,
+      };
+    } else {
+      const snapshotPath = values.snapshot !== undefined ? userPath(values.snapshot, deps.env) : EXAMPLE_SNAPSHOT;
+      const shown = shownPath(snapshotPath, deps.env);
+      let content: Buffer;
+      try {
+        content = readFileSync(snapshotPath);
+      } catch (error) {
+        throw new CliError(`cannot read snapshot ${shown}: ${(error as NodeJS.ErrnoException).code}`, EXIT_USAGE);
+      }
+      items = snapshotItems(content, shown);
+      const block = settings.accountFacts.s3PublicAccessBlock;
+      context = {
+        mode: "offline",
+        snapshot: shown,
+        autoResponse: { enabled: settings.enableAutoResponse, from: "settings" },
+        ...(block !== undefined ? { accountPublicAccessBlock: { from: "settings", flags: block } } : {}),
+        notRead: [],
+      };
     }
-    const settings = settingsPath ? readSettingsFile(settingsPath) : DEFAULT_SETTINGS;
-    const result = plan(snapshotItems(text, snapshotPath), RULES, settings, deps.now());
-    io.out(
-      values.json
-        ? `${JSON.stringify(result, null, 2)}\n`
-        : renderPlan(result, {
-            snapshot: shownPath(snapshotPath, deps.env),
-            settings: settingsPath ? shownPath(settingsPath, deps.env) : "(defaults)",
-          }),
+
+    const result = plan(items, RULES, judgeWith, deps.now(), (done, total) =>
+      progress(`judging ${done} of ${total} items`),
     );
+    const report: PlanReport = { ...context, settingsFile, ...result };
+    io.out(values.json ? `${terminalJson(report)}\n` : renderPlan(report, { columns: io.columns }));
+    const problems = strictProblems(report);
+    if (values.strict && problems !== undefined) {
+      io.err(`remedy plan: --strict: ${problems}\n`);
+      return EXIT_FAILED;
+    }
     return EXIT_OK;
   },
 };
+
+/** Live reading wins; where S3 Control cannot be read, the settings' value (if any) is used. */
+function accountBlockFor(read: AccountBlockState | undefined, settings: PlanSettings): AccountBlockState | undefined {
+  if (read === undefined || read.from === "s3-control") return read;
+  const fromSettings = settings.accountFacts.s3PublicAccessBlock;
+  return fromSettings !== undefined
+    ? { from: "settings", flags: fromSettings, ...(read.error ? { error: read.error } : {}) }
+    : read;
+}
+
+/** The account and region the credentials (and the stack's outputs, --region, --profile) aim at, read live. */
+async function readLivePlan(
+  values: Partial<Record<string, string | boolean | undefined>>,
+  io: Io,
+  deps: CliDeps,
+  settings: PlanSettings,
+  progress: (line: string) => void,
+): Promise<{ reading: LiveReading; autoResponse: AutoResponseState }> {
+  const { refs, deps: aimed } = stackFor(values, deps, io);
+  // Who the credentials are: a missing or expired credential fails here, in one sentence (explainAwsError).
+  const identity = aimed.callerIdentity ? await aimed.callerIdentity() : undefined;
+  if (identity && refs.accountId !== undefined && identity.account !== refs.accountId) {
+    // As actingIdentity: the command was right, the credentials are not (exit 1).
+    throw new CliError(
+      `these credentials are for account ${identity.account} (${identity.arn}), but Remedy's stack is in account ${refs.accountId}: use that account's credentials (--profile), or give the outputs of this account's stack (--outputs FILE).`,
+      EXIT_FAILED,
+    );
+  }
+  const accountId = identity?.account || refs.accountId;
+  if (!accountId) {
+    throw new CliError(
+      "cannot tell which account these credentials are for: give the stack's outputs (--outputs FILE)",
+    );
+  }
+  const ec2 = aimed.ec2();
+  const region = refs.region ?? (await ec2.config.region());
+
+  const reading = await readLive(
+    {
+      configService: (aimed.configService ?? configServiceClient)(),
+      ec2,
+      s3: aimed.s3(),
+      s3Control: (aimed.s3Control ?? s3ControlClient)(),
+    },
+    {
+      accountId,
+      region,
+      resourceTypes: [...new Set(RULES.flatMap((rule) => rule.resourceTypes))],
+      now: deps.now(),
+      accountBlock: RULES.some((rule) => rule.facts?.includes("s3PublicAccessBlock")),
+      progress,
+    },
+  );
+
+  const fromSettings: AutoResponseState = { enabled: settings.enableAutoResponse, from: "settings" };
+  if (!refs.scheduleRule) return { reading, autoResponse: fromSettings };
+  const schedule = await readSchedule(aimed.eventBridge(), refs.scheduleRule);
+  const autoResponse: AutoResponseState =
+    "error" in schedule
+      ? { ...fromSettings, scheduleRule: refs.scheduleRule, scheduleError: schedule.error }
+      : { enabled: schedule.enabled, from: "schedule", scheduleRule: refs.scheduleRule, state: schedule.state };
+  return { reading, autoResponse };
+}

@@ -1,27 +1,82 @@
-import { table, utc } from "./format.ts";
-import type { PlanResult } from "./plan.ts";
+// The words of `remedy plan`: the report as text (tables fit the terminal; --json has everything), and the
+// throttled progress lines a terminal gets while a big snapshot is judged or an account is read.
+import { BLOCK_PUBLIC_ACCESS_FLAGS } from "../rules/types.ts";
+import { terminalText } from "../shared/describe.ts";
+import type { Io } from "./deps.ts";
+import { plural, table, utc } from "./format.ts";
+import type { AccountBlockState, AutoResponseState, LiveSource, PlanReport } from "./plan.ts";
 
-export function renderPlan(result: PlanResult, sources: { snapshot: string; settings: string }): string {
+/** "live: AWS Config in 123456789012 eu-west-1", or which types were read directly and why. */
+export function describeLiveSource(source: LiveSource): string {
+  const where = `${source.accountId} ${source.region}`;
+  const viaConfig = source.types.filter((type) => type.via === "config");
+  const direct = source.types.filter((type) => type.via === "direct");
+  if (direct.length === 0) return `live: AWS Config in ${where}`;
+  const reasons = [...new Set(direct.map((type) => type.why ?? "Config is not recording them"))];
+  if (viaConfig.length === 0) return `live: read directly in ${where} (${reasons.join("; ")})`;
+  const names = (types: typeof direct) => types.map((type) => type.resourceType).join(", ");
+  return `live: AWS Config in ${where} for ${names(viaConfig)}; read directly for ${names(direct)} (${reasons.join("; ")})`;
+}
+
+export function describeAutoResponse(state: AutoResponseState): string {
+  const onOff = state.enabled ? "on" : "off";
+  if (state.from === "schedule")
+    return `auto-response: ${onOff} (schedule rule ${state.scheduleRule} is ${state.state})`;
+  const fromSettings = `settings: enableAutoResponse is ${state.enabled}`;
+  return state.scheduleError
+    ? `auto-response: ${onOff} (${fromSettings}; schedule rule ${state.scheduleRule} cannot be read: ${state.scheduleError})`
+    : `auto-response: ${onOff} (${fromSettings})`;
+}
+
+function describeFlags(flags: AccountBlockState["flags"]): string {
+  if (flags === null || flags === undefined) return "none configured";
+  const on = BLOCK_PUBLIC_ACCESS_FLAGS.filter((flag) => flags[flag] === true);
+  return on.length === 0 ? "every flag off" : `${on.join(", ")} on`;
+}
+
+export function describeAccountBlock(state: AccountBlockState): string {
+  const what = "account Block Public Access";
+  if (state.from === "s3-control") return `${what}: ${describeFlags(state.flags)} (S3 Control)`;
+  if (state.from === "settings") {
+    return `${what}: ${describeFlags(state.flags)} (settings${state.error ? `; S3 Control cannot be read: ${state.error}` : ""})`;
+  }
+  return `${what}: unknown (S3 Control cannot be read: ${state.error ?? "?"}): buckets are judged with their own flags only`;
+}
+
+export function renderPlan(report: PlanReport, options: { columns?: number } = {}): string {
   const out: string[] = [];
-  out.push(`Remedy plan (offline: nothing is read from or changed in AWS)`);
-  out.push(`snapshot: ${sources.snapshot}`);
-  out.push(`settings: ${sources.settings}`);
+  if (report.mode === "live") {
+    out.push("Remedy plan (live, read-only: nothing in AWS is changed and nothing is queued)");
+    if (report.live) out.push(describeLiveSource(report.live));
+  } else {
+    out.push("Remedy plan (offline: nothing is read from or changed in AWS)");
+    out.push(`snapshot: ${report.snapshot}`);
+  }
+  out.push(`settings: ${report.settingsFile}`);
+  if (report.accountPublicAccessBlock) out.push(describeAccountBlock(report.accountPublicAccessBlock));
+  out.push(describeAutoResponse(report.autoResponse));
   out.push("");
   out.push(
-    `Judged ${result.itemsJudged} resources from ${result.itemsRead} configuration items: ` +
-      `${result.nonCompliant} non-compliant, ${result.compliant} compliant.`,
+    `Judged ${plural(report.itemsJudged, "resource")} from ${plural(report.itemsRead, "configuration item")}: ` +
+      `${report.nonCompliant} non-compliant, ${report.compliant} compliant.`,
   );
-  const due = result.findings.filter((finding) => finding.status === "due");
-  const grace = result.findings.filter((finding) => finding.status === "grace");
-  const exempt = result.findings.filter((finding) => finding.status === "exempt");
+  const due = report.findings.filter((finding) => finding.status === "due");
+  const grace = report.findings.filter((finding) => finding.status === "grace");
+  const exempt = report.findings.filter((finding) => finding.status === "exempt");
   out.push(
-    `${due.length + grace.length} fixes in ${result.instructions.length} fix instructions ` +
-      `(${due.length} due now, ${grace.length} in their grace period); ${exempt.length} findings exempt.`,
+    `${plural(due.length + grace.length, "fix", "fixes")} in ${plural(report.instructions.length, "fix instruction")} ` +
+      `(${due.length} due now, ${grace.length} in their grace period); ${plural(exempt.length, "finding")} exempt.`,
   );
 
+  const on = report.autoResponse.enabled;
   const actionable = [...due, ...grace];
   if (actionable.length > 0) {
-    out.push("", "Would-be actions (once auto-response is enabled):");
+    out.push(
+      "",
+      on
+        ? "Would-be actions (auto-response is on: due fixes are made at the coordinator's next tick):"
+        : "Would-be actions (auto-response is off: nothing is changed until it is enabled):",
+    );
     out.push(
       table(
         ["RESOURCE", "PROBLEM", "ACTION", "WHEN", "INSTRUCTION"],
@@ -29,10 +84,15 @@ export function renderPlan(result: PlanResult, sources: { snapshot: string; sett
           finding.resourceId,
           finding.problem,
           finding.action,
-          finding.status === "due" ? "next tick" : `after ${utc(finding.notBefore!)}`,
+          finding.status === "due"
+            ? on
+              ? "next tick"
+              : "when enabled"
+            : `${on ? "" : "when enabled, "}after ${utc(finding.notBefore!)}`,
           finding.instructionId!.slice(0, 12),
         ]),
-        [40, 18, 70, 30],
+        [40, 18, 70, 44],
+        options.columns,
       ),
     );
   }
@@ -43,18 +103,62 @@ export function renderPlan(result: PlanResult, sources: { snapshot: string; sett
         ["RESOURCE", "PROBLEM", "MATCHED", "EXEMPTION"],
         exempt.map((finding) => [finding.resourceId, finding.problem, finding.matched, finding.exemption!]),
         [40, 18, 50],
+        options.columns,
       ),
     );
   }
-  if (result.malformed.length > 0) {
-    out.push("", `Could not judge ${result.malformed.length} configuration item(s):`);
-    for (const item of result.malformed) {
+  if (report.notRead.length > 0) {
+    out.push("", `Could not read ${plural(report.notRead.length, "resource")} (not judged):`);
+    for (const entry of report.notRead) {
+      out.push(
+        `  ${entry.resourceId ? `${entry.resourceType} ${entry.resourceId}` : entry.resourceType}: ${entry.reason}`,
+      );
+    }
+  }
+  if (report.malformed.length > 0) {
+    out.push("", `Could not judge ${plural(report.malformed.length, "configuration item")}:`);
+    for (const item of report.malformed) {
       out.push(`  item ${item.index}${item.resourceId ? ` (${item.resourceId})` : ""}: ${item.reason}`);
     }
   }
-  if (result.settingsProblems.length > 0) {
-    out.push("", "Allowlist entries ignored (they exempt nothing until fixed):");
-    for (const problem of result.settingsProblems) out.push(`  ${problem}`);
+  if (report.settingsProblems.length > 0) {
+    out.push(
+      "",
+      `Ignored ${plural(report.settingsProblems.length, "allowlist entry", "allowlist entries")} (they exempt nothing until fixed):`,
+    );
+    for (const problem of report.settingsProblems) out.push(`  ${problem}`);
   }
-  return `${out.join("\n")}\n`;
+  // Where Config is not recording, Remedy's rules do not see the resources at all (not where it only could not be asked).
+  const direct =
+    report.live?.types.filter((type) => type.via === "direct" && type.why?.startsWith("Config is not recording")) ?? [];
+  if (direct.length > 0) {
+    out.push(
+      "",
+      `Note: Remedy's Config rules judge only what Config records; until it records ${direct.map((type) => type.resourceType).join(" and ")} here, Remedy neither reports nor fixes them.`,
+    );
+  }
+  // Resource ids, tag values, reasons: AWS data and the user's files reach the terminal with control characters
+  // escaped, line by line (the plan's own line breaks stay).
+  return `${out
+    .flatMap((line) => line.split("\n"))
+    .map(terminalText)
+    .join("\n")}\n`;
+}
+
+/** How often a progress line may be written. */
+export const PROGRESS_INTERVAL_MS = 1000;
+
+/**
+ * Progress lines on stderr, only when it is a terminal: at most one a second, and none for work that is done
+ * within the first second. Never on stdout, so --json stays pure.
+ */
+export function progressReporter(io: Io, intervalMs = PROGRESS_INTERVAL_MS): (line: string) => void {
+  if (!io.interactive) return () => {};
+  let last = performance.now();
+  return (line) => {
+    const now = performance.now();
+    if (now - last < intervalMs) return;
+    last = now;
+    io.err(`remedy plan: ${line}…\n`);
+  };
 }

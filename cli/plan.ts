@@ -1,10 +1,14 @@
-// `remedy plan`: offline. Runs the deployed rules, exemptions and instruction building over an AWS Config
-// snapshot and says exactly what Remedy would do — nothing is read from or written to AWS.
+// `remedy plan`: runs the deployed rules, exemptions and instruction building over Config items (from a snapshot,
+// or read live by live-plan.ts) and says exactly what Remedy would do. Pure: nothing here reads or writes AWS.
+
+import { gunzipSync } from "node:zlib";
 import { normalizeConfigItem } from "../rules/config-item.ts";
-import type { ComplianceType } from "../rules/types.ts";
+import type { ComplianceType, PublicAccessBlockFlags } from "../rules/types.ts";
 import { describeAction, describeMatched } from "../shared/describe.ts";
+import { PermanentError } from "../shared/errors.ts";
 import type { Instruction } from "../shared/instruction.ts";
 import { type AnyRule, judgeItem } from "../shared/judge.ts";
+import { plural } from "./format.ts";
 import type { PlanSettings } from "./settings.ts";
 
 export interface PlanFinding {
@@ -35,12 +39,34 @@ export interface PlanResult {
   settingsProblems: string[];
 }
 
-export class SnapshotError extends Error {
+export class SnapshotError extends PermanentError {
   override name = "SnapshotError";
 }
 
-/** Parses Config's snapshot file (`{fileVersion, configSnapshotId, configurationItems: [...]}`). */
-export function snapshotItems(text: string, source: string): unknown[] {
+/** The first two bytes of every gzip stream (RFC 1952). */
+const GZIP_MAGIC = [0x1f, 0x8b] as const;
+
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1];
+}
+
+/**
+ * Parses Config's snapshot file (`{fileVersion, configSnapshotId, configurationItems: [...]}`), gzip-compressed as
+ * Config delivers it (`.json.gz`: recognised by its first bytes, whatever the file is called) or not.
+ */
+export function snapshotItems(content: string | Uint8Array, source: string): unknown[] {
+  let text: string;
+  if (typeof content === "string") {
+    text = content;
+  } else if (isGzip(content)) {
+    try {
+      text = gunzipSync(content).toString("utf8");
+    } catch (error) {
+      throw new SnapshotError(`${source} is gzip-compressed but cannot be decompressed (${(error as Error).message})`);
+    }
+  } else {
+    text = Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString("utf8");
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -59,6 +85,8 @@ export function plan(
   rules: readonly AnyRule[],
   settings: PlanSettings,
   now: Date,
+  /** Called after each item (judged or not), for progress over a big snapshot; it must not throw. */
+  onProgress?: (done: number, total: number) => void,
 ): PlanResult {
   const result: PlanResult = {
     itemsRead: items.length,
@@ -129,6 +157,76 @@ export function plan(
         reason: `${(error as Error).name}: ${(error as Error).message}`,
       });
     }
+    onProgress?.(index + 1, items.length);
   });
   return result;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The report around the result: where the items came from, what could not be read, and auto-response.
+
+/** A resource (or a whole kind of resource) that could not be read, so it was not judged. */
+export interface NotRead {
+  resourceType: string;
+  /** Absent: the listing itself failed (none of this type was judged). */
+  resourceId?: string;
+  reason: string;
+}
+
+/** How one resource type was read in --live. */
+export interface LiveTypeSource {
+  resourceType: string;
+  via: "config" | "direct";
+  /** Why it was read directly: "Config is not recording here: no configuration recorder", ... */
+  why?: string;
+}
+
+export interface LiveSource {
+  accountId: string;
+  region: string;
+  types: LiveTypeSource[];
+}
+
+/** Whether the coordinator acts on due instructions: from the stack's real schedule, or from the settings. */
+export interface AutoResponseState {
+  enabled: boolean;
+  from: "settings" | "schedule";
+  scheduleRule?: string;
+  /** The schedule rule's State as EventBridge says it. */
+  state?: string;
+  /** Why the schedule was not used although the stack is known. */
+  scheduleError?: string;
+}
+
+/** The account-level Block Public Access the buckets were judged with, and where it came from. */
+export interface AccountBlockState {
+  from: "settings" | "s3-control" | "unknown";
+  /** null: none configured; absent: not known (bucket-level flags only). */
+  flags?: PublicAccessBlockFlags | null;
+  /** Why it could not be read (S3 Control's error). */
+  error?: string;
+}
+
+export interface PlanReport extends PlanResult {
+  mode: "offline" | "live";
+  /** The snapshot (offline) or the account and region and how each type was read (live). */
+  snapshot?: string;
+  live?: LiveSource;
+  settingsFile: string;
+  autoResponse: AutoResponseState;
+  accountPublicAccessBlock?: AccountBlockState;
+  notRead: NotRead[];
+}
+
+/** What makes --strict fail, in one sentence; undefined when everything was read, judged and used. */
+export function strictProblems(
+  report: Pick<PlanReport, "malformed" | "notRead" | "settingsProblems">,
+): string | undefined {
+  const parts: string[] = [];
+  if (report.malformed.length > 0)
+    parts.push(`${plural(report.malformed.length, "configuration item")} could not be judged`);
+  if (report.notRead.length > 0) parts.push(`${plural(report.notRead.length, "resource")} could not be read`);
+  if (report.settingsProblems.length > 0)
+    parts.push(`${plural(report.settingsProblems.length, "allowlist entry", "allowlist entries")} ignored`);
+  return parts.length > 0 ? parts.join(", ") : undefined;
 }

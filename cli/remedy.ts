@@ -2,6 +2,7 @@
 import { Console } from "node:console";
 import { readFileSync, realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
+import { terminalText } from "../shared/describe.ts";
 import { CliError, type CommandSpec, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "./command.ts";
 import { type CliDeps, type Io, realDeps } from "./deps.ts";
 import {
@@ -37,12 +38,13 @@ ${Object.values(STACK_FLAGS)
   .join(", ")}.
 AWS: every call goes to the stack's region (its "region" output; --region REGION may only repeat it, and is needed
 only without outputs), with the credentials of --profile NAME, else the standard chain (AWS_PROFILE, keys, SSO, ...).
-Commands that change something refuse credentials for another account than the stack's.`;
+Commands that change something (and plan --live) refuse credentials for another account than the stack's.`;
 }
 
 const EXIT_CODES_HELP = [
   `Exit codes: ${EXIT_OK} done; ${EXIT_FAILED} failed (AWS, credentials, stack) or not done (declined, status incomplete,`,
-  `messages left in the DLQ); ${EXIT_USAGE} bad usage or input (unknown command or option, unreadable snapshot or settings).`,
+  `messages left in the DLQ, plan --strict with items not judged); ${EXIT_USAGE} bad usage or input (unknown command or`,
+  "option, unreadable snapshot or settings).",
 ].join("\n");
 
 const indent = (text: string, by: string) => text.replace(/^/gm, by);
@@ -56,7 +58,7 @@ export function mainHelp(): string {
        remedy --version`,
     `Commands:\n${commands.join("\n")}`,
     `With --json, stdout carries the JSON alone: progress, questions and warnings go to stderr.
-${stackHelp("commands other than plan find")}`,
+${stackHelp("every command but an offline plan finds")}`,
     EXIT_CODES_HELP,
   ].join("\n\n")}\n`;
 }
@@ -67,7 +69,7 @@ export function commandHelp(spec: CommandSpec): string {
     ...(spec.stack
       ? ([
           ["--outputs FILE", "Remedy's Terraform outputs (see Stack below)"],
-          ["--region REGION", "the stack's region, when no outputs say it"],
+          ["--region REGION", "the stack's region (plan --live: the region to read), when no outputs say it"],
           ["--profile NAME", "AWS credentials from this profile of ~/.aws/config"],
         ] as const)
       : []),
@@ -140,7 +142,8 @@ export async function runCli(argv: string[], io: Io, deps: CliDeps = realDeps())
     const code =
       error instanceof CliError ? error.exitCode : USAGE_ERRORS.has(name) || parseError ? EXIT_USAGE : EXIT_FAILED;
     const hint = parseError ? ` (see "remedy ${command} --help")` : "";
-    io.err(`remedy ${command}: ${explainAwsError(error) ?? (error as Error).message}${hint}\n`);
+    // Error sentences can carry AWS data (a resource's name, a service's message): shown with controls escaped.
+    io.err(`remedy ${command}: ${terminalText(explainAwsError(error) ?? (error as Error).message)}${hint}\n`);
     return code;
   }
 }

@@ -1,38 +1,31 @@
-// The settings file `remedy plan --settings` reads: the same knobs the stack takes as Terraform variables.
-import { readFileSync } from "node:fs";
-import * as v from "valibot";
-import type { AccountFacts } from "../rules/types.ts";
-import { type AllowlistEntry, type ExemptionProblem, parseAllowlist } from "../shared/exemptions.ts";
+// The settings file `remedy plan --settings` reads: the same knobs the stack takes as Terraform variables. Each
+// problem is one sentence in plain words that names the setting, what it must be and what it is.
 
-const SettingsSchema = v.strictObject({
-  rules: v.optional(v.record(v.string(), v.record(v.string(), v.union([v.string(), v.number()]))), {}),
-  gracePeriodMinutes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(43_200)), 0),
-  s3FixStrategy: v.optional(v.picklist(["surgical", "block-public-access"]), "surgical"),
-  allowlist: v.optional(v.array(v.unknown()), []),
-  /** The account-level S3 Block Public Access (S3 Control GetPublicAccessBlock's answer), which a snapshot lacks. */
-  accountPublicAccessBlock: v.optional(
-    v.nullable(
-      v.strictObject({
-        BlockPublicAcls: v.optional(v.boolean()),
-        IgnorePublicAcls: v.optional(v.boolean()),
-        BlockPublicPolicy: v.optional(v.boolean()),
-        RestrictPublicBuckets: v.optional(v.boolean()),
-      }),
-    ),
-  ),
-});
+import { readFileSync } from "node:fs";
+import { RULES } from "../rules/index.ts";
+import {
+  type AccountFacts,
+  BLOCK_PUBLIC_ACCESS_FLAGS,
+  type PublicAccessBlockFlags,
+  RuleParameterError,
+} from "../rules/types.ts";
+import type { S3FixStrategy } from "../shared/describe.ts";
+import { PermanentError } from "../shared/errors.ts";
+import { type AllowlistEntry, type ExemptionProblem, parseAllowlist } from "../shared/exemptions.ts";
 
 export interface PlanSettings {
   ruleParameters: Record<string, Record<string, unknown>>;
   gracePeriodMinutes: number;
-  s3FixStrategy: "surgical" | "block-public-access";
+  s3FixStrategy: S3FixStrategy;
+  /** Whether the coordinator's schedule is on (Terraform `enable_auto_response`); off by default, as deployed. */
+  enableAutoResponse: boolean;
   allowlist: AllowlistEntry[];
   allowlistProblems: ExemptionProblem[];
   /** What is known about the snapshot's account (absent: bucket-level Block Public Access only, as in a snapshot). */
   accountFacts: AccountFacts;
 }
 
-export class SettingsError extends Error {
+export class SettingsError extends PermanentError {
   override name = "SettingsError";
 }
 
@@ -40,10 +33,105 @@ export const DEFAULT_SETTINGS: PlanSettings = {
   ruleParameters: {},
   gracePeriodMinutes: 0,
   s3FixStrategy: "surgical",
+  enableAutoResponse: false,
   allowlist: [],
   allowlistProblems: [],
   accountFacts: {},
 };
+
+export const MAX_GRACE_PERIOD_MINUTES = 43_200;
+
+/** The settings a file may hold, in the order the messages list them. */
+export const SETTING_NAMES = [
+  "rules",
+  "gracePeriodMinutes",
+  "s3FixStrategy",
+  "enableAutoResponse",
+  "allowlist",
+  "accountPublicAccessBlock",
+] as const;
+
+const S3_FIX_STRATEGIES: readonly S3FixStrategy[] = ["surgical", "block-public-access"];
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** A value as the user wrote it, short: "5" for a string, 5 for a number, [...] cut to 40 characters. */
+export function shownValue(value: unknown): string {
+  const text = value === undefined ? "undefined" : JSON.stringify(value);
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+}
+
+function fail(source: string, sentence: string): never {
+  throw new SettingsError(`${source}: ${sentence}`);
+}
+
+function ruleParameters(source: string, raw: unknown): Record<string, Record<string, unknown>> {
+  const ruleIds = RULES.map((rule) => rule.id);
+  if (!isRecord(raw)) {
+    fail(
+      source,
+      `rules must be an object of rule ids (${ruleIds.join(", ")}) to their parameters (it is ${shownValue(raw)})`,
+    );
+  }
+  const parameters: Record<string, Record<string, unknown>> = {};
+  for (const [ruleId, values] of Object.entries(raw)) {
+    const rule = RULES.find((candidate) => candidate.id === ruleId);
+    if (!rule) fail(source, `rules: "${ruleId}" is not a Remedy rule (the rules are ${ruleIds.join(", ")})`);
+    if (!isRecord(values)) {
+      fail(
+        source,
+        `rule ${ruleId}'s parameters must be an object of parameter names to values (it is ${shownValue(values)})`,
+      );
+    }
+    try {
+      rule.parseParameters(values);
+    } catch (error) {
+      if (!(error instanceof RuleParameterError)) throw error;
+      const prefix = `Rule parameter "${error.parameter}": `;
+      const why = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+      const unknown = /^unknown parameter \((.*)\)$/.exec(why);
+      fail(
+        source,
+        unknown
+          ? `rule ${ruleId} has no parameter "${error.parameter}" (${unknown[1]})`
+          : /^(must|cannot) /.test(why)
+            ? `rule ${ruleId}'s parameter ${error.parameter} ${why}`
+            : `rule ${ruleId}'s parameter ${error.parameter} is not valid (${why})`,
+      );
+    }
+    parameters[ruleId] = values;
+  }
+  return parameters;
+}
+
+function accountPublicAccessBlock(source: string, raw: unknown): PublicAccessBlockFlags | null {
+  if (raw === null) return null;
+  const flagList = BLOCK_PUBLIC_ACCESS_FLAGS.join(", ");
+  if (!isRecord(raw)) {
+    fail(
+      source,
+      `accountPublicAccessBlock must be an object of Block Public Access flags (${flagList}) as "aws s3control get-public-access-block" prints them, or null (it is ${shownValue(raw)})`,
+    );
+  }
+  // `aws s3control get-public-access-block` prints {"PublicAccessBlockConfiguration": {...}}: take either.
+  const flags =
+    isRecord(raw.PublicAccessBlockConfiguration) && Object.keys(raw).length === 1
+      ? raw.PublicAccessBlockConfiguration
+      : raw;
+  const result: PublicAccessBlockFlags = {};
+  for (const [flag, value] of Object.entries(flags)) {
+    if (!(BLOCK_PUBLIC_ACCESS_FLAGS as readonly string[]).includes(flag)) {
+      fail(source, `accountPublicAccessBlock: "${flag}" is not a Block Public Access flag (the flags are ${flagList})`);
+    }
+    if (typeof value !== "boolean") {
+      fail(source, `accountPublicAccessBlock.${flag} must be true or false (it is ${shownValue(value)})`);
+    }
+    result[flag as keyof PublicAccessBlockFlags] = value;
+  }
+  return result;
+}
 
 export function parseSettings(text: string, source: string): PlanSettings {
   let value: unknown;
@@ -52,31 +140,68 @@ export function parseSettings(text: string, source: string): PlanSettings {
   } catch (error) {
     throw new SettingsError(`${source} is not valid JSON: ${(error as Error).message}`);
   }
-  const result = v.safeParse(SettingsSchema, value, { abortEarly: true });
-  if (!result.success) {
-    const [issue] = result.issues;
-    throw new SettingsError(`${source}: ${v.getDotPath(issue) ?? "settings"}: ${issue.message}`);
+  if (!isRecord(value)) {
+    throw new SettingsError(`${source} must hold a JSON object of settings (it holds ${shownValue(value)})`);
   }
-  const allowlist = parseAllowlist(result.output.allowlist);
-  return {
-    ruleParameters: result.output.rules,
-    gracePeriodMinutes: result.output.gracePeriodMinutes,
-    s3FixStrategy: result.output.s3FixStrategy,
-    allowlist: allowlist.entries,
-    allowlistProblems: allowlist.errors,
-    accountFacts:
-      result.output.accountPublicAccessBlock === undefined
-        ? {}
-        : { s3PublicAccessBlock: result.output.accountPublicAccessBlock },
-  };
+  for (const key of Object.keys(value)) {
+    if (!(SETTING_NAMES as readonly string[]).includes(key)) {
+      fail(source, `"${key}" is not a setting (the settings are ${SETTING_NAMES.join(", ")})`);
+    }
+  }
+
+  const settings: PlanSettings = { ...DEFAULT_SETTINGS, accountFacts: {} };
+  if (value.rules !== undefined) settings.ruleParameters = ruleParameters(source, value.rules);
+
+  const grace = value.gracePeriodMinutes;
+  if (grace !== undefined) {
+    if (typeof grace !== "number" || !Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_PERIOD_MINUTES) {
+      fail(
+        source,
+        `gracePeriodMinutes must be a whole number of minutes from 0 to ${MAX_GRACE_PERIOD_MINUTES} (it is ${shownValue(grace)})`,
+      );
+    }
+    settings.gracePeriodMinutes = grace;
+  }
+
+  const strategy = value.s3FixStrategy;
+  if (strategy !== undefined) {
+    if (typeof strategy !== "string" || !(S3_FIX_STRATEGIES as readonly string[]).includes(strategy)) {
+      fail(source, `s3FixStrategy must be "surgical" or "block-public-access" (it is ${shownValue(strategy)})`);
+    }
+    settings.s3FixStrategy = strategy as S3FixStrategy;
+  }
+
+  const autoResponse = value.enableAutoResponse;
+  if (autoResponse !== undefined) {
+    if (typeof autoResponse !== "boolean") {
+      fail(source, `enableAutoResponse must be true or false (it is ${shownValue(autoResponse)})`);
+    }
+    settings.enableAutoResponse = autoResponse;
+  }
+
+  if (value.allowlist !== undefined) {
+    if (!Array.isArray(value.allowlist)) {
+      fail(source, `allowlist must be a list of allowlist entries (it is ${shownValue(value.allowlist)})`);
+    }
+    // Bad entries are reported (and exempt nothing); the good ones beside them are kept.
+    const allowlist = parseAllowlist(value.allowlist);
+    settings.allowlist = allowlist.entries;
+    settings.allowlistProblems = allowlist.errors;
+  }
+
+  if (value.accountPublicAccessBlock !== undefined) {
+    settings.accountFacts = { s3PublicAccessBlock: accountPublicAccessBlock(source, value.accountPublicAccessBlock) };
+  }
+  return settings;
 }
 
-export function readSettingsFile(path: string): PlanSettings {
+/** Reads and checks a settings file; `shown` is how messages name it (the path as the user sees it). */
+export function readSettingsFile(path: string, shown: string = path): PlanSettings {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    throw new SettingsError(`cannot read settings file ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+    throw new SettingsError(`cannot read settings file ${shown}: ${(error as NodeJS.ErrnoException).code ?? error}`);
   }
-  return parseSettings(text, path);
+  return parseSettings(text, shown);
 }

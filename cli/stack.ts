@@ -1,6 +1,8 @@
 // Where Remedy's deployed pieces are: from Terraform outputs (a file) or flags. One sentence when missing.
+
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { PermanentError } from "../shared/errors.ts";
 import { REGION_PATTERN } from "../shared/ids.ts";
 
 export interface StackRefs {
@@ -41,7 +43,7 @@ export const STACK_FLAGS: Record<Exclude<keyof StackRefs, "region" | "accountId"
 
 export const DEFAULT_OUTPUTS_FILE = "remedy-outputs.json";
 
-export class StackError extends Error {
+export class StackError extends PermanentError {
   override name = "StackError";
 }
 

@@ -1,6 +1,7 @@
 // `remedy status`: is auto-response on, is it paused (by whom, the breaker?), how deep are the queues, what did
 // Remedy do lately, and (given the notifier's secret) can its Slack routing be used. Each part is read on its own:
 // one that cannot be read says why, the others still show.
+
 import { DescribeRuleCommand } from "@aws-sdk/client-eventbridge";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import {
@@ -12,10 +13,12 @@ import {
   secretReferenceProblem,
 } from "../functions/notifier/destinations.ts";
 import { secretsManagerClient } from "../shared/clients.ts";
-import { type LedgerListing, listRecentRecords } from "../shared/ledger.ts";
+import { describeChange, terminalJson, terminalText } from "../shared/describe.ts";
+import { PermanentError } from "../shared/errors.ts";
+import { type LedgerListing, type LedgerRecord, listRecentRecords } from "../shared/ledger.ts";
 import { type PauseReading, readPauseState } from "../shared/pause.ts";
 import type { CliDeps, Io } from "./deps.ts";
-import { table, utc } from "./format.ts";
+import { plural, table, utc } from "./format.ts";
 import { explainAwsError, type StackRefs } from "./stack.ts";
 
 export const BREAKER = "circuit-breaker";
@@ -53,7 +56,7 @@ export const SLACK_NOT_CHECKED =
   "give --slack-secret or set REMEDY_SLACK_SECRET to the notifier's slack_secret: a Secrets Manager ARN or name, or ssm:<parameter name>";
 
 /** A part that cannot be read, already said in one sentence (shown as it is). */
-class StatusPartError extends Error {
+class StatusPartError extends PermanentError {
   override name = "StatusPartError";
 }
 
@@ -158,30 +161,60 @@ export function statusFailed(report: StatusReport): boolean {
 }
 
 function shown<T>(entry: Part<T>, render: (value: T) => string): string {
-  return entry.ok ? render(entry.value) : `unknown (${entry.error})`;
+  return entry.ok ? render(entry.value) : `unknown (${terminalText(entry.error)})`;
 }
 
-const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? "" : "s"}`;
+/** Text from AWS or a user, made inert for the terminal. */
+const safe = terminalText;
 
 function slackText(check: SlackRoutingCheck): string {
   if (!check.checked) return `not checked (${check.hint})`;
-  if (!check.valid) return `BROKEN — ${check.problem}; the notifier logs messages instead of sending them`;
+  if (!check.valid) return `BROKEN — ${safe(check.problem)}; the notifier logs messages instead of sending them`;
   const accounts = plural(check.accountRoutes, "account webhook");
   return check.defaultRoute
-    ? `OK (${check.secret}: default webhook, ${accounts})`
-    : `OK (${check.secret}: no default webhook, ${accounts}; other accounts' messages are only logged)`;
+    ? `OK (${safe(check.secret)}: default webhook, ${accounts})`
+    : `OK (${safe(check.secret)}: no default webhook, ${accounts}; other accounts' messages are only logged)`;
 }
 
 const depthText = (d: QueueDepth) =>
   `${d.visible} waiting, ${d.inFlight} in flight${d.delayed ? `, ${d.delayed} delayed` : ""}`;
 
-export function renderStatus(report: StatusReport): string {
+/**
+ * What one ledger record did, in words: the changes made (past tense) for a fix; for an undo, what it put back; for
+ * a skip, why; for an action that did not finish, what it was going to do and why it stopped.
+ */
+export function describeRecord(record: LedgerRecord): string {
+  const changes = (tense: "done" | "planned") =>
+    record.changes
+      .map((change) => {
+        const text = describeChange(change, tense);
+        // An undo's summary starts with "undo of <action>", which the OUTCOME column already says.
+        const prefix = record.undoes ? `undo of ${record.undoes}: ` : "";
+        return prefix && text.startsWith(prefix) ? text.slice(prefix.length) : text;
+      })
+      .join("; ");
+  switch (record.outcome) {
+    case "fixed":
+      return changes("done") || (record.reason ?? "");
+    case "skipped":
+      return record.reason ?? "";
+    case "pending":
+    case "failed": {
+      const planned = changes("planned");
+      const why = record.reason ?? (record.outcome === "pending" ? "did not finish" : "");
+      // Why it stopped first: the planned change can be long (the table cuts it; --json has it whole).
+      return [why, planned && `planned: ${planned}`].filter(Boolean).join(" — ");
+    }
+  }
+}
+
+export function renderStatus(report: StatusReport, options: { width?: number } = {}): string {
   const lines = [
-    `Auto-response: ${shown(report.autoResponse, (a) => (a.enabled ? `ON (schedule ${a.rule} enabled)` : `OFF (schedule ${a.rule} disabled: nothing is changed)`))}`,
+    `Auto-response: ${shown(report.autoResponse, (a) => (a.enabled ? `ON (schedule ${safe(a.rule)} enabled)` : `OFF (schedule ${safe(a.rule)} disabled: nothing is changed)`))}`,
     `Pause switch:  ${shown(report.pause, (p) =>
       p.paused
-        ? `PAUSED by ${p.by} at ${utc(p.at)}: ${p.reason}${p.breakerTripped ? ' — the circuit breaker tripped; "remedy resume" after review' : ""}`
-        : `running (since ${utc(p.resumedAt ?? p.at)}, by ${p.by})`,
+        ? `PAUSED by ${safe(p.by)} at ${utc(p.at)}: ${safe(p.reason)}${p.breakerTripped ? ' — the circuit breaker tripped; "remedy resume" after review' : ""}`
+        : `running (since ${utc(p.resumedAt ?? p.at)}, by ${safe(p.by)})`,
     )}`,
     `Breaker:       ${shown(report.pause, (p) => (p.breakerTripped ? "TRIPPED" : "not tripped"))}`,
     `Queue:         ${shown(report.queue, depthText)}`,
@@ -190,7 +223,7 @@ export function renderStatus(report: StatusReport): string {
     "",
   ];
   if (!report.recentActions.ok) {
-    lines.push(`Recent actions: unknown (${report.recentActions.error})`);
+    lines.push(`Recent actions: unknown (${safe(report.recentActions.error)})`);
   } else if (report.recentActions.value.records.length === 0) {
     lines.push("Recent actions: none in the last 30 days.");
   } else {
@@ -198,23 +231,25 @@ export function renderStatus(report: StatusReport): string {
     lines.push(
       table(
         ["ACTION", "WHEN", "OUTCOME", "PROBLEM", "RESOURCE", "WHAT"],
-        report.recentActions.value.records.map((record) => [
-          record.actionId,
-          utc(record.finishedAt ?? record.startedAt),
-          record.undoes ? `undo of ${record.undoes}` : record.outcome,
-          record.problem,
-          record.resource.id,
-          record.outcome === "fixed" && !record.undoes
-            ? record.changes.map((change) => change.kind).join(", ")
-            : (record.reason ?? ""),
-        ]),
-        [32, 20, 40, 18, 40, 60],
+        report.recentActions.value.records.map((record) =>
+          [
+            record.actionId,
+            utc(record.finishedAt ?? record.startedAt),
+            record.undoes ? `undo of ${record.undoes}` : record.outcome,
+            record.problem,
+            record.resource.id,
+            describeRecord(record),
+          ].map(safe),
+        ),
+        [32, 20, 40, 18, 40, 100],
+        options.width,
       ),
     );
   }
   if (report.recentActions.ok && report.recentActions.value.invalid.length > 0) {
-    lines.push("", `${report.recentActions.value.invalid.length} ledger objects could not be read:`);
-    for (const entry of report.recentActions.value.invalid) lines.push(`  ${entry.key}: ${entry.error}`);
+    const { invalid } = report.recentActions.value;
+    lines.push("", `${plural(invalid.length, "ledger object")} could not be read:`);
+    for (const entry of invalid) lines.push(`  ${safe(entry.key)}: ${safe(entry.error)}`);
   }
   return `${lines.join("\n")}\n`;
 }
@@ -226,8 +261,8 @@ export async function statusCommand(
   io: Io,
   options: StatusOptions = {},
 ): Promise<boolean> {
-  io.err("reading Remedy's state…\n");
+  if (io.interactive) io.err("reading Remedy's state…\n");
   const report = await readStatus(refs, deps, options);
-  io.out(json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));
+  io.out(json ? `${terminalJson(report)}\n` : renderStatus(report, io.columns ? { width: io.columns } : {}));
   return !statusFailed(report);
 }

@@ -2,9 +2,21 @@
 // what will be re-added to it (what Remedy removed and is still missing; everything changed since stays), asks
 // (unless --yes), re-adds it and records the undo as an action of its own. A record that is not genuine or not
 // consistent is refused before anything is read, shown or asked; one whose entries all conflict with the live state
-// is refused after showing why, before asking.
+// is refused after showing why, before asking. With --json, what is shown and asked goes to stderr and stdout
+// carries one result object.
+import { BLOCK_PUBLIC_ACCESS_FLAGS } from "../rules/types.ts";
+import { canonicalJson } from "../shared/canonical-json.ts";
 import { kmsClient } from "../shared/clients.ts";
-import { readLedgerRecord, s3Ledger } from "../shared/ledger.ts";
+import { terminalJson, terminalText } from "../shared/describe.ts";
+import {
+  InvalidLedgerRecordError,
+  LedgerRecordNotFoundError,
+  type ResourceState,
+  readLedgerRecord,
+  type S3BucketState,
+  type SgRuleState,
+  s3Ledger,
+} from "../shared/ledger.ts";
 import type { Log } from "../shared/logging.ts";
 import {
   assertRestorable,
@@ -14,28 +26,103 @@ import {
   planUndo,
   type RecordIntegrityCheck,
   readLiveState,
+  UndoError,
+  type UndoPlan,
   undoAction,
 } from "../shared/undo.ts";
+import { actingIdentity } from "./command.ts";
 import type { CliDeps, Io } from "./deps.ts";
 import { requireRefs, type StackRefs } from "./stack.ts";
 
 export type UndoOutcome = "restored" | "already-restored" | "declined";
 
-/** The CLI's log: progress lines on stderr, never mixed into the answer. */
-function cliLog(io: Io): Log {
-  const line = (level: string) => (message: string) => io.err(`${level}${message}\n`);
-  return { debug() {}, info: line(""), warn: line("warning: "), error: line("error: ") };
+/** What one undo put back on the resource, read from the undo's own ledger record (its before and after). */
+export type ReAdded =
+  | { kind: "sg-rules"; groupId: string; rules: SgRuleState[] }
+  | { kind: "acl-grants"; bucket: string; grants: S3BucketState["acl"]["Grants"] }
+  | { kind: "policy-statements"; bucket: string; statements: Record<string, unknown>[] }
+  | { kind: "block-public-access-off"; bucket: string; flags: string[] };
+
+/** What `remedy undo --json` prints (and undoCommand returns). */
+export interface UndoCommandResult {
+  /** "refused": the action cannot be undone (see `reason`); nothing was changed. */
+  outcome: UndoOutcome | "refused";
+  /** The action undone. */
+  undoes: string;
+  /** The undo's own action in the ledger (absent when nothing was done). */
+  actionId?: string;
+  /** Who ran it: the caller's AWS identity (absent when refused before it was asked). */
+  by?: string;
+  /** One line per entry: re-added, already present, or not re-added (and why). */
+  steps: string[];
+  reAdded: ReAdded[];
+  reason?: string;
 }
+
+/** The CLI's log: progress lines on stderr only on a terminal, warnings and errors always; never in the answer. */
+function cliLog(io: Io): Log {
+  const line = (level: string) => (message: string) => io.err(`${level}${terminalText(message)}\n`);
+  return {
+    debug() {},
+    info: io.interactive ? line("") : () => {},
+    warn: line("warning: "),
+    error: line("error: "),
+  };
+}
+
+/**
+ * What describeUndo says, made inert: each of the plan's lines on its own (a line break in a rule description or a
+ * grantee's name stays inside its line, escaped), then every line of the rest.
+ */
+const shownUndo = (plan: UndoPlan) =>
+  describeUndo({ ...plan, lines: plan.lines.map(terminalText) })
+    .split("\n")
+    .map(terminalText)
+    .join("\n");
+
+/** An answer that says the action cannot be undone, as opposed to a failure while trying. */
+const isRefusal = (error: unknown) =>
+  error instanceof UndoError || error instanceof LedgerRecordNotFoundError || error instanceof InvalidLedgerRecordError;
 
 export async function undoCommand(
   refs: StackRefs,
   actionId: string,
-  options: { yes: boolean },
+  options: { yes: boolean; json?: boolean },
   deps: CliDeps,
   io: Io,
-): Promise<UndoOutcome> {
+): Promise<UndoCommandResult> {
+  const json = options.json === true;
+  try {
+    return await undo(refs, actionId, { yes: options.yes, json }, deps, io);
+  } catch (error) {
+    // Refused: still one JSON answer for scripts; the sentence goes to stderr (remedy.ts) and the exit code is 1.
+    if (json && isRefusal(error)) {
+      const refused: UndoCommandResult = {
+        outcome: "refused",
+        undoes: actionId,
+        steps: [],
+        reAdded: [],
+        reason: (error as Error).message,
+      };
+      io.out(`${terminalJson(refused)}\n`);
+    }
+    throw error;
+  }
+}
+
+async function undo(
+  refs: StackRefs,
+  actionId: string,
+  options: { yes: boolean; json: boolean },
+  deps: CliDeps,
+  io: Io,
+): Promise<UndoCommandResult> {
   // The key comes from the stack, never from the record: a record signed with any other key is refused.
   const { ledgerBucket, ledgerMacKeyId } = requireRefs(refs, "ledgerBucket", "ledgerMacKeyId");
+  // Who acts, and credentials for another account refused, before anything is read or changed.
+  const by = await actingIdentity(refs, deps);
+  // With --json, stdout carries the result alone: what is shown before the question goes to stderr.
+  const show = (text: string) => (options.json ? io.err(text) : io.out(text));
   const config = { bucket: ledgerBucket };
   const integrity: RecordIntegrityCheck = {
     verifier: kmsRecordVerifier((deps.kms ?? kmsClient)()),
@@ -46,16 +133,20 @@ export async function undoCommand(
   const checked = await checkUndoable(record, integrity);
   // Only reads: what is shown is what is missing live now (undoAction reads again just before it writes).
   const plan = planUndo(checked, await readLiveState(checked, { ec2: deps.ec2(), s3: deps.s3() }));
-  io.out(`${describeUndo(plan)}\n`);
+  show(`${shownUndo(plan)}\n`);
   assertRestorable(plan);
-  io.out(`The record's integrity MAC verifies with KMS key ${record.integrity?.keyId}.\n`);
-  io.out(
+  show(`The record's integrity MAC verifies with KMS key ${terminalText(record.integrity?.keyId ?? "?")}.\n`);
+  show(
     "Remedy will see this hole again at its next evaluation and fix it again unless the resource is exempted\n" +
       '(tag "remedy:exempt" or the allowlist) or auto-response is paused.\n',
   );
   if (!options.yes && !(await deps.confirm("Put this back?"))) {
-    io.out("Nothing was changed.\n");
-    return "declined";
+    const declined: UndoCommandResult = { outcome: "declined", undoes: actionId, by, steps: [], reAdded: [] };
+    if (options.json) {
+      io.err("Nothing was changed.\n");
+      io.out(`${terminalJson(declined)}\n`);
+    } else io.out("Nothing was changed.\n");
+    return declined;
   }
   const result = await undoAction(actionId, {
     ec2: deps.ec2(),
@@ -64,12 +155,88 @@ export async function undoCommand(
     ...integrity,
     now: deps.now,
     log: cliLog(io),
+    requestedBy: by,
   });
-  for (const step of result.steps) io.out(`  ${step}\n`);
+  const outcome: UndoOutcome = result.outcome === "fixed" ? "restored" : "already-restored";
+  const answer: UndoCommandResult = {
+    outcome,
+    undoes: actionId,
+    actionId: result.actionId,
+    by,
+    steps: result.steps,
+    reAdded: [],
+  };
+  if (options.json) {
+    answer.reAdded = await recordedReAdded(deps, config, result.actionId, io, () =>
+      reAddedBetween(plan.before, plan.after),
+    );
+    io.out(`${terminalJson(answer)}\n`);
+    return answer;
+  }
+  for (const step of result.steps) io.out(`  ${terminalText(step)}\n`);
   io.out(
-    result.outcome === "fixed"
+    outcome === "restored"
       ? `Restored. The undo is recorded as ${result.actionId}.\n`
       : `Everything Remedy removed was already there again; recorded as ${result.actionId}.\n`,
   );
-  return result.outcome === "fixed" ? "restored" : "already-restored";
+  return answer;
+}
+
+/**
+ * What the undo re-added, from its own ledger record (exactly the before and after undoAction compared and wrote).
+ * If that record cannot be read back, what was planned before asking is given instead, with a warning.
+ */
+async function recordedReAdded(
+  deps: CliDeps,
+  config: { bucket: string },
+  undoId: string,
+  io: Io,
+  planned: () => ReAdded[],
+): Promise<ReAdded[]> {
+  try {
+    const record = await readLedgerRecord(deps.s3(), config, undoId);
+    if (record.before && record.after) return reAddedBetween(record.before, record.after);
+    throw new Error(`its record ${undoId} holds no before- and after-state`);
+  } catch (error) {
+    io.err(
+      `warning: could not read the undo's record back (${terminalText((error as Error).message)}): "reAdded" is what was shown before asking\n`,
+    );
+    return planned();
+  }
+}
+
+/** What is in `after` and was not in `before`: the rules, grants and statements added, the flags turned off. */
+export function reAddedBetween(before: ResourceState, after: ResourceState): ReAdded[] {
+  if (after.kind === "sg-rules") {
+    const had = new Set(before.kind === "sg-rules" ? before.rules.map((rule) => canonicalJson(rule)) : []);
+    const rules = after.rules.filter((rule) => !had.has(canonicalJson(rule)));
+    return rules.length > 0 ? [{ kind: "sg-rules", groupId: after.groupId, rules }] : [];
+  }
+  if (before.kind !== "s3-bucket") return [];
+  const { bucket } = after;
+  const added: ReAdded[] = [];
+  const hadGrants = new Set(before.acl.Grants.map((grant) => canonicalJson(grant)));
+  const grants = after.acl.Grants.filter((grant) => !hadGrants.has(canonicalJson(grant)));
+  if (grants.length > 0) added.push({ kind: "acl-grants", bucket, grants });
+  const hadStatements = new Set(statementsOf(before.policy).map((statement) => canonicalJson(statement)));
+  const statements = statementsOf(after.policy).filter((statement) => !hadStatements.has(canonicalJson(statement)));
+  if (statements.length > 0) added.push({ kind: "policy-statements", bucket, statements });
+  const flags = BLOCK_PUBLIC_ACCESS_FLAGS.filter(
+    (flag) => before.publicAccessBlock?.[flag] === true && after.publicAccessBlock?.[flag] !== true,
+  );
+  if (flags.length > 0) added.push({ kind: "block-public-access-off", bucket, flags: [...flags] });
+  return added;
+}
+
+function statementsOf(policy: string | null): Record<string, unknown>[] {
+  if (policy === null) return [];
+  try {
+    const statement = (JSON.parse(policy) as { Statement?: unknown }).Statement;
+    const list = Array.isArray(statement) ? statement : statement === undefined ? [] : [statement];
+    return list.filter(
+      (entry): entry is Record<string, unknown> => typeof entry === "object" && entry !== null && !Array.isArray(entry),
+    );
+  } catch {
+    return [];
+  }
 }

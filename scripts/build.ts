@@ -1,6 +1,7 @@
 // `npm run build`: one esbuild bundle per function in functions/registry.ts → dist/<name>/index.mjs, zipped to
 // dist/<name>.zip (the Lambda asset; handler `index.handler`). The zip is byte-for-byte reproducible (fixed
-// timestamps), so Terraform's source_code_hash only changes when the code does.
+// timestamps), so Terraform's source_code_hash only changes when the code does. Tests that need the bundles without
+// touching dist/ pass their own output directory (the layout under it is the same).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
@@ -14,21 +15,21 @@ export const DIST = join(ROOT, "dist");
 
 export interface BundleResult {
   name: FunctionName;
-  /** Absolute path of dist/<name>/index.mjs. */
+  /** Absolute path of dist/<name>/index.mjs (<outDir>/<name>/index.mjs). */
   bundlePath: string;
-  /** Absolute path of dist/<name>.zip. */
+  /** Absolute path of dist/<name>.zip (<outDir>/<name>.zip). */
   zipPath: string;
   bundleBytes: number;
   zipBytes: number;
   budgetBytes: number;
 }
 
-export function bundlePath(name: string): string {
-  return join(DIST, name, "index.mjs");
+export function bundlePath(name: string, outDir: string = DIST): string {
+  return join(outDir, name, "index.mjs");
 }
 
-export function zipPath(name: string): string {
-  return join(DIST, `${name}.zip`);
+export function zipPath(name: string, outDir: string = DIST): string {
+  return join(outDir, `${name}.zip`);
 }
 
 /**
@@ -60,8 +61,11 @@ const inlineSchemaKeysPlugin: Plugin = {
   },
 };
 
-/** Bundles one function (STACK.md's flags: the SDK's ESM builds, `require` defined for CommonJS dependencies). */
-export async function buildFunction(spec: FunctionSpec): Promise<BundleResult> {
+/**
+ * Bundles one function (STACK.md's flags: the SDK's ESM builds, `require` defined for CommonJS dependencies) into
+ * `outDir` (default dist/).
+ */
+export async function buildFunction(spec: FunctionSpec, outDir: string = DIST): Promise<BundleResult> {
   const result = await build({
     entryPoints: [join(ROOT, spec.entry)],
     bundle: true,
@@ -80,24 +84,27 @@ export async function buildFunction(spec: FunctionSpec): Promise<BundleResult> {
     logLevel: "warning",
   });
   const code = result.outputFiles[0]!.contents;
-  const out = bundlePath(spec.name);
+  const out = bundlePath(spec.name, outDir);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, code);
   const zip = zipFiles([{ name: "index.mjs", data: code }]);
-  writeFileSync(zipPath(spec.name), zip);
+  writeFileSync(zipPath(spec.name, outDir), zip);
   return {
     name: spec.name,
     bundlePath: out,
-    zipPath: zipPath(spec.name),
+    zipPath: zipPath(spec.name, outDir),
     bundleBytes: code.byteLength,
     zipBytes: zip.byteLength,
     budgetBytes: spec.bundleBudgetBytes,
   };
 }
 
-/** Builds every function in the registry; fails when a bundle is over its budget. */
-export async function buildAll(specs: readonly FunctionSpec[] = FUNCTION_LIST): Promise<BundleResult[]> {
-  const results = await Promise.all(specs.map(buildFunction));
+/** Builds every function in the registry into `outDir` (default dist/); fails when a bundle is over its budget. */
+export async function buildAll(
+  specs: readonly FunctionSpec[] = FUNCTION_LIST,
+  outDir: string = DIST,
+): Promise<BundleResult[]> {
+  const results = await Promise.all(specs.map((spec) => buildFunction(spec, outDir)));
   const over = results.filter((r) => r.bundleBytes > r.budgetBytes);
   if (over.length > 0) {
     throw new Error(

@@ -1,6 +1,13 @@
-// Human words for matched entries and the actions Remedy takes on them; one wording everywhere
-// (plan, peek, logs), so what an operator reviews is what later happens.
-import type { AclGrant, MatchedEntry, Problem, SgRuleEntry } from "../rules/types.ts";
+// Human words for matched entries, the actions Remedy takes on them and the changes it recorded; one wording
+// everywhere (plan, peek, status, logs), so what an operator reviews is what later happens.
+import {
+  type AclGrant,
+  BLOCK_PUBLIC_ACCESS_FLAGS,
+  type MatchedEntry,
+  type Problem,
+  type SgRuleEntry,
+} from "../rules/types.ts";
+import type { Change } from "./report.ts";
 
 export type S3FixStrategy = "surgical" | "block-public-access";
 
@@ -81,4 +88,101 @@ export function describeAction(problem: Problem, entry: MatchedEntry, s3Strategy
     case "policy-statement":
       return `remove policy statement ${describeStatement(entry.statement)}`;
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Recorded changes (ledger records, reports): what Remedy did, in the same words as what it would do.
+
+type RecordedRule = Extract<Change, { kind: "sg-rules-revoked" }>["rules"][number];
+type RecordedGrant = Extract<Change, { kind: "acl-grants-removed" }>["grants"][number];
+
+function recordedRule(rule: RecordedRule): SgRuleEntry {
+  return { direction: "ingress", ...rule };
+}
+
+function recordedGrant(grant: RecordedGrant): string {
+  const grantee = grant.grantee;
+  const text = (key: string) => {
+    const value = grantee[key];
+    return typeof value === "string" && value !== "" ? value : undefined;
+  };
+  const uri = text("uri");
+  const who =
+    uri !== undefined
+      ? (GROUP_NAMES[uri] ?? uri)
+      : text("id") !== undefined
+        ? `canonical user ${text("displayName") ?? text("id")!.slice(0, 12)}`
+        : (text("emailAddress") ?? "?");
+  return `${who} ${grant.permission}`;
+}
+
+/**
+ * One recorded change in words: past tense for a change that was made ("revoked ingress tcp 22 from 0.0.0.0/0
+ * (sgr-…)"), the imperative for one that was only planned (a pending or failed action: "revoke ingress …").
+ */
+export function describeChange(change: Change, tense: "done" | "planned" = "done"): string {
+  const done = tense === "done";
+  switch (change.kind) {
+    case "sg-rules-revoked":
+      return change.rules
+        .map((rule) => `${done ? "revoked" : "revoke"} ingress ${describeSgRule(recordedRule(rule))}`)
+        .join("; ");
+    case "acl-grants-removed":
+      return change.grants
+        .map((grant) => `${done ? "removed" : "remove"} ACL grant ${recordedGrant(grant)}`)
+        .join("; ");
+    case "policy-statements-removed": {
+      const removed = change.statements.map(
+        (statement) => `${done ? "removed" : "remove"} policy statement ${describeStatement(statement)}`,
+      );
+      if (change.policyDeleted) removed.push(done ? "deleted the policy (no statement left)" : "delete the policy");
+      return removed.join("; ");
+    }
+    case "public-access-block-enabled": {
+      const flags = BLOCK_PUBLIC_ACCESS_FLAGS.filter(
+        (flag) => change.after[flag] === true && change.before?.[flag] !== true,
+      );
+      const which = flags.length > 0 ? flags.join(" + ") : "(no flag was off)";
+      return `${done ? "turned on" : "turn on"} Block Public Access ${which}`;
+    }
+    case "restored":
+      return change.summary;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Terminal text. Resource names, descriptions, tags, policy Sids, pause reasons and AWS error messages are written
+// by whoever can name a resource or call an API: shown raw, an escape sequence in one could rewrite the operator's
+// screen (hide a line, fake a prompt) and a line break could forge a line of output. Every such string the CLI
+// prints goes through terminalText; JSON output through terminalJson.
+
+/**
+ * C0 and C1 controls, DEL, and the invisible characters that reorder or split text (bidirectional overrides and
+ * isolates, line and paragraph separators).
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly the characters it exists to find.
+const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/** What JSON.stringify leaves raw of UNSAFE_TEXT (it escapes C0 itself, and its own line breaks are structure). */
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NAMED_ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/** `text` with every control character shown as a visible escape (`\n`, `\x1b`, `\u202e`): one line, inert. */
+export function terminalText(text: string): string {
+  return text.replace(UNSAFE_TEXT, (character) => {
+    const named = NAMED_ESCAPES[character];
+    if (named) return named;
+    const code = character.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
+/**
+ * JSON.stringify(value, null, 2), with the characters JSON leaves raw (DEL, C1 controls, bidirectional and line
+ * separators) written as \u escapes too: the same JSON value, nothing a terminal would act on.
+ */
+export function terminalJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(
+    UNSAFE_IN_JSON,
+    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }

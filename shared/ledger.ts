@@ -127,6 +127,8 @@ export const LedgerRecordSchema = v.object({
   attempt: v.optional(v.number()),
   /** This record is an undo of that action. */
   undoes: v.optional(actionId),
+  /** Who asked for it, when a person did (an undo: the operator's AWS identity, from STS). */
+  requestedBy: v.optional(v.pipe(v.string(), v.maxLength(2048))),
   /** Reserved: the action that undid this one (undo never rewrites the original record today). */
   undoneBy: v.optional(actionId),
   /** The remediation's MAC over the rest of the record. Absent on undo's own records (written by an operator). */

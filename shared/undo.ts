@@ -95,6 +95,8 @@ export interface UndoDeps extends RecordIntegrityCheck {
   now: () => Date;
   log: Log;
   newActionId?: (now: Date) => string;
+  /** Who asks for the undo (the CLI: the caller's AWS identity), recorded in the undo's ledger record. */
+  requestedBy?: string;
 }
 
 /** An action that cannot be undone (not found, not a fix, an undo itself, not genuine, inconsistent). */
@@ -1010,6 +1012,7 @@ export async function undoAction(actionId: string, deps: UndoDeps): Promise<Undo
     before: plan.before,
     startedAt: now.toISOString(),
     undoes: actionId,
+    ...(deps.requestedBy ? { requestedBy: deps.requestedBy } : {}),
   };
   const planned: Change[] = [{ kind: "restored", summary: `undo of ${actionId}` }];
   await deps.ledger.write({ ...base, outcome: "pending", changes: planned, after: null });

@@ -157,16 +157,24 @@ describe("remedy dlq redrive", () => {
     const ids = await mixedDlq();
     const { out, err, io: cliIo } = io();
 
-    expect(await runCli(["dlq", "redrive", "--yes"], cliIo, deps())).toBe(0);
+    // On a terminal: progress on stderr.
+    expect(await runCli(["dlq", "redrive", "--yes"], { ...cliIo, interactive: true }, deps())).toBe(0);
 
     const text = out.join("");
+    expect(text).toContain("Read 5 messages from the dead-letter queue.");
     expect(text).toContain("Will redrive 2 fix instructions in 2 messages");
-    expect(text).toMatch(new RegExp(`${instruction(22).id.slice(0, 12)}\\s+1\\s+.*remediation failed 3 times`));
+    expect(text).toMatch(
+      new RegExp(
+        `${instruction(22).id.slice(0, 12)}\\s+1\\s+.*revoke ingress tcp 22 from 0\\.0\\.0\\.0/0\\s+remediation failed 3 times`,
+      ),
+    );
     expect(text).toContain("3 messages are not redriven and stay in the dead-letter queue:");
     expect(text).toContain(`${ids.forged}: no Remedy dead-letter attributes: not sent by Remedy`);
     expect(text).toMatch(new RegExp(`${ids.invalid}: not a valid fix instruction: message body is not JSON`));
     expect(text).toContain(`${ids.mismatched}: instruction id does not match its dead-letter attribute`);
     expect(text).toContain("Moved 2 of 2 messages");
+    expect(text).toContain("3 messages that are not redrivable stay in the dead-letter queue (listed above).");
+    expect(err.join("")).toContain("reading the dead-letter queue (nothing is consumed)…\n");
     expect(err.join("")).toContain("redrive: 2 of 2 messages moved");
 
     const moved = await sqs.drain(sqs.queueUrl);
@@ -236,6 +244,53 @@ describe("remedy dlq redrive", () => {
     expect(await runCli(["dlq", "redrive", "--yes"], cliIo, deps())).toBe(0);
     expect(await sqs.counts(sqs.queueUrl)).toMatchObject({ stored: 1 });
     expect(await sqs.counts(sqs.dlqUrl)).toMatchObject({ stored: 0 });
+  }, 30_000);
+
+  it("in a pipe writes no progress; one message is counted in the singular; the caller's identity is in the result", async () => {
+    const forged = await send({ QueueUrl: sqs.dlqUrl, MessageBody: serializeInstruction(instruction(3389)) });
+    await remedyDeadLetter(22);
+    const { out, err, io: cliIo } = io();
+    const { asked, confirm } = answering(false, out);
+    const callerIdentity = async () => ({
+      account: "123456789012",
+      arn: "arn:aws:sts::123456789012:assumed-role/ops/alice",
+    });
+
+    expect(await runCli(["dlq", "redrive", "--json"], cliIo, deps({ confirm, callerIdentity }))).toBe(1);
+
+    expect(asked.map((entry) => entry.question)).toEqual(["Send this message back to the remediation queue?"]);
+    const shown = err.join("");
+    expect(shown).not.toContain("reading");
+    expect(shown).toContain("Will redrive 1 fix instruction in 1 message back to the remediation queue:");
+    expect(shown).toContain("1 message is not redriven and stays in the dead-letter queue:");
+    expect(shown).toContain(`${forged}: no Remedy dead-letter attributes`);
+    expect(JSON.parse(out.join(""))).toMatchObject({
+      outcome: "declined",
+      by: "arn:aws:sts::123456789012:assumed-role/ops/alice",
+    });
+  }, 30_000);
+
+  it("refuses credentials for another account than the stack's before reading the DLQ", async () => {
+    await remedyDeadLetter(22);
+    writeFileSync(
+      outputsFile,
+      JSON.stringify({
+        queue_url: { value: sqs.queueUrl },
+        dlq_url: { value: sqs.dlqUrl },
+        account_id: { value: "210987654321" },
+      }),
+    );
+    const { out, err, io: cliIo } = io();
+    const callerIdentity = async () => ({ account: "123456789012", arn: "arn:aws:iam::123456789012:user/alice" });
+    const sqsClient = () => {
+      throw new Error("SQS must not be used with another account's credentials");
+    };
+    expect(await runCli(["dlq", "redrive", "--yes"], cliIo, deps({ callerIdentity, sqs: sqsClient }))).toBe(1);
+    expect(out).toEqual([]);
+    expect(err.join("")).toMatch(
+      /^remedy dlq: these credentials are for account 123456789012 .* in account 210987654321/,
+    );
+    expect(await sqs.counts(sqs.dlqUrl)).toEqual({ stored: 1, visible: 1, invisible: 0 });
   }, 30_000);
 
   it("--json prints only a parseable JSON result on stdout: what moved, what was refused and why", async () => {
@@ -314,7 +369,8 @@ describe("remedy dlq redrive", () => {
     expect(out.join("")).toMatch(
       new RegExp(`${kept}: the remediation queue did not accept it: KMS.ThrottlingException: injected`),
     );
-    expect(err.join("")).toContain("remedy dlq: 1 messages could not be moved; they stay in the dead-letter queue");
+    expect(out.join("")).toContain("1 could not be moved and stays in the dead-letter queue:");
+    expect(err.join("")).toContain("remedy dlq: 1 message could not be moved; it stays in the dead-letter queue");
     const left = await sqs.drain(sqs.dlqUrl);
     expect(left.map((message) => message.MessageId)).toEqual([kept]);
     expect(left[0]!.MessageAttributes?.["remedy-dlq-reason"]?.StringValue).toBe("remediation failed 3 times (port 22)");

@@ -182,10 +182,112 @@ describe("remedy status", () => {
     expect(text).toContain("Breaker:       TRIPPED");
     expect(text).toContain("Queue:         2 waiting, 0 in flight");
     expect(text).toContain('Dead letters:  1 waiting, 0 in flight — "remedy peek --dlq" shows why');
+    // The change in words, past tense, never its internal name.
     expect(text).toMatch(
-      new RegExp(`${ACTION}\\s+2026-11-20 10:28 UTC\\s+fixed\\s+sg-open-ingress\\s+${GROUP}\\s+sg-rules-revoked`),
+      new RegExp(
+        `${ACTION}\\s+2026-11-20 10:28 UTC\\s+fixed\\s+sg-open-ingress\\s+${GROUP}\\s+revoked ingress tcp 22 from 0\\.0\\.0\\.0/0 \\(sgr-0a1b2c3d4e5f60001\\)\n`,
+      ),
     );
+    expect(text).not.toContain("sg-rules-revoked");
     expect(s3Mock).toHaveReceivedCommandWith(ListObjectsV2Command, { Bucket: BUCKET, Prefix: "actions/2026-11-20/" });
+  });
+
+  it("words every kind of record, shows AWS strings without control characters, and fits the terminal", async () => {
+    eventsMock.on(DescribeRuleCommand).resolves({ State: "ENABLED" });
+    ssmMock.on(GetParameterCommand).resolves({
+      Parameter: {
+        Value: JSON.stringify({
+          paused: true,
+          by: "arn:aws:iam::123456789012:user/bob",
+          reason: "freeze\u001b[2K\rall clear",
+          at: "2026-11-20T11:00:00.000Z",
+        }),
+      },
+    });
+    const bucket = { type: "AWS::S3::Bucket", id: "acme-data", accountId: "123456789012", region: "us-east-1" };
+    const records: LedgerRecord[] = [
+      fixedRecord(),
+      fixedRecord({
+        actionId: "act-20261120T103000Z-00000001",
+        problem: "s3-public-acl",
+        resource: bucket,
+        changes: [
+          {
+            kind: "acl-grants-removed",
+            bucket: "acme-data",
+            grants: [
+              {
+                grantee: { type: "Group", uri: "http://acs.amazonaws.com/groups/global/AllUsers" },
+                permission: "READ",
+              },
+            ],
+          },
+        ],
+      }),
+      fixedRecord({
+        actionId: "act-20261120T103100Z-00000002",
+        problem: "s3-public-policy",
+        resource: bucket,
+        changes: [
+          {
+            kind: "public-access-block-enabled",
+            bucket: "acme-data",
+            before: { BlockPublicAcls: true },
+            after: { BlockPublicAcls: true, RestrictPublicBuckets: true, BlockPublicPolicy: true },
+          },
+        ],
+      }),
+      fixedRecord({
+        actionId: "act-20261120T103200Z-00000003",
+        outcome: "failed",
+        reason: "UnauthorizedOperation: not allowed",
+        after: null,
+      }),
+      fixedRecord({
+        actionId: "act-20261120T103300Z-00000004",
+        outcome: "skipped",
+        reason: "exempt: tag remedy:exempt\u001b]8;;https://evil.example\u0007",
+        changes: [],
+        before: null,
+        after: null,
+      }),
+      fixedRecord({
+        actionId: "act-20261120T103400Z-00000005",
+        undoes: ACTION,
+        changes: [{ kind: "restored", summary: `undo of ${ACTION}: re-authorized: tcp 22 from 0.0.0.0/0` }],
+      }),
+    ];
+    for (const record of records) objects.set(ledgerKey(record.actionId), JSON.stringify(record));
+
+    const { out, err, io: cliIo } = io();
+    expect(await runCli(["status"], { ...cliIo, interactive: true }, deps())).toBe(0);
+    expect(err.join("")).toBe("reading Remedy's state…\n");
+    const text = out.join("");
+    const row = (id: string) => text.split("\n").find((line) => line.startsWith(id)) ?? "";
+    expect(row("act-20261120T103000Z-00000001")).toMatch(
+      /fixed\s+s3-public-acl\s+acme-data\s+removed ACL grant AllUsers READ$/,
+    );
+    expect(row("act-20261120T103100Z-00000002")).toMatch(
+      /fixed\s+s3-public-policy\s+acme-data\s+turned on Block Public Access BlockPublicPolicy \+ RestrictPublicBuckets$/,
+    );
+    expect(row("act-20261120T103200Z-00000003")).toMatch(
+      /failed\s+sg-open-ingress\s+\S+\s+UnauthorizedOperation: not allowed — planned: revoke ingress tcp 22 from 0\.0\.0\.0\/0 \(sgr-0a1b2c3d4e5…$/,
+    );
+    expect(row("act-20261120T103300Z-00000004")).toMatch(/skipped .*exempt: tag remedy:exempt\\x1b\]8;;https:\/\/evil/);
+    expect(row("act-20261120T103400Z-00000005")).toMatch(
+      new RegExp(`undo of ${ACTION}\\s+sg-open-ingress\\s+${GROUP}\\s+re-authorized: tcp 22 from 0\\.0\\.0\\.0/0$`),
+    );
+    expect(text).toContain(
+      "PAUSED by arn:aws:iam::123456789012:user/bob at 2026-11-20 11:00 UTC: freeze\\x1b[2K\\rall clear",
+    );
+    expect(text.includes("\u001b") || text.includes("\r") || text.includes("\u0007")).toBe(false);
+
+    // On a narrow terminal the table is cut to fit; --json has everything.
+    const narrow = io();
+    expect(await runCli(["status"], { ...narrow.io, columns: 100 }, deps())).toBe(0);
+    const table = narrow.out.join("").split("Recent actions (newest first):\n")[1]!.trimEnd().split("\n");
+    expect(Math.max(...table.map((line) => line.length))).toBeLessThanOrEqual(100);
+    expect(narrow.err).toEqual([]);
   });
 
   it("shows what it could read and exits 1 when a part fails", async () => {
@@ -254,6 +356,99 @@ describe("remedy undo", () => {
     // The operator cannot sign: undo's own records carry no MAC (and can never be undone).
     expect(undoRecords[0].integrity).toBeUndefined();
     expect(out.join("")).toContain(`Restored. The undo is recorded as ${undoRecords[0].actionId}.`);
+  });
+
+  it("--json: stdout is the result alone (outcome, the undo's action id, steps, what was re-added); the plan on stderr", async () => {
+    objects.set(ledgerKey(ACTION), JSON.stringify(await signRecord(fixedRecord())));
+    ec2Mock.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true });
+    const { out, err, io: cliIo } = io();
+    expect(await runCli(["undo", ACTION, "--yes", "--json"], cliIo, deps())).toBe(0);
+    const result = JSON.parse(out.join(""));
+    const undoRecord = [...objects.values()].map((text) => JSON.parse(text)).find((record) => record.undoes);
+    expect(result).toEqual({
+      outcome: "restored",
+      undoes: ACTION,
+      actionId: undoRecord.actionId,
+      by: "alice",
+      steps: ['re-authorized: tcp 22 from 0.0.0.0/0 "temporary debug"'],
+      reAdded: [
+        {
+          kind: "sg-rules",
+          groupId: GROUP,
+          rules: [expect.objectContaining({ IpProtocol: "tcp", FromPort: 22, ToPort: 22, CidrIpv4: "0.0.0.0/0" })],
+        },
+      ],
+    });
+    expect(err.join("")).toContain(`Undo ${ACTION}`);
+    expect(err.join("")).toContain(`re-authorize 1 ingress rule on ${GROUP}`);
+  });
+
+  it("--json declined: the plan and the question on stderr, a declined result on stdout, exit 1", async () => {
+    objects.set(ledgerKey(ACTION), JSON.stringify(await signRecord(fixedRecord())));
+    const asked: string[] = [];
+    const { out, err, io: cliIo } = io();
+    const confirm = async (question: string) => {
+      asked.push(question);
+      return false;
+    };
+    expect(await runCli(["undo", ACTION, "--json"], cliIo, deps({ confirm }))).toBe(1);
+    expect(asked).toEqual(["Put this back?"]);
+    expect(JSON.parse(out.join(""))).toEqual({
+      outcome: "declined",
+      undoes: ACTION,
+      by: "alice",
+      steps: [],
+      reAdded: [],
+    });
+    expect(err.join("")).toContain('+ tcp 22 from 0.0.0.0/0 "temporary debug"');
+    expect(err.join("")).toContain("Nothing was changed.");
+    expect(ec2Mock).not.toHaveReceivedCommand(AuthorizeSecurityGroupIngressCommand);
+  });
+
+  it("--json refused: a refused result on stdout, the sentence on stderr, exit 1", async () => {
+    objects.set(ledgerKey(ACTION), JSON.stringify(fixedRecord()));
+    const { out, err, io: cliIo } = io();
+    expect(await runCli(["undo", ACTION, "--yes", "--json"], cliIo, deps())).toBe(1);
+    expect(JSON.parse(out.join(""))).toMatchObject({
+      outcome: "refused",
+      undoes: ACTION,
+      reAdded: [],
+      reason: expect.stringMatching(/carries no integrity MAC/),
+    });
+    expect(err.join("")).toMatch(/^remedy undo: .*carries no integrity MAC/);
+  });
+
+  it("refuses credentials for another account than the stack's before reading the record", async () => {
+    objects.set(ledgerKey(ACTION), JSON.stringify(await signRecord(fixedRecord())));
+    writeFileSync(
+      outputsFile,
+      JSON.stringify({
+        ledger_bucket: { value: BUCKET },
+        ledger_mac_key_id: { value: TEST_MAC_KEY_ID },
+        account_id: { value: "210987654321" },
+      }),
+    );
+    const callerIdentity = async () => ({ account: "123456789012", arn: "arn:aws:iam::123456789012:user/alice" });
+    const { out, err, io: cliIo } = io();
+    expect(await runCli(["undo", ACTION, "--yes"], cliIo, deps({ callerIdentity }))).toBe(1);
+    expect(out).toEqual([]);
+    expect(err.join("")).toContain("but Remedy's stack is in account 210987654321");
+    expect(s3Mock.calls()).toHaveLength(0);
+    expect(ec2Mock.calls()).toHaveLength(0);
+  });
+
+  it("shows a description with control characters inert, on its own line", async () => {
+    const record = fixedRecord();
+    const hostile = "debug\u001b[1A\u001b[2K\nUndo verified: nothing will change";
+    (record.before as { rules: { Description?: string }[] }).rules[0]!.Description = hostile;
+    (record.changes[0] as { rules: { description?: string }[] }).rules[0]!.description = hostile;
+    objects.set(ledgerKey(ACTION), JSON.stringify(await signRecord(record)));
+    const { out, io: cliIo } = io();
+    expect(await runCli(["undo", ACTION], cliIo, deps())).toBe(1);
+    const text = out.join("");
+    expect(text).toContain('+ tcp 22 from 0.0.0.0/0 "debug\\x1b[1A\\x1b[2K\\nUndo verified: nothing will change"');
+    expect(text.includes("\u001b")).toBe(false);
+    expect(text.split("\n").some((line) => line.startsWith("Undo verified"))).toBe(false);
   });
 
   it("refuses what cannot be undone, in one sentence", async () => {
@@ -444,6 +639,18 @@ describe("remedy undo", () => {
         { ...TARGET, Policy: JSON.stringify({ Version: "2012-10-17", Statement: [DENY, LATER, PUBLIC] }) },
       ]);
       expect(confirmed.out.join("")).toContain("  re-added statement PublicRead to the live bucket policy\n");
+    });
+
+    it("--json names the statement re-added to the live policy", async () => {
+      objects.set(ledgerKey(ACTION), JSON.stringify(await signRecord(policyRecord())));
+      liveBucket({ Version: "2012-10-17", Statement: [DENY, LATER] });
+      const { out, io: cliIo } = io();
+      expect(await runCli(["undo", ACTION, "--yes", "--json"], cliIo, deps())).toBe(0);
+      expect(JSON.parse(out.join(""))).toMatchObject({
+        outcome: "restored",
+        steps: ["re-added statement PublicRead to the live bucket policy"],
+        reAdded: [{ kind: "policy-statements", bucket: DATA, statements: [PUBLIC] }],
+      });
     });
 
     it("refuses, after showing why and before asking, when nothing can be re-added (BlockPublicPolicy on now)", async () => {

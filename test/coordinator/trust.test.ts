@@ -126,10 +126,10 @@ describe("poison messages", () => {
 
     expect(code).toBe(0);
     const text = out.join("");
-    expect(text).toMatch(/^1 fix instructions in 2 messages/);
+    expect(text).toMatch(/^1 fix instruction in 2 messages/);
     expect(text).toContain(instruction(1).id.slice(0, 12));
     expect(text).toMatch(
-      /1 messages are not valid fix instructions:\n {2}\S+: message body nests deeper than 64 levels/,
+      /1 message is not a valid fix instruction:\n {2}\S+: message body nests deeper than 64 levels/,
     );
     expect(await local.counts()).toMatchObject({ stored: 2, visible: 2 });
   });

@@ -4,6 +4,8 @@
 // one clear line, except in CI (CI=true), where a missing emulator fails the run: a skip must not pass as a pass.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createServer } from "node:net";
+import { join } from "node:path";
+import type { KMSClient } from "@aws-sdk/client-kms";
 
 export const MOTO_ACCOUNT_ID = "123456789012";
 export const MOTO_REGION = "eu-west-1";
@@ -100,4 +102,40 @@ export async function startMoto(): Promise<Moto> {
       });
     },
   };
+}
+
+/**
+ * The environment for a child process (e.g. the `remedy` CLI) talking to moto and to nothing else: moto's endpoint,
+ * region and dummy keys, and AWS config/credentials files that do not exist, so no profile, SSO session or region of
+ * the machine running the tests leaks in. Nothing else of the parent's environment is passed (not even INIT_CWD,
+ * which npm sets and the CLI would take as the caller's directory).
+ */
+export function isolatedEnv(moto: Moto, scratchDir: string): Record<string, string> {
+  return {
+    ...moto.env,
+    AWS_CONFIG_FILE: join(scratchDir, "no-such-aws-config"),
+    AWS_SHARED_CREDENTIALS_FILE: join(scratchDir, "no-such-aws-credentials"),
+  };
+}
+
+/**
+ * moto gap (5.2.1): GenerateMac answers `KeyId` with the bare key id, where KMS answers with the key's ARN (which is
+ * what a ledger record's `integrity.keyId` then says, and what undo compares with the stack's `ledger_mac_key_id`
+ * output, the key's ARN). This makes a client's GenerateMac answers say the ARN, as KMS does; nothing else changes.
+ */
+export function kmsKeyArnsAsAws(kms: KMSClient, region: string = MOTO_REGION, account: string = MOTO_ACCOUNT_ID) {
+  // Once per client (a second add with the same name would throw).
+  if (kms.middlewareStack.identify().some((entry) => entry.startsWith("motoGenerateMacKeyArn"))) return kms;
+  kms.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      const output = result.output as { KeyId?: string };
+      if (context.commandName === "GenerateMacCommand" && output.KeyId && !output.KeyId.startsWith("arn:")) {
+        output.KeyId = `arn:aws:kms:${region}:${account}:key/${output.KeyId}`;
+      }
+      return result;
+    },
+    { step: "initialize", name: "motoGenerateMacKeyArn" },
+  );
+  return kms;
 }
