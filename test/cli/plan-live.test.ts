@@ -802,9 +802,9 @@ describe("live items have the shape of a snapshot's (one normaliser, both source
 
   it("DescribeSecurityGroups → item, for the group Cloud Custodian recorded in a Config rule event", () => {
     const peer = JSON.parse(
-      readFileSync(new URL("../../../shared/reference/peer-config-items.json", import.meta.url), "utf8"),
+      readFileSync(new URL("../fixtures/live-plan/cloud-custodian-security-group.json", import.meta.url), "utf8"),
     );
-    const recorded = peer["cloud-custodian:event-config-rule-security-group"].configurationItem;
+    const recorded = peer.configurationItem;
     const built = securityGroupItem(describedGroup(recorded), {
       accountId: "123456789012",
       region: "eu-west-1",
