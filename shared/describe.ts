@@ -17,20 +17,33 @@ const GROUP_NAMES: Record<string, string> = {
   "http://acs.amazonaws.com/groups/s3/LogDelivery": "LogDelivery",
 };
 
+const PROTOCOL_NUMBERS: Readonly<Record<string, string>> = { "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6" };
+
+/**
+ * Protocol and ports of a security-group rule, one wording everywhere (CLI, Slack, undo): "tcp 22", "udp 1000-2000",
+ * "tcp all ports", "icmp type 8 code 0", "icmp all types", "all traffic", "protocol 47". Takes the API's and Config's
+ * protocol numbers as well as names; a missing port (the API omits them for all traffic) is -1.
+ */
+export function describePorts(rule: { ipProtocol: string; fromPort?: number; toPort?: number }): string {
+  const name = rule.ipProtocol.toLowerCase();
+  const protocol = Object.hasOwn(PROTOCOL_NUMBERS, name) ? PROTOCOL_NUMBERS[name]! : name;
+  const from = rule.fromPort ?? -1;
+  const to = rule.toPort ?? -1;
+  if (protocol === "-1" || protocol === "all") return "all traffic";
+  if (protocol === "icmp" || protocol === "icmpv6") {
+    if (from === -1) return `${protocol} all types`;
+    return `${protocol} type ${from}${to === -1 ? "" : ` code ${to}`}`;
+  }
+  if (protocol === "tcp" || protocol === "udp") {
+    if (from <= 0 && (to === 65535 || to === -1)) return `${protocol} all ports`;
+    return from === to ? `${protocol} ${from}` : `${protocol} ${from}-${to}`;
+  }
+  return `protocol ${protocol}`;
+}
+
 export function describeSgRule(rule: SgRuleEntry): string {
   const source = rule.cidrIpv4 ?? rule.cidrIpv6 ?? "?";
-  const protocol = rule.ipProtocol === "-1" ? "all traffic" : rule.ipProtocol;
-  const ports =
-    rule.ipProtocol === "-1"
-      ? ""
-      : rule.ipProtocol === "tcp" || rule.ipProtocol === "udp"
-        ? rule.fromPort === rule.toPort
-          ? ` ${rule.fromPort}`
-          : ` ${rule.fromPort}-${rule.toPort}`
-        : rule.ipProtocol.startsWith("icmp")
-          ? ` type ${rule.fromPort}${rule.toPort >= 0 ? ` code ${rule.toPort}` : ""}`.replace("type -1", "all types")
-          : "";
-  return `${protocol}${ports} from ${source}${rule.securityGroupRuleId ? ` (${rule.securityGroupRuleId})` : ""}`;
+  return `${describePorts(rule)} from ${source}${rule.securityGroupRuleId ? ` (${rule.securityGroupRuleId})` : ""}`;
 }
 
 export function describeGrant(grant: AclGrant): string {

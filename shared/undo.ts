@@ -57,6 +57,7 @@ import {
 import { type AclGrant, BLOCK_PUBLIC_ACCESS_FLAGS, type PolicyStatement, type SgRuleEntry } from "../rules/types.ts";
 import { describeAwsError, hasErrorCode } from "./aws-errors.ts";
 import { canonicalJson } from "./canonical-json.ts";
+import { describePorts } from "./describe.ts";
 import { PermanentError } from "./errors.ts";
 import {
   integrityMessage,
@@ -545,15 +546,13 @@ export function isUncertain(record: LedgerRecord): boolean {
 }
 
 function ruleText(rule: SgRuleState): string {
-  const protocol = rule.IpProtocol === "-1" ? "all traffic" : (rule.IpProtocol ?? "?");
-  const ports =
-    rule.IpProtocol === "-1" || rule.FromPort === undefined || rule.FromPort === -1
-      ? ""
-      : rule.FromPort === rule.ToPort
-        ? ` ${rule.FromPort}`
-        : ` ${rule.FromPort}-${rule.ToPort}`;
+  const ports = describePorts({
+    ipProtocol: rule.IpProtocol ?? "?",
+    ...(rule.FromPort !== undefined ? { fromPort: rule.FromPort } : {}),
+    ...(rule.ToPort !== undefined ? { toPort: rule.ToPort } : {}),
+  });
   const description = rule.Description ? ` "${rule.Description}"` : "";
-  return `${protocol}${ports} from ${rule.CidrIpv4 ?? rule.CidrIpv6 ?? "?"}${description}`;
+  return `${ports} from ${rule.CidrIpv4 ?? rule.CidrIpv6 ?? "?"}${description}`;
 }
 
 function changedGrantText(grant: ChangedGrant): string {

@@ -1,5 +1,6 @@
 // Notice → Slack message. Pure: the same notice and context always give the same message (golden-tested).
 import { BLOCK_PUBLIC_ACCESS_FLAGS, type Problem } from "../../rules/types.ts";
+import { describePorts } from "../../shared/describe.ts";
 import type { Change, Report } from "../../shared/report.ts";
 import type { Attribution } from "./attribution.ts";
 import { isAccountId, isActionId, isQueueName, isRegion, ownValue } from "./ids.ts";
@@ -176,23 +177,7 @@ function training(topic: TrainingTopic | undefined): Section[] {
 type SgRule = Extract<Change, { kind: "sg-rules-revoked" }>["rules"][number];
 type Grant = Extract<Change, { kind: "acl-grants-removed" }>["grants"][number];
 
-export function describePorts(rule: Pick<SgRule, "ipProtocol" | "fromPort" | "toPort">): string {
-  const numbers: Record<string, string> = { "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6" };
-  const protocol = ownValue(numbers, rule.ipProtocol) ?? rule.ipProtocol.toLowerCase();
-  if (protocol === "-1" || protocol === "all") return "all traffic";
-  if (protocol === "icmp" || protocol === "icmpv6") {
-    if (rule.fromPort === -1) return `${protocol} all types`;
-    return `${protocol} type ${rule.fromPort}${rule.toPort === -1 ? "" : ` code ${rule.toPort}`}`;
-  }
-  if (protocol === "tcp" || protocol === "udp") {
-    if (rule.fromPort <= 0 && (rule.toPort === 65535 || rule.toPort === -1)) return `${protocol} all ports`;
-    return rule.fromPort === rule.toPort
-      ? `${protocol} ${rule.fromPort}`
-      : `${protocol} ${rule.fromPort}-${rule.toPort}`;
-  }
-  return `protocol ${protocol}`;
-}
-
+// Ports are worded as everywhere else (shared/describe.ts describePorts); Slack adds code spans and links.
 function ruleLine(rule: SgRule): Inline {
   const source = rule.cidrIpv4 ?? rule.cidrIpv6 ?? "(no CIDR)";
   return t`${code(describePorts(rule))} from ${code(source)}${opt(rule.securityGroupRuleId, () => t` · ${code(rule.securityGroupRuleId ?? "")}`)}${opt(rule.description, () => t` · “${cutRaw(rule.description ?? "", 200)}”`)}`;

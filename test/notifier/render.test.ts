@@ -3,7 +3,9 @@ import { describe, expect, it } from "vitest";
 import type { Attribution } from "../../functions/notifier/attribution.ts";
 import { classifyMessage, type Notice, type RelaySettings } from "../../functions/notifier/inbound.ts";
 import { CUT_MARKER, SLACK_LIMITS, type SlackMessage } from "../../functions/notifier/message.ts";
-import { describePorts, type RenderContext, renderNotice } from "../../functions/notifier/render.ts";
+import { type RenderContext, renderNotice } from "../../functions/notifier/render.ts";
+import type { SgRuleEntry } from "../../rules/types.ts";
+import { describePorts, describeSgRule } from "../../shared/describe.ts";
 import type { Report } from "../../shared/report.ts";
 import { expectGolden } from "./golden.ts";
 import { snsMessage } from "./helpers.ts";
@@ -298,5 +300,15 @@ describe("describePorts", () => {
     [{ ipProtocol: "constructor", fromPort: -1, toPort: -1 }, "protocol constructor"],
   ])("%j → %s", (rule, expected) => {
     expect(describePorts(rule)).toBe(expected);
+  });
+
+  it("is the one wording: the CLI's sentence for a matched rule says the same ports as Slack", () => {
+    const entry = { ipProtocol: "tcp", fromPort: 0, toPort: 65535, cidrIpv4: "0.0.0.0/0" } as SgRuleEntry;
+    expect(describeSgRule(entry)).toBe("tcp all ports from 0.0.0.0/0");
+    expect(describeSgRule({ ...entry, ipProtocol: "icmp", fromPort: 8, toPort: 0 })).toBe(
+      "icmp type 8 code 0 from 0.0.0.0/0",
+    );
+    // The API omits ports for all traffic.
+    expect(describePorts({ ipProtocol: "-1" })).toBe("all traffic");
   });
 });
