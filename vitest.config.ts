@@ -4,6 +4,10 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     setupFiles: ["test/setup.ts"],
+    // Timeouts only catch hangs: no test asserts on time (speed lives in bench/), and a busy 2-core machine can make
+    // a correct test slow.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
     // Powertools logs go to stdout; tests that care capture them explicitly.
     env: {
       POWERTOOLS_LOG_LEVEL: "SILENT",

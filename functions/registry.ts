@@ -2,6 +2,7 @@
 // and what it reads from its environment. Pure data: the build (scripts/build.ts), the stack (infra/) and the
 // tests all read this table, so a function added here is bundled, deployed and checked everywhere at once.
 
+import type { RemediationFunctionName } from "../problems/types.ts";
 import type { EnvName } from "../shared/env.ts";
 import type { CommandPermissions } from "../shared/permissions.ts";
 import { declaredActions } from "../shared/permissions.ts";
@@ -13,6 +14,9 @@ import { remediateSgImpliedActions, remediateSgPermissions } from "./remediate-s
 
 export const FUNCTION_NAMES = ["config-rule", "coordinator", "notifier", "remediate-sg", "remediate-s3"] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
+/** Every remediation the problem registry names is one of these functions (a compile-time check). */
+type Assert<T extends true> = T;
+export type RemediationsAreFunctions = Assert<RemediationFunctionName extends FunctionName ? true : false>;
 
 // What the stack puts into a function's environment: the names are typed in shared/env.ts.
 export type { EnvName } from "../shared/env.ts";

@@ -14,6 +14,9 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { Fn, Op, ref, type TerraformResource, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
+import { RESOURCE_TYPES } from "../problems/index.ts";
+import { s3PublicRule } from "../rules/s3-public.ts";
+import { sgOpenIngressRule } from "../rules/sg-open-ingress.ts";
 import type { RemedyVariables } from "./variables.ts";
 
 export interface ConfigRulesProps {
@@ -43,9 +46,9 @@ export interface DeployedRuleSpec {
 export function deployedRuleSpecs(vars: RemedyVariables, namePrefix: string): DeployedRuleSpec[] {
   return [
     {
-      id: "sg-open-ingress",
-      configRuleName: `${namePrefix}-sg-open-ingress`,
-      resourceType: "AWS::EC2::SecurityGroup",
+      id: sgOpenIngressRule.id,
+      configRuleName: `${namePrefix}-${sgOpenIngressRule.id}`,
+      resourceType: onlyResourceType(sgOpenIngressRule),
       parameters: Fn.merge([
         Fn.conditional(
           Op.gte(Fn.lengthOf(vars.prohibitedPorts.stringValue), 1),
@@ -58,8 +61,19 @@ export function deployedRuleSpecs(vars: RemedyVariables, namePrefix: string): De
         },
       ]),
     },
-    { id: "s3-public", configRuleName: `${namePrefix}-s3-public`, resourceType: "AWS::S3::Bucket" },
+    {
+      id: s3PublicRule.id,
+      configRuleName: `${namePrefix}-${s3PublicRule.id}`,
+      resourceType: onlyResourceType(s3PublicRule),
+    },
   ];
+}
+
+/** A Config rule is scoped to one resource type: the rule's. */
+function onlyResourceType(rule: { id: string; resourceTypes: readonly string[] }): string {
+  const [type, ...others] = rule.resourceTypes;
+  if (!type || others.length > 0) throw new Error(`rule ${rule.id} must judge exactly one resource type`);
+  return type;
 }
 
 /** REMEDY_RULES: the deployed rules as JSON (shared/deployment.ts reads it). */
@@ -128,7 +142,7 @@ export class ConfigRules extends Construct {
       count: managed,
       name: props.namePrefix,
       roleArn: first(role, "arn"),
-      recordingGroup: { allSupported: false, resourceTypes: ["AWS::EC2::SecurityGroup", "AWS::S3::Bucket"] },
+      recordingGroup: { allSupported: false, resourceTypes: [...RESOURCE_TYPES] },
     });
     const channel = new ConfigDeliveryChannel(this, "channel", {
       count: managed,

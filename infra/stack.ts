@@ -44,6 +44,7 @@ import {
   type FunctionSpec,
   MAX_DISPATCH_AGE_SECONDS,
 } from "../functions/registry.ts";
+import { PROBLEM_SPECS, RULE_IDS } from "../problems/index.ts";
 import { initialPauseValue } from "../shared/pause.ts";
 import { ConfigRules, deployedRuleSpecs, deployedRulesJson } from "./config.ts";
 import { grantsFor, LEDGER_PREFIXES, type PolicyRefs, STATE_PREFIX } from "./iam.ts";
@@ -201,13 +202,8 @@ export class RemedyStack extends TerraformStack {
     };
 
     // -- Environment per function, from resources and variables ---------------------------------------------
-    const remediationFunctions = Object.fromEntries(
-      [
-        ["sg-open-ingress", "remediate-sg"],
-        ["s3-public-acl", "remediate-s3"],
-        ["s3-public-policy", "remediate-s3"],
-      ].map(([problem, fn]) => [problem, fnName(fn as FunctionName)]),
-    );
+    // Problem → the function that fixes it, from the registry.
+    const remediationFunctions = Object.fromEntries(PROBLEM_SPECS.map((spec) => [spec.id, fnName(spec.remediation)]));
     const envValues: Record<EnvName, string> = {
       REMEDY_ACCOUNT_ID: account,
       REMEDY_REGION: region,
@@ -232,7 +228,7 @@ export class RemedyStack extends TerraformStack {
       REMEDY_BREAKER_FRESH_LIMIT: Token.asString(vars.breakerFreshLimit.numberValue),
       REMEDY_BREAKER_WINDOW_MINUTES: Token.asString(vars.breakerWindowMinutes.numberValue),
       REMEDY_SLACK_SECRET: vars.slackSecret.stringValue,
-      REMEDY_RELAY_RULE_SUFFIXES: "sg-open-ingress,s3-public",
+      REMEDY_RELAY_RULE_SUFFIXES: RULE_IDS.join(","),
       REMEDY_RELAY_ALL_RULES: Token.asString(vars.relayAllRules.booleanValue),
       REMEDY_SLACK_USERS: vars.slackUsers.stringValue,
       REMEDY_ATTRIBUTION_ENABLED: Token.asString(vars.attributionEnabled.booleanValue),

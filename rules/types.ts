@@ -1,9 +1,9 @@
 // Shared vocabulary of the pure rules. No AWS SDK imports anywhere under rules/.
+import type { Problem } from "../problems/index.ts";
 import { PermanentError } from "../shared/errors.ts";
 
-/** The problems Remedy knows how to fix; each maps to one remediation function. */
-export const PROBLEMS = ["sg-open-ingress", "s3-public-acl", "s3-public-policy"] as const;
-export type Problem = (typeof PROBLEMS)[number];
+/** The problems Remedy knows how to fix: the registry's (problems/index.ts), each with its remediation function. */
+export { PROBLEMS, type Problem } from "../problems/index.ts";
 
 export type ComplianceType = "COMPLIANT" | "NON_COMPLIANT" | "NOT_APPLICABLE";
 

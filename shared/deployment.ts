@@ -3,6 +3,7 @@
 // claim — a Config event, a fix instruction, a dispatch payload — is checked against it: a claim names what to look
 // at, the deployment says how to judge it and where Remedy may act at all.
 import * as v from "valibot";
+import { resourceSpec } from "../problems/index.ts";
 import { RULES } from "../rules/index.ts";
 import type { Problem } from "../rules/types.ts";
 import { canonicalJson } from "./canonical-json.ts";
@@ -116,15 +117,7 @@ export function deployedRuleFor(deployment: Deployment, problem: Problem): Deplo
 
 /** The ARN a resource of this deployment has: derived, never taken from a message (exemptions match on it). */
 export function resourceArn(deployment: Deployment, type: string, id: string): string | undefined {
-  const { partition, region, accountId } = deployment;
-  switch (type) {
-    case "AWS::EC2::SecurityGroup":
-      return `arn:${partition}:ec2:${region}:${accountId}:security-group/${id}`;
-    case "AWS::S3::Bucket":
-      return `arn:${partition}:s3:::${id}`;
-    default:
-      return undefined;
-  }
+  return resourceSpec(type)?.arn(deployment, id);
 }
 
 /** Parameters in one canonical text, so "8" and 8, or key order, never make two equal settings differ. */

@@ -1,5 +1,7 @@
 // Human words for matched entries, the actions Remedy takes on them and the changes it recorded; one wording
 // everywhere (plan, peek, status, logs), so what an operator reviews is what later happens.
+import { PROBLEM_SPECS } from "../problems/index.ts";
+import type { BlockPublicAccessFlag } from "../problems/types.ts";
 import {
   type AclGrant,
   BLOCK_PUBLIC_ACCESS_FLAGS,
@@ -78,14 +80,8 @@ export function describeMatched(entry: MatchedEntry): string {
  * The Block Public Access flags that neutralise each S3 problem (and keep it from coming back): what the
  * block-public-access strategy turns on, keeping every other flag as it is.
  */
-export const BLOCK_FLAGS_FOR_PROBLEM: Readonly<
-  Partial<
-    Record<Problem, readonly ("BlockPublicAcls" | "IgnorePublicAcls" | "BlockPublicPolicy" | "RestrictPublicBuckets")[]>
-  >
-> = {
-  "s3-public-acl": ["IgnorePublicAcls", "BlockPublicAcls"],
-  "s3-public-policy": ["RestrictPublicBuckets", "BlockPublicPolicy"],
-};
+export const BLOCK_FLAGS_FOR_PROBLEM: Readonly<Partial<Record<Problem, readonly BlockPublicAccessFlag[]>>> =
+  Object.fromEntries(PROBLEM_SPECS.flatMap((spec) => ("blockFlags" in spec ? [[spec.id, spec.blockFlags]] : [])));
 
 /** What the remediation for `problem` will do to one matched entry. */
 export function describeAction(problem: Problem, entry: MatchedEntry, s3Strategy: S3FixStrategy): string {

@@ -2,6 +2,7 @@
 // consumer (coordinator, remediation functions, CLI) goes through this module and nothing else.
 import { createHash } from "node:crypto";
 import * as v from "valibot";
+import { byProblem } from "../problems/index.ts";
 import { type Finding, type MatchedEntry, PROBLEMS, type Problem } from "../rules/types.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import { PermanentError } from "./errors.ts";
@@ -26,11 +27,7 @@ export function plainObject(message = "must be an object") {
   );
 }
 
-export const MATCHED_KIND_BY_PROBLEM: Record<Problem, MatchedEntry["kind"]> = {
-  "sg-open-ingress": "sg-rule",
-  "s3-public-acl": "acl-grant",
-  "s3-public-policy": "policy-statement",
-};
+export const MATCHED_KIND_BY_PROBLEM: Record<Problem, MatchedEntry["kind"]> = byProblem((spec) => spec.matchedKind);
 
 const isoTimestamp = v.pipe(v.string(), v.isoTimestamp("must be an ISO-8601 timestamp"));
 const port = v.pipe(v.number(), v.integer(), v.minValue(-1), v.maxValue(65535));

@@ -36,6 +36,7 @@ import {
   PutPublicAccessBlockCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
+import { PROBLEM_SPECS } from "../problems/index.ts";
 import {
   aclGrantKey,
   aclGrantsFromApi,
@@ -222,10 +223,20 @@ function inconsistent(record: LedgerRecord, what: string): UndoError {
   return new UndoError(`${record.actionId} is inconsistent, so it is not undone: ${what}`);
 }
 
-const RESOURCE_OF: Record<ResourceState["kind"], { type: string; problems: readonly string[]; what: string }> = {
-  "sg-rules": { type: "AWS::EC2::SecurityGroup", problems: ["sg-open-ingress"], what: "security-group rules" },
-  "s3-bucket": { type: "AWS::S3::Bucket", problems: ["s3-public-acl", "s3-public-policy"], what: "a bucket's state" },
+const STATE_OF: Record<ResourceState["kind"], { type: string; what: string }> = {
+  "sg-rules": { type: "AWS::EC2::SecurityGroup", what: "security-group rules" },
+  "s3-bucket": { type: "AWS::S3::Bucket", what: "a bucket's state" },
 };
+
+/** Each state kind: its resource type, what it is called, and the problems (from the registry) found on that type. */
+const RESOURCE_OF: Record<ResourceState["kind"], { type: string; problems: readonly string[]; what: string }> = {
+  "sg-rules": { ...STATE_OF["sg-rules"], problems: problemsOn(STATE_OF["sg-rules"].type) },
+  "s3-bucket": { ...STATE_OF["s3-bucket"], problems: problemsOn(STATE_OF["s3-bucket"].type) },
+};
+
+function problemsOn(type: string): string[] {
+  return PROBLEM_SPECS.filter((spec) => spec.resourceType === type).map((spec) => spec.id);
+}
 
 function changeKinds(record: LedgerRecord): string {
   return record.changes.map((change) => change.kind).join(", ") || "none";

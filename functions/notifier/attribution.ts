@@ -1,22 +1,14 @@
 // Who made the change: the most recent CloudTrail event that opened the hole on a resource. Best effort — any
 // failure becomes "unknown" with a reason, never a failed notification.
 import { type CloudTrailClient, type Event, LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
+import { RESOURCES } from "../../problems/index.ts";
 import { errorFields, type Log } from "../../shared/logging.ts";
 import { ownValue } from "./ids.ts";
 
-/** Events that can open the hole, by resource type (CloudTrail eventName; S3 logs both name styles). */
-export const OPENING_EVENTS: Readonly<Record<string, readonly string[]>> = {
-  "AWS::EC2::SecurityGroup": ["AuthorizeSecurityGroupIngress", "ModifySecurityGroupRules", "CreateSecurityGroup"],
-  "AWS::S3::Bucket": [
-    "PutBucketAcl",
-    "PutBucketPolicy",
-    "DeletePublicAccessBlock",
-    "PutPublicAccessBlock",
-    "DeleteBucketPublicAccessBlock",
-    "PutBucketPublicAccessBlock",
-    "CreateBucket",
-  ],
-};
+/** Events that can open the hole, by resource type (CloudTrail eventName): each resource spec's. */
+export const OPENING_EVENTS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  RESOURCES.map((resource) => [resource.type, resource.openingEvents]),
+);
 
 export const LOOKUP_PAGE_SIZE = 50;
 export const LOOKUP_MAX_PAGES = 2;

@@ -1,4 +1,7 @@
 // Notice → Slack message. Pure: the same notice and context always give the same message (golden-tested).
+
+import { byProblem, problemSpec, resourceSpec } from "../../problems/index.ts";
+import type { Training } from "../../problems/types.ts";
 import { BLOCK_PUBLIC_ACCESS_FLAGS, type Problem } from "../../rules/types.ts";
 import { describePorts } from "../../shared/describe.ts";
 import type { Change, Report } from "../../shared/report.ts";
@@ -23,7 +26,6 @@ import {
   utc,
   when,
 } from "./message.ts";
-import { TRAINING, type TrainingTopic } from "./training.ts";
 
 export interface RenderContext {
   /** Who made the change; absent when it was not looked up for this notice. */
@@ -53,11 +55,7 @@ export const SEVERITY = {
   OK: { emoji: "✅", color: GREEN },
 } as const satisfies Record<string, Severity>;
 
-const PROBLEM_TITLES: Record<Problem, string> = {
-  "sg-open-ingress": "security group open to the internet",
-  "s3-public-acl": "bucket public through its ACL",
-  "s3-public-policy": "bucket public through its policy",
-};
+const PROBLEM_TITLES: Record<Problem, string> = byProblem((spec) => spec.title);
 
 const COMPLIANCE_LABELS: Record<string, string> = {
   COMPLIANT: "compliant",
@@ -93,22 +91,13 @@ export function modelFor(notice: Notice, context: RenderContext = {}): MessageMo
 // -- Resources --------------------------------------------------------------------------------------------------
 
 export function resourceTypeLabel(type: string): string {
-  if (type === "AWS::EC2::SecurityGroup") return "EC2 security group";
-  if (type === "AWS::S3::Bucket") return "S3 bucket";
-  return type;
+  return resourceSpec(type)?.label ?? type;
 }
 
 /** The resource's console page; undefined for other types and for a region that is not a region code. */
 export function consoleUrl(type: string, id: string, region: string): string | undefined {
   if (!isRegion(region)) return undefined;
-  const r = encodeURIComponent(region);
-  if (type === "AWS::EC2::SecurityGroup") {
-    return `https://${r}.console.aws.amazon.com/ec2/home?region=${r}#SecurityGroup:groupId=${encodeURIComponent(id)}`;
-  }
-  if (type === "AWS::S3::Bucket") {
-    return `https://s3.console.aws.amazon.com/s3/buckets/${encodeURIComponent(id)}?region=${r}`;
-  }
-  return undefined;
+  return resourceSpec(type)?.consoleUrl(id, region);
 }
 
 interface ResourceRef {
@@ -166,11 +155,14 @@ function whoDetails(attribution: Attribution | undefined): Section[] {
   return [{ kind: "text", title: "Who made the change", lines }];
 }
 
-function training(topic: TrainingTopic | undefined): Section[] {
-  if (!topic) return [];
-  const { title, advice, terraform } = TRAINING[topic];
+/** Just-in-time training: the secure pattern for the problem at hand (its spec's), shown to who made the change. */
+function training(pattern: Training | undefined): Section[] {
+  if (!pattern) return [];
+  const { title, advice, terraform } = pattern;
   return [{ kind: "code", title, note: text(advice), code: terraform, inFallback: false }];
 }
+
+const problemTraining = (problem: Problem | undefined) => (problem ? problemSpec(problem).training : undefined);
 
 // -- Changes ----------------------------------------------------------------------------------------------------
 
@@ -305,7 +297,7 @@ function reportModel(report: Report, context: RenderContext): MessageModel {
             ...report.changes.map(changeSection),
             undoSection(report.actionId),
             ...whoDetails(context.attribution),
-            ...training(restore ? undefined : report.problem),
+            ...training(restore ? undefined : problemTraining(report.problem)),
           ],
           footer: footer(context, ...ids),
         };
@@ -332,7 +324,7 @@ function reportModel(report: Report, context: RenderContext): MessageModel {
           details: [
             { kind: "code", title: "Error", code: report.error },
             ...whoDetails(context.attribution),
-            ...training(report.problem),
+            ...training(problemTraining(report.problem)),
           ],
           footer: footer(context, ...ids),
         };
@@ -348,7 +340,7 @@ function reportModel(report: Report, context: RenderContext): MessageModel {
         details: [
           { kind: "text", title: "What will be fixed", lines: [text(cutRaw(report.summary, 2_500))] },
           ...whoDetails(context.attribution),
-          ...training(report.problem),
+          ...training(problemTraining(report.problem)),
         ],
         footer: footer(context, ...ids),
       };
@@ -442,11 +434,10 @@ function complianceSentence(change: ComplianceChange, resource: Inline): Inline 
   }
 }
 
-function trainingTopicFor(change: ComplianceChange): TrainingTopic | undefined {
+/** A Remedy rule's NON_COMPLIANT says which resource, not how: the resource type's secure pattern. */
+function trainingFor(change: ComplianceChange): Training | undefined {
   if (!change.isRemedyRule || change.newType !== "NON_COMPLIANT") return undefined;
-  if (change.resourceType === "AWS::EC2::SecurityGroup") return "sg-open-ingress";
-  if (change.resourceType === "AWS::S3::Bucket") return "s3-public";
-  return undefined;
+  return resourceSpec(change.resourceType)?.training;
 }
 
 function complianceModel(change: ComplianceChange, context: RenderContext): MessageModel {
@@ -476,7 +467,7 @@ function complianceModel(change: ComplianceChange, context: RenderContext): Mess
         value: text(change.oldType === null ? "none (first evaluation)" : complianceLabel(change.oldType)),
       },
     ],
-    details: [...whoDetails(context.attribution), ...training(trainingTopicFor(change))],
+    details: [...whoDetails(context.attribution), ...training(trainingFor(change))],
     footer: footer(context, text("AWS Config compliance change")),
   };
 }

@@ -1,10 +1,11 @@
 // Everything the notifier reads from its environment, read once at cold start.
+import { RULE_IDS } from "../../problems/index.ts";
 import { booleanEnv, integerEnv, optionalEnv, requiredEnv } from "../../shared/env.ts";
 import { parseSecretReference, type SecretReference, secretReferenceProblem } from "./destinations.ts";
 import { SLACK_USER_ID } from "./ids.ts";
 import type { RelaySettings } from "./inbound.ts";
 
-export const DEFAULT_RELAY_RULE_SUFFIXES = ["sg-open-ingress", "s3-public"] as const;
+export const DEFAULT_RELAY_RULE_SUFFIXES: readonly string[] = RULE_IDS;
 
 export interface NotifierSettings {
   /** Where the webhook URLs are; absent: messages are only logged. */

@@ -16,6 +16,7 @@ import {
   PutPublicAccessBlockCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
+import { problemsFixedBy } from "../../problems/index.ts";
 import {
   aclGrantsFromApi,
   type BucketState,
@@ -40,7 +41,7 @@ import { orNull, readBucketState } from "../../shared/live-s3.ts";
 import { type FixFunction, type FixPlan, type RemediationDeps, runRemediation } from "../../shared/remediation.ts";
 import type { Change } from "../../shared/report.ts";
 
-export const REMEDIATE_S3_PROBLEMS: readonly Problem[] = ["s3-public-acl", "s3-public-policy"];
+export const REMEDIATE_S3_PROBLEMS: readonly Problem[] = problemsFixedBy("remediate-s3");
 
 /** The bucket's flags with `needed` turned on and every other flag as it was (absent = off). */
 export function blockWith(

@@ -7,6 +7,7 @@ import {
   RevokeSecurityGroupIngressCommand,
   type SecurityGroupRule,
 } from "@aws-sdk/client-ec2";
+import { problemsFixedBy } from "../../problems/index.ts";
 import { judgeSgEntries, type SgOpenIngressParams, sgEntriesFromDescribedRules } from "../../rules/sg-open-ingress.ts";
 import type { Problem, SgRuleEntry } from "../../rules/types.ts";
 import { PermanentRemediationError, TransientRemediationError } from "../../shared/aws-errors.ts";
@@ -18,7 +19,7 @@ import { describeGroupRules } from "../../shared/live-sg.ts";
 import { type FixFunction, type FixPlan, type RemediationDeps, runRemediation } from "../../shared/remediation.ts";
 import type { Change } from "../../shared/report.ts";
 
-export const REMEDIATE_SG_PROBLEMS: readonly Problem[] = ["sg-open-ingress"];
+export const REMEDIATE_SG_PROBLEMS: readonly Problem[] = problemsFixedBy("remediate-sg");
 
 export interface RemediateSgDeps extends RemediationDeps {
   ec2: EC2Client;

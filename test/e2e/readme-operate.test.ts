@@ -2,72 +2,57 @@
 // "## How you use it" and "## Deploy › ### Use it" (test/e2e/readme-commands.ts), in README order.
 //
 // moto gets what `terraform apply` would create, named and configured as the synthesized stack says (queues, pause
-// parameter, DISABLED schedule rule, ledger bucket, HMAC ledger key, report topic), plus two security groups open to
-// the internet. The real Config rule Lambda (handler, with the environment the stack gives it) judges both groups and
-// queues their fix instructions; one is dispatched as the coordinator would and fixed by the real remediate-sg Lambda
-// (revoked in moto, ledgered in moto's S3 with a MAC from moto's KMS), the other stays queued for peek. The outputs
-// file is written as `terraform output -json > remedy-outputs.json` writes it, and every `npx remedy` line is run as
-// `node bin/remedy.js` in a child process that sees only moto, its stdout, stderr and exit code checked semantically.
-// Every other line must be of a kind known not to run offline (terraform, npm run synth, cp of the tfvars example,
-// comments), each checked against what it refers to.
+// parameter, DISABLED schedule rule, ledger bucket, HMAC ledger key, report topic; test/e2e/moto-stack.ts), plus two
+// security groups open to the internet. The real Config rule Lambda (handler, with the environment the stack gives it)
+// judges both groups and queues their fix instructions; one is dispatched as the coordinator would and fixed by the
+// real remediate-sg Lambda (revoked in moto, ledgered in moto's S3 with a MAC from moto's KMS), the other stays
+// queued for peek. The outputs file is written as `terraform output -json > remedy-outputs.json` writes it, and every
+// `npx remedy` line is run as `node bin/remedy.js` in a child process that sees only moto, its stdout, stderr and exit
+// code checked semantically. Every other line must be of a kind known not to run offline (terraform, npm run synth,
+// cp of the tfvars example, comments), each checked against what it refers to.
 //
 // moto gaps worked around here: GenerateMac answers a bare key id instead of the ARN (kmsKeyArnsAsAws), and
 // PutEvaluations without TestMode is not implemented (HTTP 500), so the Config rule's PutEvaluations is stubbed.
 // README_OPERATE_DEBUG=1 prints every CLI run (argv, exit code, time, stdout, stderr) at the end.
-import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { PutEvaluationsCommand } from "@aws-sdk/client-config-service";
-import {
-  AuthorizeSecurityGroupIngressCommand,
-  CreateSecurityGroupCommand,
-  DescribeSecurityGroupRulesCommand,
-  DescribeSecurityGroupsCommand,
-  EC2Client,
-  type IpPermission,
-  type SecurityGroup,
-  type SecurityGroupRule,
-} from "@aws-sdk/client-ec2";
-import { EventBridgeClient, PutRuleCommand, type RuleState } from "@aws-sdk/client-eventbridge";
-import { CreateKeyCommand, type KeySpec, type KeyUsageType, KMSClient } from "@aws-sdk/client-kms";
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutBucketVersioningCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
-import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { GetParameterCommand, type ParameterType, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import type { SecurityGroupRule } from "@aws-sdk/client-ec2";
+import { GetObjectCommand } from "@aws-sdk/client-s3";
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
-import { App } from "cdktf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_OUTPUTS_FILE, OUTPUT_NAMES } from "../../cli/stack.ts";
-import { DISPATCH_VISIBILITY_SECONDS, FUNCTION_LIST } from "../../functions/registry.ts";
-import { RemedyStack, STACK_NAME } from "../../infra/stack.ts";
+import { DEFAULT_OUTPUTS_FILE } from "../../cli/stack.ts";
+import { DISPATCH_VISIBILITY_SECONDS } from "../../functions/registry.ts";
+import { STACK_NAME } from "../../infra/stack.ts";
 import { VARIABLES_FILE } from "../../infra/tfvars.ts";
 import { configServiceClient, kmsClient } from "../../shared/clients.ts";
 import { deployedRuleFor, readDeployment } from "../../shared/deployment.ts";
 import { encodeRemediationRequest, type RemediationRequest } from "../../shared/dispatch.ts";
 import { type Instruction, parseInstruction } from "../../shared/instruction.ts";
-import { LEDGER_PREFIX, type LedgerRecord, parseLedgerRecord, readLedgerRecord } from "../../shared/ledger.ts";
-import { initialPauseValue, type PauseState, parsePauseState } from "../../shared/pause.ts";
+import { type LedgerRecord, parseLedgerRecord, readLedgerRecord } from "../../shared/ledger.ts";
 import { kmsRecordVerifier } from "../../shared/undo.ts";
 import { changeEvent } from "../fixtures/events.ts";
+import { isolatedEnv, kmsKeyArnsAsAws, type Moto, skipWithoutMoto, startMoto } from "../helpers/moto.ts";
 import {
-  isolatedEnv,
-  kmsKeyArnsAsAws,
-  MOTO_ACCOUNT_ID,
-  MOTO_REGION,
-  type Moto,
-  skipWithoutMoto,
-  startMoto,
-} from "../helpers/moto.ts";
-import { deploymentEnv } from "../remediation/support.ts";
+  type CliRun,
+  createGroup,
+  type Deployed,
+  deployToMoto,
+  describeGroup,
+  expectClean,
+  functionEnv,
+  groupRules,
+  ledgerKeys,
+  queueDepth,
+  REPO,
+  readPause,
+  runCli,
+  securityGroupConfigItem,
+  shown,
+  withEnv,
+} from "./moto-stack.ts";
 import {
   classifyLine,
   type LineKind,
@@ -77,8 +62,6 @@ import {
   type SimpleCommand,
 } from "./readme-commands.ts";
 
-const REPO = fileURLToPath(new URL("../../", import.meta.url));
-const BIN = join(REPO, "bin", "remedy.js");
 const README = readFileSync(join(REPO, "README.md"), "utf8");
 const LINES = operateLines(README).map((line) => ({ ...line, kind: classifyLine(line.text) }));
 const REMEDY_LINES = LINES.filter(
@@ -167,396 +150,6 @@ describe("README operate steps: the lines that cannot run offline", () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// The emulated stack: moto resources named and configured as the synthesized stack says.
-
-// biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON, read field by field
-type Json = Record<string, any>;
-
-/** The stack as `npm run synth` writes it (function bundles replaced by empty files: only names matter here). */
-function synthesize(): Json {
-  const dir = mkdtempSync(join(tmpdir(), "remedy-readme-synth-"));
-  try {
-    const dist = join(dir, "dist");
-    mkdirSync(dist);
-    for (const spec of FUNCTION_LIST) writeFileSync(join(dist, `${spec.name}.zip`), "");
-    const app = new App({ outdir: join(dir, "out") });
-    new RemedyStack(app, STACK_NAME, { distDir: dist });
-    app.synth();
-    return JSON.parse(readFileSync(join(dir, "out", "stacks", STACK_NAME, "cdk.tf.json"), "utf8"));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** Terraform references (`var.x`, `aws_sqs_queue.queue.url`, ...) → their values in the emulated stack. */
-class References {
-  readonly values = new Map<string, string>();
-
-  constructor(readonly tf: Json) {
-    for (const [name, variable] of Object.entries(tf.variable ?? {}) as [string, Json][]) {
-      const value = variable.default;
-      if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
-        this.values.set(`var.${name}`, String(value));
-      }
-    }
-    // Deployed into moto's region, as `region = "eu-west-1"` in remedy.auto.tfvars would; every other variable keeps
-    // its default (enable_auto_response = false among them).
-    this.values.set("var.region", MOTO_REGION);
-    for (const name of Object.keys(tf.data?.aws_caller_identity ?? {})) {
-      this.values.set(`data.aws_caller_identity.${name}.account_id`, MOTO_ACCOUNT_ID);
-    }
-    for (const name of Object.keys(tf.data?.aws_partition ?? {})) {
-      this.values.set(`data.aws_partition.${name}.partition`, "aws");
-    }
-    for (const name of Object.keys(tf.data?.aws_region ?? {})) {
-      this.values.set(`data.aws_region.${name}.name`, MOTO_REGION);
-    }
-  }
-
-  set(address: string, attributes: Record<string, string | undefined>): void {
-    for (const [attribute, value] of Object.entries(attributes)) {
-      if (value !== undefined) this.values.set(`${address}.${attribute}`, value);
-    }
-  }
-
-  /** A literal, a `${reference}`, or a `${var.x ? A : B}` with literal branches; undefined when not modelled. */
-  resolve(expression: unknown): string | undefined {
-    if (typeof expression === "number" || typeof expression === "boolean") return String(expression);
-    if (typeof expression !== "string") return undefined;
-    if (!expression.includes("${")) return expression;
-    const reference = /^\$\{([A-Za-z0-9_.-]+)\}$/.exec(expression);
-    if (reference) return this.values.get(reference[1]!);
-    const conditional = /^\$\{var\.(\w+) \? ("[^"]*"|\d+) : ("[^"]*"|\d+)\}$/.exec(expression);
-    if (conditional) {
-      const value = this.values.get(`var.${conditional[1]}`);
-      if (value !== "true" && value !== "false") return undefined;
-      return String(JSON.parse(value === "true" ? conditional[2]! : conditional[3]!));
-    }
-    return undefined;
-  }
-
-  /** Whether a resource exists with the variables' defaults (its `count`, when it has one). */
-  exists(resource: Json): boolean {
-    return resource.count === undefined || Number(this.resolve(resource.count)) > 0;
-  }
-}
-
-interface EmulatedStack {
-  refs: References;
-  queueUrl: string;
-  dlqUrl: string;
-  pauseParameter: string;
-  scheduleRule: string;
-  ledgerBucket: string;
-  macKeyArn: string;
-  /** `terraform output -json` as terraform writes it. */
-  outputs: Record<string, { sensitive: boolean; type: string; value: unknown }>;
-}
-
-const resourcesOf = (tf: Json, type: string): [string, Json][] => Object.entries(tf.resource?.[type] ?? {});
-
-function only(tf: Json, type: string): [string, Json] {
-  const found = resourcesOf(tf, type);
-  if (found.length !== 1) throw new Error(`the stack has ${found.length} ${type} resources; this test emulates one`);
-  return found[0]!;
-}
-
-async function emulateStack(tf: Json, clients: Clients, now: Date): Promise<EmulatedStack> {
-  const refs = new References(tf);
-  const literal = (value: unknown, what: string): string => {
-    const resolved = refs.resolve(value);
-    if (resolved === undefined) throw new Error(`${what} is ${JSON.stringify(value)}: not modelled by this test`);
-    return resolved;
-  };
-
-  for (const [id, queue] of resourcesOf(tf, "aws_sqs_queue")) {
-    if (!refs.exists(queue)) continue;
-    const attributes: Record<string, string> = {};
-    if (queue.visibility_timeout_seconds !== undefined)
-      attributes.VisibilityTimeout = String(queue.visibility_timeout_seconds);
-    if (queue.message_retention_seconds !== undefined) {
-      attributes.MessageRetentionPeriod = String(queue.message_retention_seconds);
-    }
-    if (queue.sqs_managed_sse_enabled !== undefined)
-      attributes.SqsManagedSseEnabled = String(queue.sqs_managed_sse_enabled);
-    const name = literal(queue.name, `aws_sqs_queue.${id}.name`);
-    const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
-    refs.set(`aws_sqs_queue.${id}`, {
-      url: QueueUrl,
-      id: QueueUrl,
-      name,
-      arn: `arn:aws:sqs:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:${name}`,
-    });
-  }
-
-  // The pause switch, with the value the stack creates it with (Terraform's timestamp() at apply time).
-  const [pauseId, pause] = only(tf, "aws_ssm_parameter");
-  const pauseValue = initialPauseValue(now.toISOString());
-  expect(String(pause.value).replace(`\${timestamp()}`, now.toISOString()), "the stack's pause value").toBe(pauseValue);
-  const pauseName = literal(pause.name, `aws_ssm_parameter.${pauseId}.name`);
-  await clients.ssm.send(
-    new PutParameterCommand({
-      Name: pauseName,
-      Type: literal(pause.type, "pause parameter type") as ParameterType,
-      Value: pauseValue,
-      Description: pause.description,
-    }),
-  );
-  refs.set(`aws_ssm_parameter.${pauseId}`, { name: pauseName, id: pauseName });
-
-  // The gate: the coordinator's schedule, in the state the default enable_auto_response gives it.
-  const [scheduleId, schedule] = only(tf, "aws_cloudwatch_event_rule");
-  const scheduleName = literal(schedule.name, `aws_cloudwatch_event_rule.${scheduleId}.name`);
-  const state = literal(schedule.state, `aws_cloudwatch_event_rule.${scheduleId}.state`);
-  expect(state, "deployed with auto-response off (the default)").toBe("DISABLED");
-  const rule = await clients.eventBridge.send(
-    new PutRuleCommand({
-      Name: scheduleName,
-      ScheduleExpression: schedule.schedule_expression,
-      Description: schedule.description,
-      State: state as RuleState,
-    }),
-  );
-  refs.set(`aws_cloudwatch_event_rule.${scheduleId}`, {
-    name: scheduleName,
-    id: scheduleName,
-    arn: rule.RuleArn,
-    state,
-  });
-
-  // The ledger bucket: bucket_prefix plus what Terraform appends (26 characters).
-  for (const [id, bucket] of resourcesOf(tf, "aws_s3_bucket")) {
-    if (!refs.exists(bucket)) continue;
-    const name =
-      bucket.bucket !== undefined
-        ? literal(bucket.bucket, `aws_s3_bucket.${id}.bucket`)
-        : `${literal(bucket.bucket_prefix, `aws_s3_bucket.${id}.bucket_prefix`)}${randomBytes(13).toString("hex")}`;
-    await clients.s3.send(
-      new CreateBucketCommand({ Bucket: name, CreateBucketConfiguration: { LocationConstraint: MOTO_REGION } }),
-    );
-    await clients.s3.send(
-      new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: "Enabled" } }),
-    );
-    refs.set(`aws_s3_bucket.${id}`, { bucket: name, id: name, arn: `arn:aws:s3:::${name}` });
-  }
-
-  // The ledger's MAC key.
-  const [keyId, key] = only(tf, "aws_kms_key");
-  const created = await clients.kms.send(
-    new CreateKeyCommand({
-      KeySpec: literal(key.customer_master_key_spec, "ledger MAC key spec") as KeySpec,
-      KeyUsage: literal(key.key_usage, "ledger MAC key usage") as KeyUsageType,
-      Description: key.description,
-    }),
-  );
-  refs.set(`aws_kms_key.${keyId}`, { arn: created.KeyMetadata?.Arn, key_id: created.KeyMetadata?.KeyId });
-
-  for (const [id, topic] of resourcesOf(tf, "aws_sns_topic")) {
-    if (!refs.exists(topic)) continue;
-    const name = literal(topic.name, `aws_sns_topic.${id}.name`);
-    const { TopicArn } = await clients.sns.send(new CreateTopicCommand({ Name: name }));
-    refs.set(`aws_sns_topic.${id}`, { arn: TopicArn, id: TopicArn, name });
-  }
-
-  // The functions are not created (nothing here invokes them by name): only their names are outputs.
-  for (const [id, fn] of resourcesOf(tf, "aws_lambda_function")) {
-    const name = literal(fn.function_name, `aws_lambda_function.${id}.function_name`);
-    refs.set(`aws_lambda_function.${id}`, {
-      function_name: name,
-      arn: `arn:aws:lambda:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:function:${name}`,
-    });
-  }
-
-  const cliOutputs = new Set(Object.values(OUTPUT_NAMES));
-  const outputs: EmulatedStack["outputs"] = {};
-  for (const [name, output] of Object.entries(tf.output ?? {}) as [string, Json][]) {
-    const value = refs.resolve(output.value);
-    if (value === undefined && cliOutputs.has(name)) {
-      throw new Error(
-        `output ${name} = ${JSON.stringify(output.value)}: the CLI reads it, but this test cannot emulate it`,
-      );
-    }
-    // An output the test does not emulate is written as terraform writes an unknown one: null.
-    outputs[name] =
-      value === undefined
-        ? { sensitive: false, type: "dynamic", value: null }
-        : { sensitive: false, type: "string", value };
-  }
-  for (const name of cliOutputs) expect(Object.keys(outputs), "every output the CLI reads").toContain(name);
-
-  const out = (name: string) => outputs[OUTPUT_NAMES[name as keyof typeof OUTPUT_NAMES]]!.value as string;
-  return {
-    refs,
-    queueUrl: out("queueUrl"),
-    dlqUrl: out("dlqUrl"),
-    pauseParameter: out("pauseParameter"),
-    scheduleRule: out("scheduleRule"),
-    ledgerBucket: out("ledgerBucket"),
-    macKeyArn: out("ledgerMacKeyId"),
-    outputs,
-  };
-}
-
-/**
- * A function's environment as the stack writes it, resolved in the emulated stack. REMEDY_RULES is a Terraform
- * expression (jsonencode over the rule variables): it is the test deployment's (the stack's defaults) instead.
- */
-function functionEnv(tf: Json, refs: References, resourceId: string): Record<string, string> {
-  const variables = (tf.resource.aws_lambda_function[resourceId]?.environment?.variables ?? {}) as Json;
-  const substitutes = deploymentEnv({ region: MOTO_REGION, accountId: MOTO_ACCOUNT_ID });
-  const env: Record<string, string> = {};
-  for (const [name, expression] of Object.entries(variables)) {
-    const value = refs.resolve(expression);
-    if (value !== undefined) env[name] = value;
-    else if (name === "REMEDY_RULES") env[name] = substitutes.REMEDY_RULES!;
-    else throw new Error(`${resourceId}'s ${name} = ${JSON.stringify(expression)}: not modelled by this test`);
-  }
-  return env;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Running code under test (the Lambda handlers here, the CLI in child processes) against moto.
-
-interface Clients {
-  ec2: EC2Client;
-  s3: S3Client;
-  sqs: SQSClient;
-  ssm: SSMClient;
-  kms: KMSClient;
-  sns: SNSClient;
-  eventBridge: EventBridgeClient;
-}
-
-function clientsFor(moto: Moto): Clients {
-  const config = { ...moto.clientConfig, maxAttempts: 2 };
-  return {
-    ec2: new EC2Client(config),
-    s3: new S3Client(config),
-    sqs: new SQSClient(config),
-    ssm: new SSMClient(config),
-    kms: new KMSClient(config),
-    sns: new SNSClient(config),
-    eventBridge: new EventBridgeClient(config),
-  };
-}
-
-/** Runs `run` with `env` over process.env (the handlers read their settings and AWS endpoint from it). */
-async function withEnv<T>(env: Record<string, string>, run: () => Promise<T>): Promise<T> {
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  try {
-    return await run();
-  } finally {
-    for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
-    Object.assign(process.env, saved);
-  }
-}
-
-/** A live group as Config records it (configuration item, camelCase, ipRanges repeating ipv4Ranges). */
-function configItemOf(group: SecurityGroup, capturedAt: Date): Record<string, unknown> {
-  const permission = (p: IpPermission) => ({
-    ipProtocol: p.IpProtocol,
-    ...(p.FromPort !== undefined ? { fromPort: p.FromPort } : {}),
-    ...(p.ToPort !== undefined ? { toPort: p.ToPort } : {}),
-    ipv4Ranges: (p.IpRanges ?? []).map((r) => ({
-      cidrIp: r.CidrIp,
-      ...(r.Description ? { description: r.Description } : {}),
-    })),
-    ipRanges: (p.IpRanges ?? []).map((r) => r.CidrIp),
-    ipv6Ranges: (p.Ipv6Ranges ?? []).map((r) => ({
-      cidrIpv6: r.CidrIpv6,
-      ...(r.Description ? { description: r.Description } : {}),
-    })),
-    prefixListIds: (p.PrefixListIds ?? []).map((entry) => ({ prefixListId: entry.PrefixListId })),
-    userIdGroupPairs: (p.UserIdGroupPairs ?? []).map((pair) => ({ groupId: pair.GroupId, userId: pair.UserId })),
-  });
-  const tags = Object.fromEntries((group.Tags ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""]));
-  return {
-    relatedEvents: [],
-    relationships: [],
-    configuration: {
-      description: group.Description,
-      groupName: group.GroupName,
-      ipPermissions: (group.IpPermissions ?? []).map(permission),
-      ownerId: group.OwnerId,
-      groupId: group.GroupId,
-      ipPermissionsEgress: (group.IpPermissionsEgress ?? []).map(permission),
-      tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
-      vpcId: group.VpcId,
-    },
-    supplementaryConfiguration: {},
-    tags,
-    configurationItemVersion: "1.3",
-    configurationItemCaptureTime: capturedAt.toISOString(),
-    configurationStateId: capturedAt.getTime(),
-    awsAccountId: MOTO_ACCOUNT_ID,
-    configurationItemStatus: "ResourceDiscovered",
-    resourceType: "AWS::EC2::SecurityGroup",
-    resourceId: group.GroupId,
-    resourceName: group.GroupName,
-    ARN: `arn:aws:ec2:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:security-group/${group.GroupId}`,
-    awsRegion: MOTO_REGION,
-    availabilityZone: "Not Applicable",
-    configurationStateMd5Hash: "",
-    resourceCreationTime: capturedAt.toISOString(),
-  };
-}
-
-interface CliRun {
-  argv: string[];
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-const CHILD_TIMEOUT_MS = 30_000;
-
-function runCli(argv: string[], cwd: string, env: Record<string, string>): Promise<CliRun> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    // No terminal anywhere: stdin is closed, so a command that asks is answered "no".
-    const child = spawn(process.execPath, [BIN, ...argv], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), CHILD_TIMEOUT_MS);
-    child.once("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ argv, code, stdout, stderr, ms: Date.now() - started });
-    });
-  });
-}
-
-function shown(run: CliRun): string {
-  return `remedy ${run.argv.join(" ")} (exit ${run.code}, ${run.ms} ms)\n--- stdout\n${run.stdout}--- stderr\n${run.stderr}`;
-}
-
-/** What every run must show: it finished, no stack trace, and (when it succeeded) no warning or error on stderr. */
-function expectClean(run: CliRun, exitCode: number): void {
-  expect(run.code, shown(run)).toBe(exitCode);
-  expect(run.stderr, shown(run)).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
-  if (exitCode === 0) expect(run.stderr, shown(run)).not.toMatch(/\b(warning|error)\b/i);
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-
-/** moto with the emulated stack in it. */
-interface Deployed {
-  moto: Moto;
-  clients: Clients;
-  stack: EmulatedStack;
-  tf: Json;
-}
 
 interface World extends Deployed {
   /** The CLI's working directory (remedy-outputs.json) and scratch space. */
@@ -574,68 +167,12 @@ interface World extends Deployed {
 
 const SSH = { IpProtocol: "tcp", FromPort: 22, ToPort: 22, CidrIp: "0.0.0.0/0" } as const;
 
-async function createGroup(
-  ec2: EC2Client,
-  name: string,
-  permissions: IpPermission[],
-  ruleTags: { Key: string; Value: string }[] = [],
-): Promise<string> {
-  const { GroupId } = await ec2.send(new CreateSecurityGroupCommand({ GroupName: name, Description: `${name} (e2e)` }));
-  for (const permission of permissions) {
-    await ec2.send(
-      new AuthorizeSecurityGroupIngressCommand({
-        GroupId,
-        IpPermissions: [permission],
-        ...(ruleTags.length ? { TagSpecifications: [{ ResourceType: "security-group-rule", Tags: ruleTags }] } : {}),
-      }),
-    );
-  }
-  return GroupId!;
-}
-
-async function groupRules(ec2: EC2Client, groupId: string): Promise<SecurityGroupRule[]> {
-  const { SecurityGroupRules = [] } = await ec2.send(
-    new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [groupId] }] }),
-  );
-  return SecurityGroupRules;
-}
-
 const isOpenSsh = (rule: SecurityGroupRule) =>
   rule.IsEgress === false &&
   rule.IpProtocol === SSH.IpProtocol &&
   rule.FromPort === SSH.FromPort &&
   rule.ToPort === SSH.ToPort &&
   rule.CidrIpv4 === SSH.CidrIp;
-
-async function describeGroup(ec2: EC2Client, groupId: string): Promise<SecurityGroup> {
-  const { SecurityGroups = [] } = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }));
-  return SecurityGroups[0]!;
-}
-
-async function ledgerKeys(w: Deployed): Promise<string[]> {
-  const { Contents = [] } = await w.clients.s3.send(
-    new ListObjectsV2Command({ Bucket: w.stack.ledgerBucket, Prefix: LEDGER_PREFIX }),
-  );
-  return Contents.map((object) => object.Key!).sort();
-}
-
-async function readPause(w: Deployed): Promise<PauseState> {
-  const { Parameter } = await w.clients.ssm.send(new GetParameterCommand({ Name: w.stack.pauseParameter }));
-  return parsePauseState(Parameter?.Value ?? "");
-}
-
-async function queueDepth(w: Deployed, queueUrl: string): Promise<{ visible: number; inFlight: number }> {
-  const { Attributes = {} } = await w.clients.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    }),
-  );
-  return {
-    visible: Number(Attributes.ApproximateNumberOfMessages),
-    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible),
-  };
-}
 
 /** The Config rule Lambda (real handler, the stack's environment) judging one live group; returns what it queued. */
 async function configRuleRun(w: Deployed, groupId: string): Promise<Instruction[]> {
@@ -649,7 +186,7 @@ async function configRuleRun(w: Deployed, groupId: string): Promise<Instruction[
     try {
       const { handler } = await import("../../functions/config-rule/handler.ts");
       const group = await describeGroup(w.clients.ec2, groupId);
-      const event = changeEvent(configItemOf(group, new Date(Date.now() - 5_000)), {
+      const event = changeEvent(securityGroupConfigItem(group, new Date(Date.now() - 5_000)), {
         configRuleName: deployed.configRuleName,
         parameters: deployed.rawParameters,
       });
@@ -700,10 +237,8 @@ async function dispatchAndFix(w: Deployed, instruction: Instruction): Promise<st
 }
 
 async function setUp(moto: Moto, dir: string): Promise<World> {
-  const clients = clientsFor(moto);
-  const tf = synthesize();
-  const stack = await emulateStack(tf, clients, new Date());
-  const w: Deployed = { moto, clients, stack, tf };
+  const w: Deployed = await deployToMoto(moto);
+  const { clients, stack } = w;
 
   const webId = await createGroup(
     clients.ec2,

@@ -118,15 +118,8 @@ interface Recorded {
 }
 
 /** A recorder file per moto (moto_server reads MOTO_RECORDER_FILEPATH when it starts; the default is its cwd). */
-async function startRecordingMoto(dir: string): Promise<Moto> {
-  const before = process.env.MOTO_RECORDER_FILEPATH;
-  process.env.MOTO_RECORDER_FILEPATH = join(dir, "moto-recording.jsonl");
-  try {
-    return await startMoto();
-  } finally {
-    if (before === undefined) delete process.env.MOTO_RECORDER_FILEPATH;
-    else process.env.MOTO_RECORDER_FILEPATH = before;
-  }
+function startRecordingMoto(dir: string): Promise<Moto> {
+  return startMoto({ env: { MOTO_RECORDER_FILEPATH: join(dir, "moto-recording.jsonl") } });
 }
 
 describe.skipIf(skipWithoutMoto("invoking bundles under Node 22 against moto"))(

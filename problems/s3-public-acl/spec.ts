@@ -1,0 +1,33 @@
+// A bucket ACL grant to everyone (AllUsers) or to any AWS account (AuthenticatedUsers): found by rules/s3-public.ts,
+// fixed by removing exactly that grant (or, with the block-public-access strategy, by the flags below).
+import type { ProblemSpec } from "../types.ts";
+
+export const S3_BLOCK_PUBLIC_TERRAFORM = `resource "aws_s3_bucket_public_access_block" "this" {
+  bucket                  = aws_s3_bucket.this.id
+  block_public_acls       = true
+  ignore_public_acls      = true
+  block_public_policy     = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "this" {
+  bucket = aws_s3_bucket.this.id
+  rule {
+    object_ownership = "BucketOwnerEnforced" # ACLs off
+  }
+}`;
+
+export const s3PublicAcl = {
+  id: "s3-public-acl",
+  resourceType: "AWS::S3::Bucket",
+  ruleId: "s3-public",
+  matchedKind: "acl-grant",
+  remediation: "remediate-s3",
+  title: "bucket public through its ACL",
+  training: {
+    title: "Secure pattern: no public ACLs",
+    advice: "Turn on all four Block Public Access settings and disable ACLs; grant access with IAM or bucket policies.",
+    terraform: S3_BLOCK_PUBLIC_TERRAFORM,
+  },
+  blockFlags: ["IgnorePublicAcls", "BlockPublicAcls"],
+} as const satisfies ProblemSpec<"s3-public-acl">;

@@ -1,0 +1,649 @@
+// The deployed stack in moto, for the end-to-end tests that run the real Lambda handlers and the real CLI against a
+// real AWS API emulator (test/e2e/readme-operate.test.ts, test/e2e/pipeline-moto.test.ts).
+//
+// moto gets what `terraform apply` would create, named and configured as the synthesized stack says: queue and DLQ,
+// pause parameter, schedule rule, ledger bucket, HMAC ledger key, report topic. Function environments are the
+// stack's own, resolved against those resources. Helpers here read moto back (rules, ledger keys, queue depths, the
+// pause switch), build configuration items from live resources in the shape Config sends them, and run the CLI as
+// `node bin/remedy.js` in a child process that sees only moto.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+  type IpPermission,
+  type SecurityGroup,
+  type SecurityGroupRule,
+} from "@aws-sdk/client-ec2";
+import { EventBridgeClient, PutRuleCommand, type RuleState } from "@aws-sdk/client-eventbridge";
+import { CreateKeyCommand, type KeySpec, type KeyUsageType, KMSClient } from "@aws-sdk/client-kms";
+import {
+  CreateBucketCommand,
+  type Grant,
+  ListObjectsV2Command,
+  type PublicAccessBlockConfiguration,
+  PutBucketVersioningCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { GetParameterCommand, type ParameterType, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { App } from "cdktf";
+import { expect } from "vitest";
+import { OUTPUT_NAMES } from "../../cli/stack.ts";
+import { FUNCTION_LIST } from "../../functions/registry.ts";
+import { RemedyStack, STACK_NAME } from "../../infra/stack.ts";
+import { LEDGER_PREFIX } from "../../shared/ledger.ts";
+import { initialPauseValue, type PauseState, parsePauseState } from "../../shared/pause.ts";
+import { MOTO_ACCOUNT_ID, MOTO_REGION, type Moto } from "../helpers/moto.ts";
+import { deploymentEnv } from "../remediation/support.ts";
+
+export const REPO = fileURLToPath(new URL("../../", import.meta.url));
+export const BIN = join(REPO, "bin", "remedy.js");
+
+// biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON, read field by field
+export type Json = Record<string, any>;
+
+/** The stack as `npm run synth` writes it (function bundles replaced by empty files: only names matter here). */
+export function synthesize(): Json {
+  const dir = mkdtempSync(join(tmpdir(), "remedy-e2e-synth-"));
+  try {
+    const dist = join(dir, "dist");
+    mkdirSync(dist);
+    for (const spec of FUNCTION_LIST) writeFileSync(join(dist, `${spec.name}.zip`), "");
+    const app = new App({ outdir: join(dir, "out") });
+    new RemedyStack(app, STACK_NAME, { distDir: dist });
+    app.synth();
+    return JSON.parse(readFileSync(join(dir, "out", "stacks", STACK_NAME, "cdk.tf.json"), "utf8"));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Terraform references (`var.x`, `aws_sqs_queue.queue.url`, ...) → their values in the emulated stack. */
+export class References {
+  readonly values = new Map<string, string>();
+  /** list(string) variables, by name (`var.protected_buckets`). */
+  readonly lists = new Map<string, string[]>();
+
+  /** `variables`: what remedy.auto.tfvars sets (as Terraform would read it); every other variable keeps its default. */
+  constructor(
+    readonly tf: Json,
+    variables: Record<string, string> = {},
+  ) {
+    for (const [name, variable] of Object.entries(tf.variable ?? {}) as [string, Json][]) {
+      const value = variable.default;
+      if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
+        this.values.set(`var.${name}`, String(value));
+      } else if (Array.isArray(value) && value.every((entry) => typeof entry === "string")) {
+        this.lists.set(name, value);
+      }
+    }
+    // Deployed into moto's region, as `region = "eu-west-1"` in remedy.auto.tfvars would; every other variable keeps
+    // its default (enable_auto_response = false among them) unless `variables` sets it.
+    this.values.set("var.region", MOTO_REGION);
+    for (const [name, value] of Object.entries(variables)) {
+      if (!(name in (tf.variable ?? {}))) throw new Error(`the stack has no variable ${name}`);
+      this.values.set(`var.${name}`, value);
+    }
+    for (const name of Object.keys(tf.data?.aws_caller_identity ?? {})) {
+      this.values.set(`data.aws_caller_identity.${name}.account_id`, MOTO_ACCOUNT_ID);
+    }
+    for (const name of Object.keys(tf.data?.aws_partition ?? {})) {
+      this.values.set(`data.aws_partition.${name}.partition`, "aws");
+    }
+    for (const name of Object.keys(tf.data?.aws_region ?? {})) {
+      this.values.set(`data.aws_region.${name}.name`, MOTO_REGION);
+    }
+  }
+
+  set(address: string, attributes: Record<string, string | undefined>): void {
+    for (const [attribute, value] of Object.entries(attributes)) {
+      if (value !== undefined) this.values.set(`${address}.${attribute}`, value);
+    }
+  }
+
+  /**
+   * A literal, a `${reference}`, a `${var.x ? A : B}` with literal branches, or a
+   * `${join("sep", concat(["literal", ...], var.list))}`; undefined when not modelled.
+   */
+  resolve(expression: unknown): string | undefined {
+    if (typeof expression === "number" || typeof expression === "boolean") return String(expression);
+    if (typeof expression !== "string") return undefined;
+    if (!expression.includes("${")) return expression;
+    const reference = /^\$\{([A-Za-z0-9_.-]+)\}$/.exec(expression);
+    if (reference) return this.values.get(reference[1]!);
+    const conditional = /^\$\{var\.(\w+) \? ("[^"]*"|\d+) : ("[^"]*"|\d+)\}$/.exec(expression);
+    if (conditional) {
+      const value = this.values.get(`var.${conditional[1]}`);
+      if (value !== "true" && value !== "false") return undefined;
+      return String(JSON.parse(value === "true" ? conditional[2]! : conditional[3]!));
+    }
+    const joined = /^\$\{join\(("[^"]*"), concat\(\[((?:"[^"]*"(?:, )?)*)\], var\.(\w+)\)\)\}$/.exec(expression);
+    if (joined) {
+      const list = this.lists.get(joined[3]!);
+      if (!list) return undefined;
+      const literals = JSON.parse(`[${joined[2]}]`) as string[];
+      return [...literals, ...list].join(JSON.parse(joined[1]!) as string);
+    }
+    return undefined;
+  }
+
+  /** Whether a resource exists with the variables' values (its `count`, when it has one). */
+  exists(resource: Json): boolean {
+    return resource.count === undefined || Number(this.resolve(resource.count)) > 0;
+  }
+}
+
+export interface EmulatedStack {
+  refs: References;
+  queueUrl: string;
+  dlqUrl: string;
+  pauseParameter: string;
+  scheduleRule: string;
+  ledgerBucket: string;
+  macKeyArn: string;
+  reportTopicArn: string;
+  /** `terraform output -json` as terraform writes it. */
+  outputs: Record<string, { sensitive: boolean; type: string; value: unknown }>;
+}
+
+export const resourcesOf = (tf: Json, type: string): [string, Json][] => Object.entries(tf.resource?.[type] ?? {});
+
+function only(tf: Json, type: string): [string, Json] {
+  const found = resourcesOf(tf, type);
+  if (found.length !== 1) throw new Error(`the stack has ${found.length} ${type} resources; this test emulates one`);
+  return found[0]!;
+}
+
+/** Creates the stack's resources in moto, named and configured as `tf` says (its variables resolved by `refs`). */
+export async function emulateStack(
+  tf: Json,
+  clients: Clients,
+  now: Date,
+  refs: References = new References(tf),
+): Promise<EmulatedStack> {
+  const literal = (value: unknown, what: string): string => {
+    const resolved = refs.resolve(value);
+    if (resolved === undefined) throw new Error(`${what} is ${JSON.stringify(value)}: not modelled by this test`);
+    return resolved;
+  };
+
+  for (const [id, queue] of resourcesOf(tf, "aws_sqs_queue")) {
+    if (!refs.exists(queue)) continue;
+    const attributes: Record<string, string> = {};
+    if (queue.visibility_timeout_seconds !== undefined)
+      attributes.VisibilityTimeout = String(queue.visibility_timeout_seconds);
+    if (queue.message_retention_seconds !== undefined) {
+      attributes.MessageRetentionPeriod = String(queue.message_retention_seconds);
+    }
+    if (queue.sqs_managed_sse_enabled !== undefined)
+      attributes.SqsManagedSseEnabled = String(queue.sqs_managed_sse_enabled);
+    const name = literal(queue.name, `aws_sqs_queue.${id}.name`);
+    const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+    refs.set(`aws_sqs_queue.${id}`, {
+      url: QueueUrl,
+      id: QueueUrl,
+      name,
+      arn: `arn:aws:sqs:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:${name}`,
+    });
+  }
+
+  // The pause switch, with the value the stack creates it with (Terraform's timestamp() at apply time).
+  const [pauseId, pause] = only(tf, "aws_ssm_parameter");
+  const pauseValue = initialPauseValue(now.toISOString());
+  expect(String(pause.value).replace(`\${timestamp()}`, now.toISOString()), "the stack's pause value").toBe(pauseValue);
+  const pauseName = literal(pause.name, `aws_ssm_parameter.${pauseId}.name`);
+  await clients.ssm.send(
+    new PutParameterCommand({
+      Name: pauseName,
+      Type: literal(pause.type, "pause parameter type") as ParameterType,
+      Value: pauseValue,
+      Description: pause.description,
+    }),
+  );
+  refs.set(`aws_ssm_parameter.${pauseId}`, { name: pauseName, id: pauseName });
+
+  // The gate: the coordinator's schedule, in the state enable_auto_response gives it (off by default).
+  const [scheduleId, schedule] = only(tf, "aws_cloudwatch_event_rule");
+  const scheduleName = literal(schedule.name, `aws_cloudwatch_event_rule.${scheduleId}.name`);
+  const state = literal(schedule.state, `aws_cloudwatch_event_rule.${scheduleId}.state`);
+  const autoResponse = refs.values.get("var.enable_auto_response") === "true";
+  expect(state, `deployed with enable_auto_response = ${autoResponse}`).toBe(autoResponse ? "ENABLED" : "DISABLED");
+  const rule = await clients.eventBridge.send(
+    new PutRuleCommand({
+      Name: scheduleName,
+      ScheduleExpression: schedule.schedule_expression,
+      Description: schedule.description,
+      State: state as RuleState,
+    }),
+  );
+  refs.set(`aws_cloudwatch_event_rule.${scheduleId}`, {
+    name: scheduleName,
+    id: scheduleName,
+    arn: rule.RuleArn,
+    state,
+  });
+
+  // The ledger bucket: bucket_prefix plus what Terraform appends (26 characters).
+  for (const [id, bucket] of resourcesOf(tf, "aws_s3_bucket")) {
+    if (!refs.exists(bucket)) continue;
+    const name =
+      bucket.bucket !== undefined
+        ? literal(bucket.bucket, `aws_s3_bucket.${id}.bucket`)
+        : `${literal(bucket.bucket_prefix, `aws_s3_bucket.${id}.bucket_prefix`)}${randomBytes(13).toString("hex")}`;
+    await clients.s3.send(
+      new CreateBucketCommand({ Bucket: name, CreateBucketConfiguration: { LocationConstraint: MOTO_REGION } }),
+    );
+    await clients.s3.send(
+      new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: "Enabled" } }),
+    );
+    refs.set(`aws_s3_bucket.${id}`, { bucket: name, id: name, arn: `arn:aws:s3:::${name}` });
+  }
+
+  // The ledger's MAC key.
+  const [keyId, key] = only(tf, "aws_kms_key");
+  const created = await clients.kms.send(
+    new CreateKeyCommand({
+      KeySpec: literal(key.customer_master_key_spec, "ledger MAC key spec") as KeySpec,
+      KeyUsage: literal(key.key_usage, "ledger MAC key usage") as KeyUsageType,
+      Description: key.description,
+    }),
+  );
+  refs.set(`aws_kms_key.${keyId}`, { arn: created.KeyMetadata?.Arn, key_id: created.KeyMetadata?.KeyId });
+
+  for (const [id, topic] of resourcesOf(tf, "aws_sns_topic")) {
+    if (!refs.exists(topic)) continue;
+    const name = literal(topic.name, `aws_sns_topic.${id}.name`);
+    const { TopicArn } = await clients.sns.send(new CreateTopicCommand({ Name: name }));
+    refs.set(`aws_sns_topic.${id}`, { arn: TopicArn, id: TopicArn, name });
+  }
+
+  // The functions are not created (moto's Lambda cannot run this code): only their names and ARNs are referenced.
+  for (const [id, fn] of resourcesOf(tf, "aws_lambda_function")) {
+    const name = literal(fn.function_name, `aws_lambda_function.${id}.function_name`);
+    refs.set(`aws_lambda_function.${id}`, {
+      function_name: name,
+      arn: `arn:aws:lambda:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:function:${name}`,
+    });
+  }
+
+  const cliOutputs = new Set(Object.values(OUTPUT_NAMES));
+  const outputs: EmulatedStack["outputs"] = {};
+  for (const [name, output] of Object.entries(tf.output ?? {}) as [string, Json][]) {
+    const value = refs.resolve(output.value);
+    if (value === undefined && cliOutputs.has(name)) {
+      throw new Error(
+        `output ${name} = ${JSON.stringify(output.value)}: the CLI reads it, but this test cannot emulate it`,
+      );
+    }
+    // An output the test does not emulate is written as terraform writes an unknown one: null.
+    outputs[name] =
+      value === undefined
+        ? { sensitive: false, type: "dynamic", value: null }
+        : { sensitive: false, type: "string", value };
+  }
+  for (const name of cliOutputs) expect(Object.keys(outputs), "every output the CLI reads").toContain(name);
+
+  expect(outputs.report_topic_arn?.value, "the report_topic_arn output").toMatch(/^arn:aws:sns:/);
+  const out = (name: string) => outputs[OUTPUT_NAMES[name as keyof typeof OUTPUT_NAMES]]!.value as string;
+  return {
+    refs,
+    queueUrl: out("queueUrl"),
+    dlqUrl: out("dlqUrl"),
+    pauseParameter: out("pauseParameter"),
+    scheduleRule: out("scheduleRule"),
+    ledgerBucket: out("ledgerBucket"),
+    macKeyArn: out("ledgerMacKeyId"),
+    // The README lists report_topic_arn among the outputs; the CLI does not read it.
+    reportTopicArn: outputs.report_topic_arn?.value as string,
+    outputs,
+  };
+}
+
+/**
+ * A function's environment as the stack writes it, resolved in the emulated stack. REMEDY_RULES is a Terraform
+ * expression (jsonencode over the rule variables): it is the test deployment's (the stack's defaults) instead.
+ */
+export function functionEnv(tf: Json, refs: References, resourceId: string): Record<string, string> {
+  const variables = (tf.resource.aws_lambda_function[resourceId]?.environment?.variables ?? {}) as Json;
+  const substitutes = deploymentEnv({ region: MOTO_REGION, accountId: MOTO_ACCOUNT_ID });
+  const env: Record<string, string> = {};
+  for (const [name, expression] of Object.entries(variables)) {
+    const value = refs.resolve(expression);
+    if (value !== undefined) env[name] = value;
+    else if (name === "REMEDY_RULES") env[name] = substitutes.REMEDY_RULES!;
+    else throw new Error(`${resourceId}'s ${name} = ${JSON.stringify(expression)}: not modelled by this test`);
+  }
+  return env;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The test's own clients, and running code under test against moto.
+
+export interface Clients {
+  ec2: EC2Client;
+  s3: S3Client;
+  sqs: SQSClient;
+  ssm: SSMClient;
+  kms: KMSClient;
+  sns: SNSClient;
+  eventBridge: EventBridgeClient;
+  secretsManager: SecretsManagerClient;
+}
+
+export function clientsFor(moto: Moto): Clients {
+  const config = { ...moto.clientConfig, maxAttempts: 2 };
+  return {
+    ec2: new EC2Client(config),
+    s3: new S3Client(config),
+    sqs: new SQSClient(config),
+    ssm: new SSMClient(config),
+    kms: new KMSClient(config),
+    sns: new SNSClient(config),
+    eventBridge: new EventBridgeClient(config),
+    secretsManager: new SecretsManagerClient(config),
+  };
+}
+
+/** moto with the emulated stack in it. */
+export interface Deployed {
+  moto: Moto;
+  clients: Clients;
+  stack: EmulatedStack;
+  tf: Json;
+}
+
+/** Synthesizes the stack and creates it in moto, with `variables` as remedy.auto.tfvars would set them. */
+export async function deployToMoto(moto: Moto, variables: Record<string, string> = {}): Promise<Deployed> {
+  const clients = clientsFor(moto);
+  const tf = synthesize();
+  const stack = await emulateStack(tf, clients, new Date(), new References(tf, variables));
+  return { moto, clients, stack, tf };
+}
+
+/** Runs `run` with `env` over process.env (the handlers read their settings and AWS endpoint from it). */
+export async function withEnv<T>(env: Record<string, string>, run: () => Promise<T>): Promise<T> {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    return await run();
+  } finally {
+    for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+    Object.assign(process.env, saved);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Configuration items built from live resources, shaped as Config sends them.
+
+/** A live group as Config records it (configuration item, camelCase, ipRanges repeating ipv4Ranges). */
+export function securityGroupConfigItem(group: SecurityGroup, capturedAt: Date): Record<string, unknown> {
+  const permission = (p: IpPermission) => ({
+    ipProtocol: p.IpProtocol,
+    ...(p.FromPort !== undefined ? { fromPort: p.FromPort } : {}),
+    ...(p.ToPort !== undefined ? { toPort: p.ToPort } : {}),
+    ipv4Ranges: (p.IpRanges ?? []).map((r) => ({
+      cidrIp: r.CidrIp,
+      ...(r.Description ? { description: r.Description } : {}),
+    })),
+    ipRanges: (p.IpRanges ?? []).map((r) => r.CidrIp),
+    ipv6Ranges: (p.Ipv6Ranges ?? []).map((r) => ({
+      cidrIpv6: r.CidrIpv6,
+      ...(r.Description ? { description: r.Description } : {}),
+    })),
+    prefixListIds: (p.PrefixListIds ?? []).map((entry) => ({ prefixListId: entry.PrefixListId })),
+    userIdGroupPairs: (p.UserIdGroupPairs ?? []).map((pair) => ({ groupId: pair.GroupId, userId: pair.UserId })),
+  });
+  const tags = Object.fromEntries((group.Tags ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""]));
+  return {
+    relatedEvents: [],
+    relationships: [],
+    configuration: {
+      description: group.Description,
+      groupName: group.GroupName,
+      ipPermissions: (group.IpPermissions ?? []).map(permission),
+      ownerId: group.OwnerId,
+      groupId: group.GroupId,
+      ipPermissionsEgress: (group.IpPermissionsEgress ?? []).map(permission),
+      tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
+      vpcId: group.VpcId,
+    },
+    supplementaryConfiguration: {},
+    tags,
+    configurationItemVersion: "1.3",
+    configurationItemCaptureTime: capturedAt.toISOString(),
+    configurationStateId: capturedAt.getTime(),
+    awsAccountId: MOTO_ACCOUNT_ID,
+    configurationItemStatus: "ResourceDiscovered",
+    resourceType: "AWS::EC2::SecurityGroup",
+    resourceId: group.GroupId,
+    resourceName: group.GroupName,
+    ARN: `arn:aws:ec2:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:security-group/${group.GroupId}`,
+    awsRegion: MOTO_REGION,
+    availabilityZone: "Not Applicable",
+    configurationStateMd5Hash: "",
+    resourceCreationTime: capturedAt.toISOString(),
+  };
+}
+
+/** What a bucket's Config item is built from: the answers of S3's Get* calls for it. */
+export interface LiveBucket {
+  name: string;
+  owner: { ID?: string; DisplayName?: string };
+  grants: Grant[];
+  /** GetBucketPolicy's text, or null without a policy. */
+  policy: string | null;
+  objectOwnership: string | null;
+  publicAccessBlock: PublicAccessBlockConfiguration | null;
+  tags: Record<string, string>;
+  createdAt: Date;
+}
+
+const CONFIG_GROUPS: Record<string, string> = {
+  "http://acs.amazonaws.com/groups/global/AllUsers": "AllUsers",
+  "http://acs.amazonaws.com/groups/global/AuthenticatedUsers": "AuthenticatedUsers",
+  "http://acs.amazonaws.com/groups/s3/LogDelivery": "LogDelivery",
+};
+const CONFIG_PERMISSIONS: Record<string, string> = {
+  FULL_CONTROL: "FullControl",
+  READ: "Read",
+  WRITE: "Write",
+  READ_ACP: "ReadAcp",
+  WRITE_ACP: "WriteAcp",
+};
+
+/**
+ * A live bucket as Config records it: the ACL as a JSON string in supplementaryConfiguration (group grantees by
+ * name, canonical users as {id, displayName}, permissions in PascalCase), the policy text in BucketPolicy.policyText,
+ * ownership controls, Block Public Access flags in camelCase, tags both at the top and in BucketTaggingConfiguration.
+ */
+export function bucketConfigItem(bucket: LiveBucket, capturedAt: Date): Record<string, unknown> {
+  const grantee = (grant: Grant) => {
+    const { Grantee } = grant;
+    if (Grantee?.Type === "Group") {
+      const name = CONFIG_GROUPS[Grantee.URI ?? ""];
+      if (!name) throw new Error(`bucketConfigItem: unknown group ${Grantee.URI}`);
+      return name;
+    }
+    if (Grantee?.Type === "CanonicalUser") return { id: Grantee.ID, displayName: Grantee.DisplayName ?? null };
+    throw new Error(`bucketConfigItem: grantee ${JSON.stringify(Grantee)} is not modelled`);
+  };
+  const owner = { displayName: bucket.owner.DisplayName ?? null, id: bucket.owner.ID };
+  const acl = {
+    grantSet: null,
+    grantList: bucket.grants.map((grant) => ({
+      grantee: grantee(grant),
+      permission: CONFIG_PERMISSIONS[grant.Permission ?? ""],
+      referencedInBucketPolicy: null,
+    })),
+    owner,
+    isRequesterCharged: false,
+  };
+  const block = bucket.publicAccessBlock;
+  return {
+    relatedEvents: [],
+    relationships: [],
+    configuration: { name: bucket.name, owner, creationDate: bucket.createdAt.toISOString() },
+    supplementaryConfiguration: {
+      AccessControlList: JSON.stringify(acl),
+      BucketAccelerateConfiguration: { status: null },
+      BucketLoggingConfiguration: { destinationBucketName: null, logFilePrefix: null },
+      BucketNotificationConfiguration: { configurations: {} },
+      ...(bucket.objectOwnership
+        ? {
+            BucketOwnershipControls: {
+              bucketName: bucket.name,
+              ownershipControls: { rules: [{ objectOwnership: bucket.objectOwnership }] },
+            },
+          }
+        : {}),
+      BucketPolicy: { policyText: bucket.policy },
+      ...(Object.keys(bucket.tags).length > 0
+        ? { BucketTaggingConfiguration: { tagSets: [{ tags: bucket.tags }] } }
+        : {}),
+      BucketVersioningConfiguration: { status: "Off", isMfaDeleteEnabled: null },
+      IsRequesterPaysEnabled: false,
+      ...(block
+        ? {
+            PublicAccessBlockConfiguration: {
+              blockPublicAcls: block.BlockPublicAcls ?? false,
+              ignorePublicAcls: block.IgnorePublicAcls ?? false,
+              blockPublicPolicy: block.BlockPublicPolicy ?? false,
+              restrictPublicBuckets: block.RestrictPublicBuckets ?? false,
+            },
+          }
+        : {}),
+    },
+    tags: bucket.tags,
+    configurationItemVersion: "1.3",
+    configurationItemCaptureTime: capturedAt.toISOString(),
+    configurationStateId: capturedAt.getTime(),
+    awsAccountId: MOTO_ACCOUNT_ID,
+    configurationItemStatus: "ResourceDiscovered",
+    resourceType: "AWS::S3::Bucket",
+    resourceId: bucket.name,
+    resourceName: bucket.name,
+    ARN: `arn:aws:s3:::${bucket.name}`,
+    awsRegion: MOTO_REGION,
+    availabilityZone: "Regional",
+    configurationStateMd5Hash: "",
+    resourceCreationTime: bucket.createdAt.toISOString(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading moto back.
+
+export async function createGroup(
+  ec2: EC2Client,
+  name: string,
+  permissions: IpPermission[],
+  ruleTags: { Key: string; Value: string }[] = [],
+): Promise<string> {
+  const { GroupId } = await ec2.send(new CreateSecurityGroupCommand({ GroupName: name, Description: `${name} (e2e)` }));
+  for (const permission of permissions) {
+    await ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId,
+        IpPermissions: [permission],
+        ...(ruleTags.length ? { TagSpecifications: [{ ResourceType: "security-group-rule", Tags: ruleTags }] } : {}),
+      }),
+    );
+  }
+  return GroupId!;
+}
+
+export async function groupRules(ec2: EC2Client, groupId: string): Promise<SecurityGroupRule[]> {
+  const { SecurityGroupRules = [] } = await ec2.send(
+    new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [groupId] }] }),
+  );
+  return SecurityGroupRules;
+}
+
+export async function describeGroup(ec2: EC2Client, groupId: string): Promise<SecurityGroup> {
+  const { SecurityGroups = [] } = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }));
+  return SecurityGroups[0]!;
+}
+
+export async function ledgerKeys(w: Deployed): Promise<string[]> {
+  const { Contents = [] } = await w.clients.s3.send(
+    new ListObjectsV2Command({ Bucket: w.stack.ledgerBucket, Prefix: LEDGER_PREFIX }),
+  );
+  return Contents.map((object) => object.Key!).sort();
+}
+
+export async function readPause(w: Deployed): Promise<PauseState> {
+  const { Parameter } = await w.clients.ssm.send(new GetParameterCommand({ Name: w.stack.pauseParameter }));
+  return parsePauseState(Parameter?.Value ?? "");
+}
+
+export async function queueDepth(w: Deployed, queueUrl: string): Promise<{ visible: number; inFlight: number }> {
+  const { Attributes = {} } = await w.clients.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
+  return {
+    visible: Number(Attributes.ApproximateNumberOfMessages),
+    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The CLI, as `node bin/remedy.js` in a child process.
+
+export interface CliRun {
+  argv: string[];
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+const CHILD_TIMEOUT_MS = 30_000;
+
+export function runCli(argv: string[], cwd: string, env: Record<string, string>): Promise<CliRun> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    // No terminal anywhere: stdin is closed, so a command that asks is answered "no".
+    const child = spawn(process.execPath, [BIN, ...argv], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), CHILD_TIMEOUT_MS);
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ argv, code, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+export function shown(run: CliRun): string {
+  return `remedy ${run.argv.join(" ")} (exit ${run.code}, ${run.ms} ms)\n--- stdout\n${run.stdout}--- stderr\n${run.stderr}`;
+}
+
+/** What every run must show: it finished, no stack trace, and (when it succeeded) no warning or error on stderr. */
+export function expectClean(run: CliRun, exitCode: number): void {
+  expect(run.code, shown(run)).toBe(exitCode);
+  expect(run.stderr, shown(run)).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+  if (exitCode === 0) expect(run.stderr, shown(run)).not.toMatch(/\b(warning|error)\b/i);
+}
