@@ -123,6 +123,29 @@ export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Prom
     };
   };
 
+  /**
+   * The judgement of the full item of a violating resource (with its tags). If it cannot be read, the judgement
+   * without tags stands, with a warning: still NON_COMPLIANT, and the remediation re-checks the live tags before any
+   * change, so an exempt resource is never changed — it is only queued and then skipped.
+   */
+  const withTags = async (item: ConfigItem, withoutTags: Judged): Promise<Judged> => {
+    try {
+      return judge(
+        await fetchOversizedItem(deps.configService, {
+          resourceType: item.resourceType,
+          resourceId: item.resourceId,
+          configurationItemCaptureTime: item.captureTime,
+        }),
+      );
+    } catch (error) {
+      deps.log.warn(
+        "could not read the violating resource's tags: judged without them (the remediation re-checks them live)",
+        log("tags-unread", { resourceId: item.resourceId, ...errorFields(error) }),
+      );
+      return withoutTags;
+    }
+  };
+
   const judged: Judged[] = [];
   let skippedItems = 0;
   const invoking = parsed.invoking;
@@ -153,7 +176,11 @@ export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Prom
       case "ScheduledNotification": {
         for await (const raw of listRecordedItems(deps.configService, rule.resourceTypes, deps.log)) {
           try {
-            judged.push(judge(normalizeConfigItem(raw)));
+            const item = normalizeConfigItem(raw);
+            const first = judge(item);
+            // BatchGetResourceConfig leaves tags out, and a tag can exempt: a violation is judged again on the full
+            // item (GetResourceConfigHistory, with its tags) before it is reported or queued.
+            judged.push(first.evaluation.ComplianceType === "NON_COMPLIANT" ? await withTags(item, first) : first);
           } catch (error) {
             if (!(error instanceof InvalidConfigItemError)) throw error;
             skippedItems++;

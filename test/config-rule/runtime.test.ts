@@ -308,10 +308,29 @@ function asBaseItem(item: Record<string, any>) {
   };
 }
 
+/** GetResourceConfigHistory's shape: a BaseConfigurationItem's fields plus the tags (a map) and relationships. */
+function asHistoryItem(item: Record<string, any>) {
+  return { ...asBaseItem(item), tags: item.tags ?? {}, relationships: item.relationships ?? [] };
+}
+
 describe("ScheduledNotification", () => {
-  function bucketNamed(name: string, variant: string) {
+  function namedBucket(name: string, variant: string, tags?: Record<string, string>) {
     const item = configItem<Record<string, any>>("AWS_S3_Bucket", variant);
-    return asBaseItem({ ...item, resourceId: name, resourceName: name, ARN: `arn:aws:s3:::${name}` });
+    return { ...item, resourceId: name, resourceName: name, ARN: `arn:aws:s3:::${name}`, ...(tags ? { tags } : {}) };
+  }
+  function bucketNamed(name: string, variant: string) {
+    return asBaseItem(namedBucket(name, variant));
+  }
+  /** Config's history answers with the same item, tags included (none unless a test says otherwise). */
+  function historyAnswers(
+    variantOf: (name: string) => string,
+    tagsOf: (name: string) => Record<string, string> = () => ({}),
+  ) {
+    configMock.on(GetResourceConfigHistoryCommand).callsFake((input: { resourceId: string }) => ({
+      configurationItems: [
+        asHistoryItem(namedBucket(input.resourceId, variantOf(input.resourceId), tagsOf(input.resourceId))),
+      ],
+    }));
   }
 
   it("re-evaluates every recorded resource of the rule's types, paging and batching", async () => {
@@ -340,10 +359,13 @@ describe("ScheduledNotification", () => {
         unprocessedResourceKeys: skipFirst ? [{ resourceType: "AWS::S3::Bucket", resourceId: "bucket-000" }] : [],
       };
     });
+    historyAnswers((name) => (Number(name.slice(-3)) % 10 === 0 ? "public-read-acl" : "private"));
     const { deps: d } = deps();
     const result = await runConfigRule(configEvent("ScheduledNotification", "s3"), d);
 
     expect(configMock.commandCalls(ListDiscoveredResourcesCommand)).toHaveLength(2);
+    // Only the 25 violating buckets are read again, for their tags.
+    expect(configMock.commandCalls(GetResourceConfigHistoryCommand)).toHaveLength(25);
     for (const call of configMock.commandCalls(BatchGetResourceConfigCommand)) {
       expect(call.args[0].input.resourceKeys!.length).toBeLessThanOrEqual(100);
     }
@@ -358,6 +380,49 @@ describe("ScheduledNotification", () => {
     expect(result).toMatchObject({ outcome: "evaluated", skippedItems: 0 });
   });
 
+  it("judges a violation again with its tags (which BatchGetResourceConfig leaves out): a tag exemption holds", async () => {
+    configMock.on(ListDiscoveredResourcesCommand).resolves({
+      resourceIdentifiers: [{ resourceId: "exempt-public" }, { resourceId: "plain-public" }],
+    });
+    configMock.on(BatchGetResourceConfigCommand).resolves({
+      baseConfigurationItems: [
+        bucketNamed("exempt-public", "public-read-acl"),
+        bucketNamed("plain-public", "public-read-acl"),
+      ],
+    });
+    historyAnswers(
+      () => "public-read-acl",
+      (name): Record<string, string> =>
+        name === "exempt-public" ? { "remedy:exempt": "public website, ticket WEB-7 until=2099-01-01" } : {},
+    );
+    const { deps: d } = deps();
+    await runConfigRule(configEvent("ScheduledNotification", "s3"), d);
+    const evaluations = evaluationsSent();
+    // Exempt resources stay NON_COMPLIANT in Config, with the exemption said; nothing is queued for them.
+    expect(evaluations.map((e) => [e.ComplianceResourceId, e.ComplianceType])).toEqual([
+      ["exempt-public", "NON_COMPLIANT"],
+      ["plain-public", "NON_COMPLIANT"],
+    ]);
+    expect(evaluations[0]!.Annotation).toContain("WEB-7");
+    expect(instructionsSent().map((i) => i.resource.id)).toEqual(["plain-public"]);
+  });
+
+  it("a violation whose tags cannot be read is judged without them, with a warning", async () => {
+    configMock.on(ListDiscoveredResourcesCommand).resolves({ resourceIdentifiers: [{ resourceId: "public" }] });
+    configMock
+      .on(BatchGetResourceConfigCommand)
+      .resolves({ baseConfigurationItems: [bucketNamed("public", "public-read-acl")] });
+    configMock
+      .on(GetResourceConfigHistoryCommand)
+      .rejects(Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" }));
+    const { deps: d, log } = deps();
+    await runConfigRule(configEvent("ScheduledNotification", "s3"), d);
+    expect(instructionsSent().map((i) => i.resource.id)).toEqual(["public"]);
+    expect(log.lines.filter((line) => line.level === "warn")).toMatchObject([
+      { fields: { resourceId: "public", step: "tags-unread", errorName: "ThrottlingException" } },
+    ]);
+  });
+
   it("skips and reports a malformed item without dropping the good ones beside it", async () => {
     configMock.on(ListDiscoveredResourcesCommand).resolves({
       resourceIdentifiers: [{ resourceId: "good-public" }, { resourceId: "broken" }, { resourceId: "good-private" }],
@@ -369,6 +434,7 @@ describe("ScheduledNotification", () => {
         bucketNamed("good-private", "private"),
       ],
     });
+    historyAnswers((name) => (name === "good-public" ? "public-read-acl" : "private"));
     const { deps: d, log } = deps();
     const result = await runConfigRule(configEvent("ScheduledNotification", "s3"), d);
     expect(evaluationsSent().map((e) => [e.ComplianceResourceId, e.ComplianceType])).toEqual([
