@@ -5,6 +5,7 @@ import { main as coordinatorBench } from "./coordinator.bench.ts";
 import { main as costBench, print as printCost } from "./cost.bench.ts";
 import { main as exemptionsBench, print as printExemptions } from "./exemptions.bench.ts";
 import { print as printRules, main as rulesBench } from "./rules.bench.ts";
+import { print as printStartup, main as startupBench } from "./startup.bench.ts";
 import { print as printTimeline, main as timelineBench } from "./timeline.bench.ts";
 
 const summary: Record<string, { measured: string; target: string }> = {};
@@ -55,6 +56,14 @@ const cost = await costBench(drain.sqsCalls / Math.max(1, drain.dispatched));
 printCost(cost);
 summary["monthly cost, 10,000 resources"] = {
   measured: `$${cost.reduce((sum, line) => sum + line.usd, 0).toFixed(2)}`,
+  target: "—",
+};
+
+console.log("\n== CLI startup (node bin/remedy.js, no AWS calls) ==");
+const startup = startupBench(5);
+printStartup(startup, 5);
+summary["remedy startup, mean of 5"] = {
+  measured: startup.map((figure) => `${figure.command} ${figure.meanMs.toFixed(0)} ms`).join(", "),
   target: "—",
 };
 

@@ -4,9 +4,10 @@ import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { ClientTarget } from "../shared/clients.ts";
 import { terminalText } from "../shared/describe.ts";
 import { PermanentError } from "../shared/errors.ts";
-import type { CliDeps, Io } from "./deps.ts";
+import type { CliDeps, CommandDeps, Io } from "./deps.ts";
 import { resolveStack, STACK_FLAGS, StackError, type StackRefs } from "./stack.ts";
 
 export const EXIT_OK = 0;
@@ -24,7 +25,10 @@ export class CliError extends PermanentError {
   }
 }
 
-export type Command = (args: string[], io: Io, deps: CliDeps) => Promise<number>;
+/** What a pause records when no reason is given and none was recorded (here, so pause's help needs no operate.ts). */
+export const DEFAULT_PAUSE_REASON = "paused by an operator";
+
+export type Command = (args: string[], io: Io, deps: CommandDeps) => Promise<number>;
 
 /** One command: what `remedy help` and `remedy <command> --help` say about it, and what it does. */
 export interface CommandSpec {
@@ -79,20 +83,42 @@ export function stackFor(
   deps: CliDeps,
   io: Io,
 ): { refs: StackRefs; deps: CliDeps } {
-  const refs = resolveStack(values, deps.env, callerDirectory(deps.env));
+  const { refs, target } = findStack(values, deps.env, io);
+  return { refs, deps: deps.at?.(target) ?? deps };
+}
+
+/**
+ * stackFor, as commands call it: the stack is found and checked before the AWS dependencies are asked for, so that a
+ * missing stack or an unknown profile is said without loading the AWS SDK (see CommandDeps).
+ */
+export async function openStack(
+  values: Partial<Record<string, string | boolean | undefined>>,
+  deps: CommandDeps,
+  io: Io,
+): Promise<{ refs: StackRefs; deps: CliDeps }> {
+  const { refs, target } = findStack(values, deps.env, io);
+  return { refs, deps: await deps.aws(target) };
+}
+
+/** The stack's references, and where its AWS calls go (the stack's region, --profile). */
+function findStack(
+  values: Partial<Record<string, string | boolean | undefined>>,
+  env: Record<string, string | undefined>,
+  io: Io,
+): { refs: StackRefs; target: ClientTarget } {
+  const refs = resolveStack(values, env, callerDirectory(env));
   const profile = typeof values.profile === "string" ? values.profile : undefined;
-  if (profile !== undefined && !profileExists(profile, deps.env)) {
+  if (profile !== undefined && !profileExists(profile, env)) {
     // The SDK would only say "Could not load credentials from any providers".
     throw new StackError(
-      `AWS profile "${profile}" is in neither ${sharedFile("config", deps.env)} nor ${sharedFile("credentials", deps.env)}: check the name (aws configure list-profiles).`,
+      `AWS profile "${profile}" is in neither ${sharedFile("config", env)} nor ${sharedFile("credentials", env)}: check the name (aws configure list-profiles).`,
     );
   }
-  const configured = deps.env.AWS_REGION ?? deps.env.AWS_DEFAULT_REGION;
+  const configured = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (refs.region !== undefined && configured !== undefined && configured !== refs.region) {
     io.err(`using the stack's region ${refs.region} (AWS_REGION says ${terminalText(configured)})\n`);
   }
-  const target = { ...(refs.region ? { region: refs.region } : {}), ...(profile ? { profile } : {}) };
-  return { refs, deps: deps.at?.(target) ?? deps };
+  return { refs, target: { ...(refs.region ? { region: refs.region } : {}), ...(profile ? { profile } : {}) } };
 }
 
 /**

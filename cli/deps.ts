@@ -1,4 +1,9 @@
 // What CLI commands need from the outside world; tests replace any of it.
+//
+// Loading the AWS SDK takes over a second (client-ec2 alone most of one, on a small machine), and most invocations
+// need none of it: help, --version, usage errors, an offline plan. So nothing here imports the SDK (the client types
+// below are erased): a command is given its local dependencies (CommandDeps), and asks for the AWS ones with
+// aws(target) once it knows it will call AWS (openStack in command.ts); only the real ones then load the SDK.
 import { userInfo } from "node:os";
 import { createInterface } from "node:readline/promises";
 import type { ConfigServiceClient } from "@aws-sdk/client-config-service";
@@ -10,8 +15,7 @@ import type { S3ControlClient } from "@aws-sdk/client-s3-control";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { SSMClient } from "@aws-sdk/client-ssm";
-import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
-import { type ClientTarget, clientsFor } from "../shared/clients.ts";
+import type { ClientTarget } from "../shared/clients.ts";
 
 export interface Io {
   out(text: string): void;
@@ -29,7 +33,16 @@ export interface CallerIdentity {
   arn: string;
 }
 
-export interface CliDeps {
+/** What needs no AWS. */
+export interface LocalDeps {
+  now: () => Date;
+  /** The local user: recorded only when the AWS identity cannot be known. */
+  user: () => string;
+  confirm: (question: string) => Promise<boolean>;
+  env: Record<string, string | undefined>;
+}
+
+export interface CliDeps extends LocalDeps {
   sqs: () => SQSClient;
   ssm: () => SSMClient;
   s3: () => S3Client;
@@ -49,30 +62,30 @@ export interface CliDeps {
    * Absent: this object as it is (tests' fakes).
    */
   at?: (target: ClientTarget) => CliDeps;
-  now: () => Date;
-  /** The local user: recorded only when the AWS identity cannot be known. */
-  user: () => string;
-  confirm: (question: string) => Promise<boolean>;
-  env: Record<string, string | undefined>;
 }
 
-export function realDeps(target: ClientTarget = {}): CliDeps {
-  const clients = clientsFor(target);
+/** What runCli gives a command: the local dependencies, and the AWS ones when it asks. */
+export interface CommandDeps extends LocalDeps {
+  /** Every dependency, the AWS clients aimed at target (see CliDeps.at). The real ones load the SDK here. */
+  aws: (target: ClientTarget) => Promise<CliDeps>;
+}
+
+/** Dependencies given whole (tests' runCli(argv, io, deps)): aimed as stackFor aims them, nothing loaded. */
+export function givenDeps(deps: CliDeps): CommandDeps {
   return {
-    sqs: clients.sqs,
-    ssm: clients.ssm,
-    s3: clients.s3,
-    ec2: clients.ec2,
-    eventBridge: clients.eventBridge,
-    kms: clients.kms,
-    secretsManager: clients.secretsManager,
-    configService: clients.configService,
-    s3Control: clients.s3Control,
-    async callerIdentity() {
-      const identity = await clients.sts().send(new GetCallerIdentityCommand({}));
-      return { account: identity.Account ?? "", arn: identity.Arn ?? "" };
+    now: () => deps.now(),
+    user: () => deps.user(),
+    confirm: (question) => deps.confirm(question),
+    get env() {
+      return deps.env;
     },
-    at: (next) => realDeps(next),
+    aws: async (target) => deps.at?.(target) ?? deps,
+  };
+}
+
+/** The real dependencies: the process's environment, clock and terminal; the AWS SDK loaded on the first aws(). */
+export function realDeps(): CommandDeps {
+  const local: LocalDeps = {
     now: () => new Date(),
     user: () => process.env.REMEDY_OPERATOR ?? userInfo().username,
     async confirm(question) {
@@ -85,5 +98,35 @@ export function realDeps(target: ClientTarget = {}): CliDeps {
       }
     },
     env: process.env,
+  };
+  return {
+    ...local,
+    async aws(target) {
+      const [{ clientsFor }, { GetCallerIdentityCommand }] = await Promise.all([
+        import("../shared/clients.ts"),
+        import("@aws-sdk/client-sts"),
+      ]);
+      const aimedAt = (next: ClientTarget): CliDeps => {
+        const clients = clientsFor(next);
+        return {
+          ...local,
+          sqs: clients.sqs,
+          ssm: clients.ssm,
+          s3: clients.s3,
+          ec2: clients.ec2,
+          eventBridge: clients.eventBridge,
+          kms: clients.kms,
+          secretsManager: clients.secretsManager,
+          configService: clients.configService,
+          s3Control: clients.s3Control,
+          async callerIdentity() {
+            const identity = await clients.sts().send(new GetCallerIdentityCommand({}));
+            return { account: identity.Account ?? "", arn: identity.Arn ?? "" };
+          },
+          at: aimedAt,
+        };
+      };
+      return aimedAt(target);
+    },
   };
 }

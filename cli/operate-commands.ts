@@ -1,13 +1,20 @@
 // The commands that work on the deployed stack: their flags and help. What they do is in operate.ts, status.ts and
-// undo.ts.
+// undo.ts, imported only when the command runs, after its flags are checked: they load the AWS SDK, which help and
+// bad usage need not wait for (see CommandDeps in deps.ts).
 import { parseArgs } from "node:util";
 import { terminalText } from "../shared/describe.ts";
-import { isActionId } from "../shared/ledger.ts";
-import { CliError, type CommandSpec, EXIT_FAILED, EXIT_OK, EXIT_USAGE, stackFor, stackOptions } from "./command.ts";
+import { isActionId } from "../shared/ids.ts";
+import {
+  CliError,
+  type CommandSpec,
+  DEFAULT_PAUSE_REASON,
+  EXIT_FAILED,
+  EXIT_OK,
+  EXIT_USAGE,
+  openStack,
+  stackOptions,
+} from "./command.ts";
 import { plural } from "./format.ts";
-import { DEFAULT_PAUSE_REASON, pauseCommand, peekCommand, redriveCommand, resumeCommand } from "./operate.ts";
-import { statusCommand } from "./status.ts";
-import { undoCommand } from "./undo.ts";
 
 export const PEEK_COMMAND: CommandSpec = {
   usage: "peek [--dlq] [--max N] [--json]",
@@ -30,7 +37,8 @@ export const PEEK_COMMAND: CommandSpec = {
     });
     const max = Number(values.max);
     if (!Number.isInteger(max) || max < 1) throw new CliError(`--max must be a positive whole number`, EXIT_USAGE);
-    const stack = stackFor(values, deps, io);
+    const stack = await openStack(values, deps, io);
+    const { peekCommand } = await import("./operate.ts");
     await peekCommand(stack.refs, { dlq: values.dlq, json: values.json, max }, stack.deps, io);
     return EXIT_OK;
   },
@@ -54,7 +62,8 @@ not be read (shown as unknown).`,
       options: { ...stackOptions, "slack-secret": { type: "string" }, json: { type: "boolean", default: false } },
     });
     const slackSecret = values["slack-secret"];
-    const stack = stackFor(values, deps, io);
+    const stack = await openStack(values, deps, io);
+    const { statusCommand } = await import("./status.ts");
     const complete = await statusCommand(
       stack.refs,
       values.json,
@@ -87,7 +96,8 @@ unless --reason gives a new reason.`,
     if (values.reason !== undefined && values.reason.trim() === "") {
       throw new CliError("--reason needs a text (leave it out to keep the reason of an existing pause)", EXIT_USAGE);
     }
-    const stack = stackFor(values, deps, io);
+    const stack = await openStack(values, deps, io);
+    const { pauseCommand } = await import("./operate.ts");
     await pauseCommand(
       stack.refs,
       { json: values.json, ...(values.reason !== undefined ? { reason: values.reason } : {}) },
@@ -106,7 +116,8 @@ whether anything will run.`,
   stack: true,
   async run(args, io, deps) {
     const { values } = parseArgs({ args, options: { ...stackOptions, json: { type: "boolean", default: false } } });
-    const stack = stackFor(values, deps, io);
+    const stack = await openStack(values, deps, io);
+    const { resumeCommand } = await import("./operate.ts");
     await resumeCommand(stack.refs, { json: values.json }, stack.deps, io);
     return EXIT_OK;
   },
@@ -141,7 +152,8 @@ or if the action cannot be undone.`,
         EXIT_USAGE,
       );
     }
-    const stack = stackFor(values, deps, io);
+    const stack = await openStack(values, deps, io);
+    const { undoCommand } = await import("./undo.ts");
     const result = await undoCommand(stack.refs, actionId, { yes: values.yes, json: values.json }, stack.deps, io);
     return result.outcome === "declined" ? EXIT_FAILED : EXIT_OK;
   },
@@ -170,7 +182,8 @@ or if some messages could not be moved.`,
     if (positionals[0] !== "redrive" || positionals.length !== 1) {
       throw new CliError(`usage: remedy dlq redrive [--yes] [--json]`, EXIT_USAGE);
     }
-    const stack = stackFor(values, deps, io);
+    const stack = await openStack(values, deps, io);
+    const { redriveCommand } = await import("./operate.ts");
     const result = await redriveCommand(stack.refs, { yes: values.yes, json: values.json }, stack.deps, io);
     if (result.outcome === "incomplete") {
       const failed = result.failed.length;

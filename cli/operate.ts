@@ -17,7 +17,7 @@ import { type Instruction, InvalidInstructionError, parseInstruction } from "../
 import { type PauseReading, type PauseState, readPauseState, resume, setPaused } from "../shared/pause.ts";
 import { groupMessages, type PeekGroup, peekQueue } from "../shared/peek.ts";
 import { MessageSendError, sendMessages } from "../shared/queue.ts";
-import { actingIdentity } from "./command.ts";
+import { actingIdentity, DEFAULT_PAUSE_REASON } from "./command.ts";
 import type { CliDeps, Io } from "./deps.ts";
 import { plural, table, utc } from "./format.ts";
 import { explainAwsError, requireRefs, type StackRefs } from "./stack.ts";
@@ -122,7 +122,7 @@ export async function peekCommand(refs: StackRefs, options: PeekOptions, deps: C
 // pause and resume. Who acts is the caller's AWS identity (actingIdentity), asked before anything is written; a
 // pause keeps the reason already recorded unless a new one is given.
 
-export const DEFAULT_PAUSE_REASON = "paused by an operator";
+export { DEFAULT_PAUSE_REASON };
 
 export interface PauseResult {
   /** "paused": it was running; "reason-updated": it was paused, the new reason is recorded; "already-paused": nothing written. */

@@ -1,10 +1,9 @@
 // `remedy plan`: the command's flags and help; the judging is in plan.ts, the live reading in live-plan.ts, the words
-// in plan-output.ts.
+// in plan-output.ts. Those are imported when plan runs, not for help; live-plan.ts (and the AWS SDK) only for --live
+// (see CommandDeps in deps.ts).
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { RULES } from "../rules/index.ts";
-import { configServiceClient, s3ControlClient } from "../shared/clients.ts";
 import { terminalJson } from "../shared/describe.ts";
 import {
   CliError,
@@ -12,23 +11,15 @@ import {
   EXIT_FAILED,
   EXIT_OK,
   EXIT_USAGE,
+  openStack,
   shownPath,
-  stackFor,
   stackOptions,
   userPath,
 } from "./command.ts";
-import type { CliDeps, Io } from "./deps.ts";
-import { type LiveReading, readLive, readSchedule } from "./live-plan.ts";
-import {
-  type AccountBlockState,
-  type AutoResponseState,
-  type PlanReport,
-  plan,
-  snapshotItems,
-  strictProblems,
-} from "./plan.ts";
-import { progressReporter, renderPlan } from "./plan-output.ts";
-import { DEFAULT_SETTINGS, type PlanSettings, readSettingsFile } from "./settings.ts";
+import type { CommandDeps, Io } from "./deps.ts";
+import type { LiveReading } from "./live-plan.ts";
+import type { AccountBlockState, AutoResponseState, PlanReport } from "./plan.ts";
+import type { PlanSettings } from "./settings.ts";
 
 export const EXAMPLE_SNAPSHOT = fileURLToPath(new URL("../examples/config-snapshot.json", import.meta.url));
 export const EXAMPLE_SETTINGS = fileURLToPath(new URL("../examples/settings.json", import.meta.url));
@@ -74,6 +65,10 @@ it shows the real auto-response schedule.`,
     if (!values.live && stackFlags.length > 0) {
       throw new CliError(`--${stackFlags[0]} is for --live (an offline plan reads no stack)`, EXIT_USAGE);
     }
+    const { DEFAULT_SETTINGS, readSettingsFile } = await import("./settings.ts");
+    const { plan, snapshotItems, strictProblems } = await import("./plan.ts");
+    const { progressReporter, renderPlan } = await import("./plan-output.ts");
+    const { RULES } = await import("../rules/index.ts");
     const settingsPath =
       values.settings !== undefined
         ? userPath(values.settings, deps.env)
@@ -149,11 +144,14 @@ function accountBlockFor(read: AccountBlockState | undefined, settings: PlanSett
 async function readLivePlan(
   values: Partial<Record<string, string | boolean | undefined>>,
   io: Io,
-  deps: CliDeps,
+  deps: CommandDeps,
   settings: PlanSettings,
   progress: (line: string) => void,
 ): Promise<{ reading: LiveReading; autoResponse: AutoResponseState }> {
-  const { refs, deps: aimed } = stackFor(values, deps, io);
+  const { refs, deps: aimed } = await openStack(values, deps, io);
+  const { readLive, readSchedule } = await import("./live-plan.ts");
+  const { configServiceClient, s3ControlClient } = await import("../shared/clients.ts");
+  const { RULES } = await import("../rules/index.ts");
   // Who the credentials are: a missing or expired credential fails here, in one sentence (explainAwsError).
   const identity = aimed.callerIdentity ? await aimed.callerIdentity() : undefined;
   if (identity && refs.accountId !== undefined && identity.account !== refs.accountId) {

@@ -4,7 +4,7 @@ import { readFileSync, realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { terminalText } from "../shared/describe.ts";
 import { CliError, type CommandSpec, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "./command.ts";
-import { type CliDeps, type Io, realDeps } from "./deps.ts";
+import { type CliDeps, givenDeps, type Io, realDeps } from "./deps.ts";
 import {
   DLQ_COMMAND,
   PAUSE_COMMAND,
@@ -99,7 +99,12 @@ function asksForHelp(args: readonly string[]): boolean {
 const USAGE_ERRORS = new Set(["SettingsError", "SnapshotError", "RuleParameterError", "StackError"]);
 // UndoError (not undoable) and LedgerRecordNotFoundError are plain failures: exit 1 with their sentence.
 
-export async function runCli(argv: string[], io: Io, deps: CliDeps = realDeps()): Promise<number> {
+/**
+ * Runs one command line. Loads only what it runs: the commands' help is static, each imports its implementation (and
+ * the AWS SDK, over a second to load) only when it runs, and asks for AWS dependencies only once it needs them (see
+ * CommandDeps in deps.ts). Tests give their own dependencies, whole.
+ */
+export async function runCli(argv: string[], io: Io, deps?: CliDeps): Promise<number> {
   const [command, ...rest] = argv;
   if (command === "--version" || command === "-v") {
     io.out(`${packageVersion()}\n`);
@@ -135,7 +140,7 @@ export async function runCli(argv: string[], io: Io, deps: CliDeps = realDeps())
     return EXIT_OK;
   }
   try {
-    return await spec.run(rest, io, deps);
+    return await spec.run(rest, io, deps ? givenDeps(deps) : realDeps());
   } catch (error) {
     const name = (error as Error).name;
     const parseError = String((error as { code?: unknown }).code).startsWith("ERR_PARSE_ARGS");

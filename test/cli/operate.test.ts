@@ -6,12 +6,12 @@ import { DescribeRuleCommand, EventBridgeClient } from "@aws-sdk/client-eventbri
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { GetParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { CliDeps } from "../../cli/deps.ts";
 import { runCli } from "../../cli/remedy.ts";
 import type { Finding } from "../../rules/types.ts";
 import { buildInstructions, serializeInstruction } from "../../shared/instruction.ts";
-import { type LocalSqs, startLocalSqs } from "../helpers/local-sqs.ts";
+import { type LocalSqs, SQS_SERVER_TIMERS, startLocalSqs } from "../helpers/local-sqs.ts";
 
 const ssmMock = mockClient(SSMClient);
 const eventsMock = mockClient(EventBridgeClient);
@@ -70,7 +70,12 @@ function instruction(port: number, notBefore = "2026-11-20T10:00:00.000Z") {
 }
 
 beforeEach(async () => {
-  sqs = await startLocalSqs();
+  // Every receive of `remedy peek` long-polls (WaitTimeSeconds 1), and local-aws-sqs holds a receive that finds
+  // fewer messages than it asks for until that second is over: on fake timers, advanced while the receive waits
+  // (test/helpers/local-sqs.ts), the wait costs no real second. Date is not faked: deps.now is fixed, and the
+  // Date.now the peek reads itself only decides which messages to release (all of them, here, either way).
+  vi.useFakeTimers({ toFake: [...SQS_SERVER_TIMERS], shouldAdvanceTime: true });
+  sqs = await startLocalSqs({ advanceTimers: (ms) => vi.advanceTimersByTime(ms) });
   ssmMock.reset();
   outputsFile = join(tmpdir(), `remedy-outputs-${process.pid}-${Date.now()}.json`);
   // `terraform output -json` shape.
@@ -85,6 +90,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await sqs.stop();
+  vi.useRealTimers();
   rmSync(outputsFile, { force: true });
 });
 

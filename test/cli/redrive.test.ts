@@ -11,13 +11,13 @@ import {
   type SendMessageCommandInput,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { CliDeps } from "../../cli/deps.ts";
 import { runCli } from "../../cli/remedy.ts";
 import type { Finding } from "../../rules/types.ts";
 import { deadLetterInput } from "../../shared/dead-letter.ts";
 import { buildInstructions, type Instruction, serializeInstruction } from "../../shared/instruction.ts";
-import { type LocalSqs, startLocalSqs } from "../helpers/local-sqs.ts";
+import { type LocalSqs, SQS_SERVER_TIMERS, startLocalSqs } from "../helpers/local-sqs.ts";
 
 let sqs: LocalSqs;
 let outputsFile: string;
@@ -124,7 +124,12 @@ async function mixedDlq() {
 const byId = (messages: Message[], id: string) => messages.find((message) => message.MessageId === id);
 
 beforeEach(async () => {
-  sqs = await startLocalSqs();
+  // The redrive reads the DLQ with long polls (WaitTimeSeconds 1), and local-aws-sqs holds a receive that finds
+  // fewer messages than it asks for until that second is over: on fake timers, advanced while the receive waits
+  // (test/helpers/local-sqs.ts), the wait costs no real second. Date is not faked: deps.now is fixed, and the
+  // Date.now the redrive reads itself only decides which held messages to release (all of them, here, either way).
+  vi.useFakeTimers({ toFake: [...SQS_SERVER_TIMERS], shouldAdvanceTime: true });
+  sqs = await startLocalSqs({ advanceTimers: (ms) => vi.advanceTimersByTime(ms) });
   outputsFile = join(tmpdir(), `remedy-outputs-redrive-${process.pid}-${Date.now()}.json`);
   writeFileSync(
     outputsFile,
@@ -136,6 +141,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await sqs.stop();
+  vi.useRealTimers();
   rmSync(outputsFile, { force: true });
 });
 

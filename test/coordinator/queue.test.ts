@@ -1,5 +1,8 @@
 // Queue behaviour of the coordinator against a real SQS-protocol server (local-aws-sqs, in this process): real
 // visibility timeouts, real receipt handles, a real dead-letter queue. Lambda, SSM and the state store are fakes.
+// Time: the coordinator reads `now` from the fake clock of each setup; the server's timers (visibility timeouts, the
+// receive wait) run on vitest's fake timers (see test/helpers/local-sqs.ts), so "wait until the visibility ends" is
+// vi.advanceTimersByTimeAsync, not a real sleep. Date is not faked: nothing here reads it to decide anything.
 import { ChangeMessageVisibilityCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
@@ -14,7 +17,7 @@ import { coordinatorPermissions } from "../../functions/coordinator/permissions.
 import { memoryStateStore } from "../../shared/coordinator-state.ts";
 import { serializeInstruction } from "../../shared/instruction.ts";
 import { resume } from "../../shared/pause.ts";
-import { type LocalSqs, startLocalSqs } from "../helpers/local-sqs.ts";
+import { type LocalSqs, SQS_SERVER_TIMERS, startLocalSqs } from "../helpers/local-sqs.ts";
 import { recordingLog } from "../helpers/recording-log.ts";
 import {
   enqueue,
@@ -27,7 +30,6 @@ import {
   PAUSE_PARAMETER,
   type Remediation,
   recordingReporter,
-  sleep,
   T0,
   testConfig,
   testDeps,
@@ -35,11 +37,16 @@ import {
 
 let local: LocalSqs;
 beforeEach(async () => {
-  local = await startLocalSqs();
+  vi.useFakeTimers({ toFake: [...SQS_SERVER_TIMERS], shouldAdvanceTime: true });
+  local = await startLocalSqs({ advanceTimers: (ms) => vi.advanceTimersByTime(ms) });
 });
 afterEach(async () => {
   await local.stop();
+  vi.useRealTimers();
 });
+
+/** Lets `ms` pass on the server's (fake) clock: visibility timeouts due by then end. */
+const elapse = (ms: number) => vi.advanceTimersByTimeAsync(ms);
 
 const MINUTE = 60_000;
 
@@ -103,7 +110,7 @@ describe("dispatch and visibility", () => {
 
     expect((await t.tick()).dispatched).toBe(1);
     expect((await t.tick()).received).toBe(0); // still invisible: the remediation is "running"
-    await sleep(1_200);
+    await elapse(1_200);
     t.clock.advance(MINUTE);
     const retry = await t.tick();
 
@@ -124,7 +131,7 @@ describe("dispatch and visibility", () => {
 
     for (let attempt = 1; attempt <= 3; attempt++) {
       expect((await t.tick()).dispatched).toBe(1);
-      await sleep(1_150);
+      await elapse(1_150);
       t.clock.advance(MINUTE);
     }
     const last = await t.tick();
@@ -173,7 +180,7 @@ describe("dispatch and visibility", () => {
     ]);
     expect(await local.counts()).toMatchObject({ invisible: 1 });
 
-    await sleep(1_150);
+    await elapse(1_150);
     fail = false;
     const second = await t.tick();
     expect(second.dispatched).toBe(1);
@@ -194,7 +201,7 @@ describe("dispatch and visibility", () => {
     const first = await t.tick();
     expect(pick(first, "dispatched", "invokeFailures")).toEqual({ dispatched: 1, invokeFailures: 0 });
     expect(t.store.current()!.instructions[one.id]).toMatchObject({ attempts: 1 });
-    await sleep(1_150);
+    await elapse(1_150);
     // Past the invoke retry delay the message is still hidden for the remediation that may be running.
     expect((await t.tick()).dispatched).toBe(0);
     expect(t.lambda.invocations).toHaveLength(1);
@@ -361,11 +368,11 @@ describe("grace period", () => {
         summary: one.annotation,
       },
     ]);
-    await sleep(1_000);
+    await elapse(1_000);
     expect(await local.counts()).toMatchObject({ visible: 0, invisible: 1 }); // still hidden after 1 s
 
     // The real visibility ends; our clock says 1 s remain: hidden again, no second notice.
-    await sleep(1_150);
+    await elapse(1_150);
     t.clock.advance(1_000);
     const second = await t.tick();
     expect(pick(second, "received", "graceHidden")).toEqual({ received: 1, graceHidden: 1 });
@@ -377,12 +384,12 @@ describe("grace period", () => {
     expect((await t.tick()).graceHidden).toBe(1);
     expect(t.reporter.of("grace")).toHaveLength(1);
 
-    await sleep(1_150);
+    await elapse(1_150);
     t.clock.advance(1_000);
     let dispatched = 0;
     for (let tick = 0; tick < 3; tick++) {
       dispatched += (await t.tick()).dispatched;
-      await sleep(300);
+      await elapse(300);
     }
     expect(dispatched).toBe(1);
     expect(t.dispatchedIds()).toEqual([one.id]);

@@ -1,5 +1,7 @@
 // Shared pieces for the coordinator tests and bench: instructions, a fake clock, a recording Lambda, an in-memory
-// pause parameter behind a mocked SSM client, a recording reporter and default test settings.
+// pause parameter behind a mocked SSM client, a recording reporter and default test settings. The fake clock is
+// what the coordinator reads; the SQS server's own timers (visibility timeouts) run on vitest's fake timers in the
+// tests that need them to end (test/helpers/local-sqs.ts), so no test sleeps for real.
 import type { InvokeCommand } from "@aws-sdk/client-lambda";
 import { DeleteMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
@@ -241,5 +243,3 @@ export function testDeps(input: TestDepsInput): CoordinatorDeps {
     ...input,
   };
 }
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

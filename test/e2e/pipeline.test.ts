@@ -2,6 +2,11 @@
 // coordinator (its Lambda client runs the remediation cores in process) → remediations against a stateful EC2/S3
 // double → reports through the notifier → a local HTTP server standing in for Slack. The CLI (peek, undo, resume)
 // runs against the same queue, ledger and pause switch.
+// Time: every part reads the wall clock (`() => new Date()`, as deployed), and the queue's visibility timeouts are
+// the SQS server's timers, so both run on vitest's fake timers (Date and the server's timers; see
+// test/helpers/local-sqs.ts): fake time moves on with real time, runs fast while a receive waits on the server, and
+// "the grace period is over" is vi.advanceTimersByTimeAsync, which moves the clock the code reads and ends the
+// visibility timeout together, as real time would.
 import { randomUUID } from "node:crypto";
 import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,7 +21,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { CliDeps } from "../../cli/deps.ts";
 import { runCli } from "../../cli/remedy.ts";
 import { runConfigRule } from "../../functions/config-rule/core.ts";
@@ -30,10 +35,10 @@ import type { AllowlistEntry } from "../../shared/exemptions.ts";
 import { kmsRecordSigner, s3Ledger } from "../../shared/ledger.ts";
 import { readPauseState } from "../../shared/pause.ts";
 import { makeReport, type Reporter } from "../../shared/report.ts";
-import { FUNCTIONS, fakePauseParameter, PAUSE_PARAMETER, sleep, testConfig } from "../coordinator/support.ts";
+import { FUNCTIONS, fakePauseParameter, PAUSE_PARAMETER, testConfig } from "../coordinator/support.ts";
 import { changeEvent } from "../fixtures/events.ts";
 import { configItem } from "../fixtures/load.ts";
-import { type LocalSqs, startLocalSqs } from "../helpers/local-sqs.ts";
+import { type LocalSqs, SQS_SERVER_TIMERS, startLocalSqs } from "../helpers/local-sqs.ts";
 import { type FakeSlack, fakeSlack } from "../notifier/helpers.ts";
 import {
   deployedDeps,
@@ -198,7 +203,8 @@ async function cli(...argv: string[]) {
 const slackTexts = () => slack.requests.map((request) => JSON.stringify(request.body));
 
 beforeEach(async () => {
-  local = await startLocalSqs();
+  vi.useFakeTimers({ toFake: [...SQS_SERVER_TIMERS, "Date"], shouldAdvanceTime: true });
+  local = await startLocalSqs({ advanceTimers: (ms) => vi.advanceTimersByTime(ms) });
   slack = await fakeSlack();
   world = createWorld(LEDGER);
   pause = fakePauseParameter();
@@ -230,6 +236,7 @@ afterEach(async () => {
   rmSync(outputsFile, { force: true });
   await local.stop();
   await slack.close();
+  vi.useRealTimers();
 });
 
 describe("the whole pipeline", () => {
@@ -353,7 +360,7 @@ describe("the whole pipeline", () => {
 
     // During the grace period the owner tags the group exempt.
     world.groups.get("sg-0f1e2d3c4b5a69788")!.tags["remedy:exempt"] = "bastion for the migration until=2099-01-01";
-    await sleep(3_000);
+    await vi.advanceTimersByTimeAsync(3_000);
     const due = await tick();
     expect(due.dispatched).toBe(1);
     expect(world.changes).toEqual([]);

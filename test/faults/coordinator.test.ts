@@ -4,10 +4,12 @@
 //   more failed invokes than maxAttempts (a failed invoke never dead-letters);
 // - SSM GetParameter (the pause switch) failing: the tick dispatches nothing, touches no message and no state (fail
 //   safe), and the next healthy tick dispatches everything that was waiting.
+// Time: the coordinator reads `now` from a fake clock; the server's visibility timeouts run on vitest's fake timers
+// (see test/helpers/local-sqs.ts), so "past the retry delay" is vi.advanceTimersByTimeAsync, not a real sleep.
 import type { InvokeCommand } from "@aws-sdk/client-lambda";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type CoordinatorConfig, runCoordinator } from "../../functions/coordinator/core.ts";
 import { memoryStateStore } from "../../shared/coordinator-state.ts";
 import {
@@ -18,11 +20,10 @@ import {
   PAUSE_PARAMETER,
   recordingReporter,
   running,
-  sleep,
   testConfig,
   testDeps,
 } from "../coordinator/support.ts";
-import { type LocalSqs, startLocalSqs } from "../helpers/local-sqs.ts";
+import { type LocalSqs, SQS_SERVER_TIMERS, startLocalSqs } from "../helpers/local-sqs.ts";
 import { recordingLog } from "../helpers/recording-log.ts";
 import { awsError } from "../remediation/support.ts";
 
@@ -31,11 +32,16 @@ afterAll(() => ssmMock.restore());
 
 let local: LocalSqs;
 beforeEach(async () => {
-  local = await startLocalSqs();
+  vi.useFakeTimers({ toFake: [...SQS_SERVER_TIMERS], shouldAdvanceTime: true });
+  local = await startLocalSqs({ advanceTimers: (ms) => vi.advanceTimersByTime(ms) });
 });
 afterEach(async () => {
   await local.stop();
+  vi.useRealTimers();
 });
+
+/** Lets `ms` pass on the server's (fake) clock: visibility timeouts due by then end. */
+const elapse = (ms: number) => vi.advanceTimersByTimeAsync(ms);
 
 interface NamedFault {
   name: string;
@@ -125,7 +131,7 @@ describe("Lambda Invoke faults", () => {
         });
         // Still hidden right after the tick: the same message is not invoked again by an immediate tick.
         expect(await t.tick()).toMatchObject({ received: 0, dispatched: 0, invokeFailures: 0 });
-        await sleep(1_150);
+        await elapse(1_150);
         t.clock.advance(2_000);
       }
 
@@ -156,7 +162,7 @@ describe("Lambda Invoke faults", () => {
     expect(t.store.current()!.instructions[failedId]).toMatchObject({ attempts: 0 });
     expect(await local.counts()).toMatchObject({ stored: 1, invisible: 1 });
 
-    await sleep(1_150);
+    await elapse(1_150);
     t.clock.advance(2_000);
     const second = await t.tick();
     expect(second).toMatchObject({ received: 1, dispatched: 1, invokeFailures: 0 });
@@ -199,7 +205,7 @@ describe("Lambda Invoke accepted, its answer lost", () => {
     expect(t.store.current()!.instructions[one.id]).toMatchObject({ attempts: 1 });
 
     // Past the invoke retry delay: still hidden for the remediation that may be running.
-    await sleep(1_150);
+    await elapse(1_150);
     t.clock.advance(2_000);
     expect(await t.tick()).toMatchObject({ dispatched: 0, invokeFailures: 0 });
     expect(inner.invocations.map((invocation) => invocation.request.attempt)).toEqual([1]);

@@ -9,8 +9,6 @@
 //   a fault after the final record (DeleteMessage, Publish) still counts as fixed;
 // - across both deliveries each offending rule is revoked exactly once and the bucket is written exactly once, with
 //   the right content; the redelivery of an already fixed resource is a skip that changes nothing.
-import { EC2Client } from "@aws-sdk/client-ec2";
-import { S3Client } from "@aws-sdk/client-s3";
 import { afterAll, describe, expect, it } from "vitest";
 import { remediateBucket } from "../../functions/remediate-s3/core.ts";
 import { remediateSecurityGroup } from "../../functions/remediate-sg/core.ts";
@@ -43,6 +41,7 @@ import {
   actionIdFor,
   awsDeps,
   type Call,
+  CLIENTS,
   createWorld,
   type DeleteCheck,
   FAULTS,
@@ -50,7 +49,6 @@ import {
   inRun,
   LEDGER_BUCKET,
   mockedCallCount,
-  REGION_CONFIG,
   type Role,
   restoreMocks,
   type World,
@@ -192,11 +190,11 @@ function deliver(world: World, scenario: Scenario, run: number, attempt = run): 
   const request = requestFor(scenario.instruction, { attempt, receiptHandle: `receipt-handle-${attempt}` });
   const base = { ...awsDeps(run), log: recordingLog() };
   if (scenario.fn === "sg") {
-    return remediateSecurityGroup(request, { ...base, ec2: new EC2Client(REGION_CONFIG), allowlist: [] });
+    return remediateSecurityGroup(request, { ...base, ec2: CLIENTS.ec2, allowlist: [] });
   }
   return remediateBucket(request, {
     ...base,
-    s3: new S3Client(REGION_CONFIG),
+    s3: CLIENTS.s3,
     allowlist: [],
     strategy: scenario.strategy!,
     protectedBuckets: [LEDGER_BUCKET],

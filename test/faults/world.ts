@@ -173,6 +173,35 @@ const sqsMock = mockClient(SQSClient);
 const snsMock = mockClient(SNSClient);
 const ssmMock = mockClient(SSMClient);
 const s3ControlMock = mockClient(S3ControlClient);
+const MOCKS = [ec2Mock, s3Mock, sqsMock, snsMock, ssmMock, s3ControlMock] as const;
+type Mock = (typeof MOCKS)[number];
+
+// Each mocked client answers through the handlers of the current world, looked up by command class. They are
+// installed once: re-stubbing six clients with ~25 `on(Command)` matchers for every world (one per case, ~800 cases)
+// was most of this suite's time, and matching each call against those matchers most of the rest. A command with no
+// handler in the current world fails loudly (it would escape the fault table).
+// biome-ignore lint/suspicious/noExplicitAny: a command's input, as aws-sdk-client-mock's callsFake gives it
+type Handler = (input: any) => unknown;
+let answering = new Map<Mock, Map<unknown, Handler>>();
+for (const mock of MOCKS) {
+  (mock.send as unknown as { callsFake(fake: (command: object) => Promise<unknown>): void }).callsFake(
+    async (command) => {
+      const handler = answering.get(mock)?.get(command.constructor);
+      if (!handler) throw new Error("command not modelled by the fault world");
+      return handler((command as { input: unknown }).input);
+    },
+  );
+}
+
+/** SDK clients for the runs: one each (the mocks replace their send(); a client per delivery only cost time). */
+export const CLIENTS = {
+  ec2: new EC2Client(REGION_CONFIG),
+  s3: new S3Client(REGION_CONFIG),
+  sqs: new SQSClient(REGION_CONFIG),
+  sns: new SNSClient(REGION_CONFIG),
+  ssm: new SSMClient(REGION_CONFIG),
+  s3control: new S3ControlClient(REGION_CONFIG),
+};
 
 export function restoreMocks(): void {
   ec2Mock.restore();
@@ -216,12 +245,12 @@ export function actionIdFor(run: number): string {
 
 /** Resets the mocks and installs a fresh world (the live group and bucket as in test/remediation/support.ts). */
 export function createWorld(options: WorldOptions = {}) {
-  ec2Mock.reset();
-  s3Mock.reset();
-  sqsMock.reset();
-  snsMock.reset();
-  ssmMock.reset();
-  s3ControlMock.reset();
+  for (const mock of MOCKS) mock.resetHistory();
+  answering = new Map(MOCKS.map((mock) => [mock, new Map()]));
+  /** How this world answers `command` on `mock`. */
+  const on = (mock: Mock, command: abstract new (...args: never[]) => object, handler: Handler) => {
+    answering.get(mock)!.set(command, handler);
+  };
 
   const sgRules = new Map<string, SecurityGroupRule>(
     SG_RULES.map((rule) => [rule.SecurityGroupRuleId!, structuredClone(rule)]),
@@ -334,28 +363,21 @@ export function createWorld(options: WorldOptions = {}) {
     if (input.ExpectedBucketOwner !== ACCOUNT) throw awsError("AccessDenied", 403, "wrong ExpectedBucketOwner");
   }
 
-  // Unknown commands fail loudly (a command outside the world would escape the fault table).
-  const unmodelled = () => new Error("command not modelled by the fault world");
-  ec2Mock.onAnyCommand().rejects(unmodelled());
-  s3Mock.onAnyCommand().rejects(unmodelled());
-  sqsMock.onAnyCommand().rejects(unmodelled());
-  snsMock.onAnyCommand().rejects(unmodelled());
-
   // EC2 ---------------------------------------------------------------------------------------------------------
-  ec2Mock.on(DescribeSecurityGroupsCommand).callsFake((input) =>
+  on(ec2Mock, DescribeSecurityGroupsCommand, (input) =>
     call("EC2", "DescribeSecurityGroups", input, () => {
       if (!input.GroupIds?.includes(GROUP_ID)) throw awsError("InvalidGroup.NotFound", 400);
       return { SecurityGroups: [{ GroupId: GROUP_ID, GroupName: "web", Tags: [] }] };
     }),
   );
-  ec2Mock.on(DescribeSecurityGroupRulesCommand).callsFake((input) =>
+  on(ec2Mock, DescribeSecurityGroupRulesCommand, (input) =>
     call("EC2", "DescribeSecurityGroupRules", input, () => ({
       SecurityGroupRules: [...sgRules.values()]
         .filter((rule) => input.Filters?.[0]?.Values?.includes(rule.GroupId))
         .map((rule) => structuredClone(rule)),
     })),
   );
-  ec2Mock.on(RevokeSecurityGroupIngressCommand).callsFake((input) =>
+  on(ec2Mock, RevokeSecurityGroupIngressCommand, (input) =>
     call("EC2", "RevokeSecurityGroupIngress", input, () => {
       const ids: string[] = input.SecurityGroupRuleIds ?? [];
       // EC2 revokes all or nothing: an unknown id fails the whole call.
@@ -372,40 +394,40 @@ export function createWorld(options: WorldOptions = {}) {
   );
 
   // S3: the bucket ----------------------------------------------------------------------------------------------
-  s3Mock.on(GetBucketTaggingCommand).callsFake((input) =>
+  on(s3Mock, GetBucketTaggingCommand, (input) =>
     call("S3", "GetBucketTagging", input, () => {
       assertTarget(input);
       if (bucket.tags.length === 0) throw awsError("NoSuchTagSet", 404);
       return { TagSet: structuredClone(bucket.tags) };
     }),
   );
-  s3Mock.on(GetBucketOwnershipControlsCommand).callsFake((input) =>
+  on(s3Mock, GetBucketOwnershipControlsCommand, (input) =>
     call("S3", "GetBucketOwnershipControls", input, () => {
       assertTarget(input);
       throw awsError("OwnershipControlsNotFoundError", 404);
     }),
   );
-  s3Mock.on(GetBucketAclCommand).callsFake((input) =>
+  on(s3Mock, GetBucketAclCommand, (input) =>
     call("S3", "GetBucketAcl", input, () => {
       assertTarget(input);
       return structuredClone(bucket.acl);
     }),
   );
-  s3Mock.on(GetBucketPolicyCommand).callsFake((input) =>
+  on(s3Mock, GetBucketPolicyCommand, (input) =>
     call("S3", "GetBucketPolicy", input, () => {
       assertTarget(input);
       if (bucket.policy === null) throw awsError("NoSuchBucketPolicy", 404);
       return { Policy: bucket.policy };
     }),
   );
-  s3Mock.on(GetPublicAccessBlockCommand).callsFake((input) =>
+  on(s3Mock, GetPublicAccessBlockCommand, (input) =>
     call("S3", "GetPublicAccessBlock", input, () => {
       assertTarget(input);
       if (bucket.block === null) throw awsError("NoSuchPublicAccessBlockConfiguration", 404);
       return { PublicAccessBlockConfiguration: { ...bucket.block } };
     }),
   );
-  s3Mock.on(PutBucketAclCommand).callsFake((input) =>
+  on(s3Mock, PutBucketAclCommand, (input) =>
     call("S3", "PutBucketAcl", input, () => {
       assertTarget(input);
       const policy = structuredClone(input.AccessControlPolicy) as Bucket["acl"];
@@ -414,7 +436,7 @@ export function createWorld(options: WorldOptions = {}) {
       return {};
     }),
   );
-  s3Mock.on(PutBucketPolicyCommand).callsFake((input) =>
+  on(s3Mock, PutBucketPolicyCommand, (input) =>
     call("S3", "PutBucketPolicy", input, () => {
       assertTarget(input);
       bucket.policy = String(input.Policy);
@@ -422,7 +444,7 @@ export function createWorld(options: WorldOptions = {}) {
       return {};
     }),
   );
-  s3Mock.on(DeleteBucketPolicyCommand).callsFake((input) =>
+  on(s3Mock, DeleteBucketPolicyCommand, (input) =>
     call("S3", "DeleteBucketPolicy", input, () => {
       assertTarget(input);
       bucket.policy = null;
@@ -430,7 +452,7 @@ export function createWorld(options: WorldOptions = {}) {
       return {};
     }),
   );
-  s3Mock.on(PutPublicAccessBlockCommand).callsFake((input) =>
+  on(s3Mock, PutPublicAccessBlockCommand, (input) =>
     call("S3", "PutPublicAccessBlock", input, () => {
       assertTarget(input);
       bucket.block = { ...input.PublicAccessBlockConfiguration };
@@ -440,7 +462,7 @@ export function createWorld(options: WorldOptions = {}) {
   );
 
   // S3: the ledger bucket ---------------------------------------------------------------------------------------
-  s3Mock.on(PutObjectCommand).callsFake((input) =>
+  on(s3Mock, PutObjectCommand, (input) =>
     call("S3", "PutObject", input, () => {
       if (input.Bucket !== LEDGER_BUCKET) throw awsError("AccessDenied", 403, "not the ledger bucket");
       if (String(input.Key).startsWith("claims/")) {
@@ -458,7 +480,7 @@ export function createWorld(options: WorldOptions = {}) {
   );
 
   // SQS ---------------------------------------------------------------------------------------------------------
-  sqsMock.on(DeleteMessageCommand).callsFake((input) => {
+  on(sqsMock, DeleteMessageCommand, (input) => {
     if (input.QueueUrl === QUEUE_URL) {
       const actionId = actionIdFor(currentRun());
       const changes = world.mutations.filter((mutation) => mutation.run === currentRun());
@@ -477,7 +499,7 @@ export function createWorld(options: WorldOptions = {}) {
       return {};
     });
   });
-  sqsMock.on(SendMessageCommand).callsFake((input) =>
+  on(sqsMock, SendMessageCommand, (input) =>
     call("SQS", "SendMessage", input, () => {
       if (input.QueueUrl !== DLQ_URL) throw awsError("AWS.SimpleQueueService.NonExistentQueue", 400);
       world.dlq.push({ run: currentRun(), input: structuredClone(input) });
@@ -486,7 +508,7 @@ export function createWorld(options: WorldOptions = {}) {
   );
 
   // SNS ---------------------------------------------------------------------------------------------------------
-  snsMock.on(PublishCommand).callsFake((input) =>
+  on(snsMock, PublishCommand, (input) =>
     call("SNS", "Publish", input, () => {
       if (input.TopicArn !== TOPIC_ARN) throw awsError("NotFound", 404);
       world.published.push({ run: currentRun(), report: JSON.parse(String(input.Message)) as Report });
@@ -495,7 +517,7 @@ export function createWorld(options: WorldOptions = {}) {
   );
 
   // SSM: the pause switch, running -----------------------------------------------------------------------------
-  ssmMock.on(GetParameterCommand).callsFake((input) =>
+  on(ssmMock, GetParameterCommand, (input) =>
     call("SSM", "GetParameter", input, () => {
       if (input.Name !== PAUSE_PARAMETER) throw awsError("ParameterNotFound", 400);
       return { Parameter: { Name: PAUSE_PARAMETER, Type: "String", Value: JSON.stringify(RUNNING) } };
@@ -503,7 +525,7 @@ export function createWorld(options: WorldOptions = {}) {
   );
 
   // S3 Control: the account has no Block Public Access configured (S3 Control's real answer for that) -------------
-  s3ControlMock.on(GetAccountPublicAccessBlockCommand).callsFake((input) =>
+  on(s3ControlMock, GetAccountPublicAccessBlockCommand, (input) =>
     call("S3Control", "GetPublicAccessBlock", input, () => {
       throw awsError("NoSuchPublicAccessBlockConfiguration", 404);
     }),
@@ -514,20 +536,23 @@ export function createWorld(options: WorldOptions = {}) {
 
 export type World = ReturnType<typeof createWorld>;
 
-/** The shared deps of one remediation run, wired to real SDK clients (mocked) and the real S3 ledger / SNS reporter. */
+/**
+ * The shared deps of one remediation run, wired to real SDK clients (mocked; CLIENTS) and the real S3 ledger / SNS
+ * reporter. The account-facts reader (and so its cache) is new for each run.
+ */
 export function awsDeps(run: number) {
   return {
     ...deployedDeps({
-      readPause: () => readPauseState(new SSMClient(REGION_CONFIG), PAUSE_PARAMETER, T0),
+      readPause: () => readPauseState(CLIENTS.ssm, PAUSE_PARAMETER, T0),
       accountFacts: accountFactsReader({
-        s3control: () => new S3ControlClient(REGION_CONFIG),
+        s3control: () => CLIENTS.s3control,
         now: () => T0,
         log: { debug() {}, info() {}, warn() {}, error() {} },
       }),
     }),
-    sqs: new SQSClient(REGION_CONFIG),
-    ledger: s3Ledger(new S3Client(REGION_CONFIG), { bucket: LEDGER_BUCKET }),
-    reporter: snsReporter(new SNSClient(REGION_CONFIG), TOPIC_ARN, () => T0),
+    sqs: CLIENTS.sqs,
+    ledger: s3Ledger(CLIENTS.s3, { bucket: LEDGER_BUCKET }),
+    reporter: snsReporter(CLIENTS.sns, TOPIC_ARN, () => T0),
     deadLetterQueueUrl: DLQ_URL,
     now: () => T0,
     newActionId: () => actionIdFor(run),
