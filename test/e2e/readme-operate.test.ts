@@ -79,6 +79,19 @@ const label = (line: { lineNumber: number; text: string }) => `README.md:${line.
 // ---------------------------------------------------------------------------------------------------------------
 // The lines that cannot run offline: each of a known kind, checked against what it names.
 
+/**
+ * A comment-only line tells the reader to change a setting (`# enable_auto_response = true in remedy.auto.tfvars`):
+ * it says something, and every `name = value` it mentions is a setting the tfvars example has.
+ */
+function checkComment(comment: string): void {
+  expect(comment.trim(), "a comment-only README line says something").not.toBe("");
+  const example = readFileSync(join(REPO, "remedy.auto.tfvars.example"), "utf8");
+  const settings = [...example.matchAll(/^\s*#?\s*([a-z_][a-z0-9_]*)\s*=/gm)].map((match) => match[1]);
+  for (const [, name] of comment.matchAll(/\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\s*=/g)) {
+    expect(settings, `"${comment}" names a setting of remedy.auto.tfvars.example`).toContain(name);
+  }
+}
+
 function checkOfflineCommand(command: SimpleCommand): void {
   const [program, ...args] = command.words;
   const text = command.words.join(" ");
@@ -143,7 +156,10 @@ describe("README operate steps: the lines that cannot run offline", () => {
     it(`${line.kind.kind}: ${label(line)}`, () => {
       const { kind } = line;
       if (kind.kind === "unrunnable") throw new Error(`${label(line)}: ${kind.why}`);
-      if (kind.kind === "comment") return;
+      if (kind.kind === "comment") {
+        checkComment(kind.comment);
+        return;
+      }
       if (kind.kind === "offline") for (const command of kind.commands) checkOfflineCommand(command);
     });
   }
@@ -427,8 +443,11 @@ function checkFor(argv: readonly string[]): Check | undefined {
   return undefined;
 }
 
+// One walk through the README, in its order: each line acts on the state the lines before it left (pause before
+// resume, the fix before undo), so this suite keeps its order even under --sequence.shuffle.
 describe.skipIf(skipWithoutMoto("the README's operate steps run against moto"))(
   "README operate steps, run as written against moto",
+  { shuffle: false },
   () => {
     let moto: Moto | undefined;
     let dir: string | undefined;

@@ -12,7 +12,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { DeleteMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type RemediateS3Deps, remediateBucket } from "../../functions/remediate-s3/core.ts";
 import { remediateS3Permissions } from "../../functions/remediate-s3/permissions.ts";
 import { readRemediateS3Settings } from "../../functions/remediate-s3/settings.ts";
@@ -47,11 +47,19 @@ import {
 
 const s3Mock = mockClient(S3Client);
 const sqsMock = mockClient(SQSClient);
+// The commands the current test sent (setup() resets the mocks, so it collects first): each test's own, checked
+// against permissions.ts after it (expectDeclared), whatever ran before it.
 const sent = new Set<string>();
 function collectSent() {
   for (const call of [...s3Mock.calls(), ...sqsMock.calls()]) sent.add(call.args[0].constructor.name);
 }
-afterEach(collectSent);
+function expectDeclared() {
+  collectSent();
+  for (const command of sent)
+    expect(Object.keys(remediateS3Permissions), "permissions.ts declares it").toContain(command);
+}
+beforeEach(() => sent.clear());
+afterEach(expectDeclared);
 afterAll(() => {
   s3Mock.restore();
   sqsMock.restore();
@@ -410,7 +418,19 @@ describe("remediate-s3: settings", () => {
 });
 
 describe("remediate-s3: declared permissions", () => {
-  it("sends no AWS command that permissions.ts does not declare", () => {
+  it("sends no AWS command that permissions.ts does not declare", async () => {
+    // Its own runs, one per kind of write; every other test is checked after it.
+    const acl = setup();
+    await remediateBucket(requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT])), acl.deps);
+    const policy = setup();
+    await remediateBucket(requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])), policy.deps);
+    const onlyPublic = setup({ policy: JSON.stringify({ Version: "2012-10-17", Statement: PUBLIC_READ }) });
+    await remediateBucket(requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])), onlyPublic.deps);
+    const block = setup({ strategy: "block-public-access" });
+    await remediateBucket(requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT])), block.deps);
+    const failing = setup();
+    s3Mock.on(PutBucketPolicyCommand).rejects(awsError("AccessDenied", 403));
+    await remediateBucket(requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])), failing.deps);
     collectSent();
     for (const name of [
       "GetBucketAclCommand",
@@ -422,6 +442,6 @@ describe("remediate-s3: declared permissions", () => {
     ]) {
       expect(sent).toContain(name);
     }
-    for (const command of sent) expect(Object.keys(remediateS3Permissions)).toContain(command);
+    expectDeclared();
   });
 });

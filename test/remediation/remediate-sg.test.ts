@@ -7,7 +7,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { DeleteMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import * as coordinator from "../../functions/coordinator/core.ts";
 import { type RemediateSgDeps, remediateSecurityGroup } from "../../functions/remediate-sg/core.ts";
 import { remediateSgPermissions } from "../../functions/remediate-sg/permissions.ts";
@@ -44,10 +44,18 @@ import {
 
 const ec2Mock = mockClient(EC2Client);
 const sqsMock = mockClient(SQSClient);
+// The commands the current test sent (setup() resets the mocks, so it collects first): each test's own, checked
+// against permissions.ts after it (expectDeclared), whatever ran before it.
 const sent = new Set<string>();
 
 function collectSent() {
   for (const call of [...ec2Mock.calls(), ...sqsMock.calls()]) sent.add(call.args[0].constructor.name);
+}
+
+function expectDeclared() {
+  collectSent();
+  for (const command of sent)
+    expect(Object.keys(remediateSgPermissions), "permissions.ts declares it").toContain(command);
 }
 
 interface SetupOptions {
@@ -100,7 +108,8 @@ function setup(options: SetupOptions = {}) {
   return { deps, ledger, reporter, log, events };
 }
 
-afterEach(collectSent);
+beforeEach(() => sent.clear());
+afterEach(expectDeclared);
 
 afterAll(() => {
   ec2Mock.restore();
@@ -578,12 +587,18 @@ describe("remediate-sg: settings", () => {
 });
 
 describe("remediate-sg: declared permissions", () => {
-  it("sends no AWS command that permissions.ts does not declare", () => {
+  it("sends no AWS command that permissions.ts does not declare", async () => {
+    // Its own runs: a fix (revoke, delete) and a permanent failure (DLQ send); every other test is checked after it.
+    const t = setup();
+    await remediateSecurityGroup(requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
+    const failing = setup();
+    ec2Mock.on(RevokeSecurityGroupIngressCommand).rejects(awsError("UnauthorizedOperation", 403));
+    await remediateSecurityGroup(requestFor(instructionFor("sg-open-ingress", [SSH_V4])), failing.deps);
     collectSent();
     expect(sent).toContain("RevokeSecurityGroupIngressCommand");
     expect(sent).toContain("SendMessageCommand");
     expect(sent).toContain("DeleteMessageCommand");
     // The ledger (S3 PutObject) and reporter (SNS Publish) are faked here; the S3 ledger test asserts PutObject.
-    for (const command of sent) expect(Object.keys(remediateSgPermissions)).toContain(command);
+    expectDeclared();
   });
 });
