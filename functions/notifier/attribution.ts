@@ -93,13 +93,27 @@ export async function attribute(target: AttributionTarget, deps: AttributionDeps
       resourceId: target.resourceId,
       ...errorFields(error),
     });
-    return { found: false, reason: `CloudTrail lookup failed (${errorFields(error).errorName})` };
+    const status = httpStatusOf(error);
+    return {
+      found: false,
+      reason: `CloudTrail lookup failed (${errorFields(error).errorName}${status ? `, HTTP ${status}` : ""})`,
+    };
   }
   const searched = nextToken ? `the latest ${LOOKUP_PAGE_SIZE * LOOKUP_MAX_PAGES} events` : "CloudTrail";
   return {
     found: false,
     reason: `no change event for ${target.resourceId} in ${searched} of the last ${deps.lookbackDays} days (new events can take up to 15 minutes to appear)`,
   };
+}
+
+/**
+ * The HTTP status CloudTrail answered with, if it answered: in the SDK's metadata, or on the raw response the SDK
+ * keeps when the answer could not be read (a SyntaxError alone would not say that the service sent an error page).
+ */
+function httpStatusOf(error: unknown): number | undefined {
+  const shape = error as { $metadata?: { httpStatusCode?: unknown }; $response?: { statusCode?: unknown } };
+  const status = shape?.$metadata?.httpStatusCode ?? shape?.$response?.statusCode;
+  return typeof status === "number" ? status : undefined;
 }
 
 interface ParsedEvent {

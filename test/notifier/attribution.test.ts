@@ -142,9 +142,13 @@ describe("attribute", () => {
     ["access-denied", "AccessDeniedException"],
     ["throttling", "ThrottlingException"],
   ])("degrades a %s error to unknown and warns", async (variant, name) => {
-    cloudTrailMock.on(LookupEventsCommand).rejects(cloudTrailError(variant));
+    const error = cloudTrailError(variant);
+    cloudTrailMock.on(LookupEventsCommand).rejects(error);
     const d = deps();
-    expect(await attribute(sg, d)).toEqual({ found: false, reason: `CloudTrail lookup failed (${name})` });
+    expect(await attribute(sg, d)).toEqual({
+      found: false,
+      reason: `CloudTrail lookup failed (${name}, HTTP ${error.$metadata.httpStatusCode})`,
+    });
     expect(d.log.lines).toContainEqual(
       expect.objectContaining({ level: "warn", fields: expect.objectContaining({ errorName: name }) }),
     );
@@ -153,6 +157,18 @@ describe("attribute", () => {
   it("degrades a network failure to unknown", async () => {
     cloudTrailMock.on(LookupEventsCommand).rejects(new Error("socket hang up"));
     expect(await attribute(sg, deps())).toEqual({ found: false, reason: "CloudTrail lookup failed (Error)" });
+  });
+
+  it("says the HTTP status when the answer could not be read (an HTML error page, as moto sends for LookupEvents)", async () => {
+    // The SDK's deserialization failure: a SyntaxError carrying the raw response.
+    const unreadable = Object.assign(new SyntaxError(`Unexpected token '<', "<!doctype "... is not valid JSON`), {
+      $response: { statusCode: 500 },
+    });
+    cloudTrailMock.on(LookupEventsCommand).rejects(unreadable);
+    expect(await attribute(sg, deps())).toEqual({
+      found: false,
+      reason: "CloudTrail lookup failed (SyntaxError, HTTP 500)",
+    });
   });
 
   it("does not look outside its own region and account, nor at other resource types", async () => {

@@ -244,7 +244,9 @@ describe("runNotifier", () => {
     cloudTrailMock.reset();
     cloudTrailMock.on(LookupEventsCommand).rejects(cloudTrailError("access-denied"));
     expect(await runNotifier(snsBatch("remedy/fixed-sg"), deps)).toMatchObject({ delivered: 1 });
-    expect(posted(slack)[0]!.text).toContain("Changed by: unknown — CloudTrail lookup failed (AccessDeniedException)");
+    expect(posted(slack)[0]!.text).toContain(
+      "Changed by: unknown — CloudTrail lookup failed (AccessDeniedException, HTTP 400)",
+    );
   });
 
   it("leaves out who made the change when attribution is turned off", async () => {
