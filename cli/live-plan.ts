@@ -34,6 +34,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import type { S3ControlClient } from "@aws-sdk/client-s3-control";
+import { resourceSpec } from "../problems/index.ts";
 import { GROUP_URIS } from "../rules/s3-public.ts";
 import { BLOCK_PUBLIC_ACCESS_FLAGS, type PublicAccessBlockFlags } from "../rules/types.ts";
 import { readAccountPublicAccessBlock } from "../shared/account-facts.ts";
@@ -309,6 +310,11 @@ function partitionOf(region: string): string {
   return region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
 }
 
+/** The resource's ARN as the registry derives it (problems/resources.ts): one ARN builder for every reader. */
+function arnOf(type: typeof SECURITY_GROUP | typeof BUCKET, id: string, accountId: string, region: string): string {
+  return resourceSpec(type)!.arn({ partition: partitionOf(region), region, accountId }, id);
+}
+
 /** A DescribeSecurityGroups group as the Config item a snapshot holds for it. */
 export function securityGroupItem(group: SecurityGroup, context: { accountId: string; region: string; now: Date }) {
   const accountId = group.OwnerId ?? context.accountId;
@@ -323,9 +329,7 @@ export function securityGroupItem(group: SecurityGroup, context: { accountId: st
     resourceType: SECURITY_GROUP,
     resourceId: group.GroupId,
     resourceName: group.GroupName,
-    ARN:
-      group.SecurityGroupArn ??
-      `arn:${partitionOf(context.region)}:ec2:${context.region}:${accountId}:security-group/${group.GroupId}`,
+    ARN: group.SecurityGroupArn ?? arnOf(SECURITY_GROUP, group.GroupId ?? "", accountId, context.region),
     awsRegion: context.region,
     availabilityZone: "Not Applicable",
     tags,
@@ -450,7 +454,7 @@ export function bucketItem(
     resourceType: BUCKET,
     resourceId: bucket.name,
     resourceName: bucket.name,
-    ARN: `arn:${partitionOf(bucket.region)}:s3:::${bucket.name}`,
+    ARN: arnOf(BUCKET, bucket.name, context.accountId, bucket.region),
     awsRegion: bucket.region,
     availabilityZone: "Regional",
     tags,
