@@ -9,9 +9,9 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { CliDeps } from "../../cli/deps.ts";
 import { runCli } from "../../cli/remedy.ts";
-import type { Finding } from "../../rules/types.ts";
 import { buildInstructions, serializeInstruction } from "../../shared/instruction.ts";
 import { type LocalSqs, SQS_SERVER_TIMERS, startLocalSqs } from "../helpers/local-sqs.ts";
+import { sgInstruction } from "./support.ts";
 
 const ssmMock = mockClient(SSMClient);
 const eventsMock = mockClient(EventBridgeClient);
@@ -43,31 +43,7 @@ function deps(overrides: Partial<CliDeps> = {}): CliDeps {
   };
 }
 
-function instruction(port: number, notBefore = "2026-11-20T10:00:00.000Z") {
-  const finding: Finding = {
-    problem: "sg-open-ingress",
-    matched: {
-      kind: "sg-rule",
-      rule: { direction: "ingress", ipProtocol: "tcp", fromPort: port, toPort: port, cidrIpv4: "0.0.0.0/0" },
-    },
-    reason: `tcp ${port} open to 0.0.0.0/0`,
-  };
-  return buildInstructions(
-    {
-      resource: {
-        type: "AWS::EC2::SecurityGroup",
-        id: "sg-0123456789abcdef0",
-        accountId: "123456789012",
-        region: "us-east-1",
-      },
-      rule: { id: "sg-open-ingress", parameters: {} },
-      capturedAt: "2026-11-20T09:00:00.000Z",
-      detectedAt: "2026-11-20T09:01:00.000Z",
-      notBefore,
-    },
-    [finding],
-  )[0]!;
-}
+const instruction = sgInstruction;
 
 beforeEach(async () => {
   // Every receive of `remedy peek` long-polls (WaitTimeSeconds 1), and local-aws-sqs holds a receive that finds

@@ -14,10 +14,10 @@ import {
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { CliDeps } from "../../cli/deps.ts";
 import { runCli } from "../../cli/remedy.ts";
-import type { Finding } from "../../rules/types.ts";
 import { deadLetterInput } from "../../shared/dead-letter.ts";
-import { buildInstructions, type Instruction, serializeInstruction } from "../../shared/instruction.ts";
+import { serializeInstruction } from "../../shared/instruction.ts";
 import { type LocalSqs, SQS_SERVER_TIMERS, startLocalSqs } from "../helpers/local-sqs.ts";
+import { sgInstruction } from "./support.ts";
 
 let sqs: LocalSqs;
 let outputsFile: string;
@@ -59,31 +59,7 @@ function answering(answer: boolean, out: string[], whileAsking?: () => Promise<v
   return { asked, confirm };
 }
 
-function instruction(port: number): Instruction {
-  const finding: Finding = {
-    problem: "sg-open-ingress",
-    matched: {
-      kind: "sg-rule",
-      rule: { direction: "ingress", ipProtocol: "tcp", fromPort: port, toPort: port, cidrIpv4: "0.0.0.0/0" },
-    },
-    reason: `tcp ${port} open to 0.0.0.0/0`,
-  };
-  return buildInstructions(
-    {
-      resource: {
-        type: "AWS::EC2::SecurityGroup",
-        id: "sg-0123456789abcdef0",
-        accountId: "123456789012",
-        region: "us-east-1",
-      },
-      rule: { id: "sg-open-ingress", parameters: {} },
-      capturedAt: "2026-11-20T09:00:00.000Z",
-      detectedAt: "2026-11-20T09:01:00.000Z",
-      notBefore: "2026-11-20T10:00:00.000Z",
-    },
-    [finding],
-  )[0]!;
-}
+const instruction = sgInstruction;
 
 async function send(input: SendMessageCommandInput): Promise<string> {
   return (await sqs.sqs.send(new SendMessageCommand(input))).MessageId!;
