@@ -178,9 +178,11 @@ export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Prom
           try {
             const item = normalizeConfigItem(raw);
             const first = judge(item);
-            // BatchGetResourceConfig leaves tags out, and a tag can exempt: a violation is judged again on the full
-            // item (GetResourceConfigHistory, with its tags) before it is reported or queued.
-            judged.push(first.evaluation.ComplianceType === "NON_COMPLIANT" ? await withTags(item, first) : first);
+            // BatchGetResourceConfig leaves tags out, and a tag can exempt: a violation whose item carries no tags of
+            // its own (a security group's configuration lists them; a bucket's batch item does not) is judged again
+            // on the full item (GetResourceConfigHistory, with its tags) before it is reported or queued.
+            const recheck = first.evaluation.ComplianceType === "NON_COMPLIANT" && !carriesTags(raw);
+            judged.push(recheck ? await withTags(item, first) : first);
           } catch (error) {
             if (!(error instanceof InvalidConfigItemError)) throw error;
             skippedItems++;
@@ -296,6 +298,21 @@ function leftScope(item: ConfigItem): Judged {
     new Date(item.captureTime),
     "resource left the rule's scope",
   );
+}
+
+/** Whether a raw item says its tags itself: a `tags` map, or the `tags` list in its configuration. */
+function carriesTags(raw: unknown): boolean {
+  const item = raw as { tags?: unknown; configuration?: unknown };
+  if (item?.tags !== undefined && item.tags !== null) return true;
+  let configuration = item?.configuration;
+  if (typeof configuration === "string") {
+    try {
+      configuration = JSON.parse(configuration);
+    } catch {
+      return false;
+    }
+  }
+  return Array.isArray((configuration as { tags?: unknown } | null)?.tags);
 }
 
 async function fetchOversizedItem(

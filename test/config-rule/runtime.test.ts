@@ -407,6 +407,31 @@ describe("ScheduledNotification", () => {
     expect(instructionsSent().map((i) => i.resource.id)).toEqual(["plain-public"]);
   });
 
+  it("a security group's batch item lists its tags in its configuration: judged from it, not read again", async () => {
+    const group = (id: string, tags: { key: string; value: string }[]) => {
+      const item = configItem<Record<string, any>>("AWS_EC2_SecurityGroup", "ssh-open-to-world");
+      return asBaseItem({ ...item, resourceId: id, configuration: { ...item.configuration, groupId: id, tags } });
+    };
+    configMock.on(ListDiscoveredResourcesCommand).resolves({
+      resourceIdentifiers: [{ resourceId: "sg-0000000000000000a" }, { resourceId: "sg-0000000000000000b" }],
+    });
+    configMock.on(BatchGetResourceConfigCommand).resolves({
+      baseConfigurationItems: [
+        group("sg-0000000000000000a", [{ key: "remedy:exempt", value: "bastion, ticket OPS-9 until=2099-01-01" }]),
+        group("sg-0000000000000000b", []),
+      ],
+    });
+    const { deps: d } = deps();
+    await runConfigRule(configEvent("ScheduledNotification", "sg"), d);
+    expect(configMock.commandCalls(GetResourceConfigHistoryCommand)).toHaveLength(0);
+    expect(evaluationsSent().map((e) => [e.ComplianceResourceId, e.ComplianceType])).toEqual([
+      ["sg-0000000000000000a", "NON_COMPLIANT"],
+      ["sg-0000000000000000b", "NON_COMPLIANT"],
+    ]);
+    expect(evaluationsSent()[0]!.Annotation).toContain("OPS-9");
+    expect(instructionsSent().map((i) => i.resource.id)).toEqual(["sg-0000000000000000b"]);
+  });
+
   it("a violation whose tags cannot be read is judged without them, with a warning", async () => {
     configMock.on(ListDiscoveredResourcesCommand).resolves({ resourceIdentifiers: [{ resourceId: "public" }] });
     configMock
