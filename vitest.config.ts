@@ -4,6 +4,14 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     setupFiles: ["test/setup.ts"],
+    // A scratch directory per run, for what one file works out for all (test/helpers/run-dir.ts).
+    globalSetup: ["test/helpers/run-dir.ts"],
+    // Test files share worker processes, so the AWS SDK and cdktf (most of the import time) load once per worker,
+    // not once per file. Each file still gets this repository's modules afresh, and leaves no SDK mocks or fake timers
+    // behind (test/setup.ts); nothing else may leak: process.env changes are undone (vi.stubEnv, withEnv helpers).
+    isolate: false,
+    // More workers than the 2 cores here: many files wait on moto, child processes or long polls, not the CPU.
+    maxWorkers: 3,
     // Timeouts only catch hangs: no test asserts on time (speed lives in bench/), and a busy 2-core machine can make
     // a correct test slow.
     testTimeout: 30_000,

@@ -2,8 +2,8 @@
 // instructions, run one coordinator tick with Lambda stubbed and limits that do not bind, print messages per
 // second and SQS calls. No assertions. Run: npx tsx bench/coordinator.bench.ts [count]
 import { pathToFileURL } from "node:url";
-import { runCoordinator } from "../functions/coordinator/core.ts";
-import { memoryStateStore } from "../shared/coordinator-state.ts";
+import { memoryStateStore } from "../functions/coordinator/state.ts";
+import { runCoordinator } from "../functions/coordinator/tick.ts";
 import {
   enqueue,
   fakeClock,
@@ -68,7 +68,7 @@ export async function main(count = 10_000): Promise<CoordinatorBenchResult> {
     );
     console.log(`throughput: ${Math.round((summary.dispatched / elapsedMs) * 1000)} messages/s`);
     console.log(
-      `SQS calls: ${local.commands.length} seen on the wire, ${summary.sqsCalls} counted by the core`,
+      `SQS calls: ${local.commands.length} seen on the wire, ${summary.sqsCalls} counted by the coordinator`,
       byCommand,
     );
     console.log(

@@ -2,8 +2,8 @@
 // (November 2026). It measures what one idle coordinator tick costs in calls, takes the per-message SQS calls from
 // the drain benchmark, and states every other assumption next to its figure. Run: npx tsx bench/cost.bench.ts
 import { pathToFileURL } from "node:url";
-import { runCoordinator } from "../functions/coordinator/core.ts";
-import { type CoordinatorStateStore, memoryStateStore } from "../shared/coordinator-state.ts";
+import { type CoordinatorStateStore, memoryStateStore } from "../functions/coordinator/state.ts";
+import { runCoordinator } from "../functions/coordinator/tick.ts";
 import {
   fakeClock,
   fakeLambda,

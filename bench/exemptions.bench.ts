@@ -5,7 +5,7 @@
 // wildcard match runs on both the resource id and the ARN of every finding.
 // Run: npx tsx bench/exemptions.bench.ts [findings]
 import { pathToFileURL } from "node:url";
-import { type ExemptionTarget, findExemption, parseAllowlist } from "../shared/exemptions.ts";
+import { type ExemptionTarget, findExemption, parseAllowlist } from "../detection/exemptions.ts";
 import { random } from "./generate.ts";
 
 export const PLAIN_PATTERN = "arn:aws:s3:::backup-*";

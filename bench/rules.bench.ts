@@ -1,9 +1,9 @@
 // Rule evaluation per item versus JSON.parse of the same invoking events (target: evaluation ≤ 2× parse).
 import { pathToFileURL } from "node:url";
-import { normalizeConfigItem } from "../rules/config-item.ts";
-import { RULES } from "../rules/index.ts";
-import { parseAllowlist } from "../shared/exemptions.ts";
-import { type AnyRule, judgeItem } from "../shared/judge.ts";
+import { normalizeConfigItem } from "../detection/config-item.ts";
+import { parseAllowlist } from "../detection/exemptions.ts";
+import { type AnyRule, judgeItem } from "../detection/judge.ts";
+import { RULES } from "../detection/rules.ts";
 import { bucketItem, changeEventFor, random, securityGroupItem } from "./generate.ts";
 
 export interface RulesBenchResult {

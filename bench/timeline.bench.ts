@@ -1,12 +1,12 @@
 // Simulated timeline: time from "fix instruction queued" to "remediation dispatched" with auto-response on.
-// The real coordinator core runs once per simulated minute (the EventBridge schedule) against a real SQS-protocol
+// The real coordinator tick runs once per simulated minute (the EventBridge schedule) against a real SQS-protocol
 // server (local-aws-sqs); violations arrive at random (Poisson) times between ticks; the default rate limit
 // (20 per 10 minutes) and breaker (50 fresh per 10 minutes) apply. Time to fixed = this delay + the fix itself
 // (a remediation's own API calls, a few hundred milliseconds), so the target is p99 ≤ 60 s + fix time.
 // Run: npx tsx bench/timeline.bench.ts
 import { pathToFileURL } from "node:url";
-import { runCoordinator } from "../functions/coordinator/core.ts";
-import { memoryStateStore } from "../shared/coordinator-state.ts";
+import { memoryStateStore } from "../functions/coordinator/state.ts";
+import { runCoordinator } from "../functions/coordinator/tick.ts";
 import {
   enqueue,
   fakeClock,

@@ -4,11 +4,11 @@ import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ClientTarget } from "../shared/clients.ts";
-import { terminalText } from "../shared/describe.ts";
-import { PermanentError } from "../shared/errors.ts";
-import type { CliDeps, CommandDeps, Io } from "./deps.ts";
+import type { ClientTarget } from "../platform/clients.ts";
+import { PermanentError } from "../platform/errors.ts";
+import type { CliDeps, CommandDeps, Io, LocalDeps } from "./deps.ts";
 import { resolveStack, STACK_FLAGS, StackError, type StackRefs } from "./stack.ts";
+import { terminalText } from "./terminal.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -64,13 +64,21 @@ export function callerDirectory(env: Record<string, string | undefined> = proces
 }
 
 /** A path the user typed, resolved against the directory they typed it in. */
-export function userPath(path: string, env: Record<string, string | undefined> = process.env): string {
-  return resolve(callerDirectory(env), path);
+export function userPath(
+  path: string,
+  env: Record<string, string | undefined> = process.env,
+  cwd: string = process.cwd(),
+): string {
+  return resolve(callerDirectory(env, cwd), path);
 }
 
 /** Paths inside the caller's directory are shown relative to it (shorter, and the same on every machine). */
-export function shownPath(path: string, env: Record<string, string | undefined> = process.env): string {
-  const shown = relative(callerDirectory(env), path);
+export function shownPath(
+  path: string,
+  env: Record<string, string | undefined> = process.env,
+  cwd: string = process.cwd(),
+): string {
+  const shown = relative(callerDirectory(env, cwd), path);
   return shown && !shown.startsWith("..") && !isAbsolute(shown) ? shown : path;
 }
 
@@ -83,7 +91,7 @@ export function stackFor(
   deps: CliDeps,
   io: Io,
 ): { refs: StackRefs; deps: CliDeps } {
-  const { refs, target } = findStack(values, deps.env, io);
+  const { refs, target } = findStack(values, deps, io);
   return { refs, deps: deps.at?.(target) ?? deps };
 }
 
@@ -96,17 +104,17 @@ export async function openStack(
   deps: CommandDeps,
   io: Io,
 ): Promise<{ refs: StackRefs; deps: CliDeps }> {
-  const { refs, target } = findStack(values, deps.env, io);
+  const { refs, target } = findStack(values, deps, io);
   return { refs, deps: await deps.aws(target) };
 }
 
 /** The stack's references, and where its AWS calls go (the stack's region, --profile). */
 function findStack(
   values: Partial<Record<string, string | boolean | undefined>>,
-  env: Record<string, string | undefined>,
+  { env, cwd }: Pick<LocalDeps, "env" | "cwd">,
   io: Io,
 ): { refs: StackRefs; target: ClientTarget } {
-  const refs = resolveStack(values, env, callerDirectory(env));
+  const refs = resolveStack(values, env, callerDirectory(env, cwd ?? process.cwd()));
   const profile = typeof values.profile === "string" ? values.profile : undefined;
   if (profile !== undefined && !profileExists(profile, env)) {
     // The SDK would only say "Could not load credentials from any providers".

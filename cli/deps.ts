@@ -15,7 +15,7 @@ import type { S3ControlClient } from "@aws-sdk/client-s3-control";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { SSMClient } from "@aws-sdk/client-ssm";
-import type { ClientTarget } from "../shared/clients.ts";
+import type { ClientTarget } from "../platform/clients.ts";
 
 export interface Io {
   out(text: string): void;
@@ -40,6 +40,8 @@ export interface LocalDeps {
   user: () => string;
   confirm: (question: string) => Promise<boolean>;
   env: Record<string, string | undefined>;
+  /** The directory the command was run in (paths the user typed are resolved against it); absent: process.cwd(). */
+  cwd?: string;
 }
 
 export interface CliDeps extends LocalDeps {
@@ -48,13 +50,13 @@ export interface CliDeps extends LocalDeps {
   s3: () => S3Client;
   ec2: () => EC2Client;
   eventBridge: () => EventBridgeClient;
-  /** Verifies ledger records' MACs (undo). Absent: the real client (shared/clients.ts). */
-  kms?: () => KMSClient;
-  /** Reads the notifier's Slack secret (status, when given one). Absent: the real client (shared/clients.ts). */
-  secretsManager?: () => SecretsManagerClient;
-  /** Config's API and the account's Block Public Access (plan --live). Absent: the real clients. */
-  configService?: () => ConfigServiceClient;
-  s3Control?: () => S3ControlClient;
+  /** Verifies ledger records' MACs (undo). */
+  kms: () => KMSClient;
+  /** Reads the notifier's Slack secret (status, when given one). */
+  secretsManager: () => SecretsManagerClient;
+  /** Config's API and the account's Block Public Access (plan --live). */
+  configService: () => ConfigServiceClient;
+  s3Control: () => S3ControlClient;
   /** The caller's AWS identity, recorded as who paused, resumed or undid. Absent: `user()` is recorded. */
   callerIdentity?: () => Promise<CallerIdentity>;
   /**
@@ -79,31 +81,49 @@ export function givenDeps(deps: CliDeps): CommandDeps {
     get env() {
       return deps.env;
     },
+    get cwd() {
+      return deps.cwd;
+    },
     aws: async (target) => deps.at?.(target) ?? deps,
   };
 }
 
-/** The real dependencies: the process's environment, clock and terminal; the AWS SDK loaded on the first aws(). */
-export function realDeps(): CommandDeps {
+/**
+ * What the process gives a command line: its streams, environment and working directory (the process's own when
+ * run as a program; tests give their own to run the same entry in process). The AWS SDK itself reads its settings
+ * (endpoint, region, credentials, shared files) from process.env whatever env says.
+ */
+export interface Host {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Questions are asked only when it is a terminal: not one, every question is answered no. */
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  env: Record<string, string | undefined>;
+  cwd: () => string;
+}
+
+/** The real dependencies: the host's environment, clock and terminal; the AWS SDK loaded on the first aws(). */
+export function realDeps(host: Host = process): CommandDeps {
   const local: LocalDeps = {
     now: () => new Date(),
-    user: () => process.env.REMEDY_OPERATOR ?? userInfo().username,
+    user: () => host.env.REMEDY_OPERATOR ?? userInfo().username,
     async confirm(question) {
-      if (!process.stdin.isTTY) return false;
-      const readline = createInterface({ input: process.stdin, output: process.stderr });
+      if (!host.stdin.isTTY) return false;
+      const readline = createInterface({ input: host.stdin, output: host.stderr });
       try {
         return /^y(es)?$/i.test((await readline.question(`${question} [y/N] `)).trim());
       } finally {
         readline.close();
       }
     },
-    env: process.env,
+    env: host.env,
+    cwd: host.cwd(),
   };
   return {
     ...local,
     async aws(target) {
       const [{ clientsFor }, { GetCallerIdentityCommand }] = await Promise.all([
-        import("../shared/clients.ts"),
+        import("../platform/clients.ts"),
         import("@aws-sdk/client-sts"),
       ]);
       const aimedAt = (next: ClientTarget): CliDeps => {

@@ -1,6 +1,6 @@
 // Plain-text tables for the terminal: long cells are cut with "…" (the full data is in --json). Every cell is shown
 // with control characters escaped (terminalText), whoever built it.
-import { terminalText } from "../shared/describe.ts";
+import { terminalText } from "./terminal.ts";
 
 /** The narrowest a column is squeezed to when the table must fit a terminal. */
 const MIN_COLUMN = 6;

@@ -34,13 +34,13 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import type { S3ControlClient } from "@aws-sdk/client-s3-control";
+import type { S3BucketState } from "../contract/ledger.ts";
+import { readAccountPublicAccessBlock } from "../detection/account-facts.ts";
+import { BLOCK_PUBLIC_ACCESS_FLAGS, type PublicAccessBlockFlags } from "../detection/types.ts";
+import { describeAwsError, hasErrorCode } from "../platform/aws-errors.ts";
 import { resourceSpec } from "../problems/index.ts";
-import { GROUP_URIS } from "../rules/s3-public.ts";
-import { BLOCK_PUBLIC_ACCESS_FLAGS, type PublicAccessBlockFlags } from "../rules/types.ts";
-import { readAccountPublicAccessBlock } from "../shared/account-facts.ts";
-import { describeAwsError, hasErrorCode } from "../shared/aws-errors.ts";
-import type { S3BucketState } from "../shared/ledger.ts";
-import { orNull, readBucketState } from "../shared/live-s3.ts";
+import { GROUP_URIS } from "../problems/s3-public/detect.ts";
+import { orNull, readBucketState } from "../problems/s3-public/live.ts";
 import type { AccountBlockState, LiveSource, LiveTypeSource, NotRead } from "./plan.ts";
 
 export const SECURITY_GROUP = "AWS::EC2::SecurityGroup";

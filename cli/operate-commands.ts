@@ -2,8 +2,7 @@
 // undo.ts, imported only when the command runs, after its flags are checked: they load the AWS SDK, which help and
 // bad usage need not wait for (see CommandDeps in deps.ts).
 import { parseArgs } from "node:util";
-import { terminalText } from "../shared/describe.ts";
-import { isActionId } from "../shared/ids.ts";
+import { isActionId } from "../contract/ids.ts";
 import {
   CliError,
   type CommandSpec,
@@ -15,6 +14,7 @@ import {
   stackOptions,
 } from "./command.ts";
 import { plural } from "./format.ts";
+import { terminalText } from "./terminal.ts";
 
 export const PEEK_COMMAND: CommandSpec = {
   usage: "peek [--dlq] [--max N] [--json]",

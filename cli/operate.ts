@@ -11,16 +11,17 @@ import {
   DLQ_INSTRUCTION_ATTRIBUTE,
   DLQ_REASON_ATTRIBUTE,
   DLQ_SOURCE_MESSAGE_ATTRIBUTE,
-} from "../shared/dead-letter.ts";
-import { BLOCK_FLAGS_FOR_PROBLEM, describeAction, terminalJson, terminalText } from "../shared/describe.ts";
-import { type Instruction, InvalidInstructionError, parseInstruction } from "../shared/instruction.ts";
-import { type PauseReading, type PauseState, readPauseState, resume, setPaused } from "../shared/pause.ts";
-import { groupMessages, type PeekGroup, peekQueue } from "../shared/peek.ts";
-import { MessageSendError, sendMessages } from "../shared/queue.ts";
+} from "../contract/dead-letter.ts";
+import { type Instruction, InvalidInstructionError, parseInstruction } from "../contract/instruction.ts";
+import { type PauseReading, type PauseState, readPauseState, resume, setPaused } from "../platform/pause.ts";
+import { MessageSendError, sendMessages } from "../platform/queue.ts";
+import { BLOCK_FLAGS_FOR_PROBLEM, describeAction } from "../problems/words.ts";
 import { actingIdentity, DEFAULT_PAUSE_REASON } from "./command.ts";
 import type { CliDeps, Io } from "./deps.ts";
 import { plural, table, utc } from "./format.ts";
+import { groupMessages, type PeekGroup, peekQueue } from "./peek.ts";
 import { explainAwsError, requireRefs, type StackRefs } from "./stack.ts";
+import { terminalJson, terminalText } from "./terminal.ts";
 
 export interface PeekOptions {
   dlq: boolean;

@@ -1,6 +1,6 @@
 // Every AWS command the `remedy` CLI sends, and the IAM action an operator needs for it. `remedy plan` needs none
 // (offline); `remedy plan --live` reads only. A test fails when the CLI sends a command that is not declared here.
-import type { CommandPermissions } from "../shared/permissions.ts";
+import type { CommandPermissions } from "../platform/permissions.ts";
 
 export const cliPermissions = {
   // peek (and peek --dlq): reads with a short visibility, then makes every message visible again.

@@ -4,7 +4,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { terminalJson } from "../shared/describe.ts";
 import {
   CliError,
   type CommandSpec,
@@ -20,6 +19,7 @@ import type { CommandDeps, Io } from "./deps.ts";
 import type { LiveReading } from "./live-plan.ts";
 import type { AccountBlockState, AutoResponseState, PlanReport } from "./plan.ts";
 import type { PlanSettings } from "./settings.ts";
+import { terminalJson } from "./terminal.ts";
 
 export const EXAMPLE_SNAPSHOT = fileURLToPath(new URL("../examples/config-snapshot.json", import.meta.url));
 export const EXAMPLE_SETTINGS = fileURLToPath(new URL("../examples/settings.json", import.meta.url));
@@ -68,14 +68,14 @@ it shows the real auto-response schedule.`,
     const { DEFAULT_SETTINGS, readSettingsFile } = await import("./settings.ts");
     const { plan, snapshotItems, strictProblems } = await import("./plan.ts");
     const { progressReporter, renderPlan } = await import("./plan-output.ts");
-    const { RULES } = await import("../rules/index.ts");
+    const { RULES } = await import("../detection/rules.ts");
     const settingsPath =
       values.settings !== undefined
-        ? userPath(values.settings, deps.env)
+        ? userPath(values.settings, deps.env, deps.cwd)
         : values.snapshot !== undefined || values.live
           ? undefined
           : EXAMPLE_SETTINGS;
-    const settingsFile = settingsPath ? shownPath(settingsPath, deps.env) : "(defaults)";
+    const settingsFile = settingsPath ? shownPath(settingsPath, deps.env, deps.cwd) : "(defaults)";
     const settings = settingsPath ? readSettingsFile(settingsPath, settingsFile) : DEFAULT_SETTINGS;
     const progress = progressReporter(io);
 
@@ -98,8 +98,9 @@ it shows the real auto-response schedule.`,
         notRead: live.reading.notRead,
       };
     } else {
-      const snapshotPath = values.snapshot !== undefined ? userPath(values.snapshot, deps.env) : EXAMPLE_SNAPSHOT;
-      const shown = shownPath(snapshotPath, deps.env);
+      const snapshotPath =
+        values.snapshot !== undefined ? userPath(values.snapshot, deps.env, deps.cwd) : EXAMPLE_SNAPSHOT;
+      const shown = shownPath(snapshotPath, deps.env, deps.cwd);
       let content: Buffer;
       try {
         content = readFileSync(snapshotPath);
@@ -150,8 +151,7 @@ async function readLivePlan(
 ): Promise<{ reading: LiveReading; autoResponse: AutoResponseState }> {
   const { refs, deps: aimed } = await openStack(values, deps, io);
   const { readLive, readSchedule } = await import("./live-plan.ts");
-  const { configServiceClient, s3ControlClient } = await import("../shared/clients.ts");
-  const { RULES } = await import("../rules/index.ts");
+  const { RULES } = await import("../detection/rules.ts");
   // Who the credentials are: a missing or expired credential fails here, in one sentence (explainAwsError).
   const identity = aimed.callerIdentity ? await aimed.callerIdentity() : undefined;
   if (identity && refs.accountId !== undefined && identity.account !== refs.accountId) {
@@ -172,10 +172,10 @@ async function readLivePlan(
 
   const reading = await readLive(
     {
-      configService: (aimed.configService ?? configServiceClient)(),
+      configService: aimed.configService(),
       ec2,
       s3: aimed.s3(),
-      s3Control: (aimed.s3Control ?? s3ControlClient)(),
+      s3Control: aimed.s3Control(),
     },
     {
       accountId,

@@ -1,10 +1,10 @@
 // The words of `remedy plan`: the report as text (tables fit the terminal; --json has everything), and the
 // throttled progress lines a terminal gets while a big snapshot is judged or an account is read.
-import { BLOCK_PUBLIC_ACCESS_FLAGS } from "../rules/types.ts";
-import { terminalText } from "../shared/describe.ts";
+import { BLOCK_PUBLIC_ACCESS_FLAGS } from "../detection/types.ts";
 import type { Io } from "./deps.ts";
 import { plural, table, utc } from "./format.ts";
 import type { AccountBlockState, AutoResponseState, LiveSource, PlanReport } from "./plan.ts";
+import { terminalText } from "./terminal.ts";
 
 /** "live: AWS Config in 123456789012 eu-west-1", or which types were read directly and why. */
 export function describeLiveSource(source: LiveSource): string {

@@ -2,12 +2,12 @@
 // or read live by live-plan.ts) and says exactly what Remedy would do. Pure: nothing here reads or writes AWS.
 
 import { gunzipSync } from "node:zlib";
-import { normalizeConfigItem } from "../rules/config-item.ts";
-import type { ComplianceType, PublicAccessBlockFlags } from "../rules/types.ts";
-import { describeAction, describeMatched } from "../shared/describe.ts";
-import { PermanentError } from "../shared/errors.ts";
-import type { Instruction } from "../shared/instruction.ts";
-import { type AnyRule, judgeItem } from "../shared/judge.ts";
+import type { Instruction } from "../contract/instruction.ts";
+import { normalizeConfigItem } from "../detection/config-item.ts";
+import { type AnyRule, judgeItem } from "../detection/judge.ts";
+import type { ComplianceType, PublicAccessBlockFlags } from "../detection/types.ts";
+import { PermanentError } from "../platform/errors.ts";
+import { describeAction, describeMatched } from "../problems/words.ts";
 import { plural } from "./format.ts";
 import type { PlanSettings } from "./settings.ts";
 

@@ -2,9 +2,8 @@
 import { Console } from "node:console";
 import { readFileSync, realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import { terminalText } from "../shared/describe.ts";
 import { CliError, type CommandSpec, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "./command.ts";
-import { type CliDeps, givenDeps, type Io, realDeps } from "./deps.ts";
+import { type CliDeps, givenDeps, type Host, type Io, realDeps } from "./deps.ts";
 import {
   DLQ_COMMAND,
   PAUSE_COMMAND,
@@ -15,6 +14,7 @@ import {
 } from "./operate-commands.ts";
 import { PLAN_COMMAND } from "./plan-command.ts";
 import { DEFAULT_OUTPUTS_FILE, explainAwsError, STACK_FLAGS } from "./stack.ts";
+import { terminalText } from "./terminal.ts";
 
 export { CliError, type CommandSpec, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "./command.ts";
 export { EXAMPLE_SETTINGS, EXAMPLE_SNAPSHOT } from "./plan-command.ts";
@@ -104,7 +104,7 @@ const USAGE_ERRORS = new Set(["SettingsError", "SnapshotError", "RuleParameterEr
  * the AWS SDK, over a second to load) only when it runs, and asks for AWS dependencies only once it needs them (see
  * CommandDeps in deps.ts). Tests give their own dependencies, whole.
  */
-export async function runCli(argv: string[], io: Io, deps?: CliDeps): Promise<number> {
+export async function runCli(argv: string[], io: Io, deps?: CliDeps, host: Host = process): Promise<number> {
   const [command, ...rest] = argv;
   if (command === "--version" || command === "-v") {
     io.out(`${packageVersion()}\n`);
@@ -140,7 +140,7 @@ export async function runCli(argv: string[], io: Io, deps?: CliDeps): Promise<nu
     return EXIT_OK;
   }
   try {
-    return await spec.run(rest, io, deps ? givenDeps(deps) : realDeps());
+    return await spec.run(rest, io, deps ? givenDeps(deps) : realDeps(host));
   } catch (error) {
     const name = (error as Error).name;
     const parseError = String((error as { code?: unknown }).code).startsWith("ERR_PARSE_ARGS");
@@ -156,19 +156,30 @@ export async function runCli(argv: string[], io: Io, deps?: CliDeps): Promise<nu
 /**
  * The process entry (bin/remedy.js, or `tsx cli/remedy.ts`): the real streams, and the exit code as the process's.
  * Only what a command writes with io.out reaches stdout (with --json, the JSON alone): console output from any
- * library goes to stderr.
+ * library goes to stderr. Tests run the same entry in process with a host of their own (streams, environment,
+ * working directory, see Host): then the process's exit code and console are left as they were.
  */
-export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
-  globalThis.console = new Console(process.stderr, process.stderr);
-  const code = await runCli([...argv], {
-    out: (text) => process.stdout.write(text),
-    err: (text) => process.stderr.write(text),
-    // Progress only on a terminal; tables fit the terminal they are printed on (a pipe gets them whole).
-    interactive: process.stderr.isTTY === true,
-    ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}),
-  });
-  process.exitCode = code;
-  return code;
+export async function main(argv: readonly string[] = process.argv.slice(2), host: Host = process): Promise<number> {
+  const previousConsole = globalThis.console;
+  globalThis.console = new Console(host.stderr, host.stderr);
+  try {
+    const code = await runCli(
+      [...argv],
+      {
+        out: (text) => host.stdout.write(text),
+        err: (text) => host.stderr.write(text),
+        // Progress only on a terminal; tables fit the terminal they are printed on (a pipe gets them whole).
+        interactive: host.stderr.isTTY === true,
+        ...(host.stdout.isTTY && host.stdout.columns ? { columns: host.stdout.columns } : {}),
+      },
+      undefined,
+      host,
+    );
+    if (host === process) process.exitCode = code;
+    return code;
+  } finally {
+    if (host !== process) globalThis.console = previousConsole;
+  }
 }
 
 // Run directly (`tsx cli/remedy.ts`, as `npm run remedy` does); bin/remedy.js imports this module and calls main().

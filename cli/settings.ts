@@ -2,16 +2,16 @@
 // problem is one sentence in plain words that names the setting, what it must be and what it is.
 
 import { readFileSync } from "node:fs";
-import { RULES } from "../rules/index.ts";
+import { type AllowlistEntry, type ExemptionProblem, parseAllowlist } from "../detection/exemptions.ts";
+import { RULES } from "../detection/rules.ts";
 import {
   type AccountFacts,
   BLOCK_PUBLIC_ACCESS_FLAGS,
   type PublicAccessBlockFlags,
   RuleParameterError,
-} from "../rules/types.ts";
-import type { S3FixStrategy } from "../shared/describe.ts";
-import { PermanentError } from "../shared/errors.ts";
-import { type AllowlistEntry, type ExemptionProblem, parseAllowlist } from "../shared/exemptions.ts";
+} from "../detection/types.ts";
+import { PermanentError } from "../platform/errors.ts";
+import { S3_FIX_STRATEGIES, type S3FixStrategy } from "../problems/s3-public/fix-spec.ts";
 
 export interface PlanSettings {
   ruleParameters: Record<string, Record<string, unknown>>;
@@ -50,8 +50,6 @@ export const SETTING_NAMES = [
   "allowlist",
   "accountPublicAccessBlock",
 ] as const;
-
-const S3_FIX_STRATEGIES: readonly S3FixStrategy[] = ["surgical", "block-public-access"];
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

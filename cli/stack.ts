@@ -2,8 +2,8 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { PermanentError } from "../shared/errors.ts";
-import { REGION_PATTERN } from "../shared/ids.ts";
+import { REGION_PATTERN } from "../contract/ids.ts";
+import { PermanentError } from "../platform/errors.ts";
 
 export interface StackRefs {
   /** The region the stack is deployed in: every call the CLI makes goes there. */

@@ -4,6 +4,7 @@
 
 import { DescribeRuleCommand } from "@aws-sdk/client-eventbridge";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { type LedgerListing, type LedgerRecord, listRecentRecords } from "../contract/ledger.ts";
 import {
   describeReference,
   fetchSecretString,
@@ -12,14 +13,13 @@ import {
   parseSlackRouting,
   secretReferenceProblem,
 } from "../functions/notifier/destinations.ts";
-import { secretsManagerClient } from "../shared/clients.ts";
-import { describeChange, terminalJson, terminalText } from "../shared/describe.ts";
-import { PermanentError } from "../shared/errors.ts";
-import { type LedgerListing, type LedgerRecord, listRecentRecords } from "../shared/ledger.ts";
-import { type PauseReading, readPauseState } from "../shared/pause.ts";
+import { PermanentError } from "../platform/errors.ts";
+import { type PauseReading, readPauseState } from "../platform/pause.ts";
+import { describeChange } from "../problems/words.ts";
 import type { CliDeps, Io } from "./deps.ts";
 import { plural, table, utc } from "./format.ts";
 import { explainAwsError, type StackRefs } from "./stack.ts";
+import { terminalJson, terminalText } from "./terminal.ts";
 
 export const BREAKER = "circuit-breaker";
 
@@ -100,7 +100,7 @@ async function checkSlackRouting(deps: CliDeps, given: string | undefined): Prom
   let value: string | undefined;
   try {
     value = await fetchSecretString(reference, {
-      secretsManager: deps.secretsManager ?? secretsManagerClient,
+      secretsManager: deps.secretsManager,
       ssm: deps.ssm,
     });
   } catch (error) {

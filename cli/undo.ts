@@ -4,10 +4,8 @@
 // consistent is refused before anything is read, shown or asked; one whose entries all conflict with the live state
 // is refused after showing why, before asking. With --json, what is shown and asked goes to stderr and stdout
 // carries one result object.
-import { BLOCK_PUBLIC_ACCESS_FLAGS } from "../rules/types.ts";
-import { canonicalJson } from "../shared/canonical-json.ts";
-import { kmsClient } from "../shared/clients.ts";
-import { terminalJson, terminalText } from "../shared/describe.ts";
+
+import { canonicalJson } from "../contract/canonical-json.ts";
 import {
   InvalidLedgerRecordError,
   LedgerRecordNotFoundError,
@@ -16,8 +14,13 @@ import {
   type S3BucketState,
   type SgRuleState,
   s3Ledger,
-} from "../shared/ledger.ts";
-import type { Log } from "../shared/logging.ts";
+} from "../contract/ledger.ts";
+import { BLOCK_PUBLIC_ACCESS_FLAGS } from "../detection/types.ts";
+import type { Log } from "../platform/logging.ts";
+import { actingIdentity } from "./command.ts";
+import type { CliDeps, Io } from "./deps.ts";
+import { requireRefs, type StackRefs } from "./stack.ts";
+import { terminalJson, terminalText } from "./terminal.ts";
 import {
   assertRestorable,
   checkUndoable,
@@ -29,10 +32,7 @@ import {
   UndoError,
   type UndoPlan,
   undoAction,
-} from "../shared/undo.ts";
-import { actingIdentity } from "./command.ts";
-import type { CliDeps, Io } from "./deps.ts";
-import { requireRefs, type StackRefs } from "./stack.ts";
+} from "./undo-runner.ts";
 
 export type UndoOutcome = "restored" | "already-restored" | "declined";
 
@@ -125,7 +125,7 @@ async function undo(
   const show = (text: string) => (options.json ? io.err(text) : io.out(text));
   const config = { bucket: ledgerBucket };
   const integrity: RecordIntegrityCheck = {
-    verifier: kmsRecordVerifier((deps.kms ?? kmsClient)()),
+    verifier: kmsRecordVerifier(deps.kms()),
     macKeyId: ledgerMacKeyId,
   };
   const record = await readLedgerRecord(deps.s3(), config, actionId);

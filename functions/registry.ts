@@ -2,29 +2,36 @@
 // and what it reads from its environment. Pure data: the build (scripts/build.ts), the stack (infra/) and the
 // tests all read this table, so a function added here is bundled, deployed and checked everywhere at once.
 
-import type { RemediationFunctionName } from "../problems/types.ts";
-import type { EnvName } from "../shared/env.ts";
-import type { CommandPermissions } from "../shared/permissions.ts";
-import { declaredActions } from "../shared/permissions.ts";
+import type { EnvName } from "../platform/env.ts";
+import type { CommandPermissions } from "../platform/permissions.ts";
+import { declaredActions } from "../platform/permissions.ts";
+import { PROBLEM_SPECS, type Problem } from "../problems/index.ts";
 import { configRulePermissions } from "./config-rule/permissions.ts";
 import { coordinatorImpliedActions, coordinatorPermissions } from "./coordinator/permissions.ts";
 import { notifierPermissions } from "./notifier/permissions.ts";
-import { remediateS3ImpliedActions, remediateS3Permissions } from "./remediate-s3/permissions.ts";
-import { remediateSgImpliedActions, remediateSgPermissions } from "./remediate-sg/permissions.ts";
+import { remediationRunnerImpliedActions, remediationRunnerPermissions } from "./remediation/permissions.ts";
 
-export const FUNCTION_NAMES = ["config-rule", "coordinator", "notifier", "remediate-sg", "remediate-s3"] as const;
-export type FunctionName = (typeof FUNCTION_NAMES)[number];
-/** Every remediation the problem registry names is one of these functions (a compile-time check). */
-type Assert<T extends true> = T;
-export type RemediationsAreFunctions = Assert<RemediationFunctionName extends FunctionName ? true : false>;
+const OWN_FUNCTION_NAMES = ["config-rule", "coordinator", "notifier"] as const;
+/** The remediation functions: one per name the registry's problems give (problems on one resource type share it). */
+export const REMEDIATION_FUNCTION_NAMES: readonly RemediationName[] = [
+  ...new Set(PROBLEM_SPECS.map((spec) => spec.remediation)),
+];
+type RemediationName = (typeof PROBLEM_SPECS)[number]["remediation"];
+export const FUNCTION_NAMES: readonly FunctionName[] = [...OWN_FUNCTION_NAMES, ...REMEDIATION_FUNCTION_NAMES];
+export type FunctionName = (typeof OWN_FUNCTION_NAMES)[number] | RemediationName;
 
-// What the stack puts into a function's environment: the names are typed in shared/env.ts.
-export type { EnvName } from "../shared/env.ts";
+// What the stack puts into a function's environment: the names are typed in platform/env.ts.
+export type { EnvName } from "../platform/env.ts";
 
 export interface FunctionSpec {
   name: FunctionName;
-  /** The handler module, relative to the repository root; it exports `handler`. */
+  /** The handler module, relative to the repository root; it exports `handler` (remediations: the factory). */
   entry: string;
+  /**
+   * Remediation functions: the problems whose fixes (problems/<id>/fix.ts) the function runs. The build writes its
+   * entry from these (scripts/build.ts), so the registry alone decides what a remediation function fixes.
+   */
+  fixes?: readonly Problem[];
   /** Every AWS command the function's code sends → its IAM action (the function's permissions.ts). */
   permissions: CommandPermissions;
   /** IAM actions needed without a command of their own. */
@@ -56,7 +63,7 @@ export const MAX_DISPATCH_AGE_SECONDS = DISPATCH_VISIBILITY_SECONDS - REMEDIATIO
 /** Where the coordinator keeps its state, in the ledger bucket. */
 export const COORDINATOR_STATE_KEY = "state/coordinator.json";
 
-/** What the stack deployed (shared/deployment.ts): every function that judges or acts reads it. */
+/** What the stack deployed (platform/deployment.ts): every function that judges or acts reads it. */
 const deploymentEnv = [
   "REMEDY_ACCOUNT_ID",
   "REMEDY_REGION",
@@ -75,6 +82,25 @@ const remediationEnv = [
   "REMEDY_MAX_DISPATCH_AGE_SECONDS",
   "REMEDY_ALLOWLIST",
 ] as const satisfies readonly EnvName[];
+
+/** A remediation function: the runner's needs plus those of every problem it fixes, all from the registry. */
+function remediationFunction(name: RemediationName): FunctionSpec {
+  const specs = PROBLEM_SPECS.filter((spec) => spec.remediation === name);
+  const fixPermissions: Record<string, string> = {};
+  for (const spec of specs) Object.assign(fixPermissions, spec.fix.permissions);
+  return {
+    name,
+    entry: "functions/remediation/handler.ts",
+    fixes: specs.map((spec) => spec.id),
+    permissions: { ...remediationRunnerPermissions, ...fixPermissions } as CommandPermissions,
+    impliedActions: remediationRunnerImpliedActions,
+    memoryMb: 256,
+    timeoutSeconds: REMEDIATION_TIMEOUT_SECONDS,
+    env: [...new Set([...remediationEnv, ...specs.flatMap((spec) => spec.fix.env)])],
+    bundleBudgetBytes: 768 * KB,
+    invokedByCoordinator: true,
+  };
+}
 
 export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
   "config-rule": {
@@ -132,31 +158,19 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     ],
     bundleBudgetBytes: 640 * KB,
   },
-  "remediate-sg": {
-    name: "remediate-sg",
-    entry: "functions/remediate-sg/handler.ts",
-    permissions: remediateSgPermissions,
-    impliedActions: remediateSgImpliedActions,
-    memoryMb: 256,
-    timeoutSeconds: REMEDIATION_TIMEOUT_SECONDS,
-    env: remediationEnv,
-    bundleBudgetBytes: 768 * KB,
-    invokedByCoordinator: true,
-  },
-  "remediate-s3": {
-    name: "remediate-s3",
-    entry: "functions/remediate-s3/handler.ts",
-    permissions: remediateS3Permissions,
-    impliedActions: remediateS3ImpliedActions,
-    memoryMb: 256,
-    timeoutSeconds: REMEDIATION_TIMEOUT_SECONDS,
-    env: [...remediationEnv, "REMEDY_S3_FIX_STRATEGY", "REMEDY_PROTECTED_BUCKETS"],
-    bundleBudgetBytes: 768 * KB,
-    invokedByCoordinator: true,
-  },
+  ...(Object.fromEntries(REMEDIATION_FUNCTION_NAMES.map((name) => [name, remediationFunction(name)])) as Record<
+    RemediationName,
+    FunctionSpec
+  >),
 };
 
 export const FUNCTION_LIST: readonly FunctionSpec[] = FUNCTION_NAMES.map((name) => FUNCTIONS[name]);
+
+/** The code a function runs, relative to the repository root: its folder, plus its problems' fix modules. */
+export function functionSources(spec: FunctionSpec): string[] {
+  const folder = spec.entry.slice(0, spec.entry.lastIndexOf("/"));
+  return [folder, ...(spec.fixes ?? []).map((problem) => `problems/${problem}/fix.ts`)];
+}
 
 /** Every IAM action the function's role is granted (besides writing its own logs), sorted and unique. */
 export function grantedActions(spec: FunctionSpec): string[] {

@@ -15,8 +15,8 @@ import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { Fn, Op, ref, type TerraformResource, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 import { RESOURCE_TYPES } from "../problems/index.ts";
-import { s3PublicRule } from "../rules/s3-public.ts";
-import { sgOpenIngressRule } from "../rules/sg-open-ingress.ts";
+import { s3PublicRule } from "../problems/s3-public/detect.ts";
+import { sgOpenIngressRule } from "../problems/sg-open-ingress/detect.ts";
 import type { RemedyVariables } from "./variables.ts";
 
 export interface ConfigRulesProps {
@@ -31,7 +31,7 @@ export interface ConfigRulesProps {
 
 /** One Remedy rule as the stack deploys it: the Config rule and, in every function's REMEDY_RULES, the same values. */
 export interface DeployedRuleSpec {
-  /** Remedy's rule id (rules/). */
+  /** Remedy's rule id (detection/rules.ts). */
   id: string;
   configRuleName: string;
   resourceType: string;
@@ -76,7 +76,7 @@ function onlyResourceType(rule: { id: string; resourceTypes: readonly string[] }
   return type;
 }
 
-/** REMEDY_RULES: the deployed rules as JSON (shared/deployment.ts reads it). */
+/** REMEDY_RULES: the deployed rules as JSON (platform/deployment.ts reads it). */
 export function deployedRulesJson(specs: readonly DeployedRuleSpec[]): string {
   return Fn.jsonencode(
     specs.map((spec) => ({ id: spec.id, configRuleName: spec.configRuleName, parameters: spec.parameters ?? {} })),
@@ -165,7 +165,7 @@ export class ConfigRules extends Construct {
     // Config checks at PutConfigRule time that it may invoke the function, so the permission must exist before
     // the rules, and a rule's ARN (config-rule/config-rule-<random id>) is only known after: the permission is
     // pinned to Config rules of this account and region, and the function itself accepts only the exact names of
-    // Remedy's rules (shared/deployment.ts) and judges with the deployed parameters, whatever the event says.
+    // Remedy's rules (platform/deployment.ts) and judges with the deployed parameters, whatever the event says.
     const permission = new LambdaPermission(this, "invoke", {
       statementId: "AllowConfigRules",
       action: "lambda:InvokeFunction",
@@ -187,7 +187,7 @@ export class ConfigRules extends Construct {
       (spec) =>
         new ConfigConfigRule(this, spec.id.replaceAll("-", "_"), {
           name: spec.configRuleName,
-          description: `Remedy: ${spec.resourceType} (rule code in rules/, evaluated by ${props.ruleFunction.functionName})`,
+          description: `Remedy: ${spec.resourceType} (rule code in problems/, evaluated by ${props.ruleFunction.functionName})`,
           source: { owner: "CUSTOM_LAMBDA", sourceIdentifier: props.ruleFunction.arn, sourceDetail },
           scope: { complianceResourceTypes: [spec.resourceType] },
           ...(spec.parameters !== undefined ? { inputParameters: Fn.jsonencode(spec.parameters) } : {}),

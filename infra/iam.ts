@@ -1,9 +1,11 @@
 // Least privilege: the resources each function's actions are granted on. The actions come from the registry
-// (exactly the function's declared + implied actions); this file only says *where*. An action without a scope
+// (exactly the function's declared + implied actions); this file only says *where*. A problem's fix actions are
+// scoped by the problem registry (its spec's unscoped actions, else its resource type's iamScope). An action without a scope
 // here fails the synth, so a new permission cannot ship unscoped.
 import { COORDINATOR_STATE_KEY, type FunctionSpec, grantedActions } from "../functions/registry.ts";
+import { problemSpec, resourceSpec } from "../problems/index.ts";
 
-/** Ledger key prefixes (shared/ledger.ts LEDGER_PREFIX and CLAIM_PREFIX; test/infra checks they agree). */
+/** Ledger key prefixes (contract/ledger.ts LEDGER_PREFIX and CLAIM_PREFIX; test/infra checks they agree). */
 export const LEDGER_PREFIXES = { actions: "actions/", claims: "claims/" } as const;
 export const STATE_PREFIX = `${COORDINATOR_STATE_KEY.split("/")[0]}/`;
 
@@ -58,8 +60,21 @@ const ANY = ["*"];
 
 type Scope = { resources: string[]; conditions?: PolicyCondition[] };
 
+/** Where a problem's fix action is granted, for a remediation function fixing it (its spec and resource type say). */
+function fixScopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope | undefined {
+  for (const problem of spec.fixes ?? []) {
+    const { fix, resourceType } = problemSpec(problem);
+    if (fix.unscopedActions.includes(action)) return { resources: ANY };
+    if (Object.values(fix.permissions).includes(action as `${string}:${string}`)) {
+      return resourceSpec(resourceType)!.iamScope(refs);
+    }
+  }
+  return undefined;
+}
+
 function scopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope {
-  const { partition, region, account } = refs;
+  const fixScope = fixScopeOf(spec, action, refs);
+  if (fixScope) return fixScope;
   const ledgerObjects = (...prefixes: string[]) => prefixes.map((prefix) => `${refs.ledgerBucketArn}/${prefix}*`);
   switch (action) {
     // Config's evaluation APIs, CloudTrail's LookupEvents and the account-level Block Public Access read have no
@@ -71,26 +86,6 @@ function scopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope {
     case "config:BatchGetResourceConfig":
     case "cloudtrail:LookupEvents":
       return { resources: ANY };
-    // EC2 Describe* calls do not support resource-level permissions.
-    case "ec2:DescribeSecurityGroupRules":
-    case "ec2:DescribeSecurityGroups":
-      return { resources: ANY };
-    case "ec2:RevokeSecurityGroupIngress":
-      return { resources: [`arn:${partition}:ec2:${region}:${account}:security-group/*`] };
-    // The S3 remediation may act on any bucket in the account (buckets have no account in their ARN).
-    case "s3:GetBucketAcl":
-    case "s3:PutBucketAcl":
-    case "s3:GetBucketPolicy":
-    case "s3:PutBucketPolicy":
-    case "s3:DeleteBucketPolicy":
-    case "s3:GetBucketPublicAccessBlock":
-    case "s3:PutBucketPublicAccessBlock":
-    case "s3:GetBucketOwnershipControls":
-    case "s3:GetBucketTagging":
-      return {
-        resources: [`arn:${partition}:s3:::*`],
-        conditions: [{ test: "StringEquals", variable: "s3:ResourceAccount", values: [account] }],
-      };
     case "s3:PutObject":
       // The coordinator writes its state; remediations write records and put-if-absent dispatch claims.
       return {

@@ -44,8 +44,8 @@ import {
   type FunctionSpec,
   MAX_DISPATCH_AGE_SECONDS,
 } from "../functions/registry.ts";
+import { initialPauseValue } from "../platform/pause.ts";
 import { PROBLEM_SPECS, RULE_IDS } from "../problems/index.ts";
-import { initialPauseValue } from "../shared/pause.ts";
 import { ConfigRules, deployedRuleSpecs, deployedRulesJson } from "./config.ts";
 import { grantsFor, LEDGER_PREFIXES, type PolicyRefs, STATE_PREFIX } from "./iam.ts";
 import { LedgerBucket } from "./ledger.ts";
@@ -164,7 +164,7 @@ export class RemedyStack extends TerraformStack {
     const pause = new SsmParameter(this, "pause", {
       name: `/${NAME_PREFIX}/paused`,
       type: "String",
-      // The JSON the coordinator reads (shared/pause.ts); anything else reads as "paused" (fail safe).
+      // The JSON the coordinator reads (platform/pause.ts); anything else reads as "paused" (fail safe).
       value: initialPauseValue(Fn.timestamp()),
       description:
         "Remedy's pause switch: true stops the coordinator. Set by operators (remedy pause/resume) and the circuit breaker.",

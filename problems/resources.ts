@@ -8,6 +8,9 @@ export const RESOURCES = [
     type: "AWS::EC2::SecurityGroup",
     label: "EC2 security group",
     arn: ({ partition, region, accountId }, id) => `arn:${partition}:ec2:${region}:${accountId}:security-group/${id}`,
+    iamScope: ({ partition, region, account }) => ({
+      resources: [`arn:${partition}:ec2:${region}:${account}:security-group/*`],
+    }),
     consoleUrl: (id, region) => {
       const r = encodeURIComponent(region);
       return `https://${r}.console.aws.amazon.com/ec2/home?region=${r}#SecurityGroup:groupId=${encodeURIComponent(id)}`;
@@ -15,11 +18,17 @@ export const RESOURCES = [
     openingEvents: ["AuthorizeSecurityGroupIngress", "ModifySecurityGroupRules", "CreateSecurityGroup"],
     // One problem per rule on this type: a compliance change means that problem.
     training: sgOpenIngress.training,
+    stateKind: "sg-rules",
   },
   {
     type: "AWS::S3::Bucket",
     label: "S3 bucket",
     arn: ({ partition }, id) => `arn:${partition}:s3:::${id}`,
+    // Any bucket of the account (a bucket ARN names no account: the condition does).
+    iamScope: ({ partition, account }) => ({
+      resources: [`arn:${partition}:s3:::*`],
+      conditions: [{ test: "StringEquals", variable: "s3:ResourceAccount", values: [account] }],
+    }),
     consoleUrl: (id, region) =>
       `https://s3.console.aws.amazon.com/s3/buckets/${encodeURIComponent(id)}?region=${encodeURIComponent(region)}`,
     openingEvents: [
@@ -37,5 +46,6 @@ export const RESOURCES = [
         "Turn on all four Block Public Access settings and disable ACLs. To share, use a policy statement with a condition on aws:PrincipalOrgID or aws:SourceVpce.",
       terraform: S3_BLOCK_PUBLIC_TERRAFORM,
     },
+    stateKind: "s3-bucket",
   },
 ] as const satisfies readonly ResourceSpec[];

@@ -1,10 +1,16 @@
 // What the registry says about each problem and each resource type Remedy judges. Pure data: no AWS SDK, no rule
 // code, so every function (and the stack) can read it without carrying what it does not run.
+import type { ResourceState } from "../contract/ledger.ts";
+import type { Change } from "../contract/report.ts";
+import type { MatchedEntry } from "../detection/types.ts";
+import type { EnvName } from "../platform/env.ts";
+import type { CommandPermissions } from "../platform/permissions.ts";
+
 /**
- * The Lambda functions that fix problems (functions/registry.ts checks each is one of its functions). Named here, not
- * imported, so nothing that reads the registry reaches every function's code.
+ * A Lambda function that fixes problems: the stack deploys one per name the registry's problems give
+ * (functions/registry.ts), each running the one remediation runner with the fixes of its problems.
  */
-export type RemediationFunctionName = "remediate-sg" | "remediate-s3";
+export type RemediationFunctionName = `remediate-${string}`;
 
 /** A matched entry's kind: what a finding records and a fix instruction names. */
 export type MatchedKind = "sg-rule" | "acl-grant" | "policy-statement";
@@ -26,17 +32,57 @@ export interface ProblemSpec<Id extends string = string> {
   id: Id;
   /** The Config resource type the problem is found on. */
   resourceType: string;
-  /** The Remedy rule (rules/index.ts) that finds it: its Config rule is named `<prefix>-<ruleId>`. */
+  /** The Remedy rule (detection/rules.ts) that finds it: its Config rule is named `<prefix>-<ruleId>`. */
   ruleId: string;
   /** The kind of entry its findings record; a fix for this problem touches no other kind. */
   matchedKind: MatchedKind;
-  /** The Lambda function that fixes it (functions/registry.ts). */
+  /** The Lambda function that fixes it: problems on the same resource type share one (functions/registry.ts). */
   remediation: RemediationFunctionName;
+  /** What its fix (fix.ts and what that imports) needs besides the runner's: granted to its function. */
+  fix: {
+    /** Every AWS command the fix sends → its IAM action (a test scans the code for commands not declared). */
+    permissions: CommandPermissions;
+    /** Environment variables the fix reads (the stack sets them on its function). */
+    env: readonly EnvName[];
+    /**
+     * Its actions that AWS does not scope to a resource (EC2 Describe*, the account's Block Public Access): granted
+     * on "*". Every other action is granted on its resource type's `iamScope` only.
+     */
+    unscopedActions: readonly string[];
+  };
+  /** What a violating entry still is, when a fix finds it: "open", "public" ("… is still open on sg-1"). */
+  violatingWord: string;
   /** Slack's title for it: "security group open to the internet". */
   title: string;
   training: Training;
   /** The bucket's Block Public Access flags that neutralise it (the block-public-access fix strategy). */
   blockFlags?: readonly BlockPublicAccessFlag[];
+  /** How its entries and its change are worded (its words.ts): problems/words.ts finds them here. */
+  words: ProblemWords;
+}
+
+/** Past tense for a change that was made, the imperative for one that is only planned. */
+export type Tense = "done" | "planned";
+
+/**
+ * How a problem's entries and the change its fix records are worded: one wording for the CLI (plan, peek, status),
+ * the logs and undo. Each problem's words.ts gives one; problems/words.ts dispatches to it by entry and change kind.
+ */
+export interface ProblemWords {
+  /** The change its fix records (the block-public-access strategy's own is worded in problems/s3-public/words.ts). */
+  changeKind: Change["kind"];
+  /** What its fix does to one entry, in each tense: "revoked ingress" / "revoke ingress". */
+  verb: Readonly<Record<Tense, string>>;
+  /** One entry of its matched kind: "tcp 22 from 0.0.0.0/0 (sgr-0a1)". */
+  entry(entry: MatchedEntry): string;
+  /** A recorded change of its change kind, every entry in it: "revoked ingress tcp 22 from 0.0.0.0/0; …". */
+  change(change: Change, tense: Tense): string;
+}
+
+/** Where an IAM grant applies (infra/iam.ts). */
+export interface IamScope {
+  resources: string[];
+  conditions?: { test: string; variable: string; values: string[] }[];
 }
 
 export interface ResourceSpec {
@@ -45,10 +91,14 @@ export interface ResourceSpec {
   label: string;
   /** The resource's ARN in a deployment (exemptions match on it): derived, never taken from a message. */
   arn(context: { partition: string; region: string; accountId: string }, id: string): string;
+  /** The resources of this type in the deployment's account and region: what a fix's actions are granted on. */
+  iamScope(context: { partition: string; region: string; account: string }): IamScope;
   /** Its console page, for a region code already checked to be one. */
   consoleUrl(id: string, region: string): string;
   /** CloudTrail events that can open a hole on it (S3 logs both name styles). */
   openingEvents: readonly string[];
   /** The secure pattern when a Config rule says it violates without saying how. */
   training: Training;
+  /** The ledger before-state a fix of it records (contract/ledger.ts): undo finds its resource's undo by it. */
+  stateKind: ResourceState["kind"];
 }

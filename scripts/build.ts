@@ -62,12 +62,36 @@ const inlineSchemaKeysPlugin: Plugin = {
 };
 
 /**
+ * A remediation function's entry, written from the registry: the one handler (functions/remediation/handler.ts)
+ * with the fix module of each problem the function fixes, and nothing else, so a bundle carries only its problems'
+ * code (and SDK clients).
+ */
+export function remediationEntrySource(spec: FunctionSpec): string {
+  const fixes = spec.fixes ?? [];
+  return [
+    `import { remediationHandler } from "./${spec.entry}";`,
+    ...fixes.map((problem, index) => `import { fix as fix${index} } from "./problems/${problem}/fix.ts";`),
+    `export const handler = remediationHandler(${JSON.stringify(spec.name)}, [${fixes.map((_, index) => `fix${index}`).join(", ")}]);`,
+    "",
+  ].join("\n");
+}
+
+/**
  * Bundles one function (STACK.md's flags: the SDK's ESM builds, `require` defined for CommonJS dependencies) into
  * `outDir` (default dist/).
  */
 export async function buildFunction(spec: FunctionSpec, outDir: string = DIST): Promise<BundleResult> {
   const result = await build({
-    entryPoints: [join(ROOT, spec.entry)],
+    ...(spec.fixes
+      ? {
+          stdin: {
+            contents: remediationEntrySource(spec),
+            resolveDir: ROOT,
+            sourcefile: `${spec.name}.ts`,
+            loader: "ts",
+          },
+        }
+      : { entryPoints: [join(ROOT, spec.entry)] }),
     bundle: true,
     platform: "node",
     target: "node22",

@@ -10,16 +10,16 @@ import {
   type ResourceType,
 } from "@aws-sdk/client-config-service";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { InvalidConfigItemError, normalizeConfigItem } from "../../rules/config-item.ts";
-import type { ConfigItem } from "../../rules/types.ts";
-import type { AccountFactsReader } from "../../shared/account-facts.ts";
-import { canonicalJson } from "../../shared/canonical-json.ts";
-import { type DeployedRule, type Deployment, deployedRuleNamed } from "../../shared/deployment.ts";
-import type { AllowlistEntry } from "../../shared/exemptions.ts";
-import { type Instruction, serializeInstruction } from "../../shared/instruction.ts";
-import { cutAnnotation, judgeItem } from "../../shared/judge.ts";
-import { errorFields, type Log, type MetricSink } from "../../shared/logging.ts";
-import { sendMessages } from "../../shared/queue.ts";
+import { canonicalJson } from "../../contract/canonical-json.ts";
+import { type Instruction, serializeInstruction } from "../../contract/instruction.ts";
+import type { AccountFactsReader } from "../../detection/account-facts.ts";
+import { InvalidConfigItemError, normalizeConfigItem } from "../../detection/config-item.ts";
+import type { AllowlistEntry } from "../../detection/exemptions.ts";
+import { cutAnnotation, judgeItem } from "../../detection/judge.ts";
+import type { ConfigItem } from "../../detection/types.ts";
+import { type DeployedRule, type Deployment, deployedRuleNamed } from "../../platform/deployment.ts";
+import { errorFields, type Log, type MetricSink } from "../../platform/logging.ts";
+import { sendMessages } from "../../platform/queue.ts";
 import { InvalidEventError, parseRuleEvent, type RuleEvent } from "./event.ts";
 
 export const PUT_EVALUATIONS_LIMIT = 100;

@@ -1,8 +1,8 @@
 // The Config custom-rule invocation, parsed and validated before anything is judged or sent.
 import * as v from "valibot";
-import { PermanentError } from "../../shared/errors.ts";
-import { plainObject } from "../../shared/instruction.ts";
-import { jsonDepth, MAX_JSON_DEPTH } from "../../shared/json.ts";
+import { plainObject } from "../../contract/instruction.ts";
+import { jsonDepth, MAX_JSON_DEPTH } from "../../contract/json.ts";
+import { PermanentError } from "../../platform/errors.ts";
 
 /** The event or its invokingEvent cannot be understood. Permanent: logged and dropped, never retried. */
 export class InvalidEventError extends PermanentError {

@@ -1,7 +1,7 @@
 // Lambda entry for every Remedy Config rule: wiring only.
-import { accountFactsReader } from "../../shared/account-facts.ts";
-import { configServiceClient, s3ControlClient, sqsClient } from "../../shared/clients.ts";
-import { createLogger, createMetrics, metricSink } from "../../shared/logging.ts";
+import { accountFactsReader } from "../../detection/account-facts.ts";
+import { configServiceClient, s3ControlClient, sqsClient } from "../../platform/clients.ts";
+import { createLogger, createMetrics, metricSink } from "../../platform/logging.ts";
 import { runConfigRule } from "./core.ts";
 import { readRuleRuntimeSettings } from "./settings.ts";
 

@@ -1,11 +1,11 @@
 // Everything the rule runtime reads from its environment, read once at cold start.
 
-import { type Deployment, readDeployment } from "../../shared/deployment.ts";
-import { integerEnv, optionalEnv, requiredEnv } from "../../shared/env.ts";
-import { type AllowlistEntry, type ExemptionProblem, parseAllowlist } from "../../shared/exemptions.ts";
+import { type AllowlistEntry, type ExemptionProblem, parseAllowlist } from "../../detection/exemptions.ts";
+import { type Deployment, readDeployment } from "../../platform/deployment.ts";
+import { integerEnv, optionalEnv, requiredEnv } from "../../platform/env.ts";
 
 export interface RuleRuntimeSettings {
-  /** REMEDY_ACCOUNT_ID, REMEDY_REGION, REMEDY_RULES (shared/deployment.ts). */
+  /** REMEDY_ACCOUNT_ID, REMEDY_REGION, REMEDY_RULES (platform/deployment.ts). */
   deployment: Deployment;
   queueUrl: string;
   gracePeriodMs: number;

@@ -1,11 +1,13 @@
 // The coordinator's gates, pure: given one instruction, what the coordinator knows about it and the clock, which
-// gate stops it (and how), or that it is dispatched. No SQS, no Lambda, no clock of their own: core.ts does the I/O
+// gate stops it (and how), or that it is dispatched. No SQS, no Lambda, no clock of their own: tick.ts does the I/O
 // each decision names. Order: pause switch, validity, duplicates, grace period, attempt limit, breaker, rate limit.
-import type { Problem } from "../../rules/types.ts";
-import type { FreshSighting, InstructionRecord } from "../../shared/coordinator-state.ts";
-import { type Deployment, targetProblem } from "../../shared/deployment.ts";
-import type { Instruction } from "../../shared/instruction.ts";
-import type { PauseReading } from "../../shared/pause.ts";
+// The tick's own pacing is decided here too: when to stop receiving (time, rate budget) and for how long to hide.
+
+import { type Instruction, InvalidInstructionError, parseInstruction } from "../../contract/instruction.ts";
+import type { Problem } from "../../detection/types.ts";
+import { type Deployment, targetProblem } from "../../platform/deployment.ts";
+import type { PauseReading } from "../../platform/pause.ts";
+import type { FreshSighting, InstructionRecord } from "./state.ts";
 
 /** SQS's longest visibility timeout (12 h): longer waits are hidden in several steps. */
 export const SQS_MAX_VISIBILITY_SECONDS = 43_200;
@@ -13,10 +15,34 @@ export const SQS_MAX_VISIBILITY_SECONDS = 43_200;
 /** What happened to an instruction id earlier in this tick: later copies of it follow. */
 export type Outcome = "dispatched" | "grace" | "deferred" | "dead-lettered" | "duplicate" | "held";
 
+/**
+ * Duplicates, bookkeeping: the outcome the tick remembers for an id after handling one more copy of it. Holding a
+ * copy or deleting it as a duplicate never overwrites what an earlier copy's handling recorded, so the copies that
+ * follow are decided by what happened to the first one.
+ */
+export function rememberOutcome(prior: Outcome | undefined, outcome: Outcome): Outcome {
+  if (prior && (outcome === "held" || outcome === "duplicate")) return prior;
+  return outcome;
+}
+
 /** Gate 1: the pause switch (a person, the breaker, or an unusable switch: when in doubt, do nothing). */
 export function pauseGate(pause: PauseReading): { run: true; resumedAtMs?: number } | { run: false } {
   if (pause.paused) return { run: false };
   return pause.resumedAt ? { run: true, resumedAtMs: Date.parse(pause.resumedAt) } : { run: true };
+}
+
+export type Parsed = { valid: true; instruction: Instruction } | { valid: false; reason: string };
+
+/** Gate 2, first half: the body must be an instruction (its shape, version and id). Otherwise: the DLQ at once. */
+export function parseGate(body: string): Parsed {
+  try {
+    return { valid: true, instruction: parseInstruction(body) };
+  } catch (error) {
+    // parseInstruction turns every failure into InvalidInstructionError; anything else is still this one
+    // message's problem, never the batch's.
+    const reason = error instanceof InvalidInstructionError ? error.message : String(error);
+    return { valid: false, reason: `invalid instruction: ${reason}` };
+  }
 }
 
 export type Validity = { valid: true; functionName: string } | { valid: false; reason: string };
@@ -137,4 +163,73 @@ export function countedSightings(
 /** Gate 6: MORE than freshLimit fresh instructions within the window trips the breaker (and pauses everything). */
 export function breakerTrips(counted: readonly FreshSighting[], freshLimit: number): boolean {
   return counted.length > freshLimit;
+}
+
+export type BreakerCheck = { trips: false } | { trips: true; counted: FreshSighting[] };
+
+/** Gate 6 on what the tick has seen so far: whether the breaker trips, and on which sightings (for its report). */
+export function breakerGate(
+  sightings: readonly FreshSighting[],
+  now: Date,
+  breaker: { freshLimit: number; windowMinutes: number },
+  resumedAtMs: number | undefined,
+): BreakerCheck {
+  const counted = countedSightings(sightings, now, breaker.windowMinutes, resumedAtMs);
+  return breakerTrips(counted, breaker.freshLimit) ? { trips: true, counted } : { trips: false };
+}
+
+/** Gate 7's budget: how many more dispatches the rate window allows, given the dispatch times remembered. */
+export function rateBudget(
+  dispatches: readonly string[],
+  now: Date,
+  rateLimit: { count: number; windowMinutes: number },
+): number {
+  const nowMs = now.getTime();
+  const recent = dispatches.filter((at) => nowMs - Date.parse(at) < rateLimit.windowMinutes * 60_000);
+  return rateLimit.count - recent.length;
+}
+
+/**
+ * Past the rate budget a tick keeps looking (holding, then releasing) at up to this many due messages, so a burst
+ * of fresh instructions still reaches the breaker while the rate limit spreads the work over ticks. It is also how
+ * many valid messages a tick reads before acting on any (look before acting: a burst that arrived at once trips the
+ * breaker before any of it is remediated).
+ */
+export function lookAhead(breaker: { freshLimit: number }): number {
+  return breaker.freshLimit + 1;
+}
+
+/** Visibility of messages received only to look (rate budget spent): they are all released before the tick ends. */
+export const LOOK_VISIBILITY_SECONDS = 60;
+
+export type ReceiveStep =
+  | { receive: true; visibilitySeconds: number }
+  | { receive: false; stop: "time-budget" | "rate-limit" };
+
+/**
+ * Whether the tick receives another batch, and for how long the messages it gets are hidden: stop when the
+ * invocation's time is nearly spent, or when the rate budget is spent and the look-ahead done.
+ */
+export function nextReceive(
+  progress: { remainingMs: number; budget: number; overBudget: number },
+  config: { safetyMarginMs: number; dispatchVisibilitySeconds: number; breaker: { freshLimit: number } },
+): ReceiveStep {
+  if (progress.remainingMs < config.safetyMarginMs) return { receive: false, stop: "time-budget" };
+  if (progress.budget <= 0 && progress.overBudget >= lookAhead(config.breaker)) {
+    return { receive: false, stop: "rate-limit" };
+  }
+  const visibilitySeconds =
+    progress.budget > 0
+      ? config.dispatchVisibilitySeconds
+      : Math.min(config.dispatchVisibilitySeconds, LOOK_VISIBILITY_SECONDS);
+  return { receive: true, visibilitySeconds };
+}
+
+/** While its grace notice is unsent, a message is looked at again next tick rather than at the end of the grace. */
+export const GRACE_NOTICE_RETRY_SECONDS = 60;
+
+/** Gate 4's hide: until due (at most SQS's longest visibility at a time), shorter while the notice is unsent. */
+export function graceHideSeconds(remainingMs: number, noticeSent: boolean): number {
+  const untilDue = Math.min(Math.ceil(remainingMs / 1000), SQS_MAX_VISIBILITY_SECONDS);
+  return noticeSent ? untilDue : Math.min(untilDue, GRACE_NOTICE_RETRY_SECONDS);
 }

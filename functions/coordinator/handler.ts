@@ -1,12 +1,12 @@
 // Lambda entry for the coordinator (EventBridge schedule, every 60 s): wiring only.
 import type { Context } from "aws-lambda";
-import { PROBLEMS } from "../../rules/types.ts";
-import { lambdaClient, s3Client, snsClient, sqsClient, ssmClient } from "../../shared/clients.ts";
-import { s3StateStore } from "../../shared/coordinator-state.ts";
-import { createLogger, createMetrics, metricSink } from "../../shared/logging.ts";
-import { snsReporter } from "../../shared/report.ts";
-import { runCoordinator } from "./core.ts";
+import { snsReporter } from "../../contract/report.ts";
+import { PROBLEMS } from "../../detection/types.ts";
+import { lambdaClient, s3Client, snsClient, sqsClient, ssmClient } from "../../platform/clients.ts";
+import { createLogger, createMetrics, metricSink } from "../../platform/logging.ts";
 import { readCoordinatorSettings } from "./settings.ts";
+import { s3StateStore } from "./state.ts";
+import { runCoordinator } from "./tick.ts";
 
 const logger = createLogger("remedy-coordinator");
 const metrics = createMetrics("remedy-coordinator");

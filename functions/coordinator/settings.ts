@@ -1,8 +1,8 @@
 // Everything the coordinator reads from its environment, read once at cold start.
-import { PROBLEMS, type Problem } from "../../rules/types.ts";
-import { readDeployment } from "../../shared/deployment.ts";
-import { ConfigurationError, integerEnv, optionalEnv, requiredEnv } from "../../shared/env.ts";
-import type { CoordinatorConfig } from "./core.ts";
+import { PROBLEMS, type Problem } from "../../detection/types.ts";
+import { readDeployment } from "../../platform/deployment.ts";
+import { ConfigurationError, integerEnv, optionalEnv, requiredEnv } from "../../platform/env.ts";
+import type { CoordinatorConfig } from "./tick.ts";
 
 export interface CoordinatorSettings extends CoordinatorConfig {
   reportTopicArn: string;
@@ -66,7 +66,7 @@ export function readCoordinatorSettings(env: Env = process.env): CoordinatorSett
       freshLimit: integerEnv("REMEDY_BREAKER_FRESH_LIMIT", 50, { min: 1, max: 100_000 }, env),
       windowMinutes: integerEnv("REMEDY_BREAKER_WINDOW_MINUTES", 10, { min: 1, max: 1_440 }, env),
     },
-    // Fixed by design, not settings: the stack sets no variable for them (tests give the core other values).
+    // Fixed by design, not settings: the stack sets no variable for them (tests give the tick other values).
     safetyMarginMs: SAFETY_MARGIN_MS,
     receiveWaitSeconds: RECEIVE_WAIT_SECONDS,
     invokeRetryDelaySeconds: INVOKE_RETRY_DELAY_SECONDS,

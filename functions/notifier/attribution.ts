@@ -1,8 +1,8 @@
 // Who made the change: the most recent CloudTrail event that opened the hole on a resource. Best effort — any
 // failure becomes "unknown" with a reason, never a failed notification.
 import { type CloudTrailClient, type Event, LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
+import { errorFields, type Log } from "../../platform/logging.ts";
 import { RESOURCES } from "../../problems/index.ts";
-import { errorFields, type Log } from "../../shared/logging.ts";
 import { ownValue } from "./ids.ts";
 
 /** Events that can open the hole, by resource type (CloudTrail eventName): each resource spec's. */

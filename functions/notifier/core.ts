@@ -1,7 +1,7 @@
 // The notifier: SNS records in, Slack messages out. Each record stands alone: a bad one is logged and dropped,
 // an undeliverable one is logged in full and fails the invocation (after the others were handled) so the
 // platform retries it.
-import { errorFields, type Log, type MetricSink } from "../../shared/logging.ts";
+import { errorFields, type Log, type MetricSink } from "../../platform/logging.ts";
 import { type Attribution, type AttributionDeps, type AttributionTarget, attribute } from "./attribution.ts";
 import { type RoutedDestination, routeFor, type SlackRouting } from "./destinations.ts";
 import {

@@ -4,8 +4,8 @@
 // errors: a problem with the secret is one sentence naming the secret and what is wrong, never its value.
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { GetParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
-import { PermanentError } from "../../shared/errors.ts";
-import type { Log } from "../../shared/logging.ts";
+import { PermanentError } from "../../platform/errors.ts";
+import type { Log } from "../../platform/logging.ts";
 import { isAccountId, ownValue } from "./ids.ts";
 import type { Destination } from "./slack.ts";
 

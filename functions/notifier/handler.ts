@@ -1,7 +1,7 @@
 // Lambda entry for the notifier (subscribed to Remedy's report topic): wiring only.
 import type { Context } from "aws-lambda";
-import { cloudTrailClient, secretsManagerClient, ssmClient } from "../../shared/clients.ts";
-import { createLogger, createMetrics, metricSink } from "../../shared/logging.ts";
+import { cloudTrailClient, secretsManagerClient, ssmClient } from "../../platform/clients.ts";
+import { createLogger, createMetrics, metricSink } from "../../platform/logging.ts";
 import { runNotifier } from "./core.ts";
 import { describeReference, slackRoutingLoader } from "./destinations.ts";
 import { readNotifierSettings } from "./settings.ts";

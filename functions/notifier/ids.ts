@@ -1,7 +1,7 @@
 // Ids and keys from notices, which anyone who can publish to the topic can forge. Their text is shown escaped,
 // but only ids of these exact shapes go into a console link or a copy-paste command, and a forged key never finds
 // a member of Object itself in a lookup table. Pure.
-import { ACCOUNT_ID_PATTERN, isActionId as isLedgerActionId, REGION_PATTERN } from "../../shared/ids.ts";
+import { ACCOUNT_ID_PATTERN, isActionId as isLedgerActionId, REGION_PATTERN } from "../../contract/ids.ts";
 
 /** SQS: 1-80 letters, digits, hyphens and underscores; a FIFO queue's `.fifo` suffix counts toward the 80. */
 const QUEUE_NAME = /^(?:[A-Za-z0-9_-]{1,80}|[A-Za-z0-9_-]{1,75}\.fifo)$/;

@@ -1,8 +1,8 @@
 // What arrives on the topic, sorted: Remedy reports, AWS Config compliance changes, CloudWatch alarms — and the
 // rest of Config's chatter, which is ignored. Pure: no AWS calls, no logging.
 import * as v from "valibot";
-import { PermanentError } from "../../shared/errors.ts";
-import { InvalidReportError, parseReport, type Report } from "../../shared/report.ts";
+import { InvalidReportError, parseReport, type Report } from "../../contract/report.ts";
+import { PermanentError } from "../../platform/errors.ts";
 
 /** A record or message the notifier cannot read. Logged with its reason and dropped; never retried. */
 export class InvalidNotificationError extends PermanentError {

@@ -1,4 +1,4 @@
-import type { CommandPermissions } from "../../shared/permissions.ts";
+import type { CommandPermissions } from "../../platform/permissions.ts";
 
 /** Every AWS command the notifier sends, and the IAM action it needs. */
 export const notifierPermissions = {

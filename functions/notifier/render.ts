@@ -1,10 +1,10 @@
 // Notice → Slack message. Pure: the same notice and context always give the same message (golden-tested).
 
+import type { Change, Report } from "../../contract/report.ts";
+import { BLOCK_PUBLIC_ACCESS_FLAGS, type Problem } from "../../detection/types.ts";
 import { byProblem, problemSpec, resourceSpec } from "../../problems/index.ts";
 import type { Training } from "../../problems/types.ts";
-import { BLOCK_PUBLIC_ACCESS_FLAGS, type Problem } from "../../rules/types.ts";
-import { describePorts } from "../../shared/describe.ts";
-import type { Change, Report } from "../../shared/report.ts";
+import { describePorts, listText, plural } from "../../problems/words.ts";
 import type { Attribution } from "./attribution.ts";
 import { isAccountId, isActionId, isQueueName, isRegion, ownValue } from "./ids.ts";
 import type { AlarmNotice, ComplianceChange, Notice } from "./inbound.ts";
@@ -71,7 +71,6 @@ export const RESUME_COMMAND = "remedy resume";
 const none: Inline = { md: "", plain: "" };
 const opt = (condition: unknown, inline: () => Inline): Inline => (condition ? inline() : none);
 const capitalise = (value: string) => value.charAt(0).toUpperCase() + value.slice(1);
-const plural = (count: number, one: string, many = `${one}s`) => `${count} ${count === 1 ? one : many}`;
 
 export function renderNotice(notice: Notice, context: RenderContext = {}): BuiltMessage {
   return buildSlackMessage(modelFor(notice, context));
@@ -169,7 +168,9 @@ const problemTraining = (problem: Problem | undefined) => (problem ? problemSpec
 type SgRule = Extract<Change, { kind: "sg-rules-revoked" }>["rules"][number];
 type Grant = Extract<Change, { kind: "acl-grants-removed" }>["grants"][number];
 
-// Ports are worded as everywhere else (shared/describe.ts describePorts); Slack adds code spans and links.
+// Slack words entries its own way: code spans, who a grantee is ("AllUsers (everyone)", a canonical user's whole id),
+// a removed statement whole as JSON, every Block Public Access flag before → after. What it shares with the CLI's
+// words (problems/words.ts) reads the same there and here: a rule's ports, counts ("2 ingress rules") and lists.
 function ruleLine(rule: SgRule): Inline {
   const source = rule.cidrIpv4 ?? rule.cidrIpv6 ?? "(no CIDR)";
   return t`${code(describePorts(rule))} from ${code(source)}${opt(rule.securityGroupRuleId, () => t` · ${code(rule.securityGroupRuleId ?? "")}`)}${opt(rule.description, () => t` · “${cutRaw(rule.description ?? "", 200)}”`)}`;
@@ -252,9 +253,7 @@ export function isRestore(changes: readonly Change[]): boolean {
 }
 
 function changeSummary(changes: readonly Change[]): string {
-  const phrases = changes.map(changePhrase);
-  if (phrases.length === 0) return "no change recorded";
-  return phrases.length === 1 ? phrases[0]! : `${phrases.slice(0, -1).join(", ")} and ${phrases.at(-1)}`;
+  return changes.length === 0 ? "no change recorded" : listText(changes.map(changePhrase));
 }
 
 // -- Remedy reports ---------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // Everything the notifier reads from its environment, read once at cold start.
+
+import { booleanEnv, integerEnv, optionalEnv, requiredEnv } from "../../platform/env.ts";
 import { RULE_IDS } from "../../problems/index.ts";
-import { booleanEnv, integerEnv, optionalEnv, requiredEnv } from "../../shared/env.ts";
 import { parseSecretReference, type SecretReference, secretReferenceProblem } from "./destinations.ts";
 import { SLACK_USER_ID } from "./ids.ts";
 import type { RelaySettings } from "./inbound.ts";

@@ -9,8 +9,8 @@ import {
   IncomingWebhookRequestError,
   type IncomingWebhookSendArguments,
 } from "@slack/webhook";
-import { type FailureKind, RemedyError } from "../../shared/errors.ts";
-import type { Log } from "../../shared/logging.ts";
+import { type FailureKind, RemedyError } from "../../platform/errors.ts";
+import type { Log } from "../../platform/logging.ts";
 import type { SlackMessage } from "./message.ts";
 
 export interface Destination {

@@ -1,6 +1,8 @@
-// A bucket ACL grant to everyone (AllUsers) or to any AWS account (AuthenticatedUsers): found by rules/s3-public.ts,
+// A bucket ACL grant to everyone (AllUsers) or to any AWS account (AuthenticatedUsers): found by problems/s3-public/detect.ts,
 // fixed by removing exactly that grant (or, with the block-public-access strategy, by the flags below).
+import { S3_BUCKET_FIX_ENV, S3_BUCKET_FIX_PERMISSIONS, S3_BUCKET_FIX_UNSCOPED } from "../s3-public/fix-spec.ts";
 import type { ProblemSpec } from "../types.ts";
+import { s3PublicAclWords } from "./words.ts";
 
 export const S3_BLOCK_PUBLIC_TERRAFORM = `resource "aws_s3_bucket_public_access_block" "this" {
   bucket                  = aws_s3_bucket.this.id
@@ -23,6 +25,15 @@ export const s3PublicAcl = {
   ruleId: "s3-public",
   matchedKind: "acl-grant",
   remediation: "remediate-s3",
+  fix: {
+    permissions: {
+      ...S3_BUCKET_FIX_PERMISSIONS,
+      PutBucketAclCommand: "s3:PutBucketAcl",
+    },
+    env: S3_BUCKET_FIX_ENV,
+    unscopedActions: S3_BUCKET_FIX_UNSCOPED,
+  },
+  violatingWord: "public",
   title: "bucket public through its ACL",
   training: {
     title: "Secure pattern: no public ACLs",
@@ -30,4 +41,5 @@ export const s3PublicAcl = {
     terraform: S3_BLOCK_PUBLIC_TERRAFORM,
   },
   blockFlags: ["IgnorePublicAcls", "BlockPublicAcls"],
+  words: s3PublicAclWords,
 } as const satisfies ProblemSpec<"s3-public-acl">;

@@ -1,6 +1,8 @@
 // A bucket policy statement that allows anyone (Principal "*") without a condition that limits who: found by
-// rules/s3-public.ts, fixed by removing exactly that statement (or, with block-public-access, by the flags below).
+// problems/s3-public/detect.ts, fixed by removing exactly that statement (or, with block-public-access, by the flags below).
+import { S3_BUCKET_FIX_ENV, S3_BUCKET_FIX_PERMISSIONS, S3_BUCKET_FIX_UNSCOPED } from "../s3-public/fix-spec.ts";
 import type { ProblemSpec } from "../types.ts";
+import { s3PublicPolicyWords } from "./words.ts";
 
 const S3_POLICY_CONDITION_TERRAFORM = `data "aws_iam_policy_document" "bucket" {
   statement {
@@ -25,6 +27,16 @@ export const s3PublicPolicy = {
   ruleId: "s3-public",
   matchedKind: "policy-statement",
   remediation: "remediate-s3",
+  fix: {
+    permissions: {
+      ...S3_BUCKET_FIX_PERMISSIONS,
+      PutBucketPolicyCommand: "s3:PutBucketPolicy",
+      DeleteBucketPolicyCommand: "s3:DeleteBucketPolicy",
+    },
+    env: S3_BUCKET_FIX_ENV,
+    unscopedActions: S3_BUCKET_FIX_UNSCOPED,
+  },
+  violatingWord: "public",
   title: "bucket public through its policy",
   training: {
     title: "Secure pattern: policy statements with a condition",
@@ -33,4 +45,5 @@ export const s3PublicPolicy = {
     terraform: S3_POLICY_CONDITION_TERRAFORM,
   },
   blockFlags: ["RestrictPublicBuckets", "BlockPublicPolicy"],
+  words: s3PublicPolicyWords,
 } as const satisfies ProblemSpec<"s3-public-policy">;

@@ -12,8 +12,8 @@ import {
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
+import { parseInstruction } from "../../contract/instruction.ts";
 import { type RuleRuntimeDeps, runConfigRule } from "../../functions/config-rule/core.ts";
-import { parseInstruction } from "../../shared/instruction.ts";
 import { configEvent } from "../fixtures/events.ts";
 import { configItem } from "../fixtures/load.ts";
 import { recordingLog, recordingMetrics } from "../helpers/recording-log.ts";

@@ -2,15 +2,15 @@
 // bodies. Every malformed one ends on the DLQ with its reason, every valid one is dispatched exactly once, and
 // nothing is lost: what went in is what came out.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { buildInstructions, type Instruction, serializeInstruction } from "../../contract/instruction.ts";
 import {
   DLQ_INSTRUCTION_ATTRIBUTE,
   DLQ_REASON_ATTRIBUTE,
   DLQ_SOURCE_MESSAGE_ATTRIBUTE,
-  runCoordinator,
-} from "../../functions/coordinator/core.ts";
-import { memoryStateStore } from "../../shared/coordinator-state.ts";
-import { buildInstructions, type Instruction, serializeInstruction } from "../../shared/instruction.ts";
-import { sendMessages } from "../../shared/queue.ts";
+} from "../../functions/coordinator/queue-io.ts";
+import { memoryStateStore } from "../../functions/coordinator/state.ts";
+import { runCoordinator } from "../../functions/coordinator/tick.ts";
+import { sendMessages } from "../../platform/queue.ts";
 import {
   FUNCTIONS,
   fakeClock,

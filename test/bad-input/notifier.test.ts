@@ -2,9 +2,9 @@
 // records and messages. Good ones are delivered (to a local stand-in for Slack), bad ones are logged with their
 // reason and dropped, and the invocation never throws for bad input.
 import { afterEach, describe, expect, it } from "vitest";
+import { makeReport, type ReportBody } from "../../contract/report.ts";
 import { type NotifierDeps, runNotifier } from "../../functions/notifier/core.ts";
 import { slackSender } from "../../functions/notifier/slack.ts";
-import { makeReport, type ReportBody } from "../../shared/report.ts";
 import { recordingLog, recordingMetrics } from "../helpers/recording-log.ts";
 import { type FakeSlack, fakeSlack, recordingSleep, snsMessage } from "../notifier/helpers.ts";
 import { clone, DELETE, NOT_A_STRING, seededRandom, setPath, describe as show, truncations } from "./generate.ts";

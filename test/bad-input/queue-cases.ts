@@ -1,5 +1,5 @@
 // Malformed remediation-queue message bodies, generated from valid instructions.
-import { type Instruction, instructionId, serializeInstruction } from "../../shared/instruction.ts";
+import { type Instruction, instructionId, serializeInstruction } from "../../contract/instruction.ts";
 import { instruction } from "../coordinator/support.ts";
 import { clone, DELETE, describe, HUGE, NOT_A_STRING, type Random, setPath, truncations } from "./generate.ts";
 

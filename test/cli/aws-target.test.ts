@@ -1,7 +1,7 @@
 // Where the CLI's AWS calls go: the stack's region (its outputs; --region may only repeat it), --profile's
-// credentials, and the account check before anything is changed. In-process for the rules, then the real `remedy`
-// entry in a child process against moto, where regions are really separate.
-import { execFile } from "node:child_process";
+// credentials, and the account check before anything is changed. The rules one by one, then the real `remedy` entry
+// (cli/remedy.ts's main, as bin/remedy.js runs it, with the real AWS SDK and its credential chain, in this process:
+// test/helpers/remedy-process.ts) against moto, where regions are really separate.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,11 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { actingIdentity, callerDirectory, profileExists, stackFor } from "../../cli/command.ts";
 import type { CliDeps, Io } from "../../cli/deps.ts";
 import { regionOfQueueUrl, resolveStack, StackError } from "../../cli/stack.ts";
-import type { ClientTarget } from "../../shared/clients.ts";
+import type { ClientTarget } from "../../platform/clients.ts";
 import { MOTO_ACCOUNT_ID, type Moto, skipWithoutMoto, startMoto } from "../helpers/moto.ts";
+import { remedyInProcess } from "../helpers/remedy-process.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const BIN = join(ROOT, "bin/remedy.js");
 
 const directories: string[] = [];
 function directory(): string {
@@ -174,16 +174,13 @@ interface Ran {
   stderr: string;
 }
 
-function remedy(args: readonly string[], cwd: string, env: Record<string, string>): Promise<Ran> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, env, timeout: 30_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr });
-    });
-  });
+async function remedy(args: readonly string[], cwd: string, env: Record<string, string>): Promise<Ran> {
+  const { code, stdout, stderr } = await remedyInProcess(args, { cwd, env });
+  return { code, stdout, stderr };
 }
 
 describe.skipIf(skipWithoutMoto("the CLI's region and profile against moto"))(
-  "remedy in a child process: the stack's region and --profile (moto)",
+  "remedy as run from a shell: the stack's region and --profile (moto)",
   { timeout: 60_000 },
   () => {
     let moto: Moto;

@@ -1,5 +1,6 @@
 // The real `remedy` command in a child process: bin/remedy.js (package.json "bin"), run by node from the repo root,
-// with no AWS credentials. Few and concurrent: each spawn costs about a second for tsx.
+// with no AWS credentials. Few and concurrent: each spawn costs about a second for tsx. What needs no real process
+// (help, usage errors) runs through the same entry (cli/remedy.ts's main) in this process.
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { COMMANDS } from "../../cli/remedy.ts";
+import { remedyInProcess } from "../helpers/remedy-process.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = join(ROOT, "bin/remedy.js");
@@ -38,6 +40,12 @@ function run(file: string, args: readonly string[], cwd = ROOT): Promise<Ran> {
 
 const remedy = (...args: string[]) => run(process.execPath, [BIN, ...args]);
 
+/** main(), what bin/remedy.js calls, in this process: the same argv parsing, streams as pipes. */
+async function entry(...args: string[]): Promise<Ran> {
+  const { code, stdout, stderr } = await remedyInProcess(args, { cwd: ROOT, env: ENV });
+  return { code, stdout, stderr };
+}
+
 const temporary: string[] = [];
 afterAll(() => {
   for (const path of temporary) rmSync(path, { recursive: true, force: true });
@@ -58,20 +66,20 @@ describe.concurrent("the remedy command (bin/remedy.js, no AWS credentials)", { 
   });
 
   it("plan --help prints plan's usage and options, exit 0", async () => {
-    const { code, stdout, stderr } = await remedy("plan", "--help");
+    const { code, stdout, stderr } = await entry("plan", "--help");
     expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
     expect(stdout).toMatch(/^Usage: remedy plan /);
     expect(stdout).toContain("--snapshot FILE");
   });
 
   it("an unknown option exits 2 with one line on stderr and nothing on stdout", async () => {
-    const { code, stdout, stderr } = await remedy("plan", "--bogus");
+    const { code, stdout, stderr } = await entry("plan", "--bogus");
     expect({ code, stdout }).toEqual({ code: 2, stdout: "" });
     expect(stderr).toBe(`remedy plan: Unknown option '--bogus' (see "remedy plan --help")\n`);
   });
 
   it("help lists every command, exit 0", async () => {
-    const { code, stdout, stderr } = await remedy("help");
+    const { code, stdout, stderr } = await entry("help");
     expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
     for (const spec of Object.values(COMMANDS)) expect(stdout).toContain(`\n  ${spec.usage}\n`);
     expect(stdout).toContain("Exit codes: 0 done");

@@ -1,8 +1,9 @@
-// The words the operating commands use for changes (shared/describe.ts describeChange, as `remedy status` shows
+// The words the operating commands use for changes (problems/words.ts describeChange, as `remedy status` shows
 // ledger records) and what they do to strings from AWS or a user before a terminal sees them.
 import { describe, expect, it } from "vitest";
-import { describeChange, terminalJson, terminalText } from "../../shared/describe.ts";
-import type { Change } from "../../shared/report.ts";
+import { terminalJson, terminalText } from "../../cli/terminal.ts";
+import type { Change } from "../../contract/report.ts";
+import { describeChange } from "../../problems/words.ts";
 
 const ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers";
 

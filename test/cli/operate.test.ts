@@ -9,7 +9,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { CliDeps } from "../../cli/deps.ts";
 import { runCli } from "../../cli/remedy.ts";
-import { buildInstructions, serializeInstruction } from "../../shared/instruction.ts";
+import { buildInstructions, serializeInstruction } from "../../contract/instruction.ts";
 import { type LocalSqs, SQS_SERVER_TIMERS, startLocalSqs } from "../helpers/local-sqs.ts";
 import { sgInstruction } from "./support.ts";
 
@@ -24,6 +24,10 @@ function io() {
   return { out, err, io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t) } };
 }
 
+const notUsed = () => {
+  throw new Error("not used");
+};
+
 function deps(overrides: Partial<CliDeps> = {}): CliDeps {
   return {
     sqs: () => sqs.sqs as SQSClient,
@@ -35,6 +39,10 @@ function deps(overrides: Partial<CliDeps> = {}): CliDeps {
       throw new Error("not used");
     },
     eventBridge: () => new EventBridgeClient({ region: "us-east-1" }),
+    kms: notUsed,
+    secretsManager: notUsed,
+    configService: notUsed,
+    s3Control: notUsed,
     now: () => new Date("2026-11-20T12:00:00Z"),
     user: () => "alice",
     confirm: async () => false,

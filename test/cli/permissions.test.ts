@@ -7,9 +7,9 @@ import { commandsSent, ROOT } from "../helpers/source-scan.ts";
 
 /** Commands in modules the CLI imports that it never sends, each reviewed. */
 const NOT_SENT: Record<string, string> = {
-  PublishCommand: "shared/report.ts: the CLI uses report types only, never snsReporter",
+  PublishCommand: "contract/report.ts: the CLI uses report types only, never snsReporter",
   GenerateMacCommand:
-    "shared/ledger.ts: only the remediations sign (kmsRecordSigner); the CLI verifies, and undo's own records are unsigned",
+    "contract/ledger.ts: only the remediations sign (kmsRecordSigner); the CLI verifies, and undo's own records are unsigned",
 };
 
 describe("remedy CLI permissions", () => {

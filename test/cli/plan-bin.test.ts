@@ -1,16 +1,17 @@
-// `remedy plan` as users run it: the real entry (bin/remedy.js) in a child process, from the repo root as npm run
-// does (the caller's directory in INIT_CWD), with no AWS credentials; stdout, stderr and the exit code. Few and
-// concurrent: each spawn costs about a second. (In process: plan.test.ts; --live against moto: plan-moto.test.ts.)
-import { execFile } from "node:child_process";
+// `remedy plan` as users run it: the real entry (cli/remedy.ts's main, what bin/remedy.js calls, with the process's
+// own dependencies), from the repo root as npm run does (the caller's directory in INIT_CWD), with no AWS
+// credentials; stdout, stderr (pipes, no terminal) and the exit code, in this process (test/helpers/remedy-process.ts;
+// the real process: bin.test.ts, node-versions.test.ts). (With test dependencies: plan.test.ts; --live against moto:
+// plan-moto.test.ts.)
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { remedyInProcess } from "../helpers/remedy-process.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const BIN = join(ROOT, "bin/remedy.js");
 
 /** No AWS setting at all (nor shared files, nor instance metadata), as on a fresh machine. */
 const ENV = {
@@ -52,21 +53,13 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(caller, { recursive: true, force: true }));
 
-function remedy(...args: string[]): Promise<Ran> {
-  return new Promise((resolve) => {
-    // npm run / npm start: the package root is the working directory, the user's directory is INIT_CWD.
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd: ROOT, env: { ...ENV, INIT_CWD: caller }, timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr });
-      },
-    );
-  });
+async function remedy(...args: string[]): Promise<Ran> {
+  // npm run / npm start: the package root is the working directory, the user's directory is INIT_CWD.
+  const { code, stdout, stderr } = await remedyInProcess(args, { cwd: ROOT, env: { ...ENV, INIT_CWD: caller } });
+  return { code, stdout, stderr };
 }
 
-describe.concurrent("remedy plan (bin/remedy.js)", { timeout: 90_000 }, () => {
+describe.concurrent("remedy plan (main, the entry bin/remedy.js runs)", { timeout: 90_000 }, () => {
   it("a .json.gz snapshot given relative to the caller's directory: 1 resource, when enabled, exit 0", async () => {
     const { code, stdout, stderr } = await remedy("plan", "--snapshot", "one.json.gz");
     expect({ code, stderr }).toEqual({ code: 0, stderr: "" });

@@ -47,11 +47,11 @@ import {
   securityGroupItem,
 } from "../../cli/live-plan.ts";
 import { runCli } from "../../cli/remedy.ts";
-import { normalizeConfigItem } from "../../rules/config-item.ts";
-import { RULES } from "../../rules/index.ts";
-import { aclFromConfig, aclGrantToApi } from "../../rules/s3-public.ts";
-import { judgeItem } from "../../shared/judge.ts";
-import type { S3BucketState } from "../../shared/ledger.ts";
+import type { S3BucketState } from "../../contract/ledger.ts";
+import { normalizeConfigItem } from "../../detection/config-item.ts";
+import { judgeItem } from "../../detection/judge.ts";
+import { RULES } from "../../detection/rules.ts";
+import { aclFromConfig, aclGrantToApi } from "../../problems/s3-public/detect.ts";
 import { fixture } from "../fixtures/load.ts";
 
 const ACCOUNT = "111122223333";

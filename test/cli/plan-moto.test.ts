@@ -1,7 +1,7 @@
-// `remedy plan --live` for real: the `remedy` entry in a child process against moto (a real AWS emulator, its own
-// server for this file), with security groups open to the internet and public buckets created there. moto has no
-// Config recorder, so the plan reads EC2 and S3 directly (the Config path is on recorded shapes: plan-live.test.ts).
-import { execFile } from "node:child_process";
+// `remedy plan --live` for real: the `remedy` entry (cli/remedy.ts's main, what bin/remedy.js calls, with the real
+// AWS SDK; in this process, test/helpers/remedy-process.ts) against moto (a real AWS emulator, its own server for this
+// file), with security groups open to the internet and public buckets created there. moto has no Config recorder, so
+// the plan reads EC2 and S3 directly (the Config path is on recorded shapes: plan-live.test.ts).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,9 +25,9 @@ import {
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isolatedEnv, MOTO_ACCOUNT_ID, MOTO_REGION, type Moto, skipWithoutMoto, startMoto } from "../helpers/moto.ts";
+import { remedyInProcess } from "../helpers/remedy-process.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const BIN = join(ROOT, "bin/remedy.js");
 const RULE = "remedy-coordinator-schedule";
 
 let moto: Moto;
@@ -139,14 +139,11 @@ describe.skipIf(skipWithoutMoto("plan --live against moto"))(
       if (caller) rmSync(caller, { recursive: true, force: true });
     });
 
-    function remedy(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-      // Nothing of this machine's AWS setup leaks in; the caller's directory is where the outputs file is.
+    async function remedy(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+      // Nothing of this machine's AWS setup leaks in; the caller's directory is where the outputs file is (npm run).
       const env = { ...isolatedEnv(moto, caller), INIT_CWD: caller };
-      return new Promise((resolve) => {
-        execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env, timeout: 90_000 }, (error, stdout, stderr) => {
-          resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr });
-        });
-      });
+      const { code, stdout, stderr } = await remedyInProcess(args, { cwd: ROOT, env });
+      return { code, stdout, stderr };
     }
 
     it("reads the account directly, judges it, prints pure JSON with --json, and changes nothing", async () => {

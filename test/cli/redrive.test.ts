@@ -14,8 +14,8 @@ import {
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { CliDeps } from "../../cli/deps.ts";
 import { runCli } from "../../cli/remedy.ts";
-import { deadLetterInput } from "../../shared/dead-letter.ts";
-import { serializeInstruction } from "../../shared/instruction.ts";
+import { deadLetterInput } from "../../contract/dead-letter.ts";
+import { serializeInstruction } from "../../contract/instruction.ts";
 import { type LocalSqs, SQS_SERVER_TIMERS, startLocalSqs } from "../helpers/local-sqs.ts";
 import { sgInstruction } from "./support.ts";
 
@@ -38,6 +38,10 @@ function deps(overrides: Partial<CliDeps> = {}): CliDeps {
     s3: unused,
     ec2: unused,
     eventBridge: unused,
+    kms: unused,
+    secretsManager: unused,
+    configService: unused,
+    s3Control: unused,
     now: () => new Date("2026-11-20T12:00:00Z"),
     user: () => "alice",
     confirm: async () => {

@@ -42,6 +42,15 @@ function deps(env: Record<string, string> = {}): CliDeps {
     },
     eventBridge: () => new EventBridgeClient({ region: "us-east-1" }),
     secretsManager: () => new SecretsManagerClient({ region: "us-east-1" }),
+    kms: () => {
+      throw new Error("status does not use KMS");
+    },
+    configService: () => {
+      throw new Error("status does not use Config");
+    },
+    s3Control: () => {
+      throw new Error("status does not use S3 Control");
+    },
     now: () => new Date("2026-11-20T12:00:00Z"),
     user: () => "alice",
     confirm: async () => false,

@@ -28,7 +28,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CliDeps } from "../../cli/deps.ts";
 import { runCli } from "../../cli/remedy.ts";
 import { undoCommand } from "../../cli/undo.ts";
-import { integrityMessage, type LedgerRecord, ledgerKey } from "../../shared/ledger.ts";
+import { integrityMessage, type LedgerRecord, ledgerKey } from "../../contract/ledger.ts";
 import { type LocalSqs, startLocalSqs } from "../helpers/local-sqs.ts";
 import { awsError, fakeVerifyMac, signRecord, TEST_MAC_KEY_ID, testSigner } from "../remediation/support.ts";
 
@@ -51,6 +51,10 @@ function io() {
   return { out, err, io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t) } };
 }
 
+const notUsed = () => {
+  throw new Error("not used");
+};
+
 function deps(overrides: Partial<CliDeps> = {}): CliDeps {
   return {
     sqs: () => sqs.sqs as SQSClient,
@@ -59,6 +63,9 @@ function deps(overrides: Partial<CliDeps> = {}): CliDeps {
     ec2: () => new EC2Client({ region: "us-east-1" }),
     eventBridge: () => new EventBridgeClient({ region: "us-east-1" }),
     kms: () => new KMSClient({ region: "us-east-1" }),
+    secretsManager: notUsed,
+    configService: notUsed,
+    s3Control: notUsed,
     now: () => new Date("2026-11-20T12:00:00Z"),
     user: () => "alice",
     confirm: async () => false,

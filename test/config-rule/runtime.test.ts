@@ -8,10 +8,10 @@ import {
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
+import { parseInstruction } from "../../contract/instruction.ts";
+import { parseAllowlist } from "../../detection/exemptions.ts";
 import { type RuleRuntimeDeps, runConfigRule } from "../../functions/config-rule/core.ts";
-import { parseAllowlist } from "../../shared/exemptions.ts";
-import { parseInstruction } from "../../shared/instruction.ts";
-import { MessageSendError } from "../../shared/queue.ts";
+import { MessageSendError } from "../../platform/queue.ts";
 import { changeEvent, configEvent } from "../fixtures/events.ts";
 import { configItem, fixture } from "../fixtures/load.ts";
 import { recordingLog, recordingMetrics } from "../helpers/recording-log.ts";

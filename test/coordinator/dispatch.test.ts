@@ -6,7 +6,7 @@ import {
   parseRemediationRequest,
   type RemediationRequest,
   willRetry,
-} from "../../shared/dispatch.ts";
+} from "../../contract/dispatch.ts";
 import { instruction, T0 } from "./support.ts";
 
 function request(overrides: Record<string, unknown> = {}): RemediationRequest {

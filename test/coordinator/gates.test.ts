@@ -1,17 +1,29 @@
 // The coordinator's gates as a pure function of (instruction, what is known about it, clock): every gate and its
 // boundary, with a fake clock and no queue. The SQS side of each decision is covered by queue.test.ts.
 import { describe, expect, it } from "vitest";
+import { serializeInstruction } from "../../contract/instruction.ts";
+import { BREAKER_SAMPLE_SIZE, breakerNotice, RESUME_COMMAND } from "../../functions/coordinator/breaker.ts";
 import {
+  breakerGate,
   breakerTrips,
   countedSightings,
   type DecideInput,
   decide,
   firstSighting,
+  GRACE_NOTICE_RETRY_SECONDS,
+  graceHideSeconds,
+  LOOK_VISIBILITY_SECONDS,
+  lookAhead,
+  nextReceive,
+  type Outcome,
+  parseGate,
   pauseGate,
+  rateBudget,
+  rememberOutcome,
   SQS_MAX_VISIBILITY_SECONDS,
   validityGate,
 } from "../../functions/coordinator/gates.ts";
-import type { InstructionRecord } from "../../shared/coordinator-state.ts";
+import type { InstructionRecord } from "../../functions/coordinator/state.ts";
 import { FUNCTIONS, instruction, T0 } from "./support.ts";
 
 const CONFIG = { dispatchVisibilitySeconds: 300, maxAttempts: 3 };
@@ -35,7 +47,7 @@ describe("pause gate", () => {
       run: true,
       resumedAtMs: T0.getTime(),
     });
-    // An unusable switch reads as paused (shared/pause.ts): the gate then stops everything.
+    // An unusable switch reads as paused (platform/pause.ts): the gate then stops everything.
     expect(pauseGate({ ...base, paused: true, failSafe: "no parameter" })).toEqual({ run: false });
   });
 });
@@ -110,6 +122,11 @@ describe("decide", () => {
         gate: "dispatch",
         attempt: 2,
       });
+    });
+
+    it("a copy re-detected while the remediation runs (10 s into a 30 s visibility) is a duplicate", () => {
+      const config = { ...CONFIG, dispatchVisibilitySeconds: 30 };
+      expect(decide(input({ record: dispatched(10_000) }), T0, config).decision).toEqual({ gate: "duplicate" });
     });
 
     it("a newer capture waits for the running attempt to end, then starts its own count of attempts", () => {
@@ -194,5 +211,170 @@ describe("circuit breaker", () => {
     const three = [sighting(1), sighting(2), sighting(3)];
     expect(breakerTrips(three, 3)).toBe(false);
     expect(breakerTrips(three, 2)).toBe(true);
+  });
+});
+
+describe("parse gate", () => {
+  it("reads a valid body as its instruction", () => {
+    expect(parseGate(serializeInstruction(instruction(1)))).toEqual({ valid: true, instruction: instruction(1) });
+  });
+
+  it("refuses a body that is not an instruction, saying why", () => {
+    expect(parseGate("not json at all")).toEqual({
+      valid: false,
+      reason: expect.stringMatching(/^invalid instruction: message body is not JSON/),
+    });
+    const tampered = { ...instruction(9), annotation: "x", id: "0".repeat(32) };
+    expect(parseGate(JSON.stringify(tampered))).toEqual({
+      valid: false,
+      reason: expect.stringMatching(/^invalid instruction: id does not match/),
+    });
+    expect(parseGate("")).toMatchObject({ valid: false, reason: expect.stringMatching(/^invalid instruction: /) });
+  });
+});
+
+describe("duplicates within a tick", () => {
+  it("a hold or a duplicate never overwrites what an earlier copy's handling recorded", () => {
+    expect(rememberOutcome(undefined, "held")).toBe("held");
+    expect(rememberOutcome(undefined, "duplicate")).toBe("duplicate");
+    for (const prior of ["dispatched", "grace", "deferred", "dead-lettered", "duplicate", "held"] as const) {
+      expect(rememberOutcome(prior, "held")).toBe(prior);
+      expect(rememberOutcome(prior, "duplicate")).toBe(prior);
+    }
+    expect(rememberOutcome("held", "dispatched")).toBe("dispatched");
+    expect(rememberOutcome(undefined, "grace")).toBe("grace");
+  });
+
+  it("dispatches each id once in a batch; its later copies are duplicates, a held one's copies are held", () => {
+    const one = instruction(1);
+    const two = instruction(2);
+    const outcomes = new Map<string, Outcome>();
+    const records = new Map([
+      [one.id, fresh()],
+      [two.id, fresh()],
+    ]);
+    const gates = [one, one, two, one].map((each, index) => {
+      const prior = outcomes.get(each.id);
+      const { decision } = decide(
+        { instruction: each, messageId: `m-${index}`, record: records.get(each.id)!, prior, budget: 5 },
+        T0,
+        CONFIG,
+      );
+      if (decision.gate === "dispatch") outcomes.set(each.id, rememberOutcome(prior, "dispatched"));
+      if (decision.gate === "duplicate") outcomes.set(each.id, rememberOutcome(prior, "duplicate"));
+      return decision.gate;
+    });
+    expect(gates).toEqual(["dispatch", "duplicate", "dispatch", "duplicate"]);
+
+    // Over the rate budget the first copy is held: the copies after it are held too, not deleted.
+    const held = new Map<string, Outcome>();
+    const first = decide(input({ budget: 0 }), T0, CONFIG).decision;
+    expect(first).toEqual({ gate: "rate-limit" });
+    held.set(instruction(1).id, rememberOutcome(undefined, "held"));
+    expect(decide(input({ budget: 0, prior: held.get(instruction(1).id) }), T0, CONFIG).decision).toEqual({
+      gate: "held-before",
+    });
+  });
+});
+
+describe("grace period hide", () => {
+  it("hides until due, in whole seconds rounded up", () => {
+    expect(graceHideSeconds(2_000, true)).toBe(2);
+    expect(graceHideSeconds(1_001, true)).toBe(2);
+    expect(graceHideSeconds(minutes(14), true)).toBe(14 * 60);
+  });
+
+  it("hides at most SQS's 12 hours at a time", () => {
+    expect(graceHideSeconds(minutes(30 * 60), true)).toBe(43_200);
+    expect(SQS_MAX_VISIBILITY_SECONDS).toBe(43_200);
+  });
+
+  it("looks again next tick while the grace notice is unsent", () => {
+    expect(graceHideSeconds(minutes(14), false)).toBe(GRACE_NOTICE_RETRY_SECONDS);
+    expect(graceHideSeconds(30_000, false)).toBe(30);
+  });
+});
+
+describe("rate limit", () => {
+  const rateLimit = { count: 20, windowMinutes: 10 };
+
+  it("the budget is the limit less the dispatches within the window", () => {
+    expect(rateBudget([], T0, rateLimit)).toBe(20);
+    const times = [at(-minutes(10)), at(-minutes(10) + 1), at(-minutes(1)), T0].map((each) => each.toISOString());
+    expect(rateBudget(times, T0, rateLimit)).toBe(17);
+    expect(rateBudget(Array(25).fill(T0.toISOString()), T0, rateLimit)).toBe(-5);
+  });
+});
+
+describe("receiving", () => {
+  const config = { safetyMarginMs: 15_000, dispatchVisibilitySeconds: 300, breaker: { freshLimit: 50 } };
+  const progress = { remainingMs: 60_000, budget: 5, overBudget: 0 };
+
+  it("receives for the dispatch visibility while there is budget", () => {
+    expect(nextReceive(progress, config)).toEqual({ receive: true, visibilitySeconds: 300 });
+  });
+
+  it("stops when less than the safety margin of the invocation is left", () => {
+    expect(nextReceive({ ...progress, remainingMs: 14_999 }, config)).toEqual({ receive: false, stop: "time-budget" });
+    expect(nextReceive({ ...progress, remainingMs: 15_000 }, config).receive).toBe(true);
+  });
+
+  it("past the rate budget, looks at one more than the breaker's limit (briefly hidden), then stops", () => {
+    expect(lookAhead(config.breaker)).toBe(51);
+    expect(nextReceive({ ...progress, budget: 0, overBudget: 50 }, config)).toEqual({
+      receive: true,
+      visibilitySeconds: LOOK_VISIBILITY_SECONDS,
+    });
+    expect(nextReceive({ ...progress, budget: 0, overBudget: 51 }, config)).toEqual({
+      receive: false,
+      stop: "rate-limit",
+    });
+    // A look never hides longer than a dispatch would.
+    expect(nextReceive({ ...progress, budget: 0 }, { ...config, dispatchVisibilitySeconds: 30 })).toEqual({
+      receive: true,
+      visibilitySeconds: 30,
+    });
+  });
+
+  it("the time budget is checked first", () => {
+    expect(nextReceive({ remainingMs: 0, budget: 0, overBudget: 51 }, config)).toEqual({
+      receive: false,
+      stop: "time-budget",
+    });
+  });
+});
+
+describe("circuit breaker gate and trip", () => {
+  const breaker = { freshLimit: 2, windowMinutes: 10 };
+  const sighting = (n: number, msAgo: number) => ({
+    id: `i-${n}`,
+    at: at(-msAgo).toISOString(),
+    label: `sg-open-ingress sg-${n}`,
+  });
+
+  it("trips on more than the limit of counted sightings and names them", () => {
+    const two = [sighting(1, 1), sighting(2, 2)];
+    expect(breakerGate(two, T0, breaker, undefined)).toEqual({ trips: false });
+    const three = [...two, sighting(3, 3)];
+    expect(breakerGate(three, T0, breaker, undefined)).toEqual({ trips: true, counted: three });
+    // Outside the window or before the last resume: not counted.
+    expect(breakerGate([...two, sighting(3, minutes(10))], T0, breaker, undefined)).toEqual({ trips: false });
+    expect(breakerGate(three, T0, breaker, at(-2).getTime())).toEqual({ trips: false });
+  });
+
+  it("says why it paused and reports a sample and the resume command", () => {
+    const counted = Array.from({ length: 12 }, (_, n) => sighting(n, n));
+    const notice = breakerNotice(counted, { freshLimit: 11, windowMinutes: 10 });
+    expect(notice.reason).toBe("circuit breaker: 12 fresh instructions within 10 minutes (limit 11)");
+    expect(notice.report).toEqual({
+      kind: "breaker-tripped",
+      freshInstructions: 12,
+      limit: 11,
+      windowMinutes: 10,
+      sample: counted.slice(0, BREAKER_SAMPLE_SIZE).map((each) => each.label),
+      resumeCommand: RESUME_COMMAND,
+    });
+    expect(notice.report.sample).toHaveLength(10);
+    expect(RESUME_COMMAND).toBe("remedy resume");
   });
 });

@@ -6,7 +6,7 @@ import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { serializeInstruction } from "../../shared/instruction.ts";
+import { serializeInstruction } from "../../contract/instruction.ts";
 import { deploymentEnv } from "../remediation/support.ts";
 import { instruction, pausedBy, running } from "./support.ts";
 

@@ -3,9 +3,9 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { runCoordinator } from "../../functions/coordinator/core.ts";
-import { memoryStateStore } from "../../shared/coordinator-state.ts";
-import { readPauseState, resume, setPaused } from "../../shared/pause.ts";
+import { memoryStateStore } from "../../functions/coordinator/state.ts";
+import { runCoordinator } from "../../functions/coordinator/tick.ts";
+import { readPauseState, resume, setPaused } from "../../platform/pause.ts";
 import { recordingLog, recordingMetrics } from "../helpers/recording-log.ts";
 import { fakeLambda, PAUSE_PARAMETER, T0, testConfig, testDeps } from "./support.ts";
 

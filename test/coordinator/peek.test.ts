@@ -1,9 +1,9 @@
 // `remedy peek` must be harmless: reading the queue any number of times while auto-response is off never moves a
 // message to the DLQ, loses it, or delays its fix past the next tick once auto-response is on.
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runCoordinator } from "../../functions/coordinator/core.ts";
-import { peekQueue } from "../../shared/peek.ts";
-import { type LocalSqs, startLocalSqs } from "../helpers/local-sqs.ts";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { peekQueue } from "../../cli/peek.ts";
+import { runCoordinator } from "../../functions/coordinator/tick.ts";
+import { type LocalSqs, SQS_SERVER_TIMERS, startLocalSqs } from "../helpers/local-sqs.ts";
 import {
   enqueue,
   enqueueRaw,
@@ -20,10 +20,14 @@ import {
 
 let local: LocalSqs;
 beforeEach(async () => {
-  local = await startLocalSqs();
+  // The queue server's waits (a receive that finds fewer messages than asked waits out WaitTimeSeconds) on virtual
+  // time: see test/helpers/local-sqs.ts.
+  vi.useFakeTimers({ toFake: [...SQS_SERVER_TIMERS], shouldAdvanceTime: true });
+  local = await startLocalSqs({ advanceTimers: (ms) => vi.advanceTimersByTime(ms) });
 });
 afterEach(async () => {
   await local.stop();
+  vi.useRealTimers();
 });
 
 describe("peekQueue", () => {

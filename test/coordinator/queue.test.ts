@@ -5,18 +5,17 @@
 // vi.advanceTimersByTimeAsync, not a real sleep. Date is not faked: nothing here reads it to decide anything.
 import { ChangeMessageVisibilityCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { serializeInstruction } from "../../contract/instruction.ts";
+import { coordinatorPermissions } from "../../functions/coordinator/permissions.ts";
 import {
-  type CoordinatorConfig,
-  type CoordinatorSummary,
+  CoordinatorQueue,
   DLQ_INSTRUCTION_ATTRIBUTE,
   DLQ_REASON_ATTRIBUTE,
   DLQ_SOURCE_MESSAGE_ATTRIBUTE,
-  runCoordinator,
-} from "../../functions/coordinator/core.ts";
-import { coordinatorPermissions } from "../../functions/coordinator/permissions.ts";
-import { memoryStateStore } from "../../shared/coordinator-state.ts";
-import { serializeInstruction } from "../../shared/instruction.ts";
-import { resume } from "../../shared/pause.ts";
+} from "../../functions/coordinator/queue-io.ts";
+import { memoryStateStore } from "../../functions/coordinator/state.ts";
+import { type CoordinatorConfig, type CoordinatorSummary, runCoordinator } from "../../functions/coordinator/tick.ts";
+import { resume } from "../../platform/pause.ts";
 import { type LocalSqs, SQS_SERVER_TIMERS, startLocalSqs } from "../helpers/local-sqs.ts";
 import { recordingLog } from "../helpers/recording-log.ts";
 import {
@@ -294,24 +293,6 @@ describe("duplicates", () => {
     expect(lines.map((line) => line.fields.instructionId)).toEqual([one.id, one.id]);
   });
 
-  it("deletes a copy that arrives while the same instruction is being remediated", async () => {
-    const t = setup();
-    const one = instruction(1);
-    await enqueue(local.sqs, local.queueUrl, [one]);
-    await t.tick();
-    t.clock.advance(10_000); // within the 30 s dispatch visibility
-    await enqueue(local.sqs, local.queueUrl, [one]); // Config re-detected it before the fix landed
-
-    const summary = await t.tick();
-
-    expect(pick(summary, "received", "dispatched", "duplicatesDeleted")).toEqual({
-      received: 1,
-      dispatched: 0,
-      duplicatesDeleted: 1,
-    });
-    expect(t.lambda.invocations).toHaveLength(1);
-  });
-
   it("defers a newer capture of an instruction in flight until that attempt is over", async () => {
     const t = setup({ dispatchVisibilitySeconds: 30 });
     const spy = vi.spyOn(t.sqs, "send");
@@ -399,18 +380,6 @@ describe("grace period", () => {
         .filter((line) => line.message.startsWith("in grace period"))
         .every((line) => line.fields.instructionId === one.id),
     ).toBe(true);
-  });
-
-  it("hides at most SQS's 12 hours at a time", async () => {
-    const t = setup();
-    const spy = vi.spyOn(t.sqs, "send");
-    const far = instruction(1, { capturedAt: T0, notBefore: new Date(T0.getTime() + 30 * 60 * MINUTE) });
-    await enqueue(local.sqs, local.queueUrl, [far]);
-    await t.tick();
-    const hide = spy.mock.calls
-      .map(([command]) => command)
-      .find((command) => command instanceof ChangeMessageVisibilityCommand);
-    expect((hide as ChangeMessageVisibilityCommand).input.VisibilityTimeout).toBe(43_200);
   });
 
   it("deletes the copies of an instruction hidden for grace in the same tick", async () => {
@@ -582,5 +551,78 @@ describe("declared permissions", () => {
     expect(sent).toContain("ChangeMessageVisibilityBatchCommand");
     expect(sent).toContain("PutParameterCommand");
     for (const command of sent) expect(Object.keys(coordinatorPermissions)).toContain(command);
+  });
+});
+
+describe("queue I/O (queue-io.ts, no decisions)", () => {
+  function queueIo(deadLetterQueueUrl = local.dlqUrl) {
+    const log = recordingLog();
+    const settings = { queueUrl: local.queueUrl, deadLetterQueueUrl, receiveWaitSeconds: 0 };
+    return { log, queue: new CoordinatorQueue(local.client(), settings, log) };
+  }
+
+  it("receives ten at a time, hidden for the visibility asked; releases in batches of ten; counts every call", async () => {
+    const { queue } = queueIo();
+    await enqueue(
+      local.sqs,
+      local.queueUrl,
+      Array.from({ length: 25 }, (_, n) => instruction(n)),
+    );
+    const batches = [await queue.receive(30), await queue.receive(30), await queue.receive(30)];
+    expect(batches.map((batch) => batch.length)).toEqual([10, 10, 5]);
+    expect(await local.counts()).toEqual({ stored: 25, visible: 0, invisible: 25 });
+
+    local.commands.length = 0;
+    const released = await queue.release(batches.flat().map((message) => ({ message })));
+    expect(released).toBe(25);
+    expect(local.commands).toEqual(Array(3).fill("ChangeMessageVisibilityBatchCommand"));
+    expect(await local.counts()).toEqual({ stored: 25, visible: 25, invisible: 0 });
+    expect(queue.calls).toBe(6);
+  });
+
+  it("dead-letters by sending first and deleting after; a DLQ that refuses leaves the message on the queue", async () => {
+    const one = instruction(1);
+    await enqueue(local.sqs, local.queueUrl, [one]);
+    const refused = queueIo(`${local.dlqUrl}-missing`);
+    const [message] = await refused.queue.receive(30);
+
+    expect(await refused.queue.deadLetter(message!, { reason: "r", instructionId: one.id })).toBe(false);
+    expect(refused.log.errors()).toEqual([
+      expect.objectContaining({
+        message: "could not dead-letter message: left on the queue",
+        fields: expect.objectContaining({ instructionId: one.id, errorName: "QueueDoesNotExist" }),
+      }),
+    ]);
+    expect(await local.counts()).toMatchObject({ stored: 1 });
+
+    const { queue } = queueIo();
+    expect(await queue.deadLetter(message!, { reason: "remediation failed 3 times", instructionId: one.id })).toBe(
+      true,
+    );
+    expect(await local.counts()).toMatchObject({ stored: 0 });
+    const [dead] = await local.drain(local.dlqUrl);
+    expect(dead!.Body).toBe(serializeInstruction(one));
+    expect(dead!.MessageAttributes?.[DLQ_REASON_ATTRIBUTE]?.StringValue).toBe("remediation failed 3 times");
+    expect(dead!.MessageAttributes?.[DLQ_SOURCE_MESSAGE_ATTRIBUTE]?.StringValue).toBe(message!.MessageId);
+    expect(dead!.MessageAttributes?.[DLQ_INSTRUCTION_ATTRIBUTE]?.StringValue).toBe(one.id);
+  });
+
+  it("deletes duplicates by receipt handle; one that SQS refuses is logged, not counted, and holds back no other", async () => {
+    const { queue, log } = queueIo();
+    await enqueue(local.sqs, local.queueUrl, [instruction(1), instruction(2)]);
+    const messages = await queue.receive(30);
+    const entries = [
+      ...messages.map((message, n) => ({ message, instructionId: `i-${n}` })),
+      { message: { ReceiptHandle: "stale" }, instructionId: "i-stale" },
+    ];
+
+    expect(await queue.deleteDuplicates(entries)).toBe(2);
+    expect(await local.counts()).toMatchObject({ stored: 0 });
+    expect(log.lines.filter((line) => line.level === "warn")).toEqual([
+      expect.objectContaining({
+        message: "duplicate not deleted: it will be seen again",
+        fields: { instructionId: "i-stale", code: "ReceiptHandleIsInvalid" },
+      }),
+    ]);
   });
 });

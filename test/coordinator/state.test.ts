@@ -1,10 +1,9 @@
-// The coordinator's state document and its S3 store (conditional writes), and what the core does on a conflict.
+// The coordinator's state document and its S3 store (conditional writes), and what a tick does on a conflict.
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
 import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { runCoordinator } from "../../functions/coordinator/core.ts";
 import {
   type CoordinatorState,
   CoordinatorStateConflictError,
@@ -14,7 +13,8 @@ import {
   mergeStates,
   pruneState,
   s3StateStore,
-} from "../../shared/coordinator-state.ts";
+} from "../../functions/coordinator/state.ts";
+import { runCoordinator } from "../../functions/coordinator/tick.ts";
 import { recordingLog, recordingMetrics } from "../helpers/recording-log.ts";
 import { fakeLambda, running, T0, testConfig, testDeps } from "./support.ts";
 

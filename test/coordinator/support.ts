@@ -6,15 +6,19 @@ import type { InvokeCommand } from "@aws-sdk/client-lambda";
 import { DeleteMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
-import type { CoordinatorConfig, CoordinatorDeps, LambdaInvoker } from "../../functions/coordinator/core.ts";
-import type { Problem } from "../../rules/types.ts";
-import { type CoordinatorStateStore, memoryStateStore } from "../../shared/coordinator-state.ts";
-import { parseRemediationRequest, type RemediationRequest } from "../../shared/dispatch.ts";
-import { buildInstructions, type Instruction, serializeInstruction } from "../../shared/instruction.ts";
-import type { Log, MetricSink } from "../../shared/logging.ts";
-import type { PauseState } from "../../shared/pause.ts";
-import { sendMessages } from "../../shared/queue.ts";
-import type { ReportBody, Reporter } from "../../shared/report.ts";
+import { parseRemediationRequest, type RemediationRequest } from "../../contract/dispatch.ts";
+import { type Instruction, serializeInstruction } from "../../contract/instruction.ts";
+import type { Reporter } from "../../contract/report.ts";
+import type { MatchedEntry, Problem } from "../../detection/types.ts";
+import { type CoordinatorStateStore, memoryStateStore } from "../../functions/coordinator/state.ts";
+import type { CoordinatorConfig, CoordinatorDeps, LambdaInvoker } from "../../functions/coordinator/tick.ts";
+import type { Log, MetricSink } from "../../platform/logging.ts";
+import type { PauseState } from "../../platform/pause.ts";
+import { sendMessages } from "../../platform/queue.ts";
+import { testInstruction, testResourceId } from "../support/instructions.ts";
+import { fakeClock as kitClock, recordingReporter } from "../support/kit.ts";
+
+export { recordingReporter } from "../support/kit.ts";
 
 export const T0 = new Date("2026-11-20T12:00:00.000Z");
 export const PAUSE_PARAMETER = "/remedy/pause";
@@ -24,18 +28,9 @@ export const FUNCTIONS = {
   "s3-public-policy": "remedy-remediate-s3",
 } as const satisfies Record<Problem, string>;
 
-/** A controllable clock; `now` is what the coordinator reads. */
+/** A controllable clock (test/support/kit.ts); `now` is what the coordinator reads. */
 export function fakeClock(start: Date = T0) {
-  let current = start.getTime();
-  return {
-    now: () => new Date(current),
-    advance(ms: number) {
-      current += ms;
-    },
-    set(date: Date) {
-      current = date.getTime();
-    },
-  };
+  return kitClock(start);
 }
 
 export interface InstructionOptions {
@@ -49,54 +44,26 @@ export interface InstructionOptions {
 /** A valid instruction for resource number `n`. Default: captured an hour before T0 (old), due at once. */
 export function instruction(n: number, options: InstructionOptions = {}): Instruction {
   const capturedAt = options.capturedAt ?? new Date(T0.getTime() - 60 * 60_000);
-  const notBefore = options.notBefore ?? capturedAt;
   const problem = options.problem ?? "sg-open-ingress";
-  const hex = n.toString(16).padStart(17, "0");
-  const isSg = problem === "sg-open-ingress";
-  const [built] = buildInstructions(
-    {
-      resource: {
-        type: isSg ? "AWS::EC2::SecurityGroup" : "AWS::S3::Bucket",
-        id: isSg ? `sg-${hex}` : `bucket-${hex}`,
-        accountId: "123456789012",
-        region: "us-east-1",
-      },
-      rule: { id: problem, parameters: {} },
-      capturedAt: capturedAt.toISOString(),
-      detectedAt: capturedAt.toISOString(),
-      notBefore: notBefore.toISOString(),
-    },
-    [
-      isSg
-        ? {
-            problem,
-            matched: {
-              kind: "sg-rule",
-              rule: {
-                direction: "ingress",
-                ipProtocol: "tcp",
-                fromPort: options.port ?? 22,
-                toPort: options.port ?? 22,
-                cidrIpv4: "0.0.0.0/0",
-              },
-            },
-            reason: `tcp ${options.port ?? 22} open to 0.0.0.0/0`,
-          }
-        : {
-            problem,
-            matched: {
-              kind: "acl-grant",
-              grant: {
-                grantee: { type: "Group", uri: "http://acs.amazonaws.com/groups/global/AllUsers" },
-                permission: "READ",
-              },
-            },
-            reason: "READ granted to everyone",
-          },
-    ],
-  );
-  return built!;
+  const port = options.port ?? 22;
+  const matched: MatchedEntry =
+    problem === "sg-open-ingress"
+      ? {
+          kind: "sg-rule",
+          rule: { direction: "ingress", ipProtocol: "tcp", fromPort: port, toPort: port, cidrIpv4: "0.0.0.0/0" },
+        }
+      : { kind: "acl-grant", grant: { grantee: { type: "Group", uri: ALL_USERS }, permission: "READ" } };
+  return testInstruction({
+    problem,
+    resourceId: testResourceId(problem, n),
+    matched: [matched],
+    capturedAt: capturedAt.toISOString(),
+    notBefore: (options.notBefore ?? capturedAt).toISOString(),
+    reason: () => (problem === "sg-open-ingress" ? `tcp ${port} open to 0.0.0.0/0` : "READ granted to everyone"),
+  });
 }
+
+const ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers";
 
 export async function enqueue(sqs: SQSClient, queueUrl: string, instructions: readonly Instruction[]): Promise<void> {
   await sendMessages(
@@ -182,21 +149,6 @@ export function running(at: Date = new Date(T0.getTime() - 24 * 60 * 60_000)): P
 
 export function pausedBy(by: string, at: Date = T0): PauseState {
   return { paused: true, by, reason: "auto-response off", at: at.toISOString() };
-}
-
-export function recordingReporter(): Reporter & {
-  reports: ReportBody[];
-  of<K extends ReportBody["kind"]>(kind: K): Extract<ReportBody, { kind: K }>[];
-} {
-  const reports: ReportBody[] = [];
-  return {
-    reports,
-    async report(body) {
-      reports.push(body);
-    },
-    of: <K extends ReportBody["kind"]>(kind: K) =>
-      reports.filter((report): report is Extract<ReportBody, { kind: K }> => report.kind === kind),
-  };
 }
 
 export function testConfig(

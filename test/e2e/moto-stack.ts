@@ -4,14 +4,14 @@
 // moto gets what `terraform apply` would create, named and configured as the synthesized stack says: queue and DLQ,
 // pause parameter, schedule rule, ledger bucket, HMAC ledger key, report topic. Function environments are the
 // stack's own, resolved against those resources. Helpers here read moto back (rules, ledger keys, queue depths, the
-// pause switch), build configuration items from live resources in the shape Config sends them, and run the CLI as
-// `node bin/remedy.js` in a child process that sees only moto.
-import { spawn } from "node:child_process";
+// pause switch), build configuration items from live resources in the shape Config sends them, and run the CLI
+// seeing only moto (through the bin's entry in this process, or as `node bin/remedy.js` in a child process).
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
@@ -26,7 +26,13 @@ import { EventBridgeClient, PutRuleCommand, type RuleState } from "@aws-sdk/clie
 import { CreateKeyCommand, type KeySpec, type KeyUsageType, KMSClient } from "@aws-sdk/client-kms";
 import {
   CreateBucketCommand,
+  GetBucketAclCommand,
+  GetBucketOwnershipControlsCommand,
+  GetBucketPolicyCommand,
+  GetBucketTaggingCommand,
+  GetPublicAccessBlockCommand,
   type Grant,
+  ListBucketsCommand,
   ListObjectsV2Command,
   type PublicAccessBlockConfiguration,
   PutBucketVersioningCommand,
@@ -39,15 +45,16 @@ import { GetParameterCommand, type ParameterType, PutParameterCommand, SSMClient
 import { App } from "cdktf";
 import { expect } from "vitest";
 import { OUTPUT_NAMES } from "../../cli/stack.ts";
+import { LEDGER_PREFIX } from "../../contract/ledger.ts";
 import { FUNCTION_LIST } from "../../functions/registry.ts";
 import { RemedyStack, STACK_NAME } from "../../infra/stack.ts";
-import { LEDGER_PREFIX } from "../../shared/ledger.ts";
-import { initialPauseValue, type PauseState, parsePauseState } from "../../shared/pause.ts";
+import { hasErrorCode } from "../../platform/aws-errors.ts";
+import { initialPauseValue, type PauseState, parsePauseState } from "../../platform/pause.ts";
 import { MOTO_ACCOUNT_ID, MOTO_REGION, type Moto } from "../helpers/moto.ts";
+import { REPO_ROOT, type RemedyRun, remedyChild, remedyInProcess } from "../helpers/remedy-process.ts";
 import { deploymentEnv } from "../remediation/support.ts";
 
-export const REPO = fileURLToPath(new URL("../../", import.meta.url));
-export const BIN = join(REPO, "bin", "remedy.js");
+export const REPO = REPO_ROOT;
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON, read field by field
 export type Json = Record<string, any>;
@@ -600,45 +607,26 @@ export async function queueDepth(w: Deployed, queueUrl: string): Promise<{ visib
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// The CLI, as `node bin/remedy.js` in a child process.
+// The CLI: cli/remedy.ts's main() in this process, or `node bin/remedy.js` in a child process, either seeing only
+// moto (test/helpers/remedy-process.ts).
 
-export interface CliRun {
-  argv: string[];
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
+export type CliRun = RemedyRun;
 
-const CHILD_TIMEOUT_MS = 30_000;
-
-export function runCli(argv: string[], cwd: string, env: Record<string, string>): Promise<CliRun> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    // No terminal anywhere: stdin is closed, so a command that asks is answered "no".
-    const child = spawn(process.execPath, [BIN, ...argv], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), CHILD_TIMEOUT_MS);
-    child.once("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ argv, code, stdout, stderr, ms: Date.now() - started });
-    });
-  });
+/**
+ * `remedy <argv>` run where `cwd` is, with `env` as its whole environment and no terminal anywhere (a command that
+ * asks is answered "no"): in this process through the bin's entry (main), or with `how: "child"` as a real process.
+ */
+export function runCli(
+  argv: string[],
+  cwd: string,
+  env: Record<string, string>,
+  how: RemedyRun["how"] = "in-process",
+): Promise<CliRun> {
+  return how === "child" ? remedyChild(argv, { cwd, env, timeoutMs: 30_000 }) : remedyInProcess(argv, { cwd, env });
 }
 
 export function shown(run: CliRun): string {
-  return `remedy ${run.argv.join(" ")} (exit ${run.code}, ${run.ms} ms)\n--- stdout\n${run.stdout}--- stderr\n${run.stderr}`;
+  return `remedy ${run.argv.join(" ")} (${run.how}, exit ${run.code}, ${run.ms} ms)\n--- stdout\n${run.stdout}--- stderr\n${run.stderr}`;
 }
 
 /** What every run must show: it finished, no stack trace, and (when it succeeded) no warning or error on stderr. */
@@ -646,4 +634,133 @@ export function expectClean(run: CliRun, exitCode: number): void {
   expect(run.code, shown(run)).toBe(exitCode);
   expect(run.stderr, shown(run)).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
   if (exitCode === 0) expect(run.stderr, shown(run)).not.toMatch(/\b(warning|error)\b/i);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading a live resource as Config would record it, and a stand-in for Lambda's Invoke API.
+
+async function orNull<T>(call: Promise<T>, ...absent: string[]): Promise<T | null> {
+  try {
+    return await call;
+  } catch (error) {
+    if (hasErrorCode(error, ...absent)) return null;
+    throw error;
+  }
+}
+
+/** Everything bucketConfigItem needs about a live bucket, straight from S3's Get* calls. */
+export async function describeBucket(s3: S3Client, name: string): Promise<LiveBucket> {
+  const acl = await s3.send(new GetBucketAclCommand({ Bucket: name }));
+  const policy = await orNull(s3.send(new GetBucketPolicyCommand({ Bucket: name })), "NoSuchBucketPolicy");
+  const ownership = await orNull(
+    s3.send(new GetBucketOwnershipControlsCommand({ Bucket: name })),
+    "OwnershipControlsNotFoundError",
+  );
+  const block = await orNull(
+    s3.send(new GetPublicAccessBlockCommand({ Bucket: name })),
+    "NoSuchPublicAccessBlockConfiguration",
+  );
+  const tagging = await orNull(s3.send(new GetBucketTaggingCommand({ Bucket: name })), "NoSuchTagSet");
+  const { Buckets = [] } = await s3.send(new ListBucketsCommand({}));
+  const createdAt = Buckets.find((bucket) => bucket.Name === name)?.CreationDate;
+  if (!createdAt) throw new Error(`ListBuckets gives no CreationDate for ${name}`);
+  return {
+    name,
+    owner: {
+      ...(acl.Owner?.ID ? { ID: acl.Owner.ID } : {}),
+      ...(acl.Owner?.DisplayName ? { DisplayName: acl.Owner.DisplayName } : {}),
+    },
+    grants: acl.Grants ?? [],
+    policy: policy?.Policy ?? null,
+    objectOwnership: ownership?.OwnershipControls?.Rules?.[0]?.ObjectOwnership ?? null,
+    publicAccessBlock: block?.PublicAccessBlockConfiguration ?? null,
+    tags: Object.fromEntries((tagging?.TagSet ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""])),
+    createdAt,
+  };
+}
+
+/**
+ * The configuration item Config would send now for a live resource of a type Remedy judges, read from moto. A
+ * resource type added to the registry (problems/resources.ts) needs its builder here.
+ */
+export async function liveConfigItem(
+  clients: Pick<Clients, "ec2" | "s3">,
+  resourceType: string,
+  resourceId: string,
+  capturedAt: Date,
+): Promise<Record<string, unknown>> {
+  switch (resourceType) {
+    case "AWS::EC2::SecurityGroup":
+      return securityGroupConfigItem(await describeGroup(clients.ec2, resourceId), capturedAt);
+    case "AWS::S3::Bucket":
+      return bucketConfigItem(await describeBucket(clients.s3, resourceId), capturedAt);
+    default:
+      throw new Error(`liveConfigItem: no configuration item builder for ${resourceType} (test/e2e/moto-stack.ts)`);
+  }
+}
+
+/** One request the Invoke stand-in answered. */
+export interface Invocation {
+  functionName: string;
+  invocationType: string | undefined;
+  /** The payload exactly as sent, parsed as Lambda parses it for the handler. */
+  payload: unknown;
+}
+
+export interface LambdaStandIn {
+  /** For AWS_ENDPOINT_URL_LAMBDA. */
+  url: string;
+  invocations: Invocation[];
+  close(): Promise<void>;
+}
+
+/**
+ * Lambda's Invoke API on a free loopback port (moto's Lambda cannot run this code): POST
+ * /2015-03-31/functions/{name}/invocations is recorded and answered as Lambda answers an asynchronous invoke (202,
+ * no body); a payload that is not JSON is refused as Lambda refuses it.
+ */
+export async function lambdaStandIn(): Promise<LambdaStandIn> {
+  const invocations: Invocation[] = [];
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const match = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(request.url ?? "");
+      if (request.method !== "POST" || !match) {
+        response.writeHead(404, { "content-type": "application/json" });
+        response.end(JSON.stringify({ message: `not Invoke: ${request.method} ${request.url}` }));
+        return;
+      }
+      const header = request.headers["x-amz-invocation-type"];
+      let payload: unknown;
+      try {
+        payload = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      } catch (error) {
+        response.writeHead(400, {
+          "content-type": "application/json",
+          "x-amzn-errortype": "InvalidRequestContentException",
+        });
+        response.end(JSON.stringify({ Type: "User", message: `Could not parse request body into json: ${error}` }));
+        return;
+      }
+      invocations.push({
+        functionName: decodeURIComponent(match[1]!),
+        invocationType: Array.isArray(header) ? header[0] : header,
+        payload,
+      });
+      response.writeHead(202, { "x-amzn-requestid": `req-${invocations.length}` });
+      response.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    invocations,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
 }

@@ -17,7 +17,8 @@
 //             Secrets Manager and posts to a local HTTP server standing in for Slack (the webhook is a real
 //             https://hooks.slack.com/… URL: fetch is pointed at the stand-in for that host only).
 //
-// Then `remedy undo` (bin/remedy.js in a child process that sees only moto) puts the security group back.
+// Then `remedy undo` (the bin's entry, cli/remedy.ts's main, in this process, seeing only moto:
+// test/helpers/remedy-process.ts) puts the security group back.
 // Every check compares concrete values read back from moto (or the stand-ins) before and after.
 //
 // moto gaps worked around: PutEvaluations outside TestMode answers HTTP 500 (stubbed on the rule's client only),
@@ -54,15 +55,15 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEFAULT_OUTPUTS_FILE } from "../../cli/stack.ts";
+import { kmsRecordVerifier } from "../../cli/undo-runner.ts";
+import type { Instruction } from "../../contract/instruction.ts";
+import { type LedgerRecord, parseLedgerRecord, readLedgerRecord } from "../../contract/ledger.ts";
+import { parseReport, type Report } from "../../contract/report.ts";
+import type { Problem } from "../../detection/types.ts";
 import type { SlackMessage } from "../../functions/notifier/message.ts";
-import type { Problem } from "../../rules/types.ts";
-import { hasErrorCode } from "../../shared/aws-errors.ts";
-import { configServiceClient, kmsClient } from "../../shared/clients.ts";
-import { deployedRuleFor, readDeployment } from "../../shared/deployment.ts";
-import type { Instruction } from "../../shared/instruction.ts";
-import { type LedgerRecord, parseLedgerRecord, readLedgerRecord } from "../../shared/ledger.ts";
-import { parseReport, type Report } from "../../shared/report.ts";
-import { kmsRecordVerifier } from "../../shared/undo.ts";
+import { hasErrorCode } from "../../platform/aws-errors.ts";
+import { configServiceClient, kmsClient } from "../../platform/clients.ts";
+import { deployedRuleFor, readDeployment } from "../../platform/deployment.ts";
 import { changeEvent } from "../fixtures/events.ts";
 import {
   isolatedEnv,
@@ -302,12 +303,15 @@ function accessOf(bucket: LiveBucket) {
   };
 }
 
-/** Receives and deletes every message on a queue until it stays empty. */
+/**
+ * Receives and deletes every message on a queue until it stays empty. Short polls: moto delivers SNS to a subscribed
+ * queue as it publishes, so what was published is there already.
+ */
 async function drain(w: Deployed, queueUrl: string): Promise<string[]> {
   const bodies: string[] = [];
   for (let emptyReads = 0; emptyReads < 2; ) {
     const { Messages = [] } = await w.clients.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
     );
     if (Messages.length === 0) emptyReads++;
     for (const message of Messages) {
@@ -521,10 +525,8 @@ async function runInvocation(p: Pipeline, invocation: Invocation) {
   if (!resourceId) throw new Error(`the coordinator invoked ${invocation.functionName}: not a remediation function`);
   return withEnv({ ...p.moto.env, ...functionEnv(p.tf, p.stack.refs, resourceId) }, async () => {
     kmsKeyArnsAsAws(kmsClient());
-    const { handler } =
-      resourceId === "remediate_sg"
-        ? await import("../../functions/remediate-sg/handler.ts")
-        : await import("../../functions/remediate-s3/handler.ts");
+    const { deployedHandler } = await import("../support/remediate.ts");
+    const { handler } = await deployedHandler(resourceId === "remediate_sg" ? "remediate-sg" : "remediate-s3");
     return handler(invocation.payload);
   });
 }

@@ -24,17 +24,15 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { CliDeps } from "../../cli/deps.ts";
 import { runCli } from "../../cli/remedy.ts";
+import { kmsRecordSigner, s3Ledger } from "../../contract/ledger.ts";
+import { makeReport, type Reporter } from "../../contract/report.ts";
+import type { AllowlistEntry } from "../../detection/exemptions.ts";
 import { runConfigRule } from "../../functions/config-rule/core.ts";
-import { runCoordinator } from "../../functions/coordinator/core.ts";
+import { memoryStateStore } from "../../functions/coordinator/state.ts";
+import { runCoordinator } from "../../functions/coordinator/tick.ts";
 import { runNotifier } from "../../functions/notifier/core.ts";
 import { slackSender } from "../../functions/notifier/slack.ts";
-import { remediateBucket } from "../../functions/remediate-s3/core.ts";
-import { remediateSecurityGroup } from "../../functions/remediate-sg/core.ts";
-import { memoryStateStore } from "../../shared/coordinator-state.ts";
-import type { AllowlistEntry } from "../../shared/exemptions.ts";
-import { kmsRecordSigner, s3Ledger } from "../../shared/ledger.ts";
-import { readPauseState } from "../../shared/pause.ts";
-import { makeReport, type Reporter } from "../../shared/report.ts";
+import { readPauseState } from "../../platform/pause.ts";
 import { FUNCTIONS, fakePauseParameter, PAUSE_PARAMETER, testConfig } from "../coordinator/support.ts";
 import { changeEvent } from "../fixtures/events.ts";
 import { configItem } from "../fixtures/load.ts";
@@ -47,7 +45,8 @@ import {
   TEST_MAC_KEY_ID,
   testDeployment,
 } from "../remediation/support.ts";
-import { createWorld, type World } from "./world.ts";
+import { type AwsWorld, createAwsWorld } from "../support/aws-world.ts";
+import { remediate } from "../support/remediate.ts";
 
 const LEDGER = "remedy-ledger-123456789012";
 const REGION = { region: "us-east-1" };
@@ -60,7 +59,7 @@ const cloudTrailMock = mockClient(CloudTrailClient);
 mockClient(EventBridgeClient);
 
 let local: LocalSqs;
-let world: World;
+let world: AwsWorld;
 let slack: FakeSlack;
 let pause: ReturnType<typeof fakePauseParameter>;
 let outputsFile: string;
@@ -126,9 +125,9 @@ const lambda = {
       metrics: noMetrics,
     };
     if (command.input.FunctionName === FUNCTIONS["sg-open-ingress"]) {
-      await remediateSecurityGroup(command.input.Payload, { ...base, ec2: new EC2Client(REGION) });
+      await remediate("remediate-sg", command.input.Payload, { ...base, ec2: new EC2Client(REGION) });
     } else {
-      await remediateBucket(command.input.Payload, {
+      await remediate("remediate-s3", command.input.Payload, {
         ...base,
         s3: new S3Client(REGION),
         strategy: "surgical",
@@ -178,6 +177,11 @@ function tick(overrides: Partial<ReturnType<typeof testConfig>> = {}) {
   });
 }
 
+const notUsed = () => {
+  throw new Error("not used by peek, status or undo here");
+};
+const notUsedByTheseCommands = { secretsManager: notUsed, configService: notUsed, s3Control: notUsed };
+
 function cliDeps(): CliDeps {
   return {
     sqs: () => local.sqs as SQSClient,
@@ -186,6 +190,7 @@ function cliDeps(): CliDeps {
     ec2: () => new EC2Client(REGION),
     eventBridge: () => new EventBridgeClient(REGION),
     kms: () => new KMSClient(REGION),
+    ...notUsedByTheseCommands,
     now: () => new Date(),
     user: () => "alice",
     confirm: async () => true,
@@ -206,7 +211,7 @@ beforeEach(async () => {
   vi.useFakeTimers({ toFake: [...SQS_SERVER_TIMERS, "Date"], shouldAdvanceTime: true });
   local = await startLocalSqs({ advanceTimers: (ms) => vi.advanceTimersByTime(ms) });
   slack = await fakeSlack();
-  world = createWorld(LEDGER);
+  world = createAwsWorld({ ledgerBucket: LEDGER });
   pause = fakePauseParameter();
   store = memoryStateStore();
   allowlist = [];
@@ -332,7 +337,7 @@ describe("the whole pipeline", () => {
     // Undo appends exactly the removed grants and statements to the live ACL and policy (it no longer writes the
     // before-state back whole): the same grants and statements as before, in another order, everything else as it was.
     const byJson = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
-    type Bucket = World["buckets"] extends Map<string, infer B> ? B : never;
+    type Bucket = AwsWorld["buckets"] extends Map<string, infer B> ? B : never;
     const access = (bucket: Bucket | undefined) => {
       const policy = bucket?.policy ? (JSON.parse(bucket.policy) as { Statement: unknown }) : null;
       return {

@@ -7,8 +7,10 @@
 // judges both groups and queues their fix instructions; one is dispatched as the coordinator would and fixed by the
 // real remediate-sg Lambda (revoked in moto, ledgered in moto's S3 with a MAC from moto's KMS), the other stays
 // queued for peek. The outputs file is written as `terraform output -json > remedy-outputs.json` writes it, and every
-// `npx remedy` line is run as `node bin/remedy.js` in a child process that sees only moto, its stdout, stderr and exit
-// code checked semantically. Every other line must be of a kind known not to run offline (terraform, npm run synth,
+// `npx remedy` line is run with the argv after `npx remedy`, seeing only moto, its stdout, stderr and exit code checked
+// semantically: through the entry bin/remedy.js calls (cli/remedy.ts's main: the same argv parsing, the real AWS
+// SDK, no terminal), in this process, and the first line as `node bin/remedy.js` in a real child process instead
+// (test/helpers/remedy-process.ts). Every other line must be of a kind known not to run offline (terraform, npm run synth,
 // cp of the tfvars example, comments), each checked against what it refers to.
 //
 // moto gaps worked around here: GenerateMac answers a bare key id instead of the ARN (kmsKeyArnsAsAws), and
@@ -24,15 +26,15 @@ import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_OUTPUTS_FILE } from "../../cli/stack.ts";
+import { kmsRecordVerifier } from "../../cli/undo-runner.ts";
+import { encodeRemediationRequest, type RemediationRequest } from "../../contract/dispatch.ts";
+import { type Instruction, parseInstruction } from "../../contract/instruction.ts";
+import { type LedgerRecord, parseLedgerRecord, readLedgerRecord } from "../../contract/ledger.ts";
 import { DISPATCH_VISIBILITY_SECONDS } from "../../functions/registry.ts";
 import { STACK_NAME } from "../../infra/stack.ts";
 import { VARIABLES_FILE } from "../../infra/tfvars.ts";
-import { configServiceClient, kmsClient } from "../../shared/clients.ts";
-import { deployedRuleFor, readDeployment } from "../../shared/deployment.ts";
-import { encodeRemediationRequest, type RemediationRequest } from "../../shared/dispatch.ts";
-import { type Instruction, parseInstruction } from "../../shared/instruction.ts";
-import { type LedgerRecord, parseLedgerRecord, readLedgerRecord } from "../../shared/ledger.ts";
-import { kmsRecordVerifier } from "../../shared/undo.ts";
+import { configServiceClient, kmsClient } from "../../platform/clients.ts";
+import { deployedRuleFor, readDeployment } from "../../platform/deployment.ts";
 import { changeEvent } from "../fixtures/events.ts";
 import { isolatedEnv, kmsKeyArnsAsAws, type Moto, skipWithoutMoto, startMoto } from "../helpers/moto.ts";
 import {
@@ -244,7 +246,8 @@ async function dispatchAndFix(w: Deployed, instruction: Instruction): Promise<st
   const payload = JSON.parse(new TextDecoder().decode(encodeRemediationRequest(request)));
   return withEnv({ ...w.moto.env, ...env }, async () => {
     kmsKeyArnsAsAws(kmsClient());
-    const { handler } = await import("../../functions/remediate-sg/handler.ts");
+    const { deployedHandler } = await import("../support/remediate.ts");
+    const { handler } = await deployedHandler("remediate-sg");
     const result = await handler(payload);
     if (result.status !== "fixed") throw new Error(`remediate-sg did not fix: ${JSON.stringify(result)}`);
     expect(result.messageDeleted).toBe(true);
@@ -305,16 +308,17 @@ async function setUp(moto: Moto, dir: string): Promise<World> {
 // ---------------------------------------------------------------------------------------------------------------
 // The checks, one per command the README runs. A command without one fails.
 
-type Check = (w: World, argv: string[]) => Promise<void>;
+/** `how`: how the README's line itself is run (what a check runs besides, e.g. the same with --json, runs in process). */
+type Check = (w: World, argv: string[], how: CliRun["how"]) => Promise<void>;
 
-async function run(w: World, argv: string[]): Promise<CliRun> {
-  const result = await runCli(argv, w.dir, w.env);
+async function run(w: World, argv: string[], how: CliRun["how"] = "in-process"): Promise<CliRun> {
+  const result = await runCli(argv, w.dir, w.env, how);
   w.runs.push(result);
   return result;
 }
 
-const checkPeek: Check = async (w, argv) => {
-  const result = await run(w, argv);
+const checkPeek: Check = async (w, argv, how) => {
+  const result = await run(w, argv, how);
   expectClean(result, 0);
   const { resource, problem, id } = w.queued;
   for (const shownText of [resource.id, resource.accountId, resource.region, problem, id.slice(0, 12), "3389"]) {
@@ -324,8 +328,8 @@ const checkPeek: Check = async (w, argv) => {
   expect(await queueDepth(w, w.stack.queueUrl), "peeking consumes nothing").toEqual({ visible: 1, inFlight: 0 });
 };
 
-const checkPeekJson: Check = async (w, argv) => {
-  const result = await run(w, argv);
+const checkPeekJson: Check = async (w, argv, how) => {
+  const result = await run(w, argv, how);
   expectClean(result, 0);
   const parsed = JSON.parse(result.stdout);
   expect(parsed).toMatchObject({ queueUrl: w.stack.queueUrl, truncated: false, invalid: [] });
@@ -358,8 +362,8 @@ async function checkStatusReport(w: World, result: CliRun): Promise<void> {
   expect(report.recentActions.value.invalid).toEqual([]);
 }
 
-const checkStatus: Check = async (w, argv) => {
-  const result = await run(w, argv);
+const checkStatus: Check = async (w, argv, how) => {
+  const result = await run(w, argv, how);
   if (argv.includes("--json")) return checkStatusReport(w, result);
   expectClean(result, 0);
   expect(result.stdout, `${shown(result)}\nno part unknown`).not.toMatch(/unknown/i);
@@ -374,9 +378,9 @@ const checkStatus: Check = async (w, argv) => {
 };
 
 function pauseCheck(reason: string | undefined): Check {
-  return async (w, argv) => {
+  return async (w, argv, how) => {
     const started = Date.now();
-    const result = await run(w, argv);
+    const result = await run(w, argv, how);
     expectClean(result, 0);
     const state = await readPause(w);
     expect(state, shown(result)).toMatchObject({ paused: true });
@@ -387,11 +391,11 @@ function pauseCheck(reason: string | undefined): Check {
   };
 }
 
-const checkResume: Check = async (w, argv) => {
+const checkResume: Check = async (w, argv, how) => {
   const before = await readPause(w);
   expect(before.paused, "the README resumes after pausing").toBe(true);
   const started = Date.now();
-  const result = await run(w, argv);
+  const result = await run(w, argv, how);
   expectClean(result, 0);
   const state = await readPause(w);
   expect(state, shown(result)).toMatchObject({ paused: false });
@@ -400,7 +404,7 @@ const checkResume: Check = async (w, argv) => {
   expect(result.stdout.trim(), "says what it did").not.toBe("");
 };
 
-const checkUndo: Check = async (w, argv) => {
+const checkUndo: Check = async (w, argv, how) => {
   // The only substitution: the README's example action id is the real action's.
   expect(argv[1], "the README's undo names the example action id this test replaces").toBe(README_EXAMPLE_ACTION_ID);
   const written = argv.map((arg) => (arg === README_EXAMPLE_ACTION_ID ? w.fixed.actionId : arg));
@@ -408,7 +412,7 @@ const checkUndo: Check = async (w, argv) => {
   expect((await groupRules(w.clients.ec2, w.fixed.groupId)).filter(isOpenSsh)).toEqual([]);
 
   // As written: no --yes and no terminal to ask on, so it shows what it would add back and changes nothing.
-  const declined = await run(w, written);
+  const declined = await run(w, written, how);
   expectClean(declined, 1);
   expect(declined.stdout, `${shown(declined)}\nshows the rule it would add back`).toContain(SSH.CidrIp);
   expect(declined.stdout).toContain(String(SSH.FromPort));
@@ -462,15 +466,20 @@ describe.skipIf(skipWithoutMoto("the README's operate steps run against moto"))(
 
     afterAll(async () => {
       if (w) {
-        const total = w.runs.reduce((sum, entry) => sum + entry.ms, 0);
+        const children = w.runs.filter((r) => r.how === "child");
+        const total = (runs: CliRun[]) => runs.reduce((sum, entry) => sum + entry.ms, 0);
         console.info(
-          `readme-operate: ${w.runs.length} CLI runs, ${total} ms in children (slowest ${Math.max(...w.runs.map((r) => r.ms))} ms), ${Date.now() - started} ms in all`,
+          `readme-operate: ${w.runs.length} CLI runs, ${children.length} of them in child processes (${total(children)} ms), ` +
+            `${total(w.runs) - total(children)} ms in process, ${Date.now() - started} ms in all`,
         );
         if (process.env.README_OPERATE_DEBUG) for (const r of w.runs) console.info(shown(r));
       }
       if (dir) rmSync(dir, { recursive: true, force: true });
       await moto?.stop();
     });
+
+    // Run as a real process: the first line.
+    const spawned = new Set([REMEDY_LINES[0]]);
 
     for (const line of REMEDY_LINES) {
       it(label(line), async () => {
@@ -481,7 +490,7 @@ describe.skipIf(skipWithoutMoto("the README's operate steps run against moto"))(
             `${label(line)}: this test does not know how to check \`remedy ${line.kind.argv.join(" ")}\`: add a check to test/e2e/readme-operate.test.ts`,
           );
         }
-        await check(w, [...line.kind.argv]);
+        await check(w, [...line.kind.argv], spawned.has(line) ? "child" : "in-process");
       }, 60_000);
     }
   },

@@ -10,8 +10,8 @@ import type { InvokeCommand } from "@aws-sdk/client-lambda";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { type CoordinatorConfig, runCoordinator } from "../../functions/coordinator/core.ts";
-import { memoryStateStore } from "../../shared/coordinator-state.ts";
+import { memoryStateStore } from "../../functions/coordinator/state.ts";
+import { type CoordinatorConfig, runCoordinator } from "../../functions/coordinator/tick.ts";
 import {
   enqueue,
   fakeClock,

@@ -1,8 +1,9 @@
 // Fault injection on every AWS call a remediation makes. For each function (security group; S3 surgical ACL,
 // surgical policy rewrite, surgical policy delete, Block Public Access for ACL and policy findings) a clean run
 // records the exact sequence of AWS calls; then, for each call position × each fault kind, the same request runs
-// with that one call failing, and again (the redelivery) with the fault gone, against a stateful fake of the group,
-// the bucket, the ledger bucket, the queues and the topic (./world.ts). Asserted, from shared/remediation.ts:
+// with that one call failing, and again (the redelivery) with the fault gone, against the stateful fake of the group,
+// the bucket, the ledger bucket, the queues and the topic (test/support/aws-world.ts, set up by ./support.ts), its
+// fault injection on. Asserted, from functions/remediation/runner.ts:
 // - the remediation queue's DeleteMessage is sent only after a confirmed change and its `fixed` ledger record, after
 //   a `skipped` record, or after the DLQ accepted the message (permanent failure, nothing changed);
 // - a transient fault before the final record leaves the message; a permanent one before the change dead-letters it;
@@ -10,11 +11,9 @@
 // - across both deliveries each offending rule is revoked exactly once and the bucket is written exactly once, with
 //   the right content; the redelivery of an already fixed resource is a skip that changes nothing.
 import { afterAll, describe, expect, it } from "vitest";
-import { remediateBucket } from "../../functions/remediate-s3/core.ts";
-import { remediateSecurityGroup } from "../../functions/remediate-sg/core.ts";
-import type { S3FixStrategy } from "../../shared/describe.ts";
-import { type Instruction, serializeInstruction } from "../../shared/instruction.ts";
-import type { RemediationResult } from "../../shared/remediation.ts";
+import { type Instruction, serializeInstruction } from "../../contract/instruction.ts";
+import type { RemediationResult } from "../../functions/remediation/runner.ts";
+import type { S3FixStrategy } from "../../problems/words.ts";
 import { recordingLog } from "../helpers/recording-log.ts";
 import {
   ACCOUNT,
@@ -37,6 +36,8 @@ import {
   SSH_V4,
   SSH_V6,
 } from "../remediation/support.ts";
+import { callAt, restoreAwsWorld } from "../support/aws-world.ts";
+import { remediate } from "../support/remediate.ts";
 import {
   actionIdFor,
   awsDeps,
@@ -44,17 +45,17 @@ import {
   CLIENTS,
   createWorld,
   type DeleteCheck,
+  deadLetters,
+  deletedHandles,
   FAULTS,
   type Fault,
-  inRun,
+  type FaultWorld,
   LEDGER_BUCKET,
-  mockedCallCount,
   type Role,
-  restoreMocks,
-  type World,
-} from "./world.ts";
+  revokedIds,
+} from "./support.ts";
 
-afterAll(restoreMocks);
+afterAll(restoreAwsWorld);
 
 const TARGET = { Bucket: BUCKET, ExpectedBucketOwner: ACCOUNT };
 /** What block-public-access turns on for each problem (the world's bucket starts with none configured). */
@@ -80,7 +81,7 @@ interface Scenario {
   /** The one change the fix must make, exactly. */
   change: { command: string; input: Record<string, unknown> };
   /** The live resource after the fix. */
-  assertFixed(world: World): void;
+  assertFixed(world: FaultWorld): void;
 }
 
 const POLICY_ONLY_PUBLIC = JSON.stringify({ Version: "2012-10-17", Statement: [PUBLIC_READ] });
@@ -95,12 +96,17 @@ const SCENARIOS: Scenario[] = [
       input: { GroupId: GROUP_ID, SecurityGroupRuleIds: ["sgr-0ssh4", "sgr-0ssh6"] },
     },
     assertFixed(world) {
-      expect([...world.sgRules.keys()].sort()).toEqual(
+      expect(
+        world.groups
+          .get(GROUP_ID)!
+          .rules.map((rule) => rule.SecurityGroupRuleId!)
+          .sort(),
+      ).toEqual(
         SG_RULES.map((rule) => rule.SecurityGroupRuleId!)
           .filter((id) => id !== "sgr-0ssh4" && id !== "sgr-0ssh6")
           .sort(),
       );
-      expect([...world.revokedIds].sort()).toEqual(["sgr-0ssh4", "sgr-0ssh6"]);
+      expect(revokedIds(world).sort()).toEqual(["sgr-0ssh4", "sgr-0ssh6"]);
     },
   },
   {
@@ -114,9 +120,9 @@ const SCENARIOS: Scenario[] = [
       input: { ...TARGET, AccessControlPolicy: { Owner: OWNER, Grants: [GRANTS[0], GRANTS[2], GRANTS[4]] } },
     },
     assertFixed(world) {
-      expect(world.bucket.acl).toEqual({ Owner: OWNER, Grants: [GRANTS[0], GRANTS[2], GRANTS[4]] });
-      expect(world.bucket.policy).toBe(POLICY_TEXT);
-      expect(world.bucket.block).toBeNull();
+      expect(world.buckets.get(BUCKET)!.acl).toEqual({ Owner: OWNER, Grants: [GRANTS[0], GRANTS[2], GRANTS[4]] });
+      expect(world.buckets.get(BUCKET)!.policy).toBe(POLICY_TEXT);
+      expect(world.buckets.get(BUCKET)!.publicAccessBlock).toBeNull();
     },
   },
   {
@@ -137,12 +143,12 @@ const SCENARIOS: Scenario[] = [
       },
     },
     assertFixed(world) {
-      expect(JSON.parse(world.bucket.policy!)).toEqual({
+      expect(JSON.parse(world.buckets.get(BUCKET)!.policy!)).toEqual({
         Version: "2012-10-17",
         Id: "acme-data-policy",
         Statement: [DENY_INSECURE, PARTNER_READ],
       });
-      expect(world.bucket.acl.Grants).toEqual(GRANTS);
+      expect(world.buckets.get(BUCKET)!.acl.Grants).toEqual(GRANTS);
     },
   },
   {
@@ -153,8 +159,8 @@ const SCENARIOS: Scenario[] = [
     instruction: instructionFor("s3-public-policy", [PUBLIC_STATEMENT]),
     change: { command: "DeleteBucketPolicy", input: { ...TARGET } },
     assertFixed(world) {
-      expect(world.bucket.policy).toBeNull();
-      expect(world.bucket.acl.Grants).toEqual(GRANTS);
+      expect(world.buckets.get(BUCKET)!.policy).toBeNull();
+      expect(world.buckets.get(BUCKET)!.acl.Grants).toEqual(GRANTS);
     },
   },
   {
@@ -165,9 +171,9 @@ const SCENARIOS: Scenario[] = [
     instruction: instructionFor("s3-public-acl", [PUBLIC_READ_GRANT]),
     change: { command: "PutPublicAccessBlock", input: { ...TARGET, PublicAccessBlockConfiguration: ACLS_BLOCKED } },
     assertFixed(world) {
-      expect(world.bucket.block).toEqual(ACLS_BLOCKED);
-      expect(world.bucket.acl.Grants).toEqual(GRANTS);
-      expect(world.bucket.policy).toBe(POLICY_TEXT);
+      expect(world.buckets.get(BUCKET)!.publicAccessBlock).toEqual(ACLS_BLOCKED);
+      expect(world.buckets.get(BUCKET)!.acl.Grants).toEqual(GRANTS);
+      expect(world.buckets.get(BUCKET)!.policy).toBe(POLICY_TEXT);
     },
   },
   {
@@ -178,21 +184,21 @@ const SCENARIOS: Scenario[] = [
     instruction: instructionFor("s3-public-policy", [PUBLIC_STATEMENT]),
     change: { command: "PutPublicAccessBlock", input: { ...TARGET, PublicAccessBlockConfiguration: POLICY_BLOCKED } },
     assertFixed(world) {
-      expect(world.bucket.block).toEqual(POLICY_BLOCKED);
-      expect(world.bucket.policy).toBe(POLICY_TEXT);
+      expect(world.buckets.get(BUCKET)!.publicAccessBlock).toEqual(POLICY_BLOCKED);
+      expect(world.buckets.get(BUCKET)!.policy).toBe(POLICY_TEXT);
     },
   },
 ];
 
 /** One delivery of the scenario's instruction (run n = delivery n, its own receipt handle and action id). */
-function deliver(world: World, scenario: Scenario, run: number, attempt = run): Promise<RemediationResult> {
+function deliver(world: FaultWorld, scenario: Scenario, run: number, attempt = run): Promise<RemediationResult> {
   world.run = run;
   const request = requestFor(scenario.instruction, { attempt, receiptHandle: `receipt-handle-${attempt}` });
   const base = { ...awsDeps(run), log: recordingLog() };
   if (scenario.fn === "sg") {
-    return remediateSecurityGroup(request, { ...base, ec2: CLIENTS.ec2, allowlist: [] });
+    return remediate("remediate-sg", request, { ...base, ec2: CLIENTS.ec2, allowlist: [] });
   }
-  return remediateBucket(request, {
+  return remediate("remediate-s3", request, {
     ...base,
     s3: CLIENTS.s3,
     allowlist: [],
@@ -208,7 +214,7 @@ const clean = new Map<string, { calls: Call[]; result: RemediationResult; mocked
 for (const scenario of SCENARIOS) {
   const world = createWorld({ policy: scenario.policy ?? null });
   const result = await deliver(world, scenario, 1);
-  clean.set(scenario.name, { calls: world.callsOf(1), result, mocked: mockedCallCount() });
+  clean.set(scenario.name, { calls: world.callsOf(1), result, mocked: world.mockedCalls() });
 }
 
 /** Whether a DeleteMessage on the remediation queue was allowed when it was sent. */
@@ -233,7 +239,7 @@ interface Expectation {
   report: "failed" | "fixed" | null;
 }
 
-/** What shared/remediation.ts promises for a fault of `fault` at a call of `role`. */
+/** What functions/remediation/runner.ts promises for a fault of `fault` at a call of `role`. */
 function expectationFor(role: Role, fault: Fault): Expectation {
   const permanent = fault.expected === "permanent";
   switch (role) {
@@ -353,7 +359,7 @@ for (const scenario of SCENARIOS)
     for (const { call, fault } of cases) {
       it(`${describeCall(call)} ← ${fault.name}`, async () => {
         const world = createWorld({ policy: scenario.policy ?? null });
-        world.fault = { run: 1, at: call.index, fault };
+        world.faults = [{ when: callAt(1, call.index), fault }];
         const expected = expectationFor(call.role, fault);
 
         // Delivery 1, with the fault.
@@ -365,7 +371,7 @@ for (const scenario of SCENARIOS)
         );
         expect(first).toMatchObject({ ...expected.result, actionId: actionIdFor(1) });
         expect(world.mutations.some((mutation) => mutation.run === 1)).toBe(expected.changed);
-        expect(world.deletedHandles.includes("receipt-handle-1")).toBe(expected.deleted);
+        expect(deletedHandles(world).includes("receipt-handle-1")).toBe(expected.deleted);
         expect(world.ledgerRecord(actionIdFor(1))?.outcome).toBe(expected.ledgerOutcome);
         const reports = world.published.filter((each) => each.run === 1).map((each) => each.report);
         expect(reports.map((report) => report.kind)).toEqual(expected.report ? [expected.report] : []);
@@ -479,21 +485,21 @@ for (const scenario of SCENARIOS)
     for (const { call, fault, dlqFault, label } of cases)
       it(label, async () => {
         const world = createWorld({ policy: scenario.policy ?? null });
-        world.fault = { run: 1, at: call.index, fault };
-        world.alsoFail = { when: (each) => each.run === 1 && each.detail === "dlq", fault: dlqFault };
+        const atCall = { when: callAt(1, call.index), fault };
+        world.faults = [atCall, { when: (each) => each.run === 1 && each.detail === "dlq", fault: dlqFault }];
 
         const first = await deliver(world, scenario, 1);
         expect(first).toMatchObject({ status: "failed", kind: "permanent", deadLettered: false });
         const run1 = world.callsOf(1);
         expect(run1.filter((each) => each.detail === "dlq").map((each) => each.fault)).toEqual([dlqFault.name]);
         expect(run1.some((each) => each.command === "DeleteMessage")).toBe(false);
-        expect(world.deletedHandles).toEqual([]);
+        expect(deletedHandles(world)).toEqual([]);
         expect(world.mutations).toEqual([]);
         expect(world.ledgerRecord(actionIdFor(1))?.outcome).toBe("failed");
         // A lost answer means the DLQ may hold a copy while the message also stays: at-least-once, never at-most-once.
-        expect(world.dlq).toHaveLength(dlqFault.applied ? 1 : 0);
+        expect(deadLetters(world)).toHaveLength(dlqFault.applied ? 1 : 0);
 
-        world.alsoFail = undefined;
+        world.faults = [atCall];
         const second = await deliver(world, scenario, 2);
         expect(second).toMatchObject({ status: "fixed", messageDeleted: true });
         // A redrive of the DLQ copy (when there is one) finds nothing to do.
@@ -522,7 +528,7 @@ for (const scenario of SCENARIOS)
           if (waiting.length === 2) for (const release of waiting) release();
         });
       };
-      const results = await Promise.all([1, 2].map((run) => inRun(run, () => deliver(world, scenario, run, 1))));
+      const results = await Promise.all([1, 2].map((run) => world.inRun(run, () => deliver(world, scenario, run, 1))));
       world.beforeCall = undefined;
       return { world, results };
     }

@@ -120,6 +120,19 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
   const dlqUrl = await create("remedy-remediation-dlq");
   commands.length = 0;
 
+  const counts = async (url = queueUrl) => {
+    const output = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+      }),
+    );
+    // local-aws-sqs counts in-flight messages in ApproximateNumberOfMessages too (real SQS does not).
+    const stored = Number(output.Attributes?.ApproximateNumberOfMessages ?? 0);
+    const invisible = Number(output.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+    return { stored, visible: stored - invisible, invisible };
+  };
+
   return {
     endpoint,
     queueUrl,
@@ -127,21 +140,10 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
     sqs,
     commands,
     client,
-    async counts(url = queueUrl) {
-      const output = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: url,
-          AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        }),
-      );
-      // local-aws-sqs counts in-flight messages in ApproximateNumberOfMessages too (real SQS does not).
-      const stored = Number(output.Attributes?.ApproximateNumberOfMessages ?? 0);
-      const invisible = Number(output.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
-      return { stored, visible: stored - invisible, invisible };
-    },
+    counts,
     async drain(url, visibilitySeconds = 30) {
       const messages: Message[] = [];
-      while (true) {
+      for (let empty = 0; empty < 100; ) {
         const output = await sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: url,
@@ -152,9 +154,17 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
             MessageAttributeNames: ["All"],
           }),
         );
-        if (!output.Messages?.length) return messages;
-        messages.push(...output.Messages);
+        if (output.Messages?.length) {
+          messages.push(...output.Messages);
+          continue;
+        }
+        // An empty answer is not proof of an empty queue: local-aws-sqs answers a short poll after 40 ms of timers
+        // looking at the queue, which a busy machine may not run in time.
+        const { visible } = await counts(url);
+        if (visible === 0) return messages;
+        empty++;
       }
+      return messages;
     },
     async stop() {
       for (const each of clients) each.destroy();

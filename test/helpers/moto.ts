@@ -1,25 +1,43 @@
-// moto (the AWS emulator on this machine's image) as a real server on a free port of 127.0.0.1, one per test file.
+// moto (the AWS emulator on this machine's image) as a real server on a free port of 127.0.0.1, one per test worker
+// process, reset for each test file that uses it (see startMoto).
 // Tests that need AWS's real wire protocols use it through the SDK's standard AWS_ENDPOINT_URL (clients in code under
 // test are never given an endpoint). Where moto_server is missing, `motoAvailable` is false and those tests skip with
 // one clear line, except in CI (CI=true), where a missing emulator fails the run: a skip must not pass as a pass.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { KMSClient } from "@aws-sdk/client-kms";
+import { runDir } from "./run-dir.ts";
 
 export const MOTO_ACCOUNT_ID = "123456789012";
 export const MOTO_REGION = "eu-west-1";
 
-function hasMoto(): boolean {
-  try {
-    execFileSync("moto_server", ["--help"], { stdio: "ignore", timeout: 30_000 });
-    return true;
-  } catch {
-    return false;
+const PROBED = Symbol.for("remedy.test.motoAvailable");
+
+/**
+ * Whether `moto_server --help` runs here (over a second of Python imports): asked once per run, by the first test
+ * file that wants to know (in the run's directory, test/helpers/run-dir.ts), not before every run nor in every file.
+ */
+async function hasMoto(): Promise<boolean> {
+  const cached = globalThis as { [PROBED]?: boolean };
+  if (cached[PROBED] !== undefined) return cached[PROBED];
+  const file = join(runDir(), "moto-available");
+  let available: boolean;
+  if (existsSync(file)) {
+    available = readFileSync(file, "utf8") === "true";
+  } else {
+    available = await new Promise<boolean>((resolve) => {
+      execFile("moto_server", ["--help"], { timeout: 30_000 }, (error) => resolve(!error));
+    });
+    writeFileSync(file, String(available));
   }
+  cached[PROBED] = available;
+  return available;
 }
 
-export const motoAvailable = hasMoto();
+export const motoAvailable = await hasMoto();
 
 /** For describe.skipIf: in CI a missing moto is an error, not a skip. */
 export function skipWithoutMoto(what: string): boolean {
@@ -43,6 +61,7 @@ export interface Moto {
   };
   /** Forgets every resource (moto's reset API), for tests that need a fresh account. */
   reset(): Promise<void>;
+  /** Done with it: the shared moto is given back (the next file gets it reset), one of its own is stopped. */
   stop(): Promise<void>;
 }
 
@@ -78,19 +97,59 @@ async function waitUntilUp(endpoint: string, child: ChildProcess, deadline: numb
 export interface StartMotoOptions {
   /**
    * Extra environment for moto_server itself, over this process's (e.g. MOTO_RECORDER_FILEPATH, which moto_server
-   * reads when it starts). This process's environment is not changed.
+   * reads when it starts). This process's environment is not changed. A moto with its own environment is the
+   * caller's alone (never shared, see startMoto).
    */
   env?: Record<string, string>;
 }
 
-export async function startMoto(options: StartMotoOptions = {}): Promise<Moto> {
+interface Server {
+  endpoint: string;
+  child: ChildProcess;
+}
+
+/**
+ * moto_server on a free port, under a small sh watchdog that stops it when asked (SIGTERM) or when this process is
+ * gone however it ended (test workers are killed, not asked to clean up): no moto outlives the tests. Its request
+ * recorder (off until /moto-api/recorder/start-recording) writes to a file of its own, removed with it, unless `env`
+ * names another.
+ */
+async function launch(env: Record<string, string> | undefined): Promise<Server> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], {
+  const recording = join(tmpdir(), `remedy-moto-${process.pid}-${port}.jsonl`);
+  const watchdog = [
+    `moto_server -H 127.0.0.1 -p ${port} & moto=$!`,
+    `trap 'kill $moto 2>/dev/null; wait $moto; rm -f "$OWN_RECORDING"; exit 0' TERM INT`,
+    `while kill -0 ${process.pid} 2>/dev/null && kill -0 $moto 2>/dev/null; do sleep 1 & wait $!; done`,
+    "kill $moto 2>/dev/null",
+    "wait $moto",
+    `rm -f "$OWN_RECORDING"`,
+  ].join("\n");
+  const child = spawn("sh", ["-c", watchdog], {
     stdio: "ignore",
-    ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
+    env: { ...process.env, MOTO_RECORDER_FILEPATH: recording, ...env, OWN_RECORDING: recording },
   });
-  await waitUntilUp(endpoint, child, Date.now() + 30_000);
+  child.unref();
+  try {
+    await waitUntilUp(endpoint, child, Date.now() + 30_000);
+  } catch (error) {
+    child.kill("SIGTERM");
+    throw error;
+  }
+  return { endpoint, child };
+}
+
+function stopServer({ child }: Server): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill("SIGTERM");
+  });
+}
+
+function handle(server: Server, release: () => Promise<void>): Moto {
+  const { endpoint } = server;
   const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
   return {
     endpoint,
@@ -103,16 +162,65 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<Moto> {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     },
     clientConfig: { endpoint, region: MOTO_REGION, credentials, forcePathStyle: true },
-    async reset() {
-      await fetch(`${endpoint}/moto-api/reset`, { method: "POST" });
-    },
-    async stop() {
-      if (child.exitCode !== null) return;
-      await new Promise<void>((resolve) => {
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      });
-    },
+    reset: () => resetMoto(endpoint),
+    stop: release,
+  };
+}
+
+async function resetMoto(endpoint: string): Promise<void> {
+  const response = await fetch(`${endpoint}/moto-api/reset`, { method: "POST" });
+  if (!response.ok) throw new Error(`moto reset answered HTTP ${response.status}`);
+}
+
+/** This worker process's moto, kept on globalThis: test files share the process, each gets this module afresh. */
+const SHARED = Symbol.for("remedy.test.moto");
+type Shared = { server: Promise<Server>; inUse: boolean };
+const shared = globalThis as { [SHARED]?: Shared };
+
+/**
+ * A moto for the calling test file, empty (as a fresh one is). Test files in one worker process run one after
+ * another, so they take turns on one moto_server, reset (every resource forgotten) before each file gets it: starting
+ * moto and its first EC2 call cost seconds of Python each time. `stop()` gives it back. A second moto at the same time,
+ * or one with its own environment, is a server of its own, stopped by `stop()`. Every moto here has its request
+ * recorder ready (/moto-api/recorder/...), stopped and emptied by nothing but its user.
+ */
+export async function startMoto(options: StartMotoOptions = {}): Promise<Moto> {
+  const own = async () => {
+    const server = await launch(options.env);
+    return handle(server, () => stopServer(server));
+  };
+  if (options.env) return own();
+  const current = shared[SHARED];
+  if (current?.inUse) return own();
+  if (current) {
+    const server = await current.server.catch(() => undefined);
+    if (server && server.child.exitCode === null && server.child.signalCode === null) {
+      current.inUse = true;
+      try {
+        await resetMoto(server.endpoint);
+      } catch (error) {
+        current.inUse = false;
+        throw error;
+      }
+      return handle(server, lease(current));
+    }
+  }
+  const next: Shared = { server: launch(undefined), inUse: true };
+  shared[SHARED] = next;
+  try {
+    return handle(await next.server, lease(next));
+  } catch (error) {
+    delete shared[SHARED];
+    throw error;
+  }
+}
+
+function lease(entry: Shared): () => Promise<void> {
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    entry.inUse = false;
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Log, MetricSink } from "../../shared/logging.ts";
+import type { Log, MetricSink } from "../../platform/logging.ts";
 
 export interface LogLine {
   level: "debug" | "info" | "warn" | "error";

@@ -3,8 +3,12 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type FunctionSpec, functionSources } from "../../functions/registry.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Every folder of the product's source (tests, benches and scripts aside). */
+export const SOURCE_DIRS = ["problems", "detection", "contract", "platform", "functions", "infra", "cli"] as const;
 
 export function tsFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -14,12 +18,27 @@ export function tsFiles(dir: string): string[] {
   });
 }
 
-const IMPORT = /(?:import|export)\s[^;]*?from\s+"(\.{1,2}\/[^"]+)"|import\(\s*"(\.{1,2}\/[^"]+)"\s*\)/g;
+// Type-only imports carry no code (the bundle drops them), so they are not followed.
+const IMPORT = /(?:import|export)\s(?!type\s)[^;]*?from\s+"(\.{1,2}\/[^"]+)"|import\(\s*"(\.{1,2}\/[^"]+)"\s*\)/g;
 
 /** The function's own files and every repository module they reach through relative imports. */
 export function sourceTree(functionDir: string): string[] {
+  return reachableFrom(tsFiles(functionDir));
+}
+
+/** Every file a deployed function runs: its folder and its problems' fix modules, and all they import. */
+export function functionTree(spec: FunctionSpec): string[] {
+  return reachableFrom(
+    functionSources(spec).flatMap((source) =>
+      source.endsWith(".ts") ? [join(ROOT, source)] : tsFiles(join(ROOT, source)),
+    ),
+  );
+}
+
+/** The files and every repository module they reach through relative imports. */
+export function reachableFrom(files: readonly string[]): string[] {
   const seen = new Set<string>();
-  const queue = tsFiles(functionDir);
+  const queue = [...files];
   while (queue.length > 0) {
     const file = queue.pop()!;
     if (seen.has(file)) continue;
@@ -36,9 +55,10 @@ export function commandsIn(source: string): string[] {
   return [...source.matchAll(/new\s+(\w+Command)\s*\(/g)].map((match) => match[1]!);
 }
 
-export function commandsSent(functionDir: string): Map<string, string[]> {
+/** The commands sent from a folder's code (a string) or a deployed function's (a spec). */
+export function commandsSent(code: string | FunctionSpec): Map<string, string[]> {
   const sent = new Map<string, string[]>();
-  for (const file of sourceTree(functionDir)) {
+  for (const file of typeof code === "string" ? sourceTree(code) : functionTree(code)) {
     for (const command of commandsIn(readFileSync(file, "utf8"))) {
       sent.set(command, [...(sent.get(command) ?? []), relative(ROOT, file)]);
     }

@@ -1,37 +1,32 @@
-// The bundles on the runtime they ship to: every function is built (into a temporary directory, not dist/, which
-// stack.test.ts builds into) and run by a pinned Node 22 (scripts/node-runtime.ts: Lambda's nodejs22.x), whatever
+// The bundles on the runtime they ship to: every function is built (once per run, shared with stack.test.ts:
+// test/helpers/bundles.ts) and run by a pinned Node 22 (scripts/node-runtime.ts: Lambda's nodejs22.x), whatever
 // Node runs the tests. Each bundle is imported with only its own environment, as a cold start does; then real
 // handlers are invoked with their AWS calls going to moto, and judged by their results, their JSON log lines, the
 // requests moto received (its recorder) and what is left in moto's queues.
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { importEnv } from "../../bench/bundles.bench.ts";
 import { FUNCTION_LIST, FUNCTIONS, type FunctionName } from "../../functions/registry.ts";
-import { type BundleResult, buildAll } from "../../scripts/build.ts";
+import type { BundleResult } from "../../scripts/build.ts";
 import { nodeBinary, PINNED } from "../../scripts/node-runtime.ts";
 import { configEvent } from "../fixtures/events.ts";
+import { sharedBundles } from "../helpers/bundles.ts";
 import { MOTO_ACCOUNT_ID, MOTO_REGION, type Moto, skipWithoutMoto, startMoto } from "../helpers/moto.ts";
 
 let node: string;
-let outDir: string;
 let built: BundleResult[];
 /** What the children said process.version was. */
 const versionsSeen = new Set<string>();
 
 beforeAll(async () => {
-  outDir = mkdtempSync(join(tmpdir(), "remedy-runtime-"));
   // The first run downloads the pinned Node (~50 MB); later runs reuse .cache/node.
-  [node, built] = await Promise.all([nodeBinary(22), buildAll(FUNCTION_LIST, outDir)]);
+  [node, { built }] = await Promise.all([nodeBinary(22), sharedBundles()]);
 }, 180_000);
 
 afterAll(() => {
-  if (outDir) rmSync(outDir, { recursive: true, force: true });
   console.log(
     `runtime: bundles ran on Node ${[...versionsSeen].join(", ") || "(none)"} (pinned ${PINNED[22].version}, ${process.platform}-${process.arch}); tests on ${process.version}`,
   );
@@ -117,23 +112,17 @@ interface Recorded {
   body: Record<string, unknown>;
 }
 
-/** A recorder file per moto (moto_server reads MOTO_RECORDER_FILEPATH when it starts; the default is its cwd). */
-function startRecordingMoto(dir: string): Promise<Moto> {
-  return startMoto({ env: { MOTO_RECORDER_FILEPATH: join(dir, "moto-recording.jsonl") } });
-}
-
 describe.skipIf(skipWithoutMoto("invoking bundles under Node 22 against moto"))(
   "real invocations under Node 22, AWS calls to moto",
   { timeout: 90_000 },
   () => {
     let moto: Moto;
-    let motoDir: string;
     let sqs: SQSClient;
     let ssm: SSMClient;
 
     beforeAll(async () => {
-      motoDir = mkdtempSync(join(tmpdir(), "remedy-runtime-moto-"));
-      moto = await startRecordingMoto(motoDir);
+      // Every moto of test/helpers/moto.ts has its request recorder (its own file), off until started.
+      moto = await startMoto();
       sqs = new SQSClient(moto.clientConfig);
       ssm = new SSMClient(moto.clientConfig);
     }, 60_000);
@@ -142,7 +131,6 @@ describe.skipIf(skipWithoutMoto("invoking bundles under Node 22 against moto"))(
       sqs?.destroy();
       ssm?.destroy();
       await moto?.stop();
-      if (motoDir) rmSync(motoDir, { recursive: true, force: true });
     });
 
     const motoApi = async (path: string, method = "POST") => {

@@ -14,8 +14,9 @@ import {
   MAX_DISPATCH_AGE_SECONDS,
 } from "../../functions/registry.ts";
 import { RemedyStack } from "../../infra/stack.ts";
-import { buildAll, DIST } from "../../scripts/build.ts";
-import { parsePauseState } from "../../shared/pause.ts";
+import { parsePauseState } from "../../platform/pause.ts";
+import type { BundleResult } from "../../scripts/build.ts";
+import { sharedBundles } from "../helpers/bundles.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON, asserted on shape by shape
 type Json = Record<string, any>;
@@ -23,11 +24,12 @@ let tf: Json;
 let stackDir: string;
 
 let outdir: string;
-let built: Awaited<ReturnType<typeof buildAll>>;
+let built: BundleResult[];
+/** Where the bundles are (test/helpers/bundles.ts): what `npm run synth` builds into dist/. */
+let DIST: string;
 
 beforeAll(async () => {
-  // The only test file that builds the bundles (two building at once would race on dist/).
-  built = await buildAll();
+  ({ out: DIST, built } = await sharedBundles());
   outdir = mkdtempSync(join(tmpdir(), "remedy-synth-"));
   const app = new App({ outdir });
   new RemedyStack(app, "remedy", { distDir: DIST });
@@ -262,7 +264,7 @@ describe("outputs", () => {
 
 describe("ledger key prefixes", () => {
   it("match the ledger code, so remediations may write records and claims", async () => {
-    const { LEDGER_PREFIX, CLAIM_PREFIX } = await import("../../shared/ledger.ts");
+    const { LEDGER_PREFIX, CLAIM_PREFIX } = await import("../../contract/ledger.ts");
     const { LEDGER_PREFIXES } = await import("../../infra/iam.ts");
     expect(LEDGER_PREFIXES).toEqual({ actions: LEDGER_PREFIX, claims: CLAIM_PREFIX });
     const s3 = (policyDoc("remediate_sg_policy_doc").statement as Json[]).find((s) =>

@@ -3,7 +3,7 @@ import { GenerateMacCommand, KMSClient } from "@aws-sdk/client-kms";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { canonicalJson } from "../../shared/canonical-json.ts";
+import { canonicalJson } from "../../contract/canonical-json.ts";
 import {
   claimObject,
   InvalidLedgerRecordError,
@@ -19,7 +19,7 @@ import {
   readLedgerRecord,
   s3Ledger,
   writeLedgerRecord,
-} from "../../shared/ledger.ts";
+} from "../../contract/ledger.ts";
 import {
   ACCOUNT,
   ACTION_ID,

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { notifierPermissions } from "../../functions/notifier/permissions.ts";
-import { declaredActions } from "../../shared/permissions.ts";
+import { declaredActions } from "../../platform/permissions.ts";
 
 const dir = fileURLToPath(new URL("../../functions/notifier/", import.meta.url));
 

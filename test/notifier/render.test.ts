@@ -1,12 +1,12 @@
 // Rendering: every message kind against its golden file, Slack's limits, and escaping.
 import { describe, expect, it } from "vitest";
+import type { Report } from "../../contract/report.ts";
+import type { SgRuleEntry } from "../../detection/types.ts";
 import type { Attribution } from "../../functions/notifier/attribution.ts";
 import { classifyMessage, type Notice, type RelaySettings } from "../../functions/notifier/inbound.ts";
 import { CUT_MARKER, SLACK_LIMITS, type SlackMessage } from "../../functions/notifier/message.ts";
 import { type RenderContext, renderNotice } from "../../functions/notifier/render.ts";
-import type { SgRuleEntry } from "../../rules/types.ts";
-import { describePorts, describeSgRule } from "../../shared/describe.ts";
-import type { Report } from "../../shared/report.ts";
+import { describePorts, describeSgRule } from "../../problems/words.ts";
 import { expectGolden } from "./golden.ts";
 import { snsMessage } from "./helpers.ts";
 

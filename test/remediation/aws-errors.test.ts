@@ -4,7 +4,7 @@ import {
   describeAwsError,
   PermanentRemediationError,
   TransientRemediationError,
-} from "../../shared/aws-errors.ts";
+} from "../../platform/aws-errors.ts";
 import { awsError } from "./support.ts";
 
 describe("classifyAwsError", () => {

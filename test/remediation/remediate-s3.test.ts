@@ -13,12 +13,12 @@ import {
 import { DeleteMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type RemediateS3Deps, remediateBucket } from "../../functions/remediate-s3/core.ts";
-import { remediateS3Permissions } from "../../functions/remediate-s3/permissions.ts";
-import { readRemediateS3Settings } from "../../functions/remediate-s3/settings.ts";
-import type { S3FixStrategy } from "../../shared/describe.ts";
-import { ConfigurationError } from "../../shared/env.ts";
+import { FUNCTIONS } from "../../functions/registry.ts";
+import { ConfigurationError } from "../../platform/env.ts";
+import { readS3FixSettings } from "../../problems/s3-public/fix.ts";
+import type { S3FixStrategy } from "../../problems/words.ts";
 import { recordingLog } from "../helpers/recording-log.ts";
+import { remediate, type TestRemediationDeps } from "../support/remediate.ts";
 import {
   ACCOUNT,
   ACTION_ID,
@@ -56,7 +56,9 @@ function collectSent() {
 function expectDeclared() {
   collectSent();
   for (const command of sent)
-    expect(Object.keys(remediateS3Permissions), "permissions.ts declares it").toContain(command);
+    expect(Object.keys(FUNCTIONS["remediate-s3"].permissions), "declared (the runner's and the fix specs')").toContain(
+      command,
+    );
 }
 beforeEach(() => sent.clear());
 afterEach(expectDeclared);
@@ -119,7 +121,7 @@ function setup(options: BucketOptions = {}) {
   const ledger = testLedger(events);
   const reporter = recordingReporter();
   const log = recordingLog();
-  const deps: RemediateS3Deps = {
+  const deps: TestRemediationDeps = {
     ...deployedDeps(),
     protectedBuckets: ["remedy-ledger-0001"],
     s3: new S3Client({}),
@@ -147,7 +149,11 @@ describe("remediate-s3: the account's Block Public Access", () => {
         return { s3PublicAccessBlock: { IgnorePublicAcls: true } };
       },
     };
-    const result = await remediateBucket(requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT])), deps);
+    const result = await remediate(
+      "remediate-s3",
+      requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT])),
+      deps,
+    );
     expect(result).toMatchObject({ status: "skipped", reason: expect.stringMatching(/^nothing to do/) });
     expect(asked).toEqual([ACCOUNT]);
     expect(s3Mock).not.toHaveReceivedCommand(PutBucketAclCommand);
@@ -156,7 +162,11 @@ describe("remediate-s3: the account's Block Public Access", () => {
   it("an account setting that does not cover the problem changes nothing about the fix", async () => {
     const t = setup();
     const deps = { ...t.deps, accountFacts: async () => ({ s3PublicAccessBlock: { RestrictPublicBuckets: true } }) };
-    const result = await remediateBucket(requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT])), deps);
+    const result = await remediate(
+      "remediate-s3",
+      requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT])),
+      deps,
+    );
     expect(result).toMatchObject({ status: "fixed" });
   });
 });
@@ -164,7 +174,8 @@ describe("remediate-s3: the account's Block Public Access", () => {
 describe("remediate-s3: surgical ACL", () => {
   it("rewrites the ACL without the public grants: owner FULL_CONTROL and every other grant kept, in order", async () => {
     const t = setup();
-    const result = await remediateBucket(
+    const result = await remediate(
+      "remediate-s3",
       requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT, AUTHENTICATED_GRANT])),
       t.deps,
     );
@@ -202,7 +213,7 @@ describe("remediate-s3: surgical ACL", () => {
 
   it("removes only the instructed grant when another public grant was not instructed", async () => {
     const t = setup();
-    await remediateBucket(requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT])), t.deps);
+    await remediate("remediate-s3", requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT])), t.deps);
     expect(s3Mock).toHaveReceivedCommandWith(PutBucketAclCommand, {
       AccessControlPolicy: { Owner: OWNER, Grants: [GRANTS[0]!, GRANTS[2]!, GRANTS[3]!, GRANTS[4]!] },
     });
@@ -210,7 +221,11 @@ describe("remediate-s3: surgical ACL", () => {
 
   it("BucketOwnerEnforced: an ACL instruction is skipped and PutBucketAcl never called", async () => {
     const t = setup({ enforced: true });
-    const result = await remediateBucket(requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT])), t.deps);
+    const result = await remediate(
+      "remediate-s3",
+      requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT])),
+      t.deps,
+    );
     expect(result.status).toBe("skipped");
     expect(s3Mock).not.toHaveReceivedCommand(PutBucketAclCommand);
   });
@@ -218,7 +233,8 @@ describe("remediate-s3: surgical ACL", () => {
   it("IgnorePublicAcls now set ⇒ neutralised ⇒ skipped", async () => {
     const t = setup({ block: { IgnorePublicAcls: true } });
     expect(
-      (await remediateBucket(requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT])), t.deps)).status,
+      (await remediate("remediate-s3", requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT])), t.deps))
+        .status,
     ).toBe("skipped");
     expect(s3Mock).not.toHaveReceivedCommand(PutBucketAclCommand);
   });
@@ -227,7 +243,11 @@ describe("remediate-s3: surgical ACL", () => {
 describe("remediate-s3: surgical policy", () => {
   it("writes the policy without the public statement: other keys and statements kept, in order", async () => {
     const t = setup();
-    const result = await remediateBucket(requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])), t.deps);
+    const result = await remediate(
+      "remediate-s3",
+      requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])),
+      t.deps,
+    );
     expect(result.status).toBe("fixed");
     const expected = JSON.stringify({
       Version: "2012-10-17",
@@ -248,7 +268,7 @@ describe("remediate-s3: surgical policy", () => {
   it("deletes the policy when no statement remains", async () => {
     const only = JSON.stringify({ Version: "2012-10-17", Statement: PUBLIC_READ });
     const t = setup({ policy: only });
-    await remediateBucket(requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])), t.deps);
+    await remediate("remediate-s3", requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])), t.deps);
     expect(s3Mock).toHaveReceivedCommandWith(DeleteBucketPolicyCommand, TARGET);
     expect(s3Mock).not.toHaveReceivedCommand(PutBucketPolicyCommand);
     expect(t.ledger.writes[1]).toMatchObject({
@@ -260,7 +280,11 @@ describe("remediate-s3: surgical policy", () => {
 
   it("BucketOwnerEnforced bucket with a public policy: fixes the policy, no ACL call", async () => {
     const t = setup({ enforced: true });
-    const result = await remediateBucket(requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])), t.deps);
+    const result = await remediate(
+      "remediate-s3",
+      requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])),
+      t.deps,
+    );
     expect(result.status).toBe("fixed");
     expect(s3Mock).toHaveReceivedCommand(PutBucketPolicyCommand);
     expect(s3Mock).not.toHaveReceivedCommand(PutBucketAclCommand);
@@ -269,7 +293,11 @@ describe("remediate-s3: surgical policy", () => {
 
   it("stale: the statement is already gone ⇒ skipped, message deleted", async () => {
     const t = setup({ policy: JSON.stringify({ Version: "2012-10-17", Statement: [DENY_INSECURE] }) });
-    const result = await remediateBucket(requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])), t.deps);
+    const result = await remediate(
+      "remediate-s3",
+      requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])),
+      t.deps,
+    );
     expect(result).toMatchObject({ status: "skipped", messageDeleted: true });
     expect(s3Mock).not.toHaveReceivedCommand(PutBucketPolicyCommand);
     expect(s3Mock).not.toHaveReceivedCommand(DeleteBucketPolicyCommand);
@@ -278,20 +306,25 @@ describe("remediate-s3: surgical policy", () => {
   it("no policy any more (NoSuchBucketPolicy) ⇒ skipped", async () => {
     const t = setup({ policy: null });
     expect(
-      (await remediateBucket(requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])), t.deps)).status,
+      (await remediate("remediate-s3", requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])), t.deps))
+        .status,
     ).toBe("skipped");
   });
 
   it("forged: names a non-public statement ⇒ nothing changed", async () => {
     const t = setup();
     const forged = instructionFor("s3-public-policy", [{ kind: "policy-statement", statement: PARTNER_READ }]);
-    expect((await remediateBucket(requestFor(forged), t.deps)).status).toBe("skipped");
+    expect((await remediate("remediate-s3", requestFor(forged), t.deps)).status).toBe("skipped");
     expect(s3Mock).not.toHaveReceivedCommand(PutBucketPolicyCommand);
   });
 
   it("exempt now by a live bucket tag ⇒ skipped with the reason", async () => {
     const t = setup({ tags: [{ Key: "remedy:exempt", Value: "static website behind CloudFront" }] });
-    const result = await remediateBucket(requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])), t.deps);
+    const result = await remediate(
+      "remediate-s3",
+      requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])),
+      t.deps,
+    );
     expect(result).toMatchObject({
       status: "skipped",
       reason: "exempt by tag remedy:exempt (no expiry): static website behind CloudFront",
@@ -302,7 +335,11 @@ describe("remediate-s3: surgical policy", () => {
   it("bucket gone (NoSuchBucket) ⇒ skipped", async () => {
     const t = setup();
     s3Mock.on(GetBucketTaggingCommand).rejects(awsError("NoSuchBucket", 404));
-    const result = await remediateBucket(requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])), t.deps);
+    const result = await remediate(
+      "remediate-s3",
+      requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])),
+      t.deps,
+    );
     expect(result).toMatchObject({ status: "skipped", reason: expect.stringMatching(/NoSuchBucket/) });
   });
 });
@@ -316,7 +353,11 @@ describe("remediate-s3: block-public-access strategy", () => {
       RestrictPublicBuckets: false,
     };
     const t = setup({ strategy: "block-public-access", block: previous });
-    const result = await remediateBucket(requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])), t.deps);
+    const result = await remediate(
+      "remediate-s3",
+      requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])),
+      t.deps,
+    );
     expect(result.status).toBe("fixed");
     const after = {
       BlockPublicAcls: true,
@@ -339,7 +380,11 @@ describe("remediate-s3: block-public-access strategy", () => {
 
   it("a public ACL: turns on only IgnorePublicAcls and BlockPublicAcls, so an exempt public policy keeps working", async () => {
     const t = setup({ strategy: "block-public-access" });
-    const result = await remediateBucket(requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT])), t.deps);
+    const result = await remediate(
+      "remediate-s3",
+      requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT])),
+      t.deps,
+    );
     expect(result.status).toBe("fixed");
     expect(s3Mock.commandCalls(PutPublicAccessBlockCommand)[0]!.args[0].input.PublicAccessBlockConfiguration).toEqual({
       BlockPublicAcls: true,
@@ -351,7 +396,7 @@ describe("remediate-s3: block-public-access strategy", () => {
 
   it("records a missing configuration as null", async () => {
     const t = setup({ strategy: "block-public-access" });
-    await remediateBucket(requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT])), t.deps);
+    await remediate("remediate-s3", requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT])), t.deps);
     expect(t.ledger.writes[1]).toMatchObject({ before: { publicAccessBlock: null } });
   });
 });
@@ -360,7 +405,11 @@ describe("remediate-s3: failures", () => {
   it("AccessDenied on PutBucketPolicy ⇒ permanent: DLQ then delete", async () => {
     const t = setup();
     s3Mock.on(PutBucketPolicyCommand).rejects(awsError("AccessDenied", 403));
-    const result = await remediateBucket(requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])), t.deps);
+    const result = await remediate(
+      "remediate-s3",
+      requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])),
+      t.deps,
+    );
     expect(result).toMatchObject({ status: "failed", kind: "permanent", deadLettered: true });
     expect(t.events).toEqual(["ledger:pending", "ledger:failed", "dlq", "delete"]);
   });
@@ -368,7 +417,11 @@ describe("remediate-s3: failures", () => {
   it("SlowDown 503 ⇒ transient: message left, willRetry", async () => {
     const t = setup();
     s3Mock.on(PutBucketAclCommand).rejects(awsError("SlowDown", 503));
-    const result = await remediateBucket(requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT])), t.deps);
+    const result = await remediate(
+      "remediate-s3",
+      requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT])),
+      t.deps,
+    );
     expect(result).toMatchObject({ status: "failed", kind: "transient" });
     expect(sqsMock.calls()).toHaveLength(0);
     expect(t.reporter.reports).toEqual([expect.objectContaining({ kind: "failed", willRetry: true })]);
@@ -376,13 +429,17 @@ describe("remediate-s3: failures", () => {
 
   it("an unparseable live policy ⇒ permanent", async () => {
     const t = setup({ policy: "{not json" });
-    const result = await remediateBucket(requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])), t.deps);
+    const result = await remediate(
+      "remediate-s3",
+      requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])),
+      t.deps,
+    );
     expect(result).toMatchObject({ status: "failed", kind: "permanent" });
   });
 
   it("misrouted SG instruction ⇒ permanent, nothing read", async () => {
     const t = setup();
-    const result = await remediateBucket(requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
+    const result = await remediate("remediate-s3", requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
     expect(result).toMatchObject({ status: "failed", kind: "permanent" });
     expect(s3Mock.calls()).toHaveLength(0);
   });
@@ -399,21 +456,20 @@ describe("remediate-s3: settings", () => {
     REMEDY_LEDGER_MAC_KEY_ID: "arn:aws:kms:us-east-1:123456789012:key/0c0ffee0-0000-4000-8000-00000000a11c",
   };
   it("protects the ledger bucket and every listed bucket", () => {
-    expect(readRemediateS3Settings(env).protectedBuckets).toEqual(["remedy-ledger"]);
+    expect(readS3FixSettings(env).protectedBuckets).toEqual(["remedy-ledger"]);
     expect(
-      readRemediateS3Settings({ ...env, REMEDY_PROTECTED_BUCKETS: " acme-config-logs , remedy-ledger,," })
-        .protectedBuckets,
+      readS3FixSettings({ ...env, REMEDY_PROTECTED_BUCKETS: " acme-config-logs , remedy-ledger,," }).protectedBuckets,
     ).toEqual(["remedy-ledger", "acme-config-logs"]);
   });
   it("defaults to surgical and accepts block-public-access", () => {
-    expect(readRemediateS3Settings(env).strategy).toBe("surgical");
-    expect(readRemediateS3Settings({ ...env, REMEDY_S3_FIX_STRATEGY: "block-public-access" }).strategy).toBe(
+    expect(readS3FixSettings(env).strategy).toBe("surgical");
+    expect(readS3FixSettings({ ...env, REMEDY_S3_FIX_STRATEGY: "block-public-access" }).strategy).toBe(
       "block-public-access",
     );
   });
   it("names a bad strategy", () => {
-    expect(() => readRemediateS3Settings({ ...env, REMEDY_S3_FIX_STRATEGY: "nuke" })).toThrow(ConfigurationError);
-    expect(() => readRemediateS3Settings({ ...env, REMEDY_S3_FIX_STRATEGY: "nuke" })).toThrow(/REMEDY_S3_FIX_STRATEGY/);
+    expect(() => readS3FixSettings({ ...env, REMEDY_S3_FIX_STRATEGY: "nuke" })).toThrow(ConfigurationError);
+    expect(() => readS3FixSettings({ ...env, REMEDY_S3_FIX_STRATEGY: "nuke" })).toThrow(/REMEDY_S3_FIX_STRATEGY/);
   });
 });
 
@@ -421,16 +477,20 @@ describe("remediate-s3: declared permissions", () => {
   it("sends no AWS command that permissions.ts does not declare", async () => {
     // Its own runs, one per kind of write; every other test is checked after it.
     const acl = setup();
-    await remediateBucket(requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT])), acl.deps);
+    await remediate("remediate-s3", requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT])), acl.deps);
     const policy = setup();
-    await remediateBucket(requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])), policy.deps);
+    await remediate("remediate-s3", requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])), policy.deps);
     const onlyPublic = setup({ policy: JSON.stringify({ Version: "2012-10-17", Statement: PUBLIC_READ }) });
-    await remediateBucket(requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])), onlyPublic.deps);
+    await remediate(
+      "remediate-s3",
+      requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])),
+      onlyPublic.deps,
+    );
     const block = setup({ strategy: "block-public-access" });
-    await remediateBucket(requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT])), block.deps);
+    await remediate("remediate-s3", requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT])), block.deps);
     const failing = setup();
     s3Mock.on(PutBucketPolicyCommand).rejects(awsError("AccessDenied", 403));
-    await remediateBucket(requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])), failing.deps);
+    await remediate("remediate-s3", requestFor(instructionFor("s3-public-policy", [PUBLIC_STATEMENT])), failing.deps);
     collectSent();
     for (const name of [
       "GetBucketAclCommand",

@@ -8,19 +8,19 @@ import {
 import { DeleteMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import * as coordinator from "../../functions/coordinator/core.ts";
-import { type RemediateSgDeps, remediateSecurityGroup } from "../../functions/remediate-sg/core.ts";
-import { remediateSgPermissions } from "../../functions/remediate-sg/permissions.ts";
-import { readRemediateSgSettings } from "../../functions/remediate-sg/settings.ts";
-import { ConfigurationError } from "../../shared/env.ts";
-import { parseAllowlist } from "../../shared/exemptions.ts";
-import { serializeInstruction } from "../../shared/instruction.ts";
+import { serializeInstruction } from "../../contract/instruction.ts";
+import { parseAllowlist } from "../../detection/exemptions.ts";
+import * as coordinator from "../../functions/coordinator/queue-io.ts";
+import { FUNCTIONS } from "../../functions/registry.ts";
 import {
   DLQ_INSTRUCTION_ATTRIBUTE,
   DLQ_REASON_ATTRIBUTE,
   DLQ_SOURCE_MESSAGE_ATTRIBUTE,
-} from "../../shared/remediation.ts";
+  readRemediationSettings,
+} from "../../functions/remediation/runner.ts";
+import { ConfigurationError } from "../../platform/env.ts";
 import { recordingLog } from "../helpers/recording-log.ts";
+import { remediate, type TestRemediationDeps } from "../support/remediate.ts";
 import {
   ACCOUNT,
   ACTION_ID,
@@ -55,7 +55,9 @@ function collectSent() {
 function expectDeclared() {
   collectSent();
   for (const command of sent)
-    expect(Object.keys(remediateSgPermissions), "permissions.ts declares it").toContain(command);
+    expect(Object.keys(FUNCTIONS["remediate-sg"].permissions), "declared (the runner's and the fix spec's)").toContain(
+      command,
+    );
 }
 
 interface SetupOptions {
@@ -93,7 +95,7 @@ function setup(options: SetupOptions = {}) {
   const ledger = testLedger(events, options.failLedgerOn);
   const reporter = recordingReporter({ fail: options.reporterFails ?? false });
   const log = recordingLog();
-  const deps: RemediateSgDeps = {
+  const deps: TestRemediationDeps = {
     ...deployedDeps(),
     ec2: new EC2Client({}),
     sqs: new SQSClient({}),
@@ -120,8 +122,8 @@ describe("remediate-sg: duplicate deliveries of one dispatch", () => {
   it("the second delivery of the same invoke claims nothing and changes, deletes and reports nothing", async () => {
     const t = setup();
     const request = requestFor(instructionFor("sg-open-ingress", [SSH_V4]));
-    const first = await remediateSecurityGroup(request, t.deps);
-    const second = await remediateSecurityGroup(request, t.deps);
+    const first = await remediate("remediate-sg", request, t.deps);
+    const second = await remediate("remediate-sg", request, t.deps);
     expect(first).toMatchObject({ status: "fixed" });
     expect(second).toEqual({ status: "duplicate", actionId: ACTION_ID });
     expect(t.events).toEqual(["ledger:pending", "revoke", "ledger:fixed", "delete"]);
@@ -131,11 +133,11 @@ describe("remediate-sg: duplicate deliveries of one dispatch", () => {
   it("a later attempt of the same message is a new dispatch and re-reads the group", async () => {
     const t = setup();
     const instruction = instructionFor("sg-open-ingress", [SSH_V4]);
-    await remediateSecurityGroup(requestFor(instruction), t.deps);
+    await remediate("remediate-sg", requestFor(instruction), t.deps);
     ec2Mock.on(DescribeSecurityGroupRulesCommand).resolves({
       SecurityGroupRules: SG_RULES.filter((rule) => rule.SecurityGroupRuleId !== "sgr-0ssh4"),
     });
-    const again = await remediateSecurityGroup(requestFor(instruction, { attempt: 2 }), t.deps);
+    const again = await remediate("remediate-sg", requestFor(instruction, { attempt: 2 }), t.deps);
     expect(again).toMatchObject({ status: "skipped", reason: expect.stringMatching(/nothing to do/) });
     expect(ec2Mock).toHaveReceivedCommandTimes(RevokeSecurityGroupIngressCommand, 1);
   });
@@ -146,7 +148,7 @@ describe("remediate-sg: fixing", () => {
     const t = setup();
     const instruction = instructionFor("sg-open-ingress", [SSH_V4, SSH_V6]);
 
-    const result = await remediateSecurityGroup(requestFor(instruction), t.deps);
+    const result = await remediate("remediate-sg", requestFor(instruction), t.deps);
 
     expect(result).toMatchObject({ status: "fixed", actionId: ACTION_ID, messageDeleted: true });
     expect(ec2Mock).toHaveReceivedCommandTimes(RevokeSecurityGroupIngressCommand, 1);
@@ -237,7 +239,7 @@ describe("remediate-sg: fixing", () => {
       .on(DescribeSecurityGroupRulesCommand)
       .resolvesOnce({ SecurityGroupRules: SG_RULES.slice(2), NextToken: "page-2" })
       .resolvesOnce({ SecurityGroupRules: SG_RULES.slice(0, 2) });
-    const result = await remediateSecurityGroup(requestFor(instructionFor("sg-open-ingress", [SSH_V6])), t.deps);
+    const result = await remediate("remediate-sg", requestFor(instructionFor("sg-open-ingress", [SSH_V6])), t.deps);
     expect(result.status).toBe("fixed");
     expect(ec2Mock).toHaveReceivedCommandTimes(DescribeSecurityGroupRulesCommand, 2);
     expect(ec2Mock).toHaveReceivedNthCommandWith(DescribeSecurityGroupRulesCommand, 2, { NextToken: "page-2" });
@@ -249,7 +251,7 @@ describe("remediate-sg: fixing", () => {
 
   it("revokes only the instructed entries that are still open (one of two was already removed)", async () => {
     const t = setup({ rules: SG_RULES.filter((rule) => rule.SecurityGroupRuleId !== "sgr-0ssh6") });
-    await remediateSecurityGroup(requestFor(instructionFor("sg-open-ingress", [SSH_V4, SSH_V6])), t.deps);
+    await remediate("remediate-sg", requestFor(instructionFor("sg-open-ingress", [SSH_V4, SSH_V6])), t.deps);
     expect(ec2Mock).toHaveReceivedCommandWith(RevokeSecurityGroupIngressCommand, {
       GroupId: GROUP_ID,
       SecurityGroupRuleIds: ["sgr-0ssh4"],
@@ -258,7 +260,8 @@ describe("remediate-sg: fixing", () => {
 
   it("judges with the instruction's parameters: prohibitedPorts 3389 leaves an open tcp 22 alone", async () => {
     const t = setup();
-    const result = await remediateSecurityGroup(
+    const result = await remediate(
+      "remediate-sg",
       requestFor(instructionFor("sg-open-ingress", [SSH_V4], { parameters: { prohibitedPorts: "3389" } })),
       t.deps,
     );
@@ -273,7 +276,7 @@ describe("remediate-sg: nothing to do", () => {
       rules: SG_RULES.filter((rule) => !["sgr-0ssh4", "sgr-0ssh6"].includes(rule.SecurityGroupRuleId!)),
     });
     const instruction = instructionFor("sg-open-ingress", [SSH_V4, SSH_V6]);
-    const result = await remediateSecurityGroup(requestFor(instruction), t.deps);
+    const result = await remediate("remediate-sg", requestFor(instruction), t.deps);
     expect(result).toMatchObject({ status: "skipped", messageDeleted: true });
     expect(ec2Mock).not.toHaveReceivedCommand(RevokeSecurityGroupIngressCommand);
     expect(sqsMock).toHaveReceivedCommandWith(DeleteMessageCommand, { ReceiptHandle: "receipt-handle-1" });
@@ -296,20 +299,21 @@ describe("remediate-sg: nothing to do", () => {
         rule: { direction: "ingress", ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "203.0.113.0/24" },
       },
     ]);
-    const result = await remediateSecurityGroup(requestFor(forged), t.deps);
+    const result = await remediate("remediate-sg", requestFor(forged), t.deps);
     expect(result.status).toBe("skipped");
     expect(ec2Mock).not.toHaveReceivedCommand(RevokeSecurityGroupIngressCommand);
   });
 
   it("exempt now by a live tag ⇒ skipped with the exemption's reason", async () => {
     const t = setup({ tags: [{ Key: "remedy:exempt", Value: "vendor remote support, SEC-412 until=2027-03-31" }] });
-    const result = await remediateSecurityGroup(requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
+    const result = await remediate("remediate-sg", requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
     expect(result).toMatchObject({ status: "skipped" });
     expect((result as { reason: string }).reason).toBe(
       "exempt by tag remedy:exempt until 2027-03-31: vendor remote support, SEC-412",
     );
-    expect(ec2Mock).not.toHaveReceivedCommand(DescribeSecurityGroupRulesCommand);
+    // The live group is read whole (as a bucket is), then judged only if no exemption holds: nothing is changed.
     expect(ec2Mock).not.toHaveReceivedCommand(RevokeSecurityGroupIngressCommand);
+    expect(t.ledger.writes.map((record) => record.outcome)).toEqual(["skipped"]);
     expect(sqsMock).toHaveReceivedCommand(DeleteMessageCommand);
   });
 
@@ -325,11 +329,15 @@ describe("remediate-sg: nothing to do", () => {
         },
       ],
     });
-    const result = await remediateSecurityGroup(requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
+    const result = await remediate("remediate-sg", requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
     expect((result as { reason: string }).reason).toMatch(/^exempt by allowlist \(owner ops@acme\)/);
 
     const expired = setup({ tags: [{ Key: "remedy:exempt", Value: "old until=2026-01-01" }] });
-    const fixed = await remediateSecurityGroup(requestFor(instructionFor("sg-open-ingress", [SSH_V4])), expired.deps);
+    const fixed = await remediate(
+      "remediate-sg",
+      requestFor(instructionFor("sg-open-ingress", [SSH_V4])),
+      expired.deps,
+    );
     expect(fixed.status).toBe("fixed");
     expect(expired.log.lines.some((line) => String(line.fields.note).includes("expired on 2026-01-01"))).toBe(true);
   });
@@ -337,7 +345,7 @@ describe("remediate-sg: nothing to do", () => {
   it("group gone (InvalidGroup.NotFound) ⇒ skipped, message deleted", async () => {
     const t = setup();
     ec2Mock.on(DescribeSecurityGroupsCommand).rejects(awsError("InvalidGroup.NotFound", 400));
-    const result = await remediateSecurityGroup(requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
+    const result = await remediate("remediate-sg", requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
     expect(result).toMatchObject({ status: "skipped", messageDeleted: true });
     expect((result as { reason: string }).reason).toMatch(/no longer exists \(InvalidGroup.NotFound\)/);
     expect(ec2Mock).not.toHaveReceivedCommand(RevokeSecurityGroupIngressCommand);
@@ -352,7 +360,7 @@ describe("remediate-sg: failures", () => {
       throw awsError("UnauthorizedOperation", 403, "You are not authorized to perform this operation.");
     });
     const instruction = instructionFor("sg-open-ingress", [SSH_V4]);
-    const result = await remediateSecurityGroup(requestFor(instruction), t.deps);
+    const result = await remediate("remediate-sg", requestFor(instruction), t.deps);
 
     expect(result).toMatchObject({ status: "failed", kind: "permanent", deadLettered: true, changeAttempted: true });
     expect(t.events).toEqual(["ledger:pending", "revoke", "ledger:failed", "dlq", "delete"]);
@@ -384,7 +392,7 @@ describe("remediate-sg: failures", () => {
   it("permanent (AccessDenied while reading) ⇒ DLQ, nothing changed", async () => {
     const t = setup();
     ec2Mock.on(DescribeSecurityGroupsCommand).rejects(awsError("UnauthorizedOperation", 403));
-    const result = await remediateSecurityGroup(requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
+    const result = await remediate("remediate-sg", requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
     expect(result).toMatchObject({ status: "failed", kind: "permanent", changeAttempted: false, deadLettered: true });
     expect(t.events).toEqual(["ledger:failed", "dlq", "delete"]);
   });
@@ -393,7 +401,7 @@ describe("remediate-sg: failures", () => {
     const t = setup();
     ec2Mock.on(RevokeSecurityGroupIngressCommand).rejects(awsError("UnauthorizedOperation", 403));
     sqsMock.on(SendMessageCommand).rejects(awsError("AccessDenied", 403));
-    const result = await remediateSecurityGroup(requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
+    const result = await remediate("remediate-sg", requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
     expect(result).toMatchObject({ status: "failed", deadLettered: false });
     expect(sqsMock).not.toHaveReceivedCommand(DeleteMessageCommand);
     expect(t.log.errors().map((line) => line.message)).toContain(
@@ -404,7 +412,7 @@ describe("remediate-sg: failures", () => {
   it("rule parameters in the instruction that are not the deployed ones ⇒ skipped with the reason, nothing read", async () => {
     const t = setup();
     const instruction = instructionFor("sg-open-ingress", [SSH_V4], { parameters: { authorisedPorts: "22" } });
-    const result = await remediateSecurityGroup(requestFor(instruction), t.deps);
+    const result = await remediate("remediate-sg", requestFor(instruction), t.deps);
     expect(result).toMatchObject({ status: "skipped", messageDeleted: true });
     expect((result as { reason: string }).reason).toMatch(
       /^refused: instruction's rule parameters .* differ from the deployed/,
@@ -417,7 +425,8 @@ describe("remediate-sg: failures", () => {
 
   it("misrouted instruction (an S3 problem) ⇒ permanent, dead-lettered, nothing read", async () => {
     const t = setup();
-    const result = await remediateSecurityGroup(
+    const result = await remediate(
+      "remediate-sg",
       requestFor(instructionFor("s3-public-acl", [PUBLIC_READ_GRANT])),
       t.deps,
     );
@@ -428,7 +437,7 @@ describe("remediate-sg: failures", () => {
   it("transient (RequestLimitExceeded on revoke) ⇒ message NOT deleted, report failed willRetry", async () => {
     const t = setup();
     ec2Mock.on(RevokeSecurityGroupIngressCommand).rejects(awsError("RequestLimitExceeded", 503));
-    const result = await remediateSecurityGroup(requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
+    const result = await remediate("remediate-sg", requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
     expect(result).toMatchObject({ status: "failed", kind: "transient", deadLettered: false });
     expect(sqsMock.calls()).toHaveLength(0);
     expect(t.reporter.reports).toEqual([expect.objectContaining({ kind: "failed", willRetry: true, attempt: 1 })]);
@@ -438,7 +447,8 @@ describe("remediate-sg: failures", () => {
   it("transient on the last attempt ⇒ willRetry false, still not deleted (the coordinator dead-letters it)", async () => {
     const t = setup();
     ec2Mock.on(DescribeSecurityGroupRulesCommand).rejects(awsError("ServiceUnavailable", 503));
-    const result = await remediateSecurityGroup(
+    const result = await remediate(
+      "remediate-sg",
       requestFor(instructionFor("sg-open-ingress", [SSH_V4]), { attempt: 3, maxAttempts: 3 }),
       t.deps,
     );
@@ -453,21 +463,21 @@ describe("remediate-sg: failures", () => {
       Return: true,
       UnknownIpPermissions: [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22 }],
     });
-    const result = await remediateSecurityGroup(requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
+    const result = await remediate("remediate-sg", requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
     expect(result).toMatchObject({ status: "failed", kind: "transient", changeAttempted: true });
     expect(sqsMock).not.toHaveReceivedCommand(DeleteMessageCommand);
 
     const t2 = setup();
     ec2Mock.on(RevokeSecurityGroupIngressCommand).resolves({ Return: false });
     expect(
-      (await remediateSecurityGroup(requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t2.deps)).status,
+      (await remediate("remediate-sg", requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t2.deps)).status,
     ).toBe("failed");
     expect(sqsMock).not.toHaveReceivedCommand(DeleteMessageCommand);
   });
 
   it("final ledger write fails after the change ⇒ message NOT deleted, failure reported", async () => {
     const t = setup({ failLedgerOn: ["fixed"] });
-    const result = await remediateSecurityGroup(requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
+    const result = await remediate("remediate-sg", requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
     expect(result).toMatchObject({ status: "failed", kind: "transient", changeAttempted: true });
     expect(t.events).toEqual(["ledger:pending", "revoke", "ledger:fixed"]);
     expect(sqsMock.calls()).toHaveLength(0);
@@ -478,7 +488,7 @@ describe("remediate-sg: failures", () => {
 
   it("pending ledger write fails ⇒ nothing is changed and nothing deleted", async () => {
     const t = setup({ failLedgerOn: ["pending"] });
-    const result = await remediateSecurityGroup(requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
+    const result = await remediate("remediate-sg", requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
     expect(result).toMatchObject({ status: "failed", kind: "transient", changeAttempted: false });
     expect(ec2Mock).not.toHaveReceivedCommand(RevokeSecurityGroupIngressCommand);
     expect(sqsMock.calls()).toHaveLength(0);
@@ -486,7 +496,7 @@ describe("remediate-sg: failures", () => {
 
   it("reporter fails after a fix ⇒ logged, the message is still deleted", async () => {
     const t = setup({ reporterFails: true });
-    const result = await remediateSecurityGroup(requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
+    const result = await remediate("remediate-sg", requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
     expect(result).toMatchObject({ status: "fixed", messageDeleted: true });
     expect(sqsMock).toHaveReceivedCommand(DeleteMessageCommand);
     expect(t.log.errors().map((line) => line.message)).toEqual(["could not publish the fixed report"]);
@@ -495,7 +505,7 @@ describe("remediate-sg: failures", () => {
   it("delete fails after a fix ⇒ logged, still reported as fixed", async () => {
     const t = setup();
     sqsMock.on(DeleteMessageCommand).rejects(awsError("InternalError", 500));
-    const result = await remediateSecurityGroup(requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
+    const result = await remediate("remediate-sg", requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
     expect(result).toMatchObject({ status: "fixed", messageDeleted: false });
     expect(t.reporter.reports[0]).toMatchObject({ kind: "fixed" });
   });
@@ -504,7 +514,7 @@ describe("remediate-sg: failures", () => {
 describe("remediate-sg: requests and logs", () => {
   it("invalid payload ⇒ rejected with a clear logged error, no AWS call", async () => {
     const t = setup();
-    const result = await remediateSecurityGroup({ queueUrl: QUEUE_URL, receiptHandle: "r" }, t.deps);
+    const result = await remediate("remediate-sg", { queueUrl: QUEUE_URL, receiptHandle: "r" }, t.deps);
     expect(result).toEqual({
       status: "rejected",
       reason: expect.stringMatching(/^invalid remediation request: messageId: /),
@@ -515,21 +525,21 @@ describe("remediate-sg: requests and logs", () => {
     expect(sqsMock.calls()).toHaveLength(0);
     expect(t.reporter.reports).toEqual([]);
 
-    const notJson = await remediateSecurityGroup("{not json", t.deps);
+    const notJson = await remediate("remediate-sg", "{not json", t.deps);
     expect(notJson).toMatchObject({ status: "rejected", reason: expect.stringMatching(/not JSON/) });
   });
 
   it("accepts the payload as JSON bytes (the Invoke payload)", async () => {
     const t = setup();
     const bytes = new TextEncoder().encode(JSON.stringify(requestFor(instructionFor("sg-open-ingress", [SSH_V4]))));
-    expect((await remediateSecurityGroup(bytes, t.deps)).status).toBe("fixed");
+    expect((await remediate("remediate-sg", bytes, t.deps)).status).toBe("fixed");
   });
 
   it("every log line of a run carries instructionId and actionId", async () => {
     const t = setup();
     const instruction = instructionFor("sg-open-ingress", [SSH_V4]);
     ec2Mock.on(RevokeSecurityGroupIngressCommand).rejects(awsError("Throttling", 400));
-    await remediateSecurityGroup(requestFor(instruction), t.deps);
+    await remediate("remediate-sg", requestFor(instruction), t.deps);
     expect(t.log.lines.length).toBeGreaterThan(0);
     for (const line of t.log.lines) {
       expect(line.fields).toMatchObject({ instructionId: instruction.id, actionId: ACTION_ID, messageId: "message-1" });
@@ -554,7 +564,7 @@ describe("remediate-sg: settings", () => {
     REMEDY_LEDGER_MAC_KEY_ID: "arn:aws:kms:us-east-1:123456789012:key/0c0ffee0-0000-4000-8000-00000000a11c",
   };
   it("reads the required variables, the optional KMS key and allowlist", () => {
-    expect(readRemediateSgSettings(env)).toEqual({
+    expect(readRemediationSettings(env)).toEqual({
       deployment: testDeployment(),
       queueUrl: QUEUE_URL,
       ledgerBucket: "remedy-ledger",
@@ -566,7 +576,7 @@ describe("remediate-sg: settings", () => {
       allowlist: [],
       allowlistProblems: [],
     });
-    const withAllowlist = readRemediateSgSettings({ ...env, REMEDY_ALLOWLIST: '[{"resource":"sg-1"}]' });
+    const withAllowlist = readRemediationSettings({ ...env, REMEDY_ALLOWLIST: '[{"resource":"sg-1"}]' });
     expect(withAllowlist.allowlistProblems).toHaveLength(1);
   });
   it.each([
@@ -580,7 +590,7 @@ describe("remediate-sg: settings", () => {
     "REMEDY_RULES",
     "REMEDY_LEDGER_MAC_KEY_ID",
   ])("names a missing %s", (name) => {
-    expect(() => readRemediateSgSettings({ ...env, [name]: undefined })).toThrow(
+    expect(() => readRemediationSettings({ ...env, [name]: undefined })).toThrow(
       new ConfigurationError(`environment variable ${name} is required`),
     );
   });
@@ -590,10 +600,10 @@ describe("remediate-sg: declared permissions", () => {
   it("sends no AWS command that permissions.ts does not declare", async () => {
     // Its own runs: a fix (revoke, delete) and a permanent failure (DLQ send); every other test is checked after it.
     const t = setup();
-    await remediateSecurityGroup(requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
+    await remediate("remediate-sg", requestFor(instructionFor("sg-open-ingress", [SSH_V4])), t.deps);
     const failing = setup();
     ec2Mock.on(RevokeSecurityGroupIngressCommand).rejects(awsError("UnauthorizedOperation", 403));
-    await remediateSecurityGroup(requestFor(instructionFor("sg-open-ingress", [SSH_V4])), failing.deps);
+    await remediate("remediate-sg", requestFor(instructionFor("sg-open-ingress", [SSH_V4])), failing.deps);
     collectSent();
     expect(sent).toContain("RevokeSecurityGroupIngressCommand");
     expect(sent).toContain("SendMessageCommand");

@@ -2,15 +2,18 @@
 // AWS-shaped errors, a recording reporter and a ledger that can be told to fail.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { SecurityGroupRule } from "@aws-sdk/client-ec2";
-import type { Finding, MatchedEntry, Problem } from "../../rules/types.ts";
-import type { AccountFactsReader } from "../../shared/account-facts.ts";
-import { type Deployment, type DeploymentSpec, deploymentFrom } from "../../shared/deployment.ts";
-import type { RemediationRequest } from "../../shared/dispatch.ts";
-import { buildInstructions, type Instruction } from "../../shared/instruction.ts";
-import { type Ledger, type LedgerRecord, localRecordSigner, memoryLedger } from "../../shared/ledger.ts";
-import type { PauseReading } from "../../shared/pause.ts";
-import type { RemediationDeps } from "../../shared/remediation.ts";
-import type { ReportBody, Reporter } from "../../shared/report.ts";
+import type { RemediationRequest } from "../../contract/dispatch.ts";
+import type { Instruction } from "../../contract/instruction.ts";
+import { type Ledger, type LedgerRecord, localRecordSigner, memoryLedger } from "../../contract/ledger.ts";
+import type { AccountFactsReader } from "../../detection/account-facts.ts";
+import type { MatchedEntry, Problem } from "../../detection/types.ts";
+import type { RemediationDeps } from "../../functions/remediation/runner.ts";
+import { type Deployment, type DeploymentSpec, deploymentFrom } from "../../platform/deployment.ts";
+import type { PauseReading } from "../../platform/pause.ts";
+import { testInstruction } from "../support/instructions.ts";
+import { awsError } from "../support/kit.ts";
+
+export { awsError, recordingReporter } from "../support/kit.ts";
 
 export const T0 = new Date("2026-11-20T10:28:19.000Z");
 export const ACCOUNT = "123456789012";
@@ -73,46 +76,26 @@ export function deployedDeps(overrides: Partial<DeployedDeps> = {}): DeployedDep
   };
 }
 
-/** An AWS SDK-shaped service error. */
-export function awsError(name: string, status: number, message = `${name} (test)`): Error {
-  return Object.assign(new Error(message), {
-    name,
-    $fault: status >= 500 ? "server" : "client",
-    $metadata: { httpStatusCode: status },
-  });
-}
-
 export function instructionFor(
   problem: Problem,
   matched: MatchedEntry[],
   options: { resourceId?: string; parameters?: Record<string, unknown> } = {},
 ): Instruction {
   const isSg = problem === "sg-open-ingress";
-  const resourceId = options.resourceId ?? (isSg ? GROUP_ID : BUCKET);
-  const [built] = buildInstructions(
-    {
-      resource: {
-        type: isSg ? "AWS::EC2::SecurityGroup" : "AWS::S3::Bucket",
-        id: resourceId,
-        ...(isSg ? {} : { arn: `arn:aws:s3:::${resourceId}` }),
-        accountId: ACCOUNT,
-        region: REGION,
-      },
-      rule: {
-        id: isSg ? "sg-open-ingress" : "s3-public",
-        configRuleName: isSg ? SG_CONFIG_RULE : S3_CONFIG_RULE,
-        // As the rule Lambda writes them: the deployed parameters, parsed.
-        parameters:
-          options.parameters ??
-          (isSg ? { authorizedPorts: "tcp:80,tcp:443", ipv4MinPrefix: 8, ipv6MinPrefix: 16 } : {}),
-      },
-      capturedAt: "2026-11-20T10:00:00.000Z",
-      detectedAt: "2026-11-20T10:00:05.000Z",
-      notBefore: "2026-11-20T10:00:00.000Z",
-    },
-    matched.map((entry): Finding => ({ problem, matched: entry, reason: "test finding" })),
-  );
-  return built!;
+  return testInstruction({
+    problem,
+    matched,
+    resourceId: options.resourceId ?? (isSg ? GROUP_ID : BUCKET),
+    accountId: ACCOUNT,
+    region: REGION,
+    withArn: !isSg,
+    configRuleName: isSg ? SG_CONFIG_RULE : S3_CONFIG_RULE,
+    // As the rule Lambda writes them: the deployed parameters, parsed.
+    parameters:
+      options.parameters ?? (isSg ? { authorizedPorts: "tcp:80,tcp:443", ipv4MinPrefix: 8, ipv6MinPrefix: 16 } : {}),
+    capturedAt: "2026-11-20T10:00:00.000Z",
+    detectedAt: "2026-11-20T10:00:05.000Z",
+  });
 }
 
 export function requestFor(instruction: Instruction, overrides: Partial<RemediationRequest> = {}): RemediationRequest {
@@ -125,17 +108,6 @@ export function requestFor(instruction: Instruction, overrides: Partial<Remediat
     maxAttempts: 3,
     dispatchedAt: "2026-11-20T10:28:00.000Z",
     ...overrides,
-  };
-}
-
-export function recordingReporter(options: { fail?: boolean } = {}): Reporter & { reports: ReportBody[] } {
-  const reports: ReportBody[] = [];
-  return {
-    reports,
-    async report(body) {
-      if (options.fail) throw awsError("InternalError", 500, "SNS is down");
-      reports.push(body);
-    },
   };
 }
 

@@ -10,20 +10,19 @@ import { EC2Client } from "@aws-sdk/client-ec2";
 import type { InvokeCommand } from "@aws-sdk/client-lambda";
 import { S3Client } from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runCoordinator } from "../../functions/coordinator/core.ts";
-import { remediateBucket } from "../../functions/remediate-s3/core.ts";
-import { remediateSecurityGroup } from "../../functions/remediate-sg/core.ts";
-import { normalizeConfigItem } from "../../rules/config-item.ts";
-import type { Finding, MatchedEntry, Problem } from "../../rules/types.ts";
-import { memoryStateStore } from "../../shared/coordinator-state.ts";
-import { DLQ_REASON_ATTRIBUTE } from "../../shared/dead-letter.ts";
-import { deployedRuleFor, resourceArn } from "../../shared/deployment.ts";
-import type { RemediationRequest } from "../../shared/dispatch.ts";
-import { buildInstructions, type Instruction } from "../../shared/instruction.ts";
-import { judgeItem } from "../../shared/judge.ts";
-import { s3Ledger } from "../../shared/ledger.ts";
-import { readPauseState } from "../../shared/pause.ts";
-import type { RemediationResult } from "../../shared/remediation.ts";
+import { DLQ_REASON_ATTRIBUTE } from "../../contract/dead-letter.ts";
+import type { RemediationRequest } from "../../contract/dispatch.ts";
+import { buildInstructions, type Instruction } from "../../contract/instruction.ts";
+import { s3Ledger } from "../../contract/ledger.ts";
+import { normalizeConfigItem } from "../../detection/config-item.ts";
+import { judgeItem } from "../../detection/judge.ts";
+import type { Finding, MatchedEntry, Problem } from "../../detection/types.ts";
+import { memoryStateStore } from "../../functions/coordinator/state.ts";
+import { runCoordinator } from "../../functions/coordinator/tick.ts";
+import type { RemediationResult } from "../../functions/remediation/runner.ts";
+import { deployedRuleFor, resourceArn } from "../../platform/deployment.ts";
+import { readPauseState } from "../../platform/pause.ts";
+import { problemSpec } from "../../problems/index.ts";
 import {
   enqueue,
   FUNCTIONS,
@@ -32,10 +31,11 @@ import {
   recordingReporter,
   testConfig,
 } from "../coordinator/support.ts";
-import { createWorld, type World } from "../e2e/world.ts";
 import { configItem } from "../fixtures/load.ts";
 import { type LocalSqs, startLocalSqs } from "../helpers/local-sqs.ts";
 import { deployedDeps, testDeployment } from "../remediation/support.ts";
+import { type AwsWorld, createAwsWorld } from "../support/aws-world.ts";
+import { remediate } from "../support/remediate.ts";
 
 const LEDGER = "remedy-ledger-123456789012";
 const REGION = { region: "us-east-1" };
@@ -64,7 +64,7 @@ function openGroupItem() {
   return item;
 }
 
-function addWorld(world: World): void {
+function addWorld(world: AwsWorld): void {
   world.addGroupFromItem(openGroupItem());
   world.addGroupFromItem(configItem("AWS_EC2_SecurityGroup", "web-only"));
   world.addBucketFromItem(configItem("AWS_S3_Bucket", "two-public-grants"));
@@ -224,7 +224,7 @@ function casesFor(problem: Problem): { base: () => Instruction; cases: Case[] } 
 }
 
 let local: LocalSqs;
-let world: World;
+let world: AwsWorld;
 let pause: ReturnType<typeof fakePauseParameter>;
 let reporter: ReturnType<typeof recordingReporter>;
 
@@ -254,18 +254,22 @@ function directRequest(instruction: Instruction, overrides: Partial<RemediationR
   };
 }
 
-function remediate(payload: unknown, problem: Problem): Promise<RemediationResult> {
-  const deps = remediationDeps();
-  return problem === "sg-open-ingress"
-    ? remediateSecurityGroup(payload, { ...deps, ec2: new EC2Client(REGION) })
-    : remediateBucket(payload, { ...deps, s3: new S3Client(REGION), strategy: "surgical", protectedBuckets: [LEDGER] });
+function remediateAs(payload: unknown, problem: Problem): Promise<RemediationResult> {
+  // The function the registry routes the problem to, as deployed.
+  return remediate(problemSpec(problem).remediation, payload, {
+    ...remediationDeps(),
+    ec2: new EC2Client(REGION),
+    s3: new S3Client(REGION),
+    strategy: "surgical",
+    protectedBuckets: [LEDGER],
+  });
 }
 
 const lambda = {
   async send(command: InvokeCommand) {
     const problem = (JSON.parse(new TextDecoder().decode(command.input.Payload as Uint8Array)) as RemediationRequest)
       .instruction.problem;
-    await remediate(command.input.Payload, problem);
+    await remediateAs(command.input.Payload, problem);
     return { StatusCode: 202 };
   },
 };
@@ -297,7 +301,7 @@ async function reasonsGiven(): Promise<string[]> {
 
 beforeEach(async () => {
   local = await startLocalSqs();
-  world = createWorld(LEDGER);
+  world = createAwsWorld({ ledgerBucket: LEDGER });
   addWorld(world);
   pause = fakePauseParameter();
   reporter = recordingReporter();
@@ -306,8 +310,7 @@ afterEach(async () => {
   await local.stop();
 });
 afterAll(() => {
-  world.ec2Mock.restore();
-  world.s3Mock.restore();
+  world.restore();
   pause.mock.restore();
 });
 
@@ -318,9 +321,9 @@ for (const problem of ["sg-open-ingress", "s3-public-acl", "s3-public-policy"] a
     it("control: the genuine instruction is fixed, through the queue and when invoked directly", async () => {
       await throughTheQueue(base());
       expect(world.changes.length).toBeGreaterThan(0);
-      world = createWorld(LEDGER);
+      world = createAwsWorld({ ledgerBucket: LEDGER });
       addWorld(world);
-      const direct = await remediate(directRequest(base()), problem);
+      const direct = await remediateAs(directRequest(base()), problem);
       expect(direct).toMatchObject({ status: "fixed" });
       expect(world.changes.length).toBeGreaterThan(0);
     });
@@ -334,7 +337,7 @@ for (const problem of ["sg-open-ingress", "s3-public-acl", "s3-public-policy"] a
       });
 
       it(`${name}: invoked directly`, async () => {
-        const result = await remediate(directRequest(instruction()), problem);
+        const result = await remediateAs(directRequest(instruction()), problem);
         expect(world.changes).toEqual([]);
         expect(result).toMatchObject({ status: "skipped", reason: expect.stringMatching(reason) });
         expect(reporter.of("skipped")).toEqual([expect.objectContaining({ reason: expect.stringMatching(reason) })]);
@@ -342,19 +345,19 @@ for (const problem of ["sg-open-ingress", "s3-public-acl", "s3-public-policy"] a
     }
 
     it("a grace period skipped by invoking directly: refused until due", async () => {
-      const result = await remediate(directRequest(forge(base(), { notBefore: future() })), problem);
+      const result = await remediateAs(directRequest(forge(base(), { notBefore: future() })), problem);
       expect(world.changes).toEqual([]);
       expect(result).toMatchObject({ status: "skipped", reason: expect.stringMatching(/is not due until/) });
     });
 
     it("a direct invoke while paused changes nothing and leaves the message", async () => {
       pause.set({ paused: true, by: "alice", reason: "change freeze", at: new Date().toISOString() });
-      const result = await remediate(directRequest(base()), problem);
+      const result = await remediateAs(directRequest(base()), problem);
       expect(result).toMatchObject({ status: "held", reason: "paused by alice: change freeze" });
       expect(world.changes).toEqual([]);
       // No pause switch at all (deleted, never created): fail closed as well.
       pause.set(undefined);
-      const missing = await remediate(directRequest(base(), { messageId: "forged-message-2" }), problem);
+      const missing = await remediateAs(directRequest(base(), { messageId: "forged-message-2" }), problem);
       expect(missing).toMatchObject({
         status: "held",
         reason: expect.stringMatching(/does not exist: treated as paused/),
@@ -370,14 +373,14 @@ for (const problem of ["sg-open-ingress", "s3-public-acl", "s3-public-policy"] a
       ],
       ["a dispatch time in the future", { dispatchedAt: future() }, /dispatchedAt .* is in the future/],
     ])("a request naming %s is rejected before anything is read", async (_what, change, reason) => {
-      const result = await remediate(directRequest(base(), { ...change }), problem);
+      const result = await remediateAs(directRequest(base(), { ...change }), problem);
       expect(result).toMatchObject({ status: "rejected", reason: expect.stringMatching(reason) });
       expect(world.changes).toEqual([]);
-      expect(world.ec2Mock.calls().length + world.s3Mock.calls().length).toBe(0);
+      expect(world.mockedCalls()).toBe(0);
     });
 
     it("a dispatch older than the maximum age is left alone", async () => {
-      const result = await remediate(
+      const result = await remediateAs(
         directRequest(base(), { dispatchedAt: new Date(Date.now() - 10 * 60_000).toISOString() }),
         problem,
       );

@@ -15,7 +15,7 @@ import { DeleteMessageCommand, SendMessageBatchCommand, SQSClient } from "@aws-s
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { MatchedEntry } from "../../rules/types.ts";
+import type { MatchedEntry } from "../../detection/types.ts";
 import { configEvent } from "../fixtures/events.ts";
 import {
   deploymentEnv,
@@ -60,6 +60,12 @@ async function load<T>(module: string, env: Record<string, string>): Promise<T> 
 }
 type Handler = { handler: (event: unknown) => Promise<Record<string, unknown>> };
 
+/** A remediation function's handler as deployed (the one factory with its problems' fixes), made under `env`. */
+async function loadRemediation(name: "remediate-sg" | "remediate-s3", env: Record<string, string>): Promise<Handler> {
+  const { deployedHandler } = await load<typeof import("../support/remediate.ts")>("../support/remediate.ts", env);
+  return (await deployedHandler(name)) as Handler;
+}
+
 beforeEach(() => {
   for (const mock of [ec2, s3, sqs, sns, ssm, kms, config, s3control]) mock.reset();
   ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(RUNNING) } });
@@ -87,7 +93,7 @@ const rule = (fromPort: number, cidrIpv4: string): MatchedEntry => ({
 
 describe("remediate-sg handler judges with the parameters its environment deploys", () => {
   it('an instruction carrying {"authorizedPorts":"","ipv4MinPrefix":32} revokes neither tcp 443 from anywhere nor an office range', async () => {
-    const { handler } = await load<Handler>("../../functions/remediate-sg/handler.ts", remediationEnv);
+    const { handler } = await loadRemediation("remediate-sg", remediationEnv);
     const forged = instructionFor("sg-open-ingress", [rule(443, "0.0.0.0/0"), rule(22, "203.0.113.0/24")], {
       parameters: { authorizedPorts: "", ipv4MinPrefix: 32 },
     });
@@ -103,7 +109,7 @@ describe("remediate-sg handler judges with the parameters its environment deploy
   });
 
   it("the same entries with the deployed parameters are judged not open: nothing revoked", async () => {
-    const { handler } = await load<Handler>("../../functions/remediate-sg/handler.ts", remediationEnv);
+    const { handler } = await loadRemediation("remediate-sg", remediationEnv);
     const result = await handler(
       requestFor(instructionFor("sg-open-ingress", [rule(443, "0.0.0.0/0"), rule(22, "203.0.113.0/24")]), now()),
     );
@@ -112,7 +118,7 @@ describe("remediate-sg handler judges with the parameters its environment deploy
   });
 
   it("control: the genuine instruction revokes exactly SSH from anywhere, with a signed ledger record", async () => {
-    const { handler } = await load<Handler>("../../functions/remediate-sg/handler.ts", remediationEnv);
+    const { handler } = await loadRemediation("remediate-sg", remediationEnv);
     const result = await handler(requestFor(instructionFor("sg-open-ingress", [SSH_V4]), now()));
     expect(result).toMatchObject({ status: "fixed" });
     expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)[0]!.args[0].input.SecurityGroupRuleIds).toEqual([
@@ -131,7 +137,7 @@ describe("remediate-sg handler judges with the parameters its environment deploy
     ssm.on(GetParameterCommand).resolves({
       Parameter: { Value: JSON.stringify({ ...RUNNING, paused: true, by: "alice", reason: "freeze" }) },
     });
-    const { handler } = await load<Handler>("../../functions/remediate-sg/handler.ts", remediationEnv);
+    const { handler } = await loadRemediation("remediate-sg", remediationEnv);
     const result = await handler(requestFor(instructionFor("sg-open-ingress", [SSH_V4]), now()));
     expect(result).toMatchObject({ status: "held", reason: "paused by alice: freeze" });
     expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
@@ -141,7 +147,7 @@ describe("remediate-sg handler judges with the parameters its environment deploy
 
 describe("remediate-s3 handler never changes Remedy's own buckets", () => {
   it("an instruction naming the ledger bucket is refused before anything is read", async () => {
-    const { handler } = await load<Handler>("../../functions/remediate-s3/handler.ts", remediationEnv);
+    const { handler } = await loadRemediation("remediate-s3", remediationEnv);
     for (const bucket of [LEDGER, "remedy-config-0123"]) {
       s3.resetHistory();
       const forged = instructionFor("s3-public-policy", [PUBLIC_STATEMENT], { resourceId: bucket });

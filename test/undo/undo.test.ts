@@ -23,11 +23,16 @@ import {
 import { DeleteMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { remediateBucket } from "../../functions/remediate-s3/core.ts";
-import { remediateSecurityGroup } from "../../functions/remediate-sg/core.ts";
-import type { S3FixStrategy } from "../../shared/describe.ts";
-import { integrityMessage, type LedgerRecord, memoryLedger } from "../../shared/ledger.ts";
-import { describeUndo, kmsRecordVerifier, type LiveState, planUndo, UndoError, undoAction } from "../../shared/undo.ts";
+import {
+  describeUndo,
+  kmsRecordVerifier,
+  type LiveState,
+  planUndo,
+  UndoError,
+  undoAction,
+} from "../../cli/undo-runner.ts";
+import { integrityMessage, type LedgerRecord, memoryLedger } from "../../contract/ledger.ts";
+import type { S3FixStrategy } from "../../problems/words.ts";
 import { recordingLog } from "../helpers/recording-log.ts";
 import {
   ACCOUNT,
@@ -59,6 +64,7 @@ import {
   TEST_MAC_KEY_ID,
   testSigner,
 } from "../remediation/support.ts";
+import { remediate } from "../support/remediate.ts";
 
 const ec2Mock = mockClient(EC2Client);
 const s3Mock = mockClient(S3Client);
@@ -124,7 +130,7 @@ async function fixedSgAction() {
   ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: GROUP_ID, Tags: [] }] });
   ec2Mock.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: SG_RULES });
   ec2Mock.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
-  const result = await remediateSecurityGroup(requestFor(instructionFor("sg-open-ingress", [SSH_V4, SSH_V6])), {
+  const result = await remediate("remediate-sg", requestFor(instructionFor("sg-open-ingress", [SSH_V4, SSH_V6])), {
     ...runnerDeps(ledger),
     ec2: new EC2Client({}),
   });
@@ -156,7 +162,7 @@ async function fixedS3Action(
     s3Mock.on(PutBucketPolicyCommand).rejects(options.changeFails);
     s3Mock.on(DeleteBucketPolicyCommand).rejects(options.changeFails);
   }
-  const result = await remediateBucket(requestFor(instruction), {
+  const result = await remediate("remediate-s3", requestFor(instruction), {
     ...runnerDeps(ledger),
     s3: new S3Client({}),
     strategy,
@@ -1068,7 +1074,7 @@ describe("undo: a fix that failed after its change call", () => {
     ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: GROUP_ID, Tags: [] }] });
     ec2Mock.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: SG_RULES });
     ec2Mock.on(RevokeSecurityGroupIngressCommand).rejects(timeout());
-    const run = await remediateSecurityGroup(requestFor(instructionFor("sg-open-ingress", [SSH_V4, SSH_V6])), {
+    const run = await remediate("remediate-sg", requestFor(instructionFor("sg-open-ingress", [SSH_V4, SSH_V6])), {
       ...runnerDeps(ledger),
       ec2: new EC2Client({}),
     });

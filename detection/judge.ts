@@ -1,0 +1,145 @@
+// Judging one normalised item: rule verdict, then exemptions per finding, then the fix instructions.
+// Shared by the Config rule runtime and the offline `remedy plan`, so both say exactly the same thing.
+
+import {
+  buildInstructions,
+  type Instruction,
+  type InstructionSource,
+  InstructionTooLargeError,
+} from "../contract/instruction.ts";
+import { isDeleted } from "./config-item.ts";
+import { type AllowlistEntry, describeExemption, type Exemption, findExemption } from "./exemptions.ts";
+import type { AccountFacts, ComplianceType, ConfigItem, Finding, RemedyRule } from "./types.ts";
+
+// biome-ignore lint/suspicious/noExplicitAny: a registry holds rules of different parameter types.
+export type AnyRule = RemedyRule<any>;
+
+export interface JudgedFinding extends Finding {
+  exemption?: Exemption;
+}
+
+export interface Judgement {
+  compliance: ComplianceType;
+  /** Full annotation; Config's 256-character cut happens where it is sent. */
+  annotation: string;
+  findings: JudgedFinding[];
+  /** Fix instructions for the findings that are not exempt. */
+  instructions: Instruction[];
+  /** Why an exemption did not apply (expired, malformed), for logs and annotations. */
+  notes: string[];
+}
+
+export interface JudgeContext {
+  allowlist: readonly AllowlistEntry[];
+  now: Date;
+  gracePeriodMs: number;
+  configRuleName?: string;
+  /** What the runtime knows about the item's account (account-level Block Public Access, ...). */
+  facts?: AccountFacts;
+}
+
+export function judgeItem(item: ConfigItem, rule: AnyRule, parameters: unknown, context: JudgeContext): Judgement {
+  if (isDeleted(item)) return notApplicable(`resource deleted (${item.status})`);
+  if (!rule.resourceTypes.includes(item.resourceType)) {
+    return notApplicable(`${item.resourceType} is not judged by ${rule.id}`);
+  }
+  const verdict = rule.evaluate(item, parameters, context.facts);
+  const notes = new Set<string>();
+  const exemptionByProblem = new Map<string, Exemption | undefined>();
+  const findings: JudgedFinding[] = verdict.findings.map((finding) => {
+    if (!exemptionByProblem.has(finding.problem)) {
+      const check = findExemption(
+        { resourceId: item.resourceId, arn: item.arn, tags: item.tags, problem: finding.problem },
+        context.allowlist,
+        context.now,
+      );
+      for (const note of check.notes) notes.add(note);
+      exemptionByProblem.set(finding.problem, check.exemption);
+    }
+    const exemption = exemptionByProblem.get(finding.problem);
+    return exemption ? { ...finding, exemption } : finding;
+  });
+
+  const actionable = findings.filter((finding) => !finding.exemption);
+  const source: InstructionSource = {
+    resource: {
+      type: item.resourceType,
+      id: item.resourceId,
+      ...(item.arn ? { arn: item.arn } : {}),
+      accountId: item.accountId,
+      region: item.region,
+    },
+    rule: {
+      id: rule.id,
+      ...(context.configRuleName ? { configRuleName: context.configRuleName } : {}),
+      parameters: parametersRecord(parameters),
+    },
+    capturedAt: item.captureTime,
+    detectedAt: context.now.toISOString(),
+    // Grace counts from when Config recorded the change, so re-detections agree on the due time.
+    notBefore: new Date(Date.parse(item.captureTime) + context.gracePeriodMs).toISOString(),
+  };
+  const instructions = instructionsFor(source, actionable, notes);
+
+  return {
+    compliance: verdict.compliance,
+    annotation: annotate(verdict.annotation, findings, [...notes]),
+    findings,
+    instructions,
+    notes: [...notes],
+  };
+}
+
+/**
+ * Fix instructions for the actionable findings. A finding too large for any SQS message (one entry over 256 KiB)
+ * cannot be queued: it stays a finding (Config still hears NON_COMPLIANT) and a note says to fix it by hand.
+ */
+function instructionsFor(source: InstructionSource, actionable: readonly Finding[], notes: Set<string>): Instruction[] {
+  if (actionable.length === 0) return [];
+  try {
+    return buildInstructions(source, actionable);
+  } catch (error) {
+    if (!(error instanceof InstructionTooLargeError)) throw error;
+  }
+  const fitting: Finding[] = [];
+  for (const finding of actionable) {
+    try {
+      buildInstructions(source, [finding]);
+      fitting.push(finding);
+    } catch (error) {
+      if (!(error instanceof InstructionTooLargeError)) throw error;
+      notes.add(`a ${finding.problem} finding is too large for a fix instruction: fix it by hand`);
+    }
+  }
+  return fitting.length > 0 ? buildInstructions(source, fitting) : [];
+}
+
+function notApplicable(annotation: string): Judgement {
+  return { compliance: "NOT_APPLICABLE", annotation, findings: [], instructions: [], notes: [] };
+}
+
+function parametersRecord(parameters: unknown): Record<string, unknown> {
+  return typeof parameters === "object" && parameters !== null ? { ...(parameters as Record<string, unknown>) } : {};
+}
+
+/** Puts the exemption first when it covers everything: that is what a reader of Config needs to see. */
+function annotate(base: string, findings: readonly JudgedFinding[], notes: readonly string[]): string {
+  const exempt = findings.filter((finding) => finding.exemption);
+  let text = base;
+  if (exempt.length > 0) {
+    const described = [
+      ...new Set(exempt.map((finding) => `${finding.problem} ${describeExemption(finding.exemption!)}`)),
+    ];
+    text =
+      exempt.length === findings.length ? `${described.join("; ")} | ${base}` : `${base} | ${described.join("; ")}`;
+  }
+  return notes.length > 0 ? `${text} | ${notes.join("; ")}` : text;
+}
+
+export const CONFIG_ANNOTATION_LIMIT = 256;
+
+/** Config rejects annotations over 256 characters; cut with a visible marker. */
+export function cutAnnotation(text: string, limit = CONFIG_ANNOTATION_LIMIT): string {
+  const chars = Array.from(text);
+  return chars.length <= limit ? text : `${chars.slice(0, limit - 1).join("")}…`;
+}

@@ -1,0 +1,126 @@
+// Shared vocabulary of the pure rules (problems/<id>/detect.ts and detection/). No AWS SDK imports here or there
+// (test/detection/purity.test.ts).
+
+import { PermanentError } from "../platform/errors.ts";
+import type { Problem } from "../problems/index.ts";
+
+/** The problems Remedy knows how to fix: the registry's (problems/index.ts), each with its remediation function. */
+export { PROBLEMS, type Problem } from "../problems/index.ts";
+
+export type ComplianceType = "COMPLIANT" | "NON_COMPLIANT" | "NOT_APPLICABLE";
+
+/** A Config item after normalisation: the same shape whether it came in an event, from
+ * GetResourceConfigHistory or from BatchGetResourceConfig (where JSON arrives as strings). */
+export interface ConfigItem {
+  resourceType: string;
+  resourceId: string;
+  resourceName?: string;
+  arn?: string;
+  accountId: string;
+  region: string;
+  /** ISO-8601 capture time of the item. */
+  captureTime: string;
+  status: string;
+  configuration: Record<string, unknown> | null;
+  supplementaryConfiguration: Record<string, unknown>;
+  tags: Record<string, string>;
+}
+
+/** One security-group rule entry with exactly one source CIDR — the unit a fix revokes. */
+export interface SgRuleEntry {
+  direction: "ingress";
+  /** Normalised protocol: "tcp" | "udp" | "icmp" | "icmpv6" | "-1" (all) | a protocol number as string. */
+  ipProtocol: string;
+  /** For tcp/udp the port range; for icmp the type/code; -1 for "all". */
+  fromPort: number;
+  toPort: number;
+  cidrIpv4?: string;
+  cidrIpv6?: string;
+  description?: string;
+  /** Present only when read from the live API (DescribeSecurityGroupRules). */
+  securityGroupRuleId?: string;
+}
+
+/** One S3 ACL grant, in the S3 API's shape (GetBucketAcl), whatever shape Config used. */
+export interface AclGrant {
+  grantee:
+    | { type: "Group"; uri: string }
+    | { type: "CanonicalUser"; id: string; displayName?: string }
+    | { type: "AmazonCustomerByEmail"; emailAddress: string };
+  /** "FULL_CONTROL" | "READ" | "WRITE" | "READ_ACP" | "WRITE_ACP" */
+  permission: string;
+}
+
+/** One bucket-policy statement, exactly as written in the policy (parsed JSON). */
+export type PolicyStatement = Record<string, unknown>;
+
+export type MatchedEntry =
+  | { kind: "sg-rule"; rule: SgRuleEntry }
+  | { kind: "acl-grant"; grant: AclGrant }
+  | { kind: "policy-statement"; statement: PolicyStatement };
+
+/** One violation: what matched, and why, in words a person can act on. */
+export interface Finding {
+  problem: Problem;
+  matched: MatchedEntry;
+  /** e.g. "tcp 22 open to 0.0.0.0/0 (not in authorized ports tcp:80,tcp:443)" */
+  reason: string;
+}
+
+export interface Verdict {
+  compliance: ComplianceType;
+  /** Why, for Config's annotation (the runtime cuts it to 256 characters). */
+  annotation: string;
+  findings: Finding[];
+}
+
+/** The four S3 Block Public Access flags (the S3 API's names), in S3's order. */
+export const BLOCK_PUBLIC_ACCESS_FLAGS = [
+  "BlockPublicAcls",
+  "IgnorePublicAcls",
+  "BlockPublicPolicy",
+  "RestrictPublicBuckets",
+] as const;
+
+/** S3 Block Public Access flags, at bucket or account level (the S3 API's names). */
+export interface PublicAccessBlockFlags {
+  BlockPublicAcls?: boolean;
+  IgnorePublicAcls?: boolean;
+  BlockPublicPolicy?: boolean;
+  RestrictPublicBuckets?: boolean;
+}
+
+/**
+ * What a rule may need to know about the account besides the item, read by the runtime (not carried by the item):
+ * the Config item of a bucket does not hold the account's Block Public Access, which neutralises public access
+ * exactly as the bucket's own flags do.
+ */
+export interface AccountFacts {
+  /** The account-level S3 Block Public Access; null: none configured; undefined: not known (could not be read). */
+  s3PublicAccessBlock?: PublicAccessBlockFlags | null;
+}
+
+export interface RemedyRule<P> {
+  /** Stable rule id. The stack deploys it as the Config rule "remedy-<id>" (infra/config.ts); only that exact name is accepted. */
+  id: string;
+  /** The problems this rule's findings name (each fixed by one remediation function). */
+  problems: readonly Problem[];
+  resourceTypes: readonly string[];
+  /** The account facts its judgement uses: the runtime reads exactly these, once per invocation. */
+  facts?: readonly (keyof AccountFacts)[];
+  /** Validates Config's ruleParameters (string values); throws RuleParameterError naming the parameter. */
+  parseParameters(raw: Record<string, unknown>): P;
+  /** Pure judgement of one non-deleted item of one of resourceTypes, given what is known about its account. */
+  evaluate(item: ConfigItem, params: P, facts?: AccountFacts): Verdict;
+}
+
+/** A rule parameter that does not make sense; the message names the parameter. */
+export class RuleParameterError extends PermanentError {
+  override name = "RuleParameterError";
+  constructor(
+    readonly parameter: string,
+    message: string,
+  ) {
+    super(`Rule parameter "${parameter}": ${message}`);
+  }
+}

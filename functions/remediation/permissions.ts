@@ -1,0 +1,20 @@
+import type { CommandPermissions } from "../../platform/permissions.ts";
+
+/**
+ * Every AWS command the remediation runner sends, whatever the problem (each problem's fix adds its own, declared in
+ * its spec.ts). Resources: PutObject on the ledger bucket's `actions/*` and `claims/*`; GenerateMac on the ledger
+ * MAC key; DeleteMessage on the remediation queue; SendMessage on the dead-letter queue; Publish on the report topic.
+ */
+export const remediationRunnerPermissions = {
+  PutObjectCommand: "s3:PutObject",
+  // Signs every ledger record with the ledger MAC key (REMEDY_LEDGER_MAC_KEY_ID): only remediations can.
+  GenerateMacCommand: "kms:GenerateMac",
+  DeleteMessageCommand: "sqs:DeleteMessage",
+  SendMessageCommand: "sqs:SendMessage",
+  PublishCommand: "sns:Publish",
+  // The pause switch, re-read before every change (functions/remediation/runner.ts).
+  GetParameterCommand: "ssm:GetParameter",
+} as const satisfies CommandPermissions;
+
+/** Needed without a command of their own: none (the ledger bucket is SSE-S3 encrypted, so writing needs no KMS key). */
+export const remediationRunnerImpliedActions = [] as const;

@@ -1,0 +1,533 @@
+// The runner every remediation function uses, for every problem. It owns the order that makes fixes safe and
+// auditable: parse → check the claim against the deployment → claim the dispatch → re-read the live resource (the
+// problem's readLive) → re-check exemptions against its live tags → re-judge it with the deployed parameters → keep
+// exactly the instructed entries that still violate → the problem's plan for those → re-check the pause switch →
+// ledger `pending` (before-state) → apply the change → ledger final (`fixed`, with the after-state) → delete the
+// queue message → report. A problem supplies only how to read, judge and plan (problems/fix.ts).
+// The request and its instruction are claims: whoever can invoke the function or send to the queue controls them.
+// Only the deployment (this function's environment) says where Remedy may act and how to judge; an instruction
+// that disagrees with it is skipped with the reason reported, and nothing is read or changed.
+// The message is deleted only after the change and its final record both succeeded. Errors are sorted by
+// classifyAwsError: permanent ⇒ ledger `failed`, report failed, move the message to the DLQ at once; transient ⇒
+// report failed (willRetry from the request), leave the message, which the queue brings back after the dispatch
+// visibility timeout; gone while planning ⇒ skipped (nothing left to fix).
+
+import { DeleteMessageCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { deadLetterInput, truncateReason } from "../../contract/dead-letter.ts";
+import { parseRemediationRequest, type RemediationRequest, willRetry } from "../../contract/dispatch.ts";
+import { type Instruction, matchedEntryKey, serializeInstruction } from "../../contract/instruction.ts";
+import { type Ledger, type LedgerRecord, newActionId, type ResourceState } from "../../contract/ledger.ts";
+import type { Change, ReportBody, Reporter } from "../../contract/report.ts";
+import {
+  type AllowlistEntry,
+  describeExemption,
+  type ExemptionProblem,
+  findExemption,
+  parseAllowlist,
+} from "../../detection/exemptions.ts";
+import { type AwsErrorKind, classifyAwsError, describeAwsError, errorCode } from "../../platform/aws-errors.ts";
+import {
+  CLOCK_SKEW_MS,
+  claimProblem,
+  type Deployment,
+  deployedRuleFor,
+  readDeployment,
+  resourceArn,
+} from "../../platform/deployment.ts";
+import { integerEnv, optionalEnv, requiredEnv } from "../../platform/env.ts";
+import { errorFields, type Log, type MetricSink } from "../../platform/logging.ts";
+import type { PauseReading } from "../../platform/pause.ts";
+import type { PlannedChange, ProblemFix } from "../../problems/fix.ts";
+import { problemSpec, resourceSpec } from "../../problems/index.ts";
+
+/** Same attribute names the coordinator uses when it dead-letters (functions/coordinator/queue-io.ts). */
+export {
+  DLQ_INSTRUCTION_ATTRIBUTE,
+  DLQ_REASON_ATTRIBUTE,
+  DLQ_SOURCE_MESSAGE_ATTRIBUTE,
+} from "../../contract/dead-letter.ts";
+
+/** Settings every remediation function reads (once, at cold start: functions/remediation/handler.ts). */
+export interface RemediationSettings {
+  /** Where this function may act and how it judges: never taken from a message. */
+  deployment: Deployment;
+  /** The remediation queue: the only queue a request may name. */
+  queueUrl: string;
+  ledgerBucket: string;
+  /** The KMS HMAC key every ledger record is signed with (GenerateMac), so undo can tell a genuine record. */
+  ledgerMacKeyId: string;
+  reportTopicArn: string;
+  deadLetterQueueUrl: string;
+  /** The pause switch, re-read before every change. */
+  pauseParameter: string;
+  /** A dispatch older than this may already have been dispatched again: it is left alone. */
+  maxDispatchAgeSeconds: number;
+  allowlist: AllowlistEntry[];
+  /** Malformed allowlist entries: reported at cold start, exempting nothing. */
+  allowlistProblems: ExemptionProblem[];
+}
+
+/**
+ * REMEDY_ACCOUNT_ID, REMEDY_REGION, REMEDY_PARTITION?, REMEDY_RULES (platform/deployment.ts), REMEDY_QUEUE_URL,
+ * REMEDY_LEDGER_BUCKET, REMEDY_REPORT_TOPIC_ARN, REMEDY_DLQ_URL, REMEDY_PAUSE_PARAMETER,
+ * REMEDY_MAX_DISPATCH_AGE_SECONDS, REMEDY_ALLOWLIST?, REMEDY_LEDGER_MAC_KEY_ID (required: a remediation that cannot
+ * sign its records would write records undo refuses).
+ */
+export function readRemediationSettings(env: Record<string, string | undefined> = process.env): RemediationSettings {
+  const allowlist = parseAllowlist(optionalEnv("REMEDY_ALLOWLIST", "[]", env));
+  return {
+    deployment: readDeployment(env),
+    queueUrl: requiredEnv("REMEDY_QUEUE_URL", env),
+    ledgerBucket: requiredEnv("REMEDY_LEDGER_BUCKET", env),
+    reportTopicArn: requiredEnv("REMEDY_REPORT_TOPIC_ARN", env),
+    deadLetterQueueUrl: requiredEnv("REMEDY_DLQ_URL", env),
+    pauseParameter: requiredEnv("REMEDY_PAUSE_PARAMETER", env),
+    maxDispatchAgeSeconds: integerEnv("REMEDY_MAX_DISPATCH_AGE_SECONDS", 150, { min: 60, max: 3_600 }, env),
+    allowlist: allowlist.entries,
+    allowlistProblems: allowlist.errors,
+    ledgerMacKeyId: requiredEnv("REMEDY_LEDGER_MAC_KEY_ID", env),
+  };
+}
+
+export function undoCommand(actionId: string): string {
+  return `remedy undo ${actionId}`;
+}
+
+/** What the runner decides after re-reading the live resource. */
+type FixPlan = { outcome: "skipped"; reason: string } | ({ outcome: "fix" } & PlannedChange);
+
+export interface RemediationDeps {
+  deployment: Deployment;
+  /** The remediation queue; a request naming any other queue is rejected. */
+  queueUrl: string;
+  sqs: SQSClient;
+  ledger: Ledger;
+  reporter: Reporter;
+  deadLetterQueueUrl: string;
+  /** The deployed exemptions, re-checked against the live resource's tags before anything is judged. */
+  allowlist: readonly AllowlistEntry[];
+  /** Reads the pause switch. Throwing, or "paused", means nothing is changed (fail closed). */
+  readPause: () => Promise<PauseReading>;
+  /** Requests dispatched longer ago than this are left alone (the coordinator may have dispatched them again). */
+  maxDispatchAgeMs: number;
+  now: () => Date;
+  log: Log;
+  metrics?: MetricSink;
+  newActionId?: (now: Date) => string;
+}
+
+export type RemediationResult =
+  | { status: "rejected"; reason: string }
+  /** Left alone, message untouched: paused (or the switch unreadable), or a dispatch too old to be current. */
+  | { status: "held"; reason: string; actionId?: string }
+  /** Another run already claimed this very dispatch (a duplicate delivery): this one did nothing. */
+  | { status: "duplicate"; actionId: string }
+  | { status: "fixed"; actionId: string; changes: Change[]; messageDeleted: boolean }
+  | { status: "skipped"; actionId: string; reason: string; messageDeleted: boolean }
+  | {
+      status: "failed";
+      actionId: string;
+      kind: Exclude<AwsErrorKind, "gone">;
+      error: string;
+      /** Permanent failures: whether the message reached the DLQ (else it stays and is retried/dead-lettered later). */
+      deadLettered: boolean;
+      /** Whether the change itself may have happened (failure after apply started). */
+      changeAttempted: boolean;
+    };
+
+/** One dispatch = one queue message at one attempt; duplicates of the same invoke share it. */
+export function dispatchClaimKey(request: Pick<RemediationRequest, "messageId" | "attempt">): string {
+  return `${request.messageId}-${request.attempt}.json`;
+}
+
+/** A Log that adds `fields` to every line. */
+export function withFields(log: Log, fields: Record<string, unknown>): Log {
+  return {
+    debug: (message, ...extra) => log.debug(message, fields, ...extra),
+    info: (message, ...extra) => log.info(message, fields, ...extra),
+    warn: (message, ...extra) => log.warn(message, fields, ...extra),
+    error: (message, ...extra) => log.error(message, fields, ...extra),
+  };
+}
+
+function resourceRef(instruction: Instruction) {
+  const { type, id, arn, accountId, region } = instruction.resource;
+  return { type, id, ...(arn ? { arn } : {}), accountId, region };
+}
+
+/** Why a request cannot be this deployment's current dispatch (wrong queue, stale, from the future), or undefined. */
+function requestProblem(
+  request: RemediationRequest,
+  deps: RemediationDeps,
+): { held: boolean; reason: string } | undefined {
+  if (request.queueUrl !== deps.queueUrl) {
+    return { held: false, reason: `request names queue ${request.queueUrl}, not this deployment's ${deps.queueUrl}` };
+  }
+  const age = deps.now().getTime() - Date.parse(request.dispatchedAt);
+  if (age < -CLOCK_SKEW_MS) {
+    return { held: false, reason: `request dispatchedAt ${request.dispatchedAt} is in the future` };
+  }
+  if (age > deps.maxDispatchAgeMs) {
+    return {
+      held: true,
+      reason: `dispatched ${Math.round(age / 1000)} s ago (over ${deps.maxDispatchAgeMs / 1000} s): it may have been dispatched again since; left alone`,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Runs one remediation request. Never throws for AWS failures: the outcome is in the result, the ledger, the
+ * report and the logs (the coordinator invokes asynchronously without Lambda retries; the queue does the retrying).
+ */
+export async function runRemediation(
+  payload: unknown,
+  deps: RemediationDeps,
+  fixes: readonly ProblemFix[],
+): Promise<RemediationResult> {
+  let request: RemediationRequest;
+  try {
+    request = parseRemediationRequest(payload);
+  } catch (error) {
+    // Without a valid request there is no receipt handle to delete or dead-letter with: the message (if any)
+    // comes back to the coordinator, which counts the attempt and dead-letters it after maxAttempts.
+    const reason = `invalid remediation request: ${(error as Error).message}`;
+    deps.log.error(reason, { ...errorFields(error) });
+    deps.metrics?.count("RejectedRequests");
+    return { status: "rejected", reason };
+  }
+  const refused = requestProblem(request, deps);
+  if (refused) {
+    const fields = { instructionId: request.instruction.id, messageId: request.messageId, reason: refused.reason };
+    deps.log.warn(refused.held ? "dispatch left alone" : "remediation request rejected", fields);
+    deps.metrics?.count(refused.held ? "StaleDispatches" : "RejectedRequests");
+    return refused.held ? { status: "held", reason: refused.reason } : { status: "rejected", reason: refused.reason };
+  }
+  const run = new Run(request, deps);
+  return run.execute(fixes);
+}
+
+class Run {
+  readonly instruction: Instruction;
+  readonly actionId: string;
+  readonly log: Log;
+  readonly startedAt: string;
+
+  constructor(
+    readonly request: RemediationRequest,
+    readonly deps: RemediationDeps,
+  ) {
+    this.instruction = request.instruction;
+    const now = deps.now();
+    this.actionId = (deps.newActionId ?? newActionId)(now);
+    this.startedAt = now.toISOString();
+    this.log = withFields(deps.log, {
+      instructionId: this.instruction.id,
+      actionId: this.actionId,
+      messageId: request.messageId,
+      attempt: request.attempt,
+      problem: this.instruction.problem,
+      resourceId: this.instruction.resource.id,
+    });
+  }
+
+  async execute(fixes: readonly ProblemFix[]): Promise<RemediationResult> {
+    const { instruction } = this;
+    const fix = fixes.find((candidate) => candidate.problem === instruction.problem);
+    if (!fix) {
+      const handled = fixes.map((candidate) => candidate.problem).join(", ");
+      return this.fail(
+        new Error(`this function fixes ${handled}, not ${instruction.problem} (misrouted instruction)`),
+        "permanent",
+        null,
+        false,
+      );
+    }
+
+    // The instruction is a claim: it must be this deployment's, from its rule with its parameters, and due.
+    const refused = claimProblem(instruction, this.deps.deployment, this.deps.now());
+    if (refused) {
+      this.deps.metrics?.count("RefusedInstructions");
+      return this.skip(`refused: ${refused}`);
+    }
+    const deployed = deployedRuleFor(this.deps.deployment, instruction.problem)!;
+
+    // 0. Claim this dispatch: a duplicate delivery of the same invoke must not plan and write a second time.
+    let claimed: boolean;
+    try {
+      claimed = await this.deps.ledger.claim(dispatchClaimKey(this.request));
+    } catch (error) {
+      this.log.error("could not claim the dispatch: nothing changed, the message stays", errorFields(error));
+      return this.fail(error, classifyAwsError(error) === "permanent" ? "permanent" : "transient", null, false);
+    }
+    if (!claimed) {
+      this.log.warn("duplicate delivery of a dispatch another run already handles: nothing done");
+      this.deps.metrics?.count("DuplicateDeliveries");
+      return { status: "duplicate", actionId: this.actionId };
+    }
+
+    // 1. Plan: re-read, re-judge, decide. Nothing has changed yet.
+    let plan: FixPlan;
+    try {
+      plan = await this.plan(fix, deployed.parameters);
+    } catch (error) {
+      const kind = classifyAwsError(error);
+      if (kind === "gone") {
+        plan = { outcome: "skipped", reason: `nothing to do: the resource no longer exists (${errorCode(error)})` };
+      } else {
+        return this.fail(error, kind, null, false);
+      }
+    }
+
+    if (plan.outcome === "skipped") return this.skip(plan.reason);
+
+    // Paused since the dispatch (or the switch cannot be read): change nothing, leave the message for later.
+    const pausedBecause = await this.pausedBecause();
+    if (pausedBecause) {
+      this.log.warn("not changing anything: auto-response is paused", { reason: pausedBecause });
+      this.deps.metrics?.count("HeldWhilePaused");
+      return { status: "held", reason: pausedBecause, actionId: this.actionId };
+    }
+
+    // 2. Pending record with the before-state, so a crash mid-change leaves what undo needs.
+    const pending = this.record("pending", { before: plan.before, changes: plan.changes });
+    try {
+      await this.deps.ledger.write(pending);
+    } catch (error) {
+      this.log.error("could not write the pending ledger record: nothing changed", errorFields(error));
+      return this.fail(error, classifyAwsError(error) === "permanent" ? "permanent" : "transient", plan.before, false);
+    }
+
+    // 3. The change.
+    let after: ResourceState;
+    try {
+      after = await plan.apply();
+    } catch (error) {
+      const kind = classifyAwsError(error);
+      // Gone between reading and changing: the next attempt re-reads and decides (most likely "nothing to do").
+      return this.fail(error, kind === "gone" ? "transient" : kind, plan.before, true, { changes: plan.changes });
+    }
+    this.log.info("change made", { changes: plan.changes });
+
+    // 4. Final record. Without it the message stays: the next attempt finds nothing to do and says so.
+    const fixed = this.record("fixed", { before: plan.before, after, changes: plan.changes, finished: true });
+    try {
+      await this.deps.ledger.write(fixed);
+    } catch (error) {
+      this.log.error("changed, but the final ledger record failed: the pending record holds the before-state", {
+        ...errorFields(error),
+      });
+      return this.fail(error, "transient", plan.before, true, { writeLedger: false });
+    }
+    this.deps.metrics?.count("Fixed");
+
+    // 5. Only now: delete the message, then tell.
+    const messageDeleted = await this.deleteMessage();
+    await this.report({
+      kind: "fixed",
+      ...this.about(),
+      actionId: this.actionId,
+      changes: plan.changes,
+      undoCommand: undoCommand(this.actionId),
+    });
+    return { status: "fixed", actionId: this.actionId, changes: plan.changes, messageDeleted };
+  }
+
+  /**
+   * Re-read the live resource, re-check exemptions against its live tags, re-judge it with the deployed parameters
+   * and keep exactly the instructed entries that still violate; the problem plans the change for those alone.
+   */
+  private async plan(fix: ProblemFix, parameters: unknown): Promise<FixPlan> {
+    const { instruction } = this;
+    const { resource, problem } = instruction;
+    const refusal = fix.refuse?.(resource);
+    if (refusal) return { outcome: "skipped", reason: `refused: ${refusal}` };
+
+    const live = await fix.readLive(resource, this.log);
+    const label = resourceSpec(resource.type)?.label ?? resource.type;
+    if (!live) return { outcome: "skipped", reason: `nothing to do: ${label} ${resource.id} no longer exists` };
+
+    const arn = resourceArn(this.deps.deployment, resource.type, resource.id);
+    const check = findExemption(
+      { resourceId: resource.id, ...(arn ? { arn } : {}), tags: live.tags, problem },
+      this.deps.allowlist,
+      this.deps.now(),
+    );
+    for (const note of check.notes) this.log.warn("exemption not applied", { note });
+    if (check.exemption) return { outcome: "skipped", reason: describeExemption(check.exemption) };
+
+    // The deployed parameters (validated at cold start), never the instruction's.
+    const wanted = new Set(instruction.matched.map(matchedEntryKey));
+    const targets = fix
+      .judge(live, parameters)
+      .filter((finding) => finding.problem === problem && wanted.has(matchedEntryKey(finding.matched)));
+    if (targets.length === 0) {
+      const still = problemSpec(problem).violatingWord;
+      return {
+        outcome: "skipped",
+        reason: `nothing to do: none of the ${wanted.size} instructed entries is still ${still} on ${resource.id}`,
+      };
+    }
+    if (targets.length < wanted.size) {
+      this.log.info("some instructed entries no longer violate: fixing only the rest", {
+        instructed: wanted.size,
+        fixing: targets.length,
+      });
+    }
+    const planned = fix.plan(targets, live, resource);
+    return "skipped" in planned ? { outcome: "skipped", reason: planned.skipped } : { outcome: "fix", ...planned };
+  }
+
+  /** Why the pause switch forbids a change now, or undefined when it is readable and says running. */
+  private async pausedBecause(): Promise<string | undefined> {
+    try {
+      const pause = await this.deps.readPause();
+      if (pause.failSafe) return pause.failSafe;
+      return pause.paused ? `paused by ${pause.by}: ${pause.reason}` : undefined;
+    } catch (error) {
+      this.log.error("pause switch unreadable: acting as paused", errorFields(error));
+      return `pause switch unreadable (${describeAwsError(error)}): treated as paused`;
+    }
+  }
+
+  private about() {
+    const { instruction } = this;
+    return {
+      instructionId: instruction.id,
+      problem: instruction.problem,
+      resource: resourceRef(instruction),
+      ruleId: instruction.rule.id,
+    };
+  }
+
+  private record(
+    outcome: LedgerRecord["outcome"],
+    fields: {
+      before?: ResourceState | null;
+      after?: ResourceState | null;
+      changes?: Change[];
+      reason?: string;
+      finished?: boolean;
+    },
+  ): LedgerRecord {
+    const { instruction } = this;
+    return {
+      version: 1,
+      actionId: this.actionId,
+      instructionId: instruction.id,
+      problem: instruction.problem,
+      resource: resourceRef(instruction),
+      ruleId: instruction.rule.id,
+      outcome,
+      ...(fields.reason !== undefined ? { reason: fields.reason } : {}),
+      changes: fields.changes ?? [],
+      before: fields.before ?? null,
+      after: fields.after ?? null,
+      startedAt: this.startedAt,
+      ...(fields.finished ? { finishedAt: this.deps.now().toISOString() } : {}),
+      attempt: this.request.attempt,
+    };
+  }
+
+  private async skip(reason: string): Promise<RemediationResult> {
+    this.log.info("skipped", { reason });
+    try {
+      await this.deps.ledger.write(this.record("skipped", { reason, finished: true }));
+    } catch (error) {
+      this.log.error("could not record the skip in the ledger: message left for the next attempt", errorFields(error));
+      return this.fail(error, classifyAwsError(error) === "permanent" ? "permanent" : "transient", null, false);
+    }
+    this.deps.metrics?.count("Skipped");
+    const messageDeleted = await this.deleteMessage();
+    await this.report({ kind: "skipped", ...this.about(), actionId: this.actionId, reason: truncateReason(reason) });
+    return { status: "skipped", actionId: this.actionId, reason, messageDeleted };
+  }
+
+  private async fail(
+    error: unknown,
+    kind: "permanent" | "transient",
+    before: ResourceState | null,
+    changeAttempted: boolean,
+    options: {
+      writeLedger?: boolean;
+      /**
+       * The planned changes, when the change call was made: it may have happened (a timeout, a lost answer), so the
+       * failed record keeps them and undo can compare them with the live state and put back whatever is gone.
+       */
+      changes?: Change[];
+    } = {},
+  ): Promise<RemediationResult> {
+    const message = describeAwsError(error);
+    const retry = kind === "transient" && willRetry(this.request);
+    this.log.error(`remediation failed (${kind})`, { ...errorFields(error), kind, willRetry: retry, changeAttempted });
+    this.deps.metrics?.count(kind === "permanent" ? "PermanentFailures" : "TransientFailures");
+
+    if (options.writeLedger !== false) {
+      // Nothing was changed unless the change call was made: then the record says what may have been.
+      const changes = changeAttempted ? (options.changes ?? []) : [];
+      try {
+        await this.deps.ledger.write(
+          this.record("failed", { before, changes, reason: `${kind}: ${truncateReason(message)}`, finished: true }),
+        );
+      } catch (ledgerError) {
+        this.log.error("could not write the failed ledger record", errorFields(ledgerError));
+      }
+    }
+
+    await this.report({
+      kind: "failed",
+      ...this.about(),
+      error: truncateReason(message),
+      willRetry: retry,
+      attempt: this.request.attempt,
+    });
+
+    let deadLettered = false;
+    if (kind === "permanent") deadLettered = await this.deadLetter(`remediation failed permanently: ${message}`);
+    return { status: "failed", actionId: this.actionId, kind, error: message, deadLettered, changeAttempted };
+  }
+
+  /** Send to the DLQ first, delete only after the send succeeded. */
+  private async deadLetter(reason: string): Promise<boolean> {
+    const { request, deps } = this;
+    try {
+      await deps.sqs.send(
+        new SendMessageCommand(
+          deadLetterInput(deps.deadLetterQueueUrl, serializeInstruction(request.instruction), {
+            reason,
+            sourceMessageId: request.messageId,
+            instructionId: request.instruction.id,
+          }),
+        ),
+      );
+    } catch (error) {
+      this.log.error("could not dead-letter the message: it stays on the queue", errorFields(error));
+      return false;
+    }
+    this.log.warn("dead-lettered", { reason });
+    await this.deleteMessage();
+    return true;
+  }
+
+  private async deleteMessage(): Promise<boolean> {
+    const { request, deps } = this;
+    try {
+      await deps.sqs.send(
+        new DeleteMessageCommand({ QueueUrl: request.queueUrl, ReceiptHandle: request.receiptHandle }),
+      );
+      return true;
+    } catch (error) {
+      // The outcome is ledgered; a redelivery re-reads the resource and finds nothing to do.
+      this.log.error("could not delete the queue message: it will be delivered again", errorFields(error));
+      return false;
+    }
+  }
+
+  private async report(body: ReportBody): Promise<void> {
+    try {
+      await this.deps.reporter.report(body);
+    } catch (error) {
+      this.log.error(`could not publish the ${body.kind} report`, errorFields(error));
+    }
+  }
+}

@@ -1,0 +1,32 @@
+// The real clients behind every remediation function's shared dependencies, built from its settings: wiring only,
+// used by the handler (tests pass their own dependencies to the runner).
+
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { Metrics } from "@aws-lambda-powertools/metrics";
+import { kmsRecordSigner, s3Ledger } from "../../contract/ledger.ts";
+import { snsReporter } from "../../contract/report.ts";
+import { kmsClient, s3Client, snsClient, sqsClient, ssmClient } from "../../platform/clients.ts";
+import { metricSink } from "../../platform/logging.ts";
+import { readPauseState } from "../../platform/pause.ts";
+import type { RemediationDeps, RemediationSettings } from "./runner.ts";
+
+export function liveRemediationDeps(settings: RemediationSettings, logger: Logger, metrics: Metrics): RemediationDeps {
+  return {
+    deployment: settings.deployment,
+    queueUrl: settings.queueUrl,
+    sqs: sqsClient(),
+    ledger: s3Ledger(s3Client(), {
+      bucket: settings.ledgerBucket,
+      // Every record is signed, so undo can tell it from one written by anyone else with access to the bucket.
+      signer: kmsRecordSigner(kmsClient(), settings.ledgerMacKeyId),
+    }),
+    reporter: snsReporter(snsClient(), settings.reportTopicArn),
+    deadLetterQueueUrl: settings.deadLetterQueueUrl,
+    readPause: () => readPauseState(ssmClient(), settings.pauseParameter),
+    maxDispatchAgeMs: settings.maxDispatchAgeSeconds * 1000,
+    allowlist: settings.allowlist,
+    now: () => new Date(),
+    log: logger,
+    metrics: metricSink(metrics),
+  };
+}

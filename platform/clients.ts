@@ -1,0 +1,83 @@
+// The one place AWS clients are created. No endpoints are set here on purpose: the SDK's standard
+// AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> settings redirect them (tests and emulators rely on this).
+// Clients are built lazily and reused across warm invocations.
+import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+import { ConfigServiceClient } from "@aws-sdk/client-config-service";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { KMSClient } from "@aws-sdk/client-kms";
+import { LambdaClient } from "@aws-sdk/client-lambda";
+import { S3Client } from "@aws-sdk/client-s3";
+import { S3ControlClient } from "@aws-sdk/client-s3-control";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { SSMClient } from "@aws-sdk/client-ssm";
+import { STSClient } from "@aws-sdk/client-sts";
+
+/** Standard retry mode: exponential backoff with jitter for throttling, 5xx and timeouts. */
+const common = { maxAttempts: 4, retryMode: "standard" } as const;
+
+function lazy<T>(create: () => T): () => T {
+  let instance: T | undefined;
+  return () => {
+    instance ??= create();
+    return instance;
+  };
+}
+
+// Separate exports marked pure so each function's bundle keeps only the clients it uses.
+export const configServiceClient = /* @__PURE__ */ lazy(() => new ConfigServiceClient(common));
+export const sqsClient = /* @__PURE__ */ lazy(() => new SQSClient(common));
+export const snsClient = /* @__PURE__ */ lazy(() => new SNSClient(common));
+export const ec2Client = /* @__PURE__ */ lazy(() => new EC2Client(common));
+export const s3Client = /* @__PURE__ */ lazy(() => new S3Client(common));
+export const s3ControlClient = /* @__PURE__ */ lazy(() => new S3ControlClient(common));
+export const lambdaClient = /* @__PURE__ */ lazy(() => new LambdaClient(common));
+export const ssmClient = /* @__PURE__ */ lazy(() => new SSMClient(common));
+export const cloudTrailClient = /* @__PURE__ */ lazy(() => new CloudTrailClient(common));
+export const eventBridgeClient = /* @__PURE__ */ lazy(() => new EventBridgeClient(common));
+export const secretsManagerClient = /* @__PURE__ */ lazy(() => new SecretsManagerClient(common));
+export const kmsClient = /* @__PURE__ */ lazy(() => new KMSClient(common));
+
+const shared = new Map<unknown, unknown>();
+
+/**
+ * The one client of an SDK class in this process, with the common retry settings: remediation fixes ask for their
+ * clients by class (problems/fix.ts FixContext), so a bundle keeps only the clients its own fixes import.
+ */
+export function sharedClient<C>(Client: new (config: typeof common) => C): C {
+  if (!shared.has(Client)) shared.set(Client, new Client(common));
+  return shared.get(Client) as C;
+}
+
+/** Where a CLI's clients go: a region and a named profile of the shared config files, each optional. */
+export interface ClientTarget {
+  region?: string;
+  /** A profile in ~/.aws/config and ~/.aws/credentials (the SDK's standard chain, as AWS_PROFILE would). */
+  profile?: string;
+}
+
+/**
+ * Clients for one target, each built on first use. The CLI's; Lambdas use the lazy defaults above, which take their
+ * region and credentials from the runtime.
+ */
+export function clientsFor(target: ClientTarget) {
+  const config = {
+    ...common,
+    ...(target.region ? { region: target.region } : {}),
+    ...(target.profile ? { profile: target.profile } : {}),
+  };
+  return {
+    configService: lazy(() => new ConfigServiceClient(config)),
+    sqs: lazy(() => new SQSClient(config)),
+    ec2: lazy(() => new EC2Client(config)),
+    s3: lazy(() => new S3Client(config)),
+    s3Control: lazy(() => new S3ControlClient(config)),
+    ssm: lazy(() => new SSMClient(config)),
+    eventBridge: lazy(() => new EventBridgeClient(config)),
+    secretsManager: lazy(() => new SecretsManagerClient(config)),
+    kms: lazy(() => new KMSClient(config)),
+    sts: lazy(() => new STSClient(config)),
+  };
+}

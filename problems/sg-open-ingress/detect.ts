@@ -1,0 +1,589 @@
+// Rule "security groups open to the internet". The same entry builders and judgement serve Config items
+// (detection) and live DescribeSecurityGroupRules output (the remediation function's re-check before revoking).
+
+import {
+  DEFAULT_OPEN_THRESHOLDS,
+  isOpenCidr,
+  type OpenThresholds,
+  type ParsedCidr,
+  parseCidr,
+} from "../../detection/cidr.ts";
+import { InvalidConfigItemError } from "../../detection/config-item.ts";
+import { coversRange, formatRange, overlappingRanges, type PortSpec, parsePortSpec } from "../../detection/ports.ts";
+import {
+  type ConfigItem,
+  type Finding,
+  type RemedyRule,
+  RuleParameterError,
+  type SgRuleEntry,
+  type Verdict,
+} from "../../detection/types.ts";
+import { PermanentError } from "../../platform/errors.ts";
+
+export const SG_OPEN_INGRESS_RULE_ID = "sg-open-ingress";
+export const DEFAULT_AUTHORIZED_PORTS = "tcp:80,tcp:443";
+
+/** Parsed parameters: plain data with the parameters' own names, so parsing them again gives the same result. */
+export type SgOpenIngressParams = OpenThresholds & (AuthorizedPortsMode | ProhibitedPortsMode);
+
+export interface AuthorizedPortsMode {
+  /** Canonical port spec; "" authorizes nothing. */
+  authorizedPorts: string;
+  prohibitedPorts?: undefined;
+}
+
+export interface ProhibitedPortsMode {
+  /** Canonical, non-empty port spec. */
+  prohibitedPorts: string;
+  authorizedPorts?: undefined;
+}
+
+/** One item of EC2 DescribeSecurityGroupRules output (structurally the SDK's SecurityGroupRule). */
+export interface DescribedSecurityGroupRule {
+  SecurityGroupRuleId?: string;
+  GroupId?: string;
+  GroupOwnerId?: string;
+  IsEgress?: boolean;
+  IpProtocol?: string;
+  FromPort?: number;
+  ToPort?: number;
+  CidrIpv4?: string;
+  CidrIpv6?: string;
+  PrefixListId?: string;
+  ReferencedGroupInfo?: {
+    GroupId?: string;
+    UserId?: string;
+    VpcId?: string;
+    PeeringStatus?: string;
+    VpcPeeringConnectionId?: string;
+  };
+  Description?: string;
+}
+
+/** A live security-group rule that cannot be judged (the Config-item counterpart is InvalidConfigItemError). */
+export class InvalidSecurityGroupRuleError extends PermanentError {
+  override name = "InvalidSecurityGroupRuleError";
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Parameters
+
+const PARAMETER_NAMES: readonly string[] = ["authorizedPorts", "prohibitedPorts", "ipv4MinPrefix", "ipv6MinPrefix"];
+
+interface CompiledParams {
+  spec: PortSpec;
+  prohibited: boolean;
+  thresholds: OpenThresholds;
+}
+
+// Judgement needs the compiled port spec; parsed params stay plain data (they travel in fix instructions).
+const compiledParams = new WeakMap<object, CompiledParams>();
+
+export function parseSgOpenIngressParameters(raw: Record<string, unknown>): SgOpenIngressParams {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new RuleParameterError("ruleParameters", "must be an object of parameter names to values");
+  }
+  for (const name of Object.keys(raw)) {
+    if (!PARAMETER_NAMES.includes(name)) {
+      throw new RuleParameterError(name, `unknown parameter (expected one of ${PARAMETER_NAMES.join(", ")})`);
+    }
+  }
+  const thresholds: OpenThresholds = {
+    ipv4MinPrefix: prefixParameter(raw, "ipv4MinPrefix", DEFAULT_OPEN_THRESHOLDS.ipv4MinPrefix, 32),
+    ipv6MinPrefix: prefixParameter(raw, "ipv6MinPrefix", DEFAULT_OPEN_THRESHOLDS.ipv6MinPrefix, 128),
+  };
+  const authorizedText = portsParameter(raw, "authorizedPorts");
+  const prohibitedText = portsParameter(raw, "prohibitedPorts");
+  let params: SgOpenIngressParams;
+  let compiled: CompiledParams;
+  if (prohibitedText !== undefined) {
+    if (authorizedText !== undefined) {
+      throw new RuleParameterError("prohibitedPorts", 'cannot be given together with "authorizedPorts"; give one');
+    }
+    const spec = parsePortSpec(prohibitedText, "prohibitedPorts", { allowIcmp: false });
+    if (spec.text === "") {
+      throw new RuleParameterError("prohibitedPorts", "must list at least one port (omit it to use authorizedPorts)");
+    }
+    params = { prohibitedPorts: spec.text, ...thresholds };
+    compiled = { spec, prohibited: true, thresholds };
+  } else {
+    const spec = parsePortSpec(authorizedText ?? DEFAULT_AUTHORIZED_PORTS, "authorizedPorts", { allowIcmp: true });
+    params = { authorizedPorts: spec.text, ...thresholds };
+    compiled = { spec, prohibited: false, thresholds };
+  }
+  // Frozen so the compiled form can never go stale.
+  Object.freeze(params);
+  compiledParams.set(params, compiled);
+  return params;
+}
+
+function compile(params: SgOpenIngressParams): CompiledParams {
+  const cached = compiledParams.get(params);
+  if (cached) return cached;
+  // Params built by hand or read back from an instruction get the same validation.
+  const compiled = compiledParams.get(parseSgOpenIngressParameters(params as unknown as Record<string, unknown>))!;
+  if (Object.isFrozen(params)) compiledParams.set(params, compiled);
+  return compiled;
+}
+
+function portsParameter(raw: Record<string, unknown>, name: string): string | undefined {
+  const value = raw[name];
+  if (value === undefined) return undefined;
+  if (typeof value === "string") return value;
+  if (typeof value === "number" && Number.isInteger(value)) return String(value);
+  throw new RuleParameterError(name, `must be a string of ports like "tcp:80,tcp:443", got ${describeValue(value)}`);
+}
+
+function prefixParameter(raw: Record<string, unknown>, name: string, fallback: number, max: number): number {
+  const value = raw[name];
+  if (value === undefined) return fallback;
+  const number =
+    typeof value === "number" ? value : typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(number) || number < 0 || number > max) {
+    throw new RuleParameterError(name, `must be an integer prefix length 0-${max}, got ${describeValue(value)}`);
+  }
+  return number;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Entries
+
+/** What is wrong inside one permission or rule; the caller adds where, in its own error class. */
+class EntryProblem extends PermanentError {}
+
+// No closures on this path: bundlers that keep function names wrap each one, which costs per call.
+
+const PROTOCOLS: ReadonlyMap<string, string> = new Map([
+  ["tcp", "tcp"],
+  ["6", "tcp"],
+  ["udp", "udp"],
+  ["17", "udp"],
+  ["icmp", "icmp"],
+  ["1", "icmp"],
+  ["icmpv6", "icmpv6"],
+  ["58", "icmpv6"],
+  ["-1", "-1"],
+  ["all", "-1"],
+]);
+const PROTOCOL_NUMBER = /^\d{1,3}$/;
+
+function normalizeProtocol(value: unknown): string {
+  if (typeof value === "string") {
+    const known = PROTOCOLS.get(value);
+    if (known !== undefined) return known;
+  }
+  const text = typeof value === "number" ? String(value) : value;
+  if (typeof text !== "string") throw new EntryProblem(`protocol is ${describeValue(value)}`);
+  const numeric = PROTOCOL_NUMBER.test(text);
+  // "06" and "6" are the same protocol; names are matched case-insensitively.
+  const key = numeric ? String(Number(text)) : text.toLowerCase();
+  const known = PROTOCOLS.get(key);
+  if (known !== undefined) return known;
+  if (numeric && Number(key) <= 255) return key;
+  throw new EntryProblem(`unknown protocol ${describeValue(value)}`);
+}
+
+function integerIn(value: unknown, min: number, max: number, field: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new EntryProblem(`${field} is ${describeValue(value)}, expected an integer ${min}..${max}`);
+  }
+  return value;
+}
+
+/** Normalised [fromPort, toPort]: ports for tcp/udp, type/code for ICMP, -1/-1 for protocols without ports. */
+function portsOf(protocol: string, from: unknown, to: unknown, fromName: string, toName: string): [number, number] {
+  if (protocol === "tcp" || protocol === "udp") {
+    const fromPort = integerIn(from, 0, 65_535, fromName);
+    const toPort = integerIn(to, 0, 65_535, toName);
+    if (fromPort > toPort) throw new EntryProblem(`${fromName} ${fromPort} is after ${toName} ${toPort}`);
+    return [fromPort, toPort];
+  }
+  if (protocol === "icmp" || protocol === "icmpv6") {
+    const type = from === undefined || from === null ? -1 : integerIn(from, -1, 255, fromName);
+    const code = to === undefined || to === null ? -1 : integerIn(to, -1, 255, toName);
+    // All types means all codes.
+    return type === -1 ? [-1, -1] : [type, code];
+  }
+  // "-1" and e.g. ESP ("50") have no ports; Config omits them and EC2 reports -1.
+  return [-1, -1];
+}
+
+interface CidrInfo {
+  /** Canonical text: host bits cleared, IPv6 compressed as in RFC 5952. */
+  text: string;
+  parsed: ParsedCidr;
+}
+
+// Real accounts reuse a few hundred CIDRs; parsing them once keeps judgement fast. Bounded: cleared when full.
+const cidrCache = new Map<string, CidrInfo>();
+const CIDR_CACHE_LIMIT = 10_000;
+
+function cidrInfo(text: string): CidrInfo {
+  let info = cidrCache.get(text);
+  if (info === undefined) {
+    const parsed = parseCidr(text);
+    info = { text: formatCidr(parsed), parsed };
+    if (cidrCache.size >= CIDR_CACHE_LIMIT) cidrCache.clear();
+    cidrCache.set(text, info);
+    // Judgement looks entries up by their canonical text.
+    cidrCache.set(info.text, info);
+  }
+  return info;
+}
+
+/**
+ * Canonical CIDR text of `value`, which must be a CIDR of `family`. The error names it as `list[at].key`
+ * (or just `list`), built only on failure: this runs for every CIDR of every item.
+ */
+function canonicalCidr(value: unknown, family: 4 | 6, list: string, at = -1, key = ""): string {
+  let info: CidrInfo | undefined;
+  let problem: string | undefined;
+  if (typeof value !== "string") problem = `is ${describeValue(value)}, expected a CIDR string`;
+  else {
+    try {
+      info = cidrInfo(value);
+      if (info.parsed.family !== family) problem = `"${value}" is not an IPv${family} CIDR`;
+    } catch (error) {
+      problem = (error as Error).message;
+    }
+  }
+  if (problem !== undefined || info === undefined) {
+    throw new EntryProblem(`${list}${at >= 0 ? `[${at}]` : ""}${key ? `.${key}` : ""} ${problem}`);
+  }
+  return info.text;
+}
+
+/** Canonical text of a parsed CIDR, so equal ranges compare equal as strings. */
+export function formatCidr(cidr: ParsedCidr): string {
+  if (cidr.family === 4) {
+    const n = Number(cidr.network);
+    return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}/${cidr.prefix}`;
+  }
+  const groups: string[] = [];
+  let bestStart = -1;
+  let bestLength = 1;
+  let runStart = -1;
+  for (let index = 0; index < 8; index++) {
+    const group = Number((cidr.network >> BigInt(112 - 16 * index)) & 0xffffn);
+    groups.push(group.toString(16));
+    if (group !== 0) runStart = -1;
+    else {
+      if (runStart < 0) runStart = index;
+      // RFC 5952: compress the longest run of two or more zero groups, the first one on a tie.
+      if (index - runStart + 1 > bestLength) {
+        bestStart = runStart;
+        bestLength = index - runStart + 1;
+      }
+    }
+  }
+  const address =
+    bestStart < 0
+      ? groups.join(":")
+      : `${groups.slice(0, bestStart).join(":")}::${groups.slice(bestStart + bestLength).join(":")}`;
+  return `${address}/${cidr.prefix}`;
+}
+
+function makeEntry(
+  ipProtocol: string,
+  ports: [number, number],
+  cidrIpv4: string | undefined,
+  cidrIpv6: string | undefined,
+  description: unknown,
+): SgRuleEntry {
+  // Literal objects (no spread) keep entries one shape for the JIT.
+  const entry: SgRuleEntry =
+    cidrIpv4 !== undefined
+      ? { direction: "ingress", ipProtocol, fromPort: ports[0], toPort: ports[1], cidrIpv4 }
+      : { direction: "ingress", ipProtocol, fromPort: ports[0], toPort: ports[1], cidrIpv6 };
+  if (typeof description === "string" && description !== "") entry.description = description;
+  return entry;
+}
+
+/**
+ * What makes an entry the same entry, the one definition: protocol, ports and CIDR — not its description or live
+ * rule id. A matched entry's key (contract/instruction.ts matchedEntryKey) is built from it.
+ */
+export function sgRuleIdentity(entry: SgRuleEntry) {
+  const { ipProtocol, fromPort, toPort, cidrIpv4, cidrIpv6 } = entry;
+  return { ipProtocol, fromPort, toPort, cidrIpv4, cidrIpv6 };
+}
+
+/** The identity as one readable line ("tcp 22 22 0.0.0.0/0"): equal lines, equal entries. */
+export function sgRuleEntryKey(entry: SgRuleEntry): string {
+  const { ipProtocol, fromPort, toPort, cidrIpv4, cidrIpv6 } = sgRuleIdentity(entry);
+  return `${ipProtocol} ${fromPort} ${toPort} ${cidrIpv4 ?? cidrIpv6}`;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function listOf(value: unknown, field: string): readonly unknown[] {
+  if (Array.isArray(value)) return value;
+  if (value === undefined || value === null) return [];
+  throw new EntryProblem(`${field} is ${describeValue(value)}, expected an array`);
+}
+
+function sameRule(a: SgRuleEntry, b: SgRuleEntry): boolean {
+  return (
+    a.cidrIpv4 === b.cidrIpv4 &&
+    a.cidrIpv6 === b.cidrIpv6 &&
+    a.fromPort === b.fromPort &&
+    a.toPort === b.toPort &&
+    a.ipProtocol === b.ipProtocol
+  );
+}
+
+/** Entries without repeats (ipRanges repeats ipv4Ranges); scans while small, keys a Set once large. */
+class EntryList {
+  readonly entries: SgRuleEntry[] = [];
+  private keys: Set<string> | undefined;
+
+  add(entry: SgRuleEntry): void {
+    if (this.keys === undefined && this.entries.length < 32) {
+      for (const existing of this.entries) if (sameRule(existing, entry)) return;
+    } else {
+      if (this.keys === undefined) this.keys = new Set(this.entries.map(sgRuleEntryKey));
+      const key = sgRuleEntryKey(entry);
+      if (this.keys.has(key)) return;
+      this.keys.add(key);
+    }
+    this.entries.push(entry);
+  }
+}
+
+/** Adds the entries of one Config permission; throws EntryProblem. */
+function addPermission(list: EntryList, permission: unknown): void {
+  if (!isRecord(permission)) throw new EntryProblem(`is ${describeValue(permission)}, expected an object`);
+  const protocol = normalizeProtocol(permission.ipProtocol);
+  const ports = portsOf(protocol, permission.fromPort, permission.toPort, "fromPort", "toPort");
+  // ipv4Ranges first: they carry the descriptions.
+  const ipv4Ranges = listOf(permission.ipv4Ranges, "ipv4Ranges");
+  for (let at = 0; at < ipv4Ranges.length; at++) {
+    const range = ipv4Ranges[at];
+    if (!isRecord(range)) throw new EntryProblem(`ipv4Ranges[${at}] is ${describeValue(range)}, expected an object`);
+    const cidr = canonicalCidr(range.cidrIp, 4, "ipv4Ranges", at, "cidrIp");
+    list.add(makeEntry(protocol, ports, cidr, undefined, range.description));
+  }
+  const ipRanges = listOf(permission.ipRanges, "ipRanges");
+  for (let at = 0; at < ipRanges.length; at++) {
+    const range = ipRanges[at];
+    // The legacy list holds plain strings; tolerate the object form too.
+    const cidr = canonicalCidr(isRecord(range) ? range.cidrIp : range, 4, "ipRanges", at);
+    list.add(makeEntry(protocol, ports, cidr, undefined, undefined));
+  }
+  const ipv6Ranges = listOf(permission.ipv6Ranges, "ipv6Ranges");
+  for (let at = 0; at < ipv6Ranges.length; at++) {
+    const range = ipv6Ranges[at];
+    if (!isRecord(range)) throw new EntryProblem(`ipv6Ranges[${at}] is ${describeValue(range)}, expected an object`);
+    const cidr = canonicalCidr(range.cidrIpv6, 6, "ipv6Ranges", at, "cidrIpv6");
+    list.add(makeEntry(protocol, ports, undefined, cidr, range.description));
+  }
+}
+
+/**
+ * One entry per distinct (ingress permission, single CIDR) of a Config item's configuration. ipv4Ranges and the
+ * legacy ipRanges are unioned; prefix lists and security-group pairs are never entries. Throws
+ * InvalidConfigItemError naming the permission and field.
+ */
+export function sgEntriesFromConfiguration(configuration: Record<string, unknown>): SgRuleEntry[] {
+  const permissions = configuration.ipPermissions;
+  if (!Array.isArray(permissions)) {
+    throw new InvalidConfigItemError(
+      `configuration.ipPermissions is ${describeValue(permissions)}, expected an array of ingress permissions`,
+    );
+  }
+  const list = new EntryList();
+  for (let index = 0; index < permissions.length; index++) {
+    try {
+      addPermission(list, permissions[index]);
+    } catch (error) {
+      if (!(error instanceof EntryProblem)) throw error;
+      throw new InvalidConfigItemError(`configuration.ipPermissions[${index}]: ${error.message}`);
+    }
+  }
+  return list.entries;
+}
+
+/** The entry of one live rule, or undefined when it is egress or has no CIDR; throws EntryProblem. */
+function describedEntry(rule: DescribedSecurityGroupRule): SgRuleEntry | undefined {
+  if (rule.IsEgress === true) return undefined;
+  // Guessing the direction could revoke the wrong rule.
+  if (rule.IsEgress !== false)
+    throw new EntryProblem(`IsEgress is ${describeValue(rule.IsEgress)}, expected a boolean`);
+  const { CidrIpv4, CidrIpv6 } = rule;
+  if (CidrIpv4 !== undefined && CidrIpv6 !== undefined) throw new EntryProblem("has both CidrIpv4 and CidrIpv6");
+  if (CidrIpv4 === undefined && CidrIpv6 === undefined) return undefined;
+  const protocol = normalizeProtocol(rule.IpProtocol);
+  const ports = portsOf(protocol, rule.FromPort, rule.ToPort, "FromPort", "ToPort");
+  const entry =
+    CidrIpv4 !== undefined
+      ? makeEntry(protocol, ports, canonicalCidr(CidrIpv4, 4, "CidrIpv4"), undefined, rule.Description)
+      : makeEntry(protocol, ports, undefined, canonicalCidr(CidrIpv6, 6, "CidrIpv6"), rule.Description);
+  if (rule.SecurityGroupRuleId !== undefined) entry.securityGroupRuleId = rule.SecurityGroupRuleId;
+  return entry;
+}
+
+/**
+ * Entries of live DescribeSecurityGroupRules output: ingress rules with a CIDR, keeping their rule ids.
+ * Egress rules and rules referencing a prefix list or group are skipped. Throws InvalidSecurityGroupRuleError.
+ */
+export function sgEntriesFromDescribedRules(rules: readonly DescribedSecurityGroupRule[]): SgRuleEntry[] {
+  const entries: SgRuleEntry[] = [];
+  for (let index = 0; index < rules.length; index++) {
+    const rule = rules[index]!;
+    try {
+      const entry = describedEntry(rule);
+      if (entry !== undefined) entries.push(entry);
+    } catch (error) {
+      if (!(error instanceof EntryProblem)) throw error;
+      const where = rule.SecurityGroupRuleId ?? `security group rule [${index}]`;
+      throw new InvalidSecurityGroupRuleError(`${where}: ${error.message}`);
+    }
+  }
+  return entries;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Judgement
+
+/** Why this entry's traffic breaks the port policy, or undefined. Ignores the source: see judgeSgEntries. */
+function portViolation(entry: SgRuleEntry, { spec, prohibited }: CompiledParams): string | undefined {
+  const { ipProtocol, fromPort, toPort } = entry;
+  if (prohibited) {
+    if (ipProtocol === "-1") return `reaches prohibited ${plural(spec.text)} ${spec.text}`;
+    // ICMP type/code values and other protocols are not ports: they cannot reach a prohibited port.
+    if (ipProtocol !== "tcp" && ipProtocol !== "udp") return undefined;
+    const overlaps = overlappingRanges(ipProtocol === "tcp" ? spec.tcp : spec.udp, fromPort, toPort);
+    if (overlaps.length === 0) return undefined;
+    const text = overlaps.map((range) => formatRange(range.from, range.to)).join(",");
+    return `reaches prohibited ${plural(text)} ${text}`;
+  }
+  let authorized: boolean;
+  if (ipProtocol === "tcp") authorized = coversRange(spec.tcp, fromPort, toPort);
+  else if (ipProtocol === "udp") authorized = coversRange(spec.udp, fromPort, toPort);
+  else if (ipProtocol === "icmp") authorized = spec.icmp;
+  else if (ipProtocol === "icmpv6") authorized = spec.icmpv6;
+  // "-1" (all traffic) and port-less protocols are never covered by a port list.
+  else authorized = false;
+  if (authorized) return undefined;
+  return spec.text === "" ? "no ports authorized" : `not in authorized ports ${spec.text}`;
+}
+
+function plural(ports: string): string {
+  return ports.includes(",") || ports.includes("-") ? "ports" : "port";
+}
+
+function sourceOf(entry: SgRuleEntry): string {
+  const cidr = entry.cidrIpv4 ?? entry.cidrIpv6;
+  if (cidr === undefined || (entry.cidrIpv4 !== undefined && entry.cidrIpv6 !== undefined)) {
+    throw new InvalidSecurityGroupRuleError(`entry ${JSON.stringify(entry)} must have exactly one CIDR`);
+  }
+  return cidr;
+}
+
+/** Human name of the traffic an entry allows, e.g. "tcp 22", "udp 1000-2000", "all traffic", "icmp type 8". */
+export function describeSgTraffic(entry: SgRuleEntry): string {
+  const { ipProtocol, fromPort, toPort } = entry;
+  switch (ipProtocol) {
+    case "-1":
+      return "all traffic";
+    case "tcp":
+    case "udp":
+      return `${ipProtocol} ${formatRange(fromPort, toPort)}`;
+    case "icmp":
+    case "icmpv6":
+      if (fromPort === -1) return ipProtocol;
+      return toPort === -1 ? `${ipProtocol} type ${fromPort}` : `${ipProtocol} type ${fromPort} code ${toPort}`;
+    default:
+      return `protocol ${ipProtocol}`;
+  }
+}
+
+/**
+ * The single judgement of both paths: one finding per entry whose source is open (isOpenCidr) and whose traffic
+ * breaks the port policy. Each entry is judged on its own. Findings are sorted by protocol, ports, then source address.
+ */
+export function judgeSgEntries(entries: readonly SgRuleEntry[], params: SgOpenIngressParams): Finding[] {
+  const compiled = compile(params);
+  const findings: Finding[] = [];
+  for (const entry of entries) {
+    const source = sourceOf(entry);
+    if (!isOpenCidr(cidrInfo(source).parsed, compiled.thresholds)) continue;
+    const why = portViolation(entry, compiled);
+    if (why === undefined) continue;
+    findings.push({
+      problem: "sg-open-ingress",
+      matched: { kind: "sg-rule", rule: entry },
+      reason: `${describeSgTraffic(entry)} open to ${source} (${why})`,
+    });
+  }
+  return findings.length > 1 ? findings.sort(compareFindings) : findings;
+}
+
+const PROTOCOL_ORDER: Record<string, number> = { "-1": 0, tcp: 1, udp: 2, icmp: 3, icmpv6: 4 };
+
+function compareFindings(a: Finding, b: Finding): number {
+  const x = (a.matched as { rule: SgRuleEntry }).rule;
+  const y = (b.matched as { rule: SgRuleEntry }).rule;
+  return (
+    (PROTOCOL_ORDER[x.ipProtocol] ?? 5) - (PROTOCOL_ORDER[y.ipProtocol] ?? 5) ||
+    compareText(x.ipProtocol, y.ipProtocol) ||
+    x.fromPort - y.fromPort ||
+    x.toPort - y.toPort ||
+    compareCidrs(cidrInfo(sourceOf(x)).parsed, cidrInfo(sourceOf(y)).parsed) ||
+    compareText(x.securityGroupRuleId ?? "", y.securityGroupRuleId ?? "")
+  );
+}
+
+/** IPv4 before IPv6, then by address, then wider first. */
+function compareCidrs(a: ParsedCidr, b: ParsedCidr): number {
+  if (a.family !== b.family) return a.family - b.family;
+  if (a.network !== b.network) return a.network < b.network ? -1 : 1;
+  return a.prefix - b.prefix;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function summarize(findings: readonly Finding[]): string {
+  let parts = "";
+  for (const finding of findings) {
+    const rule = (finding.matched as { rule: SgRuleEntry }).rule;
+    parts += `${parts ? "; " : ""}${describeSgTraffic(rule)} from ${sourceOf(rule)}`;
+  }
+  return `${findings.length} open ingress ${findings.length === 1 ? "rule" : "rules"}: ${parts}`;
+}
+
+function compliantAnnotation({ spec, prohibited }: CompiledParams): string {
+  if (prohibited) return `no open ingress to prohibited ports ${spec.text}`;
+  return spec.text === "" ? "no open ingress" : `no open ingress outside ${spec.text}`;
+}
+
+export const sgOpenIngressRule: RemedyRule<SgOpenIngressParams> = {
+  id: SG_OPEN_INGRESS_RULE_ID,
+  problems: ["sg-open-ingress"],
+  resourceTypes: ["AWS::EC2::SecurityGroup"],
+  parseParameters: parseSgOpenIngressParameters,
+  evaluate(item: ConfigItem, params: SgOpenIngressParams): Verdict {
+    if (item.configuration === null) {
+      return { compliance: "NOT_APPLICABLE", annotation: `no configuration recorded (${item.status})`, findings: [] };
+    }
+    const findings = judgeSgEntries(sgEntriesFromConfiguration(item.configuration), params);
+    if (findings.length > 0) return { compliance: "NON_COMPLIANT", annotation: summarize(findings), findings };
+    return { compliance: "COMPLIANT", annotation: compliantAnnotation(compile(params)), findings };
+  },
+};
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return "missing";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
+/** This folder's rule (detection/rules.ts loads it by the rule id). */
+export const rule = sgOpenIngressRule;
