@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -10,8 +11,10 @@ export default defineConfig({
     // not once per file. Each file still gets this repository's modules afresh, and leaves no SDK mocks or fake timers
     // behind (test/setup.ts); nothing else may leak: process.env changes are undone (vi.stubEnv, withEnv helpers).
     isolate: false,
-    // More workers than the 2 cores here: many files wait on moto, child processes or long polls, not the CPU.
-    maxWorkers: 3,
+    // One more worker than cores (3 on the 2-core machine this is timed on): many files wait on moto, a child
+    // process or a long poll for a while, and another file then has the CPU. More costs more than it gains: each
+    // worker loads the SDK and runs a moto of its own.
+    maxWorkers: availableParallelism() + 1,
     // Timeouts only catch hangs: no test asserts on time (speed lives in bench/), and a busy 2-core machine can make
     // a correct test slow.
     testTimeout: 30_000,

@@ -2,14 +2,15 @@
 // consumer (coordinator, remediation functions, CLI) goes through this module and nothing else.
 import { createHash } from "node:crypto";
 import * as v from "valibot";
-import { type Finding, type MatchedEntry, PROBLEMS, type Problem } from "../detection/types.ts";
+import { type Finding, PROBLEMS, type Problem } from "../detection/types.ts";
 import { PermanentError } from "../platform/errors.ts";
-import { byProblem } from "../problems/index.ts";
-import { aclGrantIdentity } from "../problems/s3-public/detect.ts";
-import { sgRuleIdentity } from "../problems/sg-open-ingress/detect.ts";
+import { byProblem, PROBLEM_SPECS } from "../problems/index.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from "./ids.ts";
 import { boundedJson } from "./json.ts";
+import { kindVariant, plainObject } from "./schema-kit.ts";
+
+export { plainObject } from "./schema-kit.ts";
 
 export const INSTRUCTION_VERSION = 1;
 /** SQS's hard limit on one message (body plus attributes). */
@@ -17,61 +18,20 @@ export const SQS_MAX_MESSAGE_BYTES = 262_144;
 /** Room left for message attributes and SQS's own envelope. */
 export const MAX_INSTRUCTION_BYTES = SQS_MAX_MESSAGE_BYTES - 4_096;
 
+/** One offending entry of any problem: each problem's own (its contract.ts), in the registry's order. */
+const MatchedEntrySchema = kindVariant(
+  "matched entry",
+  PROBLEM_SPECS.map((spec) => spec.contract.matched),
+);
+/** One offending entry: what a finding records and a fix instruction names. */
+export type MatchedEntry = v.InferOutput<typeof MatchedEntrySchema>;
+/** A matched entry's kind: each problem's own. */
+export type MatchedKind = MatchedEntry["kind"];
+
 /** Which kind of matched entry each problem carries: a fix for one problem never touches another kind. */
-
-/** A JSON object (valibot's record also lets arrays through, which would hash and compare differently). */
-export function plainObject(message = "must be an object") {
-  return v.pipe(
-    v.custom<Record<string, unknown>>(
-      (input) => typeof input === "object" && input !== null && !Array.isArray(input),
-      message,
-    ),
-  );
-}
-
-export const MATCHED_KIND_BY_PROBLEM: Record<Problem, MatchedEntry["kind"]> = byProblem((spec) => spec.matchedKind);
+export const MATCHED_KIND_BY_PROBLEM = byProblem((spec) => spec.matchedKind) as Record<Problem, MatchedKind>;
 
 const isoTimestamp = v.pipe(v.string(), v.isoTimestamp("must be an ISO-8601 timestamp"));
-const port = v.pipe(v.number(), v.integer(), v.minValue(-1), v.maxValue(65535));
-
-const SgRuleEntrySchema = v.pipe(
-  v.object({
-    direction: v.literal("ingress"),
-    ipProtocol: v.pipe(v.string(), v.minLength(1)),
-    fromPort: port,
-    toPort: port,
-    cidrIpv4: v.optional(v.string()),
-    cidrIpv6: v.optional(v.string()),
-    description: v.optional(v.string()),
-    securityGroupRuleId: v.optional(v.string()),
-  }),
-  v.check(
-    (entry) => (entry.cidrIpv4 === undefined) !== (entry.cidrIpv6 === undefined),
-    "a security-group rule entry names exactly one CIDR (cidrIpv4 or cidrIpv6)",
-  ),
-);
-
-const AclGranteeSchema = v.variant("type", [
-  v.object({ type: v.literal("Group"), uri: v.pipe(v.string(), v.url()) }),
-  v.object({
-    type: v.literal("CanonicalUser"),
-    id: v.pipe(v.string(), v.minLength(1)),
-    displayName: v.optional(v.string()),
-  }),
-  v.object({ type: v.literal("AmazonCustomerByEmail"), emailAddress: v.pipe(v.string(), v.minLength(3)) }),
-]);
-
-const MatchedEntrySchema = v.variant("kind", [
-  v.object({ kind: v.literal("sg-rule"), rule: SgRuleEntrySchema }),
-  v.object({
-    kind: v.literal("acl-grant"),
-    grant: v.object({
-      grantee: AclGranteeSchema,
-      permission: v.picklist(["FULL_CONTROL", "READ", "WRITE", "READ_ACP", "WRITE_ACP"]),
-    }),
-  }),
-  v.object({ kind: v.literal("policy-statement"), statement: plainObject("a policy statement must be an object") }),
-]);
 
 const InstructionObjectSchema = v.strictObject({
   version: v.literal(INSTRUCTION_VERSION, (issue) => `unsupported instruction version ${String(issue.input)}`),
@@ -128,16 +88,17 @@ export class InstructionTooLargeError extends PermanentError {
   override name = "InstructionTooLargeError";
 }
 
+/** Each entry kind's identity: that of the problem whose findings record it (its contract.ts). */
+type Identity = (entry: MatchedEntry) => Readonly<Record<string, unknown>>;
+const IDENTITY_BY_KIND: ReadonlyMap<string, Identity> = new Map(
+  PROBLEM_SPECS.map((spec) => [spec.matchedKind, spec.contract.identity as Identity]),
+);
+
 /** Identity of one matched entry: what it is, not how it was described or where it was read. */
 export function matchedEntryKey(entry: MatchedEntry): string {
-  switch (entry.kind) {
-    case "sg-rule":
-      return canonicalJson({ kind: entry.kind, ...sgRuleIdentity(entry.rule) });
-    case "acl-grant":
-      return canonicalJson({ kind: entry.kind, ...aclGrantIdentity(entry.grant) });
-    case "policy-statement":
-      return canonicalJson({ kind: entry.kind, statement: entry.statement });
-  }
+  const identity = IDENTITY_BY_KIND.get(entry.kind);
+  if (!identity) throw new Error(`no problem in the registry records ${String(entry.kind)} entries`);
+  return canonicalJson({ kind: entry.kind, ...identity(entry) });
 }
 
 /** Deterministic id: same account + region + resource + problem + matched entries ⇒ same id. */
@@ -242,7 +203,7 @@ function makeInstruction(
   findings: readonly Finding[],
   annotation: string,
 ): Instruction {
-  const matched = findings.map((finding) => finding.matched) as Instruction["matched"];
+  const matched: Instruction["matched"] = findings.map((finding) => finding.matched);
   const resource = { ...source.resource };
   return {
     version: INSTRUCTION_VERSION,

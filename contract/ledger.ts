@@ -13,10 +13,12 @@ import * as v from "valibot";
 import { PROBLEMS } from "../detection/types.ts";
 import { hasErrorCode } from "../platform/aws-errors.ts";
 import { PermanentError } from "../platform/errors.ts";
+import { RESOURCES } from "../problems/index.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import { ACTION_ID_PATTERN } from "./ids.ts";
 import { boundedJson } from "./json.ts";
 import { ChangeSchema } from "./report.ts";
+import { kindVariant } from "./schema-kit.ts";
 
 export const LEDGER_VERSION = 1;
 /** Action ids are defined with the other id shapes (contract/ids.ts); re-exported for the ledger's users. */
@@ -29,62 +31,17 @@ const actionId = v.pipe(
   v.regex(ACTION_ID_PATTERN, "must be an action id like act-20261120T102819Z-7c1d9e2f"),
 );
 
-/** One live security-group rule as DescribeSecurityGroupRules returned it (the fields undo needs). */
-const SgRuleStateSchema = v.object({
-  SecurityGroupRuleId: v.optional(v.string()),
-  GroupId: v.optional(v.string()),
-  GroupOwnerId: v.optional(v.string()),
-  IsEgress: v.optional(v.boolean()),
-  IpProtocol: v.optional(v.string()),
-  FromPort: v.optional(v.number()),
-  ToPort: v.optional(v.number()),
-  CidrIpv4: v.optional(v.string()),
-  CidrIpv6: v.optional(v.string()),
-  Description: v.optional(v.string()),
-  Tags: v.optional(v.array(v.object({ Key: v.optional(v.string()), Value: v.optional(v.string()) }))),
-});
-export type SgRuleState = v.InferOutput<typeof SgRuleStateSchema>;
-
-const ApiGrantSchema = v.object({
-  Grantee: v.optional(
-    v.object({
-      Type: v.optional(v.string()),
-      URI: v.optional(v.string()),
-      ID: v.optional(v.string()),
-      DisplayName: v.optional(v.string()),
-      EmailAddress: v.optional(v.string()),
-    }),
-  ),
-  Permission: v.optional(v.string()),
-});
-
-const PublicAccessBlockStateSchema = v.object({
-  BlockPublicAcls: v.optional(v.boolean()),
-  IgnorePublicAcls: v.optional(v.boolean()),
-  BlockPublicPolicy: v.optional(v.boolean()),
-  RestrictPublicBuckets: v.optional(v.boolean()),
-});
-
-/** The exact state of what a remediation touches, before or after it. */
-export const ResourceStateSchema = v.variant("kind", [
-  /** The ingress rules concerned: before a fix, the rules revoked; after it, none (undo: the reverse). */
-  v.object({ kind: v.literal("sg-rules"), groupId: v.string(), rules: v.array(SgRuleStateSchema) }),
-  /** The whole bucket access state, exactly as read: the ACL, the policy TEXT, the Block Public Access config. */
-  v.object({
-    kind: v.literal("s3-bucket"),
-    bucket: v.string(),
-    aclsDisabled: v.boolean(),
-    acl: v.object({
-      Owner: v.optional(v.object({ ID: v.optional(v.string()), DisplayName: v.optional(v.string()) })),
-      Grants: v.array(ApiGrantSchema),
-    }),
-    policy: v.nullable(v.string()),
-    publicAccessBlock: v.nullable(PublicAccessBlockStateSchema),
-  }),
-]);
+/**
+ * The exact state of what a remediation touches, before or after it: each resource type's own (RESOURCES `state`,
+ * from its problems' folder), in the registry's order.
+ */
+export const ResourceStateSchema = kindVariant(
+  "ledger state",
+  RESOURCES.map((resource) => resource.state),
+);
 export type ResourceState = v.InferOutput<typeof ResourceStateSchema>;
-export type SgRulesState = Extract<ResourceState, { kind: "sg-rules" }>;
-export type S3BucketState = Extract<ResourceState, { kind: "s3-bucket" }>;
+export type { S3BucketState } from "../problems/s3-public/contract.ts";
+export type { SgRuleState, SgRulesState } from "../problems/sg-open-ingress/contract.ts";
 
 export const LEDGER_OUTCOMES = ["pending", "fixed", "skipped", "failed"] as const;
 

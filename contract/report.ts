@@ -6,6 +6,8 @@ import { PublishCommand } from "@aws-sdk/client-sns";
 import * as v from "valibot";
 import { PROBLEMS } from "../detection/types.ts";
 import { PermanentError } from "../platform/errors.ts";
+import { PROBLEM_SPECS } from "../problems/index.ts";
+import { kindVariant } from "./schema-kit.ts";
 
 export const REPORT_VERSION = 1;
 
@@ -17,46 +19,17 @@ const ResourceRefSchema = v.object({
   region: v.string(),
 });
 
-const SgRuleSchema = v.object({
-  securityGroupRuleId: v.optional(v.string()),
-  ipProtocol: v.string(),
-  fromPort: v.number(),
-  toPort: v.number(),
-  cidrIpv4: v.optional(v.string()),
-  cidrIpv6: v.optional(v.string()),
-  description: v.optional(v.string()),
-});
+/** Undo's change: the one kind no problem owns (what it put back, in words). */
+const RestoredSchema = v.object({ kind: v.literal("restored"), summary: v.string() });
 
-const GrantSchema = v.object({
-  grantee: v.record(v.string(), v.unknown()),
-  permission: v.string(),
-});
-
-const PublicAccessBlockSchema = v.object({
-  BlockPublicAcls: v.optional(v.boolean()),
-  IgnorePublicAcls: v.optional(v.boolean()),
-  BlockPublicPolicy: v.optional(v.boolean()),
-  RestrictPublicBuckets: v.optional(v.boolean()),
-});
-
-/** The exact change a remediation made (or would make). */
-export const ChangeSchema = v.variant("kind", [
-  v.object({ kind: v.literal("sg-rules-revoked"), groupId: v.string(), rules: v.array(SgRuleSchema) }),
-  v.object({ kind: v.literal("acl-grants-removed"), bucket: v.string(), grants: v.array(GrantSchema) }),
-  v.object({
-    kind: v.literal("policy-statements-removed"),
-    bucket: v.string(),
-    statements: v.array(v.record(v.string(), v.unknown())),
-    /** True when no statement remained, so the policy was deleted. */
-    policyDeleted: v.boolean(),
-  }),
-  v.object({
-    kind: v.literal("public-access-block-enabled"),
-    bucket: v.string(),
-    before: v.nullable(PublicAccessBlockSchema),
-    after: PublicAccessBlockSchema,
-  }),
-  v.object({ kind: v.literal("restored"), summary: v.string() }),
+/**
+ * The exact change a remediation made (or would make): each problem's own (its contract.ts), then those several
+ * problems' fixes share (listed by each), then undo's.
+ */
+export const ChangeSchema = kindVariant("change", [
+  ...PROBLEM_SPECS.map((spec) => spec.contract.change),
+  ...PROBLEM_SPECS.flatMap((spec) => ("otherChanges" in spec.contract ? spec.contract.otherChanges : [])),
+  RestoredSchema,
 ]);
 export type Change = v.InferOutput<typeof ChangeSchema>;
 

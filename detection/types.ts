@@ -1,6 +1,7 @@
 // Shared vocabulary of the pure rules (problems/<id>/detect.ts and detection/). No AWS SDK imports here or there
 // (test/detection/purity.test.ts).
 
+import type { MatchedEntry } from "../contract/instruction.ts";
 import { PermanentError } from "../platform/errors.ts";
 import type { Problem } from "../problems/index.ts";
 
@@ -26,38 +27,12 @@ export interface ConfigItem {
   tags: Record<string, string>;
 }
 
-/** One security-group rule entry with exactly one source CIDR — the unit a fix revokes. */
-export interface SgRuleEntry {
-  direction: "ingress";
-  /** Normalised protocol: "tcp" | "udp" | "icmp" | "icmpv6" | "-1" (all) | a protocol number as string. */
-  ipProtocol: string;
-  /** For tcp/udp the port range; for icmp the type/code; -1 for "all". */
-  fromPort: number;
-  toPort: number;
-  cidrIpv4?: string;
-  cidrIpv6?: string;
-  description?: string;
-  /** Present only when read from the live API (DescribeSecurityGroupRules). */
-  securityGroupRuleId?: string;
-}
-
-/** One S3 ACL grant, in the S3 API's shape (GetBucketAcl), whatever shape Config used. */
-export interface AclGrant {
-  grantee:
-    | { type: "Group"; uri: string }
-    | { type: "CanonicalUser"; id: string; displayName?: string }
-    | { type: "AmazonCustomerByEmail"; emailAddress: string };
-  /** "FULL_CONTROL" | "READ" | "WRITE" | "READ_ACP" | "WRITE_ACP" */
-  permission: string;
-}
-
-/** One bucket-policy statement, exactly as written in the policy (parsed JSON). */
-export type PolicyStatement = Record<string, unknown>;
-
-export type MatchedEntry =
-  | { kind: "sg-rule"; rule: SgRuleEntry }
-  | { kind: "acl-grant"; grant: AclGrant }
-  | { kind: "policy-statement"; statement: PolicyStatement };
+// The matched entries, inferred from their schemas: each kind's in the folder of the problem that records it
+// (problems/<id>/contract.ts), and their union built from the registry (contract/instruction.ts).
+export type { MatchedEntry } from "../contract/instruction.ts";
+export type { AclGrant } from "../problems/s3-public-acl/contract.ts";
+export type { PolicyStatement } from "../problems/s3-public-policy/contract.ts";
+export type { SgRuleEntry } from "../problems/sg-open-ingress/contract.ts";
 
 /** One violation: what matched, and why, in words a person can act on. */
 export interface Finding {

@@ -1,5 +1,7 @@
 // The resource types Remedy judges: how each is named, linked, identified and opened. One entry per type.
+import { S3BucketStateSchema } from "./s3-public/contract.ts";
 import { S3_BLOCK_PUBLIC_TERRAFORM } from "./s3-public-acl/spec.ts";
+import { SgRulesStateSchema } from "./sg-open-ingress/contract.ts";
 import { sgOpenIngress } from "./sg-open-ingress/spec.ts";
 import type { ResourceSpec } from "./types.ts";
 
@@ -19,6 +21,7 @@ export const RESOURCES = [
     // One problem per rule on this type: a compliance change means that problem.
     training: sgOpenIngress.training,
     stateKind: "sg-rules",
+    state: SgRulesStateSchema,
   },
   {
     type: "AWS::S3::Bucket",
@@ -47,5 +50,6 @@ export const RESOURCES = [
       terraform: S3_BLOCK_PUBLIC_TERRAFORM,
     },
     stateKind: "s3-bucket",
+    state: S3BucketStateSchema,
   },
 ] as const satisfies readonly ResourceSpec[];

@@ -1,7 +1,7 @@
 // What the registry says about each problem and each resource type Remedy judges. Pure data: no AWS SDK, no rule
 // code, so every function (and the stack) can read it without carrying what it does not run.
-import type { ResourceState } from "../contract/ledger.ts";
 import type { Change } from "../contract/report.ts";
+import type { KindSchema } from "../contract/schema-kit.ts";
 import type { MatchedEntry } from "../detection/types.ts";
 import type { EnvName } from "../platform/env.ts";
 import type { CommandPermissions } from "../platform/permissions.ts";
@@ -12,8 +12,8 @@ import type { CommandPermissions } from "../platform/permissions.ts";
  */
 export type RemediationFunctionName = `remediate-${string}`;
 
-/** A matched entry's kind: what a finding records and a fix instruction names. */
-export type MatchedKind = "sg-rule" | "acl-grant" | "policy-statement";
+/** A matched entry's kind: what a finding records and a fix instruction names (one per problem in the registry). */
+export type { MatchedKind } from "../contract/instruction.ts";
 
 export type BlockPublicAccessFlag =
   | "BlockPublicAcls"
@@ -34,8 +34,13 @@ export interface ProblemSpec<Id extends string = string> {
   resourceType: string;
   /** The Remedy rule (detection/rules.ts) that finds it: its Config rule is named `<prefix>-<ruleId>`. */
   ruleId: string;
-  /** The kind of entry its findings record; a fix for this problem touches no other kind. */
-  matchedKind: MatchedKind;
+  /**
+   * The kind of entry its findings record (its contract's `matched` is its schema); a fix touches no other kind.
+   * Typed string here: the union of kinds (MatchedKind) is inferred from the registry's specs.
+   */
+  matchedKind: string;
+  /** Its entries' and its changes' schemas (its contract.ts): the contract's variants are built from every problem's. */
+  contract: ProblemContract;
   /** The Lambda function that fixes it: problems on the same resource type share one (functions/registry.ts). */
   remediation: RemediationFunctionName;
   /** What its fix (fix.ts and what that imports) needs besides the runner's: granted to its function. */
@@ -59,6 +64,27 @@ export interface ProblemSpec<Id extends string = string> {
   blockFlags?: readonly BlockPublicAccessFlag[];
   /** How its entries and its change are worded (its words.ts): problems/words.ts finds them here. */
   words: ProblemWords;
+}
+
+/**
+ * What a problem adds to the contract (contract/instruction.ts, report.ts, ledger.ts build their variants from every
+ * problem's): pure schemas and functions, in its folder's contract.ts.
+ */
+export interface ProblemContract {
+  /** One entry its findings record and its instructions carry (`matched`): its `kind` is the spec's matchedKind. */
+  matched: KindSchema;
+  /**
+   * What makes two of its entries the same entry (given one its `matched` accepted): the fields of the entry's key
+   * besides its kind (contract/instruction.ts matchedEntryKey), so of every instruction id naming it.
+   */
+  identity(entry: never): Readonly<Record<string, unknown>>;
+  /** The change its fix records (its words' changeKind), in reports and in the ledger. */
+  change: KindSchema;
+  /**
+   * Other changes its fix may record that other problems' fixes record too (the S3 problems' block-public-access
+   * strategy, problems/s3-public/contract.ts): each problem that records one lists it, the contract holds it once.
+   */
+  otherChanges?: readonly KindSchema[];
 }
 
 /** Past tense for a change that was made, the imperative for one that is only planned. */
@@ -99,6 +125,11 @@ export interface ResourceSpec {
   openingEvents: readonly string[];
   /** The secure pattern when a Config rule says it violates without saying how. */
   training: Training;
-  /** The ledger before-state a fix of it records (contract/ledger.ts): undo finds its resource's undo by it. */
-  stateKind: ResourceState["kind"];
+  /**
+   * The kind of the ledger before-state a fix of it records (its `state`): undo finds its resource's undo by it.
+   * Typed string here: the union of kinds (ResourceState["kind"]) is inferred from the registry's resource types.
+   */
+  stateKind: string;
+  /** The schema of that state (its `kind` is stateKind): contract/ledger.ts builds its state variant from every type's. */
+  state: KindSchema;
 }

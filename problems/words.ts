@@ -9,7 +9,7 @@ import type { MatchedEntry, Problem } from "../detection/types.ts";
 import { PROBLEM_SPECS } from "./index.ts";
 import type { S3FixStrategy } from "./s3-public/fix-spec.ts";
 import { describeBlockEnabled, describeBlockOn } from "./s3-public/words.ts";
-import type { BlockPublicAccessFlag, MatchedKind, ProblemSpec, ProblemWords, Tense } from "./types.ts";
+import type { BlockPublicAccessFlag, ProblemSpec, ProblemWords, Tense } from "./types.ts";
 
 export type { S3FixStrategy } from "./s3-public/fix-spec.ts";
 export { describeGrant } from "./s3-public-acl/words.ts";
@@ -20,9 +20,7 @@ export type { Tense } from "./types.ts";
 const SPECS: readonly ProblemSpec[] = PROBLEM_SPECS;
 
 /** The words of each entry kind (the problem whose findings record it) and of each change kind (its fix's). */
-const ENTRY_WORDS: ReadonlyMap<MatchedKind, ProblemWords> = new Map(
-  SPECS.map((spec) => [spec.matchedKind, spec.words]),
-);
+const ENTRY_WORDS: ReadonlyMap<string, ProblemWords> = new Map(SPECS.map((spec) => [spec.matchedKind, spec.words]));
 const CHANGE_WORDS: ReadonlyMap<Change["kind"], ProblemWords> = new Map(
   SPECS.map((spec) => [spec.words.changeKind, spec.words]),
 );

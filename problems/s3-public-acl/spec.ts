@@ -2,6 +2,7 @@
 // fixed by removing exactly that grant (or, with the block-public-access strategy, by the flags below).
 import { S3_BUCKET_FIX_ENV, S3_BUCKET_FIX_PERMISSIONS, S3_BUCKET_FIX_UNSCOPED } from "../s3-public/fix-spec.ts";
 import type { ProblemSpec } from "../types.ts";
+import { s3PublicAclContract } from "./contract.ts";
 import { s3PublicAclWords } from "./words.ts";
 
 export const S3_BLOCK_PUBLIC_TERRAFORM = `resource "aws_s3_bucket_public_access_block" "this" {
@@ -24,6 +25,7 @@ export const s3PublicAcl = {
   resourceType: "AWS::S3::Bucket",
   ruleId: "s3-public",
   matchedKind: "acl-grant",
+  contract: s3PublicAclContract,
   remediation: "remediate-s3",
   fix: {
     permissions: {

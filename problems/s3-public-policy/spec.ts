@@ -2,6 +2,7 @@
 // problems/s3-public/detect.ts, fixed by removing exactly that statement (or, with block-public-access, by the flags below).
 import { S3_BUCKET_FIX_ENV, S3_BUCKET_FIX_PERMISSIONS, S3_BUCKET_FIX_UNSCOPED } from "../s3-public/fix-spec.ts";
 import type { ProblemSpec } from "../types.ts";
+import { s3PublicPolicyContract } from "./contract.ts";
 import { s3PublicPolicyWords } from "./words.ts";
 
 const S3_POLICY_CONDITION_TERRAFORM = `data "aws_iam_policy_document" "bucket" {
@@ -26,6 +27,7 @@ export const s3PublicPolicy = {
   resourceType: "AWS::S3::Bucket",
   ruleId: "s3-public",
   matchedKind: "policy-statement",
+  contract: s3PublicPolicyContract,
   remediation: "remediate-s3",
   fix: {
     permissions: {

@@ -14,6 +14,7 @@ import {
   RuleParameterError,
   type Verdict,
 } from "../../detection/types.ts";
+import { aclGrantIdentity } from "../s3-public-acl/contract.ts";
 
 export const S3_PUBLIC_RULE_ID = "s3-public";
 
@@ -216,17 +217,8 @@ export function aclGrantToApi(grant: AclGrant): WritableApiGrant {
   }
 }
 
-/** Identity of a grant: grantee and permission (display names do not matter). */
-/**
- * What makes a grant the same grant, the one definition: who (by type and id, URI or email; not the display name)
- * and the permission. A matched entry's key (contract/instruction.ts matchedEntryKey) is built from it.
- */
-export function aclGrantIdentity(grant: AclGrant) {
-  const grantee = grant.grantee;
-  const who =
-    grantee.type === "Group" ? grantee.uri : grantee.type === "CanonicalUser" ? grantee.id : grantee.emailAddress;
-  return { grantee: `${grantee.type}:${who}`, permission: grant.permission };
-}
+/** What makes a grant the same grant (the one definition is the ACL problem's contract, s3-public-acl/contract.ts). */
+export { aclGrantIdentity };
 
 export function aclGrantKey(grant: AclGrant): string {
   const { grantee, permission } = aclGrantIdentity(grant);

@@ -19,6 +19,7 @@ import {
   type Verdict,
 } from "../../detection/types.ts";
 import { PermanentError } from "../../platform/errors.ts";
+import { sgRuleIdentity } from "./contract.ts";
 
 export const SG_OPEN_INGRESS_RULE_ID = "sg-open-ingress";
 export const DEFAULT_AUTHORIZED_PORTS = "tcp:80,tcp:443";
@@ -299,14 +300,8 @@ function makeEntry(
   return entry;
 }
 
-/**
- * What makes an entry the same entry, the one definition: protocol, ports and CIDR — not its description or live
- * rule id. A matched entry's key (contract/instruction.ts matchedEntryKey) is built from it.
- */
-export function sgRuleIdentity(entry: SgRuleEntry) {
-  const { ipProtocol, fromPort, toPort, cidrIpv4, cidrIpv6 } = entry;
-  return { ipProtocol, fromPort, toPort, cidrIpv4, cidrIpv6 };
-}
+/** What makes an entry the same entry (the one definition is this problem's contract, ./contract.ts). */
+export { sgRuleIdentity };
 
 /** The identity as one readable line ("tcp 22 22 0.0.0.0/0"): equal lines, equal entries. */
 export function sgRuleEntryKey(entry: SgRuleEntry): string {

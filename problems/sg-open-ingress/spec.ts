@@ -1,6 +1,7 @@
 // A security group rule that lets the internet in (0.0.0.0/0, ::/0, or a range wider than allowed) on a port not
 // authorised: found by problems/sg-open-ingress/detect.ts, fixed by revoking exactly that rule.
 import type { ProblemSpec } from "../types.ts";
+import { sgOpenIngressContract } from "./contract.ts";
 import { sgOpenIngressWords } from "./words.ts";
 
 export const SG_INGRESS_TERRAFORM = `resource "aws_vpc_security_group_ingress_rule" "https_from_office" {
@@ -24,6 +25,7 @@ export const sgOpenIngress = {
   resourceType: "AWS::EC2::SecurityGroup",
   ruleId: "sg-open-ingress",
   matchedKind: "sg-rule",
+  contract: sgOpenIngressContract,
   remediation: "remediate-sg",
   fix: {
     permissions: {

@@ -7,9 +7,10 @@
 //   (the functions, the code they import, scripts/build.ts, package.json, tsconfig.json, ...), and the dependencies
 //   as installed (node_modules/.package-lock.json, which npm rewrites on every install). Their SHA-256 names the
 //   build in .cache/test-bundles/ (git-ignored, as .cache/node is): a change to any of them is a new build;
-// - the first test file of a run to ask builds (into a temporary directory, renamed into place once complete, so a
-//   reader never sees half a build, and two runs at once never mix theirs); the other files of the run, in other
-//   worker processes, wait for it (a lock in the run's directory: test/helpers/run-dir.ts).
+// - the first test file of a run to ask finds or builds them (into a temporary directory, renamed into place once
+//   complete, so a reader never sees half a build, and two runs at once never mix theirs); the other files of the
+//   run, in other worker processes, wait for it and use the same (a lock in the run's directory:
+//   test/helpers/run-dir.ts).
 import { createHash } from "node:crypto";
 import {
   existsSync,
@@ -92,52 +93,66 @@ function prune(current: string): void {
   for (const old of builds.slice(KEEP)) if (old.mtime < hourAgo) rmSync(old.path, { recursive: true, force: true });
 }
 
-/** Builds into a temporary directory of the cache, then renames it into place (a build already there wins). */
-async function buildInto(out: string, name: string): Promise<void> {
+/**
+ * Where the build for the sources as they are now is: the cache's, else a new one. Built into a temporary directory
+ * of the cache, then renamed into place (a build already there wins); when what it is built from changed while it
+ * was built (another engineer's edit), it is this run's alone (in `run`), never cached under either name.
+ */
+async function locate(run: string): Promise<string> {
+  const name = bundleInputsHash();
+  const cached = join(CACHE, name);
+  if (existsSync(join(cached, "built.json"))) return cached;
   const { buildAll } = await import("../../scripts/build.ts");
   mkdirSync(CACHE, { recursive: true });
   const building = mkdtempSync(join(CACHE, ".building-"));
   try {
     const built = await buildAll(undefined, building);
     writeFileSync(join(building, "built.json"), JSON.stringify(built));
+    const target = bundleInputsHash() === name ? cached : join(run, "bundles");
     try {
-      renameSync(building, out);
+      renameSync(building, target);
     } catch (error) {
-      if (!existsSync(join(out, "built.json"))) throw error;
+      if (!existsSync(join(target, "built.json"))) throw error;
     }
+    if (target === cached) prune(name);
+    return target;
   } finally {
     rmSync(building, { recursive: true, force: true });
   }
-  prune(name);
 }
 
-/** This run's bundles: `out` is where they are (`<out>/<name>/index.mjs`, `<out>/<name>.zip`); read them only. */
+/**
+ * This run's bundles: `out` is where they are (`<out>/<name>/index.mjs`, `<out>/<name>.zip`); read them only. The
+ * first file of the run to ask finds (or builds) them; the others get the same.
+ */
 export async function sharedBundles(): Promise<{ out: string; built: BundleResult[] }> {
-  const name = bundleInputsHash();
-  const out = join(CACHE, name);
-  if (existsSync(join(out, "built.json"))) return { out, built: await resultsIn(out) };
-
   const run = runDir();
-  const failed = join(run, `bundles-${name}.failed`);
-  let builder = false;
+  const found = join(run, "bundles.json");
+  const failed = join(run, "bundles.failed");
+  let first = false;
   try {
-    mkdirSync(join(run, `bundles-${name}.lock`));
-    builder = true;
+    mkdirSync(join(run, "bundles.lock"));
+    first = true;
   } catch {
-    // another test file of this run is building them
+    // another test file of this run is finding them
   }
-  if (builder) {
+  if (first) {
     try {
-      await buildInto(out, name);
+      const out = await locate(run);
+      writeFileSync(`${found}.tmp`, JSON.stringify({ out }));
+      renameSync(`${found}.tmp`, found);
+      return { out, built: await resultsIn(out) };
     } catch (error) {
       writeFileSync(failed, String((error as Error).stack ?? error));
       throw error;
     }
-    return { out, built: await resultsIn(out) };
   }
   const deadline = Date.now() + WAIT_MS;
   while (Date.now() < deadline) {
-    if (existsSync(join(out, "built.json"))) return { out, built: await resultsIn(out) };
+    if (existsSync(found)) {
+      const { out } = JSON.parse(readFileSync(found, "utf8")) as { out: string };
+      return { out, built: await resultsIn(out) };
+    }
     if (existsSync(failed)) throw new Error(`the bundle build failed:\n${readFileSync(failed, "utf8")}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -3,8 +3,8 @@
 // Tests that need AWS's real wire protocols use it through the SDK's standard AWS_ENDPOINT_URL (clients in code under
 // test are never given an endpoint). Where moto_server is missing, `motoAvailable` is false and those tests skip with
 // one clear line, except in CI (CI=true), where a missing emulator fails the run: a skip must not pass as a pass.
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,31 +13,6 @@ import { runDir } from "./run-dir.ts";
 
 export const MOTO_ACCOUNT_ID = "123456789012";
 export const MOTO_REGION = "eu-west-1";
-
-const PROBED = Symbol.for("remedy.test.motoAvailable");
-
-/**
- * Whether `moto_server --help` runs here (over a second of Python imports): asked once per run, by the first test
- * file that wants to know (in the run's directory, test/helpers/run-dir.ts), not before every run nor in every file.
- */
-async function hasMoto(): Promise<boolean> {
-  const cached = globalThis as { [PROBED]?: boolean };
-  if (cached[PROBED] !== undefined) return cached[PROBED];
-  const file = join(runDir(), "moto-available");
-  let available: boolean;
-  if (existsSync(file)) {
-    available = readFileSync(file, "utf8") === "true";
-  } else {
-    available = await new Promise<boolean>((resolve) => {
-      execFile("moto_server", ["--help"], { timeout: 30_000 }, (error) => resolve(!error));
-    });
-    writeFileSync(file, String(available));
-  }
-  cached[PROBED] = available;
-  return available;
-}
-
-export const motoAvailable = await hasMoto();
 
 /** For describe.skipIf: in CI a missing moto is an error, not a skip. */
 export function skipWithoutMoto(what: string): boolean {
@@ -174,7 +149,8 @@ async function resetMoto(endpoint: string): Promise<void> {
 
 /** This worker process's moto, kept on globalThis: test files share the process, each gets this module afresh. */
 const SHARED = Symbol.for("remedy.test.moto");
-type Shared = { server: Promise<Server>; inUse: boolean };
+/** `used`: handed to a file before (so reset before the next one gets it). */
+type Shared = { server: Promise<Server>; inUse: boolean; used: boolean };
 const shared = globalThis as { [SHARED]?: Shared };
 
 /**
@@ -189,26 +165,33 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<Moto> {
     const server = await launch(options.env);
     return handle(server, () => stopServer(server));
   };
-  if (options.env) return own();
+  if (options.env || shared[SHARED]?.inUse) return own();
+  const server = await sharedServer();
+  const current = shared[SHARED]!;
+  if (current.inUse) return own();
+  current.inUse = true;
+  try {
+    // What the file before left in it is forgotten.
+    if (current.used) await resetMoto(server.endpoint);
+    current.used = true;
+  } catch (error) {
+    current.inUse = false;
+    throw error;
+  }
+  return handle(server, lease(current));
+}
+
+/** This worker's shared server, started when there is none or it has died. */
+async function sharedServer(): Promise<Server> {
   const current = shared[SHARED];
-  if (current?.inUse) return own();
   if (current) {
     const server = await current.server.catch(() => undefined);
-    if (server && server.child.exitCode === null && server.child.signalCode === null) {
-      current.inUse = true;
-      try {
-        await resetMoto(server.endpoint);
-      } catch (error) {
-        current.inUse = false;
-        throw error;
-      }
-      return handle(server, lease(current));
-    }
+    if (server && server.child.exitCode === null && server.child.signalCode === null) return server;
   }
-  const next: Shared = { server: launch(undefined), inUse: true };
+  const next: Shared = { server: launch(undefined), inUse: false, used: false };
   shared[SHARED] = next;
   try {
-    return handle(await next.server, lease(next));
+    return await next.server;
   } catch (error) {
     delete shared[SHARED];
     throw error;
@@ -259,3 +242,31 @@ export function kmsKeyArnsAsAws(kms: KMSClient, region: string = MOTO_REGION, ac
   );
   return kms;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+
+const PROBED = Symbol.for("remedy.test.motoAvailable");
+
+/**
+ * Whether moto runs here: this worker's shared moto_server starts (it is needed anyway, and starting it is a surer
+ * test than `moto_server --help`, which alone costs a second of Python imports). A start that failed is written in
+ * the run's directory (test/helpers/run-dir.ts), so the other files of the run skip at once.
+ */
+async function hasMoto(): Promise<boolean> {
+  const cached = globalThis as { [PROBED]?: boolean };
+  if (cached[PROBED] !== undefined) return cached[PROBED];
+  const missing = join(runDir(), "moto-missing");
+  let available = !existsSync(missing);
+  if (available) {
+    try {
+      await sharedServer();
+    } catch (error) {
+      writeFileSync(missing, String((error as Error).message));
+      available = false;
+    }
+  }
+  cached[PROBED] = available;
+  return available;
+}
+
+export const motoAvailable = await hasMoto();

@@ -1,11 +1,26 @@
 // What every registered problem's folder must hold for the rest to follow from the registry: a fix module for that
-// very problem, a rule under its rule id, and a fix spec whose IAM declarations agree with themselves.
+// very problem, a rule under its rule id, a fix spec whose IAM declarations agree with themselves, and the contract
+// schemas of its entries and changes (its contract.ts), which the contract's variants are built from.
+import * as v from "valibot";
 import { describe, expect, it } from "vitest";
+import { parseInstruction, serializeInstruction } from "../../contract/instruction.ts";
+import { ResourceStateSchema } from "../../contract/ledger.ts";
+import { ChangeSchema } from "../../contract/report.ts";
+import { type KindSchema, kindOf } from "../../contract/schema-kit.ts";
 import { RULES } from "../../detection/rules.ts";
 import { FUNCTIONS, functionSources, REMEDIATION_FUNCTION_NAMES } from "../../functions/registry.ts";
-import { PROBLEM_SPECS } from "../../problems/index.ts";
+import { PROBLEM_SPECS, RESOURCES } from "../../problems/index.ts";
+import type { ProblemContract } from "../../problems/types.ts";
 import { remediationEntrySource } from "../../scripts/build.ts";
+import { EXAMPLES, testInstruction } from "../support/instructions.ts";
 import { FIX_MODULES } from "../support/remediate.ts";
+
+const CAPTURED_AT = "2026-11-20T09:58:12.412Z";
+
+/** The options of a contract variant of that kind (exactly one when the contract holds it). */
+function optionsOfKind(variant: { options: readonly KindSchema[] }, kind: string): readonly KindSchema[] {
+  return variant.options.filter((option) => kindOf(option) === kind);
+}
 
 describe.each(PROBLEM_SPECS.map((spec) => [spec.id, spec] as const))("problems/%s", (id, spec) => {
   it("fix.ts exports the fix of this problem", () => {
@@ -30,6 +45,44 @@ describe.each(PROBLEM_SPECS.map((spec) => [spec.id, spec] as const))("problems/%
     }
     for (const name of spec.fix.env) expect(fn.env).toContain(name);
     expect(functionSources(fn)).toContain(`problems/${id}/fix.ts`);
+  });
+
+  it("its contract's matched entry is of its matchedKind, and its example's violation is a valid instruction", () => {
+    expect(kindOf(spec.contract.matched)).toBe(spec.matchedKind);
+    const violation = EXAMPLES.get(id)!.violation("resource-1");
+    expect(violation.kind).toBe(spec.matchedKind);
+    expect(v.parse(spec.contract.matched, violation)).toEqual(violation);
+    const instruction = testInstruction({ problem: id, matched: [violation], capturedAt: CAPTURED_AT });
+    expect(parseInstruction(serializeInstruction(instruction))).toEqual(instruction);
+    // Another problem's entry does not fit this one's instructions.
+    for (const other of PROBLEM_SPECS.filter((candidate) => candidate.matchedKind !== spec.matchedKind)) {
+      const foreign = { ...instruction, matched: [EXAMPLES.get(other.id)!.violation("resource-1")] };
+      expect(() => parseInstruction(foreign)).toThrow(`matched entries do not fit problem ${id}`);
+    }
+  });
+
+  it("the change its fix records, and any other, are the contract's (reports and ledger)", () => {
+    const contract: ProblemContract = spec.contract;
+    expect(kindOf(contract.change)).toBe(spec.words.changeKind);
+    for (const change of [contract.change, ...(contract.otherChanges ?? [])]) {
+      expect(optionsOfKind(ChangeSchema, kindOf(change))).toEqual([change]);
+    }
+  });
+});
+
+describe.each(RESOURCES.map((resource) => [resource.type, resource] as const))("resource %s", (_type, resource) => {
+  it("its ledger state schema is of its stateKind, and the ledger's", () => {
+    expect(kindOf(resource.state)).toBe(resource.stateKind);
+    expect(optionsOfKind(ResourceStateSchema, resource.stateKind)).toEqual([resource.state]);
+  });
+});
+
+describe("the contract's variants", () => {
+  it("hold every registered kind once, and nothing else but undo's change", () => {
+    const contracts: readonly ProblemContract[] = PROBLEM_SPECS.map((spec) => spec.contract);
+    const changeKinds = new Set(contracts.flatMap((c) => [c.change, ...(c.otherChanges ?? [])].map(kindOf)));
+    expect(ChangeSchema.options.map(kindOf).sort()).toEqual([...changeKinds, "restored"].sort());
+    expect(ResourceStateSchema.options.map(kindOf)).toEqual(RESOURCES.map((resource) => resource.stateKind));
   });
 });
 
