@@ -7,7 +7,7 @@
 // pause switch), build configuration items from live resources in the shape Config sends them, and run the CLI
 // seeing only moto (through the bin's entry in this process, or as `node bin/remedy.js` in a child process).
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -42,16 +42,15 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GetParameterCommand, type ParameterType, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { App } from "cdktf";
 import { expect } from "vitest";
 import { OUTPUT_NAMES } from "../../cli/stack.ts";
 import { LEDGER_PREFIX } from "../../contract/ledger.ts";
 import { FUNCTION_LIST } from "../../functions/registry.ts";
-import { RemedyStack, STACK_NAME } from "../../infra/stack.ts";
 import { hasErrorCode } from "../../platform/aws-errors.ts";
 import { initialPauseValue, type PauseState, parsePauseState } from "../../platform/pause.ts";
 import { MOTO_ACCOUNT_ID, MOTO_REGION, type Moto } from "../helpers/moto.ts";
 import { REPO_ROOT, type RemedyRun, remedyChild, remedyInProcess } from "../helpers/remedy-process.ts";
+import { runDir } from "../helpers/run-dir.ts";
 import { deploymentEnv } from "../remediation/support.ts";
 
 export const REPO = REPO_ROOT;
@@ -59,8 +58,15 @@ export const REPO = REPO_ROOT;
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON, read field by field
 export type Json = Record<string, any>;
 
-/** The stack as `npm run synth` writes it (function bundles replaced by empty files: only names matter here). */
-export function synthesize(): Json {
+/**
+ * The stack as `npm run synth` writes it (function bundles replaced by empty files: only names matter here).
+ * Synthesized once per run (test files of other workers read the run's copy: test/helpers/run-dir.ts, without
+ * loading cdktf); each caller gets an object of its own.
+ */
+export async function synthesize(): Promise<Json> {
+  const saved = join(runDir(), "e2e-stack.tf.json");
+  if (existsSync(saved)) return JSON.parse(readFileSync(saved, "utf8"));
+  const [{ App }, { RemedyStack, STACK_NAME }] = await Promise.all([import("cdktf"), import("../../infra/stack.ts")]);
   const dir = mkdtempSync(join(tmpdir(), "remedy-e2e-synth-"));
   try {
     const dist = join(dir, "dist");
@@ -69,7 +75,10 @@ export function synthesize(): Json {
     const app = new App({ outdir: join(dir, "out") });
     new RemedyStack(app, STACK_NAME, { distDir: dist });
     app.synth();
-    return JSON.parse(readFileSync(join(dir, "out", "stacks", STACK_NAME, "cdk.tf.json"), "utf8"));
+    const text = readFileSync(join(dir, "out", "stacks", STACK_NAME, "cdk.tf.json"), "utf8");
+    writeFileSync(`${saved}.${process.pid}`, text);
+    renameSync(`${saved}.${process.pid}`, saved);
+    return JSON.parse(text);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -372,7 +381,7 @@ export interface Deployed {
 /** Synthesizes the stack and creates it in moto, with `variables` as remedy.auto.tfvars would set them. */
 export async function deployToMoto(moto: Moto, variables: Record<string, string> = {}): Promise<Deployed> {
   const clients = clientsFor(moto);
-  const tf = synthesize();
+  const tf = await synthesize();
   const stack = await emulateStack(tf, clients, new Date(), new References(tf, variables));
   return { moto, clients, stack, tf };
 }

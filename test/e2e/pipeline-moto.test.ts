@@ -25,8 +25,6 @@
 // GenerateMac answers a bare key id (kmsKeyArnsAsAws), S3 Control's account-in-host URLs (the account's Block
 // Public Access reads as unknown, so judgement uses the bucket's own flags, as documented).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PutEvaluationsCommand } from "@aws-sdk/client-config-service";
@@ -85,7 +83,10 @@ import {
   expectClean,
   functionEnv,
   groupRules,
+  type Invocation,
+  type LambdaStandIn,
   type LiveBucket,
+  lambdaStandIn,
   ledgerKeys,
   queueDepth,
   runCli,
@@ -151,67 +152,6 @@ const KEPT_STATEMENTS = [
 
 // ---------------------------------------------------------------------------------------------------------------
 // Stand-ins: Lambda's Invoke API (records what the coordinator sends) and Slack (records what it would receive).
-
-interface Invocation {
-  functionName: string;
-  invocationType: string | undefined;
-  /** The payload exactly as sent, parsed as Lambda parses it for the handler. */
-  payload: unknown;
-}
-
-interface LambdaStandIn {
-  url: string;
-  invocations: Invocation[];
-  close(): Promise<void>;
-}
-
-/** POST /2015-03-31/functions/{name}/invocations, answered as Lambda answers an asynchronous invoke: 202, no body. */
-async function lambdaStandIn(): Promise<LambdaStandIn> {
-  const invocations: Invocation[] = [];
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
-      const match = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(request.url ?? "");
-      if (request.method !== "POST" || !match) {
-        response.writeHead(404, { "content-type": "application/json" });
-        response.end(JSON.stringify({ message: `not Invoke: ${request.method} ${request.url}` }));
-        return;
-      }
-      const header = request.headers["x-amz-invocation-type"];
-      let payload: unknown;
-      try {
-        payload = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-      } catch (error) {
-        // What Lambda answers a payload that is not JSON.
-        response.writeHead(400, {
-          "content-type": "application/json",
-          "x-amzn-errortype": "InvalidRequestContentException",
-        });
-        response.end(JSON.stringify({ Type: "User", message: `Could not parse request body into json: ${error}` }));
-        return;
-      }
-      invocations.push({
-        functionName: decodeURIComponent(match[1]!),
-        invocationType: Array.isArray(header) ? header[0] : header,
-        payload,
-      });
-      response.writeHead(202, { "x-amzn-requestid": `req-${invocations.length}` });
-      response.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    invocations,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
-  };
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Reading moto back.
