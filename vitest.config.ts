@@ -1,5 +1,28 @@
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
+
+/** The test files that spend most of their time waiting on moto (Python, its own process) rather than computing. */
+const ON_MOTO = /\/helpers\/moto\.ts"|\/moto-stack\.ts"/;
+
+/**
+ * The default order (failed first, then the longest first), with the files on moto spread out: one in every three
+ * started, so that while one waits on moto the others have the CPU (the longest are on moto: in the default order
+ * they would all start at once and leave the CPU idle).
+ */
+class SpreadSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const onMoto = sorted.filter((file) => ON_MOTO.test(readFileSync(file.moduleId, "utf8")));
+    const rest = sorted.filter((file) => !onMoto.includes(file));
+    const order: TestSpecification[] = [];
+    while (onMoto.length > 0 || rest.length > 0) {
+      order.push(...onMoto.splice(0, 1), ...rest.splice(0, 2));
+    }
+    return order;
+  }
+}
 
 export default defineConfig({
   test: {
@@ -11,6 +34,10 @@ export default defineConfig({
     // not once per file. Each file still gets this repository's modules afresh, and leaves no SDK mocks or fake timers
     // behind (test/setup.ts); nothing else may leak: process.env changes are undone (vi.stubEnv, withEnv helpers).
     isolate: false,
+    // Unless the files are shuffled (--sequence.shuffle, which picks its own sequencer).
+    ...(process.argv.some((arg) => arg.startsWith("--sequence.shuffle"))
+      ? {}
+      : { sequence: { sequencer: SpreadSequencer } }),
     // One more worker than cores (3 on the 2-core machine this is timed on): many files wait on moto, a child
     // process or a long poll for a while, and another file then has the CPU. More costs more than it gains: each
     // worker loads the SDK and runs a moto of its own.

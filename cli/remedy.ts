@@ -102,7 +102,8 @@ const USAGE_ERRORS = new Set(["SettingsError", "SnapshotError", "RuleParameterEr
 /**
  * Runs one command line. Loads only what it runs: the commands' help is static, each imports its implementation (and
  * the AWS SDK, over a second to load) only when it runs, and asks for AWS dependencies only once it needs them (see
- * CommandDeps in deps.ts). Tests give their own dependencies, whole.
+ * CommandDeps in deps.ts). Tests give their own dependencies, whole; without them, the real ones come from `host`
+ * (main's: the process, or a test's in-process one).
  */
 export async function runCli(argv: string[], io: Io, deps?: CliDeps, host: Host = process): Promise<number> {
   const [command, ...rest] = argv;

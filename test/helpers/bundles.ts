@@ -3,10 +3,11 @@
 // test/infra/runtime.test.ts runs them under Node 22). Bundling the AWS SDK into each function costs seconds of
 // esbuild, so they are built at most once per `vitest run`, and not at all when nothing they are built from changed:
 //
-// - built from: every file of this repository outside test/, bench/, examples/, the Markdown and what git ignores
-//   (the functions, the code they import, scripts/build.ts, package.json, tsconfig.json, ...), and the dependencies
-//   as installed (node_modules/.package-lock.json, which npm rewrites on every install). Their SHA-256 names the
-//   build in .cache/test-bundles/ (git-ignored, as .cache/node is): a change to any of them is a new build;
+// - built from: scripts/build.ts, every file of functions/ and problems/ and every repository file they import (the
+//   import graph, followed), package.json, tsconfig.json, and the dependencies as locked and as installed
+//   (node_modules/.package-lock.json, which npm rewrites on every install). Their SHA-256 names the build in
+//   .cache/test-bundles/ (git-ignored, as .cache/node is): a change to any of them is a new build, a change elsewhere
+//   (the CLI, the stack, the tests) is not;
 // - the first test file of a run to ask finds or builds them (into a temporary directory, renamed into place once
 //   complete, so a reader never sees half a build, and two runs at once never mix theirs); the other files of the
 //   run, in other worker processes, wait for it and use the same (a lock in the run's directory:
@@ -23,51 +24,53 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BundleResult } from "../../scripts/build.ts";
 import { runDir } from "./run-dir.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CACHE = join(ROOT, ".cache", "test-bundles");
-/** Not what a bundle is built from. */
-const NOT_INPUTS = new Set([
-  ".git",
-  ".cache",
-  "node_modules",
-  "dist",
-  "cdktf.out",
-  "coverage",
-  "test",
-  "bench",
-  "examples",
-]);
 const WAIT_MS = 180_000;
 /** Builds kept besides the one in use; older ones are removed once they are an hour old (a run may still read one). */
 const KEEP = 3;
 
-function inputFiles(dir: string, files: string[] = []): string[] {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      if (!(dir === ROOT.replace(/\/$/, "") && NOT_INPUTS.has(entry.name))) inputFiles(path, files);
-    } else if (entry.isFile() && !entry.name.endsWith(".md")) {
-      files.push(path);
-    }
-  }
-  return files;
+/** Where the build starts: the build script and everything a function entry can be (functions/, problems/). */
+const ROOTS = ["scripts/build.ts", "functions", "problems"];
+/** What else shapes a build: the dependencies as declared and as installed, and the compiler settings. */
+const SETTINGS = ["package.json", "package-lock.json", "node_modules/.package-lock.json", "tsconfig.json"];
+/** Relative module specifiers: `from "./x.ts"`, `import("../y.ts")`, `export ... from "./z.ts"`. */
+const RELATIVE_IMPORT = /(?:\bfrom|\bimport)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g;
+
+function filesUnder(path: string): string[] {
+  if (!statSync(path).isDirectory()) return [path];
+  return readdirSync(path, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() || /\.(ts|json)$/.test(entry.name) ? filesUnder(join(path, entry.name)) : [],
+  );
 }
 
-/** The SHA-256 of everything a build is made from (see the top of this file). */
+/**
+ * The SHA-256 of what a build is made from (see the top of this file): the roots and every repository file they
+ * import, transitively (relative imports; packages are the lockfiles'), and the settings.
+ */
 export function bundleInputsHash(): string {
-  const hash = createHash("sha256");
   const root = ROOT.replace(/\/$/, "");
-  const files = inputFiles(root).sort();
-  const installed = join(ROOT, "node_modules", ".package-lock.json");
-  if (existsSync(installed)) files.push(installed);
-  for (const file of files) {
+  const seen = new Set<string>();
+  const pending = ROOTS.flatMap((path) => filesUnder(join(root, path)));
+  while (pending.length > 0) {
+    const file = pending.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    if (!existsSync(file) || !file.endsWith(".ts")) continue;
+    for (const [, specifier] of readFileSync(file, "utf8").matchAll(RELATIVE_IMPORT)) {
+      pending.push(join(dirname(file), specifier!));
+    }
+  }
+  const hash = createHash("sha256");
+  for (const file of [...[...seen].sort(), ...SETTINGS.map((path) => join(root, path))]) {
     hash.update(`${relative(root, file)}\0`);
-    hash.update(readFileSync(file));
+    // A missing file (an import of one that is not there, no lockfile) is part of the state too.
+    hash.update(existsSync(file) ? readFileSync(file) : "(missing)");
     hash.update("\0");
   }
   return hash.digest("hex").slice(0, 32);
