@@ -8,8 +8,8 @@ const ON_MOTO = /\/helpers\/moto\.ts"|\/moto-stack\.ts"/;
 
 /**
  * The default order (failed first, then the longest first), with the files on moto spread out: one in every three
- * started, so that while one waits on moto the others have the CPU (the longest are on moto: in the default order
- * they would all start at once and leave the CPU idle).
+ * started, so that while one waits on moto the others have the CPU, and fewer run at once, each needing a moto
+ * server (test/helpers/moto.ts). The longest files are on moto: in the default order they would all start at once.
  */
 class SpreadSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
@@ -40,7 +40,7 @@ export default defineConfig({
       : { sequence: { sequencer: SpreadSequencer } }),
     // One more worker than cores (3 on the 2-core machine this is timed on): many files wait on moto, a child
     // process or a long poll for a while, and another file then has the CPU. More costs more than it gains: each
-    // worker loads the SDK and runs a moto of its own.
+    // worker loads the SDK, and files on moto at the same time need a moto server each (test/helpers/moto.ts).
     maxWorkers: availableParallelism() + 1,
     // Timeouts only catch hangs: no test asserts on time (speed lives in bench/), and a busy 2-core machine can make
     // a correct test slow.

@@ -1,15 +1,15 @@
-// moto (the AWS emulator on this machine's image) as a real server on a free port of 127.0.0.1, one per test worker
-// process, reset for each test file that uses it (see startMoto).
+// moto (the AWS emulator on this machine's image) as real servers on free ports of 127.0.0.1, shared by the test
+// files of a run one at a time, reset for each (see startMoto).
 // Tests that need AWS's real wire protocols use it through the SDK's standard AWS_ENDPOINT_URL (clients in code under
 // test are never given an endpoint). Where moto_server is missing, `motoAvailable` is false and those tests skip with
 // one clear line, except in CI (CI=true), where a missing emulator fails the run: a skip must not pass as a pass.
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { KMSClient } from "@aws-sdk/client-kms";
-import { runDir } from "./run-dir.ts";
+import { registerPid, runDir, runOwner } from "./run-dir.ts";
 
 export const MOTO_ACCOUNT_ID = "123456789012";
 export const MOTO_REGION = "eu-west-1";
@@ -84,19 +84,23 @@ interface Server {
 }
 
 /**
- * moto_server on a free port, under a small sh watchdog that stops it when asked (SIGTERM) or when this process is
- * gone however it ended (test workers are killed, not asked to clean up): no moto outlives the tests. Its request
- * recorder (off until /moto-api/recorder/start-recording) writes to a file of its own, removed with it, unless `env`
- * names another.
+ * moto_server on a free port, under a small sh watchdog that stops it when asked (SIGTERM) or once process `owner`
+ * is gone however it ended (test processes are killed, not asked to clean up): no moto outlives the tests. Its
+ * request recorder (off until /moto-api/recorder/start-recording) writes to a file of its own, removed with it, unless
+ * `env` names another.
  */
-async function launch(env: Record<string, string> | undefined): Promise<Server> {
-  const port = await freePort();
+async function launch(
+  env: Record<string, string> | undefined,
+  owner: number = process.pid,
+  port?: number,
+): Promise<Server> {
+  port ??= await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const recording = join(tmpdir(), `remedy-moto-${process.pid}-${port}.jsonl`);
+  const recording = join(tmpdir(), `remedy-moto-${owner}-${port}.jsonl`);
   const watchdog = [
     `moto_server -H 127.0.0.1 -p ${port} & moto=$!`,
     `trap 'kill $moto 2>/dev/null; wait $moto; rm -f "$OWN_RECORDING"; exit 0' TERM INT`,
-    `while kill -0 ${process.pid} 2>/dev/null && kill -0 $moto 2>/dev/null; do sleep 1 & wait $!; done`,
+    `while kill -0 ${owner} 2>/dev/null && kill -0 $moto 2>/dev/null; do sleep 1 & wait $!; done`,
     "kill $moto 2>/dev/null",
     "wait $moto",
     `rm -f "$OWN_RECORDING"`,
@@ -123,8 +127,7 @@ function stopServer({ child }: Server): Promise<void> {
   });
 }
 
-function handle(server: Server, release: () => Promise<void>): Moto {
-  const { endpoint } = server;
+function handle(endpoint: string, release: () => Promise<void>): Moto {
   const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
   return {
     endpoint,
@@ -147,64 +150,75 @@ async function resetMoto(endpoint: string): Promise<void> {
   if (!response.ok) throw new Error(`moto reset answered HTTP ${response.status}`);
 }
 
-/** This worker process's moto, kept on globalThis: test files share the process, each gets this module afresh. */
-const SHARED = Symbol.for("remedy.test.moto");
-/** `used`: handed to a file before (so reset before the next one gets it). */
-type Shared = { server: Promise<Server>; inUse: boolean; used: boolean };
-const shared = globalThis as { [SHARED]?: Shared };
+// ---------------------------------------------------------------------------------------------------------------
+// The run's pool of moto servers (in the run's directory, test/helpers/run-dir.ts): `moto/<port>/endpoint` once a
+// server answers, `moto/<port>/lease` (a directory: made by one process only) while a test file has it. Servers live
+// as long as the run (their watchdog watches the process that owns the run; its teardown stops them).
+
+const pool = () => join(runDir(), "moto");
+
+/** Starts a server into the pool; `leased`: for the caller, else left free (the first check below). */
+async function launchPooled(leased: boolean): Promise<string> {
+  const port = await freePort();
+  const dir = join(pool(), String(port));
+  mkdirSync(dir, { recursive: true });
+  if (leased) mkdirSync(join(dir, "lease"));
+  try {
+    const server = await launch(undefined, runOwner(), port);
+    if (server.child.pid !== undefined) registerPid(server.child.pid);
+    writeFileSync(join(dir, "endpoint.tmp"), server.endpoint);
+    renameSync(join(dir, "endpoint.tmp"), join(dir, "endpoint"));
+    return server.endpoint;
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** A free server of the pool, reset (every resource of the file before forgotten), leased to the caller. */
+async function leaseFree(): Promise<{ endpoint: string; lease: string } | undefined> {
+  if (!existsSync(pool())) return undefined;
+  for (const name of readdirSync(pool())) {
+    const dir = join(pool(), name);
+    if (!existsSync(join(dir, "endpoint"))) continue;
+    const lease = join(dir, "lease");
+    try {
+      mkdirSync(lease);
+    } catch {
+      continue;
+    }
+    const endpoint = readFileSync(join(dir, "endpoint"), "utf8");
+    try {
+      await resetMoto(endpoint);
+      return { endpoint, lease };
+    } catch {
+      // Gone (its lease stays, so nobody takes it again).
+    }
+  }
+  return undefined;
+}
 
 /**
- * A moto for the calling test file, empty (as a fresh one is). Test files in one worker process run one after
- * another, so they take turns on one moto_server, reset (every resource forgotten) before each file gets it: starting
- * moto and its first EC2 call cost seconds of Python each time. `stop()` gives it back. A second moto at the same time,
- * or one with its own environment, is a server of its own, stopped by `stop()`. Every moto here has its request
- * recorder ready (/moto-api/recorder/...), stopped and emptied by nothing but its user.
+ * A moto for the calling test file, empty (as a fresh one is). Test files take turns on the run's moto servers: one
+ * free is reset (every resource forgotten) and lent to the file until `stop()` gives it back; only when none is free
+ * is another started (starting moto and its first EC2 call cost seconds of Python each time). One with its own
+ * environment is a server of its own, stopped by `stop()`. Every moto here has its request recorder ready
+ * (/moto-api/recorder/...), stopped and emptied by nothing but its user.
  */
 export async function startMoto(options: StartMotoOptions = {}): Promise<Moto> {
-  const own = async () => {
+  if (options.env) {
     const server = await launch(options.env);
-    return handle(server, () => stopServer(server));
-  };
-  if (options.env || shared[SHARED]?.inUse) return own();
-  const server = await sharedServer();
-  const current = shared[SHARED]!;
-  if (current.inUse) return own();
-  current.inUse = true;
-  try {
-    // What the file before left in it is forgotten.
-    if (current.used) await resetMoto(server.endpoint);
-    current.used = true;
-  } catch (error) {
-    current.inUse = false;
-    throw error;
+    return handle(server.endpoint, () => stopServer(server));
   }
-  return handle(server, lease(current));
-}
-
-/** This worker's shared server, started when there is none or it has died. */
-async function sharedServer(): Promise<Server> {
-  const current = shared[SHARED];
-  if (current) {
-    const server = await current.server.catch(() => undefined);
-    if (server && server.child.exitCode === null && server.child.signalCode === null) return server;
-  }
-  const next: Shared = { server: launch(undefined), inUse: false, used: false };
-  shared[SHARED] = next;
-  try {
-    return await next.server;
-  } catch (error) {
-    delete shared[SHARED];
-    throw error;
-  }
-}
-
-function lease(entry: Shared): () => Promise<void> {
+  const free = await leaseFree();
+  const endpoint = free?.endpoint ?? (await launchPooled(true));
+  const lease = free?.lease ?? join(pool(), new URL(endpoint).port, "lease");
   let released = false;
-  return async () => {
+  return handle(endpoint, async () => {
     if (released) return;
     released = true;
-    entry.inUse = false;
-  };
+    rmSync(lease, { recursive: true, force: true });
+  });
 }
 
 /**
@@ -248,18 +262,20 @@ export function kmsKeyArnsAsAws(kms: KMSClient, region: string = MOTO_REGION, ac
 const PROBED = Symbol.for("remedy.test.motoAvailable");
 
 /**
- * Whether moto runs here: this worker's shared moto_server starts (it is needed anyway, and starting it is a surer
- * test than `moto_server --help`, which alone costs a second of Python imports). A start that failed is written in
- * the run's directory (test/helpers/run-dir.ts), so the other files of the run skip at once.
+ * Whether moto runs here: the run has a moto server, or one starts now (it is needed anyway, and starting it is a
+ * surer test than `moto_server --help`, which alone costs a second of Python imports). A start that failed is written
+ * in the run's directory, so the other files of the run skip at once.
  */
 async function hasMoto(): Promise<boolean> {
   const cached = globalThis as { [PROBED]?: boolean };
   if (cached[PROBED] !== undefined) return cached[PROBED];
   const missing = join(runDir(), "moto-missing");
+  const running = () =>
+    existsSync(pool()) && readdirSync(pool()).some((name) => existsSync(join(pool(), name, "endpoint")));
   let available = !existsSync(missing);
-  if (available) {
+  if (available && !running()) {
     try {
-      await sharedServer();
+      await launchPooled(false);
     } catch (error) {
       writeFileSync(missing, String((error as Error).message));
       available = false;
