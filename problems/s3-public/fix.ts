@@ -150,12 +150,18 @@ export function s3BucketFix(problem: Problem, deps: S3FixDeps, surgical: Surgica
 }
 
 /** The function's clients and the deployed settings. */
+/** One account-facts reader (and so one cache) per client provider: both S3 fixes of a function share it. */
+const readers = new WeakMap<FixContext["client"], AccountFactsReader>();
+
 export function s3FixDeps(context: FixContext): S3FixDeps {
-  return {
-    ...readS3FixSettings(context.env),
-    s3: context.client(S3Client),
-    accountFacts:
-      context.accountFacts ??
-      accountFactsReader({ s3control: () => context.client(S3ControlClient), now: context.now, log: context.log }),
-  };
+  let reader = context.accountFacts ?? readers.get(context.client);
+  if (!reader) {
+    reader = accountFactsReader({
+      s3control: () => context.client(S3ControlClient),
+      now: context.now,
+      log: context.log,
+    });
+    readers.set(context.client, reader);
+  }
+  return { ...readS3FixSettings(context.env), s3: context.client(S3Client), accountFacts: reader };
 }

@@ -12,6 +12,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PutEvaluationsCommand } from "@aws-sdk/client-config-service";
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
@@ -42,12 +43,17 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GetParameterCommand, type ParameterType, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "vitest";
 import { OUTPUT_NAMES } from "../../cli/stack.ts";
 import { LEDGER_PREFIX } from "../../contract/ledger.ts";
+import type { Problem } from "../../detection/types.ts";
 import { FUNCTION_LIST } from "../../functions/registry.ts";
 import { hasErrorCode } from "../../platform/aws-errors.ts";
+import { configServiceClient } from "../../platform/clients.ts";
+import { deployedRuleFor, readDeployment } from "../../platform/deployment.ts";
 import { initialPauseValue, type PauseState, parsePauseState } from "../../platform/pause.ts";
+import { changeEvent } from "../fixtures/events.ts";
 import { MOTO_ACCOUNT_ID, MOTO_REGION, type Moto } from "../helpers/moto.ts";
 import { REPO_ROOT, type RemedyRun, remedyChild, remedyInProcess } from "../helpers/remedy-process.ts";
 import { runDir } from "../helpers/run-dir.ts";
@@ -772,4 +778,55 @@ export async function lambdaStandIn(): Promise<LambdaStandIn> {
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+}
+
+/**
+ * The real Config-rule handler on one change event for `item`, under the function's environment; Config's side
+ * (PutEvaluations, a moto gap outside TestMode) stubbed and what it was sent returned as `reported`.
+ */
+export async function configRuleRun(p: Deployed, item: Record<string, unknown>, problem: Problem) {
+  const env = { ...p.moto.env, ...functionEnv(p.tf, p.stack.refs, "config_rule") };
+  const deployed = deployedRuleFor(readDeployment(env), problem);
+  if (!deployed) throw new Error(`no deployed rule finds ${problem}`);
+  return withEnv(env, async () => {
+    // moto gap: PutEvaluations without TestMode answers HTTP 500 ("not yet implemented"); Config's side is stubbed.
+    const config = mockClient(configServiceClient());
+    config.on(PutEvaluationsCommand).resolves({ FailedEvaluations: [] });
+    try {
+      const { handler } = await import("../../functions/config-rule/handler.ts");
+      const result = await handler(
+        changeEvent(item, { configRuleName: deployed.configRuleName, parameters: deployed.rawParameters }),
+      );
+      if (result.outcome !== "evaluated") throw new Error(`config rule rejected the event: ${result.reason}`);
+      const calls = config.commandCalls(PutEvaluationsCommand);
+      expect(calls, "one PutEvaluations per change event").toHaveLength(1);
+      return { ...result, reported: calls[0]!.args[0].input.Evaluations ?? [] };
+    } finally {
+      config.restore();
+    }
+  });
+}
+
+/** One coordinator tick, as the (enabled) schedule runs it: its Lambda client talks to the Invoke stand-in. */
+export async function coordinatorTickRun(p: Deployed, lambda: Pick<LambdaStandIn, "url">) {
+  const env = {
+    ...p.moto.env,
+    ...functionEnv(p.tf, p.stack.refs, "coordinator"),
+    AWS_ENDPOINT_URL_LAMBDA: lambda.url,
+  };
+  const scheduled = {
+    version: "0",
+    id: "5c3f7a2e-0000-4000-8000-00000000e2e0",
+    "detail-type": "Scheduled Event",
+    source: "aws.events",
+    account: MOTO_ACCOUNT_ID,
+    time: new Date().toISOString(),
+    region: MOTO_REGION,
+    resources: [p.stack.refs.values.get("aws_cloudwatch_event_rule.schedule.arn")],
+    detail: {},
+  };
+  return withEnv(env, async () => {
+    const { handler } = await import("../../functions/coordinator/handler.ts");
+    return handler(scheduled, { getRemainingTimeInMillis: () => 55_000 });
+  });
 }

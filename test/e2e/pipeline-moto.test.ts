@@ -27,7 +27,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PutEvaluationsCommand } from "@aws-sdk/client-config-service";
 import type { IpPermission, SecurityGroupRule } from "@aws-sdk/client-ec2";
 import {
   CreateBucketCommand,
@@ -50,7 +49,6 @@ import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
 } from "@aws-sdk/client-sqs";
-import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEFAULT_OUTPUTS_FILE } from "../../cli/stack.ts";
 import { kmsRecordVerifier } from "../../cli/undo-runner.ts";
@@ -60,9 +58,7 @@ import { parseReport, type Report } from "../../contract/report.ts";
 import type { Problem } from "../../detection/types.ts";
 import type { SlackMessage } from "../../functions/notifier/message.ts";
 import { hasErrorCode } from "../../platform/aws-errors.ts";
-import { configServiceClient, kmsClient } from "../../platform/clients.ts";
-import { deployedRuleFor, readDeployment } from "../../platform/deployment.ts";
-import { changeEvent } from "../fixtures/events.ts";
+import { kmsClient } from "../../platform/clients.ts";
 import {
   isolatedEnv,
   kmsKeyArnsAsAws,
@@ -76,6 +72,8 @@ import { type FakeSlack, fakeSlack, slackTexts } from "../notifier/helpers.ts";
 import {
   bucketConfigItem,
   type CliRun,
+  configRuleRun,
+  coordinatorTickRun,
   createGroup,
   type Deployed,
   deployToMoto,
@@ -412,51 +410,6 @@ async function setUp(moto: Moto): Promise<Pipeline> {
 // The Lambda handlers, each with the environment the stack gives it.
 
 /** The Config rule Lambda judging one live resource, invoked as Config invokes the deployed rule on a change. */
-async function configRule(p: Pipeline, item: Record<string, unknown>, problem: Problem) {
-  const env = { ...p.moto.env, ...functionEnv(p.tf, p.stack.refs, "config_rule") };
-  const deployed = deployedRuleFor(readDeployment(env), problem)!;
-  return withEnv(env, async () => {
-    // moto gap: PutEvaluations without TestMode answers HTTP 500 ("not yet implemented"); Config's side is stubbed.
-    const config = mockClient(configServiceClient());
-    config.on(PutEvaluationsCommand).resolves({ FailedEvaluations: [] });
-    try {
-      const { handler } = await import("../../functions/config-rule/handler.ts");
-      const result = await handler(
-        changeEvent(item, { configRuleName: deployed.configRuleName, parameters: deployed.rawParameters }),
-      );
-      if (result.outcome !== "evaluated") throw new Error(`config rule rejected the event: ${result.reason}`);
-      const calls = config.commandCalls(PutEvaluationsCommand);
-      expect(calls, "one PutEvaluations per change event").toHaveLength(1);
-      return { ...result, reported: calls[0]!.args[0].input.Evaluations ?? [] };
-    } finally {
-      config.restore();
-    }
-  });
-}
-
-/** One coordinator tick, as the (enabled) schedule runs it: its Lambda client talks to the Invoke stand-in. */
-async function coordinatorTick(p: Pipeline) {
-  const env = {
-    ...p.moto.env,
-    ...functionEnv(p.tf, p.stack.refs, "coordinator"),
-    AWS_ENDPOINT_URL_LAMBDA: p.lambda.url,
-  };
-  const scheduled = {
-    version: "0",
-    id: "5c3f7a2e-0000-4000-8000-00000000e2e0",
-    "detail-type": "Scheduled Event",
-    source: "aws.events",
-    account: MOTO_ACCOUNT_ID,
-    time: new Date().toISOString(),
-    region: MOTO_REGION,
-    resources: [p.stack.refs.values.get("aws_cloudwatch_event_rule.schedule.arn")],
-    detail: {},
-  };
-  return withEnv(env, async () => {
-    const { handler } = await import("../../functions/coordinator/handler.ts");
-    return handler(scheduled, { getRemainingTimeInMillis: () => 55_000 });
-  });
-}
 
 /** Lambda running one asynchronous invoke: the remediation function it names, with the payload it carried. */
 async function runInvocation(p: Pipeline, invocation: Invocation) {
@@ -528,7 +481,7 @@ describe.skipIf(skipWithoutMoto("the pipeline end-to-end test on moto"))("the wh
     const p = pipeline();
     const capturedAt = new Date(Date.now() - 5_000);
     const group = await describeGroup(p.clients.ec2, p.groupId);
-    const sg = await configRule(p, securityGroupConfigItem(group, capturedAt), "sg-open-ingress");
+    const sg = await configRuleRun(p, securityGroupConfigItem(group, capturedAt), "sg-open-ingress");
     expect(sg.reported.map((e) => [e.ComplianceResourceId, e.ComplianceType])).toEqual([[p.groupId, "NON_COMPLIANT"]]);
     expect(sg.queued.map((i) => i.problem)).toEqual(["sg-open-ingress"]);
     expect(sg.queued[0]!.matched).toEqual([
@@ -547,7 +500,7 @@ describe.skipIf(skipWithoutMoto("the pipeline end-to-end test on moto"))("the wh
       ],
       [POLICY_BUCKET, "s3-public-policy", { kind: "policy-statement", statement: PUBLIC_STATEMENT }],
     ] as const) {
-      const result = await configRule(p, bucketConfigItem(p.before.buckets[bucket]!, capturedAt), problem);
+      const result = await configRuleRun(p, bucketConfigItem(p.before.buckets[bucket]!, capturedAt), problem);
       expect(result.reported.map((e) => [e.ComplianceResourceId, e.ComplianceType])).toEqual([
         [bucket, "NON_COMPLIANT"],
       ]);
@@ -560,7 +513,11 @@ describe.skipIf(skipWithoutMoto("the pipeline end-to-end test on moto"))("the wh
     }
 
     // Exempt by tag: reported NON_COMPLIANT with the exemption, nothing queued.
-    const exempt = await configRule(p, bucketConfigItem(p.before.buckets[EXEMPT_BUCKET]!, capturedAt), "s3-public-acl");
+    const exempt = await configRuleRun(
+      p,
+      bucketConfigItem(p.before.buckets[EXEMPT_BUCKET]!, capturedAt),
+      "s3-public-acl",
+    );
     expect(exempt.reported.map((e) => [e.ComplianceResourceId, e.ComplianceType])).toEqual([
       [EXEMPT_BUCKET, "NON_COMPLIANT"],
     ]);
@@ -576,7 +533,7 @@ describe.skipIf(skipWithoutMoto("the pipeline end-to-end test on moto"))("the wh
 
   it("the coordinator dispatches each instruction to its remediation function, with the instruction as queued", async () => {
     const p = pipeline();
-    const summary = await coordinatorTick(p);
+    const summary = await coordinatorTickRun(p, p.lambda);
     expect(summary).toMatchObject({
       paused: false,
       received: 3,

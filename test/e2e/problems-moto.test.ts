@@ -25,7 +25,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PutEvaluationsCommand } from "@aws-sdk/client-config-service";
 import { SubscribeCommand } from "@aws-sdk/client-sns";
 import {
   CreateQueueCommand,
@@ -33,19 +32,16 @@ import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
 } from "@aws-sdk/client-sqs";
-import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEFAULT_OUTPUTS_FILE } from "../../cli/stack.ts";
 import { kmsRecordVerifier } from "../../cli/undo-runner.ts";
 import type { Instruction } from "../../contract/instruction.ts";
 import { readLedgerRecord } from "../../contract/ledger.ts";
 import { parseReport, type Report } from "../../contract/report.ts";
-import { configServiceClient, kmsClient } from "../../platform/clients.ts";
-import { deployedRuleFor, readDeployment } from "../../platform/deployment.ts";
-import { type ExampleClients, type ProblemExample, stateAfterFix, stateAfterUndo } from "../../problems/example.ts";
-import { PROBLEM_SPECS, type Problem } from "../../problems/index.ts";
+import { kmsClient } from "../../platform/clients.ts";
+import { type ExampleClients, stateAfterFix, stateAfterUndo } from "../../problems/example.ts";
+import { PROBLEM_SPECS } from "../../problems/index.ts";
 import type { ProblemSpec } from "../../problems/types.ts";
-import { changeEvent } from "../fixtures/events.ts";
 import {
   isolatedEnv,
   kmsKeyArnsAsAws,
@@ -55,9 +51,12 @@ import {
   skipWithoutMoto,
   startMoto,
 } from "../helpers/moto.ts";
+import { EXAMPLES } from "../support/instructions.ts";
 import { deployedHandler } from "../support/remediate.ts";
 import {
   type CliRun,
+  configRuleRun,
+  coordinatorTickRun,
   type Deployed,
   deployToMoto,
   expectClean,
@@ -71,19 +70,6 @@ import {
   shown,
   withEnv,
 } from "./moto-stack.ts";
-
-/** Every problem's example, by problem (the path every problem folder has: problems/<id>/example.ts). */
-const EXAMPLES: ReadonlyMap<Problem, ProblemExample> = new Map(
-  await Promise.all(
-    PROBLEM_SPECS.map(
-      async (spec) =>
-        [
-          spec.id,
-          ((await import(`../../problems/${spec.id}/example.ts`)) as { example: ProblemExample }).example,
-        ] as const,
-    ),
-  ),
-);
 
 interface World extends Deployed {
   dir: string;
@@ -146,52 +132,6 @@ async function takeReports(w: World): Promise<Report[]> {
 // The Lambda handlers, each with the environment the stack gives it.
 
 /** The Config rule Lambda judging one Config item, invoked as Config invokes the deployed rule on a change. */
-async function configRule(w: World, item: Record<string, unknown>, problem: Problem) {
-  const env = { ...w.moto.env, ...functionEnv(w.tf, w.stack.refs, "config_rule") };
-  const deployed = deployedRuleFor(readDeployment(env), problem);
-  if (!deployed) throw new Error(`no deployed rule finds ${problem}`);
-  return withEnv(env, async () => {
-    // moto gap: PutEvaluations without TestMode answers HTTP 500 ("not yet implemented"); Config's side is stubbed.
-    const config = mockClient(configServiceClient());
-    config.on(PutEvaluationsCommand).resolves({ FailedEvaluations: [] });
-    try {
-      const { handler } = await import("../../functions/config-rule/handler.ts");
-      const result = await handler(
-        changeEvent(item, { configRuleName: deployed.configRuleName, parameters: deployed.rawParameters }),
-      );
-      if (result.outcome !== "evaluated") throw new Error(`config rule rejected the event: ${result.reason}`);
-      const calls = config.commandCalls(PutEvaluationsCommand);
-      expect(calls, "one PutEvaluations per change event").toHaveLength(1);
-      return { ...result, reported: calls[0]!.args[0].input.Evaluations ?? [] };
-    } finally {
-      config.restore();
-    }
-  });
-}
-
-/** One coordinator tick, as the (enabled) schedule runs it: its Lambda client talks to the Invoke stand-in. */
-async function coordinatorTick(w: World) {
-  const env = {
-    ...w.moto.env,
-    ...functionEnv(w.tf, w.stack.refs, "coordinator"),
-    AWS_ENDPOINT_URL_LAMBDA: w.lambda.url,
-  };
-  const scheduled = {
-    version: "0",
-    id: "5c3f7a2e-0000-4000-8000-00000000e2e1",
-    "detail-type": "Scheduled Event",
-    source: "aws.events",
-    account: MOTO_ACCOUNT_ID,
-    time: new Date().toISOString(),
-    region: MOTO_REGION,
-    resources: [w.stack.refs.values.get("aws_cloudwatch_event_rule.schedule.arn")],
-    detail: {},
-  };
-  return withEnv(env, async () => {
-    const { handler } = await import("../../functions/coordinator/handler.ts");
-    return handler(scheduled, { getRemainingTimeInMillis: () => 55_000 });
-  });
-}
 
 /** The stack's Lambda resource for a function of the registry (infra/stack.ts names it so). */
 const lambdaResource = (name: string) => name.replaceAll("-", "_");
@@ -261,7 +201,7 @@ describe.skipIf(skipWithoutMoto("every registered problem end to end on moto"))(
 
       // The Config rule, on the change event for the resource's item: NON_COMPLIANT, one instruction for it.
       const item = await liveConfigItem(p.clients, spec.resourceType, resourceId, new Date(Date.now() - 5_000));
-      const judged = await configRule(p, item, problem);
+      const judged = await configRuleRun(p, item, problem);
       expect(judged.reported.map((e) => [e.ComplianceResourceType, e.ComplianceResourceId, e.ComplianceType])).toEqual([
         [spec.resourceType, resourceId, "NON_COMPLIANT"],
       ]);
@@ -275,7 +215,7 @@ describe.skipIf(skipWithoutMoto("every registered problem end to end on moto"))(
 
       // The coordinator: one Invoke of the function the registry names, carrying the instruction as queued.
       const invokedBefore = p.lambda.invocations.length;
-      const summary = await coordinatorTick(p);
+      const summary = await coordinatorTickRun(p, p.lambda);
       expect(summary).toMatchObject({ paused: false, received: 1, dispatched: 1, deadLettered: 0, invokeFailures: 0 });
       const invocations = p.lambda.invocations.slice(invokedBefore);
       expect(invocations, "one Invoke").toHaveLength(1);
