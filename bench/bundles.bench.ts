@@ -36,6 +36,8 @@ export const EXAMPLE_ENV: Record<EnvName, string> = {
   REMEDY_PROTECTED_BUCKETS: "remedy-ledger-*,remedy-config-*",
   REMEDY_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/remedy-remediation",
   REMEDY_DLQ_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/remedy-remediation-dlq",
+  REMEDY_SCAN_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/remedy-scan",
+  REMEDY_SCAN_DLQ_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/remedy-scan-dlq",
   REMEDY_GRACE_PERIOD_MINUTES: "0",
   REMEDY_ALLOWLIST: "[]",
   REMEDY_PAUSE_PARAMETER: "/remedy/paused",

@@ -1,9 +1,21 @@
-// A monthly cost estimate for 10,000 resources, from measured call counts and public us-east-1 list prices
-// (November 2026). It measures what one idle coordinator tick costs in calls, takes the per-message SQS calls from
-// the drain benchmark, and states every other assumption next to its figure. Run: npx tsx bench/cost.bench.ts
+// The monthly AWS bill of a Remedy deployment, every charge it causes, for 1,000, 10,000 and 100,000 resources (half
+// security groups, half buckets), from us-east-1 list prices (each with the page it was read from) and call counts
+// that are either measured here (one idle coordinator tick, against a real SQS-protocol server) or stated below as
+// assumptions. Every function's memory comes from functions/registry.ts, exactly as infra/stack.ts deploys it.
+//
+// The periodic run is modelled as functions/config-rule/scan.ts makes it: a scan in tasks on the scan queue (read
+// what Config holds, list the resources, judge them a page at a time) that still judges every resource and queues
+// every violation, but calls PutEvaluations only where its verdict differs from the one Config already holds. Config
+// keeps a custom rule's last result per resource until it is replaced, marked NOT_APPLICABLE or the rule is deleted
+// (SOURCES.configKeepsResults, SOURCES.configDeleteResults), so a result that is not re-sent stays true. The scan's
+// reads are free API calls; they cost Lambda time, modelled as calls × a stated latency. A month is 30 days (720
+// hours); free tiers are not applied (they are account-wide, and other workloads may already use them).
+// Run: npx tsx bench/cost.bench.ts
 import { pathToFileURL } from "node:url";
+import { CONCURRENCY, SAFETY_MARGIN_MS, SAVE_MARGIN_MS } from "../functions/coordinator/settings.ts";
 import { type CoordinatorStateStore, memoryStateStore } from "../functions/coordinator/state.ts";
 import { runCoordinator } from "../functions/coordinator/tick.ts";
+import { FUNCTIONS, REMEDIATION_FUNCTION_NAMES } from "../functions/registry.ts";
 import {
   fakeClock,
   fakeLambda,
@@ -13,43 +25,262 @@ import {
 } from "../test/coordinator/support.ts";
 import { startLocalSqs } from "../test/helpers/local-sqs.ts";
 
-/** Public list prices (USD), us-east-1. */
-export const PRICES = {
-  configEvaluationFirst100k: 0.001,
-  configEvaluationNext400k: 0.0008,
-  configEvaluationOver500k: 0.0005,
-  lambdaRequest: 0.2 / 1e6,
-  lambdaArmGbSecond: 0.0000133334,
-  sqsRequest: 0.4 / 1e6,
-  s3Put: 0.005 / 1000,
-  s3Get: 0.0004 / 1000,
-  snsPublish: 0.5 / 1e6,
-  logsIngestGb: 0.5,
-  kmsKeyMonth: 1,
-  kmsRequest: 0.03 / 10_000,
+/** Where each price and behaviour was read (November 2026). */
+export const SOURCES = {
+  /** Rule evaluations: $0.001 first 100,000, $0.0008 next 400,000, then $0.0005, per account and region. */
+  configEvaluationTiers: "https://www.vantage.sh/blog/aws-config-pricing",
+  /** AWS's price list (AWSConfig.csv): rule evaluations $0.001 from 0 to 100,000; daily CIs $0.012. */
+  configPriceList:
+    "https://huggingface.co/datasets/labofsahil/aws-pricing-dataset/blob/a0f8dad4e9385bd2c722ecfa1aa01af7c5318490/AWSConfig.csv",
+  /** What Config bills: configuration items recorded, rule evaluations, conformance-pack evaluations (no API calls). */
+  configBilling: "https://aws.amazon.com/blogs/mt/cost-optimization-recommendations-for-aws-config",
+  /** Continuous recording ~$0.003 per CI, every change; daily ~$0.012 per CI, at most one per resource per day. */
+  configRecordingModes:
+    "https://github.com/aws/tools-for-devops-agent/blob/69e1ce435186248d5c217f8b68fc962271f2c43d/skills/config-cost-optimization/references/billing-model.md",
+  /** "When evaluation results are marked as NOT_APPLICABLE, they will be marked for deletion … If they're NOT …". */
+  configKeepsResults: "https://docs.aws.amazon.com/config/latest/developerguide/evaluate-config_develop-rules.html",
+  /** Results stay until deleted ("if you recently deleted resources … delete the evaluation results"). */
+  configDeleteResults: "https://docs.aws.amazon.com/config/latest/developerguide/deleting-evaluations-results.html",
+  /** Rule evaluations are recorded as AWS::Config::ResourceCompliance CIs by a recorder that records that type. */
+  configResourceCompliance: "https://docs.aws.amazon.com/config/latest/developerguide/evaluate-config.html",
+  /** "When you create a rule, Config evaluates your resources against the rule automatically." */
+  configNewRuleEvaluates:
+    "https://docs.aws.amazon.com/sdkfornet/v3/apidocs/items/ConfigService/MIConfigServiceStartConfigRulesEvaluationStartConfigRulesEvaluationRequest.html",
+  /** Arm: $0.0000133334 per GB-s (first 7.5 billion GB-s); requests $0.20 per million (both architectures). */
+  lambda: "https://cloudchipr.com/blog/aws-lambda-pricing",
+  lambdaRequests:
+    "https://git.mcrn.ar/mariano/lambda_local_runner/src/commit/957e45b8adae23ce50b966346229585b5df18b4d/docs/lambdas-md/lambda-13-cost.md?display=rendered",
+  /** Standard queue: $0.40 per million requests, each 64 KB chunk of a payload one request. */
+  sqs: "https://cloudburn.io/blog/amazon-sqs-pricing",
+  /** Standard topic: $0.50 per million publishes. */
+  sns: "https://www.factualminds.com/blog/amazon-sns-pricing-publishes-fanout-protocols/",
+  /** S3 Standard: PUT $0.005 and GET $0.0004 per 1,000 requests; $0.023 per GB-month. */
+  s3: "https://devnotes.tech/understanding-aws-s3-pricing-a-complete-cost-breakdown-with-examples",
+  /** Each KMS key, HMAC keys included, $1/month (prorated hourly). */
+  kmsKey: "https://aws.amazon.com/fr/kms/pricing/",
+  /** Symmetric and HMAC key requests: $0.03 per 10,000. */
+  kmsRequests: "https://www.wring.co/blog/aws-kms-pricing-guide",
+  /** $0.40 per secret per month + $0.05 per 10,000 API calls. */
+  secretsManager: "https://hivebook.wiki/wiki/aws-secrets-manager-rotated-secrets-dynamic-db-credentials-kms",
+  /** Custom metrics $0.30 per metric-month (first 10,000); each metric name × dimension values is a metric; alarms $0.10. */
+  cloudWatchMetrics: "https://c3x.dev/blog/aws-cloudwatch-metrics-cost/",
+  /** "All custom metrics are prorated by the hour. They're metered only when they're sent"; EMF metrics count. */
+  cloudWatchBilling: "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_billing.html",
+  /** Free tier (not applied here): 10 metrics, 10 alarms, 5 GB of logs. */
+  cloudWatchPricing: "https://aws.amazon.com/cloudwatch/pricing/",
+  /** Logs, standard class: ingestion $0.50 per GB, storage $0.03 per GB-month. */
+  logs: "https://c3x.dev/blog/cloudwatch-logs-cost-optimization",
+  /** Events from AWS services (an EventBridge rule's schedule among them) are free; custom events $1 per million. */
+  eventBridge: "https://blog.awsfundamentals.com/aws-eventbridge-pricing-guide",
+  /** Standard parameters: no additional charge (standard throughput, as the pause switch uses). */
+  ssm: "https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html",
+  /** Event history and lookup-events: no additional cost. */
+  cloudTrail: "https://aws.amazon.com/cloudtrail/pricing/",
+  /** Powertools Metrics: the service name is a dimension of every metric. */
+  powertoolsService:
+    "https://docs.aws.amazon.com/powertools/typescript/2.30.2/api/types/_aws-lambda-powertools_metrics.types.MetricsOptions.html",
 } as const;
+
+export interface Price {
+  usd: number;
+  /** The price as printed. */
+  text: string;
+  per: string;
+  source: string;
+}
+
+/** us-east-1 list prices, USD (each from SOURCES). */
+export const PRICES = {
+  configItemContinuous: { usd: 0.003, text: "$0.003", per: "CI (continuous)", source: SOURCES.configRecordingModes },
+  configItemDaily: { usd: 0.012, text: "$0.012", per: "CI (daily)", source: SOURCES.configPriceList },
+  lambdaRequest: { usd: 0.2 / 1e6, text: "$0.20/1M", per: "request", source: SOURCES.lambdaRequests },
+  lambdaArmGbSecond: { usd: 0.0000133334, text: "$0.0000133334", per: "GB-s (arm64)", source: SOURCES.lambda },
+  sqsRequest: { usd: 0.4 / 1e6, text: "$0.40/1M", per: "request (64 KB)", source: SOURCES.sqs },
+  snsPublish: { usd: 0.5 / 1e6, text: "$0.50/1M", per: "publish", source: SOURCES.sns },
+  s3Put: { usd: 0.005 / 1000, text: "$0.005/1K", per: "PUT", source: SOURCES.s3 },
+  s3Get: { usd: 0.0004 / 1000, text: "$0.0004/1K", per: "GET", source: SOURCES.s3 },
+  s3StorageGbMonth: { usd: 0.023, text: "$0.023", per: "GB-month", source: SOURCES.s3 },
+  kmsKeyMonth: { usd: 1, text: "$1", per: "key-month", source: SOURCES.kmsKey },
+  kmsRequest: { usd: 0.03 / 10_000, text: "$0.03/10K", per: "request", source: SOURCES.kmsRequests },
+  secretMonth: { usd: 0.4, text: "$0.40", per: "secret-month", source: SOURCES.secretsManager },
+  secretsApiCall: { usd: 0.05 / 10_000, text: "$0.05/10K", per: "API call", source: SOURCES.secretsManager },
+  customMetricMonth: { usd: 0.3, text: "$0.30", per: "metric-month", source: SOURCES.cloudWatchMetrics },
+  alarmMonth: { usd: 0.1, text: "$0.10", per: "alarm-month", source: SOURCES.cloudWatchMetrics },
+  logsIngestGb: { usd: 0.5, text: "$0.50", per: "GB ingested", source: SOURCES.logs },
+  logsStorageGbMonth: { usd: 0.03, text: "$0.03", per: "GB-month", source: SOURCES.logs },
+  scheduledEvent: { usd: 0, text: "free", per: "scheduled event", source: SOURCES.eventBridge },
+  ssmStandardGet: { usd: 0, text: "free", per: "GetParameter", source: SOURCES.ssm },
+  cloudTrailLookup: { usd: 0, text: "free", per: "LookupEvents", source: SOURCES.cloudTrail },
+  configReadCall: { usd: 0, text: "free", per: "API call", source: SOURCES.configBilling },
+} as const satisfies Record<string, Price>;
+
+/** Config rule evaluations, per account and region per month (SOURCES.configEvaluationTiers, configPriceList). */
+export const CONFIG_EVALUATION_TIERS: readonly { upTo: number; usd: number }[] = [
+  { upTo: 100_000, usd: 0.001 },
+  { upTo: 500_000, usd: 0.0008 },
+  { upTo: Number.POSITIVE_INFINITY, usd: 0.0005 },
+];
+
+/** What `evaluations` more evaluations cost when `already` were recorded this month (other rules' count too). */
+export function configEvaluationCost(evaluations: number, already = 0): number {
+  let usd = 0;
+  let from = already;
+  let left = evaluations;
+  for (const tier of CONFIG_EVALUATION_TIERS) {
+    if (left <= 0) break;
+    const inTier = Math.max(0, Math.min(left, tier.upTo - from));
+    usd += inTier * tier.usd;
+    left -= inTier;
+    from += inTier;
+  }
+  return usd;
+}
+
+/** How many more evaluations `budgetUsd` buys when `already` were recorded this month (the inverse of the above). */
+export function affordableEvaluations(budgetUsd: number, already = 0): number {
+  let count = 0;
+  let from = already;
+  let budget = budgetUsd;
+  for (const tier of CONFIG_EVALUATION_TIERS) {
+    if (budget <= 0) break;
+    const room = tier.upTo - from;
+    if (room <= 0) continue;
+    const inTier = Math.min(room, budget / tier.usd);
+    count += inTier;
+    budget -= inTier * tier.usd;
+    from += inTier;
+  }
+  return Math.floor(count);
+}
+
+/** rule_evaluation_frequency (infra/variables.ts RULE_FREQUENCIES) → hours between periodic runs. */
+export const PERIOD_HOURS = {
+  One_Hour: 1,
+  Three_Hours: 3,
+  Six_Hours: 6,
+  Twelve_Hours: 12,
+  TwentyFour_Hours: 24,
+} as const;
+export type RuleFrequency = keyof typeof PERIOD_HOURS;
+
+const DAYS = 30;
+const HOURS = DAYS * 24;
+const RULES = 2;
+
+/** Share of the month's hours in which something happening `perMonth` times (at random) happens at least once. */
+export function activeHourShare(perMonth: number): number {
+  return perMonth <= 0 ? 0 : 1 - Math.exp(-perMonth / HOURS);
+}
+
+export interface PeriodicAssumptions {
+  /**
+   * Share of resources per day whose verdict changes without a configuration change, which only the periodic scan
+   * sees: an exemption that expires (tag `until=`, allowlist `expires`), an allowlist entry added by a deploy, the
+   * account's Block Public Access changed (not a bucket's configuration item).
+   */
+  outOfBandChangesPerDay: number;
+  /** Share of configuration changes whose change-triggered evaluation never reached Config (lost or failed). */
+  missedChangeShare: number;
+  /** Changes recorded but not yet evaluated when a scan reads Config: judged by the scan too (both report). */
+  configDelaySeconds: number;
+  /** One Config, S3 or SQS call from the function, seconds (a task makes them one after another). */
+  callLatencySeconds: number;
+  /** Items per GetComplianceDetailsByConfigRule / ListDiscoveredResources page and per judge task (scan.ts: 100). */
+  pageSize: number;
+  /** Share of resources in violation at a scan (exempt or not yet fixed): re-queued, buckets read again for tags. */
+  standingViolationShare: number;
+  /** Start-up and judging time per scan invocation, seconds (judging is 10 µs an item: bench/rules.bench.ts). */
+  overheadSeconds: number;
+  /** A verdicts or list task reads until this much of the timeout is left, then hands on (handler.ts: 60 s). */
+  safetyMarginSeconds: number;
+  /** scan_concurrency (infra/variables.ts, default 5): judge tasks running at once. */
+  concurrency: number;
+  /** Lambda's pollers on the idle scan queue (event source mapping), each a 20-second long poll (an assumption). */
+  idlePollers: number;
+}
 
 export interface CostAssumptions {
   resources: number;
-  /** Share of resources whose configuration changes on a given day (each change is one rule evaluation). */
+  /** Share of resources whose configuration changes on a given day: one CI, one change-triggered evaluation each. */
   dailyChangeRate: number;
-  /** Periodic re-evaluations of every resource per day (Config's TwentyFour_Hours frequency = 1). */
-  periodicRunsPerDay: number;
-  /** Share of changes that open a hole Remedy fixes. */
+  /** Share of changes that open a hole Remedy fixes (each fix is a change too: one more CI and evaluation). */
   violationRate: number;
+  /**
+   * Share of changes (other than fixes) whose verdict differs from what Config holds, so are sent (core.ts sends a
+   * change's verdict only then): those that open a hole (violationRate) and those that change a violation's details
+   * (its annotation). A fix always flips the verdict back: each one is sent.
+   */
+  changeEvaluationsReported: number;
+  ruleFrequency: RuleFrequency;
+  periodic: PeriodicAssumptions;
+  /**
+   * "existing" (manage_config=false, the default): Config already records in the account, so only the CIs Remedy
+   * causes count (the fixes' own changes, and AWS::Config::ResourceCompliance CIs when that type is recorded).
+   * "stack" (manage_config=true): the stack's recorder records every change of every security group and bucket.
+   */
+  recorder: "existing" | "stack";
+  /** The existing recorder records AWS::Config::ResourceCompliance (it does when it records all supported types). */
+  existingRecordsCompliance: boolean;
+  recording: "continuous" | "daily";
+  /** enable_auto_response: the coordinator's one-minute schedule runs (and fixes are made). */
+  autoResponse: boolean;
+  /** Where the Slack routing is: a Secrets Manager secret (one secret, $0.40), an SSM parameter (free) or nowhere. */
+  slack: "secrets-manager" | "ssm" | "none";
+  /** The notifier is subscribed to a Config topic (manage_config, or existing_config_topic_arn). */
+  configTopic: boolean;
+  /** Metrics are sent only when non-zero, as platform/logging.ts does (false: every count, zeros included, as before). */
+  metricsNonZeroOnly: boolean;
+  /** Wall time per invocation, seconds. */
+  seconds: { changeRun: number; tick: number; remediation: number; notice: number; ignoredNotice: number };
+  /** Log bytes per invocation (Lambda's START/END/REPORT lines, the function's lines and its EMF metrics), KB. */
+  logKb: { changeRun: number; scanTask: number; tick: number; remediation: number; notice: number };
+  /** Per fix: S3 PUTs (claim, pending and final ledger records), GenerateMac calls, report publishes. */
+  perFix: { s3Puts: number; macs: number; reports: number };
+  /** Object sizes, KB: the coordinator's state (versioned, noncurrent versions kept 90 days), a ledger record, a CI. */
+  objectKb: { state: number; ledgerRecord: number; configItem: number };
 }
 
 export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
   resources: 10_000,
   dailyChangeRate: 0.05,
-  periodicRunsPerDay: 1,
   violationRate: 0.02,
+  // 2% open a hole (violationRate), 1% change the details of one: assumed.
+  changeEvaluationsReported: 0.03,
+  ruleFrequency: "TwentyFour_Hours",
+  periodic: {
+    outOfBandChangesPerDay: 0.001,
+    missedChangeShare: 0.01,
+    configDelaySeconds: 180,
+    callLatencySeconds: 0.3,
+    pageSize: 100,
+    standingViolationShare: 0.005,
+    overheadSeconds: 0.2,
+    safetyMarginSeconds: 60,
+    concurrency: 5,
+    idlePollers: 5,
+  },
+  recorder: "existing",
+  existingRecordsCompliance: true,
+  recording: "continuous",
+  autoResponse: true,
+  slack: "secrets-manager",
+  configTopic: true,
+  metricsNonZeroOnly: true, // platform/logging.ts metricSink sends no zero
+  seconds: { changeRun: 0.25, tick: 1.5, remediation: 1.5, notice: 0.8, ignoredNotice: 0.05 },
+  logKb: { changeRun: 1, scanTask: 1, tick: 2, remediation: 4, notice: 1 },
+  perFix: { s3Puts: 3, macs: 2, reports: 1 },
+  objectKb: { state: 4, ledgerRecord: 4, configItem: 3 },
 };
+
+export const SCALES = [1_000, 10_000, 100_000] as const;
+export const TARGET_USD = 25;
 
 export interface IdleTick {
   sqsCalls: number;
   stateLoads: number;
   stateSaves: number;
+  /** The metric data points the tick emitted (name, value). */
+  metrics: { name: string; value: number }[];
 }
 
 /** Counts what one coordinator tick on an empty queue sends (the cost floor of the 60-second schedule). */
@@ -60,9 +291,16 @@ export async function measureIdleTick(): Promise<IdleTick> {
     const inner = memoryStateStore();
     const counts = { stateLoads: 0, stateSaves: 0 };
     const store: CoordinatorStateStore = {
-      load: () => (counts.stateLoads++, inner.load()),
-      save: (state, etag) => (counts.stateSaves++, inner.save(state, etag)),
+      load: () => {
+        counts.stateLoads++;
+        return inner.load();
+      },
+      save: (state, etag) => {
+        counts.stateSaves++;
+        return inner.save(state, etag);
+      },
     };
+    const metrics: { name: string; value: number }[] = [];
     local.commands.length = 0;
     await runCoordinator({
       sqs: local.client(),
@@ -70,110 +308,783 @@ export async function measureIdleTick(): Promise<IdleTick> {
       ssm: fakePauseParameter().ssm,
       store,
       reporter: recordingReporter(),
-      config: testConfig(local, { receiveWaitSeconds: 0 }),
+      // The deployed pace and time budget (functions/coordinator/settings.ts); no long poll, to keep it quick.
+      config: testConfig(local, {
+        receiveWaitSeconds: 0,
+        safetyMarginMs: SAFETY_MARGIN_MS,
+        saveMarginMs: SAVE_MARGIN_MS,
+        concurrency: { ...CONCURRENCY },
+      }),
       now: fakeClock().now,
       remainingTimeMs: () => 50_000,
       log: { debug() {}, info() {}, warn() {}, error() {} },
-      metrics: { count() {} },
+      metrics: { count: (name, value = 1) => void metrics.push({ name, value }) },
     });
-    return { sqsCalls: local.commands.length, ...counts };
+    return { sqsCalls: local.commands.length, ...counts, metrics };
   } finally {
     await local.stop();
   }
 }
 
-function configEvaluationCost(evaluations: number): number {
-  const first = Math.min(evaluations, 100_000);
-  const next = Math.min(Math.max(evaluations - 100_000, 0), 400_000);
-  const rest = Math.max(evaluations - 500_000, 0);
-  return (
-    first * PRICES.configEvaluationFirst100k +
-    next * PRICES.configEvaluationNext400k +
-    rest * PRICES.configEvaluationOver500k
-  );
+/** When a metric is sent: every tick, rule run (change or scan page), scan, fix, delivered or ignored notice, error. */
+export type Trigger =
+  | "tick"
+  | "ruleRun"
+  | "ruleRunWithViolation"
+  | "scan"
+  | "fix"
+  | "notice"
+  | "ignoredNotice"
+  | "error";
+
+export interface MetricEmitter {
+  /** Powertools `serviceName` (platform/logging.ts createMetrics): the one dimension of every metric. */
+  service: string;
+  name: string;
+  /** When it is sent today (a zero too: Powertools sends a 0 like any value). */
+  emitted: Trigger;
+  /** When it would be sent if zero counts were not (the change recommended in the report). */
+  nonZero: Trigger;
 }
 
-export interface CostLine {
+const COORDINATOR = "remedy-coordinator";
+const CONFIG_RULE = "remedy-config-rule";
+const NOTIFIER = "remedy-notifier";
+export const REMEDIATION_SERVICES = REMEDIATION_FUNCTION_NAMES.map((name) => `remedy-${name}`);
+
+const each = (service: string, emitted: Trigger, nonZero: Trigger, names: readonly string[]): MetricEmitter[] =>
+  names.map((name) => ({ service, name, emitted, nonZero }));
+
+/**
+ * Every custom metric the functions send besides the coordinator's per-tick counts (those are taken from the measured
+ * idle tick): `metrics.count(` / `metrics?.count(` in functions/, through platform/logging.ts metricSink. Namespace
+ * Remedy, one dimension `service` (SOURCES.powertoolsService): each name × service is one billed metric.
+ * test/bench/cost.test.ts keeps this list and the code equal.
+ */
+export const STATIC_METRICS: readonly MetricEmitter[] = [
+  // functions/coordinator/tick.ts, on a failed state save only.
+  ...each(COORDINATOR, "error", "error", ["StateSaveFailed", "StateConflicts"]),
+  // functions/config-rule/core.ts (a change) and scan.ts (a judge task): four counts at the end of every run.
+  // A change's verdict is sent only when Config holds another (core.ts): mostly UnchangedVerdicts is the one sent.
+  ...each(CONFIG_RULE, "ruleRun", "ruleRunWithViolation", ["Evaluations"]),
+  ...each(CONFIG_RULE, "ruleRun", "ruleRunWithViolation", ["NonCompliantResources", "InstructionsQueued"]),
+  ...each(CONFIG_RULE, "ruleRun", "scan", ["ExemptFindings"]),
+  ...each(CONFIG_RULE, "ruleRun", "ruleRun", ["UnchangedVerdicts"]),
+  ...each(CONFIG_RULE, "error", "error", [
+    "ParameterMismatches",
+    "InvalidConfigurationItems",
+    "InvalidEvents",
+    "FailedEvaluations",
+    "InvalidScanTasks",
+    "ScanTaskFailures",
+    "ExpiredScanTokens",
+  ]),
+  // functions/notifier/core.ts: one per notice, by outcome.
+  ...each(NOTIFIER, "notice", "notice", ["NotificationsDelivered"]),
+  ...each(NOTIFIER, "ignoredNotice", "ignoredNotice", ["NotificationsIgnored"]),
+  ...each(NOTIFIER, "error", "error", ["NotificationsDropped", "NotificationsFailed", "NotificationsLoggedOnly"]),
+  // functions/remediation/runner.ts, once per remediation function (each its own service name).
+  ...REMEDIATION_SERVICES.flatMap((service) => [
+    ...each(service, "fix", "fix", ["Fixed"]),
+    ...each(service, "error", "error", [
+      "Skipped",
+      "RejectedRequests",
+      "StaleDispatches",
+      "RefusedInstructions",
+      "DuplicateDeliveries",
+      "HeldWhilePaused",
+      "PermanentFailures",
+      "TransientFailures",
+    ]),
+  ]),
+];
+
+/** The coordinator's per-tick counts that are non-zero only when something is received and dispatched. */
+const NON_ZERO_ON_FIX = new Set(["Received", "Dispatched"]);
+
+/** Every metric: the static ones and what the measured idle tick sent (all of it, zeros included, at every tick). */
+export function metricInventory(idle: IdleTick): MetricEmitter[] {
+  const tick = [...new Map(idle.metrics.map((metric) => [metric.name, metric])).values()].map((metric) => ({
+    service: COORDINATOR,
+    name: metric.name,
+    emitted: "tick" as const,
+    nonZero:
+      metric.value !== 0 ? ("tick" as const) : NON_ZERO_ON_FIX.has(metric.name) ? ("fix" as const) : ("error" as const),
+  }));
+  return [
+    ...tick,
+    ...STATIC_METRICS.filter((metric) => !tick.some((t) => t.name === metric.name && t.service === metric.service)),
+  ];
+}
+
+export interface LineItem {
+  service: string;
   item: string;
-  basis: string;
+  quantity: number;
+  unit: string;
+  /** The unit price as printed ("$0.003", or the tiers). */
+  unitPrice: string;
   usd: number;
+  source: string;
+  /** What the quantity is made of. */
+  basis: string;
 }
 
-export function estimateMonthlyCost(
-  idle: IdleTick,
-  sqsCallsPerFix: number,
-  assumptions: CostAssumptions = DEFAULT_ASSUMPTIONS,
-): CostLine[] {
-  const days = 30;
-  const ticks = days * 24 * 60;
-  const changeEvaluations = assumptions.resources * assumptions.dailyChangeRate * days;
-  const periodicEvaluations = assumptions.resources * assumptions.periodicRunsPerDay * days;
-  const fixes = changeEvaluations * assumptions.violationRate;
-  const gbSeconds = (invocations: number, seconds: number, memoryMb: number) =>
-    invocations * seconds * (memoryMb / 1024);
-  // Durations: rule run per change 0.2 s; a periodic run reads 100 items per BatchGetResourceConfig call at about
-  // 0.3 s per call; a tick 1.5 s (1 s long-poll); a remediation 1 s; a notification 0.5 s.
-  const periodicRuns = assumptions.periodicRunsPerDay * days * 2; // two rules
-  const lambdaSeconds =
-    gbSeconds(changeEvaluations, 0.2, 256) +
-    gbSeconds(periodicRuns, (assumptions.resources / 2 / 100) * 0.3, 512) +
-    gbSeconds(ticks, 1.5, 256) +
-    gbSeconds(fixes, 1, 256) +
-    gbSeconds(fixes * 2, 0.5, 256);
-  const lambdaRequests = changeEvaluations + periodicRuns + ticks + fixes + fixes * 2;
-  const sqsRequests = ticks * idle.sqsCalls + fixes * (sqsCallsPerFix + 2); // +send by the rule, +delete by the fix
+/** One periodic scan of one rule (functions/config-rule/scan.ts): its tasks and calls. */
+export interface ScanRun {
+  pages: number;
+  /** Tasks on the scan queue: verdicts and list (more than one each when one runs out of time), one judge a page. */
+  tasks: number;
+  /** Invocations: the ScheduledNotification that starts it, and one per task. */
+  invocations: number;
+  configCalls: number;
+  /** Calls the function makes to SQS (task and instruction sends); the event source's receives and deletes apart. */
+  sqsSends: number;
+  s3Puts: number;
+  s3Gets: number;
+  putEvaluations: number;
+  /** Function time, all invocations. */
+  seconds: number;
+  /** The longest single task (a verdicts or list task reading page after page) and its budget. */
+  longestTaskSeconds: number;
+  taskBudgetSeconds: number;
+  /** From the ScheduledNotification to the last judge task, with scan_concurrency judge tasks at once. */
+  wallSeconds: number;
+}
+
+/** What the month's usage is made of, before prices: the model's call counts. */
+export interface Usage {
+  changes: number;
+  fixes: number;
+  changeEvaluations: number;
+  scansPerRule: number;
+  periodicEvaluations: number;
+  scan: ScanRun;
+  ticks: number;
+  notices: number;
+  ignoredNotices: number;
+  complianceChanges: number;
+  configItems: number;
+  /** ReceiveMessage calls of the scan queue's event source while it is idle. */
+  idlePolls: number;
+  metricMonths: { today: number; nonZeroOnly: number; metrics: number };
+}
+
+const round = (value: number) => Math.round(value).toLocaleString("en-US");
+
+/** One scan of one rule with `perRule` resources and `putEvaluations` verdicts to send. */
+export function scanRun(perRule: number, putEvaluations: number, p: PeriodicAssumptions): ScanRun {
+  const pages = Math.max(1, Math.ceil(perRule / p.pageSize));
+  const taskBudgetSeconds = FUNCTIONS["config-rule"].timeoutSeconds - p.safetyMarginSeconds;
+  const readingSeconds = pages * p.callLatencySeconds;
+  const chained = Math.max(1, Math.ceil(readingSeconds / taskBudgetSeconds)); // verdicts (or list) tasks in a chain
+  // A judge page holds a verdict to send with probability 1 − (1 − share)^pageSize.
+  const share = Math.min(1, putEvaluations / perRule);
+  const pagesWithPuts = Math.min(putEvaluations, pages * (1 - (1 - share) ** p.pageSize));
+  const violations = perRule * p.standingViolationShare;
+  const pagesWithViolations = Math.min(violations, pages);
+  const tagReads = violations / 2; // buckets are re-read for their tags (GetResourceConfigHistory); half of both rules
+  const configCalls = pages + pages + pages + tagReads + Math.ceil(pagesWithPuts);
+  // Task sends: the start's verdicts task, each chained verdicts or list task's successor, the list's judge tasks in
+  // batches of 10; and the judge tasks' instruction sends.
+  const sqsSends = 2 * chained + Math.ceil(pages / 10) + Math.ceil(pagesWithViolations);
+  const tasks = 2 * chained + pages;
+  const invocations = 1 + tasks;
+  const judgeSeconds = p.overheadSeconds + (1 + 1 + tagReads / pages) * p.callLatencySeconds;
+  const s3Calls = 2 * chained; // each verdicts task stores its part; each list task reads them back
+  const seconds = invocations * p.overheadSeconds + (configCalls + sqsSends + s3Calls) * p.callLatencySeconds;
+  return {
+    pages,
+    tasks,
+    invocations,
+    configCalls,
+    sqsSends,
+    s3Puts: chained,
+    s3Gets: chained,
+    putEvaluations,
+    seconds,
+    longestTaskSeconds: Math.min(readingSeconds, taskBudgetSeconds) + p.overheadSeconds,
+    taskBudgetSeconds,
+    wallSeconds: 2 * readingSeconds + Math.ceil(pages / p.concurrency) * judgeSeconds,
+  };
+}
+
+/** The month's usage under `a` (call counts, invocations, metric-months); `idle` gives the coordinator's metrics. */
+export function usage(a: CostAssumptions, idle: IdleTick): Usage {
+  const p = a.periodic;
+  const perRule = a.resources / RULES;
+  const changes = a.resources * a.dailyChangeRate * DAYS;
+  const fixes = a.autoResponse ? changes * a.violationRate : 0;
+  const changeEvents = changes + fixes;
+  const changeEvaluations = changes * a.changeEvaluationsReported + fixes;
+  const scansPerRule = (24 / PERIOD_HOURS[a.ruleFrequency]) * DAYS;
+  // Only verdicts Config does not already hold: out-of-band changes, missed notifications, changes in flight.
+  const inFlightPerScan = a.resources * a.dailyChangeRate * (p.configDelaySeconds / 86_400);
+  const periodicEvaluations =
+    DAYS * a.resources * (p.outOfBandChangesPerDay + a.dailyChangeRate * p.missedChangeShare) +
+    scansPerRule * inFlightPerScan;
+  const scan = scanRun(perRule, periodicEvaluations / scansPerRule / RULES, p);
+  const ticks = a.autoResponse ? HOURS * 60 : 0;
+  const complianceChanges = 2 * fixes + DAYS * a.resources * p.outOfBandChangesPerDay;
+  const reports = fixes * a.perFix.reports;
+  // A Config topic carries a notice of every CI change (ignored; of the rules' two types only here, a lower bound for
+  // an existing topic of an account that records more) and of every compliance change (relayed to Slack).
+  const ignoredNotices = a.configTopic ? changeEvents : 0;
+  const notices = reports + (a.configTopic ? complianceChanges : 0);
+  const configItems =
+    a.recorder === "stack" ? changeEvents : fixes + (a.existingRecordsCompliance ? complianceChanges : 0);
+  const idlePolls = p.idlePollers * 3 * HOURS * 60; // one 20-second long poll each, three a minute
+
+  const scans = scansPerRule * RULES;
+  const violationsPerScan = perRule * p.standingViolationShare;
+  const events: Record<Trigger, number> = {
+    tick: ticks,
+    ruleRun: changeEvents + scans * scan.pages,
+    ruleRunWithViolation: changes * a.violationRate + (violationsPerScan > 0 ? scans : 0),
+    scan: scans,
+    fix: fixes / Math.max(1, REMEDIATION_SERVICES.length),
+    notice: notices,
+    ignoredNotice: ignoredNotices,
+    error: 0,
+  };
+  // Without Slack, every notice is counted as logged only instead of delivered.
+  const slackSwap = (metric: MetricEmitter, trigger: Trigger): Trigger =>
+    a.slack !== "none"
+      ? trigger
+      : metric.name === "NotificationsDelivered"
+        ? "error"
+        : metric.name === "NotificationsLoggedOnly"
+          ? "notice"
+          : trigger;
+  const share = (trigger: Trigger) => (trigger === "tick" ? (ticks > 0 ? 1 : 0) : activeHourShare(events[trigger]));
+  const inventory = metricInventory(idle);
+  const metricMonths = {
+    today: inventory.reduce((sum, metric) => sum + share(slackSwap(metric, metric.emitted)), 0),
+    nonZeroOnly: inventory.reduce((sum, metric) => sum + share(slackSwap(metric, metric.nonZero)), 0),
+    metrics: inventory.length,
+  };
+  return {
+    changes,
+    fixes,
+    changeEvaluations,
+    scansPerRule,
+    periodicEvaluations,
+    scan,
+    ticks,
+    notices,
+    ignoredNotices,
+    complianceChanges,
+    configItems,
+    idlePolls,
+    metricMonths,
+  };
+}
+
+/** Every line of the month's bill under `a`. */
+export function estimate(a: CostAssumptions, idle: IdleTick, sqsCallsPerFix: number): LineItem[] {
+  const u = usage(a, idle);
+  const scans = u.scansPerRule * RULES;
+  const gb = (name: keyof typeof FUNCTIONS) => FUNCTIONS[name].memoryMb / 1024;
+  const remediationGb = gb(REMEDIATION_FUNCTION_NAMES[0]!);
+  const gbSeconds = {
+    changeRuns: (u.changes + u.fixes) * a.seconds.changeRun * gb("config-rule"),
+    scans: scans * u.scan.seconds * gb("config-rule"),
+    ticks: u.ticks * a.seconds.tick * gb("coordinator"),
+    remediations: u.fixes * a.seconds.remediation * remediationGb,
+    notifier: (u.notices * a.seconds.notice + u.ignoredNotices * a.seconds.ignoredNotice) * gb("notifier"),
+  };
+  const totalGbSeconds = Object.values(gbSeconds).reduce((sum, value) => sum + value, 0);
+  const invocations =
+    u.changes + u.fixes + scans * u.scan.invocations + u.ticks + u.fixes + u.notices + u.ignoredNotices;
+  const evaluations = u.changeEvaluations + u.periodicEvaluations;
+  const evaluationUsd = configEvaluationCost(evaluations);
+  const blended = evaluations > 0 ? evaluationUsd / evaluations : 0;
+  const ciPrice = a.recording === "daily" ? PRICES.configItemDaily : PRICES.configItemContinuous;
+  const sqsRequests =
+    u.ticks * idle.sqsCalls +
+    u.fixes * (sqsCallsPerFix + 1) + // the coordinator's share of a drain, and the remediation's DeleteMessage
+    u.changes * a.violationRate + // the change-triggered run's SendMessageBatch for a violation
+    scans * (u.scan.sqsSends + 2 * u.scan.tasks) + // task and instruction sends; the event source's receive + delete
+    u.idlePolls;
+  const snsPublishes =
+    u.fixes * a.perFix.reports + (a.recorder === "stack" ? u.ignoredNotices + u.complianceChanges : 0);
+  const s3Puts =
+    u.ticks * idle.stateSaves +
+    u.fixes * a.perFix.s3Puts +
+    scans * u.scan.s3Puts +
+    (a.recorder === "stack" ? 4 * RULES * DAYS : 0); // Config's history files, every 6 hours per type
+  const s3Gets = u.ticks * idle.stateLoads + scans * u.scan.s3Gets;
+  const storageGb =
+    (3 * u.ticks * idle.stateSaves * a.objectKb.state + // 90 days of noncurrent state versions
+      12 * u.fixes * a.perFix.s3Puts * a.objectKb.ledgerRecord + // a year of ledger records
+      (a.recorder === "stack" ? 12 * u.configItems * a.objectKb.configItem : 0)) / // a year of Config history
+    1024 ** 2;
+  const secretCalls = a.slack === "secrets-manager" ? u.notices : 0; // at most one per notice (cached per container)
+  const logGb =
+    ((u.changes + u.fixes) * a.logKb.changeRun +
+      scans * u.scan.invocations * a.logKb.scanTask +
+      u.ticks * a.logKb.tick +
+      u.fixes * a.logKb.remediation +
+      (u.notices + u.ignoredNotices) * a.logKb.notice) /
+    1024 ** 2;
+
+  const line = (
+    service: string,
+    item: string,
+    quantity: number,
+    price: Price,
+    basis: string,
+    usd = quantity * price.usd,
+  ): LineItem => ({
+    service,
+    item,
+    quantity,
+    unit: price.per,
+    unitPrice: price.text,
+    usd,
+    source: price.source,
+    basis,
+  });
+  const configLine = (item: string, quantity: number, basis: string): LineItem => ({
+    service: "AWS Config",
+    item,
+    quantity,
+    unit: "rule evaluation",
+    unitPrice: "$0.001 / 0.0008 / 0.0005",
+    usd: quantity * blended,
+    source: SOURCES.configEvaluationTiers,
+    basis,
+  });
+  return [
+    configLine(
+      "rule evaluations, on change",
+      u.changeEvaluations,
+      `${round(u.changes)} changes, ${Math.round(a.changeEvaluationsReported * 100)}% of them changing the verdict Config holds, + ${round(u.fixes)} fixes (each flips it back)`,
+    ),
+    configLine(
+      "rule evaluations, periodic",
+      u.periodicEvaluations,
+      `${round(scans)} scans; only verdicts Config does not hold: ${u.scan.putEvaluations.toFixed(1)} per scan of a rule`,
+    ),
+    line(
+      "AWS Config",
+      a.recorder === "stack" ? "configuration items (the stack's recorder)" : "configuration items caused by Remedy",
+      u.configItems,
+      ciPrice,
+      a.recorder === "stack"
+        ? `every change of a group or bucket, ${a.recording} recording`
+        : `the fixes' own changes${a.existingRecordsCompliance ? ` + ${round(u.complianceChanges)} ResourceCompliance` : ""}`,
+    ),
+    line(
+      "AWS Config",
+      "read API calls (scans)",
+      scans * (u.scan.configCalls - Math.ceil(Math.min(u.scan.putEvaluations, u.scan.pages))),
+      PRICES.configReadCall,
+      "GetComplianceDetails, ListDiscovered, BatchGet, History",
+    ),
+    line("Lambda", "requests", invocations, PRICES.lambdaRequest, "rule runs, scan tasks, ticks, fixes, notices"),
+    line(
+      "Lambda",
+      "compute (arm64)",
+      totalGbSeconds,
+      PRICES.lambdaArmGbSecond,
+      Object.entries(gbSeconds)
+        .map(([name, value]) => `${name} ${round(value)}`)
+        .join(", "),
+    ),
+    line(
+      "SQS",
+      "requests",
+      sqsRequests,
+      PRICES.sqsRequest,
+      `${idle.sqsCalls} per idle tick, ${(sqsCallsPerFix + 1).toFixed(1)} per fix, scan tasks, ${round(u.idlePolls)} idle polls of the scan queue`,
+    ),
+    line(
+      "SNS",
+      "publishes",
+      snsPublishes,
+      PRICES.snsPublish,
+      a.recorder === "stack" ? "reports + Config's notices" : "reports",
+    ),
+    line(
+      "S3",
+      "PUT requests",
+      s3Puts,
+      PRICES.s3Put,
+      `${idle.stateSaves} per tick (state), ${a.perFix.s3Puts} per fix, scan parts`,
+    ),
+    line("S3", "GET requests", s3Gets, PRICES.s3Get, `${idle.stateLoads} per tick (state), scan parts`),
+    line("S3", "storage", storageGb, PRICES.s3StorageGbMonth, "state versions (90 days), a year of records"),
+    line("KMS", "ledger MAC key", 1, PRICES.kmsKeyMonth, "one HMAC key"),
+    line("KMS", "GenerateMac", u.fixes * a.perFix.macs, PRICES.kmsRequest, `${a.perFix.macs} per fix`),
+    line(
+      "Secrets Manager",
+      "Slack routing secret",
+      a.slack === "secrets-manager" ? 1 : 0,
+      PRICES.secretMonth,
+      `slack_secret: ${a.slack}`,
+    ),
+    line("Secrets Manager", "GetSecretValue", secretCalls, PRICES.secretsApiCall, "≤ 1 per notice"),
+    line(
+      "CloudWatch",
+      "custom metrics (EMF)",
+      a.metricsNonZeroOnly ? u.metricMonths.nonZeroOnly : u.metricMonths.today,
+      PRICES.customMetricMonth,
+      `${u.metricMonths.metrics} name × service pairs, prorated by the hours they are sent in${a.metricsNonZeroOnly ? " (non-zero only)" : ", zeros included"}`,
+    ),
+    line("CloudWatch", "alarm (DLQ depth)", 1, PRICES.alarmMonth, "standard resolution"),
+    line("CloudWatch Logs", "ingestion", logGb, PRICES.logsIngestGb, "per invocation: platform lines, logs, EMF"),
+    line("CloudWatch Logs", "storage", logGb, PRICES.logsStorageGbMonth, "30-day retention ≈ one month stored"),
+    line("EventBridge", "schedule (coordinator)", u.ticks, PRICES.scheduledEvent, "rate(1 minute)"),
+    line("SSM", "GetParameter (pause switch)", u.ticks + u.fixes, PRICES.ssmStandardGet, "standard parameter"),
+    line("CloudTrail", "LookupEvents (attribution)", u.notices, PRICES.cloudTrailLookup, "event history"),
+  ];
+}
+
+/** One-off charges: Config evaluates every resource when a rule is created (and records it when it starts). */
+export function oneOff(a: CostAssumptions): LineItem[] {
+  const evaluations = a.resources;
   return [
     {
-      item: "AWS Config rule evaluations",
-      basis: `${Math.round(periodicEvaluations).toLocaleString("en-US")} periodic + ${Math.round(changeEvaluations).toLocaleString("en-US")} on change`,
-      usd: configEvaluationCost(periodicEvaluations + changeEvaluations),
+      service: "AWS Config",
+      item: "first evaluation of every resource (rules created or their parameters changed)",
+      quantity: evaluations,
+      unit: "rule evaluation",
+      unitPrice: "tiers",
+      usd: configEvaluationCost(evaluations),
+      source: SOURCES.configNewRuleEvaluates,
+      basis: "once per deploy that changes a rule",
     },
     {
-      item: "Lambda (arm64)",
-      basis: `${Math.round(lambdaRequests).toLocaleString("en-US")} invocations, ${Math.round(lambdaSeconds).toLocaleString("en-US")} GB-s`,
-      usd: lambdaRequests * PRICES.lambdaRequest + lambdaSeconds * PRICES.lambdaArmGbSecond,
-    },
-    {
-      item: "SQS",
-      basis: `${idle.sqsCalls} calls per idle tick × ${ticks.toLocaleString("en-US")} ticks + ${(sqsCallsPerFix + 2).toFixed(1)} per fix`,
-      usd: sqsRequests * PRICES.sqsRequest,
-    },
-    {
-      item: "S3 (coordinator state, ledger)",
-      basis: `${idle.stateLoads} GET + ${idle.stateSaves} PUT per tick; 2 PUT per fix`,
-      usd: ticks * (idle.stateLoads * PRICES.s3Get + idle.stateSaves * PRICES.s3Put) + fixes * 2 * PRICES.s3Put,
-    },
-    { item: "SNS reports", basis: `${Math.round(fixes * 2)} publishes`, usd: fixes * 2 * PRICES.snsPublish },
-    {
-      // Every remediation record is MACed (pending + final); the pause switch (standard SSM, free) and the account's
-      // Block Public Access (S3 Control, free) are read once per fix.
-      item: "KMS (ledger MAC key)",
-      basis: `1 key + ${Math.round(fixes * 2)} GenerateMac`,
-      usd: PRICES.kmsKeyMonth + fixes * 2 * PRICES.kmsRequest,
-    },
-    {
-      item: "CloudWatch Logs",
-      basis: "≈ 1 KB per tick and per evaluation",
-      usd: ((ticks + changeEvaluations + periodicEvaluations) * 1024 * PRICES.logsIngestGb) / 1024 ** 3,
+      service: "AWS Config",
+      item: "first recording of every resource (manage_config=true)",
+      quantity: a.resources,
+      unit: PRICES.configItemContinuous.per,
+      unitPrice: PRICES.configItemContinuous.text,
+      usd: a.resources * PRICES.configItemContinuous.usd,
+      source: SOURCES.configRecordingModes,
+      basis: "when the stack's recorder starts",
     },
   ];
 }
 
-export async function main(sqsCallsPerFix = 0.1): Promise<CostLine[]> {
-  return estimateMonthlyCost(await measureIdleTick(), sqsCallsPerFix);
+/** The previous model's total (bench/cost.bench.ts before issue 14): every resource evaluated at every periodic run. */
+export function previousModelTotal(idle: IdleTick, sqsCallsPerFix: number, resources: number): number {
+  const ticks = DAYS * 24 * 60;
+  const changeEvaluations = resources * 0.05 * DAYS;
+  const periodicEvaluations = resources * DAYS;
+  const fixes = changeEvaluations * 0.02;
+  const gbs = (n: number, s: number, mb: number) => n * s * (mb / 1024);
+  const periodicRuns = DAYS * 2;
+  const lambdaSeconds =
+    gbs(changeEvaluations, 0.2, 256) +
+    gbs(periodicRuns, (resources / 2 / 100) * 0.3, 512) +
+    gbs(ticks, 1.5, 256) +
+    gbs(fixes, 1, 256) +
+    gbs(fixes * 2, 0.5, 256);
+  const lambdaRequests = changeEvaluations + periodicRuns + ticks + fixes + fixes * 2;
+  const sqsRequests = ticks * idle.sqsCalls + fixes * (sqsCallsPerFix + 2);
+  return (
+    configEvaluationCost(periodicEvaluations + changeEvaluations) +
+    lambdaRequests * 0.2e-6 +
+    lambdaSeconds * 0.0000133334 +
+    sqsRequests * 0.4e-6 +
+    ticks * (idle.stateLoads * 0.0004e-3 + idle.stateSaves * 0.005e-3) +
+    fixes * 2 * 0.005e-3 +
+    fixes * 2 * 0.5e-6 +
+    1 +
+    fixes * 2 * 0.03e-4 +
+    ((ticks + changeEvaluations + periodicEvaluations) * 1024 * 0.5) / 1024 ** 3
+  );
 }
 
-export function print(lines: readonly CostLine[]): void {
-  const total = lines.reduce((sum, line) => sum + line.usd, 0);
+export const total = (lines: readonly { usd: number }[]) => lines.reduce((sum, line) => sum + line.usd, 0);
+
+/** The most daily change a deployment can have and stay within `budgetUsd` (bisection on the whole model). */
+export function maxDailyChangeRate(
+  a: CostAssumptions,
+  idle: IdleTick,
+  sqsCallsPerFix: number,
+  budgetUsd: number,
+): number {
+  const at = (rate: number) => total(estimate({ ...a, dailyChangeRate: rate }, idle, sqsCallsPerFix));
+  if (at(0) > budgetUsd) return 0;
+  let low = 0;
+  let high = 1;
+  if (at(high) <= budgetUsd) return high;
+  for (let i = 0; i < 40; i++) {
+    const mid = (low + high) / 2;
+    if (at(mid) <= budgetUsd) low = mid;
+    else high = mid;
+  }
+  return low;
+}
+
+/** One line of the bill at every scale; `usd` and `quantity` are the headline scale's (DEFAULT_ASSUMPTIONS). */
+export interface CostLine extends LineItem {
+  byScale: { resources: number; quantity: number; usd: number }[];
+}
+
+export interface CostReport {
+  assumptions: CostAssumptions;
+  idle: IdleTick;
+  sqsCallsPerFix: number;
+  scales: {
+    resources: number;
+    total: number;
+    /** The same deployment with the stack's own recorder (manage_config=true). */
+    withStackRecorder: number;
+    /** The same deployment if every count were sent, zeros included (before metricSink skipped them). */
+    withZeroCounts: number;
+    previousModel: number;
+    usage: Usage;
+    /** Periodic PutEvaluations a month that fit within the target, beside everything else (as is; metrics fixed). */
+    affordablePeriodicEvaluations: number;
+    affordableWithZeroCounts: number;
+  }[];
+  oneOff: CostLine[];
+  maxChangeRate: { existingRecorder: number; stackRecorder: number };
+  /** The headline scale's total at every rule_evaluation_frequency. */
+  byFrequency: { frequency: RuleFrequency; total: number; periodicEvaluations: number }[];
+}
+
+/** The bill at every scale; bench/run.ts sums `usd` (the headline scale) and passes the result to print. */
+export type CostLines = CostLine[] & { report: CostReport };
+
+function byScale(build: (a: CostAssumptions) => LineItem[], a: CostAssumptions): CostLine[] {
+  const perScale = SCALES.map((resources) => ({ resources, lines: build({ ...a, resources }) }));
+  const headline = build(a);
+  return headline.map((line, index) => ({
+    ...line,
+    byScale: perScale.map(({ resources, lines }) => ({
+      resources,
+      quantity: lines[index]!.quantity,
+      usd: lines[index]!.usd,
+    })),
+  }));
+}
+
+export function costReport(
+  idle: IdleTick,
+  sqsCallsPerFix: number,
+  assumptions: CostAssumptions = DEFAULT_ASSUMPTIONS,
+): CostLines {
+  const lines = byScale((a) => estimate(a, idle, sqsCallsPerFix), assumptions);
+  const scales = SCALES.map((resources) => {
+    const a = { ...assumptions, resources };
+    const u = usage(a, idle);
+    // Periodic PutEvaluations that fit beside everything else (the change-triggered ones are priced first).
+    const affordable = (variant: CostAssumptions) => {
+      const bill = estimate(variant, idle, sqsCallsPerFix);
+      const evaluationsUsd = bill.filter((line) => line.unit === "rule evaluation").reduce((sum, l) => sum + l.usd, 0);
+      const others = total(bill) - evaluationsUsd + configEvaluationCost(u.changeEvaluations);
+      return affordableEvaluations(TARGET_USD - others, u.changeEvaluations);
+    };
+    const zeros = { ...a, metricsNonZeroOnly: false };
+    return {
+      resources,
+      total: total(estimate(a, idle, sqsCallsPerFix)),
+      withStackRecorder: total(estimate({ ...a, recorder: "stack" }, idle, sqsCallsPerFix)),
+      withZeroCounts: total(estimate(zeros, idle, sqsCallsPerFix)),
+      previousModel: previousModelTotal(idle, sqsCallsPerFix, resources),
+      usage: u,
+      affordablePeriodicEvaluations: affordable(a),
+      affordableWithZeroCounts: affordable(zeros),
+    };
+  });
+  const report: CostReport = {
+    assumptions,
+    idle,
+    sqsCallsPerFix,
+    scales,
+    oneOff: byScale(oneOff, assumptions),
+    maxChangeRate: {
+      existingRecorder: maxDailyChangeRate({ ...assumptions, recorder: "existing" }, idle, sqsCallsPerFix, TARGET_USD),
+      stackRecorder: maxDailyChangeRate({ ...assumptions, recorder: "stack" }, idle, sqsCallsPerFix, TARGET_USD),
+    },
+    byFrequency: (Object.keys(PERIOD_HOURS) as RuleFrequency[]).map((frequency) => {
+      const a = { ...assumptions, ruleFrequency: frequency };
+      return {
+        frequency,
+        total: total(estimate(a, idle, sqsCallsPerFix)),
+        periodicEvaluations: usage(a, idle).periodicEvaluations,
+      };
+    }),
+  };
+  return Object.assign(lines, { report });
+}
+
+export async function main(
+  sqsCallsPerFix = 0.1,
+  assumptions: CostAssumptions = DEFAULT_ASSUMPTIONS,
+): Promise<CostLines> {
+  return costReport(await measureIdleTick(), sqsCallsPerFix, assumptions);
+}
+
+function table(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  rightAlign: (column: number) => boolean,
+) {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)),
+  );
+  const format = (row: readonly string[]) =>
+    row
+      .map((cell, column) => (rightAlign(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!)))
+      .join("  ")
+      .trimEnd();
+  console.log(format(header));
+  console.log(widths.map((width) => "-".repeat(width)).join("  "));
+  for (const row of rows) console.log(format(row));
+}
+
+const quantityText = (value: number) =>
+  value === 0 ? "0" : value < 10 ? value.toFixed(value < 1 ? 3 : 1) : Math.round(value).toLocaleString("en-US");
+
+export function print(lines: CostLines): void {
+  const { report } = lines;
+  const a = report.assumptions;
+  const sources = [...new Set([...lines, ...report.oneOff].map((line) => line.source))];
+  const ref = (source: string) => `[${sources.indexOf(source) + 1}]`;
+  const headline = report.scales.find((scale) => scale.resources === a.resources);
   console.log(
-    "Monthly cost estimate, 10,000 resources (5% change daily, daily periodic evaluation, 2% of changes fixed)",
+    `Monthly AWS bill, us-east-1 list prices, 30-day month, free tiers not applied. Deployment: manage_config=${a.recorder === "stack"}, ` +
+      `enable_auto_response=${a.autoResponse}, rule_evaluation_frequency=${a.ruleFrequency}, Slack routing in ${a.slack}, ` +
+      `Config topic relayed=${a.configTopic}.`,
   );
-  console.table(
-    Object.fromEntries([
-      ...lines.map((line) => [line.item, { basis: line.basis, "USD/month": line.usd.toFixed(2) }]),
-      ["total", { basis: "", "USD/month": total.toFixed(2) }],
-    ]),
+  const scaleHeader = SCALES.flatMap((resources) => [`${round(resources)}: qty`, "USD"]);
+  table(
+    ["service", "item", "unit price", "per", ...scaleHeader, "src"],
+    [
+      ...lines.map((line) => [
+        line.service,
+        line.item,
+        line.unitPrice,
+        line.unit,
+        ...line.byScale.flatMap((scale) => [quantityText(scale.quantity), scale.usd.toFixed(2)]),
+        ref(line.source),
+      ]),
+      [],
+      [
+        "TOTAL",
+        `manage_config=${a.recorder === "stack"}`,
+        "",
+        "",
+        ...report.scales.flatMap((scale) => ["", scale.total.toFixed(2)]),
+      ],
+      [
+        "",
+        "with the stack's recorder (manage_config=true)",
+        "",
+        "",
+        ...report.scales.flatMap((scale) => ["", scale.withStackRecorder.toFixed(2)]),
+      ],
+      [
+        "",
+        "if zero counts were sent (before)",
+        "",
+        "",
+        ...report.scales.flatMap((scale) => ["", scale.withZeroCounts.toFixed(2)]),
+      ],
+      [
+        "anchor",
+        "previous model (every resource re-sent daily)",
+        "",
+        "",
+        ...report.scales.flatMap((scale) => ["", scale.previousModel.toFixed(2)]),
+      ],
+    ],
+    (column) => column >= 4 && column < 4 + SCALES.length * 2,
   );
+  console.log("\nBasis at the headline scale:");
+  for (const line of lines) console.log(`  ${line.service}, ${line.item}: ${line.basis}`);
+
+  console.log("\nOne-off (not monthly):");
+  for (const line of report.oneOff) {
+    console.log(
+      `  ${line.item}: ${line.byScale.map((scale) => `${round(scale.resources)} → $${scale.usd.toFixed(2)}`).join(", ")} ${ref(line.source)}`,
+    );
+  }
+
+  if (headline) {
+    const u = headline.usage;
+    const met = headline.total <= TARGET_USD;
+    console.log(
+      `\nTarget ≤ $${TARGET_USD} at ${round(headline.resources)} resources: ${met ? "met" : "NOT met"} ($${headline.total.toFixed(2)}; ` +
+        `if zero counts were sent $${headline.withZeroCounts.toFixed(2)}; with the stack's recorder ` +
+        `$${headline.withStackRecorder.toFixed(2)}).`,
+    );
+    const scans = u.scansPerRule * RULES;
+    const perScan = (count: number) => `${round(count)} a month, ${round(count / scans)} per scan of a rule`;
+    console.log(
+      `  Periodic PutEvaluations that fit beside everything else: ${perScan(headline.affordablePeriodicEvaluations)}; ` +
+        `if zero counts were sent ${perScan(headline.affordableWithZeroCounts)} (${round(scans)} scans a ` +
+        `month). The model sends ${round(u.periodicEvaluations)} (${u.scan.putEvaluations.toFixed(1)} per scan of a rule).`,
+    );
+    console.log(
+      `  Most daily change within the target: ${(report.maxChangeRate.existingRecorder * 100).toFixed(2)}% of resources ` +
+        `(manage_config=false), ${(report.maxChangeRate.stackRecorder * 100).toFixed(2)}% with the stack's recorder ` +
+        `(assumed: ${(a.dailyChangeRate * 100).toFixed(0)}%).`,
+    );
+  }
+  console.log("\nA scan of one rule (functions/config-rule/scan.ts):");
+  for (const scale of report.scales) {
+    const run = scale.usage.scan;
+    console.log(
+      `  ${round(scale.resources)} resources: ${round(run.tasks)} tasks, ${round(run.configCalls)} Config calls, ` +
+        `${round(run.seconds)} s of function time, longest task ${run.longestTaskSeconds.toFixed(0)} s of its ` +
+        `${run.taskBudgetSeconds} s budget, ≈ ${(run.wallSeconds / 60).toFixed(1)} min end to end`,
+    );
+  }
+  console.log(
+    `\nBy rule_evaluation_frequency, ${round(a.resources)} resources: ` +
+      report.byFrequency
+        .map((f) => `${f.frequency} $${f.total.toFixed(2)} (${round(f.periodicEvaluations)} periodic evaluations)`)
+        .join(", "),
+  );
+  if (headline) {
+    const m = headline.usage.metricMonths;
+    const zeros = report.idle.metrics.filter((metric) => metric.value === 0).length;
+    const price = PRICES.customMetricMonth.usd;
+    console.log(
+      `\nCustom metrics: ${m.metrics} name × service pairs; billed ${m.today.toFixed(1)} metric-months ($${(m.today * price).toFixed(2)}). ` +
+        `An idle tick (measured) sends ${report.idle.metrics.length} counts, ${zeros} of them 0, every minute. ` +
+        `Sent only when non-zero (platform/logging.ts): ${m.nonZeroOnly.toFixed(1)} metric-months ($${(m.nonZeroOnly * price).toFixed(2)}).`,
+    );
+  }
+  console.log("\nAssumptions:");
+  const p = a.periodic;
+  for (const text of [
+    `${round(a.resources)} resources (headline), half security groups, half buckets; 2 rules`,
+    `${(a.dailyChangeRate * 100).toFixed(1)}% of resources change a day (one CI and one evaluation each; an SG's relationship changes count); ${(a.violationRate * 100).toFixed(1)}% of changes open a hole, fixed (a fix is one more change)`,
+    `a scan every ${PERIOD_HOURS[a.ruleFrequency]} h per rule; PutEvaluations only where Config's verdict differs: ${(p.outOfBandChangesPerDay * 100).toFixed(2)}% of resources a day change verdict without a CI (exemption expiry, allowlist, account BPA), ${(p.missedChangeShare * 100).toFixed(1)}% of change evaluations missed, changes in flight for ${p.configDelaySeconds} s`,
+    `scan: pages of ${p.pageSize} (GetComplianceDetails, ListDiscovered, one judge task with BatchGet each), ${p.callLatencySeconds} s per call, ${p.overheadSeconds} s per invocation, ${p.concurrency} judge tasks at once, ${(p.standingViolationShare * 100).toFixed(1)}% of resources in violation at a scan (re-queued; buckets re-read for tags); the idle scan queue polled by ${p.idlePollers} pollers (20 s long polls)`,
+    `memory from functions/registry.ts (config-rule ${FUNCTIONS["config-rule"].memoryMb} MB, coordinator ${FUNCTIONS.coordinator.memoryMb} MB, notifier ${FUNCTIONS.notifier.memoryMb} MB, remediations ${FUNCTIONS[REMEDIATION_FUNCTION_NAMES[0]!].memoryMb} MB); seconds per invocation: ${Object.entries(
+      a.seconds,
+    )
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}`,
+    `coordinator: ${report.idle.sqsCalls} SQS calls, ${report.idle.stateLoads} state GET and ${report.idle.stateSaves} PUT per idle tick (measured), ${report.sqsCallsPerFix.toFixed(2)} SQS calls per fix (drain benchmark)`,
+    `log KB per invocation: ${Object.entries(a.logKb)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}; per fix ${a.perFix.s3Puts} S3 PUTs, ${a.perFix.macs} GenerateMac, ${a.perFix.reports} report`,
+    `Config evaluations priced from the first tier up (other rules of the account lower Remedy's price); CIs: ${a.recorder === "stack" ? `every change, ${a.recording}` : `only those Remedy causes${a.existingRecordsCompliance ? ", ResourceCompliance recorded" : ""}`}`,
+    "the Config topic carries only the rules' own types here: an existing topic of an account recording everything carries more notices (each a notifier invocation)",
+    "metrics: billed per hour in which they are sent; a count of 0 is not sent (platform/logging.ts); error counters assumed never sent",
+  ]) {
+    console.log(`  - ${text}`);
+  }
+  console.log("\nSources:");
+  sources.forEach((source, index) => {
+    console.log(`  [${index + 1}] ${source}`);
+  });
+  console.log(`  Config keeps a result until replaced: ${SOURCES.configKeepsResults}, ${SOURCES.configDeleteResults}`);
+  console.log(`  ResourceCompliance CIs: ${SOURCES.configResourceCompliance}; tiers also: ${SOURCES.configPriceList}`);
+  console.log(
+    `  Metrics prorated by hour, EMF: ${SOURCES.cloudWatchBilling}; service dimension: ${SOURCES.powertoolsService}`,
+  );
+  console.log(`  Free tiers (not applied): ${SOURCES.cloudWatchPricing}`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -310,7 +310,7 @@ function partitionOf(region: string): string {
   return region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
 }
 
-/** The resource's ARN as the registry derives it (problems/resources.ts): one ARN builder for every reader. */
+/** The resource's ARN as the registry derives it (its resource.ts in problems/): one ARN builder for every reader. */
 function arnOf(type: typeof SECURITY_GROUP | typeof BUCKET, id: string, accountId: string, region: string): string {
   return resourceSpec(type)!.arn({ partition: partitionOf(region), region, accountId }, id);
 }

@@ -1,8 +1,12 @@
-// Every AWS command the `remedy` CLI sends, and the IAM action an operator needs for it. `remedy plan` needs none
-// (offline); `remedy plan --live` reads only. A test fails when the CLI sends a command that is not declared here.
+// Every AWS command the `remedy` CLI sends, and the IAM action an operator needs for it: its own commands below, and
+// those of every resource type's undo (each declares its own: problems/<folder>/undo.ts `permissions`). `remedy
+// plan` needs none (offline); `remedy plan --live` reads only. A test fails when the CLI sends a command that is not
+// declared here or by an undo.
 import type { CommandPermissions } from "../platform/permissions.ts";
+import { resourceUndos } from "../problems/undo.ts";
 
-export const cliPermissions = {
+/** The commands the CLI's own code sends (undo's runner included; what an undo sends is its resource's). */
+export const cliOwnPermissions = {
   // peek (and peek --dlq): reads with a short visibility, then makes every message visible again.
   ReceiveMessageCommand: "sqs:ReceiveMessage",
   ChangeMessageVisibilityBatchCommand: "sqs:ChangeMessageVisibility",
@@ -26,26 +30,22 @@ export const cliPermissions = {
   GetCallerIdentityCommand: "sts:GetCallerIdentity",
   // undo: reads the record, verifies its MAC (on the ledger MAC key), reads the live resource, re-adds what the fix
   // removed that is missing there, records the undo. It never deletes a bucket policy (it only adds statements).
+  // Reading and re-adding are the resource's undo's commands (merged in below).
   VerifyMacCommand: "kms:VerifyMac",
   PutObjectCommand: "s3:PutObject",
-  DescribeSecurityGroupRulesCommand: "ec2:DescribeSecurityGroupRules",
-  AuthorizeSecurityGroupIngressCommand: "ec2:AuthorizeSecurityGroupIngress",
-  GetBucketOwnershipControlsCommand: "s3:GetBucketOwnershipControls",
-  GetBucketAclCommand: "s3:GetBucketAcl",
-  GetBucketPolicyCommand: "s3:GetBucketPolicy",
-  GetPublicAccessBlockCommand: "s3:GetBucketPublicAccessBlock",
-  PutBucketAclCommand: "s3:PutBucketAcl",
-  PutBucketPolicyCommand: "s3:PutBucketPolicy",
-  PutPublicAccessBlockCommand: "s3:PutBucketPublicAccessBlock",
-  DeletePublicAccessBlockCommand: "s3:PutBucketPublicAccessBlock",
   // plan --live (read-only): whether Config records the rules' types, then their items through Config...
   DescribeConfigurationRecordersCommand: "config:DescribeConfigurationRecorders",
   DescribeConfigurationRecorderStatusCommand: "config:DescribeConfigurationRecorderStatus",
   ListDiscoveredResourcesCommand: "config:ListDiscoveredResources",
   BatchGetResourceConfigCommand: "config:BatchGetResourceConfig",
   // ...or directly where Config does not record them (bucket tags always: Config's batch answer leaves them out),
-  // with the bucket reads above (ownership controls, ACL, policy, Block Public Access), and the account's Block
-  // Public Access (S3 Control). The caller's identity and the schedule rule use the calls above.
+  // with the bucket's reads (ownership controls, ACL, policy, Block Public Access; the bucket undo reads them too),
+  // and the account's Block Public Access (S3 Control). The caller's identity and the schedule rule use the calls
+  // above.
+  GetBucketOwnershipControlsCommand: "s3:GetBucketOwnershipControls",
+  GetBucketAclCommand: "s3:GetBucketAcl",
+  GetBucketPolicyCommand: "s3:GetBucketPolicy",
+  GetPublicAccessBlockCommand: "s3:GetBucketPublicAccessBlock",
   DescribeSecurityGroupsCommand: "ec2:DescribeSecurityGroups",
   ListBucketsCommand: "s3:ListAllMyBuckets",
   GetBucketLocationCommand: "s3:GetBucketLocation",
@@ -53,5 +53,40 @@ export const cliPermissions = {
   GetAccountPublicAccessBlockCommand: "s3:GetAccountPublicAccessBlock",
 } as const satisfies CommandPermissions;
 
-/** Needed without a command of their own: undo restores revoked rules with their tags (TagSpecifications). */
-export const cliImpliedActions = ["ec2:CreateTags"] as const;
+/**
+ * The commands of several declarations in one map: a command declared by more than one must name the same action in
+ * each (else it throws, naming both).
+ */
+export function mergePermissions(
+  declarations: readonly { by: string; permissions: CommandPermissions }[],
+): CommandPermissions {
+  const merged: Record<string, string> = {};
+  const declaredBy: Record<string, string> = {};
+  for (const { by, permissions } of declarations) {
+    for (const [command, action] of Object.entries(permissions)) {
+      const earlier = merged[command];
+      if (earlier !== undefined && earlier !== action) {
+        throw new Error(
+          `${command} is declared as ${earlier} by ${declaredBy[command]} and as ${action} by ${by}: one command, one IAM action`,
+        );
+      }
+      merged[command] = action;
+      declaredBy[command] ??= by;
+    }
+  }
+  return merged as CommandPermissions;
+}
+
+/** Every command the CLI can send: its own and every resource type's undo's. */
+export const cliPermissions: typeof cliOwnPermissions & CommandPermissions = mergePermissions([
+  { by: "cli/permissions.ts", permissions: cliOwnPermissions },
+  ...resourceUndos().map(({ undo, resourceType }) => ({
+    by: `the ${resourceType} undo (${undo.kind})`,
+    permissions: undo.permissions,
+  })),
+]) as typeof cliOwnPermissions & CommandPermissions;
+
+/** Needed without a command of their own: what the undos' writes imply (revoked rules go back with their tags). */
+export const cliImpliedActions: readonly string[] = [
+  ...new Set(resourceUndos().flatMap(({ undo }) => undo.impliedActions)),
+];

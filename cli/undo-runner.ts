@@ -1,8 +1,9 @@
 // Undo: re-adds exactly what a fix removed, compared with the live resource, and records the undo as an action of
 // its own (`undoes: <actionId>`); the original record is never rewritten. Every change made since the fix stays.
-// What goes back on each resource type, and how, is that type's undo (problems/undo.ts: security groups in
-// problems/sg-open-ingress/undo.ts, buckets in problems/s3-public/undo.ts), found by the record's before-state kind
-// through the registry; this runner is the same for every resource.
+// What goes back on each resource type, and how, is that type's undo (problems/<folder>/undo.ts, the folder its
+// registry entry names: security groups in problems/sg-open-ingress/, buckets in problems/s3-public/), found by the
+// record's before-state kind through the registry (problems/undo.ts); this runner is the same for every resource.
+// Importing it loads every resource type's undo.
 // An entry that is there again is skipped and said so ("already present: …"); when everything is, the undo is
 // recorded as skipped ("already restored"). An entry that conflicts with the live state is not re-added, with one
 // sentence saying why. When nothing can be re-added and something was refused, the undo is refused (UndoError),
@@ -37,7 +38,7 @@ import {
   undoFor,
 } from "../problems/undo.ts";
 
-export { type LiveState, type UndoableRecord, UndoError } from "../problems/undo.ts";
+export { type LiveState, type ReAdded, type UndoableRecord, UndoError, undoFor } from "../problems/undo.ts";
 
 /** How undo tells a genuine record: its MAC must verify, with the stack's key when that is known. */
 export interface RecordIntegrityCheck {

@@ -5,17 +5,13 @@
 // is refused after showing why, before asking. With --json, what is shown and asked goes to stderr and stdout
 // carries one result object.
 
-import { canonicalJson } from "../contract/canonical-json.ts";
 import {
   InvalidLedgerRecordError,
   LedgerRecordNotFoundError,
   type ResourceState,
   readLedgerRecord,
-  type S3BucketState,
-  type SgRuleState,
   s3Ledger,
 } from "../contract/ledger.ts";
-import { BLOCK_PUBLIC_ACCESS_FLAGS } from "../detection/types.ts";
 import type { Log } from "../platform/logging.ts";
 import { actingIdentity } from "./command.ts";
 import type { CliDeps, Io } from "./deps.ts";
@@ -27,21 +23,22 @@ import {
   describeUndo,
   kmsRecordVerifier,
   planUndo,
+  type ReAdded,
   type RecordIntegrityCheck,
   readLiveState,
   UndoError,
   type UndoPlan,
   undoAction,
+  undoFor,
 } from "./undo-runner.ts";
 
 export type UndoOutcome = "restored" | "already-restored" | "declined";
 
-/** What one undo put back on the resource, read from the undo's own ledger record (its before and after). */
-export type ReAdded =
-  | { kind: "sg-rules"; groupId: string; rules: SgRuleState[] }
-  | { kind: "acl-grants"; bucket: string; grants: S3BucketState["acl"]["Grants"] }
-  | { kind: "policy-statements"; bucket: string; statements: Record<string, unknown>[] }
-  | { kind: "block-public-access-off"; bucket: string; flags: string[] };
+/**
+ * What one undo put back on the resource, read from the undo's own ledger record (its before and after): each
+ * resource's undo says what (its `reAdded`, e.g. problems/sg-open-ingress/undo.ts SgRulesReAdded).
+ */
+export type { ReAdded };
 
 /** What `remedy undo --json` prints (and undoCommand returns). */
 export interface UndoCommandResult {
@@ -205,38 +202,11 @@ async function recordedReAdded(
   }
 }
 
-/** What is in `after` and was not in `before`: the rules, grants and statements added, the flags turned off. */
+/**
+ * What is in `after` and was not in `before` (the rules, grants and statements added, the flags turned off), as the
+ * resource's undo says; none when they are states of different kinds.
+ */
 export function reAddedBetween(before: ResourceState, after: ResourceState): ReAdded[] {
-  if (after.kind === "sg-rules") {
-    const had = new Set(before.kind === "sg-rules" ? before.rules.map((rule) => canonicalJson(rule)) : []);
-    const rules = after.rules.filter((rule) => !had.has(canonicalJson(rule)));
-    return rules.length > 0 ? [{ kind: "sg-rules", groupId: after.groupId, rules }] : [];
-  }
-  if (before.kind !== "s3-bucket") return [];
-  const { bucket } = after;
-  const added: ReAdded[] = [];
-  const hadGrants = new Set(before.acl.Grants.map((grant) => canonicalJson(grant)));
-  const grants = after.acl.Grants.filter((grant) => !hadGrants.has(canonicalJson(grant)));
-  if (grants.length > 0) added.push({ kind: "acl-grants", bucket, grants });
-  const hadStatements = new Set(statementsOf(before.policy).map((statement) => canonicalJson(statement)));
-  const statements = statementsOf(after.policy).filter((statement) => !hadStatements.has(canonicalJson(statement)));
-  if (statements.length > 0) added.push({ kind: "policy-statements", bucket, statements });
-  const flags = BLOCK_PUBLIC_ACCESS_FLAGS.filter(
-    (flag) => before.publicAccessBlock?.[flag] === true && after.publicAccessBlock?.[flag] !== true,
-  );
-  if (flags.length > 0) added.push({ kind: "block-public-access-off", bucket, flags: [...flags] });
-  return added;
-}
-
-function statementsOf(policy: string | null): Record<string, unknown>[] {
-  if (policy === null) return [];
-  try {
-    const statement = (JSON.parse(policy) as { Statement?: unknown }).Statement;
-    const list = Array.isArray(statement) ? statement : statement === undefined ? [] : [statement];
-    return list.filter(
-      (entry): entry is Record<string, unknown> => typeof entry === "object" && entry !== null && !Array.isArray(entry),
-    );
-  } catch {
-    return [];
-  }
+  if (before.kind !== after.kind) return [];
+  return undoFor(after.kind).undo.reAdded(before, after);
 }

@@ -1,6 +1,6 @@
 // The fix-instruction contract: what goes on the remediation queue. Every producer (Config rules) and every
 // consumer (coordinator, remediation functions, CLI) goes through this module and nothing else.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import * as v from "valibot";
 import { type Finding, PROBLEMS, type Problem } from "../detection/types.ts";
 import { PermanentError } from "../platform/errors.ts";
@@ -107,12 +107,25 @@ export function instructionId(instruction: {
   resource: Pick<Instruction["resource"], "accountId" | "region" | "type" | "id">;
   matched: readonly MatchedEntry[];
 }): string {
-  const { accountId, region, type, id } = instruction.resource;
-  const matchedKeys = instruction.matched.map(matchedEntryKey).sort();
-  return createHash("sha256")
-    .update(canonicalJson([accountId, region, type, id, instruction.problem, matchedKeys]))
-    .digest("hex")
-    .slice(0, 32);
+  return idFromKeys(instruction.resource, instruction.problem, instruction.matched.map(matchedEntryKey).sort());
+}
+
+/** The id from the matched entries' keys (matchedEntryKey, all strings), already sorted: what instructionId hashes. */
+function idFromKeys(
+  resource: Pick<Instruction["resource"], "accountId" | "region" | "type" | "id">,
+  problem: Problem,
+  sortedKeys: readonly string[],
+): string {
+  const { accountId, region, type, id } = resource;
+  const identity = [accountId, region, type, id, problem, sortedKeys];
+  // Strings only (what a typed caller passes): canonical JSON is plain JSON, without sortKeys' copy of the arrays.
+  const plain =
+    typeof accountId === "string" &&
+    typeof region === "string" &&
+    typeof type === "string" &&
+    typeof id === "string" &&
+    typeof problem === "string";
+  return hash("sha256", plain ? JSON.stringify(identity) : canonicalJson(identity), "hex").slice(0, 32);
 }
 
 /**
@@ -150,12 +163,102 @@ function summarise(findings: readonly Finding[]): string {
   return text.length > 1_000 ? `${text.slice(0, 997)}...` : text;
 }
 
+/** What an id takes in the envelope: every id is 32 hex characters, so its value never changes the size. */
+const ID_PLACEHOLDER = "0".repeat(32);
+/** The annotation the envelope makes room for: summarise() writes at most 1,000 characters (entries' `bytes` count
+ * their reasons again, so a longer UTF-8 encoding still fits). */
+const ANNOTATION_ROOM = 1_000;
+
+/**
+ * Bytes of an instruction of `problem` for `source` with no matched entries and a 1,000-character annotation, plus 64:
+ * what every part of that problem's instructions starts from before its entries. The JSON of the instruction without
+ * its id's value (always 32 characters) or annotation (counted as 1,000 one-byte characters): no throwaway instruction,
+ * no hash, and exactly what measuring one with an `"x".repeat(1_000)` annotation gave
+ * (test/contract/instruction-envelope.test.ts).
+ */
+export function envelopeBytes(source: InstructionSource, problem: Problem): number {
+  // Room for the annotation as 1,000 "x" (one byte each in JSON): added, not written out and measured.
+  return byteLength(JSON.stringify(emptyInstruction(source, problem))) + ANNOTATION_ROOM + 64;
+}
+
+/** At least envelopeBytes(source, problem), never less (Infinity when the source is not plain data): no JSON written. */
+export function envelopeBytesAtMost(source: InstructionSource, problem: Problem): number {
+  return jsonBytesAtMost(emptyInstruction(source, problem), 0) + ANNOTATION_ROOM + 64;
+}
+
+/** The envelope: an instruction of `problem` for `source` with no matched entries, any id and an empty annotation. */
+function emptyInstruction(source: InstructionSource, problem: Problem): Instruction {
+  return {
+    version: INSTRUCTION_VERSION,
+    id: ID_PLACEHOLDER,
+    problem,
+    resource: { ...source.resource },
+    matched: [],
+    rule: source.rule,
+    capturedAt: source.capturedAt,
+    detectedAt: source.detectedAt,
+    notBefore: source.notBefore,
+    annotation: "",
+  };
+}
+
+/** No JSON number is longer than this ("-2.2250738585072014e-308" is 24 characters). */
+const NUMBER_BYTES_AT_MOST = 32;
+const BOUNDED_DEPTH = 32;
+
+/**
+ * An upper bound on `byteLength(JSON.stringify(value))` for plain data (strings, numbers, booleans, null, plain arrays
+ * and objects, no toJSON), from lengths alone: a UTF-16 unit takes at most 6 bytes in JSON (`\u001f`, a lone
+ * surrogate), a key or value left out still counts. Infinity for anything else (or deeper than 32 levels): then
+ * nothing is bounded and the caller measures.
+ */
+function jsonBytesAtMost(value: unknown, depth: number): number {
+  switch (typeof value) {
+    case "string":
+      return value.length * 6 + 2;
+    case "number":
+      return NUMBER_BYTES_AT_MOST;
+    case "boolean":
+      return 5;
+    case "undefined":
+    case "function":
+    case "symbol":
+      // Left out of an object, `null` in an array.
+      return 4;
+    case "object": {
+      if (value === null) return 4;
+      if (depth > BOUNDED_DEPTH || (value as { toJSON?: unknown }).toJSON !== undefined)
+        return Number.POSITIVE_INFINITY;
+      const prototype = Object.getPrototypeOf(value);
+      let bytes = 2;
+      if (Array.isArray(value)) {
+        if (prototype !== Array.prototype) return Number.POSITIVE_INFINITY;
+        for (let index = 0; index < value.length; index++) bytes += jsonBytesAtMost(value[index], depth + 1) + 1;
+        return bytes;
+      }
+      if (prototype !== Object.prototype && prototype !== null) return Number.POSITIVE_INFINITY;
+      for (const key of Object.keys(value)) {
+        bytes += key.length * 6 + 3 + jsonBytesAtMost((value as Record<string, unknown>)[key], depth + 1) + 1;
+      }
+      return bytes;
+    }
+    default:
+      return Number.POSITIVE_INFINITY;
+  }
+}
+
+interface Entry {
+  key: string;
+  finding: Finding;
+  bytes: number;
+}
+
 /**
  * Turns one resource's findings into instructions: one per problem, split into parts when the matched entries
  * would not fit one SQS message. Entries are ordered by identity first, so the split (and every id) is stable.
  */
 export function buildInstructions(source: InstructionSource, findings: readonly Finding[]): Instruction[] {
-  const byProblem = new Map<Problem, { key: string; finding: Finding; bytes: number }[]>();
+  const byProblem = new Map<Problem, Entry[]>();
   for (const finding of findings) {
     const key = matchedEntryKey(finding.matched);
     const list = byProblem.get(finding.problem) ?? [];
@@ -168,28 +271,16 @@ export function buildInstructions(source: InstructionSource, findings: readonly 
   const instructions: Instruction[] = [];
   for (const [problem, entries] of [...byProblem].sort(([a], [b]) => a.localeCompare(b))) {
     entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    // Reason text goes into the annotation, which is capped; `bytes` over-counts it so packing stays safe.
-    const chunks: Finding[][] = [];
-    const envelope = byteLength(JSON.stringify(makeInstruction(source, problem, [], "x".repeat(1_000)))) + 64;
-    let current: Finding[] = [];
-    let size = envelope;
-    for (const entry of entries) {
-      if (envelope + entry.bytes > MAX_INSTRUCTION_BYTES) {
-        throw new InstructionTooLargeError(
-          `${source.resource.id}: one ${problem} entry is ${entry.bytes} bytes, over the SQS message limit`,
-        );
-      }
-      if (current.length > 0 && size + entry.bytes > MAX_INSTRUCTION_BYTES) {
-        chunks.push(current);
-        current = [];
-        size = envelope;
-      }
-      current.push(entry.finding);
-      size += entry.bytes;
-    }
-    if (current.length > 0) chunks.push(current);
+    const chunks = split(source, problem, entries);
     chunks.forEach((chunk, index) => {
-      const instruction = makeInstruction(source, problem, chunk, summarise(chunk));
+      const chunkFindings = chunk.map((entry) => entry.finding);
+      // The chunk is in key order (distinct keys, sorted as instructionId sorts them): its keys give its id as is.
+      const id = idFromKeys(
+        source.resource,
+        problem,
+        chunk.map((entry) => entry.key),
+      );
+      const instruction = makeInstruction(source, problem, chunkFindings, summarise(chunkFindings), id);
       if (chunks.length > 1) instruction.part = { index: index + 1, count: chunks.length };
       instructions.push(instruction);
     });
@@ -197,19 +288,51 @@ export function buildInstructions(source: InstructionSource, findings: readonly 
   return instructions;
 }
 
+/**
+ * The parts of one problem's entries (in key order): as many entries to a part as fit one SQS message next to the
+ * envelope. Reason text goes into the annotation, which is capped; `bytes` over-counts it so packing stays safe.
+ */
+function split(source: InstructionSource, problem: Problem, entries: Entry[]): Entry[][] {
+  let total = 0;
+  for (const entry of entries) total += entry.bytes;
+  // Every real resource: all of it fits even next to the largest the envelope could be. Then measuring the envelope
+  // exactly would change nothing below (no entry too large, no part full), so it is not measured.
+  if (envelopeBytesAtMost(source, problem) + total <= MAX_INSTRUCTION_BYTES) return [entries];
+  const chunks: Entry[][] = [];
+  const envelope = envelopeBytes(source, problem);
+  let current: Entry[] = [];
+  let size = envelope;
+  for (const entry of entries) {
+    if (envelope + entry.bytes > MAX_INSTRUCTION_BYTES) {
+      throw new InstructionTooLargeError(
+        `${source.resource.id}: one ${problem} entry is ${entry.bytes} bytes, over the SQS message limit`,
+      );
+    }
+    if (current.length > 0 && size + entry.bytes > MAX_INSTRUCTION_BYTES) {
+      chunks.push(current);
+      current = [];
+      size = envelope;
+    }
+    current.push(entry);
+    size += entry.bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
 function makeInstruction(
   source: InstructionSource,
   problem: Problem,
   findings: readonly Finding[],
   annotation: string,
+  id: string,
 ): Instruction {
   const matched: Instruction["matched"] = findings.map((finding) => finding.matched);
-  const resource = { ...source.resource };
   return {
     version: INSTRUCTION_VERSION,
-    id: instructionId({ problem, resource, matched }),
+    id,
     problem,
-    resource,
+    resource: { ...source.resource },
     matched,
     rule: source.rule,
     capturedAt: source.capturedAt,

@@ -7,7 +7,7 @@ import {
   type InstructionSource,
   InstructionTooLargeError,
 } from "../contract/instruction.ts";
-import { isDeleted } from "./config-item.ts";
+import { isCanonicalIsoTime, isDeleted } from "./config-item.ts";
 import { type AllowlistEntry, describeExemption, type Exemption, findExemption } from "./exemptions.ts";
 import type { AccountFacts, ComplianceType, ConfigItem, Finding, RemedyRule } from "./types.ts";
 
@@ -61,7 +61,28 @@ export function judgeItem(item: ConfigItem, rule: AnyRule, parameters: unknown, 
   });
 
   const actionable = findings.filter((finding) => !finding.exemption);
-  const source: InstructionSource = {
+  const instructions =
+    actionable.length > 0
+      ? instructionsFor(instructionSource(item, rule, parameters, context), actionable, notes)
+      : checkTimes(item, context);
+
+  return {
+    compliance: verdict.compliance,
+    annotation: annotate(verdict.annotation, findings, [...notes]),
+    findings,
+    instructions,
+    notes: [...notes],
+  };
+}
+
+/** What every fix instruction for this item says about where it comes from. */
+function instructionSource(
+  item: ConfigItem,
+  rule: AnyRule,
+  parameters: unknown,
+  context: JudgeContext,
+): InstructionSource {
+  return {
     resource: {
       type: item.resourceType,
       id: item.resourceId,
@@ -77,17 +98,18 @@ export function judgeItem(item: ConfigItem, rule: AnyRule, parameters: unknown, 
     capturedAt: item.captureTime,
     detectedAt: context.now.toISOString(),
     // Grace counts from when Config recorded the change, so re-detections agree on the due time.
-    notBefore: new Date(Date.parse(item.captureTime) + context.gracePeriodMs).toISOString(),
+    notBefore: notBefore(item.captureTime, context.gracePeriodMs),
   };
-  const instructions = instructionsFor(source, actionable, notes);
+}
 
-  return {
-    compliance: verdict.compliance,
-    annotation: annotate(verdict.annotation, findings, [...notes]),
-    findings,
-    instructions,
-    notes: [...notes],
-  };
+/**
+ * Nothing to fix, so no instruction source to build; but the two times it reads are still checked the way building it
+ * would check them: an invalid clock, or a capture time that gives no valid due time, throws the same RangeError.
+ */
+function checkTimes(item: ConfigItem, context: JudgeContext): Instruction[] {
+  if (Number.isNaN(context.now.getTime())) context.now.toISOString();
+  notBefore(item.captureTime, context.gracePeriodMs);
+  return [];
 }
 
 /**
@@ -112,6 +134,12 @@ function instructionsFor(source: InstructionSource, actionable: readonly Finding
     }
   }
   return fitting.length > 0 ? buildInstructions(source, fitting) : [];
+}
+
+/** When a fix may start: `gracePeriodMs` after the capture time (the capture time itself, as written, without one). */
+function notBefore(captureTime: string, gracePeriodMs: number): string {
+  if (gracePeriodMs === 0 && isCanonicalIsoTime(captureTime)) return captureTime;
+  return new Date(Date.parse(captureTime) + gracePeriodMs).toISOString();
 }
 
 function notApplicable(annotation: string): Judgement {
@@ -140,6 +168,8 @@ export const CONFIG_ANNOTATION_LIMIT = 256;
 
 /** Config rejects annotations over 256 characters; cut with a visible marker. */
 export function cutAnnotation(text: string, limit = CONFIG_ANNOTATION_LIMIT): string {
+  // No more UTF-16 units than the limit is no more characters either: nothing to count.
+  if (text.length <= limit) return text;
   const chars = Array.from(text);
   return chars.length <= limit ? text : `${chars.slice(0, limit - 1).join("")}…`;
 }

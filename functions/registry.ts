@@ -6,7 +6,7 @@ import type { EnvName } from "../platform/env.ts";
 import type { CommandPermissions } from "../platform/permissions.ts";
 import { declaredActions } from "../platform/permissions.ts";
 import { PROBLEM_SPECS, type Problem } from "../problems/index.ts";
-import { configRulePermissions } from "./config-rule/permissions.ts";
+import { configRuleImpliedActions, configRulePermissions } from "./config-rule/permissions.ts";
 import { coordinatorImpliedActions, coordinatorPermissions } from "./coordinator/permissions.ts";
 import { notifierPermissions } from "./notifier/permissions.ts";
 import { remediationRunnerImpliedActions, remediationRunnerPermissions } from "./remediation/permissions.ts";
@@ -107,12 +107,21 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     name: "config-rule",
     entry: "functions/config-rule/handler.ts",
     permissions: configRulePermissions,
-    impliedActions: [],
+    impliedActions: configRuleImpliedActions,
     memoryMb: 256,
-    // A periodic run judges every recorded resource of the rule's type.
+    // A change notification judges one item; a periodic scan's task stops well before this (scan.ts).
     timeoutSeconds: 300,
-    env: [...deploymentEnv, "REMEDY_QUEUE_URL", "REMEDY_GRACE_PERIOD_MINUTES", "REMEDY_ALLOWLIST"],
-    bundleBudgetBytes: 512 * KB,
+    env: [
+      ...deploymentEnv,
+      "REMEDY_QUEUE_URL",
+      "REMEDY_GRACE_PERIOD_MINUTES",
+      "REMEDY_ALLOWLIST",
+      "REMEDY_SCAN_QUEUE_URL",
+      "REMEDY_SCAN_DLQ_URL",
+      "REMEDY_LEDGER_BUCKET",
+    ],
+    // The periodic scan adds the S3 client (its parts of recorded verdicts).
+    bundleBudgetBytes: 640 * KB,
   },
   coordinator: {
     name: "coordinator",

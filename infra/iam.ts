@@ -9,6 +9,8 @@ import { problemSpec, resourceSpec } from "../problems/index.ts";
 export const LEDGER_PREFIXES = { actions: "actions/", claims: "claims/" } as const;
 export const STATE_PREFIX = `${COORDINATOR_STATE_KEY.split("/")[0]}/`;
 
+import { SCAN_PREFIX } from "../functions/config-rule/scan-layout.ts";
+
 /**
  * Bucket-changing actions that are never allowed on Remedy's own buckets (ledger, Config delivery, listed ones),
  * whoever's role holds them: an explicit Deny beside the grant, so a forged instruction cannot open the ledger.
@@ -26,6 +28,9 @@ export interface PolicyRefs {
   account: string;
   queueArn: string;
   dlqArn: string;
+  /** The periodic scan's task queue and its dead-letter queue (the Config rule function's). */
+  scanQueueArn: string;
+  scanDlqArn: string;
   ledgerBucketArn: string;
   pauseParameterArn: string;
   reportTopicArn: string;
@@ -84,29 +89,40 @@ function scopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope {
     case "config:GetResourceConfigHistory":
     case "config:ListDiscoveredResources":
     case "config:BatchGetResourceConfig":
+    case "config:GetComplianceDetailsByResource":
     case "cloudtrail:LookupEvents":
       return { resources: ANY };
+    case "config:GetComplianceDetailsByConfigRule":
+      return { resources: [`arn:${refs.partition}:config:${refs.region}:${refs.account}:config-rule/*`] };
     case "s3:PutObject":
-      // The coordinator writes its state; remediations write records and put-if-absent dispatch claims.
+      // The coordinator writes its state; the Config rule function its scans' parts; remediations write records and
+      // put-if-absent dispatch claims.
       return {
         resources:
           spec.name === "coordinator"
             ? ledgerObjects(STATE_PREFIX)
-            : ledgerObjects(LEDGER_PREFIXES.actions, LEDGER_PREFIXES.claims),
+            : spec.name === "config-rule"
+              ? ledgerObjects(SCAN_PREFIX)
+              : ledgerObjects(LEDGER_PREFIXES.actions, LEDGER_PREFIXES.claims),
       };
     case "s3:GetObject":
-      return { resources: ledgerObjects(STATE_PREFIX) };
+      return { resources: ledgerObjects(spec.name === "config-rule" ? SCAN_PREFIX : STATE_PREFIX) };
     case "s3:ListBucket":
       return { resources: [refs.ledgerBucketArn] };
     case "kms:GenerateMac":
       return { resources: [refs.ledgerMacKeyArn] };
     case "sqs:SendMessage":
-      // The rule queues instructions; everyone else only dead-letters.
-      return { resources: [spec.name === "config-rule" ? refs.queueArn : refs.dlqArn] };
+      // The rule queues instructions and its scan's tasks; everyone else only dead-letters.
+      return {
+        resources: spec.name === "config-rule" ? [refs.queueArn, refs.scanQueueArn, refs.scanDlqArn] : [refs.dlqArn],
+      };
+    case "sqs:GetQueueAttributes":
+      return { resources: [refs.scanQueueArn] };
     case "sqs:ReceiveMessage":
     case "sqs:ChangeMessageVisibility":
     case "sqs:DeleteMessage":
-      return { resources: [refs.queueArn] };
+      // The Config rule function takes its scan's tasks; the coordinator and remediations the instructions.
+      return { resources: [spec.name === "config-rule" ? refs.scanQueueArn : refs.queueArn] };
     case "ssm:GetParameter":
       return { resources: [spec.name === "notifier" ? refs.slackParameterArn : refs.pauseParameterArn] };
     case "ssm:PutParameter":

@@ -13,6 +13,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { LambdaFunctionEventInvokeConfig } from "@cdktf/provider-aws/lib/lambda-function-event-invoke-config";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
@@ -35,11 +36,13 @@ import {
   Token,
 } from "cdktf";
 import type { Construct } from "constructs";
+import { SCAN_PREFIX } from "../functions/config-rule/scan-layout.ts";
 import {
   COORDINATOR_STATE_KEY,
   DISPATCH_VISIBILITY_SECONDS,
   type EnvName,
   FUNCTION_LIST,
+  FUNCTIONS,
   type FunctionName,
   type FunctionSpec,
   MAX_DISPATCH_AGE_SECONDS,
@@ -116,11 +119,32 @@ export class RemedyStack extends TerraformStack {
       // attempts (REMEDY_MAX_ATTEMPTS) and moves messages to the DLQ itself, with the reason.
     });
 
+    // The periodic scan's tasks (functions/config-rule/scan.ts): the Config rule function sends and takes them. A
+    // task that keeps failing moves to its own dead-letter queue (not the instructions' DLQ: `remedy dlq` redrives
+    // instructions). Visibility: six times the function's timeout, as Lambda's SQS event source wants.
+    const scanDlq = new SqsQueue(this, "scan_dlq", {
+      name: `${NAME_PREFIX}-scan-dlq`,
+      sqsManagedSseEnabled: true,
+      messageRetentionSeconds: 14 * 24 * 3600,
+    });
+    const scanQueue = new SqsQueue(this, "scan_queue", {
+      name: `${NAME_PREFIX}-scan`,
+      sqsManagedSseEnabled: true,
+      // A scan is a day's backstop: a task older than that is superseded by the next scan.
+      messageRetentionSeconds: 24 * 3600,
+      visibilityTimeoutSeconds: 6 * FUNCTIONS["config-rule"].timeoutSeconds,
+      redrivePolicy: Fn.jsonencode({ deadLetterTargetArn: scanDlq.arn, maxReceiveCount: 5 }),
+    });
+
     // -- Ledger (also holds the coordinator's state), pause switch, report topic ----------------------------
     const ledger = new LedgerBucket(this, "ledger", {
       prefix: `${NAME_PREFIX}-ledger-`,
       // Dispatch claims only guard against duplicate deliveries of one invoke: days, not forever.
-      expirePrefixes: [{ prefix: LEDGER_PREFIXES.claims, days: 14 }],
+      // A scan's recorded verdicts are needed while the scan runs (hours at most).
+      expirePrefixes: [
+        { prefix: LEDGER_PREFIXES.claims, days: 14 },
+        { prefix: SCAN_PREFIX, days: 2 },
+      ],
       // Only the writers of each prefix may write or delete there, whatever their IAM policies say: records come
       // from the remediations (and the undo records of listed operators), claims from the remediations, the
       // coordinator's state from the coordinator. Undo also checks each record's MAC (ledger MAC key below).
@@ -131,6 +155,7 @@ export class RemedyStack extends TerraformStack {
         },
         { prefix: LEDGER_PREFIXES.claims, principals: remediationNames.map(roleArn) },
         { prefix: STATE_PREFIX, principals: [roleArn("coordinator")] },
+        { prefix: SCAN_PREFIX, principals: [roleArn("config-rule")] },
       ],
     });
     // The ledger's integrity key: only the remediation roles may MAC a record (kms:GenerateMac); anyone the
@@ -189,6 +214,8 @@ export class RemedyStack extends TerraformStack {
       account,
       queueArn: queue.arn,
       dlqArn: dlq.arn,
+      scanQueueArn: scanQueue.arn,
+      scanDlqArn: scanDlq.arn,
       ledgerBucketArn: ledger.bucket.arn,
       pauseParameterArn: `arn:${partition}:ssm:${region}:${account}:parameter/${NAME_PREFIX}/paused`,
       reportTopicArn: reportTopic.arn,
@@ -214,6 +241,8 @@ export class RemedyStack extends TerraformStack {
       REMEDY_PROTECTED_BUCKETS: Fn.join(",", protectedBuckets),
       REMEDY_QUEUE_URL: queue.url,
       REMEDY_DLQ_URL: dlq.url,
+      REMEDY_SCAN_QUEUE_URL: scanQueue.url,
+      REMEDY_SCAN_DLQ_URL: scanDlq.url,
       REMEDY_GRACE_PERIOD_MINUTES: Token.asString(vars.gracePeriodMinutes.numberValue),
       REMEDY_ALLOWLIST: vars.allowlist.stringValue,
       REMEDY_PAUSE_PARAMETER: pause.name,
@@ -319,6 +348,35 @@ export class RemedyStack extends TerraformStack {
       ],
     });
     new SqsQueuePolicy(this, "dlq_policy", { queueUrl: dlq.url, policy: dlqPolicy.json });
+    // The scan's queues are the Config rule function's alone: a task is still a claim (scan.ts), but nobody else's.
+    const scanner = [this.roles["config-rule"].arn];
+    for (const [name, scanQueueOf] of [
+      ["scan_queue", scanQueue],
+      ["scan_dlq", scanDlq],
+    ] as const) {
+      const policy = new DataAwsIamPolicyDocument(this, `${name}_policy_doc`, {
+        statement: [
+          {
+            sid: "OnlyTheScannerSends",
+            effect: "Deny",
+            principals: [{ type: "*", identifiers: ["*"] }],
+            actions: ["sqs:SendMessage"],
+            resources: [scanQueueOf.arn],
+            condition: [{ test: "ArnNotLike", variable: "aws:PrincipalArn", values: scanner }],
+          },
+          denyInsecure(scanQueueOf.arn),
+        ],
+      });
+      new SqsQueuePolicy(this, `${name}_policy`, { queueUrl: scanQueueOf.url, policy: policy.json });
+    }
+    new LambdaEventSourceMapping(this, "scan_tasks", {
+      eventSourceArn: scanQueue.arn,
+      functionName: this.functions["config-rule"].arn,
+      // One page per invocation: each task runs in its own time budget.
+      batchSize: 1,
+      functionResponseTypes: ["ReportBatchItemFailures"],
+      scalingConfig: { maximumConcurrency: Token.asNumber(vars.scanConcurrency.numberValue) },
+    });
 
     // -- The gate: the coordinator's schedule ----------------------------------------------------------------
     const schedule = new CloudwatchEventRule(this, "schedule", {

@@ -28,6 +28,7 @@ export interface RemedyVariables {
   manageConfig: TerraformVariable;
   existingConfigTopicArn: TerraformVariable;
   ruleEvaluationFrequency: TerraformVariable;
+  scanConcurrency: TerraformVariable;
   logRetentionDays: TerraformVariable;
   operatorPrincipalArns: TerraformVariable;
   protectedBuckets: TerraformVariable;
@@ -160,6 +161,19 @@ export function remedyVariables(scope: Construct): RemedyVariables {
       default: "",
       description:
         "When manage_config is false: the SNS topic of the existing Config delivery channel (compliance changes are relayed from it). Empty: not relayed.",
+    }),
+    scanConcurrency: v("scan_concurrency", {
+      type: "number",
+      default: 5,
+      description:
+        "How many pages of a periodic scan are judged at once (Lambda invocations taking the scan queue; AWS allows 2 to 1000). Bounded by Config's API rates.",
+      validation: [
+        {
+          condition:
+            "${var.scan_concurrency >= 2 && var.scan_concurrency <= 1000 && floor(var.scan_concurrency) == var.scan_concurrency}",
+          errorMessage: "scan_concurrency must be a whole number from 2 to 1000.",
+        },
+      ],
     }),
     ruleEvaluationFrequency: v("rule_evaluation_frequency", {
       type: "string",

@@ -5,14 +5,37 @@
 // alone; test/problems/registry.test.ts fails while a registered problem has none.
 //
 // An example is data and small functions over SDK clients the caller makes (pointed at moto in the test): no test
-// framework, no test code. How Config would describe the resource (its configuration item) is the test's: it
-// builds the item from the live resource by its type (test/e2e/moto-stack.ts liveConfigItem).
+// framework, no test code. It also says how Config would describe its resource (`configItem`: the configuration
+// item, built from the live resource), so a problem on a new resource type needs nothing in the tests.
+//
+// Examples are test support: only tests import them, never a function's code (nothing a Lambda bundles reaches an
+// example.ts).
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { MatchedEntry } from "../detection/types.ts";
 import type { Problem } from "./index.ts";
 
 /** The AWS clients an example works with: asked by SDK class (`client(EC2Client)`), made and configured by the caller. */
 export interface ExampleClients {
   client<C>(Client: new (config: object) => C): C;
+}
+
+/** Where Config records a configuration item: the account it records in, and the resource's region. */
+export interface ConfigScope {
+  accountId: string;
+  region: string;
+}
+
+/**
+ * The scope of an item for a resource read through `client`: the account of the caller's credentials (STS
+ * GetCallerIdentity) and the client's region.
+ */
+export async function configScope(
+  clients: ExampleClients,
+  client: { config: { region: () => Promise<string> } },
+): Promise<ConfigScope> {
+  const { Account } = await clients.client(STSClient).send(new GetCallerIdentityCommand({}));
+  if (!Account) throw new Error("GetCallerIdentity answered no Account");
+  return { accountId: Account, region: await client.config.region() };
 }
 
 /** A live resource as an example compares it: what the fix may remove, and everything else. */
@@ -37,6 +60,11 @@ export interface ProblemExample<Entry = unknown> {
   create(clients: ExampleClients, name: string): Promise<string>;
   /** What the rule's finding records for the violating entry, so what the fix instruction names (`matched`). */
   violation(resourceId: string): MatchedEntry;
+  /**
+   * The configuration item AWS Config would record now for the live resource (as delivered in a change event), read
+   * through the AWS API; `capturedAt` is its capture time.
+   */
+  configItem(clients: ExampleClients, resourceId: string, capturedAt: Date): Promise<Record<string, unknown>>;
   /** The live resource, read back through the AWS API. */
   read(clients: ExampleClients, resourceId: string): Promise<ExampleState<Entry>>;
   /** Whether an entry of `read` is the violating one: the fix removes it, and only it. */

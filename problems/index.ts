@@ -1,7 +1,6 @@
 // The registry: the only list of problems (and of the resource types they are found on) anywhere. Contract schemas,
 // routing to remediation functions, the Config recorder's types, Slack's titles, links and training, attribution and
 // the Block Public Access strategy all read it. Adding a problem: a folder with its spec.ts, and one line below.
-import { RESOURCES } from "./resources.ts";
 import { s3PublicAcl } from "./s3-public-acl/spec.ts";
 import { s3PublicPolicy } from "./s3-public-policy/spec.ts";
 import { sgOpenIngress } from "./sg-open-ingress/spec.ts";
@@ -12,7 +11,13 @@ export const PROBLEM_SPECS = [sgOpenIngress, s3PublicAcl, s3PublicPolicy] as con
 export type Problem = (typeof PROBLEM_SPECS)[number]["id"];
 export const PROBLEMS = PROBLEM_SPECS.map((spec) => spec.id) as readonly Problem[] as readonly [Problem, ...Problem[]];
 
-export { RESOURCES };
+/**
+ * The resource types the problems are found on, each once, in the registry's order: a problem names its type's spec
+ * (`resource`, from the folder that holds the type's undo), so a new type is registered with its first problem.
+ */
+export const RESOURCES = [
+  ...new Set(PROBLEM_SPECS.map((spec) => spec.resource)),
+] as readonly (typeof PROBLEM_SPECS)[number]["resource"][];
 export type ResourceType = (typeof RESOURCES)[number]["type"];
 export const RESOURCE_TYPES: readonly ResourceType[] = RESOURCES.map((resource) => resource.type);
 

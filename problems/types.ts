@@ -30,7 +30,9 @@ export interface Training {
 
 export interface ProblemSpec<Id extends string = string> {
   id: Id;
-  /** The Config resource type the problem is found on. */
+  /** The resource type the problem is found on: its spec (problems/<folder>/resource.ts) and its Config type. */
+  resource: ResourceSpec;
+  /** `resource.type`. */
   resourceType: string;
   /** The Remedy rule (detection/rules.ts) that finds it: its Config rule is named `<prefix>-<ruleId>`. */
   ruleId: string;
@@ -78,7 +80,7 @@ export interface ProblemContract {
    * besides its kind (contract/instruction.ts matchedEntryKey), so of every instruction id naming it.
    */
   identity(entry: never): Readonly<Record<string, unknown>>;
-  /** The change its fix records (its words' changeKind), in reports and in the ledger. */
+  /** The change its fix records (its words' changes.kind), in reports and in the ledger. */
   change: KindSchema;
   /**
    * Other changes its fix may record that other problems' fixes record too (the S3 problems' block-public-access
@@ -92,17 +94,58 @@ export type Tense = "done" | "planned";
 
 /**
  * How a problem's entries and the change its fix records are worded: one wording for the CLI (plan, peek, status),
- * the logs and undo. Each problem's words.ts gives one; problems/words.ts dispatches to it by entry and change kind.
+ * the logs and undo, and Slack's for the change. Each problem's words.ts gives one; problems/words.ts dispatches to it
+ * by entry and change kind.
  */
 export interface ProblemWords {
-  /** The change its fix records (the block-public-access strategy's own is worded in problems/s3-public/words.ts). */
-  changeKind: Change["kind"];
   /** What its fix does to one entry, in each tense: "revoked ingress" / "revoke ingress". */
   verb: Readonly<Record<Tense, string>>;
   /** One entry of its matched kind: "tcp 22 from 0.0.0.0/0 (sgr-0a1)". */
   entry(entry: MatchedEntry): string;
-  /** A recorded change of its change kind, every entry in it: "revoked ingress tcp 22 from 0.0.0.0/0; …". */
-  change(change: Change, tense: Tense): string;
+  /** The change its fix records (its contract's `change`). */
+  changes: ChangeWords;
+  /**
+   * Changes its fix may record that other problems' fixes record too (its contract's `otherChanges`): the same words
+   * listed by each problem, worded once (the S3 problems' Block Public Access, problems/s3-public/words.ts).
+   */
+  otherChanges?: readonly ChangeWords[];
+}
+
+/** Each kind's change. Indexed rather than Extract<Change, …>: words of one kind are then words of any (ChangeWords). */
+type ChangeOfKind = { [K in Change["kind"]]: Extract<Change, { kind: K }> };
+
+/** How one kind of recorded change is worded, for the CLI and for Slack. */
+export interface ChangeWords<K extends Change["kind"] = Change["kind"]> {
+  kind: K;
+  /** The CLI's words, every entry in it: "revoked ingress tcp 22 from 0.0.0.0/0; …". */
+  change(change: ChangeOfKind[K], tense: Tense): string;
+  /**
+   * Slack words entries its own way: code spans, who a grantee is ("AllUsers (everyone)", a canonical user's whole
+   * id), a removed statement whole as JSON, every Block Public Access flag before → after. What it shares with the
+   * CLI's words reads the same there and here: a rule's ports, counts ("2 ingress rules") and lists.
+   */
+  slack: {
+    /** For the message's summary: "revoked 2 ingress rules". */
+    phrase<I>(change: ChangeOfKind[K], kit: SlackKit<I>): string;
+    /** The list in the message's details: "Revoked 2 ingress rules on sg-1", one item per entry. */
+    section<I>(change: ChangeOfKind[K], kit: SlackKit<I>): { title: string; note?: I; items: I[] };
+  };
+}
+
+/**
+ * What Slack's words are built with: the notifier's formatting (functions/notifier/message.ts, `I` its Inline, so
+ * problems/ does not import it) and problems/words.ts `plural` (which its words.ts files cannot import: a cycle).
+ */
+export interface SlackKit<I> {
+  /** Escaped text. */
+  text(value: string | number): I;
+  code(value: string | number): I;
+  bold(value: string | number): I;
+  /** Template: literal parts are trusted, interpolated strings escaped, pieces kept. */
+  t(strings: TemplateStringsArray, ...values: (I | string | number)[]): I;
+  /** Raw text cut to `max` characters, with the cut marker. */
+  cut(value: string, max: number): string;
+  plural(count: number, one: string, many?: string): string;
 }
 
 /** Where an IAM grant applies (infra/iam.ts). */
@@ -132,4 +175,9 @@ export interface ResourceSpec {
   stateKind: string;
   /** The schema of that state (its `kind` is stateKind): contract/ledger.ts builds its state variant from every type's. */
   state: KindSchema;
+  /**
+   * The problems/ folder that holds its resource-level code: the CLI loads `problems/<folder>/undo.ts` (its `undo`
+   * export, the undo of stateKind) from it. Named here, never imported: the registry stays free of undo code.
+   */
+  folder: string;
 }

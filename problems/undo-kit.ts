@@ -1,8 +1,10 @@
-// What a resource type supplies to undo a fix (the interface and its errors; the table of undos is problems/undo.ts): for the ledger before-state its fixes record, how to read the live
-// resource, check that a record is what a fix of it does, plan the re-adds against the live state (and say what they
-// are), and make them. Everything else — finding the record, its MAC, the checks every record gets, asking, the
-// undo's own ledger records — is the runner's (cli/undo-runner.ts), the same for every resource. The runner finds a
-// record's undo here by its before-state's kind, which the registry's resource types declare (RESOURCES stateKind).
+// What a resource type supplies to undo a fix (the interface and its errors; problems/undo.ts loads each resource
+// type's from problems/<folder>/undo.ts, its `undo` export): for the ledger before-state its fixes record, how to
+// read the live resource, check that a record is what a fix of it does, plan the re-adds against the live state (and
+// say what they are), make them, and say what an undo put back (`remedy undo --json`). Everything else — finding the
+// record, its MAC, the checks every record gets, asking, the undo's own ledger records — is the runner's
+// (cli/undo-runner.ts), the same for every resource. The runner finds a record's undo by its before-state's kind,
+// which the registry's resource types declare (RESOURCES stateKind, with the folder its undo is in).
 // Only the CLI reaches this module: the registry and the remediation functions never import an undo.
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { S3Client } from "@aws-sdk/client-s3";
@@ -17,6 +19,14 @@ export class UndoError extends PermanentError {
 }
 
 export type StateKind = ResourceState["kind"];
+
+/** The ledger state of one kind. */
+export type StateOf<K extends StateKind> = Extract<ResourceState, { kind: K }>;
+
+/** One kind of entry an undo put back, as `remedy undo --json` reports it (`reAdded`); each undo declares its own. */
+export interface ReAdded {
+  kind: string;
+}
 
 /** A record undo may restore: it has a before-state. */
 export type UndoableRecord = LedgerRecord & { before: ResourceState };
@@ -61,14 +71,15 @@ export interface ResourceUndo<
   K extends StateKind = StateKind,
   Live extends { kind: K } = { kind: K },
   Write = unknown,
+  Added extends ReAdded = ReAdded,
 > {
   /** The before-state it restores (its resource type's stateKind in the registry). */
   kind: K;
   /** What that state holds, in a refusal: "security-group rules". */
   what: string;
-  /** Every AWS command it sends, reads and writes → its IAM action (each is one the CLI declares). */
+  /** Every AWS command it sends, reads and writes → its IAM action (cli/permissions.ts adds them to the CLI's). */
   permissions: CommandPermissions;
-  /** IAM actions its writes need without a command of their own. */
+  /** IAM actions its writes need without a command of their own (the CLI's too, cli/permissions.ts). */
   impliedActions: readonly string[];
   /** Reads what the record is compared with (changes nothing); UndoError when the resource is gone. */
   readLive(record: UndoableRecordOf<K>, clients: UndoClients): Promise<Live>;
@@ -85,4 +96,9 @@ export interface ResourceUndo<
   plan(record: UndoableRecordOf<K>, live: Live): ResourcePlan<Write>;
   /** Makes one of the plan's writes. */
   apply(write: Write, clients: UndoClients, record: UndoableRecordOf<K>, log: Log): Promise<void>;
+  /**
+   * What is in `after` and was not in `before` (an undo's own record: the live state it read and the state it left),
+   * as `remedy undo --json` reports it; none when nothing was put back.
+   */
+  reAdded(before: StateOf<K>, after: StateOf<K>): Added[];
 }

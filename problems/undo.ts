@@ -1,18 +1,34 @@
 // The undo of every resource type, by the ledger before-state kind its fixes record (RESOURCES stateKind): the
-// runner (cli/undo-runner.ts) finds a record's undo here. Only the CLI reaches this module: the registry and the
-// remediation functions never import an undo. The interface each implements: problems/undo-kit.ts.
+// runner (cli/undo-runner.ts) finds a record's undo here. Each is loaded from the registry: the `undo` export of
+// problems/<folder>/undo.ts, the folder its RESOURCES entry names, so a resource type's undo is used by being
+// registered. Only the CLI reaches this module: the registry and the remediation functions never import an undo.
+// The interface each implements: problems/undo-kit.ts.
 import { PROBLEM_SPECS, RESOURCES } from "./index.ts";
-import { s3BucketUndo } from "./s3-public/undo.ts";
-import { sgRulesUndo } from "./sg-open-ingress/undo.ts";
 import type { ResourceUndo, StateKind } from "./undo-kit.ts";
 
 export * from "./undo-kit.ts";
 
-/** Every resource type's undo (each imports only problems/undo-kit.ts, so no import cycle runs through here). */
-const UNDOS = [sgRulesUndo, s3BucketUndo] as const;
+/** What an undo reads of a live resource, whichever resource it is: the runner passes it on without looking in it. */
+export interface LiveState {
+  kind: StateKind;
+}
 
-/** What an undo reads of a live resource, whichever resource it is. */
-export type LiveState = Awaited<ReturnType<(typeof UNDOS)[number]["readLive"]>>;
+/**
+ * Every resource type's undo, in the registry's order (each imports only problems/undo-kit.ts and its own folder's
+ * code, so no import cycle runs through here).
+ */
+const UNDOS: readonly ResourceUndo<StateKind, LiveState>[] = await Promise.all(
+  RESOURCES.map(async (resource) => {
+    const path = `problems/${resource.folder}/undo.ts`;
+    const { undo } = (await import(`./${resource.folder}/undo.ts`)) as { undo?: ResourceUndo<StateKind, LiveState> };
+    if (undo?.kind !== resource.stateKind) {
+      throw new Error(
+        `${path} must export the undo of ${resource.type}'s ${resource.stateKind} before-state as \`undo\` (found ${undo ? `one of ${undo.kind}` : "none"})`,
+      );
+    }
+    return undo;
+  }),
+);
 
 /** Each before-state kind's undo, the resource type that records it and the problems found on that type. */
 export interface StateUndo {
@@ -24,7 +40,7 @@ export interface StateUndo {
 /** The undo of a before-state kind, found through the registry's resource types. */
 export function undoFor(kind: StateKind): StateUndo {
   const resource = RESOURCES.find((candidate) => candidate.stateKind === kind);
-  const undo: ResourceUndo<StateKind, LiveState> | undefined = UNDOS.find((candidate) => candidate.kind === kind);
+  const undo = UNDOS.find((candidate) => candidate.kind === kind);
   if (!resource || !undo) throw new Error(`no resource type in the registry records a ${kind} before-state to undo`);
   return {
     undo,

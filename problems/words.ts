@@ -1,15 +1,15 @@
 // Human words for matched entries, the actions Remedy takes on them and the changes it recorded; one wording
 // everywhere (plan, peek, status, logs, undo), so what an operator reviews is what later happens. Each problem words
-// its own entries and change (problems/<id>/words.ts, named by its spec's `words`); this module finds them through
-// the registry, by the kind of entry or change. The block-public-access strategy both S3 problems share is worded in
-// problems/s3-public/words.ts.
+// its own entries and change (problems/<id>/words.ts, named by its spec's `words`), and Slack's words for the change;
+// this module finds them through the registry, by the kind of entry or change. A change several problems' fixes
+// record (the S3 problems' Block Public Access, problems/s3-public/words.ts) is listed by each.
 
 import type { Change } from "../contract/report.ts";
 import type { MatchedEntry, Problem } from "../detection/types.ts";
 import { PROBLEM_SPECS } from "./index.ts";
 import type { S3FixStrategy } from "./s3-public/fix-spec.ts";
-import { describeBlockEnabled, describeBlockOn } from "./s3-public/words.ts";
-import type { BlockPublicAccessFlag, ProblemSpec, ProblemWords, Tense } from "./types.ts";
+import { describeBlockOn } from "./s3-public/words.ts";
+import type { BlockPublicAccessFlag, ChangeWords, ProblemSpec, ProblemWords, Tense } from "./types.ts";
 
 export type { S3FixStrategy } from "./s3-public/fix-spec.ts";
 export { describeGrant } from "./s3-public-acl/words.ts";
@@ -19,13 +19,31 @@ export type { Tense } from "./types.ts";
 
 const SPECS: readonly ProblemSpec[] = PROBLEM_SPECS;
 
-/** The words of each entry kind (the problem whose findings record it) and of each change kind (its fix's). */
+/** The words of each entry kind: those of the problem whose findings record it. */
 const ENTRY_WORDS: ReadonlyMap<string, ProblemWords> = new Map(SPECS.map((spec) => [spec.matchedKind, spec.words]));
-const CHANGE_WORDS: ReadonlyMap<Change["kind"], ProblemWords> = new Map(
-  SPECS.map((spec) => [spec.words.changeKind, spec.words]),
-);
 
-function wordsOf<K extends string>(table: ReadonlyMap<K, ProblemWords>, kind: K): ProblemWords {
+/**
+ * The words of each change kind, from every spec's words (its own change's and its otherChanges). Problems that share
+ * a change list the same words; two different words for one kind would make a change read by whichever came last.
+ */
+export function changeWordsByKind(
+  specs: readonly Pick<ProblemSpec, "id" | "words">[],
+): ReadonlyMap<Change["kind"], ChangeWords> {
+  const table = new Map<Change["kind"], { words: ChangeWords; id: string }>();
+  for (const { id, words } of specs) {
+    for (const change of [words.changes, ...(words.otherChanges ?? [])]) {
+      const known = table.get(change.kind);
+      if (!known) table.set(change.kind, { words: change, id });
+      else if (known.words !== change)
+        throw new Error(`change kind ${change.kind} is worded twice: by ${known.id} and by ${id}`);
+    }
+  }
+  return new Map([...table].map(([kind, { words }]) => [kind, words]));
+}
+
+const CHANGE_WORDS = changeWordsByKind(SPECS);
+
+function wordsOf<K extends string, W>(table: ReadonlyMap<K, W>, kind: K): W {
   const words = table.get(kind);
   if (!words) throw new Error(`no problem in the registry words ${kind}`);
   return words;
@@ -33,6 +51,11 @@ function wordsOf<K extends string>(table: ReadonlyMap<K, ProblemWords>, kind: K)
 
 export function describeMatched(entry: MatchedEntry): string {
   return wordsOf(ENTRY_WORDS, entry.kind).entry(entry);
+}
+
+/** The words of a change a problem's fix records, for the CLI and for Slack ("restored" is undo's: none). */
+export function changeWords(kind: Change["kind"]): ChangeWords {
+  return wordsOf(CHANGE_WORDS, kind);
 }
 
 /**
@@ -55,10 +78,9 @@ export function describeAction(problem: Problem, entry: MatchedEntry, s3Strategy
  * (sgr-…)"), the imperative for one that was only planned (a pending or failed action: "revoke ingress …").
  */
 export function describeChange(change: Change, tense: Tense = "done"): string {
-  // An undo's change is the summary it recorded; Block Public Access is the S3 strategy's, not one problem's.
+  // An undo's change is the summary it recorded: undo's own, no problem's.
   if (change.kind === "restored") return change.summary;
-  if (change.kind === "public-access-block-enabled") return describeBlockEnabled(change, tense);
-  return wordsOf(CHANGE_WORDS, change.kind).change(change, tense);
+  return changeWords(change.kind).change(change, tense);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

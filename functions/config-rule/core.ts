@@ -1,29 +1,19 @@
-// The generic Config rule runtime: one evaluator for every Remedy rule (rules themselves are pure).
-import {
-  BatchGetResourceConfigCommand,
-  type ConfigServiceClient,
-  type Evaluation,
-  GetResourceConfigHistoryCommand,
-  ListDiscoveredResourcesCommand,
-  PutEvaluationsCommand,
-  type ResourceKey,
-  type ResourceType,
-} from "@aws-sdk/client-config-service";
+// The generic Config rule runtime: one evaluator for every Remedy rule (rules themselves are pure). A change
+// notification is judged here; a ScheduledNotification starts a periodic scan in pages (scan.ts).
+import type { ConfigServiceClient, Evaluation } from "@aws-sdk/client-config-service";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { canonicalJson } from "../../contract/canonical-json.ts";
 import { type Instruction, serializeInstruction } from "../../contract/instruction.ts";
 import type { AccountFactsReader } from "../../detection/account-facts.ts";
 import { InvalidConfigItemError, normalizeConfigItem } from "../../detection/config-item.ts";
 import type { AllowlistEntry } from "../../detection/exemptions.ts";
-import { cutAnnotation, judgeItem } from "../../detection/judge.ts";
 import type { ConfigItem } from "../../detection/types.ts";
 import { type DeployedRule, type Deployment, deployedRuleNamed } from "../../platform/deployment.ts";
 import { errorFields, type Log, type MetricSink } from "../../platform/logging.ts";
 import { sendMessages } from "../../platform/queue.ts";
 import { InvalidEventError, parseRuleEvent, type RuleEvent } from "./event.ts";
-
-export const PUT_EVALUATIONS_LIMIT = 100;
-const BATCH_GET_LIMIT = 100;
+import { alreadyHeld, fetchFullItem, type Judged, putEvaluations, ruleJudging } from "./judging.ts";
+import { type ScanQueue, startScan } from "./scan.ts";
 
 export interface RuleRuntimeDeps {
   configService: ConfigServiceClient;
@@ -38,6 +28,8 @@ export interface RuleRuntimeDeps {
   now: () => Date;
   log: Log;
   metrics: MetricSink;
+  /** Where a ScheduledNotification's scan starts (Remedy's scan queue). */
+  scanQueue: ScanQueue;
 }
 
 export type RuleRunResult =
@@ -45,20 +37,15 @@ export type RuleRunResult =
       outcome: "evaluated";
       messageType: string;
       evaluations: Evaluation[];
+      /** Verdicts not sent because Config already held them exactly (same compliance and annotation). */
+      unchanged: number;
       queued: Instruction[];
       /** Instructions judged but not queued because Config ran the rule in test mode (TESTMODE result token). */
       notQueued: number;
       exemptFindings: number;
-      skippedItems: number;
     }
+  | { outcome: "scan-started"; scanId: string }
   | { outcome: "rejected"; reason: string };
-
-/** An item-level problem inside a scheduled run: that item is skipped and reported, the others go on. */
-interface Judged {
-  evaluation: Evaluation;
-  instructions: Instruction[];
-  exemptFindings: number;
-}
 
 export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Promise<RuleRunResult> {
   let parsed: RuleEvent;
@@ -78,9 +65,8 @@ export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Prom
     throw error;
   }
   const rule = deployed.rule;
-  // Judged with the deployed parameters, whatever the event carries: someone who can edit the Config rule (or
-  // invoke this function) must not be able to change what counts as a violation.
-  const parameters = deployed.parameters;
+  // Judged with the deployed parameters, whatever the event carries (ruleJudging takes them from `deployed`): someone
+  // who can edit the Config rule (or invoke this function) must not be able to change what counts as a violation.
   if (!sameParameters(deployed, parsed.parameters)) {
     deps.metrics.count("ParameterMismatches");
     deps.log.error("the Config rule's parameters differ from the deployment's: judging with the deployed ones", {
@@ -89,66 +75,18 @@ export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Prom
       deployedParameters: deployed.rawParameters,
     });
   }
+  const invoking = parsed.invoking;
+  if (invoking.messageType === "ScheduledNotification") {
+    // Every resource of the rule's types, in pages, by as many invocations as it takes (scan.ts).
+    return { outcome: "scan-started", scanId: await startScan(deps, parsed) };
+  }
   // Only for what is judged here, and only what the rule uses (e.g. the account's S3 Block Public Access).
   const facts = rule.facts?.length ? await deps.accountFacts(deps.deployment.accountId, rule.facts) : {};
-  const foreign = (item: ConfigItem) =>
-    item.accountId !== deps.deployment.accountId || item.region !== deps.deployment.region
-      ? `configuration item of ${item.resourceId} belongs to ${item.accountId}/${item.region}, not this deployment's ${deps.deployment.accountId}/${deps.deployment.region}`
-      : undefined;
-
+  const { judge } = ruleJudging(deps, deployed, parsed.configRuleName, facts);
   // `message` is a reserved Powertools key (it would be overwritten, with a warning on every run): say `step`.
   const log = (step: string, extra: object = {}) => ({ ...extra, configRuleName: parsed.configRuleName, step });
-  const judge = (item: ConfigItem): Judged => {
-    const judgement = judgeItem(item, rule, parameters, {
-      allowlist: deps.allowlist,
-      now: deps.now(),
-      gracePeriodMs: deps.gracePeriodMs,
-      configRuleName: parsed.configRuleName,
-      facts,
-    });
-    // An item is a claim too: one from another account or region is never judged into an instruction here.
-    const elsewhere = foreign(item);
-    if (elsewhere) throw new InvalidConfigItemError(elsewhere);
-    for (const note of judgement.notes) deps.log.warn(note, { resourceId: item.resourceId });
-    return {
-      evaluation: {
-        ComplianceResourceType: item.resourceType,
-        ComplianceResourceId: item.resourceId,
-        ComplianceType: judgement.compliance,
-        Annotation: cutAnnotation(judgement.annotation),
-        OrderingTimestamp: new Date(item.captureTime),
-      },
-      instructions: judgement.instructions,
-      exemptFindings: judgement.findings.filter((finding) => finding.exemption).length,
-    };
-  };
-
-  /**
-   * The judgement of the full item of a violating resource (with its tags). If it cannot be read, the judgement
-   * without tags stands, with a warning: still NON_COMPLIANT, and the remediation re-checks the live tags before any
-   * change, so an exempt resource is never changed — it is only queued and then skipped.
-   */
-  const withTags = async (item: ConfigItem, withoutTags: Judged): Promise<Judged> => {
-    try {
-      return judge(
-        await fetchOversizedItem(deps.configService, {
-          resourceType: item.resourceType,
-          resourceId: item.resourceId,
-          configurationItemCaptureTime: item.captureTime,
-        }),
-      );
-    } catch (error) {
-      deps.log.warn(
-        "could not read the violating resource's tags: judged without them (the remediation re-checks them live)",
-        log("tags-unread", { resourceId: item.resourceId, ...errorFields(error) }),
-      );
-      return withoutTags;
-    }
-  };
 
   const judged: Judged[] = [];
-  let skippedItems = 0;
-  const invoking = parsed.invoking;
   try {
     switch (invoking.messageType) {
       case "ConfigurationItemChangeNotification": {
@@ -169,29 +107,7 @@ export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Prom
             ),
           );
         } else {
-          judged.push(judge(await fetchOversizedItem(deps.configService, summary)));
-        }
-        break;
-      }
-      case "ScheduledNotification": {
-        for await (const raw of listRecordedItems(deps.configService, rule.resourceTypes, deps.log)) {
-          try {
-            const item = normalizeConfigItem(raw);
-            const first = judge(item);
-            // BatchGetResourceConfig leaves tags out, and a tag can exempt: a violation whose item carries no tags of
-            // its own (a security group's configuration lists them; a bucket's batch item does not) is judged again
-            // on the full item (GetResourceConfigHistory, with its tags) before it is reported or queued.
-            const recheck = first.evaluation.ComplianceType === "NON_COMPLIANT" && !carriesTags(raw);
-            judged.push(recheck ? await withTags(item, first) : first);
-          } catch (error) {
-            if (!(error instanceof InvalidConfigItemError)) throw error;
-            skippedItems++;
-            deps.metrics.count("InvalidConfigurationItems");
-            deps.log.error(
-              "skipped a configuration item that cannot be judged",
-              log("skipped", { resourceId: (raw as { resourceId?: string }).resourceId, ...errorFields(error) }),
-            );
-          }
+          judged.push(judge(await fetchFullItem(deps.configService, summary)));
         }
         break;
       }
@@ -203,10 +119,16 @@ export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Prom
   }
 
   const evaluations = judged.map((entry) => entry.evaluation);
-  await putEvaluations(deps, parsed, evaluations);
-
   // "TESTMODE" is the token Config's console uses for test invocations: nothing is recorded, nothing is queued.
   const testMode = parsed.resultToken === "TESTMODE";
+  // A change that leaves the verdict as Config holds it (most changes) is not re-sent: each evaluation sent is billed.
+  const unchanged = testMode
+    ? []
+    : await Promise.all(evaluations.map((e) => alreadyHeld(deps, parsed.configRuleName, e)));
+  const toSend = evaluations.filter((_, index) => !unchanged[index]);
+  await putEvaluations(deps, parsed, toSend);
+  if (toSend.length < evaluations.length) deps.metrics.count("UnchangedVerdicts", evaluations.length - toSend.length);
+
   const judgedInstructions = judged.flatMap((entry) => entry.instructions);
   const instructions = testMode ? [] : judgedInstructions;
   const notQueued = judgedInstructions.length - instructions.length;
@@ -234,7 +156,7 @@ export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Prom
   }
 
   const exemptFindings = judged.reduce((sum, entry) => sum + entry.exemptFindings, 0);
-  deps.metrics.count("Evaluations", evaluations.length);
+  deps.metrics.count("Evaluations", toSend.length);
   deps.metrics.count(
     "NonCompliantResources",
     evaluations.filter((evaluation) => evaluation.ComplianceType === "NON_COMPLIANT").length,
@@ -246,26 +168,36 @@ export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Prom
     log("complete", {
       messageType: invoking.messageType,
       evaluations: evaluations.length,
+      reported: toSend.length,
       queued: instructions.length,
       exemptFindings,
-      skippedItems,
     }),
   );
   return {
     outcome: "evaluated",
     messageType: invoking.messageType,
     evaluations,
+    unchanged: evaluations.length - toSend.length,
     queued: instructions,
     notQueued,
     exemptFindings,
-    skippedItems,
   };
 }
 
 /** Whether the event's parameters mean the same as the deployed ones (after the rule's own parsing). */
+/** The deployed parameters as canonical text, raw and parsed: worked out once per deployed rule, not per event. */
+const deployedParameterTexts = new WeakMap<DeployedRule, { raw: string; parsed: string }>();
+
 function sameParameters(deployed: DeployedRule, raw: Record<string, unknown>): boolean {
+  let texts = deployedParameterTexts.get(deployed);
+  if (!texts) {
+    texts = { raw: canonicalJson(deployed.rawParameters), parsed: canonicalJson(deployed.parameters) };
+    deployedParameterTexts.set(deployed, texts);
+  }
   try {
-    return canonicalJson(deployed.rule.parseParameters(raw)) === canonicalJson(deployed.parameters);
+    // Exactly the deployed text (what Config passes on): parsing it again would give the deployed parameters.
+    if (canonicalJson(raw) === texts.raw) return true;
+    return canonicalJson(deployed.rule.parseParameters(raw)) === texts.parsed;
   } catch {
     return false;
   }
@@ -298,100 +230,4 @@ function leftScope(item: ConfigItem): Judged {
     new Date(item.captureTime),
     "resource left the rule's scope",
   );
-}
-
-/** Whether a raw item says its tags itself: a `tags` map, or the `tags` list in its configuration. */
-function carriesTags(raw: unknown): boolean {
-  const item = raw as { tags?: unknown; configuration?: unknown };
-  if (item?.tags !== undefined && item.tags !== null) return true;
-  let configuration = item?.configuration;
-  if (typeof configuration === "string") {
-    try {
-      configuration = JSON.parse(configuration);
-    } catch {
-      return false;
-    }
-  }
-  return Array.isArray((configuration as { tags?: unknown } | null)?.tags);
-}
-
-async function fetchOversizedItem(
-  configService: ConfigServiceClient,
-  summary: { resourceType: string; resourceId: string; configurationItemCaptureTime: string },
-): Promise<ConfigItem> {
-  const output = await configService.send(
-    new GetResourceConfigHistoryCommand({
-      resourceType: summary.resourceType as ResourceType,
-      resourceId: summary.resourceId,
-      laterTime: new Date(summary.configurationItemCaptureTime),
-      limit: 1,
-    }),
-  );
-  const [item] = output.configurationItems ?? [];
-  if (!item) {
-    throw new InvalidConfigItemError(
-      `GetResourceConfigHistory returned no item for ${summary.resourceType} ${summary.resourceId}`,
-    );
-  }
-  return normalizeConfigItem(item);
-}
-
-/** Every recorded resource of the rule's types, paged, fetched in batches of 100. */
-async function* listRecordedItems(
-  configService: ConfigServiceClient,
-  resourceTypes: readonly string[],
-  log: Log,
-): AsyncGenerator<unknown> {
-  for (const resourceType of resourceTypes) {
-    let nextToken: string | undefined;
-    do {
-      const page = await configService.send(
-        new ListDiscoveredResourcesCommand({ resourceType: resourceType as ResourceType, nextToken }),
-      );
-      nextToken = page.nextToken;
-      const keys: ResourceKey[] = (page.resourceIdentifiers ?? [])
-        .filter((identifier) => identifier.resourceId)
-        .map((identifier) => ({ resourceType: resourceType as ResourceType, resourceId: identifier.resourceId! }));
-      for (let start = 0; start < keys.length; start += BATCH_GET_LIMIT) {
-        yield* batchGet(configService, keys.slice(start, start + BATCH_GET_LIMIT), log);
-      }
-    } while (nextToken);
-  }
-}
-
-/** BatchGetResourceConfig may leave keys unprocessed under load; ask again a few times, then say so. */
-async function* batchGet(configService: ConfigServiceClient, keys: ResourceKey[], log: Log): AsyncGenerator<unknown> {
-  let pending = keys;
-  for (let attempt = 0; attempt < 4 && pending.length > 0; attempt++) {
-    const output = await configService.send(new BatchGetResourceConfigCommand({ resourceKeys: pending }));
-    yield* output.baseConfigurationItems ?? [];
-    pending = output.unprocessedResourceKeys ?? [];
-  }
-  if (pending.length > 0) {
-    log.error("Config left resources unprocessed; they will be judged on the next periodic run", {
-      unprocessed: pending.map((key) => key.resourceId),
-    });
-  }
-}
-
-async function putEvaluations(deps: RuleRuntimeDeps, event: RuleEvent, evaluations: Evaluation[]): Promise<void> {
-  const testMode = event.resultToken === "TESTMODE";
-  for (let start = 0; start < evaluations.length; start += PUT_EVALUATIONS_LIMIT) {
-    const chunk = evaluations.slice(start, start + PUT_EVALUATIONS_LIMIT);
-    const output = await deps.configService.send(
-      new PutEvaluationsCommand({ Evaluations: chunk, ResultToken: event.resultToken, TestMode: testMode }),
-    );
-    const failed = output.FailedEvaluations ?? [];
-    if (failed.length > 0) {
-      deps.metrics.count("FailedEvaluations", failed.length);
-      deps.log.error("Config did not accept some evaluations", {
-        configRuleName: event.configRuleName,
-        failed: failed.map((evaluation) => ({
-          resourceId: evaluation.ComplianceResourceId,
-          resourceType: evaluation.ComplianceResourceType,
-          complianceType: evaluation.ComplianceType,
-        })),
-      });
-    }
-  }
 }

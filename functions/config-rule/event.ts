@@ -11,7 +11,7 @@ export class InvalidEventError extends PermanentError {
 
 const nonEmpty = v.pipe(v.string(), v.minLength(1));
 
-const RuleEventSchema = v.object({
+export const RuleEventSchema = v.object({
   invokingEvent: nonEmpty,
   ruleParameters: v.optional(v.string()),
   resultToken: nonEmpty,
@@ -32,7 +32,7 @@ const SummarySchema = v.object({
   awsRegion: v.optional(v.string()),
 });
 
-const InvokingEventSchema = v.variant(
+export const InvokingEventSchema = v.variant(
   "messageType",
   [
     v.object({
@@ -68,7 +68,31 @@ function firstIssue(prefix: string, issues: [v.BaseIssue<unknown>, ...v.BaseIssu
   return new InvalidEventError(`${prefix}${path ? `${path}: ` : ""}${issue.message}`);
 }
 
-function parseJsonField(text: string, field: string): unknown {
+type Depth = (value: unknown, limit: number) => boolean;
+
+/**
+ * `jsonDepth(value, limit) > limit` (contract/json.ts) without its stack of [node, depth] pairs: a recursion, but one
+ * that stops `limit` levels down, so however deep the document it never goes deeper than that.
+ */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  return value !== null && typeof value === "object" && deeperThan(value, limit - 1);
+}
+
+/** Whether `node` (an object or array) has descendants more than `levels` levels below it. */
+function deeperThan(node: object, levels: number): boolean {
+  if (levels < 0) return true;
+  // The same children jsonDepth visits: an array's items, an object's own enumerable values.
+  const children: unknown[] = Array.isArray(node) ? node : Object.values(node);
+  for (let index = 0; index < children.length; index++) {
+    const child = children[index];
+    if (child !== null && typeof child === "object" && deeperThan(child, levels - 1)) return true;
+  }
+  return false;
+}
+
+const byJsonDepth: Depth = (value, limit) => jsonDepth(value, limit) > limit;
+
+function parseJsonField(text: string, field: string, deeper: Depth = nestsDeeperThan): unknown {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -76,25 +100,113 @@ function parseJsonField(text: string, field: string): unknown {
     throw new InvalidEventError(`${field} is not valid JSON: ${(error as Error).message}`);
   }
   // Judging and hashing recurse: refuse a pathologically deep document here, with its name.
-  if (jsonDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+  if (deeper(value, MAX_JSON_DEPTH)) {
     throw new InvalidEventError(`${field} nests deeper than ${MAX_JSON_DEPTH} levels`);
   }
   return value;
 }
 
-/** Validates the whole event up front; throws InvalidEventError naming the first problem. */
-export function parseRuleEvent(event: unknown): RuleEvent {
+type EventFields = v.InferOutput<typeof RuleEventSchema>;
+type ChangeNotification = Extract<InvokingEvent, { messageType: "ConfigurationItemChangeNotification" }>;
+
+const isText = (value: unknown): value is string => typeof value === "string" && value.length > 0;
+
+/**
+ * RuleEventSchema's output for an event it plainly accepts (every field of the type it asks for), read without
+ * valibot; undefined for anything else, which the schema then judges (and names the first problem of). Field by field
+ * what v.object does: only the schema's keys, in its order, an optional one present (even as undefined) when `in` the
+ * event. test/config-rule/event-fast-path.test.ts holds it to the schema.
+ */
+function plainEventFields(input: unknown): EventFields | undefined {
+  if (!input || typeof input !== "object") return undefined;
+  const event = input as Record<string, unknown>;
+  const { invokingEvent, resultToken, configRuleName } = event;
+  if (!isText(invokingEvent) || !isText(resultToken) || !isText(configRuleName)) return undefined;
+  const fields: Record<string, unknown> = { invokingEvent };
+  if ("ruleParameters" in event) {
+    if (!optionalString(event.ruleParameters)) return undefined;
+    fields.ruleParameters = event.ruleParameters;
+  }
+  fields.resultToken = resultToken;
+  if ("eventLeftScope" in event) {
+    const left = event.eventLeftScope;
+    if (left !== undefined && typeof left !== "boolean") return undefined;
+    fields.eventLeftScope = left;
+  }
+  fields.configRuleName = configRuleName;
+  for (const key of ["accountId", "configRuleArn", "executionRoleArn", "version"] as const) {
+    if (key in event) {
+      if (!optionalString(event[key])) return undefined;
+      fields[key] = event[key];
+    }
+  }
+  return fields as EventFields;
+}
+
+function optionalString(value: unknown): boolean {
+  return value === undefined || typeof value === "string";
+}
+
+/**
+ * InvokingEventSchema's output for a change notification it plainly accepts (what nearly every invocation is), read
+ * without valibot; undefined for anything else, which the schema then judges.
+ */
+function plainChangeNotification(input: unknown): ChangeNotification | undefined {
+  if (!input || typeof input !== "object") return undefined;
+  const invoking = input as Record<string, unknown>;
+  if (invoking.messageType !== "ConfigurationItemChangeNotification") return undefined;
+  const item = invoking.configurationItem;
+  if (typeof item !== "object" || item === null || Array.isArray(item)) return undefined;
+  const notification: Record<string, unknown> = { messageType: invoking.messageType, configurationItem: item };
+  if ("notificationCreationTime" in invoking) {
+    if (!optionalString(invoking.notificationCreationTime)) return undefined;
+    notification.notificationCreationTime = invoking.notificationCreationTime;
+  }
+  return notification as ChangeNotification;
+}
+
+function schemaEventFields(event: unknown): EventFields {
   const outer = v.safeParse(RuleEventSchema, event, { abortEarly: true });
   if (!outer.success) throw firstIssue("event ", outer.issues);
-  const invoking = v.safeParse(InvokingEventSchema, parseJsonField(outer.output.invokingEvent, "invokingEvent"), {
-    abortEarly: true,
-  });
+  return outer.output;
+}
+
+function schemaInvokingEvent(value: unknown): InvokingEvent {
+  const invoking = v.safeParse(InvokingEventSchema, value, { abortEarly: true });
   if (!invoking.success) throw firstIssue("invokingEvent ", invoking.issues);
-  const rawParameters = outer.output.ruleParameters?.trim()
-    ? parseJsonField(outer.output.ruleParameters, "ruleParameters")
+  return invoking.output;
+}
+
+/** Validates the whole event up front; throws InvalidEventError naming the first problem. */
+export function parseRuleEvent(event: unknown): RuleEvent {
+  const fields = plainEventFields(event) ?? schemaEventFields(event);
+  const value = parseJsonField(fields.invokingEvent, "invokingEvent");
+  return ruleEvent(fields, plainChangeNotification(value) ?? schemaInvokingEvent(value), nestsDeeperThan);
+}
+
+/**
+ * parseRuleEvent by the schemas (and jsonDepth) alone, as it was before its fast paths: what they must agree with
+ * (test/config-rule/event-fast-path.test.ts).
+ */
+export function parseRuleEventBySchema(event: unknown): RuleEvent {
+  const fields = schemaEventFields(event);
+  return ruleEvent(
+    fields,
+    schemaInvokingEvent(parseJsonField(fields.invokingEvent, "invokingEvent", byJsonDepth)),
+    byJsonDepth,
+  );
+}
+
+/** The event's fields (a fresh object of the parse's own: completed in place, not copied), then invoking, parameters. */
+function ruleEvent(fields: EventFields, invoking: InvokingEvent, deeper: Depth): RuleEvent {
+  const rawParameters = fields.ruleParameters?.trim()
+    ? parseJsonField(fields.ruleParameters, "ruleParameters", deeper)
     : {};
   if (typeof rawParameters !== "object" || rawParameters === null || Array.isArray(rawParameters)) {
     throw new InvalidEventError("ruleParameters must be a JSON object");
   }
-  return { ...outer.output, invoking: invoking.output, parameters: rawParameters as Record<string, unknown> };
+  const event = fields as RuleEvent;
+  event.invoking = invoking;
+  event.parameters = rawParameters as Record<string, unknown>;
+  return event;
 }

@@ -3,10 +3,21 @@ import type { CommandPermissions } from "../../platform/permissions.ts";
 /** Every AWS command the rule runtime sends, and the IAM action it needs. */
 export const configRulePermissions = {
   PutEvaluationsCommand: "config:PutEvaluations",
+  // What Config holds for a changed resource: an unchanged verdict is not sent again (each one sent is billed).
+  GetComplianceDetailsByResourceCommand: "config:GetComplianceDetailsByResource",
   GetResourceConfigHistoryCommand: "config:GetResourceConfigHistory",
   ListDiscoveredResourcesCommand: "config:ListDiscoveredResources",
   BatchGetResourceConfigCommand: "config:BatchGetResourceConfig",
+  // Fix instructions to the remediation queue; a periodic scan's tasks to the scan queue (and refused ones to its
+  // dead-letter queue).
   SendMessageBatchCommand: "sqs:SendMessage",
+  // A periodic scan: what Config holds for the rule, and the scan's parts of it in the ledger bucket (scans/).
+  GetComplianceDetailsByConfigRuleCommand: "config:GetComplianceDetailsByConfigRule",
+  PutObjectCommand: "s3:PutObject",
+  GetObjectCommand: "s3:GetObject",
   // The account-level S3 Block Public Access (S3 Control), which the bucket's Config item does not carry.
   GetAccountPublicAccessBlockCommand: "s3:GetAccountPublicAccessBlock",
 } as const satisfies CommandPermissions;
+
+/** The scan queue's event source mapping polls with the function's role. */
+export const configRuleImpliedActions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"] as const;

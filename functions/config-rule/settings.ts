@@ -8,6 +8,10 @@ export interface RuleRuntimeSettings {
   /** REMEDY_ACCOUNT_ID, REMEDY_REGION, REMEDY_RULES (platform/deployment.ts). */
   deployment: Deployment;
   queueUrl: string;
+  /** The periodic scan's task queue, its dead-letter queue and the bucket its parts wait in (scans/). */
+  scanQueueUrl: string;
+  scanDeadLetterUrl: string;
+  scanBucket: string;
   gracePeriodMs: number;
   allowlist: AllowlistEntry[];
   /** Malformed allowlist entries: reported at cold start, exempting nothing. */
@@ -19,6 +23,9 @@ export function readRuleRuntimeSettings(env: Record<string, string | undefined> 
   return {
     deployment: readDeployment(env),
     queueUrl: requiredEnv("REMEDY_QUEUE_URL", env),
+    scanQueueUrl: requiredEnv("REMEDY_SCAN_QUEUE_URL", env),
+    scanDeadLetterUrl: requiredEnv("REMEDY_SCAN_DLQ_URL", env),
+    scanBucket: requiredEnv("REMEDY_LEDGER_BUCKET", env),
     gracePeriodMs: integerEnv("REMEDY_GRACE_PERIOD_MINUTES", 0, { min: 0, max: 43_200 }, env) * 60_000,
     allowlist: allowlist.entries,
     allowlistProblems: allowlist.errors,

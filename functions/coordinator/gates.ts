@@ -1,7 +1,8 @@
 // The coordinator's gates, pure: given one instruction, what the coordinator knows about it and the clock, which
 // gate stops it (and how), or that it is dispatched. No SQS, no Lambda, no clock of their own: tick.ts does the I/O
 // each decision names. Order: pause switch, validity, duplicates, grace period, attempt limit, breaker, rate limit.
-// The tick's own pacing is decided here too: when to stop receiving (time, rate budget) and for how long to hide.
+// The tick's own pacing is decided here too: when to stop receiving (time, rate budget), how many receives to keep in
+// flight, whether a phase still has time to start a call, and for how long to hide.
 
 import { type Instruction, InvalidInstructionError, parseInstruction } from "../../contract/instruction.ts";
 import type { Problem } from "../../detection/types.ts";
@@ -11,6 +12,8 @@ import type { FreshSighting, InstructionRecord } from "./state.ts";
 
 /** SQS's longest visibility timeout (12 h): longer waits are hidden in several steps. */
 export const SQS_MAX_VISIBILITY_SECONDS = 43_200;
+/** SQS's largest batch: of a receive, a batch delete and a batch visibility change. */
+export const SQS_BATCH_SIZE = 10;
 
 /** What happened to an instruction id earlier in this tick: later copies of it follow. */
 export type Outcome = "dispatched" | "grace" | "deferred" | "dead-lettered" | "duplicate" | "held";
@@ -232,4 +235,76 @@ export const GRACE_NOTICE_RETRY_SECONDS = 60;
 export function graceHideSeconds(remainingMs: number, noticeSent: boolean): number {
   const untilDue = Math.min(Math.ceil(remainingMs / 1000), SQS_MAX_VISIBILITY_SECONDS);
   return noticeSent ? untilDue : Math.min(untilDue, GRACE_NOTICE_RETRY_SECONDS);
+}
+
+/** How much a tick does at once: SQS receives (and release or delete batches), and remediation Invokes. */
+export interface Concurrency {
+  receives: number;
+  invokes: number;
+}
+
+export interface DrainProgress {
+  /** Still reading the look-ahead: nothing is acted on until it is read (or the queue is empty). */
+  looking: boolean;
+  /** Valid messages received so far this tick. */
+  seen: number;
+  /** Valid messages received and not yet acted on. */
+  waiting: number;
+  /** Receives in flight (each may bring up to SQS_BATCH_SIZE messages). */
+  inFlight: number;
+  /** Dispatches the rate window still allows (those in flight already taken off). */
+  budget: number;
+  /** Due messages held because the budget was spent. */
+  overBudget: number;
+}
+
+/**
+ * Whether the tick starts one more receive now (nextReceive still decides whether it may at all). While looking:
+ * only as many as the look-ahead still needs, counting what the receives in flight may bring. After it: enough to
+ * use the rate budget and finish the look past it, never more waiting than the receives and Invokes in flight can
+ * take at once (a message read long before its dispatch would wear out its visibility for nothing).
+ */
+export function wantsReceive(
+  progress: DrainProgress,
+  config: { breaker: { freshLimit: number }; concurrency: Concurrency },
+): boolean {
+  const coming = progress.inFlight * SQS_BATCH_SIZE;
+  const look = lookAhead(config.breaker);
+  if (progress.looking) return progress.seen + coming < look;
+  const wanted = Math.max(0, progress.budget) + Math.max(0, look - progress.overBudget);
+  const cap = config.concurrency.receives * SQS_BATCH_SIZE + config.concurrency.invokes;
+  return progress.waiting + coming < Math.min(wanted, cap);
+}
+
+/**
+ * The receives a tick keeps in flight after one comes back with `batchSize` messages, having started when `startedWith`
+ * were allowed: one at first (an idle queue costs one receive a tick, as it always did), doubled by every full batch up
+ * to the configured bound. An empty answer ends the draining only when it answers a lone receive: among several in
+ * flight it may be wrong (SQS, and local emulators more so, can answer a receive empty while other receives are
+ * taking the messages), so it only brings the tick back to one receive, whose answer then decides.
+ */
+export function afterReceive(
+  window: number,
+  batchSize: number,
+  startedWith: number,
+  concurrency: Concurrency,
+): { window: number; dry: boolean } {
+  if (batchSize === 0) return { window: 1, dry: startedWith <= 1 };
+  return { window: batchSize >= SQS_BATCH_SIZE ? Math.min(window * 2, concurrency.receives) : window, dry: false };
+}
+
+export type TickPhase = "receive" | "act" | "release";
+
+/**
+ * The time budget of each phase: a receive, and an action on a message (a dispatch, a hide, a dead-letter), starts
+ * only with at least the safety margin left; a release or duplicate-delete batch with at least the save margin
+ * (what is not released reappears when its visibility ends). The save margin is the state's: saving it is the last
+ * thing a tick does, whatever else was cut short.
+ */
+export function hasTimeFor(
+  phase: TickPhase,
+  remainingMs: number,
+  config: { safetyMarginMs: number; saveMarginMs: number },
+): boolean {
+  return remainingMs >= (phase === "release" ? config.saveMarginMs : config.safetyMarginMs);
 }

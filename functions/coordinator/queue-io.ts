@@ -1,7 +1,9 @@
 // The coordinator's SQS calls, in one place: receive a batch, hide one message, dead-letter one (send to the DLQ,
-// then delete), delete duplicates and release held messages in batches of ten. Each call's failures are handled
-// here (logged, or thrown where the caller must know), and every call is counted for the tick's summary. Separate
-// from the tick so that what to do with a message (gates.ts, tick.ts) is never mixed with how SQS is asked to do it.
+// then delete), delete duplicates and release held messages in batches of ten (several batches at once, each started
+// only while the caller's time budget allows). Each call's failures are handled here (logged, or thrown where the
+// caller must know), every call is counted for the tick's summary, and every call is abandoned when the tick's
+// abort signal fires (its time is up). Separate from the tick so that what to do with a message (gates.ts, tick.ts)
+// is never mixed with how SQS is asked to do it.
 import {
   ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
@@ -14,6 +16,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { deadLetterInput } from "../../contract/dead-letter.ts";
 import { errorFields, type Log } from "../../platform/logging.ts";
+import { SQS_BATCH_SIZE } from "./gates.ts";
 
 export {
   DLQ_INSTRUCTION_ATTRIBUTE,
@@ -21,8 +24,7 @@ export {
   DLQ_SOURCE_MESSAGE_ATTRIBUTE,
 } from "../../contract/dead-letter.ts";
 
-/** SQS's largest batch: of a receive, a batch delete and a batch visibility change. */
-export const SQS_BATCH_SIZE = 10;
+export { SQS_BATCH_SIZE };
 
 export interface QueueSettings {
   queueUrl: string;
@@ -42,9 +44,36 @@ export interface DeadLetterNote {
   instructionId?: string;
 }
 
+/** How batches of a release or a duplicate delete are sent: how many at once, and whether another may start. */
+export interface BatchPacing {
+  /** Batches in flight at most (default 1: one after another). */
+  concurrency?: number;
+  /** Asked before each batch; false leaves it and every batch after it unsent (default: always true). */
+  canStart?: () => boolean;
+}
+
+/** Runs `work` on every item, at most `limit` at a time, in order of start. */
+async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+function batchesOf<T>(items: readonly T[]): T[][] {
+  const batches: T[][] = [];
+  for (let start = 0; start < items.length; start += SQS_BATCH_SIZE) {
+    batches.push(items.slice(start, start + SQS_BATCH_SIZE));
+  }
+  return batches;
+}
+
 export class CoordinatorQueue {
   /** SQS calls made so far (failed ones too): the tick's summary reports them. */
   calls = 0;
+  /** Abandons every call in flight when it fires (the tick's time is up); set by the tick. */
+  abortSignal: AbortSignal | undefined;
 
   constructor(
     private readonly sqs: SQSClient,
@@ -54,7 +83,7 @@ export class CoordinatorQueue {
 
   /** Up to ten messages, hidden for `visibilitySeconds`. Throws when SQS does not answer: the tick stops draining. */
   async receive(visibilitySeconds: number): Promise<Message[]> {
-    const output = await this.send((sqs) =>
+    const output = await this.send((sqs, options) =>
       sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: this.settings.queueUrl,
@@ -65,6 +94,7 @@ export class CoordinatorQueue {
           // The older name, for SQS implementations that predate MessageSystemAttributeNames.
           AttributeNames: ["All"],
         }),
+        options,
       ),
     );
     return output.Messages ?? [];
@@ -72,13 +102,14 @@ export class CoordinatorQueue {
 
   /** Hides one message for `seconds`. Throws: the caller's message then comes back when its visibility ends. */
   async hide(message: Message, seconds: number): Promise<void> {
-    await this.send((sqs) =>
+    await this.send((sqs, options) =>
       sqs.send(
         new ChangeMessageVisibilityCommand({
           QueueUrl: this.settings.queueUrl,
           ReceiptHandle: message.ReceiptHandle,
           VisibilityTimeout: seconds,
         }),
+        options,
       ),
     );
   }
@@ -92,7 +123,7 @@ export class CoordinatorQueue {
     const messageId = message.MessageId ?? "";
     const ids = { messageId, ...(instructionId ? { instructionId } : {}) };
     try {
-      await this.send((sqs) =>
+      await this.send((sqs, options) =>
         sqs.send(
           new SendMessageCommand(
             deadLetterInput(this.settings.deadLetterQueueUrl, message.Body || "(empty body)", {
@@ -101,6 +132,7 @@ export class CoordinatorQueue {
               ...(instructionId ? { instructionId } : {}),
             }),
           ),
+          options,
         ),
       );
     } catch (error) {
@@ -108,8 +140,11 @@ export class CoordinatorQueue {
       return false;
     }
     try {
-      await this.send((sqs) =>
-        sqs.send(new DeleteMessageCommand({ QueueUrl: this.settings.queueUrl, ReceiptHandle: message.ReceiptHandle })),
+      await this.send((sqs, options) =>
+        sqs.send(
+          new DeleteMessageCommand({ QueueUrl: this.settings.queueUrl, ReceiptHandle: message.ReceiptHandle }),
+          options,
+        ),
       );
     } catch (error) {
       this.log.error("dead-lettered but not deleted: it will be dead-lettered again", {
@@ -122,17 +157,17 @@ export class CoordinatorQueue {
   }
 
   /** Deletes copies of instructions already handled, ten at a time. Returns how many were deleted. */
-  async deleteDuplicates(duplicates: readonly QueuedMessage[]): Promise<number> {
+  async deleteDuplicates(duplicates: readonly QueuedMessage[], pacing: BatchPacing = {}): Promise<number> {
     let deleted = 0;
-    for (let start = 0; start < duplicates.length; start += SQS_BATCH_SIZE) {
-      const batch = duplicates.slice(start, start + SQS_BATCH_SIZE);
+    const unsent = await this.eachBatch(duplicates, pacing, async (batch) => {
       try {
-        const output = await this.send((sqs) =>
+        const output = await this.send((sqs, options) =>
           sqs.send(
             new DeleteMessageBatchCommand({
               QueueUrl: this.settings.queueUrl,
               Entries: batch.map((entry, index) => ({ Id: String(index), ReceiptHandle: entry.message.ReceiptHandle })),
             }),
+            options,
           ),
         );
         for (const failure of output.Failed ?? []) {
@@ -156,17 +191,24 @@ export class CoordinatorQueue {
           ...errorFields(error),
         });
       }
+    });
+    if (unsent.length > 0) {
+      this.log.warn("time budget spent: duplicates not deleted, they will be seen again", {
+        instructionIds: unsent.map((entry) => entry.instructionId),
+      });
     }
     return deleted;
   }
 
-  /** Makes held messages visible again (visibility 0), ten at a time. Returns how many were released. */
-  async release(held: readonly QueuedMessage[]): Promise<number> {
+  /**
+   * Makes held messages visible again (visibility 0), ten at a time. Returns how many were released; the rest
+   * (refused, failed, or not sent because `pacing.canStart` said no) reappear when their visibility ends.
+   */
+  async release(held: readonly QueuedMessage[], pacing: BatchPacing = {}): Promise<number> {
     let released = 0;
-    for (let start = 0; start < held.length; start += SQS_BATCH_SIZE) {
-      const batch = held.slice(start, start + SQS_BATCH_SIZE);
+    const unsent = await this.eachBatch(held, pacing, async (batch) => {
       try {
-        const output = await this.send((sqs) =>
+        const output = await this.send((sqs, options) =>
           sqs.send(
             new ChangeMessageVisibilityBatchCommand({
               QueueUrl: this.settings.queueUrl,
@@ -176,6 +218,7 @@ export class CoordinatorQueue {
                 VisibilityTimeout: 0,
               })),
             }),
+            options,
           ),
         );
         released += output.Successful?.length ?? 0;
@@ -191,13 +234,37 @@ export class CoordinatorQueue {
           ...errorFields(error),
         });
       }
+    });
+    if (unsent.length > 0) {
+      this.log.warn("time budget spent: messages not released, they reappear when their visibility ends", {
+        messages: unsent.length,
+      });
     }
     return released;
   }
 
-  /** Every SQS call goes through here, so the summary can say how many were made. */
-  private send<T>(call: (sqs: SQSClient) => Promise<T>): Promise<T> {
+  /** Sends `items` in batches of ten as `pacing` allows. Returns the items of the batches never sent. */
+  private async eachBatch(
+    items: readonly QueuedMessage[],
+    pacing: BatchPacing,
+    send: (batch: QueuedMessage[]) => Promise<void>,
+  ): Promise<QueuedMessage[]> {
+    const unsent: QueuedMessage[] = [];
+    let stopped = false;
+    await eachLimited(batchesOf(items), pacing.concurrency ?? 1, async (batch) => {
+      stopped ||= pacing.canStart ? !pacing.canStart() : false;
+      if (stopped) {
+        unsent.push(...batch);
+        return;
+      }
+      await send(batch);
+    });
+    return unsent;
+  }
+
+  /** Every SQS call goes through here, so the summary can say how many were made (and the abort signal applies). */
+  private send<T>(call: (sqs: SQSClient, options: { abortSignal?: AbortSignal }) => Promise<T>): Promise<T> {
     this.calls++;
-    return call(this.sqs);
+    return call(this.sqs, this.abortSignal ? { abortSignal: this.abortSignal } : {});
   }
 }

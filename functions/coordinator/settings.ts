@@ -44,10 +44,46 @@ export const SAFETY_MARGIN_MS = 15_000;
 export const RECEIVE_WAIT_SECONDS = 1;
 /** How long a message whose Lambda invoke failed stays hidden before the next attempt. */
 export const INVOKE_RETRY_DELAY_SECONDS = 30;
+/**
+ * Time kept for saving the state, the last thing a tick does: no release or duplicate-delete batch starts in it, and
+ * calls still in flight when it begins are abandoned (an Invoke abandoned so is counted as dispatched).
+ */
+export const SAVE_MARGIN_MS = 5_000;
+/**
+ * SQS receives (and release or delete batches) and remediation Invokes a tick keeps in flight at most. Receives ramp
+ * up to theirs from one (gates.ts afterReceive); a remediation Invoke is asynchronous (a 202 in tens of ms).
+ */
+export const CONCURRENCY = { receives: 10, invokes: 24 } as const;
+/** The bounds checkCoordinatorConfig allows. */
+export const CONCURRENCY_LIMITS = { receives: { min: 1, max: 50 }, invokes: { min: 1, max: 200 } } as const;
+
+/**
+ * Checks the settings the environment does not give (the pace and the time budget, fixed here or by a test) so a bad
+ * value fails at cold start, naming the field, rather than stalling a tick.
+ */
+export function checkCoordinatorConfig(
+  config: Pick<CoordinatorConfig, "concurrency" | "safetyMarginMs" | "saveMarginMs">,
+): void {
+  for (const key of ["receives", "invokes"] as const) {
+    const value = config.concurrency[key];
+    const { min, max } = CONCURRENCY_LIMITS[key];
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new ConfigurationError(
+        `coordinator concurrency.${key} must be a whole number from ${min} to ${max}, got ${value}`,
+      );
+    }
+  }
+  const { safetyMarginMs, saveMarginMs } = config;
+  if (!Number.isInteger(saveMarginMs) || saveMarginMs < 0 || !(saveMarginMs < safetyMarginMs)) {
+    throw new ConfigurationError(
+      `coordinator saveMarginMs must be a whole number of ms from 0 to less than safetyMarginMs (${safetyMarginMs}), got ${saveMarginMs}`,
+    );
+  }
+}
 
 export function readCoordinatorSettings(env: Env = process.env): CoordinatorSettings {
   const { accountId, region } = readDeployment(env);
-  return {
+  const settings: CoordinatorSettings = {
     deployment: { accountId, region },
     queueUrl: requiredEnv("REMEDY_QUEUE_URL", env),
     deadLetterQueueUrl: requiredEnv("REMEDY_DLQ_URL", env),
@@ -68,7 +104,11 @@ export function readCoordinatorSettings(env: Env = process.env): CoordinatorSett
     },
     // Fixed by design, not settings: the stack sets no variable for them (tests give the tick other values).
     safetyMarginMs: SAFETY_MARGIN_MS,
+    saveMarginMs: SAVE_MARGIN_MS,
     receiveWaitSeconds: RECEIVE_WAIT_SECONDS,
     invokeRetryDelaySeconds: INVOKE_RETRY_DELAY_SECONDS,
+    concurrency: { ...CONCURRENCY },
   };
+  checkCoordinatorConfig(settings);
+  return settings;
 }

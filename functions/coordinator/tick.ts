@@ -3,6 +3,22 @@
 // (queue-io.ts for SQS, a Lambda Invoke to dispatch, breaker.ts to trip), release what was only looked at, save the
 // state, return the summary. The rules live in gates.ts so they stay pure; this module only acts on their decisions
 // and keeps the tick's bookkeeping (what happened to each id, what to release, the rate budget left).
+//
+// Concurrency. Several receives and several actions (an Invoke and the SQS call after it, a hide, a dead-letter)
+// are in flight at once, up to config.concurrency, driven by one pump (Tick.pump) that starts whatever may start
+// whenever something ends. The safety properties hold as in a sequential tick because every decision is taken
+// synchronously, on the event loop's one thread, before the I/O it names:
+// - look before acting: nothing is acted on until the look-ahead (gates.ts lookAhead) has been received and counted
+//   by the breaker, with every receive of it landed;
+// - one id at a time (WaitingLine): a later copy of an instruction is decided only once the earlier copy's outcome
+//   is known, so copies returned by concurrent receives are decided exactly as one after another;
+// - the rate budget is taken when the dispatch is decided and given back only if the Invoke certainly failed, so
+//   dispatches in flight can never exceed it; a message the spent budget would hold waits instead while dispatches
+//   are in flight (one that fails gives its share to it), so the budget is used exactly as one after another;
+// - time: no receive or action starts with less than safetyMarginMs left, no release batch with less than
+//   saveMarginMs; calls still in flight then are abandoned (an abandoned Invoke counts as dispatched, as an Invoke
+//   whose answer was lost does), and the state is saved once, after everything has settled. So a tick cut short
+//   leaves each message dispatched once and recorded, or not acted on and released (or left to reappear).
 import { InvokeCommand } from "@aws-sdk/client-lambda";
 import type { Message, SQSClient } from "@aws-sdk/client-sqs";
 import type { SSMClient } from "@aws-sdk/client-ssm";
@@ -17,10 +33,13 @@ import { errorFields, type Log, type MetricSink } from "../../platform/logging.t
 import { readPauseState } from "../../platform/pause.ts";
 import { tripBreaker } from "./breaker.ts";
 import {
+  afterReceive,
   breakerGate,
+  type Concurrency,
   decide,
   firstSighting,
   graceHideSeconds,
+  hasTimeFor,
   lookAhead,
   nextReceive,
   type Outcome,
@@ -28,9 +47,13 @@ import {
   pauseGate,
   rateBudget,
   rememberOutcome,
+  SQS_BATCH_SIZE,
+  type TickPhase,
   validityGate,
+  wantsReceive,
 } from "./gates.ts";
-import { CoordinatorQueue, type QueuedMessage } from "./queue-io.ts";
+import { type BatchPacing, CoordinatorQueue, type QueuedMessage } from "./queue-io.ts";
+import { checkCoordinatorConfig } from "./settings.ts";
 import {
   type CoordinatorState,
   CoordinatorStateConflictError,
@@ -55,16 +78,23 @@ export interface CoordinatorConfig {
   rateLimit: { count: number; windowMinutes: number };
   /** Trips when MORE than freshLimit fresh instructions are first seen within windowMinutes. */
   breaker: { freshLimit: number; windowMinutes: number };
-  /** Stop receiving when less than this much of the invocation's time is left. */
+  /** No receive and no action on a message starts when less than this much of the invocation's time is left. */
   safetyMarginMs: number;
+  /**
+   * Kept for saving the state (less than safetyMarginMs): no release batch starts in it, and calls still in flight
+   * when it begins are abandoned.
+   */
+  saveMarginMs: number;
   receiveWaitSeconds: number;
   /** Visibility given to a message whose Invoke call failed (not counted as an attempt). */
   invokeRetryDelaySeconds: number;
+  /** Receives (and release or delete batches) and Invokes in flight at most. */
+  concurrency: Concurrency;
 }
 
 /** The part of a Lambda client the coordinator uses; tests pass a recorder. */
 export interface LambdaInvoker {
-  send(command: InvokeCommand): Promise<unknown>;
+  send(command: InvokeCommand, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
 }
 
 export interface CoordinatorDeps {
@@ -77,6 +107,11 @@ export interface CoordinatorDeps {
   now: () => Date;
   /** The invocation's remaining time (Lambda's context.getRemainingTimeInMillis). */
   remainingTimeMs: () => number;
+  /**
+   * Abandons the AWS calls still in flight (receives, Invokes, SQS calls) once the tick's time is up. Default: fires
+   * when saveMarginMs of the invocation's time is left, as remainingTimeMs says at the start of the drain.
+   */
+  abortSignal?: AbortSignal;
   log: Log;
   metrics: MetricSink;
 }
@@ -94,6 +129,10 @@ export interface CoordinatorSummary {
   released: number;
   invokeFailures: number;
   breakerTripped: boolean;
+  /** A phase stopped because the invocation's time budget was spent (what it did not reach waits for a later tick). */
+  timeBudgetReached: boolean;
+  /** Held messages not made visible again (time budget spent, or SQS refused): they reappear when their visibility ends. */
+  unreleased: number;
   sqsCalls: number;
 }
 
@@ -112,7 +151,103 @@ function resourceRef(instruction: Instruction) {
 
 /** One coordinator invocation. */
 export async function runCoordinator(deps: CoordinatorDeps): Promise<CoordinatorSummary> {
+  checkCoordinatorConfig(deps.config);
   return new Tick(deps).run();
+}
+
+/** Why a tick stopped acting on messages before its queue ran dry. */
+type Stop = "breaker" | "time-budget" | "failure";
+
+/**
+ * The valid messages received and not yet acted on, in arrival order, with at most one candidate per instruction id
+ * out at a time: a later copy of an id waits (parked) until the earlier copy has been acted on, then comes out before
+ * anything that arrived after it.
+ */
+class WaitingLine {
+  private line: Candidate[] = [];
+  private head = 0;
+  /** Ids with a candidate out (being acted on) or freed (next out). */
+  private readonly claimed = new Set<string>();
+  private readonly parked = new Map<string, Candidate[]>();
+  private readonly freed: Candidate[] = [];
+  /** Taken, then put back to be decided again later (their ids stay claimed). */
+  private readonly deferred: Candidate[] = [];
+  size = 0;
+
+  push(candidate: Candidate): void {
+    this.line.push(candidate);
+    this.size++;
+  }
+
+  /** The next candidate that may be acted on now, or undefined; call done(id) once it has been. */
+  take(): Candidate | undefined {
+    const next = this.freed.shift() ?? this.fromLine();
+    if (next) this.size--;
+    return next;
+  }
+
+  /** Puts a taken candidate back, to come out again after undefer (its later copies keep waiting behind it). */
+  defer(candidate: Candidate): void {
+    this.deferred.push(candidate);
+    this.size++;
+  }
+
+  /** Lets the deferred candidates out again, before anything else. */
+  undefer(): void {
+    this.freed.unshift(...this.deferred.splice(0));
+  }
+
+  done(id: string): void {
+    const later = this.parked.get(id);
+    const next = later?.shift();
+    if (!next) {
+      this.claimed.delete(id);
+      return;
+    }
+    if (later!.length === 0) this.parked.delete(id);
+    this.freed.push(next);
+  }
+
+  /** Everything still waiting, taken out (ids out stay claimed until done). */
+  takeAll(): Candidate[] {
+    const freed = [...this.deferred.splice(0), ...this.freed.splice(0)];
+    for (const candidate of freed) this.claimed.delete(candidate.instruction.id);
+    const all = [...freed, ...[...this.parked.values()].flat(), ...this.line.slice(this.head)];
+    this.parked.clear();
+    this.line = [];
+    this.head = 0;
+    this.size = 0;
+    return all;
+  }
+
+  private fromLine(): Candidate | undefined {
+    while (this.head < this.line.length) {
+      const candidate = this.line[this.head++]!;
+      const id = candidate.instruction.id;
+      if (!this.claimed.has(id)) {
+        this.claimed.add(id);
+        this.compact();
+        return candidate;
+      }
+      const later = this.parked.get(id);
+      if (later) later.push(candidate);
+      else this.parked.set(id, [candidate]);
+    }
+    this.compact();
+    return undefined;
+  }
+
+  private compact(): void {
+    if (this.head > 1_024 && this.head * 2 > this.line.length) {
+      this.line = this.line.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+/** An abort signal that fires in `ms` (at least 1 ms; Node's timer, not kept alive for it). */
+function abortAfter(ms: number): AbortSignal {
+  return AbortSignal.timeout(Math.min(Math.max(1, Math.floor(ms)), 2 ** 31 - 1));
 }
 
 class Tick {
@@ -127,6 +262,8 @@ class Tick {
     released: 0,
     invokeFailures: 0,
     breakerTripped: false,
+    timeBudgetReached: false,
+    unreleased: 0,
     sqsCalls: 0,
   };
   private readonly queue: CoordinatorQueue;
@@ -135,7 +272,7 @@ class Tick {
   private base!: CoordinatorState;
   private etag: string | undefined;
   private resumedAtMs: number | undefined;
-  /** Dispatches the rate window still allows. */
+  /** Dispatches the rate window still allows (a dispatch takes its share when decided, before its Invoke). */
   private budget = 0;
   /** What happened to each instruction id this tick: later copies follow the first one. */
   private readonly outcomes = new Map<string, Outcome>();
@@ -144,9 +281,34 @@ class Tick {
   /** Due messages held only because the rate budget is spent. */
   private overBudget = 0;
   private readonly config: CoordinatorConfig;
+  private readonly lookAheadCount: number;
+  /** Fires when the tick's time is up: every AWS call still in flight is abandoned. */
+  private deadline: AbortSignal | undefined;
+
+  // The drain (see pump): what is in flight, what waits, and why it stopped.
+  /** More receives may start (false once the queue was empty, or a stop, or the rate limit, or the time). */
+  private receiving = true;
+  /** Reading the look-ahead: nothing is acted on yet. */
+  private looking = true;
+  private receivesInFlight = 0;
+  /** Receives allowed in flight now (gates.ts afterReceive). */
+  private receiveWindow = 1;
+  /** Valid messages received this tick. */
+  private seen = 0;
+  private readonly waiting = new WaitingLine();
+  private acting = 0;
+  /** Dispatches decided whose Invoke has not settled: each may still give its budget back. */
+  private dispatching = 0;
+  /** Duplicate-delete batches in flight. */
+  private flushing = 0;
+  private readonly duplicates: QueuedMessage[] = [];
+  private stopped: Stop | undefined;
+  private failure: { error: unknown } | undefined;
+  private settle: (() => void) | undefined;
 
   constructor(private readonly deps: CoordinatorDeps) {
     this.config = deps.config;
+    this.lookAheadCount = lookAhead(deps.config.breaker);
     this.queue = new CoordinatorQueue(deps.sqs, deps.config, deps.log);
   }
 
@@ -176,29 +338,98 @@ class Tick {
     this.state = pruneState(loaded.state, now, this.windows());
     this.base = structuredClone(this.state);
     this.budget = rateBudget(this.state.dispatches, now, config.rateLimit);
+    this.deadline = deps.abortSignal ?? abortAfter(deps.remainingTimeMs() - config.saveMarginMs);
+    this.queue.abortSignal = this.deadline;
 
     try {
       await this.drain();
     } finally {
-      this.summary.released += await this.queue.release(this.held.splice(0));
+      const held = this.held.splice(0);
+      const released = await this.queue.release(held, this.pacing("release"));
+      this.summary.released += released;
+      this.summary.unreleased += held.length - released;
+      if (held.length > released && !this.hasTime("release")) this.summary.timeBudgetReached = true;
       await this.saveState();
     }
     return this.finish();
   }
 
+  /**
+   * Receives and acts until the queue is dry, the rate limit or the time budget is reached, or the breaker trips:
+   * resolves once nothing is in flight any more. Only a receive that failed (not one cut short at the time budget)
+   * makes it throw, after everything else has settled.
+   */
   private async drain(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.settle = resolve;
+      this.pump();
+    });
+    if (this.duplicates.length > 0) {
+      this.summary.duplicatesDeleted += await this.queue.deleteDuplicates(
+        this.duplicates.splice(0),
+        this.pacing("release"),
+      );
+    }
+    if (this.failure) throw this.failure.error;
+  }
+
+  /**
+   * Starts every receive and action that may start now; called at the start and whenever one ends. Synchronous, so
+   * each start is decided on the state as it is (budget, outcomes, time) with nothing changing meanwhile.
+   */
+  private pump(): void {
+    let progress = true;
+    while (progress) {
+      const received = this.startReceives();
+      if (
+        this.looking &&
+        this.receivesInFlight === 0 &&
+        (!this.receiving || this.stopped !== undefined || this.seen >= this.lookAheadCount)
+      ) {
+        this.looking = false;
+      }
+      const acted = this.startActs();
+      progress = received || acted || (!this.looking && this.waiting.size > 0 && this.acting === 0);
+      if (progress && !received && !acted) {
+        // Nothing could start yet something waits: cannot happen (with nothing out, every id is free); hold it.
+        for (const candidate of this.waiting.takeAll()) this.hold(candidate.message, candidate.instruction.id);
+        progress = false;
+      }
+    }
+    if (this.receivesInFlight === 0 && this.acting === 0 && this.flushing === 0 && this.waiting.size === 0) {
+      const settle = this.settle;
+      this.settle = undefined;
+      settle?.();
+    }
+  }
+
+  private startReceives(): boolean {
     const { deps, config } = this;
-    const lookAheadCount = lookAhead(config.breaker);
-    // Look before acting (gates.ts lookAhead): the first batches of a tick are all read and counted by the breaker
-    // before anything is dispatched.
-    let looking = true;
-    const seen: Candidate[] = [];
-    while (true) {
-      const remainingMs = deps.remainingTimeMs();
+    let started = false;
+    while (this.receiving && this.receivesInFlight < this.receiveWindow) {
+      if (this.stopped) {
+        this.receiving = false;
+        break;
+      }
+      const progress = {
+        looking: this.looking,
+        seen: this.seen,
+        // Taken but not dispatching (being decided, hidden, held): still to be placed, as far as reading goes.
+        waiting: this.waiting.size + this.acting - this.dispatching,
+        inFlight: this.receivesInFlight,
+        budget: this.budget,
+        overBudget: this.overBudget,
+      };
+      if (!wantsReceive(progress, config)) break;
+      const remainingMs = this.deadline?.aborted ? 0 : deps.remainingTimeMs();
       const step = nextReceive({ remainingMs, budget: this.budget, overBudget: this.overBudget }, config);
       if (!step.receive) {
+        this.receiving = false;
         if (step.stop === "time-budget") {
+          this.summary.timeBudgetReached = true;
           deps.log.info("stopping: time budget nearly spent", { remainingMs });
+          // A look-ahead cut short is not acted on, whatever the clock says next.
+          if (this.looking) this.stop("time-budget");
         } else {
           deps.log.info("stopping: rate limit reached", {
             limit: config.rateLimit.count,
@@ -207,17 +438,51 @@ class Tick {
         }
         break;
       }
-      const messages = await this.queue.receive(step.visibilitySeconds);
-      if (messages.length === 0) break;
-      this.summary.received += messages.length;
+      this.receivesInFlight++;
+      started = true;
+      this.spawn(this.receiveBatch(step.visibilitySeconds, this.receiveWindow), () => this.receivesInFlight--);
+    }
+    return started;
+  }
 
-      for (const message of messages) {
-        const candidate = await this.validate(message);
-        if (candidate) seen.push(candidate);
+  /** One receive, its messages checked and, past the breaker, put in the waiting line. */
+  private async receiveBatch(visibilitySeconds: number, startedWith: number): Promise<void> {
+    const { deps, config } = this;
+    let messages: Message[];
+    try {
+      messages = await this.queue.receive(visibilitySeconds);
+    } catch (error) {
+      this.receiving = false;
+      if (this.deadline?.aborted) {
+        this.summary.timeBudgetReached = true;
+        deps.log.warn("receive abandoned: time budget spent", errorFields(error));
+      } else {
+        this.failure ??= { error };
       }
+      // A look-ahead cut short is not looked at: acting on part of a burst is what the breaker is there to stop.
+      if (this.looking) this.stop(this.failure ? "failure" : "time-budget");
+      return;
+    }
+    this.summary.received += messages.length;
+    const next = afterReceive(this.receiveWindow, messages.length, startedWith, config.concurrency);
+    this.receiveWindow = next.window;
+    if (next.dry) this.receiving = false;
+    if (messages.length === 0) return;
+    const batch: Candidate[] = [];
+    for (const message of messages) {
+      if (this.stopped === "breaker") {
+        this.hold(message);
+        continue;
+      }
+      const candidate = await this.validate(message);
+      if (candidate) batch.push(candidate);
+    }
+    this.seen += batch.length;
+    if (this.stopped !== "breaker") {
       const breaker = breakerGate(this.state.freshSightings, deps.now(), config.breaker, this.resumedAtMs);
       if (breaker.trips) {
-        for (const candidate of seen) this.hold(candidate.message, candidate.instruction.id);
+        this.stop("breaker");
+        for (const candidate of batch) this.hold(candidate.message, candidate.instruction.id);
         this.summary.breakerTripped = true;
         await tripBreaker(breaker.counted, {
           ssm: deps.ssm,
@@ -229,18 +494,92 @@ class Tick {
         });
         return;
       }
-      if (looking && seen.length < lookAheadCount) continue;
-      looking = false;
-      await this.act(seen.splice(0));
     }
-    await this.act(seen.splice(0));
+    for (const candidate of batch) {
+      if (this.stopped) this.hold(candidate.message, candidate.instruction.id);
+      else this.waiting.push(candidate);
+    }
   }
 
-  /** Parses and checks a message and records its sighting. Invalid and refused ones go to the DLQ at once. */
+  private startActs(): boolean {
+    if (this.looking) return false;
+    let started = false;
+    while (this.acting < this.config.concurrency.invokes) {
+      const candidate = this.waiting.take();
+      if (!candidate) break;
+      const id = candidate.instruction.id;
+      if (!this.stopped && !this.hasTime("act")) {
+        this.summary.timeBudgetReached = true;
+        this.deps.log.info("stopping dispatch: time budget nearly spent", {
+          remainingMs: this.deps.remainingTimeMs(),
+          waiting: this.waiting.size + 1,
+        });
+        this.stop("time-budget");
+      }
+      if (this.stopped) {
+        this.hold(candidate.message, id);
+        this.waiting.done(id);
+        continue;
+      }
+      this.acting++;
+      started = true;
+      this.spawn(
+        this.act(candidate).then((wait) => {
+          if (!wait) {
+            this.waiting.done(id);
+            return;
+          }
+          this.waiting.defer(candidate);
+          // The dispatches it waited for may have settled meanwhile.
+          if (this.dispatching === 0) this.waiting.undefer();
+        }),
+        () => this.acting--,
+      );
+    }
+    return started;
+  }
+
+  /** Stops receiving and acting; everything waiting is held (released at the end of the tick). */
+  private stop(reason: Stop): void {
+    this.receiving = false;
+    if (this.stopped) return;
+    this.stopped = reason;
+    for (const candidate of this.waiting.takeAll()) this.hold(candidate.message, candidate.instruction.id);
+  }
+
+  /**
+   * Runs a task of the drain; when it ends, `after` and then the pump. A task that throws (none should: each handles
+   * its own calls' failures) stops the drain, and the tick fails once everything else has settled.
+   */
+  private spawn(task: Promise<void>, after: () => void): void {
+    task
+      .catch((error: unknown) => {
+        this.failure ??= { error };
+        this.stop("failure");
+      })
+      .finally(() => {
+        after();
+        this.pump();
+      });
+  }
+
+  /** Whether `phase` may start another call: never once the deadline has fired, whatever the clock says. */
+  private hasTime(phase: TickPhase): boolean {
+    return !this.deadline?.aborted && hasTimeFor(phase, this.deps.remainingTimeMs(), this.config);
+  }
+
+  private pacing(phase: TickPhase): BatchPacing {
+    return { concurrency: this.config.concurrency.receives, canStart: () => this.hasTime(phase) };
+  }
+
+  /**
+   * Parses and checks a message and records its sighting. Invalid and refused ones go to the DLQ at once (with time
+   * left for it; otherwise they are held and dead-lettered by a later tick).
+   */
   private async validate(message: Message): Promise<Candidate | undefined> {
     const parsed = parseGate(message.Body ?? "");
     if (!parsed.valid) {
-      await this.deadLetter(message, parsed.reason);
+      await this.deadLetterNow(message, parsed.reason);
       return undefined;
     }
     const { instruction } = parsed;
@@ -248,7 +587,7 @@ class Tick {
     const now = this.deps.now();
     const validity = validityGate(instruction, this.config, now);
     if (!validity.valid) {
-      await this.deadLetter(message, validity.reason, instruction);
+      await this.deadLetterNow(message, validity.reason, instruction);
       return undefined;
     }
     let record = this.state.instructions[instruction.id];
@@ -262,26 +601,52 @@ class Tick {
     return { message, instruction, record, functionName: validity.functionName };
   }
 
-  /** Carries out the gates' decision for each candidate; the duplicates among them are deleted together. */
-  private async act(candidates: readonly Candidate[]): Promise<void> {
-    const duplicates: QueuedMessage[] = [];
-    for (const candidate of candidates) {
-      try {
-        const duplicate = await this.carryOut(candidate);
-        if (duplicate) duplicates.push({ message: candidate.message, instructionId: candidate.instruction.id });
-      } catch (error) {
-        // The message comes back when its visibility ends; the rest of the batch goes on.
-        this.deps.log.error("could not handle instruction", {
-          instructionId: candidate.instruction.id,
-          ...errorFields(error),
-        });
-      }
+  private async deadLetterNow(message: Message, reason: string, instruction?: Instruction): Promise<void> {
+    if (this.stopped === "breaker" || !this.hasTime("act")) {
+      this.hold(message, instruction?.id);
+      return;
     }
-    this.summary.duplicatesDeleted += await this.queue.deleteDuplicates(duplicates);
+    await this.deadLetter(message, reason, instruction);
   }
 
-  /** Asks gates.ts what to do with one valid message and does it. True when it is a duplicate to delete. */
-  private async carryOut(candidate: Candidate): Promise<boolean> {
+  /**
+   * Carries out the gates' decision for one candidate; a duplicate is deleted with others, ten at a time. True when
+   * it must be decided again once the dispatches in flight have settled.
+   */
+  private async act(candidate: Candidate): Promise<boolean> {
+    try {
+      const result = await this.carryOut(candidate);
+      if (result === "duplicate") {
+        this.duplicates.push({ message: candidate.message, instructionId: candidate.instruction.id });
+        if (this.duplicates.length >= SQS_BATCH_SIZE) this.flushDuplicates();
+      }
+      return result === "wait";
+    } catch (error) {
+      // The message comes back when its visibility ends; the others go on.
+      this.deps.log.error("could not handle instruction", {
+        instructionId: candidate.instruction.id,
+        ...errorFields(error),
+      });
+      return false;
+    }
+  }
+
+  private flushDuplicates(): void {
+    const batch = this.duplicates.splice(0, SQS_BATCH_SIZE);
+    this.flushing++;
+    this.spawn(
+      this.queue.deleteDuplicates(batch, this.pacing("release")).then((deleted) => {
+        this.summary.duplicatesDeleted += deleted;
+      }),
+      () => this.flushing--,
+    );
+  }
+
+  /**
+   * Asks gates.ts what to do with one valid message and does it. "duplicate": a copy to delete; "wait": held by the
+   * spent rate budget while dispatches are in flight, to be decided again once they have settled.
+   */
+  private async carryOut(candidate: Candidate): Promise<"done" | "duplicate" | "wait"> {
     const { message, instruction, record } = candidate;
     const { deps, config } = this;
     const id = instruction.id;
@@ -291,14 +656,15 @@ class Tick {
       now,
       config,
     );
+    if (decision.gate === "rate-limit" && this.dispatching > 0) return "wait";
     record.attempts = attempts;
     switch (decision.gate) {
       case "held-before":
         this.hold(message, id);
-        return false;
+        return "done";
       case "duplicate":
         this.remember(id, "duplicate");
-        return true;
+        return "duplicate";
       case "in-flight":
         await this.queue.hide(message, decision.hideSeconds);
         this.remember(id, "deferred");
@@ -307,10 +673,10 @@ class Tick {
           instructionId: id,
           seconds: decision.hideSeconds,
         });
-        return false;
+        return "done";
       case "grace":
         await this.hideForGrace(candidate, decision.remainingMs);
-        return false;
+        return "done";
       case "attempts":
         if (await this.deadLetter(message, decision.reason, instruction)) {
           // A redrive from the DLQ (or a re-detection) gets a fresh set of attempts.
@@ -320,14 +686,22 @@ class Tick {
         } else {
           this.remember(id, "held");
         }
-        return false;
+        return "done";
       case "rate-limit":
         this.overBudget++;
         this.hold(message, id);
-        return false;
+        return "done";
       case "dispatch":
-        await this.dispatch(candidate, now, decision.attempt);
-        return false;
+        // Taken now, so that the decisions taken while this Invoke is in flight see it; given back if it fails.
+        this.budget--;
+        this.dispatching++;
+        try {
+          await this.dispatch(candidate, now, decision.attempt);
+        } finally {
+          this.dispatching--;
+          this.waiting.undefer();
+        }
+        return "done";
     }
   }
 
@@ -376,18 +750,23 @@ class Tick {
           InvocationType: "Event",
           Payload: encodeRemediationRequest(request),
         }),
+        this.deadline ? { abortSignal: this.deadline } : {},
       );
     } catch (error) {
-      if (answerLost(error)) {
+      const abandoned = this.deadline?.aborted === true;
+      if (abandoned || answerLost(error)) {
         // The event may have been queued: treat it as dispatched (the message stays hidden for the dispatch
         // visibility; if no remediation deletes it, it comes back as the next attempt). Re-dispatching now could
-        // run two remediations at once.
-        deps.log.warn("invoke answer lost: counted as dispatched", {
-          instructionId: instruction.id,
-          functionName,
-          ...errorFields(error),
-        });
+        // run two remediations at once. An Invoke abandoned at the time budget is the same unknown.
+        deps.log.warn(
+          abandoned
+            ? "invoke abandoned at the time budget: counted as dispatched"
+            : "invoke answer lost: counted as dispatched",
+          { instructionId: instruction.id, functionName, ...errorFields(error) },
+        );
+        if (abandoned) this.summary.timeBudgetReached = true;
       } else {
+        this.budget++;
         this.summary.invokeFailures++;
         this.remember(instruction.id, "held");
         deps.log.error("invoke failed: message will be retried, not counted as an attempt", {
@@ -407,7 +786,6 @@ class Tick {
       capturedAt: instruction.capturedAt,
     };
     this.state.dispatches.push(request.dispatchedAt);
-    this.budget--;
     this.remember(instruction.id, "dispatched");
     this.summary.dispatched++;
     deps.log.info("dispatched", {
@@ -514,6 +892,7 @@ class Tick {
       ["Released", summary.released],
       ["InvokeFailures", summary.invokeFailures],
       ["BreakerTripped", summary.breakerTripped ? 1 : 0],
+      ["TimeBudgetReached", summary.timeBudgetReached ? 1 : 0],
       ["Paused", summary.paused ? 1 : 0],
       ["SqsCalls", summary.sqsCalls],
     ];

@@ -1,10 +1,10 @@
 // Notice → Slack message. Pure: the same notice and context always give the same message (golden-tested).
 
 import type { Change, Report } from "../../contract/report.ts";
-import { BLOCK_PUBLIC_ACCESS_FLAGS, type Problem } from "../../detection/types.ts";
+import type { Problem } from "../../detection/types.ts";
 import { byProblem, problemSpec, resourceSpec } from "../../problems/index.ts";
-import type { Training } from "../../problems/types.ts";
-import { describePorts, listText, plural } from "../../problems/words.ts";
+import type { SlackKit, Training } from "../../problems/types.ts";
+import { changeWords, listText, plural } from "../../problems/words.ts";
 import type { Attribution } from "./attribution.ts";
 import { isAccountId, isActionId, isQueueName, isRegion, ownValue } from "./ids.ts";
 import type { AlarmNotice, ComplianceChange, Notice } from "./inbound.ts";
@@ -165,86 +165,19 @@ const problemTraining = (problem: Problem | undefined) => (problem ? problemSpec
 
 // -- Changes ----------------------------------------------------------------------------------------------------
 
-type SgRule = Extract<Change, { kind: "sg-rules-revoked" }>["rules"][number];
-type Grant = Extract<Change, { kind: "acl-grants-removed" }>["grants"][number];
+/** What a problem's Slack words are built with (problems/types.ts): this module's formatting. */
+const KIT: SlackKit<Inline> = { text, code, bold, t, cut: cutRaw, plural };
 
-// Slack words entries its own way: code spans, who a grantee is ("AllUsers (everyone)", a canonical user's whole id),
-// a removed statement whole as JSON, every Block Public Access flag before → after. What it shares with the CLI's
-// words (problems/words.ts) reads the same there and here: a rule's ports, counts ("2 ingress rules") and lists.
-function ruleLine(rule: SgRule): Inline {
-  const source = rule.cidrIpv4 ?? rule.cidrIpv6 ?? "(no CIDR)";
-  return t`${code(describePorts(rule))} from ${code(source)}${opt(rule.securityGroupRuleId, () => t` · ${code(rule.securityGroupRuleId ?? "")}`)}${opt(rule.description, () => t` · “${cutRaw(rule.description ?? "", 200)}”`)}`;
-}
-
-function granteeName(grantee: Record<string, unknown>): string {
-  const field = (name: string) => (typeof grantee[name] === "string" ? (grantee[name] as string) : undefined);
-  const uri = field("uri") ?? field("URI");
-  if (uri) {
-    const group = uri.split("/").pop() ?? uri;
-    if (group === "AllUsers") return "AllUsers (everyone)";
-    if (group === "AuthenticatedUsers") return "AuthenticatedUsers (any AWS account)";
-    return group;
-  }
-  const id = field("id") ?? field("ID");
-  const name = field("displayName") ?? field("DisplayName");
-  if (id) return name ? `${name} (${cutRaw(id, 80)})` : `canonical user ${cutRaw(id, 80)}`;
-  const email = field("emailAddress");
-  if (email) return email;
-  return cutRaw(JSON.stringify(grantee), 200);
-}
-
-const onOff = (value: boolean | undefined) => (value === undefined ? "not set" : value ? "on" : "off");
-
+// Undo's change is its own (no problem's): the summary it recorded. Every other is worded by its problem's folder.
 function changeSection(change: Change): Section {
-  switch (change.kind) {
-    case "sg-rules-revoked":
-      return {
-        kind: "list",
-        title: `Revoked ${plural(change.rules.length, "ingress rule")} on ${change.groupId}`,
-        items: change.rules.map(ruleLine),
-      };
-    case "acl-grants-removed":
-      return {
-        kind: "list",
-        title: `Removed ${plural(change.grants.length, "ACL grant")} on ${change.bucket}`,
-        items: change.grants.map((grant: Grant) => t`${code(grant.permission)} to ${bold(granteeName(grant.grantee))}`),
-      };
-    case "policy-statements-removed":
-      return {
-        kind: "list",
-        title: `Removed ${plural(change.statements.length, "bucket policy statement")} on ${change.bucket}`,
-        ...(change.policyDeleted ? { note: text("No statement remained, so the bucket policy was deleted.") } : {}),
-        items: change.statements.map((statement) => code(cutRaw(JSON.stringify(statement), 1_000))),
-      };
-    case "public-access-block-enabled":
-      return {
-        kind: "list",
-        title: `Block Public Access on ${change.bucket}`,
-        ...(change.before === null ? { note: text("There was no Block Public Access configuration before.") } : {}),
-        items: BLOCK_PUBLIC_ACCESS_FLAGS.map((flag) => {
-          const before = onOff(change.before?.[flag]);
-          const after = onOff(change.after[flag]);
-          return before === after ? t`${flag}: ${after} (unchanged)` : t`${flag}: ${before} → ${bold(after)}`;
-        }),
-      };
-    case "restored":
-      return { kind: "text", title: "Restored", lines: [text(cutRaw(change.summary, 2_500))] };
-  }
+  if (change.kind === "restored")
+    return { kind: "text", title: "Restored", lines: [text(cutRaw(change.summary, 2_500))] };
+  return { kind: "list", ...changeWords(change.kind).slack.section(change, KIT) };
 }
 
 function changePhrase(change: Change): string {
-  switch (change.kind) {
-    case "sg-rules-revoked":
-      return `revoked ${plural(change.rules.length, "ingress rule")}`;
-    case "acl-grants-removed":
-      return `removed ${plural(change.grants.length, "public ACL grant")}`;
-    case "policy-statements-removed":
-      return `removed ${plural(change.statements.length, "policy statement")}${change.policyDeleted ? " (policy deleted)" : ""}`;
-    case "public-access-block-enabled":
-      return "turned on Block Public Access";
-    case "restored":
-      return cutRaw(change.summary, 300);
-  }
+  if (change.kind === "restored") return cutRaw(change.summary, 300);
+  return changeWords(change.kind).slack.phrase(change, KIT);
 }
 
 /** A fix that only put things back (an undo): no one to train, nobody's change to name. */

@@ -2,7 +2,7 @@
 // for another account (not public), with no policy: so it violates s3-public-acl and not s3-public-policy.
 import { GetBucketAclCommand, PutBucketAclCommand } from "@aws-sdk/client-s3";
 import type { ProblemExample } from "../example.ts";
-import { ALL_USERS, createBucket, PARTNER_ID, readBucketAccess } from "../s3-public/example.ts";
+import { ALL_USERS, createBucket, liveBucketConfigItem, PARTNER_ID, readBucketAccess } from "../s3-public/example.ts";
 import { s3PublicAcl } from "./spec.ts";
 
 const PUBLIC_GRANT = `Group:${ALL_USERS}:READ`;
@@ -30,6 +30,8 @@ export const example: ProblemExample<string> = {
   },
 
   violation: () => ({ kind: "acl-grant", grant: { grantee: { type: "Group", uri: ALL_USERS }, permission: "READ" } }),
+
+  configItem: liveBucketConfigItem,
 
   async read(clients, bucket) {
     const { grants, ...rest } = await readBucketAccess(clients, bucket);

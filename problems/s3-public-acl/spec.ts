@@ -1,28 +1,15 @@
 // A bucket ACL grant to everyone (AllUsers) or to any AWS account (AuthenticatedUsers): found by problems/s3-public/detect.ts,
 // fixed by removing exactly that grant (or, with the block-public-access strategy, by the flags below).
 import { S3_BUCKET_FIX_ENV, S3_BUCKET_FIX_PERMISSIONS, S3_BUCKET_FIX_UNSCOPED } from "../s3-public/fix-spec.ts";
+import { bucket, S3_BLOCK_PUBLIC_TERRAFORM } from "../s3-public/resource.ts";
 import type { ProblemSpec } from "../types.ts";
 import { s3PublicAclContract } from "./contract.ts";
 import { s3PublicAclWords } from "./words.ts";
 
-export const S3_BLOCK_PUBLIC_TERRAFORM = `resource "aws_s3_bucket_public_access_block" "this" {
-  bucket                  = aws_s3_bucket.this.id
-  block_public_acls       = true
-  ignore_public_acls      = true
-  block_public_policy     = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_ownership_controls" "this" {
-  bucket = aws_s3_bucket.this.id
-  rule {
-    object_ownership = "BucketOwnerEnforced" # ACLs off
-  }
-}`;
-
 export const s3PublicAcl = {
   id: "s3-public-acl",
-  resourceType: "AWS::S3::Bucket",
+  resource: bucket,
+  resourceType: bucket.type,
   ruleId: "s3-public",
   matchedKind: "acl-grant",
   contract: s3PublicAclContract,

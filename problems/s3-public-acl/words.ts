@@ -1,8 +1,9 @@
-// How an ACL grant and its removal are worded: one wording for the CLI (plan, peek, status), the logs and undo.
-// Pure: no AWS SDK, no rule code.
+// How an ACL grant and its removal are worded: one wording for the CLI (plan, peek, status), the logs and undo, and
+// Slack's for the removal. Pure: no AWS SDK, no rule code.
 import type { Change } from "../../contract/report.ts";
 import type { AclGrant, MatchedEntry } from "../../detection/types.ts";
-import type { ProblemWords, Tense } from "../types.ts";
+import { blockPublicAccessWords } from "../s3-public/words.ts";
+import type { ChangeWords, ProblemWords, SlackKit, Tense } from "../types.ts";
 
 const GROUP_NAMES: Record<string, string> = {
   "http://acs.amazonaws.com/groups/global/AllUsers": "AllUsers",
@@ -62,9 +63,39 @@ function describeRemoved(change: Removed, tense: Tense): string {
   return change.grants.map((grant) => `${VERB[tense]} ${describeRecordedGrant(grant)}`).join("; ");
 }
 
+/** Who a grantee is, for Slack: what a public group lets in, a canonical user's whole id (cut only when huge). */
+function granteeName(grantee: RecordedGrant["grantee"], cut: SlackKit<unknown>["cut"]): string {
+  const field = (name: string) => (typeof grantee[name] === "string" ? (grantee[name] as string) : undefined);
+  const uri = field("uri") ?? field("URI");
+  if (uri) {
+    const group = uri.split("/").pop() ?? uri;
+    if (group === "AllUsers") return "AllUsers (everyone)";
+    if (group === "AuthenticatedUsers") return "AuthenticatedUsers (any AWS account)";
+    return group;
+  }
+  const id = field("id") ?? field("ID");
+  const name = field("displayName") ?? field("DisplayName");
+  if (id) return name ? `${name} (${cut(id, 80)})` : `canonical user ${cut(id, 80)}`;
+  const email = field("emailAddress");
+  if (email) return email;
+  return cut(JSON.stringify(grantee), 200);
+}
+
+const removedWords: ChangeWords<"acl-grants-removed"> = {
+  kind: "acl-grants-removed",
+  change: describeRemoved,
+  slack: {
+    phrase: (change, { plural }) => `removed ${plural(change.grants.length, "public ACL grant")}`,
+    section: (change, { t, code, bold, cut, plural }) => ({
+      title: `Removed ${plural(change.grants.length, "ACL grant")} on ${change.bucket}`,
+      items: change.grants.map((grant) => t`${code(grant.permission)} to ${bold(granteeName(grant.grantee, cut))}`),
+    }),
+  },
+};
+
 export const s3PublicAclWords: ProblemWords = {
-  changeKind: "acl-grants-removed",
   verb: VERB,
   entry: (entry: Extract<MatchedEntry, { kind: "acl-grant" }>) => describeGrant(entry.grant),
-  change: describeRemoved,
+  changes: removedWords,
+  otherChanges: [blockPublicAccessWords],
 };

@@ -3,7 +3,7 @@
 // s3-public-policy and not s3-public-acl. The fix must keep the other statements, in their order.
 import { PutBucketPolicyCommand } from "@aws-sdk/client-s3";
 import type { ProblemExample } from "../example.ts";
-import { createBucket, readBucketAccess } from "../s3-public/example.ts";
+import { createBucket, liveBucketConfigItem, readBucketAccess } from "../s3-public/example.ts";
 import { s3PublicPolicy } from "./spec.ts";
 
 const PUBLIC_SID = "PublicRead";
@@ -48,6 +48,8 @@ export const example: ProblemExample<Record<string, unknown>> = {
   },
 
   violation: (bucket) => ({ kind: "policy-statement", statement: publicStatement(bucket) }),
+
+  configItem: liveBucketConfigItem,
 
   async read(clients, bucket) {
     const { statements, ...rest } = await readBucketAccess(clients, bucket);

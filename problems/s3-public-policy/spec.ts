@@ -1,6 +1,7 @@
 // A bucket policy statement that allows anyone (Principal "*") without a condition that limits who: found by
 // problems/s3-public/detect.ts, fixed by removing exactly that statement (or, with block-public-access, by the flags below).
 import { S3_BUCKET_FIX_ENV, S3_BUCKET_FIX_PERMISSIONS, S3_BUCKET_FIX_UNSCOPED } from "../s3-public/fix-spec.ts";
+import { bucket } from "../s3-public/resource.ts";
 import type { ProblemSpec } from "../types.ts";
 import { s3PublicPolicyContract } from "./contract.ts";
 import { s3PublicPolicyWords } from "./words.ts";
@@ -24,7 +25,8 @@ const S3_POLICY_CONDITION_TERRAFORM = `data "aws_iam_policy_document" "bucket" {
 
 export const s3PublicPolicy = {
   id: "s3-public-policy",
-  resourceType: "AWS::S3::Bucket",
+  resource: bucket,
+  resourceType: bucket.type,
   ruleId: "s3-public",
   matchedKind: "policy-statement",
   contract: s3PublicPolicyContract,

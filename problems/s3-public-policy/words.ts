@@ -1,8 +1,9 @@
 // How a bucket policy statement and its removal are worded: one wording for the CLI (plan, peek, status), the logs
-// and undo. Pure: no AWS SDK, no rule code.
+// and undo, and Slack's for the removal. Pure: no AWS SDK, no rule code.
 import type { Change } from "../../contract/report.ts";
 import type { MatchedEntry, PolicyStatement } from "../../detection/types.ts";
-import type { ProblemWords, Tense } from "../types.ts";
+import { blockPublicAccessWords } from "../s3-public/words.ts";
+import type { ChangeWords, ProblemWords, Tense } from "../types.ts";
 
 /** A matched statement: "Sid PublicRead (Allow s3:GetObject)", "unnamed statement (Allow s3:*)". */
 export function describeStatement(statement: Record<string, unknown>): string {
@@ -31,9 +32,23 @@ function describeRemoved(change: Removed, tense: Tense): string {
   return removed.join("; ");
 }
 
+const removedWords: ChangeWords<"policy-statements-removed"> = {
+  kind: "policy-statements-removed",
+  change: describeRemoved,
+  slack: {
+    phrase: (change, { plural }) =>
+      `removed ${plural(change.statements.length, "policy statement")}${change.policyDeleted ? " (policy deleted)" : ""}`,
+    section: (change, { text, code, cut, plural }) => ({
+      title: `Removed ${plural(change.statements.length, "bucket policy statement")} on ${change.bucket}`,
+      ...(change.policyDeleted ? { note: text("No statement remained, so the bucket policy was deleted.") } : {}),
+      items: change.statements.map((statement) => code(cut(JSON.stringify(statement), 1_000))),
+    }),
+  },
+};
+
 export const s3PublicPolicyWords: ProblemWords = {
-  changeKind: "policy-statements-removed",
   verb: VERB,
   entry: (entry: Extract<MatchedEntry, { kind: "policy-statement" }>) => describeStatement(entry.statement),
-  change: describeRemoved,
+  changes: removedWords,
+  otherChanges: [blockPublicAccessWords],
 };

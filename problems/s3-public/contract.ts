@@ -1,6 +1,6 @@
 // What the S3 problems share in the contract (contract/ builds its variants from the registry's): the change the
 // block-public-access strategy records, listed by each S3 problem's contract, and the ledger state of a bucket
-// (problems/resources.ts). Each problem's own entry and change are in its folder's contract.ts. Pure: valibot only,
+// (its resource.ts). Each problem's own entry and change are in its folder's contract.ts. Pure: valibot only,
 // so the registry stays SDK-free.
 import * as v from "valibot";
 import type { KindSchema } from "../../contract/schema-kit.ts";

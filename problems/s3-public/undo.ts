@@ -41,6 +41,12 @@ export interface BucketLive {
   state: S3BucketState;
 }
 
+/** What an undo put back on the bucket (`remedy undo --json` reAdded): grants, statements, flags turned off. */
+export type BucketReAdded =
+  | { kind: "acl-grants"; bucket: string; grants: S3BucketState["acl"]["Grants"] }
+  | { kind: "policy-statements"; bucket: string; statements: Record<string, unknown>[] }
+  | { kind: "block-public-access-off"; bucket: string; flags: string[] };
+
 /** One call that puts entries back on the bucket. */
 export type BucketWrite =
   | { kind: "put-acl"; acl: S3BucketState["acl"] }
@@ -137,8 +143,7 @@ const blockUndo: BucketChangeUndo<BlockEnabled> = {
 
 /**
  * The undo of each change a bucket fix records: each S3 problem's surgical change, and the strategy's. Read when a
- * record is checked, never while modules load (the problems' parts are in the import cycle through problems/undo.ts,
- * so one of them may still be loading when this module does).
+ * record is checked, never while modules load (whichever of these modules a program loads first).
  */
 const changeUndos = (): readonly BucketChangeUndo[] => [s3PublicAclUndo, s3PublicPolicyUndo, blockUndo];
 
@@ -202,7 +207,38 @@ function assertS3Consistent(record: BucketRecord): void {
   if (record.outcome === "fixed") assertBucketAfter(record, expected);
 }
 
-export const s3BucketUndo: ResourceUndo<"s3-bucket", BucketLive, BucketWrite> = {
+/** The statements of a policy's text (none when there is no policy, or it is not a JSON object with statements). */
+function statementsOf(policy: string | null): Record<string, unknown>[] {
+  if (policy === null) return [];
+  try {
+    const statement = (JSON.parse(policy) as { Statement?: unknown }).Statement;
+    const list = Array.isArray(statement) ? statement : statement === undefined ? [] : [statement];
+    return list.filter(
+      (entry): entry is Record<string, unknown> => typeof entry === "object" && entry !== null && !Array.isArray(entry),
+    );
+  } catch {
+    return [];
+  }
+}
+
+function bucketReAdded(before: S3BucketState, after: S3BucketState): BucketReAdded[] {
+  const { bucket } = after;
+  const added: BucketReAdded[] = [];
+  const hadGrants = new Set(before.acl.Grants.map((grant) => canonicalJson(grant)));
+  const grants = after.acl.Grants.filter((grant) => !hadGrants.has(canonicalJson(grant)));
+  if (grants.length > 0) added.push({ kind: "acl-grants", bucket, grants });
+  const hadStatements = new Set(statementsOf(before.policy).map((statement) => canonicalJson(statement)));
+  const statements = statementsOf(after.policy).filter((statement) => !hadStatements.has(canonicalJson(statement)));
+  if (statements.length > 0) added.push({ kind: "policy-statements", bucket, statements });
+  const flags = BLOCK_PUBLIC_ACCESS_FLAGS.filter(
+    (flag) => before.publicAccessBlock?.[flag] === true && after.publicAccessBlock?.[flag] !== true,
+  );
+  if (flags.length > 0) added.push({ kind: "block-public-access-off", bucket, flags: [...flags] });
+  return added;
+}
+
+/** The undo of the s3-bucket before-state (problems/undo.ts loads it as this folder's `undo`). */
+export const undo: ResourceUndo<"s3-bucket", BucketLive, BucketWrite, BucketReAdded> = {
   kind: "s3-bucket",
   what: "a bucket's state",
   permissions: {
@@ -266,4 +302,6 @@ export const s3BucketUndo: ResourceUndo<"s3-bucket", BucketLive, BucketWrite> = 
         return;
     }
   },
+
+  reAdded: bucketReAdded,
 };

@@ -80,7 +80,7 @@ const SgRuleStateSchema = v.object({
 export type SgRuleState = v.InferOutput<typeof SgRuleStateSchema>;
 
 /**
- * The ledger state of a security group (problems/resources.ts): the ingress rules concerned. Before a fix, the rules
+ * The ledger state of a security group (its resource.ts): the ingress rules concerned. Before a fix, the rules
  * revoked; after it, none (undo: the reverse).
  */
 export const SgRulesStateSchema = v.object({

@@ -1,15 +1,18 @@
 // One security group open to the internet once: ssh (tcp 22) from 0.0.0.0/0, in the same permission as ssh from a
 // private range, next to https from anywhere (an authorized port under the default authorized_ports tcp:80,tcp:443)
-// and the default egress rule. Every ingress rule carries a tag, so undo must put tags back too.
+// and the default egress rule. Every ingress rule carries a tag, so undo must put tags back too. Also how Config
+// records a live group (securityGroupConfigItem), which the end-to-end tests use for groups of their own too.
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
   DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
   EC2Client,
   type IpPermission,
+  type SecurityGroup,
   type SecurityGroupRule,
 } from "@aws-sdk/client-ec2";
-import type { ProblemExample } from "../example.ts";
+import { type ConfigScope, configScope, type ProblemExample } from "../example.ts";
 import { sgOpenIngress } from "./spec.ts";
 
 const OPEN_DESCRIPTION = "ssh from anywhere (temporary)";
@@ -53,6 +56,68 @@ function ruleShape(rule: SecurityGroupRule): RuleShape {
   };
 }
 
+/** The live group, as DescribeSecurityGroups answers for it. */
+export async function describeGroup(ec2: EC2Client, groupId: string): Promise<SecurityGroup> {
+  const { SecurityGroups = [] } = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }));
+  const [group] = SecurityGroups;
+  if (!group) throw new Error(`DescribeSecurityGroups ${groupId} answered no group`);
+  return group;
+}
+
+/** A live group as Config records it (configuration item, camelCase, ipRanges repeating ipv4Ranges). */
+export function securityGroupConfigItem(
+  group: SecurityGroup,
+  capturedAt: Date,
+  scope: ConfigScope,
+): Record<string, unknown> {
+  const permission = (p: IpPermission) => ({
+    ipProtocol: p.IpProtocol,
+    ...(p.FromPort !== undefined ? { fromPort: p.FromPort } : {}),
+    ...(p.ToPort !== undefined ? { toPort: p.ToPort } : {}),
+    ipv4Ranges: (p.IpRanges ?? []).map((r) => ({
+      cidrIp: r.CidrIp,
+      ...(r.Description ? { description: r.Description } : {}),
+    })),
+    ipRanges: (p.IpRanges ?? []).map((r) => r.CidrIp),
+    ipv6Ranges: (p.Ipv6Ranges ?? []).map((r) => ({
+      cidrIpv6: r.CidrIpv6,
+      ...(r.Description ? { description: r.Description } : {}),
+    })),
+    prefixListIds: (p.PrefixListIds ?? []).map((entry) => ({ prefixListId: entry.PrefixListId })),
+    userIdGroupPairs: (p.UserIdGroupPairs ?? []).map((pair) => ({ groupId: pair.GroupId, userId: pair.UserId })),
+  });
+  const tags = Object.fromEntries((group.Tags ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""]));
+  return {
+    relatedEvents: [],
+    relationships: [],
+    configuration: {
+      description: group.Description,
+      groupName: group.GroupName,
+      ipPermissions: (group.IpPermissions ?? []).map(permission),
+      ownerId: group.OwnerId,
+      groupId: group.GroupId,
+      ipPermissionsEgress: (group.IpPermissionsEgress ?? []).map(permission),
+      tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
+      vpcId: group.VpcId,
+    },
+    supplementaryConfiguration: {},
+    tags,
+    configurationItemVersion: "1.3",
+    configurationItemCaptureTime: capturedAt.toISOString(),
+    configurationStateId: capturedAt.getTime(),
+    awsAccountId: scope.accountId,
+    configurationItemStatus: "ResourceDiscovered",
+    resourceType: "AWS::EC2::SecurityGroup",
+    resourceId: group.GroupId,
+    resourceName: group.GroupName,
+    ARN: `arn:aws:ec2:${scope.region}:${scope.accountId}:security-group/${group.GroupId}`,
+    awsRegion: scope.region,
+    availabilityZone: "Not Applicable",
+    configurationStateMd5Hash: "",
+    resourceCreationTime: capturedAt.toISOString(),
+  };
+}
+
 export const example: ProblemExample<RuleShape> = {
   problem: sgOpenIngress.id,
 
@@ -85,6 +150,11 @@ export const example: ProblemExample<RuleShape> = {
       description: OPEN_DESCRIPTION,
     },
   }),
+
+  async configItem(clients, groupId, capturedAt) {
+    const ec2 = clients.client(EC2Client);
+    return securityGroupConfigItem(await describeGroup(ec2, groupId), capturedAt, await configScope(clients, ec2));
+  },
 
   async read(clients, groupId) {
     const ec2 = clients.client(EC2Client);

@@ -32,6 +32,13 @@ export interface SgRulesLive {
   rules: DescribedSecurityGroupRule[];
 }
 
+/** What an undo put back on the group (`remedy undo --json` reAdded): the rules re-authorized. */
+export interface SgRulesReAdded {
+  kind: "sg-rules";
+  groupId: string;
+  rules: SgRuleState[];
+}
+
 /** One AuthorizeSecurityGroupIngress: rules with the same tags (tags apply to every rule a call creates). */
 export interface AuthorizeWrite {
   kind: "authorize";
@@ -185,7 +192,8 @@ function permissionOf(rule: SgRuleState): IpPermission {
   };
 }
 
-export const sgRulesUndo: ResourceUndo<"sg-rules", SgRulesLive, AuthorizeWrite> = {
+/** The undo of the sg-rules before-state (problems/undo.ts loads it as this folder's `undo`). */
+export const undo: ResourceUndo<"sg-rules", SgRulesLive, AuthorizeWrite, SgRulesReAdded> = {
   kind: "sg-rules",
   what: "security-group rules",
   permissions: {
@@ -220,5 +228,11 @@ export const sgRulesUndo: ResourceUndo<"sg-rules", SgRulesLive, AuthorizeWrite> 
       throw new UndoError(`AuthorizeSecurityGroupIngress on ${write.groupId} returned false`);
     }
     log.info("re-authorized ingress rules", { groupId: write.groupId, count: write.rules.length });
+  },
+
+  reAdded(before, after) {
+    const had = new Set(before.rules.map((rule) => canonicalJson(rule)));
+    const rules = after.rules.filter((rule) => !had.has(canonicalJson(rule)));
+    return rules.length > 0 ? [{ kind: "sg-rules", groupId: after.groupId, rules }] : [];
   },
 };

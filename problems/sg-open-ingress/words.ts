@@ -1,9 +1,9 @@
 // How a security-group rule and its revocation are worded: one wording for the CLI (plan, peek, status), the
-// remediation's logs, undo and the ports Slack shows. Pure: no AWS SDK, no rule code.
+// remediation's logs and undo, and Slack's for the revocation (its ports the same). Pure: no AWS SDK, no rule code.
 import type { SgRuleState } from "../../contract/ledger.ts";
 import type { Change } from "../../contract/report.ts";
 import type { MatchedEntry, SgRuleEntry } from "../../detection/types.ts";
-import type { ProblemWords, Tense } from "../types.ts";
+import type { ChangeWords, ProblemWords, SlackKit, Tense } from "../types.ts";
 
 const PROTOCOL_NUMBERS: Readonly<Record<string, string>> = { "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6" };
 
@@ -63,9 +63,26 @@ function describeRevoked(change: Revoked, tense: Tense): string {
   return change.rules.map((rule) => `${VERB[tense]} ${describeSgRule({ direction: "ingress", ...rule })}`).join("; ");
 }
 
+/** A revoked rule in Slack: its ports and source in code spans, then its id and description when it had them. */
+function ruleLine<I>(rule: Revoked["rules"][number], { t, code, text, cut }: SlackKit<I>): I {
+  const source = rule.cidrIpv4 ?? rule.cidrIpv6 ?? "(no CIDR)";
+  return t`${code(describePorts(rule))} from ${code(source)}${rule.securityGroupRuleId ? t` · ${code(rule.securityGroupRuleId)}` : text("")}${rule.description ? t` · “${cut(rule.description, 200)}”` : text("")}`;
+}
+
+const revokedWords: ChangeWords<"sg-rules-revoked"> = {
+  kind: "sg-rules-revoked",
+  change: describeRevoked,
+  slack: {
+    phrase: (change, { plural }) => `revoked ${plural(change.rules.length, "ingress rule")}`,
+    section: (change, kit) => ({
+      title: `Revoked ${kit.plural(change.rules.length, "ingress rule")} on ${change.groupId}`,
+      items: change.rules.map((rule) => ruleLine(rule, kit)),
+    }),
+  },
+};
+
 export const sgOpenIngressWords: ProblemWords = {
-  changeKind: "sg-rules-revoked",
   verb: VERB,
   entry: (entry: Extract<MatchedEntry, { kind: "sg-rule" }>) => describeSgRule(entry.rule),
-  change: describeRevoked,
+  changes: revokedWords,
 };

@@ -1,5 +1,10 @@
 // Drives the real Lambda entry (handler.ts), with its real client wiring, against mocked AWS clients.
-import { ConfigServiceClient, PutEvaluationsCommand } from "@aws-sdk/client-config-service";
+import {
+  ConfigServiceClient,
+  GetComplianceDetailsByConfigRuleCommand,
+  PutEvaluationsCommand,
+} from "@aws-sdk/client-config-service";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { GetPublicAccessBlockCommand, S3ControlClient } from "@aws-sdk/client-s3-control";
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
@@ -11,10 +16,17 @@ import { deployedRules, deploymentEnv } from "../remediation/support.ts";
 const configMock = mockClient(ConfigServiceClient);
 const sqsMock = mockClient(SQSClient);
 const s3ControlMock = mockClient(S3ControlClient);
+const s3Mock = mockClient(S3Client);
+
+const SCAN_ENV = {
+  REMEDY_SCAN_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/remedy-scan",
+  REMEDY_SCAN_DLQ_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/remedy-scan-dlq",
+  REMEDY_LEDGER_BUCKET: "remedy-ledger-test",
+};
 
 async function loadHandler(env: Record<string, string>) {
   vi.resetModules();
-  for (const [name, value] of Object.entries({ ...deploymentEnv(), ...env })) vi.stubEnv(name, value);
+  for (const [name, value] of Object.entries({ ...deploymentEnv(), ...SCAN_ENV, ...env })) vi.stubEnv(name, value);
   return (await import("../../functions/config-rule/handler.ts")).handler;
 }
 
@@ -23,6 +35,7 @@ beforeEach(() => {
   sqsMock.reset();
   configMock.on(PutEvaluationsCommand).resolves({});
   s3ControlMock.reset();
+  s3Mock.reset();
   // No account-level Block Public Access configured (S3 Control's answer for that).
   s3ControlMock.on(GetPublicAccessBlockCommand).rejects(
     Object.assign(new Error("The public access block configuration was not found"), {
@@ -47,6 +60,60 @@ describe("config-rule handler", () => {
     });
     const body = JSON.parse(sqsMock.commandCalls(SendMessageBatchCommand)[0]!.args[0].input.Entries![0]!.MessageBody!);
     expect(body.notBefore).toBe("2026-11-20T10:28:12.412Z");
+  });
+
+  it("starts a periodic scan on the scan queue for a ScheduledNotification, judging nothing yet", async () => {
+    const handler = await loadHandler({ REMEDY_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/q" });
+    const result = await handler(configEvent("ScheduledNotification", "sg"));
+    expect(result).toMatchObject({ outcome: "scan-started" });
+    expect(configMock).not.toHaveReceivedCommand(PutEvaluationsCommand);
+    const [call, ...more] = sqsMock.commandCalls(SendMessageBatchCommand);
+    expect(more).toHaveLength(0);
+    expect(call!.args[0].input.QueueUrl).toBe(SCAN_ENV.REMEDY_SCAN_QUEUE_URL);
+    const task = JSON.parse(call!.args[0].input.Entries![0]!.MessageBody!);
+    expect(task).toMatchObject({ kind: "verdicts", part: 0, configRuleName: "remedy-sg-open-ingress" });
+  });
+
+  it("takes scan tasks from the scan queue: one that cannot run is dead-lettered with its reason, the next runs", async () => {
+    const handler = await loadHandler({ REMEDY_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/q" });
+    configMock.on(GetComplianceDetailsByConfigRuleCommand).resolves({ EvaluationResults: [] });
+    s3Mock.on(PutObjectCommand).resolves({});
+    const good = {
+      kind: "verdicts",
+      version: 1,
+      scanId: "0b7e6a52-3f0e-4a8e-9c1d-2f4b5a6c7d8e",
+      configRuleName: "remedy-sg-open-ingress",
+      resultToken: "token",
+      startedAt: "2026-11-20T10:00:00.000Z",
+      part: 0,
+    };
+    const record = (messageId: string, body: string) => ({
+      messageId,
+      receiptHandle: `rh-${messageId}`,
+      body,
+      attributes: { ApproximateReceiveCount: "1" },
+      messageAttributes: {},
+      md5OfBody: "",
+      eventSource: "aws:sqs",
+      eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:remedy-scan",
+      awsRegion: "us-east-1",
+    });
+    const result = await handler(
+      { Records: [record("bad", '{"kind":"judge"}'), record("good", JSON.stringify(good))] },
+      { getRemainingTimeInMillis: () => 290_000 },
+    );
+    expect(result).toEqual({ batchItemFailures: [] });
+    const sends = sqsMock.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input);
+    expect(sends.map((input) => input.QueueUrl)).toEqual([
+      SCAN_ENV.REMEDY_SCAN_DLQ_URL,
+      SCAN_ENV.REMEDY_SCAN_QUEUE_URL,
+    ]);
+    expect(sends[0]!.Entries![0]!.MessageAttributes!.reason!.StringValue).toMatch(/scan task/);
+    expect(JSON.parse(sends[1]!.Entries![0]!.MessageBody!)).toMatchObject({ kind: "list", parts: 1, typeIndex: 0 });
+    expect(s3Mock).toHaveReceivedCommandWith(PutObjectCommand, {
+      Bucket: SCAN_ENV.REMEDY_LEDGER_BUCKET,
+      Key: `scans/${good.scanId}/verdicts-0.bin`,
+    });
   });
 
   it("returns a rejection for a malformed event instead of crashing", async () => {

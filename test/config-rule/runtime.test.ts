@@ -1,6 +1,9 @@
 import {
   BatchGetResourceConfigCommand,
+  type ComplianceType,
   ConfigServiceClient,
+  GetComplianceDetailsByConfigRuleCommand,
+  GetComplianceDetailsByResourceCommand,
   GetResourceConfigHistoryCommand,
   ListDiscoveredResourcesCommand,
   PutEvaluationsCommand,
@@ -16,6 +19,7 @@ import { changeEvent, configEvent } from "../fixtures/events.ts";
 import { configItem, fixture } from "../fixtures/load.ts";
 import { recordingLog, recordingMetrics } from "../helpers/recording-log.ts";
 import { testDeployment } from "../remediation/support.ts";
+import { asBaseItem, driveScan, type MemoryScanQueue, memoryScanQueue, memoryScanStore } from "./scan-support.ts";
 
 const configMock = mockClient(ConfigServiceClient);
 const sqsMock = mockClient(SQSClient);
@@ -39,6 +43,7 @@ function deps(overrides: Partial<RuleRuntimeDeps> = {}) {
       now: () => NOW,
       log,
       metrics,
+      scanQueue: memoryScanQueue(),
       ...overrides,
     } satisfies RuleRuntimeDeps,
   };
@@ -58,6 +63,8 @@ beforeEach(() => {
   configMock.reset();
   sqsMock.reset();
   configMock.on(PutEvaluationsCommand).resolves({ FailedEvaluations: [] });
+  // Config holds no result for the rule yet: a scan reports every verdict.
+  configMock.on(GetComplianceDetailsByConfigRuleCommand).resolves({ EvaluationResults: [] });
   sqsMock.on(SendMessageBatchCommand).resolves({ Failed: [] });
 });
 
@@ -284,34 +291,95 @@ describe("OversizedConfigurationItemChangeNotification", () => {
   });
 });
 
-/** Config's BatchGetResourceConfig shape: configuration and supplementary values as JSON strings. */
-function asBaseItem(item: Record<string, any>) {
-  return {
-    version: item.configurationItemVersion,
-    accountId: item.awsAccountId,
-    configurationItemCaptureTime: new Date(item.configurationItemCaptureTime),
-    configurationItemStatus: item.configurationItemStatus,
-    configurationStateId: String(item.configurationStateId),
-    arn: item.ARN,
-    resourceType: item.resourceType,
-    resourceId: item.resourceId,
-    resourceName: item.resourceName,
-    awsRegion: item.awsRegion,
-    availabilityZone: item.availabilityZone,
-    configuration: JSON.stringify(item.configuration),
-    supplementaryConfiguration: Object.fromEntries(
-      Object.entries(item.supplementaryConfiguration ?? {}).map(([key, value]) => [
-        key,
-        typeof value === "string" ? value : JSON.stringify(value),
-      ]),
-    ),
-  };
-}
-
 /** GetResourceConfigHistory's shape: a BaseConfigurationItem's fields plus the tags (a map) and relationships. */
 function asHistoryItem(item: Record<string, any>) {
   return { ...asBaseItem(item), tags: item.tags ?? {}, relationships: item.relationships ?? [] };
 }
+
+/** A ScheduledNotification starts a scan; the scan's tasks then run as the scan queue would hand them out. */
+async function scheduledRun(event: Record<string, unknown>, d: RuleRuntimeDeps) {
+  const started = await runConfigRule(event, d);
+  expect(started).toMatchObject({ outcome: "scan-started" });
+  const scan = await driveScan(d.scanQueue as MemoryScanQueue, {
+    ...d,
+    scanStore: memoryScanStore(),
+    safetyMarginMs: 1_000,
+  });
+  expect(scan.failures).toEqual([]);
+  const skippedItems = scan.results.reduce((sum, r) => sum + (r.kind === "judge" ? r.skippedItems : 0), 0);
+  return { ...scan, skippedItems };
+}
+
+describe("a change that leaves the verdict as Config holds it", () => {
+  const held = (ComplianceType: ComplianceType, Annotation?: string, ConfigRuleName = "remedy-sg-open-ingress") => ({
+    EvaluationResults: [
+      {
+        EvaluationResultIdentifier: {
+          EvaluationResultQualifier: {
+            ConfigRuleName,
+            ResourceType: "AWS::EC2::SecurityGroup",
+            ResourceId: "sg-0f1e2d3c4b5a69788",
+          },
+        },
+        ComplianceType,
+        Annotation,
+      },
+    ],
+  });
+  const event = () => configEvent("ConfigurationItemChangeNotification", "sg-ssh-open");
+  async function judgedAnnotation() {
+    const { deps: d } = deps();
+    configMock.on(GetComplianceDetailsByResourceCommand).resolves({ EvaluationResults: [] });
+    await runConfigRule(event(), d);
+    const annotation = evaluationsSent()[0]!.Annotation!;
+    configMock.resetHistory();
+    sqsMock.resetHistory();
+    return annotation;
+  }
+
+  it("is not sent again (each evaluation sent is billed), and its violation is still queued", async () => {
+    const annotation = await judgedAnnotation();
+    configMock.on(GetComplianceDetailsByResourceCommand).resolves(held("NON_COMPLIANT", annotation));
+    const { deps: d, metrics } = deps();
+    const result = await runConfigRule(event(), d);
+    expect(configMock).not.toHaveReceivedCommand(PutEvaluationsCommand);
+    expect(result).toMatchObject({ outcome: "evaluated", unchanged: 1 });
+    expect(instructionsSent()).toHaveLength(1);
+    expect(metrics.counts.UnchangedVerdicts).toBe(1);
+    expect(metrics.counts.Evaluations ?? 0).toBe(0);
+  });
+
+  it.each([
+    ["another compliance", () => held("COMPLIANT")],
+    ["the same compliance with another annotation", () => held("NON_COMPLIANT", "tcp 3389 open")],
+    ["another rule's result only", () => held("NON_COMPLIANT", undefined, "someone-elses-rule")],
+    ["no result", () => ({ EvaluationResults: [] })],
+  ])("is sent when Config holds %s", async (_name, answer) => {
+    await judgedAnnotation();
+    configMock.on(GetComplianceDetailsByResourceCommand).resolves(answer());
+    const { deps: d } = deps();
+    await runConfigRule(event(), d);
+    expect(evaluationsSent()).toHaveLength(1);
+  });
+
+  it("is sent when what Config holds cannot be read, with a warning", async () => {
+    configMock
+      .on(GetComplianceDetailsByResourceCommand)
+      .rejects(Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" }));
+    const { deps: d, log } = deps();
+    await runConfigRule(event(), d);
+    expect(evaluationsSent()).toHaveLength(1);
+    expect(log.lines.filter((l) => l.level === "warn")).toMatchObject([{ fields: { step: "held-unread" } }]);
+  });
+
+  it("a test-mode run always sends (in test mode): the console's test shows the verdict", async () => {
+    const annotation = await judgedAnnotation();
+    configMock.on(GetComplianceDetailsByResourceCommand).resolves(held("NON_COMPLIANT", annotation));
+    const { deps: d } = deps();
+    await runConfigRule({ ...event(), resultToken: "TESTMODE" }, d);
+    expect(configMock).toHaveReceivedCommandWith(PutEvaluationsCommand, { TestMode: true });
+  });
+});
 
 describe("ScheduledNotification", () => {
   function namedBucket(name: string, variant: string, tags?: Record<string, string>) {
@@ -361,7 +429,7 @@ describe("ScheduledNotification", () => {
     });
     historyAnswers((name) => (Number(name.slice(-3)) % 10 === 0 ? "public-read-acl" : "private"));
     const { deps: d } = deps();
-    const result = await runConfigRule(configEvent("ScheduledNotification", "s3"), d);
+    const result = await scheduledRun(configEvent("ScheduledNotification", "s3"), d);
 
     expect(configMock.commandCalls(ListDiscoveredResourcesCommand)).toHaveLength(2);
     // Only the 25 violating buckets are read again, for their tags.
@@ -370,14 +438,15 @@ describe("ScheduledNotification", () => {
       expect(call.args[0].input.resourceKeys!.length).toBeLessThanOrEqual(100);
     }
     const chunks = configMock.commandCalls(PutEvaluationsCommand).map((call) => call.args[0].input.Evaluations!.length);
-    expect(chunks).toEqual([100, 100, 50]);
+    // One judge task (and one PutEvaluations) per page of at most 100: the first listing page of 150 makes two.
+    expect(chunks).toEqual([100, 50, 100]);
     expect(new Set(evaluationsSent().map((e) => e.ComplianceResourceId)).size).toBe(250);
     expect(evaluationsSent().filter((e) => e.ComplianceType === "NON_COMPLIANT")).toHaveLength(25);
     expect(instructionsSent()).toHaveLength(25);
     for (const call of sqsMock.commandCalls(SendMessageBatchCommand)) {
       expect(call.args[0].input.Entries!.length).toBeLessThanOrEqual(10);
     }
-    expect(result).toMatchObject({ outcome: "evaluated", skippedItems: 0 });
+    expect(result.skippedItems).toBe(0);
   });
 
   it("judges a violation again with its tags (which BatchGetResourceConfig leaves out): a tag exemption holds", async () => {
@@ -396,7 +465,7 @@ describe("ScheduledNotification", () => {
         name === "exempt-public" ? { "remedy:exempt": "public website, ticket WEB-7 until=2099-01-01" } : {},
     );
     const { deps: d } = deps();
-    await runConfigRule(configEvent("ScheduledNotification", "s3"), d);
+    await scheduledRun(configEvent("ScheduledNotification", "s3"), d);
     const evaluations = evaluationsSent();
     // Exempt resources stay NON_COMPLIANT in Config, with the exemption said; nothing is queued for them.
     expect(evaluations.map((e) => [e.ComplianceResourceId, e.ComplianceType])).toEqual([
@@ -422,7 +491,7 @@ describe("ScheduledNotification", () => {
       ],
     });
     const { deps: d } = deps();
-    await runConfigRule(configEvent("ScheduledNotification", "sg"), d);
+    await scheduledRun(configEvent("ScheduledNotification", "sg"), d);
     expect(configMock.commandCalls(GetResourceConfigHistoryCommand)).toHaveLength(0);
     expect(evaluationsSent().map((e) => [e.ComplianceResourceId, e.ComplianceType])).toEqual([
       ["sg-0000000000000000a", "NON_COMPLIANT"],
@@ -441,7 +510,7 @@ describe("ScheduledNotification", () => {
       .on(GetResourceConfigHistoryCommand)
       .rejects(Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" }));
     const { deps: d, log } = deps();
-    await runConfigRule(configEvent("ScheduledNotification", "s3"), d);
+    await scheduledRun(configEvent("ScheduledNotification", "s3"), d);
     expect(instructionsSent().map((i) => i.resource.id)).toEqual(["public"]);
     expect(log.lines.filter((line) => line.level === "warn")).toMatchObject([
       { fields: { resourceId: "public", step: "tags-unread", errorName: "ThrottlingException" } },
@@ -461,7 +530,7 @@ describe("ScheduledNotification", () => {
     });
     historyAnswers((name) => (name === "good-public" ? "public-read-acl" : "private"));
     const { deps: d, log } = deps();
-    const result = await runConfigRule(configEvent("ScheduledNotification", "s3"), d);
+    const result = await scheduledRun(configEvent("ScheduledNotification", "s3"), d);
     expect(evaluationsSent().map((e) => [e.ComplianceResourceId, e.ComplianceType])).toEqual([
       ["good-public", "NON_COMPLIANT"],
       ["good-private", "COMPLIANT"],
@@ -664,7 +733,7 @@ describe("logging", () => {
   it("never passes a reserved Powertools key (message, level, timestamp, service) as a field", async () => {
     const { deps: d, log } = deps();
     await runConfigRule(configEvent("ConfigurationItemChangeNotification", "sg-ssh-open"), d);
-    await runConfigRule(configEvent("ScheduledNotification", "s3"), d).catch(() => undefined);
+    await scheduledRun(configEvent("ScheduledNotification", "s3"), d).catch(() => undefined);
     expect(log.lines.length).toBeGreaterThan(0);
     for (const line of log.lines) {
       for (const reserved of ["message", "level", "timestamp", "service"]) {

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { serializeInstruction } from "../../contract/instruction.ts";
 import { BREAKER_SAMPLE_SIZE, breakerNotice, RESUME_COMMAND } from "../../functions/coordinator/breaker.ts";
 import {
+  afterReceive,
   breakerGate,
   breakerTrips,
   countedSightings,
@@ -12,6 +13,7 @@ import {
   firstSighting,
   GRACE_NOTICE_RETRY_SECONDS,
   graceHideSeconds,
+  hasTimeFor,
   LOOK_VISIBILITY_SECONDS,
   lookAhead,
   nextReceive,
@@ -22,6 +24,7 @@ import {
   rememberOutcome,
   SQS_MAX_VISIBILITY_SECONDS,
   validityGate,
+  wantsReceive,
 } from "../../functions/coordinator/gates.ts";
 import type { InstructionRecord } from "../../functions/coordinator/state.ts";
 import { FUNCTIONS, instruction, T0 } from "./support.ts";
@@ -341,6 +344,63 @@ describe("receiving", () => {
       receive: false,
       stop: "time-budget",
     });
+  });
+});
+
+describe("receives in flight", () => {
+  const config = { breaker: { freshLimit: 50 }, concurrency: { receives: 10, invokes: 24 } };
+  const looking = { looking: true, seen: 0, waiting: 0, inFlight: 0, budget: 20, overBudget: 0 };
+  const acting = { ...looking, looking: false };
+
+  it("while looking, starts only the receives the look-ahead still needs, counting those in flight", () => {
+    // 51 to look at: six receives of ten, not more.
+    expect(wantsReceive({ ...looking, inFlight: 5 }, config)).toBe(true);
+    expect(wantsReceive({ ...looking, inFlight: 6 }, config)).toBe(false);
+    expect(wantsReceive({ ...looking, seen: 41, inFlight: 0 }, config)).toBe(true);
+    expect(wantsReceive({ ...looking, seen: 41, inFlight: 1 }, config)).toBe(false);
+    expect(wantsReceive({ ...looking, seen: 51 }, config)).toBe(false);
+  });
+
+  it("past the look-ahead, reads for the budget and the look past it, and no more than can be taken at once", () => {
+    // Budget 20 plus 51 past it: 71 wanted.
+    expect(wantsReceive({ ...acting, waiting: 60 }, config)).toBe(true);
+    expect(wantsReceive({ ...acting, waiting: 61, inFlight: 1 }, config)).toBe(false);
+    expect(wantsReceive({ ...acting, budget: 0, overBudget: 41, waiting: 9 }, config)).toBe(true);
+    expect(wantsReceive({ ...acting, budget: 0, overBudget: 41, waiting: 10 }, config)).toBe(false);
+    expect(wantsReceive({ ...acting, budget: 0, overBudget: 51 }, config)).toBe(false);
+    // A budget of a million still waits on no more than 10 receives' worth plus the Invokes in flight: 124.
+    expect(wantsReceive({ ...acting, budget: 1_000_000, waiting: 113, inFlight: 1 }, config)).toBe(true);
+    expect(wantsReceive({ ...acting, budget: 1_000_000, waiting: 114, inFlight: 1 }, config)).toBe(false);
+  });
+
+  it("starts with one receive and doubles with each full batch, up to the bound", () => {
+    const concurrency = { receives: 10, invokes: 24 };
+    expect(afterReceive(1, 10, 1, concurrency)).toEqual({ window: 2, dry: false });
+    expect(afterReceive(8, 10, 8, concurrency)).toEqual({ window: 10, dry: false });
+    expect(afterReceive(10, 10, 10, concurrency)).toEqual({ window: 10, dry: false });
+    expect(afterReceive(4, 9, 4, concurrency)).toEqual({ window: 4, dry: false });
+  });
+
+  it("takes an empty answer as the end of the queue only from a lone receive; among several, it probes again", () => {
+    const concurrency = { receives: 10, invokes: 24 };
+    expect(afterReceive(1, 0, 1, concurrency)).toEqual({ window: 1, dry: true });
+    expect(afterReceive(10, 0, 10, concurrency)).toEqual({ window: 1, dry: false });
+    // Started among several, answered after the window came back to one: still not the lone receive's answer.
+    expect(afterReceive(1, 0, 4, concurrency)).toEqual({ window: 1, dry: false });
+  });
+});
+
+describe("time budget per phase", () => {
+  const config = { safetyMarginMs: 15_000, saveMarginMs: 5_000 };
+
+  it("receives and actions start only with the safety margin left; releases with the save margin", () => {
+    for (const phase of ["receive", "act"] as const) {
+      expect(hasTimeFor(phase, 15_000, config)).toBe(true);
+      expect(hasTimeFor(phase, 14_999, config)).toBe(false);
+    }
+    expect(hasTimeFor("release", 14_999, config)).toBe(true);
+    expect(hasTimeFor("release", 5_000, config)).toBe(true);
+    expect(hasTimeFor("release", 4_999, config)).toBe(false);
   });
 });
 

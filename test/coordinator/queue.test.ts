@@ -3,7 +3,7 @@
 // Time: the coordinator reads `now` from the fake clock of each setup; the server's timers (visibility timeouts, the
 // receive wait) run on vitest's fake timers (see test/helpers/local-sqs.ts), so "wait until the visibility ends" is
 // vi.advanceTimersByTimeAsync, not a real sleep. Date is not faked: nothing here reads it to decide anything.
-import { ChangeMessageVisibilityCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { ChangeMessageVisibilityCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { serializeInstruction } from "../../contract/instruction.ts";
 import { coordinatorPermissions } from "../../functions/coordinator/permissions.ts";
@@ -214,9 +214,18 @@ describe("dispatch and visibility", () => {
       local.queueUrl,
       Array.from({ length: 30 }, (_, n) => instruction(n)),
     );
-    const remaining = [60_000, 14_999];
-    const summary = await t.tick({ remainingTimeMs: () => remaining.shift() ?? 0 });
-    expect(pick(summary, "received", "dispatched")).toEqual({ received: 10, dispatched: 10 });
+    local.commands.length = 0;
+    // 60 s left before the first receive, 14.999 s once it has been sent.
+    const receives = () => local.commands.filter((name) => name === "ReceiveMessageCommand").length;
+    const summary = await t.tick({ remainingTimeMs: () => (receives() === 0 ? 60_000 : 14_999) });
+    // Nor does it act on what it received past the budget: released for the next tick.
+    expect(pick(summary, "received", "dispatched", "released", "timeBudgetReached")).toEqual({
+      received: 10,
+      dispatched: 0,
+      released: 10,
+      timeBudgetReached: true,
+    });
+    expect(receives()).toBe(1);
     expect(await t.tick({ remainingTimeMs: () => 1_000 })).toMatchObject({ received: 0, sqsCalls: 0 });
   });
 });
@@ -578,6 +587,49 @@ describe("queue I/O (queue-io.ts, no decisions)", () => {
     expect(local.commands).toEqual(Array(3).fill("ChangeMessageVisibilityBatchCommand"));
     expect(await local.counts()).toEqual({ stored: 25, visible: 25, invisible: 0 });
     expect(queue.calls).toBe(6);
+  });
+
+  it("sends release batches several at once, and none once the caller's time budget says no", async () => {
+    const log = recordingLog();
+    const sqs = local.client();
+    const settings = { queueUrl: local.queueUrl, deadLetterQueueUrl: local.dlqUrl, receiveWaitSeconds: 0 };
+    const queue = new CoordinatorQueue(sqs, settings, log);
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const send = sqs.send.bind(sqs) as (...args: unknown[]) => Promise<unknown>;
+    (sqs as unknown as { send: typeof send }).send = async (...args) => {
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      try {
+        return await send(...args);
+      } finally {
+        inFlight--;
+      }
+    };
+    await enqueue(
+      local.sqs,
+      local.queueUrl,
+      Array.from({ length: 50 }, (_, n) => instruction(n)),
+    );
+    const messages: Message[] = [];
+    while (messages.length < 50) messages.push(...(await queue.receive(30)));
+    local.commands.length = 0;
+    maxInFlight = 0;
+    let asked = 0;
+    // Three batches at once; the fourth question is answered no: the fourth and fifth batches stay unsent.
+    const released = await queue.release(
+      messages.map((message) => ({ message })),
+      { concurrency: 3, canStart: () => ++asked <= 3 },
+    );
+    expect(released).toBe(30);
+    expect(maxInFlight).toBe(3);
+    expect(local.commands).toEqual(Array(3).fill("ChangeMessageVisibilityBatchCommand"));
+    expect(await local.counts()).toEqual({ stored: 50, visible: 30, invisible: 20 });
+    expect(log.lines.filter((line) => line.level === "warn")).toEqual([
+      expect.objectContaining({
+        message: "time budget spent: messages not released, they reappear when their visibility ends",
+        fields: { messages: 20 },
+      }),
+    ]);
   });
 
   it("dead-letters by sending first and deleting after; a DLQ that refuses leaves the message on the queue", async () => {

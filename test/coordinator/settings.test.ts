@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { parseRemediationFunctions, readCoordinatorSettings } from "../../functions/coordinator/settings.ts";
+import {
+  CONCURRENCY,
+  checkCoordinatorConfig,
+  parseRemediationFunctions,
+  readCoordinatorSettings,
+  SAFETY_MARGIN_MS,
+  SAVE_MARGIN_MS,
+} from "../../functions/coordinator/settings.ts";
+import { type CoordinatorDeps, runCoordinator } from "../../functions/coordinator/tick.ts";
+import { ConfigurationError } from "../../platform/env.ts";
 import { deploymentEnv } from "../remediation/support.ts";
 
 const required = {
@@ -32,8 +41,10 @@ describe("readCoordinatorSettings", () => {
       rateLimit: { count: 20, windowMinutes: 10 },
       breaker: { freshLimit: 50, windowMinutes: 10 },
       safetyMarginMs: 15_000,
+      saveMarginMs: 5_000,
       receiveWaitSeconds: 1,
       invokeRetryDelaySeconds: 30,
+      concurrency: { receives: 10, invokes: 24 },
     });
   });
 
@@ -64,6 +75,46 @@ describe("readCoordinatorSettings", () => {
     expect(() => readCoordinatorSettings({ ...required, REMEDY_RATE_LIMIT_COUNT: "0" })).toThrow(
       /REMEDY_RATE_LIMIT_COUNT/,
     );
+  });
+});
+
+describe("checkCoordinatorConfig (the pace and time budget the environment does not set)", () => {
+  const base = { concurrency: { ...CONCURRENCY }, safetyMarginMs: 15_000, saveMarginMs: 5_000 };
+
+  it("accepts the defaults, which are within 8–16 receives and 16–32 invokes in flight", () => {
+    expect(() => checkCoordinatorConfig(base)).not.toThrow();
+    expect(CONCURRENCY.receives).toBeGreaterThanOrEqual(8);
+    expect(CONCURRENCY.receives).toBeLessThanOrEqual(16);
+    expect(CONCURRENCY.invokes).toBeGreaterThanOrEqual(16);
+    expect(CONCURRENCY.invokes).toBeLessThanOrEqual(32);
+    expect(SAVE_MARGIN_MS).toBeLessThan(SAFETY_MARGIN_MS);
+  });
+
+  it.each([
+    ["no receives", { receives: 0, invokes: 24 }, /concurrency\.receives must be a whole number from 1 to 50, got 0/],
+    ["a fraction of an invoke", { receives: 10, invokes: 2.5 }, /concurrency\.invokes must be a whole number/],
+    ["too many invokes", { receives: 10, invokes: 201 }, /concurrency\.invokes .* to 200, got 201/],
+    ["NaN receives", { receives: Number.NaN, invokes: 24 }, /concurrency\.receives/],
+  ])("rejects %s, naming the field", (_what, concurrency, message) => {
+    expect(() => checkCoordinatorConfig({ ...base, concurrency })).toThrow(ConfigurationError);
+    expect(() => checkCoordinatorConfig({ ...base, concurrency })).toThrow(message);
+  });
+
+  it("rejects a save margin that is not inside the safety margin", () => {
+    expect(() => checkCoordinatorConfig({ ...base, saveMarginMs: 15_000 })).toThrow(/saveMarginMs .* got 15000/);
+    expect(() => checkCoordinatorConfig({ ...base, saveMarginMs: -1 })).toThrow(/saveMarginMs/);
+  });
+
+  it("is what runCoordinator checks first: a bad value fails before the pause switch is read", async () => {
+    const deps = {
+      config: { ...base, concurrency: { receives: 10, invokes: 0 } },
+      ssm: {
+        send: () => {
+          throw new Error("read the pause switch");
+        },
+      },
+    } as unknown as CoordinatorDeps;
+    await expect(runCoordinator(deps)).rejects.toThrow(/concurrency\.invokes/);
   });
 });
 

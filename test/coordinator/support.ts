@@ -10,6 +10,7 @@ import { parseRemediationRequest, type RemediationRequest } from "../../contract
 import { type Instruction, serializeInstruction } from "../../contract/instruction.ts";
 import type { Reporter } from "../../contract/report.ts";
 import type { MatchedEntry, Problem } from "../../detection/types.ts";
+import { CONCURRENCY } from "../../functions/coordinator/settings.ts";
 import { type CoordinatorStateStore, memoryStateStore } from "../../functions/coordinator/state.ts";
 import type { CoordinatorConfig, CoordinatorDeps, LambdaInvoker } from "../../functions/coordinator/tick.ts";
 import type { Log, MetricSink } from "../../platform/logging.ts";
@@ -166,8 +167,10 @@ export function testConfig(
     rateLimit: { count: 1_000, windowMinutes: 10 },
     breaker: { freshLimit: 1_000, windowMinutes: 10 },
     safetyMarginMs: 15_000,
+    saveMarginMs: 5_000,
     receiveWaitSeconds: 0,
     invokeRetryDelaySeconds: 30,
+    concurrency: { ...CONCURRENCY },
     ...overrides,
   };
 }
@@ -183,6 +186,7 @@ export interface TestDepsInput {
   log?: Log;
   metrics?: MetricSink;
   remainingTimeMs?: () => number;
+  abortSignal?: AbortSignal;
 }
 
 export function testDeps(input: TestDepsInput): CoordinatorDeps {

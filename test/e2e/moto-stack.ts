@@ -4,8 +4,9 @@
 // moto gets what `terraform apply` would create, named and configured as the synthesized stack says: queue and DLQ,
 // pause parameter, schedule rule, ledger bucket, HMAC ledger key, report topic. Function environments are the
 // stack's own, resolved against those resources. Helpers here read moto back (rules, ledger keys, queue depths, the
-// pause switch), build configuration items from live resources in the shape Config sends them, and run the CLI
-// seeing only moto (through the bin's entry in this process, or as `node bin/remedy.js` in a child process).
+// pause switch), re-export the builders of configuration items from live resources (problems/<id>/example.ts), and
+// run the CLI seeing only moto (through the bin's entry in this process, or as `node bin/remedy.js` in a child
+// process).
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -17,28 +18,13 @@ import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
   DescribeSecurityGroupRulesCommand,
-  DescribeSecurityGroupsCommand,
   EC2Client,
   type IpPermission,
-  type SecurityGroup,
   type SecurityGroupRule,
 } from "@aws-sdk/client-ec2";
 import { EventBridgeClient, PutRuleCommand, type RuleState } from "@aws-sdk/client-eventbridge";
 import { CreateKeyCommand, type KeySpec, type KeyUsageType, KMSClient } from "@aws-sdk/client-kms";
-import {
-  CreateBucketCommand,
-  GetBucketAclCommand,
-  GetBucketOwnershipControlsCommand,
-  GetBucketPolicyCommand,
-  GetBucketTaggingCommand,
-  GetPublicAccessBlockCommand,
-  type Grant,
-  ListBucketsCommand,
-  ListObjectsV2Command,
-  type PublicAccessBlockConfiguration,
-  PutBucketVersioningCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { CreateBucketCommand, ListObjectsV2Command, PutBucketVersioningCommand, S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
@@ -49,10 +35,10 @@ import { OUTPUT_NAMES } from "../../cli/stack.ts";
 import { LEDGER_PREFIX } from "../../contract/ledger.ts";
 import type { Problem } from "../../detection/types.ts";
 import { FUNCTION_LIST } from "../../functions/registry.ts";
-import { hasErrorCode } from "../../platform/aws-errors.ts";
 import { configServiceClient } from "../../platform/clients.ts";
 import { deployedRuleFor, readDeployment } from "../../platform/deployment.ts";
 import { initialPauseValue, type PauseState, parsePauseState } from "../../platform/pause.ts";
+import type { ConfigScope } from "../../problems/example.ts";
 import { changeEvent } from "../fixtures/events.ts";
 import { MOTO_ACCOUNT_ID, MOTO_REGION, type Moto } from "../helpers/moto.ts";
 import { REPO_ROOT, type RemedyRun, remedyChild, remedyInProcess } from "../helpers/remedy-process.ts";
@@ -405,162 +391,19 @@ export async function withEnv<T>(env: Record<string, string>, run: () => Promise
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Configuration items built from live resources, shaped as Config sends them.
+// Configuration items built from live resources, shaped as Config sends them: each problem folder's example says how
+// Config records its resource type (problems/example.ts configItem); the builders are re-exported for the tests'
+// own groups and buckets, recorded in moto's account and region.
 
-/** A live group as Config records it (configuration item, camelCase, ipRanges repeating ipv4Ranges). */
-export function securityGroupConfigItem(group: SecurityGroup, capturedAt: Date): Record<string, unknown> {
-  const permission = (p: IpPermission) => ({
-    ipProtocol: p.IpProtocol,
-    ...(p.FromPort !== undefined ? { fromPort: p.FromPort } : {}),
-    ...(p.ToPort !== undefined ? { toPort: p.ToPort } : {}),
-    ipv4Ranges: (p.IpRanges ?? []).map((r) => ({
-      cidrIp: r.CidrIp,
-      ...(r.Description ? { description: r.Description } : {}),
-    })),
-    ipRanges: (p.IpRanges ?? []).map((r) => r.CidrIp),
-    ipv6Ranges: (p.Ipv6Ranges ?? []).map((r) => ({
-      cidrIpv6: r.CidrIpv6,
-      ...(r.Description ? { description: r.Description } : {}),
-    })),
-    prefixListIds: (p.PrefixListIds ?? []).map((entry) => ({ prefixListId: entry.PrefixListId })),
-    userIdGroupPairs: (p.UserIdGroupPairs ?? []).map((pair) => ({ groupId: pair.GroupId, userId: pair.UserId })),
-  });
-  const tags = Object.fromEntries((group.Tags ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""]));
-  return {
-    relatedEvents: [],
-    relationships: [],
-    configuration: {
-      description: group.Description,
-      groupName: group.GroupName,
-      ipPermissions: (group.IpPermissions ?? []).map(permission),
-      ownerId: group.OwnerId,
-      groupId: group.GroupId,
-      ipPermissionsEgress: (group.IpPermissionsEgress ?? []).map(permission),
-      tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
-      vpcId: group.VpcId,
-    },
-    supplementaryConfiguration: {},
-    tags,
-    configurationItemVersion: "1.3",
-    configurationItemCaptureTime: capturedAt.toISOString(),
-    configurationStateId: capturedAt.getTime(),
-    awsAccountId: MOTO_ACCOUNT_ID,
-    configurationItemStatus: "ResourceDiscovered",
-    resourceType: "AWS::EC2::SecurityGroup",
-    resourceId: group.GroupId,
-    resourceName: group.GroupName,
-    ARN: `arn:aws:ec2:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:security-group/${group.GroupId}`,
-    awsRegion: MOTO_REGION,
-    availabilityZone: "Not Applicable",
-    configurationStateMd5Hash: "",
-    resourceCreationTime: capturedAt.toISOString(),
-  };
-}
+export {
+  bucketConfigItem,
+  describeBucket,
+  type LiveBucket,
+} from "../../problems/s3-public/example.ts";
+export { describeGroup, securityGroupConfigItem } from "../../problems/sg-open-ingress/example.ts";
 
-/** What a bucket's Config item is built from: the answers of S3's Get* calls for it. */
-export interface LiveBucket {
-  name: string;
-  owner: { ID?: string; DisplayName?: string };
-  grants: Grant[];
-  /** GetBucketPolicy's text, or null without a policy. */
-  policy: string | null;
-  objectOwnership: string | null;
-  publicAccessBlock: PublicAccessBlockConfiguration | null;
-  tags: Record<string, string>;
-  createdAt: Date;
-}
-
-const CONFIG_GROUPS: Record<string, string> = {
-  "http://acs.amazonaws.com/groups/global/AllUsers": "AllUsers",
-  "http://acs.amazonaws.com/groups/global/AuthenticatedUsers": "AuthenticatedUsers",
-  "http://acs.amazonaws.com/groups/s3/LogDelivery": "LogDelivery",
-};
-const CONFIG_PERMISSIONS: Record<string, string> = {
-  FULL_CONTROL: "FullControl",
-  READ: "Read",
-  WRITE: "Write",
-  READ_ACP: "ReadAcp",
-  WRITE_ACP: "WriteAcp",
-};
-
-/**
- * A live bucket as Config records it: the ACL as a JSON string in supplementaryConfiguration (group grantees by
- * name, canonical users as {id, displayName}, permissions in PascalCase), the policy text in BucketPolicy.policyText,
- * ownership controls, Block Public Access flags in camelCase, tags both at the top and in BucketTaggingConfiguration.
- */
-export function bucketConfigItem(bucket: LiveBucket, capturedAt: Date): Record<string, unknown> {
-  const grantee = (grant: Grant) => {
-    const { Grantee } = grant;
-    if (Grantee?.Type === "Group") {
-      const name = CONFIG_GROUPS[Grantee.URI ?? ""];
-      if (!name) throw new Error(`bucketConfigItem: unknown group ${Grantee.URI}`);
-      return name;
-    }
-    if (Grantee?.Type === "CanonicalUser") return { id: Grantee.ID, displayName: Grantee.DisplayName ?? null };
-    throw new Error(`bucketConfigItem: grantee ${JSON.stringify(Grantee)} is not modelled`);
-  };
-  const owner = { displayName: bucket.owner.DisplayName ?? null, id: bucket.owner.ID };
-  const acl = {
-    grantSet: null,
-    grantList: bucket.grants.map((grant) => ({
-      grantee: grantee(grant),
-      permission: CONFIG_PERMISSIONS[grant.Permission ?? ""],
-      referencedInBucketPolicy: null,
-    })),
-    owner,
-    isRequesterCharged: false,
-  };
-  const block = bucket.publicAccessBlock;
-  return {
-    relatedEvents: [],
-    relationships: [],
-    configuration: { name: bucket.name, owner, creationDate: bucket.createdAt.toISOString() },
-    supplementaryConfiguration: {
-      AccessControlList: JSON.stringify(acl),
-      BucketAccelerateConfiguration: { status: null },
-      BucketLoggingConfiguration: { destinationBucketName: null, logFilePrefix: null },
-      BucketNotificationConfiguration: { configurations: {} },
-      ...(bucket.objectOwnership
-        ? {
-            BucketOwnershipControls: {
-              bucketName: bucket.name,
-              ownershipControls: { rules: [{ objectOwnership: bucket.objectOwnership }] },
-            },
-          }
-        : {}),
-      BucketPolicy: { policyText: bucket.policy },
-      ...(Object.keys(bucket.tags).length > 0
-        ? { BucketTaggingConfiguration: { tagSets: [{ tags: bucket.tags }] } }
-        : {}),
-      BucketVersioningConfiguration: { status: "Off", isMfaDeleteEnabled: null },
-      IsRequesterPaysEnabled: false,
-      ...(block
-        ? {
-            PublicAccessBlockConfiguration: {
-              blockPublicAcls: block.BlockPublicAcls ?? false,
-              ignorePublicAcls: block.IgnorePublicAcls ?? false,
-              blockPublicPolicy: block.BlockPublicPolicy ?? false,
-              restrictPublicBuckets: block.RestrictPublicBuckets ?? false,
-            },
-          }
-        : {}),
-    },
-    tags: bucket.tags,
-    configurationItemVersion: "1.3",
-    configurationItemCaptureTime: capturedAt.toISOString(),
-    configurationStateId: capturedAt.getTime(),
-    awsAccountId: MOTO_ACCOUNT_ID,
-    configurationItemStatus: "ResourceDiscovered",
-    resourceType: "AWS::S3::Bucket",
-    resourceId: bucket.name,
-    resourceName: bucket.name,
-    ARN: `arn:aws:s3:::${bucket.name}`,
-    awsRegion: MOTO_REGION,
-    availabilityZone: "Regional",
-    configurationStateMd5Hash: "",
-    resourceCreationTime: bucket.createdAt.toISOString(),
-  };
-}
+/** Where Config would record moto's resources. */
+export const MOTO_CONFIG_SCOPE: ConfigScope = { accountId: MOTO_ACCOUNT_ID, region: MOTO_REGION };
 
 // ---------------------------------------------------------------------------------------------------------------
 // Reading moto back.
@@ -589,11 +432,6 @@ export async function groupRules(ec2: EC2Client, groupId: string): Promise<Secur
     new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [groupId] }] }),
   );
   return SecurityGroupRules;
-}
-
-export async function describeGroup(ec2: EC2Client, groupId: string): Promise<SecurityGroup> {
-  const { SecurityGroups = [] } = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }));
-  return SecurityGroups[0]!;
 }
 
 export async function ledgerKeys(w: Deployed): Promise<string[]> {
@@ -652,67 +490,7 @@ export function expectClean(run: CliRun, exitCode: number): void {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Reading a live resource as Config would record it, and a stand-in for Lambda's Invoke API.
-
-async function orNull<T>(call: Promise<T>, ...absent: string[]): Promise<T | null> {
-  try {
-    return await call;
-  } catch (error) {
-    if (hasErrorCode(error, ...absent)) return null;
-    throw error;
-  }
-}
-
-/** Everything bucketConfigItem needs about a live bucket, straight from S3's Get* calls. */
-export async function describeBucket(s3: S3Client, name: string): Promise<LiveBucket> {
-  const acl = await s3.send(new GetBucketAclCommand({ Bucket: name }));
-  const policy = await orNull(s3.send(new GetBucketPolicyCommand({ Bucket: name })), "NoSuchBucketPolicy");
-  const ownership = await orNull(
-    s3.send(new GetBucketOwnershipControlsCommand({ Bucket: name })),
-    "OwnershipControlsNotFoundError",
-  );
-  const block = await orNull(
-    s3.send(new GetPublicAccessBlockCommand({ Bucket: name })),
-    "NoSuchPublicAccessBlockConfiguration",
-  );
-  const tagging = await orNull(s3.send(new GetBucketTaggingCommand({ Bucket: name })), "NoSuchTagSet");
-  const { Buckets = [] } = await s3.send(new ListBucketsCommand({}));
-  const createdAt = Buckets.find((bucket) => bucket.Name === name)?.CreationDate;
-  if (!createdAt) throw new Error(`ListBuckets gives no CreationDate for ${name}`);
-  return {
-    name,
-    owner: {
-      ...(acl.Owner?.ID ? { ID: acl.Owner.ID } : {}),
-      ...(acl.Owner?.DisplayName ? { DisplayName: acl.Owner.DisplayName } : {}),
-    },
-    grants: acl.Grants ?? [],
-    policy: policy?.Policy ?? null,
-    objectOwnership: ownership?.OwnershipControls?.Rules?.[0]?.ObjectOwnership ?? null,
-    publicAccessBlock: block?.PublicAccessBlockConfiguration ?? null,
-    tags: Object.fromEntries((tagging?.TagSet ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""])),
-    createdAt,
-  };
-}
-
-/**
- * The configuration item Config would send now for a live resource of a type Remedy judges, read from moto. A
- * resource type added to the registry (problems/resources.ts) needs its builder here.
- */
-export async function liveConfigItem(
-  clients: Pick<Clients, "ec2" | "s3">,
-  resourceType: string,
-  resourceId: string,
-  capturedAt: Date,
-): Promise<Record<string, unknown>> {
-  switch (resourceType) {
-    case "AWS::EC2::SecurityGroup":
-      return securityGroupConfigItem(await describeGroup(clients.ec2, resourceId), capturedAt);
-    case "AWS::S3::Bucket":
-      return bucketConfigItem(await describeBucket(clients.s3, resourceId), capturedAt);
-    default:
-      throw new Error(`liveConfigItem: no configuration item builder for ${resourceType} (test/e2e/moto-stack.ts)`);
-  }
-}
+// A stand-in for Lambda's Invoke API.
 
 /** One request the Invoke stand-in answered. */
 export interface Invocation {
@@ -797,7 +575,9 @@ export async function configRuleRun(p: Deployed, item: Record<string, unknown>, 
       const result = await handler(
         changeEvent(item, { configRuleName: deployed.configRuleName, parameters: deployed.rawParameters }),
       );
-      if (result.outcome !== "evaluated") throw new Error(`config rule rejected the event: ${result.reason}`);
+      if (!("outcome" in result) || result.outcome !== "evaluated") {
+        throw new Error(`config rule did not evaluate the event: ${JSON.stringify(result)}`);
+      }
       const calls = config.commandCalls(PutEvaluationsCommand);
       expect(calls, "one PutEvaluations per change event").toHaveLength(1);
       return { ...result, reported: calls[0]!.args[0].input.Evaluations ?? [] };

@@ -86,6 +86,7 @@ import {
   type LiveBucket,
   lambdaStandIn,
   ledgerKeys,
+  MOTO_CONFIG_SCOPE,
   queueDepth,
   runCli,
   securityGroupConfigItem,
@@ -481,7 +482,7 @@ describe.skipIf(skipWithoutMoto("the pipeline end-to-end test on moto"))("the wh
     const p = pipeline();
     const capturedAt = new Date(Date.now() - 5_000);
     const group = await describeGroup(p.clients.ec2, p.groupId);
-    const sg = await configRuleRun(p, securityGroupConfigItem(group, capturedAt), "sg-open-ingress");
+    const sg = await configRuleRun(p, securityGroupConfigItem(group, capturedAt, MOTO_CONFIG_SCOPE), "sg-open-ingress");
     expect(sg.reported.map((e) => [e.ComplianceResourceId, e.ComplianceType])).toEqual([[p.groupId, "NON_COMPLIANT"]]);
     expect(sg.queued.map((i) => i.problem)).toEqual(["sg-open-ingress"]);
     expect(sg.queued[0]!.matched).toEqual([
@@ -500,7 +501,11 @@ describe.skipIf(skipWithoutMoto("the pipeline end-to-end test on moto"))("the wh
       ],
       [POLICY_BUCKET, "s3-public-policy", { kind: "policy-statement", statement: PUBLIC_STATEMENT }],
     ] as const) {
-      const result = await configRuleRun(p, bucketConfigItem(p.before.buckets[bucket]!, capturedAt), problem);
+      const result = await configRuleRun(
+        p,
+        bucketConfigItem(p.before.buckets[bucket]!, capturedAt, MOTO_CONFIG_SCOPE),
+        problem,
+      );
       expect(result.reported.map((e) => [e.ComplianceResourceId, e.ComplianceType])).toEqual([
         [bucket, "NON_COMPLIANT"],
       ]);
@@ -515,7 +520,7 @@ describe.skipIf(skipWithoutMoto("the pipeline end-to-end test on moto"))("the wh
     // Exempt by tag: reported NON_COMPLIANT with the exemption, nothing queued.
     const exempt = await configRuleRun(
       p,
-      bucketConfigItem(p.before.buckets[EXEMPT_BUCKET]!, capturedAt),
+      bucketConfigItem(p.before.buckets[EXEMPT_BUCKET]!, capturedAt, MOTO_CONFIG_SCOPE),
       "s3-public-acl",
     );
     expect(exempt.reported.map((e) => [e.ComplianceResourceId, e.ComplianceType])).toEqual([

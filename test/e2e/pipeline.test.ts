@@ -32,6 +32,7 @@ import { runCoordinator } from "../../functions/coordinator/tick.ts";
 import { runNotifier } from "../../functions/notifier/core.ts";
 import { slackSender } from "../../functions/notifier/slack.ts";
 import { readPauseState } from "../../platform/pause.ts";
+import { memoryScanQueue } from "../config-rule/scan-support.ts";
 import { FUNCTIONS, fakePauseParameter, PAUSE_PARAMETER, testConfig } from "../coordinator/support.ts";
 import { changeEvent } from "../fixtures/events.ts";
 import { configItem } from "../fixtures/load.ts";
@@ -157,6 +158,7 @@ async function detect(
     now: () => new Date(),
     log: silent,
     metrics: noMetrics,
+    scanQueue: memoryScanQueue(),
   });
 }
 

@@ -4,7 +4,7 @@
 //
 //   example   creates its violating resource in moto (one violating entry, look-alike entries to keep)
 //   → rule    functions/config-rule/handler.ts, with the config_rule function's environment, on the change event
-//             for the resource's Config item (built from the live resource: moto-stack.ts liveConfigItem)
+//             for the resource's Config item (the example's configItem, read from the live resource)
 //   → queue   exactly one instruction on the stack's queue, naming the example's violating entry
 //   → coordinator  functions/coordinator/handler.ts, one scheduled tick, its Lambda client pointed at the Invoke
 //             stand-in (moto-stack.ts lambdaStandIn), which records the one asynchronous invoke
@@ -64,7 +64,6 @@ import {
   type LambdaStandIn,
   lambdaStandIn,
   ledgerKeys,
-  liveConfigItem,
   queueDepth,
   runCli,
   shown,
@@ -200,7 +199,7 @@ describe.skipIf(skipWithoutMoto("every registered problem end to end on moto"))(
       ).not.toEqual([]);
 
       // The Config rule, on the change event for the resource's item: NON_COMPLIANT, one instruction for it.
-      const item = await liveConfigItem(p.clients, spec.resourceType, resourceId, new Date(Date.now() - 5_000));
+      const item = await example.configItem(p.examples, resourceId, new Date(Date.now() - 5_000));
       const judged = await configRuleRun(p, item, problem);
       expect(judged.reported.map((e) => [e.ComplianceResourceType, e.ComplianceResourceId, e.ComplianceType])).toEqual([
         [spec.resourceType, resourceId, "NON_COMPLIANT"],

@@ -47,10 +47,12 @@ import {
   functionEnv,
   groupRules,
   ledgerKeys,
+  MOTO_CONFIG_SCOPE,
   queueDepth,
   REPO,
   readPause,
   runCli,
+  configRuleRun as runConfigRuleOnce,
   securityGroupConfigItem,
   shown,
   withEnv,
@@ -194,29 +196,11 @@ const isOpenSsh = (rule: SecurityGroupRule) =>
 
 /** The Config rule Lambda (real handler, the stack's environment) judging one live group; returns what it queued. */
 async function configRuleRun(w: Deployed, groupId: string): Promise<Instruction[]> {
-  const env = { ...w.moto.env, ...functionEnv(w.tf, w.stack.refs, "config_rule") };
-  // Config invokes the rule with the Config rule's name and parameters: the deployed ones.
-  const deployed = deployedRuleFor(readDeployment(env), "sg-open-ingress")!;
-  return withEnv(env, async () => {
-    // moto gap: PutEvaluations without TestMode answers HTTP 500 ("not yet implemented"); Config's side is stubbed.
-    const config = mockClient(configServiceClient());
-    config.on(PutEvaluationsCommand).resolves({ FailedEvaluations: [] });
-    try {
-      const { handler } = await import("../../functions/config-rule/handler.ts");
-      const group = await describeGroup(w.clients.ec2, groupId);
-      const event = changeEvent(securityGroupConfigItem(group, new Date(Date.now() - 5_000)), {
-        configRuleName: deployed.configRuleName,
-        parameters: deployed.rawParameters,
-      });
-      const result = await handler(event);
-      if (result.outcome !== "evaluated") throw new Error(`config rule rejected the event: ${result.reason}`);
-      expect(config.commandCalls(PutEvaluationsCommand)).toHaveLength(1);
-      expect(result.evaluations.map((e) => e.ComplianceType)).toEqual(["NON_COMPLIANT"]);
-      return result.queued;
-    } finally {
-      config.restore();
-    }
-  });
+  const group = await describeGroup(w.clients.ec2, groupId);
+  const item = securityGroupConfigItem(group, new Date(Date.now() - 5_000), MOTO_CONFIG_SCOPE);
+  const result = await runConfigRuleOnce(w, item, "sg-open-ingress");
+  expect(result.reported.map((e) => e.ComplianceType)).toEqual(["NON_COMPLIANT"]);
+  return result.queued;
 }
 
 /** Receives the instruction as the coordinator does and runs the real remediate-sg Lambda on it. */

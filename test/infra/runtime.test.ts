@@ -226,7 +226,6 @@ describe.skipIf(skipWithoutMoto("invoking bundles under Node 22 against moto"))(
         ],
         queued: [],
         notQueued: 1,
-        skippedItems: 0,
       });
       expect(run.result.evaluations[0].Annotation).toContain("22");
 

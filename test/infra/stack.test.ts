@@ -119,6 +119,7 @@ describe("least privilege", () => {
       "config:GetResourceConfigHistory",
       "config:ListDiscoveredResources",
       "config:BatchGetResourceConfig",
+      "config:GetComplianceDetailsByResource",
       "cloudtrail:LookupEvents",
       "s3:GetAccountPublicAccessBlock",
       "ec2:DescribeSecurityGroupRules",
@@ -195,6 +196,59 @@ describe("queues, ledger, Config", () => {
       "OnlyRemedySends",
       "DenyInsecureTransport",
     ]);
+  });
+
+  it("gives the periodic scan its own queue: only the Config rule function sends and takes it, failures to its DLQ", () => {
+    const { scan_queue: scan, scan_dlq: scanDlq } = resources("aws_sqs_queue");
+    expect(scan).toMatchObject({
+      name: "remedy-scan",
+      sqs_managed_sse_enabled: true,
+      message_retention_seconds: 86_400,
+    });
+    expect(scanDlq).toMatchObject({ name: "remedy-scan-dlq", sqs_managed_sse_enabled: true });
+    // Six times the function's timeout, as Lambda's SQS event source wants; a task failing 5 times is dead-lettered.
+    expect(scan.visibility_timeout_seconds).toBe(6 * 300);
+    expect(scan.redrive_policy).toBe(
+      '${jsonencode({"deadLetterTargetArn" = aws_sqs_queue.scan_dlq.arn, "maxReceiveCount" = 5})}',
+    );
+    const mappings = Object.values(resources("aws_lambda_event_source_mapping"));
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]).toMatchObject({
+      event_source_arn: "${aws_sqs_queue.scan_queue.arn}",
+      function_name: "${aws_lambda_function.config_rule.arn}",
+      batch_size: 1,
+      function_response_types: ["ReportBatchItemFailures"],
+      scaling_config: { maximum_concurrency: "${var.scan_concurrency}" },
+    });
+    for (const doc of ["scan_queue_policy_doc", "scan_dlq_policy_doc"]) {
+      const only = (policyDoc(doc).statement as Json[]).find((s) => s.sid === "OnlyTheScannerSends");
+      expect(only).toMatchObject({
+        effect: "Deny",
+        actions: ["sqs:SendMessage"],
+        condition: [
+          { test: "ArnNotLike", variable: "aws:PrincipalArn", values: ["${aws_iam_role.config_rule_role.arn}"] },
+        ],
+      });
+    }
+    const env = resources("aws_lambda_function").config_rule.environment.variables;
+    expect(env).toMatchObject({
+      REMEDY_SCAN_QUEUE_URL: "${aws_sqs_queue.scan_queue.url}",
+      REMEDY_SCAN_DLQ_URL: "${aws_sqs_queue.scan_dlq.url}",
+    });
+    // The Config rule function takes only its scan's tasks, never the instructions; it reads and writes only scans/.
+    const grants = (policyDoc("config_rule_policy_doc").statement as Json[]).filter((g) => g.effect !== "Deny");
+    const on = (action: string) => grants.filter((g) => g.actions.includes(action)).flatMap((g) => g.resources);
+    expect(on("sqs:ReceiveMessage")).toEqual(["${aws_sqs_queue.scan_queue.arn}"]);
+    expect(on("sqs:DeleteMessage")).toEqual(["${aws_sqs_queue.scan_queue.arn}"]);
+    expect(on("s3:PutObject")).toEqual(["${aws_s3_bucket.ledger_bucket_CFD27338.arn}/scans/*"]);
+    expect(on("s3:GetObject")).toEqual(["${aws_s3_bucket.ledger_bucket_CFD27338.arn}/scans/*"]);
+    expect(on("sqs:SendMessage").sort()).toEqual(
+      ["${aws_sqs_queue.queue.arn}", "${aws_sqs_queue.scan_queue.arn}", "${aws_sqs_queue.scan_dlq.arn}"].sort(),
+    );
+    const lifecycle = Object.values(resources("aws_s3_bucket_lifecycle_configuration"))[0] as Json;
+    expect(lifecycle.rule).toContainEqual(
+      expect.objectContaining({ filter: [{ prefix: "scans/" }], expiration: [{ days: 2 }] }),
+    );
   });
 
   it("keeps the ledger private, encrypted, versioned and TLS-only", () => {
@@ -391,7 +445,7 @@ describe("trust boundary", () => {
         .filter((s) => String(s.sid).startsWith("OnlyWritersOf"))
         .map((s) => [s.resources[0].replace(/^.*\}\//, ""), s]),
     );
-    expect(Object.keys(writers).sort()).toEqual(["actions/*", "claims/*", "state/*"]);
+    expect(Object.keys(writers).sort()).toEqual(["actions/*", "claims/*", "scans/*", "state/*"]);
     for (const s of Object.values(writers)) {
       expect(s).toMatchObject({ effect: "Deny", principals: [{ type: "*", identifiers: ["*"] }] });
       expect(s.actions).toEqual(["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectRetention"]);
@@ -403,6 +457,10 @@ describe("trust boundary", () => {
     );
     expect(writers["state/*"].condition[0].values).toEqual([
       "arn:${data.aws_partition.partition.partition}:iam::${data.aws_caller_identity.account.account_id}:role/remedy-coordinator-${var.region}",
+    ]);
+    // A periodic scan's parts of recorded verdicts: only the Config rule function writes them.
+    expect(writers["scans/*"].condition[0].values).toEqual([
+      "arn:${data.aws_partition.partition.partition}:iam::${data.aws_caller_identity.account.account_id}:role/remedy-config-rule-${var.region}",
     ]);
   });
 

@@ -63,7 +63,7 @@ describe.each(PROBLEM_SPECS.map((spec) => [spec.id, spec] as const))("problems/%
 
   it("the change its fix records, and any other, are the contract's (reports and ledger)", () => {
     const contract: ProblemContract = spec.contract;
-    expect(kindOf(contract.change)).toBe(spec.words.changeKind);
+    expect(kindOf(contract.change)).toBe(spec.words.changes.kind);
     for (const change of [contract.change, ...(contract.otherChanges ?? [])]) {
       expect(optionsOfKind(ChangeSchema, kindOf(change))).toEqual([change]);
     }

@@ -1,6 +1,7 @@
 // The problem registry is the one list: everything that used to name problems by hand now follows from it, and
 // what still has its own code (the rules, the remediation functions) must agree with it.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { MATCHED_KIND_BY_PROBLEM } from "../../contract/instruction.ts";
 import { RULES } from "../../detection/rules.ts";
@@ -15,6 +16,7 @@ import {
   PROBLEMS,
   problemsFixedBy,
   RESOURCE_TYPES,
+  RESOURCES,
   RULE_IDS,
   resourceSpec,
 } from "../../problems/index.ts";
@@ -111,6 +113,18 @@ describe("the problem registry", () => {
     expect(RESOURCE_TYPES).toEqual(["AWS::EC2::SecurityGroup", "AWS::S3::Bucket"]);
   });
 
+  it("knows each resource type once, from the problems that name it, with its spec in the folder that holds its undo", () => {
+    for (const spec of PROBLEM_SPECS) {
+      expect(spec.resourceType, spec.id).toBe(spec.resource.type);
+      expect(RESOURCES, spec.id).toContain(spec.resource);
+    }
+    expect(RESOURCES.map((resource) => resource.type)).toEqual([...new Set(RESOURCES.map((r) => r.type))]);
+    for (const resource of RESOURCES) {
+      expect(existsSync(join(ROOT, "problems", resource.folder, "resource.ts")), resource.type).toBe(true);
+      expect(existsSync(join(ROOT, "problems", resource.folder, "undo.ts")), resource.type).toBe(true);
+    }
+  });
+
   it("gives every problem an example, which test/e2e/problems-moto.test.ts runs end to end", async () => {
     for (const spec of PROBLEM_SPECS) {
       const path = `problems/${spec.id}/example.ts`;
@@ -118,7 +132,7 @@ describe("the problem registry", () => {
         throw new Error(`${path}: every registered problem needs one (problems/example.ts): ${error.message}`);
       });
       expect(module.example?.problem, `${path} exports \`example\` for ${spec.id}`).toBe(spec.id);
-      for (const method of ["create", "violation", "read", "isViolation"]) {
+      for (const method of ["create", "violation", "configItem", "read", "isViolation"]) {
         expect(typeof module.example[method], `${path}: example.${method}`).toBe("function");
       }
     }

@@ -164,7 +164,13 @@ describe("remediate-s3 handler never changes Remedy's own buckets", () => {
 });
 
 describe("config-rule handler accepts only the deployed rules, and queues nothing in test mode", () => {
-  const ruleEnv = { ...deploymentEnv(), REMEDY_QUEUE_URL: QUEUE_URL };
+  const ruleEnv = {
+    ...deploymentEnv(),
+    REMEDY_QUEUE_URL: QUEUE_URL,
+    REMEDY_SCAN_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/remedy-scan",
+    REMEDY_SCAN_DLQ_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/remedy-scan-dlq",
+    REMEDY_LEDGER_BUCKET: LEDGER,
+  };
 
   it("a Config rule whose name only ends like Remedy's is rejected", async () => {
     const { handler } = await load<Handler>("../../functions/config-rule/handler.ts", ruleEnv);

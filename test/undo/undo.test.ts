@@ -23,15 +23,10 @@ import {
 import { DeleteMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  describeUndo,
-  kmsRecordVerifier,
-  type LiveState,
-  planUndo,
-  UndoError,
-  undoAction,
-} from "../../cli/undo-runner.ts";
+import { describeUndo, kmsRecordVerifier, planUndo, UndoError, undoAction } from "../../cli/undo-runner.ts";
 import { integrityMessage, type LedgerRecord, memoryLedger } from "../../contract/ledger.ts";
+import type { BucketLive } from "../../problems/s3-public/undo.ts";
+import type { SgRulesLive } from "../../problems/sg-open-ingress/undo.ts";
 import type { S3FixStrategy } from "../../problems/words.ts";
 import { recordingLog } from "../helpers/recording-log.ts";
 import {
@@ -117,7 +112,7 @@ function runnerDeps(ledger: ReturnType<typeof memoryLedger>) {
 }
 
 /** The group as the SG fix leaves it: without the two revoked rules. */
-const SG_LIVE_AFTER: LiveState = {
+const SG_LIVE_AFTER: SgRulesLive = {
   kind: "sg-rules",
   groupId: GROUP_ID,
   rules: SG_RULES.filter((rule) => !["sgr-0ssh4", "sgr-0ssh6"].includes(rule.SecurityGroupRuleId!)),
@@ -201,7 +196,7 @@ async function liveAsLeft(ledger: ReturnType<typeof memoryLedger>, change: (stat
   const state = structuredClone((record.after ?? record.before) as Bucket);
   change(state);
   liveBucket(state);
-  return { kind: "s3-bucket", state } satisfies LiveState;
+  return { kind: "s3-bucket", state } satisfies BucketLive;
 }
 
 /** The policy text a fix of POLICY_TEXT leaves (PublicRead removed, as remediate-s3 writes it). */
@@ -895,7 +890,11 @@ describe("undo: re-adds only what Remedy removed; the owner's later changes stay
       CidrIpv4: "198.51.100.0/24",
     };
     const ssh6Again = { ...SG_RULES[1]!, SecurityGroupRuleId: "sgr-0ssh6-again" };
-    const live: LiveState = { kind: "sg-rules", groupId: GROUP_ID, rules: [...SG_LIVE_AFTER.rules, ssh6Again, added] };
+    const live: SgRulesLive = {
+      kind: "sg-rules",
+      groupId: GROUP_ID,
+      rules: [...SG_LIVE_AFTER.rules, ssh6Again, added],
+    };
     ec2Mock.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: live.rules });
 
     const text = describeUndo(planUndo(await ledger.read(ACTION_ID), live));

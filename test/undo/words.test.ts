@@ -57,7 +57,7 @@ describe("words per problem", () => {
     "%s: the CLI words its entries, actions and change with its spec's words",
     (id, spec) => {
       const { entry, change } = SAMPLES[spec.matchedKind];
-      expect(change.kind).toBe(spec.words.changeKind);
+      expect(change.kind).toBe(spec.words.changes.kind);
       expect(describeMatched(entry)).toBe(spec.words.entry(entry));
       expect(describeAction(id, entry, "surgical")).toBe(`${spec.words.verb.planned} ${spec.words.entry(entry)}`);
       expect(describeChange(change)).toBe(`${spec.words.verb.done} ${spec.words.entry(entry)}`);
