@@ -3,16 +3,15 @@
 import type { ConfigServiceClient, Evaluation } from "@aws-sdk/client-config-service";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { canonicalJson } from "../../contract/canonical-json.ts";
-import { type Instruction, serializeInstruction } from "../../contract/instruction.ts";
+import type { Instruction } from "../../contract/instruction.ts";
 import type { AccountFactsReader } from "../../detection/account-facts.ts";
 import { InvalidConfigItemError, normalizeConfigItem } from "../../detection/config-item.ts";
 import type { AllowlistEntry } from "../../detection/exemptions.ts";
 import type { ConfigItem } from "../../detection/types.ts";
 import { type DeployedRule, type Deployment, deployedRuleNamed } from "../../platform/deployment.ts";
 import { errorFields, type Log, type MetricSink } from "../../platform/logging.ts";
-import { sendMessages } from "../../platform/queue.ts";
 import { InvalidEventError, parseRuleEvent, type RuleEvent } from "./event.ts";
-import { alreadyHeld, fetchFullItem, type Judged, putEvaluations, ruleJudging } from "./judging.ts";
+import { alreadyHeld, fetchFullItem, type Judged, putEvaluations, queueInstructions, ruleJudging } from "./judging.ts";
 import { type ScanQueue, startScan } from "./scan.ts";
 
 export interface RuleRuntimeDeps {
@@ -138,22 +137,7 @@ export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Prom
       notQueued,
     });
   }
-  if (instructions.length > 0) {
-    await sendMessages(
-      deps.sqs,
-      deps.queueUrl,
-      instructions.map((instruction) => ({ id: instruction.id, body: serializeInstruction(instruction) })),
-    );
-    for (const instruction of instructions) {
-      deps.log.info("queued fix instruction", {
-        instructionId: instruction.id,
-        problem: instruction.problem,
-        resourceId: instruction.resource.id,
-        entries: instruction.matched.length,
-        notBefore: instruction.notBefore,
-      });
-    }
-  }
+  await queueInstructions(deps, instructions);
 
   const exemptFindings = judged.reduce((sum, entry) => sum + entry.exemptFindings, 0);
   deps.metrics.count("Evaluations", toSend.length);

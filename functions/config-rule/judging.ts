@@ -11,13 +11,15 @@ import {
   type ResourceKey,
   type ResourceType,
 } from "@aws-sdk/client-config-service";
-import type { Instruction } from "../../contract/instruction.ts";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { type Instruction, serializeInstruction } from "../../contract/instruction.ts";
 import { InvalidConfigItemError, normalizeConfigItem } from "../../detection/config-item.ts";
 import type { AllowlistEntry } from "../../detection/exemptions.ts";
 import { cutAnnotation, judgeItem } from "../../detection/judge.ts";
 import type { AccountFacts, ConfigItem } from "../../detection/types.ts";
 import type { DeployedRule, Deployment } from "../../platform/deployment.ts";
 import { errorFields, type Log, type MetricSink } from "../../platform/logging.ts";
+import { sendMessages } from "../../platform/queue.ts";
 
 const BATCH_GET_LIMIT = 100;
 export const PUT_EVALUATIONS_LIMIT = 100;
@@ -248,5 +250,29 @@ export async function alreadyHeld(
       ...errorFields(error),
     });
     return false;
+  }
+}
+
+/** Sends fix instructions to the remediation queue (batched; MessageSendError names what could not be sent), logged. */
+export async function queueInstructions(
+  deps: { sqs: SQSClient; queueUrl: string; log: Log },
+  instructions: readonly Instruction[],
+  logFields: Record<string, unknown> = {},
+): Promise<void> {
+  if (instructions.length === 0) return;
+  await sendMessages(
+    deps.sqs,
+    deps.queueUrl,
+    instructions.map((instruction) => ({ id: instruction.id, body: serializeInstruction(instruction) })),
+  );
+  for (const instruction of instructions) {
+    deps.log.info("queued fix instruction", {
+      instructionId: instruction.id,
+      problem: instruction.problem,
+      resourceId: instruction.resource.id,
+      entries: instruction.matched.length,
+      notBefore: instruction.notBefore,
+      ...logFields,
+    });
   }
 }

@@ -28,15 +28,22 @@ import {
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import * as v from "valibot";
-import { serializeInstruction } from "../../contract/instruction.ts";
 import type { AccountFactsReader } from "../../detection/account-facts.ts";
 import { InvalidConfigItemError } from "../../detection/config-item.ts";
 import { hasErrorCode } from "../../platform/aws-errors.ts";
 import { type DeployedRule, deployedRuleNamed } from "../../platform/deployment.ts";
 import { PermanentError } from "../../platform/errors.ts";
-import { errorFields, type Log, type MetricSink } from "../../platform/logging.ts";
+import { errorFields, type MetricSink } from "../../platform/logging.ts";
 import { sendMessages } from "../../platform/queue.ts";
-import { batchGetItems, type Judged, type JudgingDeps, mapLimit, putEvaluations, ruleJudging } from "./judging.ts";
+import {
+  batchGetItems,
+  type Judged,
+  type JudgingDeps,
+  mapLimit,
+  putEvaluations,
+  queueInstructions,
+  ruleJudging,
+} from "./judging.ts";
 import { decodeVerdicts, encodeVerdicts, packVerdict, type RecordedVerdict, RecordedVerdicts } from "./recorded.ts";
 import { scanPartKey } from "./scan-layout.ts";
 
@@ -392,23 +399,7 @@ async function judgePage(task: TaskOf<"judge">, deployed: DeployedRule, deps: Sc
   // Violations first: a fix instruction must not wait on Config accepting a verdict.
   // "TESTMODE" is the token Config's console uses for test invocations: nothing is recorded, nothing is queued.
   const instructions = task.resultToken === "TESTMODE" ? [] : judged.flatMap((entry) => entry.instructions);
-  if (instructions.length > 0) {
-    await sendMessages(
-      deps.sqs,
-      deps.queueUrl,
-      instructions.map((instruction) => ({ id: instruction.id, body: serializeInstruction(instruction) })),
-    );
-    for (const instruction of instructions) {
-      deps.log.info("queued fix instruction", {
-        instructionId: instruction.id,
-        problem: instruction.problem,
-        resourceId: instruction.resource.id,
-        entries: instruction.matched.length,
-        notBefore: instruction.notBefore,
-        scanId: task.scanId,
-      });
-    }
-  }
+  await queueInstructions(deps, instructions, { scanId: task.scanId });
 
   // Only what Config does not already hold: a resource it has no result for, or a different one.
   const evaluations = judged

@@ -6,15 +6,17 @@
 // Time: the coordinator reads `now` from a fake clock and its remaining time from a function each test controls
 // (driven by the calls made, never by a real clock); the server's timers run on vitest's fake timers (see
 // test/helpers/local-sqs.ts). The Lambda here is gated: each Invoke waits until the test lets it go, so "in flight"
+
 // is something the test holds, not a timing.
 import type { InvokeCommand } from "@aws-sdk/client-lambda";
 import { ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { parseRemediationRequest, type RemediationRequest } from "../../contract/dispatch.ts";
 import type { Instruction } from "../../contract/instruction.ts";
 import { type CoordinatorState, emptyState, memoryStateStore } from "../../functions/coordinator/state.ts";
 import { type CoordinatorConfig, type CoordinatorSummary, runCoordinator } from "../../functions/coordinator/tick.ts";
-import { type LocalSqs, SQS_SERVER_TIMERS, startLocalSqs } from "../helpers/local-sqs.ts";
+import type { LocalSqs } from "../helpers/local-sqs.ts";
+import { localSqsPerTest } from "../helpers/local-sqs-per-test.ts";
 import { recordingLog } from "../helpers/recording-log.ts";
 import {
   enqueue,
@@ -28,13 +30,8 @@ import {
 } from "./support.ts";
 
 let local: LocalSqs;
-beforeEach(async () => {
-  vi.useFakeTimers({ toFake: [...SQS_SERVER_TIMERS], shouldAdvanceTime: true });
-  local = await startLocalSqs({ advanceTimers: (ms) => vi.advanceTimersByTime(ms) });
-});
-afterEach(async () => {
-  await local.stop();
-  vi.useRealTimers();
+localSqsPerTest((server) => {
+  local = server;
 });
 
 const MARGIN = 15_000;

@@ -1,9 +1,10 @@
 // `remedy peek` must be harmless: reading the queue any number of times while auto-response is off never moves a
 // message to the DLQ, loses it, or delays its fix past the next tick once auto-response is on.
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { peekQueue } from "../../cli/peek.ts";
 import { runCoordinator } from "../../functions/coordinator/tick.ts";
-import { type LocalSqs, SQS_SERVER_TIMERS, startLocalSqs } from "../helpers/local-sqs.ts";
+import type { LocalSqs } from "../helpers/local-sqs.ts";
+import { localSqsPerTest } from "../helpers/local-sqs-per-test.ts";
 import {
   enqueue,
   enqueueRaw,
@@ -19,15 +20,8 @@ import {
 } from "./support.ts";
 
 let local: LocalSqs;
-beforeEach(async () => {
-  // The queue server's waits (a receive that finds fewer messages than asked waits out WaitTimeSeconds) on virtual
-  // time: see test/helpers/local-sqs.ts.
-  vi.useFakeTimers({ toFake: [...SQS_SERVER_TIMERS], shouldAdvanceTime: true });
-  local = await startLocalSqs({ advanceTimers: (ms) => vi.advanceTimersByTime(ms) });
-});
-afterEach(async () => {
-  await local.stop();
-  vi.useRealTimers();
+localSqsPerTest((server) => {
+  local = server;
 });
 
 describe("peekQueue", () => {

@@ -2,9 +2,10 @@
 // visibility timeouts, real receipt handles, a real dead-letter queue. Lambda, SSM and the state store are fakes.
 // Time: the coordinator reads `now` from the fake clock of each setup; the server's timers (visibility timeouts, the
 // receive wait) run on vitest's fake timers (see test/helpers/local-sqs.ts), so "wait until the visibility ends" is
+
 // vi.advanceTimersByTimeAsync, not a real sleep. Date is not faked: nothing here reads it to decide anything.
 import { ChangeMessageVisibilityCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { serializeInstruction } from "../../contract/instruction.ts";
 import { coordinatorPermissions } from "../../functions/coordinator/permissions.ts";
 import {
@@ -16,7 +17,8 @@ import {
 import { memoryStateStore } from "../../functions/coordinator/state.ts";
 import { type CoordinatorConfig, type CoordinatorSummary, runCoordinator } from "../../functions/coordinator/tick.ts";
 import { resume } from "../../platform/pause.ts";
-import { type LocalSqs, SQS_SERVER_TIMERS, startLocalSqs } from "../helpers/local-sqs.ts";
+import type { LocalSqs } from "../helpers/local-sqs.ts";
+import { localSqsPerTest } from "../helpers/local-sqs-per-test.ts";
 import { recordingLog } from "../helpers/recording-log.ts";
 import {
   enqueue,
@@ -35,13 +37,8 @@ import {
 } from "./support.ts";
 
 let local: LocalSqs;
-beforeEach(async () => {
-  vi.useFakeTimers({ toFake: [...SQS_SERVER_TIMERS], shouldAdvanceTime: true });
-  local = await startLocalSqs({ advanceTimers: (ms) => vi.advanceTimersByTime(ms) });
-});
-afterEach(async () => {
-  await local.stop();
-  vi.useRealTimers();
+localSqsPerTest((server) => {
+  local = server;
 });
 
 /** Lets `ms` pass on the server's (fake) clock: visibility timeouts due by then end. */

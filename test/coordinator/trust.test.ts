@@ -5,14 +5,15 @@ import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { CliDeps } from "../../cli/deps.ts";
 import { runCli } from "../../cli/remedy.ts";
 import { buildInstructions, type Instruction } from "../../contract/instruction.ts";
 import { DLQ_REASON_ATTRIBUTE } from "../../functions/coordinator/queue-io.ts";
 import { memoryStateStore } from "../../functions/coordinator/state.ts";
 import { runCoordinator } from "../../functions/coordinator/tick.ts";
-import { type LocalSqs, SQS_SERVER_TIMERS, startLocalSqs } from "../helpers/local-sqs.ts";
+import type { LocalSqs } from "../helpers/local-sqs.ts";
+import { localSqsPerTest } from "../helpers/local-sqs-per-test.ts";
 import {
   enqueue,
   enqueueRaw,
@@ -27,15 +28,8 @@ import {
 } from "./support.ts";
 
 let local: LocalSqs;
-beforeEach(async () => {
-  // The queue server's waits (a receive that finds fewer messages than asked waits out WaitTimeSeconds) on virtual
-  // time: see test/helpers/local-sqs.ts.
-  vi.useFakeTimers({ toFake: [...SQS_SERVER_TIMERS], shouldAdvanceTime: true });
-  local = await startLocalSqs({ advanceTimers: (ms) => vi.advanceTimersByTime(ms) });
-});
-afterEach(async () => {
-  await local.stop();
-  vi.useRealTimers();
+localSqsPerTest((server) => {
+  local = server;
 });
 
 /** About 240 KB, nested 40,000 levels deep: JSON.parse copes, every recursive step after it would not. */

@@ -77,6 +77,7 @@ import {
   createGroup,
   type Deployed,
   deployToMoto,
+  describeBucket,
   describeGroup,
   expectClean,
   functionEnv,
@@ -181,49 +182,8 @@ const isOpenSsh = (rule: SecurityGroupRule) =>
   rule.ToPort === 22 &&
   rule.CidrIpv4 === "0.0.0.0/0";
 
-async function orNull<T>(call: Promise<T>, ...absent: string[]): Promise<T | null> {
-  try {
-    return await call;
-  } catch (error) {
-    if (hasErrorCode(error, ...absent)) return null;
-    throw error;
-  }
-}
-
 /** Everything about a bucket's access that Remedy reads or changes, straight from moto's S3. */
-async function liveBucket(w: Deployed, name: string): Promise<LiveBucket> {
-  const { s3 } = w.clients;
-  const acl = await s3.send(new GetBucketAclCommand({ Bucket: name }));
-  const policy = await orNull(s3.send(new GetBucketPolicyCommand({ Bucket: name })), "NoSuchBucketPolicy");
-  const ownership = await orNull(
-    s3.send(new GetBucketOwnershipControlsCommand({ Bucket: name })),
-    "OwnershipControlsNotFoundError",
-  );
-  const block = await orNull(
-    s3.send(new GetPublicAccessBlockCommand({ Bucket: name })),
-    "NoSuchPublicAccessBlockConfiguration",
-  );
-  const tagging = await orNull(s3.send(new GetBucketTaggingCommand({ Bucket: name })), "NoSuchTagSet");
-  const { Buckets = [] } = await s3.send(new ListBucketsCommand({}));
-  const created = Buckets.find((bucket) => bucket.Name === name)?.CreationDate;
-  return {
-    name,
-    owner: {
-      ...(acl.Owner?.ID ? { ID: acl.Owner.ID } : {}),
-      ...(acl.Owner?.DisplayName ? { DisplayName: acl.Owner.DisplayName } : {}),
-    },
-    grants: acl.Grants ?? [],
-    policy: policy?.Policy ?? null,
-    objectOwnership: ownership?.OwnershipControls?.Rules?.[0]?.ObjectOwnership ?? null,
-    publicAccessBlock: block?.PublicAccessBlockConfiguration ?? null,
-    tags: Object.fromEntries((tagging?.TagSet ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""])),
-    createdAt: created ?? failWith(`ListBuckets gives no CreationDate for ${name}`),
-  };
-}
-
-function failWith(message: string): never {
-  throw new Error(message);
-}
+const liveBucket = (w: Deployed, name: string): Promise<LiveBucket> => describeBucket(w.clients.s3, name);
 
 const isEqual = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 

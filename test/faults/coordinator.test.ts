@@ -6,10 +6,11 @@
 //   safe), and the next healthy tick dispatches everything that was waiting.
 // Time: the coordinator reads `now` from a fake clock; the server's visibility timeouts run on vitest's fake timers
 // (see test/helpers/local-sqs.ts), so "past the retry delay" is vi.advanceTimersByTimeAsync, not a real sleep.
+
 import type { InvokeCommand } from "@aws-sdk/client-lambda";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { memoryStateStore } from "../../functions/coordinator/state.ts";
 import { type CoordinatorConfig, runCoordinator } from "../../functions/coordinator/tick.ts";
 import {
@@ -23,7 +24,8 @@ import {
   testConfig,
   testDeps,
 } from "../coordinator/support.ts";
-import { type LocalSqs, SQS_SERVER_TIMERS, startLocalSqs } from "../helpers/local-sqs.ts";
+import type { LocalSqs } from "../helpers/local-sqs.ts";
+import { localSqsPerTest } from "../helpers/local-sqs-per-test.ts";
 import { recordingLog } from "../helpers/recording-log.ts";
 import { awsError } from "../remediation/support.ts";
 
@@ -31,13 +33,8 @@ const ssmMock = mockClient(SSMClient);
 afterAll(() => ssmMock.restore());
 
 let local: LocalSqs;
-beforeEach(async () => {
-  vi.useFakeTimers({ toFake: [...SQS_SERVER_TIMERS], shouldAdvanceTime: true });
-  local = await startLocalSqs({ advanceTimers: (ms) => vi.advanceTimersByTime(ms) });
-});
-afterEach(async () => {
-  await local.stop();
-  vi.useRealTimers();
+localSqsPerTest((server) => {
+  local = server;
 });
 
 /** Lets `ms` pass on the server's (fake) clock: visibility timeouts due by then end. */
