@@ -250,7 +250,20 @@ function jsonBytesAtMost(value: unknown, depth: number): number {
 interface Entry {
   key: string;
   finding: Finding;
-  bytes: number;
+  /** What the entry adds to a message; measured only when an upper bound does not settle the split (entryBytes). */
+  bytes: number | undefined;
+}
+
+function entryBytes(entry: Entry): number {
+  if (entry.bytes === undefined) {
+    entry.bytes = byteLength(JSON.stringify(entry.finding.matched)) + byteLength(entry.finding.reason) + 8;
+  }
+  return entry.bytes;
+}
+
+/** At least entryBytes(entry) (a UTF-16 unit is at most 3 bytes of UTF-8), without writing the JSON. */
+function entryBytesAtMost(entry: Entry): number {
+  return jsonBytesAtMost(entry.finding.matched, 0) + entry.finding.reason.length * 3 + 8;
 }
 
 /**
@@ -261,29 +274,34 @@ export function buildInstructions(source: InstructionSource, findings: readonly 
   const byProblem = new Map<Problem, Entry[]>();
   for (const finding of findings) {
     const key = matchedEntryKey(finding.matched);
-    const list = byProblem.get(finding.problem) ?? [];
-    if (!list.some((existing) => existing.key === key)) {
-      list.push({ key, finding, bytes: byteLength(JSON.stringify(finding.matched)) + byteLength(finding.reason) + 8 });
+    let list = byProblem.get(finding.problem);
+    if (list === undefined) {
+      list = [];
+      byProblem.set(finding.problem, list);
     }
-    byProblem.set(finding.problem, list);
+    let seen = false;
+    for (let index = 0; index < list.length && !seen; index++) seen = list[index]!.key === key;
+    if (!seen) list.push({ key, finding, bytes: undefined });
   }
 
   const instructions: Instruction[] = [];
   for (const [problem, entries] of [...byProblem].sort(([a], [b]) => a.localeCompare(b))) {
     entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const chunks = split(source, problem, entries);
-    chunks.forEach((chunk, index) => {
-      const chunkFindings = chunk.map((entry) => entry.finding);
+    for (let index = 0; index < chunks.length; index++) {
+      const chunk = chunks[index]!;
+      const chunkFindings: Finding[] = [];
+      const keys: string[] = [];
+      for (const entry of chunk) {
+        chunkFindings.push(entry.finding);
+        keys.push(entry.key);
+      }
       // The chunk is in key order (distinct keys, sorted as instructionId sorts them): its keys give its id as is.
-      const id = idFromKeys(
-        source.resource,
-        problem,
-        chunk.map((entry) => entry.key),
-      );
+      const id = idFromKeys(source.resource, problem, keys);
       const instruction = makeInstruction(source, problem, chunkFindings, summarise(chunkFindings), id);
       if (chunks.length > 1) instruction.part = { index: index + 1, count: chunks.length };
       instructions.push(instruction);
-    });
+    }
   }
   return instructions;
 }
@@ -293,28 +311,34 @@ export function buildInstructions(source: InstructionSource, findings: readonly 
  * envelope. Reason text goes into the annotation, which is capped; `bytes` over-counts it so packing stays safe.
  */
 function split(source: InstructionSource, problem: Problem, entries: Entry[]): Entry[][] {
+  const envelopeAtMost = envelopeBytesAtMost(source, problem);
+  // Bounds first: when even they fit, the exact sizes would fit too, and nothing needs measuring.
+  let bound = 0;
+  for (const entry of entries) bound += entryBytesAtMost(entry);
+  if (envelopeAtMost + bound <= MAX_INSTRUCTION_BYTES) return [entries];
   let total = 0;
-  for (const entry of entries) total += entry.bytes;
+  for (const entry of entries) total += entryBytes(entry);
   // Every real resource: all of it fits even next to the largest the envelope could be. Then measuring the envelope
   // exactly would change nothing below (no entry too large, no part full), so it is not measured.
-  if (envelopeBytesAtMost(source, problem) + total <= MAX_INSTRUCTION_BYTES) return [entries];
+  if (envelopeAtMost + total <= MAX_INSTRUCTION_BYTES) return [entries];
   const chunks: Entry[][] = [];
   const envelope = envelopeBytes(source, problem);
   let current: Entry[] = [];
   let size = envelope;
   for (const entry of entries) {
-    if (envelope + entry.bytes > MAX_INSTRUCTION_BYTES) {
+    const bytes = entryBytes(entry);
+    if (envelope + bytes > MAX_INSTRUCTION_BYTES) {
       throw new InstructionTooLargeError(
-        `${source.resource.id}: one ${problem} entry is ${entry.bytes} bytes, over the SQS message limit`,
+        `${source.resource.id}: one ${problem} entry is ${bytes} bytes, over the SQS message limit`,
       );
     }
-    if (current.length > 0 && size + entry.bytes > MAX_INSTRUCTION_BYTES) {
+    if (current.length > 0 && size + bytes > MAX_INSTRUCTION_BYTES) {
       chunks.push(current);
       current = [];
       size = envelope;
     }
     current.push(entry);
-    size += entry.bytes;
+    size += bytes;
   }
   if (current.length > 0) chunks.push(current);
   return chunks;

@@ -45,8 +45,10 @@ export function judgeItem(item: ConfigItem, rule: AnyRule, parameters: unknown, 
   }
   const verdict = rule.evaluate(item, parameters, context.facts);
   const notes = new Set<string>();
-  const exemptionByProblem = new Map<string, Exemption | undefined>();
+  // Made at the first finding (most items have none).
+  let exemptionByProblem: Map<string, Exemption | undefined> | undefined;
   const findings: JudgedFinding[] = verdict.findings.map((finding) => {
+    exemptionByProblem ??= new Map();
     if (!exemptionByProblem.has(finding.problem)) {
       const check = findExemption(
         { resourceId: item.resourceId, arn: item.arn, tags: item.tags, problem: finding.problem },
@@ -66,12 +68,14 @@ export function judgeItem(item: ConfigItem, rule: AnyRule, parameters: unknown, 
       ? instructionsFor(instructionSource(item, rule, parameters, context), actionable, notes)
       : checkTimes(item, context);
 
+  // One array for both: annotate only reads it.
+  const noteList = [...notes];
   return {
     compliance: verdict.compliance,
-    annotation: annotate(verdict.annotation, findings, [...notes]),
+    annotation: annotate(verdict.annotation, findings, noteList),
     findings,
     instructions,
-    notes: [...notes],
+    notes: noteList,
   };
 }
 
@@ -82,24 +86,32 @@ function instructionSource(
   parameters: unknown,
   context: JudgeContext,
 ): InstructionSource {
+  // Literals in the key order the spreads they replaced gave (arn, configRuleName only when there is one).
+  const { resourceType: type, resourceId: id, arn, accountId, region } = item;
+  const configRuleName = context.configRuleName;
   return {
-    resource: {
-      type: item.resourceType,
-      id: item.resourceId,
-      ...(item.arn ? { arn: item.arn } : {}),
-      accountId: item.accountId,
-      region: item.region,
-    },
-    rule: {
-      id: rule.id,
-      ...(context.configRuleName ? { configRuleName: context.configRuleName } : {}),
-      parameters: parametersRecord(parameters),
-    },
+    resource: arn ? { type, id, arn, accountId, region } : { type, id, accountId, region },
+    rule: configRuleName
+      ? { id: rule.id, configRuleName, parameters: parametersRecord(parameters) }
+      : { id: rule.id, parameters: parametersRecord(parameters) },
     capturedAt: item.captureTime,
-    detectedAt: context.now.toISOString(),
+    detectedAt: isoTime(context.now),
     // Grace counts from when Config recorded the change, so re-detections agree on the due time.
     notBefore: notBefore(item.captureTime, context.gracePeriodMs),
   };
+}
+
+let lastTime = Number.NaN;
+let lastIso = "";
+
+/** `now.toISOString()`, written once per clock value (every item of a run shares one): an invalid one still throws. */
+function isoTime(now: Date): string {
+  const time = now.getTime();
+  if (time !== lastTime) {
+    lastIso = now.toISOString();
+    lastTime = time;
+  }
+  return lastIso;
 }
 
 /**

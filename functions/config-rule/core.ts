@@ -11,7 +11,14 @@ import type { ConfigItem } from "../../detection/types.ts";
 import { type DeployedRule, type Deployment, deployedRuleNamed } from "../../platform/deployment.ts";
 import { errorFields, type Log, type MetricSink } from "../../platform/logging.ts";
 import { InvalidEventError, parseRuleEvent, type RuleEvent } from "./event.ts";
-import { alreadyHeld, fetchFullItem, type Judged, putEvaluations, queueInstructions, ruleJudging } from "./judging.ts";
+import {
+  alreadyHeld,
+  fetchFullItem,
+  type Judged,
+  judgeConfigItem,
+  putEvaluations,
+  queueInstructions,
+} from "./judging.ts";
 import { type ScanQueue, startScan } from "./scan.ts";
 
 export interface RuleRuntimeDeps {
@@ -81,16 +88,16 @@ export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Prom
   }
   // Only for what is judged here, and only what the rule uses (e.g. the account's S3 Block Public Access).
   const facts = rule.facts?.length ? await deps.accountFacts(deps.deployment.accountId, rule.facts) : {};
-  const { judge } = ruleJudging(deps, deployed, parsed.configRuleName, facts);
-  // `message` is a reserved Powertools key (it would be overwritten, with a warning on every run): say `step`.
-  const log = (step: string, extra: object = {}) => ({ ...extra, configRuleName: parsed.configRuleName, step });
+  const configRuleName = parsed.configRuleName;
 
   const judged: Judged[] = [];
   try {
     switch (invoking.messageType) {
       case "ConfigurationItemChangeNotification": {
         const item = normalizeConfigItem(invoking.configurationItem);
-        judged.push(parsed.eventLeftScope ? leftScope(item) : judge(item));
+        judged.push(
+          parsed.eventLeftScope ? leftScope(item) : judgeConfigItem(deps, deployed, configRuleName, facts, item),
+        );
         break;
       }
       case "OversizedConfigurationItemChangeNotification": {
@@ -106,7 +113,8 @@ export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Prom
             ),
           );
         } else {
-          judged.push(judge(await fetchFullItem(deps.configService, summary)));
+          const item = await fetchFullItem(deps.configService, summary);
+          judged.push(judgeConfigItem(deps, deployed, configRuleName, facts, item));
         }
         break;
       }
@@ -121,14 +129,20 @@ export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Prom
   // "TESTMODE" is the token Config's console uses for test invocations: nothing is recorded, nothing is queued.
   const testMode = parsed.resultToken === "TESTMODE";
   // A change that leaves the verdict as Config holds it (most changes) is not re-sent: each evaluation sent is billed.
+  // One evaluation (every change notification): awaited as is, the same call without Promise.all's extra turn.
   const unchanged = testMode
     ? []
-    : await Promise.all(evaluations.map((e) => alreadyHeld(deps, parsed.configRuleName, e)));
-  const toSend = evaluations.filter((_, index) => !unchanged[index]);
-  await putEvaluations(deps, parsed, toSend);
+    : evaluations.length === 1
+      ? [await alreadyHeld(deps, configRuleName, evaluations[0]!)]
+      : await Promise.all(evaluations.map((e) => alreadyHeld(deps, configRuleName, e)));
+  const toSend: Evaluation[] = [];
+  for (let index = 0; index < evaluations.length; index++) if (!unchanged[index]) toSend.push(evaluations[index]!);
+  // Nothing to send, nothing to queue: neither call would do anything, so neither is awaited.
+  if (toSend.length > 0) await putEvaluations(deps, parsed, toSend);
   if (toSend.length < evaluations.length) deps.metrics.count("UnchangedVerdicts", evaluations.length - toSend.length);
 
-  const judgedInstructions = judged.flatMap((entry) => entry.instructions);
+  const judgedInstructions: Instruction[] = [];
+  for (const entry of judged) for (const instruction of entry.instructions) judgedInstructions.push(instruction);
   const instructions = testMode ? [] : judgedInstructions;
   const notQueued = judgedInstructions.length - instructions.length;
   if (notQueued > 0) {
@@ -137,26 +151,26 @@ export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Prom
       notQueued,
     });
   }
-  await queueInstructions(deps, instructions);
+  if (instructions.length > 0) await queueInstructions(deps, instructions);
 
-  const exemptFindings = judged.reduce((sum, entry) => sum + entry.exemptFindings, 0);
+  let exemptFindings = 0;
+  for (const entry of judged) exemptFindings += entry.exemptFindings;
   deps.metrics.count("Evaluations", toSend.length);
-  deps.metrics.count(
-    "NonCompliantResources",
-    evaluations.filter((evaluation) => evaluation.ComplianceType === "NON_COMPLIANT").length,
-  );
+  let nonCompliant = 0;
+  for (const evaluation of evaluations) if (evaluation.ComplianceType === "NON_COMPLIANT") nonCompliant++;
+  deps.metrics.count("NonCompliantResources", nonCompliant);
   deps.metrics.count("InstructionsQueued", instructions.length);
   deps.metrics.count("ExemptFindings", exemptFindings);
-  deps.log.info(
-    "rule run complete",
-    log("complete", {
-      messageType: invoking.messageType,
-      evaluations: evaluations.length,
-      reported: toSend.length,
-      queued: instructions.length,
-      exemptFindings,
-    }),
-  );
+  // `message` is a reserved Powertools key (it would be overwritten, with a warning on every run): say `step`.
+  deps.log.info("rule run complete", {
+    messageType: invoking.messageType,
+    evaluations: evaluations.length,
+    reported: toSend.length,
+    queued: instructions.length,
+    exemptFindings,
+    configRuleName,
+    step: "complete",
+  });
   return {
     outcome: "evaluated",
     messageType: invoking.messageType,

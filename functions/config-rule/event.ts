@@ -75,7 +75,36 @@ type Depth = (value: unknown, limit: number) => boolean;
  * that stops `limit` levels down, so however deep the document it never goes deeper than that.
  */
 function nestsDeeperThan(value: unknown, limit: number): boolean {
-  return value !== null && typeof value === "object" && deeperThan(value, limit - 1);
+  if (value === null || typeof value !== "object") return false;
+  return inheritsEnumerable() ? deeperThan(value, limit - 1) : ownDeeperThan(value, limit - 1);
+}
+
+/** Whether a plain object inherits enumerable properties (a polluted Object.prototype), which for-in would visit. */
+function inheritsEnumerable(): boolean {
+  for (const _ in EMPTY) return true;
+  return false;
+}
+const EMPTY = {};
+
+/**
+ * deeperThan by for-in, without an array of values per object: the same children when objects inherit nothing
+ * enumerable (JSON.parse's objects are plain: inherited keys could only come from Object.prototype).
+ */
+function ownDeeperThan(node: object, levels: number): boolean {
+  if (levels < 0) return true;
+  if (Array.isArray(node)) {
+    for (let index = 0; index < node.length; index++) {
+      const child: unknown = node[index];
+      if (child !== null && typeof child === "object" && ownDeeperThan(child, levels - 1)) return true;
+    }
+    return false;
+  }
+  if (Object.getPrototypeOf(node) !== Object.prototype) return deeperThan(node, levels);
+  for (const key in node) {
+    const child: unknown = (node as Record<string, unknown>)[key];
+    if (child !== null && typeof child === "object" && ownDeeperThan(child, levels - 1)) return true;
+  }
+  return false;
 }
 
 /** Whether `node` (an object or array) has descendants more than `levels` levels below it. */
@@ -199,9 +228,9 @@ export function parseRuleEventBySchema(event: unknown): RuleEvent {
 
 /** The event's fields (a fresh object of the parse's own: completed in place, not copied), then invoking, parameters. */
 function ruleEvent(fields: EventFields, invoking: InvokingEvent, deeper: Depth): RuleEvent {
-  const rawParameters = fields.ruleParameters?.trim()
-    ? parseJsonField(fields.ruleParameters, "ruleParameters", deeper)
-    : {};
+  // "{}" (what Config passes for a rule without parameters) parses to a new empty object: made without the parse.
+  const text = fields.ruleParameters;
+  const rawParameters = text === "{}" ? {} : text?.trim() ? parseJsonField(text, "ruleParameters", deeper) : {};
   if (typeof rawParameters !== "object" || rawParameters === null || Array.isArray(rawParameters)) {
     throw new InvalidEventError("ruleParameters must be a JSON object");
   }

@@ -51,40 +51,64 @@ export interface RuleJudging {
   judgeBatchItem(raw: unknown): Promise<Judged>;
 }
 
+let lastText: string | undefined;
+let lastTime = 0;
+
+/** `new Date(text)`, its text read once for a run of items captured at the same time (a new Date every call). */
+function dateOf(text: string): Date {
+  if (text !== lastText) {
+    lastTime = Date.parse(text);
+    lastText = text;
+  }
+  return new Date(lastTime);
+}
+
+/** RuleJudging.judge as a plain function: a change notification judges one item, without building the closures. */
+export function judgeConfigItem(
+  deps: JudgingDeps,
+  deployed: DeployedRule,
+  configRuleName: string,
+  facts: AccountFacts,
+  item: ConfigItem,
+): Judged {
+  const judgement = judgeItem(item, deployed.rule, deployed.parameters, {
+    allowlist: deps.allowlist,
+    now: deps.now(),
+    gracePeriodMs: deps.gracePeriodMs,
+    configRuleName,
+    facts,
+  });
+  // An item is a claim too: one from another account or region is never judged into an instruction here.
+  const { accountId, region } = deps.deployment;
+  if (item.accountId !== accountId || item.region !== region) {
+    throw new InvalidConfigItemError(
+      `configuration item of ${item.resourceId} belongs to ${item.accountId}/${item.region}, not this deployment's ${accountId}/${region}`,
+    );
+  }
+  const notes = judgement.notes;
+  for (let index = 0; index < notes.length; index++) deps.log.warn(notes[index]!, { resourceId: item.resourceId });
+  let exemptFindings = 0;
+  for (const finding of judgement.findings) if (finding.exemption) exemptFindings++;
+  return {
+    evaluation: {
+      ComplianceResourceType: item.resourceType,
+      ComplianceResourceId: item.resourceId,
+      ComplianceType: judgement.compliance,
+      Annotation: cutAnnotation(judgement.annotation),
+      OrderingTimestamp: dateOf(item.captureTime),
+    },
+    instructions: judgement.instructions,
+    exemptFindings,
+  };
+}
+
 export function ruleJudging(
   deps: JudgingDeps,
   deployed: DeployedRule,
   configRuleName: string,
   facts: AccountFacts,
 ): RuleJudging {
-  const judge = (item: ConfigItem): Judged => {
-    const judgement = judgeItem(item, deployed.rule, deployed.parameters, {
-      allowlist: deps.allowlist,
-      now: deps.now(),
-      gracePeriodMs: deps.gracePeriodMs,
-      configRuleName,
-      facts,
-    });
-    // An item is a claim too: one from another account or region is never judged into an instruction here.
-    const { accountId, region } = deps.deployment;
-    if (item.accountId !== accountId || item.region !== region) {
-      throw new InvalidConfigItemError(
-        `configuration item of ${item.resourceId} belongs to ${item.accountId}/${item.region}, not this deployment's ${accountId}/${region}`,
-      );
-    }
-    for (const note of judgement.notes) deps.log.warn(note, { resourceId: item.resourceId });
-    return {
-      evaluation: {
-        ComplianceResourceType: item.resourceType,
-        ComplianceResourceId: item.resourceId,
-        ComplianceType: judgement.compliance,
-        Annotation: cutAnnotation(judgement.annotation),
-        OrderingTimestamp: new Date(item.captureTime),
-      },
-      instructions: judgement.instructions,
-      exemptFindings: judgement.findings.filter((finding) => finding.exemption).length,
-    };
-  };
+  const judge = (item: ConfigItem): Judged => judgeConfigItem(deps, deployed, configRuleName, facts, item);
 
   /**
    * The judgement of the full item of a violating resource (with its tags). If it cannot be read, the judgement
@@ -234,9 +258,14 @@ export async function alreadyHeld(
         ResourceId: evaluation.ComplianceResourceId,
       }),
     );
-    const held = (output?.EvaluationResults ?? []).find(
-      (result) => result.EvaluationResultIdentifier?.EvaluationResultQualifier?.ConfigRuleName === configRuleName,
-    );
+    const results = output?.EvaluationResults ?? [];
+    let held: (typeof results)[number] | undefined;
+    // find's first match, without a closure per verdict (a missing result throws here as it did in find's callback).
+    for (let index = 0; index < results.length && held === undefined; index++) {
+      const result = results[index] as (typeof results)[number];
+      if (result.EvaluationResultIdentifier?.EvaluationResultQualifier?.ConfigRuleName === configRuleName)
+        held = result;
+    }
     return (
       held !== undefined &&
       held.ComplianceType === evaluation.ComplianceType &&

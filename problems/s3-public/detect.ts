@@ -6,6 +6,7 @@ import { decodeJsonString, InvalidConfigItemError } from "../../detection/config
 import {
   type AccountFacts,
   type AclGrant,
+  BLOCK_PUBLIC_ACCESS_FLAGS,
   type ConfigItem,
   type Finding,
   type PolicyStatement,
@@ -76,9 +77,17 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** Each permission spelling's API name (undefined: unknown), worked out once per spelling. Bounded: cleared when full. */
+const permissionBySpelling = new Map<string, string | undefined>();
+
 function normalizePermission(value: unknown, where: string): string {
   if (typeof value !== "string" || value === "") throw new InvalidConfigItemError(`${where} has no permission`);
-  const known = PERMISSIONS[value.replace(/_/g, "").toLowerCase()];
+  let known = permissionBySpelling.get(value);
+  if (known === undefined && !permissionBySpelling.has(value)) {
+    known = PERMISSIONS[value.replace(/_/g, "").toLowerCase()];
+    if (permissionBySpelling.size >= 1_000) permissionBySpelling.clear();
+    permissionBySpelling.set(value, known);
+  }
   if (!known) throw new InvalidConfigItemError(`${where} has unknown permission "${value}"`);
   return known;
 }
@@ -116,11 +125,10 @@ function granteeFromConfig(raw: unknown, where: string): AclGrant["grantee"] {
     throw new InvalidConfigItemError(`${where} has unknown group grantee "${uri}"`);
   }
   if (typeof raw.id === "string" && raw.id) {
-    return {
-      type: "CanonicalUser",
-      id: raw.id,
-      ...(typeof raw.displayName === "string" && raw.displayName ? { displayName: raw.displayName } : {}),
-    };
+    // Literals, not a spread: displayName only when there is one.
+    return typeof raw.displayName === "string" && raw.displayName
+      ? { type: "CanonicalUser", id: raw.id, displayName: raw.displayName }
+      : { type: "CanonicalUser", id: raw.id };
   }
   if (typeof raw.emailAddress === "string" && raw.emailAddress) {
     return { type: "AmazonCustomerByEmail", emailAddress: raw.emailAddress };
@@ -128,27 +136,33 @@ function granteeFromConfig(raw: unknown, where: string): AclGrant["grantee"] {
   throw new InvalidConfigItemError(`${where} has a grantee of unknown shape`);
 }
 
+const GRANT_FIELDS = ["grantList", "grantSet"] as const;
+
 /** Reads Config's AccessControlList (already decoded from its JSON string): owner and grants, in API terms. */
 export function aclFromConfig(raw: unknown): { ownerId?: string; grants: AclGrant[] } {
   if (raw === undefined || raw === null) return { grants: [] };
   if (!isRecord(raw)) throw new InvalidConfigItemError("supplementaryConfiguration.AccessControlList is not an object");
   const grants: AclGrant[] = [];
-  for (const field of ["grantList", "grantSet"] as const) {
+  for (const field of GRANT_FIELDS) {
     const list = raw[field];
     if (list === undefined || list === null) continue;
     if (!Array.isArray(list)) throw new InvalidConfigItemError(`AccessControlList.${field} is not an array`);
-    list.forEach((entry, index) => {
+    // forEach's order and holes (skipped), without a closure per call.
+    for (let index = 0; index < list.length; index++) {
+      if (!(index in list)) continue;
+      const entry: unknown = list[index];
       const where = `AccessControlList.${field}[${index}]`;
       if (!isRecord(entry)) throw new InvalidConfigItemError(`${where} is not an object`);
       grants.push({
         grantee: granteeFromConfig(entry.grantee, where),
         permission: normalizePermission(entry.permission, where),
       });
-    });
+    }
   }
   const owner = raw.owner;
   const ownerId = isRecord(owner) && typeof owner.id === "string" && owner.id ? owner.id : undefined;
-  return { ...(ownerId ? { ownerId } : {}), grants: uniqueGrants(grants) };
+  const unique = uniqueGrants(grants);
+  return ownerId ? { ownerId, grants: unique } : { grants: unique };
 }
 
 /** GetBucketAcl's Grants → AclGrant. Throws for a grant S3 would never return (so nothing is judged on a guess). */
@@ -226,13 +240,17 @@ export function aclGrantKey(grant: AclGrant): string {
 }
 
 function uniqueGrants(grants: AclGrant[]): AclGrant[] {
+  // Nothing to repeat (the caller's own fresh array, as filter's copy would be).
+  if (grants.length <= 1) return grants;
   const seen = new Set<string>();
-  return grants.filter((grant) => {
+  const unique: AclGrant[] = [];
+  for (const grant of grants) {
     const key = aclGrantKey(grant);
-    if (seen.has(key)) return false;
+    if (seen.has(key)) continue;
     seen.add(key);
-    return true;
-  });
+    unique.push(grant);
+  }
+  return unique;
 }
 
 export function isPublicGrant(grant: AclGrant): boolean {
@@ -261,9 +279,12 @@ function policyDocument(value: unknown, where: string): BucketPolicyDocument {
   if (!isRecord(value)) throw new InvalidConfigItemError(`${where} is not a JSON object`);
   const statement = value.Statement;
   const statements = Array.isArray(statement) ? statement : statement === undefined ? [] : [statement];
-  statements.forEach((entry, index) => {
-    if (!isRecord(entry)) throw new InvalidConfigItemError(`${where} Statement[${index}] is not an object`);
-  });
+  for (let index = 0; index < statements.length; index++) {
+    // forEach skips holes.
+    if (index in statements && !isRecord(statements[index])) {
+      throw new InvalidConfigItemError(`${where} Statement[${index}] is not an object`);
+    }
+  }
   return { ...value, Statement: statements as PolicyStatement[] };
 }
 
@@ -355,10 +376,15 @@ function confiningClause(operator: string, key: string, value: unknown): boolean
 /** Whether a statement's Condition confines it to known callers or networks. */
 function conditionConfines(condition: unknown): boolean {
   if (!isRecord(condition)) return false;
-  for (const [operator, clauses] of Object.entries(condition)) {
+  // Object.entries' keys and values, without its [key, value] pairs (policies are plain parsed JSON).
+  const operators = Object.keys(condition);
+  for (let at = 0; at < operators.length; at++) {
+    const operator = operators[at]!;
+    const clauses = condition[operator];
     if (!isRecord(clauses)) continue;
-    for (const [key, value] of Object.entries(clauses)) {
-      if (confiningClause(operator, key, value)) return true;
+    const keys = Object.keys(clauses);
+    for (let index = 0; index < keys.length; index++) {
+      if (confiningClause(operator, keys[index]!, clauses[keys[index]!])) return true;
     }
   }
   return false;
@@ -377,23 +403,19 @@ export function isPublicStatement(statement: PolicyStatement): boolean {
 // ---------------------------------------------------------------------------------------------------------------
 // Bucket state from a Config item
 
-function flag(raw: Record<string, unknown>, camel: string): boolean | undefined {
-  const pascal = camel[0]!.toUpperCase() + camel.slice(1);
-  const value = raw[camel] ?? raw[pascal];
-  return typeof value === "boolean" ? value : undefined;
-}
+/** Config's camelCase name of each flag, or the API's PascalCase one (the flag's own name). */
+const FLAG_NAMES: readonly [keyof PublicAccessBlock, string][] = BLOCK_PUBLIC_ACCESS_FLAGS.map((name) => [
+  name,
+  name[0]!.toLowerCase() + name.slice(1),
+]);
 
 function publicAccessBlockFromConfig(raw: unknown): PublicAccessBlock | null {
   if (!isRecord(raw)) return null;
   const block: PublicAccessBlock = {};
-  const set = (name: keyof PublicAccessBlock, camel: string) => {
-    const value = flag(raw, camel);
-    if (value !== undefined) block[name] = value;
-  };
-  set("BlockPublicAcls", "blockPublicAcls");
-  set("IgnorePublicAcls", "ignorePublicAcls");
-  set("BlockPublicPolicy", "blockPublicPolicy");
-  set("RestrictPublicBuckets", "restrictPublicBuckets");
+  for (const [name, camel] of FLAG_NAMES) {
+    const value = raw[camel] ?? raw[name];
+    if (typeof value === "boolean") block[name] = value;
+  }
   return block;
 }
 
@@ -401,9 +423,14 @@ function publicAccessBlockFromConfig(raw: unknown): PublicAccessBlock | null {
 function aclsDisabledFromConfig(raw: unknown): boolean {
   if (!isRecord(raw)) return false;
   const controls = isRecord(raw.ownershipControls) ? raw.ownershipControls : raw;
-  return values(controls.rules ?? controls.Rules).some(
-    (rule) => isRecord(rule) && (rule.objectOwnership ?? rule.ObjectOwnership) === "BucketOwnerEnforced",
-  );
+  const rules = values(controls.rules ?? controls.Rules);
+  for (let index = 0; index < rules.length; index++) {
+    // some() skips holes.
+    if (!(index in rules)) continue;
+    const rule = rules[index];
+    if (isRecord(rule) && (rule.objectOwnership ?? rule.ObjectOwnership) === "BucketOwnerEnforced") return true;
+  }
+  return false;
 }
 
 /** The bucket as its Config item says, with the account's Block Public Access when the runtime could read it. */
@@ -425,15 +452,15 @@ export function s3StateFromConfigItem(item: ConfigItem, facts?: AccountFacts): B
     policy = decoded === null ? null : policyDocument(decoded, "BucketPolicy.policyText");
   }
 
-  return {
-    bucket,
-    ...(ownerId ? { ownerId } : {}),
-    aclsDisabled: aclsDisabledFromConfig(supplementary.BucketOwnershipControls),
-    grants,
-    policy,
-    publicAccessBlock: publicAccessBlockFromConfig(supplementary.PublicAccessBlockConfiguration),
-    ...(facts?.s3PublicAccessBlock !== undefined ? { accountPublicAccessBlock: facts.s3PublicAccessBlock } : {}),
-  };
+  // Assigned in the key order the spreads it replaced gave (ownerId, accountPublicAccessBlock only when known).
+  const state = { bucket } as BucketState;
+  if (ownerId) state.ownerId = ownerId;
+  state.aclsDisabled = aclsDisabledFromConfig(supplementary.BucketOwnershipControls);
+  state.grants = grants;
+  state.policy = policy;
+  state.publicAccessBlock = publicAccessBlockFromConfig(supplementary.PublicAccessBlockConfiguration);
+  if (facts?.s3PublicAccessBlock !== undefined) state.accountPublicAccessBlock = facts.s3PublicAccessBlock;
+  return state;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -462,11 +489,11 @@ export function policyStatementKey(statement: PolicyStatement): string {
  * known (undefined) counts as off.
  */
 function neutralisedBy(state: BucketState, flag: "IgnorePublicAcls" | "RestrictPublicBuckets"): string | undefined {
-  const levels = [
-    ...(state.publicAccessBlock?.[flag] === true ? ["the bucket's"] : []),
-    ...(state.accountPublicAccessBlock?.[flag] === true ? ["the account's"] : []),
-  ];
-  return levels.length > 0 ? `${levels.join(" and ")} Block Public Access (${flag})` : undefined;
+  const bucket = state.publicAccessBlock?.[flag] === true;
+  const account = state.accountPublicAccessBlock?.[flag] === true;
+  if (!bucket && !account) return undefined;
+  const levels = bucket && account ? "the bucket's and the account's" : bucket ? "the bucket's" : "the account's";
+  return `${levels} Block Public Access (${flag})`;
 }
 
 export function judgeS3(state: BucketState): Verdict {
@@ -490,13 +517,17 @@ export function judgeS3(state: BucketState): Verdict {
 
   const seenStatements = new Set<string>();
   const publicStatements: { statement: PolicyStatement; index: number }[] = [];
-  (state.policy?.Statement ?? []).forEach((statement, index) => {
-    if (!isPublicStatement(statement)) return;
+  const statements = state.policy?.Statement ?? [];
+  for (let index = 0; index < statements.length; index++) {
+    // forEach skips holes.
+    if (!(index in statements)) continue;
+    const statement = statements[index]!;
+    if (!isPublicStatement(statement)) continue;
     const key = policyStatementKey(statement);
-    if (seenStatements.has(key)) return;
+    if (seenStatements.has(key)) continue;
     seenStatements.add(key);
     publicStatements.push({ statement, index });
-  });
+  }
   const policyRestrictedBy = neutralisedBy(state, "RestrictPublicBuckets");
   if (publicStatements.length > 0 && policyRestrictedBy) {
     neutralised.push(`${publicStatements.length} public policy statement(s) neutralised by ${policyRestrictedBy}`);

@@ -75,6 +75,8 @@ interface CompiledParams {
   spec: PortSpec;
   prohibited: boolean;
   thresholds: OpenThresholds;
+  /** compliantAnnotation's text, written at its first use. */
+  compliant?: string;
 }
 
 // Judgement needs the compiled port spec; parsed params stay plain data (they travel in fix instructions).
@@ -551,9 +553,15 @@ function summarize(findings: readonly Finding[]): string {
   return `${findings.length} open ingress ${findings.length === 1 ? "rule" : "rules"}: ${parts}`;
 }
 
-function compliantAnnotation({ spec, prohibited }: CompiledParams): string {
-  if (prohibited) return `no open ingress to prohibited ports ${spec.text}`;
-  return spec.text === "" ? "no open ingress" : `no open ingress outside ${spec.text}`;
+function compliantAnnotation(compiled: CompiledParams): string {
+  if (compiled.compliant !== undefined) return compiled.compliant;
+  const { spec, prohibited } = compiled;
+  compiled.compliant = prohibited
+    ? `no open ingress to prohibited ports ${spec.text}`
+    : spec.text === ""
+      ? "no open ingress"
+      : `no open ingress outside ${spec.text}`;
+  return compiled.compliant;
 }
 
 export const sgOpenIngressRule: RemedyRule<SgOpenIngressParams> = {

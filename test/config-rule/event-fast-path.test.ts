@@ -4,6 +4,7 @@
 // same undefined ones, or the same error message.
 import { describe, expect, it } from "vitest";
 import { bucketItem, changeEventFor, random, securityGroupItem } from "../../bench/generate.ts";
+import { jsonDepth, MAX_JSON_DEPTH } from "../../contract/json.ts";
 import {
   InvokingEventSchema,
   parseRuleEvent,
@@ -139,5 +140,30 @@ describe("parseRuleEvent's fast path agrees with the schemas", () => {
     }
     const abyss = { ...valid(), invokingEvent: `${"[".repeat(50_000)}${"]".repeat(50_000)}` };
     expect(expectAsSchema(abyss)).toEqual({ error: "InvalidEventError: invokingEvent nests deeper than 64 levels" });
+  });
+
+  it("on deep documents when Object.prototype has an enumerable property (for-in would visit it)", () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    try {
+      // Inherited and deep: the walk must not count it (jsonDepth reads own values only), nor skip own ones.
+      proto.polluted = nested(80, "object");
+      // (valibot itself breaks on such a prototype: held to jsonDepth alone here.)
+      for (const kind of ["array", "object", "mixed"] as const) {
+        for (const levels of [60, 61, 62, 63, 64, 65]) {
+          const event = withInvoking((invoking) => {
+            (invoking.configurationItem as Record<string, unknown>).deep = nested(levels, kind);
+          });
+          const tooDeep = jsonDepth(JSON.parse(event.invokingEvent as string)) > MAX_JSON_DEPTH;
+          expect(tooDeep).toBe(levels + 2 > 64);
+          const fast = outcome(parseRuleEvent, event);
+          expect(fast).toStrictEqual(
+            tooDeep ? { error: "InvalidEventError: invokingEvent nests deeper than 64 levels" } : fast,
+          );
+          expect("event" in fast).toBe(!tooDeep);
+        }
+      }
+    } finally {
+      delete proto.polluted;
+    }
   });
 });
