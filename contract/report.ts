@@ -117,20 +117,21 @@ export function parseReport(value: unknown): Report {
 
 /** Where reports go. Cores depend on this, not on SNS, so tests can collect reports. */
 export interface Reporter {
-  report(body: ReportBody): Promise<void>;
+  /** `abortSignal`: the caller's deadline (the coordinator's time budget); the publish is abandoned when it fires. */
+  report(body: ReportBody, options?: { abortSignal?: AbortSignal }): Promise<void>;
 }
 
 /** Publishes reports to the SNS topic the notifier subscribes to. */
 export function snsReporter(sns: SNSClient, topicArn: string, now: () => Date = () => new Date()): Reporter {
   return {
-    async report(body) {
+    async report(body, options) {
       const report = makeReport(body, now());
       const input: PublishCommandInput = {
         TopicArn: topicArn,
         Message: JSON.stringify(report),
         MessageAttributes: { kind: { DataType: "String", StringValue: report.kind } },
       };
-      await sns.send(new PublishCommand(input));
+      await sns.send(new PublishCommand(input), options?.abortSignal ? { abortSignal: options.abortSignal } : {});
     },
   };
 }

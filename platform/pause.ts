@@ -76,9 +76,10 @@ export async function readPauseState(ssm: SSMClient, name: string, now: Date = n
   }
 }
 
-async function write(ssm: SSMClient, name: string, state: PauseState): Promise<PauseState> {
+async function write(ssm: SSMClient, name: string, state: PauseState, abortSignal?: AbortSignal): Promise<PauseState> {
   await ssm.send(
     new PutParameterCommand({ Name: name, Value: JSON.stringify(state), Type: "String", Overwrite: true }),
+    abortSignal ? { abortSignal } : {},
   );
   return state;
 }
@@ -87,9 +88,10 @@ async function write(ssm: SSMClient, name: string, state: PauseState): Promise<P
 export function setPaused(
   ssm: SSMClient,
   name: string,
-  options: { by: string; reason: string; now: Date },
+  options: { by: string; reason: string; now: Date; abortSignal?: AbortSignal },
 ): Promise<PauseState> {
-  return write(ssm, name, { paused: true, by: options.by, reason: options.reason, at: options.now.toISOString() });
+  const state: PauseState = { paused: true, by: options.by, reason: options.reason, at: options.now.toISOString() };
+  return write(ssm, name, state, options.abortSignal);
 }
 
 /** Resumes auto-response and records when, so the breaker forgets what it saw before. */

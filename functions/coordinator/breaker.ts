@@ -43,6 +43,8 @@ export interface BreakerDeps {
   log: Log;
   /** Sends a report; logs rather than throws when it cannot. */
   report: (body: BreakerReport) => Promise<boolean>;
+  /** The tick's deadline: a pause write still in flight then is abandoned (logged; the next tick trips again). */
+  abortSignal?: AbortSignal;
 }
 
 /** Pauses auto-response and reports why. A pause switch that cannot be set is logged: the next tick trips again. */
@@ -55,7 +57,12 @@ export async function tripBreaker(counted: readonly FreshSighting[], deps: Break
     sample: report.sample,
   });
   try {
-    await setPaused(deps.ssm, deps.pauseParameter, { by: "circuit-breaker", reason, now: deps.now() });
+    await setPaused(deps.ssm, deps.pauseParameter, {
+      by: "circuit-breaker",
+      reason,
+      now: deps.now(),
+      ...(deps.abortSignal ? { abortSignal: deps.abortSignal } : {}),
+    });
   } catch (error) {
     // Next tick sees the same sightings and trips again.
     deps.log.error("could not set the pause switch", { parameter: deps.pauseParameter, ...errorFields(error) });

@@ -491,6 +491,7 @@ class Tick {
           now: () => deps.now(),
           log: deps.log,
           report: (body) => this.report(body),
+          ...(this.deadline ? { abortSignal: this.deadline } : {}),
         });
         return;
       }
@@ -867,7 +868,8 @@ class Tick {
 
   private async report(body: ReportBody): Promise<boolean> {
     try {
-      await this.deps.reporter.report(body);
+      // Within the tick's time budget like every other call: a publish still hanging at the deadline is abandoned.
+      await this.deps.reporter.report(body, this.deadline ? { abortSignal: this.deadline } : {});
       return true;
     } catch (error) {
       this.deps.log.error("could not send report", {

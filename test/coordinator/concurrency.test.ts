@@ -10,9 +10,12 @@
 // is something the test holds, not a timing.
 import type { InvokeCommand } from "@aws-sdk/client-lambda";
 import { ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { PutParameterCommand } from "@aws-sdk/client-ssm";
 import { describe, expect, it, vi } from "vitest";
 import { parseRemediationRequest, type RemediationRequest } from "../../contract/dispatch.ts";
 import type { Instruction } from "../../contract/instruction.ts";
+import type { Reporter } from "../../contract/report.ts";
+import { tripBreaker } from "../../functions/coordinator/breaker.ts";
 import { type CoordinatorState, emptyState, memoryStateStore } from "../../functions/coordinator/state.ts";
 import { type CoordinatorConfig, type CoordinatorSummary, runCoordinator } from "../../functions/coordinator/tick.ts";
 import type { LocalSqs } from "../helpers/local-sqs.ts";
@@ -20,9 +23,11 @@ import { localSqsPerTest } from "../helpers/local-sqs-per-test.ts";
 import { recordingLog } from "../helpers/recording-log.ts";
 import {
   enqueue,
+  enqueueRaw,
   fakeClock,
   fakePauseParameter,
   instruction,
+  PAUSE_PARAMETER,
   recordingReporter,
   T0,
   testConfig,
@@ -421,5 +426,62 @@ describe("the time budget", () => {
       expect(state.instructions[line.fields.instructionId as string]).toMatchObject({ attempts: 1 });
     }
     expect(t.store.saves).toBe(1);
+  });
+});
+
+describe("reports and the pause write keep to the time budget too", () => {
+  it("a report still being published at the deadline is abandoned: the tick ends and saves its state", async () => {
+    await enqueueRaw(local.sqs, local.queueUrl, ["not an instruction"]);
+    const abort = new AbortController();
+    const signals: (AbortSignal | undefined)[] = [];
+    // SNS that never answers, unless the call is abandoned.
+    const hanging: Reporter = {
+      report: (_body, options) =>
+        new Promise((_resolve, reject) => {
+          signals.push(options?.abortSignal);
+          options?.abortSignal?.addEventListener("abort", () => reject(new Error("Request aborted")));
+          abort.abort();
+        }),
+    };
+    const store = memoryStateStore();
+    const log = recordingLog();
+    const summary = await runCoordinator(
+      testDeps({
+        sqs: local.client(),
+        lambda: gatedLambda(),
+        ssm: fakePauseParameter().ssm,
+        config: testConfig(local),
+        now: fakeClock().now,
+        store,
+        reporter: hanging,
+        log,
+        remainingTimeMs: () => (abort.signal.aborted ? 4_000 : 60_000),
+        abortSignal: abort.signal,
+      }),
+    );
+    expect(signals).toEqual([abort.signal]);
+    expect(summary).toMatchObject({ deadLettered: 1, dispatched: 0 });
+    expect(log.lines.filter((l) => l.message === "could not send report")).toMatchObject([
+      { fields: { kind: "dead-lettered", errorMessage: "Request aborted" } },
+    ]);
+    expect(store.saves).toBe(1);
+  });
+
+  it("the breaker's pause write is sent with the tick's deadline", async () => {
+    const pause = fakePauseParameter();
+    const abort = new AbortController();
+    const sent = vi.spyOn(pause.ssm, "send");
+    await tripBreaker([], {
+      ssm: pause.ssm,
+      pauseParameter: PAUSE_PARAMETER,
+      breaker: { freshLimit: 0, windowMinutes: 10 },
+      now: () => T0,
+      log: recordingLog(),
+      report: async () => true,
+      abortSignal: abort.signal,
+    });
+    const put = sent.mock.calls.find(([command]) => command instanceof PutParameterCommand);
+    expect(put?.[1]).toEqual({ abortSignal: abort.signal });
+    expect(pause.state()).toMatchObject({ paused: true, by: "circuit-breaker" });
   });
 });
