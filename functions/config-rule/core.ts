@@ -71,7 +71,7 @@ export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Prom
     throw error;
   }
   const rule = deployed.rule;
-  // Judged with the deployed parameters, whatever the event carries (ruleJudging takes them from `deployed`): someone
+  // Judged with the deployed parameters, whatever the event carries (judgeConfigItem takes them from `deployed`): someone
   // who can edit the Config rule (or invoke this function) must not be able to change what counts as a violation.
   if (!sameParameters(deployed, parsed.parameters)) {
     deps.metrics.count("ParameterMismatches");

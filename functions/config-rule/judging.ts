@@ -22,7 +22,7 @@ import { errorFields, type Log, type MetricSink } from "../../platform/logging.t
 import { sendMessages } from "../../platform/queue.ts";
 
 const BATCH_GET_LIMIT = 100;
-export const PUT_EVALUATIONS_LIMIT = 100;
+const PUT_EVALUATIONS_LIMIT = 100;
 
 export interface JudgingDeps {
   configService: ConfigServiceClient;
@@ -40,17 +40,6 @@ export interface Judged {
   exemptFindings: number;
 }
 
-export interface RuleJudging {
-  /** Judges an item (throws InvalidConfigItemError for one of another account or region). */
-  judge(item: ConfigItem): Judged;
-  /**
-   * Judges an item of a batch read: BatchGetResourceConfig leaves tags out, and a tag can exempt, so a violation
-   * whose item carries no tags of its own (a security group's configuration lists them; a bucket's batch item does
-   * not) is judged again on the full item (GetResourceConfigHistory, with its tags) before it is reported or queued.
-   */
-  judgeBatchItem(raw: unknown): Promise<Judged>;
-}
-
 let lastText: string | undefined;
 let lastTime = 0;
 
@@ -63,7 +52,7 @@ function dateOf(text: string): Date {
   return new Date(lastTime);
 }
 
-/** RuleJudging.judge as a plain function: a change notification judges one item, without building the closures. */
+/** Judges one item with the deployed rule (throws InvalidConfigItemError for one of another account or region). */
 export function judgeConfigItem(
   deps: JudgingDeps,
   deployed: DeployedRule,
@@ -102,46 +91,37 @@ export function judgeConfigItem(
   };
 }
 
-export function ruleJudging(
+/**
+ * Judges an item of a batch read: BatchGetResourceConfig leaves tags out, and a tag can exempt, so a violation whose
+ * item carries no tags of its own (a security group's configuration lists them; a bucket's batch item does not) is
+ * judged again on the full item (GetResourceConfigHistory, with its tags) before it is reported or queued. If that
+ * cannot be read, the judgement without tags stands, with a warning: still NON_COMPLIANT, and the remediation
+ * re-checks the live tags before any change, so an exempt resource is never changed — it is only queued and skipped.
+ */
+export async function judgeBatchItem(
   deps: JudgingDeps,
   deployed: DeployedRule,
   configRuleName: string,
   facts: AccountFacts,
-): RuleJudging {
-  const judge = (item: ConfigItem): Judged => judgeConfigItem(deps, deployed, configRuleName, facts, item);
-
-  /**
-   * The judgement of the full item of a violating resource (with its tags). If it cannot be read, the judgement
-   * without tags stands, with a warning: still NON_COMPLIANT, and the remediation re-checks the live tags before any
-   * change, so an exempt resource is never changed — it is only queued and then skipped.
-   */
-  const withTags = async (item: ConfigItem, withoutTags: Judged): Promise<Judged> => {
-    try {
-      return judge(
-        await fetchFullItem(deps.configService, {
-          resourceType: item.resourceType,
-          resourceId: item.resourceId,
-          configurationItemCaptureTime: item.captureTime,
-        }),
-      );
-    } catch (error) {
-      deps.log.warn(
-        "could not read the violating resource's tags: judged without them (the remediation re-checks them live)",
-        { configRuleName, step: "tags-unread", resourceId: item.resourceId, ...errorFields(error) },
-      );
-      return withoutTags;
-    }
-  };
-
-  return {
-    judge,
-    async judgeBatchItem(raw) {
-      const item = normalizeConfigItem(raw);
-      const first = judge(item);
-      const recheck = first.evaluation.ComplianceType === "NON_COMPLIANT" && !carriesTags(raw);
-      return recheck ? withTags(item, first) : first;
-    },
-  };
+  raw: unknown,
+): Promise<Judged> {
+  const item = normalizeConfigItem(raw);
+  const withoutTags = judgeConfigItem(deps, deployed, configRuleName, facts, item);
+  if (withoutTags.evaluation.ComplianceType !== "NON_COMPLIANT" || carriesTags(raw)) return withoutTags;
+  try {
+    const full = await fetchFullItem(deps.configService, {
+      resourceType: item.resourceType,
+      resourceId: item.resourceId,
+      configurationItemCaptureTime: item.captureTime,
+    });
+    return judgeConfigItem(deps, deployed, configRuleName, facts, full);
+  } catch (error) {
+    deps.log.warn(
+      "could not read the violating resource's tags: judged without them (the remediation re-checks them live)",
+      { configRuleName, step: "tags-unread", resourceId: item.resourceId, ...errorFields(error) },
+    );
+    return withoutTags;
+  }
 }
 
 /** Whether a raw item says its tags itself: a `tags` map, or the `tags` list in its configuration. */

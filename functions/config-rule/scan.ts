@@ -39,10 +39,10 @@ import {
   batchGetItems,
   type Judged,
   type JudgingDeps,
+  judgeBatchItem,
   mapLimit,
   putEvaluations,
   queueInstructions,
-  ruleJudging,
 } from "./judging.ts";
 import { decodeVerdicts, encodeVerdicts, packVerdict, type RecordedVerdict, RecordedVerdicts } from "./recorded.ts";
 import { scanPartKey } from "./scan-layout.ts";
@@ -365,7 +365,6 @@ async function judgePage(task: TaskOf<"judge">, deployed: DeployedRule, deps: Sc
     step,
   });
   const facts = rule.facts?.length ? await deps.accountFacts(deps.deployment.accountId, rule.facts) : {};
-  const judging = ruleJudging(deps, deployed, task.configRuleName, facts);
   const recorded = new Map<string, RecordedVerdict | undefined>(task.resources.map((r) => [r.id, r.recorded]));
 
   const { items, unprocessed } = await batchGetItems(
@@ -382,7 +381,7 @@ async function judgePage(task: TaskOf<"judge">, deployed: DeployedRule, deps: Sc
   const judged = (
     await mapLimit(items, TAG_READS_IN_FLIGHT, async (raw): Promise<Judged | undefined> => {
       try {
-        return await judging.judgeBatchItem(raw);
+        return await judgeBatchItem(deps, deployed, task.configRuleName, facts, raw);
       } catch (error) {
         if (!(error instanceof InvalidConfigItemError)) throw error;
         skippedItems++;

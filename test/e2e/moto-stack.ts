@@ -30,7 +30,7 @@ import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GetParameterCommand, type ParameterType, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
-import { expect } from "vitest";
+import { expect, vi } from "vitest";
 import { OUTPUT_NAMES } from "../../cli/stack.ts";
 import { LEDGER_PREFIX } from "../../contract/ledger.ts";
 import type { Problem } from "../../detection/types.ts";
@@ -608,5 +608,19 @@ export async function coordinatorTickRun(p: Deployed, lambda: Pick<LambdaStandIn
   return withEnv(env, async () => {
     const { handler } = await import("../../functions/coordinator/handler.ts");
     return handler(scheduled, { getRemainingTimeInMillis: () => 55_000 });
+  });
+}
+
+/**
+ * moto gap: S3 Control puts the account id in the host (http://123456789012.127.0.0.1:port), which is no URL; the SDK
+ * prints that to console.error before throwing, and the rule and the S3 remediation then judge with the bucket's own
+ * flags (documented). Keeps only that line out of the output (undone by vi.restoreAllMocks()).
+ */
+export function quietS3ControlUrlErrors(): void {
+  const consoleError = console.error.bind(console);
+  vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => {
+    if (typeof args[0] === "string" && /^Failed to construct URL with http:\/\/\d{12}\.127\.0\.0\.1:/.test(args[0]))
+      return;
+    consoleError(...args);
   });
 }

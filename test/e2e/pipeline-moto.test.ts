@@ -31,12 +31,7 @@ import type { IpPermission, SecurityGroupRule } from "@aws-sdk/client-ec2";
 import {
   CreateBucketCommand,
   GetBucketAclCommand,
-  GetBucketOwnershipControlsCommand,
-  GetBucketPolicyCommand,
-  GetBucketTaggingCommand,
-  GetPublicAccessBlockCommand,
   type Grant,
-  ListBucketsCommand,
   PutBucketAclCommand,
   PutBucketPolicyCommand,
   PutBucketTaggingCommand,
@@ -57,7 +52,6 @@ import { type LedgerRecord, parseLedgerRecord, readLedgerRecord } from "../../co
 import { parseReport, type Report } from "../../contract/report.ts";
 import type { Problem } from "../../detection/types.ts";
 import type { SlackMessage } from "../../functions/notifier/message.ts";
-import { hasErrorCode } from "../../platform/aws-errors.ts";
 import { kmsClient } from "../../platform/clients.ts";
 import {
   isolatedEnv,
@@ -89,6 +83,7 @@ import {
   ledgerKeys,
   MOTO_CONFIG_SCOPE,
   queueDepth,
+  quietS3ControlUrlErrors,
   runCli,
   securityGroupConfigItem,
   shown,
@@ -411,15 +406,7 @@ describe.skipIf(skipWithoutMoto("the pipeline end-to-end test on moto"))("the wh
   };
 
   beforeAll(async () => {
-    // moto gap: S3 Control puts the account id in the host (http://123456789012.127.0.0.1:port), which is no URL; the
-    // SDK prints that to console.error before throwing, and the rule and the S3 remediation then judge with the
-    // bucket's own flags (documented). Only that line is kept out of the output.
-    const consoleError = console.error.bind(console);
-    vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => {
-      if (typeof args[0] === "string" && /^Failed to construct URL with http:\/\/\d{12}\.127\.0\.0\.1:/.test(args[0]))
-        return;
-      consoleError(...args);
-    });
+    quietS3ControlUrlErrors();
     moto = await startMoto();
     p = await setUp(moto);
   }, 90_000);

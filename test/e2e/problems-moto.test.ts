@@ -65,6 +65,7 @@ import {
   lambdaStandIn,
   ledgerKeys,
   queueDepth,
+  quietS3ControlUrlErrors,
   runCli,
   shown,
   withEnv,
@@ -156,15 +157,7 @@ describe.skipIf(skipWithoutMoto("every registered problem end to end on moto"))(
   };
 
   beforeAll(async () => {
-    // moto gap: S3 Control puts the account id in the host (http://123456789012.127.0.0.1:port), which is no URL; the
-    // SDK prints that to console.error before throwing, and the rule and the S3 remediation then judge with the
-    // bucket's own flags (documented). Only that line is kept out of the output.
-    const consoleError = console.error.bind(console);
-    vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => {
-      if (typeof args[0] === "string" && /^Failed to construct URL with http:\/\/\d{12}\.127\.0\.0\.1:/.test(args[0]))
-        return;
-      consoleError(...args);
-    });
+    quietS3ControlUrlErrors();
     moto = await startMoto();
     world = await setUp(moto);
   }, 90_000);
