@@ -146,6 +146,8 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
       "REMEDY_RATE_LIMIT_WINDOW_MINUTES",
       "REMEDY_BREAKER_FRESH_LIMIT",
       "REMEDY_BREAKER_WINDOW_MINUTES",
+      "REMEDY_RECEIVE_CONCURRENCY",
+      "REMEDY_INVOKE_CONCURRENCY",
     ],
     bundleBudgetBytes: 768 * KB,
     reservedConcurrency: 1,

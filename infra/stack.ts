@@ -256,6 +256,8 @@ export class RemedyStack extends TerraformStack {
       REMEDY_RATE_LIMIT_WINDOW_MINUTES: Token.asString(vars.rateLimitWindowMinutes.numberValue),
       REMEDY_BREAKER_FRESH_LIMIT: Token.asString(vars.breakerFreshLimit.numberValue),
       REMEDY_BREAKER_WINDOW_MINUTES: Token.asString(vars.breakerWindowMinutes.numberValue),
+      REMEDY_RECEIVE_CONCURRENCY: Token.asString(vars.receiveConcurrency.numberValue),
+      REMEDY_INVOKE_CONCURRENCY: Token.asString(vars.invokeConcurrency.numberValue),
       REMEDY_SLACK_SECRET: vars.slackSecret.stringValue,
       REMEDY_RELAY_RULE_SUFFIXES: RULE_IDS.join(","),
       REMEDY_RELAY_ALL_RULES: Token.asString(vars.relayAllRules.booleanValue),

@@ -2,6 +2,7 @@
 // (from remedy.auto.tfvars.example, copied next to the stack by the synth; test/infra checks the example lists all).
 import { TerraformVariable } from "cdktf";
 import type { Construct } from "constructs";
+import { CONCURRENCY, CONCURRENCY_LIMITS } from "../functions/coordinator/settings.ts";
 
 export const RULE_FREQUENCIES = ["One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours"] as const;
 
@@ -24,6 +25,8 @@ export interface RemedyVariables {
   breakerFreshLimit: TerraformVariable;
   breakerWindowMinutes: TerraformVariable;
   maxAttempts: TerraformVariable;
+  receiveConcurrency: TerraformVariable;
+  invokeConcurrency: TerraformVariable;
   allowlist: TerraformVariable;
   manageConfig: TerraformVariable;
   existingConfigTopicArn: TerraformVariable;
@@ -142,6 +145,19 @@ export function remedyVariables(scope: Construct): RemedyVariables {
       validation: positive("breaker_window_minutes", 1440),
     }),
     maxAttempts: v("max_attempts", { type: "number", default: 3, validation: positive("max_attempts", 100) }),
+    receiveConcurrency: v("coordinator_receive_concurrency", {
+      type: "number",
+      default: CONCURRENCY.receives,
+      description: "SQS receives a coordinator tick keeps in flight at most (it ramps up to this from one).",
+      validation: positive("coordinator_receive_concurrency", CONCURRENCY_LIMITS.receives.max),
+    }),
+    invokeConcurrency: v("coordinator_invoke_concurrency", {
+      type: "number",
+      default: CONCURRENCY.invokes,
+      description:
+        "Remediation invocations a coordinator tick keeps in flight at most: lower it when the account's Lambda concurrency is shared.",
+      validation: positive("coordinator_invoke_concurrency", CONCURRENCY_LIMITS.invokes.max),
+    }),
     allowlist: v("allowlist", {
       type: "string",
       default: "[]",

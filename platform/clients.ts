@@ -15,8 +15,20 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { STSClient } from "@aws-sdk/client-sts";
 
+/**
+ * Limits on one attempt of any AWS call, so a hung connection or answer fails as a TimeoutError (transient, retried)
+ * instead of holding a function until its Lambda timeout. The answer limit is well above the SQS long polls Remedy
+ * asks for (1 s: peek, the coordinator); four attempts of both limits stay under the shortest timeout of a function
+ * making them (60 s). The coordinator also cuts its calls at its tick's deadline (an abort signal).
+ */
+export const REQUEST_LIMITS = {
+  connectionTimeout: 3_000,
+  requestTimeout: 10_000,
+  throwOnRequestTimeout: true,
+} as const;
+
 /** Standard retry mode: exponential backoff with jitter for throttling, 5xx and timeouts. */
-const common = { maxAttempts: 4, retryMode: "standard" } as const;
+const common = { maxAttempts: 4, retryMode: "standard", requestHandler: REQUEST_LIMITS } as const;
 
 function lazy<T>(create: () => T): () => T {
   let instance: T | undefined;

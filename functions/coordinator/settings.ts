@@ -50,8 +50,9 @@ export const INVOKE_RETRY_DELAY_SECONDS = 30;
  */
 export const SAVE_MARGIN_MS = 5_000;
 /**
- * SQS receives (and release or delete batches) and remediation Invokes a tick keeps in flight at most. Receives ramp
- * up to theirs from one (gates.ts afterReceive); a remediation Invoke is asynchronous (a 202 in tens of ms).
+ * SQS receives (and release or delete batches) and remediation Invokes a tick keeps in flight at most, by default
+ * (stack variables coordinator_receive_concurrency / coordinator_invoke_concurrency). Receives ramp up to theirs
+ * from one (gates.ts afterReceive); a remediation Invoke is asynchronous (a 202 in tens of ms).
  */
 export const CONCURRENCY = { receives: 10, invokes: 24 } as const;
 /** The bounds checkCoordinatorConfig allows. */
@@ -102,12 +103,15 @@ export function readCoordinatorSettings(env: Env = process.env): CoordinatorSett
       freshLimit: integerEnv("REMEDY_BREAKER_FRESH_LIMIT", 50, { min: 1, max: 100_000 }, env),
       windowMinutes: integerEnv("REMEDY_BREAKER_WINDOW_MINUTES", 10, { min: 1, max: 1_440 }, env),
     },
-    // Fixed by design, not settings: the stack sets no variable for them (tests give the tick other values).
+    // Fixed by design, not settings: the stack sets no variable for these (tests give the tick other values).
     safetyMarginMs: SAFETY_MARGIN_MS,
     saveMarginMs: SAVE_MARGIN_MS,
     receiveWaitSeconds: RECEIVE_WAIT_SECONDS,
     invokeRetryDelaySeconds: INVOKE_RETRY_DELAY_SECONDS,
-    concurrency: { ...CONCURRENCY },
+    concurrency: {
+      receives: integerEnv("REMEDY_RECEIVE_CONCURRENCY", CONCURRENCY.receives, CONCURRENCY_LIMITS.receives, env),
+      invokes: integerEnv("REMEDY_INVOKE_CONCURRENCY", CONCURRENCY.invokes, CONCURRENCY_LIMITS.invokes, env),
+    },
   };
   checkCoordinatorConfig(settings);
   return settings;

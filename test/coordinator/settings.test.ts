@@ -58,6 +58,8 @@ describe("readCoordinatorSettings", () => {
       REMEDY_RATE_LIMIT_WINDOW_MINUTES: "5",
       REMEDY_BREAKER_FRESH_LIMIT: "100",
       REMEDY_BREAKER_WINDOW_MINUTES: "15",
+      REMEDY_RECEIVE_CONCURRENCY: "4",
+      REMEDY_INVOKE_CONCURRENCY: "6",
     });
     expect(settings).toMatchObject({
       stateKey: "x.json",
@@ -65,6 +67,7 @@ describe("readCoordinatorSettings", () => {
       maxAttempts: 5,
       rateLimit: { count: 40, windowMinutes: 5 },
       breaker: { freshLimit: 100, windowMinutes: 15 },
+      concurrency: { receives: 4, invokes: 6 },
     });
   });
 
@@ -74,6 +77,12 @@ describe("readCoordinatorSettings", () => {
     );
     expect(() => readCoordinatorSettings({ ...required, REMEDY_RATE_LIMIT_COUNT: "0" })).toThrow(
       /REMEDY_RATE_LIMIT_COUNT/,
+    );
+    expect(() => readCoordinatorSettings({ ...required, REMEDY_INVOKE_CONCURRENCY: "0" })).toThrow(
+      /REMEDY_INVOKE_CONCURRENCY must be a whole number from 1 to 200/,
+    );
+    expect(() => readCoordinatorSettings({ ...required, REMEDY_RECEIVE_CONCURRENCY: "51" })).toThrow(
+      /REMEDY_RECEIVE_CONCURRENCY must be a whole number from 1 to 50/,
     );
   });
 });

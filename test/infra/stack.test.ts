@@ -176,6 +176,16 @@ describe("functions", () => {
       "300",
     );
   });
+
+  it("bounds a tick's receives and invocations by stack variables, validated as the coordinator does", () => {
+    const env = resources("aws_lambda_function").coordinator.environment.variables;
+    expect(env.REMEDY_RECEIVE_CONCURRENCY).toBe("${var.coordinator_receive_concurrency}");
+    expect(env.REMEDY_INVOKE_CONCURRENCY).toBe("${var.coordinator_invoke_concurrency}");
+    expect(tf.variable.coordinator_receive_concurrency).toMatchObject({ type: "number", default: 10 });
+    expect(tf.variable.coordinator_invoke_concurrency).toMatchObject({ type: "number", default: 24 });
+    expect(tf.variable.coordinator_invoke_concurrency.validation[0].condition).toContain("<= 200");
+    expect(tf.variable.coordinator_receive_concurrency.validation[0].condition).toContain("<= 50");
+  });
 });
 
 describe("queues, ledger, Config", () => {
