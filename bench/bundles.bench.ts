@@ -23,6 +23,7 @@ export const EXAMPLE_ENV: Record<EnvName, string> = {
   REMEDY_ACCOUNT_ID: "123456789012",
   REMEDY_REGION: "us-east-1",
   REMEDY_PARTITION: "aws",
+  REMEDY_ORGANIZATION: "",
   REMEDY_RULES: JSON.stringify([
     {
       id: "sg-open-ingress",

@@ -3,6 +3,7 @@
 // tests all read this table, so a function added here is bundled, deployed and checked everywhere at once.
 
 import type { EnvName } from "../platform/env.ts";
+import { ORGANIZATION_DIRECTORY_PERMISSIONS } from "../platform/organization.ts";
 import type { CommandPermissions } from "../platform/permissions.ts";
 import { declaredActions } from "../platform/permissions.ts";
 import { PROBLEM_SPECS, type Problem } from "../problems/index.ts";
@@ -34,6 +35,11 @@ export interface FunctionSpec {
   fixes?: readonly Problem[];
   /** Every AWS command the function's code sends → its IAM action (the function's permissions.ts). */
   permissions: CommandPermissions;
+  /**
+   * The commands it sends in organisation mode only (reading the organisation, assuming member roles): granted only
+   * when the stack is deployed with mode = "organization".
+   */
+  organizationPermissions: CommandPermissions;
   /** IAM actions needed without a command of their own. */
   impliedActions: readonly string[];
   memoryMb: number;
@@ -69,6 +75,7 @@ const deploymentEnv = [
   "REMEDY_REGION",
   "REMEDY_PARTITION",
   "REMEDY_RULES",
+  "REMEDY_ORGANIZATION",
 ] as const satisfies readonly EnvName[];
 
 const remediationEnv = [
@@ -93,6 +100,7 @@ function remediationFunction(name: RemediationName): FunctionSpec {
     entry: "functions/remediation/handler.ts",
     fixes: specs.map((spec) => spec.id),
     permissions: { ...remediationRunnerPermissions, ...fixPermissions } as CommandPermissions,
+    organizationPermissions: ORGANIZATION_DIRECTORY_PERMISSIONS,
     impliedActions: remediationRunnerImpliedActions,
     memoryMb: 256,
     timeoutSeconds: REMEDIATION_TIMEOUT_SECONDS,
@@ -107,6 +115,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     name: "config-rule",
     entry: "functions/config-rule/handler.ts",
     permissions: configRulePermissions,
+    organizationPermissions: ORGANIZATION_DIRECTORY_PERMISSIONS,
     impliedActions: configRuleImpliedActions,
     memoryMb: 256,
     // A change notification judges one item; a periodic scan's task stops well before this (scan.ts).
@@ -127,6 +136,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     name: "coordinator",
     entry: "functions/coordinator/handler.ts",
     permissions: coordinatorPermissions,
+    organizationPermissions: ORGANIZATION_DIRECTORY_PERMISSIONS,
     impliedActions: coordinatorImpliedActions,
     memoryMb: 256,
     // One tick per minute; reserved concurrency 1 keeps ticks from overlapping.
@@ -156,6 +166,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     name: "notifier",
     entry: "functions/notifier/handler.ts",
     permissions: notifierPermissions,
+    organizationPermissions: {},
     impliedActions: [],
     memoryMb: 256,
     timeoutSeconds: 60,
@@ -184,6 +195,8 @@ export function functionSources(spec: FunctionSpec): string[] {
 }
 
 /** Every IAM action the function's role is granted (besides writing its own logs), sorted and unique. */
-export function grantedActions(spec: FunctionSpec): string[] {
-  return [...new Set([...declaredActions(spec.permissions), ...spec.impliedActions])].sort();
+/** The IAM actions the stack grants the function: in organisation mode, its organisation-only ones as well. */
+export function grantedActions(spec: FunctionSpec, mode: "account" | "organization" = "account"): string[] {
+  const organization = mode === "organization" ? declaredActions(spec.organizationPermissions) : [];
+  return [...new Set([...declaredActions(spec.permissions), ...organization, ...spec.impliedActions])].sort();
 }

@@ -236,6 +236,8 @@ export class RemedyStack extends TerraformStack {
       REMEDY_REGION: region,
       REMEDY_PARTITION: partition,
       REMEDY_RULES: deployedRulesJson(rules),
+      // Single-account mode: no organisation settings.
+      REMEDY_ORGANIZATION: "",
       REMEDY_MAX_DISPATCH_AGE_SECONDS: String(MAX_DISPATCH_AGE_SECONDS),
       REMEDY_LEDGER_MAC_KEY_ID: macKey.arn,
       REMEDY_PROTECTED_BUCKETS: Fn.join(",", protectedBuckets),

@@ -11,6 +11,7 @@ import { RULES } from "../detection/rules.ts";
 import type { Problem } from "../detection/types.ts";
 import { resourceSpec } from "../problems/index.ts";
 import { ConfigurationError, optionalEnv, requiredEnv } from "./env.ts";
+import { type AccountStanding, type OrganizationSettings, parseOrganizationSettings } from "./organization.ts";
 
 export const PARTITIONS = ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f"] as const;
 /** How far ahead of this function's clock a claimed time may be (clock skew between AWS hosts is seconds). */
@@ -28,9 +29,15 @@ export interface DeployedRule {
 
 export interface Deployment {
   partition: (typeof PARTITIONS)[number];
+  /** The account and region Remedy runs in (in organisation mode: the hub's). */
   accountId: string;
   region: string;
   rules: readonly DeployedRule[];
+  /**
+   * Organisation mode (REMEDY_ORGANIZATION): Remedy acts in the organisation's member accounts, in these settings'
+   * regions, each account at its own settings. Absent: only in `accountId` and `region` (single-account mode).
+   */
+  organization?: OrganizationSettings;
 }
 
 const DeployedRulesSchema = v.array(
@@ -46,6 +53,8 @@ export interface DeploymentSpec {
   accountId: string;
   region: string;
   rules: { id: string; configRuleName: string; parameters?: Record<string, unknown> }[];
+  /** The organisation settings' JSON value (parsed here), for organisation mode. */
+  organization?: unknown;
 }
 
 /** Checks and parses a deployment; throws ConfigurationError naming what is wrong (a cold-start failure). */
@@ -77,13 +86,22 @@ export function deploymentFrom(spec: DeploymentSpec, known: readonly AnyRule[] =
     }
     return { rule, configRuleName: entry.configRuleName, rawParameters, parameters };
   });
-  return { partition: partition as Deployment["partition"], accountId: spec.accountId, region: spec.region, rules };
+  const deployment: Deployment = {
+    partition: partition as Deployment["partition"],
+    accountId: spec.accountId,
+    region: spec.region,
+    rules,
+  };
+  if (spec.organization !== undefined) {
+    deployment.organization = parseOrganizationSettings(spec.organization, "deployment organisation settings");
+  }
+  return deployment;
 }
 
 /**
  * REMEDY_ACCOUNT_ID, REMEDY_REGION, REMEDY_PARTITION (default aws) and REMEDY_RULES: a JSON array of
  * `{"id", "configRuleName", "parameters"}`, one per deployed Remedy rule (the stack writes it from the same values
- * it gives the Config rules).
+ * it gives the Config rules). REMEDY_ORGANIZATION (organisation mode only): the organisation settings as JSON.
  */
 export function readDeployment(env: Record<string, string | undefined> = process.env): Deployment {
   let rules: v.InferOutput<typeof DeployedRulesSchema>;
@@ -98,11 +116,21 @@ export function readDeployment(env: Record<string, string | undefined> = process
     if (error instanceof ConfigurationError) throw error;
     throw new ConfigurationError(`environment variable REMEDY_RULES: ${(error as Error).message}`);
   }
+  const organizationText = optionalEnv("REMEDY_ORGANIZATION", "", env);
+  let organization: unknown;
+  if (organizationText !== "") {
+    try {
+      organization = JSON.parse(organizationText);
+    } catch (error) {
+      throw new ConfigurationError(`environment variable REMEDY_ORGANIZATION is not JSON: ${(error as Error).message}`);
+    }
+  }
   return deploymentFrom({
     partition: optionalEnv("REMEDY_PARTITION", "aws", env),
     accountId: requiredEnv("REMEDY_ACCOUNT_ID", env),
     region: requiredEnv("REMEDY_REGION", env),
     rules,
+    ...(organization === undefined ? {} : { organization }),
   });
 }
 
@@ -115,9 +143,25 @@ export function deployedRuleFor(deployment: Deployment, problem: Problem): Deplo
   return deployment.rules.find((entry) => entry.rule.problems.includes(problem));
 }
 
-/** The ARN a resource of this deployment has: derived, never taken from a message (exemptions match on it). */
-export function resourceArn(deployment: Deployment, type: string, id: string): string | undefined {
-  return resourceSpec(type)?.arn(deployment, id);
+/**
+ * The ARN a resource has: derived, never taken from a message (exemptions match on it). `where` is the account and
+ * region the resource is in (a member account's in organisation mode), default the deployment's own.
+ */
+export function resourceArn(
+  deployment: Pick<Deployment, "partition" | "accountId" | "region">,
+  type: string,
+  id: string,
+  where: { accountId: string; region: string } = deployment,
+): string | undefined {
+  return resourceSpec(type)?.arn(
+    { partition: deployment.partition, accountId: where.accountId, region: where.region },
+    id,
+  );
+}
+
+/** The regions Remedy acts in: the organisation settings' in organisation mode, else the deployment's one. */
+export function deployedRegions(deployment: Pick<Deployment, "region" | "organization">): readonly string[] {
+  return deployment.organization?.regions ?? [deployment.region];
 }
 
 /** Parameters in one canonical text, so "8" and 8, or key order, never make two equal settings differ. */
@@ -130,20 +174,34 @@ function parametersText(rule: AnyRule, raw: unknown): string | undefined {
 }
 
 /**
- * Where a claim points: this deployment's own account and region, at times that have happened. Returns why the
- * claim is refused, or undefined. The coordinator and every remediation check this.
+ * Where a claim points: this deployment's own account and region (in organisation mode: an account the organisation
+ * says is an active, non-excluded member — `standing`, read by the caller — in a deployed region), at times that have
+ * happened. Returns why the claim is refused, or undefined. The coordinator and every remediation check this.
  */
 export function targetProblem(
   instruction: Instruction,
-  deployment: Pick<Deployment, "accountId" | "region">,
+  deployment: Pick<Deployment, "accountId" | "region" | "organization">,
   now: Date,
+  standing?: AccountStanding,
 ): string | undefined {
   const { accountId, region } = instruction.resource;
-  if (accountId !== deployment.accountId) {
-    return `instruction names account ${accountId}, but this deployment acts only in account ${deployment.accountId}`;
-  }
-  if (region !== deployment.region) {
-    return `instruction names region ${region}, but this deployment acts only in region ${deployment.region}`;
+  if (deployment.organization) {
+    // Fail closed: a caller that did not ask the organisation about the account acts nowhere.
+    if (standing?.accountId !== accountId) {
+      return `account ${accountId} was not checked against the organisation`;
+    }
+    if (!standing.member) return standing.reason;
+    const regions = deployment.organization.regions;
+    if (!regions.includes(region)) {
+      return `instruction names region ${region}, but this deployment acts only in ${regions.join(", ")}`;
+    }
+  } else {
+    if (accountId !== deployment.accountId) {
+      return `instruction names account ${accountId}, but this deployment acts only in account ${deployment.accountId}`;
+    }
+    if (region !== deployment.region) {
+      return `instruction names region ${region}, but this deployment acts only in region ${deployment.region}`;
+    }
   }
   const latest = now.getTime() + CLOCK_SKEW_MS;
   for (const field of ["capturedAt", "detectedAt"] as const) {
@@ -160,8 +218,13 @@ export function targetProblem(
  * type whose ARN (when given) is the one this deployment derives, and that it is due. Returns why not, or
  * undefined.
  */
-export function claimProblem(instruction: Instruction, deployment: Deployment, now: Date): string | undefined {
-  const target = targetProblem(instruction, deployment, now);
+export function claimProblem(
+  instruction: Instruction,
+  deployment: Deployment,
+  now: Date,
+  standing?: AccountStanding,
+): string | undefined {
+  const target = targetProblem(instruction, deployment, now, standing);
   if (target) return target;
   const deployed = deployedRuleFor(deployment, instruction.problem);
   if (!deployed) return `problem ${instruction.problem} is not judged by any rule of this deployment`;
@@ -181,7 +244,7 @@ export function claimProblem(instruction: Instruction, deployment: Deployment, n
   if (!deployed.rule.resourceTypes.includes(resource.type)) {
     return `${instruction.problem} applies to ${deployed.rule.resourceTypes.join(", ")}, not ${resource.type}`;
   }
-  const arn = resourceArn(deployment, resource.type, resource.id);
+  const arn = resourceArn(deployment, resource.type, resource.id, resource);
   if (resource.arn !== undefined && resource.arn !== arn) {
     return `instruction ARN ${resource.arn} is not the ARN of ${resource.id} in this deployment (${arn})`;
   }

@@ -1,0 +1,73 @@
+// The member roles a hub function assumes in an organisation's accounts (organisation mode), and how: 15-minute
+// sessions named after the Remedy action (RoleSessionName and SourceIdentity), so the member account's CloudTrail
+// names the action behind every change. The roles themselves are deployed by the StackSet (infra/).
+import { AssumeRoleCommand, type STSClient } from "@aws-sdk/client-sts";
+import type { Problem } from "../problems/index.ts";
+
+/** Every member role lives under this path; the hub roles may assume only roles under it. */
+export const MEMBER_ROLE_PATH = "/remedy/";
+export type MemberRole = { kind: "detect" } | { kind: "fix"; problem: Problem } | { kind: "undo" };
+
+export function memberRoleName(role: MemberRole): string {
+  return role.kind === "fix" ? `remedy-member-fix-${role.problem}` : `remedy-member-${role.kind}`;
+}
+
+export function memberRoleArn(partition: string, accountId: string, role: MemberRole): string {
+  return `arn:${partition}:iam::${accountId}:role${MEMBER_ROLE_PATH}${memberRoleName(role)}`;
+}
+
+/** Sessions last the shortest STS allows: a leaked set of credentials is useless within 15 minutes. */
+export const MEMBER_SESSION_SECONDS = 900;
+
+/** STS: a RoleSessionName / SourceIdentity is 2–64 characters of [\w+=,.@-]. */
+export function sessionNameFor(text: string): string {
+  const cleaned = text.replace(/[^\w+=,.@-]/g, "-").slice(0, 64);
+  return cleaned.length >= 2 ? cleaned : `remedy-${cleaned}`;
+}
+
+export interface MemberSession {
+  partition: string;
+  accountId: string;
+  role: MemberRole;
+  /** The Remedy action (or detection) behind the session: its RoleSessionName and SourceIdentity. */
+  sessionName: string;
+  externalId?: string;
+}
+
+/** Temporary credentials in the form every SDK client's `credentials` takes. */
+export interface MemberCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration?: Date;
+}
+
+/** Assumes a member role for one action. Throws what STS throws (AccessDenied: permanent, throttling: transient). */
+export async function assumeMemberRole(
+  sts: Pick<STSClient, "send">,
+  session: MemberSession,
+  abortSignal?: AbortSignal,
+): Promise<MemberCredentials> {
+  const name = sessionNameFor(session.sessionName);
+  const { Credentials } = await sts.send(
+    new AssumeRoleCommand({
+      RoleArn: memberRoleArn(session.partition, session.accountId, session.role),
+      RoleSessionName: name,
+      SourceIdentity: name,
+      DurationSeconds: MEMBER_SESSION_SECONDS,
+      ...(session.externalId ? { ExternalId: session.externalId } : {}),
+    }),
+    abortSignal ? { abortSignal } : {},
+  );
+  if (!Credentials?.AccessKeyId || !Credentials.SecretAccessKey || !Credentials.SessionToken) {
+    throw new Error(`AssumeRole of ${memberRoleName(session.role)} in ${session.accountId} returned no credentials`);
+  }
+  return {
+    accessKeyId: Credentials.AccessKeyId,
+    secretAccessKey: Credentials.SecretAccessKey,
+    sessionToken: Credentials.SessionToken,
+    ...(Credentials.Expiration ? { expiration: Credentials.Expiration } : {}),
+  };
+}
+
+export const MEMBER_ROLE_PERMISSIONS = { AssumeRoleCommand: "sts:AssumeRole" } as const;
