@@ -7,6 +7,7 @@ import { EC2Client } from "@aws-sdk/client-ec2";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { LambdaClient } from "@aws-sdk/client-lambda";
+import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { S3Client } from "@aws-sdk/client-s3";
 import { S3ControlClient } from "@aws-sdk/client-s3-control";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -51,6 +52,9 @@ export const cloudTrailClient = /* @__PURE__ */ lazy(() => new CloudTrailClient(
 export const eventBridgeClient = /* @__PURE__ */ lazy(() => new EventBridgeClient(common));
 export const secretsManagerClient = /* @__PURE__ */ lazy(() => new SecretsManagerClient(common));
 export const kmsClient = /* @__PURE__ */ lazy(() => new KMSClient(common));
+export const stsClient = /* @__PURE__ */ lazy(() => new STSClient(common));
+/** Organisation mode: Organizations is a global service with one endpoint (the SDK picks it from the region). */
+export const organizationsClient = /* @__PURE__ */ lazy(() => new OrganizationsClient(common));
 
 const shared = new Map<unknown, unknown>();
 
@@ -61,6 +65,25 @@ const shared = new Map<unknown, unknown>();
 export function sharedClient<C>(Client: new (config: typeof common) => C): C {
   if (!shared.has(Client)) shared.set(Client, new Client(common));
   return shared.get(Client) as C;
+}
+
+/** Temporary credentials of an assumed member role (platform/member-roles.ts), in the form clients take. */
+export interface TemporaryCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration?: Date;
+}
+
+/**
+ * A client acting in another account (organisation mode): the member role's credentials, in the resource's region.
+ * Not shared: each is built for one action's session and dropped with it.
+ */
+export function memberClient<C>(
+  Client: new (config: object) => C,
+  target: { region: string; credentials: TemporaryCredentials },
+): C {
+  return new Client({ ...common, region: target.region, credentials: target.credentials });
 }
 
 /** Where a CLI's clients go: a region and a named profile of the shared config files, each optional. */

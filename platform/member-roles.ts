@@ -3,6 +3,7 @@
 // names the action behind every change. The roles themselves are deployed by the StackSet (infra/).
 import { AssumeRoleCommand, type STSClient } from "@aws-sdk/client-sts";
 import type { Problem } from "../problems/index.ts";
+import type { TemporaryCredentials } from "./clients.ts";
 
 /** Every member role lives under this path; the hub roles may assume only roles under it. */
 export const MEMBER_ROLE_PATH = "/remedy/";
@@ -34,20 +35,12 @@ export interface MemberSession {
   externalId?: string;
 }
 
-/** Temporary credentials in the form every SDK client's `credentials` takes. */
-export interface MemberCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken: string;
-  expiration?: Date;
-}
-
 /** Assumes a member role for one action. Throws what STS throws (AccessDenied: permanent, throttling: transient). */
 export async function assumeMemberRole(
   sts: Pick<STSClient, "send">,
   session: MemberSession,
   abortSignal?: AbortSignal,
-): Promise<MemberCredentials> {
+): Promise<TemporaryCredentials> {
   const name = sessionNameFor(session.sessionName);
   const { Credentials } = await sts.send(
     new AssumeRoleCommand({

@@ -21,3 +21,18 @@ export const configRulePermissions = {
 
 /** The scan queue's event source mapping polls with the function's role. */
 export const configRuleImpliedActions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"] as const;
+
+/**
+ * Organisation mode: the commands sent to the member account (with the member detect role's credentials, in the
+ * event's account and region); the rest go to the hub's own queues and bucket. The member detect role is granted
+ * exactly these commands' actions (infra/).
+ */
+export const configRuleMemberCommands = [
+  "PutEvaluationsCommand",
+  "GetComplianceDetailsByResourceCommand",
+  "GetResourceConfigHistoryCommand",
+  "ListDiscoveredResourcesCommand",
+  "BatchGetResourceConfigCommand",
+  "GetComplianceDetailsByConfigRuleCommand",
+  "GetAccountPublicAccessBlockCommand",
+] as const satisfies readonly (keyof typeof configRulePermissions)[];

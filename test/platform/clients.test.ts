@@ -17,6 +17,8 @@ async function handlerLimits(client: { config: { requestHandler: unknown } }) {
   };
 }
 
+const credentials = { accessKeyId: "ASIAEXAMPLE", secretAccessKey: "secret", sessionToken: "token" };
+
 describe("AWS clients", () => {
   it("limit each attempt's connection and answer time, above the SQS long polls Remedy asks for", () => {
     const { connectionTimeout, requestTimeout } = clients.REQUEST_LIMITS;
@@ -26,15 +28,17 @@ describe("AWS clients", () => {
     expect(4 * (requestTimeout + connectionTimeout)).toBeLessThan(1_000 * shortest);
   });
 
-  it("every Lambda client, the shared ones and the CLI's carry the limits", async () => {
+  it("every Lambda client, the shared ones, a member account's and the CLI's carry the limits", async () => {
     const lambdaClients = Object.entries(clients).filter(
-      ([name, value]) => typeof value === "function" && name.endsWith("Client") && name !== "sharedClient",
+      ([name, value]) =>
+        typeof value === "function" && name.endsWith("Client") && !["sharedClient", "memberClient"].includes(name),
     );
     expect(lambdaClients.length).toBeGreaterThanOrEqual(12);
     const cli = clients.clientsFor({ region: "eu-west-1" });
     const all = [
       ...lambdaClients.map(([, create]) => (create as () => { config: { requestHandler: unknown } })()),
       clients.sharedClient(SQSClient),
+      clients.memberClient(SQSClient, { region: "eu-west-1", credentials }),
       ...Object.values(cli).map((create) => create()),
     ];
     for (const client of all) {
@@ -44,5 +48,11 @@ describe("AWS clients", () => {
         throwOnRequestTimeout: true,
       });
     }
+  });
+
+  it("a member account's client uses the assumed credentials in the resource's region", async () => {
+    const client = clients.memberClient(SQSClient, { region: "ap-southeast-2", credentials });
+    expect(await client.config.region()).toBe("ap-southeast-2");
+    expect(await client.config.credentials()).toMatchObject(credentials);
   });
 });
