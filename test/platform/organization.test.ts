@@ -246,7 +246,7 @@ describe("member roles", () => {
         sessionName: "x1",
       }),
     ).rejects.toThrow(/remedy-member-detect in 222222222222 returned no credentials/);
-    expect(sts.commandCalls(AssumeRoleCommand)[0].args[0].input).not.toHaveProperty("ExternalId");
+    expect(sts.commandCalls(AssumeRoleCommand)[0]!.args[0].input).not.toHaveProperty("ExternalId");
   });
 
   it("role ARNs are under /remedy/; session names keep to STS's characters and length", () => {
