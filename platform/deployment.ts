@@ -134,9 +134,27 @@ export function readDeployment(env: Record<string, string | undefined> = process
   });
 }
 
+/**
+ * In a member account, Config names the rule an organisation rule creates `OrgConfigRule-<organisation rule
+ * name>-<suffix>` (e.g. OrgConfigRule-s3-bucket-versioning-enabled-dbgzf8ba).
+ */
+const MEMBER_RULE_NAME = /^OrgConfigRule-(.+)-[a-z0-9]{4,16}$/;
+
+/** Whether a Config rule name is the deployed rule's: its exact name, or (organisation mode) its member-account name. */
+export function isDeployedRuleName(
+  deployment: Pick<Deployment, "organization">,
+  deployed: Pick<DeployedRule, "configRuleName">,
+  configRuleName: string,
+): boolean {
+  if (configRuleName === deployed.configRuleName) return true;
+  return (
+    deployment.organization !== undefined && MEMBER_RULE_NAME.exec(configRuleName)?.[1] === deployed.configRuleName
+  );
+}
+
 /** The deployed rule behind a Config rule name: exact names only (a suffix match would let any rule in). */
 export function deployedRuleNamed(deployment: Deployment, configRuleName: string): DeployedRule | undefined {
-  return deployment.rules.find((entry) => entry.configRuleName === configRuleName);
+  return deployment.rules.find((entry) => isDeployedRuleName(deployment, entry, configRuleName));
 }
 
 export function deployedRuleFor(deployment: Deployment, problem: Problem): DeployedRule | undefined {
@@ -232,7 +250,7 @@ export function claimProblem(
   if (claimed.id !== deployed.rule.id) {
     return `instruction names rule ${claimed.id}, but ${instruction.problem} is judged by rule ${deployed.rule.id}`;
   }
-  if (claimed.configRuleName !== undefined && claimed.configRuleName !== deployed.configRuleName) {
+  if (claimed.configRuleName !== undefined && !isDeployedRuleName(deployment, deployed, claimed.configRuleName)) {
     return `instruction names Config rule ${claimed.configRuleName}, but the deployed rule is ${deployed.configRuleName}`;
   }
   if (parametersText(deployed.rule, claimed.parameters) !== canonicalJson(deployed.parameters)) {

@@ -4,7 +4,13 @@ import { ListAccountsCommand, ListParentsCommand, OrganizationsClient } from "@a
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { deployedRegions, deploymentFrom, readDeployment, targetProblem } from "../../platform/deployment.ts";
+import {
+  deployedRegions,
+  deployedRuleNamed,
+  deploymentFrom,
+  readDeployment,
+  targetProblem,
+} from "../../platform/deployment.ts";
 import { ConfigurationError } from "../../platform/env.ts";
 import { assumeMemberRole, memberRoleArn, sessionNameFor } from "../../platform/member-roles.ts";
 import {
@@ -315,5 +321,36 @@ describe("the deployment in organisation mode", () => {
     expect(() => readDeployment({ ...env, REMEDY_ORGANIZATION: '{"regions":[]}' })).toThrow(
       /deployment organisation settings: regions/,
     );
+  });
+});
+
+describe("rule names in member accounts", () => {
+  const rules = [{ id: "sg-open-ingress", configRuleName: "remedy-sg-open-ingress" }];
+  const organization = deploymentFrom({
+    accountId: HUB,
+    region: "us-east-1",
+    rules,
+    organization: { regions: ["us-east-1"] },
+  });
+  const single = deploymentFrom({ accountId: HUB, region: "us-east-1", rules });
+
+  it("an organisation rule's member-account name is the deployed rule, in organisation mode only", () => {
+    expect(deployedRuleNamed(organization, "OrgConfigRule-remedy-sg-open-ingress-dbgzf8ba")?.rule.id).toBe(
+      "sg-open-ingress",
+    );
+    expect(deployedRuleNamed(organization, "remedy-sg-open-ingress")?.rule.id).toBe("sg-open-ingress");
+    expect(deployedRuleNamed(single, "OrgConfigRule-remedy-sg-open-ingress-dbgzf8ba")).toBeUndefined();
+  });
+
+  it("no other prefix, suffix or near name", () => {
+    for (const name of [
+      "OrgConfigRule-remedy-sg-open-ingress",
+      "OrgConfigRule-remedy-sg-open-ingress-DBGZF8BA",
+      "OrgConfigRule-evil-remedy-sg-open-ingress-dbgzf8ba",
+      "xOrgConfigRule-remedy-sg-open-ingress-dbgzf8ba",
+      "OrgConfigRule-remedy-sg-open-ingress-x-dbgzf8ba",
+    ]) {
+      expect(deployedRuleNamed(organization, name), name).toBeUndefined();
+    }
   });
 });
