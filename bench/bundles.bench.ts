@@ -24,6 +24,7 @@ export const EXAMPLE_ENV: Record<EnvName, string> = {
   REMEDY_REGION: "us-east-1",
   REMEDY_PARTITION: "aws",
   REMEDY_ORGANIZATION: "",
+  REMEDY_HUB_REGION: "us-east-1",
   REMEDY_RULES: JSON.stringify([
     {
       id: "sg-open-ingress",
@@ -56,6 +57,7 @@ export const EXAMPLE_ENV: Record<EnvName, string> = {
   REMEDY_RATE_LIMIT_WINDOW_MINUTES: "10",
   REMEDY_BREAKER_FRESH_LIMIT: "50",
   REMEDY_BREAKER_WINDOW_MINUTES: "10",
+  REMEDY_BREAKER_ACCOUNT_FRESH_LIMIT: "20",
   REMEDY_RECEIVE_CONCURRENCY: "10",
   REMEDY_INVOKE_CONCURRENCY: "24",
   REMEDY_SLACK_SECRET: "",

@@ -10,12 +10,20 @@
 // (SOURCES.configKeepsResults, SOURCES.configDeleteResults), so a result that is not re-sent stays true. The scan's
 // reads are free API calls; they cost Lambda time, modelled as calls × a stated latency. A month is 30 days (720
 // hours); free tiers are not applied (they are account-wide, and other workloads may already use them).
+//
+// Organisation mode (CostAssumptions.organization; absent: one account, as above) is the same model with the
+// resources spread over member accounts × regions: what follows the resources (changes, fixes, evaluations, CIs,
+// notices) is unchanged for the same total, while what each account-region adds is counted once per account-region
+// (a scan per rule per account-region, its tasks, invocations, SQS messages and S3 parts in the hub), once per
+// region (the rule function's copy and its metrics), or per call to STS and Organizations (free; their latency is
+// function time). The queues, coordinator, ledger and notifier stay single in the hub. See organizationReport.
 // Run: npx tsx bench/cost.bench.ts
 import { pathToFileURL } from "node:url";
 import { CONCURRENCY, SAFETY_MARGIN_MS, SAVE_MARGIN_MS } from "../functions/coordinator/settings.ts";
 import { type CoordinatorStateStore, memoryStateStore } from "../functions/coordinator/state.ts";
 import { runCoordinator } from "../functions/coordinator/tick.ts";
 import { FUNCTIONS, REMEDIATION_FUNCTION_NAMES } from "../functions/registry.ts";
+import { PROBLEM_SPECS } from "../problems/index.ts";
 import {
   fakeClock,
   fakeLambda,
@@ -27,8 +35,17 @@ import { startLocalSqs } from "../test/helpers/local-sqs.ts";
 
 /** Where each price and behaviour was read (November 2026). */
 export const SOURCES = {
-  /** Rule evaluations: $0.001 first 100,000, $0.0008 next 400,000, then $0.0005, per account and region. */
+  /** Rule evaluations: $0.001 first 100,000, $0.0008 next 400,000, then $0.0005, "per rule evaluation per region". */
   configEvaluationTiers: "https://www.vantage.sh/blog/aws-config-pricing",
+  /**
+   * AWS's Config pricing page (its Arabic edition, as read): the tiers are "per rule evaluation per region", and
+   * "with consolidated billing, AWS measures the total number of AWS Config rule evaluations from all of your
+   * accounts to determine which pricing tier applies, giving you a lower aggregate price at higher tiers".
+   */
+  configOrganizationTiers: "https://aws.amazon.com/ar/config/pricing/",
+  /** Consolidated billing combines the accounts' usage into one bill, to reach lower-priced tiers sooner (ja edition). */
+  consolidatedBillingTiers:
+    "https://docs.aws.amazon.com/ja_jp/awsaccountbilling/latest/aboutv2/con-bill-blended-rates.md",
   /** AWS's price list (AWSConfig.csv): rule evaluations $0.001 from 0 to 100,000; daily CIs $0.012. */
   configPriceList:
     "https://huggingface.co/datasets/labofsahil/aws-pricing-dataset/blob/a0f8dad4e9385bd2c722ecfa1aa01af7c5318490/AWSConfig.csv",
@@ -76,6 +93,14 @@ export const SOURCES = {
   ssm: "https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html",
   /** Event history and lookup-events: no additional cost. */
   cloudTrail: "https://aws.amazon.com/cloudtrail/pricing/",
+  /** "IAM, IAM Identity Center and AWS STS are features of your AWS account offered at no additional charge." */
+  iamSts: "https://docs.aws.amazon.com/en_us/IAM/latest/UserGuide/introduction.html",
+  /** "Organizations is offered at no additional charge." */
+  organizations: "https://docs.amazonaws.cn/en_us/organizations/latest/userguide/pricing.html",
+  /** No additional charge for CloudFormation (StackSets included) with resource providers in AWS::*. */
+  cloudFormation: "https://aws.amazon.com/cloudformation/pricing/",
+  /** Inter-region transfer: $0.02/GB for most pairs (us-east-1 → us-west-2, eu-west-1), billed at the source. */
+  interRegionTransfer: "https://awsnegotiations.com/cross-region-transfer-minimization.html",
   /** Powertools Metrics: the service name is a dimension of every metric. */
   powertoolsService:
     "https://docs.aws.amazon.com/powertools/typescript/2.30.2/api/types/_aws-lambda-powertools_metrics.types.MetricsOptions.html",
@@ -112,9 +137,17 @@ export const PRICES = {
   ssmStandardGet: { usd: 0, text: "free", per: "GetParameter", source: SOURCES.ssm },
   cloudTrailLookup: { usd: 0, text: "free", per: "LookupEvents", source: SOURCES.cloudTrail },
   configReadCall: { usd: 0, text: "free", per: "API call", source: SOURCES.configBilling },
+  stsAssumeRole: { usd: 0, text: "free", per: "AssumeRole", source: SOURCES.iamSts },
+  iamRole: { usd: 0, text: "free", per: "role", source: SOURCES.iamSts },
+  organizationsCall: { usd: 0, text: "free", per: "API call", source: SOURCES.organizations },
+  stackSetInstance: { usd: 0, text: "free", per: "stack instance", source: SOURCES.cloudFormation },
+  interRegionGb: { usd: 0.02, text: "$0.02", per: "GB (inter-region)", source: SOURCES.interRegionTransfer },
 } as const satisfies Record<string, Price>;
 
-/** Config rule evaluations, per account and region per month (SOURCES.configEvaluationTiers, configPriceList). */
+/**
+ * Config rule evaluations a month, per region (SOURCES.configEvaluationTiers, configPriceList); under consolidated
+ * billing the count is every account's of the region together (SOURCES.configOrganizationTiers): configEvaluationUsd.
+ */
 export const CONFIG_EVALUATION_TIERS: readonly { upTo: number; usd: number }[] = [
   { upTo: 100_000, usd: 0.001 },
   { upTo: 500_000, usd: 0.0008 },
@@ -199,6 +232,37 @@ export interface PeriodicAssumptions {
   idlePollers: number;
 }
 
+/**
+ * Organisation mode (infra/stack.ts addOrganization): one hub account serving member accounts in several regions.
+ * In every member account and region, Remedy's two Config organisation rules, invoking the rule function's copy of
+ * that region in the hub; the member roles from one StackSet (IAM: free); the queues, coordinator, ledger and
+ * notifier single in the hub. Config's charges (evaluations, CIs) are the member accounts'.
+ */
+export interface OrganizationAssumptions {
+  /** Member accounts served (the resources are theirs; the hub's own are not counted). */
+  accounts: number;
+  /** The settings' regions: a copy of the rule function (and its log group and metrics) and both rules in each. */
+  regions: number;
+  /**
+   * How Config counts its evaluation tiers: "region" (per region, every account of the consolidated bill together:
+   * SOURCES.configOrganizationTiers) or "account-region" (each account and region from the first tier: accounts
+   * not on one bill).
+   */
+  configTiers: "region" | "account-region";
+  /** A member session's life, minutes (platform/member-roles.ts MEMBER_SESSION_SECONDS): reused while warm. */
+  sessionMinutes: number;
+  /** The organisation directory's cache, minutes (platform/organization.ts: ListAccounts and ListParents). */
+  directoryTtlMinutes: number;
+  /** Accounts per ListAccounts page (assumed: 20). */
+  listAccountsPageSize: number;
+  /** OU levels between an account and the root: ListParents calls per account are this + 1. */
+  ouDepth: number;
+  /** KB a scan reads from member Config per resource (verdict, listing entry, configuration item). */
+  scanKbPerResource: number;
+  /** KB per message the rule function's copies send to the hub region's queues. */
+  messageKb: number;
+}
+
 export interface CostAssumptions {
   resources: number;
   /** Share of resources whose configuration changes on a given day: one CI, one change-triggered evaluation each. */
@@ -238,6 +302,8 @@ export interface CostAssumptions {
   perFix: { s3Puts: number; macs: number; reports: number };
   /** Object sizes, KB: the coordinator's state (versioned, noncurrent versions kept 90 days), a ledger record, a CI. */
   objectKb: { state: number; ledgerRecord: number; configItem: number };
+  /** Organisation mode; absent: one account and region (the default, whose figures these are). */
+  organization?: OrganizationAssumptions;
 }
 
 export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
@@ -274,6 +340,44 @@ export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
 
 export const SCALES = [1_000, 10_000, 100_000] as const;
 export const TARGET_USD = 25;
+
+/** Issue 15's organisation: 100 member accounts × 4 regions (400 account-regions). */
+export const DEFAULT_ORGANIZATION: OrganizationAssumptions = {
+  accounts: 100,
+  regions: 4,
+  configTiers: "region",
+  sessionMinutes: 15,
+  directoryTtlMinutes: 5,
+  listAccountsPageSize: 20,
+  ouDepth: 1,
+  scanKbPerResource: 3.5,
+  messageKb: 1,
+};
+/** Resources per account-region of the organisation scenario (10,000 and 100,000 in all at 100 × 4). */
+export const ORGANIZATION_SCALES = [25, 250] as const;
+
+/** Account-regions the deployment serves: 1 in single-account mode. */
+export function accountRegions(a: CostAssumptions): number {
+  return a.organization ? a.organization.accounts * a.organization.regions : 1;
+}
+
+/** What Config bills for `evaluations` a month, spread evenly, counted as `a.organization.configTiers` says. */
+export function configEvaluationUsd(a: CostAssumptions, evaluations: number): number {
+  const o = a.organization;
+  if (!o) return configEvaluationCost(evaluations);
+  const counters = o.configTiers === "region" ? o.regions : o.accounts * o.regions;
+  return counters * configEvaluationCost(evaluations / counters);
+}
+
+/**
+ * Refreshes of a cache that lives `ttlMinutes` when `events` a month (at random) are spread over `streams`
+ * independent caches: each refresh is followed by λ·ttl hits on average, so 1 in 1 + λ·ttl events refreshes.
+ */
+export function cacheRefreshes(events: number, streams: number, ttlMinutes: number): number {
+  if (events <= 0) return 0;
+  const perMinute = events / streams / (HOURS * 60);
+  return events / (1 + perMinute * ttlMinutes);
+}
 
 export interface IdleTick {
   sqsCalls: number;
@@ -428,6 +532,8 @@ export interface LineItem {
   source: string;
   /** What the quantity is made of. */
   basis: string;
+  /** Organisation mode: whose bill the line is on when not the hub's (Config's charges are the member accounts'). */
+  billedTo?: "members";
 }
 
 /** One periodic scan of one rule (functions/config-rule/scan.ts): its tasks and calls. */
@@ -457,8 +563,12 @@ export interface Usage {
   changes: number;
   fixes: number;
   changeEvaluations: number;
+  /** Scans a month of one rule in one account-region. */
   scansPerRule: number;
+  /** Every scan a month: each rule in each account-region. */
+  scans: number;
   periodicEvaluations: number;
+  /** One scan of one rule in one account-region. */
   scan: ScanRun;
   ticks: number;
   notices: number;
@@ -468,6 +578,26 @@ export interface Usage {
   /** ReceiveMessage calls of the scan queue's event source while it is idle. */
   idlePolls: number;
   metricMonths: { today: number; nonZeroOnly: number; metrics: number };
+  /** Organisation mode only. */
+  organization?: OrganizationUsage;
+}
+
+/** What organisation mode adds to a month (every call here is free; its latency is function time). */
+export interface OrganizationUsage {
+  accountRegions: number;
+  /** AssumeRole of remedy-member-detect by the rule function: change runs (cached per warm container) and scans. */
+  detectSessions: number;
+  /** AssumeRole of a remedy-member-fix-* role: one per fix (each session is named after its action). */
+  fixSessions: number;
+  listAccountsCalls: number;
+  listParentsCalls: number;
+  /** Function seconds those calls take, by function (calls × callLatencySeconds). */
+  seconds: { configRule: number; coordinator: number; remediations: number; notifier: number };
+  /** Scan reads of member Config in the regions other than the hub's, and the copies' sends to the hub's queues. */
+  interRegionGb: number;
+  /** The member roles (detect, one fix role per problem, undo) in every member account, from one StackSet. */
+  memberRoles: number;
+  stackInstances: number;
 }
 
 const round = (value: number) => Math.round(value).toLocaleString("en-US");
@@ -512,6 +642,7 @@ export function scanRun(perRule: number, putEvaluations: number, p: PeriodicAssu
 /** The month's usage under `a` (call counts, invocations, metric-months); `idle` gives the coordinator's metrics. */
 export function usage(a: CostAssumptions, idle: IdleTick): Usage {
   const p = a.periodic;
+  const n = accountRegions(a);
   const perRule = a.resources / RULES;
   const changes = a.resources * a.dailyChangeRate * DAYS;
   const fixes = a.autoResponse ? changes * a.violationRate : 0;
@@ -523,7 +654,8 @@ export function usage(a: CostAssumptions, idle: IdleTick): Usage {
   const periodicEvaluations =
     DAYS * a.resources * (p.outOfBandChangesPerDay + a.dailyChangeRate * p.missedChangeShare) +
     scansPerRule * inFlightPerScan;
-  const scan = scanRun(perRule, periodicEvaluations / scansPerRule / RULES, p);
+  // Each account-region's rule is scanned on its own (its ScheduledNotification): the same verdicts, in n parts.
+  const scan = scanRun(perRule / n, periodicEvaluations / scansPerRule / RULES / n, p);
   const ticks = a.autoResponse ? HOURS * 60 : 0;
   const complianceChanges = 2 * fixes + DAYS * a.resources * p.outOfBandChangesPerDay;
   const reports = fixes * a.perFix.reports;
@@ -535,12 +667,13 @@ export function usage(a: CostAssumptions, idle: IdleTick): Usage {
     a.recorder === "stack" ? changeEvents : fixes + (a.existingRecordsCompliance ? complianceChanges : 0);
   const idlePolls = p.idlePollers * 3 * HOURS * 60; // one 20-second long poll each, three a minute
 
-  const scans = scansPerRule * RULES;
-  const violationsPerScan = perRule * p.standingViolationShare;
+  const scans = scansPerRule * RULES * n;
+  const violationsPerScan = (perRule / n) * p.standingViolationShare;
   const events: Record<Trigger, number> = {
     tick: ticks,
     ruleRun: changeEvents + scans * scan.pages,
-    ruleRunWithViolation: changes * a.violationRate + (violationsPerScan > 0 ? scans : 0),
+    // A scan reports a violation when it finds one: every scan once one or more are expected.
+    ruleRunWithViolation: changes * a.violationRate + scans * Math.min(1, violationsPerScan),
     scan: scans,
     fix: fixes / Math.max(1, REMEDIATION_SERVICES.length),
     notice: notices,
@@ -557,17 +690,33 @@ export function usage(a: CostAssumptions, idle: IdleTick): Usage {
           ? "notice"
           : trigger;
   const share = (trigger: Trigger) => (trigger === "tick" ? (ticks > 0 ? 1 : 0) : activeHourShare(events[trigger]));
+  // Organisation mode: a change runs in its region's copy of the rule function, whose metrics are that region's
+  // (each name × service billed once per region); scan tasks run in the hub region. Every other function is the hub's.
+  const regions = a.organization?.regions ?? 1;
+  const changePart: Partial<Record<Trigger, number>> = {
+    ruleRun: changeEvents,
+    ruleRunWithViolation: changes * a.violationRate,
+  };
+  const metricShare = (metric: MetricEmitter, trigger: Trigger) => {
+    if (regions === 1 || metric.service !== CONFIG_RULE) return share(trigger);
+    const inRegion = (changePart[trigger] ?? 0) / regions;
+    const inHub = events[trigger] - (changePart[trigger] ?? 0) + inRegion;
+    return activeHourShare(inHub) + (regions - 1) * activeHourShare(inRegion);
+  };
   const inventory = metricInventory(idle);
   const metricMonths = {
-    today: inventory.reduce((sum, metric) => sum + share(slackSwap(metric, metric.emitted)), 0),
-    nonZeroOnly: inventory.reduce((sum, metric) => sum + share(slackSwap(metric, metric.nonZero)), 0),
+    today: inventory.reduce((sum, metric) => sum + metricShare(metric, slackSwap(metric, metric.emitted)), 0),
+    nonZeroOnly: inventory.reduce((sum, metric) => sum + metricShare(metric, slackSwap(metric, metric.nonZero)), 0),
     metrics: inventory.length,
   };
+  const o = a.organization;
+  const organization = o && organizationUsage(a, o, { changeEvents, fixes, notices, scans, scan, scansPerRule });
   return {
     changes,
     fixes,
     changeEvaluations,
     scansPerRule,
+    scans,
     periodicEvaluations,
     scan,
     ticks,
@@ -577,13 +726,69 @@ export function usage(a: CostAssumptions, idle: IdleTick): Usage {
     configItems,
     idlePolls,
     metricMonths,
+    ...(organization ? { organization } : {}),
+  };
+}
+
+/** Organisation mode's calls: member sessions, the directory's reads, what crosses regions (see OrganizationUsage). */
+function organizationUsage(
+  a: CostAssumptions,
+  o: OrganizationAssumptions,
+  u: { changeEvents: number; fixes: number; notices: number; scans: number; scan: ScanRun; scansPerRule: number },
+): OrganizationUsage {
+  const p = a.periodic;
+  const n = o.accounts * o.regions;
+  // Change runs: one detect session per account-region, reused by the region's warm container for its life.
+  // A scan's tasks run back to back in the hub: one session per judge task running at once.
+  const scanSessions = Math.min(u.scan.tasks, Math.max(1, Math.min(u.scan.pages, p.concurrency)));
+  const detectSessions = cacheRefreshes(u.changeEvents, n, o.sessionMinutes) + u.scans * scanSessions;
+  const fixSessions = u.fixes;
+  // The directory: every function that checks an account's standing, one cache per function (per region for the
+  // rule function's copies, per remediation function); ListAccounts pages the whole organisation (+ the hub).
+  const listPages = Math.ceil((o.accounts + 1) / o.listAccountsPageSize);
+  const parentCalls = o.ouDepth + 1;
+  const ttl = o.directoryTtlMinutes;
+  const directory = (events: number, caches: number) => ({
+    accounts: cacheRefreshes(events, caches, ttl) * listPages,
+    parents: cacheRefreshes(events, caches * o.accounts, ttl) * parentCalls,
+  });
+  const remediations = Math.max(1, REMEDIATION_SERVICES.length);
+  const lookups = {
+    configRule: directory(u.changeEvents, o.regions),
+    configRuleScans: directory(u.scans * scanSessions, 1), // a scan's tasks back to back: once per container
+    coordinator: directory(u.fixes, 1),
+    remediations: directory(u.fixes, remediations),
+    notifier: directory(u.notices, 1),
+  };
+  const calls = (l: { accounts: number; parents: number }) => l.accounts + l.parents;
+  const latency = p.callLatencySeconds;
+  const outside = (o.regions - 1) / o.regions;
+  const interRegionKb =
+    u.scansPerRule * a.resources * outside * o.scanKbPerResource + // every resource read once a scan of its rule
+    (a.resources * a.dailyChangeRate * DAYS * a.violationRate + u.scans) * outside * o.messageKb; // copies' sends
+  return {
+    accountRegions: n,
+    detectSessions,
+    fixSessions,
+    listAccountsCalls: Object.values(lookups).reduce((sum, l) => sum + l.accounts, 0),
+    listParentsCalls: Object.values(lookups).reduce((sum, l) => sum + l.parents, 0),
+    seconds: {
+      configRule: (detectSessions + calls(lookups.configRule) + calls(lookups.configRuleScans)) * latency,
+      coordinator: calls(lookups.coordinator) * latency,
+      remediations: (fixSessions + calls(lookups.remediations)) * latency,
+      notifier: calls(lookups.notifier) * latency,
+    },
+    interRegionGb: interRegionKb / 1024 ** 2,
+    memberRoles: o.accounts * (2 + PROBLEM_SPECS.length),
+    stackInstances: o.accounts,
   };
 }
 
 /** Every line of the month's bill under `a`. */
 export function estimate(a: CostAssumptions, idle: IdleTick, sqsCallsPerFix: number): LineItem[] {
   const u = usage(a, idle);
-  const scans = u.scansPerRule * RULES;
+  const scans = u.scans;
+  const org = u.organization;
   const gb = (name: keyof typeof FUNCTIONS) => FUNCTIONS[name].memoryMb / 1024;
   const remediationGb = gb(REMEDIATION_FUNCTION_NAMES[0]!);
   const gbSeconds = {
@@ -592,12 +797,22 @@ export function estimate(a: CostAssumptions, idle: IdleTick, sqsCallsPerFix: num
     ticks: u.ticks * a.seconds.tick * gb("coordinator"),
     remediations: u.fixes * a.seconds.remediation * remediationGb,
     notifier: (u.notices * a.seconds.notice + u.ignoredNotices * a.seconds.ignoredNotice) * gb("notifier"),
+    // Organisation mode: the AssumeRole and Organizations calls, each a call's latency in its function.
+    ...(org
+      ? {
+          organization:
+            org.seconds.configRule * gb("config-rule") +
+            org.seconds.coordinator * gb("coordinator") +
+            org.seconds.remediations * remediationGb +
+            org.seconds.notifier * gb("notifier"),
+        }
+      : {}),
   };
   const totalGbSeconds = Object.values(gbSeconds).reduce((sum, value) => sum + value, 0);
   const invocations =
     u.changes + u.fixes + scans * u.scan.invocations + u.ticks + u.fixes + u.notices + u.ignoredNotices;
   const evaluations = u.changeEvaluations + u.periodicEvaluations;
-  const evaluationUsd = configEvaluationCost(evaluations);
+  const evaluationUsd = configEvaluationUsd(a, evaluations);
   const blended = evaluations > 0 ? evaluationUsd / evaluations : 0;
   const ciPrice = a.recording === "daily" ? PRICES.configItemDaily : PRICES.configItemContinuous;
   const sqsRequests =
@@ -652,10 +867,12 @@ export function estimate(a: CostAssumptions, idle: IdleTick, sqsCallsPerFix: num
     unit: "rule evaluation",
     unitPrice: "$0.001 / 0.0008 / 0.0005",
     usd: quantity * blended,
-    source: SOURCES.configEvaluationTiers,
-    basis,
+    source: org ? SOURCES.configOrganizationTiers : SOURCES.configEvaluationTiers,
+    basis: org
+      ? `${basis}; tiers counted ${a.organization!.configTiers === "region" ? "per region, all accounts together" : "per account and region"}`
+      : basis,
   });
-  return [
+  const lines = [
     configLine(
       "rule evaluations, on change",
       u.changeEvaluations,
@@ -738,6 +955,49 @@ export function estimate(a: CostAssumptions, idle: IdleTick, sqsCallsPerFix: num
     line("EventBridge", "schedule (coordinator)", u.ticks, PRICES.scheduledEvent, "rate(1 minute)"),
     line("SSM", "GetParameter (pause switch)", u.ticks + u.fixes, PRICES.ssmStandardGet, "standard parameter"),
     line("CloudTrail", "LookupEvents (attribution)", u.notices, PRICES.cloudTrailLookup, "event history"),
+  ];
+  if (!org) return lines;
+  // Organisation mode: Config's charges are the member accounts'; the rest is the hub's.
+  const o = a.organization!;
+  const members = (item: LineItem): LineItem =>
+    item.service === "AWS Config" ? { ...item, billedTo: "members" } : item;
+  return [
+    ...lines.map(members),
+    line(
+      "STS",
+      "AssumeRole (member detect and fix roles)",
+      org.detectSessions + org.fixSessions,
+      PRICES.stsAssumeRole,
+      `${round(org.detectSessions)} detect sessions (change runs: one per account-region per ${o.sessionMinutes} min while warm; scans), ${round(org.fixSessions)} fix sessions (one per fix)`,
+    ),
+    line(
+      "Organizations",
+      "ListAccounts + ListParents (the directory)",
+      org.listAccountsCalls + org.listParentsCalls,
+      PRICES.organizationsCall,
+      `${round(org.listAccountsCalls)} ListAccounts (${Math.ceil((o.accounts + 1) / o.listAccountsPageSize)} pages), ${round(org.listParentsCalls)} ListParents; cached ${o.directoryTtlMinutes} min per function`,
+    ),
+    line(
+      "IAM",
+      "member roles (StackSet)",
+      org.memberRoles,
+      PRICES.iamRole,
+      `${2 + PROBLEM_SPECS.length} roles + boundary policy in each of ${round(o.accounts)} accounts`,
+    ),
+    line(
+      "CloudFormation",
+      "StackSet instances (member roles)",
+      org.stackInstances,
+      PRICES.stackSetInstance,
+      "one per account (IAM is global), AWS:: types only",
+    ),
+    line(
+      "Data transfer",
+      "inter-region (scan reads of member Config, copies' sends to the hub)",
+      org.interRegionGb,
+      PRICES.interRegionGb,
+      `${o.regions - 1} of ${o.regions} regions outside the hub's: ${o.scanKbPerResource} KB per resource per scan, ${o.messageKb} KB per message`,
+    ),
   ];
 }
 
@@ -844,8 +1104,72 @@ export interface CostReport {
   }[];
   oneOff: CostLine[];
   maxChangeRate: { existingRecorder: number; stackRecorder: number };
+  /** The organisation scenario (DEFAULT_ORGANIZATION) beside one account of the same total. */
+  organization: OrganizationReport;
   /** The headline scale's total at every rule_evaluation_frequency. */
   byFrequency: { frequency: RuleFrequency; total: number; periodicEvaluations: number }[];
+}
+
+/** One size of the organisation scenario, beside the same resources in one account. */
+export interface OrganizationScenario {
+  perAccountRegion: number;
+  /** All resources: perAccountRegion × account-regions. */
+  resources: number;
+  lines: LineItem[];
+  singleAccount: LineItem[];
+  total: number;
+  singleAccountTotal: number;
+  /** The lines billed to the member accounts (Config's) and the hub's. */
+  members: number;
+  hub: number;
+  /** The total with Config's tiers counted per account and region (accounts not on one consolidated bill). */
+  totalTiersPerAccountRegion: number;
+  usage: Usage;
+  singleAccountUsage: Usage;
+}
+
+export interface OrganizationReport {
+  /** The single-account assumptions the scenario shares. */
+  assumptions: CostAssumptions;
+  organization: OrganizationAssumptions;
+  scenarios: OrganizationScenario[];
+}
+
+/** Organisation mode at ORGANIZATION_SCALES (resources per account-region), each beside one account of its total. */
+export function organizationReport(
+  idle: IdleTick,
+  sqsCallsPerFix: number,
+  base: CostAssumptions = DEFAULT_ASSUMPTIONS,
+  organization: OrganizationAssumptions = DEFAULT_ORGANIZATION,
+  perAccountRegion: readonly number[] = ORGANIZATION_SCALES,
+): OrganizationReport {
+  const { organization: _ignored, ...single } = base;
+  return {
+    assumptions: single,
+    organization,
+    scenarios: perAccountRegion.map((each) => {
+      const resources = each * organization.accounts * organization.regions;
+      const a: CostAssumptions = { ...single, resources, organization };
+      const one: CostAssumptions = { ...single, resources };
+      const lines = estimate(a, idle, sqsCallsPerFix);
+      const singleAccount = estimate(one, idle, sqsCallsPerFix);
+      const members = total(lines.filter((line) => line.billedTo === "members"));
+      const perAccountRegionTiers = { ...a, organization: { ...organization, configTiers: "account-region" as const } };
+      return {
+        perAccountRegion: each,
+        resources,
+        lines,
+        singleAccount,
+        total: total(lines),
+        singleAccountTotal: total(singleAccount),
+        members,
+        hub: total(lines) - members,
+        totalTiersPerAccountRegion: total(estimate(perAccountRegionTiers, idle, sqsCallsPerFix)),
+        usage: usage(a, idle),
+        singleAccountUsage: usage(one, idle),
+      };
+    }),
+  };
 }
 
 /** The bill at every scale; bench/run.ts sums `usd` (the headline scale) and passes the result to print. */
@@ -902,6 +1226,7 @@ export function costReport(
       existingRecorder: maxDailyChangeRate({ ...assumptions, recorder: "existing" }, idle, sqsCallsPerFix, TARGET_USD),
       stackRecorder: maxDailyChangeRate({ ...assumptions, recorder: "stack" }, idle, sqsCallsPerFix, TARGET_USD),
     },
+    organization: organizationReport(idle, sqsCallsPerFix, assumptions),
     byFrequency: (Object.keys(PERIOD_HOURS) as RuleFrequency[]).map((frequency) => {
       const a = { ...assumptions, ruleFrequency: frequency };
       return {
@@ -1085,6 +1410,118 @@ export function print(lines: CostLines): void {
     `  Metrics prorated by hour, EMF: ${SOURCES.cloudWatchBilling}; service dimension: ${SOURCES.powertoolsService}`,
   );
   console.log(`  Free tiers (not applied): ${SOURCES.cloudWatchPricing}`);
+  printOrganization(report.organization, sources);
+}
+
+/** The organisation scenario: its bill beside one account's of the same total, and what it assumes. */
+export function printOrganization(report: OrganizationReport, known: readonly string[] = []): void {
+  const o = report.organization;
+  const p = report.assumptions.periodic;
+  const n = o.accounts * o.regions;
+  const where = `${o.accounts} accounts × ${o.regions} regions`;
+  const sources = [...known];
+  for (const scenario of report.scenarios) {
+    for (const line of scenario.lines) if (!sources.includes(line.source)) sources.push(line.source);
+  }
+  const ref = (source: string) => `[${sources.indexOf(source) + 1}]`;
+  const key = (line: LineItem) => `${line.service}|${line.item}`;
+  console.log(
+    `\nOrganisation: one hub serving ${where} (${round(n)} account-regions), USD per month, beside the same ` +
+      "resources in one account. Config's lines (*) are billed to the member accounts; the rest to the hub.",
+  );
+  const header = report.scenarios.flatMap((s) => [`${round(s.resources)}: 1 account`, `${where}: qty`, "USD"]);
+  const row = (title: string, values: (s: OrganizationScenario) => [number, number]) => [
+    "",
+    title,
+    "",
+    "",
+    ...report.scenarios.flatMap((s) => {
+      const [one, org] = values(s);
+      return [one.toFixed(2), "", org.toFixed(2)];
+    }),
+  ];
+  table(
+    ["service", "item", "unit price", "per", ...header, "src"],
+    [
+      ...report.scenarios[0]!.lines.map((line, index) => [
+        line.service,
+        `${line.item}${line.billedTo === "members" ? " *" : ""}`,
+        line.unitPrice,
+        line.unit,
+        ...report.scenarios.flatMap((s) => {
+          const org = s.lines[index]!;
+          const one = s.singleAccount.find((l) => key(l) === key(org));
+          return [one ? one.usd.toFixed(2) : "—", quantityText(org.quantity), org.usd.toFixed(2)];
+        }),
+        ref(line.source),
+      ]),
+      [],
+      ["TOTAL", ...row("", (s) => [s.singleAccountTotal, s.total]).slice(1)],
+      row("of which the member accounts' (Config *)", (s) => [
+        total(s.singleAccount.filter((l) => l.service === "AWS Config")),
+        s.members,
+      ]),
+      row("of which the hub's", (s) => [
+        s.singleAccountTotal - total(s.singleAccount.filter((l) => l.service === "AWS Config")),
+        s.hub,
+      ]),
+      row("Config tiers per account and region instead (no consolidated billing)", (s) => [
+        s.singleAccountTotal,
+        s.totalTiersPerAccountRegion,
+      ]),
+    ],
+    (column) => column >= 4 && column < 4 + report.scenarios.length * 3,
+  );
+  for (const s of report.scenarios) {
+    const u = s.usage;
+    const one = s.singleAccountUsage;
+    const org = u.organization!;
+    const perDay = (u.scans / DAYS) * u.scan.seconds;
+    const metricPrice = PRICES.customMetricMonth.usd;
+    console.log(
+      `\n  ${round(s.perAccountRegion)} resources per account-region (${round(s.resources)} in all): ` +
+        `$${s.total.toFixed(2)} a month, $${(s.total - s.singleAccountTotal).toFixed(2)} more than one account ` +
+        `($${((s.total - s.singleAccountTotal) / n).toFixed(4)} per account-region).`,
+    );
+    for (const text of [
+      `scans: ${round(u.scans)} a month (${RULES} rules × ${round(n)} account-regions × ${round(u.scansPerRule)}), each ` +
+        `${round(u.scan.pages)} page(s), ${round(u.scan.tasks)} tasks, ${round(u.scan.invocations)} invocations; one account: ` +
+        `${round(one.scans)} scans of ${round(one.scan.invocations)} invocations. Through the hub's one scan queue: ` +
+        `${round(perDay)} s of function time a day, ≈ ${(perDay / p.concurrency / 60).toFixed(0)} min at scan_concurrency ${p.concurrency} if every scan starts at once`,
+      `CloudWatch metrics: the rule function's copy in each of the ${o.regions} regions sends its own (each name × ` +
+        `service is billed once per region): ${u.metricMonths.nonZeroOnly.toFixed(1)} metric-months ($${(u.metricMonths.nonZeroOnly * metricPrice).toFixed(2)}), one account ${one.metricMonths.nonZeroOnly.toFixed(1)}`,
+      `STS: ${round(org.detectSessions)} detect sessions, ${round(org.fixSessions)} fix sessions; Organizations: ` +
+        `${round(org.listAccountsCalls)} ListAccounts, ${round(org.listParentsCalls)} ListParents: free, ` +
+        `${round(Object.values(org.seconds).reduce((sum, value) => sum + value, 0))} s of function time`,
+      `Config: ${round(u.changeEvaluations + u.periodicEvaluations)} evaluations, ${round((u.changeEvaluations + u.periodicEvaluations) / o.regions)} per region ` +
+        `(${round((u.changeEvaluations + u.periodicEvaluations) / n)} per account-region): priced per region, all accounts together`,
+      `inter-region: ${org.interRegionGb.toFixed(2)} GB`,
+    ]) {
+      console.log(`    - ${text}`);
+    }
+  }
+  console.log("\n  Organisation assumptions and what is left out:");
+  for (const text of [
+    `resources spread evenly over ${round(n)} account-regions; same change, fix and verdict rates as above; the hub's own resources not counted`,
+    "Config's evaluation tiers are per region, every account of the consolidated bill counted together (AWS's pricing page); accounts on separate bills would each start from the first tier (the line above)",
+    "every member account already records with Config (organisation rules need a recorder): only the CIs Remedy causes count, as with manage_config=false",
+    "the relayed Config topic is an organisation-wide one (as Control Tower's aggregate topic): notices follow the resources, not the accounts",
+    `member sessions last ${o.sessionMinutes} min; a change run's session is reused by its region's warm container (one per region assumed), a scan's by its tasks run back to back; every fix assumes its own`,
+    `the directory (ListAccounts, ${o.listAccountsPageSize} accounts a page; ListParents, ${o.ouDepth} OU level(s)) is cached ${o.directoryTtlMinutes} min per function and region; the rule function checks every invocation`,
+    `inter-region transfer: ${o.scanKbPerResource} KB per resource a scan reads from a region other than the hub's, ${o.messageKb} KB per message of the copies to the hub's queues; who is billed for a service's API response across regions is not stated by the source: counted at $0.02/GB`,
+    "a scan's calls are counted whole (a PutEvaluations call and an instruction send per scan even when fewer are expected): a small over-count",
+    "left out: free tiers (each account has its own); remediation calls across regions (a few KB per fix); the StackSet's deployment (free) and the one-off first evaluation of every resource (as one account: tiers per region)",
+  ]) {
+    console.log(`    - ${text}`);
+  }
+  const added = sources.slice(known.length);
+  if (added.length > 0) {
+    console.log("\n  Sources (organisation):");
+    added.forEach((source, index) => {
+      console.log(`    [${known.length + index + 1}] ${source}`);
+    });
+  }
+  console.log(`    tiers over consolidated billing also: ${SOURCES.consolidatedBillingTiers}`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -81,6 +81,15 @@ summary["monthly cost, 10,000 resources"] = {
   measured: `$${cost.reduce((sum, line) => sum + line.usd, 0).toFixed(2)}`,
   target: "≤ $25",
 };
+for (const scenario of cost.report.organization.scenarios) {
+  const { accounts, regions } = cost.report.organization.organization;
+  summary[
+    `monthly cost, ${scenario.resources.toLocaleString("en-US")} resources in ${accounts} accounts × ${regions} regions`
+  ] = {
+    measured: `$${scenario.total.toFixed(2)} (in one account: $${scenario.singleAccountTotal.toFixed(2)})`,
+    target: "—",
+  };
+}
 
 console.log("\n== CLI startup (node bin/remedy.js, no AWS calls) ==");
 const startup = startupBench(5);

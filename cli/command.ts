@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import type { ClientTarget } from "../platform/clients.ts";
 import { PermanentError } from "../platform/errors.ts";
 import type { CliDeps, CommandDeps, Io, LocalDeps } from "./deps.ts";
-import { resolveStack, STACK_FLAGS, StackError, type StackRefs } from "./stack.ts";
+import { completeOrganization, resolveStack, STACK_FLAGS, StackError, type StackRefs } from "./stack.ts";
 import { terminalText } from "./terminal.ts";
 
 export const EXIT_OK = 0;
@@ -97,7 +97,8 @@ export function stackFor(
 
 /**
  * stackFor, as commands call it: the stack is found and checked before the AWS dependencies are asked for, so that a
- * missing stack or an unknown profile is said without loading the AWS SDK (see CommandDeps).
+ * missing stack or an unknown profile is said without loading the AWS SDK (see CommandDeps); then an organisation
+ * stack's settings are parsed (completeOrganization).
  */
 export async function openStack(
   values: Partial<Record<string, string | boolean | undefined>>,
@@ -105,7 +106,8 @@ export async function openStack(
   io: Io,
 ): Promise<{ refs: StackRefs; deps: CliDeps }> {
   const { refs, target } = findStack(values, deps, io);
-  return { refs, deps: await deps.aws(target) };
+  const aimed = await deps.aws(target);
+  return { refs: await completeOrganization(refs), deps: aimed };
 }
 
 /** The stack's references, and where its AWS calls go (the stack's region, --profile). */

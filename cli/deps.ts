@@ -15,7 +15,8 @@ import type { S3ControlClient } from "@aws-sdk/client-s3-control";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { SSMClient } from "@aws-sdk/client-ssm";
-import type { ClientTarget } from "../platform/clients.ts";
+import type { STSClient } from "@aws-sdk/client-sts";
+import type { ClientTarget, TemporaryCredentials } from "../platform/clients.ts";
 
 export interface Io {
   out(text: string): void;
@@ -60,10 +61,32 @@ export interface CliDeps extends LocalDeps {
   /** The caller's AWS identity, recorded as who paused, resumed or undid. Absent: `user()` is recorded. */
   callerIdentity?: () => Promise<CallerIdentity>;
   /**
+   * STS with the caller's own credentials (organisation mode: undo assumes the member undo role with it). Absent:
+   * the SDK's default STS client (platform/clients.ts stsClient).
+   */
+  sts?: () => STSClient;
+  /**
+   * Clients acting in a member account (organisation mode: undo), with an assumed role's credentials, in the
+   * resource's region. Absent: platform/clients.ts memberClient's.
+   */
+  memberClients?: (target: MemberTarget) => MemberClients;
+  /**
    * The same dependencies with every AWS client aimed at one region and profile (the stack's region, --profile).
    * Absent: this object as it is (tests' fakes).
    */
   at?: (target: ClientTarget) => CliDeps;
+}
+
+/** Where a member account's clients act: the resource's region, with the assumed member role's credentials. */
+export interface MemberTarget {
+  region: string;
+  credentials: TemporaryCredentials;
+}
+
+/** What an undo reads and writes a member account's resource with (problems/undo-kit.ts UndoClients). */
+export interface MemberClients {
+  ec2: EC2Client;
+  s3: S3Client;
 }
 
 /** What runCli gives a command: the local dependencies, and the AWS ones when it asks. */
@@ -122,10 +145,13 @@ export function realDeps(host: Host = process): CommandDeps {
   return {
     ...local,
     async aws(target) {
-      const [{ clientsFor }, { GetCallerIdentityCommand }] = await Promise.all([
-        import("../platform/clients.ts"),
-        import("@aws-sdk/client-sts"),
-      ]);
+      const [{ clientsFor, memberClient }, { GetCallerIdentityCommand }, { EC2Client }, { S3Client }] =
+        await Promise.all([
+          import("../platform/clients.ts"),
+          import("@aws-sdk/client-sts"),
+          import("@aws-sdk/client-ec2"),
+          import("@aws-sdk/client-s3"),
+        ]);
       const aimedAt = (next: ClientTarget): CliDeps => {
         const clients = clientsFor(next);
         return {
@@ -143,6 +169,9 @@ export function realDeps(host: Host = process): CommandDeps {
             const identity = await clients.sts().send(new GetCallerIdentityCommand({}));
             return { account: identity.Account ?? "", arn: identity.Arn ?? "" };
           },
+          // The operator's own credentials (--profile, else the chain) assume the member role.
+          sts: clients.sts,
+          memberClients: (member) => ({ ec2: memberClient(EC2Client, member), s3: memberClient(S3Client, member) }),
           at: aimedAt,
         };
       };

@@ -2,7 +2,7 @@
 // undo.ts, imported only when the command runs, after its flags are checked: they load the AWS SDK, which help and
 // bad usage need not wait for (see CommandDeps in deps.ts).
 import { parseArgs } from "node:util";
-import { isActionId } from "../contract/ids.ts";
+import { ACCOUNT_ID_PATTERN, isActionId } from "../contract/ids.ts";
 import {
   CliError,
   type CommandSpec,
@@ -18,7 +18,8 @@ import { terminalText } from "./terminal.ts";
 
 export const PEEK_COMMAND: CommandSpec = {
   usage: "peek [--dlq] [--max N] [--json]",
-  summary: "What is queued (or dead-lettered), grouped by instruction, without consuming anything.",
+  summary: `What is queued (or dead-lettered), grouped by instruction, without consuming anything. Organisation mode:
+under a heading per account and region.`,
   options: [
     ["--dlq", "the dead-letter queue instead, with why each message is there"],
     ["--max N", "read at most N messages (default 1000)"],
@@ -47,7 +48,7 @@ export const PEEK_COMMAND: CommandSpec = {
 export const STATUS_COMMAND: CommandSpec = {
   usage: "status [--slack-secret REF] [--json]",
   summary: `Auto-response on/off, paused or not, breaker, queue and DLQ depth, recent actions. Exits 1 if some part could
-not be read (shown as unknown).`,
+not be read (shown as unknown). Organisation mode: paused accounts, recent actions by account and region.`,
   options: [
     [
       "--slack-secret REF",
@@ -109,16 +110,40 @@ unless --reason gives a new reason.`,
 };
 
 export const RESUME_COMMAND: CommandSpec = {
-  usage: "resume [--json]",
+  usage: "resume [--account ID] [--json]",
   summary: `Start dispatching again (only a person resumes after the breaker trips), and say whether auto-response is on:
-whether anything will run.`,
-  options: [["--json", "the result as JSON"]],
+whether anything will run. Organisation mode: --account ID resumes only that member account's own pause.`,
+  options: [
+    [
+      "--account ID",
+      "organisation mode: clear only this account's pause (its breaker tripped); the whole switch and other accounts stay as they are",
+    ],
+    ["--json", "the result as JSON"],
+  ],
   stack: true,
   async run(args, io, deps) {
-    const { values } = parseArgs({ args, options: { ...stackOptions, json: { type: "boolean", default: false } } });
+    const { values } = parseArgs({
+      args,
+      options: { ...stackOptions, account: { type: "string" }, json: { type: "boolean", default: false } },
+    });
+    const account = values.account;
+    if (account !== undefined && !ACCOUNT_ID_PATTERN.test(account)) {
+      throw new CliError(`--account "${terminalText(account)}" is not a 12-digit account id`, EXIT_USAGE);
+    }
     const stack = await openStack(values, deps, io);
-    const { resumeCommand } = await import("./operate.ts");
-    await resumeCommand(stack.refs, { json: values.json }, stack.deps, io);
+    if (account === undefined) {
+      const { resumeCommand } = await import("./operate.ts");
+      await resumeCommand(stack.refs, { json: values.json }, stack.deps, io);
+      return EXIT_OK;
+    }
+    if (!stack.refs.organization) {
+      throw new CliError(
+        `--account is for a stack in organisation mode (its outputs say mode = "organization"); this one serves one account: "remedy resume" resumes it`,
+        EXIT_USAGE,
+      );
+    }
+    const { resumeAccountCommand } = await import("./operate.ts");
+    await resumeAccountCommand(stack.refs, account, { json: values.json }, stack.deps, io);
     return EXIT_OK;
   },
 };
@@ -126,7 +151,8 @@ whether anything will run.`,
 export const UNDO_COMMAND: CommandSpec = {
   usage: "undo ACTION_ID [--yes] [--json]",
   summary: `Add back exactly what one action removed, to the live resource (asks first unless --yes). Exits 1 if declined
-or if the action cannot be undone.`,
+or if the action cannot be undone. Organisation mode: in the action's member account, through its remedy-member-undo
+role, assumed with your credentials.`,
   options: [
     ["ACTION_ID", "the action, as in Slack and remedy status (act-20261120T102819Z-7c1d9e2f)"],
     ["--yes", "do not ask (without it and without a terminal to ask on, nothing is changed)"],

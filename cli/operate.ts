@@ -13,10 +13,22 @@ import {
   DLQ_SOURCE_MESSAGE_ATTRIBUTE,
 } from "../contract/dead-letter.ts";
 import { type Instruction, InvalidInstructionError, parseInstruction } from "../contract/instruction.ts";
-import { type PauseReading, type PauseState, readPauseState, resume, setPaused } from "../platform/pause.ts";
+import {
+  type AccountPause,
+  accountPause,
+  type PauseReading,
+  type PauseState,
+  pausedAccounts,
+  readPauseState,
+  resume,
+  resumeAccount,
+  setPaused,
+  writePauseState,
+} from "../platform/pause.ts";
 import { MessageSendError, sendMessages } from "../platform/queue.ts";
 import { BLOCK_FLAGS_FOR_PROBLEM, describeAction } from "../problems/words.ts";
-import { actingIdentity, DEFAULT_PAUSE_REASON } from "./command.ts";
+import { accountRegionHeading, groupByAccountRegion, outsideDeployment, spanText } from "./accounts.ts";
+import { actingIdentity, CliError, DEFAULT_PAUSE_REASON } from "./command.ts";
 import type { CliDeps, Io } from "./deps.ts";
 import { plural, table, utc } from "./format.ts";
 import { groupMessages, type PeekGroup, peekQueue } from "./peek.ts";
@@ -58,6 +70,18 @@ export async function peekCommand(refs: StackRefs, options: PeekOptions, deps: C
       message.MessageAttributes?.["remedy-dlq-reason"]?.StringValue,
     ]),
   );
+  const organization = refs.organization;
+  const byAccount = organization ? groupByAccountRegion(result.groups, (group) => group.resource) : [];
+  const summary = byAccount.map((group) => {
+    const skipReason = organization ? outsideDeployment(group, organization) : undefined;
+    return {
+      accountId: group.accountId,
+      region: group.region,
+      instructions: group.items.length,
+      messages: group.items.reduce((sum, item) => sum + item.count, 0),
+      ...(skipReason ? { skipReason } : {}),
+    };
+  });
   if (options.json) {
     io.out(
       `${terminalJson({
@@ -65,9 +89,12 @@ export async function peekCommand(refs: StackRefs, options: PeekOptions, deps: C
         truncated: result.truncated,
         groups: result.groups.map(({ instruction, ...group }) => ({
           ...group,
+          // Organisation mode: each group says where, and the summary counts per account and region.
+          ...(organization ? { accountId: group.resource.accountId, region: group.resource.region } : {}),
           ...(options.dlq ? { reasons: group.messageIds.map((id) => reasons.get(id)).filter(Boolean) } : {}),
           instruction,
         })),
+        ...(organization ? { accountRegions: summary } : {}),
         invalid: result.invalid.map((entry) => ({ ...entry, dlqReason: reasons.get(entry.messageId) })),
       })}\n`,
     );
@@ -76,37 +103,50 @@ export async function peekCommand(refs: StackRefs, options: PeekOptions, deps: C
   const now = deps.now().getTime();
   const lines: string[] = [];
   lines.push(
-    `${plural(result.groups.length, "fix instruction")} in ${plural(result.messages.length, "message")}${result.truncated ? ` (stopped at ${options.max}: more may be queued)` : ""}.`,
+    `${plural(result.groups.length, "fix instruction")} in ${plural(result.messages.length, "message")}${organization && byAccount.length > 0 ? ` (${spanText(byAccount)})` : ""}${result.truncated ? ` (stopped at ${options.max}: more may be queued)` : ""}.`,
   );
-  if (result.groups.length > 0) {
-    lines.push(
-      table(
-        [
-          "INSTRUCTION",
-          "COUNT",
-          "FIRST SEEN",
-          "DUE",
-          "PROBLEM",
-          "RESOURCE",
-          "EXACT CHANGE",
-          ...(options.dlq ? ["WHY IN DLQ"] : []),
-        ],
-        result.groups.map((group) => [
-          group.id.slice(0, 12),
-          String(group.count),
-          group.firstSeen ? utc(group.firstSeen) : "?",
-          Date.parse(group.due) <= now ? "now" : utc(group.due),
-          group.problem,
-          `${group.resource.id} (${group.resource.accountId} ${group.resource.region})`,
-          describeInstructionChange(group),
-          ...(options.dlq ? [group.messageIds.map((id) => reasons.get(id) ?? "?").join("; ")] : []),
-        ]),
-        [12, 5, 20, 20, 18, 50, 80, 60],
-        io.columns,
-      ),
+  const instructionTable = (groups: readonly PeekGroup[], where: "with" | "without") =>
+    table(
+      [
+        "INSTRUCTION",
+        "COUNT",
+        "FIRST SEEN",
+        "DUE",
+        "PROBLEM",
+        "RESOURCE",
+        "EXACT CHANGE",
+        ...(options.dlq ? ["WHY IN DLQ"] : []),
+      ],
+      groups.map((group) => [
+        group.id.slice(0, 12),
+        String(group.count),
+        group.firstSeen ? utc(group.firstSeen) : "?",
+        Date.parse(group.due) <= now ? "now" : utc(group.due),
+        group.problem,
+        // Grouped, the heading says the account and region.
+        where === "with"
+          ? `${group.resource.id} (${group.resource.accountId} ${group.resource.region})`
+          : group.resource.id,
+        describeInstructionChange(group),
+        ...(options.dlq ? [group.messageIds.map((id) => reasons.get(id) ?? "?").join("; ")] : []),
+      ]),
+      [12, 5, 20, 20, 18, 50, 80, 60],
+      io.columns,
     );
-    if (hasBucketFix(result.groups)) lines.push(S3_STRATEGY_NOTE);
+  if (organization) {
+    byAccount.forEach((group, index) => {
+      const counts = summary[index]!;
+      const skip = counts.skipReason ? ` — ${terminalText(counts.skipReason)}` : "";
+      lines.push(
+        "",
+        `${accountRegionHeading(group)}: ${plural(counts.instructions, "fix instruction")} in ${plural(counts.messages, "message")}${skip}`,
+        instructionTable(group.items, "without"),
+      );
+    });
+  } else if (result.groups.length > 0) {
+    lines.push(instructionTable(result.groups, "with"));
   }
+  if (hasBucketFix(result.groups)) lines.push(S3_STRATEGY_NOTE);
   if (result.invalid.length > 0) {
     const count = result.invalid.length;
     lines.push(
@@ -157,6 +197,8 @@ export async function pauseCommand(
       by,
       reason: options.reason ?? DEFAULT_PAUSE_REASON,
       now: deps.now(),
+      // Account pauses (organisation mode) stay as just read; a fail-safe reading has none.
+      previous: withoutFailSafe(previous),
     });
     result = { outcome: paused ? "reason-updated" : "paused", parameter: pauseParameter, by, state, previous };
   }
@@ -244,7 +286,8 @@ export async function resumeCommand(
         outcome: "resumed",
         parameter: pauseParameter,
         by,
-        state: await resume(deps.ssm(), pauseParameter, { by, now: deps.now() }),
+        // Account pauses (organisation mode) stay as just read: each is resumed on its own (--account).
+        state: await resume(deps.ssm(), pauseParameter, { by, now: deps.now(), previous: withoutFailSafe(previous) }),
         previous,
         autoResponse,
       }
@@ -254,12 +297,88 @@ export async function resumeCommand(
     return result;
   }
   const next = afterResumeText(autoResponse);
+  const accounts = refs.organization ? stillPausedText(result.state) : "";
   if (result.outcome === "not-paused") {
-    io.out(`Remedy is not paused; nothing to do. ${next}\n`);
+    io.out(`Remedy is not paused; nothing to do. ${next}${accounts}\n`);
     return result;
   }
   io.out(
-    `Resumed by ${terminalText(result.state.by)} (was paused by ${terminalText(previous.by)} at ${utc(previous.at)}: ${terminalText(previous.reason)}). ${next} The breaker only counts what arrives from now on.\n`,
+    `Resumed by ${terminalText(result.state.by)} (was paused by ${terminalText(previous.by)} at ${utc(previous.at)}: ${terminalText(previous.reason)}). ${next} The breaker only counts what arrives from now on.${accounts}\n`,
+  );
+  return result;
+}
+
+/** Organisation mode: the accounts a resume of the whole switch leaves paused, in a sentence (empty: none). */
+function stillPausedText(state: PauseState): string {
+  const paused = pausedAccounts(state).sort();
+  if (paused.length === 0) return "";
+  const list = paused.map(terminalText).join(", ");
+  return ` ${plural(paused.length, "account")} ${isAre(paused.length)} still paused on ${paused.length === 1 ? "its" : "their"} own (${list}): "remedy resume --account ID" for each, after review.`;
+}
+
+export interface ResumeAccountResult {
+  /** "not-paused": the account is not paused on its own; nothing written. */
+  outcome: "resumed" | "not-paused";
+  account: string;
+  parameter: string;
+  by: string;
+  /** The switch as it is now (the whole switch as it was: only the account's entry changes). */
+  state: PauseState;
+  /** The account's pause that was cleared. */
+  previous?: AccountPause;
+  autoResponse: ScheduleReading;
+}
+
+/**
+ * `remedy resume --account ID` (organisation mode): clears that account's own pause (its breaker tripped), recording
+ * who; the whole switch and every other account stay as they are. The value is read right before it is written, and
+ * only the account's entry changes (platform/pause.ts resumeAccount). A switch that cannot be read as a pause state
+ * is never overwritten from here: that is what a plain `remedy pause` / `remedy resume` is for.
+ */
+export async function resumeAccountCommand(
+  refs: StackRefs,
+  accountId: string,
+  options: { json: boolean },
+  deps: CliDeps,
+  io: Io,
+): Promise<ResumeAccountResult> {
+  const { pauseParameter } = requireRefs(refs, "pauseParameter");
+  const by = await actingIdentity(refs, deps);
+  const [reading, autoResponse] = await Promise.all([
+    readPauseState(deps.ssm(), pauseParameter, deps.now()),
+    readSchedule(refs, deps),
+  ]);
+  if (reading.failSafe !== undefined) {
+    throw new CliError(
+      `the pause switch cannot be read (${reading.failSafe}), so account ${accountId} is not resumed on its own: nothing was changed ("remedy pause" writes a valid switch).`,
+    );
+  }
+  const current = withoutFailSafe(reading);
+  const previous = accountPause(current, accountId);
+  const result: ResumeAccountResult = previous
+    ? {
+        outcome: "resumed",
+        account: accountId,
+        parameter: pauseParameter,
+        by,
+        state: await writePauseState(deps.ssm(), pauseParameter, resumeAccount(current, accountId, by, deps.now())),
+        previous,
+        autoResponse,
+      }
+    : { outcome: "not-paused", account: accountId, parameter: pauseParameter, by, state: current, autoResponse };
+  if (options.json) {
+    io.out(`${terminalJson(result)}\n`);
+    return result;
+  }
+  const whole = current.paused
+    ? ` The whole switch is still PAUSED (by ${terminalText(current.by)}: ${terminalText(current.reason)}): nothing runs until "remedy resume".`
+    : ` ${afterResumeText(autoResponse)}`;
+  if (!previous) {
+    io.out(`Account ${accountId} is not paused on its own; nothing to do.${whole}\n`);
+    return result;
+  }
+  io.out(
+    `Resumed account ${accountId} by ${terminalText(by)} (was paused by ${terminalText(previous.by)} at ${utc(previous.at)}: ${terminalText(previous.reason)}).${whole} Its breaker only counts what arrives from now on.${stillPausedText(result.state)}\n`,
   );
   return result;
 }

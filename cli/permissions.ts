@@ -33,6 +33,9 @@ export const cliOwnPermissions = {
   // Reading and re-adding are the resource's undo's commands (merged in below).
   VerifyMacCommand: "kms:VerifyMac",
   PutObjectCommand: "s3:PutObject",
+  // undo in organisation mode: the record's member account is changed through its undo role, assumed with the
+  // operator's own credentials: sts:AssumeRole on arn:<partition>:iam::*:role/remedy/remedy-member-undo only.
+  AssumeRoleCommand: "sts:AssumeRole",
   // plan --live (read-only): whether Config records the rules' types, then their items through Config...
   DescribeConfigurationRecordersCommand: "config:DescribeConfigurationRecorders",
   DescribeConfigurationRecorderStatusCommand: "config:DescribeConfigurationRecorderStatus",
@@ -86,7 +89,11 @@ export const cliPermissions: typeof cliOwnPermissions & CommandPermissions = mer
   })),
 ]) as typeof cliOwnPermissions & CommandPermissions;
 
-/** Needed without a command of their own: what the undos' writes imply (revoked rules go back with their tags). */
+/**
+ * Needed without a command of their own: what the undos' writes imply (revoked rules go back with their tags), and
+ * sts:SetSourceIdentity beside AssumeRole (organisation mode: an undo's session carries SourceIdentity, which AWS
+ * checks in the caller's policy as well as the role's trust).
+ */
 export const cliImpliedActions: readonly string[] = [
-  ...new Set(resourceUndos().flatMap(({ undo }) => undo.impliedActions)),
+  ...new Set([...resourceUndos().flatMap(({ undo }) => undo.impliedActions), "sts:SetSourceIdentity"]),
 ];

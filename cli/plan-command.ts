@@ -27,13 +27,16 @@ export const EXAMPLE_SETTINGS = fileURLToPath(new URL("../examples/settings.json
 const STACK_OPTION_NAMES = Object.keys(stackOptions);
 
 export const PLAN_COMMAND: CommandSpec = {
-  usage: "plan [--snapshot FILE | --live] [--settings FILE] [--strict] [--json]",
+  usage: "plan [--snapshot FILE... | --live] [--settings FILE] [--strict] [--json]",
   summary: `Judge resources with Remedy's rules and exemptions; print the findings and the exact would-be actions.
 Offline on an AWS Config snapshot (without --snapshot, the example in examples/; needs no AWS credentials), or
 --live on your account and region, read-only: nothing is changed and nothing is queued; with the stack's outputs
 it shows the real auto-response schedule.`,
   options: [
-    ["--snapshot FILE", "an AWS Config snapshot, as Config delivers it to S3 (.json.gz) or gunzipped"],
+    [
+      "--snapshot FILE",
+      "an AWS Config snapshot, as Config delivers it to S3 (.json.gz) or gunzipped; give it again for more (one per account and region: the plan is then grouped by account and region)",
+    ],
     [
       "--live",
       "read your account instead (read-only): through AWS Config where it records, else from EC2 and S3 directly",
@@ -50,7 +53,7 @@ it shows the real auto-response schedule.`,
     const { values } = parseArgs({
       args,
       options: {
-        snapshot: { type: "string" },
+        snapshot: { type: "string", multiple: true },
         settings: { type: "string" },
         live: { type: "boolean", default: false },
         strict: { type: "boolean", default: false },
@@ -59,7 +62,8 @@ it shows the real auto-response schedule.`,
       },
     });
     const stackFlags = STACK_OPTION_NAMES.filter((name) => (values as Record<string, unknown>)[name] !== undefined);
-    if (values.live && values.snapshot !== undefined) {
+    const snapshots = values.snapshot ?? [];
+    if (values.live && snapshots.length > 0) {
       throw new CliError("give --snapshot FILE or --live, not both", EXIT_USAGE);
     }
     if (!values.live && stackFlags.length > 0) {
@@ -72,7 +76,7 @@ it shows the real auto-response schedule.`,
     const settingsPath =
       values.settings !== undefined
         ? userPath(values.settings, deps.env, deps.cwd)
-        : values.snapshot !== undefined || values.live
+        : snapshots.length > 0 || values.live
           ? undefined
           : EXAMPLE_SETTINGS;
     const settingsFile = settingsPath ? shownPath(settingsPath, deps.env, deps.cwd) : "(defaults)";
@@ -82,11 +86,15 @@ it shows the real auto-response schedule.`,
     let items: unknown[];
     let context: Pick<
       PlanReport,
-      "mode" | "snapshot" | "live" | "autoResponse" | "accountPublicAccessBlock" | "notRead"
+      "mode" | "snapshot" | "snapshots" | "live" | "autoResponse" | "accountPublicAccessBlock" | "notRead"
     >;
     let judgeWith: PlanSettings = settings;
+    /** The stack is in organisation mode (live, from its outputs): the plan is grouped by account and region. */
+    let organization = false;
     if (values.live) {
-      const live = await readLivePlan(values, io, deps, settings, progress);
+      const { snapshot: _none, ...stackValues } = values;
+      const live = await readLivePlan(stackValues, io, deps, settings, progress);
+      organization = live.organization;
       items = live.reading.items;
       const block = accountBlockFor(live.reading.accountBlock, settings);
       judgeWith = { ...settings, accountFacts: block?.flags !== undefined ? { s3PublicAccessBlock: block.flags } : {} };
@@ -98,20 +106,25 @@ it shows the real auto-response schedule.`,
         notRead: live.reading.notRead,
       };
     } else {
-      const snapshotPath =
-        values.snapshot !== undefined ? userPath(values.snapshot, deps.env, deps.cwd) : EXAMPLE_SNAPSHOT;
-      const shown = shownPath(snapshotPath, deps.env, deps.cwd);
-      let content: Buffer;
-      try {
-        content = readFileSync(snapshotPath);
-      } catch (error) {
-        throw new CliError(`cannot read snapshot ${shown}: ${(error as NodeJS.ErrnoException).code}`, EXIT_USAGE);
-      }
-      items = snapshotItems(content, shown);
+      const paths =
+        snapshots.length > 0 ? snapshots.map((path) => userPath(path, deps.env, deps.cwd)) : [EXAMPLE_SNAPSHOT];
+      const shown = paths.map((path) => shownPath(path, deps.env, deps.cwd));
+      items = paths.flatMap((path, index) => {
+        let content: Buffer;
+        try {
+          content = readFileSync(path);
+        } catch (error) {
+          throw new CliError(
+            `cannot read snapshot ${shown[index]}: ${(error as NodeJS.ErrnoException).code}`,
+            EXIT_USAGE,
+          );
+        }
+        return snapshotItems(content, shown[index]!);
+      });
       const block = settings.accountFacts.s3PublicAccessBlock;
       context = {
         mode: "offline",
-        snapshot: shown,
+        ...(shown.length === 1 ? { snapshot: shown[0]! } : { snapshots: shown }),
         autoResponse: { enabled: settings.enableAutoResponse, from: "settings" },
         ...(block !== undefined ? { accountPublicAccessBlock: { from: "settings", flags: block } } : {}),
         notRead: [],
@@ -121,7 +134,15 @@ it shows the real auto-response schedule.`,
     const result = plan(items, RULES, judgeWith, deps.now(), (done, total) =>
       progress(`judging ${done} of ${total} items`),
     );
-    const report: PlanReport = { ...context, settingsFile, ...result };
+    const { accountRegions, ...judged } = result;
+    // Grouped by account and region in organisation mode, or when the items are of several: else as it always was.
+    const grouped = organization || (accountRegions?.length ?? 0) > 1;
+    const report: PlanReport = {
+      ...context,
+      settingsFile,
+      ...judged,
+      ...(grouped && accountRegions ? { accountRegions } : {}),
+    };
     io.out(values.json ? `${terminalJson(report)}\n` : renderPlan(report, { columns: io.columns }));
     const problems = strictProblems(report);
     if (values.strict && problems !== undefined) {
@@ -148,7 +169,7 @@ async function readLivePlan(
   deps: CommandDeps,
   settings: PlanSettings,
   progress: (line: string) => void,
-): Promise<{ reading: LiveReading; autoResponse: AutoResponseState }> {
+): Promise<{ reading: LiveReading; autoResponse: AutoResponseState; organization: boolean }> {
   const { refs, deps: aimed } = await openStack(values, deps, io);
   const { readLive, readSchedule } = await import("./live-plan.ts");
   const { RULES } = await import("../detection/rules.ts");
@@ -187,12 +208,13 @@ async function readLivePlan(
     },
   );
 
+  const organization = refs.organization !== undefined;
   const fromSettings: AutoResponseState = { enabled: settings.enableAutoResponse, from: "settings" };
-  if (!refs.scheduleRule) return { reading, autoResponse: fromSettings };
+  if (!refs.scheduleRule) return { reading, autoResponse: fromSettings, organization };
   const schedule = await readSchedule(aimed.eventBridge(), refs.scheduleRule);
   const autoResponse: AutoResponseState =
     "error" in schedule
       ? { ...fromSettings, scheduleRule: refs.scheduleRule, scheduleError: schedule.error }
       : { enabled: schedule.enabled, from: "schedule", scheduleRule: refs.scheduleRule, state: schedule.state };
-  return { reading, autoResponse };
+  return { reading, autoResponse, organization };
 }

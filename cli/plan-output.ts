@@ -1,9 +1,10 @@
 // The words of `remedy plan`: the report as text (tables fit the terminal; --json has everything), and the
 // throttled progress lines a terminal gets while a big snapshot is judged or an account is read.
 import { BLOCK_PUBLIC_ACCESS_FLAGS } from "../detection/types.ts";
+import { accountRegionHeading, spanText } from "./accounts.ts";
 import type { Io } from "./deps.ts";
 import { plural, table, utc } from "./format.ts";
-import type { AccountBlockState, AutoResponseState, LiveSource, PlanReport } from "./plan.ts";
+import type { AccountBlockState, AutoResponseState, LiveSource, PlanFinding, PlanReport } from "./plan.ts";
 import { terminalText } from "./terminal.ts";
 
 /** "live: AWS Config in 123456789012 eu-west-1", or which types were read directly and why. */
@@ -50,7 +51,7 @@ export function renderPlan(report: PlanReport, options: { columns?: number } = {
     if (report.live) out.push(describeLiveSource(report.live));
   } else {
     out.push("Remedy plan (offline: nothing is read from or changed in AWS)");
-    out.push(`snapshot: ${report.snapshot}`);
+    out.push(report.snapshots ? `snapshots: ${report.snapshots.join(", ")}` : `snapshot: ${report.snapshot}`);
   }
   out.push(`settings: ${report.settingsFile}`);
   if (report.accountPublicAccessBlock) out.push(describeAccountBlock(report.accountPublicAccessBlock));
@@ -69,43 +70,53 @@ export function renderPlan(report: PlanReport, options: { columns?: number } = {
   );
 
   const on = report.autoResponse.enabled;
-  const actionable = [...due, ...grace];
-  if (actionable.length > 0) {
-    out.push(
-      "",
-      on
-        ? "Would-be actions (auto-response is on: due fixes are made at the coordinator's next tick):"
-        : "Would-be actions (auto-response is off: nothing is changed until it is enabled):",
+  const actionsTable = (findings: readonly PlanFinding[]) =>
+    table(
+      ["RESOURCE", "PROBLEM", "ACTION", "WHEN", "INSTRUCTION"],
+      findings.map((finding) => [
+        finding.resourceId,
+        finding.problem,
+        finding.action,
+        finding.status === "due"
+          ? on
+            ? "next tick"
+            : "when enabled"
+          : `${on ? "" : "when enabled, "}after ${utc(finding.notBefore!)}`,
+        finding.instructionId!.slice(0, 12),
+      ]),
+      [40, 18, 70, 44],
+      options.columns,
     );
-    out.push(
-      table(
-        ["RESOURCE", "PROBLEM", "ACTION", "WHEN", "INSTRUCTION"],
-        actionable.map((finding) => [
-          finding.resourceId,
-          finding.problem,
-          finding.action,
-          finding.status === "due"
-            ? on
-              ? "next tick"
-              : "when enabled"
-            : `${on ? "" : "when enabled, "}after ${utc(finding.notBefore!)}`,
-          finding.instructionId!.slice(0, 12),
-        ]),
-        [40, 18, 70, 44],
-        options.columns,
-      ),
+  const exemptTable = (findings: readonly PlanFinding[]) =>
+    table(
+      ["RESOURCE", "PROBLEM", "MATCHED", "EXEMPTION"],
+      findings.map((finding) => [finding.resourceId, finding.problem, finding.matched, finding.exemption!]),
+      [40, 18, 50],
+      options.columns,
     );
-  }
-  if (exempt.length > 0) {
-    out.push("", "Exempt (reported NON_COMPLIANT to Config, never changed):");
-    out.push(
-      table(
-        ["RESOURCE", "PROBLEM", "MATCHED", "EXEMPTION"],
-        exempt.map((finding) => [finding.resourceId, finding.problem, finding.matched, finding.exemption!]),
-        [40, 18, 50],
-        options.columns,
-      ),
-    );
+  const wouldBe = on
+    ? "auto-response is on: due fixes are made at the coordinator's next tick"
+    : "auto-response is off: nothing is changed until it is enabled";
+  const EXEMPT_HEADING = "Exempt (reported NON_COMPLIANT to Config, never changed):";
+  if (report.accountRegions) {
+    out.push("", `By account and region (${spanText(report.accountRegions)}; ${wouldBe}):`);
+    for (const group of report.accountRegions) {
+      const here = (finding: PlanFinding) => finding.accountId === group.accountId && finding.region === group.region;
+      const actionable = report.findings.filter((finding) => here(finding) && finding.status !== "exempt");
+      const exemptHere = report.findings.filter((finding) => here(finding) && finding.status === "exempt");
+      out.push(
+        "",
+        `${accountRegionHeading(group)}: ${plural(group.itemsJudged, "resource")} judged (${group.nonCompliant} non-compliant, ${group.compliant} compliant); ` +
+          `${plural(group.due + group.grace, "fix", "fixes")} in ${plural(group.instructions, "fix instruction")} ` +
+          `(${group.due} due now, ${group.grace} in their grace period); ${plural(group.exempt, "finding")} exempt.`,
+      );
+      if (actionable.length > 0) out.push("Would-be actions:", actionsTable(actionable));
+      if (exemptHere.length > 0) out.push(EXEMPT_HEADING, exemptTable(exemptHere));
+    }
+  } else {
+    const actionable = [...due, ...grace];
+    if (actionable.length > 0) out.push("", `Would-be actions (${wouldBe}):`, actionsTable(actionable));
+    if (exempt.length > 0) out.push("", EXEMPT_HEADING, exemptTable(exempt));
   }
   if (report.notRead.length > 0) {
     out.push("", `Could not read ${plural(report.notRead.length, "resource")} (not judged):`);

@@ -8,6 +8,7 @@ import { type AnyRule, judgeItem } from "../detection/judge.ts";
 import type { ComplianceType, PublicAccessBlockFlags } from "../detection/types.ts";
 import { PermanentError } from "../platform/errors.ts";
 import { describeAction, describeMatched } from "../problems/words.ts";
+import { compareAccountRegion } from "./accounts.ts";
 import { plural } from "./format.ts";
 import type { PlanSettings } from "./settings.ts";
 
@@ -37,6 +38,26 @@ export interface PlanResult {
   instructions: Instruction[];
   malformed: { index: number; resourceId?: string; reason: string }[];
   settingsProblems: string[];
+  /**
+   * The counts per account and region, accounts in id order (the items' own accountId and region). plan() always
+   * counts them; the report carries them only when it is grouped (organisation mode, or items of several accounts or
+   * regions), so a single account's report is what it always was.
+   */
+  accountRegions?: PlanAccountRegion[];
+}
+
+/** One account and region of a plan: what was judged there, and what would be done. */
+export interface PlanAccountRegion {
+  accountId: string;
+  region: string;
+  itemsJudged: number;
+  compliant: number;
+  nonCompliant: number;
+  /** Fixes (matched entries) due now, in their grace period, and exempt findings. */
+  due: number;
+  grace: number;
+  exempt: number;
+  instructions: number;
 }
 
 export class SnapshotError extends PermanentError {
@@ -98,6 +119,26 @@ export function plan(
     malformed: [],
     settingsProblems: settings.allowlistProblems.map((problem) => `${problem.where}: ${problem.message}`),
   };
+  const tallies = new Map<string, PlanAccountRegion>();
+  const tallyOf = (accountId: string, region: string) => {
+    const key = JSON.stringify([accountId, region]);
+    let tally = tallies.get(key);
+    if (!tally) {
+      tally = {
+        accountId,
+        region,
+        itemsJudged: 0,
+        compliant: 0,
+        nonCompliant: 0,
+        due: 0,
+        grace: 0,
+        exempt: 0,
+        instructions: 0,
+      };
+      tallies.set(key, tally);
+    }
+    return tally;
+  };
   const parameters = new Map<string, unknown>();
   for (const rule of rules) {
     parameters.set(rule.id, rule.parseParameters(settings.ruleParameters[rule.id] ?? {}));
@@ -115,10 +156,18 @@ export function plan(
           facts: settings.accountFacts,
         });
         if (judgement.compliance === "NOT_APPLICABLE") continue;
+        const tally = tallyOf(item.accountId, item.region);
         result.itemsJudged++;
-        if (judgement.compliance === "COMPLIANT") result.compliant++;
-        else result.nonCompliant++;
+        tally.itemsJudged++;
+        if (judgement.compliance === "COMPLIANT") {
+          result.compliant++;
+          tally.compliant++;
+        } else {
+          result.nonCompliant++;
+          tally.nonCompliant++;
+        }
         result.instructions.push(...judgement.instructions);
+        tally.instructions += judgement.instructions.length;
         const instructionFor = new Map(
           judgement.instructions.flatMap((instruction) =>
             instruction.matched.map((entry) => [JSON.stringify(entry), instruction] as const),
@@ -127,6 +176,7 @@ export function plan(
         for (const finding of judgement.findings) {
           const instruction = instructionFor.get(JSON.stringify(finding.matched));
           const due = instruction ? Date.parse(instruction.notBefore) <= now.getTime() : false;
+          tally[finding.exemption ? "exempt" : due ? "due" : "grace"]++;
           result.findings.push({
             resourceType: item.resourceType,
             resourceId: item.resourceId,
@@ -159,6 +209,7 @@ export function plan(
     }
     onProgress?.(index + 1, items.length);
   });
+  result.accountRegions = [...tallies.values()].sort(compareAccountRegion);
   return result;
 }
 
@@ -211,6 +262,8 @@ export interface PlanReport extends PlanResult {
   mode: "offline" | "live";
   /** The snapshot (offline) or the account and region and how each type was read (live). */
   snapshot?: string;
+  /** Offline on several snapshots (--snapshot given more than once): each, in the order given. */
+  snapshots?: string[];
   live?: LiveSource;
   settingsFile: string;
   autoResponse: AutoResponseState;

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { REGION_PATTERN } from "../contract/ids.ts";
 import { PermanentError } from "../platform/errors.ts";
+import type { OrganizationSettings } from "../platform/organization.ts";
 
 export interface StackRefs {
   /** The region the stack is deployed in: every call the CLI makes goes there. */
@@ -17,10 +18,28 @@ export interface StackRefs {
   /** The KMS key (ARN) whose MACs make a ledger record genuine: undo accepts records signed with it only. */
   ledgerMacKeyId?: string;
   scheduleRule?: string;
+  /** Organisation mode (the `mode` output says "organization"); absent: a single-account stack. */
+  organization?: StackOrganization;
 }
 
+/** What the CLI knows of an organisation-mode stack, from its outputs (never from flags). */
+export interface StackOrganization {
+  /** The regions the stack detects and fixes in: Remedy acts in no other. */
+  regions: readonly string[];
+  /** The canonical settings the stack deployed (externalId among them), once openStack has parsed them. */
+  settings?: OrganizationSettings;
+  /**
+   * The `organization_settings` output as read, not parsed yet: parsing loads the Organizations client, which help
+   * and bad usage must not wait for (openStack parses it, completeOrganization).
+   */
+  settingsOutput?: unknown;
+}
+
+/** The references that are one string each: an output, and (most of them) a flag. */
+export type StringRef = Exclude<keyof StackRefs, "organization">;
+
 /** Terraform output names (see infra/) → what the CLI calls them. */
-export const OUTPUT_NAMES: Record<keyof StackRefs, string> = {
+export const OUTPUT_NAMES: Record<StringRef, string> = {
   region: "region",
   accountId: "account_id",
   queueUrl: "queue_url",
@@ -31,8 +50,19 @@ export const OUTPUT_NAMES: Record<keyof StackRefs, string> = {
   scheduleRule: "schedule_rule_name",
 };
 
+/**
+ * The outputs of organisation mode (infra/): `mode` ("account" or "organization"; absent: a stack older than
+ * organisation mode, single-account), `organization_regions` (a list, or its JSON) and `organization_settings` (the
+ * canonical settings, as JSON or an object). Not in OUTPUT_NAMES: a single-account stack need not have them.
+ */
+export const ORGANIZATION_OUTPUTS = {
+  mode: "mode",
+  regions: "organization_regions",
+  settings: "organization_settings",
+} as const;
+
 /** The flag that sets each reference by hand. */
-export const STACK_FLAGS: Record<Exclude<keyof StackRefs, "region" | "accountId">, string> = {
+export const STACK_FLAGS: Record<Exclude<StringRef, "region" | "accountId">, string> = {
   queueUrl: "queue-url",
   dlqUrl: "dlq-url",
   pauseParameter: "pause-parameter",
@@ -49,33 +79,79 @@ export class StackError extends PermanentError {
 
 /**
  * Reads outputs written by `terraform output -json` ({name: {value}}) or `cdktf deploy --outputs-file`
- * ({stack: {name: value}}).
+ * ({stack: {name: value}}): every output's value, whatever its type.
  */
-export function readOutputs(path: string): Record<string, string> {
+export function readOutputValues(path: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(readFileSync(path, "utf8"));
   } catch (error) {
     throw new StackError(`cannot read Terraform outputs from ${path}: ${(error as Error).message}`);
   }
-  if (typeof value !== "object" || value === null) throw new StackError(`${path} does not hold Terraform outputs`);
-  const entries = Object.entries(value as Record<string, unknown>);
-  const flat: Record<string, string> = {};
-  const take = (name: string, raw: unknown) => {
-    const unwrapped =
-      typeof raw === "object" && raw !== null && "value" in raw ? (raw as { value: unknown }).value : raw;
-    if (typeof unwrapped === "string") flat[name] = unwrapped;
-  };
-  for (const [name, raw] of entries) {
-    const isStack =
-      typeof raw === "object" &&
-      raw !== null &&
-      !("value" in raw) &&
-      Object.values(raw).every((v) => typeof v !== "object");
-    if (isStack) for (const [inner, innerValue] of Object.entries(raw as object)) take(inner, innerValue);
-    else take(name, raw);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new StackError(`${path} does not hold Terraform outputs`);
   }
-  return flat;
+  const values: Record<string, unknown> = {};
+  const isObject = (raw: unknown): raw is Record<string, unknown> =>
+    typeof raw === "object" && raw !== null && !Array.isArray(raw);
+  for (const [name, raw] of Object.entries(value as Record<string, unknown>)) {
+    if (isObject(raw) && "value" in raw) values[name] = raw.value;
+    // A stack of cdktf's file: its outputs by name, plain values (a list output is a list).
+    else if (isObject(raw)) for (const [inner, innerValue] of Object.entries(raw)) values[inner] = innerValue;
+    else values[name] = raw;
+  }
+  return values;
+}
+
+/**
+ * Organisation mode from the outputs: undefined for a single-account stack (`mode` "account", or no `mode` output
+ * at all); a StackError for a mode the CLI does not know, or an organisation stack that does not say its regions.
+ */
+export function organizationOutputs(outputs: Record<string, unknown>, file: string): StackOrganization | undefined {
+  const mode = outputs[ORGANIZATION_OUTPUTS.mode];
+  if (mode === undefined || mode === null || mode === "account") return undefined;
+  if (mode !== "organization") {
+    throw new StackError(
+      `${file}: output "mode" is ${JSON.stringify(mode)}, not "account" or "organization": are the outputs from this version of Remedy?`,
+    );
+  }
+  const decoded = (name: string): unknown => {
+    const raw = outputs[name];
+    if (typeof raw !== "string") return raw;
+    try {
+      return JSON.parse(raw);
+    } catch (error) {
+      throw new StackError(`${file}: output "${name}" is not JSON: ${(error as Error).message}`);
+    }
+  };
+  const regions = decoded(ORGANIZATION_OUTPUTS.regions);
+  const settingsOutput = decoded(ORGANIZATION_OUTPUTS.settings);
+  const listed =
+    regions === undefined || regions === null
+      ? undefined
+      : Array.isArray(regions) && regions.every((region) => typeof region === "string" && REGION_PATTERN.test(region))
+        ? (regions as string[])
+        : undefined;
+  if (regions !== undefined && regions !== null && listed === undefined) {
+    throw new StackError(`${file}: output "${ORGANIZATION_OUTPUTS.regions}" is not a list of AWS regions`);
+  }
+  const fromSettings = (settingsOutput as { regions?: unknown } | null | undefined)?.regions;
+  const settingsRegions = Array.isArray(fromSettings) ? fromSettings.filter((r) => typeof r === "string") : undefined;
+  const chosen = listed ?? settingsRegions;
+  if (!chosen || chosen.length === 0) {
+    throw new StackError(
+      `${file}: the stack is in organisation mode, but its outputs name no regions (${ORGANIZATION_OUTPUTS.regions}): save the outputs again with "terraform output -json > ${DEFAULT_OUTPUTS_FILE}"`,
+    );
+  }
+  if (listed && settingsRegions && [...listed].sort().join() !== [...settingsRegions].sort().join()) {
+    throw new StackError(
+      `${file}: outputs "${ORGANIZATION_OUTPUTS.regions}" (${listed.join(", ")}) and "${ORGANIZATION_OUTPUTS.settings}" (${settingsRegions.join(", ")}) name different regions`,
+    );
+  }
+  return {
+    regions: chosen,
+    ...(settingsOutput !== undefined && settingsOutput !== null ? { settingsOutput } : {}),
+  };
 }
 
 /**
@@ -92,14 +168,17 @@ export function resolveStack(
   const defaultFile = join(directory, DEFAULT_OUTPUTS_FILE);
   const file =
     explicit !== undefined ? resolve(directory, explicit) : existsSync(defaultFile) ? defaultFile : undefined;
-  const outputs = file ? readOutputs(file) : {};
+  const values = file ? readOutputValues(file) : {};
   const refs: StackRefs = {};
-  for (const key of Object.keys(OUTPUT_NAMES) as (keyof StackRefs)[]) {
+  for (const key of Object.keys(OUTPUT_NAMES) as StringRef[]) {
     const flagName = key in STACK_FLAGS ? STACK_FLAGS[key as keyof typeof STACK_FLAGS] : undefined;
     const flag = flagName ? flags[flagName] : undefined;
-    const value = typeof flag === "string" ? flag : outputs[OUTPUT_NAMES[key]];
+    const output = values[OUTPUT_NAMES[key]];
+    const value = typeof flag === "string" ? flag : typeof output === "string" ? output : undefined;
     if (value) refs[key] = value;
   }
+  const organization = file ? organizationOutputs(values, file) : undefined;
+  if (organization) refs.organization = organization;
   refs.region ??= regionOfQueueUrl(refs.queueUrl ?? refs.dlqUrl);
   const asked = typeof flags.region === "string" ? flags.region : undefined;
   if (asked !== undefined) {
@@ -112,6 +191,26 @@ export function resolveStack(
     refs.region = asked;
   }
   return refs;
+}
+
+/**
+ * The references with the organisation's settings parsed (parseOrganizationSettings, the functions' own parser): a
+ * malformed `organization_settings` output is a StackError naming the field. Loads platform/organization.ts (and the
+ * Organizations client with it), so it runs only once a command is about to call AWS (openStack).
+ */
+export async function completeOrganization(refs: StackRefs): Promise<StackRefs> {
+  const organization = refs.organization;
+  if (organization?.settingsOutput === undefined) return refs;
+  const { parseOrganizationSettings } = await import("../platform/organization.ts");
+  let settings: OrganizationSettings;
+  try {
+    settings = parseOrganizationSettings(organization.settingsOutput, `output "${ORGANIZATION_OUTPUTS.settings}"`);
+  } catch (error) {
+    if ((error as Error).name === "ConfigurationError") throw new StackError((error as Error).message);
+    throw error;
+  }
+  const { settingsOutput: _parsed, ...known } = organization;
+  return { ...refs, organization: { ...known, settings } };
 }
 
 /** The region in an SQS queue URL (https://sqs.eu-west-1.amazonaws.com/…), if it names one. */

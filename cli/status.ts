@@ -16,9 +16,10 @@ import {
 import { PermanentError } from "../platform/errors.ts";
 import { type PauseReading, readPauseState } from "../platform/pause.ts";
 import { describeChange } from "../problems/words.ts";
+import { type AccountRegion, accountRegionHeading, groupByAccountRegion, outsideDeployment } from "./accounts.ts";
 import type { CliDeps, Io } from "./deps.ts";
 import { plural, table, utc } from "./format.ts";
-import { explainAwsError, type StackRefs } from "./stack.ts";
+import { explainAwsError, type StackOrganization, type StackRefs } from "./stack.ts";
 import { terminalJson, terminalText } from "./terminal.ts";
 
 export const BREAKER = "circuit-breaker";
@@ -208,7 +209,105 @@ export function describeRecord(record: LedgerRecord): string {
   }
 }
 
-export function renderStatus(report: StatusReport, options: { width?: number } = {}): string {
+/** An account paused on its own (organisation mode), as status shows it. */
+export interface PausedAccount {
+  accountId: string;
+  by: string;
+  at: string;
+  reason: string;
+}
+
+/** Recent actions of one account and region (organisation mode), counted by outcome. */
+export interface AccountRegionActions extends AccountRegion {
+  actions: number;
+  /** "fixed", "skipped", "failed", "pending", "undo": how many of each. */
+  outcomes: Record<string, number>;
+  /** Why Remedy does not act there at all (a region the stack did not deploy, an excluded account). */
+  skipReason?: string;
+}
+
+/** What status adds in organisation mode: the stack's regions, paused accounts, recent actions per account and region. */
+export interface OrganizationStatus {
+  regions: readonly string[];
+  excludedAccounts: readonly string[];
+  /** Absent: the pause switch could not be read (its part says why). */
+  pausedAccounts?: PausedAccount[];
+  /** Absent: the ledger could not be read. */
+  accountRegions?: AccountRegionActions[];
+}
+
+const outcomeOf = (record: LedgerRecord) => (record.undoes ? "undo" : record.outcome);
+
+export function organizationStatus(report: StatusReport, organization: StackOrganization): OrganizationStatus {
+  const pause = report.pause;
+  const records = report.recentActions;
+  return {
+    regions: organization.regions,
+    excludedAccounts: organization.settings?.excludedAccounts ?? [],
+    ...(pause.ok
+      ? {
+          pausedAccounts: Object.entries(pause.value.accounts ?? {})
+            .filter(([, entry]) => entry.paused)
+            .map(([accountId, entry]) => ({ accountId, by: entry.by, at: entry.at, reason: entry.reason }))
+            .sort((a, b) => a.accountId.localeCompare(b.accountId)),
+        }
+      : {}),
+    ...(records.ok
+      ? {
+          accountRegions: groupByAccountRegion(records.value.records, (record) => record.resource).map((group) => {
+            const outcomes: Record<string, number> = {};
+            for (const record of group.items) outcomes[outcomeOf(record)] = (outcomes[outcomeOf(record)] ?? 0) + 1;
+            const skipReason = outsideDeployment(group, organization);
+            return {
+              accountId: group.accountId,
+              region: group.region,
+              actions: group.items.length,
+              outcomes,
+              ...(skipReason ? { skipReason } : {}),
+            };
+          }),
+        }
+      : {}),
+  };
+}
+
+function pausedAccountsText(paused: readonly PausedAccount[]): string {
+  if (paused.length === 0) return "none";
+  const each = paused.map(
+    (entry) => `${safe(entry.accountId)} by ${safe(entry.by)} at ${utc(entry.at)}: ${safe(entry.reason)}`,
+  );
+  return `${paused.length} — ${each.join("; ")} ("remedy resume --account ID" after review)`;
+}
+
+function actionsTable(records: readonly LedgerRecord[], width: number | undefined): string {
+  return table(
+    ["ACTION", "WHEN", "OUTCOME", "PROBLEM", "RESOURCE", "WHAT"],
+    records.map((record) =>
+      [
+        record.actionId,
+        utc(record.finishedAt ?? record.startedAt),
+        record.undoes ? `undo of ${record.undoes}` : record.outcome,
+        record.problem,
+        record.resource.id,
+        describeRecord(record),
+      ].map(safe),
+    ),
+    [32, 20, 40, 18, 40, 100],
+    width,
+  );
+}
+
+/** "3 actions (2 fixed, 1 undo)". */
+function actionCounts(group: AccountRegionActions): string {
+  const counts = Object.entries(group.outcomes).map(([outcome, count]) => `${count} ${outcome}`);
+  return `${plural(group.actions, "action")} (${counts.join(", ")})`;
+}
+
+export function renderStatus(
+  report: StatusReport,
+  options: { width?: number; organization?: OrganizationStatus } = {},
+): string {
+  const organization = options.organization;
   const lines = [
     `Auto-response: ${shown(report.autoResponse, (a) => (a.enabled ? `ON (schedule ${safe(a.rule)} enabled)` : `OFF (schedule ${safe(a.rule)} disabled: nothing is changed)`))}`,
     `Pause switch:  ${shown(report.pause, (p) =>
@@ -217,34 +316,41 @@ export function renderStatus(report: StatusReport, options: { width?: number } =
         : `running (since ${utc(p.resumedAt ?? p.at)}, by ${safe(p.by)})`,
     )}`,
     `Breaker:       ${shown(report.pause, (p) => (p.breakerTripped ? "TRIPPED" : "not tripped"))}`,
+    ...(organization
+      ? [
+          `Paused accounts: ${organization.pausedAccounts ? pausedAccountsText(organization.pausedAccounts) : shown(report.pause, () => "")}`,
+        ]
+      : []),
     `Queue:         ${shown(report.queue, depthText)}`,
     `Dead letters:  ${shown(report.deadLetterQueue, (d) => `${depthText(d)}${d.visible > 0 ? ' — "remedy peek --dlq" shows why' : ""}`)}`,
     `Slack routing: ${shown(report.slackRouting, slackText)}`,
+    ...(organization
+      ? [
+          `Organisation:  ${plural(organization.regions.length, "region")} (${organization.regions.map(safe).join(", ")})${organization.excludedAccounts.length > 0 ? `; excluded accounts: ${organization.excludedAccounts.map(safe).join(", ")}` : ""}`,
+        ]
+      : []),
     "",
   ];
   if (!report.recentActions.ok) {
     lines.push(`Recent actions: unknown (${safe(report.recentActions.error)})`);
   } else if (report.recentActions.value.records.length === 0) {
     lines.push("Recent actions: none in the last 30 days.");
+  } else if (organization) {
+    lines.push("Recent actions (newest first), by account and region:");
+    const groups = groupByAccountRegion(report.recentActions.value.records, (record) => record.resource);
+    const counts = organization.accountRegions ?? [];
+    groups.forEach((group, index) => {
+      const tally = counts[index];
+      const skip = tally?.skipReason ? ` — ${safe(tally.skipReason)}` : "";
+      lines.push(
+        "",
+        `${accountRegionHeading(group)}: ${tally ? actionCounts(tally) : plural(group.items.length, "action")}${skip}`,
+        actionsTable(group.items, options.width),
+      );
+    });
   } else {
     lines.push("Recent actions (newest first):");
-    lines.push(
-      table(
-        ["ACTION", "WHEN", "OUTCOME", "PROBLEM", "RESOURCE", "WHAT"],
-        report.recentActions.value.records.map((record) =>
-          [
-            record.actionId,
-            utc(record.finishedAt ?? record.startedAt),
-            record.undoes ? `undo of ${record.undoes}` : record.outcome,
-            record.problem,
-            record.resource.id,
-            describeRecord(record),
-          ].map(safe),
-        ),
-        [32, 20, 40, 18, 40, 100],
-        options.width,
-      ),
-    );
+    lines.push(actionsTable(report.recentActions.value.records, options.width));
   }
   if (report.recentActions.ok && report.recentActions.value.invalid.length > 0) {
     const { invalid } = report.recentActions.value;
@@ -263,6 +369,14 @@ export async function statusCommand(
 ): Promise<boolean> {
   if (io.interactive) io.err("reading Remedy's state…\n");
   const report = await readStatus(refs, deps, options);
-  io.out(json ? `${terminalJson(report)}\n` : renderStatus(report, io.columns ? { width: io.columns } : {}));
+  const organization = refs.organization ? organizationStatus(report, refs.organization) : undefined;
+  io.out(
+    json
+      ? `${terminalJson(organization ? { ...report, organization } : report)}\n`
+      : renderStatus(report, {
+          ...(io.columns ? { width: io.columns } : {}),
+          ...(organization ? { organization } : {}),
+        }),
+  );
   return !statusFailed(report);
 }

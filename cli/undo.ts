@@ -5,6 +5,9 @@
 // is refused after showing why, before asking. With --json, what is shown and asked goes to stderr and stdout
 // carries one result object.
 
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { S3Client } from "@aws-sdk/client-s3";
+import { ACCOUNT_ID_PATTERN } from "../contract/ids.ts";
 import {
   InvalidLedgerRecordError,
   LedgerRecordNotFoundError,
@@ -12,9 +15,13 @@ import {
   readLedgerRecord,
   s3Ledger,
 } from "../contract/ledger.ts";
+import { hasErrorCode } from "../platform/aws-errors.ts";
+import { memberClient, stsClient } from "../platform/clients.ts";
 import type { Log } from "../platform/logging.ts";
-import { actingIdentity } from "./command.ts";
-import type { CliDeps, Io } from "./deps.ts";
+import { assumeMemberRole, type MemberSession, memberRoleArn, sessionNameFor } from "../platform/member-roles.ts";
+import { outsideDeployment } from "./accounts.ts";
+import { actingIdentity, CliError, EXIT_FAILED } from "./command.ts";
+import type { CliDeps, Io, MemberClients } from "./deps.ts";
 import { requireRefs, type StackRefs } from "./stack.ts";
 import { terminalJson, terminalText } from "./terminal.ts";
 import {
@@ -26,6 +33,7 @@ import {
   type ReAdded,
   type RecordIntegrityCheck,
   readLiveState,
+  type UndoableRecord,
   UndoError,
   type UndoPlan,
   undoAction,
@@ -128,9 +136,14 @@ async function undo(
   const record = await readLedgerRecord(deps.s3(), config, actionId);
   // Refuses (UndoError) what cannot be undone, is not genuine or is inconsistent, before anything is asked.
   const checked = await checkUndoable(record, integrity);
+  // The resource's clients: this account's, or (organisation mode) the record's member account's, through its undo
+  // role. The ledger stays the hub's.
+  const member = await resourceClients(refs, checked, by, deps);
+  let clients = member?.clients ?? { ec2: deps.ec2(), s3: deps.s3() };
   // Only reads: what is shown is what is missing live now (undoAction reads again just before it writes).
-  const plan = planUndo(checked, await readLiveState(checked, { ec2: deps.ec2(), s3: deps.s3() }));
+  const plan = planUndo(checked, await readLiveState(checked, clients));
   show(`${shownUndo(plan)}\n`);
+  if (member) show(`${terminalText(member.acting)}\n`);
   assertRestorable(plan);
   show(`The record's integrity MAC verifies with KMS key ${terminalText(record.integrity?.keyId ?? "?")}.\n`);
   show(
@@ -145,9 +158,12 @@ async function undo(
     } else io.out("Nothing was changed.\n");
     return declined;
   }
+  // The member session lasts 15 minutes: a question left open most of that gets a fresh one for the writes.
+  if (member?.expiresAt && member.expiresAt.getTime() - deps.now().getTime() < SESSION_MARGIN_MS) {
+    clients = (await resourceClients(refs, checked, by, deps))?.clients ?? clients;
+  }
   const result = await undoAction(actionId, {
-    ec2: deps.ec2(),
-    s3: deps.s3(),
+    ...clients,
     ledger: s3Ledger(deps.s3(), config, deps.now),
     ...integrity,
     now: deps.now,
@@ -177,6 +193,72 @@ async function undo(
       : `Everything Remedy removed was already there again; recorded as ${result.actionId}.\n`,
   );
   return answer;
+}
+
+/** A member session with less left than this when the writes start is assumed again (the writes take seconds). */
+const SESSION_MARGIN_MS = 2 * 60_000;
+
+/** The member role undo assumes (organisation mode): remedy-member-undo, assumable by operators only. */
+const UNDO_ROLE = { kind: "undo" } as const;
+
+/** The partition of an ARN ("aws", "aws-cn", "aws-us-gov"), if `text` is one. */
+export function partitionOf(text: string | undefined): string | undefined {
+  return text === undefined ? undefined : /^arn:(aws[a-z-]*):/.exec(text)?.[1];
+}
+
+/**
+ * Organisation mode: clients acting in the record's account and region, with the credentials of that account's
+ * `remedy-member-undo` role, assumed with the caller's own credentials (session "undo-<action id>", the stack's
+ * ExternalId when its settings have one), so the member account's CloudTrail names the undo behind the change. The
+ * record is genuine (its MAC verified) but still only a claim about where: an account or region the stack does not
+ * act in is refused (UndoError) before anything is assumed. Undefined for a single-account stack: its own clients.
+ */
+async function resourceClients(
+  refs: StackRefs,
+  record: UndoableRecord,
+  by: string,
+  deps: CliDeps,
+): Promise<{ clients: MemberClients; acting: string; expiresAt?: Date } | undefined> {
+  const organization = refs.organization;
+  if (!organization) return undefined;
+  const { accountId, region } = record.resource;
+  if (!ACCOUNT_ID_PATTERN.test(accountId)) {
+    throw new UndoError(
+      `${record.actionId} names "${accountId}" as its account, which is not an account id; it is not undone`,
+    );
+  }
+  const outside = outsideDeployment({ accountId, region }, organization);
+  if (outside) throw new UndoError(`${record.actionId} is not undone: ${outside}`);
+  const session: MemberSession = {
+    partition: partitionOf(by) ?? partitionOf(refs.ledgerMacKeyId) ?? "aws",
+    accountId,
+    role: UNDO_ROLE,
+    sessionName: `undo-${record.actionId}`,
+    ...(organization.settings?.externalId ? { externalId: organization.settings.externalId } : {}),
+  };
+  const roleArn = memberRoleArn(session.partition, accountId, UNDO_ROLE);
+  let credentials: Awaited<ReturnType<typeof assumeMemberRole>>;
+  try {
+    credentials = await assumeMemberRole(deps.sts?.() ?? stsClient(), session);
+  } catch (error) {
+    if (hasErrorCode(error, "AccessDenied", "AccessDeniedException")) {
+      throw new CliError(
+        `cannot assume ${roleArn}: the member undo role is missing in account ${accountId}, or its trust does not list you (${by}) among the operators who may undo; nothing was changed.`,
+        EXIT_FAILED,
+      );
+    }
+    throw error;
+  }
+  const target = { region, credentials };
+  const clients = deps.memberClients?.(target) ?? {
+    ec2: memberClient(EC2Client, target),
+    s3: memberClient(S3Client, target),
+  };
+  return {
+    clients,
+    acting: `Acting in account ${accountId} (${region}) as ${roleArn}, session ${sessionNameFor(session.sessionName)}.`,
+    ...(credentials.expiration ? { expiresAt: credentials.expiration } : {}),
+  };
 }
 
 /**

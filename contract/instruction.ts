@@ -98,7 +98,122 @@ const IDENTITY_BY_KIND: ReadonlyMap<string, Identity> = new Map(
 export function matchedEntryKey(entry: MatchedEntry): string {
   const identity = IDENTITY_BY_KIND.get(entry.kind);
   if (!identity) throw new Error(`no problem in the registry records ${String(entry.kind)} entries`);
-  return canonicalJson({ kind: entry.kind, ...identity(entry) });
+  const fields = identity(entry);
+  return flatKey(entry.kind, fields, undefined) ?? canonicalJson({ kind: entry.kind, ...fields });
+}
+
+/**
+ * An identity's key list with `kind` added, sorted, each key written out as JSON (`"key":`, and that again as the
+ * inside of a JSON string); `sorted` is undefined for a list flatKey leaves to canonicalJson: one with `kind` already,
+ * `__proto__` (an assignment, not a key, in sortKeys' copy) or an array-index key (JSON.stringify writes those first,
+ * whatever the sorted order).
+ */
+interface KeyShape {
+  keys: readonly string[];
+  sorted: readonly string[] | undefined;
+  written: readonly string[];
+  quoted: readonly string[];
+}
+/** The few identity shapes there are (one or two per problem), each worked out once. */
+const keyShapes: KeyShape[] = [];
+const KEY_SHAPES_KEPT = 16;
+const ARRAY_INDEX = /^(?:0|[1-9]\d*)$/;
+
+function keyShape(keys: string[]): KeyShape {
+  for (let index = 0; index < keyShapes.length; index++) {
+    const shape = keyShapes[index]!;
+    if (sameKeys(shape.keys, keys)) return shape;
+  }
+  const simple = keys.every(
+    (key) => key !== "kind" && key !== "__proto__" && !(ARRAY_INDEX.test(key) && Number(key) < 4_294_967_295),
+  );
+  const sorted = simple ? [...keys, "kind"].sort() : undefined;
+  const written = sorted ? sorted.map((key) => `${JSON.stringify(key)}:`) : [];
+  const quoted = written.map((text) => JSON.stringify(text).slice(1, -1));
+  const shape = { keys, sorted, written, quoted };
+  if (keyShapes.length >= KEY_SHAPES_KEPT) keyShapes.length = 0;
+  keyShapes.push(shape);
+  return shape;
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let index = 0; index < a.length; index++) if (a[index] !== b[index]) return false;
+  return true;
+}
+
+/** Text that JSON.stringify writes as itself between two quotes: no quote, backslash, control or surrogate unit. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what JSON escapes.
+const VERBATIM = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+
+/** JSON.stringify(text) for a string, without the call when the text goes in verbatim. */
+function jsonString(text: string): string {
+  return VERBATIM.test(text) ? `"${text}"` : JSON.stringify(text);
+}
+
+/** Where flatKey writes a key and its quoted form, piece by piece: joined once each (one flat string, no ropes). */
+const keyParts: string[] = [];
+const quotedParts: string[] = [];
+
+/**
+ * canonicalJson({ kind, ...fields }) written directly when every field is a string, number, boolean, null or
+ * undefined (left out, as sortKeys leaves it out): no merged copy, no sorted copy. Undefined for anything else.
+ * With `entry`, its `quoted` is set too: the key as the inside of a JSON string (what an id's JSON holds), when every
+ * string in it goes in verbatim.
+ */
+function flatKey(kind: string, fields: unknown, entry: Entry | undefined): string | undefined {
+  if (typeof fields !== "object" || fields === null) return undefined;
+  const shape = keyShape(Object.keys(fields));
+  const sorted = shape.sorted;
+  if (sorted === undefined) return undefined;
+  keyParts.length = 0;
+  quotedParts.length = 0;
+  // Quoted only while every string so far went in verbatim (quotes are then all there is to escape).
+  let quotable = entry !== undefined;
+  for (let index = 0; index < sorted.length; index++) {
+    const key = sorted[index]!;
+    const value: unknown = key === "kind" ? kind : (fields as Record<string, unknown>)[key];
+    if (value === undefined) continue;
+    const first = keyParts.length === 0;
+    keyParts.push(first ? "{" : ",", shape.written[index]!);
+    if (quotable) quotedParts.push(first ? "{" : ",", shape.quoted[index]!);
+    switch (typeof value) {
+      case "string":
+        if (VERBATIM.test(value)) {
+          keyParts.push('"', value, '"');
+          if (quotable) quotedParts.push('\\"', value, '\\"');
+        } else {
+          keyParts.push(JSON.stringify(value));
+          quotable = false;
+        }
+        break;
+      case "number": {
+        const json = Number.isFinite(value) ? String(value) : "null";
+        keyParts.push(json);
+        if (quotable) quotedParts.push(json);
+        break;
+      }
+      case "boolean":
+        keyParts.push(value ? "true" : "false");
+        if (quotable) quotedParts.push(value ? "true" : "false");
+        break;
+      default:
+        // An object (sorted in turn), a function (left out) or a bigint (which throws): canonicalJson's to do.
+        if (value !== null) return undefined;
+        keyParts.push("null");
+        if (quotable) quotedParts.push("null");
+    }
+  }
+  if (keyParts.length === 0) {
+    if (quotable) entry!.quoted = "{}";
+    return "{}";
+  }
+  keyParts.push("}");
+  if (quotable) {
+    quotedParts.push("}");
+    entry!.quoted = quotedParts.join("");
+  }
+  return keyParts.join("");
 }
 
 /** Deterministic id: same account + region + resource + problem + matched entries ⇒ same id. */
@@ -115,9 +230,9 @@ function idFromKeys(
   resource: Pick<Instruction["resource"], "accountId" | "region" | "type" | "id">,
   problem: Problem,
   sortedKeys: readonly string[],
+  quotedKeys?: readonly (string | undefined)[],
 ): string {
   const { accountId, region, type, id } = resource;
-  const identity = [accountId, region, type, id, problem, sortedKeys];
   // Strings only (what a typed caller passes): canonical JSON is plain JSON, without sortKeys' copy of the arrays.
   const plain =
     typeof accountId === "string" &&
@@ -125,8 +240,43 @@ function idFromKeys(
     typeof type === "string" &&
     typeof id === "string" &&
     typeof problem === "string";
-  return hash("sha256", plain ? JSON.stringify(identity) : canonicalJson(identity), "hex").slice(0, 32);
+  if (!plain)
+    return hash("sha256", canonicalJson([accountId, region, type, id, problem, sortedKeys]), "hex").slice(0, 32);
+  const text = quotedKeys === undefined ? undefined : identityText(resource, problem, quotedKeys);
+  return hash("sha256", text ?? JSON.stringify([accountId, region, type, id, problem, sortedKeys]), "hex").slice(0, 32);
 }
+
+/**
+ * JSON.stringify([accountId, region, type, id, problem, keys]) written from the keys' quoted forms (flatKey), or
+ * undefined when one of them has none. The account, region and type of one resource type repeat: written once.
+ */
+function identityText(
+  resource: Pick<Instruction["resource"], "accountId" | "region" | "type" | "id">,
+  problem: Problem,
+  quotedKeys: readonly (string | undefined)[],
+): string | undefined {
+  const { accountId, region, type } = resource;
+  if (accountId !== lastAccountId || region !== lastRegion || type !== lastType) {
+    lastPrefix = `[${jsonString(accountId)},${jsonString(region)},${jsonString(type)},`;
+    lastAccountId = accountId;
+    lastRegion = region;
+    lastType = type;
+  }
+  const parts = [lastPrefix, jsonString(resource.id), ",", jsonString(problem), ",["];
+  for (let index = 0; index < quotedKeys.length; index++) {
+    const quoted = quotedKeys[index];
+    if (quoted === undefined) return undefined;
+    parts.push(index === 0 ? '"' : ',"', quoted, '"');
+  }
+  parts.push("]]");
+  // Joined: one flat string for the hash to read.
+  return parts.join("");
+}
+
+let lastAccountId: string | undefined;
+let lastRegion: string | undefined;
+let lastType: string | undefined;
+let lastPrefix = "";
 
 /**
  * Parses a queue message body (text or already-parsed JSON). Throws InvalidInstructionError naming the first
@@ -183,7 +333,42 @@ export function envelopeBytes(source: InstructionSource, problem: Problem): numb
 
 /** At least envelopeBytes(source, problem), never less (Infinity when the source is not plain data): no JSON written. */
 export function envelopeBytesAtMost(source: InstructionSource, problem: Problem): number {
-  return jsonBytesAtMost(emptyInstruction(source, problem), 0) + ANNOTATION_ROOM + 64;
+  return emptyInstructionBytesAtMost(source, problem) + ANNOTATION_ROOM + 64;
+}
+
+/** The keys of emptyInstruction, each as jsonBytesAtMost counts it (6 bytes a unit, quotes, colon and comma). */
+const ENVELOPE_KEYS_AT_MOST = ["version", "id", "problem", "resource", "matched", "rule", "capturedAt"]
+  .concat(["detectedAt", "notBefore", "annotation"])
+  .reduce((bytes, key) => bytes + key.length * 6 + 3 + 1, 2);
+
+/**
+ * jsonBytesAtMost(emptyInstruction(source, problem), 0), to the byte, without the instruction: its keys counted once
+ * (above), its values one by one. The resource is measured as it is when its copy would be the same plain data.
+ */
+function emptyInstructionBytesAtMost(source: InstructionSource, problem: Problem): number {
+  // What makes the copy (or any plain object) not plain for jsonBytesAtMost: a toJSON it would inherit.
+  if ((Object.prototype as { toJSON?: unknown }).toJSON !== undefined) return Number.POSITIVE_INFINITY;
+  const resource = source.resource;
+  const resourceBytes =
+    typeof resource === "object" &&
+    resource !== null &&
+    Object.getPrototypeOf(resource) === Object.prototype &&
+    !Object.hasOwn(resource, "toJSON")
+      ? jsonBytesAtMost(resource, 1)
+      : jsonBytesAtMost({ ...resource }, 1);
+  return (
+    ENVELOPE_KEYS_AT_MOST +
+    NUMBER_BYTES_AT_MOST +
+    (ID_PLACEHOLDER.length * 6 + 2) +
+    jsonBytesAtMost(problem, 1) +
+    resourceBytes +
+    2 +
+    jsonBytesAtMost(source.rule, 1) +
+    jsonBytesAtMost(source.capturedAt, 1) +
+    jsonBytesAtMost(source.detectedAt, 1) +
+    jsonBytesAtMost(source.notBefore, 1) +
+    2
+  );
 }
 
 /** The envelope: an instruction of `problem` for `source` with no matched entries, any id and an empty annotation. */
@@ -249,6 +434,8 @@ function jsonBytesAtMost(value: unknown, depth: number): number {
 
 interface Entry {
   key: string;
+  /** The key as the inside of a JSON string, when flatKey could write it so (idFromKeys hashes that JSON). */
+  quoted: string | undefined;
   finding: Finding;
   /** What the entry adds to a message; measured only when an upper bound does not settle the split (entryBytes). */
   bytes: number | undefined;
@@ -266,38 +453,61 @@ function entryBytesAtMost(entry: Entry): number {
   return jsonBytesAtMost(entry.finding.matched, 0) + entry.finding.reason.length * 3 + 8;
 }
 
+/** A finding's entry: its key (matchedEntryKey's) and, when flatKey wrote it, the key's quoted form. */
+function keyedEntry(finding: Finding): Entry {
+  const matched = finding.matched;
+  const identity = IDENTITY_BY_KIND.get(matched.kind);
+  if (!identity) throw new Error(`no problem in the registry records ${String(matched.kind)} entries`);
+  const fields = identity(matched);
+  const entry: Entry = { key: "", quoted: undefined, finding, bytes: undefined };
+  entry.key = flatKey(matched.kind, fields, entry) ?? canonicalJson({ kind: matched.kind, ...fields });
+  return entry;
+}
+
 /**
  * Turns one resource's findings into instructions: one per problem, split into parts when the matched entries
  * would not fit one SQS message. Entries are ordered by identity first, so the split (and every id) is stable.
  */
 export function buildInstructions(source: InstructionSource, findings: readonly Finding[]): Instruction[] {
-  const byProblem = new Map<Problem, Entry[]>();
+  // Problems in the order of their first finding, each with its entries (a handful of problems: no Map).
+  const problems: Problem[] = [];
+  const lists: Entry[][] = [];
   for (const finding of findings) {
-    const key = matchedEntryKey(finding.matched);
-    let list = byProblem.get(finding.problem);
-    if (list === undefined) {
+    const entry = keyedEntry(finding);
+    const key = entry.key;
+    const at = problems.indexOf(finding.problem);
+    let list: Entry[];
+    if (at < 0) {
       list = [];
-      byProblem.set(finding.problem, list);
-    }
+      problems.push(finding.problem);
+      lists.push(list);
+    } else list = lists[at]!;
     let seen = false;
     for (let index = 0; index < list.length && !seen; index++) seen = list[index]!.key === key;
-    if (!seen) list.push({ key, finding, bytes: undefined });
+    if (!seen) list.push(entry);
   }
 
+  // By problem name (localeCompare), as the Map's entries were sorted; one problem (most resources) needs no sort.
+  const order = problems.map((_, index) => index);
+  if (order.length > 1) order.sort((a, b) => problems[a]!.localeCompare(problems[b]!));
   const instructions: Instruction[] = [];
-  for (const [problem, entries] of [...byProblem].sort(([a], [b]) => a.localeCompare(b))) {
-    entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const at of order) {
+    const problem = problems[at]!;
+    const entries = lists[at]!;
+    if (entries.length > 1) entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const chunks = split(source, problem, entries);
     for (let index = 0; index < chunks.length; index++) {
       const chunk = chunks[index]!;
       const chunkFindings: Finding[] = [];
       const keys: string[] = [];
+      const quoted: (string | undefined)[] = [];
       for (const entry of chunk) {
         chunkFindings.push(entry.finding);
         keys.push(entry.key);
+        quoted.push(entry.quoted);
       }
       // The chunk is in key order (distinct keys, sorted as instructionId sorts them): its keys give its id as is.
-      const id = idFromKeys(source.resource, problem, keys);
+      const id = idFromKeys(source.resource, problem, keys, quoted);
       const instruction = makeInstruction(source, problem, chunkFindings, summarise(chunkFindings), id);
       if (chunks.length > 1) instruction.part = { index: index + 1, count: chunks.length };
       instructions.push(instruction);

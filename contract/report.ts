@@ -7,6 +7,7 @@ import * as v from "valibot";
 import { PROBLEMS } from "../detection/types.ts";
 import { PermanentError } from "../platform/errors.ts";
 import { PROBLEM_SPECS } from "../problems/index.ts";
+import { ACCOUNT_ID_PATTERN } from "./ids.ts";
 import { kindVariant } from "./schema-kit.ts";
 
 export const REPORT_VERSION = 1;
@@ -53,6 +54,18 @@ export const ReportSchema = v.variant("kind", [
     changes: v.array(ChangeSchema),
     undoCommand: v.string(),
   }),
+  /**
+   * Notify mode (organisation settings): a remediation re-read and re-judged the resource and would make these
+   * changes, but changed nothing and recorded no action (there is nothing to undo). `reason` says why not.
+   */
+  v.object({
+    ...aboutInstruction,
+    kind: v.literal("would-fix"),
+    /** The run's id: the session name in the member account's CloudTrail for its reads. Never an undoable action. */
+    actionId: v.string(),
+    changes: v.array(ChangeSchema),
+    reason: v.string(),
+  }),
   /** A remediation looked and changed nothing (already fixed, exempt now, resource gone...). */
   v.object({ ...aboutInstruction, kind: v.literal("skipped"), actionId: v.optional(v.string()), reason: v.string() }),
   /** A remediation attempt failed; `willRetry` says whether the queue will bring it back. */
@@ -84,6 +97,8 @@ export const ReportSchema = v.variant("kind", [
   v.object({
     ...base,
     kind: v.literal("breaker-tripped"),
+    /** Organisation mode: the one member account paused by its own breaker (absent: everything is paused). */
+    accountId: v.optional(v.pipe(v.string(), v.regex(ACCOUNT_ID_PATTERN))),
     freshInstructions: v.number(),
     limit: v.number(),
     windowMinutes: v.number(),

@@ -44,10 +44,14 @@ export function judgeItem(item: ConfigItem, rule: AnyRule, parameters: unknown, 
     return notApplicable(`${item.resourceType} is not judged by ${rule.id}`);
   }
   const verdict = rule.evaluate(item, parameters, context.facts);
-  const notes = new Set<string>();
-  // Made at the first finding (most items have none).
+  // Made at the first note, and at the first finding (most items have none).
+  let notes: Set<string> | undefined;
   let exemptionByProblem: Map<string, Exemption | undefined> | undefined;
-  const findings: JudgedFinding[] = verdict.findings.map((finding) => {
+  let exempt = 0;
+  const ruleFindings = verdict.findings;
+  const findings: JudgedFinding[] = [];
+  for (let index = 0; index < ruleFindings.length; index++) {
+    const finding = ruleFindings[index]!;
     exemptionByProblem ??= new Map();
     if (!exemptionByProblem.has(finding.problem)) {
       const check = findExemption(
@@ -55,24 +59,31 @@ export function judgeItem(item: ConfigItem, rule: AnyRule, parameters: unknown, 
         context.allowlist,
         context.now,
       );
-      for (const note of check.notes) notes.add(note);
+      if (check.notes.length > 0) {
+        notes ??= new Set();
+        for (const note of check.notes) notes.add(note);
+      }
       exemptionByProblem.set(finding.problem, check.exemption);
     }
     const exemption = exemptionByProblem.get(finding.problem);
-    return exemption ? { ...finding, exemption } : finding;
-  });
+    const judged: JudgedFinding = exemption ? { ...finding, exemption } : finding;
+    if (judged.exemption) exempt++;
+    findings.push(judged);
+  }
 
-  const actionable = findings.filter((finding) => !finding.exemption);
-  const instructions =
-    actionable.length > 0
-      ? instructionsFor(instructionSource(item, rule, parameters, context), actionable, notes)
-      : checkTimes(item, context);
+  // Without an exemption every finding is actionable: the same list, not a filtered copy.
+  const actionable = exempt === 0 ? findings : findings.filter((finding) => !finding.exemption);
+  let instructions: Instruction[];
+  if (actionable.length > 0) {
+    notes ??= new Set();
+    instructions = instructionsFor(instructionSource(item, rule, parameters, context), actionable, notes);
+  } else instructions = checkTimes(item, context);
 
   // One array for both: annotate only reads it.
-  const noteList = [...notes];
+  const noteList = notes === undefined ? [] : [...notes];
   return {
     compliance: verdict.compliance,
-    annotation: annotate(verdict.annotation, findings, noteList),
+    annotation: annotate(verdict.annotation, findings, noteList, exempt),
     findings,
     instructions,
     notes: noteList,
@@ -163,10 +174,15 @@ function parametersRecord(parameters: unknown): Record<string, unknown> {
 }
 
 /** Puts the exemption first when it covers everything: that is what a reader of Config needs to see. */
-function annotate(base: string, findings: readonly JudgedFinding[], notes: readonly string[]): string {
-  const exempt = findings.filter((finding) => finding.exemption);
+function annotate(
+  base: string,
+  findings: readonly JudgedFinding[],
+  notes: readonly string[],
+  exemptCount: number,
+): string {
   let text = base;
-  if (exempt.length > 0) {
+  if (exemptCount > 0) {
+    const exempt = findings.filter((finding) => finding.exemption);
     const described = [
       ...new Set(exempt.map((finding) => `${finding.problem} ${describeExemption(finding.exemption!)}`)),
     ];

@@ -3,6 +3,7 @@
 // tests all read this table, so a function added here is bundled, deployed and checked everywhere at once.
 
 import type { EnvName } from "../platform/env.ts";
+import { MEMBER_ROLE_PERMISSIONS } from "../platform/member-roles.ts";
 import { ORGANIZATION_DIRECTORY_PERMISSIONS } from "../platform/organization.ts";
 import type { CommandPermissions } from "../platform/permissions.ts";
 import { declaredActions } from "../platform/permissions.ts";
@@ -100,7 +101,8 @@ function remediationFunction(name: RemediationName): FunctionSpec {
     entry: "functions/remediation/handler.ts",
     fixes: specs.map((spec) => spec.id),
     permissions: { ...remediationRunnerPermissions, ...fixPermissions } as CommandPermissions,
-    organizationPermissions: ORGANIZATION_DIRECTORY_PERMISSIONS,
+    // The account's standing, and its fix role for the action (functions/remediation/member.ts).
+    organizationPermissions: { ...ORGANIZATION_DIRECTORY_PERMISSIONS, ...MEMBER_ROLE_PERMISSIONS },
     impliedActions: remediationRunnerImpliedActions,
     memoryMb: 256,
     timeoutSeconds: REMEDIATION_TIMEOUT_SECONDS,
@@ -115,7 +117,8 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     name: "config-rule",
     entry: "functions/config-rule/handler.ts",
     permissions: configRulePermissions,
-    organizationPermissions: ORGANIZATION_DIRECTORY_PERMISSIONS,
+    // The event's account's standing, and its detect role (functions/config-rule/organization.ts).
+    organizationPermissions: { ...ORGANIZATION_DIRECTORY_PERMISSIONS, ...MEMBER_ROLE_PERMISSIONS },
     impliedActions: configRuleImpliedActions,
     memoryMb: 256,
     // A change notification judges one item; a periodic scan's task stops well before this (scan.ts).
@@ -128,6 +131,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
       "REMEDY_SCAN_QUEUE_URL",
       "REMEDY_SCAN_DLQ_URL",
       "REMEDY_LEDGER_BUCKET",
+      "REMEDY_HUB_REGION",
     ],
     // The periodic scan adds the S3 client (its parts of recorded verdicts).
     bundleBudgetBytes: 640 * KB,
@@ -156,6 +160,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
       "REMEDY_RATE_LIMIT_WINDOW_MINUTES",
       "REMEDY_BREAKER_FRESH_LIMIT",
       "REMEDY_BREAKER_WINDOW_MINUTES",
+      "REMEDY_BREAKER_ACCOUNT_FRESH_LIMIT",
       "REMEDY_RECEIVE_CONCURRENCY",
       "REMEDY_INVOKE_CONCURRENCY",
     ],
@@ -166,11 +171,13 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     name: "notifier",
     entry: "functions/notifier/handler.ts",
     permissions: notifierPermissions,
-    organizationPermissions: {},
+    // The account's Slack route comes from its standing (account and OU settings).
+    organizationPermissions: ORGANIZATION_DIRECTORY_PERMISSIONS,
     impliedActions: [],
     memoryMb: 256,
     timeoutSeconds: 60,
     env: [
+      "REMEDY_ORGANIZATION",
       "REMEDY_SLACK_SECRET",
       "REMEDY_RELAY_RULE_SUFFIXES",
       "REMEDY_RELAY_ALL_RULES",
@@ -198,5 +205,7 @@ export function functionSources(spec: FunctionSpec): string[] {
 /** The IAM actions the stack grants the function: in organisation mode, its organisation-only ones as well. */
 export function grantedActions(spec: FunctionSpec, mode: "account" | "organization" = "account"): string[] {
   const organization = mode === "organization" ? declaredActions(spec.organizationPermissions) : [];
+  // Member sessions carry a SourceIdentity (platform/member-roles.ts): AWS authorizes it as an action of its own.
+  if (organization.includes("sts:AssumeRole")) organization.push("sts:SetSourceIdentity");
   return [...new Set([...declaredActions(spec.permissions), ...organization, ...spec.impliedActions])].sort();
 }

@@ -27,6 +27,11 @@ export interface ConfigRulesProps {
   namePrefix: string;
   region: string;
   rules: readonly DeployedRuleSpec[];
+  /**
+   * The account's own Config rules (default). Organisation mode has none: the organisation rules (infra/stack.ts)
+   * reach every account, the hub's included.
+   */
+  accountRules?: boolean;
 }
 
 /** One Remedy rule as the stack deploys it: the Config rule and, in every function's REMEDY_RULES, the same values. */
@@ -82,6 +87,13 @@ export function deployedRulesJson(specs: readonly DeployedRuleSpec[]): string {
     specs.map((spec) => ({ id: spec.id, configRuleName: spec.configRuleName, parameters: spec.parameters ?? {} })),
   );
 }
+
+/** What triggers a Remedy rule: every change of a judged item, and the periodic scan (Config's message types). */
+export const RULE_TRIGGERS = [
+  "ConfigurationItemChangeNotification",
+  "OversizedConfigurationItemChangeNotification",
+  "ScheduledNotification",
+] as const;
 
 /** `resource[0].attr` of a resource created with count (0 or 1). */
 function first(resource: TerraformResource, attribute: string): string {
@@ -162,6 +174,10 @@ export class ConfigRules extends Construct {
     );
 
     // -- The rules ---------------------------------------------------------------------------------------------
+    if (props.accountRules === false) {
+      this.rules = [];
+      return;
+    }
     // Config checks at PutConfigRule time that it may invoke the function, so the permission must exist before
     // the rules, and a rule's ARN (config-rule/config-rule-<random id>) is only known after: the permission is
     // pinned to Config rules of this account and region, and the function itself accepts only the exact names of
@@ -174,15 +190,13 @@ export class ConfigRules extends Construct {
       sourceAccount: account,
       sourceArn: `arn:${partition}:config:${props.region}:${account}:config-rule/*`,
     });
-    const sourceDetail = [
-      { eventSource: "aws.config", messageType: "ConfigurationItemChangeNotification" },
-      { eventSource: "aws.config", messageType: "OversizedConfigurationItemChangeNotification" },
-      {
-        eventSource: "aws.config",
-        messageType: "ScheduledNotification",
-        maximumExecutionFrequency: vars.ruleEvaluationFrequency.stringValue,
-      },
-    ];
+    const sourceDetail = RULE_TRIGGERS.map((messageType) => ({
+      eventSource: "aws.config",
+      messageType,
+      ...(messageType === "ScheduledNotification"
+        ? { maximumExecutionFrequency: vars.ruleEvaluationFrequency.stringValue }
+        : {}),
+    }));
     this.rules = props.rules.map(
       (spec) =>
         new ConfigConfigRule(this, spec.id.replaceAll("-", "_"), {

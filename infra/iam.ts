@@ -3,7 +3,9 @@
 // scoped by the problem registry (its spec's unscoped actions, else its resource type's iamScope). An action without a scope
 // here fails the synth, so a new permission cannot ship unscoped.
 import { COORDINATOR_STATE_KEY, type FunctionSpec, grantedActions } from "../functions/registry.ts";
+import { MEMBER_ROLE_PATH, type MemberRole, memberRoleName } from "../platform/member-roles.ts";
 import { problemSpec, resourceSpec } from "../problems/index.ts";
+import type { StackMode } from "./organization.ts";
 
 /** Ledger key prefixes (contract/ledger.ts LEDGER_PREFIX and CLAIM_PREFIX; test/infra checks they agree). */
 export const LEDGER_PREFIXES = { actions: "actions/", claims: "claims/" } as const;
@@ -44,6 +46,8 @@ export interface PolicyRefs {
   ledgerMacKeyArn: string;
   /** Buckets no function may change (ARN patterns). */
   protectedBucketArns: string[];
+  /** Organisation mode: the organisation's id (member roles are assumed only in its accounts). */
+  organizationId?: string;
 }
 
 export interface PolicyCondition {
@@ -77,6 +81,24 @@ function fixScopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope
   return undefined;
 }
 
+/**
+ * The member roles a hub function may assume (organisation mode): the rule function the detect role, a remediation
+ * the fix role of each problem it fixes, in any account of the organisation only. No function may assume the undo
+ * role: it is not named here, and its trust policy denies every hub function role besides.
+ */
+function memberRoleScope(spec: FunctionSpec, refs: PolicyRefs): Scope {
+  const roles: MemberRole[] =
+    spec.name === "config-rule"
+      ? [{ kind: "detect" }]
+      : (spec.fixes ?? []).map((problem): MemberRole => ({ kind: "fix", problem }));
+  if (roles.length === 0) throw new Error(`infra/iam.ts: function ${spec.name} has no member role to assume`);
+  if (!refs.organizationId) throw new Error("infra/iam.ts: assuming member roles needs the organisation id");
+  return {
+    resources: roles.map((role) => `arn:${refs.partition}:iam::*:role${MEMBER_ROLE_PATH}${memberRoleName(role)}`),
+    conditions: [{ test: "StringEquals", variable: "aws:ResourceOrgID", values: [refs.organizationId] }],
+  };
+}
+
 function scopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope {
   const fixScope = fixScopeOf(spec, action, refs);
   if (fixScope) return fixScope;
@@ -91,7 +113,14 @@ function scopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope {
     case "config:BatchGetResourceConfig":
     case "config:GetComplianceDetailsByResource":
     case "cloudtrail:LookupEvents":
+    // Organizations' account and OU listings: nothing to scope them to worth having (organisation mode).
+    case "organizations:ListAccounts":
+    case "organizations:ListParents":
       return { resources: ANY };
+    // Setting SourceIdentity is authorized on the role assumed, like the assume itself.
+    case "sts:AssumeRole":
+    case "sts:SetSourceIdentity":
+      return memberRoleScope(spec, refs);
     case "config:GetComplianceDetailsByConfigRule":
       return { resources: [`arn:${refs.partition}:config:${refs.region}:${refs.account}:config-rule/*`] };
     case "s3:PutObject":
@@ -138,10 +167,10 @@ function scopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope {
   }
 }
 
-/** The function's grants, one per distinct scope, covering exactly grantedActions(spec), then its denies. */
-export function grantsFor(spec: FunctionSpec, refs: PolicyRefs): Grant[] {
+/** The function's grants, one per distinct scope, covering exactly grantedActions(spec, mode), then its denies. */
+export function grantsFor(spec: FunctionSpec, refs: PolicyRefs, mode: StackMode = "account"): Grant[] {
   const grants = new Map<string, Grant>();
-  const granted = grantedActions(spec);
+  const granted = grantedActions(spec, mode);
   for (const action of granted) {
     const scope = scopeOf(spec, action, refs);
     const key = JSON.stringify(scope);

@@ -6,15 +6,17 @@ import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-ru
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { ConfigOrganizationCustomRule } from "@cdktf/provider-aws/lib/config-organization-custom-rule";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { DataAwsOrganizationsOrganization } from "@cdktf/provider-aws/lib/data-aws-organizations-organization";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
-import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import { LambdaFunction, type LambdaFunctionConfig } from "@cdktf/provider-aws/lib/lambda-function";
 import { LambdaFunctionEventInvokeConfig } from "@cdktf/provider-aws/lib/lambda-function-event-invoke-config";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
@@ -24,17 +26,7 @@ import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscrip
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
-import {
-  AssetType,
-  Fn,
-  LocalBackend,
-  Op,
-  S3Backend,
-  TerraformAsset,
-  TerraformOutput,
-  TerraformStack,
-  Token,
-} from "cdktf";
+import { AssetType, Fn, Op, TerraformAsset, TerraformOutput, TerraformStack, Token } from "cdktf";
 import type { Construct } from "constructs";
 import { SCAN_PREFIX } from "../functions/config-rule/scan-layout.ts";
 import {
@@ -47,42 +39,46 @@ import {
   type FunctionSpec,
   MAX_DISPATCH_AGE_SECONDS,
 } from "../functions/registry.ts";
+import type { OrganizationSettings } from "../platform/organization.ts";
 import { initialPauseValue } from "../platform/pause.ts";
 import { PROBLEM_SPECS, RULE_IDS } from "../problems/index.ts";
-import { ConfigRules, deployedRuleSpecs, deployedRulesJson } from "./config.ts";
+import { DEFAULT_STATE_BACKEND, type StateBackend, useBackend } from "./backend.ts";
+import { ConfigRules, type DeployedRuleSpec, deployedRuleSpecs, deployedRulesJson, RULE_TRIGGERS } from "./config.ts";
 import { grantsFor, LEDGER_PREFIXES, type PolicyRefs, STATE_PREFIX } from "./iam.ts";
 import { LedgerBucket } from "./ledger.ts";
+import { memberRolesModel, OWN_BUCKET_PATTERNS as OWN_BUCKETS } from "./member-roles.ts";
+import { MemberRoleStackSet, undoPrincipals } from "./member-stacks.ts";
+import { organizationSettingsJson, type StackMode, stackMode } from "./organization.ts";
 import { type RemedyVariables, remedyVariables } from "./variables.ts";
+
+export { DEFAULT_STATE_BACKEND, type StateBackend, stateBackendFromEnv } from "./backend.ts";
 
 export const STACK_NAME = "remedy";
 export const NAME_PREFIX = "remedy";
 /** Remedy's own buckets (bucket_prefix names): never changed by any remediation. */
-const OWN_BUCKET_PATTERNS = [`${NAME_PREFIX}-ledger-*`, `${NAME_PREFIX}-config-*`];
-
-/** Where Terraform keeps Remedy's state. */
-export type StateBackend =
-  /** A file, relative to the stack's folder (cdktf.out/stacks/remedy), so no absolute path is baked in. */
-  | { kind: "local"; path: string }
-  /** S3, encrypted, locked with S3's own lock file (Terraform ≥ 1.10) or a DynamoDB table when one is named. */
-  | { kind: "s3"; bucket: string; key: string; region: string; lockTable?: string };
-
-/** The default: terraform.remedy.tfstate at the repository root, which synth never deletes and git ignores. */
-export const DEFAULT_STATE_BACKEND: StateBackend = { kind: "local", path: "../../../terraform.remedy.tfstate" };
+const OWN_BUCKET_PATTERNS = [...OWN_BUCKETS];
 
 export interface RemedyStackOptions {
   /** Directory holding <name>.zip for every function (scripts/build.ts writes them). */
   distDir: string;
   backend?: StateBackend;
+  /** Organisation mode: the settings file's settings (infra/organization.ts). Absent: single-account. */
+  organization?: OrganizationSettings;
 }
 
 export class RemedyStack extends TerraformStack {
   readonly vars: RemedyVariables;
+  readonly mode: StackMode;
   readonly functions = {} as Record<FunctionName, LambdaFunction>;
   readonly roles = {} as Record<FunctionName, IamRole>;
+  /** Each function's Lambda configuration, for its copies in other regions (the rule function's). */
+  private readonly functionConfigs = {} as Record<FunctionName, LambdaFunctionConfig>;
 
   constructor(scope: Construct, id: string, options: RemedyStackOptions) {
     super(scope, id);
-    const vars = remedyVariables(this);
+    const settings = options.organization;
+    this.mode = stackMode(settings);
+    const vars = remedyVariables(this, this.mode);
     this.vars = vars;
     useBackend(this, options.backend ?? DEFAULT_STATE_BACKEND);
     new AwsProvider(this, "aws", {
@@ -101,6 +97,8 @@ export class RemedyStack extends TerraformStack {
     const operators = Token.asList(vars.operatorPrincipalArns.listValue);
     const rules = deployedRuleSpecs(vars, NAME_PREFIX);
     const protectedBuckets = Token.asList(Fn.concat([OWN_BUCKET_PATTERNS, vars.protectedBuckets.listValue]));
+    // Organisation mode: the organisation this hub serves (the hub is its delegated administrator).
+    const organization = settings ? new DataAwsOrganizationsOrganization(this, "organization") : undefined;
 
     // -- Queues ---------------------------------------------------------------------------------------------
     const dlq = new SqsQueue(this, "dlq", {
@@ -226,6 +224,7 @@ export class RemedyStack extends TerraformStack {
       slackParameterArn: `arn:${partition}:ssm:${region}:${account}:parameter/${secretName}`,
       ledgerMacKeyArn: macKey.arn,
       protectedBucketArns: Token.asList(Fn.formatlist(`arn:${partition}:s3:::%s`, [protectedBuckets])),
+      ...(organization ? { organizationId: organization.id } : {}),
     };
 
     // -- Environment per function, from resources and variables ---------------------------------------------
@@ -236,8 +235,10 @@ export class RemedyStack extends TerraformStack {
       REMEDY_REGION: region,
       REMEDY_PARTITION: partition,
       REMEDY_RULES: deployedRulesJson(rules),
-      // Single-account mode: no organisation settings.
-      REMEDY_ORGANIZATION: "",
+      // Single-account mode: none; organisation mode: the settings, canonical (every function reads the same).
+      REMEDY_ORGANIZATION: settings ? organizationSettingsJson(settings) : "",
+      // Where the queues and the ledger are: the rule function's copies in other regions send there.
+      REMEDY_HUB_REGION: region,
       REMEDY_MAX_DISPATCH_AGE_SECONDS: String(MAX_DISPATCH_AGE_SECONDS),
       REMEDY_LEDGER_MAC_KEY_ID: macKey.arn,
       REMEDY_PROTECTED_BUCKETS: Fn.join(",", protectedBuckets),
@@ -258,6 +259,7 @@ export class RemedyStack extends TerraformStack {
       REMEDY_RATE_LIMIT_WINDOW_MINUTES: Token.asString(vars.rateLimitWindowMinutes.numberValue),
       REMEDY_BREAKER_FRESH_LIMIT: Token.asString(vars.breakerFreshLimit.numberValue),
       REMEDY_BREAKER_WINDOW_MINUTES: Token.asString(vars.breakerWindowMinutes.numberValue),
+      REMEDY_BREAKER_ACCOUNT_FRESH_LIMIT: Token.asString(vars.breakerAccountFreshLimit.numberValue),
       REMEDY_RECEIVE_CONCURRENCY: Token.asString(vars.receiveConcurrency.numberValue),
       REMEDY_INVOKE_CONCURRENCY: Token.asString(vars.invokeConcurrency.numberValue),
       REMEDY_SLACK_SECRET: vars.slackSecret.stringValue,
@@ -272,7 +274,15 @@ export class RemedyStack extends TerraformStack {
 
     // -- One role, log group and function per registry entry ------------------------------------------------
     for (const spec of FUNCTION_LIST) {
-      this.addFunction(spec, { refs, env: envValues, distDir: options.distDir, fnName, roleName, vars });
+      this.addFunction(spec, {
+        refs,
+        env: envValues,
+        distDir: options.distDir,
+        fnName,
+        roleName,
+        vars,
+        ...(settings ? { regions: settings.regions } : {}),
+      });
     }
     // KMS refuses a key policy that names a principal that does not exist yet.
     macKey.dependsOn = remediationNames.map((name) => this.roles[name].fqn);
@@ -484,6 +494,7 @@ export class RemedyStack extends TerraformStack {
       namePrefix: NAME_PREFIX,
       region,
       rules,
+      ...(settings ? { accountRules: false } : {}),
     });
     const relay = new SnsTopicSubscription(this, "notifier_config_subscription", {
       topicArn: config.topicArn,
@@ -532,6 +543,125 @@ export class RemedyStack extends TerraformStack {
         value: this.functions[spec.name].functionName,
       });
     }
+    if (settings && organization) {
+      this.addOrganization(settings, { organization, partition, account, region, rules, vars, operators });
+    }
+    // The CLI's (cli/stack.ts ORGANIZATION_OUTPUTS): "mode" is the variable, which must equal what was synthesized.
+    new TerraformOutput(this, "mode_output", {
+      value: vars.mode.stringValue,
+      description: '"account" or "organization": how the CLI reads this stack.',
+    }).overrideLogicalId("mode");
+  }
+
+  /**
+   * Organisation mode's additions: in every region of the settings, the rule function (the hub region's is the one
+   * above), Config's permission to invoke it from the organisation's accounts, and one organisation rule per Remedy
+   * rule; the member roles' StackSet; the outputs the CLI and the per-account stacks read.
+   */
+  private addOrganization(
+    settings: OrganizationSettings,
+    ctx: {
+      organization: DataAwsOrganizationsOrganization;
+      partition: string;
+      account: string;
+      region: string;
+      rules: readonly DeployedRuleSpec[];
+      vars: RemedyVariables;
+      operators: string[];
+    },
+  ) {
+    const { organization, partition, account, vars } = ctx;
+    const ruleFunction = this.functionConfigs["config-rule"];
+    for (const region of settings.regions) {
+      const id = region.replaceAll("-", "_");
+      // Static providers: Terraform needs every provider known before it plans, hence regions in the settings file.
+      const provider = new AwsProvider(this, `aws_${id}`, {
+        alias: id,
+        region,
+        defaultTags: [{ tags: { app: "remedy" } }],
+      });
+      // The hub region already has the rule function: its copy there is not created (count 0).
+      const elsewhere = Token.asNumber(Fn.conditional(Op.eq(ctx.region, region), 0, 1));
+      const logGroup = new CloudwatchLogGroup(this, `config_rule_logs_${id}`, {
+        provider,
+        count: elsewhere,
+        name: `/aws/lambda/${ruleFunction.functionName}`,
+        retentionInDays: vars.logRetentionDays.numberValue,
+      });
+      const copy = new LambdaFunction(this, `config_rule_${id}`, {
+        ...ruleFunction,
+        provider,
+        count: elsewhere,
+        // Same code, role and settings; judged and reported as this region's (the queues stay in the hub region).
+        environment: { variables: { ...ruleFunction.environment!.variables, REMEDY_REGION: region } },
+        dependsOn: [logGroup],
+      });
+      // Config of every member account invokes the rule function of its region. The permission names only the
+      // service, as AWS documents for organisation custom rules: Config calls as a service principal, which carries
+      // no aws:PrincipalOrgID, and member accounts join and leave without a redeploy. The function itself accepts
+      // only the organisation's active accounts (ListAccounts) and the exact names of Remedy's rules.
+      const permission = new LambdaPermission(this, `config_rule_invoke_${id}`, {
+        provider,
+        statementId: "AllowOrganizationConfigRules",
+        action: "lambda:InvokeFunction",
+        functionName: ruleFunction.functionName,
+        principal: "config.amazonaws.com",
+        dependsOn: [copy, this.functions["config-rule"]],
+      });
+      for (const rule of ctx.rules) {
+        new ConfigOrganizationCustomRule(this, `org_rule_${rule.id.replaceAll("-", "_")}_${id}`, {
+          provider,
+          name: rule.configRuleName,
+          description: `Remedy: ${rule.resourceType} in every account of the organisation (rule code in problems/)`,
+          lambdaFunctionArn: `arn:${partition}:lambda:${region}:${account}:function:${ruleFunction.functionName}`,
+          triggerTypes: [...RULE_TRIGGERS],
+          maximumExecutionFrequency: vars.ruleEvaluationFrequency.stringValue,
+          resourceTypesScope: [rule.resourceType],
+          ...(rule.parameters !== undefined ? { inputParameters: Fn.jsonencode(rule.parameters) } : {}),
+          ...(settings.excludedAccounts.length > 0 ? { excludedAccounts: [...settings.excludedAccounts] } : {}),
+          dependsOn: [permission],
+        });
+      }
+    }
+
+    const model = memberRolesModel(settings);
+    const hubRoleArns = Object.fromEntries(
+      FUNCTION_LIST.map((spec) => [spec.name, this.roles[spec.name].arn]),
+    ) as Record<FunctionName, string>;
+    new MemberRoleStackSet(this, "member_roles", {
+      model,
+      partition,
+      hubAccountId: account,
+      organizationId: organization.id,
+      rootId: organization.roots.get(0).id,
+      ...(settings.externalId !== undefined ? { externalId: settings.externalId } : {}),
+      hubRoleArns,
+      operators: ctx.operators,
+      region: ctx.region,
+    });
+
+    new TerraformOutput(this, "organization_regions", {
+      value: JSON.stringify(settings.regions),
+      description: "The regions the organisation is served in (JSON list), from the settings file.",
+    });
+    new TerraformOutput(this, "organization_settings", {
+      value: organizationSettingsJson(settings),
+      description: "The organisation settings every function runs with (canonical JSON).",
+    });
+    new TerraformOutput(this, "member_stack_variables", {
+      value: {
+        hub_account_id: account,
+        organization_id: organization.id,
+        hub_role_arns: hubRoleArns,
+        undo_principal_arns: ctx.operators,
+      },
+      description:
+        "The variables of the remedy-member and remedy-management-account stacks (write them to a .auto.tfvars.json there).",
+    });
+    // Whoever may assume remedy-member-undo, as the StackSet was given it.
+    new TerraformOutput(this, "member_undo_principals", {
+      value: undoPrincipals(ctx.operators, partition, account),
+    });
   }
 
   private subscribeNotifier(id: string, topicArn: string) {
@@ -558,6 +688,8 @@ export class RemedyStack extends TerraformStack {
       fnName: (name: FunctionName) => string;
       roleName: (name: FunctionName) => string;
       vars: RemedyVariables;
+      /** Organisation mode: the settings' regions (the rule function runs in each). */
+      regions?: readonly string[];
     },
   ) {
     const id = spec.name.replaceAll("-", "_");
@@ -584,7 +716,7 @@ export class RemedyStack extends TerraformStack {
       retentionInDays: ctx.vars.logRetentionDays.numberValue,
     });
     const policy = new DataAwsIamPolicyDocument(this, `${id}_policy_doc`, {
-      statement: grantsFor(spec, ctx.refs).map((grant) => ({
+      statement: grantsFor(spec, ctx.refs, this.mode).map((grant) => ({
         ...(grant.effect ? { effect: grant.effect } : {}),
         actions: grant.actions,
         resources: grant.resources,
@@ -592,8 +724,22 @@ export class RemedyStack extends TerraformStack {
       })),
     });
     new IamRolePolicy(this, `${id}_policy`, { name: "remedy", role: role.id, policy: policy.json });
+    const logActions = ["logs:CreateLogStream", "logs:PutLogEvents"];
+    // The rule function's copies in the settings' other regions write to their own region's log group.
+    const regionalLogs =
+      spec.name === "config-rule" && ctx.regions
+        ? [
+            {
+              actions: logActions,
+              resources: ctx.regions.map(
+                (region) =>
+                  `arn:${ctx.refs.partition}:logs:${region}:${ctx.refs.account}:log-group:/aws/lambda/${name}:*`,
+              ),
+            },
+          ]
+        : [];
     const logsPolicy = new DataAwsIamPolicyDocument(this, `${id}_logs_policy_doc`, {
-      statement: [{ actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${logGroup.arn}:*`] }],
+      statement: [{ actions: logActions, resources: [`${logGroup.arn}:*`] }, ...regionalLogs],
     });
     new IamRolePolicy(this, `${id}_logs_policy`, { name: "logs", role: role.id, policy: logsPolicy.json });
 
@@ -601,7 +747,7 @@ export class RemedyStack extends TerraformStack {
     if (!existsSync(zip)) throw new Error(`${zip} is missing: run \`npm run build\` first`);
     const asset = new TerraformAsset(this, `${id}_asset`, { path: zip, type: AssetType.FILE });
     const environment = Object.fromEntries(spec.env.map((key) => [key, ctx.env[key]]));
-    this.functions[spec.name] = new LambdaFunction(this, id, {
+    const config: LambdaFunctionConfig = {
       functionName: name,
       description: `Remedy ${spec.name}`,
       role: role.arn,
@@ -614,44 +760,13 @@ export class RemedyStack extends TerraformStack {
       timeout: spec.timeoutSeconds,
       ...(spec.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: spec.reservedConcurrency } : {}),
       environment: { variables: { ...environment, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" } },
+      loggingConfig: { logFormat: "Text", logGroup: `/aws/lambda/${name}` },
+    };
+    this.functionConfigs[spec.name] = config;
+    this.functions[spec.name] = new LambdaFunction(this, id, {
+      ...config,
       loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
       dependsOn: [logGroup],
     });
   }
-}
-
-function useBackend(stack: TerraformStack, backend: StateBackend): void {
-  if (backend.kind === "local") {
-    new LocalBackend(stack, { path: backend.path });
-    return;
-  }
-  const s3 = new S3Backend(stack, {
-    bucket: backend.bucket,
-    key: backend.key,
-    region: backend.region,
-    encrypt: true,
-    ...(backend.lockTable ? { dynamodbTable: backend.lockTable } : {}),
-  });
-  // cdktf 0.21 predates S3's native state locking; Terraform ≥ 1.10 reads it from the backend block.
-  if (!backend.lockTable) s3.addOverride("use_lockfile", true);
-}
-
-/**
- * The backend from the environment `npm run synth` runs in: REMEDY_TF_STATE_BUCKET (+ REMEDY_TF_STATE_REGION,
- * REMEDY_TF_STATE_KEY, optional REMEDY_TF_STATE_LOCK_TABLE) selects S3; otherwise the local default.
- */
-export function stateBackendFromEnv(env: Record<string, string | undefined> = process.env): StateBackend {
-  const bucket = env.REMEDY_TF_STATE_BUCKET?.trim();
-  if (!bucket) return DEFAULT_STATE_BACKEND;
-  const region = env.REMEDY_TF_STATE_REGION?.trim() || env.AWS_REGION?.trim();
-  if (!region)
-    throw new Error("REMEDY_TF_STATE_BUCKET is set: set REMEDY_TF_STATE_REGION (the state bucket's region) too");
-  const lockTable = env.REMEDY_TF_STATE_LOCK_TABLE?.trim();
-  return {
-    kind: "s3",
-    bucket,
-    key: env.REMEDY_TF_STATE_KEY?.trim() || "remedy/terraform.tfstate",
-    region,
-    ...(lockTable ? { lockTable } : {}),
-  };
 }

@@ -2,7 +2,8 @@
 // (from remedy.auto.tfvars.example, copied next to the stack by the synth; test/infra checks the example lists all).
 import { TerraformVariable } from "cdktf";
 import type { Construct } from "constructs";
-import { CONCURRENCY, CONCURRENCY_LIMITS } from "../functions/coordinator/settings.ts";
+import { ACCOUNT_FRESH_LIMIT, CONCURRENCY, CONCURRENCY_LIMITS } from "../functions/coordinator/settings.ts";
+import { ORGANIZATION_FILE, type StackMode } from "./organization.ts";
 
 export const RULE_FREQUENCIES = ["One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours"] as const;
 
@@ -35,6 +36,8 @@ export interface RemedyVariables {
   logRetentionDays: TerraformVariable;
   operatorPrincipalArns: TerraformVariable;
   protectedBuckets: TerraformVariable;
+  mode: TerraformVariable;
+  breakerAccountFreshLimit: TerraformVariable;
 }
 
 function positive(name: string, max: number) {
@@ -46,7 +49,14 @@ function positive(name: string, max: number) {
   ];
 }
 
-export function remedyVariables(scope: Construct): RemedyVariables {
+/** Why `mode` cannot be changed in Terraform alone: the synth decides it (its per-region resources need providers). */
+function modeMismatch(mode: StackMode): string {
+  return mode === "account"
+    ? `This stack was synthesized for one account: for mode = "organization", add ${ORGANIZATION_FILE} (see ${ORGANIZATION_FILE}.example) and run npm run synth again.`
+    : `This stack was synthesized in organisation mode from ${ORGANIZATION_FILE}: for mode = "account", remove that file and run npm run synth again.`;
+}
+
+export function remedyVariables(scope: Construct, mode: StackMode = "account"): RemedyVariables {
   const v = (id: string, config: ConstructorParameters<typeof TerraformVariable>[2]) =>
     new TerraformVariable(scope, id, config);
   return {
@@ -214,6 +224,19 @@ export function remedyVariables(scope: Construct): RemedyVariables {
       default: [],
       description:
         "Bucket names Remedy must never change, besides its own (remedy-ledger-*, remedy-config-*): e.g. your existing Config delivery bucket. A trailing * matches a prefix.",
+    }),
+    mode: v("mode", {
+      type: "string",
+      default: mode,
+      description: `"account" (one account and region) or "organization" (a hub serving an AWS Organization): chosen by ${ORGANIZATION_FILE} at synth time, stated here.`,
+      validation: [{ condition: `\${var.mode == "${mode}"}`, errorMessage: modeMismatch(mode) }],
+    }),
+    breakerAccountFreshLimit: v("breaker_account_fresh_limit", {
+      type: "number",
+      default: ACCOUNT_FRESH_LIMIT,
+      description:
+        "Organisation mode: fresh instructions of one member account within breaker_window_minutes before that account alone is paused.",
+      validation: positive("breaker_account_fresh_limit", 100000),
     }),
   };
 }

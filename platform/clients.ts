@@ -67,6 +67,22 @@ export function sharedClient<C>(Client: new (config: typeof common) => C): C {
   return shared.get(Client) as C;
 }
 
+const inRegions = new Map<unknown, Map<string, unknown>>();
+
+/**
+ * The one client of an SDK class in `region`, with the function's own credentials (organisation mode: a regional
+ * copy of the rule function sends to the queues in the hub's region).
+ */
+export function clientInRegion<C>(Client: new (config: object) => C, region: string): C {
+  let byRegion = inRegions.get(Client);
+  if (!byRegion) {
+    byRegion = new Map();
+    inRegions.set(Client, byRegion);
+  }
+  if (!byRegion.has(region)) byRegion.set(region, new Client({ ...common, region }));
+  return byRegion.get(region) as C;
+}
+
 /** Temporary credentials of an assumed member role (platform/member-roles.ts), in the form clients take. */
 export interface TemporaryCredentials {
   accessKeyId: string;

@@ -24,7 +24,14 @@ export class MessageSendError extends RetryableError {
   }
 }
 
-function packBatches(messages: readonly OutgoingMessage[]): OutgoingMessage[][] {
+/** Every message of a batch's worth goes in one batch when even an upper bound of its bytes fits (UTF-8: ≤ 3 a unit). */
+function packBatches(messages: readonly OutgoingMessage[]): (readonly OutgoingMessage[])[] {
+  if (messages.length <= SQS_MAX_BATCH_ENTRIES) {
+    let bound = 0;
+    for (let index = 0; index < messages.length; index++) bound += messages[index]!.body.length * 3 + 1_024;
+    // Then packing by exact sizes below would not start a second batch either.
+    if (bound <= SQS_MAX_MESSAGE_BYTES) return messages.length > 0 ? [messages] : [];
+  }
   const batches: OutgoingMessage[][] = [];
   let current: OutgoingMessage[] = [];
   let bytes = 0;
@@ -42,6 +49,19 @@ function packBatches(messages: readonly OutgoingMessage[]): OutgoingMessage[][] 
   return batches;
 }
 
+/** One batch's entries: Id is the message's place in the batch; DelaySeconds and MessageAttributes only when set. */
+function batchEntries(batch: readonly OutgoingMessage[]): SendMessageBatchRequestEntry[] {
+  const entries: SendMessageBatchRequestEntry[] = [];
+  for (let index = 0; index < batch.length; index++) {
+    const message = batch[index]!;
+    const entry: SendMessageBatchRequestEntry = { Id: String(index), MessageBody: message.body };
+    if (message.delaySeconds) entry.DelaySeconds = message.delaySeconds;
+    if (message.attributes) entry.MessageAttributes = message.attributes;
+    entries.push(entry);
+  }
+  return entries;
+}
+
 /**
  * Sends every message; entries that fail inside a successful batch call are retried (`retries` more times).
  * Anything still unsent raises MessageSendError naming each message id, so nothing is dropped silently.
@@ -52,28 +72,22 @@ export async function sendMessages(
   messages: readonly OutgoingMessage[],
   retries = 2,
 ): Promise<{ sent: number; calls: number }> {
-  let pending = [...messages];
+  // Read, never changed: the first attempt sends the caller's own list, later ones what failed.
+  let pending: readonly OutgoingMessage[] = messages;
   let calls = 0;
-  const reasons = new Map<string, string>();
+  let reasons: Map<string, string> | undefined;
   for (let attempt = 0; attempt <= retries && pending.length > 0; attempt++) {
     const failed: OutgoingMessage[] = [];
     for (const batch of packBatches(pending)) {
       calls++;
-      const output = await sqs.send(
-        new SendMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: batch.map((message, index) => ({
-            Id: String(index),
-            MessageBody: message.body,
-            ...(message.delaySeconds ? { DelaySeconds: message.delaySeconds } : {}),
-            ...(message.attributes ? { MessageAttributes: message.attributes } : {}),
-          })),
-        }),
-      );
-      for (const failure of output.Failed ?? []) {
+      const output = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batchEntries(batch) }));
+      const failures = output.Failed;
+      if (failures === undefined || failures === null) continue;
+      for (const failure of failures) {
         const message = batch[Number(failure.Id)];
         if (!message) continue;
         failed.push(message);
+        reasons ??= new Map();
         reasons.set(message.id, `${failure.Code ?? "unknown"}: ${failure.Message ?? ""}`.trim());
       }
     }
@@ -82,7 +96,7 @@ export async function sendMessages(
   if (pending.length > 0) {
     throw new MessageSendError(
       pending.map((message) => message.id),
-      pending.map((message) => `${message.id} ${reasons.get(message.id) ?? ""}`),
+      pending.map((message) => `${message.id} ${reasons?.get(message.id) ?? ""}`),
     );
   }
   return { sent: messages.length, calls };

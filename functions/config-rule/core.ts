@@ -7,7 +7,7 @@ import type { Instruction } from "../../contract/instruction.ts";
 import type { AccountFactsReader } from "../../detection/account-facts.ts";
 import { InvalidConfigItemError, normalizeConfigItem } from "../../detection/config-item.ts";
 import type { AllowlistEntry } from "../../detection/exemptions.ts";
-import type { ConfigItem } from "../../detection/types.ts";
+import type { AccountFacts, ConfigItem } from "../../detection/types.ts";
 import { type DeployedRule, type Deployment, deployedRuleNamed } from "../../platform/deployment.ts";
 import { errorFields, type Log, type MetricSink } from "../../platform/logging.ts";
 import { InvalidEventError, parseRuleEvent, type RuleEvent } from "./event.ts";
@@ -19,7 +19,7 @@ import {
   putEvaluations,
   queueInstructions,
 } from "./judging.ts";
-import { type ScanQueue, startScan } from "./scan.ts";
+import { type InstructionAdmission, type ScanQueue, startScan } from "./scan.ts";
 
 export interface RuleRuntimeDeps {
   configService: ConfigServiceClient;
@@ -36,6 +36,8 @@ export interface RuleRuntimeDeps {
   metrics: MetricSink;
   /** Where a ScheduledNotification's scan starts (Remedy's scan queue). */
   scanQueue: ScanQueue;
+  /** Organisation mode: the account's settings hold back what they do not enable (the verdict is still reported). */
+  admitInstructions?: InstructionAdmission;
 }
 
 export type RuleRunResult =
@@ -46,14 +48,62 @@ export type RuleRunResult =
       /** Verdicts not sent because Config already held them exactly (same compliance and annotation). */
       unchanged: number;
       queued: Instruction[];
-      /** Instructions judged but not queued because Config ran the rule in test mode (TESTMODE result token). */
+      /**
+       * Instructions judged but not queued because Config ran the rule in test mode (TESTMODE result token), or
+       * (organisation mode) the account's settings held them back.
+       */
       notQueued: number;
       exemptFindings: number;
     }
   | { outcome: "scan-started"; scanId: string }
   | { outcome: "rejected"; reason: string };
 
+/** An event accepted for judging: parsed, and its Config rule one of the deployment's. */
+interface Accepted {
+  parsed: RuleEvent;
+  deployed: DeployedRule;
+}
+
+type ChangeNotification = Exclude<RuleEvent["invoking"], { messageType: "ScheduledNotification" }>;
+
+/** What a run reads from the account when the rule needs nothing of it: shared, never written to. */
+const NO_FACTS: AccountFacts = Object.freeze({});
+
+// The steps around each await are functions of their own: the async function keeps (and saves at every await) only
+// what it holds across them, not every temporary of parsing, judging and reporting.
 export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Promise<RuleRunResult> {
+  const accepted = accept(event, deps);
+  if ("outcome" in accepted) return accepted;
+  const { parsed, deployed } = accepted;
+  const invoking = parsed.invoking;
+  if (invoking.messageType === "ScheduledNotification") {
+    // Every resource of the rule's types, in pages, by as many invocations as it takes (scan.ts).
+    return { outcome: "scan-started", scanId: await startScan(deps, parsed) };
+  }
+  // Only for what is judged here, and only what the rule uses (e.g. the account's S3 Block Public Access).
+  const needs = deployed.rule.facts;
+  const facts = needs?.length ? await deps.accountFacts(deps.deployment.accountId, needs) : NO_FACTS;
+  // Both kinds of change notification carry one item: one verdict, its instructions.
+  const judged =
+    invoking.messageType === "ConfigurationItemChangeNotification"
+      ? judgeChange(deps, accepted, facts, invoking)
+      : await judgeOversized(deps, accepted, facts, invoking);
+  if ("outcome" in judged) return judged;
+
+  const evaluation = judged.evaluation;
+  // "TESTMODE" is the token Config's console uses for test invocations: nothing is recorded, nothing is queued.
+  const testMode = parsed.resultToken === "TESTMODE";
+  // A change that leaves the verdict as Config holds it (most changes) is not re-sent: each evaluation sent is billed.
+  const unchanged = !testMode && (await alreadyHeld(deps, parsed.configRuleName, evaluation));
+  // Nothing to send, nothing to queue: neither call would do anything, so neither is awaited.
+  if (!unchanged) await putEvaluations(deps, parsed, [evaluation]);
+  const instructions = queueable(deps, parsed, judged, unchanged, testMode);
+  if (instructions.length > 0) await queueInstructions(deps, instructions);
+  return finish(deps, parsed, judged, unchanged, instructions);
+}
+
+/** The event parsed and its rule found, or rejected; a parameter mismatch is reported (and judged past). */
+function accept(event: unknown, deps: RuleRuntimeDeps): Accepted | RuleRunResult {
   let parsed: RuleEvent;
   let deployed: DeployedRule;
   try {
@@ -70,7 +120,6 @@ export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Prom
     if (error instanceof InvalidEventError) return reject(error, deps);
     throw error;
   }
-  const rule = deployed.rule;
   // Judged with the deployed parameters, whatever the event carries (judgeConfigItem takes them from `deployed`): someone
   // who can edit the Config rule (or invoke this function) must not be able to change what counts as a violation.
   if (!sameParameters(deployed, parsed.parameters)) {
@@ -81,68 +130,64 @@ export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Prom
       deployedParameters: deployed.rawParameters,
     });
   }
-  const invoking = parsed.invoking;
-  if (invoking.messageType === "ScheduledNotification") {
-    // Every resource of the rule's types, in pages, by as many invocations as it takes (scan.ts).
-    return { outcome: "scan-started", scanId: await startScan(deps, parsed) };
-  }
-  // Only for what is judged here, and only what the rule uses (e.g. the account's S3 Block Public Access).
-  const facts = rule.facts?.length ? await deps.accountFacts(deps.deployment.accountId, rule.facts) : {};
-  const configRuleName = parsed.configRuleName;
+  return { parsed, deployed };
+}
 
-  const judged: Judged[] = [];
+/** A change notification's item judged (rejected when it cannot be: nothing is then reported or queued). */
+function judgeChange(
+  deps: RuleRuntimeDeps,
+  { parsed, deployed }: Accepted,
+  facts: AccountFacts,
+  invoking: Extract<ChangeNotification, { messageType: "ConfigurationItemChangeNotification" }>,
+): Judged | RuleRunResult {
   try {
-    switch (invoking.messageType) {
-      case "ConfigurationItemChangeNotification": {
-        const item = normalizeConfigItem(invoking.configurationItem);
-        judged.push(
-          parsed.eventLeftScope ? leftScope(item) : judgeConfigItem(deps, deployed, configRuleName, facts, item),
-        );
-        break;
-      }
-      case "OversizedConfigurationItemChangeNotification": {
-        const summary = invoking.configurationItemSummary;
-        const deleted = /^ResourceDeleted/.test(summary.configurationItemStatus);
-        if (parsed.eventLeftScope || deleted) {
-          judged.push(
-            notApplicableEvaluation(
-              summary.resourceType,
-              summary.resourceId,
-              new Date(summary.configurationItemCaptureTime),
-              parsed.eventLeftScope ? "resource left the rule's scope" : "resource deleted",
-            ),
-          );
-        } else {
-          const item = await fetchFullItem(deps.configService, summary);
-          judged.push(judgeConfigItem(deps, deployed, configRuleName, facts, item));
-        }
-        break;
-      }
-    }
+    const item = normalizeConfigItem(invoking.configurationItem);
+    return parsed.eventLeftScope
+      ? leftScope(item)
+      : judgeConfigItem(deps, deployed, parsed.configRuleName, facts, item);
   } catch (error) {
     // A change notification carries one item: if it cannot be judged, nothing is reported or queued.
     if (error instanceof InvalidConfigItemError) return reject(new InvalidEventError(error.message), deps);
     throw error;
   }
+}
 
-  const evaluations = judged.map((entry) => entry.evaluation);
-  // "TESTMODE" is the token Config's console uses for test invocations: nothing is recorded, nothing is queued.
-  const testMode = parsed.resultToken === "TESTMODE";
-  // A change that leaves the verdict as Config holds it (most changes) is not re-sent: each evaluation sent is billed.
-  // One evaluation (every change notification): awaited as is, the same call without Promise.all's extra turn.
-  const unchanged = testMode
-    ? []
-    : evaluations.length === 1
-      ? [await alreadyHeld(deps, configRuleName, evaluations[0]!)]
-      : await Promise.all(evaluations.map((e) => alreadyHeld(deps, configRuleName, e)));
-  const toSend: Evaluation[] = [];
-  for (let index = 0; index < evaluations.length; index++) if (!unchanged[index]) toSend.push(evaluations[index]!);
-  // Nothing to send, nothing to queue: neither call would do anything, so neither is awaited.
-  if (toSend.length > 0) await putEvaluations(deps, parsed, toSend);
-  if (toSend.length < evaluations.length) deps.metrics.count("UnchangedVerdicts", evaluations.length - toSend.length);
+/** An oversized change notification's item, read in full from Config and judged (or rejected, as judgeChange). */
+async function judgeOversized(
+  deps: RuleRuntimeDeps,
+  { parsed, deployed }: Accepted,
+  facts: AccountFacts,
+  invoking: Extract<ChangeNotification, { messageType: "OversizedConfigurationItemChangeNotification" }>,
+): Promise<Judged | RuleRunResult> {
+  try {
+    const summary = invoking.configurationItemSummary;
+    const deleted = /^ResourceDeleted/.test(summary.configurationItemStatus);
+    if (parsed.eventLeftScope || deleted) {
+      return notApplicableEvaluation(
+        summary.resourceType,
+        summary.resourceId,
+        new Date(summary.configurationItemCaptureTime),
+        parsed.eventLeftScope ? "resource left the rule's scope" : "resource deleted",
+      );
+    }
+    const item = await fetchFullItem(deps.configService, summary);
+    return judgeConfigItem(deps, deployed, parsed.configRuleName, facts, item);
+  } catch (error) {
+    if (error instanceof InvalidConfigItemError) return reject(new InvalidEventError(error.message), deps);
+    throw error;
+  }
+}
 
-  const judgedInstructions: Instruction[] = [];
-  for (const entry of judged) for (const instruction of entry.instructions) judgedInstructions.push(instruction);
+/** What is queued of the judged instructions (none in test mode, which is said); the unchanged verdict counted. */
+function queueable(
+  deps: RuleRuntimeDeps,
+  parsed: RuleEvent,
+  judged: Judged,
+  unchanged: boolean,
+  testMode: boolean,
+): Instruction[] {
+  if (unchanged) deps.metrics.count("UnchangedVerdicts", 1);
+  const judgedInstructions = judged.instructions;
   const instructions = testMode ? [] : judgedInstructions;
   const notQueued = judgedInstructions.length - instructions.length;
   if (notQueued > 0) {
@@ -151,33 +196,43 @@ export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Prom
       notQueued,
     });
   }
-  if (instructions.length > 0) await queueInstructions(deps, instructions);
+  const admit = deps.admitInstructions;
+  return admit === undefined || instructions.length === 0 ? instructions : admit(instructions);
+}
 
-  let exemptFindings = 0;
-  for (const entry of judged) exemptFindings += entry.exemptFindings;
-  deps.metrics.count("Evaluations", toSend.length);
-  let nonCompliant = 0;
-  for (const evaluation of evaluations) if (evaluation.ComplianceType === "NON_COMPLIANT") nonCompliant++;
-  deps.metrics.count("NonCompliantResources", nonCompliant);
+/** The run's metrics, its closing log line and its result. */
+function finish(
+  deps: RuleRuntimeDeps,
+  parsed: RuleEvent,
+  judged: Judged,
+  unchanged: boolean,
+  instructions: Instruction[],
+): RuleRunResult {
+  const evaluation = judged.evaluation;
+  const reported = unchanged ? 0 : 1;
+  const exemptFindings = judged.exemptFindings;
+  const messageType = parsed.invoking.messageType;
+  deps.metrics.count("Evaluations", reported);
+  deps.metrics.count("NonCompliantResources", evaluation.ComplianceType === "NON_COMPLIANT" ? 1 : 0);
   deps.metrics.count("InstructionsQueued", instructions.length);
   deps.metrics.count("ExemptFindings", exemptFindings);
   // `message` is a reserved Powertools key (it would be overwritten, with a warning on every run): say `step`.
   deps.log.info("rule run complete", {
-    messageType: invoking.messageType,
-    evaluations: evaluations.length,
-    reported: toSend.length,
+    messageType,
+    evaluations: 1,
+    reported,
     queued: instructions.length,
     exemptFindings,
-    configRuleName,
+    configRuleName: parsed.configRuleName,
     step: "complete",
   });
   return {
     outcome: "evaluated",
-    messageType: invoking.messageType,
-    evaluations,
-    unchanged: evaluations.length - toSend.length,
+    messageType,
+    evaluations: [evaluation],
+    unchanged: 1 - reported,
     queued: instructions,
-    notQueued,
+    notQueued: judged.instructions.length - instructions.length,
     exemptFindings,
   };
 }
@@ -194,11 +249,18 @@ function sameParameters(deployed: DeployedRule, raw: Record<string, unknown>): b
   }
   try {
     // Exactly the deployed text (what Config passes on): parsing it again would give the deployed parameters.
+    // No keys (a rule without parameters, every event of one): canonicalJson(raw) is "{}", without writing it.
+    if (texts.raw === "{}" && Object.keys(raw).length === 0 && !inheritedToJson()) return true;
     if (canonicalJson(raw) === texts.raw) return true;
     return canonicalJson(deployed.rule.parseParameters(raw)) === texts.parsed;
   } catch {
     return false;
   }
+}
+
+/** Whether plain objects inherit a toJSON (a polluted Object.prototype), which canonicalJson's text would call. */
+function inheritedToJson(): boolean {
+  return (Object.prototype as { toJSON?: unknown }).toJSON !== undefined;
 }
 
 function reject(error: Error, deps: RuleRuntimeDeps): RuleRunResult {

@@ -163,7 +163,7 @@ function plainEventFields(input: unknown): EventFields | undefined {
     fields.eventLeftScope = left;
   }
   fields.configRuleName = configRuleName;
-  for (const key of ["accountId", "configRuleArn", "executionRoleArn", "version"] as const) {
+  for (const key of OPTIONAL_TEXT_FIELDS) {
     if (key in event) {
       if (!optionalString(event[key])) return undefined;
       fields[key] = event[key];
@@ -171,6 +171,9 @@ function plainEventFields(input: unknown): EventFields | undefined {
   }
   return fields as EventFields;
 }
+
+/** The schema's optional string fields after configRuleName, in its order. */
+const OPTIONAL_TEXT_FIELDS = ["accountId", "configRuleArn", "executionRoleArn", "version"] as const;
 
 function optionalString(value: unknown): boolean {
   return value === undefined || typeof value === "string";

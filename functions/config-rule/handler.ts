@@ -1,8 +1,21 @@
 // Lambda entry for every Remedy Config rule, and for the periodic scan's task queue: wiring only.
+import { randomUUID } from "node:crypto";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { accountFactsReader } from "../../detection/account-facts.ts";
-import { configServiceClient, s3Client, s3ControlClient, sqsClient } from "../../platform/clients.ts";
+import {
+  clientInRegion,
+  configServiceClient,
+  organizationsClient,
+  s3Client,
+  s3ControlClient,
+  sqsClient,
+  stsClient,
+} from "../../platform/clients.ts";
 import { createLogger, createMetrics, metricSink } from "../../platform/logging.ts";
+import { organizationsDirectory } from "../../platform/organization.ts";
 import { runConfigRule } from "./core.ts";
+import { memberDetection } from "./organization.ts";
 import { isScanQueueEvent, runScanBatch, scanQueueOnSqs, scanStoreOnS3 } from "./scan.ts";
 import { readRuleRuntimeSettings } from "./settings.ts";
 
@@ -14,13 +27,29 @@ for (const problem of settings.allowlistProblems) {
 }
 // Module scope: the reading is reused by warm invocations for a few minutes.
 const accountFacts = accountFactsReader({ s3control: s3ControlClient, now: () => new Date(), log: logger });
+// Organisation mode: events come from member accounts, judged there with each one's detect role (organization.ts);
+// module scope, so warm invocations reuse the organisation's directory and each account's credentials.
+const organization = settings.deployment.organization;
+const members = organization
+  ? memberDetection({
+      deployment: settings.deployment,
+      directory: organizationsDirectory(organizationsClient(), organization),
+      sts: stsClient(),
+      now: () => new Date(),
+      log: logger,
+    })
+  : undefined;
+// A regional copy (organisation mode, a region other than the hub's) sends to the queues and bucket of the hub's region.
+const remoteHub = organization !== undefined && settings.hubRegion !== settings.deployment.region;
+const hubSqs = remoteHub ? () => clientInRegion(SQSClient, settings.hubRegion) : sqsClient;
+const hubS3 = remoteHub ? () => clientInRegion(S3Client, settings.hubRegion) : s3Client;
 /** A scan task hands the rest on with this much of its invocation left (a page call can take seconds). */
 const SCAN_SAFETY_MARGIN_MS = 60_000;
 
-export async function handler(event: unknown, context?: { getRemainingTimeInMillis(): number }) {
+export async function handler(event: unknown, context?: { getRemainingTimeInMillis(): number; awsRequestId?: string }) {
   const common = {
     configService: configServiceClient(),
-    sqs: sqsClient(),
+    sqs: hubSqs(),
     queueUrl: settings.queueUrl,
     deployment: settings.deployment,
     accountFacts,
@@ -29,19 +58,22 @@ export async function handler(event: unknown, context?: { getRemainingTimeInMill
     now: () => new Date(),
     log: logger,
     metrics: metricSink(metrics),
-    scanQueue: scanQueueOnSqs(sqsClient(), settings.scanQueueUrl),
+    scanQueue: scanQueueOnSqs(hubSqs(), settings.scanQueueUrl),
   };
+  // Names the member sessions this invocation opens (their CloudTrail shows "detect-<id>").
+  const invocationId = members ? (context?.awsRequestId ?? randomUUID()) : "";
   try {
     if (isScanQueueEvent(event)) {
       return await runScanBatch(event, {
         ...common,
-        scanStore: scanStoreOnS3(s3Client(), settings.scanBucket),
+        scanStore: scanStoreOnS3(hubS3(), settings.scanBucket),
         scanDeadLetterUrl: settings.scanDeadLetterUrl,
         remainingTimeMs: () => context?.getRemainingTimeInMillis() ?? 0,
         safetyMarginMs: SCAN_SAFETY_MARGIN_MS,
+        ...(members ? { runTask: (task, deps) => members.runScanTask(task, deps, invocationId) } : {}),
       });
     }
-    return await runConfigRule(event, common);
+    return await (members ? members.runRule(event, common, invocationId) : runConfigRule(event, common));
   } finally {
     metrics.publishStoredMetrics();
   }

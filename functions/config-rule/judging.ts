@@ -19,7 +19,7 @@ import { cutAnnotation, judgeItem } from "../../detection/judge.ts";
 import type { AccountFacts, ConfigItem } from "../../detection/types.ts";
 import type { DeployedRule, Deployment } from "../../platform/deployment.ts";
 import { errorFields, type Log, type MetricSink } from "../../platform/logging.ts";
-import { sendMessages } from "../../platform/queue.ts";
+import { type OutgoingMessage, sendMessages } from "../../platform/queue.ts";
 
 const BATCH_GET_LIMIT = 100;
 const PUT_EVALUATIONS_LIMIT = 100;
@@ -202,12 +202,16 @@ export async function putEvaluations(
 ): Promise<void> {
   const testMode = event.resultToken === "TESTMODE";
   for (let start = 0; start < evaluations.length; start += PUT_EVALUATIONS_LIMIT) {
-    const chunk = evaluations.slice(start, start + PUT_EVALUATIONS_LIMIT);
+    // One chunk (every change notification): the list as given, no copy of it (the SDK only reads it).
+    const chunk =
+      start === 0 && evaluations.length <= PUT_EVALUATIONS_LIMIT
+        ? (evaluations as Evaluation[])
+        : evaluations.slice(start, start + PUT_EVALUATIONS_LIMIT);
     const output = await deps.configService.send(
       new PutEvaluationsCommand({ Evaluations: chunk, ResultToken: event.resultToken, TestMode: testMode }),
     );
-    const failed = output.FailedEvaluations ?? [];
-    if (failed.length > 0) {
+    const failed = output.FailedEvaluations;
+    if (failed !== undefined && failed !== null && failed.length > 0) {
       deps.metrics.count("FailedEvaluations", failed.length);
       deps.log.error("Config did not accept some evaluations", {
         configRuleName: event.configRuleName,
@@ -266,22 +270,25 @@ export async function alreadyHeld(
 export async function queueInstructions(
   deps: { sqs: SQSClient; queueUrl: string; log: Log },
   instructions: readonly Instruction[],
-  logFields: Record<string, unknown> = {},
+  logFields?: Record<string, unknown>,
 ): Promise<void> {
   if (instructions.length === 0) return;
-  await sendMessages(
-    deps.sqs,
-    deps.queueUrl,
-    instructions.map((instruction) => ({ id: instruction.id, body: serializeInstruction(instruction) })),
-  );
+  const messages: OutgoingMessage[] = [];
+  for (const instruction of instructions)
+    messages.push({ id: instruction.id, body: serializeInstruction(instruction) });
+  await sendMessages(deps.sqs, deps.queueUrl, messages);
   for (const instruction of instructions) {
-    deps.log.info("queued fix instruction", {
-      instructionId: instruction.id,
-      problem: instruction.problem,
-      resourceId: instruction.resource.id,
-      entries: instruction.matched.length,
-      notBefore: instruction.notBefore,
-      ...logFields,
-    });
+    const line = queuedLine(instruction);
+    deps.log.info("queued fix instruction", logFields === undefined ? line : { ...line, ...logFields });
   }
+}
+
+function queuedLine(instruction: Instruction): Record<string, unknown> {
+  return {
+    instructionId: instruction.id,
+    problem: instruction.problem,
+    resourceId: instruction.resource.id,
+    entries: instruction.matched.length,
+    notBefore: instruction.notBefore,
+  };
 }

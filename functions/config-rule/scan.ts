@@ -17,6 +17,10 @@
 // the deployed rule. Its recorded verdicts decide only whether a verdict is re-sent, never whether a fix is queued.
 // A task that fails is retried by the queue; every task can run twice without harm (a repeated verdict or
 // instruction is idempotent).
+//
+// Organisation mode: a scan is per member account and region. Every task names both (taken from the deployment the
+// scan was started with: the member's, organization.ts), and organization.ts checks the account's standing again and
+// assumes its detect role for each task before it runs here; the scan queue and the bucket of parts are the hub's.
 import { randomUUID } from "node:crypto";
 import {
   type ConfigServiceClient,
@@ -28,10 +32,12 @@ import {
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import * as v from "valibot";
+import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from "../../contract/ids.ts";
+import type { Instruction } from "../../contract/instruction.ts";
 import type { AccountFactsReader } from "../../detection/account-facts.ts";
 import { InvalidConfigItemError } from "../../detection/config-item.ts";
 import { hasErrorCode } from "../../platform/aws-errors.ts";
-import { type DeployedRule, deployedRuleNamed } from "../../platform/deployment.ts";
+import { type DeployedRule, type Deployment, deployedRuleNamed } from "../../platform/deployment.ts";
 import { PermanentError } from "../../platform/errors.ts";
 import { errorFields, type MetricSink } from "../../platform/logging.ts";
 import { sendMessages } from "../../platform/queue.ts";
@@ -64,47 +70,59 @@ const common = {
   configRuleName: v.pipe(v.string(), v.minLength(1), v.maxLength(128)),
   resultToken: nonEmpty,
   startedAt: v.pipe(v.string(), v.isoTimestamp()),
+  /** Organisation mode only: the member account and region the scan is of (single-account tasks carry neither). */
+  accountId: v.optional(v.pipe(v.string(), v.regex(ACCOUNT_ID_PATTERN, "must be a 12-digit account id"))),
+  region: v.optional(v.pipe(v.string(), v.regex(REGION_PATTERN, "must be an AWS region"))),
 };
 const index = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1_000_000));
 const VERDICTS = ["COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE", "INSUFFICIENT_DATA"] as const;
 
-export const ScanTaskSchema = v.variant("kind", [
-  v.strictObject({
-    kind: v.literal("verdicts"),
-    ...common,
-    /** The part this task stores (0, 1, …): each task of the chain stores one. */
-    part: index,
-    nextToken: v.optional(nonEmpty),
-  }),
-  v.strictObject({
-    kind: v.literal("list"),
-    ...common,
-    /** How many parts of recorded verdicts the scan stored. */
-    parts: index,
-    /** Which of the rule's resource types is being listed, and where its listing goes on. */
-    typeIndex: index,
-    nextToken: v.optional(nonEmpty),
-  }),
-  v.strictObject({
-    kind: v.literal("judge"),
-    ...common,
-    resourceType: v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
-    resources: v.pipe(
-      v.array(
-        v.strictObject({
-          id: v.pipe(v.string(), v.minLength(1), v.maxLength(768)),
-          recorded: v.optional(v.picklist(VERDICTS)),
-        }),
+export const ScanTaskSchema = v.pipe(
+  v.variant("kind", [
+    v.strictObject({
+      kind: v.literal("verdicts"),
+      ...common,
+      /** The part this task stores (0, 1, …): each task of the chain stores one. */
+      part: index,
+      nextToken: v.optional(nonEmpty),
+    }),
+    v.strictObject({
+      kind: v.literal("list"),
+      ...common,
+      /** How many parts of recorded verdicts the scan stored. */
+      parts: index,
+      /** Which of the rule's resource types is being listed, and where its listing goes on. */
+      typeIndex: index,
+      nextToken: v.optional(nonEmpty),
+    }),
+    v.strictObject({
+      kind: v.literal("judge"),
+      ...common,
+      resourceType: v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
+      resources: v.pipe(
+        v.array(
+          v.strictObject({
+            id: v.pipe(v.string(), v.minLength(1), v.maxLength(768)),
+            recorded: v.optional(v.picklist(VERDICTS)),
+          }),
+        ),
+        v.minLength(1),
+        v.maxLength(PAGE_SIZE),
       ),
-      v.minLength(1),
-      v.maxLength(PAGE_SIZE),
-    ),
-  }),
-]);
+    }),
+  ]),
+  v.check(
+    (task) => (task.accountId === undefined) === (task.region === undefined),
+    "must name both an account and a region, or neither",
+  ),
+);
 export type ScanTask = v.InferOutput<typeof ScanTaskSchema>;
 type TaskOf<K extends ScanTask["kind"]> = Extract<ScanTask, { kind: K }>;
 
-/** A message on the scan queue that is not a task of this version, or names a rule this stack did not deploy. */
+/**
+ * A message on the scan queue that can never run: not a task of this version, a rule this stack did not deploy, or
+ * (organisation mode) an account or region Remedy does not serve, or a member detect role that refuses the hub.
+ */
 export class InvalidScanTaskError extends PermanentError {
   override name = "InvalidScanTaskError";
 }
@@ -138,6 +156,9 @@ export interface ScanStore {
   getPart(scanId: string, part: number): Promise<Uint8Array>;
 }
 
+/** Organisation mode: which judged instructions the account's settings let be queued (organization.ts). */
+export type InstructionAdmission = (instructions: Instruction[]) => Instruction[];
+
 export interface ScanDeps extends JudgingDeps {
   configService: ConfigServiceClient;
   sqs: SQSClient;
@@ -151,6 +172,8 @@ export interface ScanDeps extends JudgingDeps {
   /** A task stops reading and hands the rest on when less than this is left. */
   safetyMarginMs: number;
   metrics: MetricSink;
+  /** Organisation mode: the account's settings hold back what they do not enable (verdicts are still reported). */
+  admitInstructions?: InstructionAdmission;
 }
 
 export function scanStoreOnS3(s3: S3Client, bucket: string): ScanStore {
@@ -189,10 +212,14 @@ export function scanQueueOnSqs(sqs: SQSClient, queueUrl: string): ScanQueue {
 
 /** The first task of a scan for a ScheduledNotification: read what Config holds. */
 export async function startScan(
-  deps: Pick<ScanDeps, "scanQueue" | "now" | "log">,
+  deps: Pick<ScanDeps, "scanQueue" | "now" | "log" | "deployment">,
   event: { configRuleName: string; resultToken: string },
 ): Promise<string> {
   const scanId = randomUUID();
+  // Organisation mode: the deployment is the member's (organization.ts), so the scan is of that account and region.
+  const where = deps.deployment.organization
+    ? { accountId: deps.deployment.accountId, region: deps.deployment.region }
+    : {};
   await deps.scanQueue.send([
     {
       kind: "verdicts",
@@ -201,10 +228,16 @@ export async function startScan(
       configRuleName: event.configRuleName,
       resultToken: event.resultToken,
       startedAt: deps.now().toISOString(),
+      ...where,
       part: 0,
     },
   ]);
-  deps.log.info("periodic scan started", { configRuleName: event.configRuleName, scanId, step: "scan-started" });
+  deps.log.info("periodic scan started", {
+    configRuleName: event.configRuleName,
+    scanId,
+    step: "scan-started",
+    ...where,
+  });
   return scanId;
 }
 
@@ -231,6 +264,8 @@ export async function runScanTask(task: ScanTask, deps: ScanDeps): Promise<ScanT
   if (!deployed) {
     throw new InvalidScanTaskError(`config rule "${task.configRuleName}" is not one of this deployment's rules`);
   }
+  const misplaced = taskPlaceProblem(task, deps.deployment);
+  if (misplaced) throw new InvalidScanTaskError(misplaced);
   switch (task.kind) {
     case "verdicts":
       return readVerdicts(task, deps);
@@ -241,14 +276,33 @@ export async function runScanTask(task: ScanTask, deps: ScanDeps): Promise<ScanT
   }
 }
 
+/**
+ * Why a task may not run with this deployment's clients, or undefined: single-account tasks name no account;
+ * organisation-mode tasks name exactly the account and region of the (member) deployment they run with.
+ */
+export function taskPlaceProblem(
+  task: Pick<ScanTask, "accountId" | "region">,
+  deployment: Pick<Deployment, "accountId" | "region" | "organization">,
+): string | undefined {
+  if (!deployment.organization) {
+    return task.accountId === undefined
+      ? undefined
+      : `scan task names account ${task.accountId}, but this deployment is single-account`;
+  }
+  if (task.accountId === undefined || task.region === undefined) {
+    return "scan task names no account and region: in organisation mode every task names the member account and region it scans";
+  }
+  if (task.accountId !== deployment.accountId || task.region !== deployment.region) {
+    return `scan task is of ${task.accountId}/${task.region}, not of ${deployment.accountId}/${deployment.region} it was to run in`;
+  }
+  return undefined;
+}
+
 const timeLeft = (deps: ScanDeps) => deps.remainingTimeMs() > deps.safetyMarginMs;
-const carry = ({ version, scanId, configRuleName, resultToken, startedAt }: ScanTask) => ({
-  version,
-  scanId,
-  configRuleName,
-  resultToken,
-  startedAt,
-});
+const carry = ({ version, scanId, configRuleName, resultToken, startedAt, accountId, region }: ScanTask) =>
+  accountId === undefined || region === undefined
+    ? { version, scanId, configRuleName, resultToken, startedAt }
+    : { version, scanId, configRuleName, resultToken, startedAt, accountId, region };
 
 async function readVerdicts(task: TaskOf<"verdicts">, deps: ScanDeps): Promise<ScanTaskResult> {
   const packed: bigint[] = [];
@@ -397,7 +451,11 @@ async function judgePage(task: TaskOf<"judge">, deployed: DeployedRule, deps: Sc
 
   // Violations first: a fix instruction must not wait on Config accepting a verdict.
   // "TESTMODE" is the token Config's console uses for test invocations: nothing is recorded, nothing is queued.
-  const instructions = task.resultToken === "TESTMODE" ? [] : judged.flatMap((entry) => entry.instructions);
+  const judgedInstructions = task.resultToken === "TESTMODE" ? [] : judged.flatMap((entry) => entry.instructions);
+  const instructions =
+    deps.admitInstructions && judgedInstructions.length > 0
+      ? deps.admitInstructions(judgedInstructions)
+      : judgedInstructions;
   await queueInstructions(deps, instructions, { scanId: task.scanId });
 
   // Only what Config does not already hold: a resource it has no result for, or a different one.
@@ -474,12 +532,17 @@ export function isScanQueueEvent(event: unknown): event is ScanQueueEvent {
  */
 export async function runScanBatch(
   event: ScanQueueEvent,
-  deps: ScanDeps & { scanDeadLetterUrl: string },
+  deps: ScanDeps & {
+    scanDeadLetterUrl: string;
+    /** How a task runs: runScanTask, or (organisation mode) in its member account (organization.ts). */
+    runTask?: (task: ScanTask, deps: ScanDeps) => Promise<ScanTaskResult>;
+  },
 ): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> {
   const failures: { itemIdentifier: string }[] = [];
+  const runTask = deps.runTask ?? runScanTask;
   for (const record of event.Records) {
     try {
-      await runScanTask(parseScanTask(record.body), deps);
+      await runTask(parseScanTask(record.body), deps);
     } catch (error) {
       if (error instanceof InvalidScanTaskError) {
         deps.metrics.count("InvalidScanTasks");

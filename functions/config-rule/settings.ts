@@ -16,18 +16,27 @@ export interface RuleRuntimeSettings {
   allowlist: AllowlistEntry[];
   /** Malformed allowlist entries: reported at cold start, exempting nothing. */
   allowlistProblems: ExemptionProblem[];
+  /**
+   * The region of the queues and the bucket: the hub's (REMEDY_HUB_REGION, which the stack sets; absent: this
+   * function's own). Organisation mode deploys a copy of this function in every region of the settings, each with
+   * its own REMEDY_REGION; the SDK signs for the client's region, so the hub's queues need hub-region clients.
+   */
+  hubRegion: string;
 }
 
 export function readRuleRuntimeSettings(env: Record<string, string | undefined> = process.env): RuleRuntimeSettings {
   const allowlist = parseAllowlist(optionalEnv("REMEDY_ALLOWLIST", "[]", env));
+  const deployment = readDeployment(env);
+  const queueUrl = requiredEnv("REMEDY_QUEUE_URL", env);
   return {
-    deployment: readDeployment(env),
-    queueUrl: requiredEnv("REMEDY_QUEUE_URL", env),
+    deployment,
+    queueUrl,
     scanQueueUrl: requiredEnv("REMEDY_SCAN_QUEUE_URL", env),
     scanDeadLetterUrl: requiredEnv("REMEDY_SCAN_DLQ_URL", env),
     scanBucket: requiredEnv("REMEDY_LEDGER_BUCKET", env),
     gracePeriodMs: integerEnv("REMEDY_GRACE_PERIOD_MINUTES", 0, { min: 0, max: 43_200 }, env) * 60_000,
     allowlist: allowlist.entries,
     allowlistProblems: allowlist.errors,
+    hubRegion: optionalEnv("REMEDY_HUB_REGION", deployment.region, env),
   };
 }

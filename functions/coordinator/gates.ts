@@ -1,12 +1,16 @@
 // The coordinator's gates, pure: given one instruction, what the coordinator knows about it and the clock, which
 // gate stops it (and how), or that it is dispatched. No SQS, no Lambda, no clock of their own: tick.ts does the I/O
 // each decision names. Order: pause switch, validity, duplicates, grace period, attempt limit, breaker, rate limit.
+// Organisation mode adds the account's standing to validity (a non-member is refused), its settings after it (off or
+// a problem not enabled: removed unseen; its grace period: a later due time), and a breaker per account beside the
+// global one (an account past its limit is paused alone, and no longer counts towards the global one).
 // The tick's own pacing is decided here too: when to stop receiving (time, rate budget), how many receives to keep in
 // flight, whether a phase still has time to start a call, and for how long to hide.
 
 import { type Instruction, InvalidInstructionError, parseInstruction } from "../../contract/instruction.ts";
 import type { Problem } from "../../detection/types.ts";
 import { type Deployment, targetProblem } from "../../platform/deployment.ts";
+import { type AccountStanding, standingProblem } from "../../platform/organization.ts";
 import type { PauseReading } from "../../platform/pause.ts";
 import type { FreshSighting, InstructionRecord } from "./state.ts";
 
@@ -52,17 +56,20 @@ export type Validity = { valid: true; functionName: string } | { valid: false; r
 
 /**
  * Gate 2: an instruction is a claim. Another account or region, or a capture from the future, is never legitimate
- * here; nor a problem without a deployed remediation function. Either goes to the DLQ with the reason.
+ * here; nor a problem without a deployed remediation function. Either goes to the DLQ with the reason. In
+ * organisation mode "another account" is one the organisation does not vouch for (`standing`, read by the caller:
+ * not a member, suspended, excluded) and the regions are the settings'.
  */
 export function validityGate(
   instruction: Instruction,
   config: {
-    deployment: Pick<Deployment, "accountId" | "region">;
+    deployment: Pick<Deployment, "accountId" | "region" | "organization">;
     remediationFunctions: Readonly<Partial<Record<Problem, string>>>;
   },
   now: Date,
+  standing?: AccountStanding,
 ): Validity {
-  const refused = targetProblem(instruction, config.deployment, now);
+  const refused = targetProblem(instruction, config.deployment, now, standing);
   if (refused) return { valid: false, reason: `refused: ${refused}` };
   const functionName = config.remediationFunctions[instruction.problem];
   if (!functionName) {
@@ -71,20 +78,59 @@ export function validityGate(
   return { valid: true, functionName };
 }
 
-/** A first sighting of an id: its record, and whether it counts as fresh for the breaker. */
+/**
+ * A first sighting of an id: its record, and whether it counts as fresh for the breaker. `byAccount` (organisation
+ * mode): the sighting names its account, for that account's breaker, and its label says where.
+ */
 export function firstSighting(
   instruction: Instruction,
   now: Date,
   breakerWindowMinutes: number,
+  byAccount = false,
 ): { record: InstructionRecord; fresh?: FreshSighting } {
   const nowIso = now.toISOString();
   const record: InstructionRecord = { firstSeenAt: nowIso, lastSeenAt: nowIso, attempts: 0, graceNotified: false };
   const age = now.getTime() - Date.parse(instruction.capturedAt);
   if (age > breakerWindowMinutes * 60_000) return { record };
+  const { problem, resource } = instruction;
+  const label = `${problem} ${resource.id}`;
+  if (!byAccount) return { record, fresh: { id: instruction.id, at: nowIso, label } };
   return {
     record,
-    fresh: { id: instruction.id, at: nowIso, label: `${instruction.problem} ${instruction.resource.id}` },
+    fresh: {
+      id: instruction.id,
+      at: nowIso,
+      label: `${label} in ${resource.accountId} ${resource.region}`,
+      accountId: resource.accountId,
+    },
   };
+}
+
+export type SettingsVerdict =
+  /** Off, or the problem not enabled for the account: removed without dispatch (neither told nor changed). */
+  | { act: false; reason: string }
+  /** Dispatched once due: `dueAtMs` is when the account's grace period ends (the instruction's own may be later). */
+  | { act: true; dueAtMs: number; notifyOnly: boolean };
+
+/**
+ * Organisation mode, after validity: what the member account's settings say about the instruction. The reasons are
+ * platform/organization.ts standingProblem's; its grace period is not a refusal here but a due time (hidden until
+ * then, as the instruction's own notBefore). `notify` is dispatched like `enforce`: the remediation re-reads the
+ * standing and, in notify mode, reports what it would change without changing it.
+ */
+export function settingsGate(
+  standing: Extract<AccountStanding, { member: true }>,
+  instruction: Instruction,
+  now: Date,
+): SettingsVerdict {
+  const { settings } = standing;
+  const dueAtMs = Date.parse(instruction.detectedAt) + settings.gracePeriodMinutes * 60_000;
+  if (settings.mode === "off" || !settings.problems.has(instruction.problem)) {
+    // Asked at the end of the grace period, so the reason is the mode's or the problem's, never the grace's.
+    const reason = standingProblem(standing, instruction, new Date(Math.max(now.getTime(), dueAtMs)));
+    if (reason) return { act: false, reason };
+  }
+  return { act: true, dueAtMs, notifyOnly: settings.mode === "notify" };
 }
 
 export type Decision =
@@ -104,6 +150,8 @@ export type Decision =
 
 export interface DecideInput {
   instruction: Instruction;
+  /** Organisation mode: when the account's grace period ends (the later of it and notBefore decides). */
+  dueAtMs?: number;
   messageId: string | undefined;
   /** What the coordinator remembers about this id (read, never changed here). */
   record: Readonly<InstructionRecord>;
@@ -142,7 +190,7 @@ export function decide(input: DecideInput, now: Date, config: DecideConfig): { d
   }
   if (last && capturedAt > Date.parse(last.capturedAt)) attempts = 0;
 
-  const due = Date.parse(instruction.notBefore);
+  const due = Math.max(Date.parse(instruction.notBefore), input.dueAtMs ?? Number.NEGATIVE_INFINITY);
   if (due > nowMs) return done({ gate: "grace", remainingMs: due - nowMs });
   if (attempts >= config.maxAttempts) return done({ gate: "attempts", reason: `remediation failed ${attempts} times` });
   if (input.budget <= 0) return done({ gate: "rate-limit" });
@@ -168,18 +216,81 @@ export function breakerTrips(counted: readonly FreshSighting[], freshLimit: numb
   return counted.length > freshLimit;
 }
 
+/** Organisation mode: the account pauses the breakers count around (platform/pause.ts `accounts`). */
+export interface AccountPauses {
+  /** Paused on their own (stored, or tripped this tick): their sightings count towards neither breaker. */
+  paused: ReadonlySet<string>;
+  /** When a person last resumed the account: its sightings from before no longer count. */
+  resumedAtMs(accountId: string): number | undefined;
+}
+
+/** Whether a sighting still counts once account pauses are taken into account (one without an account always does). */
+function countsAfterAccountPauses(sighting: FreshSighting, accounts: AccountPauses | undefined): boolean {
+  const accountId = sighting.accountId;
+  if (!accounts || accountId === undefined) return true;
+  if (accounts.paused.has(accountId)) return false;
+  const resumedAtMs = accounts.resumedAtMs(accountId);
+  return resumedAtMs === undefined || Date.parse(sighting.at) >= resumedAtMs;
+}
+
 export type BreakerCheck = { trips: false } | { trips: true; counted: FreshSighting[] };
 
-/** Gate 6 on what the tick has seen so far: whether the breaker trips, and on which sightings (for its report). */
+/**
+ * Gate 6 on what the tick has seen so far: whether the breaker trips, and on which sightings (for its report). With
+ * `accounts` (organisation mode), a paused account's sightings are its own breaker's, not the global one's: a burst in
+ * one account pauses that account only, one across many accounts pauses everything.
+ */
 export function breakerGate(
   sightings: readonly FreshSighting[],
   now: Date,
   breaker: { freshLimit: number; windowMinutes: number },
   resumedAtMs: number | undefined,
+  accounts?: AccountPauses,
 ): BreakerCheck {
-  const counted = countedSightings(sightings, now, breaker.windowMinutes, resumedAtMs);
+  const counted = countedSightings(sightings, now, breaker.windowMinutes, resumedAtMs).filter((sighting) =>
+    countsAfterAccountPauses(sighting, accounts),
+  );
   return breakerTrips(counted, breaker.freshLimit) ? { trips: true, counted } : { trips: false };
 }
+
+/** An account whose own breaker trips, and the sightings that trip it (for its report). */
+export interface AccountTrip {
+  accountId: string;
+  counted: FreshSighting[];
+}
+
+/**
+ * Gate 6 per account (organisation mode, `accountFreshLimit` set): the accounts not paused yet with MORE than
+ * accountFreshLimit fresh instructions within the window, counted since the last resume of the whole switch and of
+ * the account. Checked before the global breaker, which then no longer counts them.
+ */
+export function accountBreakerGate(
+  sightings: readonly FreshSighting[],
+  now: Date,
+  breaker: { accountFreshLimit?: number; windowMinutes: number },
+  resumedAtMs: number | undefined,
+  accounts: AccountPauses,
+): AccountTrip[] {
+  const limit = breaker.accountFreshLimit;
+  if (limit === undefined) return [];
+  const byAccount = new Map<string, FreshSighting[]>();
+  for (const sighting of countedSightings(sightings, now, breaker.windowMinutes, resumedAtMs)) {
+    const accountId = sighting.accountId;
+    if (accountId === undefined || !countsAfterAccountPauses(sighting, accounts)) continue;
+    const counted = byAccount.get(accountId);
+    if (counted) counted.push(sighting);
+    else byAccount.set(accountId, [sighting]);
+  }
+  return [...byAccount]
+    .filter(([, counted]) => counted.length > limit)
+    .map(([accountId, counted]) => ({ accountId, counted }));
+}
+
+/**
+ * How long a message of a paused account is hidden when it is received: a resume of the account takes effect within
+ * this, and the tick does not read and release the same held burst every minute.
+ */
+export const PAUSED_ACCOUNT_HIDE_SECONDS = 300;
 
 /** Gate 7's budget: how many more dispatches the rate window allows, given the dispatch times remembered. */
 export function rateBudget(

@@ -2,8 +2,16 @@
 import type { Context } from "aws-lambda";
 import { snsReporter } from "../../contract/report.ts";
 import { PROBLEMS } from "../../detection/types.ts";
-import { lambdaClient, s3Client, snsClient, sqsClient, ssmClient } from "../../platform/clients.ts";
+import {
+  lambdaClient,
+  organizationsClient,
+  s3Client,
+  snsClient,
+  sqsClient,
+  ssmClient,
+} from "../../platform/clients.ts";
 import { createLogger, createMetrics, metricSink } from "../../platform/logging.ts";
+import { organizationsDirectory } from "../../platform/organization.ts";
 import { readCoordinatorSettings } from "./settings.ts";
 import { s3StateStore } from "./state.ts";
 import { runCoordinator } from "./tick.ts";
@@ -15,6 +23,9 @@ const unregistered = PROBLEMS.filter((problem) => !settings.remediationFunctions
 if (unregistered.length > 0) {
   logger.warn("problems without a remediation function: their instructions are dead-lettered", { unregistered });
 }
+// Organisation mode: built once per container, so its cache (accounts, OU paths) outlives a tick.
+const organization = settings.deployment.organization;
+const directory = organization ? organizationsDirectory(organizationsClient(), organization) : undefined;
 
 export async function handler(_event: unknown, context: Pick<Context, "getRemainingTimeInMillis">) {
   try {
@@ -25,6 +36,7 @@ export async function handler(_event: unknown, context: Pick<Context, "getRemain
       store: s3StateStore(s3Client(), { bucket: settings.stateBucket, key: settings.stateKey }),
       reporter: snsReporter(snsClient(), settings.reportTopicArn),
       config: settings,
+      ...(directory ? { directory } : {}),
       now: () => new Date(),
       remainingTimeMs: () => context.getRemainingTimeInMillis(),
       log: logger,

@@ -1,6 +1,7 @@
 // The coordinator's SQS calls, in one place: receive a batch, hide one message, dead-letter one (send to the DLQ,
-// then delete), delete duplicates and release held messages in batches of ten (several batches at once, each started
-// only while the caller's time budget allows). Each call's failures are handled here (logged, or thrown where the
+// then delete), delete duplicates (and, in organisation mode, messages the settings say not to act on) and release
+// held messages (or hide those of a paused account) in batches of ten (several batches at once, each started only
+// while the caller's time budget allows). Each call's failures are handled here (logged, or thrown where the
 // caller must know), every call is counted for the tick's summary, and every call is abandoned when the tick's
 // abort signal fires (its time is up). Separate from the tick so that what to do with a message (gates.ts, tick.ts)
 // is never mixed with how SQS is asked to do it.
@@ -68,6 +69,28 @@ function batchesOf<T>(items: readonly T[]): T[][] {
   }
   return batches;
 }
+
+/** How a batch delete's log lines name what it deletes. */
+interface DeleteWords {
+  deleted: string;
+  notDeleted: string;
+  failed: string;
+  unsent: string;
+}
+
+const DUPLICATE_WORDS: DeleteWords = {
+  deleted: "duplicate deleted",
+  notDeleted: "duplicate not deleted: it will be seen again",
+  failed: "could not delete duplicates: they will be seen again",
+  unsent: "time budget spent: duplicates not deleted, they will be seen again",
+};
+
+const SKIPPED_WORDS: DeleteWords = {
+  deleted: "removed without dispatch (organisation settings)",
+  notDeleted: "message to remove not deleted: it will be seen (and skipped) again",
+  failed: "could not delete messages to remove: they will be seen (and skipped) again",
+  unsent: "time budget spent: messages to remove not deleted, they will be seen (and skipped) again",
+};
 
 export class CoordinatorQueue {
   /** SQS calls made so far (failed ones too): the tick's summary reports them. */
@@ -157,9 +180,21 @@ export class CoordinatorQueue {
   }
 
   /** Deletes copies of instructions already handled, ten at a time. Returns how many were deleted. */
-  async deleteDuplicates(duplicates: readonly QueuedMessage[], pacing: BatchPacing = {}): Promise<number> {
+  deleteDuplicates(duplicates: readonly QueuedMessage[], pacing: BatchPacing = {}): Promise<number> {
+    return this.deleteAll(duplicates, pacing, DUPLICATE_WORDS);
+  }
+
+  /**
+   * Deletes messages the organisation settings say not to act on (the account is off, or the problem not enabled
+   * for it), ten at a time. Returns how many were deleted; the others are seen again and skipped again.
+   */
+  deleteSkipped(skipped: readonly QueuedMessage[], pacing: BatchPacing = {}): Promise<number> {
+    return this.deleteAll(skipped, pacing, SKIPPED_WORDS);
+  }
+
+  private async deleteAll(entries: readonly QueuedMessage[], pacing: BatchPacing, words: DeleteWords): Promise<number> {
     let deleted = 0;
-    const unsent = await this.eachBatch(duplicates, pacing, async (batch) => {
+    const unsent = await this.eachBatch(entries, pacing, async (batch) => {
       try {
         const output = await this.send((sqs, options) =>
           sqs.send(
@@ -171,7 +206,7 @@ export class CoordinatorQueue {
           ),
         );
         for (const failure of output.Failed ?? []) {
-          this.log.warn("duplicate not deleted: it will be seen again", {
+          this.log.warn(words.notDeleted, {
             instructionId: batch[Number(failure.Id)]?.instructionId,
             code: failure.Code,
           });
@@ -180,20 +215,20 @@ export class CoordinatorQueue {
           const entry = batch[Number(success.Id)];
           if (!entry) continue;
           deleted++;
-          this.log.info("duplicate deleted", {
+          this.log.info(words.deleted, {
             instructionId: entry.instructionId,
             messageId: entry.message.MessageId,
           });
         }
       } catch (error) {
-        this.log.error("could not delete duplicates: they will be seen again", {
+        this.log.error(words.failed, {
           instructionIds: batch.map((entry) => entry.instructionId),
           ...errorFields(error),
         });
       }
     });
     if (unsent.length > 0) {
-      this.log.warn("time budget spent: duplicates not deleted, they will be seen again", {
+      this.log.warn(words.unsent, {
         instructionIds: unsent.map((entry) => entry.instructionId),
       });
     }
@@ -204,7 +239,24 @@ export class CoordinatorQueue {
    * Makes held messages visible again (visibility 0), ten at a time. Returns how many were released; the rest
    * (refused, failed, or not sent because `pacing.canStart` said no) reappear when their visibility ends.
    */
-  async release(held: readonly QueuedMessage[], pacing: BatchPacing = {}): Promise<number> {
+  release(held: readonly QueuedMessage[], pacing: BatchPacing = {}): Promise<number> {
+    return this.changeVisibility(held, 0, pacing, "release");
+  }
+
+  /**
+   * Hides messages for `seconds` (those of a paused account), ten at a time. Returns how many were hidden; the rest
+   * reappear when their visibility ends, as released ones would sooner.
+   */
+  hideAll(entries: readonly QueuedMessage[], seconds: number, pacing: BatchPacing = {}): Promise<number> {
+    return this.changeVisibility(entries, seconds, pacing, "hide");
+  }
+
+  private async changeVisibility(
+    held: readonly QueuedMessage[],
+    seconds: number,
+    pacing: BatchPacing,
+    verb: "release" | "hide",
+  ): Promise<number> {
     let released = 0;
     const unsent = await this.eachBatch(held, pacing, async (batch) => {
       try {
@@ -215,7 +267,7 @@ export class CoordinatorQueue {
               Entries: batch.map((entry, index) => ({
                 Id: String(index),
                 ReceiptHandle: entry.message.ReceiptHandle,
-                VisibilityTimeout: 0,
+                VisibilityTimeout: seconds,
               })),
             }),
             options,
@@ -223,22 +275,25 @@ export class CoordinatorQueue {
         );
         released += output.Successful?.length ?? 0;
         for (const failure of output.Failed ?? []) {
-          this.log.warn("could not release message: it reappears when its visibility ends", {
+          this.log.warn(`could not ${verb} message: it reappears when its visibility ends`, {
             instructionId: batch[Number(failure.Id)]?.instructionId,
             code: failure.Code,
           });
         }
       } catch (error) {
-        this.log.error("could not release messages: they reappear when their visibility ends", {
+        this.log.error(`could not ${verb} messages: they reappear when their visibility ends`, {
           instructionIds: batch.map((entry) => entry.instructionId),
           ...errorFields(error),
         });
       }
     });
     if (unsent.length > 0) {
-      this.log.warn("time budget spent: messages not released, they reappear when their visibility ends", {
-        messages: unsent.length,
-      });
+      this.log.warn(
+        `time budget spent: messages not ${verb === "release" ? "released" : "hidden"}, they reappear when their visibility ends`,
+        {
+          messages: unsent.length,
+        },
+      );
     }
     return released;
   }

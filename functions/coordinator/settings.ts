@@ -82,10 +82,20 @@ export function checkCoordinatorConfig(
   }
 }
 
+/** Fresh instructions of one member account within the breaker's window before that account alone is paused. */
+export const ACCOUNT_FRESH_LIMIT = 20;
+
 export function readCoordinatorSettings(env: Env = process.env): CoordinatorSettings {
-  const { accountId, region } = readDeployment(env);
+  const { accountId, region, organization } = readDeployment(env);
+  // Checked in either mode (a bad value fails at cold start), used only in organisation mode.
+  const accountFreshLimit = integerEnv(
+    "REMEDY_BREAKER_ACCOUNT_FRESH_LIMIT",
+    ACCOUNT_FRESH_LIMIT,
+    { min: 1, max: 100_000 },
+    env,
+  );
   const settings: CoordinatorSettings = {
-    deployment: { accountId, region },
+    deployment: { accountId, region, ...(organization ? { organization } : {}) },
     queueUrl: requiredEnv("REMEDY_QUEUE_URL", env),
     deadLetterQueueUrl: requiredEnv("REMEDY_DLQ_URL", env),
     pauseParameter: requiredEnv("REMEDY_PAUSE_PARAMETER", env),
@@ -102,6 +112,7 @@ export function readCoordinatorSettings(env: Env = process.env): CoordinatorSett
     breaker: {
       freshLimit: integerEnv("REMEDY_BREAKER_FRESH_LIMIT", 50, { min: 1, max: 100_000 }, env),
       windowMinutes: integerEnv("REMEDY_BREAKER_WINDOW_MINUTES", 10, { min: 1, max: 1_440 }, env),
+      ...(organization ? { accountFreshLimit } : {}),
     },
     // Fixed by design, not settings: the stack sets no variable for these (tests give the tick other values).
     safetyMarginMs: SAFETY_MARGIN_MS,

@@ -1,5 +1,6 @@
 // The coordinator's memory between ticks, one JSON document: recent dispatch times (rate limit), what it knows about
-// each instruction id (real attempts, grace notice sent) and recent fresh sightings (circuit breaker).
+// each instruction id (real attempts, grace notice sent) and recent fresh sightings (circuit breaker; in organisation
+// mode each names its account, for the account's own breaker).
 // Stored in S3 with conditional writes, so two overlapping coordinators never overwrite each other silently.
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import * as v from "valibot";
@@ -27,6 +28,8 @@ const FreshSightingSchema = v.object({
   at: isoTimestamp,
   /** "problem resource-id", for the breaker's report. */
   label: v.string(),
+  /** Organisation mode: the member account the instruction names, for that account's breaker. */
+  accountId: v.optional(v.string()),
 });
 export type FreshSighting = v.InferOutput<typeof FreshSightingSchema>;
 

@@ -19,6 +19,16 @@
 //   saveMarginMs; calls still in flight then are abandoned (an abandoned Invoke counts as dispatched, as an Invoke
 //   whose answer was lost does), and the state is saved once, after everything has settled. So a tick cut short
 //   leaves each message dispatched once and recorded, or not acted on and released (or left to reappear).
+//
+// Organisation mode (config.deployment.organization). Each instruction's account is looked up once per tick in the
+// organisation (deps.directory; cached across ticks there too) before anything else is decided about it: not a member
+// (or excluded, suspended) is refused like any other claim (the DLQ, with the reason); "off" or a problem not enabled
+// is removed unseen (counted and logged, never reported: off means neither told nor changed); the account's grace
+// period is a later due time (hidden until then, like notBefore); "notify" is dispatched like "enforce" (the
+// remediation reports instead of changing). An account the organisation cannot be read for is held this tick (fail
+// closed, transient); the other accounts go on. Each account also has its own breaker (gates.ts accountBreakerGate,
+// checked with the global one after every receive, before anything it received is acted on): an account past its
+// limit is paused alone in the pause switch and its messages are held, hidden for PAUSED_ACCOUNT_HIDE_SECONDS.
 import { InvokeCommand } from "@aws-sdk/client-lambda";
 import type { Message, SQSClient } from "@aws-sdk/client-sqs";
 import type { SSMClient } from "@aws-sdk/client-ssm";
@@ -29,10 +39,21 @@ import type { ReportBody, Reporter } from "../../contract/report.ts";
 import type { Problem } from "../../detection/types.ts";
 import { answerLost } from "../../platform/aws-errors.ts";
 import type { Deployment } from "../../platform/deployment.ts";
+import { ConfigurationError } from "../../platform/env.ts";
 import { errorFields, type Log, type MetricSink } from "../../platform/logging.ts";
-import { readPauseState } from "../../platform/pause.ts";
-import { tripBreaker } from "./breaker.ts";
+import type { AccountStanding, OrganizationDirectory } from "../../platform/organization.ts";
 import {
+  accountResumedAtMs,
+  type PauseReading,
+  type PauseState,
+  pausedAccounts,
+  readPauseState,
+} from "../../platform/pause.ts";
+import { tripAccountBreaker, tripBreaker } from "./breaker.ts";
+import {
+  type AccountPauses,
+  type AccountTrip,
+  accountBreakerGate,
   afterReceive,
   breakerGate,
   type Concurrency,
@@ -43,11 +64,14 @@ import {
   lookAhead,
   nextReceive,
   type Outcome,
+  PAUSED_ACCOUNT_HIDE_SECONDS,
+  type Parsed,
   parseGate,
   pauseGate,
   rateBudget,
   rememberOutcome,
   SQS_BATCH_SIZE,
+  settingsGate,
   type TickPhase,
   validityGate,
   wantsReceive,
@@ -64,8 +88,11 @@ import {
 } from "./state.ts";
 
 export interface CoordinatorConfig {
-  /** The only account and region instructions may name (an instruction is a claim; see platform/deployment.ts). */
-  deployment: Pick<Deployment, "accountId" | "region">;
+  /**
+   * The only account and region instructions may name (an instruction is a claim; see platform/deployment.ts); in
+   * organisation mode (`organization`), the organisation's member accounts in the settings' regions.
+   */
+  deployment: Pick<Deployment, "accountId" | "region" | "organization">;
   queueUrl: string;
   deadLetterQueueUrl: string;
   pauseParameter: string;
@@ -76,8 +103,11 @@ export interface CoordinatorConfig {
   /** Real dispatches before the instruction is dead-lettered. */
   maxAttempts: number;
   rateLimit: { count: number; windowMinutes: number };
-  /** Trips when MORE than freshLimit fresh instructions are first seen within windowMinutes. */
-  breaker: { freshLimit: number; windowMinutes: number };
+  /**
+   * Trips when MORE than freshLimit fresh instructions are first seen within windowMinutes. Organisation mode:
+   * MORE than accountFreshLimit of one account pauses that account alone (absent: no per-account breaker).
+   */
+  breaker: { freshLimit: number; windowMinutes: number; accountFreshLimit?: number };
   /** No receive and no action on a message starts when less than this much of the invocation's time is left. */
   safetyMarginMs: number;
   /**
@@ -104,6 +134,8 @@ export interface CoordinatorDeps {
   store: CoordinatorStateStore;
   reporter: Reporter;
   config: CoordinatorConfig;
+  /** Organisation mode (required there): who the organisation's accounts are, and their settings. */
+  directory?: OrganizationDirectory;
   now: () => Date;
   /** The invocation's remaining time (Lambda's context.getRemainingTimeInMillis). */
   remainingTimeMs: () => number;
@@ -129,6 +161,14 @@ export interface CoordinatorSummary {
   released: number;
   invokeFailures: number;
   breakerTripped: boolean;
+  /** Organisation mode: removed without dispatch, as the account's settings say (off, or the problem not enabled). */
+  skippedBySettings: number;
+  /** Organisation mode: held (hidden a while) because their account is paused by its own breaker. */
+  heldForAccountPause: number;
+  /** Organisation mode: held this tick because the organisation could not be read for their account. */
+  heldForOrganization: number;
+  /** Organisation mode: accounts whose own breaker tripped this tick. */
+  accountBreakersTripped: number;
   /** A phase stopped because the invocation's time budget was spent (what it did not reach waits for a later tick). */
   timeBudgetReached: boolean;
   /** Held messages not made visible again (time budget spent, or SQS refused): they reappear when their visibility ends. */
@@ -142,6 +182,22 @@ interface Candidate {
   instruction: Instruction;
   record: InstructionRecord;
   functionName: string;
+  /** Organisation mode: when the account's grace period ends. */
+  dueAtMs?: number;
+}
+
+/** An account's standing as read this tick, or why it could not be. */
+type StandingLookup = { read: true; standing: AccountStanding } | { read: false; error: unknown };
+
+/** `promise`, or a rejection once `signal` fires (the call itself is abandoned, not awaited). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 function resourceRef(instruction: Instruction) {
@@ -152,6 +208,10 @@ function resourceRef(instruction: Instruction) {
 /** One coordinator invocation. */
 export async function runCoordinator(deps: CoordinatorDeps): Promise<CoordinatorSummary> {
   checkCoordinatorConfig(deps.config);
+  if (deps.config.deployment.organization && !deps.directory) {
+    // Without it every instruction would be refused as unchecked, and dead-lettered: a wiring mistake, not theirs.
+    throw new ConfigurationError("coordinator in organisation mode needs the organisation directory");
+  }
   return new Tick(deps).run();
 }
 
@@ -262,6 +322,10 @@ class Tick {
     released: 0,
     invokeFailures: 0,
     breakerTripped: false,
+    skippedBySettings: 0,
+    heldForAccountPause: 0,
+    heldForOrganization: 0,
+    accountBreakersTripped: 0,
     timeBudgetReached: false,
     unreleased: 0,
     sqsCalls: 0,
@@ -284,6 +348,20 @@ class Tick {
   private readonly lookAheadCount: number;
   /** Fires when the tick's time is up: every AWS call still in flight is abandoned. */
   private deadline: AbortSignal | undefined;
+
+  // Organisation mode.
+  /** Each account's standing, looked up once per tick (a failed lookup holds the account for the whole tick). */
+  private readonly standings = new Map<string, Promise<StandingLookup>>();
+  /** The pause switch as this tick last read or wrote it: a pause it writes keeps its account entries. */
+  private pauseState: PauseState | undefined;
+  /** Accounts paused on their own: stored in the switch, or tripped this tick. */
+  private readonly pausedAccounts = new Set<string>();
+  /** Messages of paused accounts, hidden for PAUSED_ACCOUNT_HIDE_SECONDS before the tick ends. */
+  private readonly accountHeld: QueuedMessage[] = [];
+  /** Messages the settings say not to act on, deleted ten at a time. */
+  private readonly skipped: QueuedMessage[] = [];
+  /** Pause switch writes, one after another (each account trip reads, changes its entry, writes). */
+  private pauseWrites: Promise<unknown> = Promise.resolve();
 
   // The drain (see pump): what is in flight, what waits, and why it stopped.
   /** More receives may start (false once the queue was empty, or a stop, or the rate limit, or the time). */
@@ -328,6 +406,8 @@ class Tick {
       return this.finish();
     }
     this.resumedAtMs = gate.resumedAtMs;
+    this.pauseState = withoutFailSafe(pause);
+    if (this.organization) for (const accountId of pausedAccounts(pause)) this.pausedAccounts.add(accountId);
 
     const loaded = await deps.store.load();
     if (loaded.problem) {
@@ -345,10 +425,17 @@ class Tick {
       await this.drain();
     } finally {
       const held = this.held.splice(0);
-      const released = await this.queue.release(held, this.pacing("release"));
+      const accountHeld = this.accountHeld.splice(0);
+      const [released] = await Promise.all([
+        this.queue.release(held, this.pacing("release")),
+        // Those it cannot hide reappear when their receive's visibility ends, as unreleased ones do.
+        this.queue.hideAll(accountHeld, PAUSED_ACCOUNT_HIDE_SECONDS, this.pacing("release")),
+      ]);
       this.summary.released += released;
       this.summary.unreleased += held.length - released;
       if (held.length > released && !this.hasTime("release")) this.summary.timeBudgetReached = true;
+      // A pause write still in flight (an account trip) ends before the state that caused it is saved.
+      await this.pauseWrites;
       await this.saveState();
     }
     return this.finish();
@@ -369,6 +456,9 @@ class Tick {
         this.duplicates.splice(0),
         this.pacing("release"),
       );
+    }
+    if (this.skipped.length > 0) {
+      this.summary.skippedBySettings += await this.queue.deleteSkipped(this.skipped.splice(0), this.pacing("release"));
     }
     if (this.failure) throw this.failure.error;
   }
@@ -468,38 +558,127 @@ class Tick {
     this.receiveWindow = next.window;
     if (next.dry) this.receiving = false;
     if (messages.length === 0) return;
+    const parsed = messages.map((message) => parseGate(message.Body ?? ""));
+    if (this.organization) {
+      // Every account of the batch asked at once; each message then waits for its own.
+      for (const each of parsed) if (each.valid) void this.standingOf(each.instruction.resource.accountId);
+    }
     const batch: Candidate[] = [];
-    for (const message of messages) {
+    for (const [index, message] of messages.entries()) {
       if (this.stopped === "breaker") {
         this.hold(message);
         continue;
       }
-      const candidate = await this.validate(message);
+      const candidate = await this.validate(message, parsed[index]!);
       if (candidate) batch.push(candidate);
     }
     this.seen += batch.length;
     if (this.stopped !== "breaker") {
-      const breaker = breakerGate(this.state.freshSightings, deps.now(), config.breaker, this.resumedAtMs);
+      const now = deps.now();
+      const accounts = this.accountPauses();
+      const trips = accounts
+        ? accountBreakerGate(this.state.freshSightings, now, config.breaker, this.resumedAtMs, accounts)
+        : [];
+      // Paused now, before anything else is decided: the global breaker below no longer counts them, and their
+      // messages are held from here on. Their pause writes run in the background (awaited before the state is saved).
+      for (const trip of trips) {
+        this.pausedAccounts.add(trip.accountId);
+        void this.tripAccount(trip);
+      }
+      const breaker = breakerGate(this.state.freshSightings, now, config.breaker, this.resumedAtMs, accounts);
       if (breaker.trips) {
         this.stop("breaker");
         for (const candidate of batch) this.hold(candidate.message, candidate.instruction.id);
         this.summary.breakerTripped = true;
-        await tripBreaker(breaker.counted, {
-          ssm: deps.ssm,
-          pauseParameter: config.pauseParameter,
-          breaker: config.breaker,
-          now: () => deps.now(),
-          log: deps.log,
-          report: (body) => this.report(body),
-          ...(this.deadline ? { abortSignal: this.deadline } : {}),
-        });
+        // After the account pauses written before it, whose entries it keeps.
+        await this.writePause(() =>
+          tripBreaker(breaker.counted, {
+            ssm: deps.ssm,
+            pauseParameter: config.pauseParameter,
+            breaker: config.breaker,
+            now: () => deps.now(),
+            log: deps.log,
+            report: (body) => this.report(body),
+            ...(this.deadline ? { abortSignal: this.deadline } : {}),
+            // The switch as the tick knows it (its account pauses kept), so the trip is one write.
+            ...(this.pauseState ? { previous: this.pauseState } : {}),
+          }),
+        );
         return;
       }
     }
     for (const candidate of batch) {
       if (this.stopped) this.hold(candidate.message, candidate.instruction.id);
-      else this.waiting.push(candidate);
+      else if (this.pausedAccounts.has(candidate.instruction.resource.accountId)) {
+        this.holdForAccount(candidate.message, candidate.instruction.id);
+      } else this.waiting.push(candidate);
     }
+  }
+
+  /** Organisation mode: the account pauses the breakers count around (undefined in single-account mode). */
+  private accountPauses(): AccountPauses | undefined {
+    if (!this.organization) return undefined;
+    const state = this.pauseState;
+    return {
+      paused: this.pausedAccounts,
+      resumedAtMs: (accountId) => (state ? accountResumedAtMs(state, accountId) : undefined),
+    };
+  }
+
+  /** Runs one write of the pause switch after those before it. */
+  private writePause<T>(write: () => Promise<T>): Promise<T> {
+    const done = this.pauseWrites.then(write);
+    this.pauseWrites = done.catch(() => undefined);
+    return done;
+  }
+
+  /** Pauses one account in the switch and reports it (its messages are held from now on, whatever the write does). */
+  private async tripAccount(trip: AccountTrip): Promise<void> {
+    const { deps, config } = this;
+    this.summary.accountBreakersTripped++;
+    try {
+      const written = await this.writePause(() =>
+        tripAccountBreaker(trip.accountId, trip.counted, {
+          ssm: deps.ssm,
+          pauseParameter: config.pauseParameter,
+          breaker: {
+            accountFreshLimit: config.breaker.accountFreshLimit!,
+            windowMinutes: config.breaker.windowMinutes,
+          },
+          now: () => deps.now(),
+          log: deps.log,
+          report: (body) => this.report(body),
+          ...(this.deadline ? { abortSignal: this.deadline } : {}),
+        }),
+      );
+      if (written) this.pauseState = written;
+    } catch (error) {
+      // tripAccountBreaker logs its own failures; this is anything else. The next tick trips again.
+      deps.log.error("account breaker trip failed", { accountId: trip.accountId, ...errorFields(error) });
+    }
+  }
+
+  /** The account's standing, looked up once per tick, within the tick's time. */
+  private standingOf(accountId: string): Promise<StandingLookup> {
+    let lookup = this.standings.get(accountId);
+    if (!lookup) {
+      lookup = untilAborted(this.deps.directory!.standing(accountId), this.deadline).then(
+        (standing): StandingLookup => ({ read: true, standing }),
+        (error: unknown): StandingLookup => {
+          this.deps.log.warn("organisation could not be read: holding the account's instructions this tick", {
+            accountId,
+            ...errorFields(error),
+          });
+          return { read: false, error };
+        },
+      );
+      this.standings.set(accountId, lookup);
+    }
+    return lookup;
+  }
+
+  private get organization(): boolean {
+    return this.config.deployment.organization !== undefined;
   }
 
   private startActs(): boolean {
@@ -574,32 +753,93 @@ class Tick {
   }
 
   /**
-   * Parses and checks a message and records its sighting. Invalid and refused ones go to the DLQ at once (with time
-   * left for it; otherwise they are held and dead-lettered by a later tick).
+   * Checks a parsed message and records its sighting. Invalid and refused ones go to the DLQ at once (with time left
+   * for it; otherwise they are held and dead-lettered by a later tick). Organisation mode: the account's standing
+   * first (unreadable: held this tick), its settings after validity (off or not enabled: removed), a paused account's
+   * messages held.
    */
-  private async validate(message: Message): Promise<Candidate | undefined> {
-    const parsed = parseGate(message.Body ?? "");
+  private async validate(message: Message, parsed: Parsed): Promise<Candidate | undefined> {
     if (!parsed.valid) {
       await this.deadLetterNow(message, parsed.reason);
       return undefined;
     }
     const { instruction } = parsed;
+    const accountId = instruction.resource.accountId;
+    let standing: AccountStanding | undefined;
+    if (this.organization) {
+      const lookup = await this.standingOf(accountId);
+      if (!lookup.read) {
+        this.hold(message, instruction.id);
+        this.summary.heldForOrganization++;
+        return undefined;
+      }
+      standing = lookup.standing;
+    }
     // A capture from the future would also skew the breaker's and the attempt counter's notion of "new".
     const now = this.deps.now();
-    const validity = validityGate(instruction, this.config, now);
+    const validity = validityGate(instruction, this.config, now, standing);
     if (!validity.valid) {
       await this.deadLetterNow(message, validity.reason, instruction);
       return undefined;
     }
+    let dueAtMs: number | undefined;
+    if (standing?.member) {
+      const verdict = settingsGate(standing, instruction, now);
+      if (!verdict.act) {
+        this.skip(message, instruction, verdict.reason);
+        return undefined;
+      }
+      dueAtMs = verdict.dueAtMs;
+    }
+    if (this.pausedAccounts.has(accountId)) {
+      this.holdForAccount(message, instruction.id);
+      return undefined;
+    }
     let record = this.state.instructions[instruction.id];
     if (!record) {
-      const sighting = firstSighting(instruction, now, this.config.breaker.windowMinutes);
+      const sighting = firstSighting(instruction, now, this.config.breaker.windowMinutes, this.organization);
       record = sighting.record;
       this.state.instructions[instruction.id] = record;
       if (sighting.fresh) this.state.freshSightings.push(sighting.fresh);
     }
     record.lastSeenAt = now.toISOString();
-    return { message, instruction, record, functionName: validity.functionName };
+    return {
+      message,
+      instruction,
+      record,
+      functionName: validity.functionName,
+      ...(dueAtMs === undefined ? {} : { dueAtMs }),
+    };
+  }
+
+  /** Removes a message the account's settings say not to act on: logged and counted, never reported. */
+  private skip(message: Message, instruction: Instruction, reason: string): void {
+    this.deps.log.info("not acted on, as the organisation settings say: removing it", {
+      instructionId: instruction.id,
+      accountId: instruction.resource.accountId,
+      problem: instruction.problem,
+      reason,
+    });
+    this.skipped.push({ message, instructionId: instruction.id });
+    if (this.skipped.length >= SQS_BATCH_SIZE) this.flushSkipped();
+  }
+
+  private flushSkipped(): void {
+    const batch = this.skipped.splice(0, SQS_BATCH_SIZE);
+    this.flushing++;
+    this.spawn(
+      this.queue.deleteSkipped(batch, this.pacing("release")).then((deleted) => {
+        this.summary.skippedBySettings += deleted;
+      }),
+      () => this.flushing--,
+    );
+  }
+
+  /** Holds a message of a paused account: hidden a while at the end of the tick, rather than released. */
+  private holdForAccount(message: Message, instructionId: string): void {
+    this.remember(instructionId, "held");
+    this.accountHeld.push({ message, instructionId });
+    this.summary.heldForAccountPause++;
   }
 
   private async deadLetterNow(message: Message, reason: string, instruction?: Instruction): Promise<void> {
@@ -651,9 +891,21 @@ class Tick {
     const { message, instruction, record } = candidate;
     const { deps, config } = this;
     const id = instruction.id;
+    // Its account's breaker tripped after it was received.
+    if (this.pausedAccounts.has(instruction.resource.accountId)) {
+      this.holdForAccount(message, id);
+      return "done";
+    }
     const now = deps.now();
     const { decision, attempts } = decide(
-      { instruction, messageId: message.MessageId, record, prior: this.outcomes.get(id), budget: this.budget },
+      {
+        instruction,
+        ...(candidate.dueAtMs === undefined ? {} : { dueAtMs: candidate.dueAtMs }),
+        messageId: message.MessageId,
+        record,
+        prior: this.outcomes.get(id),
+        budget: this.budget,
+      },
       now,
       config,
     );
@@ -709,6 +961,11 @@ class Tick {
   /** Sends the grace notice once per instruction, then hides the message as gates.ts says. */
   private async hideForGrace(candidate: Candidate, remainingMs: number): Promise<void> {
     const { message, instruction, record } = candidate;
+    // The account's grace period when it ends later than the instruction's own.
+    const notBefore =
+      candidate.dueAtMs !== undefined && candidate.dueAtMs > Date.parse(instruction.notBefore)
+        ? new Date(candidate.dueAtMs).toISOString()
+        : instruction.notBefore;
     if (!record.graceNotified) {
       const sent = await this.report({
         kind: "grace",
@@ -716,7 +973,7 @@ class Tick {
         problem: instruction.problem,
         resource: resourceRef(instruction),
         ruleId: instruction.rule.id,
-        notBefore: instruction.notBefore,
+        notBefore,
         summary: instruction.annotation || `${instruction.problem} on ${instruction.resource.id}`,
       });
       if (sent) record.graceNotified = true;
@@ -727,7 +984,7 @@ class Tick {
     this.summary.graceHidden++;
     this.deps.log.info("in grace period: hidden until due", {
       instructionId: instruction.id,
-      notBefore: instruction.notBefore,
+      notBefore,
       hiddenSeconds: seconds,
     });
   }
@@ -894,6 +1151,10 @@ class Tick {
       ["Released", summary.released],
       ["InvokeFailures", summary.invokeFailures],
       ["BreakerTripped", summary.breakerTripped ? 1 : 0],
+      ["SkippedBySettings", summary.skippedBySettings],
+      ["HeldForAccountPause", summary.heldForAccountPause],
+      ["HeldForOrganization", summary.heldForOrganization],
+      ["AccountBreakersTripped", summary.accountBreakersTripped],
       ["TimeBudgetReached", summary.timeBudgetReached ? 1 : 0],
       ["Paused", summary.paused ? 1 : 0],
       ["SqsCalls", summary.sqsCalls],
@@ -902,4 +1163,8 @@ class Tick {
     deps.log.info("coordinator tick finished", { ...summary });
     return { ...summary };
   }
+}
+
+function withoutFailSafe({ failSafe: _failSafe, ...state }: PauseReading): PauseState {
+  return state;
 }

@@ -2,8 +2,9 @@
 // an undeliverable one is logged in full and fails the invocation (after the others were handled) so the
 // platform retries it.
 import { errorFields, type Log, type MetricSink } from "../../platform/logging.ts";
+import type { AccountStanding, OrganizationDirectory } from "../../platform/organization.ts";
 import { type Attribution, type AttributionDeps, type AttributionTarget, attribute } from "./attribution.ts";
-import { type RoutedDestination, routeFor, type SlackRouting } from "./destinations.ts";
+import { type RoutedDestination, routeFor, routeInOrganization, type SlackRouting } from "./destinations.ts";
 import {
   accountOf,
   type Classified,
@@ -28,6 +29,8 @@ export interface NotifierDeps {
   slack: SlackSender;
   log: Log;
   metrics: MetricSink;
+  /** Organisation mode: each account's Slack route comes from its settings (the directory caches who is who). */
+  organization?: { directory: OrganizationDirectory };
 }
 
 export interface NotifierResult {
@@ -91,11 +94,22 @@ async function handleRecord(record: unknown, deps: NotifierDeps): Promise<Outcom
 
   const notice = classified.notice;
   const about = { messageId, ...describeNotice(notice) };
+  const accountId = accountOf(notice);
+  const standing = await standingOf(accountId, deps, about);
   let destination: RoutedDestination | undefined;
   let routingError: unknown;
   try {
     const routing = await deps.routing();
-    destination = routing ? routeFor(routing, accountOf(notice)) : undefined;
+    if (routing && deps.organization) {
+      const routed = routeInOrganization(routing, accountId, standing);
+      if (routed.unknownRoute !== undefined) {
+        deps.log.warn("Slack route of the organisation settings is not in the Slack secret: sent to the default", {
+          ...about,
+          route: routed.unknownRoute,
+        });
+      }
+      destination = routed.destination;
+    } else destination = routing ? routeFor(routing, accountId) : undefined;
   } catch (error) {
     routingError = error;
   }
@@ -106,6 +120,7 @@ async function handleRecord(record: unknown, deps: NotifierDeps): Promise<Outcom
     rendered = renderNotice(notice, {
       ...(attribution ? { attribution } : {}),
       ...(destination?.channel ? { channel: destination.channel } : {}),
+      ...(standing && !standing.member ? { outsideOrganization: standing.reason } : {}),
     });
   } catch (error) {
     deps.log.error("notification dropped: unexpected error while rendering", { ...about, ...errorFields(error) });
@@ -135,7 +150,11 @@ async function handleRecord(record: unknown, deps: NotifierDeps): Promise<Outcom
     return { kind: "logged" };
   }
 
-  const where = { channel: destination.channel, via: destination.via };
+  const where = {
+    channel: destination.channel,
+    via: destination.via,
+    ...(destination.route ? { route: destination.route } : {}),
+  };
   try {
     const sent = await deps.slack.send(destination, payload);
     deps.log.info("notification delivered", { ...about, ...where, attempts: sent.attempts, textOnly: sent.textOnly });
@@ -165,7 +184,8 @@ async function handleRecord(record: unknown, deps: NotifierDeps): Promise<Outcom
 export function attributionTarget(notice: Notice): AttributionTarget | undefined {
   if (notice.kind === "report") {
     const report = notice.report;
-    if (report.kind !== "fixed" && report.kind !== "grace" && report.kind !== "failed") return undefined;
+    const named = report.kind === "fixed" || report.kind === "would-fix" || report.kind === "grace";
+    if (!named && report.kind !== "failed") return undefined;
     if (report.kind === "fixed" && isRestore(report.changes)) return undefined;
     const { type, id, accountId, region } = report.resource;
     return { resourceType: type, resourceId: id, accountId, region };
@@ -181,6 +201,28 @@ export function attributionTarget(notice: Notice): AttributionTarget | undefined
     };
   }
   return undefined;
+}
+
+/**
+ * Organisation mode: who the notice's account is to the organisation (cached by the directory). Undefined in
+ * single-account mode, for notices without an account, and when the organisation cannot be read (then the notice is
+ * routed as in single-account mode: told late is worse than told in the account's or the default channel).
+ */
+async function standingOf(
+  accountId: string | undefined,
+  deps: NotifierDeps,
+  about: Record<string, unknown>,
+): Promise<AccountStanding | undefined> {
+  if (!deps.organization || accountId === undefined) return undefined;
+  try {
+    return await deps.organization.directory.standing(accountId);
+  } catch (error) {
+    deps.log.warn("organisation unreadable: routed by account, not by the organisation settings", {
+      ...about,
+      ...errorFields(error),
+    });
+    return undefined;
+  }
 }
 
 async function attributionFor(notice: Notice, deps: NotifierDeps): Promise<Attribution | undefined> {

@@ -1,11 +1,13 @@
 // Where messages go: webhook URLs live in a secret (Secrets Manager, or an SSM SecureString when the reference
 // starts with "ssm:"), read once per container and routed by account. The secret holds either one bare webhook URL
-// (every message goes there) or the JSON routing (a default and per-account webhooks). URLs never appear in logs or
-// errors: a problem with the secret is one sentence naming the secret and what is wrong, never its value.
+// (every message goes there) or the JSON routing (a default, per-account webhooks and, for organisation mode, named
+// routes that the organisation settings' `slackRoute` picks). URLs never appear in logs or errors: a problem with the
+// secret is one sentence naming the secret and what is wrong, never its value.
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { GetParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
 import { PermanentError } from "../../platform/errors.ts";
 import type { Log } from "../../platform/logging.ts";
+import type { AccountStanding } from "../../platform/organization.ts";
 import { isAccountId, ownValue } from "./ids.ts";
 import type { Destination } from "./slack.ts";
 
@@ -24,12 +26,19 @@ export type SecretReference = { store: "ssm"; name: string } | { store: "secrets
 export interface SlackRouting {
   default?: Destination;
   accounts: Record<string, Destination>;
+  /** Named routes (organisation mode): an account's or OU's `slackRoute` in the organisation settings names one. */
+  routes?: Record<string, Destination>;
 }
 
 export interface RoutedDestination extends Destination {
   /** How the destination was chosen, for the logs. */
-  via: "account" | "default";
+  via: "route" | "account" | "default";
+  /** The route's name, when chosen by the organisation settings. */
+  route?: string;
 }
+
+/** A route name as the organisation settings spell a `slackRoute` (platform/organization.ts). */
+const ROUTE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 export interface SecretClients {
   secretsManager: () => SecretsManagerClient;
@@ -142,9 +151,9 @@ export function parseSlackRouting(value: string | undefined, reference?: SecretR
     return { default: { webhookUrl: webhook(text, "its URL", malformed) }, accounts: {} };
   }
   if (!isObject(json)) throw malformed("it is JSON but not an object with default and accounts");
-  const { default: fallback, accounts, ...rest } = json;
+  const { default: fallback, accounts, routes, ...rest } = json;
   if ("webhookUrl" in rest) throw malformed('webhookUrl belongs under "default" ({"default": {"webhookUrl": …}})');
-  if (Object.keys(rest).length > 0) throw malformed("it has a key other than default and accounts");
+  if (Object.keys(rest).length > 0) throw malformed("it has a key other than default, accounts and routes");
   const routing: SlackRouting = { accounts: {} };
   if (fallback !== undefined && fallback !== null) routing.default = destination(fallback, "default", malformed);
   if (accounts !== undefined && accounts !== null) {
@@ -152,6 +161,14 @@ export function parseSlackRouting(value: string | undefined, reference?: SecretR
     for (const [accountId, entry] of Object.entries(accounts)) {
       if (!isAccountId(accountId)) throw malformed("accounts has a key that is not a 12-digit account id");
       routing.accounts[accountId] = destination(entry, `accounts.${accountId}`, malformed);
+    }
+  }
+  if (routes !== undefined && routes !== null) {
+    if (!isObject(routes)) throw malformed("routes must be an object keyed by route name");
+    routing.routes = {};
+    for (const [name, entry] of Object.entries(routes)) {
+      if (!ROUTE_NAME.test(name)) throw malformed("routes has a key that is not a route name ([A-Za-z0-9_.-], 1–64)");
+      routing.routes[name] = destination(entry, `routes.${name}`, malformed);
     }
   }
   return routing;
@@ -176,6 +193,7 @@ export function slackRoutingLoader(
         secret: describeReference(reference),
         defaultRoute: routing.default !== undefined,
         accountRoutes: Object.keys(routing.accounts).length,
+        ...(routing.routes ? { namedRoutes: Object.keys(routing.routes).length } : {}),
       });
       return routing;
     } catch (error) {
@@ -198,6 +216,33 @@ export function routeFor(routing: SlackRouting, accountId: string | undefined): 
   if (own) return { ...own, via: "account" };
   if (routing.default) return { ...routing.default, via: "default" };
   return undefined;
+}
+
+/** Where a notice goes in organisation mode, and the route name the settings gave that the secret does not have. */
+export interface OrganizationRoute {
+  destination: RoutedDestination | undefined;
+  unknownRoute?: string;
+}
+
+/**
+ * Organisation mode: a member's `slackRoute` (its account's or OU's, from the settings) picks a route of the secret;
+ * a member without one is routed as in single-account mode (its account's webhook, else the default). A route name
+ * the secret does not have, and an account outside the organisation, go to the default. Without a standing (no
+ * account on the notice, or the organisation unreadable): routed as in single-account mode.
+ */
+export function routeInOrganization(
+  routing: SlackRouting,
+  accountId: string | undefined,
+  standing: AccountStanding | undefined,
+): OrganizationRoute {
+  const fallback: RoutedDestination | undefined = routing.default ? { ...routing.default, via: "default" } : undefined;
+  if (!standing) return { destination: routeFor(routing, accountId) };
+  if (!standing.member) return { destination: fallback };
+  const route = standing.settings.slackRoute;
+  if (route === undefined) return { destination: routeFor(routing, accountId) };
+  const named = ownValue(routing.routes ?? {}, route);
+  if (named) return { destination: { ...named, via: "route", route } };
+  return { destination: fallback, unknownRoute: route };
 }
 
 /** Loads once and keeps the result for the container's life; a failure is not kept, so the next call retries. */

@@ -1,7 +1,8 @@
 // Lambda entry for the notifier (subscribed to Remedy's report topic): wiring only.
 import type { Context } from "aws-lambda";
-import { cloudTrailClient, secretsManagerClient, ssmClient } from "../../platform/clients.ts";
+import { cloudTrailClient, organizationsClient, secretsManagerClient, ssmClient } from "../../platform/clients.ts";
 import { createLogger, createMetrics, metricSink } from "../../platform/logging.ts";
+import { organizationsDirectory } from "../../platform/organization.ts";
 import { runNotifier } from "./core.ts";
 import { describeReference, slackRoutingLoader } from "./destinations.ts";
 import { readNotifierSettings } from "./settings.ts";
@@ -23,6 +24,10 @@ else logger.warn("REMEDY_SLACK_SECRET is not set: messages are logged, not sent 
 // Read on the first message; a malformed or unreadable secret is logged as an error in one sentence.
 const routing = slackRoutingLoader(slackSecret, { secretsManager: secretsManagerClient, ssm: ssmClient }, logger);
 const slack = slackSender({ log: logger });
+// Organisation mode: one directory per container, so who is who is cached across warm invocations.
+const organization = settings.organization
+  ? { directory: organizationsDirectory(organizationsClient(), settings.organization) }
+  : undefined;
 
 export async function handler(event: unknown, context?: Pick<Context, "invokedFunctionArn">) {
   const accountId = context?.invokedFunctionArn?.split(":")[4];
@@ -45,6 +50,7 @@ export async function handler(event: unknown, context?: Pick<Context, "invokedFu
       slack,
       log: logger,
       metrics: metricSink(metrics),
+      ...(organization ? { organization } : {}),
     });
   } finally {
     metrics.publishStoredMetrics();

@@ -273,7 +273,9 @@ function classifyAlarm(object: Record<string, unknown>): Classified {
 export function accountOf(notice: Notice): string | undefined {
   switch (notice.kind) {
     case "report":
-      return "resource" in notice.report ? notice.report.resource?.accountId : undefined;
+      // A report about a resource is its account's; an account's own breaker trip is that account's too.
+      if ("resource" in notice.report) return notice.report.resource?.accountId;
+      return "accountId" in notice.report ? notice.report.accountId : undefined;
     case "compliance":
       return notice.change.accountId;
     case "alarm":

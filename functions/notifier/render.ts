@@ -32,6 +32,11 @@ export interface RenderContext {
   attribution?: Attribution;
   /** The channel the message goes to, shown in the footer. */
   channel?: string;
+  /**
+   * Organisation mode: why the notice's account is not an account of the organisation (its report still goes to the
+   * default route, marked as such: it is Remedy's own, a refusal for instance).
+   */
+  outsideOrganization?: string;
 }
 
 const GREEN = "#2eb67d";
@@ -41,6 +46,7 @@ const RED = "#e01e5a";
 
 export const SEVERITY = {
   fixed: { emoji: "✅", color: GREEN },
+  "would-fix": { emoji: "👀", color: YELLOW },
   grace: { emoji: "🕒", color: YELLOW },
   skipped: { emoji: "ℹ️", color: GREY },
   failed: { emoji: "🔴", color: RED },
@@ -77,6 +83,16 @@ export function renderNotice(notice: Notice, context: RenderContext = {}): Built
 }
 
 export function modelFor(notice: Notice, context: RenderContext = {}): MessageModel {
+  const model = noticeModel(notice, context);
+  if (context.outsideOrganization === undefined) return model;
+  const why = cutRaw(context.outsideOrganization, 300);
+  return {
+    ...model,
+    summary: [...model.summary, t`Not an account of this organisation (${why}): sent to the default route.`],
+  };
+}
+
+function noticeModel(notice: Notice, context: RenderContext): MessageModel {
   switch (notice.kind) {
     case "report":
       return reportModel(notice.report, context);
@@ -175,6 +191,12 @@ function changeSection(change: Change): Section {
   return { kind: "list", ...changeWords(change.kind).slack.section(change, KIT) };
 }
 
+/** A change that was planned and not made (notify mode): the same list, its title saying so. */
+function plannedChangeSection(change: Change): Section {
+  const section = changeSection(change);
+  return { ...section, title: `${section.title} (not done: notify mode)` };
+}
+
 function changePhrase(change: Change): string {
   if (change.kind === "restored") return cutRaw(change.summary, 300);
   return changeWords(change.kind).slack.phrase(change, KIT);
@@ -195,6 +217,7 @@ function reportModel(report: Report, context: RenderContext): MessageModel {
   const at = { label: "When", value: when(report.at) };
   switch (report.kind) {
     case "fixed":
+    case "would-fix":
     case "skipped":
     case "failed":
     case "grace": {
@@ -230,6 +253,24 @@ function reportModel(report: Report, context: RenderContext): MessageModel {
             undoSection(report.actionId),
             ...whoDetails(context.attribution),
             ...training(restore ? undefined : problemTraining(report.problem)),
+          ],
+          footer: footer(context, ...ids),
+        };
+      }
+      if (report.kind === "would-fix") {
+        // No undo command: nothing was changed, and the action id names no ledger record.
+        return {
+          severity: SEVERITY["would-fix"],
+          title: `Would fix (notify mode): ${problem}`,
+          summary: [
+            t`Remedy would have ${changeSummary(report.changes)} on ${resource}, and changed nothing — ${cutRaw(report.reason, 1_000)}.`,
+            ...whoSummary(context.attribution),
+          ],
+          fields,
+          details: [
+            ...report.changes.map(plannedChangeSection),
+            ...whoDetails(context.attribution),
+            ...training(problemTraining(report.problem)),
           ],
           footer: footer(context, ...ids),
         };
@@ -297,12 +338,18 @@ function reportModel(report: Report, context: RenderContext): MessageModel {
         footer: footer(context),
       };
     }
-    case "breaker-tripped":
+    case "breaker-tripped": {
+      // Organisation mode: one account's own breaker. The id goes into a command only once it is checked.
+      const account = report.accountId !== undefined && isAccountId(report.accountId) ? report.accountId : undefined;
       return {
         severity: SEVERITY["breaker-tripped"],
-        title: "Remedy paused: circuit breaker tripped",
+        title: account
+          ? `Remedy paused account ${account}: circuit breaker tripped`
+          : "Remedy paused: circuit breaker tripped",
         summary: [
-          t`${bold(report.freshInstructions)} new fix instructions arrived within ${plural(report.windowMinutes, "minute")} (limit ${report.limit}). Remedy stopped fixing automatically until someone resumes it.`,
+          account
+            ? t`${bold(report.freshInstructions)} new fix instructions arrived for account ${bold(account)} within ${plural(report.windowMinutes, "minute")} (limit ${report.limit} per account). Remedy stopped fixing automatically in that account until someone resumes it; other accounts are still fixed.`
+            : t`${bold(report.freshInstructions)} new fix instructions arrived within ${plural(report.windowMinutes, "minute")} (limit ${report.limit}). Remedy stopped fixing automatically until someone resumes it.`,
         ],
         fields: [at],
         details: [
@@ -312,10 +359,16 @@ function reportModel(report: Report, context: RenderContext): MessageModel {
             note: text(`A sample of ${report.sample.length} of ${report.freshInstructions}:`),
             items: report.sample.map((line) => code(cutRaw(line, 300))),
           },
-          { kind: "code", title: "Resume", note: text("When the burst is understood:"), code: RESUME_COMMAND },
+          {
+            kind: "code",
+            title: "Resume",
+            note: text("When the burst is understood:"),
+            code: account ? `${RESUME_COMMAND} --account ${account}` : RESUME_COMMAND,
+          },
         ],
         footer: footer(context),
       };
+    }
     case "breaker-resumed":
       return {
         severity: SEVERITY["breaker-resumed"],

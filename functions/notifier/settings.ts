@@ -1,6 +1,7 @@
 // Everything the notifier reads from its environment, read once at cold start.
 
-import { booleanEnv, integerEnv, optionalEnv, requiredEnv } from "../../platform/env.ts";
+import { booleanEnv, ConfigurationError, integerEnv, optionalEnv, requiredEnv } from "../../platform/env.ts";
+import { type OrganizationSettings, parseOrganizationSettings } from "../../platform/organization.ts";
 import { RULE_IDS } from "../../problems/index.ts";
 import { parseSecretReference, type SecretReference, secretReferenceProblem } from "./destinations.ts";
 import { SLACK_USER_ID } from "./ids.ts";
@@ -21,6 +22,8 @@ export interface NotifierSettings {
   slackUsersProblems: string[];
   /** The function's own region: CloudTrail is looked up here. */
   region: string;
+  /** Organisation mode (REMEDY_ORGANIZATION, as every hub function gets it): Slack routes by account and OU. */
+  organization?: OrganizationSettings;
 }
 
 type Env = Record<string, string | undefined>;
@@ -33,6 +36,7 @@ export function readNotifierSettings(env: Env = process.env): NotifierSettings {
     .map((suffix) => suffix.trim())
     .filter((suffix) => suffix !== "");
   const users = parseSlackUsers(optionalEnv("REMEDY_SLACK_USERS", "{}", env));
+  const organization = readOrganization(optionalEnv("REMEDY_ORGANIZATION", "", env));
   return {
     ...(secretProblem
       ? { slackSecretProblem: secretProblem }
@@ -47,7 +51,20 @@ export function readNotifierSettings(env: Env = process.env): NotifierSettings {
     slackUsers: users.users,
     slackUsersProblems: users.problems,
     region: requiredEnv("AWS_REGION", env),
+    ...(organization ? { organization } : {}),
   };
+}
+
+/** Empty: single-account mode. Bad JSON or settings fail the cold start, naming the variable (as every hub function). */
+function readOrganization(text: string): OrganizationSettings | undefined {
+  if (text === "") return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigurationError(`environment variable REMEDY_ORGANIZATION is not JSON: ${(error as Error).message}`);
+  }
+  return parseOrganizationSettings(value, "environment variable REMEDY_ORGANIZATION");
 }
 
 /** `{"arn:aws:iam::123456789012:user/alice": "U012ABCDEF", "alice@example.com": "U012ABCDEF"}` */

@@ -6,8 +6,9 @@ import { ConfigurationError } from "../../platform/env.ts";
 import { createLogger, createMetrics } from "../../platform/logging.ts";
 import type { FixModule } from "../../problems/fix.ts";
 import { problemsFixedBy } from "../../problems/index.ts";
+import { memberFixes, type RemediationFixes } from "./member.ts";
 import { readRemediationSettings, runRemediation } from "./runner.ts";
-import { liveRemediationDeps } from "./wiring.ts";
+import { liveOrganizationDeps, liveRemediationDeps } from "./wiring.ts";
 
 export function remediationHandler(
   functionName: string,
@@ -31,11 +32,19 @@ export function remediationHandler(
     logger.error("allowlist entry ignored: it exempts nothing until fixed", { ...problem });
   }
   const now = () => new Date();
-  const fixes = modules.map((module) => module.create({ env, log: logger, now, client: sharedClient }));
+  // Single-account mode: the fixes are made once, with the function's own clients. Organisation mode: per run, in the
+  // instruction's account, with its fix role's credentials.
+  const organization = settings.deployment.organization
+    ? liveOrganizationDeps(settings.deployment.organization)
+    : undefined;
+  const fixes: RemediationFixes = organization
+    ? memberFixes(modules, { env, log: logger, now })
+    : modules.map((module) => module.create({ env, log: logger, now, client: sharedClient }));
 
   return async function handler(event: unknown) {
     try {
-      return await runRemediation(event, liveRemediationDeps(settings, logger, metrics), fixes);
+      const deps = liveRemediationDeps(settings, logger, metrics);
+      return await runRemediation(event, organization ? { ...deps, organization } : deps, fixes);
     } finally {
       metrics.publishStoredMetrics();
     }

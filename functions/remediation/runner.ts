@@ -11,6 +11,11 @@
 // classifyAwsError: permanent ⇒ ledger `failed`, report failed, move the message to the DLQ at once; transient ⇒
 // report failed (willRetry from the request), leave the message, which the queue brings back after the dispatch
 // visibility timeout; gone while planning ⇒ skipped (nothing left to fix).
+// Organisation mode (the deployment has organisation settings): the account's standing comes from the organisation
+// (never from the claim) and is checked with the claim; the account's mode, problems and grace period are checked
+// next (off, not enabled, not due ⇒ skipped, nothing read). Then the run assumes the account's fix role and makes the
+// fix with clients in that account and region (member.ts). An account in notify mode is planned as usual and told
+// what would change (a "would-fix" report): no pause check, no ledger action, no change.
 
 import { DeleteMessageCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { deadLetterInput, truncateReason } from "../../contract/dead-letter.ts";
@@ -25,7 +30,13 @@ import {
   findExemption,
   parseAllowlist,
 } from "../../detection/exemptions.ts";
-import { type AwsErrorKind, classifyAwsError, describeAwsError, errorCode } from "../../platform/aws-errors.ts";
+import {
+  type AwsErrorKind,
+  classifyAwsError,
+  describeAwsError,
+  errorCode,
+  PermanentRemediationError,
+} from "../../platform/aws-errors.ts";
 import {
   CLOCK_SKEW_MS,
   claimProblem,
@@ -36,9 +47,11 @@ import {
 } from "../../platform/deployment.ts";
 import { integerEnv, optionalEnv, requiredEnv } from "../../platform/env.ts";
 import { errorFields, type Log, type MetricSink } from "../../platform/logging.ts";
+import { type AccountStanding, notifyOnly, standingProblem } from "../../platform/organization.ts";
 import type { PauseReading } from "../../platform/pause.ts";
 import type { PlannedChange, ProblemFix } from "../../problems/fix.ts";
 import { problemSpec, resourceSpec } from "../../problems/index.ts";
+import { assumeFixRole, fixedProblems, isMemberFixes, type OrganizationDeps, type RemediationFixes } from "./member.ts";
 
 /** Same attribute names the coordinator uses when it dead-letters (functions/coordinator/queue-io.ts). */
 export {
@@ -114,6 +127,11 @@ export interface RemediationDeps {
   log: Log;
   metrics?: MetricSink;
   newActionId?: (now: Date) => string;
+  /**
+   * Organisation mode: the organisation's directory and STS. Without it a deployment with organisation settings
+   * acts nowhere (every instruction is refused: its account was not checked).
+   */
+  organization?: OrganizationDeps;
 }
 
 export type RemediationResult =
@@ -123,6 +141,8 @@ export type RemediationResult =
   /** Another run already claimed this very dispatch (a duplicate delivery): this one did nothing. */
   | { status: "duplicate"; actionId: string }
   | { status: "fixed"; actionId: string; changes: Change[]; messageDeleted: boolean }
+  /** Notify mode: planned and told, nothing changed, no ledger action. */
+  | { status: "would-fix"; actionId: string; changes: Change[]; reason: string; messageDeleted: boolean }
   | { status: "skipped"; actionId: string; reason: string; messageDeleted: boolean }
   | {
       status: "failed";
@@ -183,7 +203,7 @@ function requestProblem(
 export async function runRemediation(
   payload: unknown,
   deps: RemediationDeps,
-  fixes: readonly ProblemFix[],
+  fixes: RemediationFixes,
 ): Promise<RemediationResult> {
   let request: RemediationRequest;
   try {
@@ -231,25 +251,38 @@ class Run {
     });
   }
 
-  async execute(fixes: readonly ProblemFix[]): Promise<RemediationResult> {
+  async execute(fixes: RemediationFixes): Promise<RemediationResult> {
     const { instruction } = this;
-    const fix = fixes.find((candidate) => candidate.problem === instruction.problem);
-    if (!fix) {
-      const handled = fixes.map((candidate) => candidate.problem).join(", ");
+    const handled = fixedProblems(fixes);
+    if (!handled.includes(instruction.problem)) {
       return this.fail(
-        new Error(`this function fixes ${handled}, not ${instruction.problem} (misrouted instruction)`),
+        new Error(`this function fixes ${handled.join(", ")}, not ${instruction.problem} (misrouted instruction)`),
         "permanent",
         null,
         false,
       );
     }
 
+    // Organisation mode: who the account is comes from the organisation, never from the claim.
+    let standing: AccountStanding | undefined;
+    if (this.deps.deployment.organization && this.deps.organization) {
+      try {
+        standing = await this.deps.organization.directory.standing(instruction.resource.accountId);
+      } catch (error) {
+        this.log.error("could not read the organisation: nothing changed", errorFields(error));
+        return this.fail(error, classifyAwsError(error) === "permanent" ? "permanent" : "transient", null, false);
+      }
+    }
+
     // The instruction is a claim: it must be this deployment's, from its rule with its parameters, and due.
-    const refused = claimProblem(instruction, this.deps.deployment, this.deps.now());
+    const refused = claimProblem(instruction, this.deps.deployment, this.deps.now(), standing);
     if (refused) {
       this.deps.metrics?.count("RefusedInstructions");
       return this.skip(`refused: ${refused}`);
     }
+    // The account's own settings: off, the problem not enabled for it, or its grace period not over.
+    const held = standing && standingProblem(standing, instruction, this.deps.now());
+    if (held) return this.skip(`not acted on: ${held}`);
     const deployed = deployedRuleFor(this.deps.deployment, instruction.problem)!;
 
     // 0. Claim this dispatch: a duplicate delivery of the same invoke must not plan and write a second time.
@@ -266,6 +299,14 @@ class Run {
       return { status: "duplicate", actionId: this.actionId };
     }
 
+    let fix: ProblemFix;
+    try {
+      fix = await this.fixFor(fixes, standing);
+    } catch (error) {
+      this.log.error("could not act in the instruction's account: nothing changed", errorFields(error));
+      return this.fail(error, classifyAwsError(error) === "permanent" ? "permanent" : "transient", null, false);
+    }
+
     // 1. Plan: re-read, re-judge, decide. Nothing has changed yet.
     let plan: FixPlan;
     try {
@@ -280,6 +321,7 @@ class Run {
     }
 
     if (plan.outcome === "skipped") return this.skip(plan.reason);
+    if (standing && notifyOnly(standing)) return this.wouldFix(plan.changes, standing.accountId);
 
     // Paused since the dispatch (or the switch cannot be read): change nothing, leave the message for later.
     const pausedBecause = await this.pausedBecause();
@@ -334,6 +376,41 @@ class Run {
   }
 
   /**
+   * The fix this run uses: the function's own (single-account mode), or one made for this run in the instruction's
+   * account and region with its fix role's credentials (organisation mode). Either mode refuses the other's fixes.
+   */
+  private async fixFor(fixes: RemediationFixes, standing: AccountStanding | undefined): Promise<ProblemFix> {
+    const { instruction } = this;
+    const organization = this.deps.organization;
+    if (!standing || !organization) {
+      if (isMemberFixes(fixes)) throw new PermanentRemediationError("per-account fixes outside organisation mode");
+      return fixes.find((candidate) => candidate.problem === instruction.problem)!;
+    }
+    if (!isMemberFixes(fixes)) {
+      throw new PermanentRemediationError("organisation mode needs fixes made in the member account");
+    }
+    const credentials = await assumeFixRole(organization.sts, this.deps.deployment, instruction, this.actionId);
+    this.log.info("acting in a member account", { accountId: standing.accountId, region: instruction.resource.region });
+    const { accountId, region } = instruction.resource;
+    return fixes.create(instruction.problem, { accountId, region, credentials });
+  }
+
+  /** Notify mode: tell what would change, change nothing, and leave no ledger action (there is nothing to undo). */
+  private async wouldFix(changes: Change[], accountId: string): Promise<RemediationResult> {
+    const reason = `account ${accountId} is in notify mode: Remedy tells, and changes nothing`;
+    this.log.info("would fix (notify mode): nothing changed", { changes });
+    const messageDeleted = await this.deleteMessage();
+    await this.report({
+      kind: "would-fix",
+      ...this.about(),
+      actionId: this.actionId,
+      changes,
+      reason,
+    });
+    return { status: "would-fix", actionId: this.actionId, changes, reason, messageDeleted };
+  }
+
+  /**
    * Re-read the live resource, re-check exemptions against its live tags, re-judge it with the deployed parameters
    * and keep exactly the instructed entries that still violate; the problem plans the change for those alone.
    */
@@ -347,7 +424,8 @@ class Run {
     const label = resourceSpec(resource.type)?.label ?? resource.type;
     if (!live) return { outcome: "skipped", reason: `nothing to do: ${label} ${resource.id} no longer exists` };
 
-    const arn = resourceArn(this.deps.deployment, resource.type, resource.id);
+    // The ARN in the resource's own account and region (a member account's in organisation mode).
+    const arn = resourceArn(this.deps.deployment, resource.type, resource.id, resource);
     const check = findExemption(
       { resourceId: resource.id, ...(arn ? { arn } : {}), tags: live.tags, problem },
       this.deps.allowlist,

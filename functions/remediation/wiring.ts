@@ -5,9 +5,19 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { kmsRecordSigner, s3Ledger } from "../../contract/ledger.ts";
 import { snsReporter } from "../../contract/report.ts";
-import { kmsClient, s3Client, snsClient, sqsClient, ssmClient } from "../../platform/clients.ts";
+import {
+  kmsClient,
+  organizationsClient,
+  s3Client,
+  snsClient,
+  sqsClient,
+  ssmClient,
+  stsClient,
+} from "../../platform/clients.ts";
 import { metricSink } from "../../platform/logging.ts";
+import { type OrganizationSettings, organizationsDirectory } from "../../platform/organization.ts";
 import { readPauseState } from "../../platform/pause.ts";
+import type { OrganizationDeps } from "./member.ts";
 import type { RemediationDeps, RemediationSettings } from "./runner.ts";
 
 export function liveRemediationDeps(settings: RemediationSettings, logger: Logger, metrics: Metrics): RemediationDeps {
@@ -29,4 +39,9 @@ export function liveRemediationDeps(settings: RemediationSettings, logger: Logge
     log: logger,
     metrics: metricSink(metrics),
   };
+}
+
+/** Organisation mode: made once per container, so the directory's cache of who is who lasts across invocations. */
+export function liveOrganizationDeps(settings: OrganizationSettings): OrganizationDeps {
+  return { directory: organizationsDirectory(organizationsClient(), settings), sts: stsClient() };
 }

@@ -395,7 +395,10 @@ function conditionConfines(condition: unknown): boolean {
  * public unless a condition confines them. Deny statements never are.
  */
 export function isPublicStatement(statement: PolicyStatement): boolean {
-  if (String(statement.Effect ?? "").toLowerCase() !== "allow") return false;
+  const effect = statement.Effect;
+  // The two spellings policies use, without lowering a copy of either; anything else is compared case-insensitively.
+  if (effect === "Deny") return false;
+  if (effect !== "Allow" && String(effect ?? "").toLowerCase() !== "allow") return false;
   const everyone = "NotPrincipal" in statement || principalIsEveryone(statement.Principal);
   return everyone && !conditionConfines(statement.Condition);
 }

@@ -365,6 +365,14 @@ function addPermission(list: EntryList, permission: unknown): void {
   const ipRanges = listOf(permission.ipRanges, "ipRanges");
   for (let at = 0; at < ipRanges.length; at++) {
     const range = ipRanges[at];
+    // The legacy list repeats ipv4Ranges (as plain strings): the same text at the same place is that range's entry,
+    // already in the list (same protocol, ports and CIDR), which add() would skip. Valid, so nothing to report either.
+    if (
+      typeof range === "string" &&
+      at < ipv4Ranges.length &&
+      range === (ipv4Ranges[at] as { cidrIp?: unknown }).cidrIp
+    )
+      continue;
     // The legacy list holds plain strings; tolerate the object form too.
     const cidr = canonicalCidr(isRecord(range) ? range.cidrIp : range, 4, "ipRanges", at);
     list.add(makeEntry(protocol, ports, cidr, undefined, undefined));

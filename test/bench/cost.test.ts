@@ -1,22 +1,32 @@
 // The cost model's pure parts (bench/cost.bench.ts): Config's tiered evaluation price and its inverse, the hourly
-// proration of metrics, the scan's task count, the anchor, and the metric inventory against the code that sends it.
+// proration of metrics, the scan's task count, the anchor, the organisation scenario against one account of the same
+// total, and the metric inventory against the code that sends it.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
+  accountRegions,
   activeHourShare,
   affordableEvaluations,
+  type CostAssumptions,
+  cacheRefreshes,
   configEvaluationCost,
+  configEvaluationUsd,
   costReport,
   DEFAULT_ASSUMPTIONS,
+  DEFAULT_ORGANIZATION,
+  estimate,
   type IdleTick,
+  type LineItem,
   measureIdleTick,
   metricInventory,
+  organizationReport,
   PERIOD_HOURS,
   previousModelTotal,
   REMEDIATION_SERVICES,
   scanRun,
   total,
+  usage,
 } from "../../bench/cost.bench.ts";
 import { FUNCTIONS } from "../../functions/registry.ts";
 import { RULE_FREQUENCIES } from "../../infra/variables.ts";
@@ -96,6 +106,139 @@ describe("the model", () => {
       expect(line.source).toMatch(/^https:\/\//);
     }
     expect(lines.report.scales.find((scale) => scale.resources === 10_000)!.total).toBeCloseTo(total(lines), 9);
+  });
+});
+
+describe("the organisation scenario (100 accounts × 4 regions)", () => {
+  const org = (resources: number, organization = DEFAULT_ORGANIZATION): CostAssumptions => ({
+    ...DEFAULT_ASSUMPTIONS,
+    resources,
+    organization,
+  });
+  const one = (resources: number): CostAssumptions => ({ ...DEFAULT_ASSUMPTIONS, resources });
+  const key = (line: LineItem) => `${line.service}|${line.item}`;
+  const byKey = (lines: LineItem[]) => new Map(lines.map((line) => [key(line), line]));
+  /** The lines a scan, a region or a member session adds to (everything else follows the resources). */
+  const PER_ACCOUNT_REGION = new Set([
+    "AWS Config|read API calls (scans)",
+    "Lambda|requests",
+    "Lambda|compute (arm64)",
+    "SQS|requests",
+    "S3|PUT requests",
+    "S3|GET requests",
+    "CloudWatch|custom metrics (EMF)",
+    "CloudWatch Logs|ingestion",
+    "CloudWatch Logs|storage",
+  ]);
+
+  it("is one account and region by default: today's totals, exactly", () => {
+    expect(accountRegions(DEFAULT_ASSUMPTIONS)).toBe(1);
+    expect(accountRegions(org(10_000))).toBe(400);
+    // The totals before organisation mode was modelled (this idle tick, 0.1 SQS calls per fix).
+    const scales = costReport(idle, 0.1).report.scales;
+    expect(scales.map((scale) => scale.total)).toEqual([3.8099353782458802, 8.831948006292125, 53.99919619870755]);
+    expect(scales.map((scale) => scale.withStackRecorder)).toEqual([
+      8.043153531016879, 51.15332953400209, 477.202211475807,
+    ]);
+    expect(scales.map((scale) => scale.withZeroCounts)).toEqual([
+      4.7857138366405785, 9.653838924411305, 54.28804733361444,
+    ]);
+    for (const scale of scales) expect(scale.usage.organization).toBeUndefined();
+  });
+
+  it("prices every line, with its source; Config's lines are the member accounts'", () => {
+    const report = organizationReport(idle, 0.1);
+    expect(report.scenarios.map((s) => s.resources)).toEqual([10_000, 100_000]);
+    for (const scenario of report.scenarios) {
+      const single = byKey(scenario.singleAccount);
+      for (const line of scenario.lines) {
+        expect(Number.isFinite(line.usd) && line.usd >= 0).toBe(true);
+        expect(Number.isFinite(line.quantity) && line.quantity >= 0).toBe(true);
+        expect(line.unitPrice.length).toBeGreaterThan(0);
+        expect(line.source).toMatch(/^https:\/\//);
+        expect(line.billedTo === "members").toBe(line.service === "AWS Config");
+      }
+      // Every line of the single-account bill is in the organisation's, which adds STS, Organizations, IAM,
+      // CloudFormation (all free) and the inter-region transfer.
+      for (const line of scenario.singleAccount) expect(byKey(scenario.lines).has(key(line))).toBe(true);
+      const added = scenario.lines.filter((line) => !single.has(key(line)));
+      expect(added.map((line) => line.service)).toEqual([
+        "STS",
+        "Organizations",
+        "IAM",
+        "CloudFormation",
+        "Data transfer",
+      ]);
+      expect(added.filter((line) => line.unitPrice === "free").every((line) => line.usd === 0)).toBe(true);
+      expect(scenario.members + scenario.hub).toBeCloseTo(scenario.total, 9);
+    }
+  });
+
+  it("grows by the per-account-region costs only: what follows the resources is unchanged", () => {
+    for (const resources of [10_000, 100_000]) {
+      const orgLines = estimate(org(resources), idle, 0.1);
+      const singleLines = estimate(one(resources), idle, 0.1);
+      const single = byKey(singleLines);
+      let grown = 0;
+      for (const line of orgLines) {
+        const before = single.get(key(line));
+        if (!before) {
+          grown += line.usd; // a line only organisation mode has
+        } else if (PER_ACCOUNT_REGION.has(key(line))) {
+          expect(line.quantity).toBeGreaterThan(before.quantity);
+          grown += line.usd - before.usd;
+        } else if (line.item.startsWith("rule evaluations")) {
+          // The same evaluations; the price differs only by how the tiers are counted (here: not at all).
+          expect(line.quantity).toBe(before.quantity);
+          expect(line.usd).toBeCloseTo(before.usd, 9);
+        } else {
+          expect([line.quantity, line.usd]).toEqual([before.quantity, before.usd]);
+        }
+      }
+      expect(total(orgLines) - total(singleLines)).toBeCloseTo(grown, 9);
+      expect(grown).toBeGreaterThan(0);
+
+      // The invocations added are exactly the scans': one per rule per account-region, each its own tasks.
+      const u = usage(org(resources), idle);
+      const v = usage(one(resources), idle);
+      expect(u.scans).toBe(v.scans * 400);
+      expect(u.periodicEvaluations).toBeCloseTo(v.periodicEvaluations, 9);
+      const requests = (lines: LineItem[]) => lines.find((line) => key(line) === "Lambda|requests")!.quantity;
+      expect(requests(orgLines) - requests(singleLines)).toBeCloseTo(
+        u.scans * u.scan.invocations - v.scans * v.scan.invocations,
+        6,
+      );
+    }
+  });
+
+  it("is one account's bill but for the member sessions' and directory's time, at 1 account × 1 region", () => {
+    const tiny = { ...DEFAULT_ORGANIZATION, accounts: 1, regions: 1 };
+    const orgLines = byKey(estimate(org(10_000, tiny), idle, 0.1));
+    for (const line of estimate(one(10_000), idle, 0.1)) {
+      const same = orgLines.get(key(line))!;
+      if (key(line) === "Lambda|compute (arm64)") expect(same.usd).toBeGreaterThan(line.usd);
+      else expect([same.quantity, same.usd]).toEqual([line.quantity, line.usd]);
+    }
+    expect(
+      orgLines.get("Data transfer|inter-region (scan reads of member Config, copies' sends to the hub)")!.usd,
+    ).toBe(0);
+  });
+
+  it("counts Config's tiers per region over every account (consolidated billing), or per account-region", () => {
+    const evaluations = 1_000_000;
+    expect(configEvaluationUsd(DEFAULT_ASSUMPTIONS, evaluations)).toBeCloseTo(100 + 320 + 250, 6);
+    // 250,000 per region: 100,000 at $0.001, 150,000 at $0.0008.
+    expect(configEvaluationUsd(org(0), evaluations)).toBeCloseTo(4 * (100 + 120), 6);
+    // 2,500 per account-region: all in the first tier.
+    const apart = { ...DEFAULT_ORGANIZATION, configTiers: "account-region" as const };
+    expect(configEvaluationUsd(org(0, apart), evaluations)).toBeCloseTo(1000, 6);
+  });
+
+  it("refreshes a cache at most once per lifetime per stream, and at every event when events are rare", () => {
+    expect(cacheRefreshes(0, 1, 15)).toBe(0);
+    expect(cacheRefreshes(10, 400, 15)).toBeCloseTo(10, 2);
+    expect(cacheRefreshes(1e9, 1, 5)).toBeLessThanOrEqual((30 * 24 * 60) / 5);
+    expect(cacheRefreshes(1e9, 4, 5)).toBeLessThanOrEqual((4 * 30 * 24 * 60) / 5);
   });
 });
 

@@ -13,6 +13,9 @@ const NOT_SENT: Record<string, string> = {
   PublishCommand: "contract/report.ts: the CLI uses report types only, never snsReporter",
   GenerateMacCommand:
     "contract/ledger.ts: only the remediations sign (kmsRecordSigner); the CLI verifies, and undo's own records are unsigned",
+  ListAccountsCommand:
+    "platform/organization.ts: the CLI only parses an organisation stack's settings (parseOrganizationSettings); it never reads the organisation",
+  ListParentsCommand: "platform/organization.ts: as ListAccountsCommand",
 };
 
 /** Every command the CLI's code sends: cli/ and all it imports, with every registered resource type's undo. */

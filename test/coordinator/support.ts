@@ -14,6 +14,7 @@ import { CONCURRENCY } from "../../functions/coordinator/settings.ts";
 import { type CoordinatorStateStore, memoryStateStore } from "../../functions/coordinator/state.ts";
 import type { CoordinatorConfig, CoordinatorDeps, LambdaInvoker } from "../../functions/coordinator/tick.ts";
 import type { Log, MetricSink } from "../../platform/logging.ts";
+import type { OrganizationDirectory } from "../../platform/organization.ts";
 import type { PauseState } from "../../platform/pause.ts";
 import { sendMessages } from "../../platform/queue.ts";
 import { testInstruction, testResourceId } from "../support/instructions.ts";
@@ -40,6 +41,9 @@ export interface InstructionOptions {
   problem?: Extract<Problem, "sg-open-ingress" | "s3-public-acl">;
   /** Same n ⇒ same resource ⇒ same instruction id. */
   port?: number;
+  /** Where the resource is (organisation mode); default the test account and region. */
+  accountId?: string;
+  region?: string;
 }
 
 /** A valid instruction for resource number `n`. Default: captured an hour before T0 (old), due at once. */
@@ -57,6 +61,8 @@ export function instruction(n: number, options: InstructionOptions = {}): Instru
   return testInstruction({
     problem,
     resourceId: testResourceId(problem, n),
+    ...(options.accountId ? { accountId: options.accountId } : {}),
+    ...(options.region ? { region: options.region } : {}),
     matched: [matched],
     capturedAt: capturedAt.toISOString(),
     notBefore: (options.notBefore ?? capturedAt).toISOString(),
@@ -181,6 +187,7 @@ export interface TestDepsInput {
   ssm: SSMClient;
   config: CoordinatorConfig;
   now: () => Date;
+  directory?: OrganizationDirectory;
   store?: CoordinatorStateStore;
   reporter?: Reporter;
   log?: Log;

@@ -7,7 +7,7 @@
 // pause switch), re-export the builders of configuration items from live resources (problems/<id>/example.ts), and
 // run the CLI seeing only moto (through the bin's entry in this process, or as `node bin/remedy.js` in a child
 // process).
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -37,6 +37,7 @@ import type { Problem } from "../../detection/types.ts";
 import { FUNCTION_LIST } from "../../functions/registry.ts";
 import { configServiceClient } from "../../platform/clients.ts";
 import { deployedRuleFor, readDeployment } from "../../platform/deployment.ts";
+import type { OrganizationSettings } from "../../platform/organization.ts";
 import { initialPauseValue, type PauseState, parsePauseState } from "../../platform/pause.ts";
 import type { ConfigScope } from "../../problems/example.ts";
 import { changeEvent } from "../fixtures/events.ts";
@@ -50,13 +51,27 @@ export const REPO = REPO_ROOT;
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON, read field by field
 export type Json = Record<string, any>;
 
+export interface SynthesizeOptions {
+  /**
+   * Organisation mode: the settings file, read as `npm run synth` reads it (REMEDY_ORGANIZATION_FILE naming it:
+   * infra/organization.ts organizationSettingsFromFile). Absent: the single-account stack.
+   */
+  organizationFile?: string;
+}
+
 /**
  * The stack as `npm run synth` writes it (function bundles replaced by empty files: only names matter here).
- * Synthesized once per run (test files of other workers read the run's copy: test/helpers/run-dir.ts, without
- * loading cdktf); each caller gets an object of its own.
+ * Synthesized once per run and settings (test files of other workers read the run's copy: test/helpers/run-dir.ts,
+ * without loading cdktf); each caller gets an object of its own.
  */
-export async function synthesize(): Promise<Json> {
-  const saved = join(runDir(), "e2e-stack.tf.json");
+export async function synthesize(options: SynthesizeOptions = {}): Promise<Json> {
+  let organization: OrganizationSettings | undefined;
+  let saved = join(runDir(), "e2e-stack.tf.json");
+  if (options.organizationFile !== undefined) {
+    organization = await organizationSettingsOf(options.organizationFile);
+    const digest = createHash("sha256").update(JSON.stringify(organization)).digest("hex").slice(0, 16);
+    saved = join(runDir(), `e2e-stack-organization-${digest}.tf.json`);
+  }
   if (existsSync(saved)) return JSON.parse(readFileSync(saved, "utf8"));
   const [{ App }, { RemedyStack, STACK_NAME }] = await Promise.all([import("cdktf"), import("../../infra/stack.ts")]);
   const dir = mkdtempSync(join(tmpdir(), "remedy-e2e-synth-"));
@@ -65,7 +80,7 @@ export async function synthesize(): Promise<Json> {
     mkdirSync(dist);
     for (const spec of FUNCTION_LIST) writeFileSync(join(dist, `${spec.name}.zip`), "");
     const app = new App({ outdir: join(dir, "out") });
-    new RemedyStack(app, STACK_NAME, { distDir: dist });
+    new RemedyStack(app, STACK_NAME, { distDir: dist, ...(organization ? { organization } : {}) });
     app.synth();
     const text = readFileSync(join(dir, "out", "stacks", STACK_NAME, "cdk.tf.json"), "utf8");
     writeFileSync(`${saved}.${process.pid}`, text);
@@ -74,6 +89,14 @@ export async function synthesize(): Promise<Json> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The settings of an organisation settings file, exactly as the synth (main.ts) reads and checks them. */
+async function organizationSettingsOf(file: string): Promise<OrganizationSettings> {
+  const { ORGANIZATION_FILE_ENV, organizationSettingsFromFile } = await import("../../infra/organization.ts");
+  const settings = organizationSettingsFromFile(REPO_ROOT, { [ORGANIZATION_FILE_ENV]: file });
+  if (!settings) throw new Error(`${file}: no organisation settings read`);
+  return settings;
 }
 
 /** Terraform references (`var.x`, `aws_sqs_queue.queue.url`, ...) → their values in the emulated stack. */
@@ -276,11 +299,14 @@ export async function emulateStack(
   }
 
   // The functions are not created (moto's Lambda cannot run this code): only their names and ARNs are referenced.
+  // A function with a provider of its own (organisation mode: the rule function's copy in another region) is in
+  // that provider's region.
   for (const [id, fn] of resourcesOf(tf, "aws_lambda_function")) {
     const name = literal(fn.function_name, `aws_lambda_function.${id}.function_name`);
+    const region = fn.provider === undefined ? MOTO_REGION : providerRegion(tf, fn.provider);
     refs.set(`aws_lambda_function.${id}`, {
       function_name: name,
-      arn: `arn:aws:lambda:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:function:${name}`,
+      arn: `arn:aws:lambda:${region}:${MOTO_ACCOUNT_ID}:function:${name}`,
     });
   }
 
@@ -315,6 +341,17 @@ export async function emulateStack(
     reportTopicArn: outputs.report_topic_arn?.value as string,
     outputs,
   };
+}
+
+/** The region of an aliased provider (`"aws.us_east_1"`), as the stack configures it. */
+export function providerRegion(tf: Json, reference: string): string {
+  const alias = reference.replace(/^aws\./, "");
+  const providers = (tf.provider?.aws ?? []) as Json[];
+  const region = providers.find((provider) => provider.alias === alias)?.region;
+  if (typeof region !== "string" || region.includes("${")) {
+    throw new Error(`provider ${reference}: region ${JSON.stringify(region)} not modelled by this test`);
+  }
+  return region;
 }
 
 /**
@@ -370,10 +407,17 @@ export interface Deployed {
   tf: Json;
 }
 
-/** Synthesizes the stack and creates it in moto, with `variables` as remedy.auto.tfvars would set them. */
-export async function deployToMoto(moto: Moto, variables: Record<string, string> = {}): Promise<Deployed> {
+/**
+ * Synthesizes the stack (`options`: organisation mode from a settings file) and creates it in moto, with `variables`
+ * as remedy.auto.tfvars would set them.
+ */
+export async function deployToMoto(
+  moto: Moto,
+  variables: Record<string, string> = {},
+  options: SynthesizeOptions = {},
+): Promise<Deployed> {
   const clients = clientsFor(moto);
-  const tf = await synthesize();
+  const tf = await synthesize(options);
   const stack = await emulateStack(tf, clients, new Date(), new References(tf, variables));
   return { moto, clients, stack, tf };
 }

@@ -10,10 +10,13 @@ import {
   parseSlackRouting,
   readSlackRouting,
   routeFor,
+  routeInOrganization,
   SlackSecretError,
   secretReferenceProblem,
   slackRoutingLoader,
 } from "../../functions/notifier/destinations.ts";
+import type { AccountStanding } from "../../platform/organization.ts";
+import { accountSettings, parseOrganizationSettings } from "../../platform/organization.ts";
 import { recordingLog } from "../helpers/recording-log.ts";
 
 const secretsMock = mockClient(SecretsManagerClient);
@@ -147,7 +150,7 @@ describe("parseSlackRouting", () => {
     [
       "an unknown top-level key",
       JSON.stringify({ defualt: { webhookUrl: BARE_ON("hooks.slack.com") } }),
-      "it has a key other than default and accounts",
+      "it has a key other than default, accounts and routes",
     ],
     [
       "a default that is not an object",
@@ -198,6 +201,17 @@ describe("parseSlackRouting", () => {
       "an account webhook on another host",
       JSON.stringify({ accounts: { "123456789012": { webhookUrl: BARE_ON("evil.example") } } }),
       "accounts.123456789012.webhookUrl is not a Slack incoming webhook",
+    ],
+    ["routes that are not an object", JSON.stringify({ routes: ["xsecretx"] }), "routes must be an object"],
+    [
+      "a route name that no settings could give",
+      JSON.stringify({ routes: { "team a/xsecretx": { webhookUrl: BARE_ON("hooks.slack.com") } } }),
+      "routes has a key that is not a route name",
+    ],
+    [
+      "a route webhook on another host",
+      JSON.stringify({ routes: { "team-a": { webhookUrl: BARE_ON("evil.example") } } }),
+      "routes.team-a.webhookUrl is not a Slack incoming webhook",
     ],
     [
       "a channel that is not a string",
@@ -314,6 +328,93 @@ describe("routeFor", () => {
     );
     expect(routeFor(accountsOnly, "210987654321")).toBeUndefined();
     expect(routeFor(accountsOnly, undefined)).toBeUndefined();
+  });
+});
+
+describe("named routes (organisation mode)", () => {
+  const TEAM_B_URL = "https://hooks.slack.com/services/T0001/B0TEAMB/teambsecret";
+  const PAYMENTS_URL = "https://hooks.slack.com/services/T0001/B0PAY/paymentssecret";
+  const routing = parseSlackRouting(
+    JSON.stringify({
+      default: { webhookUrl: DEFAULT_URL, channel: "#sec-alerts" },
+      accounts: { "123456789012": { webhookUrl: TEAM_A_URL, channel: "#team-a" } },
+      routes: { "team-b": { webhookUrl: TEAM_B_URL, channel: "#team-b" }, payments: { webhookUrl: PAYMENTS_URL } },
+    }),
+  );
+  const settings = parseOrganizationSettings({
+    regions: ["us-east-1"],
+    organizationalUnits: { "ou-a1b2-workload1": { slackRoute: "team-b" }, "ou-a1b2-sandbox01": { slackRoute: "gone" } },
+    accounts: { "210987654321": { slackRoute: "payments" } },
+  });
+  const member = (accountId: string, parents: string[] = []): AccountStanding => ({
+    member: true,
+    accountId,
+    parents,
+    settings: accountSettings(settings, accountId, parents),
+  });
+
+  it("parses routes beside default and accounts; a secret without them has none", () => {
+    expect(routing.routes).toEqual({
+      "team-b": { webhookUrl: TEAM_B_URL, channel: "#team-b" },
+      payments: { webhookUrl: PAYMENTS_URL },
+    });
+    expect(parseSlackRouting(secret)).not.toHaveProperty("routes");
+  });
+
+  it("routes by the OU's slackRoute, and by the account's over its OU's", () => {
+    expect(routeInOrganization(routing, "333344445555", member("333344445555", ["ou-a1b2-workload1"]))).toEqual({
+      destination: { webhookUrl: TEAM_B_URL, channel: "#team-b", via: "route", route: "team-b" },
+    });
+    expect(routeInOrganization(routing, "210987654321", member("210987654321", ["ou-a1b2-workload1"]))).toEqual({
+      destination: { webhookUrl: PAYMENTS_URL, via: "route", route: "payments" },
+    });
+  });
+
+  it("a member without a slackRoute keeps the per-account route, else the default", () => {
+    expect(routeInOrganization(routing, "123456789012", member("123456789012")).destination).toEqual({
+      webhookUrl: TEAM_A_URL,
+      channel: "#team-a",
+      via: "account",
+    });
+    expect(routeInOrganization(routing, "444455556666", member("444455556666")).destination).toMatchObject({
+      via: "default",
+    });
+  });
+
+  it("a route name the secret does not have goes to the default, and says which", () => {
+    expect(routeInOrganization(routing, "444455556666", member("444455556666", ["ou-a1b2-sandbox01"]))).toEqual({
+      destination: { webhookUrl: DEFAULT_URL, channel: "#sec-alerts", via: "default" },
+      unknownRoute: "gone",
+    });
+  });
+
+  it("an account outside the organisation goes to the default, even with a per-account route", () => {
+    const outside: AccountStanding = { member: false, accountId: "123456789012", reason: "not an account" };
+    expect(routeInOrganization(routing, "123456789012", outside)).toEqual({
+      destination: { webhookUrl: DEFAULT_URL, channel: "#sec-alerts", via: "default" },
+    });
+  });
+
+  it("a route named like an object member finds nothing but the default", () => {
+    const forgedSettings = parseOrganizationSettings({
+      regions: ["us-east-1"],
+      default: { slackRoute: "constructor" },
+    });
+    const standing: AccountStanding = {
+      member: true,
+      accountId: "444455556666",
+      parents: [],
+      settings: accountSettings(forgedSettings, "444455556666", []),
+    };
+    expect(routeInOrganization(routing, "444455556666", standing)).toMatchObject({
+      destination: { via: "default" },
+      unknownRoute: "constructor",
+    });
+  });
+
+  it("without a standing (no account, or the organisation unreadable): routed as in single-account mode", () => {
+    expect(routeInOrganization(routing, "123456789012", undefined).destination).toMatchObject({ via: "account" });
+    expect(routeInOrganization(routing, undefined, undefined).destination).toMatchObject({ via: "default" });
   });
 });
 

@@ -2,6 +2,7 @@
 // stand-in for Slack. Secrets hold real Slack webhook URLs (the only hosts the notifier accepts); fetch is pointed
 // at the stand-in for them.
 import { CloudTrailClient, LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
+import { ListAccountsCommand, ListParentsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
@@ -12,6 +13,7 @@ import { type FakeSlack, fakeSlack, lookupResponse, snsBatch, snsEvent } from ".
 const ssmMock = mockClient(SSMClient);
 const secretsMock = mockClient(SecretsManagerClient);
 const cloudTrailMock = mockClient(CloudTrailClient);
+const organizationsMock = mockClient(OrganizationsClient);
 const context = { invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:remedy-notifier" };
 
 let slack: FakeSlack | undefined;
@@ -45,6 +47,7 @@ beforeEach(async () => {
   ssmMock.reset();
   secretsMock.reset();
   cloudTrailMock.reset();
+  organizationsMock.reset();
   cloudTrailMock.on(LookupEventsCommand).resolves(lookupResponse("sg-iam-user"));
   slack = await fakeSlack();
   const base = slack.url;
@@ -160,5 +163,35 @@ describe("notifier handler", () => {
 
   it("refuses to start with a malformed setting, naming the variable", async () => {
     await expect(loadHandler({ REMEDY_RELAY_ALL_RULES: "sometimes" })).rejects.toThrow(/REMEDY_RELAY_ALL_RULES/);
+  });
+
+  it("in organisation mode (REMEDY_ORGANIZATION), routes by the account's OU setting to a named route", async () => {
+    secretsMock.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({
+        default: { webhookUrl: hook("B0DEFAULT/defaultsecret") },
+        routes: { platform: { webhookUrl: hook("B0PLATFORM/platformsecret"), channel: "#platform" } },
+      }),
+    });
+    organizationsMock.on(ListAccountsCommand).resolves({ Accounts: [{ Id: "123456789012", State: "ACTIVE" }] });
+    organizationsMock
+      .on(ListParentsCommand, { ChildId: "123456789012" })
+      .resolves({ Parents: [{ Id: "ou-a1b2-platform1", Type: "ORGANIZATIONAL_UNIT" }] })
+      .on(ListParentsCommand, { ChildId: "ou-a1b2-platform1" })
+      .resolves({ Parents: [{ Id: "r-a1b2", Type: "ROOT" }] });
+    const handler = await loadHandler({
+      REMEDY_SLACK_SECRET: "remedy/slack",
+      REMEDY_ATTRIBUTION_ENABLED: "false",
+      REMEDY_ORGANIZATION: JSON.stringify({
+        regions: ["us-east-1"],
+        organizationalUnits: { "ou-a1b2-platform1": { slackRoute: "platform" } },
+      }),
+    });
+    expect(await handler(snsBatch("remedy/fixed-sg", "remedy/breaker-tripped"), context)).toMatchObject({
+      delivered: 2,
+    });
+    expect(slack!.requests.map((request) => request.path)).toEqual([
+      "/services/T0001/B0PLATFORM/platformsecret",
+      "/services/T0001/B0DEFAULT/defaultsecret",
+    ]);
   });
 });

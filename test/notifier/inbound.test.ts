@@ -48,6 +48,7 @@ describe("Remedy reports", () => {
     ["remedy/fixed-s3-acl", "fixed"],
     ["remedy/fixed-s3-policy", "fixed"],
     ["remedy/skipped", "skipped"],
+    ["remedy/would-fix", "would-fix"],
     ["remedy/failed", "failed"],
     ["remedy/grace", "grace"],
     ["remedy/dead-lettered", "dead-lettered"],
@@ -62,9 +63,12 @@ describe("Remedy reports", () => {
     expect(attributes.kind).toEqual({ Type: "String", Value: kind });
   });
 
-  it("routes reports by their resource's account; Remedy-wide reports have none", () => {
+  it("routes reports by their resource's account, an account's own breaker trip by its account; Remedy-wide reports have none", () => {
     expect(accountOf(noticeOf("remedy/fixed-sg"))).toBe("123456789012");
-    expect(accountOf(noticeOf("remedy/breaker-tripped"))).toBeUndefined();
+    const tripped = noticeOf("remedy/breaker-tripped");
+    expect(accountOf(tripped)).toBeUndefined();
+    if (tripped.kind !== "report" || tripped.report.kind !== "breaker-tripped") throw new Error("not a breaker trip");
+    expect(accountOf({ ...tripped, report: { ...tripped.report, accountId: "222222222222" } })).toBe("222222222222");
   });
 });
 

@@ -66,6 +66,7 @@ const cases: [variant: string, context: RenderContext][] = [
   ["remedy/fixed-s3-acl", { attribution: bob, channel: "#team-a" }],
   ["remedy/fixed-s3-policy", { attribution: denied }],
   ["remedy/skipped", { channel: "#sec-alerts" }],
+  ["remedy/would-fix", { attribution: alice, channel: "#team-b" }],
   ["remedy/failed", { attribution: bob, channel: "#sec-alerts" }],
   ["remedy/grace", { attribution: alice, channel: "#sec-alerts" }],
   ["remedy/dead-lettered", { channel: "#sec-alerts" }],
@@ -152,6 +153,7 @@ describe("notifier rendering: at a glance", () => {
     ["remedy/fixed-sg", "✅ Fixed: security group open to the internet", "#2eb67d"],
     ["remedy/grace", "🕒 Will fix at 2026-11-20 10:28 UTC: security group open to the internet", "#ecb22e"],
     ["remedy/skipped", "ℹ️ Skipped: security group open to the internet", "#9ea0a5"],
+    ["remedy/would-fix", "👀 Would fix (notify mode): security group open to the internet", "#ecb22e"],
     ["remedy/failed", "🔴 Fix failed: bucket public through its policy", "#e01e5a"],
     ["remedy/dead-lettered", "🔴 Dead-lettered: a message Remedy could not process", "#e01e5a"],
     ["remedy/breaker-tripped", "🛑 Remedy paused: circuit breaker tripped", "#e01e5a"],
@@ -192,6 +194,34 @@ describe("notifier rendering: at a glance", () => {
     const classified = classifyMessage(JSON.stringify(message), relay);
     if (classified.outcome !== "notice") throw new Error("ignored");
     expect(renderNotice(classified.notice).message.text).toContain("(first evaluation)");
+  });
+});
+
+describe("notifier rendering: organisation mode", () => {
+  it("a would-fix says what it would change and that nothing changed, with no undo command", () => {
+    const { message } = renderNotice(notice("remedy/would-fix"), { channel: "#team-b" });
+    expect(message.text).toContain(
+      "Remedy would have revoked 1 ingress rule on sg-0c4d5e6f7a8b9c0d1, and changed nothing — account 333344445555 is in notify mode",
+    );
+    expect(message.text).toContain("Revoked 1 ingress rule on sg-0c4d5e6f7a8b9c0d1 (not done: notify mode)");
+    expect(message.text).toContain("tcp 22");
+    expect(message.text).not.toMatch(/undo/i);
+    expect(message.text).toContain("action act-20261120T102820Z-5e6f7a8b");
+  });
+
+  it("marks a report about an account outside the organisation, its reason escaped", () => {
+    const { message } = renderNotice(notice("remedy/skipped"), {
+      outsideOrganization: 'account 999988887777 is not an account of this organisation <!channel> "x"',
+    });
+    expect(message.blocks[1]).toMatchObject({
+      text: {
+        text: expect.stringContaining(
+          'Not an account of this organisation (account 999988887777 is not an account of this organisation &lt;!channel&gt; "x"): sent to the default route.',
+        ),
+      },
+    });
+    expect(JSON.stringify(message)).not.toContain("<!channel>");
+    expect(renderNotice(notice("remedy/skipped")).message.text).not.toContain("Not an account of this organisation");
   });
 });
 

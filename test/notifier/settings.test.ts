@@ -34,6 +34,24 @@ describe("readNotifierSettings", () => {
     });
   });
 
+  it("reads the organisation settings (empty: single-account mode); bad ones fail the cold start", () => {
+    expect(readNotifierSettings({ ...base, REMEDY_ORGANIZATION: "" })).not.toHaveProperty("organization");
+    const settings = readNotifierSettings({
+      ...base,
+      REMEDY_ORGANIZATION: JSON.stringify({ regions: ["eu-west-1"], default: { slackRoute: "sec" } }),
+    });
+    expect(settings.organization).toMatchObject({ regions: ["eu-west-1"], default: { slackRoute: "sec" } });
+    expect(() => readNotifierSettings({ ...base, REMEDY_ORGANIZATION: "{" })).toThrow(
+      /REMEDY_ORGANIZATION is not JSON/,
+    );
+    expect(() =>
+      readNotifierSettings({
+        ...base,
+        REMEDY_ORGANIZATION: JSON.stringify({ regions: ["eu-west-1"], default: { slackRoute: "a b" } }),
+      }),
+    ).toThrow(/REMEDY_ORGANIZATION: default\.slackRoute/);
+  });
+
   it("fails at cold start on a bad value, naming the variable", () => {
     expect(() => readNotifierSettings({ ...base, REMEDY_RELAY_ALL_RULES: "yes" })).toThrow(/REMEDY_RELAY_ALL_RULES/);
     expect(() => readNotifierSettings({ ...base, REMEDY_ATTRIBUTION_LOOKBACK_DAYS: "91" })).toThrow(

@@ -123,10 +123,11 @@ describe("undo per resource type", () => {
     ]);
     expect(cliPermissions).toHaveProperty("AuthorizeSecurityGroupIngressCommand", "ec2:AuthorizeSecurityGroupIngress");
     expect(cliPermissions).toHaveProperty("DeletePublicAccessBlockCommand", "s3:PutBucketPublicAccessBlock");
+    // Every undo's implied actions, and SetSourceIdentity beside the AssumeRole of an organisation's undo role.
     expect([...cliImpliedActions].sort()).toEqual(
-      [...new Set(resourceUndos().flatMap(({ undo }) => undo.impliedActions))].sort(),
+      [...new Set([...resourceUndos().flatMap(({ undo }) => undo.impliedActions), "sts:SetSourceIdentity"])].sort(),
     );
-    expect(cliImpliedActions).toEqual(["ec2:CreateTags"]);
+    expect(cliImpliedActions).toEqual(["ec2:CreateTags", "sts:SetSourceIdentity"]);
   });
 
   it("merges declarations of one command only when they name the same action", () => {
