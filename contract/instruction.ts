@@ -151,10 +151,6 @@ function jsonString(text: string): string {
   return VERBATIM.test(text) ? `"${text}"` : JSON.stringify(text);
 }
 
-/** Where flatKey writes a key and its quoted form, piece by piece: joined once each (one flat string, no ropes). */
-const keyParts: string[] = [];
-const quotedParts: string[] = [];
-
 /**
  * canonicalJson({ kind, ...fields }) written directly when every field is a string, number, boolean, null or
  * undefined (left out, as sortKeys leaves it out): no merged copy, no sorted copy. Undefined for anything else.
@@ -166,54 +162,44 @@ function flatKey(kind: string, fields: unknown, entry: Entry | undefined): strin
   const shape = keyShape(Object.keys(fields));
   const sorted = shape.sorted;
   if (sorted === undefined) return undefined;
-  keyParts.length = 0;
-  quotedParts.length = 0;
+  let text = "";
   // Quoted only while every string so far went in verbatim (quotes are then all there is to escape).
-  let quotable = entry !== undefined;
+  let quoted: string | undefined = entry === undefined ? undefined : "";
   for (let index = 0; index < sorted.length; index++) {
     const key = sorted[index]!;
     const value: unknown = key === "kind" ? kind : (fields as Record<string, unknown>)[key];
-    if (value === undefined) continue;
-    const first = keyParts.length === 0;
-    keyParts.push(first ? "{" : ",", shape.written[index]!);
-    if (quotable) quotedParts.push(first ? "{" : ",", shape.quoted[index]!);
+    let json: string;
+    let inside: string | undefined;
     switch (typeof value) {
       case "string":
         if (VERBATIM.test(value)) {
-          keyParts.push('"', value, '"');
-          if (quotable) quotedParts.push('\\"', value, '\\"');
-        } else {
-          keyParts.push(JSON.stringify(value));
-          quotable = false;
-        }
+          json = `"${value}"`;
+          inside = `\\"${value}\\"`;
+        } else json = JSON.stringify(value);
         break;
-      case "number": {
-        const json = Number.isFinite(value) ? String(value) : "null";
-        keyParts.push(json);
-        if (quotable) quotedParts.push(json);
+      case "number":
+        json = Number.isFinite(value) ? String(value) : "null";
+        inside = json;
         break;
-      }
       case "boolean":
-        keyParts.push(value ? "true" : "false");
-        if (quotable) quotedParts.push(value ? "true" : "false");
+        json = value ? "true" : "false";
+        inside = json;
         break;
+      case "undefined":
+        continue;
       default:
         // An object (sorted in turn), a function (left out) or a bigint (which throws): canonicalJson's to do.
         if (value !== null) return undefined;
-        keyParts.push("null");
-        if (quotable) quotedParts.push("null");
+        json = "null";
+        inside = json;
     }
+    const separator = text === "" ? "{" : ",";
+    text = `${text}${separator}${shape.written[index]}${json}`;
+    if (quoted !== undefined)
+      quoted = inside === undefined ? undefined : `${quoted}${separator}${shape.quoted[index]}${inside}`;
   }
-  if (keyParts.length === 0) {
-    if (quotable) entry!.quoted = "{}";
-    return "{}";
-  }
-  keyParts.push("}");
-  if (quotable) {
-    quotedParts.push("}");
-    entry!.quoted = quotedParts.join("");
-  }
-  return keyParts.join("");
+  if (entry !== undefined && quoted !== undefined) entry.quoted = quoted === "" ? "{}" : `${quoted}}`;
+  return text === "" ? "{}" : `${text}}`;
 }
 
 /** Deterministic id: same account + region + resource + problem + matched entries ⇒ same id. */
@@ -262,15 +248,13 @@ function identityText(
     lastRegion = region;
     lastType = type;
   }
-  const parts = [lastPrefix, jsonString(resource.id), ",", jsonString(problem), ",["];
+  let keys = "";
   for (let index = 0; index < quotedKeys.length; index++) {
     const quoted = quotedKeys[index];
     if (quoted === undefined) return undefined;
-    parts.push(index === 0 ? '"' : ',"', quoted, '"');
+    keys = `${keys}${index === 0 ? '"' : ',"'}${quoted}"`;
   }
-  parts.push("]]");
-  // Joined: one flat string for the hash to read.
-  return parts.join("");
+  return `${lastPrefix}${jsonString(resource.id)},${jsonString(problem)},[${keys}]]`;
 }
 
 let lastAccountId: string | undefined;
@@ -387,6 +371,13 @@ function emptyInstruction(source: InstructionSource, problem: Problem): Instruct
   };
 }
 
+/** Whether plain objects inherit enumerable properties (a polluted Object.prototype), which for-in would visit. */
+function inheritsEnumerable(): boolean {
+  for (const _ in EMPTY_OBJECT) return true;
+  return false;
+}
+const EMPTY_OBJECT = {};
+
 /** No JSON number is longer than this ("-2.2250738585072014e-308" is 24 characters). */
 const NUMBER_BYTES_AT_MOST = 32;
 const BOUNDED_DEPTH = 32;
@@ -422,7 +413,14 @@ function jsonBytesAtMost(value: unknown, depth: number): number {
         return bytes;
       }
       if (prototype !== Object.prototype && prototype !== null) return Number.POSITIVE_INFINITY;
-      for (const key of Object.keys(value)) {
+      if (prototype !== null && inheritsEnumerable()) {
+        for (const key of Object.keys(value)) {
+          bytes += key.length * 6 + 3 + jsonBytesAtMost((value as Record<string, unknown>)[key], depth + 1) + 1;
+        }
+        return bytes;
+      }
+      // Object.keys' keys, in its order, without its array: for-in visits only own keys when nothing is inherited.
+      for (const key in value) {
         bytes += key.length * 6 + 3 + jsonBytesAtMost((value as Record<string, unknown>)[key], depth + 1) + 1;
       }
       return bytes;
@@ -451,6 +449,18 @@ function entryBytes(entry: Entry): number {
 /** At least entryBytes(entry) (a UTF-16 unit is at most 3 bytes of UTF-8), without writing the JSON. */
 function entryBytesAtMost(entry: Entry): number {
   return jsonBytesAtMost(entry.finding.matched, 0) + entry.finding.reason.length * 3 + 8;
+}
+
+/**
+ * localeCompare between every two registered problems, worked out at the first sort that needs it (a collator call
+ * per comparison is slow; the first one loads the collator, which is no cost to put on every cold start).
+ */
+let problemOrder: ReadonlyMap<string, ReadonlyMap<string, number>> | undefined;
+
+/** The sign of a.localeCompare(b) (all a sort reads), from the table for registered problems. */
+function compareProblems(a: string, b: string): number {
+  problemOrder ??= new Map(PROBLEMS.map((x) => [x, new Map(PROBLEMS.map((y) => [y, Math.sign(x.localeCompare(y))]))]));
+  return problemOrder.get(a)?.get(b) ?? a.localeCompare(b);
 }
 
 /** A finding's entry: its key (matchedEntryKey's) and, when flatKey wrote it, the key's quoted form. */
@@ -489,12 +499,12 @@ export function buildInstructions(source: InstructionSource, findings: readonly 
 
   // By problem name (localeCompare), as the Map's entries were sorted; one problem (most resources) needs no sort.
   const order = problems.map((_, index) => index);
-  if (order.length > 1) order.sort((a, b) => problems[a]!.localeCompare(problems[b]!));
+  if (order.length > 1) order.sort((a, b) => compareProblems(problems[a]!, problems[b]!));
   const instructions: Instruction[] = [];
   for (const at of order) {
     const problem = problems[at]!;
     const entries = lists[at]!;
-    if (entries.length > 1) entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    if (entries.length > 1) sortByKey(entries);
     const chunks = split(source, problem, entries);
     for (let index = 0; index < chunks.length; index++) {
       const chunk = chunks[index]!;
@@ -514,6 +524,26 @@ export function buildInstructions(source: InstructionSource, findings: readonly 
     }
   }
   return instructions;
+}
+
+/**
+ * Entries in key order (keys are distinct), as `sort` by `<` would put them: an insertion sort while there are few,
+ * without sort's work array.
+ */
+function sortByKey(entries: Entry[]): void {
+  if (entries.length > 16) {
+    entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return;
+  }
+  for (let index = 1; index < entries.length; index++) {
+    const entry = entries[index]!;
+    let at = index - 1;
+    while (at >= 0 && entries[at]!.key > entry.key) {
+      entries[at + 1] = entries[at]!;
+      at--;
+    }
+    entries[at + 1] = entry;
+  }
 }
 
 /**

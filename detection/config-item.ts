@@ -65,6 +65,16 @@ function digits(text: string, start: number, end: number): number {
  * Config writes capture times this way; anything else goes through Date as before.
  */
 export function isCanonicalIsoTime(text: string): boolean {
+  // The last text found canonical: an item's capture time is asked about again when it is judged.
+  if (text === lastCanonicalTime) return true;
+  if (!canonicalIsoTime(text)) return false;
+  lastCanonicalTime = text;
+  return true;
+}
+
+let lastCanonicalTime: string | undefined;
+
+function canonicalIsoTime(text: string): boolean {
   if (
     text.length !== 24 ||
     text[4] !== "-" ||
@@ -114,15 +124,20 @@ function tagsOf(
   const bucketTagging = supplementary.BucketTaggingConfiguration;
   if (isRecord(bucketTagging) && Array.isArray(bucketTagging.tagSets)) {
     for (const tagSet of bucketTagging.tagSets) {
-      if (isRecord(tagSet) && isRecord(tagSet.tags)) {
-        for (const [key, value] of Object.entries(tagSet.tags)) tags[key] = String(value ?? "");
-      }
+      if (isRecord(tagSet) && isRecord(tagSet.tags)) copyTags(tagSet.tags, tags);
     }
   }
-  if (isRecord(raw.tags)) {
-    for (const [key, value] of Object.entries(raw.tags)) tags[key] = String(value ?? "");
-  }
+  if (isRecord(raw.tags)) copyTags(raw.tags, tags);
   return tags;
+}
+
+/** Object.entries' keys and values in its order, each value as text, without its [key, value] pairs. */
+function copyTags(from: Record<string, unknown>, to: Record<string, string>): void {
+  const keys = Object.keys(from);
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index]!;
+    to[key] = String(from[key] ?? "");
+  }
 }
 
 export function normalizeConfigItem(input: unknown): ConfigItem {
@@ -151,6 +166,22 @@ export function normalizeConfigItem(input: unknown): ConfigItem {
   const arn = input.ARN ?? input.arn;
   const resourceName = input.resourceName;
   // Built in this key order (resourceName and arn only when there is one), as the object spreads it replaced did.
+  if (typeof resourceName === "string" && resourceName && typeof arn === "string" && arn) {
+    // Both, as Config items have them: one literal, not a property added at a time.
+    return {
+      resourceType,
+      resourceId,
+      resourceName,
+      arn,
+      accountId,
+      region,
+      captureTime,
+      status,
+      configuration,
+      supplementaryConfiguration,
+      tags: tagsOf(input, configuration, supplementaryConfiguration),
+    };
+  }
   const item = { resourceType, resourceId } as ConfigItem;
   if (typeof resourceName === "string" && resourceName) item.resourceName = resourceName;
   if (typeof arn === "string" && arn) item.arn = arn;

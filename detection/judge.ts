@@ -44,28 +44,37 @@ export function judgeItem(item: ConfigItem, rule: AnyRule, parameters: unknown, 
     return notApplicable(`${item.resourceType} is not judged by ${rule.id}`);
   }
   const verdict = rule.evaluate(item, parameters, context.facts);
-  // Made at the first note, and at the first finding (most items have none).
-  let notes: Set<string> | undefined;
+  // Notes in the order first given, each once (a Set's order, without the Set or its copy): made at the first.
+  let notes: string[] | undefined;
+  // Each problem's exemption, checked at its first finding: the first problem's kept as is, a Map only for others.
+  let firstProblem: string | undefined;
+  let firstExemption: Exemption | undefined;
   let exemptionByProblem: Map<string, Exemption | undefined> | undefined;
   let exempt = 0;
   const ruleFindings = verdict.findings;
   const findings: JudgedFinding[] = [];
   for (let index = 0; index < ruleFindings.length; index++) {
     const finding = ruleFindings[index]!;
-    exemptionByProblem ??= new Map();
-    if (!exemptionByProblem.has(finding.problem)) {
+    const problem = finding.problem;
+    let exemption: Exemption | undefined;
+    if (index > 0 && problem === firstProblem) exemption = firstExemption;
+    else if (exemptionByProblem?.has(problem)) exemption = exemptionByProblem.get(problem);
+    else {
       const check = findExemption(
-        { resourceId: item.resourceId, arn: item.arn, tags: item.tags, problem: finding.problem },
+        { resourceId: item.resourceId, arn: item.arn, tags: item.tags, problem },
         context.allowlist,
         context.now,
       );
-      if (check.notes.length > 0) {
-        notes ??= new Set();
-        for (const note of check.notes) notes.add(note);
+      for (const note of check.notes) notes = addNote(notes, note);
+      exemption = check.exemption;
+      if (index === 0) {
+        firstProblem = problem;
+        firstExemption = exemption;
+      } else {
+        exemptionByProblem ??= new Map();
+        exemptionByProblem.set(problem, exemption);
       }
-      exemptionByProblem.set(finding.problem, check.exemption);
     }
-    const exemption = exemptionByProblem.get(finding.problem);
     const judged: JudgedFinding = exemption ? { ...finding, exemption } : finding;
     if (judged.exemption) exempt++;
     findings.push(judged);
@@ -75,12 +84,12 @@ export function judgeItem(item: ConfigItem, rule: AnyRule, parameters: unknown, 
   const actionable = exempt === 0 ? findings : findings.filter((finding) => !finding.exemption);
   let instructions: Instruction[];
   if (actionable.length > 0) {
-    notes ??= new Set();
+    notes ??= [];
     instructions = instructionsFor(instructionSource(item, rule, parameters, context), actionable, notes);
   } else instructions = checkTimes(item, context);
 
   // One array for both: annotate only reads it.
-  const noteList = notes === undefined ? [] : [...notes];
+  const noteList = notes ?? [];
   return {
     compliance: verdict.compliance,
     annotation: annotate(verdict.annotation, findings, noteList, exempt),
@@ -88,6 +97,13 @@ export function judgeItem(item: ConfigItem, rule: AnyRule, parameters: unknown, 
     instructions,
     notes: noteList,
   };
+}
+
+/** `notes` with `note` added at the end unless it is there already (made when there were none). */
+function addNote(notes: string[] | undefined, note: string): string[] {
+  if (notes === undefined) return [note];
+  if (!notes.includes(note)) notes.push(note);
+  return notes;
 }
 
 /** What every fix instruction for this item says about where it comes from. */
@@ -139,7 +155,7 @@ function checkTimes(item: ConfigItem, context: JudgeContext): Instruction[] {
  * Fix instructions for the actionable findings. A finding too large for any SQS message (one entry over 256 KiB)
  * cannot be queued: it stays a finding (Config still hears NON_COMPLIANT) and a note says to fix it by hand.
  */
-function instructionsFor(source: InstructionSource, actionable: readonly Finding[], notes: Set<string>): Instruction[] {
+function instructionsFor(source: InstructionSource, actionable: readonly Finding[], notes: string[]): Instruction[] {
   if (actionable.length === 0) return [];
   try {
     return buildInstructions(source, actionable);
@@ -153,7 +169,7 @@ function instructionsFor(source: InstructionSource, actionable: readonly Finding
       fitting.push(finding);
     } catch (error) {
       if (!(error instanceof InstructionTooLargeError)) throw error;
-      notes.add(`a ${finding.problem} finding is too large for a fix instruction: fix it by hand`);
+      addNote(notes, `a ${finding.problem} finding is too large for a fix instruction: fix it by hand`);
     }
   }
   return fitting.length > 0 ? buildInstructions(source, fitting) : [];

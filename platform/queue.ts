@@ -24,6 +24,8 @@ export class MessageSendError extends RetryableError {
   }
 }
 
+const NONE: readonly OutgoingMessage[] = Object.freeze([]);
+
 /** Every message of a batch's worth goes in one batch when even an upper bound of its bytes fits (UTF-8: ≤ 3 a unit). */
 function packBatches(messages: readonly OutgoingMessage[]): (readonly OutgoingMessage[])[] {
   if (messages.length <= SQS_MAX_BATCH_ENTRIES) {
@@ -77,7 +79,8 @@ export async function sendMessages(
   let calls = 0;
   let reasons: Map<string, string> | undefined;
   for (let attempt = 0; attempt <= retries && pending.length > 0; attempt++) {
-    const failed: OutgoingMessage[] = [];
+    // Made at the first failure (most sends have none).
+    let failed: OutgoingMessage[] | undefined;
     for (const batch of packBatches(pending)) {
       calls++;
       const output = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batchEntries(batch) }));
@@ -86,12 +89,13 @@ export async function sendMessages(
       for (const failure of failures) {
         const message = batch[Number(failure.Id)];
         if (!message) continue;
+        failed ??= [];
         failed.push(message);
         reasons ??= new Map();
         reasons.set(message.id, `${failure.Code ?? "unknown"}: ${failure.Message ?? ""}`.trim());
       }
     }
-    pending = failed;
+    pending = failed ?? NONE;
   }
   if (pending.length > 0) {
     throw new MessageSendError(

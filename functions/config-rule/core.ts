@@ -10,14 +10,19 @@ import type { AllowlistEntry } from "../../detection/exemptions.ts";
 import type { AccountFacts, ConfigItem } from "../../detection/types.ts";
 import { type DeployedRule, type Deployment, deployedRuleNamed } from "../../platform/deployment.ts";
 import { errorFields, type Log, type MetricSink } from "../../platform/logging.ts";
+import { sendMessages } from "../../platform/queue.ts";
 import { InvalidEventError, parseRuleEvent, type RuleEvent } from "./event.ts";
 import {
-  alreadyHeld,
+  evaluationsPut,
   fetchFullItem,
+  heldQuery,
+  heldUnread,
+  holds,
+  instructionMessages,
   type Judged,
   judgeConfigItem,
-  putEvaluations,
-  queueInstructions,
+  queuedLines,
+  refusedEvaluations,
 } from "./judging.ts";
 import { type InstructionAdmission, type ScanQueue, startScan } from "./scan.ts";
 
@@ -94,11 +99,22 @@ export async function runConfigRule(event: unknown, deps: RuleRuntimeDeps): Prom
   // "TESTMODE" is the token Config's console uses for test invocations: nothing is recorded, nothing is queued.
   const testMode = parsed.resultToken === "TESTMODE";
   // A change that leaves the verdict as Config holds it (most changes) is not re-sent: each evaluation sent is billed.
-  const unchanged = !testMode && (await alreadyHeld(deps, parsed.configRuleName, evaluation));
+  // alreadyHeld, putEvaluations and queueInstructions step by step: each call awaited here, not in a function of its own.
+  let unchanged = false;
+  if (!testMode) {
+    try {
+      unchanged = holds(await deps.configService.send(heldQuery(evaluation)), parsed.configRuleName, evaluation);
+    } catch (error) {
+      heldUnread(deps, parsed.configRuleName, evaluation, error);
+    }
+  }
   // Nothing to send, nothing to queue: neither call would do anything, so neither is awaited.
-  if (!unchanged) await putEvaluations(deps, parsed, [evaluation]);
+  if (!unchanged) refusedEvaluations(deps, parsed, await deps.configService.send(evaluationsPut(parsed, [evaluation])));
   const instructions = queueable(deps, parsed, judged, unchanged, testMode);
-  if (instructions.length > 0) await queueInstructions(deps, instructions);
+  if (instructions.length > 0) {
+    await sendMessages(deps.sqs, deps.queueUrl, instructionMessages(instructions));
+    queuedLines(deps, instructions);
+  }
   return finish(deps, parsed, judged, unchanged, instructions);
 }
 

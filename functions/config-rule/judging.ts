@@ -6,8 +6,10 @@ import {
   type ConfigServiceClient,
   type Evaluation,
   GetComplianceDetailsByResourceCommand,
+  type GetComplianceDetailsByResourceCommandOutput,
   GetResourceConfigHistoryCommand,
   PutEvaluationsCommand,
+  type PutEvaluationsCommandOutput,
   type ResourceKey,
   type ResourceType,
 } from "@aws-sdk/client-config-service";
@@ -200,28 +202,42 @@ export async function putEvaluations(
   event: { resultToken: string; configRuleName: string },
   evaluations: readonly Evaluation[],
 ): Promise<void> {
-  const testMode = event.resultToken === "TESTMODE";
   for (let start = 0; start < evaluations.length; start += PUT_EVALUATIONS_LIMIT) {
     // One chunk (every change notification): the list as given, no copy of it (the SDK only reads it).
     const chunk =
       start === 0 && evaluations.length <= PUT_EVALUATIONS_LIMIT
         ? (evaluations as Evaluation[])
         : evaluations.slice(start, start + PUT_EVALUATIONS_LIMIT);
-    const output = await deps.configService.send(
-      new PutEvaluationsCommand({ Evaluations: chunk, ResultToken: event.resultToken, TestMode: testMode }),
-    );
-    const failed = output.FailedEvaluations;
-    if (failed !== undefined && failed !== null && failed.length > 0) {
-      deps.metrics.count("FailedEvaluations", failed.length);
-      deps.log.error("Config did not accept some evaluations", {
-        configRuleName: event.configRuleName,
-        failed: failed.map((evaluation) => ({
-          resourceId: evaluation.ComplianceResourceId,
-          resourceType: evaluation.ComplianceResourceType,
-          complianceType: evaluation.ComplianceType,
-        })),
-      });
-    }
+    refusedEvaluations(deps, event, await deps.configService.send(evaluationsPut(event, chunk)));
+  }
+}
+
+/** The PutEvaluations call for one chunk (at most 100) of an event's evaluations. */
+export function evaluationsPut(event: { resultToken: string }, chunk: Evaluation[]): PutEvaluationsCommand {
+  return new PutEvaluationsCommand({
+    Evaluations: chunk,
+    ResultToken: event.resultToken,
+    TestMode: event.resultToken === "TESTMODE",
+  });
+}
+
+/** What Config refused of a PutEvaluations call: counted and logged, not retried. */
+export function refusedEvaluations(
+  deps: { log: Log; metrics: MetricSink },
+  event: { configRuleName: string },
+  output: PutEvaluationsCommandOutput,
+): void {
+  const failed = output.FailedEvaluations;
+  if (failed !== undefined && failed !== null && failed.length > 0) {
+    deps.metrics.count("FailedEvaluations", failed.length);
+    deps.log.error("Config did not accept some evaluations", {
+      configRuleName: event.configRuleName,
+      failed: failed.map((evaluation) => ({
+        resourceId: evaluation.ComplianceResourceId,
+        resourceType: evaluation.ComplianceResourceType,
+        complianceType: evaluation.ComplianceType,
+      })),
+    });
   }
 }
 
@@ -236,34 +252,49 @@ export async function alreadyHeld(
   evaluation: Evaluation,
 ): Promise<boolean> {
   try {
-    const output = await deps.configService.send(
-      new GetComplianceDetailsByResourceCommand({
-        ResourceType: evaluation.ComplianceResourceType,
-        ResourceId: evaluation.ComplianceResourceId,
-      }),
-    );
-    const results = output?.EvaluationResults ?? [];
-    let held: (typeof results)[number] | undefined;
-    // find's first match, without a closure per verdict (a missing result throws here as it did in find's callback).
-    for (let index = 0; index < results.length && held === undefined; index++) {
-      const result = results[index] as (typeof results)[number];
-      if (result.EvaluationResultIdentifier?.EvaluationResultQualifier?.ConfigRuleName === configRuleName)
-        held = result;
-    }
-    return (
-      held !== undefined &&
-      held.ComplianceType === evaluation.ComplianceType &&
-      (held.Annotation ?? "") === (evaluation.Annotation ?? "")
-    );
+    return holds(await deps.configService.send(heldQuery(evaluation)), configRuleName, evaluation);
   } catch (error) {
-    deps.log.warn("could not read what Config holds for the resource: the verdict is sent", {
-      configRuleName,
-      step: "held-unread",
-      resourceId: evaluation.ComplianceResourceId,
-      ...errorFields(error),
-    });
-    return false;
+    return heldUnread(deps, configRuleName, evaluation, error);
   }
+}
+
+/** The read alreadyHeld makes: what Config holds for the evaluation's resource. */
+export function heldQuery(evaluation: Evaluation): GetComplianceDetailsByResourceCommand {
+  return new GetComplianceDetailsByResourceCommand({
+    ResourceType: evaluation.ComplianceResourceType,
+    ResourceId: evaluation.ComplianceResourceId,
+  });
+}
+
+/** Whether that read's answer holds the verdict exactly (throws, as find's callback did, on a missing result). */
+export function holds(
+  output: GetComplianceDetailsByResourceCommandOutput | undefined,
+  configRuleName: string,
+  evaluation: Evaluation,
+): boolean {
+  const results = output?.EvaluationResults ?? [];
+  let held: (typeof results)[number] | undefined;
+  // find's first match, without a closure per verdict (a missing result throws here as it did in find's callback).
+  for (let index = 0; index < results.length && held === undefined; index++) {
+    const result = results[index] as (typeof results)[number];
+    if (result.EvaluationResultIdentifier?.EvaluationResultQualifier?.ConfigRuleName === configRuleName) held = result;
+  }
+  return (
+    held !== undefined &&
+    held.ComplianceType === evaluation.ComplianceType &&
+    (held.Annotation ?? "") === (evaluation.Annotation ?? "")
+  );
+}
+
+/** alreadyHeld's answer when the read (or reading its answer) failed: logged, and the verdict is sent. */
+export function heldUnread(deps: { log: Log }, configRuleName: string, evaluation: Evaluation, error: unknown): false {
+  deps.log.warn("could not read what Config holds for the resource: the verdict is sent", {
+    configRuleName,
+    step: "held-unread",
+    resourceId: evaluation.ComplianceResourceId,
+    ...errorFields(error),
+  });
+  return false;
 }
 
 /** Sends fix instructions to the remediation queue (batched; MessageSendError names what could not be sent), logged. */
@@ -273,10 +304,24 @@ export async function queueInstructions(
   logFields?: Record<string, unknown>,
 ): Promise<void> {
   if (instructions.length === 0) return;
+  await sendMessages(deps.sqs, deps.queueUrl, instructionMessages(instructions));
+  queuedLines(deps, instructions, logFields);
+}
+
+/** The queue messages of fix instructions: each serialised, under its id. */
+export function instructionMessages(instructions: readonly Instruction[]): OutgoingMessage[] {
   const messages: OutgoingMessage[] = [];
   for (const instruction of instructions)
     messages.push({ id: instruction.id, body: serializeInstruction(instruction) });
-  await sendMessages(deps.sqs, deps.queueUrl, messages);
+  return messages;
+}
+
+/** The log line of each queued instruction (with `logFields` after its own, when given). */
+export function queuedLines(
+  deps: { log: Log },
+  instructions: readonly Instruction[],
+  logFields?: Record<string, unknown>,
+): void {
   for (const instruction of instructions) {
     const line = queuedLine(instruction);
     deps.log.info("queued fix instruction", logFields === undefined ? line : { ...line, ...logFields });

@@ -138,6 +138,43 @@ function granteeFromConfig(raw: unknown, where: string): AclGrant["grantee"] {
 
 const GRANT_FIELDS = ["grantList", "grantSet"] as const;
 
+function grantWhere(field: string, index: number): string {
+  return `AccessControlList.${field}[${index}]`;
+}
+
+/**
+ * One grant of Config's ACL. The grantee forms a bucket nearly always has (the owner by id, a group by name) are read
+ * here without naming where they are, which only an error needs; every other form goes through granteeFromConfig.
+ */
+function grantFromConfig(entry: Record<string, unknown>, field: string, index: number): AclGrant {
+  const raw = entry.grantee;
+  let grantee: AclGrant["grantee"] | undefined;
+  if (typeof raw === "string") {
+    const uri = groupUri(raw);
+    if (uri) grantee = { type: "Group", uri };
+  } else if (
+    isRecord(raw) &&
+    raw.typeIdentifier === undefined &&
+    raw.identifier === undefined &&
+    raw.uri === undefined &&
+    raw.URI === undefined &&
+    typeof raw.id === "string" &&
+    raw.id
+  ) {
+    grantee =
+      typeof raw.displayName === "string" && raw.displayName
+        ? { type: "CanonicalUser", id: raw.id, displayName: raw.displayName }
+        : { type: "CanonicalUser", id: raw.id };
+  }
+  grantee ??= granteeFromConfig(raw, grantWhere(field, index));
+  const permission = entry.permission;
+  const known = typeof permission === "string" ? permissionBySpelling.get(permission) : undefined;
+  return {
+    grantee,
+    permission: known ?? normalizePermission(permission, grantWhere(field, index)),
+  };
+}
+
 /** Reads Config's AccessControlList (already decoded from its JSON string): owner and grants, in API terms. */
 export function aclFromConfig(raw: unknown): { ownerId?: string; grants: AclGrant[] } {
   if (raw === undefined || raw === null) return { grants: [] };
@@ -151,12 +188,8 @@ export function aclFromConfig(raw: unknown): { ownerId?: string; grants: AclGran
     for (let index = 0; index < list.length; index++) {
       if (!(index in list)) continue;
       const entry: unknown = list[index];
-      const where = `AccessControlList.${field}[${index}]`;
-      if (!isRecord(entry)) throw new InvalidConfigItemError(`${where} is not an object`);
-      grants.push({
-        grantee: granteeFromConfig(entry.grantee, where),
-        permission: normalizePermission(entry.permission, where),
-      });
+      if (!isRecord(entry)) throw new InvalidConfigItemError(`${grantWhere(field, index)} is not an object`);
+      grants.push(grantFromConfig(entry, field, index));
     }
   }
   const owner = raw.owner;
@@ -518,7 +551,8 @@ export function judgeS3(state: BucketState): Verdict {
     }
   }
 
-  const seenStatements = new Set<string>();
+  // Made at the first public statement (most policies have none).
+  let seenStatements: Set<string> | undefined;
   const publicStatements: { statement: PolicyStatement; index: number }[] = [];
   const statements = state.policy?.Statement ?? [];
   for (let index = 0; index < statements.length; index++) {
@@ -527,6 +561,7 @@ export function judgeS3(state: BucketState): Verdict {
     const statement = statements[index]!;
     if (!isPublicStatement(statement)) continue;
     const key = policyStatementKey(statement);
+    seenStatements ??= new Set();
     if (seenStatements.has(key)) continue;
     seenStatements.add(key);
     publicStatements.push({ statement, index });
@@ -546,7 +581,8 @@ export function judgeS3(state: BucketState): Verdict {
   }
 
   if (findings.length === 0) {
-    const notes = [...neutralised];
+    // neutralised is this call's own: the note goes on the end of it, not of a copy.
+    const notes = neutralised;
     if (state.aclsDisabled) notes.push("ACLs disabled (BucketOwnerEnforced)");
     return {
       compliance: "COMPLIANT",

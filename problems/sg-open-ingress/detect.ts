@@ -77,6 +77,8 @@ interface CompiledParams {
   thresholds: OpenThresholds;
   /** compliantAnnotation's text, written at its first use. */
   compliant?: string;
+  /** portViolation's text for traffic the authorized ports do not cover, written at its first use. */
+  uncovered?: string;
 }
 
 // Judgement needs the compiled port spec; parsed params stay plain data (they travel in fix instructions).
@@ -193,28 +195,39 @@ function integerIn(value: unknown, min: number, max: number, field: string): num
   return value;
 }
 
-/** Normalised [fromPort, toPort]: ports for tcp/udp, type/code for ICMP, -1/-1 for protocols without ports. */
-function portsOf(protocol: string, from: unknown, to: unknown, fromName: string, toName: string): [number, number] {
+/** portsOf's toPort (its fromPort is what it returns): read at once by the caller, so no pair is allocated. */
+let portsTo = -1;
+
+/**
+ * Normalised fromPort (returned) and toPort (in portsTo): ports for tcp/udp, type/code for ICMP, -1/-1 for protocols
+ * without ports.
+ */
+function portsOf(protocol: string, from: unknown, to: unknown, fromName: string, toName: string): number {
   if (protocol === "tcp" || protocol === "udp") {
     const fromPort = integerIn(from, 0, 65_535, fromName);
     const toPort = integerIn(to, 0, 65_535, toName);
     if (fromPort > toPort) throw new EntryProblem(`${fromName} ${fromPort} is after ${toName} ${toPort}`);
-    return [fromPort, toPort];
+    portsTo = toPort;
+    return fromPort;
   }
   if (protocol === "icmp" || protocol === "icmpv6") {
     const type = from === undefined || from === null ? -1 : integerIn(from, -1, 255, fromName);
     const code = to === undefined || to === null ? -1 : integerIn(to, -1, 255, toName);
     // All types means all codes.
-    return type === -1 ? [-1, -1] : [type, code];
+    portsTo = type === -1 ? -1 : code;
+    return type;
   }
   // "-1" and e.g. ESP ("50") have no ports; Config omits them and EC2 reports -1.
-  return [-1, -1];
+  portsTo = -1;
+  return -1;
 }
 
 interface CidrInfo {
   /** Canonical text: host bits cleared, IPv6 compressed as in RFC 5952. */
   text: string;
   parsed: ParsedCidr;
+  /** parsed.family, read without going through parsed. */
+  family: 4 | 6;
 }
 
 // Real accounts reuse a few hundred CIDRs; parsing them once keeps judgement fast. Bounded: cleared when full.
@@ -225,7 +238,7 @@ function cidrInfo(text: string): CidrInfo {
   let info = cidrCache.get(text);
   if (info === undefined) {
     const parsed = parseCidr(text);
-    info = { text: formatCidr(parsed), parsed };
+    info = { text: formatCidr(parsed), parsed, family: parsed.family };
     if (cidrCache.size >= CIDR_CACHE_LIMIT) cidrCache.clear();
     cidrCache.set(text, info);
     // Judgement looks entries up by their canonical text.
@@ -239,13 +252,18 @@ function cidrInfo(text: string): CidrInfo {
  * (or just `list`), built only on failure: this runs for every CIDR of every item.
  */
 function canonicalCidr(value: unknown, family: 4 | 6, list: string, at = -1, key = ""): string {
+  return checkedCidr(value, family, list, at, key).text;
+}
+
+/** canonicalCidr's CIDR, parsed and canonical text both (its entry is judged by the parsed one). */
+function checkedCidr(value: unknown, family: 4 | 6, list: string, at = -1, key = ""): CidrInfo {
   let info: CidrInfo | undefined;
   let problem: string | undefined;
   if (typeof value !== "string") problem = `is ${describeValue(value)}, expected a CIDR string`;
   else {
     try {
       info = cidrInfo(value);
-      if (info.parsed.family !== family) problem = `"${value}" is not an IPv${family} CIDR`;
+      if (info.family !== family) problem = `"${value}" is not an IPv${family} CIDR`;
     } catch (error) {
       problem = (error as Error).message;
     }
@@ -253,7 +271,7 @@ function canonicalCidr(value: unknown, family: 4 | 6, list: string, at = -1, key
   if (problem !== undefined || info === undefined) {
     throw new EntryProblem(`${list}${at >= 0 ? `[${at}]` : ""}${key ? `.${key}` : ""} ${problem}`);
   }
-  return info.text;
+  return info;
 }
 
 /** Canonical text of a parsed CIDR, so equal ranges compare equal as strings. */
@@ -288,7 +306,8 @@ export function formatCidr(cidr: ParsedCidr): string {
 
 function makeEntry(
   ipProtocol: string,
-  ports: [number, number],
+  fromPort: number,
+  toPort: number,
   cidrIpv4: string | undefined,
   cidrIpv6: string | undefined,
   description: unknown,
@@ -296,8 +315,8 @@ function makeEntry(
   // Literal objects (no spread) keep entries one shape for the JIT.
   const entry: SgRuleEntry =
     cidrIpv4 !== undefined
-      ? { direction: "ingress", ipProtocol, fromPort: ports[0], toPort: ports[1], cidrIpv4 }
-      : { direction: "ingress", ipProtocol, fromPort: ports[0], toPort: ports[1], cidrIpv6 };
+      ? { direction: "ingress", ipProtocol, fromPort, toPort, cidrIpv4 }
+      : { direction: "ingress", ipProtocol, fromPort, toPort, cidrIpv6 };
   if (typeof description === "string" && description !== "") entry.description = description;
   return entry;
 }
@@ -336,16 +355,40 @@ class EntryList {
   readonly entries: SgRuleEntry[] = [];
   private keys: Set<string> | undefined;
 
-  add(entry: SgRuleEntry): void {
+  /** Whether the entry was added (false: it repeats one already there). */
+  add(entry: SgRuleEntry): boolean {
     if (this.keys === undefined && this.entries.length < 32) {
-      for (const existing of this.entries) if (sameRule(existing, entry)) return;
+      for (const existing of this.entries) if (sameRule(existing, entry)) return false;
     } else {
       if (this.keys === undefined) this.keys = new Set(this.entries.map(sgRuleEntryKey));
       const key = sgRuleEntryKey(entry);
-      if (this.keys.has(key)) return;
+      if (this.keys.has(key)) return false;
       this.keys.add(key);
     }
     this.entries.push(entry);
+    return true;
+  }
+}
+
+/**
+ * The findings of a configuration's entries as they are read (see configurationFindings): an EntryList of the entries
+ * that are findings, each finding's parsed CIDR and traffic text at its index (what sorting and the annotation read).
+ */
+class FindingList {
+  readonly list = new EntryList();
+  readonly findings: Finding[] = [];
+  readonly parsed: ParsedCidr[] = [];
+  readonly traffic: string[] = [];
+
+  add(entry: SgRuleEntry, cidr: CidrInfo, traffic: string, why: string): void {
+    if (!this.list.add(entry)) return;
+    this.findings.push({
+      problem: "sg-open-ingress",
+      matched: { kind: "sg-rule", rule: entry },
+      reason: `${traffic} open to ${cidr.text} (${why})`,
+    });
+    this.parsed.push(cidr.parsed);
+    this.traffic.push(traffic);
   }
 }
 
@@ -353,14 +396,15 @@ class EntryList {
 function addPermission(list: EntryList, permission: unknown): void {
   if (!isRecord(permission)) throw new EntryProblem(`is ${describeValue(permission)}, expected an object`);
   const protocol = normalizeProtocol(permission.ipProtocol);
-  const ports = portsOf(protocol, permission.fromPort, permission.toPort, "fromPort", "toPort");
+  const fromPort = portsOf(protocol, permission.fromPort, permission.toPort, "fromPort", "toPort");
+  const toPort = portsTo;
   // ipv4Ranges first: they carry the descriptions.
   const ipv4Ranges = listOf(permission.ipv4Ranges, "ipv4Ranges");
   for (let at = 0; at < ipv4Ranges.length; at++) {
     const range = ipv4Ranges[at];
     if (!isRecord(range)) throw new EntryProblem(`ipv4Ranges[${at}] is ${describeValue(range)}, expected an object`);
     const cidr = canonicalCidr(range.cidrIp, 4, "ipv4Ranges", at, "cidrIp");
-    list.add(makeEntry(protocol, ports, cidr, undefined, range.description));
+    list.add(makeEntry(protocol, fromPort, toPort, cidr, undefined, range.description));
   }
   const ipRanges = listOf(permission.ipRanges, "ipRanges");
   for (let at = 0; at < ipRanges.length; at++) {
@@ -375,14 +419,65 @@ function addPermission(list: EntryList, permission: unknown): void {
       continue;
     // The legacy list holds plain strings; tolerate the object form too.
     const cidr = canonicalCidr(isRecord(range) ? range.cidrIp : range, 4, "ipRanges", at);
-    list.add(makeEntry(protocol, ports, cidr, undefined, undefined));
+    list.add(makeEntry(protocol, fromPort, toPort, cidr, undefined, undefined));
   }
   const ipv6Ranges = listOf(permission.ipv6Ranges, "ipv6Ranges");
   for (let at = 0; at < ipv6Ranges.length; at++) {
     const range = ipv6Ranges[at];
     if (!isRecord(range)) throw new EntryProblem(`ipv6Ranges[${at}] is ${describeValue(range)}, expected an object`);
     const cidr = canonicalCidr(range.cidrIpv6, 6, "ipv6Ranges", at, "cidrIpv6");
-    list.add(makeEntry(protocol, ports, undefined, cidr, range.description));
+    list.add(makeEntry(protocol, fromPort, toPort, undefined, cidr, range.description));
+  }
+}
+
+/**
+ * addPermission for configurationFindings: the same reading and the same checks, in the same order, but only the
+ * entries that are findings are kept. Every entry of a permission has its traffic, so the port policy's verdict (and
+ * the traffic's words) is worked out once for all of them; an entry is a finding when that verdict is a violation and
+ * its source is open, as judgeSgEntries judges it.
+ */
+function addPermissionFindings(found: FindingList, permission: unknown, compiled: CompiledParams): void {
+  if (!isRecord(permission)) throw new EntryProblem(`is ${describeValue(permission)}, expected an object`);
+  const protocol = normalizeProtocol(permission.ipProtocol);
+  const fromPort = portsOf(protocol, permission.fromPort, permission.toPort, "fromPort", "toPort");
+  const toPort = portsTo;
+  const why = trafficViolation(protocol, fromPort, toPort, compiled);
+  // Written at the permission's first finding.
+  let traffic: string | undefined;
+  const thresholds = compiled.thresholds;
+  // ipv4Ranges first: they carry the descriptions.
+  const ipv4Ranges = listOf(permission.ipv4Ranges, "ipv4Ranges");
+  for (let at = 0; at < ipv4Ranges.length; at++) {
+    const range = ipv4Ranges[at];
+    if (!isRecord(range)) throw new EntryProblem(`ipv4Ranges[${at}] is ${describeValue(range)}, expected an object`);
+    const cidr = checkedCidr(range.cidrIp, 4, "ipv4Ranges", at, "cidrIp");
+    if (why === undefined || !isOpenCidr(cidr.parsed, thresholds)) continue;
+    traffic ??= describeTraffic(protocol, fromPort, toPort);
+    found.add(makeEntry(protocol, fromPort, toPort, cidr.text, undefined, range.description), cidr, traffic, why);
+  }
+  const ipRanges = listOf(permission.ipRanges, "ipRanges");
+  for (let at = 0; at < ipRanges.length; at++) {
+    const range = ipRanges[at];
+    // As in addPermission: the same text at the same place repeats that ipv4Ranges entry (a finding or not, as it was).
+    if (
+      typeof range === "string" &&
+      at < ipv4Ranges.length &&
+      range === (ipv4Ranges[at] as { cidrIp?: unknown }).cidrIp
+    )
+      continue;
+    const cidr = checkedCidr(isRecord(range) ? range.cidrIp : range, 4, "ipRanges", at);
+    if (why === undefined || !isOpenCidr(cidr.parsed, thresholds)) continue;
+    traffic ??= describeTraffic(protocol, fromPort, toPort);
+    found.add(makeEntry(protocol, fromPort, toPort, cidr.text, undefined, undefined), cidr, traffic, why);
+  }
+  const ipv6Ranges = listOf(permission.ipv6Ranges, "ipv6Ranges");
+  for (let at = 0; at < ipv6Ranges.length; at++) {
+    const range = ipv6Ranges[at];
+    if (!isRecord(range)) throw new EntryProblem(`ipv6Ranges[${at}] is ${describeValue(range)}, expected an object`);
+    const cidr = checkedCidr(range.cidrIpv6, 6, "ipv6Ranges", at, "cidrIpv6");
+    if (why === undefined || !isOpenCidr(cidr.parsed, thresholds)) continue;
+    traffic ??= describeTraffic(protocol, fromPort, toPort);
+    found.add(makeEntry(protocol, fromPort, toPort, undefined, cidr.text, range.description), cidr, traffic, why);
   }
 }
 
@@ -410,6 +505,55 @@ export function sgEntriesFromConfiguration(configuration: Record<string, unknown
   return list.entries;
 }
 
+/**
+ * judgeSgEntries(sgEntriesFromConfiguration(configuration), params), each entry judged as it is read: the same
+ * findings in the same order (a repeat of an entry has its traffic and source, so its verdict: keeping only findings
+ * drops no finding and keeps each one's first occurrence), the same errors, without entries that are not findings.
+ * With each finding's traffic text, at its index in `findings`.
+ */
+function configurationFindings(
+  configuration: Record<string, unknown>,
+  compiled: CompiledParams,
+): { findings: Finding[]; traffic: string[] | undefined } {
+  const permissions = configuration.ipPermissions;
+  if (!Array.isArray(permissions)) {
+    throw new InvalidConfigItemError(
+      `configuration.ipPermissions is ${describeValue(permissions)}, expected an array of ingress permissions`,
+    );
+  }
+  const found = new FindingList();
+  for (let index = 0; index < permissions.length; index++) {
+    try {
+      addPermissionFindings(found, permissions[index], compiled);
+    } catch (error) {
+      if (!(error instanceof EntryProblem)) throw error;
+      throw new InvalidConfigItemError(`configuration.ipPermissions[${index}]: ${error.message}`);
+    }
+  }
+  const { findings, parsed, traffic } = found;
+  if (findings.length <= 1) return { findings, traffic };
+  // Over 16: sorted as judgeSgEntries sorts, which leaves the texts behind (the annotation writes its own).
+  if (findings.length > 16) return { findings: findings.sort(compareFindings), traffic: undefined };
+  // findings.sort(compareFindings) as a stable insertion sort (the same order: the comparison is consistent), moving
+  // each finding's CIDR and traffic text along with it.
+  for (let index = 1; index < findings.length; index++) {
+    const finding = findings[index]!;
+    const cidr = parsed[index]!;
+    const text = traffic[index]!;
+    let at = index - 1;
+    while (at >= 0 && compareWith(findings[at]!, parsed[at]!, finding, cidr) > 0) {
+      findings[at + 1] = findings[at]!;
+      parsed[at + 1] = parsed[at]!;
+      traffic[at + 1] = traffic[at]!;
+      at--;
+    }
+    findings[at + 1] = finding;
+    parsed[at + 1] = cidr;
+    traffic[at + 1] = text;
+  }
+  return { findings, traffic };
+}
+
 /** The entry of one live rule, or undefined when it is egress or has no CIDR; throws EntryProblem. */
 function describedEntry(rule: DescribedSecurityGroupRule): SgRuleEntry | undefined {
   if (rule.IsEgress === true) return undefined;
@@ -420,11 +564,12 @@ function describedEntry(rule: DescribedSecurityGroupRule): SgRuleEntry | undefin
   if (CidrIpv4 !== undefined && CidrIpv6 !== undefined) throw new EntryProblem("has both CidrIpv4 and CidrIpv6");
   if (CidrIpv4 === undefined && CidrIpv6 === undefined) return undefined;
   const protocol = normalizeProtocol(rule.IpProtocol);
-  const ports = portsOf(protocol, rule.FromPort, rule.ToPort, "FromPort", "ToPort");
+  const fromPort = portsOf(protocol, rule.FromPort, rule.ToPort, "FromPort", "ToPort");
+  const toPort = portsTo;
   const entry =
     CidrIpv4 !== undefined
-      ? makeEntry(protocol, ports, canonicalCidr(CidrIpv4, 4, "CidrIpv4"), undefined, rule.Description)
-      : makeEntry(protocol, ports, undefined, canonicalCidr(CidrIpv6, 6, "CidrIpv6"), rule.Description);
+      ? makeEntry(protocol, fromPort, toPort, canonicalCidr(CidrIpv4, 4, "CidrIpv4"), undefined, rule.Description)
+      : makeEntry(protocol, fromPort, toPort, undefined, canonicalCidr(CidrIpv6, 6, "CidrIpv6"), rule.Description);
   if (rule.SecurityGroupRuleId !== undefined) entry.securityGroupRuleId = rule.SecurityGroupRuleId;
   return entry;
 }
@@ -453,8 +598,18 @@ export function sgEntriesFromDescribedRules(rules: readonly DescribedSecurityGro
 // Judgement
 
 /** Why this entry's traffic breaks the port policy, or undefined. Ignores the source: see judgeSgEntries. */
-function portViolation(entry: SgRuleEntry, { spec, prohibited }: CompiledParams): string | undefined {
-  const { ipProtocol, fromPort, toPort } = entry;
+function portViolation(entry: SgRuleEntry, compiled: CompiledParams): string | undefined {
+  return trafficViolation(entry.ipProtocol, entry.fromPort, entry.toPort, compiled);
+}
+
+/** portViolation of traffic given by its protocol and ports. */
+function trafficViolation(
+  ipProtocol: string,
+  fromPort: number,
+  toPort: number,
+  compiled: CompiledParams,
+): string | undefined {
+  const { spec, prohibited } = compiled;
   if (prohibited) {
     if (ipProtocol === "-1") return `reaches prohibited ${plural(spec.text)} ${spec.text}`;
     // ICMP type/code values and other protocols are not ports: they cannot reach a prohibited port.
@@ -472,7 +627,8 @@ function portViolation(entry: SgRuleEntry, { spec, prohibited }: CompiledParams)
   // "-1" (all traffic) and port-less protocols are never covered by a port list.
   else authorized = false;
   if (authorized) return undefined;
-  return spec.text === "" ? "no ports authorized" : `not in authorized ports ${spec.text}`;
+  compiled.uncovered ??= spec.text === "" ? "no ports authorized" : `not in authorized ports ${spec.text}`;
+  return compiled.uncovered;
 }
 
 function plural(ports: string): string {
@@ -489,7 +645,11 @@ function sourceOf(entry: SgRuleEntry): string {
 
 /** Human name of the traffic an entry allows, e.g. "tcp 22", "udp 1000-2000", "all traffic", "icmp type 8". */
 export function describeSgTraffic(entry: SgRuleEntry): string {
-  const { ipProtocol, fromPort, toPort } = entry;
+  return describeTraffic(entry.ipProtocol, entry.fromPort, entry.toPort);
+}
+
+/** describeSgTraffic of traffic given by its protocol and ports. */
+function describeTraffic(ipProtocol: string, fromPort: number, toPort: number): string {
   switch (ipProtocol) {
     case "-1":
       return "all traffic";
@@ -532,12 +692,30 @@ function compareFindings(a: Finding, b: Finding): number {
   const x = (a.matched as { rule: SgRuleEntry }).rule;
   const y = (b.matched as { rule: SgRuleEntry }).rule;
   return (
+    compareTraffic(x, y) ||
+    compareCidrs(cidrInfo(sourceOf(x)).parsed, cidrInfo(sourceOf(y)).parsed) ||
+    compareText(x.securityGroupRuleId ?? "", y.securityGroupRuleId ?? "")
+  );
+}
+
+/** compareFindings, given each finding's parsed CIDR. */
+function compareWith(a: Finding, aCidr: ParsedCidr, b: Finding, bCidr: ParsedCidr): number {
+  const x = (a.matched as { rule: SgRuleEntry }).rule;
+  const y = (b.matched as { rule: SgRuleEntry }).rule;
+  return (
+    compareTraffic(x, y) ||
+    compareCidrs(aCidr, bCidr) ||
+    compareText(x.securityGroupRuleId ?? "", y.securityGroupRuleId ?? "")
+  );
+}
+
+/** By protocol, then ports. */
+function compareTraffic(x: SgRuleEntry, y: SgRuleEntry): number {
+  return (
     (PROTOCOL_ORDER[x.ipProtocol] ?? 5) - (PROTOCOL_ORDER[y.ipProtocol] ?? 5) ||
     compareText(x.ipProtocol, y.ipProtocol) ||
     x.fromPort - y.fromPort ||
-    x.toPort - y.toPort ||
-    compareCidrs(cidrInfo(sourceOf(x)).parsed, cidrInfo(sourceOf(y)).parsed) ||
-    compareText(x.securityGroupRuleId ?? "", y.securityGroupRuleId ?? "")
+    x.toPort - y.toPort
   );
 }
 
@@ -552,11 +730,13 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function summarize(findings: readonly Finding[]): string {
+function summarize(findings: readonly Finding[], traffic?: readonly string[]): string {
   let parts = "";
-  for (const finding of findings) {
-    const rule = (finding.matched as { rule: SgRuleEntry }).rule;
-    parts += `${parts ? "; " : ""}${describeSgTraffic(rule)} from ${sourceOf(rule)}`;
+  for (let index = 0; index < findings.length; index++) {
+    const rule = (findings[index]!.matched as { rule: SgRuleEntry }).rule;
+    // Each finding's traffic text, when the caller has it (the same words describeSgTraffic gives).
+    const words = traffic === undefined ? describeSgTraffic(rule) : traffic[index]!;
+    parts += `${parts ? "; " : ""}${words} from ${sourceOf(rule)}`;
   }
   return `${findings.length} open ingress ${findings.length === 1 ? "rule" : "rules"}: ${parts}`;
 }
@@ -581,9 +761,21 @@ export const sgOpenIngressRule: RemedyRule<SgOpenIngressParams> = {
     if (item.configuration === null) {
       return { compliance: "NOT_APPLICABLE", annotation: `no configuration recorded (${item.status})`, findings: [] };
     }
-    const findings = judgeSgEntries(sgEntriesFromConfiguration(item.configuration), params);
-    if (findings.length > 0) return { compliance: "NON_COMPLIANT", annotation: summarize(findings), findings };
-    return { compliance: "COMPLIANT", annotation: compliantAnnotation(compile(params)), findings };
+    // Parameters that do not compile are judged the way they were (entries first, so an unreadable item says so).
+    let compiled: CompiledParams | undefined;
+    try {
+      compiled = compile(params);
+    } catch {
+      compiled = undefined;
+    }
+    if (compiled === undefined) {
+      const findings = judgeSgEntries(sgEntriesFromConfiguration(item.configuration), params);
+      if (findings.length > 0) return { compliance: "NON_COMPLIANT", annotation: summarize(findings), findings };
+      return { compliance: "COMPLIANT", annotation: compliantAnnotation(compile(params)), findings };
+    }
+    const { findings, traffic } = configurationFindings(item.configuration, compiled);
+    if (findings.length > 0) return { compliance: "NON_COMPLIANT", annotation: summarize(findings, traffic), findings };
+    return { compliance: "COMPLIANT", annotation: compliantAnnotation(compiled), findings };
   },
 };
 
