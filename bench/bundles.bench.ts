@@ -25,6 +25,9 @@ export const EXAMPLE_ENV: Record<EnvName, string> = {
   REMEDY_PARTITION: "aws",
   REMEDY_ORGANIZATION: "",
   REMEDY_HUB_REGION: "us-east-1",
+  REMEDY_COORDINATOR_FUNCTION: "remedy-coordinator",
+  REMEDY_AUTO_RESPONSE: "true",
+  REMEDY_OWN_ROLE_ARNS: JSON.stringify(["arn:aws:iam::123456789012:role/remedy-remediate-sg-us-east-1"]),
   REMEDY_RULES: JSON.stringify([
     {
       id: "sg-open-ingress",

@@ -1524,6 +1524,307 @@ export function printOrganization(report: OrganizationReport, known: readonly st
   console.log(`    tiers over consolidated billing also: ${SOURCES.consolidatedBillingTiers}`);
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// The real-time path per 1,000 events (issue 16): what an API call that matches a real-time rule costs on its way
+// through EventBridge, the real-time queue, the real-time function and, when the live read finds a hole, the
+// coordinator's extra "run now". The fix itself is not counted here: the Config path would make the same fix (same
+// instruction id) a few minutes later, so it is in the bill above already. bench/realtime.bench.ts measures the
+// function's and the extra run's time and calls and passes them in; printRealtimeCost prints the section.
+
+/** Where the real-time path's prices and behaviours were read (checked November 2026). */
+export const REALTIME_SOURCES = {
+  /** "AWS management events are ingested by the event bus for free" (the default bus; events ≤ 64 KB each). */
+  eventBridgePricing: "https://aws.amazon.com/eventbridge/pricing/",
+  /** Delivery to a target in the same account is free; cross-account delivery $1.00 per million. */
+  eventBridgeDelivery: "https://cloudburn.io/blog/amazon-eventbridge-pricing",
+  /** "To record events with a detail-type value of AWS API Call via CloudTrail, a CloudTrail trail with logging enabled is required." */
+  cloudTrailTrailRequired: "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html",
+  /** The first copy of management events delivered to S3 per region: no charge. */
+  cloudTrailFirstCopy:
+    "https://docs.aws.amazon.com/prescriptive-guidance/latest/secure-dx-telemetry-sharing-with-wan-service-providers/cost-model.html",
+} as const;
+
+export const REALTIME_PRICES = {
+  managementEvent: {
+    usd: 0,
+    text: "free",
+    per: "management event (default bus)",
+    source: REALTIME_SOURCES.eventBridgePricing,
+  },
+  trailFirstCopy: {
+    usd: 0,
+    text: "free",
+    per: "management event (first copy)",
+    source: REALTIME_SOURCES.cloudTrailFirstCopy,
+  },
+} as const satisfies Record<string, Price>;
+
+/** What bench/realtime.bench.ts measured (real code, stubbed AWS, stated per-call latency). */
+export interface RealtimeCostInputs {
+  /** One real-time invocation of one event that queues a fix: its own code plus its AWS calls × latency, seconds. */
+  fixEventSeconds: number;
+  /** One real-time invocation of one event whose live read finds nothing to fix, seconds. */
+  cleanEventSeconds: number;
+  /** The coordinator's extra run ("run now"): its whole time, seconds, and what it sends. */
+  run: { seconds: number; sqsCalls: number; stateLoads: number; stateSaves: number };
+  /** S3 GETs of one judged event with findings (undo's temporary exemption record). */
+  undoReadsPerFix: number;
+}
+
+export interface RealtimeCostAssumptions {
+  /** API calls matching a real-time rule in a month (the stated monthly volume). */
+  eventsPerMonth: number;
+  /** Share of events whose live read finds a hole: an instruction is sent and the coordinator asked to run now. */
+  fixShare: number;
+  /** Events per invocation (batch of up to 10 without a window: 1 unless events come within the same poll). */
+  eventsPerInvocation: number;
+  /** Size of one event (a CloudTrail record in EventBridge's envelope), KB: each 64 KB is one SQS request. */
+  eventKb: number;
+  /** Log KB per real-time invocation (START/END/REPORT, its lines, its EMF metrics). */
+  logKb: number;
+  /** Share of real-time invocations that start a new execution environment, and that start's seconds. */
+  coldShare: number;
+  initSeconds: number;
+  /** Lambda's pollers on the idle real-time queue (event source mapping), each a 20-second long poll. */
+  idlePollers: number;
+}
+
+/** Calls per change that match a real-time rule: the call that changes the group or bucket, sometimes a second. */
+export const REALTIME_CALLS_PER_CHANGE = 1.5;
+
+/** The headline deployment's changes (DEFAULT_ASSUMPTIONS: 10,000 resources, 5% a day) as API calls a month. */
+export const DEFAULT_REALTIME_COST: RealtimeCostAssumptions = {
+  eventsPerMonth:
+    DEFAULT_ASSUMPTIONS.resources * DEFAULT_ASSUMPTIONS.dailyChangeRate * DAYS * REALTIME_CALLS_PER_CHANGE,
+  // A change opens a hole 2% of the time (violationRate); a change is 1.5 events.
+  fixShare: DEFAULT_ASSUMPTIONS.violationRate / REALTIME_CALLS_PER_CHANGE,
+  eventsPerInvocation: 1,
+  eventKb: 4,
+  logKb: 2,
+  // A few events an hour: most invocations find no warm environment (kept minutes, not hours).
+  coldShare: 0.8,
+  initSeconds: 0.6,
+  idlePollers: 5,
+};
+
+export interface RealtimeCostReport {
+  inputs: RealtimeCostInputs;
+  assumptions: RealtimeCostAssumptions;
+  /** Per 1,000 events at the assumed fix share. */
+  perThousand: LineItem[];
+  /** Per 1,000 events that each find a hole (fix share 1): the most an event costs. */
+  perThousandAllFixes: LineItem[];
+  /** At the stated monthly volume. */
+  monthly: LineItem[];
+  /** Paid whatever the volume: the event source mapping's long polls of the idle queue. */
+  fixedMonthly: LineItem[];
+}
+
+/** The lines of `events` real-time events under `a`. */
+export function realtimeLines(inputs: RealtimeCostInputs, a: RealtimeCostAssumptions, events: number): LineItem[] {
+  const line = (service: string, item: string, quantity: number, price: Price, basis: string): LineItem => ({
+    service,
+    item,
+    quantity,
+    unit: price.per,
+    unitPrice: price.text,
+    usd: quantity * price.usd,
+    source: price.source,
+    basis,
+  });
+  const gb = (name: keyof typeof FUNCTIONS) => FUNCTIONS[name].memoryMb / 1024;
+  const fixes = events * a.fixShare;
+  const invocations = events / a.eventsPerInvocation;
+  const functionSeconds =
+    fixes * inputs.fixEventSeconds +
+    (events - fixes) * inputs.cleanEventSeconds +
+    invocations * a.coldShare * a.initSeconds;
+  const chunks = Math.max(1, Math.ceil(a.eventKb / 64));
+  return [
+    line(
+      "CloudTrail",
+      "management events (the trail's first copy)",
+      events,
+      REALTIME_PRICES.trailFirstCopy,
+      "a trail logging management events is required for CloudTrail's events on EventBridge; the account's existing trail assumed",
+    ),
+    line(
+      "EventBridge",
+      "AWS management events, default bus, rule match",
+      events,
+      REALTIME_PRICES.managementEvent,
+      "delivery to the same account's queue: free",
+    ),
+    line(
+      "SQS",
+      "EventBridge's SendMessage to the real-time queue",
+      events * chunks,
+      PRICES.sqsRequest,
+      `one a target delivery, ${a.eventKb} KB an event`,
+    ),
+    line(
+      "SQS",
+      "the mapping's ReceiveMessage and DeleteMessageBatch",
+      2 * invocations,
+      PRICES.sqsRequest,
+      `one receive and one delete per invocation of ${a.eventsPerInvocation} event(s)`,
+    ),
+    line("SQS", "the instruction's SendMessageBatch", fixes, PRICES.sqsRequest, "one per event with a hole"),
+    line("Lambda", "requests (real-time function)", invocations, PRICES.lambdaRequest, "one per batch"),
+    line(
+      "Lambda",
+      "GB-seconds (real-time function)",
+      functionSeconds * gb("realtime"),
+      PRICES.lambdaArmGbSecond,
+      `${FUNCTIONS.realtime.memoryMb} MB arm64; measured ${inputs.cleanEventSeconds.toFixed(2)} s (nothing to fix) / ${inputs.fixEventSeconds.toFixed(2)} s (a fix queued), + ${(a.coldShare * 100).toFixed(0)}% cold starts × ${a.initSeconds} s counted as billed`,
+    ),
+    line(
+      "Lambda",
+      "requests (the coordinator's extra run)",
+      fixes,
+      PRICES.lambdaRequest,
+      "the run-now Invoke of an event with a hole",
+    ),
+    line(
+      "Lambda",
+      "GB-seconds (the coordinator's extra run)",
+      fixes * inputs.run.seconds * gb("coordinator"),
+      PRICES.lambdaArmGbSecond,
+      `${FUNCTIONS.coordinator.memoryMb} MB arm64, measured ${inputs.run.seconds.toFixed(2)} s a run`,
+    ),
+    line(
+      "SQS",
+      "the coordinator's extra run's calls",
+      fixes * inputs.run.sqsCalls,
+      PRICES.sqsRequest,
+      `${inputs.run.sqsCalls} a run (measured: its receives, the dry one included); its dispatch the schedule would do anyway`,
+    ),
+    line(
+      "S3",
+      "GET (extra run's state; undo's exemption record)",
+      fixes * (inputs.run.stateLoads + inputs.undoReadsPerFix),
+      PRICES.s3Get,
+      `${inputs.run.stateLoads} state load a run, ${inputs.undoReadsPerFix} exemption read an event with findings`,
+    ),
+    line(
+      "S3",
+      "PUT (extra run's state)",
+      fixes * inputs.run.stateSaves,
+      PRICES.s3Put,
+      `${inputs.run.stateSaves} state save a run`,
+    ),
+    line(
+      "CloudWatch Logs",
+      "ingestion (real-time function)",
+      (invocations * a.logKb) / (1024 * 1024),
+      PRICES.logsIngestGb,
+      `${a.logKb} KB an invocation; the extra run's lines are the tick's`,
+    ),
+  ];
+}
+
+export function realtimeCost(
+  inputs: RealtimeCostInputs,
+  assumptions: RealtimeCostAssumptions = DEFAULT_REALTIME_COST,
+): RealtimeCostReport {
+  const idlePolls = assumptions.idlePollers * 3 * HOURS * 60; // a 20-second long poll each, three a minute
+  return {
+    inputs,
+    assumptions,
+    perThousand: realtimeLines(inputs, assumptions, 1_000),
+    perThousandAllFixes: realtimeLines(inputs, { ...assumptions, fixShare: 1 }, 1_000),
+    monthly: realtimeLines(inputs, assumptions, assumptions.eventsPerMonth),
+    fixedMonthly: [
+      {
+        service: "SQS",
+        item: "the mapping's long polls of the idle real-time queue",
+        quantity: idlePolls,
+        unit: PRICES.sqsRequest.per,
+        unitPrice: PRICES.sqsRequest.text,
+        usd: idlePolls * PRICES.sqsRequest.usd,
+        source: PRICES.sqsRequest.source,
+        basis: `${assumptions.idlePollers} pollers, 20 s long polls (an assumption, as for the scan queue)`,
+      },
+    ],
+  };
+}
+
+export function printRealtimeCost(report: RealtimeCostReport): void {
+  const a = report.assumptions;
+  const usd = (value: number) => (value < 0.01 && value > 0 ? `$${value.toFixed(5)}` : `$${value.toFixed(2)}`);
+  console.log(
+    `Real-time path per 1,000 events (us-east-1 list prices, free tiers not applied; the fix itself is the Config path's, above):`,
+  );
+  const sources = [...new Set([...report.perThousand, ...report.fixedMonthly].map((line) => line.source))];
+  table(
+    [
+      "service",
+      "item",
+      "unit price",
+      "per",
+      "1,000: qty",
+      "USD",
+      "all fixes: USD",
+      `${round(a.eventsPerMonth)}/month: USD`,
+      "src",
+    ],
+    [
+      ...report.perThousand.map((line, index) => [
+        line.service,
+        line.item,
+        line.unitPrice,
+        line.unit,
+        quantityText(line.quantity),
+        usd(line.usd),
+        usd(report.perThousandAllFixes[index]!.usd),
+        usd(report.monthly[index]!.usd),
+        `[${sources.indexOf(line.source) + 1}]`,
+      ]),
+      [],
+      [
+        "TOTAL",
+        `fix share ${(a.fixShare * 100).toFixed(1)}%`,
+        "",
+        "",
+        "",
+        usd(total(report.perThousand)),
+        usd(total(report.perThousandAllFixes)),
+        usd(total(report.monthly)),
+      ],
+      ...report.fixedMonthly.map((line) => [
+        "+ fixed",
+        line.item,
+        line.unitPrice,
+        line.unit,
+        "",
+        "",
+        "",
+        usd(line.usd),
+        `[${sources.indexOf(line.source) + 1}]`,
+      ]),
+    ],
+    (column) => column >= 4 && column <= 7,
+  );
+  console.log("  Basis:");
+  for (const line of report.perThousand) console.log(`    ${line.service}, ${line.item}: ${line.basis}`);
+  console.log("  Assumptions (stated, not measured):");
+  for (const text of [
+    `${round(a.eventsPerMonth)} events a month: the headline deployment's changes (${round(DEFAULT_ASSUMPTIONS.resources)} resources, ${(DEFAULT_ASSUMPTIONS.dailyChangeRate * 100).toFixed(0)}% a day) × ${REALTIME_CALLS_PER_CHANGE} matching API calls a change`,
+    `${(a.fixShare * 100).toFixed(1)}% of events find a hole on the live read (a change opens one ${(DEFAULT_ASSUMPTIONS.violationRate * 100).toFixed(0)}% of the time); "all fixes" is every event finding one`,
+    `${a.eventsPerInvocation} event per invocation (events this rare do not share a poll); ${a.eventKb} KB an event (one 64 KB SQS request)`,
+    `${(a.coldShare * 100).toFixed(0)}% of real-time invocations cold, ${a.initSeconds} s of init each, counted as billed time (conservative); ${a.logKb} KB of logs an invocation`,
+    "Security Hub findings (enable_security_hub_findings) take the same path and cost the same per event; their volume depends on the account's standards and scanners",
+    "left out: the trail's own S3 storage (the account's existing trail), the DLQ (empty when healthy), the duplicate instruction the Config path queues later (de-duplicated by the coordinator: in the bill above)",
+  ]) {
+    console.log(`    - ${text}`);
+  }
+  console.log("  Sources:");
+  sources.forEach((source, index) => {
+    console.log(`    [${index + 1}] ${source}`);
+  });
+  console.log(`    also: ${REALTIME_SOURCES.eventBridgeDelivery}; ${REALTIME_SOURCES.cloudTrailTrailRequired}`);
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   print(await main());
 }

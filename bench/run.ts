@@ -2,9 +2,10 @@
 // these print what this machine measured.
 import { main as bundlesBench, print as printBundles } from "./bundles.bench.ts";
 import { main as coordinatorBench } from "./coordinator.bench.ts";
-import { main as costBench, print as printCost } from "./cost.bench.ts";
+import { main as costBench, print as printCost, total } from "./cost.bench.ts";
 import { main as exemptionsBench, print as printExemptions } from "./exemptions.bench.ts";
 import { main as periodicBench, print as printPeriodic } from "./periodic.bench.ts";
+import { DEFAULT_DELAY_SECONDS, print as printRealtime, main as realtimeBench } from "./realtime.bench.ts";
 import { print as printRules, main as rulesBench } from "./rules.bench.ts";
 import { print as printStartup, main as startupBench } from "./startup.bench.ts";
 import { print as printTimeline, main as timelineBench } from "./timeline.bench.ts";
@@ -72,6 +73,19 @@ const steady = timeline[0]!;
 summary["queued → dispatched, p99 (steady load)"] = {
   measured: `${steady.p99Seconds.toFixed(1)} s (+ fix time)`,
   target: "≤ 60 s + fix time",
+};
+
+console.log("\n== Real time: API call → fixed, auto-response on, no grace ==");
+const realtime = await realtimeBench();
+printRealtime(realtime);
+const atDefault = realtime.realtime.find((path) => path.delaySeconds === DEFAULT_DELAY_SECONDS)!;
+summary[`API call → fixed, p99 (real-time path, realtime_delay_seconds ${atDefault.delaySeconds})`] = {
+  measured: `${atDefault.total.p99.toFixed(1)} s (p50 ${atDefault.total.p50.toFixed(1)} s); Config-driven p99 ${(realtime.config.total.p99 / 60).toFixed(1)} min`,
+  target: "< 60 s",
+};
+summary["real-time path per 1,000 events"] = {
+  measured: `$${total(realtime.cost.perThousand).toFixed(4)} ($${total(realtime.cost.perThousandAllFixes).toFixed(4)} if every event is a fix); ${realtime.cost.assumptions.eventsPerMonth.toLocaleString("en-US")} a month $${total(realtime.cost.monthly).toFixed(2)} + $${total(realtime.cost.fixedMonthly).toFixed(2)} idle polls`,
+  target: "—",
 };
 
 console.log("\n== Cost ==");

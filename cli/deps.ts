@@ -13,6 +13,7 @@ import type { KMSClient } from "@aws-sdk/client-kms";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { S3ControlClient } from "@aws-sdk/client-s3-control";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { SNSClient } from "@aws-sdk/client-sns";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import type { STSClient } from "@aws-sdk/client-sts";
@@ -58,6 +59,8 @@ export interface CliDeps extends LocalDeps {
   /** Config's API and the account's Block Public Access (plan --live). */
   configService: () => ConfigServiceClient;
   s3Control: () => S3ControlClient;
+  /** Publishes to the report topic (undo tells Slack what it put back). Absent: nothing is published, with a warning. */
+  sns?: () => SNSClient;
   /** The caller's AWS identity, recorded as who paused, resumed or undid. Absent: `user()` is recorded. */
   callerIdentity?: () => Promise<CallerIdentity>;
   /**
@@ -165,6 +168,7 @@ export function realDeps(host: Host = process): CommandDeps {
           secretsManager: clients.secretsManager,
           configService: clients.configService,
           s3Control: clients.s3Control,
+          sns: clients.sns,
           async callerIdentity() {
             const identity = await clients.sts().send(new GetCallerIdentityCommand({}));
             return { account: identity.Account ?? "", arn: identity.Arn ?? "" };

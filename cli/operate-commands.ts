@@ -2,7 +2,7 @@
 // undo.ts, imported only when the command runs, after its flags are checked: they load the AWS SDK, which help and
 // bad usage need not wait for (see CommandDeps in deps.ts).
 import { parseArgs } from "node:util";
-import { ACCOUNT_ID_PATTERN, isActionId } from "../contract/ids.ts";
+import { ACCOUNT_ID_PATTERN, isActionId, REGION_PATTERN } from "../contract/ids.ts";
 import {
   CliError,
   type CommandSpec,
@@ -149,7 +149,7 @@ whether anything will run. Organisation mode: --account ID resumes only that mem
 };
 
 export const UNDO_COMMAND: CommandSpec = {
-  usage: "undo ACTION_ID [--yes] [--json]",
+  usage: "undo ACTION_ID [--yes] [--exempt-for LENGTH] [--json]",
   summary: `Add back exactly what one action removed, to the live resource (asks first unless --yes). Exits 1 if declined
 or if the action cannot be undone. Organisation mode: in the action's member account, through its remedy-member-undo
 role, assumed with your credentials.`,
@@ -157,20 +157,36 @@ role, assumed with your credentials.`,
     ["ACTION_ID", "the action, as in Slack and remedy status (act-20261120T102819Z-7c1d9e2f)"],
     ["--yes", "do not ask (without it and without a terminal to ask on, nothing is changed)"],
     [
+      "--exempt-for LENGTH",
+      "leave exactly what is put back as restored this long (30m, 24h, 7d; at most 30d; default 24h; 0: no exemption, Remedy fixes it again at its next detection)",
+    ],
+    [
       "--json",
-      "the result as JSON: outcome, the undo's action id, steps, what was re-added (the plan and the question go to stderr)",
+      "the result as JSON: outcome, the undo's action id, steps, what was re-added, the exemption (the plan and the question go to stderr)",
     ],
   ],
   stack: true,
   async run(args, io, deps) {
     const { values, positionals } = parseArgs({
       args,
-      options: { ...stackOptions, yes: { type: "boolean", default: false }, json: { type: "boolean", default: false } },
+      options: {
+        ...stackOptions,
+        yes: { type: "boolean", default: false },
+        json: { type: "boolean", default: false },
+        "exempt-for": { type: "string", default: "24h" },
+      },
       allowPositionals: true,
     });
     const [actionId] = positionals;
     if (!actionId || positionals.length !== 1) {
-      throw new CliError("usage: remedy undo ACTION_ID [--yes] [--json]", EXIT_USAGE);
+      throw new CliError("usage: remedy undo ACTION_ID [--yes] [--exempt-for LENGTH] [--json]", EXIT_USAGE);
+    }
+    const { parseExemptionLength } = await import("../contract/undo-exemption.ts");
+    let exemptForMs: number;
+    try {
+      exemptForMs = parseExemptionLength(values["exempt-for"]);
+    } catch (error) {
+      throw new CliError(`--exempt-for: ${terminalText((error as Error).message)}`, EXIT_USAGE);
     }
     if (!isActionId(actionId)) {
       throw new CliError(
@@ -180,8 +196,70 @@ role, assumed with your credentials.`,
     }
     const stack = await openStack(values, deps, io);
     const { undoCommand } = await import("./undo.ts");
-    const result = await undoCommand(stack.refs, actionId, { yes: values.yes, json: values.json }, stack.deps, io);
+    const result = await undoCommand(
+      stack.refs,
+      actionId,
+      { yes: values.yes, json: values.json, exemptForMs },
+      stack.deps,
+      io,
+    );
     return result.outcome === "declined" ? EXIT_FAILED : EXIT_OK;
+  },
+};
+
+export const EXEMPTIONS_COMMAND: CommandSpec = {
+  usage: "exemptions [list | lift RESOURCE [--account ID] [--resource-region REGION]] [--json]",
+  summary: `What undo left as restored: the exact entries each undo put back, until when and by whom (remedy undo
+--exempt-for). lift ends one resource's exemption early: Remedy fixes those entries again at its next detection.`,
+  options: [
+    ["list", "every entry left as restored, and every exemption object that is not valid (the default)"],
+    ["lift RESOURCE", "delete the exemption of the resource with this id (a security group id, a bucket name)"],
+    ["--account ID", "lift: the resource's account, when the id is exempted in several (organisation mode)"],
+    ["--resource-region REGION", "lift: the resource's region, when the id is exempted in several"],
+    ["--json", "the result as JSON"],
+  ],
+  stack: true,
+  async run(args, io, deps) {
+    const { values, positionals } = parseArgs({
+      args,
+      options: {
+        ...stackOptions,
+        account: { type: "string" },
+        "resource-region": { type: "string" },
+        json: { type: "boolean", default: false },
+      },
+      allowPositionals: true,
+    });
+    const [verb = "list", resourceId, ...rest] = positionals;
+    const usage = "usage: remedy exemptions [list | lift RESOURCE [--account ID] [--resource-region REGION]] [--json]";
+    if (verb === "list") {
+      if (resourceId !== undefined || values.account !== undefined || values["resource-region"] !== undefined) {
+        throw new CliError(usage, EXIT_USAGE);
+      }
+      const stack = await openStack(values, deps, io);
+      const { exemptionsListCommand } = await import("./exemptions.ts");
+      await exemptionsListCommand(stack.refs, { json: values.json }, stack.deps, io);
+      return EXIT_OK;
+    }
+    if (verb !== "lift" || !resourceId || rest.length > 0) throw new CliError(usage, EXIT_USAGE);
+    const account = values.account;
+    if (account !== undefined && !ACCOUNT_ID_PATTERN.test(account)) {
+      throw new CliError(`--account "${terminalText(account)}" is not a 12-digit account id`, EXIT_USAGE);
+    }
+    const region = values["resource-region"];
+    if (region !== undefined && !REGION_PATTERN.test(region)) {
+      throw new CliError(`--resource-region "${terminalText(region)}" is not an AWS region name`, EXIT_USAGE);
+    }
+    const stack = await openStack(values, deps, io);
+    const { exemptionsLiftCommand } = await import("./exemptions.ts");
+    await exemptionsLiftCommand(
+      stack.refs,
+      { resourceId, ...(account ? { accountId: account } : {}), ...(region ? { region } : {}) },
+      { json: values.json },
+      stack.deps,
+      io,
+    );
+    return EXIT_OK;
   },
 };
 

@@ -32,7 +32,11 @@ export const cliOwnPermissions = {
   // removed that is missing there, records the undo. It never deletes a bucket policy (it only adds statements).
   // Reading and re-adding are the resource's undo's commands (merged in below).
   VerifyMacCommand: "kms:VerifyMac",
+  // undo writes its own record (actions/*) and its temporary exemption (exemptions/*), then tells Slack (the report
+  // topic, which lets operator_principal_arns publish); exemptions lift deletes an exemption (exemptions/*).
   PutObjectCommand: "s3:PutObject",
+  PublishCommand: "sns:Publish",
+  DeleteObjectCommand: "s3:DeleteObject",
   // undo in organisation mode: the record's member account is changed through its undo role, assumed with the
   // operator's own credentials: sts:AssumeRole on arn:<partition>:iam::*:role/remedy/remedy-member-undo only.
   AssumeRoleCommand: "sts:AssumeRole",

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import type { UndoExemptionRecord } from "../contract/undo-exemption.ts";
 import {
   CliError,
   type CommandSpec,
@@ -15,7 +16,8 @@ import {
   stackOptions,
   userPath,
 } from "./command.ts";
-import type { CommandDeps, Io } from "./deps.ts";
+import type { CliDeps, CommandDeps, Io } from "./deps.ts";
+import type { UndoExemptionsView } from "./exemptions-view.ts";
 import type { LiveReading } from "./live-plan.ts";
 import type { AccountBlockState, AutoResponseState, PlanReport } from "./plan.ts";
 import type { PlanSettings } from "./settings.ts";
@@ -27,7 +29,7 @@ export const EXAMPLE_SETTINGS = fileURLToPath(new URL("../examples/settings.json
 const STACK_OPTION_NAMES = Object.keys(stackOptions);
 
 export const PLAN_COMMAND: CommandSpec = {
-  usage: "plan [--snapshot FILE... | --live] [--settings FILE] [--strict] [--json]",
+  usage: "plan [--snapshot FILE... | --live] [--settings FILE] [--undo-exemptions FILE] [--strict] [--json]",
   summary: `Judge resources with Remedy's rules and exemptions; print the findings and the exact would-be actions.
 Offline on an AWS Config snapshot (without --snapshot, the example in examples/; needs no AWS credentials), or
 --live on your account and region, read-only: nothing is changed and nothing is queued; with the stack's outputs
@@ -45,6 +47,10 @@ it shows the real auto-response schedule.`,
       "--settings FILE",
       "rule parameters, grace period, S3 fix strategy, enableAutoResponse, allowlist (without --snapshot or --live: the example's)",
     ],
+    [
+      "--undo-exemptions FILE",
+      "offline: what undo left as restored, as `remedy exemptions --json` prints it (--live reads the stack's own)",
+    ],
     ["--strict", "exit 1 when an item could not be read or judged, or an allowlist entry was ignored"],
     ["--json", "the plan as JSON"],
   ],
@@ -55,6 +61,7 @@ it shows the real auto-response schedule.`,
       options: {
         snapshot: { type: "string", multiple: true },
         settings: { type: "string" },
+        "undo-exemptions": { type: "string" },
         live: { type: "boolean", default: false },
         strict: { type: "boolean", default: false },
         json: { type: "boolean", default: false },
@@ -68,6 +75,9 @@ it shows the real auto-response schedule.`,
     }
     if (!values.live && stackFlags.length > 0) {
       throw new CliError(`--${stackFlags[0]} is for --live (an offline plan reads no stack)`, EXIT_USAGE);
+    }
+    if (values.live && values["undo-exemptions"] !== undefined) {
+      throw new CliError("--undo-exemptions is for an offline plan (--live reads the stack's own)", EXIT_USAGE);
     }
     const { DEFAULT_SETTINGS, readSettingsFile } = await import("./settings.ts");
     const { plan, snapshotItems, strictProblems } = await import("./plan.ts");
@@ -89,12 +99,14 @@ it shows the real auto-response schedule.`,
       "mode" | "snapshot" | "snapshots" | "live" | "autoResponse" | "accountPublicAccessBlock" | "notRead"
     >;
     let judgeWith: PlanSettings = settings;
+    let undo: UndoExemptionsRead = { records: [] };
     /** The stack is in organisation mode (live, from its outputs): the plan is grouped by account and region. */
     let organization = false;
     if (values.live) {
       const { snapshot: _none, ...stackValues } = values;
       const live = await readLivePlan(stackValues, io, deps, settings, progress);
       organization = live.organization;
+      undo = live.undo;
       items = live.reading.items;
       const block = accountBlockFor(live.reading.accountBlock, settings);
       judgeWith = { ...settings, accountFacts: block?.flags !== undefined ? { s3PublicAccessBlock: block.flags } : {} };
@@ -121,6 +133,8 @@ it shows the real auto-response schedule.`,
         }
         return snapshotItems(content, shown[index]!);
       });
+      const exemptionsFile = values["undo-exemptions"];
+      if (exemptionsFile !== undefined) undo = await undoExemptionsOffline(exemptionsFile, deps);
       const block = settings.accountFacts.s3PublicAccessBlock;
       context = {
         mode: "offline",
@@ -131,8 +145,13 @@ it shows the real auto-response schedule.`,
       };
     }
 
-    const result = plan(items, RULES, judgeWith, deps.now(), (done, total) =>
-      progress(`judging ${done} of ${total} items`),
+    const result = plan(
+      items,
+      RULES,
+      judgeWith,
+      deps.now(),
+      (done, total) => progress(`judging ${done} of ${total} items`),
+      undo.records,
     );
     const { accountRegions, ...judged } = result;
     // Grouped by account and region in organisation mode, or when the items are of several: else as it always was.
@@ -142,6 +161,8 @@ it shows the real auto-response schedule.`,
       settingsFile,
       ...judged,
       ...(grouped && accountRegions ? { accountRegions } : {}),
+      ...(undo.view ? { undoExemptions: undo.view } : {}),
+      ...(undo.error ? { undoExemptionsError: undo.error } : {}),
     };
     io.out(values.json ? `${terminalJson(report)}\n` : renderPlan(report, { columns: io.columns }));
     const problems = strictProblems(report);
@@ -152,6 +173,45 @@ it shows the real auto-response schedule.`,
     return EXIT_OK;
   },
 };
+
+/** Undo's exemptions a plan judges with: the records, how they are shown, or why they could not be read. */
+interface UndoExemptionsRead {
+  records: UndoExemptionRecord[];
+  view?: UndoExemptionsView;
+  error?: string;
+}
+
+/** --undo-exemptions FILE: what `remedy exemptions --json` printed (or records), strictly checked. */
+async function undoExemptionsOffline(path: string, deps: CommandDeps): Promise<UndoExemptionsRead> {
+  const { undoExemptionsFromFile, undoExemptionsView } = await import("./exemptions-view.ts");
+  const full = userPath(path, deps.env, deps.cwd);
+  const shown = shownPath(full, deps.env, deps.cwd);
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(full, "utf8"));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new CliError(`cannot read undo exemptions ${shown}: ${code ?? (error as Error).message}`, EXIT_USAGE);
+  }
+  const records = undoExemptionsFromFile(value, shown);
+  return { records, view: undoExemptionsView(records, deps.now()) };
+}
+
+/** Live: the stack's own exemptions (its ledger bucket); unreadable is said in the plan, never fatal. */
+async function undoExemptionsLive(bucket: string | undefined, deps: CliDeps): Promise<UndoExemptionsRead> {
+  if (!bucket) return { records: [] };
+  const [{ listUndoExemptions }, { undoExemptionsView }, { explainAwsError }] = await Promise.all([
+    import("../platform/undo-exemptions-store.ts"),
+    import("./exemptions-view.ts"),
+    import("./stack.ts"),
+  ]);
+  try {
+    const listing = await listUndoExemptions(deps.s3(), bucket);
+    return { records: listing.records, view: undoExemptionsView(listing.records, deps.now(), listing.invalid) };
+  } catch (error) {
+    return { records: [], error: explainAwsError(error) ?? `${(error as Error).name}: ${(error as Error).message}` };
+  }
+}
 
 /** Live reading wins; where S3 Control cannot be read, the settings' value (if any) is used. */
 function accountBlockFor(read: AccountBlockState | undefined, settings: PlanSettings): AccountBlockState | undefined {
@@ -169,7 +229,12 @@ async function readLivePlan(
   deps: CommandDeps,
   settings: PlanSettings,
   progress: (line: string) => void,
-): Promise<{ reading: LiveReading; autoResponse: AutoResponseState; organization: boolean }> {
+): Promise<{
+  reading: LiveReading;
+  autoResponse: AutoResponseState;
+  organization: boolean;
+  undo: UndoExemptionsRead;
+}> {
   const { refs, deps: aimed } = await openStack(values, deps, io);
   const { readLive, readSchedule } = await import("./live-plan.ts");
   const { RULES } = await import("../detection/rules.ts");
@@ -209,12 +274,13 @@ async function readLivePlan(
   );
 
   const organization = refs.organization !== undefined;
+  const undo = await undoExemptionsLive(refs.ledgerBucket, aimed);
   const fromSettings: AutoResponseState = { enabled: settings.enableAutoResponse, from: "settings" };
-  if (!refs.scheduleRule) return { reading, autoResponse: fromSettings, organization };
+  if (!refs.scheduleRule) return { reading, autoResponse: fromSettings, organization, undo };
   const schedule = await readSchedule(aimed.eventBridge(), refs.scheduleRule);
   const autoResponse: AutoResponseState =
     "error" in schedule
       ? { ...fromSettings, scheduleRule: refs.scheduleRule, scheduleError: schedule.error }
       : { enabled: schedule.enabled, from: "schedule", scheduleRule: refs.scheduleRule, state: schedule.state };
-  return { reading, autoResponse, organization };
+  return { reading, autoResponse, organization, undo };
 }

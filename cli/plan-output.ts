@@ -3,6 +3,7 @@
 import { BLOCK_PUBLIC_ACCESS_FLAGS } from "../detection/types.ts";
 import { accountRegionHeading, spanText } from "./accounts.ts";
 import type { Io } from "./deps.ts";
+import { undoExemptionsText } from "./exemptions-view.ts";
 import { plural, table, utc } from "./format.ts";
 import type { AccountBlockState, AutoResponseState, LiveSource, PlanFinding, PlanReport } from "./plan.ts";
 import { terminalText } from "./terminal.ts";
@@ -64,9 +65,11 @@ export function renderPlan(report: PlanReport, options: { columns?: number } = {
   const due = report.findings.filter((finding) => finding.status === "due");
   const grace = report.findings.filter((finding) => finding.status === "grace");
   const exempt = report.findings.filter((finding) => finding.status === "exempt");
+  const undone = report.findings.filter((finding) => finding.status === "undone");
   out.push(
     `${plural(due.length + grace.length, "fix", "fixes")} in ${plural(report.instructions.length, "fix instruction")} ` +
-      `(${due.length} due now, ${grace.length} in their grace period); ${plural(exempt.length, "finding")} exempt.`,
+      `(${due.length} due now, ${grace.length} in their grace period); ${plural(exempt.length, "finding")} exempt` +
+      `${undone.length > 0 ? `; ${plural(undone.length, "finding")} left as restored by undo` : ""}.`,
   );
 
   const on = report.autoResponse.enabled;
@@ -94,6 +97,15 @@ export function renderPlan(report: PlanReport, options: { columns?: number } = {
       [40, 18, 50],
       options.columns,
     );
+  const undoneTable = (findings: readonly PlanFinding[]) =>
+    table(
+      ["RESOURCE", "PROBLEM", "MATCHED", "LEFT AS RESTORED"],
+      findings.map((finding) => [finding.resourceId, finding.problem, finding.matched, finding.undoExemption!]),
+      [40, 18, 50],
+      options.columns,
+    );
+  const UNDONE_HEADING =
+    "Left as restored by undo (instructions are still queued; the fix leaves these entries as they are until then):";
   const wouldBe = on
     ? "auto-response is on: due fixes are made at the coordinator's next tick"
     : "auto-response is off: nothing is changed until it is enabled";
@@ -102,8 +114,11 @@ export function renderPlan(report: PlanReport, options: { columns?: number } = {
     out.push("", `By account and region (${spanText(report.accountRegions)}; ${wouldBe}):`);
     for (const group of report.accountRegions) {
       const here = (finding: PlanFinding) => finding.accountId === group.accountId && finding.region === group.region;
-      const actionable = report.findings.filter((finding) => here(finding) && finding.status !== "exempt");
+      const actionable = report.findings.filter(
+        (finding) => here(finding) && (finding.status === "due" || finding.status === "grace"),
+      );
       const exemptHere = report.findings.filter((finding) => here(finding) && finding.status === "exempt");
+      const undoneHere = report.findings.filter((finding) => here(finding) && finding.status === "undone");
       out.push(
         "",
         `${accountRegionHeading(group)}: ${plural(group.itemsJudged, "resource")} judged (${group.nonCompliant} non-compliant, ${group.compliant} compliant); ` +
@@ -112,11 +127,18 @@ export function renderPlan(report: PlanReport, options: { columns?: number } = {
       );
       if (actionable.length > 0) out.push("Would-be actions:", actionsTable(actionable));
       if (exemptHere.length > 0) out.push(EXEMPT_HEADING, exemptTable(exemptHere));
+      if (undoneHere.length > 0) out.push(UNDONE_HEADING, undoneTable(undoneHere));
     }
   } else {
     const actionable = [...due, ...grace];
     if (actionable.length > 0) out.push("", `Would-be actions (${wouldBe}):`, actionsTable(actionable));
     if (exempt.length > 0) out.push("", EXEMPT_HEADING, exemptTable(exempt));
+    if (undone.length > 0) out.push("", UNDONE_HEADING, undoneTable(undone));
+  }
+  if (report.undoExemptions) {
+    out.push("", ...undoExemptionsText(report.undoExemptions, options.columns));
+  } else if (report.undoExemptionsError) {
+    out.push("", `Left as restored by undo: unknown (${report.undoExemptionsError}): the plan does not show them`);
   }
   if (report.notRead.length > 0) {
     out.push("", `Could not read ${plural(report.notRead.length, "resource")} (not judged):`);

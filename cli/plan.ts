@@ -2,13 +2,20 @@
 // or read live by live-plan.ts) and says exactly what Remedy would do. Pure: nothing here reads or writes AWS.
 
 import { gunzipSync } from "node:zlib";
-import type { Instruction } from "../contract/instruction.ts";
+import { type Instruction, matchedEntryKey } from "../contract/instruction.ts";
+import {
+  activeUndoExemption,
+  describeUndoExemption,
+  type UndoExemptionRecord,
+  undoExemptionKey,
+} from "../contract/undo-exemption.ts";
 import { normalizeConfigItem } from "../detection/config-item.ts";
 import { type AnyRule, judgeItem } from "../detection/judge.ts";
 import type { ComplianceType, PublicAccessBlockFlags } from "../detection/types.ts";
 import { PermanentError } from "../platform/errors.ts";
 import { describeAction, describeMatched } from "../problems/words.ts";
 import { compareAccountRegion } from "./accounts.ts";
+import type { UndoExemptionsView } from "./exemptions-view.ts";
 import { plural } from "./format.ts";
 import type { PlanSettings } from "./settings.ts";
 
@@ -23,9 +30,12 @@ export interface PlanFinding {
   matched: string;
   /** What Remedy will do, or why it will not. */
   action: string;
-  status: "due" | "grace" | "exempt";
+  /** "undone": an undo put it back and its exemption keeps it so (the instruction is queued, the fix skips it). */
+  status: "due" | "grace" | "exempt" | "undone";
   notBefore?: string;
   exemption?: string;
+  /** Status "undone": who undid it, when, and until when it is left as restored. */
+  undoExemption?: string;
   instructionId?: string;
 }
 
@@ -57,6 +67,8 @@ export interface PlanAccountRegion {
   due: number;
   grace: number;
   exempt: number;
+  /** Findings an undo left as restored (only when there are some). */
+  undone?: number;
   instructions: number;
 }
 
@@ -108,7 +120,10 @@ export function plan(
   now: Date,
   /** Called after each item (judged or not), for progress over a big snapshot; it must not throw. */
   onProgress?: (done: number, total: number) => void,
+  /** Undo's temporary exemptions (the ledger's, or a file's offline): the entries they list are left as restored. */
+  undoExemptions: readonly UndoExemptionRecord[] = [],
 ): PlanResult {
+  const undoneOn = new Map(undoExemptions.map((record) => [undoExemptionKey(record.resource), record]));
   const result: PlanResult = {
     itemsRead: items.length,
     itemsJudged: 0,
@@ -173,9 +188,38 @@ export function plan(
             instruction.matched.map((entry) => [JSON.stringify(entry), instruction] as const),
           ),
         );
+        const undoneRecord = undoneOn.get(
+          undoExemptionKey({
+            accountId: item.accountId,
+            region: item.region,
+            type: item.resourceType,
+            id: item.resourceId,
+          }),
+        );
         for (const finding of judgement.findings) {
           const instruction = instructionFor.get(JSON.stringify(finding.matched));
           const due = instruction ? Date.parse(instruction.notBefore) <= now.getTime() : false;
+          const undone = finding.exemption
+            ? undefined
+            : activeUndoExemption(undoneRecord, finding.problem, matchedEntryKey(finding.matched), now);
+          if (undone) {
+            tally.undone = (tally.undone ?? 0) + 1;
+            result.findings.push({
+              resourceType: item.resourceType,
+              resourceId: item.resourceId,
+              accountId: item.accountId,
+              region: item.region,
+              ruleId: rule.id,
+              compliance: judgement.compliance,
+              problem: finding.problem,
+              matched: describeMatched(finding.matched),
+              action: `none (left as restored by undo ${undone.undoActionId} until ${undone.until})`,
+              status: "undone",
+              undoExemption: describeUndoExemption(undone),
+              ...(instruction ? { instructionId: instruction.id } : {}),
+            });
+            continue;
+          }
           tally[finding.exemption ? "exempt" : due ? "due" : "grace"]++;
           result.findings.push({
             resourceType: item.resourceType,
@@ -269,6 +313,13 @@ export interface PlanReport extends PlanResult {
   autoResponse: AutoResponseState;
   accountPublicAccessBlock?: AccountBlockState;
   notRead: NotRead[];
+  /**
+   * Undo's temporary exemptions in force (live: the ledger's, when the stack is known; offline: --undo-exemptions).
+   * Absent: none were given or read.
+   */
+  undoExemptions?: UndoExemptionsView;
+  /** Live: why the ledger's exemptions could not be read. */
+  undoExemptionsError?: string;
 }
 
 /** What makes --strict fail, in one sentence; undefined when everything was read, judged and used. */

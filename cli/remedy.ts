@@ -6,6 +6,7 @@ import { CliError, type CommandSpec, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "./
 import { type CliDeps, givenDeps, type Host, type Io, realDeps } from "./deps.ts";
 import {
   DLQ_COMMAND,
+  EXEMPTIONS_COMMAND,
   PAUSE_COMMAND,
   PEEK_COMMAND,
   RESUME_COMMAND,
@@ -27,6 +28,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   pause: PAUSE_COMMAND,
   resume: RESUME_COMMAND,
   undo: UNDO_COMMAND,
+  exemptions: EXEMPTIONS_COMMAND,
   dlq: DLQ_COMMAND,
 };
 

@@ -18,6 +18,8 @@ export interface StackRefs {
   /** The KMS key (ARN) whose MACs make a ledger record genuine: undo accepts records signed with it only. */
   ledgerMacKeyId?: string;
   scheduleRule?: string;
+  /** The report topic (the notifier's): `remedy undo` tells Slack what it put back. No flag: from the outputs only. */
+  reportTopicArn?: string;
   /** Organisation mode (the `mode` output says "organization"); absent: a single-account stack. */
   organization?: StackOrganization;
 }
@@ -48,6 +50,7 @@ export const OUTPUT_NAMES: Record<StringRef, string> = {
   ledgerBucket: "ledger_bucket",
   ledgerMacKeyId: "ledger_mac_key_id",
   scheduleRule: "schedule_rule_name",
+  reportTopicArn: "report_topic_arn",
 };
 
 /**
@@ -62,7 +65,7 @@ export const ORGANIZATION_OUTPUTS = {
 } as const;
 
 /** The flag that sets each reference by hand. */
-export const STACK_FLAGS: Record<Exclude<StringRef, "region" | "accountId">, string> = {
+export const STACK_FLAGS: Record<Exclude<StringRef, "region" | "accountId" | "reportTopicArn">, string> = {
   queueUrl: "queue-url",
   dlqUrl: "dlq-url",
   pauseParameter: "pause-parameter",

@@ -18,6 +18,7 @@ import { type PauseReading, readPauseState } from "../platform/pause.ts";
 import { describeChange } from "../problems/words.ts";
 import { type AccountRegion, accountRegionHeading, groupByAccountRegion, outsideDeployment } from "./accounts.ts";
 import type { CliDeps, Io } from "./deps.ts";
+import { readUndoExemptions, type UndoExemptionsView, undoExemptionsText } from "./exemptions.ts";
 import { plural, table, utc } from "./format.ts";
 import { explainAwsError, type StackOrganization, type StackRefs } from "./stack.ts";
 import { terminalJson, terminalText } from "./terminal.ts";
@@ -45,6 +46,8 @@ export interface StatusReport {
   deadLetterQueue: Part<QueueDepth>;
   recentActions: Part<LedgerListing>;
   slackRouting: Part<SlackRoutingCheck>;
+  /** What undo left as restored (remedy undo --exempt-for): Remedy does not fix those entries until then. */
+  undoExemptions: Part<UndoExemptionsView>;
 }
 
 export interface StatusOptions {
@@ -129,7 +132,7 @@ async function checkSlackRouting(deps: CliDeps, given: string | undefined): Prom
 
 export async function readStatus(refs: StackRefs, deps: CliDeps, options: StatusOptions = {}): Promise<StatusReport> {
   const recent = options.recent ?? 10;
-  const [autoResponse, pause, queue, deadLetterQueue, recentActions, slackRouting] = await Promise.all([
+  const [autoResponse, pause, queue, deadLetterQueue, recentActions, slackRouting, undoExemptions] = await Promise.all([
     part(
       async () => {
         const rule = await deps.eventBridge().send(new DescribeRuleCommand({ Name: refs.scheduleRule }));
@@ -151,8 +154,12 @@ export async function readStatus(refs: StackRefs, deps: CliDeps, options: Status
       refs.ledgerBucket ? undefined : "ledger_bucket output or --ledger-bucket",
     ),
     part(() => checkSlackRouting(deps, options.slackSecret)),
+    part(
+      () => readUndoExemptions(deps, refs.ledgerBucket!),
+      refs.ledgerBucket ? undefined : "ledger_bucket output or --ledger-bucket",
+    ),
   ]);
-  return { autoResponse, pause, queue, deadLetterQueue, recentActions, slackRouting };
+  return { autoResponse, pause, queue, deadLetterQueue, recentActions, slackRouting, undoExemptions };
 }
 
 /** A part could not be read, or the Slack secret is malformed (the notifier only logs until it is fixed). */
@@ -357,6 +364,12 @@ export function renderStatus(
     lines.push("", `${plural(invalid.length, "ledger object")} could not be read:`);
     for (const entry of invalid) lines.push(`  ${safe(entry.key)}: ${safe(entry.error)}`);
   }
+  lines.push(
+    "",
+    ...(report.undoExemptions.ok
+      ? undoExemptionsText(report.undoExemptions.value, options.width)
+      : [`Left as restored by undo: unknown (${safe(report.undoExemptions.error)})`]),
+  );
   return `${lines.join("\n")}\n`;
 }
 

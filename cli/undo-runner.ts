@@ -37,6 +37,7 @@ import {
   UndoError,
   undoFor,
 } from "../problems/undo.ts";
+import { type RestoredEntries, restoredEntries } from "../problems/undo-entries.ts";
 
 export { type LiveState, type ReAdded, type UndoableRecord, UndoError, undoFor } from "../problems/undo.ts";
 
@@ -69,6 +70,11 @@ export interface UndoResult {
   outcome: "fixed" | "skipped";
   /** One line per entry: re-added, already present, or not re-added (and why). */
   steps: string[];
+  /** The entries re-added, as the problems' findings name them (what the undo's temporary exemption lists). */
+  restored: RestoredEntries;
+  /** The resource the undo changed, and the fix's problem (the record's). */
+  resource: UndoableRecord["resource"];
+  problem: UndoableRecord["problem"];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -323,5 +329,16 @@ export async function undoAction(actionId: string, deps: UndoDeps): Promise<Undo
     finishedAt: deps.now().toISOString(),
   });
   log.info("undo finished", { outcome, steps: plan.steps });
-  return { actionId: id, undoes: actionId, outcome, steps: plan.steps };
+  // Only what this undo wrote: an entry that was back already is not its to keep open.
+  const restored =
+    outcome === "fixed" ? restoredEntries(checked, plan.before, plan.after) : { entries: [], unnamed: [] };
+  return {
+    actionId: id,
+    undoes: actionId,
+    outcome,
+    steps: plan.steps,
+    restored,
+    resource: original.resource,
+    problem: original.problem,
+  };
 }

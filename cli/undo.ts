@@ -15,10 +15,15 @@ import {
   readLedgerRecord,
   s3Ledger,
 } from "../contract/ledger.ts";
-import { hasErrorCode } from "../platform/aws-errors.ts";
+import { snsReporter } from "../contract/report.ts";
+import { DEFAULT_UNDO_EXEMPTION_MS, undoExemptionKey } from "../contract/undo-exemption.ts";
+import { describeAwsError, hasErrorCode } from "../platform/aws-errors.ts";
 import { memberClient, stsClient } from "../platform/clients.ts";
 import type { Log } from "../platform/logging.ts";
 import { assumeMemberRole, type MemberSession, memberRoleArn, sessionNameFor } from "../platform/member-roles.ts";
+import { addUndoExemption } from "../platform/undo-exemptions-store.ts";
+import type { RestoredEntries } from "../problems/undo-entries.ts";
+import { describeMatched } from "../problems/words.ts";
 import { outsideDeployment } from "./accounts.ts";
 import { actingIdentity, CliError, EXIT_FAILED } from "./command.ts";
 import type { CliDeps, Io, MemberClients } from "./deps.ts";
@@ -36,6 +41,7 @@ import {
   type UndoableRecord,
   UndoError,
   type UndoPlan,
+  type UndoResult,
   undoAction,
   undoFor,
 } from "./undo-runner.ts";
@@ -62,6 +68,31 @@ export interface UndoCommandResult {
   steps: string[];
   reAdded: ReAdded[];
   reason?: string;
+  /**
+   * What keeps the entries put back as restored (absent when nothing was put back): until when, which entries (in
+   * the problems' words), and where it is stored; or, without `until`, why there is none.
+   */
+  exemption?: UndoExemptionResult;
+}
+
+/** An undo's temporary exemption, as `remedy undo` reports it. */
+export interface UndoExemptionResult {
+  /** Absent: no exemption (see `note`); the next detection fixes the entries again. */
+  until?: string;
+  /** The entries it lists, in the problems' words. */
+  entries: string[];
+  /** s3://<ledger bucket>/exemptions/… (delete it to end the exemption early). */
+  object?: string;
+  /** One sentence: what it means, or why there is none. */
+  note: string;
+}
+
+/** What `remedy undo` is asked to do besides the undo: how long to leave what it puts back as restored. */
+export interface UndoOptions {
+  yes: boolean;
+  json?: boolean;
+  /** Milliseconds (contract/undo-exemption.ts parseExemptionLength); 0: no exemption. Default 24 h. */
+  exemptForMs?: number;
 }
 
 /** The CLI's log: progress lines on stderr only on a terminal, warnings and errors always; never in the answer. */
@@ -92,13 +123,14 @@ const isRefusal = (error: unknown) =>
 export async function undoCommand(
   refs: StackRefs,
   actionId: string,
-  options: { yes: boolean; json?: boolean },
+  options: UndoOptions,
   deps: CliDeps,
   io: Io,
 ): Promise<UndoCommandResult> {
   const json = options.json === true;
+  const exemptForMs = options.exemptForMs ?? DEFAULT_UNDO_EXEMPTION_MS;
   try {
-    return await undo(refs, actionId, { yes: options.yes, json }, deps, io);
+    return await undo(refs, actionId, { yes: options.yes, json, exemptForMs }, deps, io);
   } catch (error) {
     // Refused: still one JSON answer for scripts; the sentence goes to stderr (remedy.ts) and the exit code is 1.
     if (json && isRefusal(error)) {
@@ -118,7 +150,7 @@ export async function undoCommand(
 async function undo(
   refs: StackRefs,
   actionId: string,
-  options: { yes: boolean; json: boolean },
+  options: { yes: boolean; json: boolean; exemptForMs: number },
   deps: CliDeps,
   io: Io,
 ): Promise<UndoCommandResult> {
@@ -146,10 +178,7 @@ async function undo(
   if (member) show(`${terminalText(member.acting)}\n`);
   assertRestorable(plan);
   show(`The record's integrity MAC verifies with KMS key ${terminalText(record.integrity?.keyId ?? "?")}.\n`);
-  show(
-    "Remedy will see this hole again at its next evaluation and fix it again unless the resource is exempted\n" +
-      '(tag "remedy:exempt" or the allowlist) or auto-response is paused.\n',
-  );
+  show(`${exemptionPromise(options.exemptForMs)}\n`);
   if (!options.yes && !(await deps.confirm("Put this back?"))) {
     const declined: UndoCommandResult = { outcome: "declined", undoes: actionId, by, steps: [], reAdded: [] };
     if (options.json) {
@@ -171,6 +200,12 @@ async function undo(
     requestedBy: by,
   });
   const outcome: UndoOutcome = result.outcome === "fixed" ? "restored" : "already-restored";
+  // The undo is done: what follows only keeps it so and tells Slack; a failure there is a warning.
+  const exemption =
+    outcome === "restored"
+      ? await recordExemption(ledgerBucket, result.restored, options.exemptForMs, { ...result, by }, deps, io)
+      : undefined;
+  if (outcome === "restored") await reportUndone(refs, { ...result, by }, exemption, deps, io);
   const answer: UndoCommandResult = {
     outcome,
     undoes: actionId,
@@ -178,6 +213,7 @@ async function undo(
     by,
     steps: result.steps,
     reAdded: [],
+    ...(exemption ? { exemption } : {}),
   };
   if (options.json) {
     answer.reAdded = await recordedReAdded(deps, config, result.actionId, io, () =>
@@ -192,7 +228,139 @@ async function undo(
       ? `Restored. The undo is recorded as ${result.actionId}.\n`
       : `Everything Remedy removed was already there again; recorded as ${result.actionId}.\n`,
   );
+  if (exemption) io.out(`${terminalText(exemption.note)}\n`);
   return answer;
+}
+
+/** What undo says before asking, about what happens to the hole it re-opens. */
+function exemptionPromise(exemptForMs: number): string {
+  if (exemptForMs === 0) {
+    return (
+      "No exemption (--exempt-for 0): Remedy will see this hole again at its next evaluation and fix it again unless\n" +
+      'the resource is exempted (tag "remedy:exempt" or the allowlist) or auto-response is paused.'
+    );
+  }
+  return (
+    `Remedy will leave exactly what is put back as it is for ${lengthText(exemptForMs)} (--exempt-for), then fix it again\n` +
+    'unless the resource is exempted (tag "remedy:exempt" or the allowlist) or auto-response is paused.'
+  );
+}
+
+/** "24h", "90m", "7d": as --exempt-for takes it (days from two days up, the way people say them). */
+export function lengthText(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes % 1_440 === 0 && minutes >= 2_880) return `${minutes / 1_440}d`;
+  if (minutes % 60 === 0) return `${minutes / 60}h`;
+  return `${minutes}m`;
+}
+
+/** The undo, as its exemption and its report name it. */
+interface DoneUndo {
+  actionId: string;
+  undoes: string;
+  by: string;
+  resource: { type: string; id: string; arn?: string; accountId: string; region: string };
+  problem: UndoResult["problem"];
+  restored: RestoredEntries;
+  steps: string[];
+}
+
+/**
+ * Records the undo's temporary exemption for exactly the entries it put back (contract/undo-exemption.ts), so the
+ * next detection leaves them as restored until it ends. Never throws: the undo is done; a failure is a warning
+ * saying what that means.
+ */
+async function recordExemption(
+  bucket: string,
+  restored: RestoredEntries,
+  exemptForMs: number,
+  done: DoneUndo,
+  deps: CliDeps,
+  io: Io,
+): Promise<UndoExemptionResult> {
+  const words = restored.entries.map(({ entry }) => describeMatched(entry));
+  for (const what of restored.unnamed) {
+    io.err(`warning: not exempted (Remedy may fix it again): ${terminalText(what)}\n`);
+  }
+  if (exemptForMs === 0) {
+    return {
+      entries: words,
+      note: "No exemption (--exempt-for 0): Remedy fixes this again at its next detection unless the resource is exempted or auto-response is paused.",
+    };
+  }
+  if (restored.entries.length === 0) {
+    return { entries: [], note: "No exemption: none of what was put back is an entry Remedy would fix." };
+  }
+  const at = deps.now();
+  const until = new Date(at.getTime() + exemptForMs);
+  const { accountId, region, type, id } = done.resource;
+  const resource = { accountId, region, type, id };
+  try {
+    const added = await addUndoExemption(
+      deps.s3(),
+      bucket,
+      {
+        resource,
+        entries: restored.entries,
+        undoActionId: done.actionId,
+        undoes: done.undoes,
+        by: done.by,
+        at,
+        until,
+      },
+      at,
+    );
+    if (added.replacedInvalid) {
+      io.err(`warning: replaced an exemption object that was not valid: ${terminalText(added.replacedInvalid)}\n`);
+    }
+    const object = `s3://${bucket}/${added.key}`;
+    return {
+      until: until.toISOString(),
+      entries: words,
+      object,
+      note: `Left as restored until ${until.toISOString()}: Remedy will not fix ${words.length === 1 ? "this entry" : `these ${words.length} entries`} again before then. To end it early: remedy exemptions lift ${id} (or delete ${object}).`,
+    };
+  } catch (error) {
+    io.err(
+      `warning: the undo is done, but its exemption could not be recorded (${terminalText(describeAwsError(error))}): Remedy may fix it again at its next detection; pause it or exempt the resource\n`,
+    );
+    return {
+      entries: words,
+      object: `s3://${bucket}/${undoExemptionKey(resource)}`,
+      note: "No exemption: it could not be recorded; Remedy may fix this again at its next detection.",
+    };
+  }
+}
+
+/** Tells Slack (the report topic) what the undo put back and until when it stays. A failure is a warning. */
+async function reportUndone(
+  refs: StackRefs,
+  done: DoneUndo,
+  exemption: UndoExemptionResult | undefined,
+  deps: CliDeps,
+  io: Io,
+): Promise<void> {
+  if (!refs.reportTopicArn || !deps.sns) {
+    io.err(
+      "warning: the stack's report topic is not in its outputs (report_topic_arn): Slack is not told of this undo\n",
+    );
+    return;
+  }
+  const reAdded = [...done.restored.entries.map(({ entry }) => describeMatched(entry)), ...done.restored.unnamed];
+  try {
+    await snsReporter(deps.sns(), refs.reportTopicArn, deps.now).report({
+      kind: "undone",
+      actionId: done.actionId,
+      undoes: done.undoes,
+      problem: done.problem,
+      resource: done.resource,
+      reAdded: reAdded.length > 0 ? reAdded : done.steps,
+      by: done.by,
+      ...(exemption?.until ? { exemptUntil: exemption.until } : {}),
+    });
+  } catch (error) {
+    io.err(`warning: the undo is done, but Slack could not be told (${terminalText(describeAwsError(error))})\n`);
+  }
 }
 
 /** A member session with less left than this when the writes start is assumed again (the writes take seconds). */

@@ -107,6 +107,26 @@ export const ReportSchema = v.variant("kind", [
     resumeCommand: v.string(),
   }),
   v.object({ ...base, kind: v.literal("breaker-resumed"), by: v.string() }),
+  /**
+   * An operator undid a fix (`remedy undo`): what was put back, and until when Remedy leaves exactly those entries as
+   * restored (absent: no exemption, the next detection fixes them again).
+   */
+  v.object({
+    ...base,
+    kind: v.literal("undone"),
+    /** The undo's own action in the ledger. */
+    actionId: v.string(),
+    /** The fix it undid. */
+    undoes: v.string(),
+    /** The fix's problem. */
+    problem: v.optional(problem),
+    resource: ResourceRefSchema,
+    /** The entries put back, in the problems' words ("tcp 22 from 0.0.0.0/0"). */
+    reAdded: v.array(v.string()),
+    /** The operator's AWS identity. */
+    by: v.string(),
+    exemptUntil: v.optional(at),
+  }),
 ]);
 export type Report = v.InferOutput<typeof ReportSchema>;
 export type ReportKind = Report["kind"];

@@ -9,7 +9,7 @@ import {
 } from "../contract/instruction.ts";
 import { isCanonicalIsoTime, isDeleted } from "./config-item.ts";
 import { type AllowlistEntry, describeExemption, type Exemption, findExemption } from "./exemptions.ts";
-import type { AccountFacts, ComplianceType, ConfigItem, Finding, RemedyRule } from "./types.ts";
+import type { AccountFacts, ComplianceType, ConfigItem, Finding, RemedyRule, Verdict } from "./types.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: a registry holds rules of different parameter types.
 export type AnyRule = RemedyRule<any>;
@@ -43,7 +43,29 @@ export function judgeItem(item: ConfigItem, rule: AnyRule, parameters: unknown, 
   if (!rule.resourceTypes.includes(item.resourceType)) {
     return notApplicable(`${item.resourceType} is not judged by ${rule.id}`);
   }
-  const verdict = rule.evaluate(item, parameters, context.facts);
+  return judgeVerdict(item, rule, parameters, rule.evaluate(item, parameters, context.facts), context);
+}
+
+/**
+ * What a judgement is made of besides the rule's verdict: which resource, where and when it was seen, and its tags.
+ * A Config item is one; the real-time path builds one from the live resource it read (functions/realtime/).
+ */
+export type JudgedSubject = Pick<
+  ConfigItem,
+  "resourceType" | "resourceId" | "arn" | "accountId" | "region" | "captureTime" | "tags"
+>;
+
+/**
+ * A rule's verdict on a subject, judged on: exemptions per finding, then the fix instructions. The one place both
+ * the Config path (judgeItem) and the real-time path turn findings into instructions, so both queue the same ones.
+ */
+export function judgeVerdict(
+  item: JudgedSubject,
+  rule: AnyRule,
+  parameters: unknown,
+  verdict: Verdict,
+  context: JudgeContext,
+): Judgement {
   // Notes in the order first given, each once (a Set's order, without the Set or its copy): made at the first.
   let notes: string[] | undefined;
   // Each problem's exemption, checked at its first finding: the first problem's kept as is, a Map only for others.
@@ -108,7 +130,7 @@ function addNote(notes: string[] | undefined, note: string): string[] {
 
 /** What every fix instruction for this item says about where it comes from. */
 function instructionSource(
-  item: ConfigItem,
+  item: JudgedSubject,
   rule: AnyRule,
   parameters: unknown,
   context: JudgeContext,
@@ -145,7 +167,7 @@ function isoTime(now: Date): string {
  * Nothing to fix, so no instruction source to build; but the two times it reads are still checked the way building it
  * would check them: an invalid clock, or a capture time that gives no valid due time, throws the same RangeError.
  */
-function checkTimes(item: ConfigItem, context: JudgeContext): Instruction[] {
+function checkTimes(item: JudgedSubject, context: JudgeContext): Instruction[] {
   if (Number.isNaN(context.now.getTime())) context.now.toISOString();
   notBefore(item.captureTime, context.gracePeriodMs);
   return [];

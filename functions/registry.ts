@@ -11,9 +11,10 @@ import { PROBLEM_SPECS, type Problem } from "../problems/index.ts";
 import { configRuleImpliedActions, configRulePermissions } from "./config-rule/permissions.ts";
 import { coordinatorImpliedActions, coordinatorPermissions } from "./coordinator/permissions.ts";
 import { notifierPermissions } from "./notifier/permissions.ts";
+import { realtimeImpliedActions, realtimePermissions } from "./realtime/permissions.ts";
 import { remediationRunnerImpliedActions, remediationRunnerPermissions } from "./remediation/permissions.ts";
 
-const OWN_FUNCTION_NAMES = ["config-rule", "coordinator", "notifier"] as const;
+const OWN_FUNCTION_NAMES = ["config-rule", "coordinator", "notifier", "realtime"] as const;
 /** The remediation functions: one per name the registry's problems give (problems on one resource type share it). */
 export const REMEDIATION_FUNCTION_NAMES: readonly RemediationName[] = [
   ...new Set(PROBLEM_SPECS.map((spec) => spec.remediation)),
@@ -186,6 +187,29 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
       "REMEDY_ATTRIBUTION_LOOKBACK_DAYS",
     ],
     bundleBudgetBytes: 640 * KB,
+  },
+  realtime: {
+    name: "realtime",
+    entry: "functions/realtime/handler.ts",
+    permissions: realtimePermissions,
+    // The event's account's standing, and its detect role for the live read (functions/realtime/organization.ts).
+    organizationPermissions: { ...ORGANIZATION_DIRECTORY_PERMISSIONS, ...MEMBER_ROLE_PERMISSIONS },
+    impliedActions: realtimeImpliedActions,
+    memoryMb: 256,
+    // One batch of up to 10 events: each a few live reads and one queue send.
+    timeoutSeconds: 60,
+    env: [
+      ...deploymentEnv,
+      "REMEDY_QUEUE_URL",
+      "REMEDY_GRACE_PERIOD_MINUTES",
+      "REMEDY_ALLOWLIST",
+      "REMEDY_LEDGER_BUCKET",
+      "REMEDY_COORDINATOR_FUNCTION",
+      "REMEDY_AUTO_RESPONSE",
+      "REMEDY_OWN_ROLE_ARNS",
+    ],
+    // EC2, S3 and S3 Control for the live reads, Config, Lambda and SQS.
+    bundleBudgetBytes: 768 * KB,
   },
   ...(Object.fromEntries(REMEDIATION_FUNCTION_NAMES.map((name) => [name, remediationFunction(name)])) as Record<
     RemediationName,

@@ -2,9 +2,10 @@
 // (exactly the function's declared + implied actions); this file only says *where*. A problem's fix actions are
 // scoped by the problem registry (its spec's unscoped actions, else its resource type's iamScope). An action without a scope
 // here fails the synth, so a new permission cannot ship unscoped.
+import { UNDO_EXEMPTION_PREFIX } from "../contract/undo-exemption.ts";
 import { COORDINATOR_STATE_KEY, type FunctionSpec, grantedActions } from "../functions/registry.ts";
 import { MEMBER_ROLE_PATH, type MemberRole, memberRoleName } from "../platform/member-roles.ts";
-import { problemSpec, resourceSpec } from "../problems/index.ts";
+import { problemSpec, RESOURCES, resourceSpec } from "../problems/index.ts";
 import type { StackMode } from "./organization.ts";
 
 /** Ledger key prefixes (contract/ledger.ts LEDGER_PREFIX and CLAIM_PREFIX; test/infra checks they agree). */
@@ -48,6 +49,10 @@ export interface PolicyRefs {
   protectedBucketArns: string[];
   /** Organisation mode: the organisation's id (member roles are assumed only in its accounts). */
   organizationId?: string;
+  /** The real-time path's event queue (the real-time function takes it). */
+  realtimeQueueArn: string;
+  /** The coordinator: the real-time function asks it to run now. */
+  coordinatorFunctionArn: string;
 }
 
 export interface PolicyCondition {
@@ -88,7 +93,7 @@ function fixScopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope
  */
 function memberRoleScope(spec: FunctionSpec, refs: PolicyRefs): Scope {
   const roles: MemberRole[] =
-    spec.name === "config-rule"
+    spec.name === "config-rule" || spec.name === "realtime"
       ? [{ kind: "detect" }]
       : (spec.fixes ?? []).map((problem): MemberRole => ({ kind: "fix", problem }));
   if (roles.length === 0) throw new Error(`infra/iam.ts: function ${spec.name} has no member role to assume`);
@@ -99,8 +104,18 @@ function memberRoleScope(spec: FunctionSpec, refs: PolicyRefs): Scope {
   };
 }
 
+/** Where the real-time function's live reads are granted: each resource type's reads, on its iamScope. */
+function readScopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope | undefined {
+  if (spec.name !== "realtime") return undefined;
+  for (const resource of RESOURCES) {
+    if ((resource.reads.unscopedActions as readonly string[]).includes(action)) return { resources: ANY };
+    if ((Object.values(resource.reads.permissions) as string[]).includes(action)) return resource.iamScope(refs);
+  }
+  return undefined;
+}
+
 function scopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope {
-  const fixScope = fixScopeOf(spec, action, refs);
+  const fixScope = fixScopeOf(spec, action, refs) ?? readScopeOf(spec, action, refs);
   if (fixScope) return fixScope;
   const ledgerObjects = (...prefixes: string[]) => prefixes.map((prefix) => `${refs.ledgerBucketArn}/${prefix}*`);
   switch (action) {
@@ -116,11 +131,15 @@ function scopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope {
     // Organizations' account and OU listings: nothing to scope them to worth having (organisation mode).
     case "organizations:ListAccounts":
     case "organizations:ListParents":
+    // Config's rule listing (the real-time function's, for the member account's rule names) is not rule-scoped.
+    case "config:DescribeConfigRules":
       return { resources: ANY };
     // Setting SourceIdentity is authorized on the role assumed, like the assume itself.
     case "sts:AssumeRole":
     case "sts:SetSourceIdentity":
       return memberRoleScope(spec, refs);
+    // A rule's ARN carries its generated id, not its name: the account's and region's rules.
+    case "config:StartConfigRulesEvaluation":
     case "config:GetComplianceDetailsByConfigRule":
       return { resources: [`arn:${refs.partition}:config:${refs.region}:${refs.account}:config-rule/*`] };
     case "s3:PutObject":
@@ -135,23 +154,48 @@ function scopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope {
               : ledgerObjects(LEDGER_PREFIXES.actions, LEDGER_PREFIXES.claims),
       };
     case "s3:GetObject":
-      return { resources: ledgerObjects(spec.name === "config-rule" ? SCAN_PREFIX : STATE_PREFIX) };
+      // The rule function reads its scans' parts, the coordinator its state, the real-time function and the
+      // remediations undo's temporary exemptions.
+      return {
+        resources: ledgerObjects(
+          spec.name === "config-rule"
+            ? SCAN_PREFIX
+            : spec.name === "coordinator"
+              ? STATE_PREFIX
+              : UNDO_EXEMPTION_PREFIX,
+        ),
+      };
     case "s3:ListBucket":
       return { resources: [refs.ledgerBucketArn] };
     case "kms:GenerateMac":
       return { resources: [refs.ledgerMacKeyArn] };
     case "sqs:SendMessage":
-      // The rule queues instructions and its scan's tasks; everyone else only dead-letters.
+      // The rule queues instructions and its scan's tasks, the real-time function instructions; everyone else only
+      // dead-letters.
       return {
-        resources: spec.name === "config-rule" ? [refs.queueArn, refs.scanQueueArn, refs.scanDlqArn] : [refs.dlqArn],
+        resources:
+          spec.name === "config-rule"
+            ? [refs.queueArn, refs.scanQueueArn, refs.scanDlqArn]
+            : spec.name === "realtime"
+              ? [refs.queueArn]
+              : [refs.dlqArn],
       };
     case "sqs:GetQueueAttributes":
-      return { resources: [refs.scanQueueArn] };
+      return { resources: [spec.name === "realtime" ? refs.realtimeQueueArn : refs.scanQueueArn] };
     case "sqs:ReceiveMessage":
     case "sqs:ChangeMessageVisibility":
     case "sqs:DeleteMessage":
-      // The Config rule function takes its scan's tasks; the coordinator and remediations the instructions.
-      return { resources: [spec.name === "config-rule" ? refs.scanQueueArn : refs.queueArn] };
+      // Event source mappings: the Config rule function takes its scan's tasks, the real-time function its events;
+      // the coordinator and remediations take the instructions.
+      return {
+        resources: [
+          spec.name === "config-rule"
+            ? refs.scanQueueArn
+            : spec.name === "realtime"
+              ? refs.realtimeQueueArn
+              : refs.queueArn,
+        ],
+      };
     case "ssm:GetParameter":
       return { resources: [spec.name === "notifier" ? refs.slackParameterArn : refs.pauseParameterArn] };
     case "ssm:PutParameter":
@@ -159,6 +203,8 @@ function scopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope {
     case "sns:Publish":
       return { resources: [refs.reportTopicArn] };
     case "lambda:InvokeFunction":
+      // The real-time function asks only the coordinator to run now; the coordinator invokes the remediations.
+      if (spec.name === "realtime") return { resources: [refs.coordinatorFunctionArn] };
       return { resources: refs.remediationFunctionArns.flatMap((arn) => [arn, `${arn}:*`]) };
     case "secretsmanager:GetSecretValue":
       return { resources: [refs.slackSecretArn] };

@@ -3,17 +3,19 @@
 // stack) and as Terraform resources (the `remedy-member` stack, infra/member-stacks.ts). One model, so the two
 // renders cannot grant different actions or trust different principals.
 //
-// - remedy-member-detect: exactly what the rule function sends to the member account (configRuleMemberCommands);
+// - remedy-member-detect: exactly what the rule function and the real-time function send to the member account
+//   (configRuleMemberCommands, realtimeMemberCommands);
 // - remedy-member-fix-<problem>: exactly that problem's fix actions, where its resource type's IAM scope says;
 // - remedy-member-undo: the undos' actions, for operators only: a Deny keeps every hub function role out.
 // Each trusts the hub account's root, narrowed to the one hub role (aws:PrincipalArn) of the organisation
 // (aws:PrincipalOrgID), with sts:SetSourceIdentity (every session names its Remedy action) and, when the settings
 // have one, an ExternalId. All live under /remedy/, capped by the remedy-member-boundary policy.
 import { configRuleMemberCommands, configRulePermissions } from "../functions/config-rule/permissions.ts";
+import { realtimeMemberCommands, realtimePermissions } from "../functions/realtime/permissions.ts";
 import { FUNCTION_NAMES, type FunctionName } from "../functions/registry.ts";
 import { MEMBER_ROLE_PATH, type MemberRole, memberRoleName } from "../platform/member-roles.ts";
 import type { OrganizationSettings } from "../platform/organization.ts";
-import { PROBLEM_SPECS, resourceSpec } from "../problems/index.ts";
+import { PROBLEM_SPECS, RESOURCES, resourceSpec } from "../problems/index.ts";
 import type { IamScope } from "../problems/types.ts";
 import { resourceUndos } from "../problems/undo.ts";
 import { OWN_BUCKET_WRITE_ACTIONS } from "./iam.ts";
@@ -123,8 +125,16 @@ function typeScope(type: string, regions: readonly string[]): Scope {
 const regional = (regions: readonly string[], service: string, resource: string) =>
   regions.map((region) => `arn:${PARTITION}:${service}:${region}:${ACCOUNT}:${resource}`);
 
-/** Where the detect role's actions apply: Config's rule-level read on rules, the rest has no resource. */
+/**
+ * Where the detect role's actions apply: Config's rule-level calls on rules, the real-time function's live reads on
+ * their resource type's scope, the rest has no resource.
+ */
 function detectScope(action: string, regions: readonly string[]): Scope {
+  for (const resource of RESOURCES) {
+    if ((resource.reads.unscopedActions as readonly string[]).includes(action)) return ANY;
+    if ((Object.values(resource.reads.permissions) as string[]).includes(action))
+      return typeScope(resource.type, regions);
+  }
   switch (action) {
     // Config's evaluation and item APIs, and the account-level Block Public Access, have no resource-level
     // permissions.
@@ -134,8 +144,11 @@ function detectScope(action: string, regions: readonly string[]): Scope {
     case "config:ListDiscoveredResources":
     case "config:BatchGetResourceConfig":
     case "s3:GetAccountPublicAccessBlock":
+    // The account's rule listing (the organisation rules' member names) is not rule-scoped.
+    case "config:DescribeConfigRules":
       return ANY;
     case "config:GetComplianceDetailsByConfigRule":
+    case "config:StartConfigRulesEvaluation":
       return { label: "ConfigRules", resources: regional(regions, "config", "config-rule/*") };
     default:
       throw new Error(`infra/member-roles.ts: no scope for the detect role's ${action}; add one`);
@@ -224,15 +237,23 @@ export function memberRolesModel(settings: OrganizationSettings): MemberRolesMod
       .replace(/(^|-)(\w)/g, (_all, _dash: string, letter: string) => letter.toUpperCase());
 
   const detect: MemberRole = { kind: "detect" };
-  const detectActions = [...new Set(configRuleMemberCommands.map((command) => configRulePermissions[command]))];
+  const detectActions = [
+    ...new Set([
+      ...configRuleMemberCommands.map((command) => configRulePermissions[command]),
+      ...realtimeMemberCommands.map((command) => realtimePermissions[command]),
+    ]),
+  ];
   const roles: MemberRoleModel[] = [
     {
       role: detect,
       name: memberRoleName(detect),
       id: `${roleId(detect)}Role`,
-      description: "Remedy's rule function: reads the account's Config items and reports its evaluations",
+      description:
+        "Remedy's rule and real-time functions: read the account's Config items and resources, report evaluations, re-run Remedy's rules",
       permissions: statementsOf(detectActions.map((action) => ({ action, scope: detectScope(action, regions) }))),
-      trust: [trustOf({ test: "ArnEquals", values: [[{ hubRole: "config-rule" }]] }, externalId)],
+      trust: [
+        trustOf({ test: "ArnEquals", values: [[{ hubRole: "config-rule" }], [{ hubRole: "realtime" }]] }, externalId),
+      ],
     },
   ];
 

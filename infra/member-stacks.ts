@@ -1,5 +1,6 @@
 // Where the member roles (infra/member-roles.ts) are deployed, in three ways, from the one model:
-// - the hub stack's service-managed StackSet: every account of the organisation, now and as accounts join;
+// - the hub stack's service-managed StackSet: every account of the organisation, now and as accounts join (and a
+//   second one, once per region of the settings, forwarding the real-time path's events to the hub: infra/realtime.ts);
 // - `remedy-management-account`: the same template as one CloudFormation stack in the management account, which a
 //   StackSet never deploys to;
 // - `remedy-member`: the same roles as plain Terraform resources, for teams that deploy per account with Terraform.
@@ -35,21 +36,34 @@ import {
   TEMPLATE_BODY_LIMIT,
   type Text,
 } from "./member-roles.ts";
+import { addMemberForwarding, MEMBER_FORWARDING_PARAMETERS, memberForwardingTemplate } from "./realtime.ts";
 
 export const MEMBER_STACK_NAME = "remedy-member";
 export const MANAGEMENT_STACK_NAME = "remedy-management-account";
 /** The StackSet's and the management account's CloudFormation stack's name. */
 export const MEMBER_ROLES_STACK = "remedy-member-roles";
+/** The StackSet forwarding the member accounts' real-time events to the hub, one instance per region. */
+export const MEMBER_FORWARDING_STACK = "remedy-member-realtime";
+
+/** A template body, checked against CloudFormation's inline limit and Terraform's interpolation. */
+function templateBody(template: object, what: string): string {
+  const body = JSON.stringify(template);
+  if (body.length > TEMPLATE_BODY_LIMIT) {
+    throw new Error(`the ${what} template is ${body.length} bytes, over CloudFormation's ${TEMPLATE_BODY_LIMIT}`);
+  }
+  // Terraform would interpolate these inside a string: the template never needs them (Fn::Join, not Fn::Sub).
+  if (/[$%]\{/.test(body)) throw new Error(`the ${what} template contains \${ or %{`);
+  return body;
+}
 
 /** The template body, checked against CloudFormation's inline limit and Terraform's interpolation. */
 export function memberTemplateBody(model: MemberRolesModel): string {
-  const body = JSON.stringify(memberRolesTemplate(model));
-  if (body.length > TEMPLATE_BODY_LIMIT) {
-    throw new Error(`the member roles' template is ${body.length} bytes, over CloudFormation's ${TEMPLATE_BODY_LIMIT}`);
-  }
-  // Terraform would interpolate these inside a string: the template never needs them (Fn::Join, not Fn::Sub).
-  if (/[$%]\{/.test(body)) throw new Error("the member roles' template contains ${ or %{");
-  return body;
+  return templateBody(memberRolesTemplate(model), "member roles'");
+}
+
+/** The forwarding template's body, checked the same way. */
+export function memberForwardingTemplateBody(): string {
+  return templateBody(memberForwardingTemplate(), "member forwarding");
 }
 
 /**
@@ -115,6 +129,63 @@ export class MemberRoleStackSet extends Construct {
   }
 }
 
+export interface MemberForwardingStackSetProps {
+  hubAccountId: string;
+  /** The hub region (the region variable): where every forwarded event goes. */
+  hubRegion: string;
+  /** The settings' regions: one instance in each (a region's rules forward its events). */
+  regions: readonly string[];
+  rootId: string;
+  /** The rules' states (infra/realtime.ts realtimeRuleStates): the hub's switches reach the members' rules. */
+  cloudTrailState: string;
+  securityHubState: string;
+}
+
+/**
+ * The member accounts' forwarding rules (the real-time path): a StackSet of its own, because rules are regional and
+ * the roles' StackSet deploys once (IAM is global). Its template creates nothing in the hub account itself.
+ */
+export class MemberForwardingStackSet extends Construct {
+  readonly stackSet: CloudformationStackSet;
+  readonly instances: CloudformationStackSetInstance[] = [];
+
+  constructor(scope: Construct, id: string, props: MemberForwardingStackSetProps) {
+    super(scope, id);
+    const p = MEMBER_FORWARDING_PARAMETERS;
+    this.stackSet = new CloudformationStackSet(this, "stack_set", {
+      name: MEMBER_FORWARDING_STACK,
+      description: "Remedy: forwards every member account's real-time events to the hub (infra/realtime.ts)",
+      permissionModel: "SERVICE_MANAGED",
+      callAs: "DELEGATED_ADMIN",
+      autoDeployment: { enabled: true, retainStacksOnAccountRemoval: false },
+      capabilities: ["CAPABILITY_NAMED_IAM"],
+      templateBody: memberForwardingTemplateBody(),
+      parameters: {
+        [p.hubAccountId]: props.hubAccountId,
+        [p.hubRegion]: props.hubRegion,
+        [p.cloudTrailState]: props.cloudTrailState,
+        [p.securityHubState]: props.securityHubState,
+      },
+      operationPreferences: { failureTolerancePercentage: 10, maxConcurrentPercentage: 25 },
+      lifecycle: { ignoreChanges: ["administration_role_arn"] },
+    });
+    for (const region of props.regions) {
+      const previous = this.instances.at(-1);
+      this.instances.push(
+        new CloudformationStackSetInstance(this, `instance_${region.replaceAll("-", "_")}`, {
+          stackSetName: this.stackSet.name,
+          callAs: "DELEGATED_ADMIN",
+          stackSetInstanceRegion: region,
+          deploymentTargets: { organizationalUnitIds: [props.rootId] },
+          retainStack: false,
+          // One StackSet operation at a time: CloudFormation refuses a second while one runs.
+          ...(previous ? { dependsOn: [previous] } : {}),
+        }),
+      );
+    }
+  }
+}
+
 // -- The stacks deployed with a member's (or the management account's) own credentials --------------------------
 
 interface MemberVariables {
@@ -125,6 +196,10 @@ interface MemberVariables {
   externalId?: TerraformVariable;
   hubRoleArns: TerraformVariable;
   undoPrincipalArns: TerraformVariable;
+  /** The real-time forwarding: where the hub's bus is, and the hub's rule states. */
+  hubRegion: TerraformVariable;
+  realtimeCloudTrailRuleState: TerraformVariable;
+  realtimeSecurityHubRuleState: TerraformVariable;
 }
 
 /** The same variables for both per-account stacks: what the hub's `member_stack_variables` output holds. */
@@ -192,7 +267,42 @@ function memberVariables(scope: Construct, model: MemberRolesModel, settings: Or
       description:
         "Who may assume remedy-member-undo (the hub's operator_principal_arns). Empty: any principal of the hub account; never a Remedy function.",
     }),
+    hubRegion: v("hub_region", {
+      type: "string",
+      description:
+        "The hub's region: every region's real-time events are forwarded to its default bus (the hub stack's member_stack_variables output).",
+      validation: [
+        {
+          condition: '${can(regex("^[a-z]{2}(-[a-z]+)+-\\\\d$", var.hub_region))}',
+          errorMessage: "hub_region must be a region name (e.g. eu-west-1).",
+        },
+      ],
+    }),
+    realtimeCloudTrailRuleState: ruleState(v, "realtime_cloudtrail_rule_state", "enable_realtime"),
+    realtimeSecurityHubRuleState: ruleState(
+      v,
+      "realtime_security_hub_rule_state",
+      "enable_realtime and enable_security_hub_findings",
+    ),
   };
+}
+
+/** A forwarding rule's state, as the hub's variables set it (the hub stack's member_stack_variables output). */
+function ruleState(
+  v: (id: string, config: ConstructorParameters<typeof TerraformVariable>[2]) => TerraformVariable,
+  name: string,
+  hubSwitches: string,
+): TerraformVariable {
+  return v(name, {
+    type: "string",
+    description: `ENABLED or DISABLED: the hub's ${hubSwitches} (the hub stack's member_stack_variables output).`,
+    validation: [
+      {
+        condition: `\${contains(["ENABLED", "DISABLED"], var.${name})}`,
+        errorMessage: `${name} must be ENABLED or DISABLED.`,
+      },
+    ],
+  });
 }
 
 function memberProvider(scope: Construct, vars: MemberVariables) {
@@ -201,6 +311,26 @@ function memberProvider(scope: Construct, vars: MemberVariables) {
     allowedAccountIds: [vars.accountId.stringValue],
     defaultTags: [{ tags: { app: "remedy" } }],
   });
+}
+
+/** A provider per region of the settings (static: Terraform must know every provider before it plans). */
+function regionProviders(
+  scope: Construct,
+  vars: MemberVariables,
+  settings: OrganizationSettings,
+): Record<string, AwsProvider> {
+  return Object.fromEntries(
+    settings.regions.map((region) => {
+      const id = region.replaceAll("-", "_");
+      const provider = new AwsProvider(scope, `aws_${id}`, {
+        alias: id,
+        region,
+        allowedAccountIds: [vars.accountId.stringValue],
+        defaultTags: [{ tags: { app: "remedy" } }],
+      });
+      return [region, provider];
+    }),
+  );
 }
 
 export interface MemberStackOptions {
@@ -236,6 +366,22 @@ export class RemedyManagementAccountStack extends TerraformStack {
         ),
       }),
     });
+    // The real-time forwarding, as the StackSet deploys it to the members: the same template, one stack per region.
+    const p = MEMBER_FORWARDING_PARAMETERS;
+    for (const [region, provider] of Object.entries(regionProviders(this, vars, props.settings))) {
+      new CloudformationStack(this, `member_forwarding_${region.replaceAll("-", "_")}`, {
+        provider,
+        name: MEMBER_FORWARDING_STACK,
+        capabilities: ["CAPABILITY_NAMED_IAM"],
+        templateBody: memberForwardingTemplateBody(),
+        parameters: {
+          [p.hubAccountId]: vars.hubAccountId.stringValue,
+          [p.hubRegion]: vars.hubRegion.stringValue,
+          [p.cloudTrailState]: vars.realtimeCloudTrailRuleState.stringValue,
+          [p.securityHubState]: vars.realtimeSecurityHubRuleState.stringValue,
+        },
+      });
+    }
   }
 }
 
@@ -322,5 +468,17 @@ export class RemedyMemberStack extends TerraformStack {
       const id = role.name.replace(/^remedy-member-/, "").replaceAll("-", "_");
       new TerraformOutput(this, `${id}_role_arn`, { value: this.roles[role.name]!.arn });
     }
+    // The real-time forwarding, as the StackSet's template has it (infra/realtime.ts addMemberForwarding).
+    addMemberForwarding(this, {
+      partition,
+      account: vars.accountId.stringValue,
+      hubAccountId: vars.hubAccountId.stringValue,
+      hubRegion: vars.hubRegion.stringValue,
+      providers: regionProviders(this, vars, props.settings),
+      states: {
+        cloudTrail: vars.realtimeCloudTrailRuleState.stringValue,
+        securityHub: vars.realtimeSecurityHubRuleState.stringValue,
+      },
+    });
   }
 }

@@ -28,6 +28,7 @@ import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { AssetType, Fn, Op, TerraformAsset, TerraformOutput, TerraformStack, Token } from "cdktf";
 import type { Construct } from "constructs";
+import { UNDO_EXEMPTION_PREFIX } from "../contract/undo-exemption.ts";
 import { SCAN_PREFIX } from "../functions/config-rule/scan-layout.ts";
 import {
   COORDINATOR_STATE_KEY,
@@ -47,8 +48,9 @@ import { ConfigRules, type DeployedRuleSpec, deployedRuleSpecs, deployedRulesJso
 import { grantsFor, LEDGER_PREFIXES, type PolicyRefs, STATE_PREFIX } from "./iam.ts";
 import { LedgerBucket } from "./ledger.ts";
 import { memberRolesModel, OWN_BUCKET_PATTERNS as OWN_BUCKETS } from "./member-roles.ts";
-import { MemberRoleStackSet, undoPrincipals } from "./member-stacks.ts";
+import { MemberForwardingStackSet, MemberRoleStackSet, undoPrincipals } from "./member-stacks.ts";
 import { organizationSettingsJson, type StackMode, stackMode } from "./organization.ts";
+import { Realtime, realtimeRuleStates } from "./realtime.ts";
 import { type RemedyVariables, remedyVariables } from "./variables.ts";
 
 export { DEFAULT_STATE_BACKEND, type StateBackend, stateBackendFromEnv } from "./backend.ts";
@@ -133,6 +135,8 @@ export class RemedyStack extends TerraformStack {
       visibilityTimeoutSeconds: 6 * FUNCTIONS["config-rule"].timeoutSeconds,
       redrivePolicy: Fn.jsonencode({ deadLetterTargetArn: scanDlq.arn, maxReceiveCount: 5 }),
     });
+    // The real-time path's delaying event queue and its DLQ (infra/realtime.ts); its rules come with the functions.
+    const realtime = new Realtime(this, "realtime_path", { vars, namePrefix: NAME_PREFIX });
 
     // -- Ledger (also holds the coordinator's state), pause switch, report topic ----------------------------
     const ledger = new LedgerBucket(this, "ledger", {
@@ -154,6 +158,12 @@ export class RemedyStack extends TerraformStack {
         { prefix: LEDGER_PREFIXES.claims, principals: remediationNames.map(roleArn) },
         { prefix: STATE_PREFIX, principals: [roleArn("coordinator")] },
         { prefix: SCAN_PREFIX, principals: [roleArn("config-rule")] },
+        // Undo's temporary exemptions: written by the operators' undo (and lift). The remediation roles are listed
+        // only so the list is never empty; their own policies grant them no write there.
+        {
+          prefix: UNDO_EXEMPTION_PREFIX,
+          principals: Token.asList(Fn.concat([remediationNames.map(roleArn), operators])),
+        },
       ],
     });
     // The ledger's integrity key: only the remediation roles may MAC a record (kms:GenerateMac); anyone the
@@ -225,6 +235,8 @@ export class RemedyStack extends TerraformStack {
       ledgerMacKeyArn: macKey.arn,
       protectedBucketArns: Token.asList(Fn.formatlist(`arn:${partition}:s3:::%s`, [protectedBuckets])),
       ...(organization ? { organizationId: organization.id } : {}),
+      realtimeQueueArn: realtime.queue.arn,
+      coordinatorFunctionArn: fnArn("coordinator"),
     };
 
     // -- Environment per function, from resources and variables ---------------------------------------------
@@ -270,6 +282,13 @@ export class RemedyStack extends TerraformStack {
       REMEDY_ATTRIBUTION_LOOKBACK_DAYS: Token.asString(vars.attributionLookbackDays.numberValue),
       REMEDY_LEDGER_BUCKET: ledger.bucket.bucket,
       REMEDY_S3_FIX_STRATEGY: vars.s3FixStrategy.stringValue,
+      REMEDY_COORDINATOR_FUNCTION: fnName("coordinator"),
+      // The schedule's gate: with auto-response off the real-time path queues, and asks nothing to run.
+      REMEDY_AUTO_RESPONSE: Token.asString(vars.enableAutoResponse.booleanValue),
+      // Changes made with these roles are Remedy's own (its fixes): the real-time path never answers them.
+      REMEDY_OWN_ROLE_ARNS: JSON.stringify(
+        FUNCTION_LIST.filter((spec) => spec.invokedByCoordinator).map((spec) => roleArn(spec.name)),
+      ),
     };
 
     // -- One role, log group and function per registry entry ------------------------------------------------
@@ -294,9 +313,16 @@ export class RemedyStack extends TerraformStack {
         maximumEventAgeInSeconds: MAX_DISPATCH_AGE_SECONDS,
       });
     }
+    realtime.connect({
+      realtimeFunction: this.functions.realtime,
+      coordinator: this.functions.coordinator,
+      // Lambda checks the role may receive from the queue when the mapping is created.
+      dependsOn: [this.node.findChild("realtime_policy") as IamRolePolicy],
+    });
 
     // -- Queue policies: only Remedy's roles (and listed operators) send; TLS only ---------------------------
-    const senders = [this.roles["config-rule"].arn];
+    // The Config path's rule function and the real-time path's function queue the same instructions.
+    const senders = [this.roles["config-rule"].arn, this.roles.realtime.arn];
     const consumers = [
       this.roles.coordinator.arn,
       ...FUNCTION_LIST.filter((s) => s.invokedByCoordinator).map((s) => this.roles[s.name].arn),
@@ -413,8 +439,9 @@ export class RemedyStack extends TerraformStack {
     });
 
     // -- Reports → notifier; DLQ depth alarm → reports --------------------------------------------------------
-    // Only Remedy's roles and this stack's own alarm publish: a forged report must not reach Slack (the notifier
-    // validates every report too, and builds commands and links only from validated ids).
+    // Only Remedy's roles, this stack's own alarm and the listed operators (`remedy undo` reports what it put back)
+    // publish: a forged report must not reach Slack (the notifier validates every report too, and builds commands and
+    // links only from validated ids).
     const dlqAlarmName = `${NAME_PREFIX}-dead-letters`;
     const dlqAlarmArn = `arn:${partition}:cloudwatch:${region}:${account}:alarm:${dlqAlarmName}`;
     const snsAllowed = new DataAwsIamPolicyDocument(this, "report_topic_policy_doc", {
@@ -442,7 +469,11 @@ export class RemedyStack extends TerraformStack {
           actions: ["sns:Publish"],
           resources: [reportTopic.arn],
           condition: [
-            { test: "ArnNotLike", variable: "aws:PrincipalArn", values: consumers },
+            {
+              test: "ArnNotLike",
+              variable: "aws:PrincipalArn",
+              values: Token.asList(Fn.concat([consumers, operators])),
+            },
             { test: "StringNotEquals", variable: "aws:PrincipalServiceName", values: ["cloudwatch.amazonaws.com"] },
           ],
         },
@@ -534,6 +565,10 @@ export class RemedyStack extends TerraformStack {
     new TerraformOutput(this, "schedule_rule_name", { value: schedule.name });
     new TerraformOutput(this, "report_topic_arn", { value: reportTopic.arn });
     new TerraformOutput(this, "ledger_mac_key_id", { value: macKey.arn });
+    new TerraformOutput(this, "realtime_queue_url", { value: realtime.queue.url });
+    new TerraformOutput(this, "realtime_dlq_url", { value: realtime.dlq.url });
+    new TerraformOutput(this, "realtime_cloudtrail_rule_name", { value: realtime.ruleNames.cloudTrail });
+    new TerraformOutput(this, "realtime_security_hub_rule_name", { value: realtime.ruleNames.securityHub });
     new TerraformOutput(this, "auto_response", {
       value: schedule.state,
       description: "ENABLED when enable_auto_response is true.",
@@ -544,7 +579,7 @@ export class RemedyStack extends TerraformStack {
       });
     }
     if (settings && organization) {
-      this.addOrganization(settings, { organization, partition, account, region, rules, vars, operators });
+      this.addOrganization(settings, { organization, partition, account, region, rules, vars, operators, realtime });
     }
     // The CLI's (cli/stack.ts ORGANIZATION_OUTPUTS): "mode" is the variable, which must equal what was synthesized.
     new TerraformOutput(this, "mode_output", {
@@ -568,10 +603,12 @@ export class RemedyStack extends TerraformStack {
       rules: readonly DeployedRuleSpec[];
       vars: RemedyVariables;
       operators: string[];
+      realtime: Realtime;
     },
   ) {
     const { organization, partition, account, vars } = ctx;
     const ruleFunction = this.functionConfigs["config-rule"];
+    const providers: Record<string, AwsProvider> = {};
     for (const region of settings.regions) {
       const id = region.replaceAll("-", "_");
       // Static providers: Terraform needs every provider known before it plans, hence regions in the settings file.
@@ -580,6 +617,7 @@ export class RemedyStack extends TerraformStack {
         region,
         defaultTags: [{ tags: { app: "remedy" } }],
       });
+      providers[region] = provider;
       // The hub region already has the rule function: its copy there is not created (count 0).
       const elsewhere = Token.asNumber(Fn.conditional(Op.eq(ctx.region, region), 0, 1));
       const logGroup = new CloudwatchLogGroup(this, `config_rule_logs_${id}`, {
@@ -640,6 +678,24 @@ export class RemedyStack extends TerraformStack {
       region: ctx.region,
     });
 
+    // The real-time path: every region's and member account's events reach the hub region's default bus.
+    ctx.realtime.forward({
+      partition,
+      account,
+      hubRegion: ctx.region,
+      providers,
+      organizationId: organization.id,
+    });
+    const states = realtimeRuleStates(vars);
+    new MemberForwardingStackSet(this, "member_forwarding", {
+      hubAccountId: account,
+      hubRegion: ctx.region,
+      regions: settings.regions,
+      rootId: organization.roots.get(0).id,
+      cloudTrailState: states.cloudTrail,
+      securityHubState: states.securityHub,
+    });
+
     new TerraformOutput(this, "organization_regions", {
       value: JSON.stringify(settings.regions),
       description: "The regions the organisation is served in (JSON list), from the settings file.",
@@ -654,6 +710,10 @@ export class RemedyStack extends TerraformStack {
         organization_id: organization.id,
         hub_role_arns: hubRoleArns,
         undo_principal_arns: ctx.operators,
+        // The real-time forwarding of the accounts that apply those stacks themselves.
+        hub_region: ctx.region,
+        realtime_cloudtrail_rule_state: states.cloudTrail,
+        realtime_security_hub_rule_state: states.securityHub,
       },
       description:
         "The variables of the remedy-member and remedy-management-account stacks (write them to a .auto.tfvars.json there).",

@@ -38,6 +38,9 @@ export interface RemedyVariables {
   protectedBuckets: TerraformVariable;
   mode: TerraformVariable;
   breakerAccountFreshLimit: TerraformVariable;
+  enableRealtime: TerraformVariable;
+  realtimeDelaySeconds: TerraformVariable;
+  enableSecurityHubFindings: TerraformVariable;
 }
 
 function positive(name: string, max: number) {
@@ -237,6 +240,32 @@ export function remedyVariables(scope: Construct, mode: StackMode = "account"): 
       description:
         "Organisation mode: fresh instructions of one member account within breaker_window_minutes before that account alone is paused.",
       validation: positive("breaker_account_fresh_limit", 100000),
+    }),
+    enableRealtime: v("enable_realtime", {
+      type: "bool",
+      default: true,
+      description:
+        "The real-time path: EventBridge rules on CloudTrail's API calls (and Security Hub findings) judged seconds after the call. false: Config alone detects.",
+    }),
+    realtimeDelaySeconds: v("realtime_delay_seconds", {
+      type: "number",
+      default: 20,
+      description:
+        "How long an API call's event waits in the real-time queue before it is judged: the resource's state settles and Terraform's follow-up tagging (an exemption tag) lands first.",
+      validation: [
+        {
+          // SQS's DelaySeconds range.
+          condition:
+            "${var.realtime_delay_seconds >= 0 && var.realtime_delay_seconds <= 900 && floor(var.realtime_delay_seconds) == var.realtime_delay_seconds}",
+          errorMessage: "realtime_delay_seconds must be a whole number from 0 to 900.",
+        },
+      ],
+    }),
+    enableSecurityHubFindings: v("enable_security_hub_findings", {
+      type: "bool",
+      default: true,
+      description:
+        "With enable_realtime: take Security Hub findings (its controls and integrated scanners) as hints to re-judge a resource.",
     }),
   };
 }

@@ -122,6 +122,7 @@ export function clientsFor(target: ClientTarget) {
   return {
     configService: lazy(() => new ConfigServiceClient(config)),
     sqs: lazy(() => new SQSClient(config)),
+    sns: lazy(() => new SNSClient(config)),
     ec2: lazy(() => new EC2Client(config)),
     s3: lazy(() => new S3Client(config)),
     s3Control: lazy(() => new S3ControlClient(config)),

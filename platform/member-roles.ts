@@ -3,7 +3,9 @@
 // names the action behind every change. The roles themselves are deployed by the StackSet (infra/).
 import { AssumeRoleCommand, type STSClient } from "@aws-sdk/client-sts";
 import type { Problem } from "../problems/index.ts";
+import { classifyAwsError, describeAwsError, hasErrorCode } from "./aws-errors.ts";
 import type { TemporaryCredentials } from "./clients.ts";
+import { PermanentError } from "./errors.ts";
 
 /** Every member role lives under this path; the hub roles may assume only roles under it. */
 export const MEMBER_ROLE_PATH = "/remedy/";
@@ -64,3 +66,50 @@ export async function assumeMemberRole(
 }
 
 export const MEMBER_ROLE_PERMISSIONS = { AssumeRoleCommand: "sts:AssumeRole" } as const;
+
+/** STS refused a member role (missing, not trusting this hub function, STS off there): retrying cannot help. */
+export class MemberRoleRefusedError extends PermanentError {
+  override name = "MemberRoleRefusedError";
+}
+
+/**
+ * Assumes `role` in the account for one session, with the settings' ExternalId. STS refusals → MemberRoleRefusedError
+ * naming the role and what to check; throttling and outages are thrown as they came (transient by their codes).
+ */
+export async function assumeMemberRoleOf(
+  sts: Pick<STSClient, "send">,
+  deployment: { partition: string; organization?: { externalId?: string | undefined } | undefined },
+  accountId: string,
+  role: MemberRole,
+  sessionName: string,
+): Promise<TemporaryCredentials> {
+  const arn = memberRoleArn(deployment.partition, accountId, role);
+  const externalId = deployment.organization?.externalId;
+  try {
+    return await assumeMemberRole(sts, {
+      partition: deployment.partition,
+      accountId,
+      role,
+      sessionName,
+      ...(externalId ? { externalId } : {}),
+    });
+  } catch (error) {
+    // STS says AccessDenied both for a role that does not exist and for one whose trust policy leaves the hub out.
+    if (hasErrorCode(error, "AccessDenied", "AccessDeniedException")) {
+      throw new MemberRoleRefusedError(
+        `cannot assume ${arn}: the member role is missing in account ${accountId} or does not trust this hub function (${describeAwsError(error)})`,
+        { cause: error },
+      );
+    }
+    if (classifyAwsError(error) === "transient") throw error;
+    throw new MemberRoleRefusedError(`cannot assume ${arn}: ${describeAwsError(error)}`, { cause: error });
+  }
+}
+
+/** Whether a role ARN (a CloudTrail session issuer) is one of the member roles Remedy acts with: fix or undo. */
+export function isMemberActionRole(roleArn: string): boolean {
+  const match = /^arn:[\w-]+:iam::\d{12}:role(\/.*\/|\/)([\w+=,.@-]+)$/.exec(roleArn);
+  if (!match || match[1] !== MEMBER_ROLE_PATH) return false;
+  const name = match[2]!;
+  return name === memberRoleName({ kind: "undo" }) || name.startsWith("remedy-member-fix-");
+}

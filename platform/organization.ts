@@ -8,8 +8,10 @@
 import { ListAccountsCommand, ListParentsCommand, type OrganizationsClient } from "@aws-sdk/client-organizations";
 import * as v from "valibot";
 import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from "../contract/ids.ts";
+import type { Instruction } from "../contract/instruction.ts";
 import { PROBLEMS, type Problem } from "../problems/index.ts";
 import { ConfigurationError } from "./env.ts";
+import type { Log } from "./logging.ts";
 
 /** enforce: fix (when auto-response is on); notify: detect and tell, change nothing; off: neither. */
 export const ACCOUNT_MODES = ["enforce", "notify", "off"] as const;
@@ -146,6 +148,34 @@ export function standingProblem(
 
 export function notifyOnly(standing: AccountStanding): boolean {
   return standing.member && standing.settings.mode === "notify";
+}
+
+/**
+ * What the account's settings let be queued: nothing when it is off, only its enabled problems otherwise (notify and
+ * enforce both queue: the coordinator and the remediation decide what is done). The account's grace period is the
+ * coordinator's to apply (from detectedAt), not a reason to hold an instruction back here.
+ */
+export function admittedBySettings(
+  standing: Extract<AccountStanding, { member: true }>,
+  log: Log,
+): (instructions: Instruction[]) => Instruction[] {
+  const { settings, accountId } = standing;
+  return (instructions) => {
+    const admitted =
+      settings.mode === "off" ? [] : instructions.filter((instruction) => settings.problems.has(instruction.problem));
+    const held = instructions.length - admitted.length;
+    // Logged, not a metric of its own: an account that is off holds back every violation it has, as it should.
+    if (held > 0) {
+      log.info("fix instructions judged but not queued: the account's settings", {
+        accountId,
+        mode: settings.mode,
+        held,
+        heldProblems: [...new Set(instructions.filter((i) => !admitted.includes(i)).map((i) => i.problem))],
+        step: "held-by-settings",
+      });
+    }
+    return admitted;
+  };
 }
 
 /** Who the organisation is to a hub function. */

@@ -64,6 +64,12 @@ export interface ProblemSpec<Id extends string = string> {
   training: Training;
   /** The bucket's Block Public Access flags that neutralise it (the block-public-access fix strategy). */
   blockFlags?: readonly BlockPublicAccessFlag[];
+  /**
+   * What can open it, for the real-time path (functions/realtime/): the CloudTrail management events (their
+   * EventBridge rule is built from these) and the Security Hub controls and third-party checks whose findings are
+   * hints of it. Each is only a reason to re-read and re-judge the resource, never a verdict.
+   */
+  realtime: RealtimeTriggers;
   /** How its entries and its change are worded (its words.ts): problems/words.ts finds them here. */
   words: ProblemWords;
 }
@@ -87,6 +93,41 @@ export interface ProblemContract {
    * strategy, problems/s3-public/contract.ts): each problem that records one lists it, the contract holds it once.
    */
   otherChanges?: readonly KindSchema[];
+}
+
+/** What can open a problem, as the real-time path hears of it. */
+export interface RealtimeTriggers {
+  cloudTrail: readonly CloudTrailTrigger[];
+  securityHub: SecurityHubMapping;
+}
+
+/**
+ * One CloudTrail management event that can open the problem (EventBridge "AWS API Call via CloudTrail", successful
+ * calls only), and where the event names the resource.
+ */
+export interface CloudTrailTrigger {
+  /** `detail.eventSource`: "ec2.amazonaws.com". */
+  eventSource: string;
+  /** `detail.eventName`: "AuthorizeSecurityGroupIngress". */
+  eventName: string;
+  /**
+   * Dotted paths into the event's `detail` that hold the resource's id, tried in order (`*` steps into every element
+   * of a list): "requestParameters.groupId". "account": the call changes an account-level setting, which no single
+   * resource shows, so the problem's Config rule is re-evaluated instead (StartConfigRulesEvaluation).
+   */
+  resourceIds: readonly string[] | "account";
+}
+
+/**
+ * Security Hub findings (ASFF, EventBridge "Security Hub Findings - Imported") that hint at the problem: Security
+ * Hub's own controls by `Compliance.SecurityControlId`, any integrated product's checks by `GeneratorId` (Prowler and
+ * others publish ASFF there).
+ */
+export interface SecurityHubMapping {
+  /** "EC2.18": Security Hub's control ids (consolidated control findings carry them as Compliance.SecurityControlId). */
+  controls: readonly string[];
+  /** Third-party generator ids, exact: "prowler-ec2_securitygroup_allow_ingress_from_internet_to_all_ports". */
+  generatorIds: readonly string[];
 }
 
 /** Past tense for a change that was made, the imperative for one that is only planned. */
@@ -166,6 +207,17 @@ export interface ResourceSpec {
   consoleUrl(id: string, region: string): string;
   /** CloudTrail events that can open a hole on it (S3 logs both name styles). */
   openingEvents: readonly string[];
+  /** How Security Hub names it (ASFF `Resources[].Type`, and the resource's id from its `Resources[].Id`). */
+  securityHub: {
+    type: string;
+    /** The resource id in an ASFF resource id (an ARN), or undefined when it is not one of this type's. */
+    idFrom(asffId: string): string | undefined;
+  };
+  /**
+   * What reading it live sends (its observe.ts): every AWS command → its IAM action, and those AWS does not scope to
+   * a resource. The real-time function is granted these; a remediation's reads are in its fix's permissions.
+   */
+  reads: { permissions: CommandPermissions; unscopedActions: readonly string[] };
   /** The secure pattern when a Config rule says it violates without saying how. */
   training: Training;
   /**

@@ -13,15 +13,13 @@ import {
   type ResourceKey,
   type ResourceType,
 } from "@aws-sdk/client-config-service";
-import type { SQSClient } from "@aws-sdk/client-sqs";
-import { type Instruction, serializeInstruction } from "../../contract/instruction.ts";
+import type { Instruction } from "../../contract/instruction.ts";
 import { InvalidConfigItemError, normalizeConfigItem } from "../../detection/config-item.ts";
 import type { AllowlistEntry } from "../../detection/exemptions.ts";
 import { cutAnnotation, judgeItem } from "../../detection/judge.ts";
 import type { AccountFacts, ConfigItem } from "../../detection/types.ts";
 import type { DeployedRule, Deployment } from "../../platform/deployment.ts";
 import { errorFields, type Log, type MetricSink } from "../../platform/logging.ts";
-import { type OutgoingMessage, sendMessages } from "../../platform/queue.ts";
 
 const BATCH_GET_LIMIT = 100;
 const PUT_EVALUATIONS_LIMIT = 100;
@@ -297,43 +295,5 @@ export function heldUnread(deps: { log: Log }, configRuleName: string, evaluatio
   return false;
 }
 
-/** Sends fix instructions to the remediation queue (batched; MessageSendError names what could not be sent), logged. */
-export async function queueInstructions(
-  deps: { sqs: SQSClient; queueUrl: string; log: Log },
-  instructions: readonly Instruction[],
-  logFields?: Record<string, unknown>,
-): Promise<void> {
-  if (instructions.length === 0) return;
-  await sendMessages(deps.sqs, deps.queueUrl, instructionMessages(instructions));
-  queuedLines(deps, instructions, logFields);
-}
-
-/** The queue messages of fix instructions: each serialised, under its id. */
-export function instructionMessages(instructions: readonly Instruction[]): OutgoingMessage[] {
-  const messages: OutgoingMessage[] = [];
-  for (const instruction of instructions)
-    messages.push({ id: instruction.id, body: serializeInstruction(instruction) });
-  return messages;
-}
-
-/** The log line of each queued instruction (with `logFields` after its own, when given). */
-export function queuedLines(
-  deps: { log: Log },
-  instructions: readonly Instruction[],
-  logFields?: Record<string, unknown>,
-): void {
-  for (const instruction of instructions) {
-    const line = queuedLine(instruction);
-    deps.log.info("queued fix instruction", logFields === undefined ? line : { ...line, ...logFields });
-  }
-}
-
-function queuedLine(instruction: Instruction): Record<string, unknown> {
-  return {
-    instructionId: instruction.id,
-    problem: instruction.problem,
-    resourceId: instruction.resource.id,
-    entries: instruction.matched.length,
-    notBefore: instruction.notBefore,
-  };
-}
+// Queueing instructions is shared with the real-time path (platform/instruction-queue.ts).
+export { instructionMessages, queuedLines, queueInstructions } from "../../platform/instruction-queue.ts";

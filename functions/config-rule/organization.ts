@@ -15,7 +15,6 @@ import { randomUUID } from "node:crypto";
 import { ConfigServiceClient } from "@aws-sdk/client-config-service";
 import { S3ControlClient } from "@aws-sdk/client-s3-control";
 import type { STSClient } from "@aws-sdk/client-sts";
-import type { Instruction } from "../../contract/instruction.ts";
 import { type AccountFactsReader, accountFactsReader } from "../../detection/account-facts.ts";
 import { classifyAwsError, describeAwsError, hasErrorCode } from "../../platform/aws-errors.ts";
 import { memberClient, type TemporaryCredentials } from "../../platform/clients.ts";
@@ -28,7 +27,10 @@ import {
   type MemberRole,
   memberRoleArn,
 } from "../../platform/member-roles.ts";
-import type { AccountStanding, OrganizationDirectory } from "../../platform/organization.ts";
+import { type AccountStanding, admittedBySettings, type OrganizationDirectory } from "../../platform/organization.ts";
+
+export { admittedBySettings } from "../../platform/organization.ts";
+
 import { type RuleRunResult, type RuleRuntimeDeps, runConfigRule } from "./core.ts";
 import { parseRuleEvent, type RuleEvent } from "./event.ts";
 import { InvalidScanTaskError, runScanTask, type ScanDeps, type ScanTask, type ScanTaskResult } from "./scan.ts";
@@ -307,34 +309,6 @@ function refuse(
     ...errorFields(error),
   });
   return { outcome: "rejected", reason: `${error.name}: ${error.message}` };
-}
-
-/**
- * What the account's settings let be queued: nothing when it is off, only its enabled problems otherwise (notify and
- * enforce both queue: the coordinator and the remediation decide what is done). The account's grace period is the
- * coordinator's to apply (from detectedAt), not a reason to hold an instruction back here.
- */
-export function admittedBySettings(
-  standing: Extract<AccountStanding, { member: true }>,
-  log: Log,
-): (instructions: Instruction[]) => Instruction[] {
-  const { settings, accountId } = standing;
-  return (instructions) => {
-    const admitted =
-      settings.mode === "off" ? [] : instructions.filter((instruction) => settings.problems.has(instruction.problem));
-    const held = instructions.length - admitted.length;
-    // Logged, not a metric of its own: an account that is off holds back every violation it has, as it should.
-    if (held > 0) {
-      log.info("fix instructions judged but not queued: the account's settings", {
-        accountId,
-        mode: settings.mode,
-        held,
-        heldProblems: [...new Set(instructions.filter((i) => !admitted.includes(i)).map((i) => i.problem))],
-        step: "held-by-settings",
-      });
-    }
-    return admitted;
-  };
 }
 
 /**

@@ -133,6 +133,9 @@ export function settingsGate(
   return { act: true, dueAtMs, notifyOnly: settings.mode === "notify" };
 }
 
+/** How long a dispatch covers copies captured before it (gate 3, duplicates). */
+export const COVERED_COPY_MS = 60 * 60_000;
+
 export type Decision =
   /** An earlier copy this tick was held: hold this one too (made visible again at the end of the tick). */
   | { gate: "held-before" }
@@ -180,7 +183,12 @@ export function decide(input: DecideInput, now: Date, config: DecideConfig): { d
   const capturedAt = Date.parse(instruction.capturedAt);
   const last = record.lastDispatch;
   if (last && last.messageId !== input.messageId) {
-    const inFlightUntil = Date.parse(last.at) + config.dispatchVisibilitySeconds * 1000;
+    const lastAtMs = Date.parse(last.at);
+    // A copy captured before the last dispatch (the real-time path's instruction, then Config's for the same
+    // violation): that remediation re-read the resource after this capture, so it covered it. Only for an hour: a
+    // later re-detection (the daily scan) is dispatched again, so a skip whose reason has gone is not final.
+    if (capturedAt < lastAtMs && nowMs - lastAtMs < COVERED_COPY_MS) return done({ gate: "duplicate" });
+    const inFlightUntil = lastAtMs + config.dispatchVisibilitySeconds * 1000;
     if (nowMs < inFlightUntil) {
       // Another copy of an instruction being remediated right now: that attempt covers it.
       if (capturedAt <= Date.parse(last.capturedAt)) return done({ gate: "duplicate" });

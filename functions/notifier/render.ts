@@ -53,6 +53,7 @@ export const SEVERITY = {
   "dead-lettered": { emoji: "🔴", color: RED },
   "breaker-tripped": { emoji: "🛑", color: RED },
   "breaker-resumed": { emoji: "▶️", color: GREEN },
+  undone: { emoji: "↩️", color: YELLOW },
   NON_COMPLIANT: { emoji: "🔴", color: RED },
   COMPLIANT: { emoji: "✅", color: GREEN },
   NOT_APPLICABLE: { emoji: "➖", color: GREY },
@@ -378,7 +379,54 @@ function reportModel(report: Report, context: RenderContext): MessageModel {
         details: [],
         footer: footer(context),
       };
+    case "undone":
+      return undoneModel(report, at, context);
   }
+}
+
+/** How to lift an undo's exemption early: fixed text (the report's own ids never go into a command here). */
+export const LIFT_EXEMPTION_HINT = "remedy exemptions lists it; remedy exemptions lift RESOURCE ends it early";
+
+/** An operator's undo: what went back and until when Remedy leaves it so. */
+function undoneModel(
+  report: Extract<Report, { kind: "undone" }>,
+  at: MessageModel["fields"][number],
+  context: RenderContext,
+): MessageModel {
+  const resource = resourceLink(report.resource);
+  const what = report.problem ? PROBLEM_TITLES[report.problem] : resourceTypeLabel(report.resource.type);
+  const undone = isActionId(report.undoes) ? code(report.undoes) : text("a fix (its action id is not valid)");
+  const count = plural(report.reAdded.length, "entry", "entries");
+  const until = report.exemptUntil;
+  const ids = [
+    isActionId(report.actionId) ? t`action ${code(report.actionId)}` : text("action id not valid"),
+    ...(isActionId(report.undoes) ? [t`undoes ${code(report.undoes)}`] : []),
+  ];
+  return {
+    severity: SEVERITY.undone,
+    title: `Undone: ${what}`,
+    summary: [
+      t`${bold(report.by)} undid ${undone} on ${resource}: ${count} put back.`,
+      until
+        ? t`Remedy leaves ${report.reAdded.length === 1 ? "it" : "them"} as restored until ${when(until)}, then fixes ${report.reAdded.length === 1 ? "it" : "them"} again unless the resource is exempted.`
+        : t`${bold("No exemption")}: Remedy fixes ${report.reAdded.length === 1 ? "it" : "them"} again at its next detection unless the resource is exempted or Remedy is paused.`,
+    ],
+    fields: [
+      ...resourceFields(report.resource),
+      { label: "By", value: text(report.by) },
+      ...(until ? [{ label: "Left as restored until", value: when(until) }] : []),
+      at,
+    ],
+    details: [
+      {
+        kind: "list",
+        title: "Put back",
+        items: report.reAdded.map((entry) => code(cutRaw(entry, 300))),
+      },
+      ...(until ? [{ kind: "text", title: "End it early", lines: [text(LIFT_EXEMPTION_HINT)] } satisfies Section] : []),
+    ],
+    footer: footer(context, ...ids),
+  };
 }
 
 /** The undo command, from the action id alone (a forged report's undoCommand could say anything). */

@@ -24,6 +24,12 @@ import { type Instruction, matchedEntryKey, serializeInstruction } from "../../c
 import { type Ledger, type LedgerRecord, newActionId, type ResourceState } from "../../contract/ledger.ts";
 import type { Change, ReportBody, Reporter } from "../../contract/report.ts";
 import {
+  activeUndoExemption,
+  describeUndoExemption,
+  type UndoExemptionRecord,
+  type UndoExemptionResource,
+} from "../../contract/undo-exemption.ts";
+import {
   type AllowlistEntry,
   describeExemption,
   type ExemptionProblem,
@@ -36,6 +42,7 @@ import {
   describeAwsError,
   errorCode,
   PermanentRemediationError,
+  TransientRemediationError,
 } from "../../platform/aws-errors.ts";
 import {
   CLOCK_SKEW_MS,
@@ -119,6 +126,11 @@ export interface RemediationDeps {
   deadLetterQueueUrl: string;
   /** The deployed exemptions, re-checked against the live resource's tags before anything is judged. */
   allowlist: readonly AllowlistEntry[];
+  /**
+   * Undo's temporary exemption of a resource (platform/undo-exemptions.ts undoExemptionReader): the entries an undo
+   * restored are left as they are until it ends. Throwing means nothing is changed and the message is retried.
+   */
+  undoExemptions: (resource: UndoExemptionResource) => Promise<UndoExemptionRecord | undefined>;
   /** Reads the pause switch. Throwing, or "paused", means nothing is changed (fail closed). */
   readPause: () => Promise<PauseReading>;
   /** Requests dispatched longer ago than this are left alone (the coordinator may have dispatched them again). */
@@ -436,24 +448,52 @@ class Run {
 
     // The deployed parameters (validated at cold start), never the instruction's.
     const wanted = new Set(instruction.matched.map(matchedEntryKey));
-    const targets = fix
+    const violating = fix
       .judge(live, parameters)
       .filter((finding) => finding.problem === problem && wanted.has(matchedEntryKey(finding.matched)));
-    if (targets.length === 0) {
+    if (violating.length === 0) {
       const still = problemSpec(problem).violatingWord;
       return {
         outcome: "skipped",
         reason: `nothing to do: none of the ${wanted.size} instructed entries is still ${still} on ${resource.id}`,
       };
     }
-    if (targets.length < wanted.size) {
+    // Entries an undo put back stay as restored until its exemption ends (the exact entries, on this resource).
+    const undone = await this.undoExemptionOf(resource);
+    const now = this.deps.now();
+    const targets = violating.filter(
+      (finding) => !activeUndoExemption(undone, problem, matchedEntryKey(finding.matched), now),
+    );
+    if (targets.length === 0) {
+      const exemption = activeUndoExemption(undone, problem, matchedEntryKey(violating[0]!.matched), now)!;
+      return { outcome: "skipped", reason: describeUndoExemption(exemption) };
+    }
+    if (targets.length < violating.length) {
+      this.log.info("some entries are left as an undo restored them: fixing only the rest", {
+        undone: violating.length - targets.length,
+        fixing: targets.length,
+      });
+    }
+    if (violating.length < wanted.size) {
       this.log.info("some instructed entries no longer violate: fixing only the rest", {
         instructed: wanted.size,
-        fixing: targets.length,
+        fixing: violating.length,
       });
     }
     const planned = fix.plan(targets, live, resource);
     return "skipped" in planned ? { outcome: "skipped", reason: planned.skipped } : { outcome: "fix", ...planned };
+  }
+
+  /** The resource's undo exemption; unreadable is transient (nothing is changed, the message comes back). */
+  private async undoExemptionOf(resource: Instruction["resource"]): Promise<UndoExemptionRecord | undefined> {
+    const { accountId, region, type, id } = resource;
+    try {
+      return await this.deps.undoExemptions({ accountId, region, type, id });
+    } catch (error) {
+      throw new TransientRemediationError(`could not read the undo exemption of ${id}: ${describeAwsError(error)}`, {
+        cause: error,
+      });
+    }
   }
 
   /** Why the pause switch forbids a change now, or undefined when it is readable and says running. */

@@ -17,6 +17,7 @@ import {
 import { metricSink } from "../../platform/logging.ts";
 import { type OrganizationSettings, organizationsDirectory } from "../../platform/organization.ts";
 import { readPauseState } from "../../platform/pause.ts";
+import { undoExemptionReader } from "../../platform/undo-exemptions.ts";
 import type { OrganizationDeps } from "./member.ts";
 import type { RemediationDeps, RemediationSettings } from "./runner.ts";
 
@@ -33,6 +34,9 @@ export function liveRemediationDeps(settings: RemediationSettings, logger: Logge
     reporter: snsReporter(snsClient(), settings.reportTopicArn),
     deadLetterQueueUrl: settings.deadLetterQueueUrl,
     readPause: () => readPauseState(ssmClient(), settings.pauseParameter),
+    undoExemptions: undoExemptionReader(s3Client(), settings.ledgerBucket, (reason) =>
+      logger.warn("undo exemption ignored: it exempts nothing", { reason }),
+    ),
     maxDispatchAgeMs: settings.maxDispatchAgeSeconds * 1000,
     allowlist: settings.allowlist,
     now: () => new Date(),

@@ -2,6 +2,7 @@
 // problems/s3-public/detect.ts, fixed by removing exactly that statement (or, with block-public-access, by the flags below).
 import { S3_BUCKET_FIX_ENV, S3_BUCKET_FIX_PERMISSIONS, S3_BUCKET_FIX_UNSCOPED } from "../s3-public/fix-spec.ts";
 import { bucket } from "../s3-public/resource.ts";
+import { S3_POLICY_TRIGGERS, S3_SECURITY_HUB_CONTROLS } from "../s3-public/triggers.ts";
 import type { ProblemSpec } from "../types.ts";
 import { s3PublicPolicyContract } from "./contract.ts";
 import { s3PublicPolicyWords } from "./words.ts";
@@ -49,5 +50,16 @@ export const s3PublicPolicy = {
     terraform: S3_POLICY_CONDITION_TERRAFORM,
   },
   blockFlags: ["RestrictPublicBuckets", "BlockPublicPolicy"],
+  realtime: {
+    cloudTrail: S3_POLICY_TRIGGERS,
+    securityHub: {
+      controls: S3_SECURITY_HUB_CONTROLS,
+      generatorIds: [
+        "prowler-s3_bucket_public_access",
+        "prowler-s3_bucket_policy_public_write_access",
+        "prowler-s3_bucket_level_public_access_block",
+      ],
+    },
+  },
   words: s3PublicPolicyWords,
 } as const satisfies ProblemSpec<"s3-public-policy">;

@@ -3,19 +3,15 @@
 // buckets, and the block-public-access strategy. Each problem plans its surgical change in its own fix.ts.
 // Every call names the instruction's account as ExpectedBucketOwner, so a bucket name re-created elsewhere is never
 // touched.
-import { PutPublicAccessBlockCommand, S3Client } from "@aws-sdk/client-s3";
-import { S3ControlClient } from "@aws-sdk/client-s3-control";
-import type { S3BucketState } from "../../contract/ledger.ts";
-import { type AccountFactsReader, accountFactsReader } from "../../detection/account-facts.ts";
-import { type AccountFacts, BLOCK_PUBLIC_ACCESS_FLAGS, type Finding, type Problem } from "../../detection/types.ts";
-import { PermanentRemediationError } from "../../platform/aws-errors.ts";
+import { PutPublicAccessBlockCommand } from "@aws-sdk/client-s3";
+import { BLOCK_PUBLIC_ACCESS_FLAGS, type Finding, type Problem } from "../../detection/types.ts";
 import { oneOfEnv, optionalEnv, requiredEnv } from "../../platform/env.ts";
 import type { Log } from "../../platform/logging.ts";
 import type { FixContext, InstructedResource, LiveResource, PlannedChange, ProblemFix } from "../fix.ts";
 import { problemSpec } from "../index.ts";
-import { aclGrantsFromApi, type BucketState, judgeS3, type PublicAccessBlock, parsePolicyDocument } from "./detect.ts";
+import type { PublicAccessBlock } from "./detect.ts";
 import { S3_FIX_STRATEGIES, type S3FixStrategy } from "./fix-spec.ts";
-import { readLiveBucket } from "./live.ts";
+import { type BucketObserverDeps, bucketObserver, bucketObserverDeps, type JudgedBucket } from "./observe.ts";
 
 export interface S3FixSettings {
   strategy: S3FixStrategy;
@@ -57,43 +53,9 @@ export function blockWith(
   return next;
 }
 
-export function unjudgeable(bucket: string, error: unknown): PermanentRemediationError {
-  return new PermanentRemediationError(`live state of bucket ${bucket} cannot be judged: ${(error as Error).message}`, {
-    cause: error,
-  });
-}
+export { bucketStateForJudgement, type JudgedBucket, unjudgeable } from "./observe.ts";
 
-/**
- * The rule's view of the live state (with the account's Block Public Access when known). Throws
- * PermanentRemediationError when S3 returned something unjudgeable.
- */
-export function bucketStateForJudgement(state: S3BucketState, facts: AccountFacts = {}): BucketState {
-  try {
-    return {
-      ...(facts.s3PublicAccessBlock !== undefined ? { accountPublicAccessBlock: facts.s3PublicAccessBlock } : {}),
-      bucket: state.bucket,
-      ...(state.acl.Owner?.ID ? { ownerId: state.acl.Owner.ID } : {}),
-      aclsDisabled: state.aclsDisabled,
-      grants: state.aclsDisabled ? [] : aclGrantsFromApi(state.acl.Grants),
-      policy: parsePolicyDocument(state.policy),
-      publicAccessBlock: state.publicAccessBlock,
-    };
-  } catch (error) {
-    throw unjudgeable(state.bucket, error);
-  }
-}
-
-/** The live bucket as read: the ledger's state and the rule's view of it. */
-export interface JudgedBucket {
-  state: S3BucketState;
-  judged: BucketState;
-}
-
-export interface S3FixDeps extends S3FixSettings {
-  s3: S3Client;
-  /** The account-level Block Public Access, judged with the live bucket exactly as the rule does. */
-  accountFacts: AccountFactsReader;
-}
+export interface S3FixDeps extends S3FixSettings, BucketObserverDeps {}
 
 /** The surgical change of one S3 problem (its fix.ts). */
 export type SurgicalPlan = (
@@ -104,6 +66,7 @@ export type SurgicalPlan = (
 
 /** The fix of one S3 problem: the shared reading and refusals, the strategy, and the problem's surgical plan. */
 export function s3BucketFix(problem: Problem, deps: S3FixDeps, surgical: SurgicalPlan): ProblemFix<JudgedBucket> {
+  const observer = bucketObserver(deps);
   return {
     problem,
 
@@ -114,14 +77,10 @@ export function s3BucketFix(problem: Problem, deps: S3FixDeps, surgical: Surgica
         ? `${resource.id} is one of Remedy's own buckets, never changed by it`
         : undefined,
 
-    async readLive(resource: InstructedResource, _log: Log) {
-      const live = await readLiveBucket(deps.s3, resource.id, resource.accountId);
-      // Same inputs as the rule: what the account's Block Public Access already neutralises needs no fix.
-      const facts = await deps.accountFacts(resource.accountId, ["s3PublicAccessBlock"]);
-      return { tags: live.tags, judged: { state: live.state, judged: bucketStateForJudgement(live.state, facts) } };
-    },
+    // The one reading and judging of a live bucket (observe.ts), shared with the real-time path.
+    readLive: (resource: InstructedResource, log: Log) => observer.readLive(resource, log),
 
-    judge: (live) => judgeS3(live.judged.judged).findings,
+    judge: (live, parameters) => observer.verdict(live, parameters).findings,
 
     plan(targets, live, resource) {
       const target = { Bucket: resource.id, ExpectedBucketOwner: resource.accountId };
@@ -149,19 +108,7 @@ export function s3BucketFix(problem: Problem, deps: S3FixDeps, surgical: Surgica
   };
 }
 
-/** The function's clients and the deployed settings. */
-/** One account-facts reader (and so one cache) per client provider: both S3 fixes of a function share it. */
-const readers = new WeakMap<FixContext["client"], AccountFactsReader>();
-
+/** The function's clients (one account-facts cache per client provider, observe.ts) and the deployed settings. */
 export function s3FixDeps(context: FixContext): S3FixDeps {
-  let reader = context.accountFacts ?? readers.get(context.client);
-  if (!reader) {
-    reader = accountFactsReader({
-      s3control: () => context.client(S3ControlClient),
-      now: context.now,
-      log: context.log,
-    });
-    readers.set(context.client, reader);
-  }
-  return { ...readS3FixSettings(context.env), s3: context.client(S3Client), accountFacts: reader };
+  return { ...readS3FixSettings(context.env), ...bucketObserverDeps(context) };
 }

@@ -39,6 +39,23 @@ export const bucket = {
     "PutBucketPublicAccessBlock",
     "CreateBucket",
   ],
+  securityHub: {
+    type: "AwsS3Bucket",
+    // arn:<partition>:s3:::<bucket> (a bucket name: 3–63 lowercase letters, digits, dots and hyphens)
+    idFrom: (asffId) => /^arn:[\w-]+:s3:::([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])$/.exec(asffId)?.[1],
+  },
+  reads: {
+    permissions: {
+      GetBucketTaggingCommand: "s3:GetBucketTagging",
+      GetBucketOwnershipControlsCommand: "s3:GetBucketOwnershipControls",
+      GetBucketAclCommand: "s3:GetBucketAcl",
+      GetBucketPolicyCommand: "s3:GetBucketPolicy",
+      GetPublicAccessBlockCommand: "s3:GetBucketPublicAccessBlock",
+      // S3 Control: the account-level Block Public Access, judged with the bucket as the rule does.
+      GetAccountPublicAccessBlockCommand: "s3:GetAccountPublicAccessBlock",
+    },
+    unscopedActions: ["s3:GetAccountPublicAccessBlock"],
+  },
   training: {
     title: "Secure pattern: private buckets",
     advice:

@@ -752,6 +752,13 @@ function compliantAnnotation(compiled: CompiledParams): string {
   return compiled.compliant;
 }
 
+/** The rule's verdict on entries read live (DescribeSecurityGroupRules): the same findings and words as an item's. */
+export function sgVerdict(entries: readonly SgRuleEntry[], params: SgOpenIngressParams): Verdict {
+  const findings = judgeSgEntries(entries, params);
+  if (findings.length > 0) return { compliance: "NON_COMPLIANT", annotation: summarize(findings), findings };
+  return { compliance: "COMPLIANT", annotation: compliantAnnotation(compile(params)), findings };
+}
+
 export const sgOpenIngressRule: RemedyRule<SgOpenIngressParams> = {
   id: SG_OPEN_INGRESS_RULE_ID,
   problems: ["sg-open-ingress"],

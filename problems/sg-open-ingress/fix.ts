@@ -1,20 +1,14 @@
 // Fixing an open security group: read the live group (tags) and its rules (every page), and revoke exactly the
 // instructed entries that still violate, by SecurityGroupRuleId. Other CIDRs, group references and prefix lists in
 // the same permission are untouched.
-import {
-  DescribeSecurityGroupsCommand,
-  EC2Client,
-  RevokeSecurityGroupIngressCommand,
-  type SecurityGroupRule,
-} from "@aws-sdk/client-ec2";
+import { EC2Client, RevokeSecurityGroupIngressCommand, type SecurityGroupRule } from "@aws-sdk/client-ec2";
 import type { SgRuleState } from "../../contract/ledger.ts";
 import type { Change } from "../../contract/report.ts";
 import type { SgRuleEntry } from "../../detection/types.ts";
 import { PermanentRemediationError, TransientRemediationError } from "../../platform/aws-errors.ts";
 import type { FixModule, ProblemFix } from "../fix.ts";
 import { describeSgRule } from "../words.ts";
-import { judgeSgEntries, type SgOpenIngressParams, sgEntriesFromDescribedRules } from "./detect.ts";
-import { describeGroupRules } from "./live.ts";
+import { type LiveGroup, sgObserver } from "./observe.ts";
 import { sgOpenIngress } from "./spec.ts";
 
 /** The fields of a live rule the ledger keeps (everything undo needs to put it back as it was). */
@@ -48,37 +42,15 @@ function changedRule(entry: SgRuleEntry): Extract<Change, { kind: "sg-rules-revo
   };
 }
 
-/** The group's live rules as the rule judges them, and as read (the ledger's before-state picks from these). */
-interface LiveGroup {
-  entries: SgRuleEntry[];
-  rules: SecurityGroupRule[];
-}
-
 export function sgOpenIngressFix(deps: { ec2: EC2Client }): ProblemFix<LiveGroup> {
+  // The one reading and judging of a live group (observe.ts), shared with the real-time path.
+  const observer = sgObserver(deps);
   return {
     problem: sgOpenIngress.id,
 
-    async readLive(resource) {
-      const groupId = resource.id;
-      // InvalidGroup.NotFound is classified "gone": the runner records a skip.
-      const groups = await deps.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }));
-      const group = groups.SecurityGroups?.find((candidate) => candidate.GroupId === groupId);
-      if (!group) return undefined;
-      const tags: Record<string, string> = {};
-      for (const tag of group.Tags ?? []) if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? "";
-      const rules = await describeGroupRules(deps.ec2, groupId);
-      let entries: SgRuleEntry[];
-      try {
-        entries = sgEntriesFromDescribedRules(rules);
-      } catch (error) {
-        throw new PermanentRemediationError(`live rules of ${groupId} cannot be judged: ${(error as Error).message}`, {
-          cause: error,
-        });
-      }
-      return { tags, judged: { entries, rules } };
-    },
+    readLive: (resource, log) => observer.readLive(resource, log),
 
-    judge: (live, parameters) => judgeSgEntries(live.judged.entries, parameters as SgOpenIngressParams),
+    judge: (live, parameters) => observer.verdict(live, parameters).findings,
 
     plan(targets, live, resource) {
       const groupId = resource.id;

@@ -32,6 +32,19 @@ export const securityGroup = {
     return `https://${r}.console.aws.amazon.com/ec2/home?region=${r}#SecurityGroup:groupId=${encodeURIComponent(id)}`;
   },
   openingEvents: ["AuthorizeSecurityGroupIngress", "ModifySecurityGroupRules", "CreateSecurityGroup"],
+  securityHub: {
+    type: "AwsEc2SecurityGroup",
+    // arn:<partition>:ec2:<region>:<account>:security-group/sg-…
+    idFrom: (asffId) => /^arn:[\w-]+:ec2:[a-z0-9-]+:\d{12}:security-group\/(sg-[0-9a-f]{1,64})$/.exec(asffId)?.[1],
+  },
+  reads: {
+    permissions: {
+      DescribeSecurityGroupsCommand: "ec2:DescribeSecurityGroups",
+      DescribeSecurityGroupRulesCommand: "ec2:DescribeSecurityGroupRules",
+    },
+    // EC2 Describe* calls do not support resource-level permissions.
+    unscopedActions: ["ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules"],
+  },
   // One problem per rule on this type: a compliance change means that problem, whose secure pattern this is.
   training: {
     title: "Secure pattern: ingress from known sources only",

@@ -27,4 +27,30 @@ export const sgOpenIngress = {
   title: "security group open to the internet",
   training: securityGroup.training,
   words: sgOpenIngressWords,
+  realtime: {
+    cloudTrail: [
+      // A default-VPC call may name the group only by groupName: the rules it added carry the id.
+      {
+        eventSource: "ec2.amazonaws.com",
+        eventName: "AuthorizeSecurityGroupIngress",
+        resourceIds: ["requestParameters.groupId", "responseElements.securityGroupRuleSet.items.*.groupId"],
+      },
+      {
+        eventSource: "ec2.amazonaws.com",
+        eventName: "ModifySecurityGroupRules",
+        resourceIds: ["requestParameters.ModifySecurityGroupRulesRequest.GroupId"],
+      },
+    ],
+    securityHub: {
+      // EC2.18 unrestricted ingress on unauthorised ports, EC2.19 high-risk ports, EC2.13/EC2.14 SSH/RDP from
+      // 0.0.0.0/0, EC2.53/EC2.54 remote administration ports from 0.0.0.0/0 and ::/0.
+      controls: ["EC2.13", "EC2.14", "EC2.18", "EC2.19", "EC2.53", "EC2.54"],
+      generatorIds: [
+        "prowler-ec2_securitygroup_allow_ingress_from_internet_to_all_ports",
+        "prowler-ec2_securitygroup_allow_ingress_from_internet_to_any_port",
+        "prowler-ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_22",
+        "prowler-ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_3389",
+      ],
+    },
+  },
 } as const satisfies ProblemSpec<"sg-open-ingress">;

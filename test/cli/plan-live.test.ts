@@ -26,8 +26,10 @@ import {
   GetBucketOwnershipControlsCommand,
   GetBucketPolicyCommand,
   GetBucketTaggingCommand,
+  GetObjectCommand,
   GetPublicAccessBlockCommand,
   ListBucketsCommand,
+  ListObjectsV2Command,
   S3Client,
   S3ServiceException,
 } from "@aws-sdk/client-s3";
@@ -48,11 +50,13 @@ import {
 } from "../../cli/live-plan.ts";
 import { runCli } from "../../cli/remedy.ts";
 import type { S3BucketState } from "../../contract/ledger.ts";
+import { undoExemptionKey } from "../../contract/undo-exemption.ts";
 import { normalizeConfigItem } from "../../detection/config-item.ts";
 import { judgeItem } from "../../detection/judge.ts";
 import { RULES } from "../../detection/rules.ts";
 import { aclFromConfig, aclGrantToApi } from "../../problems/s3-public/detect.ts";
 import { fixture } from "../fixtures/load.ts";
+import { exemptionRecord } from "../undo/exemption-fixtures.ts";
 
 const ACCOUNT = "111122223333";
 const REGION = "eu-west-1";
@@ -728,6 +732,43 @@ describe("plan --live: the account's Block Public Access and the stack's schedul
     expect(run.out).toContain(`\n${line}\n`);
     expect(run.out).toMatch(new RegExp(`sg-0ba5710000000002 .* ${when} `));
     expect(aws.mocks.events).toHaveReceivedCommandWith(DescribeRuleCommand, { Name: "remedy-coordinator-schedule" });
+  });
+
+  it("with the stack's ledger known, what undo left as restored is shown as such, not as a would-be fix", async () => {
+    const aws = account();
+    await configRecordsAll(aws);
+    const ledger = "remedy-ledger-111122223333";
+    const resource = { accountId: ACCOUNT, region: REGION, type: SG, id: "sg-0ba5710000000002" };
+    const ssh = {
+      kind: "sg-rule" as const,
+      rule: { direction: "ingress" as const, ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "0.0.0.0/0" },
+    };
+    const record = exemptionRecord([ssh], {
+      resource,
+      at: new Date("2026-11-23T10:00:00Z"),
+      until: new Date("2026-11-24T10:00:00Z"),
+    });
+    const key = undoExemptionKey(resource);
+    aws.mocks.s3
+      .on(ListObjectsV2Command, { Bucket: ledger, Prefix: "exemptions/" })
+      .resolves({ Contents: [{ Key: key }], IsTruncated: false })
+      .on(GetObjectCommand, { Bucket: ledger, Key: key })
+      .resolves({ Body: { transformToString: async () => JSON.stringify(record) } as never });
+    const dir = directory();
+    stackOutputs(dir, { region: REGION, account_id: ACCOUNT, ledger_bucket: ledger });
+    const run = await plan(["plan", "--live"], aws.deps({ INIT_CWD: dir }));
+    expect(run.code).toBe(0);
+    expect(run.out).not.toMatch(/sg-0ba5710000000002\s+sg-open-ingress\s+revoke ingress tcp 22/);
+    expect(run.out).toMatch(/sg-0ba5710000000002\s+sg-open-ingress\s+tcp 22 from 0\.0\.0\.0\/0\s+undone by /);
+    // Reading the ledger is the only extra: still read-only.
+    expect(aws.sent().filter((name) => !READ_ONLY.test(name))).toEqual([]);
+
+    // Unreadable: the plan says so and goes on.
+    aws.mocks.s3.on(ListObjectsV2Command).rejects(s3Error("AccessDenied", 403, "Access Denied"));
+    const denied = await plan(["plan", "--live"], aws.deps({ INIT_CWD: dir }));
+    expect(denied.code).toBe(0);
+    expect(denied.out).toContain("Left as restored by undo: unknown (AWS denied the request (AccessDenied)");
+    expect(denied.out).toMatch(/sg-0ba5710000000002\s+sg-open-ingress\s+revoke ingress tcp 22/);
   });
 
   it("a schedule rule that cannot be read falls back to the settings, and says why", async () => {

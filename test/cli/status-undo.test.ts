@@ -74,6 +74,11 @@ function deps(overrides: Partial<CliDeps> = {}): CliDeps {
   };
 }
 
+/** The ledger's action records (actions/…), not undo's exemptions beside them (exemptions/…). */
+function ledgerRecords(): LedgerRecord[] {
+  return [...objects].filter(([key]) => key.startsWith("actions/")).map(([, text]) => JSON.parse(text) as LedgerRecord);
+}
+
 function fixedRecord(overrides: Partial<LedgerRecord> = {}): LedgerRecord {
   return {
     version: 1,
@@ -362,12 +367,12 @@ describe("remedy undo", () => {
         },
       ],
     });
-    const undoRecords = [...objects.values()].map((text) => JSON.parse(text)).filter((record) => record.undoes);
+    const undoRecords = ledgerRecords().filter((record) => record.undoes);
     expect(undoRecords).toHaveLength(1);
     expect(undoRecords[0]).toMatchObject({ undoes: ACTION, outcome: "fixed" });
     // The operator cannot sign: undo's own records carry no MAC (and can never be undone).
-    expect(undoRecords[0].integrity).toBeUndefined();
-    expect(out.join("")).toContain(`Restored. The undo is recorded as ${undoRecords[0].actionId}.`);
+    expect(undoRecords[0]!.integrity).toBeUndefined();
+    expect(out.join("")).toContain(`Restored. The undo is recorded as ${undoRecords[0]!.actionId}.`);
   });
 
   it("--json: stdout is the result alone (outcome, the undo's action id, steps, what was re-added); the plan on stderr", async () => {
@@ -376,7 +381,7 @@ describe("remedy undo", () => {
     const { out, err, io: cliIo } = io();
     expect(await runCli(["undo", ACTION, "--yes", "--json"], cliIo, deps())).toBe(0);
     const result = JSON.parse(out.join(""));
-    const undoRecord = [...objects.values()].map((text) => JSON.parse(text)).find((record) => record.undoes);
+    const undoRecord = ledgerRecords().find((record) => record.undoes)!;
     expect(result).toEqual({
       outcome: "restored",
       undoes: ACTION,
@@ -390,6 +395,11 @@ describe("remedy undo", () => {
           rules: [expect.objectContaining({ IpProtocol: "tcp", FromPort: 22, ToPort: 22, CidrIpv4: "0.0.0.0/0" })],
         },
       ],
+      // The default --exempt-for 24h, from the test's now (12:00).
+      exemption: expect.objectContaining({
+        until: "2026-11-21T12:00:00.000Z",
+        entries: ["tcp 22 from 0.0.0.0/0 (sgr-0a1b2c3d4e5f60001)"],
+      }),
     });
     expect(err.join("")).toContain(`Undo ${ACTION}`);
     expect(err.join("")).toContain(`re-authorize 1 ingress rule on ${GROUP}`);

@@ -7,6 +7,7 @@ import {
   afterReceive,
   breakerGate,
   breakerTrips,
+  COVERED_COPY_MS,
   countedSightings,
   type DecideInput,
   decide,
@@ -119,11 +120,38 @@ describe("decide", () => {
       lastDispatch: { at: at(-msAgo).toISOString(), messageId: "m-0", capturedAt },
     });
 
-    it("is a duplicate while that attempt is in flight (the dispatch visibility), not after", () => {
-      expect(decide(input({ record: dispatched(299_999) }), T0, CONFIG).decision).toEqual({ gate: "duplicate" });
-      expect(decide(input({ record: dispatched(300_000) }), T0, CONFIG).decision).toEqual({
+    it("a copy captured before that dispatch is a duplicate for an hour (the remediation read the resource later)", () => {
+      for (const msAgo of [10_000, 299_999, 300_000, COVERED_COPY_MS - 1]) {
+        expect(decide(input({ record: dispatched(msAgo) }), T0, CONFIG).decision).toEqual({ gate: "duplicate" });
+      }
+      // Later, a re-detection (the daily scan) is dispatched again: a skip whose reason has gone is not final.
+      expect(decide(input({ record: dispatched(COVERED_COPY_MS) }), T0, CONFIG).decision).toEqual({
         gate: "dispatch",
         attempt: 2,
+      });
+    });
+
+    it("Config's copy of a violation the real-time path already had fixed is a duplicate, not a second fix", () => {
+      // The real-time instruction was read and dispatched 10 s after the call; Config captured the same violating
+      // state 2 s after the call and its instruction (the same id) arrives 10 minutes later.
+      const call = at(-minutes(10));
+      const realtimeRead = new Date(call.getTime() + 20_000).toISOString();
+      const record: InstructionRecord = {
+        ...fresh(),
+        attempts: 1,
+        lastDispatch: {
+          at: new Date(call.getTime() + 21_000).toISOString(),
+          messageId: "m-rt",
+          capturedAt: realtimeRead,
+        },
+      };
+      const fromConfig = instruction(1, { capturedAt: new Date(call.getTime() + 2_000) });
+      expect(decide(input({ instruction: fromConfig, record }), T0, CONFIG).decision).toEqual({ gate: "duplicate" });
+      // A capture after the fix is a new state: judged on its own.
+      const changedAgain = instruction(1, { capturedAt: at(-minutes(1)) });
+      expect(decide(input({ instruction: changedAgain, record }), T0, CONFIG).decision).toEqual({
+        gate: "dispatch",
+        attempt: 1,
       });
     });
 
@@ -132,13 +160,15 @@ describe("decide", () => {
       expect(decide(input({ record: dispatched(10_000) }), T0, config).decision).toEqual({ gate: "duplicate" });
     });
 
-    it("a newer capture waits for the running attempt to end, then starts its own count of attempts", () => {
+    it("a capture newer than the dispatch waits for the running attempt to end, then starts its own count", () => {
       const older = new Date(Date.parse(captured) - minutes(1)).toISOString();
-      expect(decide(input({ record: dispatched(200_000, older) }), T0, CONFIG)).toEqual({
+      const newer = instruction(1, { capturedAt: at(-100_000) });
+      expect(decide(input({ instruction: newer, record: dispatched(200_000, older) }), T0, CONFIG)).toEqual({
         decision: { gate: "in-flight", hideSeconds: 100 },
         attempts: 1,
       });
-      expect(decide(input({ record: { ...dispatched(400_000, older), attempts: 3 } }), T0, CONFIG)).toEqual({
+      const over = { ...dispatched(400_000, older), attempts: 3 };
+      expect(decide(input({ instruction: newer, record: over }), T0, CONFIG)).toEqual({
         decision: { gate: "dispatch", attempt: 1 },
         attempts: 0,
       });
@@ -189,9 +219,10 @@ describe("decide", () => {
     const older = new Date(Date.parse(instruction(1).capturedAt) - 1).toISOString();
     const record: InstructionRecord = {
       ...fresh(),
-      lastDispatch: { at: T0.toISOString(), messageId: "m-0", capturedAt: older },
+      lastDispatch: { at: at(-1_000).toISOString(), messageId: "m-0", capturedAt: older },
     };
-    const long = decide(input({ record }), T0, { ...CONFIG, dispatchVisibilitySeconds: 50_000 });
+    const newer = instruction(1, { capturedAt: at(-500) });
+    const long = decide(input({ instruction: newer, record }), T0, { ...CONFIG, dispatchVisibilitySeconds: 50_000 });
     expect(long.decision).toEqual({ gate: "in-flight", hideSeconds: SQS_MAX_VISIBILITY_SECONDS });
   });
 });

@@ -22,7 +22,7 @@ import {
   type IpPermission,
   type SecurityGroupRule,
 } from "@aws-sdk/client-ec2";
-import { EventBridgeClient, PutRuleCommand, type RuleState } from "@aws-sdk/client-eventbridge";
+import { EventBridgeClient, PutRuleCommand, PutTargetsCommand, type RuleState } from "@aws-sdk/client-eventbridge";
 import { CreateKeyCommand, type KeySpec, type KeyUsageType, KMSClient } from "@aws-sdk/client-kms";
 import { CreateBucketCommand, ListObjectsV2Command, PutBucketVersioningCommand, S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -152,11 +152,12 @@ export class References {
     if (!expression.includes("${")) return expression;
     const reference = /^\$\{([A-Za-z0-9_.-]+)\}$/.exec(expression);
     if (reference) return this.values.get(reference[1]!);
-    const conditional = /^\$\{var\.(\w+) \? ("[^"]*"|\d+) : ("[^"]*"|\d+)\}$/.exec(expression);
+    // A condition of one or more boolean variables joined by && (parenthesised or not).
+    const conditional = /^\$\{\(?(var\.\w+(?: && var\.\w+)*)\)? \? ("[^"]*"|\d+) : ("[^"]*"|\d+)\}$/.exec(expression);
     if (conditional) {
-      const value = this.values.get(`var.${conditional[1]}`);
-      if (value !== "true" && value !== "false") return undefined;
-      return String(JSON.parse(value === "true" ? conditional[2]! : conditional[3]!));
+      const values = conditional[1]!.split(" && ").map((name) => this.values.get(name));
+      if (values.some((value) => value !== "true" && value !== "false")) return undefined;
+      return String(JSON.parse(values.every((value) => value === "true") ? conditional[2]! : conditional[3]!));
     }
     const joined = /^\$\{join\(("[^"]*"), concat\(\[((?:"[^"]*"(?:, )?)*)\], var\.(\w+)\)\)\}$/.exec(expression);
     if (joined) {
@@ -165,7 +166,14 @@ export class References {
       const literals = JSON.parse(`[${joined[2]}]`) as string[];
       return [...literals, ...list].join(JSON.parse(joined[1]!) as string);
     }
-    return undefined;
+    // Text with plain references inside ("arn:${data.aws_partition.partition.partition}:iam::…").
+    let unknown = false;
+    const interpolated = expression.replace(/\$\{([^}]*)\}/g, (_, name: string) => {
+      const value = /^[A-Za-z0-9_.-]+$/.test(name) ? this.values.get(name) : undefined;
+      if (value === undefined) unknown = true;
+      return value ?? "";
+    });
+    return unknown ? undefined : interpolated;
   }
 
   /** Whether a resource exists with the variables' values (its `count`, when it has one). */
@@ -218,6 +226,9 @@ export async function emulateStack(
     }
     if (queue.sqs_managed_sse_enabled !== undefined)
       attributes.SqsManagedSseEnabled = String(queue.sqs_managed_sse_enabled);
+    // The real-time queue's delivery delay (a variable).
+    if (queue.delay_seconds !== undefined)
+      attributes.DelaySeconds = literal(queue.delay_seconds, `aws_sqs_queue.${id}.delay_seconds`);
     const name = literal(queue.name, `aws_sqs_queue.${id}.name`);
     const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
     refs.set(`aws_sqs_queue.${id}`, {
@@ -244,7 +255,10 @@ export async function emulateStack(
   refs.set(`aws_ssm_parameter.${pauseId}`, { name: pauseName, id: pauseName });
 
   // The gate: the coordinator's schedule, in the state enable_auto_response gives it (off by default).
-  const [scheduleId, schedule] = only(tf, "aws_cloudwatch_event_rule");
+  const schedules = resourcesOf(tf, "aws_cloudwatch_event_rule").filter(([, rule]) => rule.schedule_expression);
+  if (schedules.length !== 1)
+    throw new Error(`the stack has ${schedules.length} scheduled rules; this test emulates one`);
+  const [scheduleId, schedule] = schedules[0]!;
   const scheduleName = literal(schedule.name, `aws_cloudwatch_event_rule.${scheduleId}.name`);
   const state = literal(schedule.state, `aws_cloudwatch_event_rule.${scheduleId}.state`);
   const autoResponse = refs.values.get("var.enable_auto_response") === "true";
@@ -308,6 +322,35 @@ export async function emulateStack(
       function_name: name,
       arn: `arn:aws:lambda:${region}:${MOTO_ACCOUNT_ID}:function:${name}`,
     });
+  }
+
+  // The real-time path's rules on the hub region's default bus, with the stack's patterns, routing to its queues:
+  // moto's EventBridge matches them as AWS does (exists: false, $or, arrays). Forwarding rules of other regions
+  // (a provider of their own) are not emulated.
+  for (const [id, rule] of resourcesOf(tf, "aws_cloudwatch_event_rule")) {
+    if (rule.schedule_expression || rule.provider !== undefined || !refs.exists(rule)) continue;
+    const name = literal(rule.name, `aws_cloudwatch_event_rule.${id}.name`);
+    const ruleState = literal(rule.state ?? "ENABLED", `aws_cloudwatch_event_rule.${id}.state`);
+    const created = await clients.eventBridge.send(
+      new PutRuleCommand({
+        Name: name,
+        EventPattern: literal(rule.event_pattern, `aws_cloudwatch_event_rule.${id}.event_pattern`),
+        State: ruleState as RuleState,
+      }),
+    );
+    refs.set(`aws_cloudwatch_event_rule.${id}`, { name, id: name, arn: created.RuleArn, state: ruleState });
+  }
+  for (const [id, target] of resourcesOf(tf, "aws_cloudwatch_event_target")) {
+    if (target.provider !== undefined || !refs.exists(target)) continue;
+    const arn = refs.resolve(target.arn);
+    // Only targets the test can emulate: queues (the schedule's target is the coordinator, run by the test itself).
+    if (!arn?.startsWith("arn:aws:sqs:")) continue;
+    await clients.eventBridge.send(
+      new PutTargetsCommand({
+        Rule: literal(target.rule, `aws_cloudwatch_event_target.${id}.rule`),
+        Targets: [{ Id: refs.resolve(target.target_id) ?? id, Arn: arn }],
+      }),
+    );
   }
 
   const cliOutputs = new Set(Object.values(OUTPUT_NAMES));

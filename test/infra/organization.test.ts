@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { App } from "cdktf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configRuleMemberCommands, configRulePermissions } from "../../functions/config-rule/permissions.ts";
+import { realtimeMemberCommands, realtimePermissions } from "../../functions/realtime/permissions.ts";
 import {
   FUNCTION_LIST,
   FUNCTION_NAMES,
@@ -239,6 +240,7 @@ const NO_RESOURCE_LEVEL_PERMISSIONS: Record<string, string> = {
   "ec2:DescribeSecurityGroupRules": "EC2 Describe*: no resource-level permissions",
   "organizations:ListAccounts": "the organisation's account list: only the root would scope it",
   "organizations:ListParents": "an account's OU path: no narrower resource worth having",
+  "config:DescribeConfigRules": "Config's rule listing: not rule-scoped",
 };
 
 describe("the hub (organisation mode)", () => {
@@ -297,7 +299,7 @@ describe("the hub (organisation mode)", () => {
         (s.actions as string[]).some((action) => action.startsWith("sts:")),
       );
       const expected =
-        spec.name === "config-rule"
+        spec.name === "config-rule" || spec.name === "realtime"
           ? ["remedy-member-detect"]
           : (spec.fixes ?? []).map((problem) => `remedy-member-fix-${problem}`);
       expect(expected.length, spec.name).toBeGreaterThan(0);
@@ -422,7 +424,7 @@ describe("detection in every region of the settings", () => {
     expect(resources(org, "aws_config_config_rule")).toEqual({});
   });
 
-  it("keeps the queues in the hub region; only the rule function's one role sends to them", () => {
+  it("keeps the queues in the hub region; only the rule function's one role and the real-time role send to them", () => {
     const roles = new Set(
       Object.entries(resources(org, "aws_lambda_function"))
         .filter(([id]) => id.startsWith("config_rule"))
@@ -430,7 +432,10 @@ describe("detection in every region of the settings", () => {
     );
     expect([...roles]).toEqual(["${aws_iam_role.config_rule_role.arn}"]);
     const senders = (policyDoc(org, "queue_policy_doc").statement as Json[]).find((s) => s.sid === "RuleSends")!;
-    expect(senders.principals[0].identifiers).toEqual(["${aws_iam_role.config_rule_role.arn}"]);
+    expect(senders.principals[0].identifiers).toEqual([
+      "${aws_iam_role.config_rule_role.arn}",
+      "${aws_iam_role.realtime_role.arn}",
+    ]);
     for (const doc of ["scan_queue_policy_doc", "scan_dlq_policy_doc"]) {
       const deny = (policyDoc(org, doc).statement as Json[]).find((s) => s.sid === "OnlyTheScannerSends")!;
       expect(deny.condition[0].values).toEqual(["${aws_iam_role.config_rule_role.arn}"]);
@@ -503,7 +508,12 @@ describe("the member roles (the model, and its CloudFormation render)", () => {
   });
 
   it("grants each role exactly its actions, from the registry; the boundary exactly their union", () => {
-    const detect = [...new Set(configRuleMemberCommands.map((command) => configRulePermissions[command]))].sort();
+    const detect = [
+      ...new Set([
+        ...configRuleMemberCommands.map((command) => configRulePermissions[command]),
+        ...realtimeMemberCommands.map((command) => realtimePermissions[command]),
+      ]),
+    ].sort();
     expect(actionsOf(roleOf("remedy-member-detect").Properties.Policies[0].PolicyDocument)).toEqual(detect);
     for (const spec of PROBLEM_SPECS) {
       expect(actionsOf(roleOf(fixRoleName(spec.id)).Properties.Policies[0].PolicyDocument), spec.id).toEqual(
@@ -592,7 +602,7 @@ describe("the member roles (the model, and its CloudFormation render)", () => {
 
   it("trusts the hub root narrowed to the matching hub role and the organisation, with SetSourceIdentity and the ExternalId", () => {
     expect(trustOf("remedy-member-detect").map((s) => named(s, "detect"))).toEqual([
-      allowTrust("detect", ["<ConfigRuleRoleArn>"]),
+      allowTrust("detect", ["<ConfigRuleRoleArn>", "<RealtimeRoleArn>"]),
     ]);
     for (const spec of PROBLEM_SPECS) {
       const remediation = problemSpec(spec.id).remediation;
@@ -611,7 +621,7 @@ describe("the member roles (the model, and its CloudFormation render)", () => {
       Condition: { ArnEquals: { "aws:PrincipalArn": FUNCTION_NAMES.map((name) => `<${hubRoleParameter(name)}>`) } },
       name: "undo",
     });
-    // Only the undo role's own trust names the undo principals; no fix or detect role trusts more than one hub role.
+    // Only the undo role's own trust names the undo principals.
     for (const role of model.roles.filter((r) => r.role.kind !== "undo")) {
       expect(JSON.stringify(trustOf(role.name)), role.name).not.toContain("UndoPrincipalArns");
     }
@@ -626,7 +636,15 @@ describe("the member roles (the model, and its CloudFormation render)", () => {
 });
 
 describe("deploying the member roles", () => {
-  const stackSet = () => only(resources(org, "aws_cloudformation_stack_set"));
+  // The member roles' StackSet; the real-time forwarding's is the other (test/infra/realtime.test.ts).
+  const stackSet = () =>
+    only(
+      Object.fromEntries(
+        Object.entries(resources(org, "aws_cloudformation_stack_set")).filter(
+          ([, set]) => (set as Json).name === "remedy-member-roles",
+        ),
+      ),
+    );
 
   it("as a service-managed StackSet auto-deployed to the organisation root, from the hub", () => {
     expect(stackSet()).toMatchObject({
@@ -639,7 +657,13 @@ describe("deploying the member roles", () => {
     expect(JSON.parse(stackSet().template_body)).toEqual(template);
     expect(stackSet().template_body.length).toBeLessThanOrEqual(51_200);
     expect(stackSet().template_body).not.toMatch(/[$%]\{/);
-    const instance = only(resources(org, "aws_cloudformation_stack_set_instance"));
+    const instance = only(
+      Object.fromEntries(
+        Object.entries(resources(org, "aws_cloudformation_stack_set_instance")).filter(([, i]) =>
+          ((i as Json).stack_set_name as string).includes("member_roles_stack_set"),
+        ),
+      ),
+    );
     expect(instance).toMatchObject({
       call_as: "DELEGATED_ADMIN",
       stack_set_instance_region: "${var.region}",
@@ -666,7 +690,14 @@ describe("deploying the member roles", () => {
   });
 
   it("in the management account: the same template as one CloudFormation stack", () => {
-    const stack = only(resources(management, "aws_cloudformation_stack"));
+    // The member roles' stack; the real-time forwarding's, one per region, are test/infra/realtime.test.ts's.
+    const stack = only(
+      Object.fromEntries(
+        Object.entries(resources(management, "aws_cloudformation_stack")).filter(
+          ([, stack]) => (stack as Json).name === "remedy-member-roles",
+        ),
+      ),
+    );
     expect(stack.template_body).toBe(stackSet().template_body);
     expect(stack.capabilities).toEqual(["CAPABILITY_NAMED_IAM"]);
     expect(Object.keys(stack.parameters).sort()).toEqual(Object.keys(template.Parameters).sort());
@@ -762,7 +793,10 @@ describe("one model, two renders: the template and the remedy-member stack grant
   const tfRoleId = (name: string) => name.replace(/^remedy-member-/, "").replaceAll("-", "_");
 
   it("same roles, paths, sessions and boundary", () => {
-    const roles = resources(member, "aws_iam_role");
+    // The member roles; the real-time forwarding's roles are test/infra/realtime.test.ts's.
+    const roles = Object.fromEntries(
+      Object.entries(resources(member, "aws_iam_role")).filter(([id]) => !id.startsWith("forward_role_")),
+    );
     expect(
       Object.values(roles)
         .map((r: Json) => r.name)

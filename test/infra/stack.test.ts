@@ -66,7 +66,7 @@ describe("the auto-response gate", () => {
   });
 
   it("targets the coordinator, which runs one at a time", () => {
-    const target = Object.values(resources("aws_cloudwatch_event_target"))[0] as Json;
+    const target = resources("aws_cloudwatch_event_target").schedule_target;
     expect(target.arn).toBe(`\${aws_lambda_function.coordinator.arn}`);
     expect(resources("aws_lambda_function").coordinator.reserved_concurrent_executions).toBe(1);
   });
@@ -124,6 +124,8 @@ describe("least privilege", () => {
       "s3:GetAccountPublicAccessBlock",
       "ec2:DescribeSecurityGroupRules",
       "ec2:DescribeSecurityGroups",
+      // Config's rule listing (the real-time function's): not rule-scoped.
+      "config:DescribeConfigRules",
     ]);
     for (const spec of FUNCTION_LIST) {
       for (const statement of policyDoc(`${fnId(spec.name)}_policy_doc`).statement as Json[]) {
@@ -166,7 +168,9 @@ describe("functions", () => {
 
   it("remediations are not retried by Lambda and finish within the dispatch visibility", () => {
     const configs = Object.values(resources("aws_lambda_function_event_invoke_config")) as Json[];
+    // The coordinator's too: the real-time function's "run now" (test/infra/realtime.test.ts).
     expect(configs.map((c) => c.function_name).sort()).toEqual([
+      `\${aws_lambda_function.coordinator.function_name}`,
       `\${aws_lambda_function.remediate_s3.function_name}`,
       `\${aws_lambda_function.remediate_sg.function_name}`,
     ]);
@@ -221,7 +225,10 @@ describe("queues, ledger, Config", () => {
     expect(scan.redrive_policy).toBe(
       '${jsonencode({"deadLetterTargetArn" = aws_sqs_queue.scan_dlq.arn, "maxReceiveCount" = 5})}',
     );
-    const mappings = Object.values(resources("aws_lambda_event_source_mapping"));
+    // The scan's mapping; the real-time queue's is the other (test/infra/realtime.test.ts).
+    const mappings = Object.values(resources("aws_lambda_event_source_mapping")).filter(
+      (m) => (m as Json).function_name === "${aws_lambda_function.config_rule.arn}",
+    );
     expect(mappings).toHaveLength(1);
     expect(mappings[0]).toMatchObject({
       event_source_arn: "${aws_sqs_queue.scan_queue.arn}",
@@ -380,7 +387,11 @@ describe("trust boundary", () => {
   });
 
   it("drops a queued dispatch before it can outlive its visibility, and remediations know the same age", () => {
-    for (const config of Object.values(resources("aws_lambda_function_event_invoke_config")) as Json[]) {
+    // The remediations' (the coordinator's own is the real-time path's "run now": test/infra/realtime.test.ts).
+    const configs = Object.values(resources("aws_lambda_function_event_invoke_config")) as Json[];
+    const remediations = configs.filter((c) => c.function_name !== "${aws_lambda_function.coordinator.function_name}");
+    expect(remediations).toHaveLength(FUNCTION_LIST.filter((s) => s.invokedByCoordinator).length);
+    for (const config of remediations) {
       expect(config.maximum_event_age_in_seconds).toBe(MAX_DISPATCH_AGE_SECONDS);
     }
     for (const spec of FUNCTION_LIST.filter((s) => s.invokedByCoordinator)) {
@@ -420,7 +431,7 @@ describe("trust boundary", () => {
     });
   });
 
-  it("denies publishing reports to everyone but Remedy's roles and this stack's DLQ alarm", () => {
+  it("denies publishing reports to everyone but Remedy's roles, the listed operators and this stack's DLQ alarm", () => {
     const alarm =
       "arn:${data.aws_partition.partition.partition}:cloudwatch:${var.region}:${data.aws_caller_identity.account.account_id}:alarm:remedy-dead-letters";
     expect(resources("aws_cloudwatch_metric_alarm").dlq_alarm.alarm_name).toBe("remedy-dead-letters");
@@ -428,7 +439,12 @@ describe("trust boundary", () => {
       effect: "Deny",
       actions: ["sns:Publish"],
       condition: [
-        { test: "ArnNotLike", variable: "aws:PrincipalArn", values: consumers },
+        {
+          test: "ArnNotLike",
+          variable: "aws:PrincipalArn",
+          // `remedy undo` reports what it put back, with the operator's credentials.
+          values: `\${concat([${consumers.map((arn: string) => arn.slice(2, -1)).join(", ")}], var.operator_principal_arns)}`,
+        },
         { test: "StringNotEquals", variable: "aws:PrincipalServiceName", values: ["cloudwatch.amazonaws.com"] },
       ],
     });
@@ -455,7 +471,7 @@ describe("trust boundary", () => {
         .filter((s) => String(s.sid).startsWith("OnlyWritersOf"))
         .map((s) => [s.resources[0].replace(/^.*\}\//, ""), s]),
     );
-    expect(Object.keys(writers).sort()).toEqual(["actions/*", "claims/*", "scans/*", "state/*"]);
+    expect(Object.keys(writers).sort()).toEqual(["actions/*", "claims/*", "exemptions/*", "scans/*", "state/*"]);
     for (const s of Object.values(writers)) {
       expect(s).toMatchObject({ effect: "Deny", principals: [{ type: "*", identifiers: ["*"] }] });
       expect(s.actions).toEqual(["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectRetention"]);
@@ -465,6 +481,8 @@ describe("trust boundary", () => {
     expect(writers["actions/*"].condition[0].values).toBe(
       `\${concat(${JSON.stringify(remediationRoles).replaceAll(",", ", ")}, var.operator_principal_arns)}`,
     );
+    // Undo's exemptions: the operators (the remediation roles only keep the list from being empty).
+    expect(writers["exemptions/*"].condition[0].values).toBe(writers["actions/*"].condition[0].values);
     expect(writers["state/*"].condition[0].values).toEqual([
       "arn:${data.aws_partition.partition.partition}:iam::${data.aws_caller_identity.account.account_id}:role/remedy-coordinator-${var.region}",
     ]);

@@ -9,7 +9,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { GenerateMacCommand, KMSClient } from "@aws-sdk/client-kms";
 import { ListAccountsCommand, ListParentsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { DeleteMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
@@ -97,6 +97,8 @@ beforeEach(() => {
   ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(RUNNING) } });
   kms.on(GenerateMacCommand).callsFake(fakeGenerateMac);
   s3.on(PutObjectCommand).resolves({});
+  // No undo exemption on the resource (the hub's ledger bucket), as S3 says it for a missing key.
+  s3.on(GetObjectCommand).rejects(new NoSuchKey({ message: "The specified key does not exist.", $metadata: {} }));
   sqs.on(DeleteMessageCommand).resolves({});
   sns.on(PublishCommand).resolves({});
   organizations.on(ListAccountsCommand).resolves({

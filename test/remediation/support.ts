@@ -59,7 +59,10 @@ export const RUNNING: PauseReading = {
   at: T0.toISOString(),
 };
 
-type DeployedDeps = Pick<RemediationDeps, "deployment" | "queueUrl" | "readPause" | "maxDispatchAgeMs"> & {
+type DeployedDeps = Pick<
+  RemediationDeps,
+  "deployment" | "queueUrl" | "readPause" | "maxDispatchAgeMs" | "undoExemptions"
+> & {
   /** The account's facts (the S3 remediation reads them): none configured unless a test says otherwise. */
   accountFacts: AccountFactsReader;
 };
@@ -72,6 +75,8 @@ export function deployedDeps(overrides: Partial<DeployedDeps> = {}): DeployedDep
     readPause: async () => RUNNING,
     maxDispatchAgeMs: 150_000,
     accountFacts: async () => ({ s3PublicAccessBlock: null }),
+    // No undo exemptions unless a test says otherwise.
+    undoExemptions: async () => undefined,
     ...overrides,
   };
 }

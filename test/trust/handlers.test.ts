@@ -8,7 +8,7 @@ import {
   RevokeSecurityGroupIngressCommand,
 } from "@aws-sdk/client-ec2";
 import { GenerateMacCommand, KMSClient } from "@aws-sdk/client-kms";
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { GetPublicAccessBlockCommand, S3ControlClient } from "@aws-sdk/client-s3-control";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { DeleteMessageCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
@@ -71,6 +71,8 @@ beforeEach(() => {
   ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(RUNNING) } });
   kms.on(GenerateMacCommand).callsFake(fakeGenerateMac);
   s3.on(PutObjectCommand).resolves({});
+  // No undo exemption on any resource (the ledger's exemptions/ prefix), as S3 says it for a missing key.
+  s3.on(GetObjectCommand).rejects(new NoSuchKey({ message: "The specified key does not exist.", $metadata: {} }));
   sqs.on(DeleteMessageCommand).resolves({});
   sns.on(PublishCommand).resolves({});
   ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: SG_RULES[0]!.GroupId, Tags: [] }] });

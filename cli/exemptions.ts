@@ -1,0 +1,95 @@
+// The `remedy exemptions` command: list undo's temporary exemptions (exemptions-view.ts words them), or lift one
+// early (delete its object: Remedy fixes the entries again at its next detection). The objects are claims
+// (contract/undo-exemption.ts): one that is not valid exempts nothing and is listed with why.
+import { type UndoExemptionRecord, undoExemptionKey } from "../contract/undo-exemption.ts";
+import { liftUndoExemption, listUndoExemptions } from "../platform/undo-exemptions-store.ts";
+import { actingIdentity, CliError, EXIT_USAGE } from "./command.ts";
+import type { CliDeps, Io } from "./deps.ts";
+import { type UndoExemptionsView, undoExemptionsText, undoExemptionsView } from "./exemptions-view.ts";
+import { requireRefs, type StackRefs } from "./stack.ts";
+import { terminalJson, terminalText } from "./terminal.ts";
+
+export * from "./exemptions-view.ts";
+
+/** Reads every exemption object in the ledger bucket. */
+export async function readUndoExemptions(deps: CliDeps, bucket: string): Promise<UndoExemptionsView> {
+  const listing = await listUndoExemptions(deps.s3(), bucket);
+  return undoExemptionsView(listing.records, deps.now(), listing.invalid);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// `remedy exemptions [list]` and `remedy exemptions lift RESOURCE`
+
+/** `remedy exemptions`: every entry left as restored, and every object that exempts nothing. */
+export async function exemptionsListCommand(
+  refs: StackRefs,
+  options: { json: boolean },
+  deps: CliDeps,
+  io: Io,
+): Promise<UndoExemptionsView & { records: UndoExemptionRecord[] }> {
+  const { ledgerBucket } = requireRefs(refs, "ledgerBucket");
+  const listing = await listUndoExemptions(deps.s3(), ledgerBucket);
+  const view = undoExemptionsView(listing.records, deps.now(), listing.invalid);
+  const answer = { ...view, records: listing.records };
+  if (options.json) io.out(`${terminalJson(answer)}\n`);
+  else io.out(`${undoExemptionsText(view, io.columns).join("\n")}\n`);
+  return answer;
+}
+
+export interface LiftTarget {
+  resourceId: string;
+  /** Needed only when the id is exempted in several accounts or regions (organisation mode). */
+  accountId?: string;
+  region?: string;
+}
+
+/**
+ * `remedy exemptions lift RESOURCE`: deletes the resource's exemption object, so Remedy fixes what the undo put back
+ * at its next detection. The resource is found among the stored objects by its id (and account or region when the
+ * id alone names several).
+ */
+export async function exemptionsLiftCommand(
+  refs: StackRefs,
+  target: LiftTarget,
+  options: { json: boolean },
+  deps: CliDeps,
+  io: Io,
+): Promise<{ lifted: boolean; resource?: UndoExemptionRecord["resource"]; by: string; object?: string }> {
+  const { ledgerBucket } = requireRefs(refs, "ledgerBucket");
+  // A change to what Remedy does: the caller's identity, and credentials for another account refused, first.
+  const by = await actingIdentity(refs, deps);
+  const listing = await listUndoExemptions(deps.s3(), ledgerBucket);
+  const matches = listing.records.filter(
+    ({ resource }) =>
+      resource.id === target.resourceId &&
+      (target.accountId === undefined || resource.accountId === target.accountId) &&
+      (target.region === undefined || resource.region === target.region),
+  );
+  const shownId = terminalText(target.resourceId);
+  if (matches.length === 0) {
+    const answer = { lifted: false, by };
+    if (options.json) io.out(`${terminalJson(answer)}\n`);
+    else io.out(`No undo exemption on ${shownId}: nothing to lift.\n`);
+    return answer;
+  }
+  if (matches.length > 1) {
+    const where = matches.map(({ resource }) => `${resource.accountId}/${resource.region}`).join(", ");
+    throw new CliError(
+      `${shownId} is exempted in ${where}: say which with --account ID and --resource-region REGION`,
+      EXIT_USAGE,
+    );
+  }
+  const resource = matches[0]!.resource;
+  const lifted = await liftUndoExemption(deps.s3(), ledgerBucket, resource);
+  const object = `s3://${ledgerBucket}/${undoExemptionKey(resource)}`;
+  const answer = { lifted, resource, by, object };
+  if (options.json) io.out(`${terminalJson(answer)}\n`);
+  else {
+    io.out(
+      lifted
+        ? `Lifted the undo exemption on ${shownId} (${terminalText(object)}): Remedy fixes what was put back at its next detection.\n`
+        : `No undo exemption on ${shownId} any more: nothing to lift.\n`,
+    );
+  }
+  return answer;
+}
