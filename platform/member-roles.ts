@@ -72,9 +72,21 @@ export class MemberRoleRefusedError extends PermanentError {
   override name = "MemberRoleRefusedError";
 }
 
+/** How a hub function words a refused member role, and as which error (permanent: retrying cannot help). */
+export interface MemberRoleRefusal {
+  /** "the member detect role": what is missing or not trusting. */
+  role?: string;
+  /** "the hub", "this hub rule function": whom the role must trust. */
+  trusted?: string;
+  /** What follows the reason: "; nothing was reported or queued for the account". */
+  afterwards?: string;
+  error?: (message: string, cause: unknown) => Error;
+}
+
 /**
- * Assumes `role` in the account for one session, with the settings' ExternalId. STS refusals → MemberRoleRefusedError
- * naming the role and what to check; throttling and outages are thrown as they came (transient by their codes).
+ * Assumes `role` in the account for one session, with the settings' ExternalId. STS refusals → a permanent error
+ * (MemberRoleRefusedError, or the caller's) naming the role and what to check; throttling and outages are thrown as
+ * they came (transient by their codes).
  */
 export async function assumeMemberRoleOf(
   sts: Pick<STSClient, "send">,
@@ -82,9 +94,12 @@ export async function assumeMemberRoleOf(
   accountId: string,
   role: MemberRole,
   sessionName: string,
+  refusal: MemberRoleRefusal = {},
 ): Promise<TemporaryCredentials> {
   const arn = memberRoleArn(deployment.partition, accountId, role);
   const externalId = deployment.organization?.externalId;
+  const refused = refusal.error ?? ((message, cause) => new MemberRoleRefusedError(message, { cause }));
+  const afterwards = refusal.afterwards ?? "";
   try {
     return await assumeMemberRole(sts, {
       partition: deployment.partition,
@@ -96,13 +111,13 @@ export async function assumeMemberRoleOf(
   } catch (error) {
     // STS says AccessDenied both for a role that does not exist and for one whose trust policy leaves the hub out.
     if (hasErrorCode(error, "AccessDenied", "AccessDeniedException")) {
-      throw new MemberRoleRefusedError(
-        `cannot assume ${arn}: the member role is missing in account ${accountId} or does not trust this hub function (${describeAwsError(error)})`,
-        { cause: error },
+      throw refused(
+        `cannot assume ${arn}: ${refusal.role ?? "the member role"} is missing in account ${accountId} or does not trust ${refusal.trusted ?? "this hub function"} (${describeAwsError(error)})${afterwards}`,
+        error,
       );
     }
     if (classifyAwsError(error) === "transient") throw error;
-    throw new MemberRoleRefusedError(`cannot assume ${arn}: ${describeAwsError(error)}`, { cause: error });
+    throw refused(`cannot assume ${arn}: ${describeAwsError(error)}`, error);
   }
 }
 

@@ -16,17 +16,11 @@ import { ConfigServiceClient } from "@aws-sdk/client-config-service";
 import { S3ControlClient } from "@aws-sdk/client-s3-control";
 import type { STSClient } from "@aws-sdk/client-sts";
 import { type AccountFactsReader, accountFactsReader } from "../../detection/account-facts.ts";
-import { classifyAwsError, describeAwsError, hasErrorCode } from "../../platform/aws-errors.ts";
 import { memberClient, type TemporaryCredentials } from "../../platform/clients.ts";
 import { type Deployment, deployedRuleNamed } from "../../platform/deployment.ts";
 import { PermanentError } from "../../platform/errors.ts";
 import { errorFields, type Log } from "../../platform/logging.ts";
-import {
-  assumeMemberRole,
-  MEMBER_SESSION_SECONDS,
-  type MemberRole,
-  memberRoleArn,
-} from "../../platform/member-roles.ts";
+import { assumeMemberRoleOf, MEMBER_SESSION_SECONDS, type MemberRole } from "../../platform/member-roles.ts";
 import { type AccountStanding, admittedBySettings, type OrganizationDirectory } from "../../platform/organization.ts";
 
 export { admittedBySettings } from "../../platform/organization.ts";
@@ -322,28 +316,12 @@ export async function assumeDetectRole(
   accountId: string,
   invocationId: string,
 ): Promise<TemporaryCredentials> {
-  const arn = memberRoleArn(deployment.partition, accountId, DETECT_ROLE);
-  const externalId = deployment.organization?.externalId;
-  try {
-    return await assumeMemberRole(sts, {
-      partition: deployment.partition,
-      accountId,
-      role: DETECT_ROLE,
-      sessionName: detectSessionName(invocationId),
-      ...(externalId ? { externalId } : {}),
-    });
-  } catch (error) {
-    // STS says AccessDenied both for a role that does not exist and for one whose trust policy leaves the hub out.
-    if (hasErrorCode(error, "AccessDenied", "AccessDeniedException")) {
-      throw new MemberDetectRoleError(
-        `cannot assume ${arn}: the member detect role is missing in account ${accountId} or does not trust this ` +
-          `hub rule function (${describeAwsError(error)}); nothing was reported or queued for the account`,
-        { cause: error },
-      );
-    }
-    if (classifyAwsError(error) === "transient") throw error;
-    throw new MemberDetectRoleError(`cannot assume ${arn}: ${describeAwsError(error)}`, { cause: error });
-  }
+  return assumeMemberRoleOf(sts, deployment, accountId, DETECT_ROLE, detectSessionName(invocationId), {
+    role: "the member detect role",
+    trusted: "this hub rule function",
+    afterwards: "; nothing was reported or queued for the account",
+    error: (message, cause) => new MemberDetectRoleError(message, { cause }),
+  });
 }
 
 /** "detect-" and the first 8 characters of the invocation's id: the member's CloudTrail names the invocation. */

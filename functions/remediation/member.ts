@@ -5,15 +5,10 @@
 // single-account mode they are made once at cold start (handler.ts).
 import type { STSClient } from "@aws-sdk/client-sts";
 import type { Instruction } from "../../contract/instruction.ts";
-import {
-  classifyAwsError,
-  describeAwsError,
-  hasErrorCode,
-  PermanentRemediationError,
-} from "../../platform/aws-errors.ts";
+import { PermanentRemediationError } from "../../platform/aws-errors.ts";
 import { memberClient, type TemporaryCredentials } from "../../platform/clients.ts";
 import type { Deployment } from "../../platform/deployment.ts";
-import { assumeMemberRole, type MemberRole, memberRoleArn } from "../../platform/member-roles.ts";
+import { assumeMemberRoleOf, type MemberRole } from "../../platform/member-roles.ts";
 import type { OrganizationDirectory } from "../../platform/organization.ts";
 import type { FixContext, FixModule, ProblemFix } from "../../problems/fix.ts";
 import type { Problem } from "../../problems/index.ts";
@@ -90,27 +85,8 @@ export async function assumeFixRole(
   actionId: string,
 ): Promise<TemporaryCredentials> {
   const role: MemberRole = { kind: "fix", problem: instruction.problem };
-  const { accountId } = instruction.resource;
-  const arn = memberRoleArn(deployment.partition, accountId, role);
-  const externalId = deployment.organization?.externalId;
-  try {
-    return await assumeMemberRole(sts, {
-      partition: deployment.partition,
-      accountId,
-      role,
-      sessionName: actionId,
-      ...(externalId ? { externalId } : {}),
-    });
-  } catch (error) {
-    // STS says AccessDenied both for a role that does not exist and for one whose trust policy leaves the hub out.
-    if (hasErrorCode(error, "AccessDenied", "AccessDeniedException")) {
-      throw new MemberRoleError(
-        `cannot assume ${arn}: the member role is missing in account ${accountId} or does not trust the hub ` +
-          `(${describeAwsError(error)})`,
-        { cause: error },
-      );
-    }
-    if (classifyAwsError(error) === "transient") throw error;
-    throw new MemberRoleError(`cannot assume ${arn}: ${describeAwsError(error)}`, { cause: error });
-  }
+  return assumeMemberRoleOf(sts, deployment, instruction.resource.accountId, role, actionId, {
+    trusted: "the hub",
+    error: (message, cause) => new MemberRoleError(message, { cause }),
+  });
 }
