@@ -18,6 +18,16 @@ import { SCAN_PREFIX } from "../functions/config-rule/scan-layout.ts";
  * Bucket-changing actions that are never allowed on Remedy's own buckets (ledger, Config delivery, listed ones),
  * whoever's role holds them: an explicit Deny beside the grant, so a forged instruction cannot open the ledger.
  */
+/** A queue policy's TLS-only statement: every queue of the stack has it. */
+export const denyInsecureQueueTransport = (arn: string) => ({
+  sid: "DenyInsecureTransport",
+  effect: "Deny",
+  principals: [{ type: "*", identifiers: ["*"] }],
+  actions: ["sqs:*"],
+  resources: [arn],
+  condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+});
+
 export const OWN_BUCKET_WRITE_ACTIONS = [
   "s3:PutBucketAcl",
   "s3:PutBucketPolicy",

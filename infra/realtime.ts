@@ -19,6 +19,7 @@ import { Construct } from "constructs";
 import { cloudTrailPattern, securityHubPattern } from "../functions/realtime/patterns.ts";
 import { FUNCTIONS } from "../functions/registry.ts";
 import { MEMBER_ROLE_PATH } from "../platform/member-roles.ts";
+import { denyInsecureQueueTransport } from "./iam.ts";
 import type { RemedyVariables } from "./variables.ts";
 
 /** Events one real-time invocation judges at most (SQS's largest batch without a batching window). */
@@ -61,15 +62,6 @@ export function realtimeRuleStates(vars: RemedyVariables): { cloudTrail: string;
     ),
   };
 }
-
-const denyInsecureTransport = (arn: string) => ({
-  sid: "DenyInsecureTransport",
-  effect: "Deny",
-  principals: [{ type: "*", identifiers: ["*"] }],
-  actions: ["sqs:*"],
-  resources: [arn],
-  condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
-});
 
 export interface RealtimeProps {
   vars: RemedyVariables;
@@ -182,14 +174,14 @@ export class Realtime extends Construct {
       statement: [
         eventsSend("RealtimeRulesSend", this.queue.arn),
         onlyTheRules("OnlyTheRealtimeRulesSend", this.queue.arn),
-        denyInsecureTransport(this.queue.arn),
+        denyInsecureQueueTransport(this.queue.arn),
       ],
     });
     new SqsQueuePolicy(this, "queue_policy", { queueUrl: this.queue.url, policy: queuePolicy.json });
     // EventBridge's dead letters need a grant; SQS's own redrive none. No deny of other senders here: a redrive carries
     // no SourceArn, and nothing consumes this queue by itself (a dead letter is for operators to read).
     const dlqPolicy = new DataAwsIamPolicyDocument(this, "dlq_policy_doc", {
-      statement: [eventsSend("RealtimeRulesDeadLetter", this.dlq.arn), denyInsecureTransport(this.dlq.arn)],
+      statement: [eventsSend("RealtimeRulesDeadLetter", this.dlq.arn), denyInsecureQueueTransport(this.dlq.arn)],
     });
     new SqsQueuePolicy(this, "dlq_policy", { queueUrl: this.dlq.url, policy: dlqPolicy.json });
 
@@ -305,10 +297,7 @@ export function addMemberForwarding(scope: Construct, props: MemberForwardingPro
       name: "remedy",
       // By name: a counted role's attributes are a list.
       role: roleName,
-      policy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Action: ["events:PutEvents"], Resource: [hubBusArn] }],
-      }),
+      policy: JSON.stringify(forwardPolicy(hubBusArn)),
       dependsOn: [role],
     });
     addForwardingRules(scope, {
@@ -324,8 +313,11 @@ export function addMemberForwarding(scope: Construct, props: MemberForwardingPro
   }
 }
 
-/** EventBridge may assume a forwarding role only for the account's own forwarding rules. */
-function forwardTrust(account: string, ruleArnPattern: string) {
+/**
+ * EventBridge may assume a forwarding role only for the account's own forwarding rules. The values are Terraform
+ * text or CloudFormation intrinsics (the member template): one document either way.
+ */
+function forwardTrust(account: unknown, ruleArnPattern: unknown) {
   return {
     Version: "2012-10-17",
     Statement: [
@@ -339,6 +331,14 @@ function forwardTrust(account: string, ruleArnPattern: string) {
         },
       },
     ],
+  };
+}
+
+/** What a forwarding role may do: put events on the hub's bus, nothing else. */
+function forwardPolicy(hubBusArn: unknown) {
+  return {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Action: ["events:PutEvents"], Resource: [hubBusArn] }],
   };
 }
 
@@ -455,44 +455,24 @@ export function memberForwardingTemplate() {
           RoleName: { "Fn::Join": ["-", [FORWARD_ROLE_PREFIX, { Ref: "AWS::Region" }]] },
           Path: MEMBER_ROLE_PATH,
           Description: "Remedy: EventBridge forwards this region's real-time events to the hub's bus",
-          AssumeRolePolicyDocument: {
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Effect: "Allow",
-                Principal: { Service: "events.amazonaws.com" },
-                Action: "sts:AssumeRole",
-                Condition: {
-                  StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } },
-                  ArnLike: {
-                    "aws:SourceArn": {
-                      "Fn::Join": [
-                        "",
-                        [
-                          "arn:",
-                          { Ref: "AWS::Partition" },
-                          ":events:",
-                          { Ref: "AWS::Region" },
-                          ":",
-                          { Ref: "AWS::AccountId" },
-                          `:rule/${FORWARD_RULE_PREFIX}-*`,
-                        ],
-                      ],
-                    },
-                  },
-                },
-              },
-            ],
-          },
-          Policies: [
+          AssumeRolePolicyDocument: forwardTrust(
+            { Ref: "AWS::AccountId" },
             {
-              PolicyName: "remedy",
-              PolicyDocument: {
-                Version: "2012-10-17",
-                Statement: [{ Effect: "Allow", Action: ["events:PutEvents"], Resource: [hubBusArn] }],
-              },
+              "Fn::Join": [
+                "",
+                [
+                  "arn:",
+                  { Ref: "AWS::Partition" },
+                  ":events:",
+                  { Ref: "AWS::Region" },
+                  ":",
+                  { Ref: "AWS::AccountId" },
+                  `:rule/${FORWARD_RULE_PREFIX}-*`,
+                ],
+              ],
             },
-          ],
+          ),
+          Policies: [{ PolicyName: "remedy", PolicyDocument: forwardPolicy(hubBusArn) }],
         },
       },
       CloudTrailRule: rule(FORWARD_RULE_NAMES.cloudTrail, cloudTrailPattern(), p.cloudTrailState),

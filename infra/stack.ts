@@ -45,7 +45,7 @@ import { initialPauseValue } from "../platform/pause.ts";
 import { PROBLEM_SPECS, RULE_IDS } from "../problems/index.ts";
 import { DEFAULT_STATE_BACKEND, type StateBackend, useBackend } from "./backend.ts";
 import { ConfigRules, type DeployedRuleSpec, deployedRuleSpecs, deployedRulesJson, RULE_TRIGGERS } from "./config.ts";
-import { grantsFor, LEDGER_PREFIXES, type PolicyRefs, STATE_PREFIX } from "./iam.ts";
+import { denyInsecureQueueTransport, grantsFor, LEDGER_PREFIXES, type PolicyRefs, STATE_PREFIX } from "./iam.ts";
 import { LedgerBucket } from "./ledger.ts";
 import { memberRolesModel, OWN_BUCKET_PATTERNS as OWN_BUCKETS } from "./member-roles.ts";
 import { MemberForwardingStackSet, MemberRoleStackSet, undoPrincipals } from "./member-stacks.ts";
@@ -327,14 +327,7 @@ export class RemedyStack extends TerraformStack {
       this.roles.coordinator.arn,
       ...FUNCTION_LIST.filter((s) => s.invokedByCoordinator).map((s) => this.roles[s.name].arn),
     ];
-    const denyInsecure = (arn: string) => ({
-      sid: "DenyInsecureTransport",
-      effect: "Deny",
-      principals: [{ type: "*", identifiers: ["*"] }],
-      actions: ["sqs:*"],
-      resources: [arn],
-      condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
-    });
+
     const queuePolicy = new DataAwsIamPolicyDocument(this, "queue_policy_doc", {
       statement: [
         {
@@ -363,7 +356,7 @@ export class RemedyStack extends TerraformStack {
             },
           ],
         },
-        denyInsecure(queue.arn),
+        denyInsecureQueueTransport(queue.arn),
       ],
     });
     new SqsQueuePolicy(this, "queue_policy", { queueUrl: queue.url, policy: queuePolicy.json });
@@ -384,7 +377,7 @@ export class RemedyStack extends TerraformStack {
           resources: [dlq.arn],
           condition: [{ test: "ArnNotLike", variable: "aws:PrincipalArn", values: consumers }],
         },
-        denyInsecure(dlq.arn),
+        denyInsecureQueueTransport(dlq.arn),
       ],
     });
     new SqsQueuePolicy(this, "dlq_policy", { queueUrl: dlq.url, policy: dlqPolicy.json });
@@ -404,7 +397,7 @@ export class RemedyStack extends TerraformStack {
             resources: [scanQueueOf.arn],
             condition: [{ test: "ArnNotLike", variable: "aws:PrincipalArn", values: scanner }],
           },
-          denyInsecure(scanQueueOf.arn),
+          denyInsecureQueueTransport(scanQueueOf.arn),
         ],
       });
       new SqsQueuePolicy(this, `${name}_policy`, { queueUrl: scanQueueOf.url, policy: policy.json });

@@ -128,3 +128,39 @@ export function isMemberActionRole(roleArn: string): boolean {
   const name = match[2]!;
   return name === memberRoleName({ kind: "undo" }) || name.startsWith("remedy-member-fix-");
 }
+
+/** Credentials are renewed this long before they expire, so no call starts with credentials about to lapse. */
+export const RENEW_BEFORE_EXPIRY_MS = 60_000;
+
+/** What a hub function keeps per member account for a session: at least its credentials (being assumed). */
+export interface HeldSession {
+  credentials: Promise<TemporaryCredentials>;
+}
+
+/**
+ * One session per member account for a warm container (a burst in one account assumes its role once), kept until a
+ * minute before its credentials expire; a refused or failed assume is not kept, so the next event asks STS again.
+ */
+export function memberSessionCache<S extends HeldSession>(now: () => Date) {
+  const sessions = new Map<string, { session: S; renewAt?: number }>();
+  return {
+    /** The account's session, or the one `open` starts (its assume begun, not awaited). */
+    get(accountId: string, open: () => S): S {
+      const cached = sessions.get(accountId);
+      if (cached && (cached.renewAt === undefined || now().getTime() < cached.renewAt)) return cached.session;
+      const assumedAt = now().getTime();
+      const held: { session: S; renewAt?: number } = { session: open() };
+      sessions.set(accountId, held);
+      held.session.credentials.then(
+        (ready) => {
+          const expiresAt = ready.expiration?.getTime() ?? assumedAt + MEMBER_SESSION_SECONDS * 1000;
+          held.renewAt = expiresAt - RENEW_BEFORE_EXPIRY_MS;
+        },
+        () => {
+          if (sessions.get(accountId) === held) sessions.delete(accountId);
+        },
+      );
+      return held.session;
+    },
+  };
+}

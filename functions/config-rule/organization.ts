@@ -20,7 +20,7 @@ import { memberClient, type TemporaryCredentials } from "../../platform/clients.
 import { type Deployment, deployedRuleNamed } from "../../platform/deployment.ts";
 import { PermanentError } from "../../platform/errors.ts";
 import { errorFields, type Log } from "../../platform/logging.ts";
-import { assumeMemberRoleOf, MEMBER_SESSION_SECONDS, type MemberRole } from "../../platform/member-roles.ts";
+import { assumeMemberRoleOf, type MemberRole, memberSessionCache } from "../../platform/member-roles.ts";
 import { type AccountStanding, admittedBySettings, type OrganizationDirectory } from "../../platform/organization.ts";
 
 export { admittedBySettings } from "../../platform/organization.ts";
@@ -40,8 +40,8 @@ export class MemberDetectRoleError extends PermanentError {
 }
 
 const DETECT_ROLE: MemberRole = { kind: "detect" };
-/** Credentials are renewed this long before they expire, so no call starts with credentials about to lapse. */
-export const RENEW_BEFORE_EXPIRY_MS = 60_000;
+
+export { RENEW_BEFORE_EXPIRY_MS } from "../../platform/member-roles.ts";
 
 /** The clients that speak to a member account's Config and S3 Control, with its detect role's credentials. */
 export interface MemberClients {
@@ -90,8 +90,6 @@ interface MemberAccess {
 /** One account's detect session: its credentials (assumed once for every region), and its clients by region. */
 interface MemberSession {
   credentials: Promise<TemporaryCredentials>;
-  /** Known once the credentials are: a minute before they expire. */
-  renewAt?: number;
   regions: Map<string, MemberAccess>;
 }
 
@@ -101,7 +99,7 @@ export function memberDetection(options: MemberDetectionOptions): MemberDetectio
   if (!organization) throw new Error("memberDetection needs a deployment in organisation mode");
   const makeClients = options.memberClients ?? defaultMemberClients;
   // Warm containers keep one session per account: a burst of changes in one account assumes its role once.
-  const sessions = new Map<string, MemberSession>();
+  const sessions = memberSessionCache<MemberSession>(options.now);
   const memberDeployments = new Map<string, Deployment>();
 
   /** The hub's deployment, speaking for the member account and region: what judging checks every item against. */
@@ -115,25 +113,11 @@ export function memberDetection(options: MemberDetectionOptions): MemberDetectio
     return member;
   };
 
-  const sessionOf = (accountId: string, invocationId: string): MemberSession => {
-    const cached = sessions.get(accountId);
-    if (cached && (cached.renewAt === undefined || options.now().getTime() < cached.renewAt)) return cached;
-    const assumedAt = options.now().getTime();
-    const credentials = assumeDetectRole(options.sts, deployment, accountId, invocationId);
-    const session: MemberSession = { credentials, regions: new Map() };
-    sessions.set(accountId, session);
-    credentials.then(
-      (ready) => {
-        const expiresAt = ready.expiration?.getTime() ?? assumedAt + MEMBER_SESSION_SECONDS * 1000;
-        session.renewAt = expiresAt - RENEW_BEFORE_EXPIRY_MS;
-      },
-      // A refused or failed assume is not kept: the next event asks STS again.
-      () => {
-        if (sessions.get(accountId) === session) sessions.delete(accountId);
-      },
-    );
-    return session;
-  };
+  const sessionOf = (accountId: string, invocationId: string): MemberSession =>
+    sessions.get(accountId, () => ({
+      credentials: assumeDetectRole(options.sts, deployment, accountId, invocationId),
+      regions: new Map(),
+    }));
 
   const accessTo = async (accountId: string, region: string, invocationId: string): Promise<MemberAccess> => {
     const session = sessionOf(accountId, invocationId);

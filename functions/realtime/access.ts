@@ -12,7 +12,7 @@ import type { Instruction } from "../../contract/instruction.ts";
 import { memberClient, sharedClient, type TemporaryCredentials } from "../../platform/clients.ts";
 import { type Deployment, isDeployedRuleName } from "../../platform/deployment.ts";
 import type { Log } from "../../platform/logging.ts";
-import { assumeMemberRoleOf, MEMBER_SESSION_SECONDS } from "../../platform/member-roles.ts";
+import { assumeMemberRoleOf, memberSessionCache } from "../../platform/member-roles.ts";
 import { admittedBySettings, type OrganizationDirectory } from "../../platform/organization.ts";
 import type { ResourceObserver } from "../../problems/observe.ts";
 import { observeModuleFor } from "./observers.ts";
@@ -103,36 +103,18 @@ export interface OrganizationAccessOptions {
   clientIn?: typeof memberClient;
 }
 
-/** Credentials are renewed this long before they expire, so no call starts with credentials about to lapse. */
-const RENEW_BEFORE_EXPIRY_MS = 60_000;
-
 /** Organisation mode: any active, non-excluded member account in a region of the settings, through its detect role. */
 export function organizationAccess(options: OrganizationAccessOptions): RealtimeAccess {
   const { deployment, directory, log, now } = options;
   const organization = deployment.organization;
   if (!organization) throw new Error("organizationAccess needs a deployment in organisation mode");
   const clientIn = options.clientIn ?? memberClient;
-  const sessions = new Map<string, { credentials: Promise<TemporaryCredentials>; renewAt?: number }>();
+  const sessions = memberSessionCache(now);
   const accesses = new Map<string, { credentials: TemporaryCredentials; access: PlaceAccess }>();
-
-  const credentialsOf = (accountId: string): Promise<TemporaryCredentials> => {
-    const cached = sessions.get(accountId);
-    if (cached && (cached.renewAt === undefined || now().getTime() < cached.renewAt)) return cached.credentials;
-    const assumedAt = now().getTime();
-    const credentials = assumeMemberRoleOf(options.sts, deployment, accountId, { kind: "detect" }, "realtime");
-    const session: { credentials: Promise<TemporaryCredentials>; renewAt?: number } = { credentials };
-    sessions.set(accountId, session);
-    credentials.then(
-      (ready) => {
-        session.renewAt =
-          (ready.expiration?.getTime() ?? assumedAt + MEMBER_SESSION_SECONDS * 1000) - RENEW_BEFORE_EXPIRY_MS;
-      },
-      () => {
-        if (sessions.get(accountId) === session) sessions.delete(accountId);
-      },
-    );
-    return credentials;
-  };
+  const credentialsOf = (accountId: string): Promise<TemporaryCredentials> =>
+    sessions.get(accountId, () => ({
+      credentials: assumeMemberRoleOf(options.sts, deployment, accountId, { kind: "detect" }, "realtime"),
+    })).credentials;
 
   return {
     async open(place) {

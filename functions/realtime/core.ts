@@ -22,7 +22,6 @@ import { judgeVerdict } from "../../detection/judge.ts";
 import type { Verdict } from "../../detection/types.ts";
 import { classifyAwsError, describeAwsError } from "../../platform/aws-errors.ts";
 import { type Deployment, resourceArn } from "../../platform/deployment.ts";
-import { failureKind } from "../../platform/errors.ts";
 import { queueInstructions } from "../../platform/instruction-queue.ts";
 import { errorFields, type Log, type MetricSink } from "../../platform/logging.ts";
 import { isMemberActionRole } from "../../platform/member-roles.ts";
@@ -173,8 +172,11 @@ async function handleSighting(sighting: Sighting, deps: RealtimeDeps): Promise<S
   try {
     access = await deps.access.open(sighting);
   } catch (error) {
-    if (retryable(error)) throw error;
-    return ignore(`cannot act in ${sighting.accountId}/${sighting.region}: ${describe(error)}`, "RefusedEvents");
+    if (classifyAwsError(error) === "transient") throw error;
+    return ignore(
+      `cannot act in ${sighting.accountId}/${sighting.region}: ${describeAwsError(error)}`,
+      "RefusedEvents",
+    );
   }
   if ("refused" in access) return ignore(access.refused, "RefusedEvents");
 
@@ -189,8 +191,8 @@ async function handleSighting(sighting: Sighting, deps: RealtimeDeps): Promise<S
       });
       return { outcome: "reevaluated", configRuleNames: names };
     } catch (error) {
-      if (retryable(error)) throw error;
-      return ignore(`could not re-evaluate the Config rules: ${describe(error)}`, "FailedReevaluations");
+      if (classifyAwsError(error) === "transient") throw error;
+      return ignore(`could not re-evaluate the Config rules: ${describeAwsError(error)}`, "FailedReevaluations");
     }
   }
   return judgeResource(sighting, access, deps, fields, ignore);
@@ -218,9 +220,9 @@ async function judgeResource(
     tags = live.tags;
     verdict = observer.verdict(live, deployed.parameters);
   } catch (error) {
-    if (retryable(error)) throw error;
+    if (classifyAwsError(error) === "transient") throw error;
     if (classifyAwsError(error) === "gone") return ignore(`${spec.label} ${id} no longer exists`, "GoneResources");
-    return ignore(`${spec.label} ${id} could not be read: ${describe(error)}`, "UnreadableResources");
+    return ignore(`${spec.label} ${id} could not be read: ${describeAwsError(error)}`, "UnreadableResources");
   }
 
   const readAt = deps.now();
@@ -296,15 +298,4 @@ function sightingFields(sighting: Sighting): Record<string, unknown> {
     region: sighting.region,
     ...(sighting.kind === "resource" ? { resourceId: sighting.resourceId, resourceType: sighting.resourceType } : {}),
   };
-}
-
-/** Worth retrying the message: AWS throttling or an outage, or one of Remedy's retryable errors. */
-function retryable(error: unknown): boolean {
-  const kind = failureKind(error);
-  if (kind !== undefined) return kind === "retryable";
-  return classifyAwsError(error) === "transient";
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error && !("$metadata" in error) ? error.message : describeAwsError(error);
 }
