@@ -48,17 +48,11 @@ import type { SQSEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import type { Ledger } from "../contract/ledger.ts";
 import type { Reporter } from "../contract/report.ts";
-import {
-  CONCURRENCY,
-  RECEIVE_WAIT_SECONDS,
-  SAFETY_MARGIN_MS,
-  SAVE_MARGIN_MS,
-} from "../functions/coordinator/settings.ts";
+import { RECEIVE_WAIT_SECONDS } from "../functions/coordinator/settings.ts";
 import { type CoordinatorStateStore, memoryStateStore } from "../functions/coordinator/state.ts";
 import { runCoordinator } from "../functions/coordinator/tick.ts";
 import { ownAccountAccess } from "../functions/realtime/access.ts";
 import { type RealtimeDeps, runRealtime } from "../functions/realtime/core.ts";
-import { DISPATCH_VISIBILITY_SECONDS } from "../functions/registry.ts";
 import type { Log } from "../platform/logging.ts";
 import {
   enqueue,
@@ -67,7 +61,6 @@ import {
   fakePauseParameter,
   instruction,
   recordingReporter,
-  testConfig,
 } from "../test/coordinator/support.ts";
 import { fixture } from "../test/fixtures/load.ts";
 import { startLocalSqs } from "../test/helpers/local-sqs.ts";
@@ -94,7 +87,7 @@ import {
   realtimeCost,
 } from "./cost.bench.ts";
 import { random } from "./generate.ts";
-import { DEFAULT_STAGES } from "./timeline.bench.ts";
+import { DEFAULT_STAGES, deployedCoordinatorConfig } from "./timeline.bench.ts";
 
 /** How many API calls the Monte Carlo simulates per scenario. */
 export const SIMULATED_CALLS = 20_000;
@@ -387,16 +380,7 @@ export async function measureRunNow(runs = 20): Promise<TickFigures> {
         ssm: pause.ssm,
         store,
         reporter: recordingReporter(),
-        // The deployed defaults (functions/coordinator/settings.ts, infra/variables.ts).
-        config: testConfig(local, {
-          rateLimit: { count: 20, windowMinutes: 10 },
-          breaker: { freshLimit: 50, windowMinutes: 10 },
-          dispatchVisibilitySeconds: DISPATCH_VISIBILITY_SECONDS,
-          safetyMarginMs: SAFETY_MARGIN_MS,
-          saveMarginMs: SAVE_MARGIN_MS,
-          concurrency: { ...CONCURRENCY },
-          receiveWaitSeconds: 0,
-        }),
+        config: deployedCoordinatorConfig(local),
         now: clock.now,
         remainingTimeMs: () => 59_000,
         log: SILENT,

@@ -46,6 +46,22 @@ export interface TimelineScenario {
 
 const TICK_MS = 60_000;
 
+/**
+ * The coordinator's settings as deployed (functions/coordinator/settings.ts, infra/variables.ts), on the local queue,
+ * with no long poll (the simulations add the wait where they count it).
+ */
+export function deployedCoordinatorConfig(local: Parameters<typeof testConfig>[0]) {
+  return testConfig(local, {
+    rateLimit: { count: 20, windowMinutes: 10 },
+    breaker: { freshLimit: 50, windowMinutes: 10 },
+    dispatchVisibilitySeconds: DISPATCH_VISIBILITY_SECONDS,
+    safetyMarginMs: SAFETY_MARGIN_MS,
+    saveMarginMs: SAVE_MARGIN_MS,
+    concurrency: { ...CONCURRENCY },
+    receiveWaitSeconds: 0,
+  });
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -85,16 +101,7 @@ async function simulate(name: string, arrivalsMs: readonly number[], maxTicks: n
         ssm: pause.ssm,
         store,
         reporter: recordingReporter(),
-        // The deployed defaults (functions/coordinator/settings.ts).
-        config: testConfig(local, {
-          rateLimit: { count: 20, windowMinutes: 10 },
-          breaker: { freshLimit: 50, windowMinutes: 10 },
-          dispatchVisibilitySeconds: DISPATCH_VISIBILITY_SECONDS,
-          safetyMarginMs: SAFETY_MARGIN_MS,
-          saveMarginMs: SAVE_MARGIN_MS,
-          concurrency: { ...CONCURRENCY },
-          receiveWaitSeconds: 0,
-        }),
+        config: deployedCoordinatorConfig(local),
         now: clock.now,
         remainingTimeMs: () => 45_000,
         log: { debug() {}, info() {}, warn() {}, error() {} },
