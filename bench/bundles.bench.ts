@@ -4,6 +4,7 @@ import { execFileSync } from "node:child_process";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type EnvName, FUNCTION_LIST, FUNCTIONS } from "../functions/registry.ts";
+import { byProblem, RULE_IDS } from "../problems/index.ts";
 import { type BundleResult, buildAll } from "../scripts/build.ts";
 
 export interface BundleFigures {
@@ -28,14 +29,15 @@ export const EXAMPLE_ENV: Record<EnvName, string> = {
   REMEDY_COORDINATOR_FUNCTION: "remedy-coordinator",
   REMEDY_AUTO_RESPONSE: "true",
   REMEDY_OWN_ROLE_ARNS: JSON.stringify(["arn:aws:iam::123456789012:role/remedy-remediate-sg-us-east-1"]),
-  REMEDY_RULES: JSON.stringify([
-    {
-      id: "sg-open-ingress",
-      configRuleName: "remedy-sg-open-ingress",
-      parameters: { authorizedPorts: "tcp:80,tcp:443", ipv4MinPrefix: "8", ipv6MinPrefix: "16" },
-    },
-    { id: "s3-public", configRuleName: "remedy-s3-public", parameters: {} },
-  ]),
+  // Every rule in the registry, as the stack deploys it (the security-group rule with its default parameters).
+  REMEDY_RULES: JSON.stringify(
+    RULE_IDS.map((id) => ({
+      id,
+      configRuleName: `remedy-${id}`,
+      parameters:
+        id === "sg-open-ingress" ? { authorizedPorts: "tcp:80,tcp:443", ipv4MinPrefix: "8", ipv6MinPrefix: "16" } : {},
+    })),
+  ),
   REMEDY_MAX_DISPATCH_AGE_SECONDS: "150",
   REMEDY_LEDGER_MAC_KEY_ID: "arn:aws:kms:us-east-1:123456789012:key/0c0ffee0-0000-4000-8000-00000000a11c",
   REMEDY_PROTECTED_BUCKETS: "remedy-ledger-*,remedy-config-*",
@@ -49,11 +51,7 @@ export const EXAMPLE_ENV: Record<EnvName, string> = {
   REMEDY_REPORT_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:remedy-reports",
   REMEDY_STATE_BUCKET: "remedy-ledger-example",
   REMEDY_STATE_KEY: "state/coordinator.json",
-  REMEDY_REMEDIATION_FUNCTIONS: JSON.stringify({
-    "sg-open-ingress": "remedy-remediate-sg",
-    "s3-public-acl": "remedy-remediate-s3",
-    "s3-public-policy": "remedy-remediate-s3",
-  }),
+  REMEDY_REMEDIATION_FUNCTIONS: JSON.stringify(byProblem((spec) => `remedy-${spec.remediation}`)),
   REMEDY_DISPATCH_VISIBILITY_SECONDS: "300",
   REMEDY_MAX_ATTEMPTS: "3",
   REMEDY_RATE_LIMIT_COUNT: "20",
@@ -64,7 +62,7 @@ export const EXAMPLE_ENV: Record<EnvName, string> = {
   REMEDY_RECEIVE_CONCURRENCY: "10",
   REMEDY_INVOKE_CONCURRENCY: "24",
   REMEDY_SLACK_SECRET: "",
-  REMEDY_RELAY_RULE_SUFFIXES: "sg-open-ingress,s3-public",
+  REMEDY_RELAY_RULE_SUFFIXES: RULE_IDS.join(","),
   REMEDY_RELAY_ALL_RULES: "false",
   REMEDY_SLACK_USERS: "{}",
   REMEDY_ATTRIBUTION_ENABLED: "true",

@@ -14,8 +14,8 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { Fn, Op, ref, type TerraformResource, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
-import { RESOURCE_TYPES } from "../problems/index.ts";
-import { s3PublicRule } from "../problems/s3-public/detect.ts";
+import { RULES } from "../detection/rules.ts";
+import { RESOURCE_TYPES, resourceSpec } from "../problems/index.ts";
 import { sgOpenIngressRule } from "../problems/sg-open-ingress/detect.ts";
 import type { RemedyVariables } from "./variables.ts";
 
@@ -39,46 +39,67 @@ export interface DeployedRuleSpec {
   /** Remedy's rule id (detection/rules.ts). */
   id: string;
   configRuleName: string;
-  resourceType: string;
+  /** The resource types it judges (its Config rule's scope; none for a rule that only runs periodically). */
+  resourceTypes: readonly string[];
+  /** Config's message types that invoke it. */
+  triggers: readonly RuleTrigger[];
   /** A Terraform object expression, or undefined for a rule without parameters. */
   parameters?: unknown;
 }
 
 /**
- * The deployed rules, from the variables: what Config is given (input_parameters) and what every function judges
- * with (REMEDY_RULES). One source, so the two cannot drift apart; Remedy never takes parameters from an event.
+ * The rules whose parameters are deployment settings, by rule id: each from the Terraform variables. A rule not
+ * listed takes no parameters.
+ */
+const RULE_PARAMETERS: Readonly<Record<string, (vars: RemedyVariables) => unknown>> = {
+  [sgOpenIngressRule.id]: (vars) =>
+    Fn.merge([
+      Fn.conditional(
+        Op.gte(Fn.lengthOf(vars.prohibitedPorts.stringValue), 1),
+        { prohibitedPorts: vars.prohibitedPorts.stringValue },
+        { authorizedPorts: vars.authorizedPorts.stringValue },
+      ),
+      {
+        ipv4MinPrefix: Fn.tostring(vars.ipv4MinPrefix.numberValue),
+        ipv6MinPrefix: Fn.tostring(vars.ipv6MinPrefix.numberValue),
+      },
+    ]),
+};
+
+/**
+ * The deployed rules, one per rule in the registry (detection/rules.ts), from the variables: what Config is given
+ * (input_parameters) and what every function judges with (REMEDY_RULES). One source, so the two cannot drift apart;
+ * Remedy never takes parameters from an event.
  */
 export function deployedRuleSpecs(vars: RemedyVariables, namePrefix: string): DeployedRuleSpec[] {
-  return [
-    {
-      id: sgOpenIngressRule.id,
-      configRuleName: `${namePrefix}-${sgOpenIngressRule.id}`,
-      resourceType: onlyResourceType(sgOpenIngressRule),
-      parameters: Fn.merge([
-        Fn.conditional(
-          Op.gte(Fn.lengthOf(vars.prohibitedPorts.stringValue), 1),
-          { prohibitedPorts: vars.prohibitedPorts.stringValue },
-          { authorizedPorts: vars.authorizedPorts.stringValue },
-        ),
-        {
-          ipv4MinPrefix: Fn.tostring(vars.ipv4MinPrefix.numberValue),
-          ipv6MinPrefix: Fn.tostring(vars.ipv6MinPrefix.numberValue),
-        },
-      ]),
-    },
-    {
-      id: s3PublicRule.id,
-      configRuleName: `${namePrefix}-${s3PublicRule.id}`,
-      resourceType: onlyResourceType(s3PublicRule),
-    },
-  ];
+  return RULES.map((rule) => {
+    const parameters = RULE_PARAMETERS[rule.id]?.(vars);
+    const recorded = rule.resourceTypes.filter(isRecordedByConfig);
+    if (recorded.length > 0 && recorded.length < rule.resourceTypes.length) {
+      throw new Error(`rule ${rule.id} mixes types Config records with types it does not: split it`);
+    }
+    return {
+      id: rule.id,
+      configRuleName: `${namePrefix}-${rule.id}`,
+      resourceTypes: recorded,
+      // A type Config does not record has no configuration items to change: only the periodic run judges it (the
+      // rule function lists it itself, problems/<folder>/inventory.ts).
+      triggers: recorded.length > 0 ? RULE_TRIGGERS : ["ScheduledNotification"],
+      ...(parameters !== undefined ? { parameters } : {}),
+    };
+  });
 }
 
-/** A Config rule is scoped to one resource type: the rule's. */
-function onlyResourceType(rule: { id: string; resourceTypes: readonly string[] }): string {
-  const [type, ...others] = rule.resourceTypes;
-  if (!type || others.length > 0) throw new Error(`rule ${rule.id} must judge exactly one resource type`);
-  return type;
+function isRecordedByConfig(type: string): boolean {
+  return (resourceSpec(type) as { recordedByConfig?: boolean } | undefined)?.recordedByConfig !== false;
+}
+
+/** The resource types the recorder records: the registry's, but those Config cannot record. */
+export const RECORDED_RESOURCE_TYPES: readonly string[] = RESOURCE_TYPES.filter(isRecordedByConfig);
+
+/** What a rule's description says it judges. */
+export function ruleSubject(spec: DeployedRuleSpec): string {
+  return spec.resourceTypes.length > 0 ? spec.resourceTypes.join(", ") : "resources Config does not record";
 }
 
 /** REMEDY_RULES: the deployed rules as JSON (platform/deployment.ts reads it). */
@@ -94,6 +115,7 @@ export const RULE_TRIGGERS = [
   "OversizedConfigurationItemChangeNotification",
   "ScheduledNotification",
 ] as const;
+export type RuleTrigger = (typeof RULE_TRIGGERS)[number];
 
 /** `resource[0].attr` of a resource created with count (0 or 1). */
 function first(resource: TerraformResource, attribute: string): string {
@@ -154,7 +176,7 @@ export class ConfigRules extends Construct {
       count: managed,
       name: props.namePrefix,
       roleArn: first(role, "arn"),
-      recordingGroup: { allSupported: false, resourceTypes: [...RESOURCE_TYPES] },
+      recordingGroup: { allSupported: false, resourceTypes: [...RECORDED_RESOURCE_TYPES] },
     });
     const channel = new ConfigDeliveryChannel(this, "channel", {
       count: managed,
@@ -190,20 +212,23 @@ export class ConfigRules extends Construct {
       sourceAccount: account,
       sourceArn: `arn:${partition}:config:${props.region}:${account}:config-rule/*`,
     });
-    const sourceDetail = RULE_TRIGGERS.map((messageType) => ({
-      eventSource: "aws.config",
-      messageType,
-      ...(messageType === "ScheduledNotification"
-        ? { maximumExecutionFrequency: vars.ruleEvaluationFrequency.stringValue }
-        : {}),
-    }));
     this.rules = props.rules.map(
       (spec) =>
         new ConfigConfigRule(this, spec.id.replaceAll("-", "_"), {
           name: spec.configRuleName,
-          description: `Remedy: ${spec.resourceType} (rule code in problems/, evaluated by ${props.ruleFunction.functionName})`,
-          source: { owner: "CUSTOM_LAMBDA", sourceIdentifier: props.ruleFunction.arn, sourceDetail },
-          scope: { complianceResourceTypes: [spec.resourceType] },
+          description: `Remedy: ${ruleSubject(spec)} (rule code in problems/, evaluated by ${props.ruleFunction.functionName})`,
+          source: {
+            owner: "CUSTOM_LAMBDA",
+            sourceIdentifier: props.ruleFunction.arn,
+            sourceDetail: spec.triggers.map((messageType) => ({
+              eventSource: "aws.config",
+              messageType,
+              ...(messageType === "ScheduledNotification"
+                ? { maximumExecutionFrequency: vars.ruleEvaluationFrequency.stringValue }
+                : {}),
+            })),
+          },
+          ...(spec.resourceTypes.length > 0 ? { scope: { complianceResourceTypes: [...spec.resourceTypes] } } : {}),
           ...(spec.parameters !== undefined ? { inputParameters: Fn.jsonencode(spec.parameters) } : {}),
           dependsOn: [permission, status],
         }),

@@ -44,7 +44,7 @@ import type { OrganizationSettings } from "../platform/organization.ts";
 import { initialPauseValue } from "../platform/pause.ts";
 import { PROBLEM_SPECS, RULE_IDS } from "../problems/index.ts";
 import { DEFAULT_STATE_BACKEND, type StateBackend, useBackend } from "./backend.ts";
-import { ConfigRules, type DeployedRuleSpec, deployedRuleSpecs, deployedRulesJson, RULE_TRIGGERS } from "./config.ts";
+import { ConfigRules, type DeployedRuleSpec, deployedRuleSpecs, deployedRulesJson, ruleSubject } from "./config.ts";
 import { denyInsecureQueueTransport, grantsFor, LEDGER_PREFIXES, type PolicyRefs, STATE_PREFIX } from "./iam.ts";
 import { LedgerBucket } from "./ledger.ts";
 import { memberRolesModel, OWN_BUCKET_PATTERNS as OWN_BUCKETS } from "./member-roles.ts";
@@ -643,11 +643,11 @@ export class RemedyStack extends TerraformStack {
         new ConfigOrganizationCustomRule(this, `org_rule_${rule.id.replaceAll("-", "_")}_${id}`, {
           provider,
           name: rule.configRuleName,
-          description: `Remedy: ${rule.resourceType} in every account of the organisation (rule code in problems/)`,
+          description: `Remedy: ${ruleSubject(rule)} in every account of the organisation (rule code in problems/)`,
           lambdaFunctionArn: `arn:${partition}:lambda:${region}:${account}:function:${ruleFunction.functionName}`,
-          triggerTypes: [...RULE_TRIGGERS],
+          triggerTypes: [...rule.triggers],
           maximumExecutionFrequency: vars.ruleEvaluationFrequency.stringValue,
-          resourceTypesScope: [rule.resourceType],
+          ...(rule.resourceTypes.length > 0 ? { resourceTypesScope: [...rule.resourceTypes] } : {}),
           ...(rule.parameters !== undefined ? { inputParameters: Fn.jsonencode(rule.parameters) } : {}),
           ...(settings.excludedAccounts.length > 0 ? { excludedAccounts: [...settings.excludedAccounts] } : {}),
           dependsOn: [permission],

@@ -11,6 +11,7 @@
 // Examples are test support: only tests import them, never a function's code (nothing a Lambda bundles reaches an
 // example.ts).
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import type { Change } from "../contract/report.ts";
 import type { MatchedEntry } from "../detection/types.ts";
 import type { Problem } from "./index.ts";
 
@@ -60,6 +61,17 @@ export interface ProblemExample<Entry = unknown> {
   create(clients: ExampleClients, name: string): Promise<string>;
   /** What the rule's finding records for the violating entry, so what the fix instruction names (`matched`). */
   violation(resourceId: string): MatchedEntry;
+  /**
+   * The change its fix records when it removes exactly that entry (`violation(resourceId)`): the words tests word
+   * both (test/undo/words.test.ts).
+   */
+  recordedChange(resourceId: string): Change;
+  /**
+   * The id of the instruction naming `violation` on the tests' resource of this problem (test/support/instructions.ts
+   * testInstruction), pinned: an id names an instruction across deliveries, re-detections and the ledger, so it must
+   * never change for the same resource, problem and entries (test/contract/pinned-ids.test.ts).
+   */
+  pinnedInstructionId: string;
   /**
    * The configuration item AWS Config would record now for the live resource (as delivered in a change event), read
    * through the AWS API; `capturedAt` is its capture time.

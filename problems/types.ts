@@ -214,10 +214,18 @@ export interface ResourceSpec {
     idFrom(asffId: string): string | undefined;
   };
   /**
-   * What reading it live sends (its observe.ts): every AWS command → its IAM action, and those AWS does not scope to
-   * a resource. The real-time function is granted these; a remediation's reads are in its fix's permissions.
+   * What reading it live sends (its observe.ts, and its inventory.ts when Config does not record it): every AWS
+   * command → its IAM action, and those AWS does not scope to a resource. The real-time function is granted these (and
+   * the rule function those of the types it lists itself); a remediation's reads are in its fix's permissions.
    */
   reads: { permissions: CommandPermissions; unscopedActions: readonly string[] };
+  /**
+   * false: AWS Config does not record this type (EBS snapshots), so no configuration item of it ever exists: the
+   * recorder leaves it out, its rule runs only periodically, and the periodic scan and `remedy plan --live` list its
+   * resources through the service's own API instead, with `problems/<folder>/inventory.ts` (its `inventory` export,
+   * sending only commands of `reads`). Absent: Config records it.
+   */
+  recordedByConfig?: false;
   /** The secure pattern when a Config rule says it violates without saying how. */
   training: Training;
   /**

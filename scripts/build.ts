@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { deflateRawSync } from "node:zlib";
 import { build, type Plugin } from "esbuild";
 import { FUNCTION_LIST, type FunctionName, type FunctionSpec } from "../functions/registry.ts";
+import { RESOURCES } from "../problems/index.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const DIST = join(ROOT, "dist");
@@ -77,6 +78,33 @@ export function remediationEntrySource(spec: FunctionSpec): string {
 }
 
 /**
+ * functions/realtime/observers.ts as bundled: the registry's resource folders' observers imported statically (the
+ * module's own loader imports them dynamically, which would keep every export of their SDK clients).
+ */
+export function observersModuleSource(): string {
+  const folders = RESOURCES.map((resource) => resource.folder);
+  return [
+    `import { checkedObserveModules } from "./observer-check.ts";`,
+    ...folders.map(
+      (folder, index) => `import { observe as observe${index} } from "../../problems/${folder}/observe.ts";`,
+    ),
+    `export const OBSERVE_MODULES = checkedObserveModules([${folders.map((_, index) => `observe${index}`).join(", ")}]);`,
+    `export function observeModuleFor(resourceType) { return OBSERVE_MODULES.find((module) => module.resourceType === resourceType); }`,
+    "",
+  ].join("\n");
+}
+
+const staticObserversPlugin: Plugin = {
+  name: "remedy-static-observers",
+  setup(builder) {
+    builder.onLoad({ filter: /[\\/]functions[\\/]realtime[\\/]observers\.ts$/ }, () => ({
+      contents: observersModuleSource(),
+      loader: "ts",
+    }));
+  },
+};
+
+/**
  * Bundles one function (STACK.md's flags: the SDK's ESM builds, `require` defined for CommonJS dependencies) into
  * `outDir` (default dist/).
  */
@@ -103,7 +131,7 @@ export async function buildFunction(spec: FunctionSpec, outDir: string = DIST): 
     minify: true,
     treeShaking: true,
     legalComments: "none",
-    plugins: [inlineSchemaKeysPlugin],
+    plugins: [inlineSchemaKeysPlugin, staticObserversPlugin],
     write: false,
     logLevel: "warning",
   });

@@ -1,13 +1,21 @@
-// Every resource type's live reader (problems/<folder>/observe.ts, its `observe` export): the real-time path reads a
-// resource exactly as the remediation that would fix it does. Imported statically, one line per resource type (as the
-// build writes a remediation's fix imports): a dynamic import keeps every export of the SDK clients it reaches, and the
-// EC2 client alone then weighs 900 KB. test/realtime/observers.test.ts fails when a registered type has no line here.
+// Every resource type's live reader (problems/<folder>/observe.ts, its `observe` export), loaded from the registry
+// (each RESOURCES entry names its folder): the real-time path reads a resource exactly as the remediation that would
+// fix it does, and a resource type is read by being registered. The bundle does not run this module's loader: the
+// build writes it again with one static import per resource type (scripts/build.ts observersModuleSource), because a
+// dynamic import keeps every export of the SDK clients it reaches (the EC2 client alone then weighs 900 KB).
 
+import { RESOURCES } from "../../problems/index.ts";
 import type { ObserveModule } from "../../problems/observe.ts";
-import { observe as bucket } from "../../problems/s3-public/observe.ts";
-import { observe as securityGroup } from "../../problems/sg-open-ingress/observe.ts";
+import { checkedObserveModules } from "./observer-check.ts";
 
-export const OBSERVE_MODULES: readonly ObserveModule[] = [securityGroup, bucket];
+export const OBSERVE_MODULES: readonly ObserveModule[] = checkedObserveModules(
+  await Promise.all(
+    RESOURCES.map(
+      async (resource) =>
+        ((await import(`../../problems/${resource.folder}/observe.ts`)) as { observe?: ObserveModule }).observe,
+    ),
+  ),
+);
 
 export function observeModuleFor(resourceType: string): ObserveModule | undefined {
   return OBSERVE_MODULES.find((module) => module.resourceType === resourceType);

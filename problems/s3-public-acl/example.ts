@@ -31,6 +31,14 @@ export const example: ProblemExample<string> = {
 
   violation: () => ({ kind: "acl-grant", grant: { grantee: { type: "Group", uri: ALL_USERS }, permission: "READ" } }),
 
+  recordedChange: (bucket) => ({
+    kind: "acl-grants-removed",
+    bucket,
+    grants: [{ grantee: { type: "Group", uri: ALL_USERS }, permission: "READ" }],
+  }),
+
+  pinnedInstructionId: "61439019eaf1dba5fa0eab8168404a74",
+
   configItem: liveBucketConfigItem,
 
   async read(clients, bucket) {

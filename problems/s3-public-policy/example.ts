@@ -49,6 +49,15 @@ export const example: ProblemExample<Record<string, unknown>> = {
 
   violation: (bucket) => ({ kind: "policy-statement", statement: publicStatement(bucket) }),
 
+  recordedChange: (bucket) => ({
+    kind: "policy-statements-removed",
+    bucket,
+    statements: [publicStatement(bucket)],
+    policyDeleted: false,
+  }),
+
+  pinnedInstructionId: "217148f8f1eec2ff5804f6963c2d6b63",
+
   configItem: liveBucketConfigItem,
 
   async read(clients, bucket) {

@@ -151,6 +151,14 @@ export const example: ProblemExample<RuleShape> = {
     },
   }),
 
+  recordedChange: (groupId) => ({
+    kind: "sg-rules-revoked",
+    groupId,
+    rules: [{ ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "0.0.0.0/0", description: OPEN_DESCRIPTION }],
+  }),
+
+  pinnedInstructionId: "3656a36d079962c4b5e006dcefe73d1a",
+
   async configItem(clients, groupId, capturedAt) {
     const ec2 = clients.client(EC2Client);
     return securityGroupConfigItem(await describeGroup(ec2, groupId), capturedAt, await configScope(clients, ec2));

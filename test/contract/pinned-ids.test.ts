@@ -3,57 +3,28 @@
 // change for the same resource, problem and entries (whatever module computes the entries' identity).
 import { describe, expect, it } from "vitest";
 import { matchedEntryKey } from "../../contract/instruction.ts";
-import type { MatchedEntry, Problem } from "../../detection/types.ts";
+import type { MatchedEntry } from "../../detection/types.ts";
 import { PROBLEM_SPECS } from "../../problems/index.ts";
-import { testInstruction } from "../support/instructions.ts";
+import { EXAMPLES, testInstruction, testResourceId } from "../support/instructions.ts";
 
 const CAPTURED_AT = "2026-11-20T09:58:12.412Z";
 
-/** One instruction per problem: fixed entries (today's examples' violations) on testResourceId(problem). */
-const PINNED: Record<Problem, { matched: MatchedEntry; id: string }> = {
-  "sg-open-ingress": {
-    matched: {
-      kind: "sg-rule",
-      rule: {
-        direction: "ingress",
-        ipProtocol: "tcp",
-        fromPort: 22,
-        toPort: 22,
-        cidrIpv4: "0.0.0.0/0",
-        description: "ssh from anywhere (temporary)",
-      },
-    },
-    id: "3656a36d079962c4b5e006dcefe73d1a",
-  },
-  "s3-public-acl": {
-    matched: {
-      kind: "acl-grant",
-      grant: { grantee: { type: "Group", uri: "http://acs.amazonaws.com/groups/global/AllUsers" }, permission: "READ" },
-    },
-    id: "61439019eaf1dba5fa0eab8168404a74",
-  },
-  "s3-public-policy": {
-    matched: {
-      kind: "policy-statement",
-      statement: {
-        Sid: "PublicRead",
-        Effect: "Allow",
-        Principal: "*",
-        Action: "s3:GetObject",
-        Resource: "arn:aws:s3:::bucket-00000000000000000/*",
-      },
-    },
-    id: "217148f8f1eec2ff5804f6963c2d6b63",
-  },
-};
-
 describe("pinned instruction ids", () => {
-  it("pins one instruction of every registered problem", () => {
-    expect(Object.keys(PINNED).sort()).toEqual(PROBLEM_SPECS.map((spec) => spec.id).sort());
+  // Each problem's example pins the id of the instruction naming its violation (problems/<id>/example.ts).
+  it.each(PROBLEM_SPECS.map((spec) => [spec.id, EXAMPLES.get(spec.id)!] as const))("%s", (problem, example) => {
+    const matched = example.violation(testResourceId(problem));
+    expect(testInstruction({ problem, matched: [matched], capturedAt: CAPTURED_AT }).id).toBe(
+      example.pinnedInstructionId,
+    );
   });
 
-  it.each(Object.entries(PINNED) as [Problem, (typeof PINNED)[Problem]][])("%s", (problem, { matched, id }) => {
-    expect(testInstruction({ problem, matched: [matched], capturedAt: CAPTURED_AT }).id).toBe(id);
+  it("an entry's description is no part of the id; its source is", () => {
+    const base = EXAMPLES.get("sg-open-ingress")!.violation(testResourceId("sg-open-ingress"));
+    if (base.kind !== "sg-rule") throw new Error("the sg-open-ingress example names a rule");
+    const id = (rule: typeof base.rule) =>
+      testInstruction({ problem: "sg-open-ingress", matched: [{ kind: "sg-rule", rule }], capturedAt: CAPTURED_AT }).id;
+    expect(id({ ...base.rule, description: "other words" })).toBe("3656a36d079962c4b5e006dcefe73d1a");
+    expect(id({ ...base.rule, cidrIpv4: "0.0.0.0/1" })).not.toBe("3656a36d079962c4b5e006dcefe73d1a");
   });
 });
 

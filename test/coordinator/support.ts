@@ -17,6 +17,7 @@ import type { Log, MetricSink } from "../../platform/logging.ts";
 import type { OrganizationDirectory } from "../../platform/organization.ts";
 import type { PauseState } from "../../platform/pause.ts";
 import { sendMessages } from "../../platform/queue.ts";
+import { byProblem } from "../../problems/index.ts";
 import { testInstruction, testResourceId } from "../support/instructions.ts";
 import { fakeClock as kitClock, recordingReporter } from "../support/kit.ts";
 
@@ -24,11 +25,8 @@ export { recordingReporter } from "../support/kit.ts";
 
 export const T0 = new Date("2026-11-20T12:00:00.000Z");
 export const PAUSE_PARAMETER = "/remedy/pause";
-export const FUNCTIONS = {
-  "sg-open-ingress": "remedy-remediate-sg",
-  "s3-public-acl": "remedy-remediate-s3",
-  "s3-public-policy": "remedy-remediate-s3",
-} as const satisfies Record<Problem, string>;
+/** Each problem's remediation function, as the stack routes it (from the registry, so every problem is routed). */
+export const FUNCTIONS: Readonly<Record<Problem, string>> = byProblem((spec) => `remedy-${spec.remediation}`);
 
 /** A controllable clock (test/support/kit.ts); `now` is what the coordinator reads. */
 export function fakeClock(start: Date = T0) {

@@ -413,9 +413,9 @@ describe("detection in every region of the settings", () => {
           `arn:${PARTITION}:lambda:${region}:${ACCOUNT}:function:remedy-config-rule`,
         );
         expect(rule.trigger_types).toEqual(accountRule.source.source_detail.map((d: Json) => d.message_type));
-        expect(rule.maximum_execution_frequency).toBe(accountRule.source.source_detail[2].maximum_execution_frequency);
+        expect(rule.maximum_execution_frequency).toBe(accountRule.source.source_detail.at(-1).maximum_execution_frequency);
         expect(rule.input_parameters).toBe(accountRule.input_parameters);
-        expect(rule.resource_types_scope).toEqual(accountRule.scope.compliance_resource_types);
+        expect(rule.resource_types_scope).toEqual(accountRule.scope?.compliance_resource_types);
         expect(rule.excluded_accounts).toEqual([EXCLUDED]);
         expect(rule.depends_on).toEqual([`aws_lambda_permission.config_rule_invoke_${regionId(region)}`]);
       }

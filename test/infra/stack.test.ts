@@ -7,12 +7,14 @@ import { App } from "cdktf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { coldImportMs, importEnv } from "../../bench/bundles.bench.ts";
 import { OUTPUT_NAMES } from "../../cli/stack.ts";
+import { RULES } from "../../detection/rules.ts";
 import {
   DISPATCH_VISIBILITY_SECONDS,
   FUNCTION_LIST,
   grantedActions,
   MAX_DISPATCH_AGE_SECONDS,
 } from "../../functions/registry.ts";
+import { RECORDED_RESOURCE_TYPES } from "../../infra/config.ts";
 import { RemedyStack } from "../../infra/stack.ts";
 import { parsePauseState } from "../../platform/pause.ts";
 import type { BundleResult } from "../../scripts/build.ts";
@@ -282,18 +284,31 @@ describe("queues, ledger, Config", () => {
     expect(JSON.stringify(tf.data.aws_iam_policy_document)).toContain("aws:SecureTransport");
   });
 
-  it("defines both Config rules, change-triggered and periodic, invoked only from this account", () => {
+  it("defines one Config rule per rule in the registry, change-triggered and periodic, invoked only from this account", () => {
     const rules = Object.values(resources("aws_config_config_rule")) as Json[];
-    expect(rules.map((r) => r.name).sort()).toEqual(["remedy-s3-public", "remedy-sg-open-ingress"]);
-    for (const rule of rules) {
-      expect(rule.source.owner).toBe("CUSTOM_LAMBDA");
-      expect(rule.source.source_detail.map((d: Json) => d.message_type)).toEqual([
-        "ConfigurationItemChangeNotification",
-        "OversizedConfigurationItemChangeNotification",
-        "ScheduledNotification",
-      ]);
-      expect(rule.source.source_detail[2].maximum_execution_frequency).toBe(`\${var.rule_evaluation_frequency}`);
+    expect(rules.map((r) => r.name).sort()).toEqual(RULES.map((rule) => `remedy-${rule.id}`).sort());
+    for (const rule of RULES) {
+      const deployed = rules.find((r) => r.name === `remedy-${rule.id}`)!;
+      expect(deployed.source.owner).toBe("CUSTOM_LAMBDA");
+      const recorded = rule.resourceTypes.every((type) => RECORDED_RESOURCE_TYPES.includes(type));
+      // A type Config does not record has no items to change: its rule runs periodically only, unscoped.
+      expect(deployed.source.source_detail.map((d: Json) => d.message_type)).toEqual(
+        recorded
+          ? [
+              "ConfigurationItemChangeNotification",
+              "OversizedConfigurationItemChangeNotification",
+              "ScheduledNotification",
+            ]
+          : ["ScheduledNotification"],
+      );
+      expect(deployed.source.source_detail.at(-1).maximum_execution_frequency).toBe(
+        `\${var.rule_evaluation_frequency}`,
+      );
+      expect(deployed.scope?.compliance_resource_types).toEqual(recorded ? rule.resourceTypes : undefined);
     }
+    const recorder = Object.values(resources("aws_config_configuration_recorder"))[0] as Json;
+    expect(recorder.recording_group.resource_types).toEqual(RECORDED_RESOURCE_TYPES);
+    expect(RECORDED_RESOURCE_TYPES).toEqual(expect.arrayContaining(["AWS::EC2::SecurityGroup", "AWS::S3::Bucket"]));
     const sg = rules.find((r) => r.name === "remedy-sg-open-ingress")!;
     expect(sg.scope.compliance_resource_types).toEqual(["AWS::EC2::SecurityGroup"]);
     expect(sg.input_parameters).toContain('"authorizedPorts" = var.authorized_ports');

@@ -132,9 +132,10 @@ describe("the problem registry", () => {
         throw new Error(`${path}: every registered problem needs one (problems/example.ts): ${error.message}`);
       });
       expect(module.example?.problem, `${path} exports \`example\` for ${spec.id}`).toBe(spec.id);
-      for (const method of ["create", "violation", "configItem", "read", "isViolation"]) {
+      for (const method of ["create", "violation", "recordedChange", "configItem", "read", "isViolation"]) {
         expect(typeof module.example[method], `${path}: example.${method}`).toBe("function");
       }
+      expect(module.example.pinnedInstructionId, `${path}: example.pinnedInstructionId`).toMatch(/^[0-9a-f]{32}$/);
     }
   });
 

@@ -1,8 +1,10 @@
 // The real-time path reads every registered resource type, with the same reader its fixes use.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { checkedObserveModules } from "../../functions/realtime/observer-check.ts";
 import { OBSERVE_MODULES } from "../../functions/realtime/observers.ts";
 import { PROBLEM_SPECS, RESOURCES } from "../../problems/index.ts";
+import { observersModuleSource } from "../../scripts/build.ts";
 
 describe("observers", () => {
   it("one per registered resource type, each from that type's folder", async () => {
@@ -11,6 +13,21 @@ describe("observers", () => {
       const { observe } = await import(`../../problems/${resource.folder}/observe.ts`);
       expect(OBSERVE_MODULES, resource.type).toContain(observe);
     }
+  });
+
+  it("the bundle's list imports each registered folder's observer statically, and nothing else", () => {
+    const source = observersModuleSource();
+    const imported = [...source.matchAll(/from "\.\.\/\.\.\/problems\/([\w-]+)\/observe\.ts"/g)].map((m) => m[1]);
+    expect(imported).toEqual(RESOURCES.map((resource) => resource.folder));
+    expect(source).not.toContain("import(");
+  });
+
+  it("a folder whose observe.ts exports no observer of its type is refused, naming the file", () => {
+    const [first, second] = OBSERVE_MODULES;
+    expect(() => checkedObserveModules([first, undefined, ...OBSERVE_MODULES.slice(2)])).toThrow(
+      `problems/${RESOURCES[1]!.folder}/observe.ts must export the observer of ${RESOURCES[1]!.type} as \`observe\` (found none)`,
+    );
+    expect(() => checkedObserveModules([second, first, ...OBSERVE_MODULES.slice(2)])).toThrow(/found one of/);
   });
 
   it("every fix reads its live resource through its resource type's observer, not a reader of its own", () => {

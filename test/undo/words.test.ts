@@ -2,13 +2,12 @@
 // problem's own, found through the registry, and undo words what it puts back with the same pieces.
 import { describe, expect, it } from "vitest";
 import type { Change } from "../../contract/report.ts";
-import type { MatchedEntry } from "../../detection/types.ts";
+import type { MatchedEntry, Problem } from "../../detection/types.ts";
 import { PROBLEM_SPECS } from "../../problems/index.ts";
 import { describePublicAccessBlock } from "../../problems/s3-public/words.ts";
 import { describeUndoneGrant } from "../../problems/s3-public-acl/words.ts";
 import { describeUndoneStatement } from "../../problems/s3-public-policy/words.ts";
 import { describeSgRuleState } from "../../problems/sg-open-ingress/words.ts";
-import type { MatchedKind } from "../../problems/types.ts";
 import {
   describeAction,
   describeChange,
@@ -17,46 +16,22 @@ import {
   listText,
   plural,
 } from "../../problems/words.ts";
+import { EXAMPLES, testResourceId } from "../support/instructions.ts";
 
 const ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers";
 
-/** One entry of each kind, and the change its fix records. */
-const SAMPLES: Record<MatchedKind, { entry: MatchedEntry; change: Change }> = {
-  "sg-rule": {
-    entry: {
-      kind: "sg-rule",
-      rule: { direction: "ingress", ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "0.0.0.0/0" },
-    },
-    change: {
-      kind: "sg-rules-revoked",
-      groupId: "sg-1",
-      rules: [{ ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "0.0.0.0/0" }],
-    },
-  },
-  "acl-grant": {
-    entry: { kind: "acl-grant", grant: { grantee: { type: "Group", uri: ALL_USERS }, permission: "READ" } },
-    change: {
-      kind: "acl-grants-removed",
-      bucket: "b",
-      grants: [{ grantee: { type: "Group", uri: ALL_USERS }, permission: "READ" }],
-    },
-  },
-  "policy-statement": {
-    entry: { kind: "policy-statement", statement: { Sid: "PublicRead", Effect: "Allow", Action: "s3:GetObject" } },
-    change: {
-      kind: "policy-statements-removed",
-      bucket: "b",
-      statements: [{ Sid: "PublicRead", Effect: "Allow", Action: "s3:GetObject" }],
-      policyDeleted: false,
-    },
-  },
-};
+/** One entry of each problem, and the change its fix records: its example's (problems/<id>/example.ts). */
+function sample(problem: Problem): { entry: MatchedEntry; change: Change } {
+  const example = EXAMPLES.get(problem)!;
+  const id = testResourceId(problem);
+  return { entry: example.violation(id), change: example.recordedChange(id) };
+}
 
 describe("words per problem", () => {
   it.each(PROBLEM_SPECS.map((spec) => [spec.id, spec] as const))(
     "%s: the CLI words its entries, actions and change with its spec's words",
     (id, spec) => {
-      const { entry, change } = SAMPLES[spec.matchedKind];
+      const { entry, change } = sample(spec.id);
       expect(change.kind).toBe(spec.words.changes.kind);
       expect(describeMatched(entry)).toBe(spec.words.entry(entry));
       expect(describeAction(id, entry, "surgical")).toBe(`${spec.words.verb.planned} ${spec.words.entry(entry)}`);
@@ -88,7 +63,7 @@ describe("words per problem", () => {
     expect(describeUndoneGrant({ grantee: { type: "Group", uri: ALL_USERS }, permission: "READ" })).toBe(
       "AllUsers READ",
     );
-    expect(describeChange(SAMPLES["acl-grant"].change)).toBe("removed ACL grant AllUsers READ");
+    expect(describeChange(sample("s3-public-acl").change)).toBe("removed ACL grant AllUsers READ");
     expect(
       describeUndoneGrant({ grantee: { type: "CanonicalUser", id: "attacker-canonical-id" }, permission: "WRITE" }),
     ).toBe("attacker-canonical-id WRITE");
