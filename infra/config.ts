@@ -91,7 +91,7 @@ export function deployedRuleSpecs(vars: RemedyVariables, namePrefix: string): De
 }
 
 function isRecordedByConfig(type: string): boolean {
-  return (resourceSpec(type) as { recordedByConfig?: boolean } | undefined)?.recordedByConfig !== false;
+  return resourceSpec(type)?.recordedByConfig !== false;
 }
 
 /** The resource types the recorder records: the registry's, but those Config cannot record. */
