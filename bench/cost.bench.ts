@@ -23,7 +23,8 @@ import { CONCURRENCY, SAFETY_MARGIN_MS, SAVE_MARGIN_MS } from "../functions/coor
 import { type CoordinatorStateStore, memoryStateStore } from "../functions/coordinator/state.ts";
 import { runCoordinator } from "../functions/coordinator/tick.ts";
 import { FUNCTIONS, REMEDIATION_FUNCTION_NAMES } from "../functions/registry.ts";
-import { PROBLEM_SPECS } from "../problems/index.ts";
+import { PROBLEM_SPECS, RESOURCES, RULE_IDS } from "../problems/index.ts";
+import { UNRECORDED_RESOURCES } from "../problems/inventory.ts";
 import {
   fakeClock,
   fakeLambda,
@@ -198,7 +199,10 @@ export type RuleFrequency = keyof typeof PERIOD_HOURS;
 
 const DAYS = 30;
 const HOURS = DAYS * 24;
-const RULES = 2;
+/** The rules the stack deploys (one Config rule each, each with its periodic scan): the registry's. */
+const RULES = RULE_IDS.length;
+/** The resource types Config's recorder records for them (each delivers its history files). */
+const RECORDED_TYPES = RESOURCES.length - UNRECORDED_RESOURCES.length;
 
 /** Share of the month's hours in which something happening `perMonth` times (at random) happens at least once. */
 export function activeHourShare(perMonth: number): number {
@@ -482,6 +486,8 @@ export const STATIC_METRICS: readonly MetricEmitter[] = [
     "InvalidScanTasks",
     "ScanTaskFailures",
     "ExpiredScanTokens",
+    // scan.ts: a resource of a type Config does not record that its inventory could not read.
+    "UnreadResources",
   ]),
   // functions/notifier/core.ts: one per notice, by outcome.
   ...each(NOTIFIER, "notice", "notice", ["NotificationsDelivered"]),
@@ -827,7 +833,7 @@ export function estimate(a: CostAssumptions, idle: IdleTick, sqsCallsPerFix: num
     u.ticks * idle.stateSaves +
     u.fixes * a.perFix.s3Puts +
     scans * u.scan.s3Puts +
-    (a.recorder === "stack" ? 4 * RULES * DAYS : 0); // Config's history files, every 6 hours per type
+    (a.recorder === "stack" ? 4 * RECORDED_TYPES * DAYS : 0); // Config's history files, every 6 hours per type
   const s3Gets = u.ticks * idle.stateLoads + scans * u.scan.s3Gets;
   const storageGb =
     (3 * u.ticks * idle.stateSaves * a.objectKb.state + // 90 days of noncurrent state versions

@@ -59,6 +59,11 @@ export interface CliDeps extends LocalDeps {
   /** Config's API and the account's Block Public Access (plan --live). */
   configService: () => ConfigServiceClient;
   s3Control: () => S3ControlClient;
+  /**
+   * The client of any other SDK class, aimed as the ones above (undo: a resource type whose undo needs its own
+   * service asks for it by class). Absent: a client of that class with the SDK's defaults (tests' fakes).
+   */
+  client?: <C>(Client: new (config: object) => C) => C;
   /** Publishes to the report topic (undo tells Slack what it put back). Absent: nothing is published, with a warning. */
   sns?: () => SNSClient;
   /** The caller's AWS identity, recorded as who paused, resumed or undid. Absent: `user()` is recorded. */
@@ -90,6 +95,8 @@ export interface MemberTarget {
 export interface MemberClients {
   ec2: EC2Client;
   s3: S3Client;
+  /** Any other SDK class's client in the member account. Absent: one made with the member role's credentials. */
+  client?: <C>(Client: new (config: object) => C) => C;
 }
 
 /** What runCli gives a command: the local dependencies, and the AWS ones when it asks. */
@@ -148,7 +155,7 @@ export function realDeps(host: Host = process): CommandDeps {
   return {
     ...local,
     async aws(target) {
-      const [{ clientsFor, memberClient }, { GetCallerIdentityCommand }, { EC2Client }, { S3Client }] =
+      const [{ classClientsFor, clientsFor, memberClient }, { GetCallerIdentityCommand }, { EC2Client }, { S3Client }] =
         await Promise.all([
           import("../platform/clients.ts"),
           import("@aws-sdk/client-sts"),
@@ -168,6 +175,7 @@ export function realDeps(host: Host = process): CommandDeps {
           secretsManager: clients.secretsManager,
           configService: clients.configService,
           s3Control: clients.s3Control,
+          client: classClientsFor(next),
           sns: clients.sns,
           async callerIdentity() {
             const identity = await clients.sts().send(new GetCallerIdentityCommand({}));
@@ -175,7 +183,11 @@ export function realDeps(host: Host = process): CommandDeps {
           },
           // The operator's own credentials (--profile, else the chain) assume the member role.
           sts: clients.sts,
-          memberClients: (member) => ({ ec2: memberClient(EC2Client, member), s3: memberClient(S3Client, member) }),
+          memberClients: (member) => ({
+            ec2: memberClient(EC2Client, member),
+            s3: memberClient(S3Client, member),
+            client: (Client) => memberClient(Client, member),
+          }),
           at: aimedAt,
         };
       };

@@ -6,6 +6,8 @@
 // - Directly where Config does not record it (no recorder, recorder stopped, type not in the recording group):
 //   EC2 DescribeSecurityGroups and S3 ListBuckets (this region's buckets) plus each bucket's ACL, policy, Block
 //   Public Access, ownership controls and tags, built into items shaped like a snapshot's.
+// - A type Config never records (its ResourceSpec says `recordedByConfig: false`, e.g. EBS snapshots) through its
+//   inventory (problems/<folder>/inventory.ts), page by page, as the periodic scan lists it: Config is not asked.
 // A resource that cannot be read is reported (NotRead) and the rest is still judged.
 import {
   type BaseConfigurationItem,
@@ -37,8 +39,10 @@ import type { S3ControlClient } from "@aws-sdk/client-s3-control";
 import type { S3BucketState } from "../contract/ledger.ts";
 import { readAccountPublicAccessBlock } from "../detection/account-facts.ts";
 import { BLOCK_PUBLIC_ACCESS_FLAGS, type PublicAccessBlockFlags } from "../detection/types.ts";
+import { inventoryModuleFor } from "../functions/config-rule/inventories.ts";
 import { describeAwsError, hasErrorCode } from "../platform/aws-errors.ts";
 import { resourceSpec } from "../problems/index.ts";
+import { listedByInventory } from "../problems/inventory.ts";
 import { GROUP_URIS } from "../problems/s3-public/detect.ts";
 import { orNull, readBucketState } from "../problems/s3-public/live.ts";
 import type { AccountBlockState, LiveSource, LiveTypeSource, NotRead } from "./plan.ts";
@@ -57,6 +61,8 @@ export interface LiveClients {
   ec2: EC2Client;
   s3: S3Client;
   s3Control: S3ControlClient;
+  /** A client of any other SDK class, for a type's inventory (absent: only the clients above are there to ask). */
+  client?<C>(Client: new (config: object) => C): C;
 }
 
 export interface LiveOptions {
@@ -84,8 +90,21 @@ export async function readLive(clients: LiveClients, options: LiveOptions): Prom
   const types: LiveTypeSource[] = [];
   const items: unknown[] = [];
   const notRead: NotRead[] = [];
-  const recording = await configRecording(clients.configService, options.resourceTypes);
+  const recorded = options.resourceTypes.filter((type) => !listedByInventory(type));
+  // Config is asked only about the types it can record.
+  const recording = recorded.length > 0 ? await configRecording(clients.configService, recorded) : new Map();
   for (const resourceType of options.resourceTypes) {
+    if (!recorded.includes(resourceType)) {
+      const listed = await readThroughInventory(clients, resourceType, options, progress);
+      items.push(...listed.items);
+      notRead.push(...listed.notRead);
+      types.push({
+        resourceType,
+        via: "direct",
+        why: `Config never records ${resourceType}`,
+      });
+      continue;
+    }
     let why = recording.get(resourceType);
     if (why === undefined) {
       try {
@@ -269,6 +288,56 @@ async function withBucketTags(
   });
   return { items: tagged.filter((item): item is Record<string, unknown> => item !== undefined), notRead };
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Through the type's inventory (a type Config never records)
+
+/** The client of an SDK class among the plan's, or the one `clients.client` makes. */
+function clientOf(clients: LiveClients) {
+  const made: object[] = [clients.configService, clients.ec2, clients.s3, clients.s3Control];
+  return <C>(Client: new (config: object) => C): C => {
+    const found = made.find((client) => client instanceof Client) as C | undefined;
+    if (found) return found;
+    if (!clients.client) throw new Error(`plan --live has no ${Client.name} to list with`);
+    return clients.client(Client);
+  };
+}
+
+/**
+ * Every resource of a type Config does not record, page by page through its inventory. Half a listing would judge
+ * some and silently miss others: a listing that fails leaves none judged, and says why; a resource that cannot be
+ * read is listed as not read, the rest is judged.
+ */
+async function readThroughInventory(
+  clients: LiveClients,
+  resourceType: string,
+  options: LiveOptions,
+  progress: (line: string) => void,
+): Promise<{ items: unknown[]; notRead: NotRead[] }> {
+  const module = inventoryModuleFor(resourceType);
+  const label = resourceSpec(resourceType)?.label ?? resourceType;
+  if (!module) return { items: [], notRead: [{ resourceType, reason: `Remedy has no inventory of ${label}s` }] };
+  const inventory = module.create({ client: clientOf(clients), now: () => options.now, log: silentLog });
+  const items: unknown[] = [];
+  const notRead: NotRead[] = [];
+  let nextToken: string | undefined;
+  try {
+    do {
+      const page = await inventory.page({ accountId: options.accountId, region: options.region }, nextToken);
+      items.push(...page.items);
+      for (const unread of page.unread)
+        notRead.push({ resourceType, resourceId: unread.resourceId, reason: unread.reason });
+      nextToken = page.nextToken;
+      progress(`reading ${label}s: ${items.length} so far`);
+    } while (nextToken);
+  } catch (error) {
+    return { items: [], notRead: [{ resourceType, reason: `${label}s cannot be listed: ${describeAwsError(error)}` }] };
+  }
+  return { items, notRead };
+}
+
+/** The inventory's log: what plan --live cannot read it reports as not read, not as log lines. */
+const silentLog = { debug() {}, info() {}, warn() {}, error() {} };
 
 // ---------------------------------------------------------------------------------------------------------------
 // Directly: security groups

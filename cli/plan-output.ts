@@ -1,12 +1,16 @@
 // The words of `remedy plan`: the report as text (tables fit the terminal; --json has everything), and the
 // throttled progress lines a terminal gets while a big snapshot is judged or an account is read.
-import { BLOCK_PUBLIC_ACCESS_FLAGS } from "../detection/types.ts";
+import { BLOCK_PUBLIC_ACCESS_FLAGS, PROBLEMS } from "../detection/types.ts";
+import { listText } from "../problems/words.ts";
 import { accountRegionHeading, spanText } from "./accounts.ts";
 import type { Io } from "./deps.ts";
 import { undoExemptionsText } from "./exemptions-view.ts";
 import { plural, table, utc } from "./format.ts";
 import type { AccountBlockState, AutoResponseState, LiveSource, PlanFinding, PlanReport } from "./plan.ts";
 import { terminalText } from "./terminal.ts";
+
+/** The problem column fits every registered problem's id whole (a table cuts a wider cell). */
+const PROBLEM_WIDTH = Math.max(18, ...PROBLEMS.map((problem) => problem.length));
 
 /** "live: AWS Config in 123456789012 eu-west-1", or which types were read directly and why. */
 export function describeLiveSource(source: LiveSource): string {
@@ -87,21 +91,21 @@ export function renderPlan(report: PlanReport, options: { columns?: number } = {
           : `${on ? "" : "when enabled, "}after ${utc(finding.notBefore!)}`,
         finding.instructionId!.slice(0, 12),
       ]),
-      [40, 18, 70, 44],
+      [40, PROBLEM_WIDTH, 70, 44],
       options.columns,
     );
   const exemptTable = (findings: readonly PlanFinding[]) =>
     table(
       ["RESOURCE", "PROBLEM", "MATCHED", "EXEMPTION"],
       findings.map((finding) => [finding.resourceId, finding.problem, finding.matched, finding.exemption!]),
-      [40, 18, 50],
+      [40, PROBLEM_WIDTH, 50],
       options.columns,
     );
   const undoneTable = (findings: readonly PlanFinding[]) =>
     table(
       ["RESOURCE", "PROBLEM", "MATCHED", "LEFT AS RESTORED"],
       findings.map((finding) => [finding.resourceId, finding.problem, finding.matched, finding.undoExemption!]),
-      [40, 18, 50],
+      [40, PROBLEM_WIDTH, 50],
       options.columns,
     );
   const UNDONE_HEADING =
@@ -167,7 +171,7 @@ export function renderPlan(report: PlanReport, options: { columns?: number } = {
   if (direct.length > 0) {
     out.push(
       "",
-      `Note: Remedy's Config rules judge only what Config records; until it records ${direct.map((type) => type.resourceType).join(" and ")} here, Remedy neither reports nor fixes them.`,
+      `Note: Remedy's Config rules judge only what Config records; until it records ${listText(direct.map((type) => type.resourceType))} here, Remedy neither reports nor fixes them.`,
     );
   }
   // Resource ids, tag values, reasons: AWS data and the user's files reach the terminal with control characters

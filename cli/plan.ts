@@ -163,6 +163,8 @@ export function plan(
     const resourceId = (raw as { resourceId?: unknown })?.resourceId;
     try {
       const item = normalizeConfigItem(raw);
+      // A resource is counted once, whichever of its type's rules judge it: non-compliant when any of them says so.
+      let judged: "COMPLIANT" | "NON_COMPLIANT" | undefined;
       for (const rule of rules.filter((candidate) => candidate.resourceTypes.includes(item.resourceType))) {
         const judgement = judgeItem(item, rule, parameters.get(rule.id), {
           allowlist: settings.allowlist,
@@ -172,15 +174,7 @@ export function plan(
         });
         if (judgement.compliance === "NOT_APPLICABLE") continue;
         const tally = tallyOf(item.accountId, item.region);
-        result.itemsJudged++;
-        tally.itemsJudged++;
-        if (judgement.compliance === "COMPLIANT") {
-          result.compliant++;
-          tally.compliant++;
-        } else {
-          result.nonCompliant++;
-          tally.nonCompliant++;
-        }
+        judged = judged === "NON_COMPLIANT" ? judged : judgement.compliance;
         result.instructions.push(...judgement.instructions);
         tally.instructions += judgement.instructions.length;
         const instructionFor = new Map(
@@ -242,6 +236,18 @@ export function plan(
               : {}),
             ...(instruction ? { instructionId: instruction.id } : {}),
           });
+        }
+      }
+      if (judged) {
+        const tally = tallyOf(item.accountId, item.region);
+        result.itemsJudged++;
+        tally.itemsJudged++;
+        if (judged === "COMPLIANT") {
+          result.compliant++;
+          tally.compliant++;
+        } else {
+          result.nonCompliant++;
+          tally.nonCompliant++;
         }
       }
     } catch (error) {

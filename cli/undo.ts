@@ -23,10 +23,11 @@ import type { Log } from "../platform/logging.ts";
 import { assumeMemberRole, type MemberSession, memberRoleArn, sessionNameFor } from "../platform/member-roles.ts";
 import { addUndoExemption } from "../platform/undo-exemptions-store.ts";
 import type { RestoredEntries } from "../problems/undo-entries.ts";
+import type { UndoClients } from "../problems/undo-kit.ts";
 import { describeMatched } from "../problems/words.ts";
 import { outsideDeployment } from "./accounts.ts";
 import { actingIdentity, CliError, EXIT_FAILED } from "./command.ts";
-import type { CliDeps, Io, MemberClients } from "./deps.ts";
+import type { CliDeps, Io } from "./deps.ts";
 import { requireRefs, type StackRefs } from "./stack.ts";
 import { terminalJson, terminalText } from "./terminal.ts";
 import {
@@ -171,7 +172,11 @@ async function undo(
   // The resource's clients: this account's, or (organisation mode) the record's member account's, through its undo
   // role. The ledger stays the hub's.
   const member = await resourceClients(refs, checked, by, deps);
-  let clients = member?.clients ?? { ec2: deps.ec2(), s3: deps.s3() };
+  let clients: UndoClients = member?.clients ?? {
+    ec2: deps.ec2(),
+    s3: deps.s3(),
+    client: deps.client ?? ((Client) => new Client({})),
+  };
   // Only reads: what is shown is what is missing live now (undoAction reads again just before it writes).
   const plan = planUndo(checked, await readLiveState(checked, clients));
   show(`${shownUndo(plan)}\n`);
@@ -386,7 +391,7 @@ async function resourceClients(
   record: UndoableRecord,
   by: string,
   deps: CliDeps,
-): Promise<{ clients: MemberClients; acting: string; expiresAt?: Date } | undefined> {
+): Promise<{ clients: UndoClients; acting: string; expiresAt?: Date } | undefined> {
   const organization = refs.organization;
   if (!organization) return undefined;
   const { accountId, region } = record.resource;
@@ -418,9 +423,11 @@ async function resourceClients(
     throw error;
   }
   const target = { region, credentials };
-  const clients = deps.memberClients?.(target) ?? {
-    ec2: memberClient(EC2Client, target),
-    s3: memberClient(S3Client, target),
+  const given = deps.memberClients?.(target);
+  const clients: UndoClients = {
+    ec2: given?.ec2 ?? memberClient(EC2Client, target),
+    s3: given?.s3 ?? memberClient(S3Client, target),
+    client: given?.client ?? ((Client) => memberClient(Client, target)),
   };
   return {
     clients,

@@ -3,7 +3,7 @@
 // `configuration` plus every supplementaryConfiguration value as JSON strings, capture time as a Date).
 
 import { PermanentError } from "../platform/errors.ts";
-import type { ConfigItem } from "./types.ts";
+import type { ConfigItem, ConfigRelationship } from "./types.ts";
 
 export class InvalidConfigItemError extends PermanentError {
   override name = "InvalidConfigItemError";
@@ -140,6 +140,24 @@ function copyTags(from: Record<string, unknown>, to: Record<string, string>): vo
   }
 }
 
+/**
+ * The item's relationships, each with its name under either door's key, or undefined when it lists none. A relationship
+ * without a type or id is left out: rules read them only as hints (the live resource is what a fix checks).
+ */
+function relationshipsOf(raw: Record<string, unknown>): ConfigRelationship[] | undefined {
+  const list = raw.relationships;
+  if (!Array.isArray(list) || list.length === 0) return undefined;
+  const relationships: ConfigRelationship[] = [];
+  for (const entry of list) {
+    if (!isRecord(entry)) continue;
+    const { resourceType, resourceId } = entry;
+    if (typeof resourceType !== "string" || typeof resourceId !== "string") continue;
+    const name = entry.name ?? entry.relationshipName;
+    relationships.push({ resourceType, resourceId, name: typeof name === "string" ? name : "" });
+  }
+  return relationships.length > 0 ? relationships : undefined;
+}
+
 export function normalizeConfigItem(input: unknown): ConfigItem {
   if (!isRecord(input)) throw new InvalidConfigItemError("configuration item is not an object");
   const resourceType = requiredString(input, "resourceType");
@@ -166,9 +184,10 @@ export function normalizeConfigItem(input: unknown): ConfigItem {
   const arn = input.ARN ?? input.arn;
   const resourceName = input.resourceName;
   // Built in this key order (resourceName and arn only when there is one), as the object spreads it replaced did.
+  const relationships = relationshipsOf(input);
   if (typeof resourceName === "string" && resourceName && typeof arn === "string" && arn) {
     // Both, as Config items have them: one literal, not a property added at a time.
-    return {
+    const item: ConfigItem = {
       resourceType,
       resourceId,
       resourceName,
@@ -181,6 +200,8 @@ export function normalizeConfigItem(input: unknown): ConfigItem {
       supplementaryConfiguration,
       tags: tagsOf(input, configuration, supplementaryConfiguration),
     };
+    if (relationships) item.relationships = relationships;
+    return item;
   }
   const item = { resourceType, resourceId } as ConfigItem;
   if (typeof resourceName === "string" && resourceName) item.resourceName = resourceName;
@@ -192,6 +213,7 @@ export function normalizeConfigItem(input: unknown): ConfigItem {
   item.configuration = configuration;
   item.supplementaryConfiguration = supplementaryConfiguration;
   item.tags = tagsOf(input, configuration, supplementaryConfiguration);
+  if (relationships) item.relationships = relationships;
   return item;
 }
 

@@ -39,7 +39,7 @@ export interface JudgeContext {
 }
 
 export function judgeItem(item: ConfigItem, rule: AnyRule, parameters: unknown, context: JudgeContext): Judgement {
-  if (isDeleted(item)) return notApplicable(`resource deleted (${item.status})`);
+  if (isDeleted(item) && !rule.judgesDeleted) return notApplicable(`resource deleted (${item.status})`);
   if (!rule.resourceTypes.includes(item.resourceType)) {
     return notApplicable(`${item.resourceType} is not judged by ${rule.id}`);
   }

@@ -25,6 +25,18 @@ export interface ConfigItem {
   configuration: Record<string, unknown> | null;
   supplementaryConfiguration: Record<string, unknown>;
   tags: Record<string, string>;
+  /**
+   * The resources Config recorded as related to it ("Is associated with NetworkInterface"), when the item carries
+   * them: a change event, GetResourceConfigHistory and a snapshot do; BatchGetResourceConfig's items never do.
+   */
+  relationships?: ConfigRelationship[];
+}
+
+/** One relationship of a Config item (the event's `name`, the API's `relationshipName`). */
+export interface ConfigRelationship {
+  resourceType: string;
+  resourceId: string;
+  name: string;
 }
 
 // The matched entries, inferred from their schemas: each kind's in the folder of the problem that records it
@@ -83,9 +95,17 @@ export interface RemedyRule<P> {
   resourceTypes: readonly string[];
   /** The account facts its judgement uses: the runtime reads exactly these, once per invocation. */
   facts?: readonly (keyof AccountFacts)[];
+  /**
+   * true: a deleted item is judged too, for an account-level setting whose configuration's removal leaves it off
+   * (the account's S3 Block Public Access); otherwise a deleted resource is not applicable, never evaluated.
+   */
+  judgesDeleted?: boolean;
   /** Validates Config's ruleParameters (string values); throws RuleParameterError naming the parameter. */
   parseParameters(raw: Record<string, unknown>): P;
-  /** Pure judgement of one non-deleted item of one of resourceTypes, given what is known about its account. */
+  /**
+   * Pure judgement of one item of one of resourceTypes (not a deleted one, unless judgesDeleted), given what is known
+   * about its account.
+   */
   evaluate(item: ConfigItem, params: P, facts?: AccountFacts): Verdict;
 }
 

@@ -6,6 +6,7 @@ import { UNDO_EXEMPTION_PREFIX } from "../contract/undo-exemption.ts";
 import { COORDINATOR_STATE_KEY, type FunctionSpec, grantedActions } from "../functions/registry.ts";
 import { MEMBER_ROLE_PATH, type MemberRole, memberRoleName } from "../platform/member-roles.ts";
 import { problemSpec, RESOURCES, resourceSpec } from "../problems/index.ts";
+import { UNRECORDED_RESOURCES } from "../problems/inventory.ts";
 import type { StackMode } from "./organization.ts";
 
 /** Ledger key prefixes (contract/ledger.ts LEDGER_PREFIX and CLAIM_PREFIX; test/infra checks they agree). */
@@ -82,18 +83,33 @@ export interface Grant {
 /** Only APIs that do not support resource-level permissions are granted on "*". */
 const ANY = ["*"];
 
-type Scope = { resources: string[]; conditions?: PolicyCondition[] };
+export type Scope = { resources: string[]; conditions?: PolicyCondition[] };
 
 /** Where a problem's fix action is granted, for a remediation function fixing it (its spec and resource type say). */
 function fixScopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope | undefined {
+  const scopes: Scope[] = [];
   for (const problem of spec.fixes ?? []) {
     const { fix, resourceType } = problemSpec(problem);
     if (fix.unscopedActions.includes(action)) return { resources: ANY };
     if (Object.values(fix.permissions).includes(action as `${string}:${string}`)) {
-      return resourceSpec(resourceType)!.iamScope(refs);
+      scopes.push(resourceSpec(resourceType)!.iamScope(refs));
     }
   }
-  return undefined;
+  return unionScope(action, scopes);
+}
+
+/**
+ * One action sent on several resource types (a function fixing DB and cluster snapshots) is granted on every type's
+ * resources: the union of their scopes, which must then carry the same conditions (one statement holds them).
+ */
+export function unionScope(action: string, scopes: readonly Scope[]): Scope | undefined {
+  const [first, ...others] = scopes;
+  if (!first) return undefined;
+  const conditions = JSON.stringify(first.conditions ?? []);
+  if (others.some((scope) => JSON.stringify(scope.conditions ?? []) !== conditions)) {
+    throw new Error(`infra/iam.ts: ${action} is scoped to resource types with different conditions: split the grant`);
+  }
+  return { ...first, resources: [...new Set(scopes.flatMap((scope) => scope.resources))] };
 }
 
 /**
@@ -114,14 +130,18 @@ function memberRoleScope(spec: FunctionSpec, refs: PolicyRefs): Scope {
   };
 }
 
-/** Where the real-time function's live reads are granted: each resource type's reads, on its iamScope. */
+/**
+ * Where live reads are granted: the real-time function's of every resource type, the rule function's of the types
+ * Config does not record (its periodic scan lists them itself); each type's reads on its iamScope.
+ */
 function readScopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope | undefined {
-  if (spec.name !== "realtime") return undefined;
-  for (const resource of RESOURCES) {
+  const readers = spec.name === "realtime" ? RESOURCES : spec.name === "config-rule" ? UNRECORDED_RESOURCES : [];
+  const scopes: Scope[] = [];
+  for (const resource of readers) {
     if ((resource.reads.unscopedActions as readonly string[]).includes(action)) return { resources: ANY };
-    if ((Object.values(resource.reads.permissions) as string[]).includes(action)) return resource.iamScope(refs);
+    if ((Object.values(resource.reads.permissions) as string[]).includes(action)) scopes.push(resource.iamScope(refs));
   }
-  return undefined;
+  return unionScope(action, scopes);
 }
 
 function scopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope {

@@ -34,6 +34,13 @@ export const GONE_CODES: ReadonlySet<string> = new Set([
   "InvalidGroupId.NotFound",
   "InvalidSecurityGroupRuleId.NotFound",
   "NoSuchBucket",
+  // EC2's answer for a snapshot id that does not exist (any more) in the account and region.
+  "InvalidSnapshot.NotFound",
+  // RDS: a DB snapshot's fault carries the code DBSnapshotNotFound (the SDK names it DBSnapshotNotFoundFault); a
+  // DB cluster snapshot's fault is its code.
+  "DBSnapshotNotFound",
+  "DBSnapshotNotFoundFault",
+  "DBClusterSnapshotNotFoundFault",
 ]);
 
 export const THROTTLING_CODES: ReadonlySet<string> = new Set([

@@ -9,7 +9,7 @@ import { KMSClient } from "@aws-sdk/client-kms";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { S3Client } from "@aws-sdk/client-s3";
-import { S3ControlClient } from "@aws-sdk/client-s3-control";
+import { S3ControlClient, type S3ControlClientConfig } from "@aws-sdk/client-s3-control";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
@@ -55,6 +55,24 @@ export const kmsClient = /* @__PURE__ */ lazy(() => new KMSClient(common));
 export const stsClient = /* @__PURE__ */ lazy(() => new STSClient(common));
 /** Organisation mode: Organizations is a global service with one endpoint (the SDK picks it from the region). */
 export const organizationsClient = /* @__PURE__ */ lazy(() => new OrganizationsClient(common));
+
+/**
+ * S3 Control sent to an endpoint override as it is. S3 Control puts the account id in front of its host
+ * (`<account>.s3-control.<region>.amazonaws.com`), and the SDK does the same to an override: an emulator's
+ * `http://127.0.0.1:5000` becomes `http://123456789012.127.0.0.1:5000`, which is no URL. With an override (the
+ * config's `endpoint`, or AWS_ENDPOINT_URL_S3_CONTROL / AWS_ENDPOINT_URL as the SDK resolves them: its Endpoint
+ * parameter) every request goes to it unchanged; without one this is S3ControlClient exactly. Asked for by class
+ * (sharedClient, memberClient, an undo's client) by the code that must reach S3 Control wherever the SDK is pointed.
+ */
+export const S3ControlAtEndpoint = /* @__PURE__ */ (() =>
+  class S3ControlAtEndpoint extends S3ControlClient {
+    constructor(config: S3ControlClientConfig = {}) {
+      super(config);
+      const resolve = this.config.endpointProvider;
+      this.config.endpointProvider = (params, context) =>
+        params.Endpoint ? { url: new URL(params.Endpoint) } : resolve(params, context);
+    }
+  })();
 
 const shared = new Map<unknown, unknown>();
 
@@ -114,11 +132,7 @@ export interface ClientTarget {
  * region and credentials from the runtime.
  */
 export function clientsFor(target: ClientTarget) {
-  const config = {
-    ...common,
-    ...(target.region ? { region: target.region } : {}),
-    ...(target.profile ? { profile: target.profile } : {}),
-  };
+  const config = targetConfig(target);
   return {
     configService: lazy(() => new ConfigServiceClient(config)),
     sqs: lazy(() => new SQSClient(config)),
@@ -131,5 +145,26 @@ export function clientsFor(target: ClientTarget) {
     secretsManager: lazy(() => new SecretsManagerClient(config)),
     kms: lazy(() => new KMSClient(config)),
     sts: lazy(() => new STSClient(config)),
+  };
+}
+
+function targetConfig(target: ClientTarget) {
+  return {
+    ...common,
+    ...(target.region ? { region: target.region } : {}),
+    ...(target.profile ? { profile: target.profile } : {}),
+  };
+}
+
+/**
+ * Clients of any SDK class for one target, each made once on first use with clientsFor's settings: the CLI's undo
+ * asks a resource type's own client by class (problems/undo-kit.ts UndoClients `client`).
+ */
+export function classClientsFor(target: ClientTarget): <C>(Client: new (config: object) => C) => C {
+  const config = targetConfig(target);
+  const made = new Map<unknown, unknown>();
+  return <C>(Client: new (config: object) => C): C => {
+    if (!made.has(Client)) made.set(Client, new Client(config));
+    return made.get(Client) as C;
   };
 }

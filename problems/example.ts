@@ -86,10 +86,16 @@ export interface ProblemExample<Entry = unknown> {
    * policy's statements in another order): what it then reads as. Absent: exactly `before`.
    */
   restored?(before: ExampleState<Entry>): ExampleState<Entry>;
+  /**
+   * Only where the fix turns a setting on rather than removing an entry (an account-level flag): what the resource
+   * then reads as. Absent: `before` without the violating entry.
+   */
+  fixed?(before: ExampleState<Entry>): ExampleState<Entry>;
 }
 
 /** What must hold once the fix ran: the violating entry gone, every other entry and everything else untouched. */
 export function stateAfterFix<Entry>(example: ProblemExample<Entry>, before: ExampleState<Entry>): ExampleState<Entry> {
+  if (example.fixed) return example.fixed(before);
   return { entries: before.entries.filter((entry) => !example.isViolation(entry)), rest: before.rest };
 }
 

@@ -1,12 +1,26 @@
 // The registry: the only list of problems (and of the resource types they are found on) anywhere. Contract schemas,
 // routing to remediation functions, the Config recorder's types, Slack's titles, links and training, attribution and
 // the Block Public Access strategy all read it. Adding a problem: a folder with its spec.ts, and one line below.
+import { ebsSnapshotPublic } from "./ebs-snapshot-public/spec.ts";
+import { rdsClusterSnapshotPublic } from "./rds-cluster-snapshot-public/spec.ts";
+import { rdsSnapshotPublic } from "./rds-snapshot-public/spec.ts";
+import { s3AccountPublicAccess } from "./s3-account-public-access/spec.ts";
 import { s3PublicAcl } from "./s3-public-acl/spec.ts";
 import { s3PublicPolicy } from "./s3-public-policy/spec.ts";
+import { sgDefaultRules } from "./sg-default-rules/spec.ts";
 import { sgOpenIngress } from "./sg-open-ingress/spec.ts";
 import type { ProblemSpec, ResourceSpec } from "./types.ts";
 
-export const PROBLEM_SPECS = [sgOpenIngress, s3PublicAcl, s3PublicPolicy] as const;
+export const PROBLEM_SPECS = [
+  sgOpenIngress,
+  s3PublicAcl,
+  s3PublicPolicy,
+  ebsSnapshotPublic,
+  sgDefaultRules,
+  rdsSnapshotPublic,
+  rdsClusterSnapshotPublic,
+  s3AccountPublicAccess,
+] as const;
 
 export type Problem = (typeof PROBLEM_SPECS)[number]["id"];
 export const PROBLEMS = PROBLEM_SPECS.map((spec) => spec.id) as readonly Problem[] as readonly [Problem, ...Problem[]];

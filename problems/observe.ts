@@ -23,8 +23,11 @@ export interface ResourceObserver<Judged = unknown> {
    * PermanentRemediationError when what AWS returned cannot be judged.
    */
   readLive(resource: InstructedResource, log: Log): Promise<LiveResource<Judged> | undefined>;
-  /** The resource type's rule judging the live resource with the deployed parameters. */
-  verdict(live: LiveResource<Judged>, parameters: unknown): Verdict;
+  /**
+   * One of the resource type's rules judging the live resource with its deployed parameters: `ruleId` (a type may be
+   * judged by several rules, each in problems/<ruleId>/detect.ts), by default the type's first.
+   */
+  verdict(live: LiveResource<Judged>, parameters: unknown, ruleId?: string): Verdict;
 }
 
 /** A resource folder's observe.ts exports `observe`. */

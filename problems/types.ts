@@ -207,9 +207,16 @@ export interface ResourceSpec {
   consoleUrl(id: string, region: string): string;
   /** CloudTrail events that can open a hole on it (S3 logs both name styles). */
   openingEvents: readonly string[];
+  /**
+   * false: those events name no resource CloudTrail can look up (an account-level setting's calls: their `resources`
+   * is empty), so attribution looks them up by event name. Absent: by the resource's id (ResourceName).
+   */
+  cloudTrailNamesIt?: false;
   /** How Security Hub names it (ASFF `Resources[].Type`, and the resource's id from its `Resources[].Id`). */
   securityHub: {
     type: string;
+    /** Other ASFF types some products file it under (Prowler files the account's Block Public Access as a bucket). */
+    otherTypes?: readonly string[];
     /** The resource id in an ASFF resource id (an ARN), or undefined when it is not one of this type's. */
     idFrom(asffId: string): string | undefined;
   };

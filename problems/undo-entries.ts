@@ -16,9 +16,7 @@ import {
   parsePolicyDocument,
 } from "./s3-public/detect.ts";
 import type { BucketReAdded } from "./s3-public/undo.ts";
-import { type DescribedSecurityGroupRule, sgEntriesFromDescribedRules } from "./sg-open-ingress/detect.ts";
-import type { SgRulesReAdded } from "./sg-open-ingress/undo.ts";
-import { type UndoableRecord, undoFor } from "./undo.ts";
+import { type ReAdded, type UndoableRecord, undoFor } from "./undo.ts";
 import { BLOCK_FLAGS_FOR_PROBLEM } from "./words.ts";
 
 /** One entry an undo put back, as the problem's findings name it. */
@@ -33,7 +31,7 @@ export interface RestoredEntries {
   unnamed: string[];
 }
 
-type KnownReAdded = SgRulesReAdded | BucketReAdded;
+type KnownReAdded = BucketReAdded;
 
 /**
  * The entries the undo of `record` put back: between `before` (the live state it read) and `after` (the state its
@@ -56,10 +54,6 @@ export function restoredEntries(record: UndoableRecord, before: ResourceState, a
 
 function entriesOf(item: KnownReAdded, record: UndoableRecord, after: ResourceState): RestoredEntry[] {
   switch (item.kind) {
-    case "sg-rules":
-      return sgEntriesFromDescribedRules(
-        item.rules.map((rule): DescribedSecurityGroupRule => ({ ...rule, IsEgress: false })),
-      ).map((rule) => ({ problem: "sg-open-ingress", entry: { kind: "sg-rule", rule } }));
     case "acl-grants":
       return aclGrantsFromApi(item.grants as ApiGrant[]).map((grant) => ({
         problem: "s3-public-acl",
@@ -72,8 +66,12 @@ function entriesOf(item: KnownReAdded, record: UndoableRecord, after: ResourceSt
       }));
     case "block-public-access-off":
       return neutralisedAgain(item.flags, record, after);
-    default:
-      throw new Error(`no entries are known for what an undo re-adds as ${(item as { kind: string }).kind}`);
+    default: {
+      // A resource type whose undo names what it puts back itself (its undo.ts restoredEntries).
+      const named = undoFor(after.kind).undo.restoredEntries?.(item as ReAdded);
+      if (named) return [...named];
+      throw new Error(`no entries are known for what an undo re-adds as ${(item as ReAdded).kind}`);
+    }
   }
 }
 

@@ -8,10 +8,12 @@
 // Only the CLI reaches this module: the registry and the remediation functions never import an undo.
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { S3Client } from "@aws-sdk/client-s3";
+import type { MatchedEntry } from "../contract/instruction.ts";
 import type { LedgerRecord, ResourceState } from "../contract/ledger.ts";
 import { PermanentError } from "../platform/errors.ts";
 import type { Log } from "../platform/logging.ts";
 import type { CommandPermissions } from "../platform/permissions.ts";
+import type { Problem } from "./index.ts";
 
 /** An action that cannot be undone (not found, not a fix, an undo itself, not genuine, inconsistent). */
 export class UndoError extends PermanentError {
@@ -36,6 +38,11 @@ export type UndoableRecordOf<K extends StateKind> = LedgerRecord & { before: Res
 export interface UndoClients {
   ec2: EC2Client;
   s3: S3Client;
+  /**
+   * The client of any other SDK class, aimed where ec2 and s3 are (region, profile, a member account's credentials):
+   * a resource type whose undo needs another service asks for it by class, so adding one changes no CLI code.
+   */
+  client<C>(Client: new (config: object) => C): C;
 }
 
 /** Why a record is not what a fix does, as undo refuses it. */
@@ -101,4 +108,9 @@ export interface ResourceUndo<
    * as `remedy undo --json` reports it; none when nothing was put back.
    */
   reAdded(before: StateOf<K>, after: StateOf<K>): Added[];
+  /**
+   * What one of its `reAdded` items puts back, as its problems' findings name it: the entries undo's temporary
+   * exemption lists, so the next detection leaves them as restored. Absent: problems/undo-entries.ts names them.
+   */
+  restoredEntries?(added: Added): readonly { problem: Problem; entry: MatchedEntry }[];
 }

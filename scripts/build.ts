@@ -10,6 +10,7 @@ import { deflateRawSync } from "node:zlib";
 import { build, type Plugin } from "esbuild";
 import { FUNCTION_LIST, type FunctionName, type FunctionSpec } from "../functions/registry.ts";
 import { RESOURCES } from "../problems/index.ts";
+import { UNRECORDED_RESOURCES } from "../problems/inventory.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const DIST = join(ROOT, "dist");
@@ -78,29 +79,76 @@ export function remediationEntrySource(spec: FunctionSpec): string {
 }
 
 /**
- * functions/realtime/observers.ts as bundled: the registry's resource folders' observers imported statically (the
- * module's own loader imports them dynamically, which would keep every export of their SDK clients).
+ * A module that loads one export of each of some registry folders with dynamic imports, as bundled: the same list
+ * imported statically. A dynamic import keeps every export of the SDK clients it reaches (the EC2 client alone then
+ * weighs 900 KB); the module's source keeps the loader, which tests and the CLI run unbundled.
  */
-export function observersModuleSource(): string {
-  const folders = RESOURCES.map((resource) => resource.folder);
+interface RegistryModuleList {
+  /** The module the build writes again (its path, relative to the repository root). */
+  path: string;
+  /** The folders, in the registry's order, and the file and export of each. */
+  folders(): readonly string[];
+  file: string;
+  exportName: string;
+  /** The list's name and the check it passes through, from `checkFrom`. */
+  listName: string;
+  check: string;
+  checkFrom: string;
+  /** The lookup by resource type the module exports beside the list. */
+  lookupName: string;
+}
+
+const REGISTRY_MODULE_LISTS: readonly RegistryModuleList[] = [
+  {
+    path: "functions/realtime/observers.ts",
+    folders: () => RESOURCES.map((resource) => resource.folder),
+    file: "observe.ts",
+    exportName: "observe",
+    listName: "OBSERVE_MODULES",
+    check: "checkedObserveModules",
+    checkFrom: "./observer-check.ts",
+    lookupName: "observeModuleFor",
+  },
+  {
+    path: "functions/config-rule/inventories.ts",
+    folders: () => UNRECORDED_RESOURCES.map((resource) => resource.folder),
+    file: "inventory.ts",
+    exportName: "inventory",
+    listName: "INVENTORY_MODULES",
+    check: "checkedInventoryModules",
+    checkFrom: "../../problems/inventory.ts",
+    lookupName: "inventoryModuleFor",
+  },
+];
+
+/** A registry module list as bundled (REGISTRY_MODULE_LISTS): one static import per folder. */
+export function registryModuleListSource(path: string): string {
+  const list = REGISTRY_MODULE_LISTS.find((candidate) => candidate.path === path);
+  if (!list) throw new Error(`${path} is no registry module list`);
+  const folders = list.folders();
   return [
-    `import { checkedObserveModules } from "./observer-check.ts";`,
+    `import { ${list.check} } from "${list.checkFrom}";`,
     ...folders.map(
-      (folder, index) => `import { observe as observe${index} } from "../../problems/${folder}/observe.ts";`,
+      (folder, index) => `import { ${list.exportName} as m${index} } from "../../problems/${folder}/${list.file}";`,
     ),
-    `export const OBSERVE_MODULES = checkedObserveModules([${folders.map((_, index) => `observe${index}`).join(", ")}]);`,
-    `export function observeModuleFor(resourceType) { return OBSERVE_MODULES.find((module) => module.resourceType === resourceType); }`,
+    `export const ${list.listName} = ${list.check}([${folders.map((_, index) => `m${index}`).join(", ")}]);`,
+    `export function ${list.lookupName}(resourceType) { return ${list.listName}.find((module) => module.resourceType === resourceType); }`,
     "",
   ].join("\n");
 }
 
-const staticObserversPlugin: Plugin = {
-  name: "remedy-static-observers",
+const staticRegistryListsPlugin: Plugin = {
+  name: "remedy-static-registry-lists",
   setup(builder) {
-    builder.onLoad({ filter: /[\\/]functions[\\/]realtime[\\/]observers\.ts$/ }, () => ({
-      contents: observersModuleSource(),
-      loader: "ts",
-    }));
+    for (const list of REGISTRY_MODULE_LISTS) {
+      const filter = new RegExp(
+        `[\\\\/]${list.path
+          .split("/")
+          .map((part) => part.replaceAll(".", "\\."))
+          .join("[\\\\/]")}$`,
+      );
+      builder.onLoad({ filter }, () => ({ contents: registryModuleListSource(list.path), loader: "ts" }));
+    }
   },
 };
 
@@ -131,7 +179,7 @@ export async function buildFunction(spec: FunctionSpec, outDir: string = DIST): 
     minify: true,
     treeShaking: true,
     legalComments: "none",
-    plugins: [inlineSchemaKeysPlugin, staticObserversPlugin],
+    plugins: [inlineSchemaKeysPlugin, staticRegistryListsPlugin],
     write: false,
     logLevel: "warning",
   });

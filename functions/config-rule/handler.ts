@@ -9,12 +9,14 @@ import {
   organizationsClient,
   s3Client,
   s3ControlClient,
+  sharedClient,
   sqsClient,
   stsClient,
 } from "../../platform/clients.ts";
 import { createLogger, createMetrics, metricSink } from "../../platform/logging.ts";
 import { organizationsDirectory } from "../../platform/organization.ts";
 import { runConfigRule } from "./core.ts";
+import { inventoryAccess } from "./inventory-access.ts";
 import { memberDetection } from "./organization.ts";
 import { isScanQueueEvent, runScanBatch, scanQueueOnSqs, scanStoreOnS3 } from "./scan.ts";
 import { readRuleRuntimeSettings } from "./settings.ts";
@@ -45,6 +47,13 @@ const hubSqs = remoteHub ? () => clientInRegion(SQSClient, settings.hubRegion) :
 const hubS3 = remoteHub ? () => clientInRegion(S3Client, settings.hubRegion) : s3Client;
 /** A scan task hands the rest on with this much of its invocation left (a page call can take seconds). */
 const SCAN_SAFETY_MARGIN_MS = 60_000;
+// The types Config does not record are listed with the function's own clients, in its own region (organisation mode:
+// organization.ts lists them in the member account with its detect session instead).
+const inventories = inventoryAccess({
+  client: (Client) => sharedClient(Client as never) as never,
+  now: () => new Date(),
+  log: logger,
+});
 
 export async function handler(event: unknown, context?: { getRemainingTimeInMillis(): number; awsRequestId?: string }) {
   const common = {
@@ -67,6 +76,7 @@ export async function handler(event: unknown, context?: { getRemainingTimeInMill
       return await runScanBatch(event, {
         ...common,
         scanStore: scanStoreOnS3(hubS3(), settings.scanBucket),
+        inventories,
         scanDeadLetterUrl: settings.scanDeadLetterUrl,
         remainingTimeMs: () => context?.getRemainingTimeInMillis() ?? 0,
         safetyMarginMs: SCAN_SAFETY_MARGIN_MS,

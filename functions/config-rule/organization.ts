@@ -27,6 +27,7 @@ export { admittedBySettings } from "../../platform/organization.ts";
 
 import { type RuleRunResult, type RuleRuntimeDeps, runConfigRule } from "./core.ts";
 import { parseRuleEvent, type RuleEvent } from "./event.ts";
+import { type InventoryAccess, inventoryAccess } from "./inventory-access.ts";
 import { InvalidScanTaskError, runScanTask, type ScanDeps, type ScanTask, type ScanTaskResult } from "./scan.ts";
 
 /** The event's account or region is not one Remedy serves: refused, nothing assumed, reported or queued. */
@@ -47,6 +48,11 @@ export { RENEW_BEFORE_EXPIRY_MS } from "../../platform/member-roles.ts";
 export interface MemberClients {
   configService: ConfigServiceClient;
   s3control: S3ControlClient;
+  /**
+   * A client of any other SDK class there (the listers of the types Config does not record ask for theirs by class).
+   * Absent: platform/clients.ts memberClient's.
+   */
+  client?<C>(Client: new (config: object) => C): C;
 }
 
 export type MemberClientFactory = (target: {
@@ -81,10 +87,11 @@ export interface MemberDetection {
   runScanTask(task: ScanTask, deps: ScanDeps, invocationId?: string): Promise<ScanTaskResult>;
 }
 
-/** What a member account gives the judging in one region: its clients and its facts reader. */
+/** What a member account gives the judging in one region: its clients, its facts reader and its listers. */
 interface MemberAccess {
   configService: ConfigServiceClient;
   accountFacts: AccountFactsReader;
+  inventories: InventoryAccess;
 }
 
 /** One account's detect session: its credentials (assumed once for every region), and its clients by region. */
@@ -125,10 +132,18 @@ export function memberDetection(options: MemberDetectionOptions): MemberDetectio
     let access = session.regions.get(region);
     if (!access) {
       const clients = makeClients({ accountId, region, credentials });
+      const made = new Map<unknown, unknown>();
+      const client = <C>(Client: new (config: object) => C): C => {
+        if (!made.has(Client))
+          made.set(Client, clients.client?.(Client) ?? memberClient(Client, { region, credentials }));
+        return made.get(Client) as C;
+      };
       access = {
         configService: clients.configService,
         // The reader's own cache lives as long as these credentials: one S3 Control read per account per session.
         accountFacts: accountFactsReader({ s3control: () => clients.s3control, now: options.now, log: options.log }),
+        // A periodic scan lists the types Config does not record in the member account, with its detect session.
+        inventories: inventoryAccess({ client, now: options.now, log: options.log }),
       };
       session.regions.set(region, access);
     }
@@ -145,6 +160,7 @@ export function memberDetection(options: MemberDetectionOptions): MemberDetectio
     ...deps,
     configService: access.configService,
     accountFacts: access.accountFacts,
+    inventories: access.inventories,
     deployment: deploymentOf(standing.accountId, region),
     admitInstructions: admittedBySettings(standing, deps.log),
   });

@@ -1,4 +1,14 @@
 import type { CommandPermissions } from "../../platform/permissions.ts";
+import { UNRECORDED_RESOURCES } from "../../problems/inventory.ts";
+
+/**
+ * What listing the types Config does not record sends (each type's inventory.ts, within its resource spec's reads):
+ * the periodic scan lists them through their own service's API.
+ */
+const inventoryReads = Object.assign(
+  {},
+  ...UNRECORDED_RESOURCES.map((resource) => resource.reads.permissions),
+) as CommandPermissions;
 
 /** Every AWS command the rule runtime sends, and the IAM action it needs. */
 export const configRulePermissions = {
@@ -17,6 +27,7 @@ export const configRulePermissions = {
   GetObjectCommand: "s3:GetObject",
   // The account-level S3 Block Public Access (S3 Control), which the bucket's Config item does not carry.
   GetAccountPublicAccessBlockCommand: "s3:GetAccountPublicAccessBlock",
+  ...inventoryReads,
 } as const satisfies CommandPermissions;
 
 /** The scan queue's event source mapping polls with the function's role. */
@@ -35,4 +46,5 @@ export const configRuleMemberCommands = [
   "BatchGetResourceConfigCommand",
   "GetComplianceDetailsByConfigRuleCommand",
   "GetAccountPublicAccessBlockCommand",
+  ...(Object.keys(inventoryReads) as (keyof typeof configRulePermissions)[]),
 ] as const satisfies readonly (keyof typeof configRulePermissions)[];

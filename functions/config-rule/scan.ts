@@ -7,7 +7,10 @@
 //             rest to the next task. Then one `list` task.
 //   list      reads the recorded verdicts, lists the rule's resources (ListDiscoveredResources) page by page and
 //             sends one `judge` task per page, naming each resource with the verdict Config holds for it; runs out
-//             of time → hands the rest on.
+//             of time → hands the rest on. A type Config does not record (EBS snapshots: its ResourceSpec says
+//             `recordedByConfig: false`) is listed through its own service's API instead (its inventory,
+//             problems/<folder>/inventory.ts), and each page is judged, reported and queued right there: what the
+//             listing read is the live resource, so there is nothing left for a judge task to read.
 //   judge     reads one page of items (BatchGetResourceConfig), judges them with the deployed rule, reports to
 //             Config only the verdicts that differ from what it holds (Config keeps a result until it is replaced,
 //             so re-sending an unchanged one only costs an evaluation), and queues a fix instruction for every
@@ -36,11 +39,14 @@ import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from "../../contract/ids.ts";
 import type { Instruction } from "../../contract/instruction.ts";
 import type { AccountFactsReader } from "../../detection/account-facts.ts";
 import { InvalidConfigItemError } from "../../detection/config-item.ts";
+import type { AccountFacts } from "../../detection/types.ts";
 import { hasErrorCode } from "../../platform/aws-errors.ts";
 import { type DeployedRule, type Deployment, deployedRuleNamed } from "../../platform/deployment.ts";
 import { PermanentError } from "../../platform/errors.ts";
 import { errorFields, type MetricSink } from "../../platform/logging.ts";
 import { sendMessages } from "../../platform/queue.ts";
+import { listedByInventory } from "../../problems/inventory.ts";
+import type { InventoryAccess } from "./inventory-access.ts";
 import {
   batchGetItems,
   type Judged,
@@ -174,6 +180,11 @@ export interface ScanDeps extends JudgingDeps {
   metrics: MetricSink;
   /** Organisation mode: the account's settings hold back what they do not enable (verdicts are still reported). */
   admitInstructions?: InstructionAdmission;
+  /**
+   * The listers of the rule's types that Config does not record, in the scan's account and region (organisation
+   * mode: with the member's detect session). Absent: a rule that judges such a type cannot be scanned.
+   */
+  inventories?: InventoryAccess;
 }
 
 export function scanStoreOnS3(s3: S3Client, bucket: string): ScanStore {
@@ -243,20 +254,33 @@ export async function startScan(
 
 // -- Running a task ---------------------------------------------------------------------------------------------
 
+/** What judging a page of items came to. */
+export interface PageJudgement {
+  judged: number;
+  /** Verdicts sent to Config (those that differ from what it held). */
+  reported: number;
+  unchanged: number;
+  queued: number;
+  skippedItems: number;
+  evaluations: Evaluation[];
+}
+
 export type ScanTaskResult =
   | { kind: "verdicts"; read: number; handedOn: boolean }
-  | { kind: "list"; listed: number; judgeTasks: number; handedOn: boolean }
   | {
-      kind: "judge";
-      judged: number;
-      /** Verdicts sent to Config (those that differ from what it held). */
-      reported: number;
-      unchanged: number;
-      queued: number;
-      skippedItems: number;
-      unprocessed: number;
-      evaluations: Evaluation[];
-    };
+      kind: "list";
+      listed: number;
+      judgeTasks: number;
+      handedOn: boolean;
+      /** The pages of types listed through their inventory, judged in this task (absent: none). */
+      inventory?: PageJudgement & {
+        /** Resources listed that could not be read for good (not judged, not reported). */
+        unread: number;
+        /** Resources listed that were deleted before they were read. */
+        gone: number;
+      };
+    }
+  | ({ kind: "judge"; unprocessed: number } & PageJudgement);
 
 export async function runScanTask(task: ScanTask, deps: ScanDeps): Promise<ScanTaskResult> {
   // The rule is the deployment's, found by its exact name: a task cannot choose what counts as a violation.
@@ -371,9 +395,22 @@ async function listResources(task: TaskOf<"list">, deployed: DeployedRule, deps:
   let nextToken = task.nextToken;
   let listed = 0;
   let judgeTasks = 0;
+  let inventory: Extract<ScanTaskResult, { kind: "list" }>["inventory"];
   // At least one page per task, whatever the time says: a chain of tasks always gets somewhere.
   for (let pages = 0; typeIndex < types.length && (pages === 0 || timeLeft(deps)); pages++) {
     const resourceType = types[typeIndex]!;
+    if (listedByInventory(resourceType)) {
+      const {
+        listed: read,
+        nextToken: next,
+        ...judged
+      } = await inventoryPage(task, deployed, deps, resourceType, nextToken, verdicts);
+      inventory = inventory ? addJudgements(inventory, judged) : judged;
+      listed += read;
+      nextToken = next;
+      if (!nextToken) typeIndex++;
+      continue;
+    }
     const page = await deps.configService.send(
       new ListDiscoveredResourcesCommand({ resourceType: resourceType as ResourceType, limit: PAGE_SIZE, nextToken }),
     );
@@ -406,21 +443,82 @@ async function listResources(task: TaskOf<"list">, deployed: DeployedRule, deps:
     listed,
     judgeTasks,
     handedOn,
+    ...(inventory ? { judged: inventory.judged, reported: inventory.reported, queued: inventory.queued } : {}),
   });
-  return { kind: "list", listed, judgeTasks, handedOn };
+  return { kind: "list", listed, judgeTasks, handedOn, ...(inventory ? { inventory } : {}) };
+}
+
+type InventoryJudgement = NonNullable<Extract<ScanTaskResult, { kind: "list" }>["inventory"]>;
+
+function addJudgements(a: InventoryJudgement, b: InventoryJudgement): InventoryJudgement {
+  return {
+    judged: a.judged + b.judged,
+    reported: a.reported + b.reported,
+    unchanged: a.unchanged + b.unchanged,
+    queued: a.queued + b.queued,
+    skippedItems: a.skippedItems + b.skippedItems,
+    evaluations: [...a.evaluations, ...b.evaluations],
+    unread: a.unread + b.unread,
+    gone: a.gone + b.gone,
+  };
+}
+
+/**
+ * One page of a type Config does not record, listed through its inventory (live, in the scan's account and region)
+ * and judged as a judge task judges Config's items: the verdicts that differ from what Config holds are reported
+ * (ComplianceResourceType the type, ComplianceResourceId the resource's id), every violation is queued.
+ */
+async function inventoryPage(
+  task: TaskOf<"list">,
+  deployed: DeployedRule,
+  deps: ScanDeps,
+  resourceType: string,
+  nextToken: string | undefined,
+  verdicts: RecordedVerdicts,
+): Promise<InventoryJudgement & { listed: number; nextToken?: string }> {
+  const lister = deps.inventories?.(resourceType);
+  if (!lister) throw new Error(`${resourceType} is not recorded by Config and this scan has no inventory of it`);
+  const { accountId, region } = deps.deployment;
+  const page = await lister.page({ accountId, region }, nextToken);
+  for (const unread of page.unread) {
+    deps.metrics.count("UnreadResources");
+    deps.log.error("skipped a resource that cannot be read: it is judged on the next periodic run", {
+      configRuleName: task.configRuleName,
+      scanId: task.scanId,
+      step: "unread",
+      resourceType,
+      resourceId: unread.resourceId,
+      reason: unread.reason,
+    });
+  }
+  const judged = await judgeItems(task, deployed, deps, page.items, (id) => verdicts.verdictOf(resourceType, id));
+  deps.log.info(
+    "judged a page of the periodic scan",
+    scanLog(task, "inventory", {
+      resourceType,
+      judged: judged.judged,
+      reported: judged.reported,
+      queued: judged.queued,
+      skippedItems: judged.skippedItems,
+      unread: page.unread.length,
+      gone: page.gone,
+    }),
+  );
+  return {
+    ...judged,
+    unread: page.unread.length,
+    gone: page.gone,
+    listed: page.items.length + page.unread.length + page.gone,
+    ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+  };
+}
+
+function scanLog(task: ScanTask, step: string, extra: object = {}) {
+  return { ...extra, configRuleName: task.configRuleName, scanId: task.scanId, step };
 }
 
 async function judgePage(task: TaskOf<"judge">, deployed: DeployedRule, deps: ScanDeps): Promise<ScanTaskResult> {
-  const rule = deployed.rule;
-  const log = (step: string, extra: object = {}) => ({
-    ...extra,
-    configRuleName: task.configRuleName,
-    scanId: task.scanId,
-    step,
-  });
-  const facts = rule.facts?.length ? await deps.accountFacts(deps.deployment.accountId, rule.facts) : {};
   const recorded = new Map<string, RecordedVerdict | undefined>(task.resources.map((r) => [r.id, r.recorded]));
-
   const { items, unprocessed } = await batchGetItems(
     deps.configService,
     task.resources.map((resource) => ({ resourceType: task.resourceType as ResourceType, resourceId: resource.id })),
@@ -428,9 +526,36 @@ async function judgePage(task: TaskOf<"judge">, deployed: DeployedRule, deps: Sc
   if (unprocessed.length > 0) {
     deps.log.error(
       "Config left resources unprocessed; they will be judged on the next periodic run",
-      log("unprocessed", { unprocessed: unprocessed.map((key) => key.resourceId) }),
+      scanLog(task, "unprocessed", { unprocessed: unprocessed.map((key) => key.resourceId) }),
     );
   }
+  const judged = await judgeItems(task, deployed, deps, items, (id) => recorded.get(id));
+  deps.log.info(
+    "judged a page of the periodic scan",
+    scanLog(task, "judge", {
+      judged: judged.judged,
+      reported: judged.reported,
+      queued: judged.queued,
+      skippedItems: judged.skippedItems,
+      unprocessed: unprocessed.length,
+    }),
+  );
+  return { kind: "judge", ...judged, unprocessed: unprocessed.length };
+}
+
+/**
+ * Judges a page of items with the deployed rule, queues every violation's instruction, then reports to Config the
+ * verdicts that differ from what it holds (`recordedOf`); an item that cannot be judged is skipped and counted.
+ */
+async function judgeItems(
+  task: ScanTask,
+  deployed: DeployedRule,
+  deps: ScanDeps,
+  items: readonly unknown[],
+  recordedOf: (resourceId: string) => RecordedVerdict | undefined,
+): Promise<PageJudgement> {
+  const rule = deployed.rule;
+  const facts: AccountFacts = rule.facts?.length ? await deps.accountFacts(deps.deployment.accountId, rule.facts) : {};
   let skippedItems = 0;
   const judged = (
     await mapLimit(items, TAG_READS_IN_FLIGHT, async (raw): Promise<Judged | undefined> => {
@@ -442,7 +567,7 @@ async function judgePage(task: TaskOf<"judge">, deployed: DeployedRule, deps: Sc
         deps.metrics.count("InvalidConfigurationItems");
         deps.log.error(
           "skipped a configuration item that cannot be judged",
-          log("skipped", { resourceId: (raw as { resourceId?: string }).resourceId, ...errorFields(error) }),
+          scanLog(task, "skipped", { resourceId: (raw as { resourceId?: string }).resourceId, ...errorFields(error) }),
         );
         return undefined;
       }
@@ -461,7 +586,7 @@ async function judgePage(task: TaskOf<"judge">, deployed: DeployedRule, deps: Sc
   // Only what Config does not already hold: a resource it has no result for, or a different one.
   const evaluations = judged
     .map((entry) => entry.evaluation)
-    .filter((evaluation) => recorded.get(evaluation.ComplianceResourceId!) !== evaluation.ComplianceType);
+    .filter((evaluation) => recordedOf(evaluation.ComplianceResourceId!) !== evaluation.ComplianceType);
   let reported = evaluations.length;
   try {
     await putEvaluations(deps, task, evaluations);
@@ -473,7 +598,7 @@ async function judgePage(task: TaskOf<"judge">, deployed: DeployedRule, deps: Sc
     deps.metrics.count("ExpiredScanTokens");
     deps.log.error(
       "Config no longer accepts this scan's result token: the page's verdicts wait for the next scan",
-      log("token-refused", { unreported: evaluations.length, ...errorFields(error) }),
+      scanLog(task, "token-refused", { unreported: evaluations.length, ...errorFields(error) }),
     );
   }
 
@@ -486,24 +611,12 @@ async function judgePage(task: TaskOf<"judge">, deployed: DeployedRule, deps: Sc
     "ExemptFindings",
     judged.reduce((sum, entry) => sum + entry.exemptFindings, 0),
   );
-  deps.log.info(
-    "judged a page of the periodic scan",
-    log("judge", {
-      judged: judged.length,
-      reported,
-      queued: instructions.length,
-      skippedItems,
-      unprocessed: unprocessed.length,
-    }),
-  );
   return {
-    kind: "judge",
     judged: judged.length,
     reported,
     unchanged: judged.length - evaluations.length,
     queued: instructions.length,
     skippedItems,
-    unprocessed: unprocessed.length,
     evaluations: reported > 0 ? evaluations : [],
   };
 }

@@ -1,6 +1,11 @@
 // Who made the change: the most recent CloudTrail event that opened the hole on a resource. Best effort — any
 // failure becomes "unknown" with a reason, never a failed notification.
-import { type CloudTrailClient, type Event, LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
+import {
+  type CloudTrailClient,
+  type Event,
+  LookupEventsCommand,
+  type LookupEventsCommandOutput,
+} from "@aws-sdk/client-cloudtrail";
 import { errorFields, type Log } from "../../platform/logging.ts";
 import { RESOURCES } from "../../problems/index.ts";
 import { ownValue } from "./ids.ts";
@@ -9,6 +14,20 @@ import { ownValue } from "./ids.ts";
 export const OPENING_EVENTS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
   RESOURCES.map((resource) => [resource.type, resource.openingEvents]),
 );
+
+/** Resource types whose opening events name no resource (an account-level setting's): looked up by event name. */
+const LOOKED_UP_BY_EVENT_NAME: ReadonlySet<string> = new Set(
+  RESOURCES.filter((resource) => (resource as { cloudTrailNamesIt?: false }).cloudTrailNamesIt === false).map(
+    (resource) => resource.type,
+  ),
+);
+
+/** What LookupEvents is asked for a target: its id as ResourceName, or each opening event by name. */
+function lookups(target: AttributionTarget, eventNames: readonly string[]) {
+  return LOOKED_UP_BY_EVENT_NAME.has(target.resourceType)
+    ? eventNames.map((name) => ({ AttributeKey: "EventName" as const, AttributeValue: name }))
+    : [{ AttributeKey: "ResourceName" as const, AttributeValue: target.resourceId }];
+}
 
 export const LOOKUP_PAGE_SIZE = 50;
 export const LOOKUP_MAX_PAGES = 2;
@@ -73,21 +92,32 @@ export async function attribute(target: AttributionTarget, deps: AttributionDeps
   const startTime = new Date(now.getTime() - deps.lookbackDays * 86_400_000);
   let nextToken: string | undefined;
   try {
-    for (let page = 0; page < LOOKUP_MAX_PAGES; page++) {
-      const response = await deps.cloudTrail.send(
-        new LookupEventsCommand({
-          LookupAttributes: [{ AttributeKey: "ResourceName", AttributeValue: target.resourceId }],
-          StartTime: startTime,
-          EndTime: now,
-          MaxResults: LOOKUP_PAGE_SIZE,
-          ...(nextToken ? { NextToken: nextToken } : {}),
-        }),
-      );
-      const match = mostRecentOpening(response.Events ?? [], eventNames);
-      if (match) return { found: true, event: describeEvent(match, deps.slackUsers) };
-      nextToken = response.NextToken;
-      if (!nextToken) break;
+    // Each lookup's pages newest first: the first opening event found in a lookup is its most recent; of several
+    // lookups (one per event name), the most recent of theirs.
+    const found: ParsedEvent[] = [];
+    for (const attribute of lookups(target, eventNames)) {
+      nextToken = undefined;
+      for (let page = 0; page < LOOKUP_MAX_PAGES; page++) {
+        const response: LookupEventsCommandOutput = await deps.cloudTrail.send(
+          new LookupEventsCommand({
+            LookupAttributes: [attribute],
+            StartTime: startTime,
+            EndTime: now,
+            MaxResults: LOOKUP_PAGE_SIZE,
+            ...(nextToken ? { NextToken: nextToken } : {}),
+          }),
+        );
+        const match = mostRecentOpening(response.Events ?? [], eventNames);
+        nextToken = response.NextToken;
+        if (match) {
+          found.push(match);
+          break;
+        }
+        if (!nextToken) break;
+      }
     }
+    const latest = mostRecent(found);
+    if (latest) return { found: true, event: describeEvent(latest, deps.slackUsers) };
   } catch (error) {
     deps.log.warn("CloudTrail lookup failed; who made the change is unknown", {
       resourceId: target.resourceId,
@@ -132,11 +162,16 @@ function parseDetail(event: Event): Record<string, unknown> | undefined {
 }
 
 function mostRecentOpening(events: readonly Event[], eventNames: readonly string[]): ParsedEvent | undefined {
-  return events
-    .filter((event) => event.EventName !== undefined && eventNames.includes(event.EventName))
-    .map((event) => ({ event, detail: parseDetail(event) }))
-    .filter(({ event, detail }) => opensHole(event.EventName ?? "", detail))
-    .sort((a, b) => (b.event.EventTime?.getTime() ?? 0) - (a.event.EventTime?.getTime() ?? 0))[0];
+  return mostRecent(
+    events
+      .filter((event) => event.EventName !== undefined && eventNames.includes(event.EventName))
+      .map((event) => ({ event, detail: parseDetail(event) }))
+      .filter(({ event, detail }) => opensHole(event.EventName ?? "", detail)),
+  );
+}
+
+function mostRecent(events: readonly ParsedEvent[]): ParsedEvent | undefined {
+  return [...events].sort((a, b) => (b.event.EventTime?.getTime() ?? 0) - (a.event.EventTime?.getTime() ?? 0))[0];
 }
 
 const PUBLIC_ACL = /global\/AllUsers|global\/AuthenticatedUsers|public-read|authenticated-read/;
@@ -152,7 +187,8 @@ export function opensHole(eventName: string, detail: Record<string, unknown> | u
   if (!request) return true;
   switch (eventName) {
     case "PutPublicAccessBlock":
-    case "PutBucketPublicAccessBlock": {
+    case "PutBucketPublicAccessBlock":
+    case "PutAccountPublicAccessBlock": {
       const config = request.PublicAccessBlockConfiguration as Record<string, unknown> | undefined;
       if (!config) return true;
       return ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"].some(

@@ -2,7 +2,7 @@
 
 import type { Change, Report } from "../../contract/report.ts";
 import type { Problem } from "../../detection/types.ts";
-import { byProblem, problemSpec, resourceSpec } from "../../problems/index.ts";
+import { byProblem, PROBLEM_SPECS, problemSpec, RULE_IDS, resourceSpec } from "../../problems/index.ts";
 import type { SlackKit, Training } from "../../problems/types.ts";
 import { changeWords, listText, plural } from "../../problems/words.ts";
 import type { Attribution } from "./attribution.ts";
@@ -467,10 +467,15 @@ function complianceSentence(change: ComplianceChange, resource: Inline): Inline 
   }
 }
 
-/** A Remedy rule's NON_COMPLIANT says which resource, not how: the resource type's secure pattern. */
+/**
+ * A Remedy rule's NON_COMPLIANT says which resource, not how: the secure pattern of the one problem the rule finds on
+ * the resource type (the rule: the longest rule id the Config rule's name ends with), else the resource type's.
+ */
 function trainingFor(change: ComplianceChange): Training | undefined {
   if (!change.isRemedyRule || change.newType !== "NON_COMPLIANT") return undefined;
-  return resourceSpec(change.resourceType)?.training;
+  const [ruleId] = RULE_IDS.filter((id) => change.configRuleName.endsWith(id)).sort((a, b) => b.length - a.length);
+  const found = PROBLEM_SPECS.filter((spec) => spec.ruleId === ruleId && spec.resourceType === change.resourceType);
+  return found.length === 1 ? found[0]!.training : resourceSpec(change.resourceType)?.training;
 }
 
 function complianceModel(change: ComplianceChange, context: RenderContext): MessageModel {

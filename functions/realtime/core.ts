@@ -4,9 +4,9 @@
 //      a region of the settings), the resource type one it judges;
 //   2. ignores its own changes: a call made with one of its remediation roles, or a member fix or undo role;
 //   3. reads the live resource with the same reader and normaliser as the remediation (problems/<folder>/observe.ts),
-//      judges it with the deployed rule and parameters, applies exemptions (allowlist, tags, and undo's temporary
-//      exemptions for the exact entries it restored), and queues the same deterministic instruction the Config path
-//      would (detection/judge.ts judgeVerdict), so the two paths de-duplicate each other;
+//      judges it with every deployed rule of its type (each with its parameters), applies exemptions (allowlist,
+//      tags, and undo's temporary exemptions for the exact entries it restored), and queues the same deterministic
+//      instructions the Config path would (detection/judge.ts judgeVerdict), so the two paths de-duplicate each other;
 //   4. asks the coordinator to run now (an asynchronous invoke; it runs one at a time), only with auto-response on.
 // An account-level change (the account's Block Public Access) names no resource: the problem's Config rule is
 // re-evaluated instead. A malformed or unrelated event is logged and dropped; a transient failure retries only its
@@ -21,7 +21,7 @@ import type { AllowlistEntry } from "../../detection/exemptions.ts";
 import { judgeVerdict } from "../../detection/judge.ts";
 import type { Verdict } from "../../detection/types.ts";
 import { classifyAwsError, describeAwsError } from "../../platform/aws-errors.ts";
-import { type Deployment, resourceArn } from "../../platform/deployment.ts";
+import { type DeployedRule, type Deployment, resourceArn } from "../../platform/deployment.ts";
 import { queueInstructions } from "../../platform/instruction-queue.ts";
 import { errorFields, type Log, type MetricSink } from "../../platform/logging.ts";
 import { isMemberActionRole } from "../../platform/member-roles.ts";
@@ -207,18 +207,24 @@ async function judgeResource(
 ): Promise<SightingOutcome> {
   const { resourceType: type, resourceId: id, accountId, region } = sighting;
   const spec = resourceSpec(type);
-  const deployed = deps.deployment.rules.find((entry) => entry.rule.resourceTypes.includes(type));
+  // Every deployed rule that judges the type (a type may have several: each finds its own problems).
+  const deployedRules = deps.deployment.rules.filter((entry) => entry.rule.resourceTypes.includes(type));
   const observer = access.observer(type);
-  if (!spec || !deployed || !observer) return ignore(`${type} is not judged by this deployment`, "RefusedEvents");
+  if (!spec || deployedRules.length === 0 || !observer) {
+    return ignore(`${type} is not judged by this deployment`, "RefusedEvents");
+  }
 
   const resource = { type, id, accountId, region };
-  let verdict: Verdict;
+  let verdicts: { deployed: DeployedRule; verdict: Verdict }[];
   let tags: Record<string, string>;
   try {
     const live = await observer.readLive(resource, deps.log);
     if (!live) return ignore(`${spec.label} ${id} no longer exists`, "GoneResources");
     tags = live.tags;
-    verdict = observer.verdict(live, deployed.parameters);
+    verdicts = deployedRules.map((deployed) => ({
+      deployed,
+      verdict: observer.verdict(live, deployed.parameters, deployed.rule.id),
+    }));
   } catch (error) {
     if (classifyAwsError(error) === "transient") throw error;
     if (classifyAwsError(error) === "gone") return ignore(`${spec.label} ${id} no longer exists`, "GoneResources");
@@ -226,35 +232,48 @@ async function judgeResource(
   }
 
   const readAt = deps.now();
-  const findings = await withoutUndone(verdict, resource, deps, fields, readAt);
-  const judgement = judgeVerdict(
-    {
-      resourceType: type,
-      resourceId: id,
-      arn: resourceArn(deps.deployment, type, id, { accountId, region }),
-      accountId,
-      region,
-      // The state was read now: what the instruction says it was captured as (Config's capture time on its path).
-      captureTime: readAt.toISOString(),
-      tags,
-    },
-    deployed.rule,
-    deployed.parameters,
-    { ...verdict, findings },
-    {
-      allowlist: deps.allowlist,
-      now: readAt,
-      gracePeriodMs: deps.gracePeriodMs,
-      configRuleName: deployed.configRuleName,
-    },
-  );
-  for (const note of judgement.notes) deps.log.warn(note, fields);
-  const judgedInstructions = judgement.instructions;
-  if (judgedInstructions.length === 0) {
-    // The hint and Remedy's own judgement disagree (or everything found is exempt): nothing is queued.
+  const subject = {
+    resourceType: type,
+    resourceId: id,
+    arn: resourceArn(deps.deployment, type, id, { accountId, region }),
+    accountId,
+    region,
+    // The state was read now: what the instruction says it was captured as (Config's capture time on its path).
+    captureTime: readAt.toISOString(),
+    tags,
+  };
+  const judgedInstructions: Instruction[] = [];
+  const reasons: { ruleId: string; reason: string; compliance: string; applies: boolean }[] = [];
+  for (const { deployed, verdict } of verdicts) {
+    const findings = await withoutUndone(verdict, resource, deps, fields, readAt);
+    const judgement = judgeVerdict(
+      subject,
+      deployed.rule,
+      deployed.parameters,
+      { ...verdict, findings },
+      {
+        allowlist: deps.allowlist,
+        now: readAt,
+        gracePeriodMs: deps.gracePeriodMs,
+        configRuleName: deployed.configRuleName,
+      },
+    );
+    for (const note of judgement.notes) deps.log.warn(note, fields);
+    judgedInstructions.push(...judgement.instructions);
+    // Why this rule queues nothing: Remedy's judgement disagrees with the hint, or everything found is exempt.
     const reason = findings.length === 0 ? `Remedy's judgement: ${verdict.annotation}` : judgement.annotation;
+    const applies = verdict.compliance !== "NOT_APPLICABLE";
+    reasons.push({ ruleId: deployed.rule.id, reason, compliance: judgement.compliance, applies });
+  }
+  if (judgedInstructions.length === 0) {
+    // The rules that judge this resource say why (a rule of the type that does not apply to it says nothing).
+    const applying = reasons.filter((entry) => entry.applies);
+    const shown = applying.length > 0 ? applying : reasons;
+    const reason =
+      shown.length === 1 ? shown[0]!.reason : shown.map((entry) => `${entry.ruleId}: ${entry.reason}`).join("; ");
+    const compliance = shown.map((entry) => entry.compliance).join(", ");
     deps.metrics.count(sighting.source === "securityhub" ? "DisagreedFindings" : "NothingToFix");
-    deps.log.info("nothing to fix", { ...fields, compliance: judgement.compliance, reason, step: "nothing-to-fix" });
+    deps.log.info("nothing to fix", { ...fields, compliance, reason, step: "nothing-to-fix" });
     return { outcome: "nothing-to-fix", reason };
   }
   const instructions = access.admit ? access.admit(judgedInstructions) : judgedInstructions;

@@ -304,9 +304,16 @@ function isPlausibleId(value: unknown): value is string {
 
 // ---- Security Hub ----
 
-const SECURITY_HUB_TYPES = new Map<string, (typeof RESOURCES)[number]>(
-  RESOURCES.map((resource) => [resource.securityHub.type, resource]),
-);
+type Resource = (typeof RESOURCES)[number];
+
+/** The resource types Security Hub files under each ASFF type (its own, and those some products use as well). */
+const SECURITY_HUB_TYPES = new Map<string, Resource[]>();
+for (const resource of RESOURCES as readonly Resource[]) {
+  const securityHub: Resource["securityHub"] & { otherTypes?: readonly string[] } = resource.securityHub;
+  for (const type of [securityHub.type, ...(securityHub.otherTypes ?? [])]) {
+    SECURITY_HUB_TYPES.set(type, [...(SECURITY_HUB_TYPES.get(type) ?? []), resource]);
+  }
+}
 
 function readSecurityHub(event: Envelope): ReadEvent {
   const findings = event.detail.findings;
@@ -367,7 +374,10 @@ function readFinding(finding: Finding): { sightings: Extract<Sighting, { kind: "
   const sightings: Extract<Sighting, { kind: "resource" }>[] = [];
   const skipped: string[] = [];
   for (const resource of finding.Resources) {
-    const spec = SECURITY_HUB_TYPES.get(resource.Type);
+    // Of the types filed under this ASFF type, the one the finding's control or check is mapped to.
+    const spec = SECURITY_HUB_TYPES.get(resource.Type)?.find((candidate) =>
+      matched.some((problem) => problem.resourceType === candidate.type),
+    );
     const problems = matched.filter((problem) => problem.resourceType === spec?.type).map((problem) => problem.id);
     if (!spec || problems.length === 0) {
       skipped.push(`${name}: resource type ${quote(resource.Type)} is not one ${trigger} is mapped to`);
@@ -405,8 +415,12 @@ function readFinding(finding: Finding): { sightings: Extract<Sighting, { kind: "
   return { sightings, skipped };
 }
 
-/** An ARN that names an account or region (an S3 bucket's names neither) must name the finding's. */
+/**
+ * An ARN that names an account or region (an S3 bucket's names neither) must name the finding's. An id that is no ARN
+ * (Security Hub's `AWS::::Account:<id>`) is its resource type's to check.
+ */
 function arnMismatch(arn: string, account: string, region: string): string | undefined {
+  if (!arn.startsWith("arn:")) return undefined;
   const [, , , arnRegion, arnAccount] = arn.split(":");
   if (arnAccount && arnAccount !== account) return `is in account ${arnAccount}, not the finding's ${account}`;
   if (arnRegion && arnRegion !== region) return `is in region ${arnRegion}, not ${region}`;

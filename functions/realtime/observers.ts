@@ -1,7 +1,7 @@
 // Every resource type's live reader (problems/<folder>/observe.ts, its `observe` export), loaded from the registry
 // (each RESOURCES entry names its folder): the real-time path reads a resource exactly as the remediation that would
 // fix it does, and a resource type is read by being registered. The bundle does not run this module's loader: the
-// build writes it again with one static import per resource type (scripts/build.ts observersModuleSource), because a
+// build writes it again with one static import per resource type (scripts/build.ts REGISTRY_MODULE_LISTS), because a
 // dynamic import keeps every export of the SDK clients it reaches (the EC2 client alone then weighs 900 KB).
 
 import { RESOURCES } from "../../problems/index.ts";

@@ -74,18 +74,32 @@ const SgRuleStateSchema = v.object({
   ToPort: v.optional(v.number()),
   CidrIpv4: v.optional(v.string()),
   CidrIpv6: v.optional(v.string()),
+  /** A rule to or from a managed prefix list. */
+  PrefixListId: v.optional(v.string()),
+  /** A rule to or from a security group (its owner, and the peering it is reached through). */
+  ReferencedGroupInfo: v.optional(
+    v.object({
+      GroupId: v.optional(v.string()),
+      UserId: v.optional(v.string()),
+      VpcId: v.optional(v.string()),
+      VpcPeeringConnectionId: v.optional(v.string()),
+      PeeringStatus: v.optional(v.string()),
+    }),
+  ),
   Description: v.optional(v.string()),
   Tags: v.optional(v.array(v.object({ Key: v.optional(v.string()), Value: v.optional(v.string()) }))),
 });
 export type SgRuleState = v.InferOutput<typeof SgRuleStateSchema>;
 
 /**
- * The ledger state of a security group (its resource.ts): the ingress rules concerned. Before a fix, the rules
- * revoked; after it, none (undo: the reverse).
+ * The ledger state of a security group (its resource.ts): the rules concerned. Before a fix, the rules revoked;
+ * after it, none (undo: the reverse).
  */
 export const SgRulesStateSchema = v.object({
   kind: v.literal("sg-rules"),
   groupId: v.string(),
+  /** The group's name, where the fix depends on it (a VPC's default group is "default"). */
+  groupName: v.optional(v.string()),
   rules: v.array(SgRuleStateSchema),
 }) satisfies KindSchema;
 export type SgRulesState = v.InferOutput<typeof SgRulesStateSchema>;

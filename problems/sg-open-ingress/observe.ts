@@ -1,21 +1,46 @@
-// Reading a security group live and judging it as the rule does: its tags (DescribeSecurityGroups) and every rule
-// (DescribeSecurityGroupRules, every page), each normalised to the entries the rule judges. The fix (fix.ts) and the
-// real-time path read a group only through here.
+// Reading a security group live and judging it as its rules do: its name, VPC and tags (DescribeSecurityGroups),
+// every rule (DescribeSecurityGroupRules, every page), each normalised to the entries the rules judge, and for a
+// VPC's default group, when the reader is asked to, the network interfaces that use it (DescribeNetworkInterfaces):
+// what problems/sg-default-rules/ needs to know before it revokes anything. The fixes and the real-time path read a
+// group only through here.
 import { DescribeSecurityGroupsCommand, EC2Client, type SecurityGroupRule } from "@aws-sdk/client-ec2";
 import type { SgRuleEntry } from "../../detection/types.ts";
 import { PermanentRemediationError } from "../../platform/aws-errors.ts";
 import type { ObserveModule, ResourceObserver } from "../observe.ts";
-import { type SgOpenIngressParams, sgEntriesFromDescribedRules, sgVerdict } from "./detect.ts";
+import {
+  DEFAULT_GROUP_NAME,
+  defaultGroupOfLive,
+  SG_DEFAULT_RULES_RULE_ID,
+  sgDefaultRulesVerdict,
+} from "../sg-default-rules/detect.ts";
+import { describeGroupInterfaces } from "../sg-default-rules/live.ts";
+import { SG_OPEN_INGRESS_RULE_ID, type SgOpenIngressParams, sgEntriesFromDescribedRules, sgVerdict } from "./detect.ts";
 import { describeGroupRules } from "./live.ts";
 import { securityGroup } from "./resource.ts";
 
-/** The group's live rules as the rule judges them, and as read (a fix's ledger before-state picks from these). */
+/** The group's live rules as the rules judge them, and as read (a fix's ledger before-state picks from these). */
 export interface LiveGroup {
+  /** sg-open-ingress's entries: ingress rules with a CIDR. */
   entries: SgRuleEntry[];
   rules: SecurityGroupRule[];
+  groupName?: string;
+  vpcId?: string;
+  /** For a default group read with its interfaces: the ids of those that use it; otherwise undefined (not read). */
+  interfaces?: string[];
 }
 
-export function sgObserver(deps: { ec2: EC2Client }): ResourceObserver<LiveGroup> {
+export interface SgObserverOptions {
+  /** Read which network interfaces use a default group (ec2:DescribeNetworkInterfaces). */
+  interfacesOfDefaultGroups?: boolean;
+}
+
+/** Each rule of this resource type judging a group read here, by rule id. */
+const VERDICTS: Readonly<Record<string, (live: LiveGroup, parameters: unknown) => ReturnType<typeof sgVerdict>>> = {
+  [SG_OPEN_INGRESS_RULE_ID]: (live, parameters) => sgVerdict(live.entries, parameters as SgOpenIngressParams),
+  [SG_DEFAULT_RULES_RULE_ID]: (live) => sgDefaultRulesVerdict(defaultGroupOfLive(live)),
+};
+
+export function sgObserver(deps: { ec2: EC2Client }, options: SgObserverOptions = {}): ResourceObserver<LiveGroup> {
   return {
     resourceType: securityGroup.type,
 
@@ -36,14 +61,26 @@ export function sgObserver(deps: { ec2: EC2Client }): ResourceObserver<LiveGroup
           cause: error,
         });
       }
-      return { tags, judged: { entries, rules } };
+      const judged: LiveGroup = { entries, rules };
+      if (group.GroupName !== undefined) judged.groupName = group.GroupName;
+      if (group.VpcId) judged.vpcId = group.VpcId;
+      if (options.interfacesOfDefaultGroups && group.GroupName === DEFAULT_GROUP_NAME) {
+        judged.interfaces = await describeGroupInterfaces(deps.ec2, groupId);
+      }
+      return { tags, judged };
     },
 
-    verdict: (live, parameters) => sgVerdict(live.judged.entries, parameters as SgOpenIngressParams),
+    verdict(live, parameters, ruleId = SG_OPEN_INGRESS_RULE_ID) {
+      const verdict = Object.hasOwn(VERDICTS, ruleId) ? VERDICTS[ruleId] : undefined;
+      if (!verdict) throw new Error(`rule ${ruleId} does not judge ${securityGroup.label}s`);
+      return verdict(live.judged, parameters);
+    },
   };
 }
 
 export const observe: ObserveModule = {
   resourceType: securityGroup.type,
-  create: ({ client }) => sgObserver({ ec2: client(EC2Client) }) as ResourceObserver,
+  // The real-time path judges every rule of the type, so it reads what each needs.
+  create: ({ client }) =>
+    sgObserver({ ec2: client(EC2Client) }, { interfacesOfDefaultGroups: true }) as ResourceObserver,
 };

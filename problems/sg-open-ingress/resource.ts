@@ -31,7 +31,12 @@ export const securityGroup = {
     const r = encodeURIComponent(region);
     return `https://${r}.console.aws.amazon.com/ec2/home?region=${r}#SecurityGroup:groupId=${encodeURIComponent(id)}`;
   },
-  openingEvents: ["AuthorizeSecurityGroupIngress", "ModifySecurityGroupRules", "CreateSecurityGroup"],
+  openingEvents: [
+    "AuthorizeSecurityGroupIngress",
+    "AuthorizeSecurityGroupEgress",
+    "ModifySecurityGroupRules",
+    "CreateSecurityGroup",
+  ],
   securityHub: {
     type: "AwsEc2SecurityGroup",
     // arn:<partition>:ec2:<region>:<account>:security-group/sg-…
@@ -41,11 +46,14 @@ export const securityGroup = {
     permissions: {
       DescribeSecurityGroupsCommand: "ec2:DescribeSecurityGroups",
       DescribeSecurityGroupRulesCommand: "ec2:DescribeSecurityGroupRules",
+      // Which interfaces use a default group (problems/sg-default-rules/).
+      DescribeNetworkInterfacesCommand: "ec2:DescribeNetworkInterfaces",
     },
     // EC2 Describe* calls do not support resource-level permissions.
-    unscopedActions: ["ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules"],
+    unscopedActions: ["ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules", "ec2:DescribeNetworkInterfaces"],
   },
-  // One problem per rule on this type: a compliance change means that problem, whose secure pattern this is.
+  // Each rule on this type finds one problem: a compliance change shows that problem's pattern (functions/notifier/
+  // render.ts trainingFor); this one where no problem is known.
   training: {
     title: "Secure pattern: ingress from known sources only",
     advice:

@@ -1,11 +1,22 @@
-// Undoing a revocation: AuthorizeSecurityGroupIngress with one IpRange/Ipv6Range per revoked entry missing live,
-// description (and rule tags) included; every other live rule is left alone. A record is consistent when its
-// before-state holds ingress rules of its own group that the rule (at its most permissive) flags as open, its one
-// change revoked exactly those rules, and (when `fixed`) its after-state holds none of them.
-import { AuthorizeSecurityGroupIngressCommand, type IpPermission, type TagSpecification } from "@aws-sdk/client-ec2";
+// Undoing a revocation: AuthorizeSecurityGroupIngress (or Egress) with one IpRange/Ipv6Range/PrefixListId/
+// UserIdGroupPair per revoked entry missing live, description (and rule tags) included; every other live rule is
+// left alone. A record is consistent when its before-state holds rules of its own group that its problem's fix
+// revokes — sg-open-ingress: ingress rules the rule (at its most permissive) flags as open; sg-default-rules: any rule
+// of a VPC's default group (problems/sg-default-rules/ledger.ts) —, its one change revoked exactly those rules, and
+// (when `fixed`) its after-state holds none of them.
+import {
+  AuthorizeSecurityGroupEgressCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  type IpPermission,
+  type TagSpecification,
+} from "@aws-sdk/client-ec2";
 import { canonicalJson } from "../../contract/canonical-json.ts";
+import type { MatchedEntry } from "../../contract/instruction.ts";
 import type { LedgerRecord, SgRuleState } from "../../contract/ledger.ts";
 import type { SgRuleEntry } from "../../detection/types.ts";
+import type { Problem } from "../index.ts";
+import { DEFAULT_GROUP_NAME, defaultRuleEntriesFromDescribedRules } from "../sg-default-rules/detect.ts";
+import { assertDefaultRulesRecord, defaultRuleKeyOf } from "../sg-default-rules/ledger.ts";
 import {
   changeKinds,
   inconsistent,
@@ -36,13 +47,19 @@ export interface SgRulesLive {
 export interface SgRulesReAdded {
   kind: "sg-rules";
   groupId: string;
+  /** The group's name when the record gives it (a default group's rules are sg-default-rules entries). */
+  groupName?: string;
   rules: SgRuleState[];
 }
 
-/** One AuthorizeSecurityGroupIngress: rules with the same tags (tags apply to every rule a call creates). */
+/**
+ * One AuthorizeSecurityGroupIngress (or Egress, `egress`): rules of one direction with the same tags (tags apply to
+ * every rule a call creates).
+ */
 export interface AuthorizeWrite {
   kind: "authorize";
   groupId: string;
+  egress?: true;
   rules: SgRuleState[];
 }
 
@@ -72,6 +89,11 @@ function sameEntries(a: readonly string[], b: readonly string[]): boolean {
   return canonicalJson([...a].sort()) === canonicalJson([...b].sort());
 }
 
+/** Whether the record is sg-default-rules' (its fix revokes any rule of a default group), not sg-open-ingress'. */
+function isDefaultRulesRecord(record: SgRecord): boolean {
+  return record.problem === "sg-default-rules";
+}
+
 function assertSgConsistent(record: SgRecord): void {
   const { before } = record;
   if (before.groupId !== record.resource.id) {
@@ -80,6 +102,22 @@ function assertSgConsistent(record: SgRecord): void {
       `its before-state is for security group ${before.groupId}, not its resource ${record.resource.id}`,
     );
   }
+  if (isDefaultRulesRecord(record)) assertDefaultRulesRecord(record);
+  else assertOpenIngressRecord(record);
+  const { after } = record;
+  if (
+    record.outcome === "fixed" &&
+    (after?.kind !== "sg-rules" || after.groupId !== before.groupId || after.rules.length > 0)
+  ) {
+    throw inconsistent(
+      record,
+      `its after-state is not ${before.groupId} without the revoked rules (before − changes ≠ after)`,
+    );
+  }
+}
+
+function assertOpenIngressRecord(record: SgRecord): void {
+  const { before } = record;
   if (before.rules.length === 0) throw inconsistent(record, "its before-state holds no rule, yet a fix revokes some");
   const restored = before.rules.map((rule, index) => {
     const where = `before rule ${index + 1} (${describeSgRuleState(rule)})`;
@@ -124,21 +162,26 @@ function assertSgConsistent(record: SgRecord): void {
       `the rules it would re-authorize (${restored.join("; ")}) are not the rules its change revoked (${revoked.join("; ") || "none"})`,
     );
   }
-  const { after } = record;
-  if (
-    record.outcome === "fixed" &&
-    (after?.kind !== "sg-rules" || after.groupId !== before.groupId || after.rules.length > 0)
-  ) {
-    throw inconsistent(
-      record,
-      `its after-state is not ${before.groupId} without the revoked rules (before − changes ≠ after)`,
-    );
-  }
 }
 
 function entryKeyOf(rule: DescribedSecurityGroupRule): string | undefined {
   const [entry] = sgEntriesFromDescribedRules([{ ...rule, IsEgress: false }]);
   return entry ? sgRuleEntryKey(entry) : undefined;
+}
+
+/** The keys a record's rules and the live rules are compared by: its problem's entries (sg-open-ingress: ingress). */
+function keysFor(record: SgRecord) {
+  if (isDefaultRulesRecord(record)) {
+    return {
+      live: (rules: readonly DescribedSecurityGroupRule[]) => rules.map(defaultRuleKeyOf),
+      recorded: defaultRuleKeyOf,
+    };
+  }
+  return {
+    live: (rules: readonly DescribedSecurityGroupRule[]) =>
+      sgEntriesFromDescribedRules(rules.filter((rule) => rule.IsEgress === false)).map(sgRuleEntryKey),
+    recorded: entryKeyOf,
+  };
 }
 
 function planSg(record: SgRecord, live: SgRulesLive): ResourcePlan<AuthorizeWrite> {
@@ -147,21 +190,23 @@ function planSg(record: SgRecord, live: SgRulesLive): ResourcePlan<AuthorizeWrit
     throw new Error(`planUndo: the live state given is not security group ${before.groupId}'s`);
   }
   const { groupId } = before;
-  const present = new Set(
-    sgEntriesFromDescribedRules(live.rules.filter((rule) => rule.IsEgress === false)).map(sgRuleEntryKey),
-  );
-  const missing = before.rules.filter((rule) => !present.has(entryKeyOf(rule) ?? ""));
-  const there = before.rules.filter((rule) => present.has(entryKeyOf(rule) ?? ""));
-  // Rules with the same tags go in one call (tags apply to every rule a call creates); usually one call, no tags.
-  const byTags = new Map<string, SgRuleState[]>();
+  const keys = keysFor(record);
+  const present = new Set(keys.live(live.rules));
+  const missing = before.rules.filter((rule) => !present.has(keys.recorded(rule) ?? ""));
+  const there = before.rules.filter((rule) => present.has(keys.recorded(rule) ?? ""));
+  // Rules of one direction with the same tags go in one call (tags apply to every rule a call creates); usually one
+  // call, no tags.
+  const byCall = new Map<string, SgRuleState[]>();
   for (const rule of missing) {
-    const key = canonicalJson(rule.Tags ?? []);
-    byTags.set(key, [...(byTags.get(key) ?? []), rule]);
+    const key = canonicalJson([rule.IsEgress === true, rule.Tags ?? []]);
+    byCall.set(key, [...(byCall.get(key) ?? []), rule]);
   }
+  const directions = new Set(missing.map((rule) => (rule.IsEgress ? "egress" : "ingress")));
+  const what = directions.size === 1 ? `${[...directions][0]} rule` : "rule";
   const lines: string[] = [];
   if (missing.length > 0) {
     lines.push(
-      `  re-authorize ${plural(missing.length, "ingress rule")} on ${groupId} (every other rule of the group stays as it is):`,
+      `  re-authorize ${plural(missing.length, what)} on ${groupId} (every other rule of the group stays as it is):`,
       ...missing.map((rule) => `    + ${describeSgRuleState(rule)}`),
     );
   } else {
@@ -173,22 +218,50 @@ function planSg(record: SgRecord, live: SgRulesLive): ResourcePlan<AuthorizeWrit
     lines,
     steps: [...missing.map((rule) => `re-authorized: ${describeSgRuleState(rule)}`), ...already],
     refused: [],
-    writes: [...byTags.values()].map((rules) => ({ kind: "authorize", groupId, rules })),
+    writes: [...byCall.values()].map((rules) => ({
+      kind: "authorize",
+      groupId,
+      ...(rules[0]?.IsEgress ? { egress: true as const } : {}),
+      rules,
+    })),
     // The rules concerned: absent before the undo, the re-authorized ones after it.
-    before: { kind: "sg-rules", groupId, rules: [] },
-    after: { kind: "sg-rules", groupId, rules: missing },
+    before: { kind: "sg-rules", groupId, ...named(before), rules: [] },
+    after: { kind: "sg-rules", groupId, ...named(before), rules: missing },
+  };
+}
+
+/** The group's name as the record gives it, for a state the undo records. */
+function named(state: { groupName?: string }): { groupName?: string } {
+  return state.groupName !== undefined ? { groupName: state.groupName } : {};
+}
+
+/** The one peer of a recorded rule, as AuthorizeSecurityGroupIngress/Egress take it. */
+function peerOf(rule: SgRuleState): IpPermission {
+  const description = rule.Description ? { Description: rule.Description } : {};
+  if (rule.CidrIpv4 !== undefined) return { IpRanges: [{ CidrIp: rule.CidrIpv4, ...description }] };
+  if (rule.CidrIpv6 !== undefined) return { Ipv6Ranges: [{ CidrIpv6: rule.CidrIpv6, ...description }] };
+  if (rule.PrefixListId !== undefined) return { PrefixListIds: [{ PrefixListId: rule.PrefixListId, ...description }] };
+  const group = rule.ReferencedGroupInfo;
+  return {
+    UserIdGroupPairs: [
+      {
+        GroupId: group?.GroupId,
+        ...(group?.UserId !== undefined ? { UserId: group.UserId } : {}),
+        ...(group?.VpcPeeringConnectionId !== undefined
+          ? { VpcPeeringConnectionId: group.VpcPeeringConnectionId }
+          : {}),
+        ...description,
+      },
+    ],
   };
 }
 
 function permissionOf(rule: SgRuleState): IpPermission {
-  const description = rule.Description ? { Description: rule.Description } : {};
   return {
     IpProtocol: rule.IpProtocol,
     ...(rule.FromPort !== undefined ? { FromPort: rule.FromPort } : {}),
     ...(rule.ToPort !== undefined ? { ToPort: rule.ToPort } : {}),
-    ...(rule.CidrIpv4 !== undefined
-      ? { IpRanges: [{ CidrIp: rule.CidrIpv4, ...description }] }
-      : { Ipv6Ranges: [{ CidrIpv6: rule.CidrIpv6, ...description }] }),
+    ...peerOf(rule),
   };
 }
 
@@ -199,6 +272,7 @@ export const undo: ResourceUndo<"sg-rules", SgRulesLive, AuthorizeWrite, SgRules
   permissions: {
     DescribeSecurityGroupRulesCommand: "ec2:DescribeSecurityGroupRules",
     AuthorizeSecurityGroupIngressCommand: "ec2:AuthorizeSecurityGroupIngress",
+    AuthorizeSecurityGroupEgressCommand: "ec2:AuthorizeSecurityGroupEgress",
   },
   // Revoked rules go back with their tags (TagSpecifications).
   impliedActions: ["ec2:CreateTags"],
@@ -217,22 +291,40 @@ export const undo: ResourceUndo<"sg-rules", SgRulesLive, AuthorizeWrite, SgRules
     const tagSpecifications: TagSpecification[] = tags.length
       ? [{ ResourceType: "security-group-rule", Tags: tags.map((tag) => ({ Key: tag.Key, Value: tag.Value })) }]
       : [];
-    const output = await clients.ec2.send(
-      new AuthorizeSecurityGroupIngressCommand({
-        GroupId: write.groupId,
-        IpPermissions: write.rules.map(permissionOf),
-        ...(tagSpecifications.length ? { TagSpecifications: tagSpecifications } : {}),
-      }),
-    );
-    if (output.Return === false) {
-      throw new UndoError(`AuthorizeSecurityGroupIngress on ${write.groupId} returned false`);
+    const input = {
+      GroupId: write.groupId,
+      IpPermissions: write.rules.map(permissionOf),
+      ...(tagSpecifications.length ? { TagSpecifications: tagSpecifications } : {}),
+    };
+    const call = write.egress ? "AuthorizeSecurityGroupEgress" : "AuthorizeSecurityGroupIngress";
+    const output = write.egress
+      ? await clients.ec2.send(new AuthorizeSecurityGroupEgressCommand(input))
+      : await clients.ec2.send(new AuthorizeSecurityGroupIngressCommand(input));
+    if (output.Return === false) throw new UndoError(`${call} on ${write.groupId} returned false`);
+    log.info(`re-authorized ${write.egress ? "egress" : "ingress"} rules`, {
+      groupId: write.groupId,
+      count: write.rules.length,
+    });
+  },
+
+  // The rules put back as each problem's findings name them: ingress CIDR rules are sg-open-ingress entries, and
+  // every rule of a default group an sg-default-rules entry too.
+  restoredEntries(added) {
+    const ingress = added.rules.filter((rule) => rule.IsEgress !== true);
+    const restored: { problem: Problem; entry: MatchedEntry }[] = sgEntriesFromDescribedRules(
+      ingress.map((rule): DescribedSecurityGroupRule => ({ ...rule, IsEgress: false })),
+    ).map((rule) => ({ problem: "sg-open-ingress", entry: { kind: "sg-rule", rule } }));
+    if (added.groupName === DEFAULT_GROUP_NAME) {
+      for (const rule of defaultRuleEntriesFromDescribedRules(added.rules)) {
+        restored.push({ problem: "sg-default-rules", entry: { kind: "sg-default-rule", rule } });
+      }
     }
-    log.info("re-authorized ingress rules", { groupId: write.groupId, count: write.rules.length });
+    return restored;
   },
 
   reAdded(before, after) {
     const had = new Set(before.rules.map((rule) => canonicalJson(rule)));
     const rules = after.rules.filter((rule) => !had.has(canonicalJson(rule)));
-    return rules.length > 0 ? [{ kind: "sg-rules", groupId: after.groupId, rules }] : [];
+    return rules.length > 0 ? [{ kind: "sg-rules", groupId: after.groupId, ...named(after), rules }] : [];
   },
 };

@@ -39,18 +39,21 @@ export function describeSgRule(rule: SgRuleEntry): string {
   return `${describeTraffic(rule)}${rule.securityGroupRuleId ? ` (${rule.securityGroupRuleId})` : ""}`;
 }
 
+/** The peer of a ledger rule: its CIDR, prefix list or referenced group (owner/group, as EC2 names it, when recorded). */
+function statePeer(rule: SgRuleState): string {
+  const group = rule.ReferencedGroupInfo;
+  const groupText = group?.GroupId && (group.UserId ? `${group.UserId}/${group.GroupId}` : group.GroupId);
+  return rule.CidrIpv4 ?? rule.CidrIpv6 ?? rule.PrefixListId ?? groupText ?? "?";
+}
+
 /**
  * A rule of a ledger before-state (the API's shape) as undo re-authorizes it: with the description that goes back
- * with it, and no rule id (the rule gets a new one): `tcp 22 from 0.0.0.0/0 "ssh from the office"`.
+ * with it, and no rule id (the rule gets a new one): `tcp 22 from 0.0.0.0/0 "ssh from the office"`, `egress all
+ * traffic to 0.0.0.0/0`, `all traffic from 123456789012/sg-0a1`.
  */
 export function describeSgRuleState(rule: SgRuleState): string {
-  const traffic = describeTraffic({
-    ipProtocol: rule.IpProtocol ?? "?",
-    fromPort: rule.FromPort,
-    toPort: rule.ToPort,
-    cidrIpv4: rule.CidrIpv4,
-    cidrIpv6: rule.CidrIpv6,
-  });
+  const ports = describePorts({ ipProtocol: rule.IpProtocol ?? "?", fromPort: rule.FromPort, toPort: rule.ToPort });
+  const traffic = rule.IsEgress ? `egress ${ports} to ${statePeer(rule)}` : `${ports} from ${statePeer(rule)}`;
   return `${traffic}${rule.Description ? ` "${rule.Description}"` : ""}`;
 }
 

@@ -540,13 +540,25 @@ describe("remedy plan by account and region", () => {
   const fourSnapshots = () =>
     [MEMBER_A, MEMBER_B].flatMap((account) => REGIONS.map((region) => snapshotOf(account, region)));
 
+  /** The example's own plan (one account and region, --json): each of the four groups counts exactly as it does. */
+  async function examplePlan() {
+    const { out, io: cliIo } = io();
+    expect(await runCli(["plan", "--settings", settings, "--json"], cliIo, offline())).toBe(0);
+    const one = JSON.parse(out.join(""));
+    const count = (status: string) => one.findings.filter((finding: { status: string }) => finding.status === status);
+    return { ...one, due: count("due").length, exempt: count("exempt").length };
+  }
+
   it("several snapshots: the totals, then a heading per account and region with its counts and its actions", async () => {
     const args = fourSnapshots().flatMap((path) => ["--snapshot", path]);
     const { out, io: cliIo } = io();
     expect(await runCli(["plan", ...args, "--settings", settings], cliIo, offline())).toBe(0);
     const text = out.join("");
     expect(text).toMatch(/^snapshots: .*222222222222-eu-west-1\.json, .*333333333333-us-east-1\.json$/m);
-    expect(text).toContain("Judged 48 resources from 52 configuration items: 28 non-compliant, 20 compliant.");
+    const one = await examplePlan();
+    expect(text).toContain(
+      `Judged ${4 * one.itemsJudged} resources from ${4 * one.itemsRead} configuration items: ${4 * one.nonCompliant} non-compliant, ${4 * one.compliant} compliant.`,
+    );
     expect(text).toContain(
       "By account and region (2 accounts, 2 regions; auto-response is off: nothing is changed until it is enabled):",
     );
@@ -555,13 +567,13 @@ describe("remedy plan by account and region", () => {
       [MEMBER_A, MEMBER_B].flatMap((account) =>
         REGIONS.map(
           (region) =>
-            `Account ${account}, ${region}: 12 resources judged (7 non-compliant, 5 compliant); 7 fixes in 6 fix instructions (7 due now, 0 in their grace period); 2 findings exempt.`,
+            `Account ${account}, ${region}: ${one.itemsJudged} resources judged (${one.nonCompliant} non-compliant, ${one.compliant} compliant); ${one.due} fixes in ${one.instructions.length} fix instructions (${one.due} due now, 0 in their grace period); ${one.exempt} findings exempt.`,
         ),
       ),
     );
-    // Each group lists its own actions once: 7 actions and 2 exempt findings per group.
+    // Each group lists its own actions once: the example's actions and exempt findings, per group.
     const group = text.slice(text.indexOf(`Account ${MEMBER_B}, eu-west-1`)).split("\n\nAccount ")[0]!;
-    expect(group.match(/when enabled/g)).toHaveLength(7);
+    expect(group.match(/when enabled/g)).toHaveLength(one.due);
     expect(group).toMatch(/sg-0ba5710000000002\s+sg-open-ingress\s+revoke ingress tcp 22 from 0\.0\.0\.0\/0/);
     expect(group).toContain("Exempt (reported NON_COMPLIANT to Config, never changed):");
   });
@@ -575,21 +587,26 @@ describe("remedy plan by account and region", () => {
     expect(report.snapshots).toHaveLength(4);
     expect(report).not.toHaveProperty("snapshot");
     expect(report.accountRegions).toHaveLength(4);
+    const one = await examplePlan();
     expect(report.accountRegions[3]).toEqual({
       accountId: MEMBER_B,
       region: "us-east-1",
-      itemsJudged: 12,
-      compliant: 5,
-      nonCompliant: 7,
-      due: 7,
+      itemsJudged: one.itemsJudged,
+      compliant: one.compliant,
+      nonCompliant: one.nonCompliant,
+      due: one.due,
       grace: 0,
-      exempt: 2,
-      instructions: 6,
+      exempt: one.exempt,
+      instructions: one.instructions.length,
     });
-    expect(report.instructions).toHaveLength(24);
+    expect(report.instructions).toHaveLength(4 * one.instructions.length);
     // Instruction ids include the account and region: no two groups share one.
-    expect(new Set(report.instructions.map((instruction: { id: string }) => instruction.id)).size).toBe(24);
-    expect(report.findings.filter((finding: { accountId: string }) => finding.accountId === MEMBER_A)).toHaveLength(18);
+    expect(new Set(report.instructions.map((instruction: { id: string }) => instruction.id)).size).toBe(
+      4 * one.instructions.length,
+    );
+    expect(report.findings.filter((finding: { accountId: string }) => finding.accountId === MEMBER_A)).toHaveLength(
+      2 * one.findings.length,
+    );
   });
 
   it("one account and region (the example): as it always was, no headings and no accountRegions", async () => {

@@ -1,7 +1,7 @@
 // `remedy plan --live` in process, on mocked clients: through AWS Config (answers recorded as AWS sends them, run
 // through the SDK's own deserializer), directly where Config does not record, and the account's Block Public Access
 // and the stack's schedule. Read-only throughout. Against a real emulator: plan-moto.test.ts.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -17,7 +17,13 @@ import {
   type ListDiscoveredResourcesCommandOutput,
   type ResourceKey,
 } from "@aws-sdk/client-config-service";
-import { DescribeSecurityGroupsCommand, EC2Client, type IpPermission, type SecurityGroup } from "@aws-sdk/client-ec2";
+import {
+  DescribeSecurityGroupsCommand,
+  DescribeSnapshotsCommand,
+  EC2Client,
+  type IpPermission,
+  type SecurityGroup,
+} from "@aws-sdk/client-ec2";
 import { DescribeRuleCommand, EventBridgeClient, ResourceNotFoundException } from "@aws-sdk/client-eventbridge";
 import {
   type Bucket,
@@ -54,7 +60,10 @@ import { undoExemptionKey } from "../../contract/undo-exemption.ts";
 import { normalizeConfigItem } from "../../detection/config-item.ts";
 import { judgeItem } from "../../detection/judge.ts";
 import { RULES } from "../../detection/rules.ts";
+import { RESOURCE_TYPES } from "../../problems/index.ts";
+import { listedByInventory, UNRECORDED_RESOURCES } from "../../problems/inventory.ts";
 import { aclFromConfig, aclGrantToApi } from "../../problems/s3-public/detect.ts";
+import { listText } from "../../problems/words.ts";
 import { fixture } from "../fixtures/load.ts";
 import { exemptionRecord } from "../undo/exemption-fixtures.ts";
 
@@ -66,6 +75,19 @@ const SNAPSHOT = new URL("../../examples/config-snapshot.json", import.meta.url)
 const EXAMPLE: Record<string, any>[] = JSON.parse(readFileSync(SNAPSHOT, "utf8")).configurationItems;
 const SG = "AWS::EC2::SecurityGroup";
 const BUCKET = "AWS::S3::Bucket";
+/** The example's items of the types Remedy judges (what a plan reads of the account; not its VPC). */
+const EXAMPLE_JUDGED = EXAMPLE.filter((item) => RESOURCE_TYPES.includes(item.resourceType)).length;
+/** How the live line names the types Config never records (their inventory reads them): "; Config never records …". */
+const NEVER_RECORDED = UNRECORDED_RESOURCES.map((resource) => `; Config never records ${resource.type}`).join("");
+/** What the live line adds when Config records every other type: those types, and the ones read directly. */
+const UNLISTED_BY_CONFIG =
+  UNRECORDED_RESOURCES.length === 0
+    ? ""
+    : ` for ${RESOURCE_TYPES.filter((type) => !listedByInventory(type)).join(", ")}; read directly for ${UNRECORDED_RESOURCES.map((resource) => resource.type).join(", ")} (${NEVER_RECORDED.slice(2)})`;
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
 
 const directories: string[] = [];
 afterAll(() => {
@@ -218,6 +240,8 @@ function account() {
       message: "The public access block configuration was not found",
     }),
   );
+  // The example account has no EBS snapshots (a type Config does not record: plan --live lists it through EC2).
+  mocks.ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
   mocks.s3.on(GetBucketTaggingCommand).callsFake(({ Bucket }: { Bucket: string }) => {
     const tags = EXAMPLE.find((item) => item.resourceId === Bucket)?.tags ?? {};
     if (Object.keys(tags).length === 0) throw s3Error("NoSuchTagSet", 404, "The TagSet does not exist");
@@ -265,10 +289,24 @@ async function configRecordsAll(aws: Account) {
     sg2: await discovered("list-discovered-resources.AWS_EC2_SecurityGroup.page-2"),
     s3: await discovered("list-discovered-resources.AWS_S3_Bucket"),
   };
+  // Every other registered type's one page, where the example account has some (a fixture of its own), else none.
+  const others = new Map<string, ListDiscoveredResourcesCommandOutput>();
+  for (const type of RESOURCE_TYPES.filter((candidate) => candidate !== SG && candidate !== BUCKET)) {
+    const name = `list-discovered-resources.${type.replaceAll("::", "_")}`;
+    if (existsSync(new URL(`../fixtures/live-plan/config/${name}.json`, import.meta.url))) {
+      others.set(type, await discovered(name));
+    }
+  }
   aws.mocks.config
     .on(ListDiscoveredResourcesCommand)
     .callsFake((input: { resourceType: string; nextToken?: string }) =>
-      input.resourceType === BUCKET ? pages.s3 : input.nextToken === pages.sg1.nextToken ? pages.sg2 : pages.sg1,
+      input.resourceType === SG
+        ? input.nextToken === pages.sg1.nextToken
+          ? pages.sg2
+          : pages.sg1
+        : input.resourceType === BUCKET
+          ? pages.s3
+          : (others.get(input.resourceType) ?? { resourceIdentifiers: [] }),
     );
   const items = await batchItems();
   aws.mocks.config.on(BatchGetResourceConfigCommand).callsFake((input: { resourceKeys: ResourceKey[] }) => ({
@@ -360,17 +398,22 @@ describe("plan --live through AWS Config", () => {
       live: {
         accountId: ACCOUNT,
         region: REGION,
-        types: [
-          { resourceType: SG, via: "config" },
-          { resourceType: BUCKET, via: "config" },
-        ],
       },
       accountPublicAccessBlock: { from: "s3-control", flags: null },
       autoResponse: { enabled: false, from: "settings" },
       notRead: [],
       malformed: [],
-      itemsRead: 12,
+      itemsRead: EXAMPLE_JUDGED,
     });
+    // Every type Config records, read through Config.
+    expect(report.live.types).toEqual(
+      expect.arrayContaining(
+        [SG, BUCKET, "AWS::RDS::DBSnapshot", "AWS::RDS::DBClusterSnapshot"].map((resourceType) => ({
+          resourceType,
+          via: "config",
+        })),
+      ),
+    );
     for (const key of ["findings", "instructions", "itemsJudged", "compliant", "nonCompliant"]) {
       expect(report[key], key).toEqual(offline[key]);
     }
@@ -381,7 +424,7 @@ describe("plan --live through AWS Config", () => {
 
     // Paged and batched: two pages of groups (the second asked with the first's token), at most 100 keys a batch.
     const lists = aws.mocks.config.commandCalls(ListDiscoveredResourcesCommand).map((call) => call.args[0].input);
-    expect(lists).toEqual([
+    expect(lists.filter((input) => input.resourceType === SG || input.resourceType === BUCKET)).toEqual([
       { resourceType: SG },
       { resourceType: SG, nextToken: "AAEAAf2oR7yZxKv1mQ0example0page0two==" },
       { resourceType: BUCKET },
@@ -400,7 +443,14 @@ describe("plan --live through AWS Config", () => {
 
     const text = await plan(["plan", "--live"], aws.deps());
     expect(text.out).toMatch(
-      /^Remedy plan \(live, read-only: nothing in AWS is changed and nothing is queued\)\nlive: AWS Config in 111122223333 eu-west-1\nsettings: \(defaults\)\naccount Block Public Access: none configured \(S3 Control\)\nauto-response: off \(settings: enableAutoResponse is false\)\n/,
+      new RegExp(
+        `^${escapeRegExp(
+          "Remedy plan (live, read-only: nothing in AWS is changed and nothing is queued)\n" +
+            `live: AWS Config in 111122223333 eu-west-1${UNLISTED_BY_CONFIG}\n` +
+            "settings: (defaults)\naccount Block Public Access: none configured (S3 Control)\n" +
+            "auto-response: off (settings: enableAutoResponse is false)\n",
+        )}`,
+      ),
     );
     expect(text.out).not.toContain("Note:");
   });
@@ -425,7 +475,7 @@ describe("plan --live through AWS Config", () => {
     aws.mocks.config
       .on(ListDiscoveredResourcesCommand)
       .callsFake((input: { resourceType: string; nextToken?: string }) => {
-        if (input.resourceType === SG) return { resourceIdentifiers: [] };
+        if (input.resourceType !== BUCKET) return { resourceIdentifiers: [] };
         const start = input.nextToken ? Number(input.nextToken) : 0;
         return {
           resourceIdentifiers: names
@@ -462,7 +512,10 @@ describe("plan --live through AWS Config", () => {
         reason: "AWS Config left it unprocessed 4 times (BatchGetResourceConfig); run the plan again",
       },
     ]);
-    expect(aws.mocks.config.commandCalls(ListDiscoveredResourcesCommand)).toHaveLength(4);
+    const bucketLists = aws.mocks.config
+      .commandCalls(ListDiscoveredResourcesCommand)
+      .filter((call) => call.args[0].input.resourceType === BUCKET);
+    expect(bucketLists).toHaveLength(3);
     const batches = aws.mocks.config
       .commandCalls(BatchGetResourceConfigCommand)
       .map((c) => c.args[0].input.resourceKeys!.length);
@@ -487,9 +540,24 @@ describe("plan --live through AWS Config", () => {
         reason: expect.stringMatching(/^InvalidConfigItemError: configuration is not valid JSON/),
       },
     ]);
-    expect(report.itemsJudged).toBe(11);
+    expect(report.itemsJudged).toBe((await snapshotPlan()).itemsJudged - 1);
   });
 });
+
+/** The types read without Config by a reader of Remedy's own: security groups (EC2) and buckets (S3). */
+const readByItsOwnApi = (entry: { resourceType?: string }) =>
+  entry.resourceType === SG || entry.resourceType === BUCKET;
+
+/** The registered types a plan could not read at all without Config (no reader of their own), as it says. */
+function unreadWithoutConfig(report: { notRead: { resourceType: string; resourceId?: string; reason: string }[] }) {
+  return new Set(
+    report.notRead
+      .filter(
+        (entry) => entry.resourceId === undefined && entry.reason === "Remedy cannot read this type without Config",
+      )
+      .map((entry) => entry.resourceType),
+  );
+}
 
 describe("plan --live where Config does not record: read directly", () => {
   it.each([
@@ -531,17 +599,24 @@ describe("plan --live where Config does not record: read directly", () => {
     const run = await plan(["plan", "--live", "--json"], aws.deps());
     expect(run.code).toBe(0);
     const report = JSON.parse(run.out);
-    expect(report.live.types).toEqual([
+    expect(report.live.types.filter(readByItsOwnApi)).toEqual([
       { resourceType: SG, via: "direct", why },
       { resourceType: BUCKET, via: "direct", why },
     ]);
-    // The same findings as the snapshot; only when they were captured differs (now: when they were read).
+    // A registered type with no reader of its own is not read without Config, and said so; nothing else is unread.
+    const unread = unreadWithoutConfig(report);
+    expect(unread.has(SG) || unread.has(BUCKET)).toBe(false);
+    expect(report.notRead.filter((entry: { resourceType: string }) => !unread.has(entry.resourceType))).toEqual([]);
+    // The same findings as the snapshot for what was read; only when they were captured differs (when they were read).
     const offline = await snapshotPlan();
     const comparable = (findings: Record<string, unknown>[]) =>
-      findings.map(({ instructionId, notBefore, ...rest }) => rest);
+      findings
+        .filter((finding) => !unread.has(finding.resourceType as string))
+        .map(({ instructionId, notBefore, ...rest }) => rest);
     expect(comparable(report.findings)).toEqual(comparable(offline.findings));
-    expect(report.itemsRead).toBe(12);
-    expect(report.notRead).toEqual([]);
+    expect(report.itemsRead).toBe(
+      EXAMPLE.filter((item) => RESOURCE_TYPES.includes(item.resourceType) && !unread.has(item.resourceType)).length,
+    );
 
     // Every bucket call names the account as the expected owner; the other region's bucket is never read.
     for (const command of [GetBucketAclCommand, GetBucketPolicyCommand, GetBucketTaggingCommand]) {
@@ -556,10 +631,11 @@ describe("plan --live where Config does not record: read directly", () => {
     expect(aws.sent().filter((name) => !READ_ONLY.test(name))).toEqual([]);
 
     const text = await plan(["plan", "--live"], aws.deps());
-    expect(text.out).toContain(`\nlive: read directly in ${ACCOUNT} ${REGION} (${why})\n`);
+    expect(text.out).toContain(`\nlive: read directly in ${ACCOUNT} ${REGION} (${why}${NEVER_RECORDED})\n`);
     expect(text.out).toContain(
-      "\nNote: Remedy's Config rules judge only what Config records; until it records AWS::EC2::SecurityGroup and AWS::S3::Bucket here, Remedy neither reports nor fixes them.\n",
+      `\nNote: Remedy's Config rules judge only what Config records; until it records ${listText(RESOURCE_TYPES.filter((type) => !listedByInventory(type)))}`,
     );
+    expect(text.out).toContain(" here, Remedy neither reports nor fixes them.\n");
   });
 
   it("a type outside the recording group is read directly, the others through Config", async () => {
@@ -568,15 +644,14 @@ describe("plan --live where Config does not record: read directly", () => {
     const onlyGroups = await recorders();
     onlyGroups.ConfigurationRecorders![0]!.recordingGroup = {
       allSupported: false,
-      resourceTypes: [SG],
+      resourceTypes: RESOURCE_TYPES.filter((type) => type !== BUCKET) as never,
       recordingStrategy: { useOnly: "INCLUSION_BY_RESOURCE_TYPES" },
     };
     aws.mocks.config.on(DescribeConfigurationRecordersCommand).resolves(onlyGroups);
     directAccount(aws);
     const text = await plan(["plan", "--live"], aws.deps());
-    expect(text.out).toContain(
-      `\nlive: AWS Config in ${ACCOUNT} ${REGION} for AWS::EC2::SecurityGroup; read directly for AWS::S3::Bucket (Config is not recording AWS::S3::Bucket)\n`,
-    );
+    expect(text.out).toContain(`\nlive: AWS Config in ${ACCOUNT} ${REGION} for AWS::EC2::SecurityGroup, `);
+    expect(text.out).toMatch(/; read directly for AWS::S3::Bucket\b.* \(Config is not recording AWS::S3::Bucket\b/);
     expect(aws.mocks.config).not.toHaveReceivedCommandWith(ListDiscoveredResourcesCommand, { resourceType: BUCKET });
     expect(aws.mocks.ec2).not.toHaveReceivedCommand(DescribeSecurityGroupsCommand);
     expect(aws.mocks.s3).toHaveReceivedCommand(ListBucketsCommand);
@@ -598,14 +673,20 @@ describe("plan --live where Config does not record: read directly", () => {
     const run = await plan(["plan", "--live"], aws.deps());
     expect(run.code).toBe(0);
     expect(run.err).toBe("");
+    // Besides the types with no reader of their own (not read without Config), the one bucket.
+    const report = JSON.parse((await plan(["plan", "--live", "--json"], aws.deps())).out);
+    const unread = unreadWithoutConfig(report);
     expect(run.out).toContain(
-      "\nCould not read 1 resource (not judged):\n  AWS::S3::Bucket acme-partner-drop: cannot be read: AccessDenied: User: arn:aws:sts::111122223333:assumed-role/ops/alice is not authorized to perform: s3:GetBucketAcl\n",
+      "\n  AWS::S3::Bucket acme-partner-drop: cannot be read: AccessDenied: User: arn:aws:sts::111122223333:assumed-role/ops/alice is not authorized to perform: s3:GetBucketAcl\n",
     );
-    expect(run.out).toContain("Judged 11 resources from 11 configuration items");
+    expect(report.notRead.filter((entry: { resourceType: string }) => !unread.has(entry.resourceType))).toEqual([
+      expect.objectContaining({ resourceType: BUCKET, resourceId: "acme-partner-drop" }),
+    ]);
+    expect(run.out).toContain(`from ${EXAMPLE.filter(readByItsOwnApi).length - 1} configuration items`);
     expect(run.out).toMatch(/acme-public-assets\s+s3-public-acl/);
     const strict = await plan(["plan", "--live", "--strict"], aws.deps());
     expect(strict.code).toBe(1);
-    expect(strict.err).toBe("remedy plan: --strict: 1 resource could not be read\n");
+    expect(strict.err).toMatch(/^remedy plan: --strict: \d+ resources? could not be read\n$/);
   });
 
   it("a listing that is denied is one not-read line for that type; the other type is still judged", async () => {
@@ -619,7 +700,8 @@ describe("plan --live where Config does not record: read directly", () => {
       }),
     );
     const report = JSON.parse((await plan(["plan", "--live", "--json"], aws.deps())).out);
-    expect(report.notRead).toEqual([
+    const unread = unreadWithoutConfig(report);
+    expect(report.notRead.filter((entry: { resourceType: string }) => !unread.has(entry.resourceType))).toEqual([
       {
         resourceType: SG,
         reason:
@@ -831,7 +913,9 @@ describe("live items have the shape of a snapshot's (one normaliser, both source
       expect(typeof base.configuration).toBe("string");
       const snapshotItem = EXAMPLE.find((item) => item.resourceId === base.resourceId)!;
       const live = normalizeConfigItem(fromBaseConfigurationItem(base, snapshotItem.tags));
-      expect(live).toEqual(normalizeConfigItem(snapshotItem));
+      // BatchGetResourceConfig never carries the relationships a snapshot lists.
+      const { relationships: _relationships, ...snapshotWithoutRelationships } = normalizeConfigItem(snapshotItem);
+      expect(live).toEqual(snapshotWithoutRelationships);
     }
   });
 

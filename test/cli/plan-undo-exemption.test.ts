@@ -67,8 +67,17 @@ describe("remedy plan --undo-exemptions FILE (offline)", () => {
     const t = io();
     expect(await runCli(["plan", "--undo-exemptions", file], t.io, offlineDeps())).toBe(0);
     const text = t.out.join("");
+    // The counts follow the example snapshot (every registered problem has items there): the undone finding is one
+    // fix fewer than the plan without the file, in the same instructions (the group has other open rules).
+    const plain = io();
+    expect(await runCli(["plan"], plain.io, offlineDeps())).toBe(0);
+    const counts = plain.out
+      .join("")
+      .match(/(\d+) fixes in (\d+) fix instructions \((\d+) due now, 0 in their grace period\); 2 findings exempt\./);
+    expect(counts).not.toBeNull();
+    const [fixes, instructions] = [Number(counts?.[1]), Number(counts?.[2])];
     expect(text).toContain(
-      "6 fixes in 6 fix instructions (6 due now, 0 in their grace period); 2 findings exempt; 1 finding left as restored by undo.",
+      `${fixes - 1} fixes in ${instructions} fix instructions (${fixes - 1} due now, 0 in their grace period); 2 findings exempt; 1 finding left as restored by undo.`,
     );
     expect(text).not.toMatch(/sg-0ba5710000000002\s+sg-open-ingress\s+revoke ingress tcp 22/);
     expect(text).toContain("Left as restored by undo (instructions are still queued;");

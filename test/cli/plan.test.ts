@@ -7,6 +7,7 @@ import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import type { CliDeps } from "../../cli/deps.ts";
 import { runCli } from "../../cli/remedy.ts";
+import { RULE_IDS } from "../../problems/index.ts";
 
 const SNAPSHOT = new URL("../../examples/config-snapshot.json", import.meta.url);
 
@@ -51,30 +52,36 @@ describe("remedy plan on the shipped example", () => {
     const { out, io: cliIo } = io();
     expect(await runCli(["plan"], cliIo, offlineDeps())).toBe(0);
     const text = out.join("");
-    expect(text).toContain("Judged 12 resources from 13 configuration items: 7 non-compliant, 5 compliant.");
-    expect(text).toContain("7 fixes in 6 fix instructions (7 due now, 0 in their grace period); 2 findings exempt.");
+    expect(text).toContain("Judged 17 resources from 18 configuration items: 11 non-compliant, 6 compliant.");
+    expect(text).toContain("13 fixes in 10 fix instructions (13 due now, 0 in their grace period); 2 findings exempt.");
     for (const line of [
       /sg-0ba5710000000002\s+sg-open-ingress\s+revoke ingress tcp 22 from 0\.0\.0\.0\/0\s+when enabled/,
       /sg-0deb060000000004\s+sg-open-ingress\s+revoke ingress all traffic from ::\/0/,
       /sg-0a1de00000000006\s+sg-open-ingress\s+revoke ingress tcp 8443 from 52\.0\.0\.0\/6/,
+      /sg-0defa170000000007\s+sg-default-rules\s+revoke ingress all traffic from 111122223333\/sg-0defa170000000007\s/,
+      /sg-0defa170000000007\s+sg-default-rules\s+revoke egress all traffic to 0\.0\.0\.0\/0\s/,
       /acme-public-assets\s+s3-public-acl\s+remove ACL grant AllUsers READ\s/,
       /acme-partner-drop\s+s3-public-acl\s+remove ACL grant AuthenticatedUsers WRITE/,
       /acme-partner-drop\s+s3-public-acl\s+remove ACL grant AllUsers READ_ACP/,
       /acme-ml-datasets\s+s3-public-policy\s+remove policy statement Sid AnyoneCanList/,
+      /111122223333\s+s3-account-public-access\s+turn on Block Public Access IgnorePublicAcls for the account\s/,
+      /111122223333\s+s3-account-public-access\s+turn on Block Public Access RestrictPublicBuckets for the account\s/,
+      /acme-orders-nightly-2026-11-19\s+rds-snapshot-public\s+remove restore access for every AWS account \("all"\)\s/,
+      /acme-ledger-pre-migration\s+rds-cluster-snapshot-public\s+remove restore access for every AWS account \("all"\)\s/,
       /sg-0feed0000000003\s+sg-open-ingress\s+tcp 3389 from 0\.0\.0\.0\/0\s+tag until 2027-03-31: vendor remote support/,
       /acme-public-assets\s+s3-public-policy\s+Sid PublicRead .*allowlist until 2027-06-30: static website/,
     ]) {
       expect(text).toMatch(line);
     }
     // Compliant and neutralised resources are not actions.
-    expect(text).not.toMatch(/acme-audit-logs|acme-reports-vpce|acme-old-site/);
+    expect(text).not.toMatch(/acme-audit-logs|acme-reports-vpce|acme-old-site|acme-orders-for-analytics/);
   });
 
   it("--json gives the exact instructions the deployed rule would queue", async () => {
     const { out, io: cliIo } = io();
     await runCli(["plan", "--json"], cliIo, offlineDeps());
     const result = JSON.parse(out.join(""));
-    expect(result.instructions).toHaveLength(6);
+    expect(result.instructions).toHaveLength(10);
     const partnerDrop = result.instructions.find(
       (instruction: { resource: { id: string } }) => instruction.resource.id === "acme-partner-drop",
     );
@@ -100,7 +107,7 @@ describe("remedy plan on the shipped example", () => {
       cliIo,
       offlineDeps(),
     );
-    expect(out.join("")).toContain("(0 due now, 7 in their grace period)");
+    expect(out.join("")).toContain("(0 due now, 13 in their grace period)");
     expect(out.join("")).toMatch(/after 2026-11-23 12:30 UTC/);
   });
 });
@@ -109,6 +116,9 @@ describe("remedy plan on bad input", () => {
   it("reports malformed items with their reason and still judges the good ones", async () => {
     const snapshot = JSON.parse(readFileSync(SNAPSHOT, "utf8"));
     const items = snapshot.configurationItems;
+    // The bad items go after the example's: their indexes follow its.
+    const example = items.length;
+    const at = (offset: number) => example + offset;
     items.push(
       {
         ...items.find((item: { resourceType: string }) => item.resourceType === "AWS::S3::Bucket"),
@@ -122,11 +132,11 @@ describe("remedy plan on bad input", () => {
     expect(await runCli(["plan", "--snapshot", tempFile("malformed.json", snapshot)], cliIo, offlineDeps())).toBe(0);
     const text = out.join("");
     expect(text).toContain("Could not judge 3 configuration items:");
-    expect(text).toMatch(
-      /item 13 \(broken-acl\): InvalidConfigItemError: supplementaryConfiguration\.AccessControlList is not valid JSON/,
+    expect(text).toContain(
+      `item ${at(0)} (broken-acl): InvalidConfigItemError: supplementaryConfiguration.AccessControlList is not valid JSON`,
     );
-    expect(text).toMatch(/item 14: InvalidConfigItemError: configuration item has no resourceId/);
-    expect(text).toMatch(/item 15: InvalidConfigItemError: configuration item is not an object/);
+    expect(text).toContain(`item ${at(1)}: InvalidConfigItemError: configuration item has no resourceId`);
+    expect(text).toContain(`item ${at(2)}: InvalidConfigItemError: configuration item is not an object`);
     expect(text).toMatch(/sg-0ba5710000000002\s+sg-open-ingress\s+revoke ingress tcp 22/);
   });
 
@@ -316,7 +326,7 @@ describe("remedy plan's settings errors are one plain sentence, exit 2", () => {
     [{ s3FixStrategy: "delete" }, 's3FixStrategy must be "surgical" or "block-public-access" (it is "delete")'],
     [{ enableAutoResponse: "yes" }, 'enableAutoResponse must be true or false (it is "yes")'],
     [{ allowlist: {} }, "allowlist must be a list of allowlist entries (it is {})"],
-    [{ rules: { "sg-open": {} } }, 'rules: "sg-open" is not a Remedy rule (the rules are sg-open-ingress, s3-public)'],
+    [{ rules: { "sg-open": {} } }, `rules: "sg-open" is not a Remedy rule (the rules are ${RULE_IDS.join(", ")})`],
     [
       { rules: { "sg-open-ingress": { authorizedPort: "tcp:443" } } },
       'rule sg-open-ingress has no parameter "authorizedPort" (expected one of authorizedPorts, prohibitedPorts, ipv4MinPrefix, ipv6MinPrefix)',

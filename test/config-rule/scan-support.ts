@@ -75,6 +75,8 @@ export async function driveScan(
       const result = await runScanTask(task, { ...deps, scanQueue: queue, remainingTimeMs });
       driven.results.push(result);
       if (result.kind === "judge") driven.evaluations.push(...result.evaluations);
+      // A type Config does not record is judged by the list task that lists it (through its inventory).
+      if (result.kind === "list" && result.inventory) driven.evaluations.push(...result.inventory.evaluations);
     } catch (error) {
       driven.failures.push(`${task.kind}: ${(error as Error).message}`);
     }

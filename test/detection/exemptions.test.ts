@@ -8,7 +8,7 @@ import {
   findExemption,
   parseAllowlist,
 } from "../../detection/exemptions.ts";
-import type { Problem } from "../../detection/types.ts";
+import { PROBLEMS, type Problem } from "../../detection/types.ts";
 
 const NOW = new Date("2026-06-01T12:00:00Z");
 const SG_ARN = "arn:aws:ec2:us-east-1:123456789012:security-group/sg-0abc123";
@@ -344,8 +344,8 @@ describe("parseAllowlist", () => {
       { where: "allowlist[2].expires", message: 'expected YYYY-MM-DD, got "31/12/2026"' },
       {
         where: "allowlist[4].problems[1]",
-        message:
-          'unknown problem "s3-everything" (expected one of sg-open-ingress, s3-public-acl, s3-public-policy, *)',
+        // Every problem of the registry, in its order.
+        message: `unknown problem "s3-everything" (expected one of ${[...PROBLEMS, "*"].join(", ")})`,
       },
       { where: "allowlist[5].problems", message: 'must name at least one problem (or "*")' },
       { where: "allowlist[6].reason", message: "must not be empty" },

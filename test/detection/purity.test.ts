@@ -19,7 +19,11 @@ describe("judgement imports no AWS SDK", () => {
 
   it("finds every problem's detection", () => {
     expect(detectModules.map((file) => relative(ROOT, file)).sort()).toEqual([
+      "problems/ebs-snapshot-public/detect.ts",
+      "problems/rds-snapshot-public/detect.ts",
+      "problems/s3-account-public-access/detect.ts",
       "problems/s3-public/detect.ts",
+      "problems/sg-default-rules/detect.ts",
       "problems/sg-open-ingress/detect.ts",
     ]);
   });

@@ -101,7 +101,7 @@ describe("normalizeConfigItem", () => {
     );
   });
 
-  it("keeps its fields in their order, resourceName and arn only when there is one", () => {
+  it("keeps its fields in their order, resourceName, arn and relationships only when there is one", () => {
     const withBoth = normalizeConfigItem(raw());
     expect(Object.keys(withBoth)).toEqual([
       "resourceType",
@@ -115,9 +115,12 @@ describe("normalizeConfigItem", () => {
       "configuration",
       "supplementaryConfiguration",
       "tags",
+      "relationships",
     ]);
-    const bare = normalizeConfigItem({ ...raw(), resourceName: "", ARN: undefined, arn: 7 });
-    expect(Object.keys(bare)).toEqual(Object.keys(withBoth).filter((key) => key !== "resourceName" && key !== "arn"));
+    const bare = normalizeConfigItem({ ...raw(), resourceName: "", ARN: undefined, arn: 7, relationships: [] });
+    expect(Object.keys(bare)).toEqual(
+      Object.keys(withBoth).filter((key) => key !== "resourceName" && key !== "arn" && key !== "relationships"),
+    );
     expect(Object.keys(normalizeConfigItem({ ...raw(), resourceName: undefined }))).not.toContain("resourceName");
   });
 

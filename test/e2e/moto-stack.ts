@@ -44,7 +44,7 @@ import { changeEvent } from "../fixtures/events.ts";
 import { MOTO_ACCOUNT_ID, MOTO_REGION, type Moto } from "../helpers/moto.ts";
 import { REPO_ROOT, type RemedyRun, remedyChild, remedyInProcess } from "../helpers/remedy-process.ts";
 import { runDir } from "../helpers/run-dir.ts";
-import { deploymentEnv } from "../remediation/support.ts";
+import { deploymentEnv, registryRules } from "../remediation/support.ts";
 
 export const REPO = REPO_ROOT;
 
@@ -399,11 +399,11 @@ export function providerRegion(tf: Json, reference: string): string {
 
 /**
  * A function's environment as the stack writes it, resolved in the emulated stack. REMEDY_RULES is a Terraform
- * expression (jsonencode over the rule variables): it is the test deployment's (the stack's defaults) instead.
+ * expression (jsonencode over the rule variables): it is every registered rule with the stack's defaults instead.
  */
 export function functionEnv(tf: Json, refs: References, resourceId: string): Record<string, string> {
   const variables = (tf.resource.aws_lambda_function[resourceId]?.environment?.variables ?? {}) as Json;
-  const substitutes = deploymentEnv({ region: MOTO_REGION, accountId: MOTO_ACCOUNT_ID });
+  const substitutes = deploymentEnv({ region: MOTO_REGION, accountId: MOTO_ACCOUNT_ID, rules: registryRules() });
   const env: Record<string, string> = {};
   for (const [name, expression] of Object.entries(variables)) {
     const value = refs.resolve(expression);

@@ -4,7 +4,10 @@
 //
 //   example   creates its violating resource in moto (one violating entry, look-alike entries to keep)
 //   → rule    functions/config-rule/handler.ts, with the config_rule function's environment, on the change event
-//             for the resource's Config item (the example's configItem, read from the live resource)
+//             for the resource's Config item (the example's configItem, read from the live resource); for a type
+//             Config does not record (no change event ever names one), on its periodic run instead: the
+//             ScheduledNotification, then every task its scan puts on the stack's scan queue, each taken off the
+//             queue and run as its own invocation (as the event source mapping does), until none is left
 //   → queue   exactly one instruction on the stack's queue, naming the example's violating entry
 //   → coordinator  functions/coordinator/handler.ts, one scheduled tick, its Lambda client pointed at the Invoke
 //             stand-in (moto-stack.ts lambdaStandIn), which records the one asynchronous invoke
@@ -16,8 +19,9 @@
 //   and `remedy undo <actionId> --yes` (the bin's entry, in this process, seeing only moto) puts the resource back
 //   exactly as it was (or, where the example says undo gives it back in another form that means the same, as that).
 //
-// moto gaps worked around as in pipeline-moto.test.ts: PutEvaluations outside TestMode answers HTTP 500 (stubbed on
-// the rule's Config client only), GenerateMac answers a bare key id (kmsKeyArnsAsAws), and S3 Control's
+// moto gaps worked around as in pipeline-moto.test.ts: PutEvaluations outside TestMode answers HTTP 500, and
+// GetComplianceDetailsByConfigRule (a periodic scan's first read) is not implemented (both stubbed on the rule's
+// Config client only: Config holds no result yet), GenerateMac answers a bare key id (kmsKeyArnsAsAws), and S3 Control's
 // account-in-host URLs are no URLs (the account's Block Public Access reads as unknown, so the rule and the S3
 // remediation judge with the bucket's own flags, as documented). CloudTrail LookupEvents (missing in moto) is only
 // the notifier's attribution, which this file does not run: the notifier is pipeline-moto's.
@@ -25,6 +29,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import {
+  type Evaluation,
+  GetComplianceDetailsByConfigRuleCommand,
+  PutEvaluationsCommand,
+} from "@aws-sdk/client-config-service";
 import { SubscribeCommand } from "@aws-sdk/client-sns";
 import {
   CreateQueueCommand,
@@ -32,16 +41,19 @@ import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
 } from "@aws-sdk/client-sqs";
+import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEFAULT_OUTPUTS_FILE } from "../../cli/stack.ts";
 import { kmsRecordVerifier } from "../../cli/undo-runner.ts";
-import type { Instruction } from "../../contract/instruction.ts";
+import { type Instruction, parseInstruction } from "../../contract/instruction.ts";
 import { readLedgerRecord } from "../../contract/ledger.ts";
 import { parseReport, type Report } from "../../contract/report.ts";
-import { kmsClient } from "../../platform/clients.ts";
+import { configServiceClient, kmsClient } from "../../platform/clients.ts";
+import { deployedRuleFor, readDeployment } from "../../platform/deployment.ts";
 import { type ExampleClients, stateAfterFix, stateAfterUndo } from "../../problems/example.ts";
-import { PROBLEM_SPECS } from "../../problems/index.ts";
-import type { ProblemSpec } from "../../problems/types.ts";
+import { PROBLEM_SPECS, type Problem } from "../../problems/index.ts";
+import type { ProblemSpec, ResourceSpec } from "../../problems/types.ts";
+import { configEvent } from "../fixtures/events.ts";
 import {
   isolatedEnv,
   kmsKeyArnsAsAws,
@@ -133,6 +145,78 @@ async function takeReports(w: World): Promise<Report[]> {
 
 /** The Config rule Lambda judging one Config item, invoked as Config invokes the deployed rule on a change. */
 
+/**
+ * The Config rule Lambda's periodic run, for a resource type Config does not record: the ScheduledNotification Config
+ * sends the deployed rule, then every task of the scan it starts, each received from the stack's scan queue and run
+ * as that queue's event source mapping runs it (one invocation, its own time), until the queue is empty. What was
+ * reported to Config, and the instructions on the remediation queue (read back without taking them).
+ */
+async function periodicRuleRun(p: World, problem: Problem) {
+  const env = { ...p.moto.env, ...functionEnv(p.tf, p.stack.refs, "config_rule") };
+  const deployed = deployedRuleFor(readDeployment(env), problem);
+  if (!deployed) throw new Error(`no deployed rule finds ${problem}`);
+  const scanQueueUrl = env.REMEDY_SCAN_QUEUE_URL!;
+  return withEnv(env, async () => {
+    // moto gaps: PutEvaluations answers HTTP 500 and GetComplianceDetailsByConfigRule is missing; Config's side is
+    // stubbed, holding no result yet (the first scan).
+    const config = mockClient(configServiceClient());
+    config.on(PutEvaluationsCommand).resolves({ FailedEvaluations: [] });
+    config.on(GetComplianceDetailsByConfigRuleCommand).resolves({ EvaluationResults: [] });
+    try {
+      const { handler } = await import("../../functions/config-rule/handler.ts");
+      const scheduled = configEvent("ScheduledNotification", "sg");
+      const invoking = JSON.parse(String(scheduled.invokingEvent));
+      const started = await handler({
+        ...scheduled,
+        invokingEvent: JSON.stringify({ ...invoking, awsAccountId: MOTO_ACCOUNT_ID }),
+        ruleParameters: JSON.stringify(deployed.rawParameters),
+        configRuleName: deployed.configRuleName,
+        accountId: MOTO_ACCOUNT_ID,
+      });
+      expect(started, "the ScheduledNotification starts a scan").toMatchObject({ outcome: "scan-started" });
+      const tasks: string[] = [];
+      for (;;) {
+        const { Messages = [] } = await p.clients.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: scanQueueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 0 }),
+        );
+        const [message] = Messages;
+        if (!message) break;
+        if (tasks.length >= 20) throw new Error(`the scan did not end: ${tasks.join(", ")}`);
+        tasks.push(JSON.parse(message.Body!).kind);
+        const outcome = await handler(
+          {
+            Records: [
+              {
+                messageId: message.MessageId,
+                receiptHandle: message.ReceiptHandle,
+                body: message.Body,
+                attributes: { ApproximateReceiveCount: "1" },
+                eventSource: "aws:sqs",
+              },
+            ],
+          },
+          { getRemainingTimeInMillis: () => 250_000 },
+        );
+        expect(outcome, `scan task ${tasks.at(-1)}`).toEqual({ batchItemFailures: [] });
+        await p.clients.sqs.send(
+          new DeleteMessageCommand({ QueueUrl: scanQueueUrl, ReceiptHandle: message.ReceiptHandle }),
+        );
+      }
+      expect(tasks, "the scan's tasks").toEqual(["verdicts", "list"]);
+      const reported: Evaluation[] = config
+        .commandCalls(PutEvaluationsCommand)
+        .flatMap((call) => call.args[0].input.Evaluations ?? []);
+      // Read back with no visibility timeout: the messages stay where the coordinator takes them from.
+      const { Messages = [] } = await p.clients.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: p.stack.queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }),
+      );
+      return { reported, queued: Messages.map((message) => parseInstruction(message.Body ?? "")) };
+    } finally {
+      config.restore();
+    }
+  });
+}
+
 /** The stack's Lambda resource for a function of the registry (infra/stack.ts names it so). */
 const lambdaResource = (name: string) => name.replaceAll("-", "_");
 
@@ -191,9 +275,16 @@ describe.skipIf(skipWithoutMoto("every registered problem end to end on moto"))(
         "entries to keep",
       ).not.toEqual([]);
 
-      // The Config rule, on the change event for the resource's item: NON_COMPLIANT, one instruction for it.
-      const item = await example.configItem(p.examples, resourceId, new Date(Date.now() - 5_000));
-      const judged = await configRuleRun(p, item, problem);
+      // The Config rule, on the change event for the resource's item (or, for a type Config does not record, on its
+      // periodic run): NON_COMPLIANT, one instruction for it.
+      const judged =
+        (spec.resource as ResourceSpec).recordedByConfig === false
+          ? await periodicRuleRun(p, problem)
+          : await configRuleRun(
+              p,
+              await example.configItem(p.examples, resourceId, new Date(Date.now() - 5_000)),
+              problem,
+            );
       expect(judged.reported.map((e) => [e.ComplianceResourceType, e.ComplianceResourceId, e.ComplianceType])).toEqual([
         [spec.resourceType, resourceId, "NON_COMPLIANT"],
       ]);

@@ -123,6 +123,7 @@ describe.skipIf(skipWithoutMoto("the real-time EventBridge patterns on moto"))("
 
   it("delivers every successful listed call, and no failed or unrelated one", () => {
     expect([...delivered.keys()].filter((file) => !file.startsWith("securityhub/")).sort()).toEqual([
+      "cloudtrail/authorize-sg-egress-default-group.json",
       "cloudtrail/authorize-sg-ingress-default-vpc.json",
       // The loop guard is the function's (functions/realtime/core.ts): the rule delivers Remedy's own calls too.
       "cloudtrail/authorize-sg-ingress-member-fix-role.json",
@@ -132,7 +133,11 @@ describe.skipIf(skipWithoutMoto("the real-time EventBridge patterns on moto"))("
       "cloudtrail/delete-account-public-access-block.json",
       "cloudtrail/delete-bucket-ownership-controls.json",
       "cloudtrail/delete-bucket-public-access-block.json",
+      "cloudtrail/modify-db-cluster-snapshot-attribute.json",
+      "cloudtrail/modify-db-snapshot-attribute.json",
       "cloudtrail/modify-sg-rules.json",
+      "cloudtrail/modify-snapshot-attribute-remedy-role.json",
+      "cloudtrail/modify-snapshot-attribute.json",
       "cloudtrail/put-account-public-access-block.json",
       "cloudtrail/put-bucket-acl.json",
       "cloudtrail/put-bucket-ownership-controls.json",

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RULES } from "../../detection/rules.ts";
 import { configRuleMemberCommands, configRulePermissions } from "../../functions/config-rule/permissions.ts";
 import { realtimeMemberCommands, realtimePermissions } from "../../functions/realtime/permissions.ts";
 import {
@@ -241,6 +242,11 @@ const NO_RESOURCE_LEVEL_PERMISSIONS: Record<string, string> = {
   "organizations:ListAccounts": "the organisation's account list: only the root would scope it",
   "organizations:ListParents": "an account's OU path: no narrower resource worth having",
   "config:DescribeConfigRules": "Config's rule listing: not rule-scoped",
+  "ec2:DescribeSnapshots": "EC2 Describe*: no resource-level permissions",
+  "ec2:DescribeSnapshotAttribute": "EC2 Describe*: no resource-level permissions",
+  "ec2:DescribeNetworkInterfaces": "EC2 Describe*: no resource-level permissions",
+  "s3:PutAccountPublicAccessBlock": "account-level setting (S3 Control): no resource",
+  "s3:ListAllMyBuckets": "the account's bucket listing: no resource",
 };
 
 describe("the hub (organisation mode)", () => {
@@ -413,7 +419,9 @@ describe("detection in every region of the settings", () => {
           `arn:${PARTITION}:lambda:${region}:${ACCOUNT}:function:remedy-config-rule`,
         );
         expect(rule.trigger_types).toEqual(accountRule.source.source_detail.map((d: Json) => d.message_type));
-        expect(rule.maximum_execution_frequency).toBe(accountRule.source.source_detail.at(-1).maximum_execution_frequency);
+        expect(rule.maximum_execution_frequency).toBe(
+          accountRule.source.source_detail.at(-1).maximum_execution_frequency,
+        );
         expect(rule.input_parameters).toBe(accountRule.input_parameters);
         expect(rule.resource_types_scope).toEqual(accountRule.scope?.compliance_resource_types);
         expect(rule.excluded_accounts).toEqual([EXCLUDED]);
@@ -882,7 +890,7 @@ describe("single-account mode is unchanged", () => {
       Object.values(resources(single, "aws_config_config_rule"))
         .map((r: Json) => r.name)
         .sort(),
-    ).toEqual(["remedy-s3-public", "remedy-sg-open-ingress"]);
+    ).toEqual(RULES.map((rule) => `remedy-${rule.id}`).sort());
     for (const fn of Object.values(resources(single, "aws_lambda_function")) as Json[]) {
       expect(fn.environment.variables.REMEDY_ORGANIZATION).toBe("");
     }

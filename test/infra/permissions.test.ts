@@ -2,25 +2,22 @@
 // stack). Scans functions/<name>/**/*.ts plus every repository module reachable through relative imports.
 import { dirname, join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FUNCTION_LIST } from "../../functions/registry.ts";
+import { FUNCTION_LIST, REMEDIATION_FUNCTION_NAMES } from "../../functions/registry.ts";
 import { commandsIn, commandsSent, ROOT, sourceTree } from "../helpers/source-scan.ts";
 
 /**
  * Commands that are in a module a function imports, but that the function never sends; each entry reviewed.
  * An entry that no longer matches the source fails the test, so this list cannot go stale.
  */
+/** What the one remediation runner imports but never sends: the same for every remediation function. */
+const REMEDIATION_NOT_SENT: Record<string, string> = {
+  GetObjectCommand: "contract/ledger.ts: ledger.read is used by undo and the CLI, not by remediations",
+  ListObjectsV2Command: "contract/ledger.ts: ledger.listRecent is used by the CLI status, not by remediations",
+  PutParameterCommand: "platform/pause.ts: remediations only read the pause switch (readPauseState)",
+};
 const NOT_SENT: Partial<Record<string, Record<string, string>>> = {
   notifier: { PublishCommand: "contract/report.ts: the notifier imports parseReport only, never snsReporter" },
-  "remediate-sg": {
-    GetObjectCommand: "contract/ledger.ts: ledger.read is used by undo and the CLI, not by remediations",
-    ListObjectsV2Command: "contract/ledger.ts: ledger.listRecent is used by the CLI status, not by remediations",
-    PutParameterCommand: "platform/pause.ts: remediations only read the pause switch (readPauseState)",
-  },
-  "remediate-s3": {
-    GetObjectCommand: "contract/ledger.ts: ledger.read is used by undo and the CLI, not by remediations",
-    ListObjectsV2Command: "contract/ledger.ts: ledger.listRecent is used by the CLI status, not by remediations",
-    PutParameterCommand: "platform/pause.ts: remediations only read the pause switch (readPauseState)",
-  },
+  ...Object.fromEntries(REMEDIATION_FUNCTION_NAMES.map((name) => [name, REMEDIATION_NOT_SENT])),
 };
 
 describe("every SDK command a function sends is declared in its permissions.ts", () => {

@@ -17,6 +17,7 @@ import {
 import { RECORDED_RESOURCE_TYPES } from "../../infra/config.ts";
 import { RemedyStack } from "../../infra/stack.ts";
 import { parsePauseState } from "../../platform/pause.ts";
+import { PROBLEM_SPECS, RESOURCES } from "../../problems/index.ts";
 import type { BundleResult } from "../../scripts/build.ts";
 import { sharedBundles } from "../helpers/bundles.ts";
 
@@ -47,6 +48,8 @@ afterAll(() => {
 const resources = (type: string): Json => tf.resource?.[type] ?? {};
 const policyDoc = (id: string): Json => tf.data.aws_iam_policy_document[id];
 const fnId = (name: string) => name.replaceAll("-", "_");
+/** The remediation functions, in the registry's order (one per remediation the problems name). */
+const REMEDIATIONS = FUNCTION_LIST.filter((spec) => spec.invokedByCoordinator);
 
 describe("the auto-response gate", () => {
   it("keeps the schedule DISABLED unless enable_auto_response is true (default false)", () => {
@@ -115,6 +118,39 @@ describe("least privilege", () => {
     );
   });
 
+  it("grants an action a function sends on several resource types on every one of them", () => {
+    const refs = {
+      partition: "${data.aws_partition.partition.partition}",
+      region: "${var.region}",
+      account: "${data.aws_caller_identity.account.account_id}",
+    };
+    let checked = 0;
+    for (const spec of FUNCTION_LIST) {
+      const declarers = [
+        ...(spec.fixes ?? []).map((problem) => {
+          const problemSpec = PROBLEM_SPECS.find((candidate) => candidate.id === problem)!;
+          return { type: problemSpec.resource, actions: Object.values(problemSpec.fix.permissions) as string[] };
+        }),
+        ...(spec.name === "realtime"
+          ? RESOURCES.map((type) => ({ type, actions: Object.values(type.reads.permissions) as string[] }))
+          : []),
+      ];
+      const statements = policyDoc(`${fnId(spec.name)}_policy_doc`).statement as Json[];
+      for (const { type, actions } of declarers) {
+        for (const action of actions) {
+          const granted = statements.filter((st) => st.effect !== "Deny" && st.actions.includes(action));
+          const resources = granted.flatMap((st) => st.resources as string[]);
+          if (resources.includes("*")) continue;
+          for (const resource of type.iamScope(refs).resources) {
+            expect(resources, `${spec.name} ${action} on ${type.type}`).toContain(resource);
+          }
+          checked += 1;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+
   it("grants resource * only to APIs without resource-level permissions", () => {
     const allowedOnAny = new Set([
       "config:PutEvaluations",
@@ -128,6 +164,14 @@ describe("least privilege", () => {
       "ec2:DescribeSecurityGroups",
       // Config's rule listing (the real-time function's): not rule-scoped.
       "config:DescribeConfigRules",
+      // EC2 Describe* have no resource-level permissions: the account's snapshots, their attributes, the interfaces
+      // that use a default group.
+      "ec2:DescribeSnapshots",
+      "ec2:DescribeSnapshotAttribute",
+      "ec2:DescribeNetworkInterfaces",
+      // Account-level settings and listings: the account's Block Public Access, its buckets.
+      "s3:PutAccountPublicAccessBlock",
+      "s3:ListAllMyBuckets",
     ]);
     for (const spec of FUNCTION_LIST) {
       for (const statement of policyDoc(`${fnId(spec.name)}_policy_doc`).statement as Json[]) {
@@ -171,11 +215,11 @@ describe("functions", () => {
   it("remediations are not retried by Lambda and finish within the dispatch visibility", () => {
     const configs = Object.values(resources("aws_lambda_function_event_invoke_config")) as Json[];
     // The coordinator's too: the real-time function's "run now" (test/infra/realtime.test.ts).
-    expect(configs.map((c) => c.function_name).sort()).toEqual([
-      `\${aws_lambda_function.coordinator.function_name}`,
-      `\${aws_lambda_function.remediate_s3.function_name}`,
-      `\${aws_lambda_function.remediate_sg.function_name}`,
-    ]);
+    expect(configs.map((c) => c.function_name).sort()).toEqual(
+      ["coordinator", ...REMEDIATIONS.map((spec) => fnId(spec.name))]
+        .map((id) => `\${aws_lambda_function.${id}.function_name}`)
+        .sort(),
+    );
     for (const config of configs) expect(config.maximum_retry_attempts).toBe(0);
     for (const spec of FUNCTION_LIST.filter((s) => s.invokedByCoordinator)) expect(spec.timeoutSeconds).toBe(120);
     expect(resources("aws_lambda_function").coordinator.environment.variables.REMEDY_DISPATCH_VISIBILITY_SECONDS).toBe(
@@ -364,14 +408,13 @@ describe("ledger key prefixes", () => {
 });
 
 describe("trust boundary", () => {
-  const remediationRoles = [
-    "arn:${data.aws_partition.partition.partition}:iam::${data.aws_caller_identity.account.account_id}:role/remedy-remediate-sg-${var.region}",
-    "arn:${data.aws_partition.partition.partition}:iam::${data.aws_caller_identity.account.account_id}:role/remedy-remediate-s3-${var.region}",
-  ];
+  const remediationRoles = REMEDIATIONS.map(
+    (spec) =>
+      `arn:\${data.aws_partition.partition.partition}:iam::\${data.aws_caller_identity.account.account_id}:role/remedy-${spec.name}-\${var.region}`,
+  );
   const consumers = [
     "${aws_iam_role.coordinator_role.arn}",
-    "${aws_iam_role.remediate_sg_role.arn}",
-    "${aws_iam_role.remediate_s3_role.arn}",
+    ...REMEDIATIONS.map((spec) => `\${aws_iam_role.${fnId(spec.name)}_role.arn}`),
   ];
   const statement = (doc: string, sid: string): Json =>
     (policyDoc(doc).statement as Json[]).find((each) => each.sid === sid) ?? {};
@@ -510,7 +553,7 @@ describe("trust boundary", () => {
   it("signs ledger records with an HMAC key only the remediation roles may use to sign", () => {
     const key = resources("aws_kms_key").ledger_mac_key;
     expect(key).toMatchObject({ customer_master_key_spec: "HMAC_256", key_usage: "GENERATE_VERIFY_MAC" });
-    expect(key.depends_on).toEqual(["${aws_iam_role.remediate_sg_role}", "${aws_iam_role.remediate_s3_role}"]);
+    expect(key.depends_on).toEqual(REMEDIATIONS.map((spec) => `\${aws_iam_role.${fnId(spec.name)}_role}`));
     const policy = key.policy as string;
     expect(policy).toContain('"NotAction" = "kms:GenerateMac"');
     expect(policy).toContain(

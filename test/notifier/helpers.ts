@@ -2,6 +2,8 @@
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CloudTrailServiceException, type LookupEventsCommandOutput } from "@aws-sdk/client-cloudtrail";
+import { RESOURCES } from "../../problems/index.ts";
+import type { ResourceSpec } from "../../problems/types.ts";
 import { fixture } from "../fixtures/load.ts";
 
 export interface SnsEvent {
@@ -158,9 +160,19 @@ export function slackTexts(payload: unknown): string[] {
 const REGION = String.raw`[a-z]{2}(?:-[a-z]+)+-\d`;
 /** What encodeURIComponent can output. */
 const ENCODED = String.raw`[A-Za-z0-9\-_.!~*'()%]+`;
-/** The links the renderer builds itself, from validated ids only; the label is escaped text. */
+/** A registered resource type's console link as its spec builds it (problems/<folder>/resource.ts), any id and region. */
+function resourceLinkPattern(resource: Pick<ResourceSpec, "consoleUrl">): string {
+  const [id, region] = ["RESOURCE-ID-SLOT", "xx-region-slot-9"];
+  const url = resource.consoleUrl(id, region).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return url.replaceAll(region, REGION).replaceAll(id, ENCODED);
+}
+/** The links the renderer builds itself, from validated ids only (each resource type's, an alarm's, a queue's). */
 const CONSOLE_LINK = new RegExp(
-  String.raw`<https://(?:${REGION}\.console\.aws\.amazon\.com/(?:ec2/home\?region=${REGION}#SecurityGroup:groupId=${ENCODED}|cloudwatch/home\?region=${REGION}#alarmsV2:alarm/${ENCODED}|sqs/v3/home\?region=${REGION}#/queues/${ENCODED})|s3\.console\.aws\.amazon\.com/s3/buckets/${ENCODED}\?region=${REGION})\|[^<>]*>`,
+  String.raw`<(?:${[
+    ...RESOURCES.map(resourceLinkPattern),
+    String.raw`https://${REGION}\.console\.aws\.amazon\.com/cloudwatch/home\?region=${REGION}#alarmsV2:alarm/${ENCODED}`,
+    String.raw`https://${REGION}\.console\.aws\.amazon\.com/sqs/v3/home\?region=${REGION}#/queues/${ENCODED}`,
+  ].join("|")})\|[^<>]*>`,
   "g",
 );
 /** A time Slack shows in the reader's time zone, as `when()` builds it. */

@@ -59,6 +59,24 @@ const bob: Attribution = {
   },
 };
 
+/** Who turned the account's RestrictPublicBuckets off (an SSO session, through the CLI). */
+const jo: Attribution = {
+  found: true,
+  event: {
+    eventName: "PutAccountPublicAccessBlock",
+    eventTime: "2026-11-20T10:38:50.000Z",
+    eventId: "391a7c0f-68b5-4c4d-3f40-5162738495a6",
+    principal: {
+      type: "AssumedRole",
+      description: "jo.dev@example.com (role AWSReservedSSO_AdministratorAccess_4f3c2b1a0d9e8f7a)",
+      arn: "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_AdministratorAccess_4f3c2b1a0d9e8f7a/jo.dev@example.com",
+      keys: [],
+    },
+    sourceIp: "198.51.100.23",
+    userAgent: "aws-cli/2.22.9",
+  },
+};
+
 const denied: Attribution = { found: false, reason: "CloudTrail lookup failed (AccessDeniedException)" };
 
 const cases: [variant: string, context: RenderContext][] = [
@@ -66,6 +84,8 @@ const cases: [variant: string, context: RenderContext][] = [
   ["remedy/fixed-s3-acl", { attribution: bob, channel: "#team-a" }],
   ["remedy/fixed-s3-policy", { attribution: denied }],
   ["remedy/skipped", { channel: "#sec-alerts" }],
+  ["remedy/fixed-s3-account", { attribution: jo, channel: "#sec-alerts" }],
+  ["remedy/skipped-s3-account", { channel: "#sec-alerts" }],
   ["remedy/would-fix", { attribution: alice, channel: "#team-b" }],
   ["remedy/failed", { attribution: bob, channel: "#sec-alerts" }],
   ["remedy/grace", { attribution: alice, channel: "#sec-alerts" }],

@@ -1,12 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { parseSlackUsers, readNotifierSettings } from "../../functions/notifier/settings.ts";
+import { RULE_IDS } from "../../problems/index.ts";
 
 const base = { AWS_REGION: "us-east-1" };
 
 describe("readNotifierSettings", () => {
   it("has safe defaults: no Slack (log only), Remedy's rules only, attribution on for 7 days", () => {
     expect(readNotifierSettings(base)).toEqual({
-      relay: { ruleSuffixes: ["sg-open-ingress", "s3-public"], relayAllRules: false },
+      // Every rule of the registry (pinned in test/problems/registry.test.ts), and only those.
+      relay: { ruleSuffixes: [...RULE_IDS], relayAllRules: false },
       attribution: { enabled: true, lookbackDays: 7 },
       slackUsers: {},
       slackUsersProblems: [],

@@ -106,7 +106,7 @@ describe("remediation entries", () => {
   it("a handler built with another function's fixes refuses to start", async () => {
     const { remediationHandler } = await import("../../functions/remediation/handler.ts");
     expect(() => remediationHandler("remediate-sg", [FIX_MODULES.get("s3-public-acl")!], {})).toThrow(
-      "remediate-sg fixes sg-open-ingress, but was built with fixes for s3-public-acl",
+      "remediate-sg fixes sg-default-rules, sg-open-ingress, but was built with fixes for s3-public-acl",
     );
   });
 });

@@ -20,6 +20,7 @@ import {
   RULE_IDS,
   resourceSpec,
 } from "../../problems/index.ts";
+import type { ResourceSpec } from "../../problems/types.ts";
 import { BLOCK_FLAGS_FOR_PROBLEM, describeAction } from "../../problems/words.ts";
 import { ROOT, SOURCE_DIRS, tsFiles } from "../helpers/source-scan.ts";
 import { testDeployment } from "../remediation/support.ts";
@@ -46,9 +47,20 @@ describe("the problem registry", () => {
   it("routes every problem to a remediation function that says it fixes it", () => {
     for (const spec of PROBLEM_SPECS) expect(FUNCTION_NAMES).toContain(spec.remediation);
     // Pin what each function fixes (the functions and their fixes are derived from the specs).
-    expect(REMEDIATION_FUNCTION_NAMES).toEqual(["remediate-sg", "remediate-s3"]);
-    expect(problemsFixedBy("remediate-sg")).toEqual(["sg-open-ingress"]);
+    expect(REMEDIATION_FUNCTION_NAMES).toEqual([
+      "remediate-sg",
+      "remediate-s3",
+      "remediate-ebs",
+      "remediate-rds",
+      "remediate-s3-account",
+    ]);
+    // Problems on one resource type share its function.
+    expect(problemsFixedBy("remediate-sg")).toEqual(["sg-open-ingress", "sg-default-rules"]);
     expect(problemsFixedBy("remediate-s3")).toEqual(["s3-public-acl", "s3-public-policy"]);
+    // Both snapshot kinds: one function, each problem's actions granted on its own resource type.
+    expect(problemsFixedBy("remediate-rds")).toEqual(["rds-snapshot-public", "rds-cluster-snapshot-public"]);
+    // The account-level write is its own function's: the bucket function's role stays scoped to buckets.
+    expect(problemsFixedBy("remediate-s3-account")).toEqual(["s3-account-public-access"]);
     expect(problemsFixedBy("notifier")).toEqual([]);
     for (const name of REMEDIATION_FUNCTION_NAMES) expect(FUNCTIONS[name].fixes).toEqual(problemsFixedBy(name));
     expect(REMEDIATION_FUNCTION_NAMES.flatMap((name) => problemsFixedBy(name)).sort()).toEqual([...PROBLEMS].sort());
@@ -61,6 +73,11 @@ describe("the problem registry", () => {
       "sg-open-ingress": "sg-rule",
       "s3-public-acl": "acl-grant",
       "s3-public-policy": "policy-statement",
+      "ebs-snapshot-public": "ebs-snapshot-permission",
+      "sg-default-rules": "sg-default-rule",
+      "rds-snapshot-public": "rds-snapshot-restore",
+      "rds-cluster-snapshot-public": "rds-cluster-snapshot-restore",
+      "s3-account-public-access": "s3-account-bpa-flag",
     });
     expect(BLOCK_FLAGS_FOR_PROBLEM).toEqual({
       "s3-public-acl": ["IgnorePublicAcls", "BlockPublicAcls"],
@@ -91,14 +108,34 @@ describe("the problem registry", () => {
       "https://s3.console.aws.amazon.com/s3/buckets/b?region=eu-west-1",
     );
     expect(consoleUrl("AWS::S3::Bucket", "b", "not a region")).toBeUndefined();
-    expect(Object.keys(OPENING_EVENTS).sort()).toEqual(["AWS::EC2::SecurityGroup", "AWS::S3::Bucket"]);
+    expect(resourceTypeLabel("AWS::S3::AccountPublicAccessBlock")).toBe("S3 account Block Public Access");
+    expect(consoleUrl("AWS::S3::AccountPublicAccessBlock", "123456789012", "eu-west-1")).toBe(
+      "https://s3.console.aws.amazon.com/s3/settings?region=eu-west-1",
+    );
+    expect(Object.keys(OPENING_EVENTS).sort()).toEqual([...RESOURCE_TYPES].sort());
+    expect(OPENING_EVENTS["AWS::S3::AccountPublicAccessBlock"]).toEqual([
+      "PutAccountPublicAccessBlock",
+      "DeleteAccountPublicAccessBlock",
+    ]);
     expect(OPENING_EVENTS["AWS::EC2::SecurityGroup"]).toContain("AuthorizeSecurityGroupIngress");
     expect(OPENING_EVENTS["AWS::S3::Bucket"]).toEqual(expect.arrayContaining(["PutBucketAcl", "PutBucketPolicy"]));
+    expect(resourceTypeLabel("AWS::RDS::DBClusterSnapshot")).toBe("RDS DB cluster snapshot");
+    expect(consoleUrl("AWS::RDS::DBSnapshot", "snap-1", "eu-west-1")).toBe(
+      "https://eu-west-1.console.aws.amazon.com/rds/home?region=eu-west-1#db-snapshot:id=snap-1",
+    );
+    expect(OPENING_EVENTS["AWS::RDS::DBSnapshot"]).toEqual(["ModifyDBSnapshotAttribute"]);
     expect(resourceTypeLabel("AWS::RDS::DBInstance")).toBe("AWS::RDS::DBInstance");
     expect(consoleUrl("AWS::RDS::DBInstance", "db", "eu-west-1")).toBeUndefined();
     // DEFAULT_RELAY_RULE_SUFFIXES is RULE_IDS re-exported: what the relay defaults to is read through
     // readNotifierSettings in test/notifier/settings.test.ts ("has safe defaults").
-    expect(RULE_IDS).toEqual(["sg-open-ingress", "s3-public"]);
+    expect(RULE_IDS).toEqual([
+      "sg-open-ingress",
+      "s3-public",
+      "ebs-snapshot-public",
+      "sg-default-rules",
+      "rds-snapshot-public",
+      "s3-account-public-access",
+    ]);
     expect(readNotifierSettings({ AWS_REGION: "us-east-1" }).relay.ruleSuffixes).toEqual(RULE_IDS);
   });
 
@@ -108,9 +145,27 @@ describe("the problem registry", () => {
       `arn:aws:ec2:${deployment.region}:${deployment.accountId}:security-group/sg-1`,
     );
     expect(resourceArn(deployment, "AWS::S3::Bucket", "b")).toBe("arn:aws:s3:::b");
+    // The account's Block Public Access has no ARN of its own: the form Prowler's findings name it by.
+    expect(resourceArn(deployment, "AWS::S3::AccountPublicAccessBlock", deployment.accountId)).toBe(
+      `arn:aws:s3:${deployment.region}:${deployment.accountId}:account`,
+    );
+    expect(resourceArn(deployment, "AWS::RDS::DBClusterSnapshot", "c")).toBe(
+      `arn:aws:rds:${deployment.region}:${deployment.accountId}:cluster-snapshot:c`,
+    );
+    // EC2 writes a snapshot's ARN without an account (IAM and SCPs match arn:*:ec2:*::snapshot/*).
+    expect(resourceArn(deployment, "AWS::EC2::Snapshot", "snap-1")).toBe(
+      `arn:aws:ec2:${deployment.region}::snapshot/snap-1`,
+    );
     expect(resourceArn(deployment, "AWS::IAM::Role", "r")).toBeUndefined();
     // RESOURCE_TYPES is RESOURCES.map(type) itself: pin the types (each once) the Config recorder is given.
-    expect(RESOURCE_TYPES).toEqual(["AWS::EC2::SecurityGroup", "AWS::S3::Bucket"]);
+    expect(RESOURCE_TYPES).toEqual([
+      "AWS::EC2::SecurityGroup",
+      "AWS::S3::Bucket",
+      "AWS::EC2::Snapshot",
+      "AWS::RDS::DBSnapshot",
+      "AWS::RDS::DBClusterSnapshot",
+      "AWS::S3::AccountPublicAccessBlock",
+    ]);
   });
 
   it("knows each resource type once, from the problems that name it, with its spec in the folder that holds its undo", () => {
@@ -122,6 +177,9 @@ describe("the problem registry", () => {
     for (const resource of RESOURCES) {
       expect(existsSync(join(ROOT, "problems", resource.folder, "resource.ts")), resource.type).toBe(true);
       expect(existsSync(join(ROOT, "problems", resource.folder, "undo.ts")), resource.type).toBe(true);
+      // A type Config does not record is listed by its folder's inventory.ts (the scan and plan --live load it).
+      const listed = (resource as ResourceSpec).recordedByConfig === false;
+      expect(existsSync(join(ROOT, "problems", resource.folder, "inventory.ts")), resource.type).toBe(listed);
     }
   });
 
@@ -148,7 +206,9 @@ describe("the problem registry", () => {
         .map((file) => file.slice(ROOT.length + 1))
         .filter((file) => !allowed.test(file))
         .filter((file) =>
-          /"(sg-open-ingress|s3-public-acl|s3-public-policy)"/.test(readFileSync(`${ROOT}/${file}`, "utf8")),
+          /"(sg-open-ingress|s3-public-acl|s3-public-policy|sg-default-rules)"/.test(
+            readFileSync(`${ROOT}/${file}`, "utf8"),
+          ),
         ),
     );
     expect(offenders).toEqual([]);

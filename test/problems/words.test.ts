@@ -1,5 +1,6 @@
 // Change words by registry (problems/words.ts): every change a problem's fix may record is worded, for the CLI and for
 // Slack, by the problem folders' words, one wording per kind, so adding a problem never touches the notifier.
+import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { type Change, ChangeSchema, parseReport } from "../../contract/report.ts";
 import { kindOf } from "../../contract/schema-kit.ts";
@@ -11,9 +12,15 @@ import { snsMessage } from "../notifier/helpers.ts";
 
 const KIT: SlackKit<Inline> = { text, code, bold, t, cut: cutRaw, plural };
 
-/** The changes the fixed-report fixtures record (what the golden Slack messages are rendered from), by kind. */
+/**
+ * The changes the fixed-report fixtures record (what the golden Slack messages are rendered from), by kind: every
+ * test/fixtures/sns/remedy/fixed-*.json, so a problem's fixture is read by being there.
+ */
+const FIXED_VARIANTS = readdirSync(new URL("../fixtures/sns/remedy/", import.meta.url))
+  .filter((name) => /^fixed-.*\.json$/.test(name))
+  .map((name) => `remedy/${name.replace(/\.json$/, "")}`);
 const SAMPLES: ReadonlyMap<string, Change> = new Map(
-  ["remedy/fixed-sg", "remedy/fixed-s3-acl", "remedy/fixed-s3-policy"].flatMap((variant) => {
+  FIXED_VARIANTS.flatMap((variant) => {
     const report = parseReport(JSON.parse(snsMessage(variant)));
     return report.kind === "fixed" ? report.changes.map((change) => [change.kind, change] as const) : [];
   }),

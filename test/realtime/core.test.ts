@@ -7,10 +7,19 @@ import { ConfigServiceClient, StartConfigRulesEvaluationCommand } from "@aws-sdk
 import {
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
+  DescribeSnapshotAttributeCommand,
+  DescribeSnapshotsCommand,
   EC2Client,
   type SecurityGroup,
   type SecurityGroupRule,
 } from "@aws-sdk/client-ec2";
+import {
+  DescribeDBClusterSnapshotAttributesCommand,
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBSnapshotAttributesCommand,
+  DescribeDBSnapshotsCommand,
+  RDSClient,
+} from "@aws-sdk/client-rds";
 import {
   GetBucketAclCommand,
   GetBucketOwnershipControlsCommand,
@@ -36,7 +45,7 @@ import { ownChange, type RealtimeDeps, runRealtime } from "../../functions/realt
 import { readRealtimeEvent } from "../../functions/realtime/events.ts";
 import { deployedRuleFor } from "../../platform/deployment.ts";
 import { securityGroupConfigItem } from "../../problems/sg-open-ingress/example.ts";
-import { ACCOUNT, awsError, REGION, testDeployment } from "../remediation/support.ts";
+import { ACCOUNT, awsError, REGION, registryRules, testDeployment } from "../remediation/support.ts";
 
 const T0 = new Date("2026-11-20T10:28:19.000Z");
 const GROUP = "sg-0a1b2c3d4e5f60718";
@@ -50,6 +59,7 @@ const s3 = mockClient(S3Client);
 const s3control = mockClient(S3ControlClient);
 const sqs = mockClient(SQSClient);
 const config = mockClient(ConfigServiceClient);
+const rds = mockClient(RDSClient);
 
 function silent() {
   const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
@@ -225,6 +235,26 @@ function liveGroup(rules: SecurityGroupRule[], tags: { Key: string; Value: strin
   return group;
 }
 
+/** A DB snapshot or DB cluster snapshot live, its restore attribute `values`. */
+function liveSnapshot(type: string, id: string, values: string[]) {
+  const AttributeValues = values;
+  if (type === "AWS::RDS::DBClusterSnapshot") {
+    rds
+      .on(DescribeDBClusterSnapshotsCommand)
+      .resolves({ DBClusterSnapshots: [{ DBClusterSnapshotIdentifier: id, TagList: [] }] });
+    rds.on(DescribeDBClusterSnapshotAttributesCommand).resolves({
+      DBClusterSnapshotAttributesResult: {
+        DBClusterSnapshotAttributes: [{ AttributeName: "restore", AttributeValues }],
+      },
+    });
+  } else {
+    rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [{ DBSnapshotIdentifier: id, TagList: [] }] });
+    rds.on(DescribeDBSnapshotAttributesCommand).resolves({
+      DBSnapshotAttributesResult: { DBSnapshotAttributes: [{ AttributeName: "restore", AttributeValues }] },
+    });
+  }
+}
+
 function publicBucket() {
   s3.on(GetBucketTaggingCommand).rejects(awsError("NoSuchTagSet", 404));
   s3.on(GetBucketOwnershipControlsCommand).rejects(awsError("OwnershipControlsNotFoundError", 404));
@@ -253,7 +283,7 @@ function harness(overrides: Partial<RealtimeDeps> = {}): Harness {
   const metrics = new Map<string, number>();
   const coordinatorAsks: number[] = [];
   const undo: Harness["undo"] = {};
-  const deployment = testDeployment();
+  const deployment = overrides.deployment ?? testDeployment();
   const now = () => T0;
   return {
     lines,
@@ -289,14 +319,14 @@ function queuedInstructions(): Instruction[] {
 }
 
 beforeEach(() => {
-  for (const mock of [ec2, s3, s3control, sqs, config]) mock.reset();
+  for (const mock of [ec2, s3, s3control, sqs, config, rds]) mock.reset();
   sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
     Successful: input.Entries.map((entry) => ({ Id: entry.Id, MessageId: `q-${entry.Id}`, MD5OfMessageBody: "" })),
     Failed: [],
   }));
 });
 afterEach(() => {
-  for (const mock of [ec2, s3, s3control, sqs, config]) mock.reset();
+  for (const mock of [ec2, s3, s3control, sqs, config, rds]) mock.reset();
 });
 
 describe("a call that opens a security group", () => {
@@ -504,7 +534,11 @@ describe("an account-level change", () => {
       ),
       h.deps,
     );
-    expect(result.outcomes["m-1"]).toEqual([{ outcome: "reevaluated", configRuleNames: ["remedy-s3-public"] }]);
+    expect(result.outcomes["m-1"]).toEqual([
+      { outcome: "reevaluated", configRuleNames: ["remedy-s3-public"] },
+      // The call also names the account's own setting, which this deployment's rules do not judge.
+      { outcome: "ignored", reason: "AWS::S3::AccountPublicAccessBlock is not judged by this deployment" },
+    ]);
     expect(config.commandCalls(StartConfigRulesEvaluationCommand).map((c) => c.args[0].input)).toEqual([
       { ConfigRuleNames: ["remedy-s3-public"] },
     ]);
@@ -561,9 +595,26 @@ describe("bad input and failures", () => {
 describe("Security Hub's recorded findings (test/fixtures/realtime/securityhub), own controls and a third party's", () => {
   const dir = "test/fixtures/realtime/securityhub";
   const fixtures = readdirSync(dir).filter((name) => name.endsWith(".json"));
+  // Every rule of the registry deployed, so each recorded finding's resource type is judged.
+  const everyRule = () => harness({ deployment: testDeployment({ rules: registryRules() }) });
 
   function liveResource(type: string, id: string, violating: boolean) {
-    if (type === "AWS::EC2::SecurityGroup") {
+    if (type === "AWS::RDS::DBSnapshot" || type === "AWS::RDS::DBClusterSnapshot") {
+      liveSnapshot(type, id, violating ? ["all", "210987654321"] : ["210987654321"]);
+    } else if (type === "AWS::EC2::Snapshot") {
+      ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: id, OwnerId: ACCOUNT, Tags: [] }] });
+      ec2.on(DescribeSnapshotAttributeCommand).resolves({
+        SnapshotId: id,
+        CreateVolumePermissions: violating
+          ? [{ Group: "all" }, { UserId: "210987654321" }]
+          : [{ UserId: "210987654321" }],
+      });
+    } else if (type === "AWS::S3::AccountPublicAccessBlock") {
+      const flags = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true };
+      s3control
+        .on(GetAccountPublicAccessBlockCommand, { AccountId: id })
+        .resolves({ PublicAccessBlockConfiguration: { ...flags, RestrictPublicBuckets: !violating } });
+    } else if (type === "AWS::EC2::SecurityGroup") {
       const rules = [violating ? rule("sgr-0ssh", 22, "0.0.0.0/0") : rule("sgr-0web", 443, "0.0.0.0/0")];
       ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: id, OwnerId: ACCOUNT, Tags: [] }] });
       ec2.on(DescribeSecurityGroupRulesCommand).resolves({
@@ -590,7 +641,7 @@ describe("Security Hub's recorded findings (test/fixtures/realtime/securityhub),
       const read = readRealtimeEvent(body);
       if ("dropped" in read) {
         // Not a finding Remedy answers (passed, archived, suppressed, unmapped): nothing read, nothing queued.
-        const result = await runRealtime(sqsEvent(body), harness().deps);
+        const result = await runRealtime(sqsEvent(body), everyRule().deps);
         expect(result.outcomes["m-1"]).toEqual({ dropped: read.dropped });
         expect([...ec2.calls(), ...s3.calls(), ...sqs.calls()]).toEqual([]);
         return;
@@ -599,7 +650,7 @@ describe("Security Hub's recorded findings (test/fixtures/realtime/securityhub),
       expect(resources.length).toBeGreaterThan(0);
 
       for (const [type, id] of resources) liveResource(type!, id!, true);
-      await runRealtime(sqsEvent(body), harness().deps);
+      await runRealtime(sqsEvent(body), everyRule().deps);
       expect(
         queuedInstructions()
           .map((i) => i.resource.id)
@@ -607,9 +658,9 @@ describe("Security Hub's recorded findings (test/fixtures/realtime/securityhub),
         "agrees: queued",
       ).toEqual(resources.map(([, id]) => id).sort());
 
-      for (const mock of [ec2, s3, s3control, sqs]) mock.reset();
+      for (const mock of [ec2, s3, s3control, sqs, rds]) mock.reset();
       for (const [type, id] of resources) liveResource(type!, id!, false);
-      const h = harness();
+      const h = everyRule();
       const result = await runRealtime(sqsEvent(body), h.deps);
       expect(sqs.commandCalls(SendMessageBatchCommand), "disagrees: nothing queued").toEqual([]);
       expect(result.outcomes["m-1"]).toEqual(

@@ -43,7 +43,8 @@ describe("CloudTrail calls", () => {
         source: "cloudtrail",
         ref: "5b3c9f21-8a7d-4e6f-b1c2-d3e4f5a6b7c8",
         trigger: "AuthorizeSecurityGroupIngress",
-        problems: ["sg-open-ingress"],
+        // An ingress rule can open either problem of a group: both rules judge it.
+        problems: ["sg-open-ingress", "sg-default-rules"],
         resourceType: "AWS::EC2::SecurityGroup",
         resourceId: GROUP,
         accountId: ACCOUNT,
@@ -119,22 +120,41 @@ describe("CloudTrail calls", () => {
   it.each([
     ["put-account-public-access-block", "PutAccountPublicAccessBlock", "391a7c0f-68b5-4c4d-3f40-5162738495a6"],
     ["delete-account-public-access-block", "DeleteAccountPublicAccessBlock", "4a2b8d10-79c6-4d5e-4051-62738495a6b7"],
-  ])("%s is an account-level change: the S3 rule is to be re-evaluated", (name, eventName, eventId) => {
-    expect(sightings(cloudTrail(name))).toEqual([
-      {
-        kind: "account",
-        source: "cloudtrail",
-        ref: eventId,
-        trigger: eventName,
-        problems: BOTH_S3,
-        ruleIds: ["s3-public"],
-        accountId: ACCOUNT,
-        region: REGION,
-        at: expect.stringMatching(/^2026-11-20T10:3\d:\d\d\.000Z$/),
-        actor: expect.objectContaining({ type: "AssumedRole", roleArn: SSO_ROLE }),
-      },
-    ]);
-  });
+  ])(
+    "%s is an account-level change: the S3 rule is to be re-evaluated, and the setting read",
+    (name, eventName, eventId) => {
+      const at = expect.stringMatching(/^2026-11-20T10:3\d:\d\d\.000Z$/);
+      const actor = expect.objectContaining({ type: "AssumedRole", roleArn: SSO_ROLE });
+      expect(sightings(cloudTrail(name))).toEqual([
+        {
+          kind: "account",
+          source: "cloudtrail",
+          ref: eventId,
+          trigger: eventName,
+          problems: BOTH_S3,
+          ruleIds: ["s3-public"],
+          accountId: ACCOUNT,
+          region: REGION,
+          at,
+          actor,
+        },
+        // The account's own Block Public Access, named by the account that received the call.
+        {
+          kind: "resource",
+          source: "cloudtrail",
+          ref: eventId,
+          trigger: eventName,
+          problems: ["s3-account-public-access"],
+          resourceType: "AWS::S3::AccountPublicAccessBlock",
+          resourceId: ACCOUNT,
+          accountId: ACCOUNT,
+          region: REGION,
+          at,
+          actor,
+        },
+      ]);
+    },
+  );
 
   it("keeps the actor of Remedy's own role as it is, for the caller's loop guard", () => {
     expect(sightings(cloudTrail("authorize-sg-ingress-remedy-role"))[0]?.actor).toEqual({

@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { checkedObserveModules } from "../../functions/realtime/observer-check.ts";
 import { OBSERVE_MODULES } from "../../functions/realtime/observers.ts";
 import { PROBLEM_SPECS, RESOURCES } from "../../problems/index.ts";
-import { observersModuleSource } from "../../scripts/build.ts";
+import { UNRECORDED_RESOURCES } from "../../problems/inventory.ts";
+import { registryModuleListSource } from "../../scripts/build.ts";
 
 describe("observers", () => {
   it("one per registered resource type, each from that type's folder", async () => {
@@ -15,11 +16,16 @@ describe("observers", () => {
     }
   });
 
-  it("the bundle's list imports each registered folder's observer statically, and nothing else", () => {
-    const source = observersModuleSource();
-    const imported = [...source.matchAll(/from "\.\.\/\.\.\/problems\/([\w-]+)\/observe\.ts"/g)].map((m) => m[1]);
+  it("the bundle's lists import each registered folder's module statically, and nothing else", () => {
+    const observers = registryModuleListSource("functions/realtime/observers.ts");
+    const imported = [...observers.matchAll(/from "\.\.\/\.\.\/problems\/([\w-]+)\/observe\.ts"/g)].map((m) => m[1]);
     expect(imported).toEqual(RESOURCES.map((resource) => resource.folder));
-    expect(source).not.toContain("import(");
+    expect(observers).not.toContain("import(");
+    const inventories = registryModuleListSource("functions/config-rule/inventories.ts");
+    const listed = [...inventories.matchAll(/from "\.\.\/\.\.\/problems\/([\w-]+)\/inventory\.ts"/g)].map((m) => m[1]);
+    expect(listed).toEqual(UNRECORDED_RESOURCES.map((resource) => resource.folder));
+    expect(listed.length).toBeGreaterThan(0);
+    expect(inventories).not.toContain("import(");
   });
 
   it("a folder whose observe.ts exports no observer of its type is refused, naming the file", () => {

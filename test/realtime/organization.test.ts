@@ -244,6 +244,8 @@ describe("organisation mode", () => {
     const result = await runRealtime(event(accountCall(MEMBER)), deps(directory()));
     expect(result.outcomes["m-1"]).toEqual([
       { outcome: "reevaluated", configRuleNames: ["OrgConfigRule-remedy-s3-public-a1b2c3d4"] },
+      // The call also names the account's own setting, which this deployment's rules do not judge.
+      { outcome: "ignored", reason: "AWS::S3::AccountPublicAccessBlock is not judged by this deployment" },
     ]);
     expect(config.commandCalls(StartConfigRulesEvaluationCommand).map((c) => c.args[0].input)).toEqual([
       { ConfigRuleNames: ["OrgConfigRule-remedy-s3-public-a1b2c3d4"] },

@@ -61,16 +61,20 @@ describe("the CloudTrail pattern", () => {
     expect(pattern.detail.errorCode).toEqual([{ exists: false }]);
   });
 
-  it("is today's registry: EC2 and S3, the eleven calls", () => {
-    expect(pattern.source).toEqual(["aws.ec2", "aws.s3"]);
-    expect(pattern.detail.eventSource).toEqual(["ec2.amazonaws.com", "s3.amazonaws.com"]);
+  it("is today's registry: EC2, RDS and S3, the fifteen calls", () => {
+    expect(pattern.source).toEqual(["aws.ec2", "aws.rds", "aws.s3"]);
+    expect(pattern.detail.eventSource).toEqual(["ec2.amazonaws.com", "rds.amazonaws.com", "s3.amazonaws.com"]);
     expect(pattern.detail.eventName).toEqual([
+      "AuthorizeSecurityGroupEgress",
       "AuthorizeSecurityGroupIngress",
       "CreateBucket",
       "DeleteAccountPublicAccessBlock",
       "DeleteBucketOwnershipControls",
       "DeleteBucketPublicAccessBlock",
+      "ModifyDBClusterSnapshotAttribute",
+      "ModifyDBSnapshotAttribute",
       "ModifySecurityGroupRules",
+      "ModifySnapshotAttribute",
       "PutAccountPublicAccessBlock",
       "PutBucketAcl",
       "PutBucketOwnershipControls",
@@ -127,7 +131,15 @@ describe("the Security Hub pattern", () => {
     expect(delivered).toEqual([
       "securityhub/ec2-18-failed.json",
       "securityhub/ec2-19-failed.json",
+      "securityhub/ec2-2-failed.json",
+      "securityhub/neptune-3-failed.json",
+      "securityhub/prowler-ebs-public-snapshot-failed.json",
+      "securityhub/prowler-rds-snapshot-public-failed.json",
+      "securityhub/prowler-s3-account-failed.json",
       "securityhub/prowler-sg-all-ports-failed.json",
+      "securityhub/rds-1-failed.json",
+      "securityhub/rds-1-standard-failed.json",
+      "securityhub/s3-1-failed.json",
       "securityhub/s3-2-failed.json",
       "securityhub/s3-3-failed.json",
       "securityhub/s3-8-failed.json",

@@ -10,6 +10,7 @@ import type { MatchedEntry, Problem } from "../../detection/types.ts";
 import type { RemediationDeps } from "../../functions/remediation/runner.ts";
 import { type Deployment, type DeploymentSpec, deploymentFrom } from "../../platform/deployment.ts";
 import type { PauseReading } from "../../platform/pause.ts";
+import { RULE_IDS } from "../../problems/index.ts";
 import { testInstruction } from "../support/instructions.ts";
 import { awsError } from "../support/kit.ts";
 
@@ -35,6 +36,17 @@ export function deployedRules(sgParameters: Record<string, unknown> = DEPLOYED_S
     { id: "sg-open-ingress", configRuleName: SG_CONFIG_RULE, parameters: sgParameters },
     { id: "s3-public", configRuleName: S3_CONFIG_RULE, parameters: {} },
   ];
+}
+
+/**
+ * Every rule of the registry as a stack with the default variables deploys it (its REMEDY_RULES): the SG rule with
+ * the deployed parameters, every other as deployedRules gives it, or without parameters.
+ */
+export function registryRules(): DeploymentSpec["rules"] {
+  const given = deployedRules();
+  return RULE_IDS.map(
+    (id) => given.find((rule) => rule.id === id) ?? { id, configRuleName: `remedy-${id}`, parameters: {} },
+  );
 }
 
 /** The deployment the tests' functions run in: account 123456789012, us-east-1, both rules with the defaults. */

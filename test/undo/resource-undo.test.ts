@@ -10,6 +10,7 @@ import { cliImpliedActions, cliOwnPermissions, cliPermissions, mergePermissions 
 import { reAddedBetween } from "../../cli/undo.ts";
 import { planUndo, UndoError } from "../../cli/undo-runner.ts";
 import { PROBLEM_SPECS, RESOURCES } from "../../problems/index.ts";
+import { UNRECORDED_RESOURCES } from "../../problems/inventory.ts";
 import { type BucketLive, undo as s3BucketUndo } from "../../problems/s3-public/undo.ts";
 import { undo as sgRulesUndo } from "../../problems/sg-open-ingress/undo.ts";
 import { resourceUndos, undoFor } from "../../problems/undo.ts";
@@ -57,13 +58,27 @@ describe("undo per resource type", () => {
   );
 
   it("finds, through the registry, the undo of each resource type's before-state and the problems found on it", () => {
-    expect(RESOURCES.map((resource) => resource.stateKind)).toEqual(["sg-rules", "s3-bucket"]);
+    expect(RESOURCES.map((resource) => resource.stateKind)).toEqual([
+      "sg-rules",
+      "s3-bucket",
+      "ebs-snapshot-permissions",
+      "rds-snapshot",
+      "rds-cluster-snapshot",
+      "s3-account-public-access-block",
+    ]);
     // Each loaded from the folder its registry entry names.
-    expect(RESOURCES.map((resource) => resource.folder)).toEqual(["sg-open-ingress", "s3-public"]);
+    expect(RESOURCES.map((resource) => resource.folder)).toEqual([
+      "sg-open-ingress",
+      "s3-public",
+      "ebs-snapshot-public",
+      "rds-snapshot-public",
+      "rds-cluster-snapshot-public",
+      "s3-account-public-access",
+    ]);
     expect(undoFor("sg-rules")).toEqual({
       undo: sgRulesUndo,
       resourceType: "AWS::EC2::SecurityGroup",
-      problems: ["sg-open-ingress"],
+      problems: ["sg-open-ingress", "sg-default-rules"],
     });
     expect(undoFor("s3-bucket")).toEqual({
       undo: s3BucketUndo,
@@ -101,9 +116,11 @@ describe("undo per resource type", () => {
     ).toThrow("its problem s3-public-acl is not fixed by changing security-group rules");
   });
 
-  it("gives the CLI's operators exactly the CLI's own commands and every undo's (cli/permissions.ts)", () => {
+  it("gives the CLI's operators exactly the CLI's own commands, every undo's and every inventory's (cli/permissions.ts)", () => {
     const expected: Record<string, string> = { ...cliOwnPermissions };
     for (const { undo } of resourceUndos()) Object.assign(expected, undo.permissions);
+    // plan --live lists each type Config does not record through its inventory, with its reads.
+    for (const resource of UNRECORDED_RESOURCES) Object.assign(expected, resource.reads.permissions);
     expect(cliPermissions).toEqual(expected);
     // A command the CLI sends itself and an undo sends too (plan --live's bucket reads) names one action in both.
     for (const { undo } of resourceUndos()) {

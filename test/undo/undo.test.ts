@@ -87,6 +87,7 @@ function undoDeps(ledger: ReturnType<typeof memoryLedger> = memoryLedger()) {
   return {
     ec2: new EC2Client({}),
     s3: new S3Client({}),
+    client: <C>(Client: new (config: object) => C) => new Client({}),
     ledger,
     verifier: testSigner(),
     macKeyId: TEST_MAC_KEY_ID,

@@ -1,0 +1,80 @@
+// What listing a resource type means where AWS Config does not record it (its ResourceSpec says
+// `recordedByConfig: false`): no configuration item of it ever exists, so the periodic scan (functions/config-rule/
+// scan.ts) and `remedy plan --live` list the account's resources of the type in one region through the service's own
+// API, page by page, each resource built into the item the type's rule judges. One lister per such type
+// (problems/<folder>/inventory.ts, its `inventory` export), sending only commands of the type's `reads`.
+import type { Log } from "../platform/logging.ts";
+import { RESOURCES } from "./index.ts";
+import type { ResourceSpec } from "./types.ts";
+
+/** What a lister is made from: clients (asked by class, one per class, in the account and region listed). */
+export interface InventoryContext {
+  client<C>(Client: new (config: object) => C): C;
+  /** The capture time of the items a page builds: when they were read. */
+  now: () => Date;
+  log: Log;
+}
+
+/** Where a lister lists: the account its clients speak for, and their region. */
+export interface InventoryPlace {
+  accountId: string;
+  region: string;
+}
+
+/** A resource listed that could not be read (it is not judged; the next listing tries it again). */
+export interface Unread {
+  resourceId: string;
+  reason: string;
+}
+
+export interface InventoryPage {
+  /** The page's resources as the items the rule judges (normalizeConfigItem reads them as it reads Config's). */
+  items: Record<string, unknown>[];
+  /** Where the listing goes on; absent on its last page. */
+  nextToken?: string;
+  /** Resources listed whose reading failed for good (access denied, unjudgeable): neither judged nor reported. */
+  unread: Unread[];
+  /** Resources listed that were gone when read (deleted between the listing and the read): skipped. */
+  gone: number;
+}
+
+export interface ResourceInventory {
+  resourceType: string;
+  /**
+   * One page of the account's resources of the type (`nextToken` from the page before; none for the first). Throws
+   * what the listing itself threw (a transient error: the caller tries the page again).
+   */
+  page(place: InventoryPlace, nextToken: string | undefined): Promise<InventoryPage>;
+}
+
+/** A resource folder's inventory.ts exports `inventory`. */
+export interface InventoryModule {
+  resourceType: string;
+  create(context: InventoryContext): ResourceInventory;
+}
+
+/** The registry's resource types that Config does not record, each listed by its folder's inventory.ts. */
+export const UNRECORDED_RESOURCES: readonly ResourceSpec[] = (RESOURCES as readonly ResourceSpec[]).filter(
+  (resource) => resource.recordedByConfig === false,
+);
+
+/** Whether Remedy lists the type itself (Config does not record it). */
+export function listedByInventory(resourceType: string): boolean {
+  return UNRECORDED_RESOURCES.some((resource) => resource.type === resourceType);
+}
+
+/**
+ * What an inventory list must be, whether loaded from the registry or written by the build: each unrecorded type's
+ * folder exports the lister of that type, in the registry's order.
+ */
+export function checkedInventoryModules(modules: readonly (InventoryModule | undefined)[]): readonly InventoryModule[] {
+  return UNRECORDED_RESOURCES.map((resource, index) => {
+    const module = modules[index];
+    if (module?.resourceType !== resource.type) {
+      throw new Error(
+        `problems/${resource.folder}/inventory.ts must export the lister of ${resource.type} as \`inventory\` (found ${module ? `one of ${module.resourceType}` : "none"})`,
+      );
+    }
+    return module;
+  });
+}
