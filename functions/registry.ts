@@ -212,7 +212,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
       "REMEDY_OWN_ROLE_ARNS",
     ],
     // Every registered type's live read (EC2, S3, S3 Control, RDS), Config, Lambda and SQS.
-    bundleBudgetBytes: 1024 * KB,
+    bundleBudgetBytes: 896 * KB,
   },
   ...(Object.fromEntries(REMEDIATION_FUNCTION_NAMES.map((name) => [name, remediationFunction(name)])) as Record<
     RemediationName,
