@@ -13,12 +13,19 @@ import {
   RuleParameterError,
   type Verdict,
 } from "../../detection/types.ts";
-import { PermanentError } from "../../platform/errors.ts";
 import {
   type DescribedSecurityGroupRule,
   formatCidr,
   InvalidSecurityGroupRuleError,
 } from "../sg-open-ingress/detect.ts";
+import {
+  describeValue,
+  EntryProblem,
+  integerIn,
+  isRecord,
+  listOf,
+  normalizeProtocol,
+} from "../sg-open-ingress/entry-parts.ts";
 import { type SgDefaultRuleEntry, sgDefaultRuleIdentity } from "./contract.ts";
 import { describeDefaultRuleTraffic } from "./words.ts";
 
@@ -41,41 +48,6 @@ export function parseSgDefaultRulesParameters(raw: Record<string, unknown>): SgD
 
 // ---------------------------------------------------------------------------------------------------------------
 // Entries
-
-/** What is wrong inside one permission or rule; the caller adds where, in its own error class. */
-class EntryProblem extends PermanentError {}
-
-const PROTOCOLS: ReadonlyMap<string, string> = new Map([
-  ["tcp", "tcp"],
-  ["6", "tcp"],
-  ["udp", "udp"],
-  ["17", "udp"],
-  ["icmp", "icmp"],
-  ["1", "icmp"],
-  ["icmpv6", "icmpv6"],
-  ["58", "icmpv6"],
-  ["-1", "-1"],
-  ["all", "-1"],
-]);
-
-/** The protocol as the entries name it: names for the common ones, "-1" for all, else the number as text. */
-function normalizeProtocol(value: unknown): string {
-  const text = typeof value === "number" ? String(value) : value;
-  if (typeof text !== "string") throw new EntryProblem(`protocol is ${describeValue(value)}`);
-  const numeric = /^\d{1,3}$/.test(text);
-  const key = numeric ? String(Number(text)) : text.toLowerCase();
-  const known = PROTOCOLS.get(key);
-  if (known !== undefined) return known;
-  if (numeric && Number(key) <= 255) return key;
-  throw new EntryProblem(`unknown protocol ${describeValue(value)}`);
-}
-
-function integerIn(value: unknown, min: number, max: number, field: string): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new EntryProblem(`${field} is ${describeValue(value)}, expected an integer ${min}..${max}`);
-  }
-  return value;
-}
 
 /** Ports for tcp/udp, type/code for ICMP (all types: all codes), -1/-1 for protocols without ports. */
 function portsOf(protocol: string, from: unknown, to: unknown, names: [string, string]): [number, number] {
@@ -137,16 +109,6 @@ type Traffic = Pick<SgDefaultRuleEntry, "direction" | "ipProtocol" | "fromPort" 
 function withDescription(entry: SgDefaultRuleEntry, description: unknown): SgDefaultRuleEntry {
   if (typeof description === "string" && description !== "") entry.description = description;
   return entry;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function listOf(value: unknown, field: string): readonly unknown[] {
-  if (Array.isArray(value)) return value;
-  if (value === undefined || value === null) return [];
-  throw new EntryProblem(`${field} is ${describeValue(value)}, expected an array`);
 }
 
 function recordAt(list: readonly unknown[], at: number, field: string): Record<string, unknown> {
@@ -404,15 +366,6 @@ export const sgDefaultRulesRule: RemedyRule<SgDefaultRulesParams> = {
     return sgDefaultRulesVerdict(defaultGroupOfItem(item as ConfigItem & { configuration: Record<string, unknown> }));
   },
 };
-
-function describeValue(value: unknown): string {
-  if (value === undefined) return "missing";
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  return typeof value === "object" ? "an object" : `a ${typeof value}`;
-}
 
 /** This folder's rule (detection/rules.ts loads it by the rule id). */
 export const rule = sgDefaultRulesRule;

@@ -20,6 +20,7 @@ import {
 } from "../../detection/types.ts";
 import { PermanentError } from "../../platform/errors.ts";
 import { sgRuleIdentity } from "./contract.ts";
+import { describeValue, EntryProblem, integerIn, isRecord, listOf, normalizeProtocol } from "./entry-parts.ts";
 
 export const SG_OPEN_INGRESS_RULE_ID = "sg-open-ingress";
 export const DEFAULT_AUTHORIZED_PORTS = "tcp:80,tcp:443";
@@ -153,47 +154,7 @@ function prefixParameter(raw: Record<string, unknown>, name: string, fallback: n
 // ---------------------------------------------------------------------------------------------------------------
 // Entries
 
-/** What is wrong inside one permission or rule; the caller adds where, in its own error class. */
-class EntryProblem extends PermanentError {}
-
 // No closures on this path: bundlers that keep function names wrap each one, which costs per call.
-
-const PROTOCOLS: ReadonlyMap<string, string> = new Map([
-  ["tcp", "tcp"],
-  ["6", "tcp"],
-  ["udp", "udp"],
-  ["17", "udp"],
-  ["icmp", "icmp"],
-  ["1", "icmp"],
-  ["icmpv6", "icmpv6"],
-  ["58", "icmpv6"],
-  ["-1", "-1"],
-  ["all", "-1"],
-]);
-const PROTOCOL_NUMBER = /^\d{1,3}$/;
-
-function normalizeProtocol(value: unknown): string {
-  if (typeof value === "string") {
-    const known = PROTOCOLS.get(value);
-    if (known !== undefined) return known;
-  }
-  const text = typeof value === "number" ? String(value) : value;
-  if (typeof text !== "string") throw new EntryProblem(`protocol is ${describeValue(value)}`);
-  const numeric = PROTOCOL_NUMBER.test(text);
-  // "06" and "6" are the same protocol; names are matched case-insensitively.
-  const key = numeric ? String(Number(text)) : text.toLowerCase();
-  const known = PROTOCOLS.get(key);
-  if (known !== undefined) return known;
-  if (numeric && Number(key) <= 255) return key;
-  throw new EntryProblem(`unknown protocol ${describeValue(value)}`);
-}
-
-function integerIn(value: unknown, min: number, max: number, field: string): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new EntryProblem(`${field} is ${describeValue(value)}, expected an integer ${min}..${max}`);
-  }
-  return value;
-}
 
 /** portsOf's toPort (its fromPort is what it returns): read at once by the caller, so no pair is allocated. */
 let portsTo = -1;
@@ -328,16 +289,6 @@ export { sgRuleIdentity };
 export function sgRuleEntryKey(entry: SgRuleEntry): string {
   const { ipProtocol, fromPort, toPort, cidrIpv4, cidrIpv6 } = sgRuleIdentity(entry);
   return `${ipProtocol} ${fromPort} ${toPort} ${cidrIpv4 ?? cidrIpv6}`;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function listOf(value: unknown, field: string): readonly unknown[] {
-  if (Array.isArray(value)) return value;
-  if (value === undefined || value === null) return [];
-  throw new EntryProblem(`${field} is ${describeValue(value)}, expected an array`);
 }
 
 function sameRule(a: SgRuleEntry, b: SgRuleEntry): boolean {
@@ -785,15 +736,6 @@ export const sgOpenIngressRule: RemedyRule<SgOpenIngressParams> = {
     return { compliance: "COMPLIANT", annotation: compliantAnnotation(compiled), findings };
   },
 };
-
-function describeValue(value: unknown): string {
-  if (value === undefined) return "missing";
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  return typeof value === "object" ? "an object" : `a ${typeof value}`;
-}
 
 /** This folder's rule (detection/rules.ts loads it by the rule id). */
 export const rule = sgOpenIngressRule;
