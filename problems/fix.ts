@@ -5,6 +5,7 @@
 import type { Instruction } from "../contract/instruction.ts";
 import type { ResourceState } from "../contract/ledger.ts";
 import type { Change } from "../contract/report.ts";
+import type { UndoExemptionRecord, UndoExemptionResource } from "../contract/undo-exemption.ts";
 import type { AccountFactsReader } from "../detection/account-facts.ts";
 import type { Finding, Problem } from "../detection/types.ts";
 import type { Log } from "../platform/logging.ts";
@@ -68,6 +69,13 @@ export interface FixContext {
   client<C>(Client: new (config: object) => C): C;
   /** What is known about an account besides the resource; absent: the fix reads it with its own clients. */
   accountFacts?: AccountFactsReader;
+  /**
+   * Undo's temporary exemption of any resource (platform/undo-exemptions.ts undoExemptionReader): the runner's reader,
+   * in the deployment's ledger bucket with the function's own credentials (organisation mode too: the ledger is the
+   * hub's), for a fix whose safety condition spans resources besides the instructed one (the runner checks that one).
+   * Undefined when there is none; throws when it cannot be read.
+   */
+  undoExemptions: (resource: UndoExemptionResource) => Promise<UndoExemptionRecord | undefined>;
 }
 
 /** A problem folder's fix.ts exports `fix`: how to make the problem's fix in a remediation function. */

@@ -8,7 +8,7 @@ import type { FixModule } from "../../problems/fix.ts";
 import { problemsFixedBy } from "../../problems/index.ts";
 import { memberFixes, type RemediationFixes } from "./member.ts";
 import { readRemediationSettings, runRemediation } from "./runner.ts";
-import { liveOrganizationDeps, liveRemediationDeps } from "./wiring.ts";
+import { liveOrganizationDeps, liveRemediationDeps, liveUndoExemptions } from "./wiring.ts";
 
 export function remediationHandler(
   functionName: string,
@@ -32,14 +32,16 @@ export function remediationHandler(
     logger.error("allowlist entry ignored: it exempts nothing until fixed", { ...problem });
   }
   const now = () => new Date();
+  // Always the hub's (the ledger bucket's): a fix reading other resources' undo exemptions reads them as the runner does.
+  const undoExemptions = liveUndoExemptions(settings, logger);
   // Single-account mode: the fixes are made once, with the function's own clients. Organisation mode: per run, in the
   // instruction's account, with its fix role's credentials.
   const organization = settings.deployment.organization
     ? liveOrganizationDeps(settings.deployment.organization)
     : undefined;
   const fixes: RemediationFixes = organization
-    ? memberFixes(modules, { env, log: logger, now })
-    : modules.map((module) => module.create({ env, log: logger, now, client: sharedClient }));
+    ? memberFixes(modules, { env, log: logger, now, undoExemptions })
+    : modules.map((module) => module.create({ env, log: logger, now, undoExemptions, client: sharedClient }));
 
   return async function handler(event: unknown) {
     try {

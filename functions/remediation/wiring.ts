@@ -34,15 +34,20 @@ export function liveRemediationDeps(settings: RemediationSettings, logger: Logge
     reporter: snsReporter(snsClient(), settings.reportTopicArn),
     deadLetterQueueUrl: settings.deadLetterQueueUrl,
     readPause: () => readPauseState(ssmClient(), settings.pauseParameter),
-    undoExemptions: undoExemptionReader(s3Client(), settings.ledgerBucket, (reason) =>
-      logger.warn("undo exemption ignored: it exempts nothing", { reason }),
-    ),
+    undoExemptions: liveUndoExemptions(settings, logger),
     maxDispatchAgeMs: settings.maxDispatchAgeSeconds * 1000,
     allowlist: settings.allowlist,
     now: () => new Date(),
     log: logger,
     metrics: metricSink(metrics),
   };
+}
+
+/** Undo's temporary exemptions, read in the ledger bucket with the function's own credentials (a malformed one, logged). */
+export function liveUndoExemptions(settings: RemediationSettings, logger: Logger): RemediationDeps["undoExemptions"] {
+  return undoExemptionReader(s3Client(), settings.ledgerBucket, (reason) =>
+    logger.warn("undo exemption ignored: it exempts nothing", { reason }),
+  );
 }
 
 /** Organisation mode: made once per container, so the directory's cache of who is who lasts across invocations. */

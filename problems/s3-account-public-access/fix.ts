@@ -2,11 +2,12 @@
 // the account (survey.ts); turn on exactly the instructed flags that are still off, every other flag kept as it is
 // (PutPublicAccessBlock with the before-flags plus those, AccountId the instruction's account, which the runner has
 // checked is one Remedy acts in), then read them back to confirm. Never while a bucket is public on purpose: an exempt public
-// bucket is named instead, and nothing changes.
+// bucket, or one an undo made public again (its undo exemption still running), is named instead, and nothing changes.
 import {
   PutPublicAccessBlockCommand as PutAccountPublicAccessBlockCommand,
   type S3ControlClient,
 } from "@aws-sdk/client-s3-control";
+import type { ActiveUndoExemption } from "../../contract/undo-exemption.ts";
 import { describeExemption, type Exemption, parseAllowlist } from "../../detection/exemptions.ts";
 import { BLOCK_PUBLIC_ACCESS_FLAGS, type PublicAccessBlockFlags } from "../../detection/types.ts";
 import { PermanentRemediationError, TransientRemediationError } from "../../platform/aws-errors.ts";
@@ -18,7 +19,7 @@ import type { AccountBlockState } from "./contract.ts";
 import { flagsOff } from "./detect.ts";
 import { accountBlockObserver, readAccountBlockState, readAccountLive } from "./observe.ts";
 import { s3AccountPublicAccess } from "./spec.ts";
-import { AnyRegionS3Client, type BucketSurvey, type PublicBucket, type SurveyDeps, surveyBuckets } from "./survey.ts";
+import { AnyRegionS3Client, type BucketSurvey, type SurveyDeps, surveyBuckets } from "./survey.ts";
 import { describeAccountFlags } from "./words.ts";
 
 /** The live account as read: its flags (the ledger's state) and, when a flag is off, the survey of its buckets. */
@@ -43,19 +44,34 @@ function flagsWith(
 
 const SHOWN_BUCKETS = 5;
 
-/** "acme-site (exempt by allowlist (owner web@acme) until 2027-06-30: static site behind Cloud…)". */
-function namedBucket(entry: PublicBucket & { exemption: Exemption }): string {
-  const why = describeExemption(entry.exemption);
-  return `${entry.bucket} (${why.length > 100 ? `${why.slice(0, 99)}…` : why})`;
+/** A public bucket that is so on purpose: exempt, or left public by an undo whose exemption is still running. */
+type IntentionallyPublic = { bucket: string } & (
+  | { exemption: Exemption; undone?: never }
+  | { undone: ActiveUndoExemption; exemption?: never }
+);
+
+const cut = (text: string) => (text.length > 100 ? `${text.slice(0, 99)}…` : text);
+
+/**
+ * "acme-site (exempt by allowlist (owner web@acme) until 2027-06-30: static site behind Cloud…)", or
+ * "acme-site (left public by an undo until 2026-11-21T10:28:19.000Z: undone by arn:aws:sts::… (act-…))".
+ */
+function namedBucket(entry: IntentionallyPublic): string {
+  if (entry.exemption) return `${entry.bucket} (${cut(describeExemption(entry.exemption))})`;
+  const { until, by, undoActionId } = entry.undone;
+  return `${entry.bucket} (left public by an undo until ${until}: ${cut(`undone by ${by} (${undoActionId})`)})`;
 }
 
-/** Why the flags are not turned on: the exempt public buckets they would close, each named (the first few in full). */
-function intentionallyPublic(accountId: string, exempt: readonly (PublicBucket & { exemption: Exemption })[]): string {
-  const shown = exempt.slice(0, SHOWN_BUCKETS).map(namedBucket);
-  const more = exempt.length - shown.length;
-  const them = exempt.length === 1 ? "it" : "them";
-  const those = exempt.length === 1 ? "that bucket is" : "those buckets are";
-  return `not turned on: ${plural(exempt.length, "bucket")} of account ${accountId} ${exempt.length === 1 ? "is" : "are"} public on purpose (exempt), and account-level Block Public Access would close ${them}: ${shown.join("; ")}${more > 0 ? `; and ${more} more` : ""}. Turn the account's flags on once ${those} no longer meant to be public.`;
+/** Why the flags are not turned on: the buckets public on purpose they would close, each named (the first few in full). */
+function intentionallyPublic(accountId: string, buckets: readonly IntentionallyPublic[]): string {
+  const shown = buckets.slice(0, SHOWN_BUCKETS).map(namedBucket);
+  const more = buckets.length - shown.length;
+  const them = buckets.length === 1 ? "it" : "them";
+  const those = buckets.length === 1 ? "that bucket is" : "those buckets are";
+  const exempt = buckets.some((entry) => entry.exemption);
+  const undone = buckets.some((entry) => entry.undone);
+  const why = exempt && undone ? "exempt, or left public by an undo" : exempt ? "exempt" : "left public by an undo";
+  return `not turned on: ${plural(buckets.length, "bucket")} of account ${accountId} ${buckets.length === 1 ? "is" : "are"} public on purpose (${why}), and account-level Block Public Access would close ${them}: ${shown.join("; ")}${more > 0 ? `; and ${more} more` : ""}. Turn the account's flags on once ${those} no longer meant to be public.`;
 }
 
 export function s3AccountPublicAccessFix(deps: S3AccountFixDeps): ProblemFix<JudgedAccount> {
@@ -74,6 +90,7 @@ export function s3AccountPublicAccessFix(deps: S3AccountFixDeps): ProblemFix<Jud
         buckets: survey.buckets,
         public: survey.public.length,
         exempt: survey.public.filter((entry) => entry.exemption).length,
+        undone: survey.public.filter((entry) => entry.undone).length,
       });
       return { tags: live.tags, judged: { state, survey } };
     },
@@ -86,10 +103,14 @@ export function s3AccountPublicAccessFix(deps: S3AccountFixDeps): ProblemFix<Jud
       const survey = live.judged.survey;
       // readLive surveys whenever a flag is off, and a target is a flag that is off.
       if (!survey) throw new PermanentRemediationError(`the buckets of account ${accountId} were not surveyed`);
-      const exempt = survey.public.filter(
-        (entry): entry is PublicBucket & { exemption: Exemption } => !!entry.exemption,
+      const onPurpose = survey.public.flatMap((entry): IntentionallyPublic[] =>
+        entry.exemption
+          ? [{ bucket: entry.bucket, exemption: entry.exemption }]
+          : entry.undone
+            ? [{ bucket: entry.bucket, undone: entry.undone }]
+            : [],
       );
-      if (exempt.length > 0) return { skipped: intentionallyPublic(accountId, exempt) };
+      if (onPurpose.length > 0) return { skipped: intentionallyPublic(accountId, onPurpose) };
       const turnOn = targets.flatMap((finding) =>
         finding.matched.kind === "s3-account-bpa-flag" ? [finding.matched.flag] : [],
       );
@@ -126,9 +147,13 @@ export function s3AccountPublicAccessFix(deps: S3AccountFixDeps): ProblemFix<Jud
   };
 }
 
-/** The function's clients and the deployed allowlist (its bad entries, reported at cold start, exempt nothing). */
+/**
+ * The function's clients, the deployed allowlist (its bad entries, reported at cold start, exempt nothing) and the
+ * runner's reader of undo exemptions (the ledger's, with the function's own credentials).
+ */
 export function s3AccountFixDeps(context: FixContext): S3AccountFixDeps {
   return {
+    undoExemptions: context.undoExemptions,
     s3control: context.client(S3ControlAtEndpoint),
     s3: context.client(AnyRegionS3Client),
     allowlist: parseAllowlist(optionalEnv("REMEDY_ALLOWLIST", "[]", context.env)).entries,

@@ -35,7 +35,11 @@ export const s3AccountPublicAccess = {
       GetBucketPolicyCommand: "s3:GetBucketPolicy",
       GetPublicAccessBlockCommand: "s3:GetBucketPublicAccessBlock",
     },
-    // The deployed allowlist, checked against every public bucket; the partition names their ARNs.
+    // The deployed allowlist, checked against every public bucket; the partition names their ARNs. The public buckets'
+    // undo exemptions are read through the runner's reader (FixContext undoExemptions: its s3:GetObject on the
+    // ledger's exemptions/*, its REMEDY_LEDGER_BUCKET, hub credentials in organisation mode), not declared here: a fix
+    // permission is granted on the resource type's scope (here every object of the account's buckets) and to the
+    // member fix role, whose credentials never reach the hub's ledger.
     env: ["REMEDY_ALLOWLIST", "REMEDY_PARTITION"],
     // The account-level calls and the bucket listing have no resource-level permissions; the bucket reads are
     // granted on the account's buckets (the resource type's iamScope).

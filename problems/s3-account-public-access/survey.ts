@@ -2,9 +2,18 @@
 // applies to every bucket of the account in every region, so every bucket ListBuckets lists (all regions) is read
 // and judged by the S3 rule's own judgement (problems/s3-public/observe.ts) with the account's flags left out — what
 // the bucket would expose on its own — and each public one is checked for an exemption exactly as the S3 path checks
-// it (its live `remedy:exempt` tag, the deployed allowlist, per problem found). A bucket that cannot be read is never
-// guessed about: the survey fails, and the fix with it.
+// it (its live `remedy:exempt` tag, the deployed allowlist, per problem found) and, when it has none, for an undo's
+// temporary exemption of one of its public entries (`remedy undo` made it public again: the runner's reader, one
+// GetObject per such bucket). A bucket or an exemption that cannot be read is never guessed about: the survey fails,
+// and the fix with it.
 import { ListBucketsCommand, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
+import { matchedEntryKey } from "../../contract/instruction.ts";
+import {
+  type ActiveUndoExemption,
+  activeUndoExemption,
+  type UndoExemptionRecord,
+  type UndoExemptionResource,
+} from "../../contract/undo-exemption.ts";
 import { type AllowlistEntry, type Exemption, findExemption } from "../../detection/exemptions.ts";
 import type { AccountFacts, Problem } from "../../detection/types.ts";
 import { describeAwsError, hasErrorCode, TransientRemediationError } from "../../platform/aws-errors.ts";
@@ -35,6 +44,8 @@ export interface PublicBucket {
   problems: Problem[];
   /** The exemption of one of those problems: it is public on purpose. */
   exemption?: Exemption & { problem: Problem };
+  /** Without an exemption: the active undo exemption of one of its public entries (an undo made it public again). */
+  undone?: ActiveUndoExemption;
 }
 
 export interface BucketSurvey {
@@ -49,6 +60,8 @@ export interface SurveyDeps {
   allowlist: readonly AllowlistEntry[];
   partition: string;
   now: () => Date;
+  /** Undo's temporary exemption of a bucket (FixContext undoExemptions): undefined when none; throws when unreadable. */
+  undoExemptions: (resource: UndoExemptionResource) => Promise<UndoExemptionRecord | undefined>;
 }
 
 /** The account-level flags are what is being decided: the rule sees the bucket as if there were none. */
@@ -94,7 +107,8 @@ export async function surveyBuckets(
         const live = await observer.readLive(resource, log);
         // Gone since the listing: it exposes nothing.
         if (!live) continue;
-        const problems = [...new Set(observer.verdict(live, {}).findings.map((finding) => finding.problem))];
+        const findings = observer.verdict(live, {}).findings;
+        const problems = [...new Set(findings.map((finding) => finding.problem))];
         if (problems.length === 0) continue;
         const arn = bucketResource.arn({ partition: deps.partition, region, accountId }, name);
         const exempt = problems
@@ -103,12 +117,27 @@ export async function surveyBuckets(
             ...findExemption({ resourceId: name, arn, tags: live.tags, problem }, deps.allowlist, now),
           }))
           .find((check) => check.exemption);
-        found[index] = {
-          bucket: name,
-          region,
-          problems,
-          ...(exempt?.exemption ? { exemption: { ...exempt.exemption, problem: exempt.problem } } : {}),
-        };
+        if (exempt?.exemption) {
+          found[index] = {
+            bucket: name,
+            region,
+            problems,
+            exemption: { ...exempt.exemption, problem: exempt.problem },
+          };
+          continue;
+        }
+        let record: UndoExemptionRecord | undefined;
+        try {
+          record = await deps.undoExemptions(resource);
+        } catch (error) {
+          unreadable.push(`the undo exemption of ${name} (${describeAwsError(error)})`);
+          continue;
+        }
+        // Only the exact entries the undo put back, on this bucket, until it ends (the runner's matching).
+        const undone = findings
+          .map((finding) => activeUndoExemption(record, finding.problem, matchedEntryKey(finding.matched), now))
+          .find((active) => active !== undefined);
+        found[index] = { bucket: name, region, problems, ...(undone ? { undone } : {}) };
       } catch (error) {
         if (hasErrorCode(error, "NoSuchBucket")) continue;
         unreadable.push(`${name} (${describeAwsError(error)})`);

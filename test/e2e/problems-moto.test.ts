@@ -17,7 +17,10 @@
 //   the ledger holds one new record (fixed, naming the problem, MAC verified with the stack's key), the report topic
 //   carried one `fixed` report for it (read from an SQS queue subscribed to the topic), the queue and DLQ are empty,
 //   and `remedy undo <actionId> --yes` (the bin's entry, in this process, seeing only moto) puts the resource back
-//   exactly as it was (or, where the example says undo gives it back in another form that means the same, as that).
+//   exactly as it was (or, where the example says undo gives it back in another form that means the same, as that);
+//   then `remedy exemptions lift <resource>` ends the undo's temporary exemption, so the next problem starts from a
+//   world without it (the examples' resources stay: an undo exemption on a bucket made public again would otherwise
+//   hold the account-level Block Public Access fix back, as it should in a real account).
 //
 // moto gaps worked around as in pipeline-moto.test.ts: PutEvaluations outside TestMode answers HTTP 500, and
 // GetComplianceDetailsByConfigRule (a periodic scan's first read) is not implemented (both stubbed on the rule's
@@ -50,6 +53,7 @@ import { readLedgerRecord } from "../../contract/ledger.ts";
 import { parseReport, type Report } from "../../contract/report.ts";
 import { configServiceClient, kmsClient } from "../../platform/clients.ts";
 import { deployedRuleFor, readDeployment } from "../../platform/deployment.ts";
+import { listUndoExemptions } from "../../platform/undo-exemptions-store.ts";
 import { type ExampleClients, stateAfterFix, stateAfterUndo } from "../../problems/example.ts";
 import { PROBLEM_SPECS, type Problem } from "../../problems/index.ts";
 import type { ProblemSpec, ResourceSpec } from "../../problems/types.ts";
@@ -361,6 +365,18 @@ describe.skipIf(skipWithoutMoto("every registered problem end to end on moto"))(
       );
       const undoKeys = (await ledgerKeys(p)).filter((key) => !keysBefore.includes(key) && !fixKeys.includes(key));
       expect(undoKeys, "one ledger record for the undo").toHaveLength(1);
+
+      // `remedy exemptions lift <resource>`: the exemption the undo recorded (if it recorded one) ends, and none is left.
+      const { exemption } = JSON.parse(run.stdout) as { exemption?: { until?: string; object?: string } };
+      if (exemption?.until) {
+        const lift = await runCli(["exemptions", "lift", resourceId, "--json"], p.dir, isolatedEnv(p.moto, p.dir));
+        p.runs.push(lift);
+        expectClean(lift, 0);
+        expect(JSON.parse(lift.stdout), shown(lift)).toMatchObject({ lifted: true, object: exemption.object });
+      }
+      expect((await listUndoExemptions(p.clients.s3, p.stack.ledgerBucket)).records, "no undo exemption left").toEqual(
+        [],
+      );
       // What the CLI may publish is not this test's: the next problem's reports start from an empty tap.
       await takeReports(p);
     }, 60_000);

@@ -86,6 +86,7 @@ const cases: [variant: string, context: RenderContext][] = [
   ["remedy/skipped", { channel: "#sec-alerts" }],
   ["remedy/fixed-s3-account", { attribution: jo, channel: "#sec-alerts" }],
   ["remedy/skipped-s3-account", { channel: "#sec-alerts" }],
+  ["remedy/skipped-s3-account-undo", { channel: "#sec-alerts" }],
   ["remedy/would-fix", { attribution: alice, channel: "#team-b" }],
   ["remedy/failed", { attribution: bob, channel: "#sec-alerts" }],
   ["remedy/grace", { attribution: alice, channel: "#sec-alerts" }],

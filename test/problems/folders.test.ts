@@ -115,7 +115,13 @@ describe("the S3 fixes of one function", () => {
   it("share one reader of the account's Block Public Access (one read per account per TTL, not one per problem)", async () => {
     const { s3FixDeps } = await import("../../problems/s3-public/fix.ts");
     const client = <C>(Client: new (config: object) => C) => new Client({ region: "us-east-1" });
-    const context = { env: { REMEDY_LEDGER_BUCKET: "remedy-ledger" }, log: console, now: () => new Date(), client };
+    const context = {
+      env: { REMEDY_LEDGER_BUCKET: "remedy-ledger" },
+      log: console,
+      now: () => new Date(),
+      client,
+      undoExemptions: async () => undefined,
+    };
     expect(s3FixDeps(context).accountFacts).toBe(s3FixDeps({ ...context }).accountFacts);
     const other = <C>(Client: new (config: object) => C) => new Client({ region: "us-east-1" });
     expect(s3FixDeps({ ...context, client: other }).accountFacts).not.toBe(s3FixDeps(context).accountFacts);

@@ -225,7 +225,7 @@ function setup(options: Setup = {}) {
   const fixesOf = (name: string) =>
     memberFixes(
       problemsFixedBy(name).map((problem) => FIX_MODULES.get(problem)!),
-      { env, log, now },
+      { env, log, now, undoExemptions: deps.undoExemptions },
     );
   return {
     deps,
@@ -490,6 +490,7 @@ describe("organisation mode: the account's settings decide, before anything is r
       log: t.log,
       now: () => T0,
       client: <C>(Client: new (config: object) => C) => new Client({ region: "us-east-1" }),
+      undoExemptions: t.deps.undoExemptions,
     });
     const result = await runRemediation(requestFor(memberInstruction("sg-open-ingress", [SSH_V4])), t.deps, [hubFix]);
     expect(result).toMatchObject({ status: "failed", kind: "permanent", changeAttempted: false });

@@ -1,10 +1,12 @@
 // remediate-s3-account: the account's Block Public Access, through the one runner with the problem's fix. The exact
 // S3 Control and S3 calls (aws-sdk-client-mock), the ledger's before-state, and the safety condition: the flags are
-// turned on only when no bucket of the account is public on purpose (exempt by its live tag or the allowlist).
+// turned on only when no bucket of the account is public on purpose (exempt by its live tag or the allowlist, or made
+// public again by an undo whose exemption is still running).
 import {
   GetBucketAclCommand,
   GetBucketPolicyCommand,
   GetBucketTaggingCommand,
+  GetObjectCommand,
   ListBucketsCommand,
 } from "@aws-sdk/client-s3";
 import {
@@ -14,9 +16,19 @@ import {
 import { DeleteMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { MatchedEntry } from "../../contract/instruction.ts";
+import { mergeUndoExemption, type UndoExemptionRecord } from "../../contract/undo-exemption.ts";
 import { parseAllowlist } from "../../detection/exemptions.ts";
 import { FUNCTIONS } from "../../functions/registry.ts";
 import { runRemediation } from "../../functions/remediation/runner.ts";
+import type { Problem } from "../../problems/index.ts";
+import {
+  type ApiGrant,
+  aclGrantsFromApi,
+  isPublicGrant,
+  isPublicStatement,
+  parsePolicyDocument,
+} from "../../problems/s3-public/detect.ts";
 import { recordingLog } from "../helpers/recording-log.ts";
 import {
   ACCOUNT,
@@ -25,6 +37,7 @@ import {
   accountFix,
   accountInstruction,
   type Flag,
+  LEDGER_BUCKET,
   mockAccount,
   privateBucket,
   publicAclBucket,
@@ -334,6 +347,135 @@ describe("remediate-s3-account: never while a bucket is public on purpose", () =
       kind: "transient",
       changeAttempted: false,
       error: expect.stringContaining("acme-locked (AccessDenied"),
+    });
+    expect(s3ControlMock).not.toHaveReceivedCommand(PutAccountBlockCommand);
+    expect(t.ledger.writes.at(-1)).toMatchObject({ outcome: "failed", changes: [] });
+  });
+});
+
+describe("remediate-s3-account: never while an undo keeps a bucket public", () => {
+  const UNDO_ACTION = "act-20261120T090000Z-0000aaaa";
+  const OPERATOR = "arn:aws:sts::123456789012:assumed-role/Operator/alice";
+  const RUNNING = { at: new Date("2026-11-20T09:00:00.000Z"), until: new Date("2026-11-21T09:00:00.000Z") };
+
+  /** The bucket's public entries, as an undo names what it put back (problems/undo-entries.ts). */
+  function publicEntries(bucket: TestBucket): { problem: Problem; entry: MatchedEntry }[] {
+    const grants = aclGrantsFromApi((bucket.grants ?? []) as ApiGrant[]).filter(isPublicGrant);
+    const statements = (parsePolicyDocument(bucket.policy ?? null)?.Statement ?? []).filter(isPublicStatement);
+    return [
+      ...grants.map((grant) => ({
+        problem: "s3-public-acl" as const,
+        entry: { kind: "acl-grant", grant } as MatchedEntry,
+      })),
+      ...statements.map((statement) => ({
+        problem: "s3-public-policy" as const,
+        entry: { kind: "policy-statement", statement } as MatchedEntry,
+      })),
+    ];
+  }
+
+  /** What `remedy undo` writes on the bucket for `entries` (default: all its public ones), from `at` until `until`. */
+  function undone(
+    bucket: TestBucket,
+    options: { entries?: ReturnType<typeof publicEntries>; at?: Date; until?: Date } = {},
+  ) {
+    const at = options.at ?? RUNNING.at;
+    const record: UndoExemptionRecord = mergeUndoExemption(
+      undefined,
+      {
+        resource: { accountId: ACCOUNT, region: bucket.region ?? REGION, type: "AWS::S3::Bucket", id: bucket.name },
+        entries: options.entries ?? publicEntries(bucket),
+        undoActionId: UNDO_ACTION,
+        undoes: "act-20261120T085000Z-0000beef",
+        by: OPERATOR,
+        at,
+        until: options.until ?? RUNNING.until,
+      },
+      at,
+    );
+    return { ...bucket, undoExemption: record };
+  }
+
+  const getObjectInputs = () => s3Mock.commandCalls(GetObjectCommand).map((call) => call.args[0].input);
+
+  it("a public bucket whose entries an undo put back, its exemption running: skipped, named with until when and by whom", async () => {
+    const t = await run({
+      flags: RESTRICT_OFF,
+      buckets: [privateBucket("acme-logs"), undone({ ...publicPolicyBucket("acme-site"), region: "eu-west-1" })],
+    });
+    expect(t.result).toMatchObject({ status: "skipped", messageDeleted: true });
+    const reason = (t.result as { reason: string }).reason;
+    expect(reason).toBe(
+      `not turned on: 1 bucket of account 123456789012 is public on purpose (left public by an undo), and account-level Block Public Access would close it: acme-site (left public by an undo until 2026-11-21T09:00:00.000Z: undone by ${OPERATOR} (${UNDO_ACTION})). Turn the account's flags on once that bucket is no longer meant to be public.`,
+    );
+    expect(s3ControlMock).not.toHaveReceivedCommand(PutAccountBlockCommand);
+    expect(t.events).toEqual(["ledger:skipped"]);
+    expect(t.reporter.reports).toEqual([expect.objectContaining({ kind: "skipped", reason })]);
+    // Read for the public bucket only, under its own region's key, in the ledger bucket.
+    expect(getObjectInputs()).toEqual([
+      { Bucket: LEDGER_BUCKET, Key: "exemptions/123456789012/eu-west-1/AWS%3A%3AS3%3A%3ABucket/acme-site.json" },
+    ]);
+  });
+
+  it("names exempt buckets and undone ones together; an exempt bucket's undo exemption is not read", async () => {
+    const t = await run({
+      flags: RESTRICT_OFF,
+      buckets: [
+        publicPolicyBucket("acme-press-kit", { "remedy:exempt": "press kit downloads, approved by legal" }),
+        undone(publicAclBucket("acme-assets")),
+      ],
+    });
+    expect((t.result as { reason: string }).reason).toBe(
+      `not turned on: 2 buckets of account 123456789012 are public on purpose (exempt, or left public by an undo), and account-level Block Public Access would close them: acme-press-kit (exempt by tag remedy:exempt (no expiry): press kit downloads, approved by legal); acme-assets (left public by an undo until 2026-11-21T09:00:00.000Z: undone by ${OPERATOR} (${UNDO_ACTION})). Turn the account's flags on once those buckets are no longer meant to be public.`,
+    );
+    expect(getObjectInputs().map((input) => input.Key)).toEqual([
+      "exemptions/123456789012/us-east-1/AWS%3A%3AS3%3A%3ABucket/acme-assets.json",
+    ]);
+  });
+
+  it("an undo exemption that has run out holds nothing back: the flags are turned on", async () => {
+    const t = await run({
+      flags: RESTRICT_OFF,
+      buckets: [
+        undone(publicPolicyBucket("acme-site"), {
+          at: new Date("2026-11-18T09:00:00.000Z"),
+          until: new Date("2026-11-19T09:00:00.000Z"),
+        }),
+      ],
+    });
+    expect(t.result.status).toBe("fixed");
+    expect(putInputs()).toEqual([{ AccountId: ACCOUNT, PublicAccessBlockConfiguration: ALL_ON }]);
+    expect(s3Mock).toHaveReceivedCommandTimes(GetObjectCommand, 1);
+  });
+
+  it("an undo exemption of another entry than the bucket's public ones holds nothing back", async () => {
+    const bucket = publicPolicyBucket("acme-site");
+    const entry = publicEntries(bucket)[0]!.entry as Extract<MatchedEntry, { kind: "policy-statement" }>;
+    const other: MatchedEntry = {
+      ...entry,
+      statement: { ...entry.statement, Sid: "PublicList", Action: "s3:ListBucket" },
+    };
+    const t = await run({
+      flags: RESTRICT_OFF,
+      buckets: [undone(bucket, { entries: [{ problem: "s3-public-policy", entry: other }] })],
+    });
+    expect(t.result.status).toBe("fixed");
+    expect(s3Mock).toHaveReceivedCommandTimes(GetObjectCommand, 1);
+  });
+
+  it("an undo exemption that cannot be read: nothing is turned on (transient: retried), the bucket named", async () => {
+    const t = await run({
+      flags: RESTRICT_OFF,
+      buckets: [
+        privateBucket("acme-logs"),
+        { ...publicPolicyBucket("acme-site"), undoExemption: awsError("AccessDenied", 403) },
+      ],
+    });
+    expect(t.result).toMatchObject({
+      status: "failed",
+      kind: "transient",
+      changeAttempted: false,
+      error: expect.stringContaining("the undo exemption of acme-site (AccessDenied"),
     });
     expect(s3ControlMock).not.toHaveReceivedCommand(PutAccountBlockCommand);
     expect(t.ledger.writes.at(-1)).toMatchObject({ outcome: "failed", changes: [] });

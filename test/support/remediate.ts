@@ -47,6 +47,8 @@ export function testFixes(deps: TestRemediationDeps, problems: readonly Problem[
       client: <C>(Client: new (config: object) => C) =>
         (clients.find((client) => client instanceof Client) as C | undefined) ??
         new Client({ region: deps.deployment.region }),
+      // The runner's reader: one ledger bucket, whichever reads it.
+      undoExemptions: deps.undoExemptions,
       ...(deps.accountFacts ? { accountFacts: deps.accountFacts } : {}),
     }),
   );

@@ -1,11 +1,13 @@
 // One account as S3 and S3 Control answer for it (aws-sdk-client-mock), for the account Block Public Access fix and
 // its undo: the account's flags (read and written back, so a fix's confirming read sees its write) and its buckets,
-// each answering the reads the S3 rule's judgement makes. Shapes as the SDK returns them (the S3 API's names).
+// each answering the reads the S3 rule's judgement makes, and the ledger bucket's undo exemptions of those buckets
+// (none unless a bucket says). Shapes as the SDK returns them (the S3 API's names).
 import {
   GetBucketAclCommand,
   GetBucketOwnershipControlsCommand,
   GetBucketPolicyCommand,
   GetBucketTaggingCommand,
+  GetObjectCommand,
   GetPublicAccessBlockCommand,
   type Grant,
   ListBucketsCommand,
@@ -19,7 +21,9 @@ import {
 } from "@aws-sdk/client-s3-control";
 import { mockClient } from "aws-sdk-client-mock";
 import type { Instruction } from "../../../contract/instruction.ts";
+import { type UndoExemptionRecord, undoExemptionKey } from "../../../contract/undo-exemption.ts";
 import type { PublicAccessBlockFlags } from "../../../detection/types.ts";
+import { undoExemptionReader } from "../../../platform/undo-exemptions.ts";
 import type { ProblemFix } from "../../../problems/fix.ts";
 import { deployedRules, testDeployment } from "../../remediation/support.ts";
 import { testInstruction } from "../../support/instructions.ts";
@@ -32,6 +36,8 @@ export const PROBLEM = "s3-account-public-access";
 export const CONFIG_RULE = "remedy-s3-account-public-access";
 export const OWNER = { ID: "owner-canonical-id-0123456789abcdef", DisplayName: "acme-prod" };
 export const ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers";
+/** The deployment's ledger bucket (REMEDY_LEDGER_BUCKET): undo's exemptions are under its `exemptions/`. */
+export const LEDGER_BUCKET = "remedy-ledger-123456789012";
 
 export const s3Mock = mockClient(S3Client);
 export const s3ControlMock = mockClient(S3ControlClient);
@@ -57,6 +63,8 @@ export interface TestBucket {
   tags?: Record<string, string>;
   /** GetBucketAcl fails with this. */
   aclError?: Error;
+  /** The ledger's object under the bucket's undo exemption key (absent: NoSuchKey); an Error: GetObject fails so. */
+  undoExemption?: UndoExemptionRecord | Error;
 }
 
 const OWNER_GRANT: Grant = { Grantee: { Type: "CanonicalUser", ID: OWNER.ID }, Permission: "FULL_CONTROL" };
@@ -146,6 +154,7 @@ export function mockAccount(options: {
     };
   });
   s3Mock.on(GetBucketOwnershipControlsCommand).rejects(awsError("OwnershipControlsNotFoundError", 404));
+  s3Mock.on(GetObjectCommand).rejects(awsError("NoSuchKey", 404));
   for (const bucket of buckets) {
     const target = { Bucket: bucket.name };
     const tags = Object.entries(bucket.tags ?? {});
@@ -159,6 +168,25 @@ export function mockAccount(options: {
       s3Mock.on(GetPublicAccessBlockCommand, target).resolves({ PublicAccessBlockConfiguration: bucket.block });
     } else {
       s3Mock.on(GetPublicAccessBlockCommand, target).rejects(awsError("NoSuchPublicAccessBlockConfiguration", 404));
+    }
+    const exemption = bucket.undoExemption;
+    if (exemption) {
+      const resource = {
+        accountId: ACCOUNT,
+        region: bucket.region ?? REGION,
+        type: "AWS::S3::Bucket",
+        id: bucket.name,
+      };
+      const object = { Bucket: LEDGER_BUCKET, Key: undoExemptionKey(resource) };
+      if (exemption instanceof Error) s3Mock.on(GetObjectCommand, object).rejects(exemption);
+      else {
+        const text = `${JSON.stringify(exemption, null, 2)}\n`;
+        s3Mock.on(GetObjectCommand, object).resolves({
+          Body: { transformToString: async () => text } as never,
+          ETag: '"etag-1"',
+          ContentLength: text.length,
+        });
+      }
     }
   }
   return world;
@@ -187,12 +215,16 @@ export function accountInstruction(flags: readonly Flag[], options: { resourceId
   });
 }
 
-/** The problem's fix as its function makes it, with this environment (REMEDY_ALLOWLIST) and fresh clients. */
+/**
+ * The problem's fix as its function makes it, with this environment (REMEDY_ALLOWLIST), fresh clients and the
+ * runner's reader of undo exemptions in LEDGER_BUCKET.
+ */
 export function accountFix(env: Record<string, string> = {}, now = () => new Date("2026-11-20T10:28:19.000Z")) {
   return FIX_MODULES.get(PROBLEM)!.create({
     env,
     log: { debug() {}, info() {}, warn() {}, error() {} },
     now,
     client: <C>(Client: new (config: object) => C) => new Client({ region: REGION }),
+    undoExemptions: undoExemptionReader(new S3Client({ region: REGION }), LEDGER_BUCKET),
   }) as ProblemFix;
 }
