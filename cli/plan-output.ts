@@ -70,10 +70,12 @@ export function renderPlan(report: PlanReport, options: { columns?: number } = {
   const grace = report.findings.filter((finding) => finding.status === "grace");
   const exempt = report.findings.filter((finding) => finding.status === "exempt");
   const undone = report.findings.filter((finding) => finding.status === "undone");
+  const held = report.findings.filter((finding) => finding.status === "held");
   out.push(
     `${plural(due.length + grace.length, "fix", "fixes")} in ${plural(report.instructions.length, "fix instruction")} ` +
       `(${due.length} due now, ${grace.length} in their grace period); ${plural(exempt.length, "finding")} exempt` +
-      `${undone.length > 0 ? `; ${plural(undone.length, "finding")} left as restored by undo` : ""}.`,
+      `${undone.length > 0 ? `; ${plural(undone.length, "finding")} left as restored by undo` : ""}` +
+      `${held.length > 0 ? `; ${plural(held.length, "fix", "fixes")} held back` : ""}.`,
   );
 
   const on = report.autoResponse.enabled;
@@ -108,6 +110,14 @@ export function renderPlan(report: PlanReport, options: { columns?: number } = {
       [40, PROBLEM_WIDTH, 50],
       options.columns,
     );
+  const heldTable = (findings: readonly PlanFinding[]) =>
+    table(
+      ["RESOURCE", "PROBLEM", "ACTION", "HELD BACK"],
+      findings.map((finding) => [finding.resourceId, finding.problem, finding.action, finding.heldBack!]),
+      [40, PROBLEM_WIDTH, 70],
+      options.columns,
+    );
+  const HELD_HEADING = "Held back (the instruction is queued; the fix skips it and says why while this holds):";
   const UNDONE_HEADING =
     "Left as restored by undo (instructions are still queued; the fix leaves these entries as they are until then):";
   const wouldBe = on
@@ -123,19 +133,23 @@ export function renderPlan(report: PlanReport, options: { columns?: number } = {
       );
       const exemptHere = report.findings.filter((finding) => here(finding) && finding.status === "exempt");
       const undoneHere = report.findings.filter((finding) => here(finding) && finding.status === "undone");
+      const heldHere = report.findings.filter((finding) => here(finding) && finding.status === "held");
       out.push(
         "",
         `${accountRegionHeading(group)}: ${plural(group.itemsJudged, "resource")} judged (${group.nonCompliant} non-compliant, ${group.compliant} compliant); ` +
           `${plural(group.due + group.grace, "fix", "fixes")} in ${plural(group.instructions, "fix instruction")} ` +
-          `(${group.due} due now, ${group.grace} in their grace period); ${plural(group.exempt, "finding")} exempt.`,
+          `(${group.due} due now, ${group.grace} in their grace period); ${plural(group.exempt, "finding")} exempt` +
+          `${group.held ? `; ${plural(group.held, "fix", "fixes")} held back` : ""}.`,
       );
       if (actionable.length > 0) out.push("Would-be actions:", actionsTable(actionable));
       if (exemptHere.length > 0) out.push(EXEMPT_HEADING, exemptTable(exemptHere));
+      if (heldHere.length > 0) out.push(HELD_HEADING, heldTable(heldHere));
       if (undoneHere.length > 0) out.push(UNDONE_HEADING, undoneTable(undoneHere));
     }
   } else {
     const actionable = [...due, ...grace];
     if (actionable.length > 0) out.push("", `Would-be actions (${wouldBe}):`, actionsTable(actionable));
+    if (held.length > 0) out.push("", HELD_HEADING, heldTable(held));
     if (exempt.length > 0) out.push("", EXEMPT_HEADING, exemptTable(exempt));
     if (undone.length > 0) out.push("", UNDONE_HEADING, undoneTable(undone));
   }

@@ -13,6 +13,8 @@ import { normalizeConfigItem } from "../detection/config-item.ts";
 import { type AnyRule, judgeItem } from "../detection/judge.ts";
 import type { ComplianceType, PublicAccessBlockFlags } from "../detection/types.ts";
 import { PermanentError } from "../platform/errors.ts";
+import { PROBLEM_SPECS } from "../problems/index.ts";
+import type { ProblemSpec } from "../problems/types.ts";
 import { describeAction, describeMatched } from "../problems/words.ts";
 import { compareAccountRegion } from "./accounts.ts";
 import type { UndoExemptionsView } from "./exemptions-view.ts";
@@ -30,8 +32,13 @@ export interface PlanFinding {
   matched: string;
   /** What Remedy will do, or why it will not. */
   action: string;
-  /** "undone": an undo put it back and its exemption keeps it so (the instruction is queued, the fix skips it). */
-  status: "due" | "grace" | "exempt" | "undone";
+  /**
+   * "undone": an undo put it back and its exemption keeps it so (the instruction is queued, the fix skips it).
+   * "held": its fix holds back while another resource of the account is left as it is on purpose (`heldBack` says
+   * which: the problem spec's heldBackBy); the instruction is queued, the fix skips it and says why.
+   */
+  status: "due" | "grace" | "exempt" | "undone" | "held";
+  heldBack?: string;
   notBefore?: string;
   exemption?: string;
   /** Status "undone": who undid it, when, and until when it is left as restored. */
@@ -69,6 +76,8 @@ export interface PlanAccountRegion {
   exempt: number;
   /** Findings an undo left as restored (only when there are some). */
   undone?: number;
+  /** Fixes held back (only when there are some). */
+  held?: number;
   instructions: number;
 }
 
@@ -259,8 +268,42 @@ export function plan(
     }
     onProgress?.(index + 1, items.length);
   });
+  holdBack(result.findings, (finding) => tallyOf(finding.accountId, finding.region));
   result.accountRegions = [...tallies.values()].sort(compareAccountRegion);
   return result;
+}
+
+/**
+ * The fixes that hold back while another resource of their account is left as it is on purpose (a problem spec's
+ * heldBackBy): a plan shows them held, naming those resources, as the fix would skip them.
+ */
+const SPECS: readonly ProblemSpec[] = PROBLEM_SPECS;
+
+function holdBack(findings: PlanFinding[], tallyOf: (finding: PlanFinding) => PlanAccountRegion): void {
+  for (const finding of findings) {
+    if (finding.status !== "due" && finding.status !== "grace") continue;
+    const heldBackBy = SPECS.find((spec) => spec.id === finding.problem)?.heldBackBy;
+    if (!heldBackBy) continue;
+    const onPurpose = [
+      ...new Set(
+        findings
+          .filter(
+            (other) =>
+              other.accountId === finding.accountId &&
+              (other.status === "exempt" || other.status === "undone") &&
+              heldBackBy.problems.includes(other.problem),
+          )
+          .map((other) => other.resourceId),
+      ),
+    ];
+    if (onPurpose.length === 0) continue;
+    const tally = tallyOf(finding);
+    tally[finding.status]--;
+    tally.held = (tally.held ?? 0) + 1;
+    finding.status = "held";
+    finding.heldBack = `${heldBackBy.reason}: ${onPurpose.join(", ")}`;
+    delete finding.notBefore;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -65,6 +65,12 @@ export interface ProblemSpec<Id extends string = string> {
   /** The bucket's Block Public Access flags that neutralise it (the block-public-access fix strategy). */
   blockFlags?: readonly BlockPublicAccessFlag[];
   /**
+   * Its fix holds back while another resource of the account is left as it is on purpose: a finding of one of
+   * `problems` that is exempt or that an undo left as restored (the account's Block Public Access while a bucket is
+   * public on purpose). `remedy plan` shows such a fix as held back, with `reason`, instead of as a would-be action.
+   */
+  heldBackBy?: { problems: readonly string[]; reason: string };
+  /**
    * What can open it, for the real-time path (functions/realtime/): the CloudTrail management events (their
    * EventBridge rule is built from these) and the Security Hub controls and third-party checks whose findings are
    * hints of it. Each is only a reason to re-read and re-judge the resource, never a verdict.

@@ -2,6 +2,8 @@
 // by turning on exactly the named flags still off — only when no bucket of the account is public on purpose (exempt);
 // otherwise Remedy tells and names those buckets. Its own function: the S3 bucket function's role is scoped to buckets,
 // and this fix's write (s3:PutAccountPublicAccessBlock) is account-wide.
+import { s3PublicAcl } from "../s3-public-acl/spec.ts";
+import { s3PublicPolicy } from "../s3-public-policy/spec.ts";
 import type { ProblemSpec } from "../types.ts";
 import { s3AccountPublicAccessContract } from "./contract.ts";
 import { accountPublicAccessBlock } from "./resource.ts";
@@ -22,6 +24,11 @@ export const s3AccountPublicAccess = {
   matchedKind: "s3-account-bpa-flag",
   contract: s3AccountPublicAccessContract,
   remediation: "remediate-s3-account",
+  // What the fix's survey finds live (survey.ts), as a plan sees it: a public bucket exempt or left public by an undo.
+  heldBackBy: {
+    problems: [s3PublicAcl.id, s3PublicPolicy.id],
+    reason: "held back while a bucket of the account is public on purpose",
+  },
   fix: {
     permissions: {
       // The account's flags (S3 Control; aliased where the bucket-level call has the same class name).

@@ -546,7 +546,7 @@ describe("remedy plan by account and region", () => {
     expect(await runCli(["plan", "--settings", settings, "--json"], cliIo, offline())).toBe(0);
     const one = JSON.parse(out.join(""));
     const count = (status: string) => one.findings.filter((finding: { status: string }) => finding.status === status);
-    return { ...one, due: count("due").length, exempt: count("exempt").length };
+    return { ...one, due: count("due").length, exempt: count("exempt").length, held: count("held").length };
   }
 
   it("several snapshots: the totals, then a heading per account and region with its counts and its actions", async () => {
@@ -567,7 +567,7 @@ describe("remedy plan by account and region", () => {
       [MEMBER_A, MEMBER_B].flatMap((account) =>
         REGIONS.map(
           (region) =>
-            `Account ${account}, ${region}: ${one.itemsJudged} resources judged (${one.nonCompliant} non-compliant, ${one.compliant} compliant); ${one.due} fixes in ${one.instructions.length} fix instructions (${one.due} due now, 0 in their grace period); ${one.exempt} findings exempt.`,
+            `Account ${account}, ${region}: ${one.itemsJudged} resources judged (${one.nonCompliant} non-compliant, ${one.compliant} compliant); ${one.due} fixes in ${one.instructions.length} fix instructions (${one.due} due now, 0 in their grace period); ${one.exempt} findings exempt; ${one.held} fixes held back.`,
         ),
       ),
     );
@@ -576,6 +576,7 @@ describe("remedy plan by account and region", () => {
     expect(group.match(/when enabled/g)).toHaveLength(one.due);
     expect(group).toMatch(/sg-0ba5710000000002\s+sg-open-ingress\s+revoke ingress tcp 22 from 0\.0\.0\.0\/0/);
     expect(group).toContain("Exempt (reported NON_COMPLIANT to Config, never changed):");
+    expect(group).toContain("Held back (the instruction is queued; the fix skips it and says why while this holds):");
   });
 
   it("--json: accountRegions counts per account and region; findings carry their account and region", async () => {
@@ -597,8 +598,11 @@ describe("remedy plan by account and region", () => {
       due: one.due,
       grace: 0,
       exempt: one.exempt,
+      // The account's Block Public Access fixes, held back while the example's exempt public bucket is public.
+      held: one.held,
       instructions: one.instructions.length,
     });
+    expect(one.held).toBeGreaterThan(0);
     expect(report.instructions).toHaveLength(4 * one.instructions.length);
     // Instruction ids include the account and region: no two groups share one.
     expect(new Set(report.instructions.map((instruction: { id: string }) => instruction.id)).size).toBe(

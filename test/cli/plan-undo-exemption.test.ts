@@ -73,11 +73,13 @@ describe("remedy plan --undo-exemptions FILE (offline)", () => {
     expect(await runCli(["plan"], plain.io, offlineDeps())).toBe(0);
     const counts = plain.out
       .join("")
-      .match(/(\d+) fixes in (\d+) fix instructions \((\d+) due now, 0 in their grace period\); 2 findings exempt\./);
+      .match(
+        /(\d+) fixes in (\d+) fix instructions \((\d+) due now, 0 in their grace period\); 2 findings exempt; (\d+) fixes held back\./,
+      );
     expect(counts).not.toBeNull();
     const [fixes, instructions] = [Number(counts?.[1]), Number(counts?.[2])];
     expect(text).toContain(
-      `${fixes - 1} fixes in ${instructions} fix instructions (${fixes - 1} due now, 0 in their grace period); 2 findings exempt; 1 finding left as restored by undo.`,
+      `${fixes - 1} fixes in ${instructions} fix instructions (${fixes - 1} due now, 0 in their grace period); 2 findings exempt; 1 finding left as restored by undo; ${counts?.[4]} fixes held back.`,
     );
     expect(text).not.toMatch(/sg-0ba5710000000002\s+sg-open-ingress\s+revoke ingress tcp 22/);
     expect(text).toContain("Left as restored by undo (instructions are still queued;");

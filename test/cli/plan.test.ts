@@ -53,7 +53,9 @@ describe("remedy plan on the shipped example", () => {
     expect(await runCli(["plan"], cliIo, offlineDeps())).toBe(0);
     const text = out.join("");
     expect(text).toContain("Judged 17 resources from 18 configuration items: 11 non-compliant, 6 compliant.");
-    expect(text).toContain("13 fixes in 10 fix instructions (13 due now, 0 in their grace period); 2 findings exempt.");
+    expect(text).toContain(
+      "11 fixes in 10 fix instructions (11 due now, 0 in their grace period); 2 findings exempt; 2 fixes held back.",
+    );
     for (const line of [
       /sg-0ba5710000000002\s+sg-open-ingress\s+revoke ingress tcp 22 from 0\.0\.0\.0\/0\s+when enabled/,
       /sg-0deb060000000004\s+sg-open-ingress\s+revoke ingress all traffic from ::\/0/,
@@ -64,8 +66,9 @@ describe("remedy plan on the shipped example", () => {
       /acme-partner-drop\s+s3-public-acl\s+remove ACL grant AuthenticatedUsers WRITE/,
       /acme-partner-drop\s+s3-public-acl\s+remove ACL grant AllUsers READ_ACP/,
       /acme-ml-datasets\s+s3-public-policy\s+remove policy statement Sid AnyoneCanList/,
-      /111122223333\s+s3-account-public-access\s+turn on Block Public Access IgnorePublicAcls for the account\s/,
-      /111122223333\s+s3-account-public-access\s+turn on Block Public Access RestrictPublicBuckets for the account\s/,
+      // The account's flags wait while a bucket is public on purpose (the fix would skip them, naming it).
+      /111122223333\s+s3-account-public-access\s+turn on Block Public Access IgnorePublicAcls for the account\s+held back while a bucket of the account is public on purpose: acme-public-assets\n/,
+      /111122223333\s+s3-account-public-access\s+turn on Block Public Access RestrictPublicBuckets for the account\s+held back while a bucket of the account is public on purpose: acme-public-assets\n/,
       /acme-orders-nightly-2026-11-19\s+rds-snapshot-public\s+remove restore access for every AWS account \("all"\)\s/,
       /acme-ledger-pre-migration\s+rds-cluster-snapshot-public\s+remove restore access for every AWS account \("all"\)\s/,
       /sg-0feed0000000003\s+sg-open-ingress\s+tcp 3389 from 0\.0\.0\.0\/0\s+tag until 2027-03-31: vendor remote support/,
@@ -75,6 +78,27 @@ describe("remedy plan on the shipped example", () => {
     }
     // Compliant and neutralised resources are not actions.
     expect(text).not.toMatch(/acme-audit-logs|acme-reports-vpce|acme-old-site|acme-orders-for-analytics/);
+  });
+
+  it("holds the account's Block Public Access fixes back only while a bucket of the account is public on purpose", async () => {
+    const settings = JSON.parse(readFileSync(new URL("../../examples/settings.json", import.meta.url), "utf8"));
+    const plan = async (file?: string) => {
+      const { out, io: cliIo } = io();
+      expect(await runCli(["plan", ...(file ? ["--settings", file] : []), "--json"], cliIo, offlineDeps())).toBe(0);
+      const report = JSON.parse(out.join(""));
+      return report.findings.filter((f: { problem: string }) => f.problem === "s3-account-public-access");
+    };
+    const held = await plan();
+    expect(held.map((f: { status: string; heldBack: string }) => [f.status, f.heldBack])).toEqual([
+      ["held", "held back while a bucket of the account is public on purpose: acme-public-assets"],
+      ["held", "held back while a bucket of the account is public on purpose: acme-public-assets"],
+    ]);
+    // Without the allowlist entry nothing is public on purpose: every public bucket is fixed, the account flags too.
+    const due = await plan(tempFile("no-allowlist.json", { ...settings, allowlist: [] }));
+    expect(due.map((f: { status: string; heldBack?: string }) => [f.status, f.heldBack])).toEqual([
+      ["due", undefined],
+      ["due", undefined],
+    ]);
   });
 
   it("--json gives the exact instructions the deployed rule would queue", async () => {
@@ -107,7 +131,7 @@ describe("remedy plan on the shipped example", () => {
       cliIo,
       offlineDeps(),
     );
-    expect(out.join("")).toContain("(0 due now, 13 in their grace period)");
+    expect(out.join("")).toContain("(0 due now, 11 in their grace period)");
     expect(out.join("")).toMatch(/after 2026-11-23 12:30 UTC/);
   });
 });
