@@ -1,5 +1,6 @@
-// AWS Config: the two custom rules served by the config-rule function, and — when manage_config is true — a
-// recorder for security groups and buckets, its delivery bucket and SNS topic (whose notices the notifier relays).
+// AWS Config: one custom rule per rule in the registry, served by the config-rule function, and — when
+// manage_config is true — a recorder for the registry's types Config records, its delivery bucket and SNS topic (whose
+// notices the notifier relays).
 import { ConfigConfigRule } from "@cdktf/provider-aws/lib/config-config-rule";
 import { ConfigConfigurationRecorder } from "@cdktf/provider-aws/lib/config-configuration-recorder";
 import { ConfigConfigurationRecorderStatus } from "@cdktf/provider-aws/lib/config-configuration-recorder-status";
