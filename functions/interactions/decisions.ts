@@ -1,0 +1,163 @@
+// The durable record of a decision taken in Slack (Fix now, Snooze, Exempt, Undo), one object per target and action
+// in the ledger bucket: `decisions/<instructionId or actionId>/<action>.json`. Written put-if-absent
+// (If-None-Match: *), so a double click, Slack's retry of a slow answer, or two approvers at once act once: the
+// second writer gets the first record back instead. A record is a claim like any ledger object: whoever acts on it
+// re-checks it. Undo targets a remediation's action id; the others an instruction id.
+import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import * as v from "valibot";
+import { ACTION_ID_PATTERN } from "../../contract/ids.ts";
+import { classifyAwsError, describeAwsError, errorCode, hasErrorCode } from "../../platform/aws-errors.ts";
+import { PermanentError, RetryableError } from "../../platform/errors.ts";
+import { SLACK_USER_ID } from "../notifier/ids.ts";
+import { DECISION_ACTIONS, type DecisionAction } from "./actions.ts";
+
+export const DECISION_PREFIX = "decisions/";
+
+/** An instruction's id (contract/instruction.ts): 32 lowercase hex characters. */
+const INSTRUCTION_ID_PATTERN = /^[0-9a-f]{32}$/;
+const DECISION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+const TEAM_ID_PATTERN = /^[TE][A-Z0-9]{2,}$/;
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+
+/** A decision record that is not valid (to write, or found stored). */
+export class InvalidDecisionError extends PermanentError {
+  override name = "InvalidDecisionError";
+}
+
+/** The ledger bucket refused the request, and the same request would be refused again. */
+export class DecisionStoreError extends PermanentError {
+  override name = "DecisionStoreError";
+  readonly code: string | undefined;
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.code = errorCode(options.cause);
+  }
+}
+
+/** The ledger bucket could not be reached or raced (throttled, 5xx, a concurrent write): try again. */
+export class DecisionStoreUnavailableError extends RetryableError {
+  override name = "DecisionStoreUnavailableError";
+  readonly code: string | undefined;
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.code = errorCode(options.cause);
+  }
+}
+
+const InstructionTarget = v.strictObject({
+  instructionId: v.pipe(v.string(), v.regex(INSTRUCTION_ID_PATTERN, "must be 32 lowercase hex characters")),
+});
+const ActionTarget = v.strictObject({
+  actionId: v.pipe(v.string(), v.regex(ACTION_ID_PATTERN, "must be an action id like act-20261120T102819Z-7c1d9e2f")),
+});
+
+const DecisionRecordSchema = v.pipe(
+  v.strictObject({
+    version: v.literal(1),
+    decisionId: v.pipe(v.string(), v.regex(DECISION_ID_PATTERN, "must be 1-128 letters, digits, - or _")),
+    action: v.picklist(DECISION_ACTIONS),
+    target: v.union([InstructionTarget, ActionTarget], "must be { instructionId } or { actionId }"),
+    by: v.strictObject({
+      slackUserId: v.pipe(v.string(), v.regex(SLACK_USER_ID, "must be a Slack user id like U012ABCDEF")),
+      teamId: v.pipe(v.string(), v.regex(TEAM_ID_PATTERN, "must be a Slack team id like T012ABCDEF")),
+    }),
+    at: v.pipe(
+      v.string(),
+      v.regex(ISO_INSTANT, "must be an ISO 8601 UTC instant"),
+      v.check((at) => !Number.isNaN(Date.parse(at)), "must be a real instant"),
+    ),
+    details: v.optional(v.record(v.string(), v.unknown())),
+  }),
+  v.check(
+    (record) => (record.action === "undo") === "actionId" in record.target,
+    "undo targets an action id ({ actionId }); fix-now, snooze and exempt an instruction id ({ instructionId })",
+  ),
+);
+
+export type DecisionRecord = v.InferOutput<typeof DecisionRecordSchema>;
+export type DecisionTarget = DecisionRecord["target"];
+
+export type RecordOutcome =
+  | { recorded: true; key: string }
+  | { recorded: false; key: string; existing: DecisionRecord };
+
+export function parseDecisionRecord(value: unknown, where = "decision record"): DecisionRecord {
+  const parsed = v.safeParse(DecisionRecordSchema, value);
+  if (parsed.success) return parsed.output;
+  const [issue] = parsed.issues;
+  throw new InvalidDecisionError(`${where}: ${v.getDotPath(issue) ?? "record"}: ${issue.message}`);
+}
+
+/** `decisions/<instructionId or actionId>/<action>.json`; only validated ids reach a key. */
+export function decisionKey(target: DecisionTarget, action: DecisionAction): string {
+  const id = "instructionId" in target ? target.instructionId : target.actionId;
+  const valid = "instructionId" in target ? INSTRUCTION_ID_PATTERN.test(id) : ACTION_ID_PATTERN.test(id);
+  if (!valid || !(DECISION_ACTIONS as readonly string[]).includes(action)) {
+    throw new InvalidDecisionError(`no decision key for ${JSON.stringify(target)} and ${JSON.stringify(action)}`);
+  }
+  return `${DECISION_PREFIX}${id}/${action}.json`;
+}
+
+type S3 = Pick<S3Client, "send">;
+
+/**
+ * Writes the record if there is none for its target and action yet; otherwise returns the one there (the decision
+ * already taken, which wins). Other failures throw DecisionStoreUnavailableError (retry) or DecisionStoreError.
+ */
+export async function recordDecision(s3: S3, bucket: string, record: DecisionRecord): Promise<RecordOutcome> {
+  const valid = parseDecisionRecord(record);
+  const key = decisionKey(valid.target, valid.action);
+  try {
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: `${JSON.stringify(valid, null, 2)}\n`,
+        ContentType: "application/json",
+        ServerSideEncryption: "AES256",
+        IfNoneMatch: "*",
+      }),
+    );
+    return { recorded: true, key };
+  } catch (error) {
+    if (!isAlreadyThere(error)) throw storeError(`s3://${bucket}/${key}: writing the decision`, error);
+  }
+  return { recorded: false, key, existing: await readDecision(s3, bucket, key) };
+}
+
+/** 412: the object exists. 409: another conditional write to it was in flight (it is then read, or retried). */
+function isAlreadyThere(error: unknown): boolean {
+  if (hasErrorCode(error, "PreconditionFailed", "ConditionalRequestConflict")) return true;
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+  return status === 412 || status === 409;
+}
+
+async function readDecision(s3: S3, bucket: string, key: string): Promise<DecisionRecord> {
+  let text: string;
+  try {
+    const output = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    text = output.Body ? await output.Body.transformToString("utf-8") : "";
+  } catch (error) {
+    // A 409's winner may not have finished writing: the next attempt will find it.
+    if (hasErrorCode(error, "NoSuchKey", "NotFound")) {
+      throw new DecisionStoreUnavailableError(`s3://${bucket}/${key}: another write holds it but it is not there yet`, {
+        cause: error,
+      });
+    }
+    throw storeError(`s3://${bucket}/${key}: reading the decision already taken`, error);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new InvalidDecisionError(`s3://${bucket}/${key}: not JSON: ${(error as Error).message}`);
+  }
+  return parseDecisionRecord(value, `s3://${bucket}/${key}`);
+}
+
+function storeError(context: string, error: unknown): Error {
+  const message = `${context}: ${describeAwsError(error)}`;
+  return classifyAwsError(error) === "transient"
+    ? new DecisionStoreUnavailableError(message, { cause: error })
+    : new DecisionStoreError(message, { cause: error });
+}

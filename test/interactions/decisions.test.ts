@@ -1,0 +1,167 @@
+// The decision record: its schema and key, and the put-if-absent write (a double click acts once).
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import {
+  type DecisionRecord,
+  DecisionStoreError,
+  DecisionStoreUnavailableError,
+  decisionKey,
+  InvalidDecisionError,
+  parseDecisionRecord,
+  recordDecision,
+} from "../../functions/interactions/decisions.ts";
+import { awsError } from "../support/kit.ts";
+
+const s3Mock = mockClient(S3Client);
+const s3 = new S3Client({});
+const BUCKET = "remedy-ledger-123456789012-us-east-1";
+const INSTRUCTION_ID = "0123456789abcdef0123456789abcdef";
+const ACTION_ID = "act-20261120T102819Z-7c1d9e2f";
+const body = (text: string) => ({ transformToString: async () => text }) as never;
+
+function decision(overrides: Partial<DecisionRecord> = {}): DecisionRecord {
+  return {
+    version: 1,
+    decisionId: "dec-1",
+    action: "fix-now",
+    target: { instructionId: INSTRUCTION_ID },
+    by: { slackUserId: "U012ALICE0", teamId: "T0TEAM0001" },
+    at: "2026-11-20T10:30:00.000Z",
+    ...overrides,
+  };
+}
+
+function precondition(): S3ServiceException {
+  return new S3ServiceException({
+    name: "PreconditionFailed",
+    $fault: "client",
+    message: "At least one of the pre-conditions you specified did not hold",
+    $metadata: { httpStatusCode: 412 },
+  });
+}
+
+beforeEach(() => s3Mock.reset());
+
+describe("decisionKey", () => {
+  it("is decisions/<instructionId or actionId>/<action>.json", () => {
+    expect(decisionKey({ instructionId: INSTRUCTION_ID }, "snooze")).toBe(`decisions/${INSTRUCTION_ID}/snooze.json`);
+    expect(decisionKey({ actionId: ACTION_ID }, "undo")).toBe(`decisions/${ACTION_ID}/undo.json`);
+  });
+
+  it("refuses ids that are not of their shape (no path from a claim)", () => {
+    expect(() => decisionKey({ instructionId: "../../exemptions/x" }, "snooze")).toThrow(InvalidDecisionError);
+    expect(() => decisionKey({ actionId: "act-1/../x" }, "undo")).toThrow(InvalidDecisionError);
+    expect(() => decisionKey({ instructionId: INSTRUCTION_ID }, "delete" as never)).toThrow(InvalidDecisionError);
+  });
+});
+
+describe("parseDecisionRecord", () => {
+  it("accepts a record, with details", () => {
+    const record = decision({ action: "exempt", details: { reason: "vendor feed", until: "2026-12-01" } });
+    expect(parseDecisionRecord(record)).toEqual(record);
+    expect(parseDecisionRecord(decision({ action: "undo", target: { actionId: ACTION_ID } }))).toMatchObject({
+      action: "undo",
+    });
+  });
+
+  it("refuses a malformed record, naming the field", () => {
+    const cases: [unknown, RegExp][] = [
+      [{ ...decision(), version: 2 }, /version/],
+      [{ ...decision(), action: "delete" }, /action/],
+      [{ ...decision(), extra: true }, /extra/],
+      [decision({ target: { instructionId: "abc" } }), /target/],
+      [decision({ target: { instructionId: INSTRUCTION_ID, actionId: ACTION_ID } as never }), /target/],
+      [decision({ by: { slackUserId: "alice", teamId: "T0TEAM0001" } }), /by\.slackUserId/],
+      [decision({ by: { slackUserId: "U012ALICE0", teamId: "acme" } }), /by\.teamId/],
+      [decision({ at: "yesterday" }), /at/],
+      [decision({ at: "2026-13-45T10:30:00Z" }), /at: must be a real instant/],
+      [decision({ decisionId: "a/b" }), /decisionId/],
+      [decision({ action: "undo" }), /undo targets an action id/],
+      [decision({ action: "fix-now", target: { actionId: ACTION_ID } }), /undo targets an action id/],
+      [null, /record/],
+    ];
+    for (const [value, message] of cases) {
+      expect(() => parseDecisionRecord(value)).toThrow(InvalidDecisionError);
+      expect(() => parseDecisionRecord(value)).toThrow(message);
+    }
+  });
+});
+
+describe("recordDecision", () => {
+  it("writes the record put-if-absent", async () => {
+    s3Mock.on(PutObjectCommand).resolves({ ETag: '"e1"' });
+    const record = decision();
+    expect(await recordDecision(s3, BUCKET, record)).toEqual({
+      recorded: true,
+      key: `decisions/${INSTRUCTION_ID}/fix-now.json`,
+    });
+    const puts = s3Mock.commandCalls(PutObjectCommand);
+    expect(puts).toHaveLength(1);
+    expect(puts[0]!.args[0].input).toEqual({
+      Bucket: BUCKET,
+      Key: `decisions/${INSTRUCTION_ID}/fix-now.json`,
+      Body: `${JSON.stringify(record, null, 2)}\n`,
+      ContentType: "application/json",
+      ServerSideEncryption: "AES256",
+      IfNoneMatch: "*",
+    });
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+  });
+
+  it("a second press (412) acts once: returns the decision already there", async () => {
+    const first = decision({ decisionId: "dec-first", by: { slackUserId: "W012BOB000", teamId: "T0TEAM0001" } });
+    s3Mock.on(PutObjectCommand).rejects(precondition());
+    s3Mock.on(GetObjectCommand).resolves({ Body: body(JSON.stringify(first)) });
+    expect(await recordDecision(s3, BUCKET, decision({ decisionId: "dec-second" }))).toEqual({
+      recorded: false,
+      key: `decisions/${INSTRUCTION_ID}/fix-now.json`,
+      existing: first,
+    });
+    expect(s3Mock).toHaveReceivedCommandWith(GetObjectCommand, {
+      Bucket: BUCKET,
+      Key: `decisions/${INSTRUCTION_ID}/fix-now.json`,
+    });
+  });
+
+  it("a concurrent write (409) whose object is not there yet is retryable", async () => {
+    s3Mock.on(PutObjectCommand).rejects(awsError("ConditionalRequestConflict", 409));
+    s3Mock.on(GetObjectCommand).rejects(new NoSuchKey({ message: "The specified key does not exist.", $metadata: {} }));
+    await expect(recordDecision(s3, BUCKET, decision())).rejects.toBeInstanceOf(DecisionStoreUnavailableError);
+  });
+
+  it("an existing record that is not valid is a permanent error, never a decision", async () => {
+    s3Mock.on(PutObjectCommand).rejects(precondition());
+    s3Mock.on(GetObjectCommand).resolves({ Body: body('{"version":1}') });
+    await expect(recordDecision(s3, BUCKET, decision())).rejects.toBeInstanceOf(InvalidDecisionError);
+    s3Mock.on(GetObjectCommand).resolves({ Body: body("not json") });
+    await expect(recordDecision(s3, BUCKET, decision())).rejects.toThrow(/not JSON/);
+  });
+
+  it("sorts other failures: throttling and 5xx retryable, denial permanent", async () => {
+    s3Mock.on(PutObjectCommand).rejects(awsError("SlowDown", 503));
+    await expect(recordDecision(s3, BUCKET, decision())).rejects.toMatchObject({
+      name: "DecisionStoreUnavailableError",
+      kind: "retryable",
+      code: "SlowDown",
+    });
+    s3Mock.on(PutObjectCommand).rejects(awsError("InternalError", 500));
+    await expect(recordDecision(s3, BUCKET, decision())).rejects.toBeInstanceOf(DecisionStoreUnavailableError);
+    s3Mock.on(PutObjectCommand).rejects(awsError("AccessDenied", 403, "Access Denied"));
+    const denied = recordDecision(s3, BUCKET, decision());
+    await expect(denied).rejects.toBeInstanceOf(DecisionStoreError);
+    await expect(denied).rejects.toMatchObject({ kind: "permanent", code: "AccessDenied" });
+    await expect(denied).rejects.toThrow(`s3://${BUCKET}/decisions/${INSTRUCTION_ID}/fix-now.json`);
+  });
+
+  it("a read of the existing record that fails is sorted the same way", async () => {
+    s3Mock.on(PutObjectCommand).rejects(precondition());
+    s3Mock.on(GetObjectCommand).rejects(awsError("AccessDenied", 403));
+    await expect(recordDecision(s3, BUCKET, decision())).rejects.toBeInstanceOf(DecisionStoreError);
+  });
+
+  it("writes nothing for an invalid record", async () => {
+    await expect(recordDecision(s3, BUCKET, decision({ action: "undo" }))).rejects.toBeInstanceOf(InvalidDecisionError);
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+});
