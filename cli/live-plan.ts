@@ -5,7 +5,8 @@
 //   tags (remedy:exempt) are read from S3, as the remediation reads them.
 // - Directly where Config does not record it (no recorder, recorder stopped, type not in the recording group):
 //   EC2 DescribeSecurityGroups and S3 ListBuckets (this region's buckets) plus each bucket's ACL, policy, Block
-//   Public Access, ownership controls and tags, built into items shaped like a snapshot's.
+//   Public Access, ownership controls and tags, built into items shaped like a snapshot's; a type whose ResourceSpec
+//   says `inventory: true` (RDS snapshots, the account's S3 Block Public Access) through its inventory, as below.
 // - A type Config never records (its ResourceSpec says `recordedByConfig: false`, e.g. EBS snapshots) through its
 //   inventory (problems/<folder>/inventory.ts), page by page, as the periodic scan lists it: Config is not asked.
 // A resource that cannot be read is reported (NotRead) and the rest is still judged.
@@ -39,12 +40,12 @@ import type { S3ControlClient } from "@aws-sdk/client-s3-control";
 import type { S3BucketState } from "../contract/ledger.ts";
 import { readAccountPublicAccessBlock } from "../detection/account-facts.ts";
 import { BLOCK_PUBLIC_ACCESS_FLAGS, type PublicAccessBlockFlags } from "../detection/types.ts";
-import { inventoryModuleFor } from "../functions/config-rule/inventories.ts";
 import { describeAwsError, hasErrorCode } from "../platform/aws-errors.ts";
 import { resourceSpec } from "../problems/index.ts";
-import { listedByInventory } from "../problems/inventory.ts";
+import { hasInventory, listedByInventory } from "../problems/inventory.ts";
 import { GROUP_URIS } from "../problems/s3-public/detect.ts";
 import { orNull, readBucketState } from "../problems/s3-public/live.ts";
+import { listedInventoryFor } from "./inventories.ts";
 import type { AccountBlockState, LiveSource, LiveTypeSource, NotRead } from "./plan.ts";
 
 export const SECURITY_GROUP = "AWS::EC2::SecurityGroup";
@@ -128,7 +129,9 @@ export async function readLive(clients: LiveClients, options: LiveOptions): Prom
         ? await readSecurityGroups(clients.ec2, options, progress)
         : resourceType === BUCKET
           ? await readBuckets(clients.s3, options, progress)
-          : { items: [], notRead: [{ resourceType, reason: "Remedy cannot read this type without Config" }] };
+          : hasInventory(resourceType)
+            ? await readThroughInventory(clients, resourceType, options, progress)
+            : { items: [], notRead: [{ resourceType, reason: "Remedy cannot read this type without Config" }] };
     items.push(...direct.items);
     notRead.push(...direct.notRead);
     types.push({ resourceType, via: "direct", why });
@@ -290,7 +293,7 @@ async function withBucketTags(
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Through the type's inventory (a type Config never records)
+// Through the type's inventory (a type Config never records, or one it does not record here that has one)
 
 /** The client of an SDK class among the plan's, or the one `clients.client` makes. */
 function clientOf(clients: LiveClients) {
@@ -304,9 +307,9 @@ function clientOf(clients: LiveClients) {
 }
 
 /**
- * Every resource of a type Config does not record, page by page through its inventory. Half a listing would judge
- * some and silently miss others: a listing that fails leaves none judged, and says why; a resource that cannot be
- * read is listed as not read, the rest is judged.
+ * Every resource of a type Config does not record (never, or not here), page by page through its inventory. Half a
+ * listing would judge some and silently miss others: a listing that fails (or has no client to list with) leaves
+ * none judged, and says why; a resource that cannot be read is listed as not read, the rest is judged.
  */
 async function readThroughInventory(
   clients: LiveClients,
@@ -314,24 +317,26 @@ async function readThroughInventory(
   options: LiveOptions,
   progress: (line: string) => void,
 ): Promise<{ items: unknown[]; notRead: NotRead[] }> {
-  const module = inventoryModuleFor(resourceType);
-  const label = resourceSpec(resourceType)?.label ?? resourceType;
-  if (!module) return { items: [], notRead: [{ resourceType, reason: `Remedy has no inventory of ${label}s` }] };
-  const inventory = module.create({ client: clientOf(clients), now: () => options.now, log: silentLog });
+  const module = await listedInventoryFor(resourceType);
+  const one = resourceSpec(resourceType)?.label ?? resourceType;
+  // "RDS DB snapshots"; "S3 account Block Public Access" (one per account) as it is.
+  const label = one.endsWith("s") ? one : `${one}s`;
+  if (!module) return { items: [], notRead: [{ resourceType, reason: `Remedy has no inventory of ${label}` }] };
   const items: unknown[] = [];
   const notRead: NotRead[] = [];
   let nextToken: string | undefined;
   try {
+    const inventory = module.create({ client: clientOf(clients), now: () => options.now, log: silentLog });
     do {
       const page = await inventory.page({ accountId: options.accountId, region: options.region }, nextToken);
       items.push(...page.items);
       for (const unread of page.unread)
         notRead.push({ resourceType, resourceId: unread.resourceId, reason: unread.reason });
       nextToken = page.nextToken;
-      progress(`reading ${label}s: ${items.length} so far`);
+      progress(`reading ${label}: ${items.length} so far`);
     } while (nextToken);
   } catch (error) {
-    return { items: [], notRead: [{ resourceType, reason: `${label}s cannot be listed: ${describeAwsError(error)}` }] };
+    return { items: [], notRead: [{ resourceType, reason: `${label} cannot be listed: ${describeAwsError(error)}` }] };
   }
   return { items, notRead };
 }

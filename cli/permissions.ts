@@ -3,7 +3,7 @@
 // plan` needs none (offline); `remedy plan --live` reads only. A test fails when the CLI sends a command that is not
 // declared here or by an undo.
 import type { CommandPermissions } from "../platform/permissions.ts";
-import { UNRECORDED_RESOURCES } from "../problems/inventory.ts";
+import { LISTED_RESOURCES } from "../problems/inventory.ts";
 import { resourceUndos } from "../problems/undo.ts";
 
 /** The commands the CLI's own code sends (undo's runner included; what an undo sends is its resource's). */
@@ -87,7 +87,8 @@ export function mergePermissions(
 
 /**
  * Every command the CLI can send: its own, every resource type's undo's, and (plan --live) the reads of every type
- * Config does not record, which it lists through that type's inventory (problems/<folder>/inventory.ts).
+ * with an inventory (problems/<folder>/inventory.ts), which it lists through it where Config does not record the type
+ * (LISTED_RESOURCES: the types Config never records, and those whose spec says `inventory: true`).
  */
 export const cliPermissions: typeof cliOwnPermissions & CommandPermissions = mergePermissions([
   { by: "cli/permissions.ts", permissions: cliOwnPermissions },
@@ -95,7 +96,7 @@ export const cliPermissions: typeof cliOwnPermissions & CommandPermissions = mer
     by: `the ${resourceType} undo (${undo.kind})`,
     permissions: undo.permissions,
   })),
-  ...UNRECORDED_RESOURCES.map((resource) => ({
+  ...LISTED_RESOURCES.map((resource) => ({
     by: `the ${resource.type} inventory (plan --live)`,
     permissions: resource.reads.permissions,
   })),

@@ -262,6 +262,8 @@ async function readLivePlan(
       ec2,
       s3: aimed.s3(),
       s3Control: aimed.s3Control(),
+      // Any other SDK class an inventory lists with (RDS; S3 Control at the SDK's endpoint).
+      ...(aimed.client ? { client: aimed.client } : {}),
     },
     {
       accountId,

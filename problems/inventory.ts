@@ -2,7 +2,9 @@
 // `recordedByConfig: false`): no configuration item of it ever exists, so the periodic scan (functions/config-rule/
 // scan.ts) and `remedy plan --live` list the account's resources of the type in one region through the service's own
 // API, page by page, each resource built into the item the type's rule judges. One lister per such type
-// (problems/<folder>/inventory.ts, its `inventory` export), sending only commands of the type's `reads`.
+// (problems/<folder>/inventory.ts, its `inventory` export), sending only commands of the type's `reads`. A type Config
+// does record may have one too (its ResourceSpec says `inventory: true`): `remedy plan --live` alone lists it so, where
+// Config does not record it (LISTED_RESOURCES); the periodic scan lists only the unrecorded types.
 import type { Log } from "../platform/logging.ts";
 import { RESOURCES } from "./index.ts";
 import type { ResourceSpec } from "./types.ts";
@@ -64,11 +66,29 @@ export function listedByInventory(resourceType: string): boolean {
 }
 
 /**
- * What an inventory list must be, whether loaded from the registry or written by the build: each unrecorded type's
- * folder exports the lister of that type, in the registry's order.
+ * The registry's resource types with an inventory (problems/<folder>/inventory.ts), in the registry's order: those
+ * Config does not record, and those it records that say `inventory: true` (`remedy plan --live` lists these where
+ * Config does not record them).
  */
-export function checkedInventoryModules(modules: readonly (InventoryModule | undefined)[]): readonly InventoryModule[] {
-  return UNRECORDED_RESOURCES.map((resource, index) => {
+export const LISTED_RESOURCES: readonly ResourceSpec[] = (RESOURCES as readonly ResourceSpec[]).filter(
+  (resource) => resource.recordedByConfig === false || resource.inventory === true,
+);
+
+/** Whether the type has an inventory (LISTED_RESOURCES), whether or not Config records it. */
+export function hasInventory(resourceType: string): boolean {
+  return LISTED_RESOURCES.some((resource) => resource.type === resourceType);
+}
+
+/**
+ * What an inventory list must be, whether loaded from the registry or written by the build: each listed type's folder
+ * exports the lister of that type, in the registry's order. The list is of `resources`: the unrecorded types (the
+ * periodic scan's) unless told otherwise (`remedy plan --live` loads LISTED_RESOURCES').
+ */
+export function checkedInventoryModules(
+  modules: readonly (InventoryModule | undefined)[],
+  resources: readonly ResourceSpec[] = UNRECORDED_RESOURCES,
+): readonly InventoryModule[] {
+  return resources.map((resource, index) => {
     const module = modules[index];
     if (module?.resourceType !== resource.type) {
       throw new Error(

@@ -239,6 +239,12 @@ export interface ResourceSpec {
    * sending only commands of `reads`). Absent: Config records it.
    */
   recordedByConfig?: false;
+  /**
+   * true: its folder has inventory.ts (its `inventory` export, sending only commands of `reads`): `remedy plan --live`
+   * lists it directly where Config does not record it (no recorder, recorder stopped, type not in the recording
+   * group). The periodic scan never uses it (Config records the type). Implied by `recordedByConfig: false`.
+   */
+  inventory?: true;
   /** The secure pattern when a Config rule says it violates without saying how. */
   training: Training;
   /**

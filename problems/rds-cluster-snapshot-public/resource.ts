@@ -38,6 +38,8 @@ export const dbClusterSnapshot = {
     },
     unscopedActions: [],
   },
+  // Where Config does not record it, `remedy plan --live` lists it with inventory.ts (these reads).
+  inventory: true,
   training: {
     title: "Secure pattern: share cluster snapshots with named accounts only",
     advice:

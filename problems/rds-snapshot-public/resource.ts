@@ -52,6 +52,8 @@ export const dbSnapshot = {
     },
     unscopedActions: [],
   },
+  // Where Config does not record it, `remedy plan --live` lists it with inventory.ts (these reads).
+  inventory: true,
   // One problem on this type: a compliance change means that problem, whose secure pattern this is.
   training: {
     title: "Secure pattern: share snapshots with named accounts only",

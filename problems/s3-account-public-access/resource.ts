@@ -36,6 +36,8 @@ export const accountPublicAccessBlock = {
     permissions: { GetAccountPublicAccessBlockCommand: "s3:GetAccountPublicAccessBlock" },
     unscopedActions: ["s3:GetAccountPublicAccessBlock"],
   },
+  // Where Config does not record it, `remedy plan --live` lists it with inventory.ts (these reads).
+  inventory: true,
   training: {
     title: "Secure pattern: Block Public Access for the whole account",
     advice:

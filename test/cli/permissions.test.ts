@@ -6,7 +6,7 @@ import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cliImpliedActions, cliPermissions } from "../../cli/permissions.ts";
 import { RESOURCES } from "../../problems/index.ts";
-import { UNRECORDED_RESOURCES } from "../../problems/inventory.ts";
+import { LISTED_RESOURCES } from "../../problems/inventory.ts";
 import { commandsIn, ROOT, reachableFrom, tsFiles } from "../helpers/source-scan.ts";
 
 /** Commands in modules the CLI imports that it never sends, each reviewed. */
@@ -20,11 +20,11 @@ const NOT_SENT: Record<string, string> = {
 
 /**
  * Every command the CLI's code sends: cli/ and all it imports, with every registered resource type's undo and (plan
- * --live) every inventory of a type Config does not record: both loaded from the registry by dynamic imports.
+ * --live) every type's inventory (cli/inventories.ts): both loaded from the registry by dynamic imports.
  */
 function commandsSentByCli(): Map<string, string[]> {
   const undos = RESOURCES.map((resource) => join(ROOT, "problems", resource.folder, "undo.ts"));
-  const inventories = UNRECORDED_RESOURCES.map((resource) => join(ROOT, "problems", resource.folder, "inventory.ts"));
+  const inventories = LISTED_RESOURCES.map((resource) => join(ROOT, "problems", resource.folder, "inventory.ts"));
   const sent = new Map<string, string[]>();
   for (const file of reachableFrom([...tsFiles(join(ROOT, "cli")), ...undos, ...inventories])) {
     for (const command of commandsIn(readFileSync(file, "utf8"))) {

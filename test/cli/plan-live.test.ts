@@ -26,6 +26,15 @@ import {
 } from "@aws-sdk/client-ec2";
 import { DescribeRuleCommand, EventBridgeClient, ResourceNotFoundException } from "@aws-sdk/client-eventbridge";
 import {
+  type DBClusterSnapshot,
+  type DBSnapshot,
+  DescribeDBClusterSnapshotAttributesCommand,
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBSnapshotAttributesCommand,
+  DescribeDBSnapshotsCommand,
+  RDSClient,
+} from "@aws-sdk/client-rds";
+import {
   type Bucket,
   GetBucketAclCommand,
   GetBucketLocationCommand,
@@ -60,6 +69,8 @@ import { undoExemptionKey } from "../../contract/undo-exemption.ts";
 import { normalizeConfigItem } from "../../detection/config-item.ts";
 import { judgeItem } from "../../detection/judge.ts";
 import { RULES } from "../../detection/rules.ts";
+import type { PublicAccessBlockFlags } from "../../detection/types.ts";
+import { S3ControlAtEndpoint } from "../../platform/clients.ts";
 import { RESOURCE_TYPES } from "../../problems/index.ts";
 import { listedByInventory, UNRECORDED_RESOURCES } from "../../problems/inventory.ts";
 import { aclFromConfig, aclGrantToApi } from "../../problems/s3-public/detect.ts";
@@ -75,6 +86,13 @@ const SNAPSHOT = new URL("../../examples/config-snapshot.json", import.meta.url)
 const EXAMPLE: Record<string, any>[] = JSON.parse(readFileSync(SNAPSHOT, "utf8")).configurationItems;
 const SG = "AWS::EC2::SecurityGroup";
 const BUCKET = "AWS::S3::Bucket";
+const DB_SNAPSHOT = "AWS::RDS::DBSnapshot";
+const CLUSTER_SNAPSHOT = "AWS::RDS::DBClusterSnapshot";
+const ACCOUNT_BPA = "AWS::S3::AccountPublicAccessBlock";
+/** The recorded types read without Config through their inventory (their spec says `inventory: true`). */
+const LISTED_WITHOUT_CONFIG = [DB_SNAPSHOT, CLUSTER_SNAPSHOT, ACCOUNT_BPA];
+/** The example's items of those types: a direct reading reads them too. */
+const EXAMPLE_LISTED = EXAMPLE.filter((item) => LISTED_WITHOUT_CONFIG.includes(item.resourceType)).length;
 /** The example's items of the types Remedy judges (what a plan reads of the account; not its VPC). */
 const EXAMPLE_JUDGED = EXAMPLE.filter((item) => RESOURCE_TYPES.includes(item.resourceType)).length;
 /** How the live line names the types Config never records (their inventory reads them): "; Config never records …". */
@@ -224,6 +242,9 @@ function account() {
     s3: new S3Client(CLIENT),
     s3control: new S3ControlClient(CLIENT),
     events: new EventBridgeClient(CLIENT),
+    // The clients inventories ask for by class (deps.client): RDS, and S3 Control at the SDK's endpoint.
+    rds: new RDSClient(CLIENT),
+    s3controlAtEndpoint: new S3ControlAtEndpoint(CLIENT),
   };
   const mocks = {
     config: mockClient(clients.config),
@@ -231,15 +252,25 @@ function account() {
     s3: mockClient(clients.s3),
     s3control: mockClient(clients.s3control),
     events: mockClient(clients.events),
+    rds: mockClient(clients.rds),
+    s3controlAtEndpoint: mockClient(clients.s3controlAtEndpoint),
   };
-  mocks.s3control.on(GetAccountPublicAccessBlockCommand).rejects(
-    new S3ControlServiceException({
-      name: "NoSuchPublicAccessBlockConfiguration",
-      $fault: "client",
-      $metadata: { httpStatusCode: 404 },
-      message: "The public access block configuration was not found",
-    }),
-  );
+  for (const s3control of [mocks.s3control, mocks.s3controlAtEndpoint]) {
+    s3control.on(GetAccountPublicAccessBlockCommand).rejects(
+      new S3ControlServiceException({
+        name: "NoSuchPublicAccessBlockConfiguration",
+        $fault: "client",
+        $metadata: { httpStatusCode: 404 },
+        message: "The public access block configuration was not found",
+      }),
+    );
+  }
+  // No RDS snapshots unless a test says so (directAccount: the example's).
+  mocks.rds
+    .on(DescribeDBSnapshotsCommand)
+    .resolves({ DBSnapshots: [] })
+    .on(DescribeDBClusterSnapshotsCommand)
+    .resolves({ DBClusterSnapshots: [] });
   // The example account has no EBS snapshots (a type Config does not record: plan --live lists it through EC2).
   mocks.ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
   mocks.s3.on(GetBucketTaggingCommand).callsFake(({ Bucket }: { Bucket: string }) => {
@@ -264,6 +295,12 @@ function account() {
       eventBridge: () => clients.events,
       configService: () => clients.config,
       s3Control: () => clients.s3control,
+      // Any other class: only the mocked ones (no test reaches the network).
+      client: <C>(Client: new (config: object) => C): C => {
+        if (Client === (RDSClient as unknown)) return clients.rds as C;
+        if (Client === (S3ControlAtEndpoint as unknown)) return clients.s3controlAtEndpoint as C;
+        throw new Error(`plan --live must not use a ${Client.name}`);
+      },
       callerIdentity: async () => identity,
       now: () => new Date(NOW),
       user: () => "alice",
@@ -317,7 +354,84 @@ async function configRecordsAll(aws: Account) {
   }));
 }
 
+/** A Config item's restore attributes (camelCase) as the RDS API answers them. */
+function apiAttributes(item: Record<string, any>, key: string) {
+  return (item.supplementaryConfiguration[key] as { attributeName: string; attributeValues: string[] }[]).map(
+    (attribute) => ({ AttributeName: attribute.attributeName, AttributeValues: attribute.attributeValues }),
+  );
+}
+
+const tagList = (item: Record<string, any>) =>
+  Object.entries(item.tags as Record<string, string>).map(([Key, Value]) => ({ Key, Value }));
+
+/** The example's DB snapshots and cluster snapshots in the RDS API (DB snapshots on two pages), and its account flags. */
+function directListed(aws: Account) {
+  const dbSnapshots = EXAMPLE.filter((item) => item.resourceType === DB_SNAPSHOT);
+  const described: DBSnapshot[] = dbSnapshots.map((item) => ({
+    DBSnapshotIdentifier: item.configuration.dBSnapshotIdentifier,
+    DBInstanceIdentifier: item.configuration.dBInstanceIdentifier,
+    SnapshotCreateTime: new Date(item.configuration.snapshotCreateTime),
+    Engine: item.configuration.engine,
+    AvailabilityZone: item.configuration.availabilityZone,
+    SnapshotType: item.configuration.snapshotType,
+    DBSnapshotArn: item.configuration.dBSnapshotArn,
+    TagList: tagList(item),
+  }));
+  aws.mocks.rds
+    .on(DescribeDBSnapshotsCommand)
+    .callsFake((input: { Marker?: string }) =>
+      input.Marker === "db-page-2"
+        ? { DBSnapshots: described.slice(1) }
+        : { DBSnapshots: described.slice(0, 1), Marker: "db-page-2" },
+    )
+    .on(DescribeDBSnapshotAttributesCommand)
+    .callsFake(({ DBSnapshotIdentifier }: { DBSnapshotIdentifier: string }) => {
+      const item = dbSnapshots.find((candidate) => candidate.resourceId === DBSnapshotIdentifier)!;
+      return {
+        DBSnapshotAttributesResult: {
+          DBSnapshotIdentifier,
+          DBSnapshotAttributes: apiAttributes(item, "DBSnapshotAttributes"),
+        },
+      };
+    });
+  const clusterSnapshots = EXAMPLE.filter((item) => item.resourceType === CLUSTER_SNAPSHOT);
+  const clusters: DBClusterSnapshot[] = clusterSnapshots.map((item) => ({
+    DBClusterSnapshotIdentifier: item.configuration.dbclusterSnapshotIdentifier,
+    DBClusterIdentifier: item.configuration.dbclusterIdentifier,
+    SnapshotCreateTime: new Date(item.configuration.snapshotCreateTime),
+    Engine: item.configuration.engine,
+    SnapshotType: item.configuration.snapshotType,
+    DBClusterSnapshotArn: item.configuration.dbclusterSnapshotArn,
+    TagList: tagList(item),
+  }));
+  aws.mocks.rds
+    .on(DescribeDBClusterSnapshotsCommand)
+    .resolves({ DBClusterSnapshots: clusters })
+    .on(DescribeDBClusterSnapshotAttributesCommand)
+    .callsFake(({ DBClusterSnapshotIdentifier }: { DBClusterSnapshotIdentifier: string }) => {
+      const item = clusterSnapshots.find((candidate) => candidate.resourceId === DBClusterSnapshotIdentifier)!;
+      return {
+        DBClusterSnapshotAttributesResult: {
+          DBClusterSnapshotIdentifier,
+          DBClusterSnapshotAttributes: apiAttributes(item, "DBClusterSnapshotAttributes"),
+        },
+      };
+    });
+  // The account's flags, as its item records them (one account: S3 Control answers every client alike).
+  const configuration = EXAMPLE.find((item) => item.resourceType === ACCOUNT_BPA)!.configuration;
+  const flags: PublicAccessBlockFlags = {
+    BlockPublicAcls: configuration.blockPublicAcls,
+    IgnorePublicAcls: configuration.ignorePublicAcls,
+    BlockPublicPolicy: configuration.blockPublicPolicy,
+    RestrictPublicBuckets: configuration.restrictPublicBuckets,
+  };
+  for (const s3control of [aws.mocks.s3control, aws.mocks.s3controlAtEndpoint]) {
+    s3control.on(GetAccountPublicAccessBlockCommand).resolves({ PublicAccessBlockConfiguration: flags });
+  }
+}
+
 function directAccount(aws: Account, groups = EXAMPLE.filter((item) => item.resourceType === SG)) {
+  directListed(aws);
   const buckets = EXAMPLE.filter((item) => item.resourceType === BUCKET);
   const described = groups.map(describedGroup);
   aws.mocks.ec2
@@ -439,6 +553,9 @@ describe("plan --live through AWS Config", () => {
     expect(aws.mocks.s3control).toHaveReceivedCommandWith(GetAccountPublicAccessBlockCommand, { AccountId: ACCOUNT });
     expect(aws.mocks.ec2).not.toHaveReceivedCommand(DescribeSecurityGroupsCommand);
     expect(aws.mocks.s3).not.toHaveReceivedCommand(ListBucketsCommand);
+    // Where Config records them, the types with an inventory are not listed through it.
+    expect(aws.mocks.rds).not.toHaveReceivedAnyCommand();
+    expect(aws.mocks.s3controlAtEndpoint).not.toHaveReceivedAnyCommand();
     expect(aws.sent().filter((name) => !READ_ONLY.test(name))).toEqual([]);
 
     const text = await plan(["plan", "--live"], aws.deps());
@@ -603,9 +720,13 @@ describe("plan --live where Config does not record: read directly", () => {
       { resourceType: SG, via: "direct", why },
       { resourceType: BUCKET, via: "direct", why },
     ]);
-    // A registered type with no reader of its own is not read without Config, and said so; nothing else is unread.
+    // The recorded types with an inventory (RDS snapshots, the account's Block Public Access) are listed through it.
+    expect(report.live.types).toEqual(
+      expect.arrayContaining(LISTED_WITHOUT_CONFIG.map((resourceType) => ({ resourceType, via: "direct", why }))),
+    );
+    // A registered type with no reader of its own would not be read without Config, and said so: today none.
     const unread = unreadWithoutConfig(report);
-    expect(unread.has(SG) || unread.has(BUCKET)).toBe(false);
+    expect([...unread]).toEqual([]);
     expect(report.notRead.filter((entry: { resourceType: string }) => !unread.has(entry.resourceType))).toEqual([]);
     // The same findings as the snapshot for what was read; only when they were captured differs (when they were read).
     const offline = await snapshotPlan();
@@ -628,6 +749,36 @@ describe("plan --live where Config does not record: read directly", () => {
     expect(aws.mocks.s3).toHaveReceivedCommandWith(ListBucketsCommand, { BucketRegion: REGION, MaxBuckets: 1000 });
     expect(aws.mocks.s3).toHaveReceivedCommandWith(ListBucketsCommand, { ContinuationToken: "next" });
     expect(aws.mocks.ec2).toHaveReceivedCommandWith(DescribeSecurityGroupsCommand, { NextToken: "page-2" });
+    // RDS: the manual snapshots, paged by Marker, each one's attributes; the account's flags from S3 Control.
+    expect(aws.mocks.rds.commandCalls(DescribeDBSnapshotsCommand).map((call) => call.args[0].input)).toEqual([
+      { SnapshotType: "manual" },
+      { SnapshotType: "manual", Marker: "db-page-2" },
+    ]);
+    expect(aws.mocks.rds.commandCalls(DescribeDBClusterSnapshotsCommand).map((call) => call.args[0].input)).toEqual([
+      { SnapshotType: "manual" },
+    ]);
+    expect(
+      aws.mocks.rds
+        .commandCalls(DescribeDBSnapshotAttributesCommand)
+        .map((call) => call.args[0].input.DBSnapshotIdentifier)
+        .sort(),
+    ).toEqual(["acme-orders-for-analytics", "acme-orders-nightly-2026-11-19"]);
+    expect(aws.mocks.rds).toHaveReceivedCommandWith(DescribeDBClusterSnapshotAttributesCommand, {
+      DBClusterSnapshotIdentifier: "acme-ledger-pre-migration",
+    });
+    expect(aws.mocks.s3controlAtEndpoint).toHaveReceivedCommandWith(GetAccountPublicAccessBlockCommand, {
+      AccountId: ACCOUNT,
+    });
+    expect(
+      report.findings
+        .filter((finding: { resourceType: string }) => LISTED_WITHOUT_CONFIG.includes(finding.resourceType))
+        .map((finding: { resourceId: string; problem: string }) => [finding.resourceId, finding.problem]),
+    ).toEqual([
+      ["acme-orders-nightly-2026-11-19", "rds-snapshot-public"],
+      ["acme-ledger-pre-migration", "rds-cluster-snapshot-public"],
+      [ACCOUNT, "s3-account-public-access"],
+      [ACCOUNT, "s3-account-public-access"],
+    ]);
     expect(aws.sent().filter((name) => !READ_ONLY.test(name))).toEqual([]);
 
     const text = await plan(["plan", "--live"], aws.deps());
@@ -682,7 +833,9 @@ describe("plan --live where Config does not record: read directly", () => {
     expect(report.notRead.filter((entry: { resourceType: string }) => !unread.has(entry.resourceType))).toEqual([
       expect.objectContaining({ resourceType: BUCKET, resourceId: "acme-partner-drop" }),
     ]);
-    expect(run.out).toContain(`from ${EXAMPLE.filter(readByItsOwnApi).length - 1} configuration items`);
+    expect(run.out).toContain(
+      `from ${EXAMPLE.filter(readByItsOwnApi).length - 1 + EXAMPLE_LISTED} configuration items`,
+    );
     expect(run.out).toMatch(/acme-public-assets\s+s3-public-acl/);
     const strict = await plan(["plan", "--live", "--strict"], aws.deps());
     expect(strict.code).toBe(1);
@@ -708,7 +861,8 @@ describe("plan --live where Config does not record: read directly", () => {
           "security groups cannot be listed: UnauthorizedOperation: You are not authorized to perform this operation.",
       },
     ]);
-    expect(report.itemsJudged).toBe(6);
+    // The buckets, and the types listed through their inventories.
+    expect(report.itemsJudged).toBe(EXAMPLE.filter((item) => item.resourceType === BUCKET).length + EXAMPLE_LISTED);
   });
 
   it("a bucket listed without its region is located with GetBucketLocation (EU is eu-west-1)", async () => {
@@ -724,7 +878,8 @@ describe("plan --live where Config does not record: read directly", () => {
       .on(GetBucketLocationCommand, { Bucket: "acme-old-site" })
       .resolves({});
     const report = JSON.parse((await plan(["plan", "--live", "--json"], aws.deps())).out);
-    expect(report.itemsRead).toBe(1);
+    // The one bucket here, and the types listed through their inventories.
+    expect(report.itemsRead).toBe(1 + EXAMPLE_LISTED);
     expect(report.findings.map((f: { resourceId: string }) => f.resourceId)).toContain("acme-public-assets");
     expect(aws.mocks.s3).not.toHaveReceivedCommandWith(GetBucketAclCommand, { Bucket: "acme-old-site" });
     expect(regionOfLocation(undefined)).toBe("us-east-1");

@@ -15,6 +15,12 @@ import {
 } from "@aws-sdk/client-ec2";
 import { EventBridgeClient, PutRuleCommand } from "@aws-sdk/client-eventbridge";
 import {
+  CreateDBInstanceCommand,
+  CreateDBSnapshotCommand,
+  ModifyDBSnapshotAttributeCommand,
+  RDSClient,
+} from "@aws-sdk/client-rds";
+import {
   CreateBucketCommand,
   GetBucketAclCommand,
   GetBucketPolicyCommand,
@@ -129,6 +135,31 @@ describe.skipIf(skipWithoutMoto("plan --live against moto"))(
       const elsewhere = new S3Client({ ...moto.clientConfig, region: "us-east-1" });
       await elsewhere.send(new CreateBucketCommand({ Bucket: "acme-us-east-public" }));
       await elsewhere.send(new PutBucketAclCommand({ Bucket: "acme-us-east-public", ACL: "public-read" }));
+      // A manual DB snapshot anyone can restore (RDS is read through its inventory where Config does not record).
+      const rds = new RDSClient(moto.clientConfig);
+      await rds.send(
+        new CreateDBInstanceCommand({
+          DBInstanceIdentifier: "acme-orders",
+          DBInstanceClass: "db.t3.micro",
+          Engine: "postgres",
+          AllocatedStorage: 20,
+          MasterUsername: "orders_admin",
+          MasterUserPassword: "not-a-secret-1",
+        }),
+      );
+      await rds.send(
+        new CreateDBSnapshotCommand({
+          DBInstanceIdentifier: "acme-orders",
+          DBSnapshotIdentifier: "acme-orders-public",
+        }),
+      );
+      await rds.send(
+        new ModifyDBSnapshotAttributeCommand({
+          DBSnapshotIdentifier: "acme-orders-public",
+          AttributeName: "restore",
+          ValuesToAdd: ["all"],
+        }),
+      );
       await new EventBridgeClient(moto.clientConfig).send(
         new PutRuleCommand({ Name: RULE, ScheduleExpression: "rate(1 minute)", State: "ENABLED" }),
       );
@@ -210,12 +241,22 @@ describe.skipIf(skipWithoutMoto("plan --live against moto"))(
           ],
           ["acme-exempt", "s3-public-acl", "none (exempt)", "exempt"],
           [defaultGroup, "sg-default-rules", "revoke egress all traffic to 0.0.0.0/0", "due"],
+          ["acme-orders-public", "rds-snapshot-public", 'remove restore access for every AWS account ("all")', "due"],
+          // The account's Block Public Access, listed through S3 Control at moto's endpoint (its inventory): none
+          // configured, every flag off; held back while acme-exempt is public on purpose.
+          ...["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"].map((flag) => [
+            MOTO_ACCOUNT_ID,
+            "s3-account-public-access",
+            `turn on Block Public Access ${flag} for the account`,
+            "held",
+          ]),
         ]),
       );
-      expect(findings).toHaveLength(5);
+      expect(findings).toHaveLength(10);
       expect(report.findings.map((f: { resourceId: string }) => f.resourceId)).not.toContain("acme-us-east-public");
-      // moto's S3 Control cannot be reached through an endpoint URL (the SDK puts the account id in front of the
-      // host): the plan says the account's flags are unknown and judges with the buckets' own.
+      // moto's S3 Control cannot be reached through an endpoint URL by the plain client (the SDK puts the account id
+      // in front of the host): the plan says the account's flags are unknown and judges with the buckets' own. (The
+      // account's inventory asks S3ControlAtEndpoint, which reaches it: its findings above.)
       expect(report.accountPublicAccessBlock).toMatchObject({ from: "unknown" });
       // No progress in a pipe: whatever stderr holds (the SDK's own complaint about that endpoint), none is ours.
       for (const output of [json.stderr, text.stderr]) expect(output).not.toMatch(/^remedy plan:/m);

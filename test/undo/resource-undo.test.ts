@@ -10,7 +10,7 @@ import { cliImpliedActions, cliOwnPermissions, cliPermissions, mergePermissions 
 import { reAddedBetween } from "../../cli/undo.ts";
 import { planUndo, UndoError } from "../../cli/undo-runner.ts";
 import { PROBLEM_SPECS, RESOURCES } from "../../problems/index.ts";
-import { UNRECORDED_RESOURCES } from "../../problems/inventory.ts";
+import { LISTED_RESOURCES } from "../../problems/inventory.ts";
 import { type BucketLive, undo as s3BucketUndo } from "../../problems/s3-public/undo.ts";
 import { undo as sgRulesUndo } from "../../problems/sg-open-ingress/undo.ts";
 import { resourceUndos, undoFor } from "../../problems/undo.ts";
@@ -119,8 +119,8 @@ describe("undo per resource type", () => {
   it("gives the CLI's operators exactly the CLI's own commands, every undo's and every inventory's (cli/permissions.ts)", () => {
     const expected: Record<string, string> = { ...cliOwnPermissions };
     for (const { undo } of resourceUndos()) Object.assign(expected, undo.permissions);
-    // plan --live lists each type Config does not record through its inventory, with its reads.
-    for (const resource of UNRECORDED_RESOURCES) Object.assign(expected, resource.reads.permissions);
+    // plan --live lists each type with an inventory through it (where Config does not record it), with its reads.
+    for (const resource of LISTED_RESOURCES) Object.assign(expected, resource.reads.permissions);
     expect(cliPermissions).toEqual(expected);
     // A command the CLI sends itself and an undo sends too (plan --live's bucket reads) names one action in both.
     for (const { undo } of resourceUndos()) {
