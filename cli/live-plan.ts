@@ -41,6 +41,7 @@ import type { S3BucketState } from "../contract/ledger.ts";
 import { readAccountPublicAccessBlock } from "../detection/account-facts.ts";
 import { BLOCK_PUBLIC_ACCESS_FLAGS, type PublicAccessBlockFlags } from "../detection/types.ts";
 import { describeAwsError, hasErrorCode } from "../platform/aws-errors.ts";
+import { mapLimit } from "../platform/concurrency.ts";
 import { resourceSpec } from "../problems/index.ts";
 import { hasInventory, listedByInventory } from "../problems/inventory.ts";
 import { GROUP_URIS } from "../problems/s3-public/detect.ts";
@@ -273,7 +274,7 @@ async function withBucketTags(
   progress: (line: string) => void,
 ): Promise<{ items: Record<string, unknown>[]; notRead: NotRead[] }> {
   const notRead: NotRead[] = [];
-  const tagged = await inPool(items, BUCKET_CONCURRENCY, async (item, index) => {
+  const tagged = await mapLimit(items, BUCKET_CONCURRENCY, async (item, index) => {
     progress(`reading bucket tags: ${index + 1} of ${items.length}`);
     const name = item.resourceId;
     if (typeof name !== "string" || !name) return item; // plan() reports the item as malformed
@@ -595,7 +596,7 @@ async function readBuckets(
   }
 
   const notRead: NotRead[] = [];
-  const items = await inPool(buckets, BUCKET_CONCURRENCY, async (bucket, index) => {
+  const items = await mapLimit(buckets, BUCKET_CONCURRENCY, async (bucket, index) => {
     progress(`reading buckets: ${index + 1} of ${buckets.length}`);
     const name = bucket.Name!;
     try {
@@ -622,24 +623,6 @@ async function readBuckets(
 function sortedNotRead(notRead: NotRead[], buckets: readonly Bucket[]): NotRead[] {
   const order = new Map(buckets.map((bucket, index) => [bucket.Name, index]));
   return notRead.sort((a, b) => (order.get(a.resourceId) ?? 0) - (order.get(b.resourceId) ?? 0));
-}
-
-/** Maps `inputs` with at most `limit` calls in flight; results keep the inputs' order. */
-async function inPool<T, R>(
-  inputs: readonly T[],
-  limit: number,
-  map: (input: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(inputs.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < inputs.length) {
-      const index = next++;
-      results[index] = await map(inputs[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, inputs.length) }, worker));
-  return results;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 // (problems/<folder>/inventory.ts, its `inventory` export), sending only commands of the type's `reads`. A type Config
 // does record may have one too (its ResourceSpec says `inventory: true`): `remedy plan --live` alone lists it so, where
 // Config does not record it (LISTED_RESOURCES); the periodic scan lists only the unrecorded types.
+import { classifyAwsError, describeAwsError } from "../platform/aws-errors.ts";
 import type { Log } from "../platform/logging.ts";
 import { RESOURCES } from "./index.ts";
 import type { ResourceSpec } from "./types.ts";
@@ -97,4 +98,30 @@ export function checkedInventoryModules(
     }
     return module;
   });
+}
+
+/** What reading one listed resource came to; `skipped`: not the account's own, or nothing to name it by. */
+export type ResourceRead = { item: Record<string, unknown> } | { unread: Unread } | { gone: true } | { skipped: true };
+
+/**
+ * A read of one listed resource that failed: gone since the listing → skipped; throttling and outages → thrown (the
+ * whole page is read again: nothing of it was reported yet); anything else → not read, saying what and why.
+ */
+export function failedRead(error: unknown, resourceId: string, what: string): ResourceRead {
+  const kind = classifyAwsError(error);
+  if (kind === "gone") return { gone: true };
+  if (kind === "transient") throw error;
+  return { unread: { resourceId, reason: `${what} cannot be read: ${describeAwsError(error)}` } };
+}
+
+/** A page from its resources' reads, in listing order, and where the listing goes on. */
+export function inventoryPage(reads: readonly ResourceRead[], nextToken: string | undefined): InventoryPage {
+  const page: InventoryPage = { items: [], unread: [], gone: 0 };
+  for (const read of reads) {
+    if ("item" in read) page.items.push(read.item);
+    else if ("unread" in read) page.unread.push(read.unread);
+    else if ("gone" in read) page.gone++;
+  }
+  if (nextToken) page.nextToken = nextToken;
+  return page;
 }

@@ -180,20 +180,6 @@ export async function batchGetItems(
   return { items, unprocessed: pending };
 }
 
-/** Runs `work` over `inputs` with at most `limit` running at once; results in input order. */
-export async function mapLimit<T, R>(inputs: readonly T[], limit: number, work: (input: T) => Promise<R>) {
-  const results: R[] = new Array(inputs.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < inputs.length) {
-      const index = next++;
-      results[index] = await work(inputs[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, inputs.length) }, lane));
-  return results;
-}
-
 /** PutEvaluations in chunks of 100 (its limit); what Config refuses is counted and logged, not retried. */
 export async function putEvaluations(
   deps: { configService: ConfigServiceClient; log: Log; metrics: MetricSink },

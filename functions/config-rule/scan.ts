@@ -41,6 +41,7 @@ import type { AccountFactsReader } from "../../detection/account-facts.ts";
 import { InvalidConfigItemError } from "../../detection/config-item.ts";
 import type { AccountFacts } from "../../detection/types.ts";
 import { hasErrorCode } from "../../platform/aws-errors.ts";
+import { mapLimit } from "../../platform/concurrency.ts";
 import { type DeployedRule, type Deployment, deployedRuleNamed } from "../../platform/deployment.ts";
 import { PermanentError } from "../../platform/errors.ts";
 import { errorFields, type MetricSink } from "../../platform/logging.ts";
@@ -52,7 +53,6 @@ import {
   type Judged,
   type JudgingDeps,
   judgeBatchItem,
-  mapLimit,
   putEvaluations,
   queueInstructions,
 } from "./judging.ts";

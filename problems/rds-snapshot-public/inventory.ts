@@ -13,8 +13,17 @@ import {
   RDSClient,
   type Tag,
 } from "@aws-sdk/client-rds";
-import { classifyAwsError, describeAwsError, PermanentRemediationError } from "../../platform/aws-errors.ts";
-import type { InventoryModule, InventoryPage, InventoryPlace, ResourceInventory, Unread } from "../inventory.ts";
+import { PermanentRemediationError } from "../../platform/aws-errors.ts";
+import { mapLimit } from "../../platform/concurrency.ts";
+import {
+  failedRead,
+  type InventoryModule,
+  type InventoryPage,
+  type InventoryPlace,
+  inventoryPage,
+  type ResourceInventory,
+  type ResourceRead,
+} from "../inventory.ts";
 import type { ResourceSpec } from "../types.ts";
 import { DB_SNAPSHOT, type SnapshotFlavor } from "./flavor.ts";
 import { restoreOf } from "./live.ts";
@@ -122,22 +131,6 @@ export function snapshotItem(
   };
 }
 
-/** Maps `inputs` with at most `limit` calls in flight; results keep the inputs' order. */
-async function inPool<T, R>(inputs: readonly T[], limit: number, map: (input: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(inputs.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < inputs.length) {
-      const index = next++;
-      results[index] = await map(inputs[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, inputs.length) }, lane));
-  return results;
-}
-
-type Read = { item: Record<string, unknown> } | { unread: Unread } | { gone: true } | { nameless: true };
-
 /** The lister of one kind of snapshot. */
 export function rdsSnapshotInventory(
   listing: SnapshotListing,
@@ -149,31 +142,25 @@ export function rdsSnapshotInventory(
 
     async page(place, nextToken): Promise<InventoryPage> {
       const listed = await listing.list(deps.rds, nextToken);
-      const reads = await inPool(listed.snapshots, ATTRIBUTE_READS_IN_FLIGHT, async (entry): Promise<Read> => {
-        const id = entry.id;
-        if (!id) return { nameless: true };
-        try {
-          const attributes = await listing.attributes(deps.rds, id);
-          // What cannot be read could be "all": such a snapshot is not judged (and not guessed about).
-          restoreOf(attributes, id, listing.flavor.configAttributes);
-          return { item: snapshotItem(listing, configCase, { ...entry, id }, attributes, place, deps.now()) };
-        } catch (error) {
-          if (error instanceof PermanentRemediationError) return { unread: { resourceId: id, reason: error.message } };
-          const kind = classifyAwsError(error);
-          if (kind === "gone") return { gone: true };
-          // Throttling and outages: the whole page is read again (nothing of it was reported yet).
-          if (kind === "transient") throw error;
-          return { unread: { resourceId: id, reason: `its attributes cannot be read: ${describeAwsError(error)}` } };
-        }
-      });
-      const page: InventoryPage = { items: [], unread: [], gone: 0 };
-      for (const read of reads) {
-        if ("item" in read) page.items.push(read.item);
-        else if ("unread" in read) page.unread.push(read.unread);
-        else if ("gone" in read) page.gone++;
-      }
-      if (listed.marker) page.nextToken = listed.marker;
-      return page;
+      const reads = await mapLimit(
+        listed.snapshots,
+        ATTRIBUTE_READS_IN_FLIGHT,
+        async (entry): Promise<ResourceRead> => {
+          const id = entry.id;
+          if (!id) return { skipped: true };
+          try {
+            const attributes = await listing.attributes(deps.rds, id);
+            // What cannot be read could be "all": such a snapshot is not judged (and not guessed about).
+            restoreOf(attributes, id, listing.flavor.configAttributes);
+            return { item: snapshotItem(listing, configCase, { ...entry, id }, attributes, place, deps.now()) };
+          } catch (error) {
+            if (error instanceof PermanentRemediationError)
+              return { unread: { resourceId: id, reason: error.message } };
+            return failedRead(error, id, "its attributes");
+          }
+        },
+      );
+      return inventoryPage(reads, listed.marker);
     },
   };
 }
