@@ -205,17 +205,21 @@ export function plan(
           const undone = finding.exemption
             ? undefined
             : activeUndoExemption(undoneRecord, finding.problem, matchedEntryKey(finding.matched), now);
+          // What every finding of the plan says of itself, whatever becomes of it.
+          const found = {
+            resourceType: item.resourceType,
+            resourceId: item.resourceId,
+            accountId: item.accountId,
+            region: item.region,
+            ruleId: rule.id,
+            compliance: judgement.compliance,
+            problem: finding.problem,
+            matched: describeMatched(finding.matched),
+          };
           if (undone) {
             tally.undone = (tally.undone ?? 0) + 1;
             result.findings.push({
-              resourceType: item.resourceType,
-              resourceId: item.resourceId,
-              accountId: item.accountId,
-              region: item.region,
-              ruleId: rule.id,
-              compliance: judgement.compliance,
-              problem: finding.problem,
-              matched: describeMatched(finding.matched),
+              ...found,
               action: `none (left as restored by undo ${undone.undoActionId} until ${undone.until})`,
               status: "undone",
               undoExemption: describeUndoExemption(undone),
@@ -225,14 +229,7 @@ export function plan(
           }
           tally[finding.exemption ? "exempt" : due ? "due" : "grace"]++;
           result.findings.push({
-            resourceType: item.resourceType,
-            resourceId: item.resourceId,
-            accountId: item.accountId,
-            region: item.region,
-            ruleId: rule.id,
-            compliance: judgement.compliance,
-            problem: finding.problem,
-            matched: describeMatched(finding.matched),
+            ...found,
             action: finding.exemption
               ? "none (exempt)"
               : describeAction(finding.problem, finding.matched, settings.s3FixStrategy),

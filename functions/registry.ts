@@ -9,6 +9,7 @@ import type { CommandPermissions } from "../platform/permissions.ts";
 import { declaredActions } from "../platform/permissions.ts";
 import { PROBLEM_SPECS, type Problem, RESOURCES } from "../problems/index.ts";
 import { UNRECORDED_RESOURCES } from "../problems/inventory.ts";
+import type { ResourceSpec } from "../problems/types.ts";
 import { configRuleImpliedActions, configRulePermissions } from "./config-rule/permissions.ts";
 import { coordinatorImpliedActions, coordinatorPermissions } from "./coordinator/permissions.ts";
 import { notifierPermissions } from "./notifier/permissions.ts";
@@ -55,6 +56,11 @@ export interface FunctionSpec {
   reservedConcurrency?: number;
   /** Invoked asynchronously by the coordinator: Lambda must not retry (the coordinator counts attempts itself). */
   invokedByCoordinator?: boolean;
+  /**
+   * The resource types it reads live itself, each through its folder's `module` (loaded from the registry; the build
+   * imports them statically): it is granted each type's `reads`, scoped as the type says.
+   */
+  liveReads?: { resources: readonly ResourceSpec[]; module: "observe.ts" | "inventory.ts" };
 }
 
 const KB = 1024;
@@ -120,6 +126,8 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     name: "config-rule",
     entry: "functions/config-rule/handler.ts",
     permissions: configRulePermissions,
+    // A periodic scan lists the types Config never records itself (problems/<folder>/inventory.ts).
+    liveReads: { resources: UNRECORDED_RESOURCES, module: "inventory.ts" },
     // The event's account's standing, and its detect role (functions/config-rule/organization.ts).
     organizationPermissions: { ...ORGANIZATION_DIRECTORY_PERMISSIONS, ...MEMBER_ROLE_PERMISSIONS },
     impliedActions: configRuleImpliedActions,
@@ -195,6 +203,8 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     name: "realtime",
     entry: "functions/realtime/handler.ts",
     permissions: realtimePermissions,
+    // Every registered type, read as its fixes read it (problems/<folder>/observe.ts).
+    liveReads: { resources: RESOURCES, module: "observe.ts" },
     // The event's account's standing, and its detect role for the live read (functions/realtime/organization.ts).
     organizationPermissions: { ...ORGANIZATION_DIRECTORY_PERMISSIONS, ...MEMBER_ROLE_PERMISSIONS },
     impliedActions: realtimeImpliedActions,
@@ -224,17 +234,13 @@ export const FUNCTION_LIST: readonly FunctionSpec[] = FUNCTION_NAMES.map((name) 
 
 /**
  * The code a function runs, relative to the repository root: its folder, its problems' fix modules, and the modules
- * it loads from the registry by folder (the build imports them statically): the real-time function's observers of
- * every resource type, the rule function's inventories of the types Config does not record.
+ * it loads from the registry by folder for its live reads (`liveReads`: the build imports them statically).
  */
 export function functionSources(spec: FunctionSpec): string[] {
   const folder = spec.entry.slice(0, spec.entry.lastIndexOf("/"));
-  const loaded =
-    spec.name === "realtime"
-      ? RESOURCES.map((resource) => `problems/${resource.folder}/observe.ts`)
-      : spec.name === "config-rule"
-        ? UNRECORDED_RESOURCES.map((resource) => `problems/${resource.folder}/inventory.ts`)
-        : [];
+  const loaded = (spec.liveReads?.resources ?? []).map(
+    (resource) => `problems/${resource.folder}/${spec.liveReads!.module}`,
+  );
   return [folder, ...(spec.fixes ?? []).map((problem) => `problems/${problem}/fix.ts`), ...loaded];
 }
 

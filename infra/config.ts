@@ -16,7 +16,8 @@ import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { Fn, Op, ref, type TerraformResource, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 import { RULES } from "../detection/rules.ts";
-import { RESOURCE_TYPES, resourceSpec } from "../problems/index.ts";
+import { RESOURCE_TYPES } from "../problems/index.ts";
+import { listedByInventory } from "../problems/inventory.ts";
 import { sgOpenIngressRule } from "../problems/sg-open-ingress/detect.ts";
 import type { RemedyVariables } from "./variables.ts";
 
@@ -92,7 +93,7 @@ export function deployedRuleSpecs(vars: RemedyVariables, namePrefix: string): De
 }
 
 function isRecordedByConfig(type: string): boolean {
-  return resourceSpec(type)?.recordedByConfig !== false;
+  return !listedByInventory(type);
 }
 
 /** The resource types the recorder records: the registry's, but those Config cannot record. */

@@ -5,8 +5,7 @@
 import { UNDO_EXEMPTION_PREFIX } from "../contract/undo-exemption.ts";
 import { COORDINATOR_STATE_KEY, type FunctionSpec, grantedActions } from "../functions/registry.ts";
 import { MEMBER_ROLE_PATH, type MemberRole, memberRoleName } from "../platform/member-roles.ts";
-import { problemSpec, RESOURCES, resourceSpec } from "../problems/index.ts";
-import { UNRECORDED_RESOURCES } from "../problems/inventory.ts";
+import { problemSpec, resourceSpec } from "../problems/index.ts";
 import type { StackMode } from "./organization.ts";
 
 /** Ledger key prefixes (contract/ledger.ts LEDGER_PREFIX and CLAIM_PREFIX; test/infra checks they agree). */
@@ -130,12 +129,9 @@ function memberRoleScope(spec: FunctionSpec, refs: PolicyRefs): Scope {
   };
 }
 
-/**
- * Where live reads are granted: the real-time function's of every resource type, the rule function's of the types
- * Config does not record (its periodic scan lists them itself); each type's reads on its iamScope.
- */
+/** Where a function's live reads are granted (its `liveReads`): each type's reads on its iamScope. */
 function readScopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope | undefined {
-  const readers = spec.name === "realtime" ? RESOURCES : spec.name === "config-rule" ? UNRECORDED_RESOURCES : [];
+  const readers = spec.liveReads?.resources ?? [];
   const scopes: Scope[] = [];
   for (const resource of readers) {
     if ((resource.reads.unscopedActions as readonly string[]).includes(action)) return { resources: ANY };

@@ -10,6 +10,7 @@ import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { MatchedEntry } from "../contract/instruction.ts";
 import type { LedgerRecord, ResourceState } from "../contract/ledger.ts";
+import type { Change } from "../contract/report.ts";
 import { PermanentError } from "../platform/errors.ts";
 import type { Log } from "../platform/logging.ts";
 import type { CommandPermissions } from "../platform/permissions.ts";
@@ -53,6 +54,15 @@ export function inconsistent(record: LedgerRecord, what: string): UndoError {
 /** The kinds of a record's changes, for a refusal: "sg-rules-revoked, restored". */
 export function changeKinds(record: LedgerRecord): string {
   return record.changes.map((change) => change.kind).join(", ") || "none";
+}
+
+/** A record's one change, of `kind` (every fix records exactly one): anything else makes the record inconsistent. */
+export function onlyChange<K extends Change["kind"]>(record: LedgerRecord, kind: K): Extract<Change, { kind: K }> {
+  const [change, ...more] = record.changes;
+  if (change?.kind !== kind || more.length > 0) {
+    throw inconsistent(record, `its changes (${changeKinds(record)}) are not the one ${kind} a fix makes`);
+  }
+  return change as Extract<Change, { kind: K }>;
 }
 
 /** What goes back on one resource, decided from the record and the live state alone. */

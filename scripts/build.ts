@@ -8,9 +8,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { deflateRawSync } from "node:zlib";
 import { build, type Plugin } from "esbuild";
-import { FUNCTION_LIST, type FunctionName, type FunctionSpec } from "../functions/registry.ts";
-import { RESOURCES } from "../problems/index.ts";
-import { UNRECORDED_RESOURCES } from "../problems/inventory.ts";
+import { FUNCTION_LIST, FUNCTIONS, type FunctionName, type FunctionSpec } from "../functions/registry.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const DIST = join(ROOT, "dist");
@@ -86,9 +84,8 @@ export function remediationEntrySource(spec: FunctionSpec): string {
 interface RegistryModuleList {
   /** The module the build writes again (its path, relative to the repository root). */
   path: string;
-  /** The folders, in the registry's order, and the file and export of each. */
-  folders(): readonly string[];
-  file: string;
+  /** The function whose live reads it loads (its `liveReads`: the folders, in the registry's order, and the file). */
+  functionName: "realtime" | "config-rule";
   exportName: string;
   /** The list's name and the check it passes through, from `checkFrom`. */
   listName: string;
@@ -101,8 +98,7 @@ interface RegistryModuleList {
 const REGISTRY_MODULE_LISTS: readonly RegistryModuleList[] = [
   {
     path: "functions/realtime/observers.ts",
-    folders: () => RESOURCES.map((resource) => resource.folder),
-    file: "observe.ts",
+    functionName: "realtime",
     exportName: "observe",
     listName: "OBSERVE_MODULES",
     check: "checkedObserveModules",
@@ -111,8 +107,7 @@ const REGISTRY_MODULE_LISTS: readonly RegistryModuleList[] = [
   },
   {
     path: "functions/config-rule/inventories.ts",
-    folders: () => UNRECORDED_RESOURCES.map((resource) => resource.folder),
-    file: "inventory.ts",
+    functionName: "config-rule",
     exportName: "inventory",
     listName: "INVENTORY_MODULES",
     check: "checkedInventoryModules",
@@ -125,11 +120,14 @@ const REGISTRY_MODULE_LISTS: readonly RegistryModuleList[] = [
 export function registryModuleListSource(path: string): string {
   const list = REGISTRY_MODULE_LISTS.find((candidate) => candidate.path === path);
   if (!list) throw new Error(`${path} is no registry module list`);
-  const folders = list.folders();
+  const liveReads = FUNCTIONS[list.functionName].liveReads;
+  if (!liveReads) throw new Error(`${list.functionName} has no live reads to load`);
+  const folders = liveReads.resources.map((resource) => resource.folder);
   return [
     `import { ${list.check} } from "${list.checkFrom}";`,
     ...folders.map(
-      (folder, index) => `import { ${list.exportName} as m${index} } from "../../problems/${folder}/${list.file}";`,
+      (folder, index) =>
+        `import { ${list.exportName} as m${index} } from "../../problems/${folder}/${liveReads.module}";`,
     ),
     `export const ${list.listName} = ${list.check}([${folders.map((_, index) => `m${index}`).join(", ")}]);`,
     `export function ${list.lookupName}(resourceType) { return ${list.listName}.find((module) => module.resourceType === resourceType); }`,

@@ -5,8 +5,8 @@
 import { ModifySnapshotAttributeCommand } from "@aws-sdk/client-ec2";
 import { hasErrorCode } from "../../platform/aws-errors.ts";
 import {
-  changeKinds,
   inconsistent,
+  onlyChange,
   type ResourcePlan,
   type ResourceUndo,
   type UndoableRecordOf,
@@ -51,13 +51,7 @@ function assertSnapshotConsistent(record: SnapshotRecord): void {
   if (!isPublic(before.createVolumePermissions)) {
     throw inconsistent(record, "its before-state does not hold the group all, yet a fix removes only that");
   }
-  const [change, ...more] = record.changes;
-  if (change?.kind !== "ebs-snapshot-permissions-removed" || more.length > 0) {
-    throw inconsistent(
-      record,
-      `its changes (${changeKinds(record)}) are not the one ebs-snapshot-permissions-removed a fix makes`,
-    );
-  }
+  const change = onlyChange(record, "ebs-snapshot-permissions-removed");
   if (change.snapshotId !== before.snapshotId) {
     throw inconsistent(record, `its change is of snapshot ${change.snapshotId}, not of ${before.snapshotId}`);
   }

@@ -10,8 +10,8 @@ import type { Change } from "../../contract/report.ts";
 import { classifyAwsError, errorCode } from "../../platform/aws-errors.ts";
 import type { CommandPermissions } from "../../platform/permissions.ts";
 import {
-  changeKinds,
   inconsistent,
+  onlyChange,
   type ResourcePlan,
   type ResourceUndo,
   type UndoableRecordOf,
@@ -77,14 +77,7 @@ export function snapshotUndo<K extends SnapshotStateKind>(
         `its before-state is not public (no "all" in its restore attribute), so Remedy never changed it`,
       );
     }
-    const [change, ...more] = record.changes as Change[];
-    if (change?.kind !== flavor.changeKind || more.length > 0) {
-      throw inconsistent(
-        record,
-        `its changes (${changeKinds(record)}) are not the one ${flavor.changeKind} a fix makes`,
-      );
-    }
-    const removed = change as Removed;
+    const removed: Removed = onlyChange(record, flavor.changeKind);
     if (removed.snapshot !== before.snapshot) {
       throw inconsistent(record, `its change is for ${what} ${removed.snapshot}, not ${before.snapshot}`);
     }

@@ -12,8 +12,8 @@ import type { Change } from "../../contract/report.ts";
 import { BLOCK_PUBLIC_ACCESS_FLAGS, type PublicAccessBlockFlags } from "../../detection/types.ts";
 import { S3ControlAtEndpoint } from "../../platform/clients.ts";
 import {
-  changeKinds,
   inconsistent,
+  onlyChange,
   type ResourcePlan,
   type ResourceUndo,
   type UndoableRecordOf,
@@ -62,13 +62,7 @@ function assertAccountConsistent(record: AccountRecord): void {
       `its before-state is for account ${before.accountId}, its resource is ${resource.id} in account ${resource.accountId}`,
     );
   }
-  const [change, ...more] = record.changes;
-  if (change?.kind !== "account-public-access-block-enabled" || more.length > 0) {
-    throw inconsistent(
-      record,
-      `its changes (${changeKinds(record)}) are not the one account-public-access-block-enabled a fix makes`,
-    );
-  }
+  const change = onlyChange(record, "account-public-access-block-enabled");
   if (change.accountId !== before.accountId) {
     throw inconsistent(record, `its change is for account ${change.accountId}, not ${before.accountId}`);
   }

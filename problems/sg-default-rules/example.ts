@@ -8,7 +8,6 @@ import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
   CreateVpcCommand,
-  DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
   RevokeSecurityGroupIngressCommand,
@@ -17,6 +16,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { configScope, type ProblemExample } from "../example.ts";
 import { describeGroup, securityGroupConfigItem } from "../sg-open-ingress/example.ts";
+import { describeGroupRules } from "../sg-open-ingress/live.ts";
 import { DEFAULT_GROUP_NAME } from "./detect.ts";
 import { sgDefaultRules } from "./spec.ts";
 
@@ -45,22 +45,6 @@ function ruleShape(group: SecurityGroup, rule: SecurityGroupRule): DefaultRuleSh
   };
 }
 
-async function groupRules(ec2: EC2Client, groupId: string): Promise<SecurityGroupRule[]> {
-  const rules: SecurityGroupRule[] = [];
-  let token: string | undefined;
-  do {
-    const page = await ec2.send(
-      new DescribeSecurityGroupRulesCommand({
-        Filters: [{ Name: "group-id", Values: [groupId] }],
-        ...(token ? { NextToken: token } : {}),
-      }),
-    );
-    rules.push(...(page.SecurityGroupRules ?? []));
-    token = page.NextToken || undefined;
-  } while (token);
-  return rules;
-}
-
 /** Every group of a VPC. */
 async function vpcGroups(ec2: EC2Client, vpcId: string): Promise<SecurityGroup[]> {
   const { SecurityGroups = [] } = await ec2.send(
@@ -86,7 +70,7 @@ export const example: ProblemExample<DefaultRuleShape> = {
     const groupId = defaultGroup?.GroupId;
     if (!groupId) throw new Error(`VPC ${vpcId} has no default security group`);
     // Only the default egress rule is to violate: the ingress rule from itself that AWS adds goes.
-    const ingress = (await groupRules(ec2, groupId)).filter((rule) => rule.IsEgress === false);
+    const ingress = (await describeGroupRules(ec2, groupId)).filter((rule) => rule.IsEgress === false);
     if (ingress.length > 0) {
       await ec2.send(
         new RevokeSecurityGroupIngressCommand({
@@ -141,7 +125,7 @@ export const example: ProblemExample<DefaultRuleShape> = {
     const entries: DefaultRuleShape[] = [];
     // The default group and the look-alike group of its VPC: what the fix may change, and what it must not.
     for (const group of await vpcGroups(ec2, VpcId)) {
-      for (const rule of await groupRules(ec2, group.GroupId!)) entries.push(ruleShape(group, rule));
+      for (const rule of await describeGroupRules(ec2, group.GroupId!)) entries.push(ruleShape(group, rule));
     }
     entries.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
     return { entries, rest: null };

@@ -8,7 +8,7 @@ import { canonicalJson } from "../../contract/canonical-json.ts";
 import type { LedgerRecord, SgRuleState } from "../../contract/ledger.ts";
 import type { DescribedSecurityGroupRule } from "../sg-open-ingress/detect.ts";
 import { describeSgRuleState } from "../sg-open-ingress/words.ts";
-import { changeKinds, inconsistent } from "../undo-kit.ts";
+import { inconsistent, onlyChange } from "../undo-kit.ts";
 import type { SgDefaultRuleEntry, SgDefaultRulesRevoked } from "./contract.ts";
 import { DEFAULT_GROUP_NAME, defaultRuleEntriesFromDescribedRules, sgDefaultRuleKey } from "./detect.ts";
 
@@ -43,13 +43,7 @@ export function assertDefaultRulesRecord(record: SgRulesRecord): void {
     );
   }
   if (before.rules.length === 0) throw inconsistent(record, "its before-state holds no rule, yet a fix revokes some");
-  const [change, ...more] = record.changes;
-  if (change?.kind !== "sg-default-rules-revoked" || more.length > 0) {
-    throw inconsistent(
-      record,
-      `its changes (${changeKinds(record)}) are not the one sg-default-rules-revoked a fix makes`,
-    );
-  }
+  const change = onlyChange(record, "sg-default-rules-revoked");
   if (change.groupId !== before.groupId) {
     throw inconsistent(record, `its change revoked rules of ${change.groupId}, not of ${before.groupId}`);
   }

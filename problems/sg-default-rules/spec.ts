@@ -1,7 +1,7 @@
 // A VPC's default security group with rules (ingress or egress): anything launched without a group of its own gets
 // them. Found by problems/sg-default-rules/detect.ts, fixed by revoking exactly the instructed rules, and only while
 // no network interface uses the group (revoking would cut its traffic): otherwise the fix is skipped, naming them.
-import { securityGroup } from "../sg-open-ingress/resource.ts";
+import { authorizeCallTrigger, securityGroup } from "../sg-open-ingress/resource.ts";
 import type { ProblemSpec } from "../types.ts";
 import { sgDefaultRulesContract } from "./contract.ts";
 import { sgDefaultRulesWords } from "./words.ts";
@@ -42,17 +42,8 @@ export const sgDefaultRules = {
   words: sgDefaultRulesWords,
   realtime: {
     cloudTrail: [
-      // A default-VPC call may name the group only by groupName: the rules it added carry the id.
-      {
-        eventSource: "ec2.amazonaws.com",
-        eventName: "AuthorizeSecurityGroupIngress",
-        resourceIds: ["requestParameters.groupId", "responseElements.securityGroupRuleSet.items.*.groupId"],
-      },
-      {
-        eventSource: "ec2.amazonaws.com",
-        eventName: "AuthorizeSecurityGroupEgress",
-        resourceIds: ["requestParameters.groupId", "responseElements.securityGroupRuleSet.items.*.groupId"],
-      },
+      authorizeCallTrigger("AuthorizeSecurityGroupIngress"),
+      authorizeCallTrigger("AuthorizeSecurityGroupEgress"),
     ],
     securityHub: {
       // EC2.2: VPC default security groups should not allow inbound or outbound traffic.

@@ -5,7 +5,6 @@
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
-  DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
   type IpPermission,
@@ -13,6 +12,7 @@ import {
   type SecurityGroupRule,
 } from "@aws-sdk/client-ec2";
 import { type ConfigScope, configScope, type ProblemExample } from "../example.ts";
+import { describeGroupRules } from "./live.ts";
 import { sgOpenIngress } from "./spec.ts";
 
 const OPEN_DESCRIPTION = "ssh from anywhere (temporary)";
@@ -166,19 +166,9 @@ export const example: ProblemExample<RuleShape> = {
 
   async read(clients, groupId) {
     const ec2 = clients.client(EC2Client);
-    const rules: SecurityGroupRule[] = [];
-    let token: string | undefined;
-    do {
-      const page = await ec2.send(
-        new DescribeSecurityGroupRulesCommand({
-          Filters: [{ Name: "group-id", Values: [groupId] }],
-          ...(token ? { NextToken: token } : {}),
-        }),
-      );
-      rules.push(...(page.SecurityGroupRules ?? []));
-      token = page.NextToken || undefined;
-    } while (token);
-    const entries = rules.map(ruleShape).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    const entries = (await describeGroupRules(ec2, groupId))
+      .map(ruleShape)
+      .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
     // The rules are all that the fix (or undo) can change on a group.
     return { entries, rest: null };
   },

@@ -20,6 +20,18 @@ resource "aws_vpc_security_group_ingress_rule" "app_from_alb" {
   referenced_security_group_id = aws_security_group.alb.id
 }`;
 
+/**
+ * Where an Authorize* call (ingress or egress) names its group, for a problem's real-time triggers: a default-VPC call
+ * may name the group only by groupName, and then the rules it added carry the id.
+ */
+export function authorizeCallTrigger(eventName: "AuthorizeSecurityGroupIngress" | "AuthorizeSecurityGroupEgress") {
+  return {
+    eventSource: "ec2.amazonaws.com",
+    eventName,
+    resourceIds: ["requestParameters.groupId", "responseElements.securityGroupRuleSet.items.*.groupId"],
+  } as const;
+}
+
 export const securityGroup = {
   type: "AWS::EC2::SecurityGroup",
   label: "EC2 security group",

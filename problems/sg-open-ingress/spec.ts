@@ -2,7 +2,7 @@
 // authorised: found by problems/sg-open-ingress/detect.ts, fixed by revoking exactly that rule.
 import type { ProblemSpec } from "../types.ts";
 import { sgOpenIngressContract } from "./contract.ts";
-import { securityGroup } from "./resource.ts";
+import { authorizeCallTrigger, securityGroup } from "./resource.ts";
 import { sgOpenIngressWords } from "./words.ts";
 
 export const sgOpenIngress = {
@@ -29,12 +29,7 @@ export const sgOpenIngress = {
   words: sgOpenIngressWords,
   realtime: {
     cloudTrail: [
-      // A default-VPC call may name the group only by groupName: the rules it added carry the id.
-      {
-        eventSource: "ec2.amazonaws.com",
-        eventName: "AuthorizeSecurityGroupIngress",
-        resourceIds: ["requestParameters.groupId", "responseElements.securityGroupRuleSet.items.*.groupId"],
-      },
+      authorizeCallTrigger("AuthorizeSecurityGroupIngress"),
       {
         eventSource: "ec2.amazonaws.com",
         eventName: "ModifySecurityGroupRules",

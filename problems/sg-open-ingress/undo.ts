@@ -18,8 +18,8 @@ import type { Problem } from "../index.ts";
 import { DEFAULT_GROUP_NAME, defaultRuleEntriesFromDescribedRules } from "../sg-default-rules/detect.ts";
 import { assertDefaultRulesRecord, defaultRuleKeyOf } from "../sg-default-rules/ledger.ts";
 import {
-  changeKinds,
   inconsistent,
+  onlyChange,
   type ResourcePlan,
   type ResourceUndo,
   type UndoableRecordOf,
@@ -134,10 +134,7 @@ function assertOpenIngressRecord(record: SgRecord): void {
     }
     return sgRuleEntryKey(entry);
   });
-  const [change, ...more] = record.changes;
-  if (change?.kind !== "sg-rules-revoked" || more.length > 0) {
-    throw inconsistent(record, `its changes (${changeKinds(record)}) are not the one sg-rules-revoked a fix makes`);
-  }
+  const change = onlyChange(record, "sg-rules-revoked");
   if (change.groupId !== before.groupId) {
     throw inconsistent(record, `its change revoked rules of ${change.groupId}, not of ${before.groupId}`);
   }
