@@ -28,6 +28,10 @@ export const EXAMPLE_ENV: Record<EnvName, string> = {
   REMEDY_HUB_REGION: "us-east-1",
   REMEDY_COORDINATOR_FUNCTION: "remedy-coordinator",
   REMEDY_AUTO_RESPONSE: "true",
+  REMEDY_SLACK_APP_SECRET: "arn:aws:secretsmanager:us-east-1:123456789012:secret:remedy/slack-app-AbCdEf",
+  REMEDY_SLACK_APPROVERS: JSON.stringify({ approvers: { fixNow: [{ users: ["U012ABCDEF"] }] } }),
+  REMEDY_SNOOZE_MINUTES: "1440",
+  REMEDY_INTERACTIONS_WORKER: "remedy-interactions-worker",
   REMEDY_OWN_ROLE_ARNS: JSON.stringify(["arn:aws:iam::123456789012:role/remedy-remediate-sg-us-east-1"]),
   // Every rule in the registry, as the stack deploys it (the security-group rule with its default parameters).
   REMEDY_RULES: JSON.stringify(

@@ -12,6 +12,9 @@ export interface RemedyVariables {
   region: TerraformVariable;
   slackSecret: TerraformVariable;
   slackUsers: TerraformVariable;
+  slackAppSecret: TerraformVariable;
+  slackApprovers: TerraformVariable;
+  slackSnoozeMinutes: TerraformVariable;
   relayAllRules: TerraformVariable;
   attributionEnabled: TerraformVariable;
   attributionLookbackDays: TerraformVariable;
@@ -80,6 +83,23 @@ export function remedyVariables(scope: Construct, mode: StackMode = "account"): 
       type: "string",
       default: "{}",
       description: 'JSON object: principal ARN, IAM user name or session name → Slack user id ("U012ABCDEF").',
+    }),
+    slackAppSecret: v("slack_app_secret", {
+      type: "string",
+      default: "",
+      description:
+        'Secrets Manager ARN or name of the Slack app\'s secret (JSON: botToken, signingSecret, teamId, appId). Empty: no Slack app, messages go to the webhooks without buttons.',
+    }),
+    slackApprovers: v("slack_approvers", {
+      type: "string",
+      default: '{"approvers":{}}',
+      description:
+        'JSON: who may press which Slack button, per action and account ({"approvers":{"fixNow":[{"users":["U012ABCDEF"],"accounts":["123456789012"]}],"snooze":[…],"exempt":[…],"undo":[…]}}). Deny by default.',
+    }),
+    slackSnoozeMinutes: v("slack_snooze_minutes", {
+      type: "number",
+      default: 1440,
+      description: "How far Snooze pushes an instruction's due time, in minutes (1 to 10080, a week).",
     }),
     relayAllRules: v("relay_all_rules", {
       type: "bool",
