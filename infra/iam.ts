@@ -140,6 +140,44 @@ function readScopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scop
   return unionScope(action, scopes);
 }
 
+/** Ledger-bucket prefixes of pending instructions, decisions taken in Slack and the allowlist's Slack part. */
+export const INTERACTION_PREFIXES = { pending: "pending/", decisions: "decisions/", allowlist: "allowlist/" } as const;
+
+/**
+ * Which ledger-bucket prefixes each function reads and writes (its s3:GetObject and s3:PutObject/DeleteObject are
+ * granted there only). The bucket policy's writers (infra/stack.ts) say the same from the other side.
+ */
+export function ledgerAccessOf(spec: FunctionSpec): { read: string[]; write: string[] } {
+  const { pending, decisions, allowlist } = INTERACTION_PREFIXES;
+  const { actions, claims } = LEDGER_PREFIXES;
+  switch (spec.name as string) {
+    case "config-rule":
+      // Its scans' parts; the allowlist's Slack part, judged with the deployed allowlist.
+      return { read: [SCAN_PREFIX, allowlist], write: [SCAN_PREFIX] };
+    case "coordinator":
+      // Its state; the decisions it honours (Fix now, Snooze) and the pending records it leaves for the buttons.
+      return { read: [STATE_PREFIX, decisions], write: [STATE_PREFIX, pending] };
+    case "notifier":
+      return { read: [], write: [] };
+    case "realtime":
+      return { read: [UNDO_EXEMPTION_PREFIX, allowlist], write: [] };
+    case "interactions":
+      // Who a button is about (the pending instruction, the fix's record) and the decision, put-if-absent.
+      return { read: [pending, actions, decisions], write: [decisions] };
+    case "interactions-worker":
+      // Acts on a decision: the allowlist's Slack part (Exempt), the undo's record and temporary exemption (Undo).
+      return {
+        read: [decisions, pending, actions, allowlist, UNDO_EXEMPTION_PREFIX],
+        write: [allowlist, actions, UNDO_EXEMPTION_PREFIX],
+      };
+    default:
+      // The remediations: records and put-if-absent dispatch claims; undo's temporary exemptions and the allowlist's
+      // Slack part, read before they change anything.
+      if (!spec.fixes) throw new Error(`infra/iam.ts: no ledger access for function ${spec.name}; add one`);
+      return { read: [UNDO_EXEMPTION_PREFIX, allowlist], write: [actions, claims] };
+  }
+}
+
 function scopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope {
   const fixScope = fixScopeOf(spec, action, refs) ?? readScopeOf(spec, action, refs);
   if (fixScope) return fixScope;
@@ -169,28 +207,10 @@ function scopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope {
     case "config:GetComplianceDetailsByConfigRule":
       return { resources: [`arn:${refs.partition}:config:${refs.region}:${refs.account}:config-rule/*`] };
     case "s3:PutObject":
-      // The coordinator writes its state; the Config rule function its scans' parts; remediations write records and
-      // put-if-absent dispatch claims.
-      return {
-        resources:
-          spec.name === "coordinator"
-            ? ledgerObjects(STATE_PREFIX)
-            : spec.name === "config-rule"
-              ? ledgerObjects(SCAN_PREFIX)
-              : ledgerObjects(LEDGER_PREFIXES.actions, LEDGER_PREFIXES.claims),
-      };
+    case "s3:DeleteObject":
+      return { resources: ledgerObjects(...ledgerAccessOf(spec).write) };
     case "s3:GetObject":
-      // The rule function reads its scans' parts, the coordinator its state, the real-time function and the
-      // remediations undo's temporary exemptions.
-      return {
-        resources: ledgerObjects(
-          spec.name === "config-rule"
-            ? SCAN_PREFIX
-            : spec.name === "coordinator"
-              ? STATE_PREFIX
-              : UNDO_EXEMPTION_PREFIX,
-        ),
-      };
+      return { resources: ledgerObjects(...ledgerAccessOf(spec).read) };
     case "s3:ListBucket":
       return { resources: [refs.ledgerBucketArn] };
     case "kms:GenerateMac":

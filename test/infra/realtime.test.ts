@@ -269,7 +269,7 @@ describe("the real-time function and the coordinator", () => {
         resources: [`arn:${PARTITION}:lambda:${REGION}:${ACCOUNT}:function:remedy-coordinator`],
       });
       const ledger = arnOf(tf(), "aws_s3_bucket", { bucket_prefix: "remedy-ledger-" });
-      expect(scope("s3:GetObject")).toEqual({ resources: [`${ledger}/exemptions/*`] });
+      expect(scope("s3:GetObject")).toEqual({ resources: [`${ledger}/exemptions/*`, `${ledger}/allowlist/*`] });
       const realtimeQueue = ref("aws_sqs_queue", queue(tf()).id, "arn");
       for (const action of ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]) {
         expect(scope(action), action).toEqual({ resources: [realtimeQueue] });
@@ -297,16 +297,16 @@ describe("the real-time function and the coordinator", () => {
     });
   }
 
-  it("reads undo's temporary exemptions where undo writes them, as the remediations do; the coordinator its state", () => {
+  it("reads undo's temporary exemptions and the allowlist's Slack part, as the remediations do; the coordinator its state and the decisions", () => {
     const ledger = arnOf(single, "aws_s3_bucket", { bucket_prefix: "remedy-ledger-" });
     const readsOf = (name: string) =>
       (single.data.aws_iam_policy_document[`${name.replaceAll("-", "_")}_policy_doc`].statement as Json[])
         .filter((s) => (s.actions as string[]).includes("s3:GetObject"))
         .flatMap((s) => s.resources as string[]);
     for (const spec of [FUNCTIONS.realtime, ...FUNCTION_LIST.filter((s) => s.invokedByCoordinator)]) {
-      expect(readsOf(spec.name), spec.name).toEqual([`${ledger}/${UNDO_EXEMPTION_PREFIX}*`]);
+      expect(readsOf(spec.name), spec.name).toEqual([`${ledger}/${UNDO_EXEMPTION_PREFIX}*`, `${ledger}/allowlist/*`]);
     }
-    expect(readsOf("coordinator")).toEqual([`${ledger}/state/*`]);
+    expect(readsOf("coordinator")).toEqual([`${ledger}/state/*`, `${ledger}/decisions/*`]);
   });
 
   it("may send instructions to the remediation queue, as the Config rule function may", () => {

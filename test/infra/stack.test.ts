@@ -304,7 +304,10 @@ describe("queues, ledger, Config", () => {
     expect(on("sqs:ReceiveMessage")).toEqual(["${aws_sqs_queue.scan_queue.arn}"]);
     expect(on("sqs:DeleteMessage")).toEqual(["${aws_sqs_queue.scan_queue.arn}"]);
     expect(on("s3:PutObject")).toEqual(["${aws_s3_bucket.ledger_bucket_CFD27338.arn}/scans/*"]);
-    expect(on("s3:GetObject")).toEqual(["${aws_s3_bucket.ledger_bucket_CFD27338.arn}/scans/*"]);
+    expect(on("s3:GetObject")).toEqual([
+      "${aws_s3_bucket.ledger_bucket_CFD27338.arn}/scans/*",
+      "${aws_s3_bucket.ledger_bucket_CFD27338.arn}/allowlist/*",
+    ]);
     expect(on("sqs:SendMessage").sort()).toEqual(
       ["${aws_sqs_queue.queue.arn}", "${aws_sqs_queue.scan_queue.arn}", "${aws_sqs_queue.scan_dlq.arn}"].sort(),
     );
