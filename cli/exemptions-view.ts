@@ -120,3 +120,77 @@ export function undoExemptionsFromFile(value: unknown, source: string): UndoExem
     }
   });
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Exemptions granted in Slack (the allowlist's Slack part, allowlist/slack.json in the ledger bucket)
+
+/** One Slack allowlist entry as the CLI shows it: today's allowlist fields and which decision granted it. */
+export interface ShownSlackExemption {
+  resource: string;
+  problems: string[];
+  reason: string;
+  owner: string;
+  expires: string;
+  decisionId: string;
+  at: string;
+}
+
+/** The Slack exemptions in force, how many have expired (until the next grant drops them), and what exempts nothing. */
+export interface SlackExemptionsView {
+  active: ShownSlackExemption[];
+  expired: number;
+  invalid: { where: string; message: string }[];
+}
+
+/** `reading`: platform/slack-allowlist-read.ts readSlackAllowlist's answer (its records align with its entries). */
+export function slackExemptionsView(
+  reading: {
+    entries: readonly { expiresBefore: number }[];
+    records: readonly ShownSlackExemption[];
+    problems: readonly { where: string; message: string }[];
+  },
+  now: Date,
+): SlackExemptionsView {
+  const active = reading.records.filter((_, index) => now.getTime() < reading.entries[index]!.expiresBefore);
+  return {
+    active: active
+      .map((record) => ({ ...record, problems: [...record.problems] }))
+      .sort((a, b) => a.expires.localeCompare(b.expires) || a.decisionId.localeCompare(b.decisionId)),
+    expired: reading.records.length - active.length,
+    invalid: reading.problems.map(({ where, message }) => ({ where, message })),
+  };
+}
+
+/** The lines `remedy exemptions` shows for them (every cell escaped by table(), the rest by terminalText). */
+export function slackExemptionsText(view: SlackExemptionsView, width?: number): string[] {
+  const lines: string[] = [];
+  if (view.active.length === 0) {
+    lines.push(
+      `Exempted in Slack: none${view.expired > 0 ? ` (${plural(view.expired, "entry", "entries")} expired)` : ""}.`,
+    );
+  } else {
+    lines.push(
+      "Exempted in Slack (allowlist entries: Remedy leaves these alone through the end of EXPIRES, UTC):",
+      table(
+        ["RESOURCE", "PROBLEMS", "EXPIRES", "OWNER", "REASON", "DECISION"],
+        view.active.map((entry) => [
+          entry.resource,
+          entry.problems.join(", "),
+          entry.expires,
+          entry.owner,
+          entry.reason,
+          entry.decisionId,
+        ]),
+        [60, 40, 10, 30, 60],
+        width,
+      ),
+    );
+  }
+  if (view.invalid.length > 0) {
+    lines.push(
+      `${plural(view.invalid.length, "Slack allowlist entry", "Slack allowlist entries")} not valid (they exempt nothing):`,
+    );
+    for (const entry of view.invalid) lines.push(`  ${terminalText(entry.where)}: ${terminalText(entry.message)}`);
+  }
+  return lines;
+}

@@ -1,11 +1,20 @@
-// The `remedy exemptions` command: list undo's temporary exemptions (exemptions-view.ts words them), or lift one
-// early (delete its object: Remedy fixes the entries again at its next detection). The objects are claims
-// (contract/undo-exemption.ts): one that is not valid exempts nothing and is listed with why.
+// The `remedy exemptions` command: list undo's temporary exemptions and the exemptions granted in Slack (the
+// allowlist's Slack part; exemptions-view.ts words both), or lift an undo's early (delete its object: Remedy fixes the
+// entries again at its next detection). The objects are claims (contract/undo-exemption.ts,
+// platform/slack-allowlist.ts): what is not valid exempts nothing and is listed with why.
 import { type UndoExemptionRecord, undoExemptionKey } from "../contract/undo-exemption.ts";
+import { readSlackAllowlist } from "../platform/slack-allowlist-read.ts";
 import { liftUndoExemption, listUndoExemptions } from "../platform/undo-exemptions-store.ts";
 import { actingIdentity, CliError, EXIT_USAGE } from "./command.ts";
 import type { CliDeps, Io } from "./deps.ts";
-import { type UndoExemptionsView, undoExemptionsText, undoExemptionsView } from "./exemptions-view.ts";
+import {
+  type SlackExemptionsView,
+  slackExemptionsText,
+  slackExemptionsView,
+  type UndoExemptionsView,
+  undoExemptionsText,
+  undoExemptionsView,
+} from "./exemptions-view.ts";
 import { requireRefs, type StackRefs } from "./stack.ts";
 import { terminalJson, terminalText } from "./terminal.ts";
 
@@ -20,19 +29,29 @@ export async function readUndoExemptions(deps: CliDeps, bucket: string): Promise
 // ---------------------------------------------------------------------------------------------------------------
 // `remedy exemptions [list]` and `remedy exemptions lift RESOURCE`
 
-/** `remedy exemptions`: every entry left as restored, and every object that exempts nothing. */
+/** Reads the exemptions granted in Slack (the allowlist's Slack part in the ledger bucket). */
+export async function readSlackExemptions(deps: CliDeps, bucket: string): Promise<SlackExemptionsView> {
+  return slackExemptionsView(await readSlackAllowlist(deps.s3(), bucket), deps.now());
+}
+
+/**
+ * `remedy exemptions`: every entry left as restored, every exemption granted in Slack, and whatever of either exempts
+ * nothing. (`records`, undo's, is what an offline plan takes with --undo-exemptions FILE.)
+ */
 export async function exemptionsListCommand(
   refs: StackRefs,
   options: { json: boolean },
   deps: CliDeps,
   io: Io,
-): Promise<UndoExemptionsView & { records: UndoExemptionRecord[] }> {
+): Promise<UndoExemptionsView & { records: UndoExemptionRecord[]; slack: SlackExemptionsView }> {
   const { ledgerBucket } = requireRefs(refs, "ledgerBucket");
   const listing = await listUndoExemptions(deps.s3(), ledgerBucket);
   const view = undoExemptionsView(listing.records, deps.now(), listing.invalid);
-  const answer = { ...view, records: listing.records };
+  const slack = await readSlackExemptions(deps, ledgerBucket);
+  const answer = { ...view, records: listing.records, slack };
   if (options.json) io.out(`${terminalJson(answer)}\n`);
-  else io.out(`${undoExemptionsText(view, io.columns).join("\n")}\n`);
+  else
+    io.out(`${[...undoExemptionsText(view, io.columns), "", ...slackExemptionsText(slack, io.columns)].join("\n")}\n`);
   return answer;
 }
 

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { UndoExemptionRecord } from "../contract/undo-exemption.ts";
+import type { AllowlistEntry, ExemptionProblem } from "../detection/exemptions.ts";
 import {
   CliError,
   type CommandSpec,
@@ -33,7 +34,7 @@ export const PLAN_COMMAND: CommandSpec = {
   summary: `Judge resources with Remedy's rules and exemptions; print the findings and the exact would-be actions.
 Offline on an AWS Config snapshot (without --snapshot, the example in examples/; needs no AWS credentials), or
 --live on your account and region, read-only: nothing is changed and nothing is queued; with the stack's outputs
-it shows the real auto-response schedule.`,
+it shows the real auto-response schedule and judges with the exemptions granted in Slack too.`,
   options: [
     [
       "--snapshot FILE",
@@ -100,6 +101,7 @@ it shows the real auto-response schedule.`,
     >;
     let judgeWith: PlanSettings = settings;
     let undo: UndoExemptionsRead = { records: [] };
+    let slack: SlackAllowlistRead = { entries: [], problems: [] };
     /** The stack is in organisation mode (live, from its outputs): the plan is grouped by account and region. */
     let organization = false;
     if (values.live) {
@@ -107,9 +109,16 @@ it shows the real auto-response schedule.`,
       const live = await readLivePlan(stackValues, io, deps, settings, progress);
       organization = live.organization;
       undo = live.undo;
+      slack = live.slack;
       items = live.reading.items;
       const block = accountBlockFor(live.reading.accountBlock, settings);
-      judgeWith = { ...settings, accountFacts: block?.flags !== undefined ? { s3PublicAccessBlock: block.flags } : {} };
+      judgeWith = {
+        ...settings,
+        // As the deployed functions judge: the settings' allowlist, then the stack's Slack part after it.
+        allowlist: [...settings.allowlist, ...slack.entries],
+        allowlistProblems: [...settings.allowlistProblems, ...slack.problems],
+        accountFacts: block?.flags !== undefined ? { s3PublicAccessBlock: block.flags } : {},
+      };
       context = {
         mode: "live",
         live: live.reading.source,
@@ -163,6 +172,7 @@ it shows the real auto-response schedule.`,
       ...(grouped && accountRegions ? { accountRegions } : {}),
       ...(undo.view ? { undoExemptions: undo.view } : {}),
       ...(undo.error ? { undoExemptionsError: undo.error } : {}),
+      ...(slack.error ? { slackAllowlistError: slack.error } : {}),
     };
     io.out(values.json ? `${terminalJson(report)}\n` : renderPlan(report, { columns: io.columns }));
     const problems = strictProblems(report);
@@ -213,6 +223,32 @@ async function undoExemptionsLive(bucket: string | undefined, deps: CliDeps): Pr
   }
 }
 
+/** The allowlist's Slack part a live plan judges with, or why it could not be read. */
+interface SlackAllowlistRead {
+  entries: AllowlistEntry[];
+  problems: ExemptionProblem[];
+  error?: string;
+}
+
+/** Live: the stack's Slack exemptions (allowlist/slack.json in its ledger bucket); unreadable is said, never fatal. */
+async function slackAllowlistLive(bucket: string | undefined, deps: CliDeps): Promise<SlackAllowlistRead> {
+  if (!bucket) return { entries: [], problems: [] };
+  const [{ readSlackAllowlist }, { explainAwsError }] = await Promise.all([
+    import("../platform/slack-allowlist-read.ts"),
+    import("./stack.ts"),
+  ]);
+  try {
+    const reading = await readSlackAllowlist(deps.s3(), bucket);
+    return { entries: reading.entries, problems: reading.problems };
+  } catch (error) {
+    return {
+      entries: [],
+      problems: [],
+      error: explainAwsError(error) ?? `${(error as Error).name}: ${(error as Error).message}`,
+    };
+  }
+}
+
 /** Live reading wins; where S3 Control cannot be read, the settings' value (if any) is used. */
 function accountBlockFor(read: AccountBlockState | undefined, settings: PlanSettings): AccountBlockState | undefined {
   if (read === undefined || read.from === "s3-control") return read;
@@ -234,6 +270,7 @@ async function readLivePlan(
   autoResponse: AutoResponseState;
   organization: boolean;
   undo: UndoExemptionsRead;
+  slack: SlackAllowlistRead;
 }> {
   const { refs, deps: aimed } = await openStack(values, deps, io);
   const { readLive, readSchedule } = await import("./live-plan.ts");
@@ -277,12 +314,13 @@ async function readLivePlan(
 
   const organization = refs.organization !== undefined;
   const undo = await undoExemptionsLive(refs.ledgerBucket, aimed);
+  const slack = await slackAllowlistLive(refs.ledgerBucket, aimed);
   const fromSettings: AutoResponseState = { enabled: settings.enableAutoResponse, from: "settings" };
-  if (!refs.scheduleRule) return { reading, autoResponse: fromSettings, organization, undo };
+  if (!refs.scheduleRule) return { reading, autoResponse: fromSettings, organization, undo, slack };
   const schedule = await readSchedule(aimed.eventBridge(), refs.scheduleRule);
   const autoResponse: AutoResponseState =
     "error" in schedule
       ? { ...fromSettings, scheduleRule: refs.scheduleRule, scheduleError: schedule.error }
       : { enabled: schedule.enabled, from: "schedule", scheduleRule: refs.scheduleRule, state: schedule.state };
-  return { reading, autoResponse, organization, undo };
+  return { reading, autoResponse, organization, undo, slack };
 }

@@ -158,6 +158,12 @@ export function renderPlan(report: PlanReport, options: { columns?: number } = {
   } else if (report.undoExemptionsError) {
     out.push("", `Left as restored by undo: unknown (${report.undoExemptionsError}): the plan does not show them`);
   }
+  if (report.slackAllowlistError) {
+    out.push(
+      "",
+      `Exemptions granted in Slack: unknown (${report.slackAllowlistError}): the plan is judged without them`,
+    );
+  }
   if (report.notRead.length > 0) {
     out.push("", `Could not read ${plural(report.notRead.length, "resource")} (not judged):`);
     for (const entry of report.notRead) {

@@ -237,7 +237,7 @@ export function plan(
             ...(instruction && !due ? { notBefore: instruction.notBefore } : {}),
             ...(finding.exemption
               ? {
-                  exemption: `${finding.exemption.source}${finding.exemption.until ? ` until ${finding.exemption.until}` : ""}: ${finding.exemption.reason}`,
+                  exemption: `${finding.exemption.source}${slackOwner(finding.exemption.owner)}${finding.exemption.until ? ` until ${finding.exemption.until}` : ""}: ${finding.exemption.reason}`,
                 }
               : {}),
             ...(instruction ? { instructionId: instruction.id } : {}),
@@ -268,6 +268,11 @@ export function plan(
   holdBack(result.findings, (finding) => tallyOf(finding.accountId, finding.region));
   result.accountRegions = [...tallies.values()].sort(compareAccountRegion);
   return result;
+}
+
+/** An exemption granted in Slack says who granted it (its owner is "slack:<user id>"); others as they always were. */
+function slackOwner(owner: string | undefined): string {
+  return owner?.startsWith("slack:") ? ` (Slack, owner ${owner})` : "";
 }
 
 /**
@@ -366,6 +371,8 @@ export interface PlanReport extends PlanResult {
   undoExemptions?: UndoExemptionsView;
   /** Live: why the ledger's exemptions could not be read. */
   undoExemptionsError?: string;
+  /** Live: why the allowlist's Slack part (allowlist/slack.json) could not be read: judged without it. */
+  slackAllowlistError?: string;
 }
 
 /** What makes --strict fail, in one sentence; undefined when everything was read, judged and used. */

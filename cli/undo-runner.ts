@@ -16,6 +16,7 @@
 // a remediation removes and its after-state (when it has one) its before-state minus those changes. planUndo (pure)
 // decides against a live state read by readLiveState; describeUndo shows that plan.
 import { type KMSClient, VerifyMacCommand } from "@aws-sdk/client-kms";
+import type { S3Client } from "@aws-sdk/client-s3";
 import {
   integrityMessage,
   LEDGER_MAC_ALGORITHM,
@@ -25,9 +26,11 @@ import {
   newActionId,
   type RecordVerifier,
 } from "../contract/ledger.ts";
-import type { Change } from "../contract/report.ts";
+import type { Change, Reporter } from "../contract/report.ts";
+import { undoExemptionKey } from "../contract/undo-exemption.ts";
 import { describeAwsError, hasErrorCode } from "../platform/aws-errors.ts";
 import { errorFields, type Log } from "../platform/logging.ts";
+import { addUndoExemption } from "../platform/undo-exemptions-store.ts";
 import {
   inconsistent,
   type LiveState,
@@ -38,6 +41,7 @@ import {
   undoFor,
 } from "../problems/undo.ts";
 import { type RestoredEntries, restoredEntries } from "../problems/undo-entries.ts";
+import { describeMatched } from "../problems/words.ts";
 
 export { type LiveState, type ReAdded, type UndoableRecord, UndoError, undoFor } from "../problems/undo.ts";
 
@@ -341,4 +345,132 @@ export async function undoAction(actionId: string, deps: UndoDeps): Promise<Undo
     resource: original.resource,
     problem: original.problem,
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The whole undo as every caller runs it (`remedy undo`, a Slack Undo): the undo, then what keeps it so (its temporary
+// exemption) and the report that tells Slack. One path, so an undo asked for in Slack is checked, recorded, exempted
+// and reported exactly as one run from the CLI.
+
+/** An undo's temporary exemption, as it was recorded (or why there is none). */
+export interface UndoExemptionResult {
+  /** Absent: no exemption (see `note`); the next detection fixes the entries again. */
+  until?: string;
+  /** The entries it lists, in the problems' words. */
+  entries: string[];
+  /** s3://<ledger bucket>/exemptions/… (delete it to end the exemption early). */
+  object?: string;
+  /** One sentence: what it means, or why there is none. */
+  note: string;
+}
+
+export interface KeptUndoDeps extends UndoDeps {
+  /** Who asks (recorded in the undo's ledger record, its exemption and its report). */
+  requestedBy: string;
+  /** Where the undo's temporary exemption goes (the ledger bucket), and for how long; 0: none. */
+  exemption: { s3: S3Client; bucket: string; forMs: number };
+  /** Where the "undone" report goes; a string says why it cannot be sent (a warning, the undo stands). */
+  reporter: Reporter | string;
+  /** What the caller is warned of (plain text: each caller makes it safe for where it shows it). */
+  warn: (message: string) => void;
+}
+
+export interface KeptUndo {
+  result: UndoResult;
+  /** "restored": something was put back; "already-restored": everything was there again. */
+  outcome: "restored" | "already-restored";
+  exemption?: UndoExemptionResult;
+}
+
+/**
+ * undoAction, then, when something was put back, its temporary exemption and its "undone" report. After the undo,
+ * nothing throws: the exemption and the report are warnings when they fail, saying what that means.
+ */
+export async function undoAndKeep(actionId: string, deps: KeptUndoDeps): Promise<KeptUndo> {
+  const result = await undoAction(actionId, deps);
+  if (result.outcome !== "fixed") return { result, outcome: "already-restored" };
+  const exemption = await recordUndoExemption(result, deps);
+  await reportUndone(result, exemption, deps);
+  return { result, outcome: "restored", exemption };
+}
+
+/**
+ * Records the undo's temporary exemption for exactly the entries it put back (contract/undo-exemption.ts), so the
+ * next detection leaves them as restored until it ends.
+ */
+async function recordUndoExemption(done: UndoResult, deps: KeptUndoDeps): Promise<UndoExemptionResult> {
+  const { restored } = done;
+  const forMs = deps.exemption.forMs;
+  const words = restored.entries.map(({ entry }) => describeMatched(entry));
+  for (const what of restored.unnamed) deps.warn(`not exempted (Remedy may fix it again): ${what}`);
+  if (forMs === 0) {
+    return {
+      entries: words,
+      note: "No exemption (--exempt-for 0): Remedy fixes this again at its next detection unless the resource is exempted or auto-response is paused.",
+    };
+  }
+  if (restored.entries.length === 0) {
+    return { entries: [], note: "No exemption: none of what was put back is an entry Remedy would fix." };
+  }
+  const at = deps.now();
+  const until = new Date(at.getTime() + forMs);
+  const { accountId, region, type, id } = done.resource;
+  const resource = { accountId, region, type, id };
+  const bucket = deps.exemption.bucket;
+  try {
+    const added = await addUndoExemption(
+      deps.exemption.s3,
+      bucket,
+      {
+        resource,
+        entries: restored.entries,
+        undoActionId: done.actionId,
+        undoes: done.undoes,
+        by: deps.requestedBy,
+        at,
+        until,
+      },
+      at,
+    );
+    if (added.replacedInvalid) deps.warn(`replaced an exemption object that was not valid: ${added.replacedInvalid}`);
+    const object = `s3://${bucket}/${added.key}`;
+    return {
+      until: until.toISOString(),
+      entries: words,
+      object,
+      note: `Left as restored until ${until.toISOString()}: Remedy will not fix ${words.length === 1 ? "this entry" : `these ${words.length} entries`} again before then. To end it early: remedy exemptions lift ${id} (or delete ${object}).`,
+    };
+  } catch (error) {
+    deps.warn(
+      `the undo is done, but its exemption could not be recorded (${describeAwsError(error)}): Remedy may fix it again at its next detection; pause it or exempt the resource`,
+    );
+    return {
+      entries: words,
+      object: `s3://${bucket}/${undoExemptionKey(resource)}`,
+      note: "No exemption: it could not be recorded; Remedy may fix this again at its next detection.",
+    };
+  }
+}
+
+/** Tells Slack (the report topic) what the undo put back and until when it stays. A failure is a warning. */
+async function reportUndone(done: UndoResult, exemption: UndoExemptionResult, deps: KeptUndoDeps): Promise<void> {
+  if (typeof deps.reporter === "string") {
+    deps.warn(deps.reporter);
+    return;
+  }
+  const reAdded = [...done.restored.entries.map(({ entry }) => describeMatched(entry)), ...done.restored.unnamed];
+  try {
+    await deps.reporter.report({
+      kind: "undone",
+      actionId: done.actionId,
+      undoes: done.undoes,
+      problem: done.problem,
+      resource: done.resource,
+      reAdded: reAdded.length > 0 ? reAdded : done.steps,
+      by: deps.requestedBy,
+      ...(exemption.until ? { exemptUntil: exemption.until } : {}),
+    });
+  } catch (error) {
+    deps.warn(`the undo is done, but Slack could not be told (${describeAwsError(error)})`);
+  }
 }

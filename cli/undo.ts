@@ -16,15 +16,12 @@ import {
   s3Ledger,
 } from "../contract/ledger.ts";
 import { snsReporter } from "../contract/report.ts";
-import { DEFAULT_UNDO_EXEMPTION_MS, undoExemptionKey } from "../contract/undo-exemption.ts";
-import { describeAwsError, hasErrorCode } from "../platform/aws-errors.ts";
+import { DEFAULT_UNDO_EXEMPTION_MS } from "../contract/undo-exemption.ts";
+import { hasErrorCode } from "../platform/aws-errors.ts";
 import { memberClient, stsClient } from "../platform/clients.ts";
 import type { Log } from "../platform/logging.ts";
 import { assumeMemberRole, type MemberSession, memberRoleArn, sessionNameFor } from "../platform/member-roles.ts";
-import { addUndoExemption } from "../platform/undo-exemptions-store.ts";
-import type { RestoredEntries } from "../problems/undo-entries.ts";
 import type { UndoClients } from "../problems/undo-kit.ts";
-import { describeMatched } from "../problems/words.ts";
 import { outsideDeployment } from "./accounts.ts";
 import { actingIdentity, CliError, EXIT_FAILED } from "./command.ts";
 import type { CliDeps, Io } from "./deps.ts";
@@ -41,9 +38,9 @@ import {
   readLiveState,
   type UndoableRecord,
   UndoError,
+  type UndoExemptionResult,
   type UndoPlan,
-  type UndoResult,
-  undoAction,
+  undoAndKeep,
   undoFor,
 } from "./undo-runner.ts";
 
@@ -77,16 +74,7 @@ export interface UndoCommandResult {
 }
 
 /** An undo's temporary exemption, as `remedy undo` reports it. */
-export interface UndoExemptionResult {
-  /** Absent: no exemption (see `note`); the next detection fixes the entries again. */
-  until?: string;
-  /** The entries it lists, in the problems' words. */
-  entries: string[];
-  /** s3://<ledger bucket>/exemptions/… (delete it to end the exemption early). */
-  object?: string;
-  /** One sentence: what it means, or why there is none. */
-  note: string;
-}
+export type { UndoExemptionResult };
 
 /** What `remedy undo` is asked to do besides the undo: how long to leave what it puts back as restored. */
 export interface UndoOptions {
@@ -196,21 +184,22 @@ async function undo(
   if (member?.expiresAt && member.expiresAt.getTime() - deps.now().getTime() < SESSION_MARGIN_MS) {
     clients = (await resourceClients(refs, checked, by, deps))?.clients ?? clients;
   }
-  const result = await undoAction(actionId, {
+  // The shared undo (cli/undo-runner.ts undoAndKeep): the same checks, ledger, exemption and report as a Slack Undo.
+  const kept = await undoAndKeep(actionId, {
     ...clients,
     ledger: s3Ledger(deps.s3(), config, deps.now),
     ...integrity,
     now: deps.now,
     log: cliLog(io),
     requestedBy: by,
+    exemption: { s3: deps.s3(), bucket: ledgerBucket, forMs: options.exemptForMs },
+    reporter:
+      refs.reportTopicArn && deps.sns
+        ? snsReporter(deps.sns(), refs.reportTopicArn, deps.now)
+        : "the stack's report topic is not in its outputs (report_topic_arn): Slack is not told of this undo",
+    warn: (message) => io.err(`warning: ${terminalText(message)}\n`),
   });
-  const outcome: UndoOutcome = result.outcome === "fixed" ? "restored" : "already-restored";
-  // The undo is done: what follows only keeps it so and tells Slack; a failure there is a warning.
-  const exemption =
-    outcome === "restored"
-      ? await recordExemption(ledgerBucket, result.restored, options.exemptForMs, { ...result, by }, deps, io)
-      : undefined;
-  if (outcome === "restored") await reportUndone(refs, { ...result, by }, exemption, deps, io);
+  const { result, outcome, exemption } = kept;
   const answer: UndoCommandResult = {
     outcome,
     undoes: actionId,
@@ -257,115 +246,6 @@ export function lengthText(ms: number): string {
   if (minutes % 1_440 === 0 && minutes >= 2_880) return `${minutes / 1_440}d`;
   if (minutes % 60 === 0) return `${minutes / 60}h`;
   return `${minutes}m`;
-}
-
-/** The undo, as its exemption and its report name it. */
-interface DoneUndo {
-  actionId: string;
-  undoes: string;
-  by: string;
-  resource: { type: string; id: string; arn?: string; accountId: string; region: string };
-  problem: UndoResult["problem"];
-  restored: RestoredEntries;
-  steps: string[];
-}
-
-/**
- * Records the undo's temporary exemption for exactly the entries it put back (contract/undo-exemption.ts), so the
- * next detection leaves them as restored until it ends. Never throws: the undo is done; a failure is a warning
- * saying what that means.
- */
-async function recordExemption(
-  bucket: string,
-  restored: RestoredEntries,
-  exemptForMs: number,
-  done: DoneUndo,
-  deps: CliDeps,
-  io: Io,
-): Promise<UndoExemptionResult> {
-  const words = restored.entries.map(({ entry }) => describeMatched(entry));
-  for (const what of restored.unnamed) {
-    io.err(`warning: not exempted (Remedy may fix it again): ${terminalText(what)}\n`);
-  }
-  if (exemptForMs === 0) {
-    return {
-      entries: words,
-      note: "No exemption (--exempt-for 0): Remedy fixes this again at its next detection unless the resource is exempted or auto-response is paused.",
-    };
-  }
-  if (restored.entries.length === 0) {
-    return { entries: [], note: "No exemption: none of what was put back is an entry Remedy would fix." };
-  }
-  const at = deps.now();
-  const until = new Date(at.getTime() + exemptForMs);
-  const { accountId, region, type, id } = done.resource;
-  const resource = { accountId, region, type, id };
-  try {
-    const added = await addUndoExemption(
-      deps.s3(),
-      bucket,
-      {
-        resource,
-        entries: restored.entries,
-        undoActionId: done.actionId,
-        undoes: done.undoes,
-        by: done.by,
-        at,
-        until,
-      },
-      at,
-    );
-    if (added.replacedInvalid) {
-      io.err(`warning: replaced an exemption object that was not valid: ${terminalText(added.replacedInvalid)}\n`);
-    }
-    const object = `s3://${bucket}/${added.key}`;
-    return {
-      until: until.toISOString(),
-      entries: words,
-      object,
-      note: `Left as restored until ${until.toISOString()}: Remedy will not fix ${words.length === 1 ? "this entry" : `these ${words.length} entries`} again before then. To end it early: remedy exemptions lift ${id} (or delete ${object}).`,
-    };
-  } catch (error) {
-    io.err(
-      `warning: the undo is done, but its exemption could not be recorded (${terminalText(describeAwsError(error))}): Remedy may fix it again at its next detection; pause it or exempt the resource\n`,
-    );
-    return {
-      entries: words,
-      object: `s3://${bucket}/${undoExemptionKey(resource)}`,
-      note: "No exemption: it could not be recorded; Remedy may fix this again at its next detection.",
-    };
-  }
-}
-
-/** Tells Slack (the report topic) what the undo put back and until when it stays. A failure is a warning. */
-async function reportUndone(
-  refs: StackRefs,
-  done: DoneUndo,
-  exemption: UndoExemptionResult | undefined,
-  deps: CliDeps,
-  io: Io,
-): Promise<void> {
-  if (!refs.reportTopicArn || !deps.sns) {
-    io.err(
-      "warning: the stack's report topic is not in its outputs (report_topic_arn): Slack is not told of this undo\n",
-    );
-    return;
-  }
-  const reAdded = [...done.restored.entries.map(({ entry }) => describeMatched(entry)), ...done.restored.unnamed];
-  try {
-    await snsReporter(deps.sns(), refs.reportTopicArn, deps.now).report({
-      kind: "undone",
-      actionId: done.actionId,
-      undoes: done.undoes,
-      problem: done.problem,
-      resource: done.resource,
-      reAdded: reAdded.length > 0 ? reAdded : done.steps,
-      by: done.by,
-      ...(exemption?.until ? { exemptUntil: exemption.until } : {}),
-    });
-  } catch (error) {
-    io.err(`warning: the undo is done, but Slack could not be told (${terminalText(describeAwsError(error))})\n`);
-  }
 }
 
 /** A member session with less left than this when the writes start is assumed again (the writes take seconds). */

@@ -10,3 +10,8 @@ export const ACTION_ID_PATTERN = /^act-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2
 export function isActionId(text: string): boolean {
   return ACTION_ID_PATTERN.test(text);
 }
+
+/** A Slack user id as a mention needs it: `U012ABCDEF` (or `W...` for Enterprise Grid). */
+export const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
+/** A decision taken in Slack (contract/decisions.ts): its id. */
+export const DECISION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;

@@ -12,11 +12,20 @@ import { UNRECORDED_RESOURCES } from "../problems/inventory.ts";
 import type { ResourceSpec } from "../problems/types.ts";
 import { configRuleImpliedActions, configRulePermissions } from "./config-rule/permissions.ts";
 import { coordinatorImpliedActions, coordinatorPermissions } from "./coordinator/permissions.ts";
+import { interactionsPermissions } from "./interactions/endpoint/permissions.ts";
+import { interactionsWorkerImpliedActions, interactionsWorkerPermissions } from "./interactions/worker/permissions.ts";
 import { notifierPermissions } from "./notifier/permissions.ts";
 import { realtimeImpliedActions, realtimePermissions } from "./realtime/permissions.ts";
 import { remediationRunnerImpliedActions, remediationRunnerPermissions } from "./remediation/permissions.ts";
 
-const OWN_FUNCTION_NAMES = ["config-rule", "coordinator", "notifier", "realtime"] as const;
+const OWN_FUNCTION_NAMES = [
+  "config-rule",
+  "coordinator",
+  "notifier",
+  "realtime",
+  "interactions",
+  "interactions-worker",
+] as const;
 /** The remediation functions: one per name the registry's problems give (problems on one resource type share it). */
 export const REMEDIATION_FUNCTION_NAMES: readonly RemediationName[] = [
   ...new Set(PROBLEM_SPECS.map((spec) => spec.remediation)),
@@ -60,7 +69,7 @@ export interface FunctionSpec {
    * The resource types it reads live itself, each through its folder's `module` (loaded from the registry; the build
    * imports them statically): it is granted each type's `reads`, scoped as the type says.
    */
-  liveReads?: { resources: readonly ResourceSpec[]; module: "observe.ts" | "inventory.ts" };
+  liveReads?: { resources: readonly ResourceSpec[]; module: "observe.ts" | "inventory.ts" | "undo.ts" };
 }
 
 const KB = 1024;
@@ -175,6 +184,9 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
       "REMEDY_BREAKER_ACCOUNT_FRESH_LIMIT",
       "REMEDY_RECEIVE_CONCURRENCY",
       "REMEDY_INVOKE_CONCURRENCY",
+      "REMEDY_SLACK_APP_SECRET",
+      "REMEDY_SLACK_APPROVERS",
+      "REMEDY_SNOOZE_MINUTES",
     ],
     bundleBudgetBytes: 768 * KB,
     reservedConcurrency: 1,
@@ -191,6 +203,8 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     env: [
       "REMEDY_ORGANIZATION",
       "REMEDY_SLACK_SECRET",
+      "REMEDY_SLACK_APP_SECRET",
+      "REMEDY_SNOOZE_MINUTES",
       "REMEDY_RELAY_RULE_SUFFIXES",
       "REMEDY_RELAY_ALL_RULES",
       "REMEDY_SLACK_USERS",
@@ -222,6 +236,57 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
       "REMEDY_OWN_ROLE_ARNS",
     ],
     // Every registered type's live read (EC2, S3, S3 Control, RDS), Config, Lambda and SQS.
+    bundleBudgetBytes: 896 * KB,
+  },
+  // Slack's signed requests (a function URL): records decisions and hands them to the worker; changes no resource.
+  interactions: {
+    name: "interactions",
+    entry: "functions/interactions/endpoint/handler.ts",
+    permissions: interactionsPermissions,
+    // Undo from Slack is refused in organisation mode: nothing organisation-only to send.
+    organizationPermissions: {},
+    impliedActions: [],
+    memoryMb: 256,
+    // Slack waits 3 s for the answer, but a slow AWS call's attempts (platform/clients.ts) must still end inside the
+    // timeout, as in every function: a late answer still records the decision once, and the person is told it was.
+    timeoutSeconds: 60,
+    env: [
+      "REMEDY_SLACK_APP_SECRET",
+      "REMEDY_SLACK_APPROVERS",
+      "REMEDY_SNOOZE_MINUTES",
+      "REMEDY_INTERACTIONS_WORKER",
+      "REMEDY_LEDGER_BUCKET",
+      "REMEDY_ORGANIZATION",
+    ],
+    // S3, Lambda and Secrets Manager clients, the instruction contract (pending records).
+    bundleBudgetBytes: 640 * KB,
+  },
+  // Carries out a recorded decision (invoked asynchronously by `interactions` only) and updates the message.
+  "interactions-worker": {
+    name: "interactions-worker",
+    entry: "functions/interactions/worker/handler.ts",
+    permissions: interactionsWorkerPermissions,
+    // Undo goes through every resource type's undo (problems/<folder>/undo.ts), as the CLI's does.
+    liveReads: { resources: RESOURCES, module: "undo.ts" },
+    organizationPermissions: {},
+    impliedActions: interactionsWorkerImpliedActions,
+    memoryMb: 256,
+    // One decision: a few S3 reads and writes, an undo's reads and writes, Slack's answer (with its retries).
+    timeoutSeconds: 60,
+    env: [
+      "REMEDY_SLACK_APP_SECRET",
+      "REMEDY_SLACK_APPROVERS",
+      "REMEDY_LEDGER_BUCKET",
+      "REMEDY_QUEUE_URL",
+      "REMEDY_LEDGER_MAC_KEY_ID",
+      "REMEDY_REPORT_TOPIC_ARN",
+      "REMEDY_ACCOUNT_ID",
+      "REMEDY_REGION",
+      "REMEDY_ORGANIZATION",
+    ],
+    // Every resource type's undo (EC2, S3, S3 Control, RDS clients), SQS, KMS, SNS, Secrets Manager: 769 KB, with the
+    // undos imported statically by the build (problems/undo-modules.ts; its dynamic import would keep every export of
+    // the EC2 client: 2 MB).
     bundleBudgetBytes: 896 * KB,
   },
   ...(Object.fromEntries(REMEDIATION_FUNCTION_NAMES.map((name) => [name, remediationFunction(name)])) as Record<

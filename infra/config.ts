@@ -120,7 +120,7 @@ export const RULE_TRIGGERS = [
 export type RuleTrigger = (typeof RULE_TRIGGERS)[number];
 
 /** `resource[0].attr` of a resource created with count (0 or 1). */
-function first(resource: TerraformResource, attribute: string): string {
+export function first(resource: TerraformResource, attribute: string): string {
   const stack = TerraformStack.of(resource);
   return Token.asString(Fn.one(Token.asList(ref(`${resource.fqn}[*].${attribute}`, stack))));
 }

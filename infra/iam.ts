@@ -6,6 +6,7 @@ import { UNDO_EXEMPTION_PREFIX } from "../contract/undo-exemption.ts";
 import { COORDINATOR_STATE_KEY, type FunctionSpec, grantedActions } from "../functions/registry.ts";
 import { MEMBER_ROLE_PATH, type MemberRole, memberRoleName } from "../platform/member-roles.ts";
 import { problemSpec, resourceSpec } from "../problems/index.ts";
+import { resourceUndos } from "../problems/undo.ts";
 import type { StackMode } from "./organization.ts";
 
 /** Ledger key prefixes (contract/ledger.ts LEDGER_PREFIX and CLAIM_PREFIX; test/infra checks they agree). */
@@ -63,6 +64,10 @@ export interface PolicyRefs {
   realtimeQueueArn: string;
   /** The coordinator: the real-time function asks it to run now. */
   coordinatorFunctionArn: string;
+  /** The Slack app's secret (bot token, signing secret): slack_app_secret. */
+  slackAppSecretArn: string;
+  /** The interactions worker: the Slack endpoint invokes it. */
+  interactionsWorkerArn: string;
 }
 
 export interface PolicyCondition {
@@ -178,8 +183,22 @@ export function ledgerAccessOf(spec: FunctionSpec): { read: string[]; write: str
   }
 }
 
+/**
+ * Where the interactions worker's undo actions are granted: each resource type's undo (problems/<folder>/undo.ts
+ * `permissions`) on that type's iamScope, as a remediation's fix is. Only the worker undoes; no other function.
+ */
+function undoScopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope | undefined {
+  if (spec.name !== "interactions-worker") return undefined;
+  const scopes: Scope[] = [];
+  for (const { undo, resourceType } of resourceUndos()) {
+    const actions = [...Object.values(undo.permissions), ...undo.impliedActions] as string[];
+    if (actions.includes(action)) scopes.push(resourceSpec(resourceType)!.iamScope(refs));
+  }
+  return unionScope(action, scopes);
+}
+
 function scopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope {
-  const fixScope = fixScopeOf(spec, action, refs) ?? readScopeOf(spec, action, refs);
+  const fixScope = fixScopeOf(spec, action, refs) ?? readScopeOf(spec, action, refs) ?? undoScopeOf(spec, action, refs);
   if (fixScope) return fixScope;
   const ledgerObjects = (...prefixes: string[]) => prefixes.map((prefix) => `${refs.ledgerBucketArn}/${prefix}*`);
   switch (action) {
@@ -214,6 +233,7 @@ function scopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope {
     case "s3:ListBucket":
       return { resources: [refs.ledgerBucketArn] };
     case "kms:GenerateMac":
+    case "kms:VerifyMac":
       return { resources: [refs.ledgerMacKeyArn] };
     case "sqs:SendMessage":
       // The rule queues instructions and its scan's tasks, the real-time function instructions; everyone else only
@@ -249,11 +269,16 @@ function scopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope {
     case "sns:Publish":
       return { resources: [refs.reportTopicArn] };
     case "lambda:InvokeFunction":
-      // The real-time function asks only the coordinator to run now; the coordinator invokes the remediations.
+      // The real-time function asks only the coordinator to run now; the Slack endpoint hands work to its worker only;
+      // the coordinator invokes the remediations.
       if (spec.name === "realtime") return { resources: [refs.coordinatorFunctionArn] };
+      if (spec.name === "interactions") return { resources: [refs.interactionsWorkerArn] };
       return { resources: refs.remediationFunctionArns.flatMap((arn) => [arn, `${arn}:*`]) };
     case "secretsmanager:GetSecretValue":
-      return { resources: [refs.slackSecretArn] };
+      // The notifier reads the routing and the Slack app's secret (its bot token); the interactions functions the
+      // app's secret only.
+      if (spec.name === "notifier") return { resources: [refs.slackSecretArn, refs.slackAppSecretArn] };
+      return { resources: [refs.slackAppSecretArn] };
     default:
       throw new Error(`infra/iam.ts: no resource scope for ${action} (function ${spec.name}); add one`);
   }

@@ -45,7 +45,15 @@ import { initialPauseValue } from "../platform/pause.ts";
 import { PROBLEM_SPECS, RULE_IDS } from "../problems/index.ts";
 import { DEFAULT_STATE_BACKEND, type StateBackend, useBackend } from "./backend.ts";
 import { ConfigRules, type DeployedRuleSpec, deployedRuleSpecs, deployedRulesJson, ruleSubject } from "./config.ts";
-import { denyInsecureQueueTransport, grantsFor, LEDGER_PREFIXES, type PolicyRefs, STATE_PREFIX } from "./iam.ts";
+import {
+  denyInsecureQueueTransport,
+  grantsFor,
+  INTERACTION_PREFIXES,
+  LEDGER_PREFIXES,
+  type PolicyRefs,
+  STATE_PREFIX,
+} from "./iam.ts";
+import { InteractionsEndpoint } from "./interactions.ts";
 import { LedgerBucket } from "./ledger.ts";
 import { memberRolesModel, OWN_BUCKET_PATTERNS as OWN_BUCKETS } from "./member-roles.ts";
 import { MemberForwardingStackSet, MemberRoleStackSet, undoPrincipals } from "./member-stacks.ts";
@@ -146,6 +154,8 @@ export class RemedyStack extends TerraformStack {
       expirePrefixes: [
         { prefix: LEDGER_PREFIXES.claims, days: 14 },
         { prefix: SCAN_PREFIX, days: 2 },
+        // A pending record outlives its message by nothing useful: SQS keeps a message 14 days at most.
+        { prefix: INTERACTION_PREFIXES.pending, days: 15 },
       ],
       // Only the writers of each prefix may write or delete there, whatever their IAM policies say: records come
       // from the remediations (and the undo records of listed operators), claims from the remediations, the
@@ -153,7 +163,9 @@ export class RemedyStack extends TerraformStack {
       writers: [
         {
           prefix: LEDGER_PREFIXES.actions,
-          principals: Token.asList(Fn.concat([remediationNames.map(roleArn), operators])),
+          principals: Token.asList(
+            Fn.concat([[...remediationNames.map(roleArn), roleArn("interactions-worker")], operators]),
+          ),
         },
         { prefix: LEDGER_PREFIXES.claims, principals: remediationNames.map(roleArn) },
         { prefix: STATE_PREFIX, principals: [roleArn("coordinator")] },
@@ -162,7 +174,17 @@ export class RemedyStack extends TerraformStack {
         // only so the list is never empty; their own policies grant them no write there.
         {
           prefix: UNDO_EXEMPTION_PREFIX,
-          principals: Token.asList(Fn.concat([remediationNames.map(roleArn), operators])),
+          principals: Token.asList(
+            Fn.concat([[...remediationNames.map(roleArn), roleArn("interactions-worker")], operators]),
+          ),
+        },
+        // Slack: the coordinator's pending records, the endpoint's decisions (put-if-absent), the worker's allowlist
+        // entries (operators may remove one by hand).
+        { prefix: INTERACTION_PREFIXES.pending, principals: [roleArn("coordinator")] },
+        { prefix: INTERACTION_PREFIXES.decisions, principals: [roleArn("interactions")] },
+        {
+          prefix: INTERACTION_PREFIXES.allowlist,
+          principals: Token.asList(Fn.concat([[roleArn("interactions-worker")], operators])),
         },
       ],
     });
@@ -237,6 +259,15 @@ export class RemedyStack extends TerraformStack {
       ...(organization ? { organizationId: organization.id } : {}),
       realtimeQueueArn: realtime.queue.arn,
       coordinatorFunctionArn: fnArn("coordinator"),
+      // The Slack app's secret: a Secrets Manager ARN, or a name (its ARN then ends in six random characters).
+      slackAppSecretArn: Token.asString(
+        Fn.conditional(
+          Fn.startswith(vars.slackAppSecret.stringValue, "arn:"),
+          vars.slackAppSecret.stringValue,
+          `arn:${partition}:secretsmanager:${region}:${account}:secret:${vars.slackAppSecret.stringValue}-??????`,
+        ),
+      ),
+      interactionsWorkerArn: fnArn("interactions-worker"),
     };
 
     // -- Environment per function, from resources and variables ---------------------------------------------
@@ -281,7 +312,7 @@ export class RemedyStack extends TerraformStack {
       REMEDY_SLACK_APP_SECRET: vars.slackAppSecret.stringValue,
       REMEDY_SLACK_APPROVERS: vars.slackApprovers.stringValue,
       REMEDY_SNOOZE_MINUTES: Token.asString(vars.slackSnoozeMinutes.numberValue),
-      REMEDY_INTERACTIONS_WORKER: `${NAME_PREFIX}-interactions-worker`,
+      REMEDY_INTERACTIONS_WORKER: fnName("interactions-worker"),
       REMEDY_ATTRIBUTION_ENABLED: Token.asString(vars.attributionEnabled.booleanValue),
       REMEDY_ATTRIBUTION_LOOKBACK_DAYS: Token.asString(vars.attributionLookbackDays.numberValue),
       REMEDY_LEDGER_BUCKET: ledger.bucket.bucket,
@@ -317,6 +348,12 @@ export class RemedyStack extends TerraformStack {
         maximumEventAgeInSeconds: MAX_DISPATCH_AGE_SECONDS,
       });
     }
+    const slackEndpoint = new InteractionsEndpoint(this, "slack_interactions", {
+      vars,
+      namePrefix: NAME_PREFIX,
+      interactions: this.functions.interactions,
+      worker: this.functions["interactions-worker"],
+    });
     realtime.connect({
       realtimeFunction: this.functions.realtime,
       coordinator: this.functions.coordinator,
@@ -439,13 +476,15 @@ export class RemedyStack extends TerraformStack {
     // Only Remedy's roles, this stack's own alarm and the listed operators (`remedy undo` reports what it put back)
     // publish: a forged report must not reach Slack (the notifier validates every report too, and builds commands and
     // links only from validated ids).
+    // An undo from Slack reports what it put back, as `remedy undo` does.
+    const publishers = [...consumers, this.roles["interactions-worker"].arn];
     const dlqAlarmName = `${NAME_PREFIX}-dead-letters`;
     const dlqAlarmArn = `arn:${partition}:cloudwatch:${region}:${account}:alarm:${dlqAlarmName}`;
     const snsAllowed = new DataAwsIamPolicyDocument(this, "report_topic_policy_doc", {
       statement: [
         {
           sid: "RemedyAndAlarmsPublish",
-          principals: [{ type: "AWS", identifiers: consumers }],
+          principals: [{ type: "AWS", identifiers: publishers }],
           actions: ["sns:Publish"],
           resources: [reportTopic.arn],
         },
@@ -469,7 +508,7 @@ export class RemedyStack extends TerraformStack {
             {
               test: "ArnNotLike",
               variable: "aws:PrincipalArn",
-              values: Token.asList(Fn.concat([consumers, operators])),
+              values: Token.asList(Fn.concat([publishers, operators])),
             },
             { test: "StringNotEquals", variable: "aws:PrincipalServiceName", values: ["cloudwatch.amazonaws.com"] },
           ],
@@ -562,6 +601,10 @@ export class RemedyStack extends TerraformStack {
     new TerraformOutput(this, "schedule_rule_name", { value: schedule.name });
     new TerraformOutput(this, "report_topic_arn", { value: reportTopic.arn });
     new TerraformOutput(this, "ledger_mac_key_id", { value: macKey.arn });
+    new TerraformOutput(this, "slack_interactivity_url", {
+      value: slackEndpoint.url,
+      description: "The Slack app's Interactivity request URL (empty without slack_app_secret)",
+    });
     new TerraformOutput(this, "realtime_queue_url", { value: realtime.queue.url });
     new TerraformOutput(this, "realtime_dlq_url", { value: realtime.dlq.url });
     new TerraformOutput(this, "realtime_cloudtrail_rule_name", { value: realtime.ruleNames.cloudTrail });

@@ -88,7 +88,7 @@ export function remedyVariables(scope: Construct, mode: StackMode = "account"): 
       type: "string",
       default: "",
       description:
-        'Secrets Manager ARN or name of the Slack app\'s secret (JSON: botToken, signingSecret, teamId, appId). Empty: no Slack app, messages go to the webhooks without buttons.',
+        "Secrets Manager ARN or name of the Slack app's secret (JSON: botToken, signingSecret, teamId, appId). Empty: no Slack app, messages go to the webhooks without buttons.",
     }),
     slackApprovers: v("slack_approvers", {
       type: "string",

@@ -7,6 +7,7 @@ import type { ResourceState } from "../contract/ledger.ts";
 import type { Change } from "../contract/report.ts";
 import type { UndoExemptionRecord, UndoExemptionResource } from "../contract/undo-exemption.ts";
 import type { AccountFactsReader } from "../detection/account-facts.ts";
+import type { AllowlistEntry } from "../detection/exemptions.ts";
 import type { Finding, Problem } from "../detection/types.ts";
 import type { Log } from "../platform/logging.ts";
 
@@ -76,6 +77,12 @@ export interface FixContext {
    * Undefined when there is none; throws when it cannot be read.
    */
   undoExemptions: (resource: UndoExemptionResource) => Promise<UndoExemptionRecord | undefined>;
+  /**
+   * The whole allowlist as it is now: the deployed entries, then the Slack ones (platform/slack-allowlist-read.ts),
+   * for a fix whose safety condition spans resources besides the instructed one (the runner checks that one). Throws
+   * when the Slack part cannot be read. Absent: REMEDY_ALLOWLIST alone.
+   */
+  allowlist?: () => Promise<readonly AllowlistEntry[]>;
 }
 
 /** A problem folder's fix.ts exports `fix`: how to make the problem's fix in a remediation function. */

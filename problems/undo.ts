@@ -1,34 +1,22 @@
 // The undo of every resource type, by the ledger before-state kind its fixes record (RESOURCES stateKind): the
 // runner (cli/undo-runner.ts) finds a record's undo here. Each is loaded from the registry: the `undo` export of
 // problems/<folder>/undo.ts, the folder its RESOURCES entry names, so a resource type's undo is used by being
-// registered. Only the CLI reaches this module: the registry and the remediation functions never import an undo.
+// registered (problems/undo-modules.ts loads them). Only the CLI and the interactions worker reach this module: the
+// registry and the remediation functions never import an undo.
 // The interface each implements: problems/undo-kit.ts.
 import { PROBLEM_SPECS, RESOURCES } from "./index.ts";
+import type { LiveState } from "./undo-check.ts";
 import type { ResourceUndo, StateKind } from "./undo-kit.ts";
+import { UNDO_MODULES } from "./undo-modules.ts";
 
+export type { LiveState } from "./undo-check.ts";
 export * from "./undo-kit.ts";
-
-/** What an undo reads of a live resource, whichever resource it is: the runner passes it on without looking in it. */
-export interface LiveState {
-  kind: StateKind;
-}
 
 /**
  * Every resource type's undo, in the registry's order (each imports only problems/undo-kit.ts and its own folder's
  * code, so no import cycle runs through here).
  */
-const UNDOS: readonly ResourceUndo<StateKind, LiveState>[] = await Promise.all(
-  RESOURCES.map(async (resource) => {
-    const path = `problems/${resource.folder}/undo.ts`;
-    const { undo } = (await import(`./${resource.folder}/undo.ts`)) as { undo?: ResourceUndo<StateKind, LiveState> };
-    if (undo?.kind !== resource.stateKind) {
-      throw new Error(
-        `${path} must export the undo of ${resource.type}'s ${resource.stateKind} before-state as \`undo\` (found ${undo ? `one of ${undo.kind}` : "none"})`,
-      );
-    }
-    return undo;
-  }),
-);
+const UNDOS: readonly ResourceUndo<StateKind, LiveState>[] = UNDO_MODULES;
 
 /** Each before-state kind's undo, the resource type that records it and the problems found on that type. */
 export interface StateUndo {

@@ -85,14 +85,16 @@ interface RegistryModuleList {
   /** The module the build writes again (its path, relative to the repository root). */
   path: string;
   /** The function whose live reads it loads (its `liveReads`: the folders, in the registry's order, and the file). */
-  functionName: "realtime" | "config-rule";
+  functionName: "realtime" | "config-rule" | "interactions-worker";
+  /** Where the folders are from the module (default "../../problems/"). */
+  importPrefix?: string;
   exportName: string;
   /** The list's name and the check it passes through, from `checkFrom`. */
   listName: string;
   check: string;
   checkFrom: string;
-  /** The lookup by resource type the module exports beside the list. */
-  lookupName: string;
+  /** The lookup by resource type the module exports beside the list, if any. */
+  lookupName?: string;
 }
 
 const REGISTRY_MODULE_LISTS: readonly RegistryModuleList[] = [
@@ -114,6 +116,15 @@ const REGISTRY_MODULE_LISTS: readonly RegistryModuleList[] = [
     checkFrom: "../../problems/inventory.ts",
     lookupName: "inventoryModuleFor",
   },
+  {
+    path: "problems/undo-modules.ts",
+    functionName: "interactions-worker",
+    exportName: "undo",
+    listName: "UNDO_MODULES",
+    check: "checkedUndoModules",
+    checkFrom: "./undo-check.ts",
+    importPrefix: "./",
+  },
 ];
 
 /** A registry module list as bundled (REGISTRY_MODULE_LISTS): one static import per folder. */
@@ -127,10 +138,14 @@ export function registryModuleListSource(path: string): string {
     `import { ${list.check} } from "${list.checkFrom}";`,
     ...folders.map(
       (folder, index) =>
-        `import { ${list.exportName} as m${index} } from "../../problems/${folder}/${liveReads.module}";`,
+        `import { ${list.exportName} as m${index} } from "${list.importPrefix ?? "../../problems/"}${folder}/${liveReads.module}";`,
     ),
     `export const ${list.listName} = ${list.check}([${folders.map((_, index) => `m${index}`).join(", ")}]);`,
-    `export function ${list.lookupName}(resourceType) { return ${list.listName}.find((module) => module.resourceType === resourceType); }`,
+    ...(list.lookupName
+      ? [
+          `export function ${list.lookupName}(resourceType) { return ${list.listName}.find((module) => module.resourceType === resourceType); }`,
+        ]
+      : []),
     "",
   ].join("\n");
 }

@@ -13,8 +13,9 @@ import {
   sqsClient,
   stsClient,
 } from "../../platform/clients.ts";
-import { createLogger, createMetrics, metricSink } from "../../platform/logging.ts";
+import { createLogger, createMetrics, errorFields, metricSink } from "../../platform/logging.ts";
 import { organizationsDirectory } from "../../platform/organization.ts";
+import { cachedAllowlist } from "../../platform/slack-allowlist-read.ts";
 import { runConfigRule } from "./core.ts";
 import { inventoryAccess } from "./inventory-access.ts";
 import { memberDetection } from "./organization.ts";
@@ -45,6 +46,18 @@ const members = organization
 const remoteHub = organization !== undefined && settings.hubRegion !== settings.deployment.region;
 const hubSqs = remoteHub ? () => clientInRegion(SQSClient, settings.hubRegion) : sqsClient;
 const hubS3 = remoteHub ? () => clientInRegion(S3Client, settings.hubRegion) : s3Client;
+// The deployed allowlist, then its Slack part (the ledger bucket's allowlist/slack.json), re-read at most once a
+// minute: unreadable, the deployed one alone (the remediation reads the Slack part again before it fixes anything).
+const allowlist = cachedAllowlist({
+  s3: hubS3(),
+  bucket: settings.scanBucket,
+  deployed: settings.allowlist,
+  onUnreadable: (error) =>
+    logger.warn("Slack allowlist unreadable: judging with the deployed allowlist only", errorFields(error)),
+  onProblems: (problems) => {
+    for (const problem of problems) logger.warn("Slack allowlist entry ignored: it exempts nothing", { ...problem });
+  },
+});
 /** A scan task hands the rest on with this much of its invocation left (a page call can take seconds). */
 const SCAN_SAFETY_MARGIN_MS = 60_000;
 // The types Config does not record are listed with the function's own clients, in its own region (organisation mode:
@@ -62,7 +75,7 @@ export async function handler(event: unknown, context?: { getRemainingTimeInMill
     queueUrl: settings.queueUrl,
     deployment: settings.deployment,
     accountFacts,
-    allowlist: settings.allowlist,
+    allowlist: await allowlist(),
     gracePeriodMs: settings.gracePeriodMs,
     now: () => new Date(),
     log: logger,

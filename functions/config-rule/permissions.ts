@@ -24,14 +24,23 @@ export const configRulePermissions = {
   // A periodic scan: what Config holds for the rule, and the scan's parts of it in the ledger bucket (scans/).
   GetComplianceDetailsByConfigRuleCommand: "config:GetComplianceDetailsByConfigRule",
   PutObjectCommand: "s3:PutObject",
+  // …and the allowlist's Slack part (allowlist/slack.json), judged after the deployed allowlist.
   GetObjectCommand: "s3:GetObject",
   // The account-level S3 Block Public Access (S3 Control), which the bucket's Config item does not carry.
   GetAccountPublicAccessBlockCommand: "s3:GetAccountPublicAccessBlock",
   ...inventoryReads,
 } as const satisfies CommandPermissions;
 
-/** The scan queue's event source mapping polls with the function's role. */
-export const configRuleImpliedActions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"] as const;
+/**
+ * The scan queue's event source mapping polls with the function's role; s3:ListBucket (on the ledger bucket) makes S3
+ * answer a Slack allowlist that is not there NoSuchKey (no entries) instead of AccessDenied.
+ */
+export const configRuleImpliedActions = [
+  "sqs:ReceiveMessage",
+  "sqs:DeleteMessage",
+  "sqs:GetQueueAttributes",
+  "s3:ListBucket",
+] as const;
 
 /**
  * Organisation mode: the commands sent to the member account (with the member detect role's credentials, in the

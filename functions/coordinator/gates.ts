@@ -155,6 +155,8 @@ export interface DecideInput {
   instruction: Instruction;
   /** Organisation mode: when the account's grace period ends (the later of it and notBefore decides). */
   dueAtMs?: number;
+  /** When it is due as the Slack decisions on it say (dueWithDecisions); absent: baseDueMs. */
+  decidedDueMs?: number;
   messageId: string | undefined;
   /** What the coordinator remembers about this id (read, never changed here). */
   record: Readonly<InstructionRecord>;
@@ -198,11 +200,68 @@ export function decide(input: DecideInput, now: Date, config: DecideConfig): { d
   }
   if (last && capturedAt > Date.parse(last.capturedAt)) attempts = 0;
 
-  const due = Math.max(Date.parse(instruction.notBefore), input.dueAtMs ?? Number.NEGATIVE_INFINITY);
+  const due = input.decidedDueMs ?? baseDueMs(instruction, input.dueAtMs);
   if (due > nowMs) return done({ gate: "grace", remainingMs: due - nowMs });
   if (attempts >= config.maxAttempts) return done({ gate: "attempts", reason: `remediation failed ${attempts} times` });
   if (input.budget <= 0) return done({ gate: "rate-limit" });
   return done({ gate: "dispatch", attempt: attempts + 1 });
+}
+
+/** When an instruction is due without any Slack decision: the later of its notBefore and the account's grace. */
+export function baseDueMs(instruction: Instruction, dueAtMs?: number): number {
+  return Math.max(Date.parse(instruction.notBefore), dueAtMs ?? Number.NEGATIVE_INFINITY);
+}
+
+/** A Fix now or Snooze pressed in Slack, its claim already re-checked (approver, instruction): what and when. */
+export interface DueDecision {
+  action: "fix-now" | "snooze";
+  atMs: number;
+}
+
+export interface DecidedDue {
+  dueMs: number;
+  /** The decision that set it; absent: no decision, the base due. */
+  by?: DueDecision["action"];
+}
+
+/**
+ * Why a decision cannot be about the instruction's current grace period, or undefined when it can: a button exists
+ * only once the coordinator has seen the instruction (its record), and ids repeat when a problem comes back, so for a
+ * capture newer than the last dispatch's (a new detection) a decision from before that dispatch was about the earlier
+ * one. A retry of the same capture keeps its Fix now.
+ */
+export function staleDecision(
+  atMs: number,
+  record: Readonly<InstructionRecord>,
+  capturedAt: string,
+): string | undefined {
+  if (atMs < Date.parse(record.firstSeenAt)) return "taken before the coordinator first saw the instruction";
+  const last = record.lastDispatch;
+  if (last && Date.parse(capturedAt) > Date.parse(last.capturedAt) && atMs <= Date.parse(last.at)) {
+    return "taken before the last dispatch, about an earlier detection of the problem";
+  }
+  return undefined;
+}
+
+/**
+ * Gate 4's due time once Slack has spoken. The latest decision wins (a tie goes to Snooze: towards the grace).
+ * Fix now: due when pressed (never later than without it). Snooze: the base due plus the deployed snooze, whatever
+ * the record says. Decisions move only the due time: the other gates apply as ever.
+ */
+export function dueWithDecisions(
+  baseDue: number,
+  decisions: readonly DueDecision[],
+  snoozeMinutes: number,
+): DecidedDue {
+  let latest: DueDecision | undefined;
+  for (const decision of decisions) {
+    if (!latest || decision.atMs > latest.atMs || (decision.atMs === latest.atMs && decision.action === "snooze")) {
+      latest = decision;
+    }
+  }
+  if (!latest) return { dueMs: baseDue };
+  if (latest.action === "snooze") return { dueMs: baseDue + snoozeMinutes * 60_000, by: "snooze" };
+  return { dueMs: Math.min(baseDue, latest.atMs), by: "fix-now" };
 }
 
 /** The fresh sightings the breaker counts: first seen within its window, and since the last resume. */

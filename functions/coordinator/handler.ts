@@ -34,6 +34,8 @@ export async function handler(_event: unknown, context: Pick<Context, "getRemain
       lambda: lambdaClient(),
       ssm: ssmClient(),
       store: s3StateStore(s3Client(), { bucket: settings.stateBucket, key: settings.stateKey }),
+      // Slack buttons: decisions and pending records, in the same (ledger) bucket.
+      ...(settings.interactive ? { s3: s3Client() } : {}),
       reporter: snsReporter(snsClient(), settings.reportTopicArn),
       config: settings,
       ...(directory ? { directory } : {}),

@@ -1,7 +1,9 @@
 // Everything the coordinator reads from its environment, read once at cold start.
 import { PROBLEMS, type Problem } from "../../detection/types.ts";
+import { parseApproverSettingsJson } from "../../platform/approvers.ts";
 import { readDeployment } from "../../platform/deployment.ts";
 import { ConfigurationError, integerEnv, optionalEnv, requiredEnv } from "../../platform/env.ts";
+import { type InteractiveConfig, SNOOZE_MINUTES } from "./interactive.ts";
 import type { CoordinatorConfig } from "./tick.ts";
 
 export interface CoordinatorSettings extends CoordinatorConfig {
@@ -63,7 +65,7 @@ export const CONCURRENCY_LIMITS = { receives: { min: 1, max: 50 }, invokes: { mi
  * value fails at cold start, naming the field, rather than stalling a tick.
  */
 export function checkCoordinatorConfig(
-  config: Pick<CoordinatorConfig, "concurrency" | "safetyMarginMs" | "saveMarginMs">,
+  config: Pick<CoordinatorConfig, "concurrency" | "safetyMarginMs" | "saveMarginMs" | "interactive">,
 ): void {
   for (const key of ["receives", "invokes"] as const) {
     const value = config.concurrency[key];
@@ -80,6 +82,39 @@ export function checkCoordinatorConfig(
       `coordinator saveMarginMs must be a whole number of ms from 0 to less than safetyMarginMs (${safetyMarginMs}), got ${saveMarginMs}`,
     );
   }
+  const snooze = config.interactive?.snoozeMinutes;
+  if (
+    snooze !== undefined &&
+    (!Number.isInteger(snooze) || snooze < SNOOZE_MINUTES.min || snooze > SNOOZE_MINUTES.max)
+  ) {
+    throw new ConfigurationError(
+      `coordinator interactive.snoozeMinutes must be a whole number from ${SNOOZE_MINUTES.min} to ${SNOOZE_MINUTES.max}, got ${snooze}`,
+    );
+  }
+}
+
+/**
+ * Slack buttons, when a Slack app is deployed (REMEDY_SLACK_APP_SECRET set): the ledger bucket, the approvers and
+ * the snooze. Without the app there are no buttons, and the other two are not read.
+ */
+export function readInteractiveConfig(stateBucket: string, env: Env = process.env): InteractiveConfig | undefined {
+  if (optionalEnv("REMEDY_SLACK_APP_SECRET", "", env) === "") return undefined;
+  let approvers: InteractiveConfig["approvers"];
+  try {
+    // Unset: nobody may press anything (deny by default), as the stack's default says.
+    approvers = parseApproverSettingsJson(
+      optionalEnv("REMEDY_SLACK_APPROVERS", '{"approvers":{}}', env),
+      "environment variable REMEDY_SLACK_APPROVERS",
+    );
+  } catch (error) {
+    throw new ConfigurationError((error as Error).message, { cause: error });
+  }
+  const { fallback, min, max } = SNOOZE_MINUTES;
+  return {
+    bucket: stateBucket,
+    approvers,
+    snoozeMinutes: integerEnv("REMEDY_SNOOZE_MINUTES", fallback, { min, max }, env),
+  };
 }
 
 /** Fresh instructions of one member account within the breaker's window before that account alone is paused. */
@@ -94,13 +129,15 @@ export function readCoordinatorSettings(env: Env = process.env): CoordinatorSett
     { min: 1, max: 100_000 },
     env,
   );
+  const stateBucket = requiredEnv("REMEDY_STATE_BUCKET", env);
+  const interactive = readInteractiveConfig(stateBucket, env);
   const settings: CoordinatorSettings = {
     deployment: { accountId, region, ...(organization ? { organization } : {}) },
     queueUrl: requiredEnv("REMEDY_QUEUE_URL", env),
     deadLetterQueueUrl: requiredEnv("REMEDY_DLQ_URL", env),
     pauseParameter: requiredEnv("REMEDY_PAUSE_PARAMETER", env),
     reportTopicArn: requiredEnv("REMEDY_REPORT_TOPIC_ARN", env),
-    stateBucket: requiredEnv("REMEDY_STATE_BUCKET", env),
+    stateBucket,
     stateKey: optionalEnv("REMEDY_STATE_KEY", "state/coordinator.json", env),
     remediationFunctions: parseRemediationFunctions(requiredEnv("REMEDY_REMEDIATION_FUNCTIONS", env)),
     dispatchVisibilitySeconds: integerEnv("REMEDY_DISPATCH_VISIBILITY_SECONDS", 300, { min: 30, max: 43_200 }, env),
@@ -123,6 +160,7 @@ export function readCoordinatorSettings(env: Env = process.env): CoordinatorSett
       receives: integerEnv("REMEDY_RECEIVE_CONCURRENCY", CONCURRENCY.receives, CONCURRENCY_LIMITS.receives, env),
       invokes: integerEnv("REMEDY_INVOKE_CONCURRENCY", CONCURRENCY.invokes, CONCURRENCY_LIMITS.invokes, env),
     },
+    ...(interactive ? { interactive } : {}),
   };
   checkCoordinatorConfig(settings);
   return settings;

@@ -30,11 +30,13 @@
 // checked with the global one after every receive, before anything it received is acted on): an account past its
 // limit is paused alone in the pause switch and its messages are held, hidden for PAUSED_ACCOUNT_HIDE_SECONDS.
 import { InvokeCommand } from "@aws-sdk/client-lambda";
+import type { S3Client } from "@aws-sdk/client-s3";
 import type { Message, SQSClient } from "@aws-sdk/client-sqs";
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import { truncateReason } from "../../contract/dead-letter.ts";
 import { encodeRemediationRequest, type RemediationRequest } from "../../contract/dispatch.ts";
 import type { Instruction } from "../../contract/instruction.ts";
+import { writePending } from "../../contract/pending.ts";
 import type { ReportBody, Reporter } from "../../contract/report.ts";
 import type { Problem } from "../../detection/types.ts";
 import { answerLost } from "../../platform/aws-errors.ts";
@@ -55,9 +57,13 @@ import {
   type AccountTrip,
   accountBreakerGate,
   afterReceive,
+  baseDueMs,
   breakerGate,
   type Concurrency,
+  type DecidedDue,
+  type Decision,
   decide,
+  dueWithDecisions,
   firstSighting,
   graceHideSeconds,
   hasTimeFor,
@@ -76,6 +82,7 @@ import {
   validityGate,
   wantsReceive,
 } from "./gates.ts";
+import { decisionsToHonour, deletePending, type InteractiveConfig, pendingRecord } from "./interactive.ts";
 import { type BatchPacing, CoordinatorQueue, type QueuedMessage } from "./queue-io.ts";
 import { checkCoordinatorConfig } from "./settings.ts";
 import {
@@ -120,6 +127,11 @@ export interface CoordinatorConfig {
   invokeRetryDelaySeconds: number;
   /** Receives (and release or delete batches) and Invokes in flight at most. */
   concurrency: Concurrency;
+  /**
+   * Slack buttons (a Slack app is deployed): grace notices can be answered with Fix now or Snooze. The coordinator
+   * leaves a pending record for each instruction it hides after a notice, and honours the decisions recorded.
+   */
+  interactive?: InteractiveConfig;
 }
 
 /** The part of a Lambda client the coordinator uses; tests pass a recorder. */
@@ -136,6 +148,8 @@ export interface CoordinatorDeps {
   config: CoordinatorConfig;
   /** Organisation mode (required there): who the organisation's accounts are, and their settings. */
   directory?: OrganizationDirectory;
+  /** The ledger bucket's client (required with config.interactive): decisions and pending records. */
+  s3?: Pick<S3Client, "send">;
   now: () => Date;
   /** The invocation's remaining time (Lambda's context.getRemainingTimeInMillis). */
   remainingTimeMs: () => number;
@@ -173,6 +187,14 @@ export interface CoordinatorSummary {
   timeBudgetReached: boolean;
   /** Held messages not made visible again (time budget spent, or SQS refused): they reappear when their visibility ends. */
   unreleased: number;
+  /** Slack buttons: dispatched before their grace period ended, because an approver pressed Fix now. */
+  fixNowHonoured: number;
+  /** Slack buttons: hidden past their grace period, because an approver pressed Snooze. */
+  snoozeHonoured: number;
+  /** Slack buttons: decision records not honoured (invalid, not pressed by an approver, or an earlier detection's). */
+  decisionsIgnored: number;
+  /** Slack buttons: pending records not written or not deleted (a Fix now then waits for the message's next look). */
+  pendingRecordFailures: number;
   sqsCalls: number;
 }
 
@@ -184,6 +206,8 @@ interface Candidate {
   functionName: string;
   /** Organisation mode: when the account's grace period ends. */
   dueAtMs?: number;
+  /** The due time as the Slack decisions make it, once read (read once per tick, even if decided again). */
+  decided?: DecidedDue;
 }
 
 /** An account's standing as read this tick, or why it could not be. */
@@ -211,6 +235,9 @@ export async function runCoordinator(deps: CoordinatorDeps): Promise<Coordinator
   if (deps.config.deployment.organization && !deps.directory) {
     // Without it every instruction would be refused as unchecked, and dead-lettered: a wiring mistake, not theirs.
     throw new ConfigurationError("coordinator in organisation mode needs the organisation directory");
+  }
+  if (deps.config.interactive && !deps.s3) {
+    throw new ConfigurationError("coordinator with Slack buttons (interactive) needs the ledger bucket's S3 client");
   }
   return new Tick(deps).run();
 }
@@ -328,6 +355,10 @@ class Tick {
     accountBreakersTripped: 0,
     timeBudgetReached: false,
     unreleased: 0,
+    fixNowHonoured: 0,
+    snoozeHonoured: 0,
+    decisionsIgnored: 0,
+    pendingRecordFailures: 0,
     sqsCalls: 0,
   };
   private readonly queue: CoordinatorQueue;
@@ -362,6 +393,8 @@ class Tick {
   private readonly skipped: QueuedMessage[] = [];
   /** Pause switch writes, one after another (each account trip reads, changes its entry, writes). */
   private pauseWrites: Promise<unknown> = Promise.resolve();
+  /** Pending-record deletes started outside an action (a message removed for settings): awaited before the save. */
+  private readonly sideTasks = new Set<Promise<void>>();
 
   // The drain (see pump): what is in flight, what waits, and why it stopped.
   /** More receives may start (false once the queue was empty, or a stop, or the rate limit, or the time). */
@@ -436,6 +469,7 @@ class Tick {
       if (held.length > released && !this.hasTime("release")) this.summary.timeBudgetReached = true;
       // A pause write still in flight (an account trip) ends before the state that caused it is saved.
       await this.pauseWrites;
+      await Promise.all(this.sideTasks);
       await this.saveState();
     }
     return this.finish();
@@ -822,6 +856,10 @@ class Tick {
     });
     this.skipped.push({ message, instructionId: instruction.id });
     if (this.skipped.length >= SQS_BATCH_SIZE) this.flushSkipped();
+    if (this.mayHavePending(instruction.id)) {
+      const task = this.forgetPending(instruction.id).finally(() => this.sideTasks.delete(task));
+      this.sideTasks.add(task);
+    }
   }
 
   private flushSkipped(): void {
@@ -889,26 +927,29 @@ class Tick {
    */
   private async carryOut(candidate: Candidate): Promise<"done" | "duplicate" | "wait"> {
     const { message, instruction, record } = candidate;
-    const { deps, config } = this;
+    const { deps } = this;
     const id = instruction.id;
     // Its account's breaker tripped after it was received.
     if (this.pausedAccounts.has(instruction.resource.accountId)) {
       this.holdForAccount(message, id);
       return "done";
     }
+    if (candidate.decided === undefined && this.readsDecisions(candidate)) {
+      candidate.decided = await this.decidedDue(candidate);
+      // The read took time: whatever stopped the tick or paused the account meanwhile holds it, as it would have
+      // before the read; and the action must still start within the time budget.
+      if (this.stopped || !this.hasTime("act")) {
+        if (!this.stopped) this.summary.timeBudgetReached = true;
+        this.hold(message, id);
+        return "done";
+      }
+      if (this.pausedAccounts.has(instruction.resource.accountId)) {
+        this.holdForAccount(message, id);
+        return "done";
+      }
+    }
     const now = deps.now();
-    const { decision, attempts } = decide(
-      {
-        instruction,
-        ...(candidate.dueAtMs === undefined ? {} : { dueAtMs: candidate.dueAtMs }),
-        messageId: message.MessageId,
-        record,
-        prior: this.outcomes.get(id),
-        budget: this.budget,
-      },
-      now,
-      config,
-    );
+    const { decision, attempts } = this.decideNow(candidate, now);
     if (decision.gate === "rate-limit" && this.dispatching > 0) return "wait";
     record.attempts = attempts;
     switch (decision.gate) {
@@ -928,7 +969,14 @@ class Tick {
         });
         return "done";
       case "grace":
-        await this.hideForGrace(candidate, decision.remainingMs);
+        await this.hideForGrace(candidate, decision.remainingMs, now);
+        if (candidate.decided?.by === "snooze") {
+          this.summary.snoozeHonoured++;
+          deps.log.info("snoozed in Slack: hidden past its grace period", {
+            instructionId: id,
+            dueAt: new Date(candidate.decided.dueMs).toISOString(),
+          });
+        }
         return "done";
       case "attempts":
         if (await this.deadLetter(message, decision.reason, instruction)) {
@@ -944,22 +992,131 @@ class Tick {
         this.overBudget++;
         this.hold(message, id);
         return "done";
-      case "dispatch":
+      case "dispatch": {
         // Taken now, so that the decisions taken while this Invoke is in flight see it; given back if it fails.
         this.budget--;
         this.dispatching++;
+        let dispatched: boolean;
         try {
-          await this.dispatch(candidate, now, decision.attempt);
+          dispatched = await this.dispatch(candidate, now, decision.attempt);
         } finally {
           this.dispatching--;
           this.waiting.undefer();
         }
+        if (dispatched) {
+          if (candidate.decided?.by === "fix-now" && baseDueMs(instruction, candidate.dueAtMs) > now.getTime()) {
+            this.summary.fixNowHonoured++;
+            deps.log.info("dispatched before its grace period ended: Fix now pressed in Slack", { instructionId: id });
+          }
+          await this.forgetPending(id);
+        }
         return "done";
+      }
+    }
+  }
+
+  /** The gates' decision on a candidate now (its Slack decisions applied, once read). */
+  private decideNow(candidate: Candidate, now: Date): { decision: Decision; attempts: number } {
+    const { message, instruction, record } = candidate;
+    return decide(
+      {
+        instruction,
+        ...(candidate.dueAtMs === undefined ? {} : { dueAtMs: candidate.dueAtMs }),
+        ...(candidate.decided === undefined ? {} : { decidedDueMs: candidate.decided.dueMs }),
+        messageId: message.MessageId,
+        record,
+        prior: this.outcomes.get(instruction.id),
+        budget: this.budget,
+      },
+      now,
+      this.config,
+    );
+  }
+
+  /**
+   * Whether the candidate's Slack decisions are read before it is decided: only with buttons, once its grace notice
+   * was sent (before that no button exists), and only when the decision would reach the grace gate (a copy or an
+   * instruction in flight is settled by the gates before it, whatever was pressed).
+   */
+  private readsDecisions(candidate: Candidate): boolean {
+    if (!this.config.interactive || !candidate.record.graceNotified) return false;
+    const { gate } = this.decideNow(candidate, this.deps.now()).decision;
+    return gate === "grace" || gate === "attempts" || gate === "rate-limit" || gate === "dispatch";
+  }
+
+  /**
+   * The candidate's due time with its Slack decisions. Unreadable decisions leave the grace period's due time (never
+   * an early fix); each decision not honoured is logged and counted.
+   */
+  private async decidedDue(candidate: Candidate): Promise<DecidedDue> {
+    const { instruction, record } = candidate;
+    const interactive = this.config.interactive!;
+    const base = baseDueMs(instruction, candidate.dueAtMs);
+    try {
+      const { decisions, ignored } = await decisionsToHonour(
+        this.deps.s3!,
+        interactive,
+        instruction,
+        record,
+        this.deadline,
+      );
+      for (const { key, reason } of ignored) {
+        this.summary.decisionsIgnored++;
+        this.deps.log.warn("Slack decision not honoured", { instructionId: instruction.id, key, reason });
+      }
+      return dueWithDecisions(base, decisions, interactive.snoozeMinutes);
+    } catch (error) {
+      this.deps.log.warn("could not read the Slack decisions: keeping the grace period's due time", {
+        instructionId: instruction.id,
+        ...errorFields(error),
+      });
+      return { dueMs: base };
+    }
+  }
+
+  /** Whether an instruction may have a pending record: buttons on, and its grace notice sent. */
+  private mayHavePending(instructionId: string): boolean {
+    return this.config.interactive !== undefined && this.state.instructions[instructionId]?.graceNotified === true;
+  }
+
+  /**
+   * Leaves the pending record of a message just hidden in its grace period (overwriting an older receive's), so a
+   * Fix now can make it visible at once. Best effort: without it a Fix now waits for the message's next look.
+   */
+  private async leavePending(candidate: Candidate, now: Date, dueMs: number, hiddenSeconds: number): Promise<void> {
+    const { message, instruction } = candidate;
+    const fields = { instructionId: instruction.id };
+    try {
+      if (!message.MessageId || !message.ReceiptHandle) throw new Error("the receive gave no message id or receipt");
+      const record = pendingRecord(
+        instruction,
+        { messageId: message.MessageId, receiptHandle: message.ReceiptHandle },
+        { dueMs, hiddenUntilMs: now.getTime() + hiddenSeconds * 1000, now },
+      );
+      await untilAborted(writePending(this.deps.s3!, this.config.interactive!.bucket, record), this.deadline);
+    } catch (error) {
+      this.summary.pendingRecordFailures++;
+      this.deps.log.warn("could not write the pending record: a Fix now waits for the message's next look", {
+        ...fields,
+        ...errorFields(error),
+      });
+    }
+  }
+
+  /** Deletes the pending record of a message dispatched or removed, if it may have one. Best effort, logged. */
+  private async forgetPending(instructionId: string): Promise<void> {
+    if (!this.mayHavePending(instructionId)) return;
+    try {
+      await deletePending(this.deps.s3!, this.config.interactive!.bucket, instructionId, this.deadline);
+    } catch (error) {
+      this.summary.pendingRecordFailures++;
+      // A stale record's receipt no longer works: a press then only records the decision.
+      this.deps.log.warn("could not delete the pending record", { instructionId, ...errorFields(error) });
     }
   }
 
   /** Sends the grace notice once per instruction, then hides the message as gates.ts says. */
-  private async hideForGrace(candidate: Candidate, remainingMs: number): Promise<void> {
+  private async hideForGrace(candidate: Candidate, remainingMs: number, now: Date): Promise<void> {
     const { message, instruction, record } = candidate;
     // The account's grace period when it ends later than the instruction's own.
     const notBefore =
@@ -987,9 +1144,14 @@ class Tick {
       notBefore,
       hiddenSeconds: seconds,
     });
+    // Once told (only then can a button exist); at every later look too, as each receive has its own receipt.
+    if (this.config.interactive && record.graceNotified) {
+      await this.leavePending(candidate, now, now.getTime() + remainingMs, seconds);
+    }
   }
 
-  private async dispatch(candidate: Candidate, now: Date, attempt: number): Promise<void> {
+  /** Invokes the remediation; true when it counts as dispatched (false: the Invoke failed, the message is retried). */
+  private async dispatch(candidate: Candidate, now: Date, attempt: number): Promise<boolean> {
     const { message, instruction, record, functionName } = candidate;
     const { deps, config } = this;
     const request: RemediationRequest = {
@@ -1034,7 +1196,7 @@ class Tick {
           ...errorFields(error),
         });
         await this.queue.hide(message, config.invokeRetryDelaySeconds);
-        return;
+        return false;
       }
     }
     record.attempts = attempt;
@@ -1054,6 +1216,7 @@ class Tick {
       attempt,
       messageId: request.messageId,
     });
+    return true;
   }
 
   /** Dead-letters through queue-io.ts and reports it; a message the DLQ did not take is held (left on the queue). */
@@ -1065,6 +1228,7 @@ class Tick {
       return false;
     }
     this.summary.deadLettered++;
+    if (instructionId) await this.forgetPending(instructionId);
     await this.report({
       kind: "dead-lettered",
       reason: truncateReason(reason),
@@ -1156,6 +1320,10 @@ class Tick {
       ["HeldForOrganization", summary.heldForOrganization],
       ["AccountBreakersTripped", summary.accountBreakersTripped],
       ["TimeBudgetReached", summary.timeBudgetReached ? 1 : 0],
+      ["FixNowHonoured", summary.fixNowHonoured],
+      ["SnoozeHonoured", summary.snoozeHonoured],
+      ["DecisionsIgnored", summary.decisionsIgnored],
+      ["PendingRecordFailures", summary.pendingRecordFailures],
       ["Paused", summary.paused ? 1 : 0],
       ["SqsCalls", summary.sqsCalls],
     ];

@@ -47,8 +47,8 @@ export interface BlockActionsInteraction extends InteractionBase {
   actions: BlockAction[];
   /** Where to answer; always https://hooks.slack.com/…. */
   responseUrl?: string;
-  /** The message the button was on (channel and ts), when Slack says. */
-  message?: { channelId?: string; ts: string };
+  /** The message the button was on (channel and ts), when Slack says; its blocks as Slack echoes them. */
+  message?: { channelId?: string; ts: string; blocks?: unknown[] };
 }
 
 /** A modal's submit (the exemption form). */
@@ -65,7 +65,17 @@ export interface ViewSubmissionInteraction extends InteractionBase {
 
 export type SlackInteraction = BlockActionsInteraction | ViewSubmissionInteraction;
 
-export type VerifyResult = { ok: true; payload: SlackInteraction } | { ok: false; reason: string; genuine: boolean };
+export type VerifyResult =
+  | { ok: true; payload: SlackInteraction }
+  | {
+      ok: false;
+      reason: string;
+      genuine: boolean;
+      /** Another workspace or app sent it (signed with this app's secret): the caller answers 403. */
+      foreign?: true;
+      /** Where to tell the person why (genuine refusals only, when the payload has a valid one). */
+      responseUrl?: string;
+    };
 
 export interface VerifyInput {
   /** As received; names are matched without regard to case. */
@@ -110,6 +120,7 @@ const BlockActionsSchema = v.object({
   ),
   response_url: v.optional(ResponseUrl),
   container: v.optional(v.object({ channel_id: v.optional(v.string()), message_ts: v.optional(v.string()) })),
+  message: v.optional(v.object({ blocks: v.optional(v.array(v.unknown())) })),
 });
 
 const ViewInputSchema = v.object({
@@ -148,7 +159,18 @@ function header(headers: Record<string, string | undefined>, name: string): stri
 }
 
 const forged = (reason: string): VerifyResult => ({ ok: false, reason, genuine: false });
-const refused = (reason: string): VerifyResult => ({ ok: false, reason, genuine: true });
+const refused = (reason: string, more: { foreign?: true; responseUrl?: string } = {}): VerifyResult => ({
+  ok: false,
+  reason,
+  genuine: true,
+  ...more,
+});
+
+/** The payload's response_url when it has a valid one: a refused genuine request can still be told why. */
+function responseUrlOf(json: unknown): string | undefined {
+  const url = (json as { response_url?: unknown } | null)?.response_url;
+  return typeof url === "string" && v.is(ResponseUrl, url) ? url : undefined;
+}
 
 export function verifySlackRequest(input: VerifyInput): VerifyResult {
   if (input.signingSecret === "") return forged("no signing secret is configured");
@@ -187,17 +209,28 @@ function readPayload(rawBody: string, expected: VerifyInput["expected"]): Verify
   } catch (error) {
     return refused(`the payload is not JSON: ${(error as Error).message}`);
   }
+  const responseUrl = responseUrlOf(json);
+  const answer = responseUrl !== undefined ? { responseUrl } : {};
   const parsed = v.safeParse(PayloadSchema, json);
   if (!parsed.success) {
     const [issue] = parsed.issues;
-    return refused(`the payload is not one Remedy reads: ${v.getDotPath(issue) ?? "payload"}: ${issue.message}`);
+    return refused(
+      `the payload is not one Remedy reads: ${v.getDotPath(issue) ?? "payload"}: ${issue.message}`,
+      answer,
+    );
   }
   const payload = parsed.output;
   if (payload.team.id !== expected.teamId) {
-    return refused(`the request is from Slack workspace ${payload.team.id}, not ${expected.teamId}`);
+    return refused(`the request is from Slack workspace ${payload.team.id}, not ${expected.teamId}`, {
+      foreign: true,
+      ...answer,
+    });
   }
   if (payload.api_app_id !== expected.appId) {
-    return refused(`the request is for Slack app ${payload.api_app_id}, not ${expected.appId}`);
+    return refused(`the request is for Slack app ${payload.api_app_id}, not ${expected.appId}`, {
+      foreign: true,
+      ...answer,
+    });
   }
   const base = {
     teamId: payload.team.id,
@@ -208,6 +241,7 @@ function readPayload(rawBody: string, expected: VerifyInput["expected"]): Verify
   if (payload.type === "block_actions") {
     const ts = payload.container?.message_ts;
     const channelId = payload.container?.channel_id;
+    const blocks = payload.message?.blocks;
     return {
       ok: true,
       payload: {
@@ -219,7 +253,15 @@ function readPayload(rawBody: string, expected: VerifyInput["expected"]): Verify
           ...(action.value !== undefined ? { value: action.value } : {}),
         })),
         ...(payload.response_url !== undefined ? { responseUrl: payload.response_url } : {}),
-        ...(ts !== undefined ? { message: { ts, ...(channelId !== undefined ? { channelId } : {}) } } : {}),
+        ...(ts !== undefined
+          ? {
+              message: {
+                ts,
+                ...(channelId !== undefined ? { channelId } : {}),
+                ...(blocks !== undefined ? { blocks } : {}),
+              },
+            }
+          : {}),
       },
     };
   }

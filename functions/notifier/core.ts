@@ -3,6 +3,8 @@
 // platform retries it.
 import { errorFields, type Log, type MetricSink } from "../../platform/logging.ts";
 import type { AccountStanding, OrganizationDirectory } from "../../platform/organization.ts";
+import type { SlackApp } from "../../platform/slack-app.ts";
+import type { SlackWebApi } from "../../platform/slack-web-api.ts";
 import { type Attribution, type AttributionDeps, type AttributionTarget, attribute } from "./attribution.ts";
 import { type RoutedDestination, routeFor, routeInOrganization, type SlackRouting } from "./destinations.ts";
 import {
@@ -18,7 +20,7 @@ import {
 } from "./inbound.ts";
 import { cutRaw } from "./message.ts";
 import { isRestore, renderNotice } from "./render.ts";
-import { SlackDeliveryError, type SlackSender } from "./slack.ts";
+import { postWithApp, SlackDeliveryError, type SlackSender, type WebhookDestination } from "./slack.ts";
 
 export interface NotifierDeps {
   relay: RelaySettings;
@@ -27,6 +29,18 @@ export interface NotifierDeps {
   /** Slack routing, loaded once per container; undefined when no secret is configured (messages are logged). */
   routing: () => Promise<SlackRouting | undefined>;
   slack: SlackSender;
+  /**
+   * The Slack app (REMEDY_SLACK_APP_SECRET): destinations that name a channelId are posted to with chat.postMessage,
+   * with buttons. Absent: webhooks only, as before.
+   */
+  slackApp?: {
+    /** Loaded once per container; undefined when no app is configured. */
+    load: () => Promise<SlackApp | undefined>;
+    /** A Web API client with the app's bot token. */
+    api: (app: SlackApp) => SlackWebApi;
+    /** Shown on the Snooze button. */
+    snoozeMinutes: number;
+  };
   log: Log;
   metrics: MetricSink;
   /** Organisation mode: each account's Slack route comes from its settings (the directory caches who is who). */
@@ -114,6 +128,19 @@ async function handleRecord(record: unknown, deps: NotifierDeps): Promise<Outcom
     routingError = error;
   }
 
+  // The app is read only for a destination it can post to; a secret that cannot be read fails the notice, as an
+  // unreadable routing secret does (posting by webhook instead would drop the buttons without anyone noticing).
+  let app: { api: SlackWebApi; channelId: string } | undefined;
+  let appError: unknown;
+  if (destination?.channelId !== undefined && deps.slackApp) {
+    try {
+      const loaded = await deps.slackApp.load();
+      if (loaded) app = { api: deps.slackApp.api(loaded), channelId: destination.channelId };
+    } catch (error) {
+      appError = error;
+    }
+  }
+
   let rendered: ReturnType<typeof renderNotice>;
   try {
     const attribution = await attributionFor(notice, deps);
@@ -121,6 +148,8 @@ async function handleRecord(record: unknown, deps: NotifierDeps): Promise<Outcom
       ...(attribution ? { attribution } : {}),
       ...(destination?.channel ? { channel: destination.channel } : {}),
       ...(standing && !standing.member ? { outsideOrganization: standing.reason } : {}),
+      // Buttons only where a press can be answered: the app posts the message.
+      ...(app && deps.slackApp ? { buttons: { snoozeMinutes: deps.slackApp.snoozeMinutes } } : {}),
     });
   } catch (error) {
     deps.log.error("notification dropped: unexpected error while rendering", { ...about, ...errorFields(error) });
@@ -135,14 +164,16 @@ async function handleRecord(record: unknown, deps: NotifierDeps): Promise<Outcom
     });
   }
 
-  if (routingError !== undefined) {
-    deps.log.error("Slack destinations unavailable; undeliverable message follows", {
-      ...about,
-      ...errorFields(routingError),
-      payload,
-    });
+  if (routingError !== undefined || appError !== undefined) {
+    const error = routingError ?? appError;
+    deps.log.error(
+      routingError !== undefined
+        ? "Slack destinations unavailable; undeliverable message follows"
+        : "Slack app unavailable; undeliverable message follows",
+      { ...about, ...errorFields(error), payload },
+    );
     deps.metrics.count("NotificationsFailed");
-    return { kind: "failed", error: routingError as Error };
+    return { kind: "failed", error: error as Error };
   }
   if (!destination) {
     deps.log.info("no Slack webhook configured for this message; logged only", { ...about, payload });
@@ -152,12 +183,44 @@ async function handleRecord(record: unknown, deps: NotifierDeps): Promise<Outcom
 
   const where = {
     channel: destination.channel,
+    ...(destination.channelId ? { channelId: destination.channelId } : {}),
     via: destination.via,
     ...(destination.route ? { route: destination.route } : {}),
   };
+  const webhookUrl = destination.webhookUrl;
+  type Sender = { app: { api: SlackWebApi; channelId: string } } | { webhook: WebhookDestination };
+  const sender: Sender | undefined = app
+    ? { app }
+    : webhookUrl !== undefined
+      ? { webhook: { webhookUrl, channel: destination.channel } }
+      : undefined;
+  if (!sender) {
+    // Retrying cannot help: the routing names only a channel, and without the app nothing can post there.
+    deps.log.error("Slack destination names only a channelId and no Slack app is configured; logged only", {
+      ...about,
+      ...where,
+      payload,
+    });
+    deps.metrics.count("NotificationsLoggedOnly");
+    return { kind: "logged" };
+  }
   try {
-    const sent = await deps.slack.send(destination, payload);
-    deps.log.info("notification delivered", { ...about, ...where, attempts: sent.attempts, textOnly: sent.textOnly });
+    if ("app" in sender) {
+      const { api, channelId } = sender.app;
+      const posted = await postWithApp(api, { channelId, channel: destination.channel }, payload, deps.log);
+      // The channel and ts name the message its buttons are on (the interactions function updates it).
+      deps.log.info("notification delivered", {
+        ...about,
+        ...where,
+        postedWith: "app",
+        channelId: posted.channel,
+        ts: posted.ts,
+        textOnly: posted.textOnly,
+      });
+    } else {
+      const sent = await deps.slack.send(sender.webhook, payload);
+      deps.log.info("notification delivered", { ...about, ...where, attempts: sent.attempts, textOnly: sent.textOnly });
+    }
     deps.metrics.count("NotificationsDelivered");
     return { kind: "delivered" };
   } catch (error) {

@@ -1,4 +1,4 @@
-// Where messages go: webhook URLs live in a secret (Secrets Manager, or an SSM SecureString when the reference
+// Where messages go: webhook URLs (and the channel ids the Slack app posts to) live in a secret (Secrets Manager, or an SSM SecureString when the reference
 // starts with "ssm:"), read once per container and routed by account. The secret holds either one bare webhook URL
 // (every message goes there) or the JSON routing (a default, per-account webhooks and, for organisation mode, named
 // routes that the organisation settings' `slackRoute` picks). URLs never appear in logs or errors: a problem with the
@@ -8,8 +8,12 @@ import { GetParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
 import { PermanentError } from "../../platform/errors.ts";
 import type { Log } from "../../platform/logging.ts";
 import type { AccountStanding } from "../../platform/organization.ts";
+import { cachedOnce } from "../../platform/slack-app.ts";
 import { isAccountId, ownValue } from "./ids.ts";
 import type { Destination } from "./slack.ts";
+
+// Moved to platform (the Slack app loader shares it); re-exported for existing imports.
+export { cachedOnce };
 
 /** The Slack secret cannot be read (denied, missing, throttled). Messages are logged and the invocation fails. */
 export class SlackSecretError extends PermanentError {
@@ -117,21 +121,37 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** A Slack channel id as chat.postMessage takes it: public (C…), private (G…) or a direct message (D…). */
+export const SLACK_CHANNEL_ID = /^[CGD][A-Z0-9]{8,}$/;
+
 function destination(value: unknown, path: string, malformed: Malformed): Destination {
-  if (!isObject(value)) throw malformed(`${path} must be an object with a webhookUrl`);
-  const { webhookUrl, channel, ...rest } = value;
+  if (!isObject(value)) throw malformed(`${path} must be an object with a webhookUrl or a channelId`);
+  const { webhookUrl, channelId, channel, ...rest } = value;
   // Key names, not values: an unknown key is probably a typo ("chanel", "url"), but it is still not echoed.
-  if (Object.keys(rest).length > 0) throw malformed(`${path} has a key other than webhookUrl and channel`);
-  const url = webhook(webhookUrl, `${path}.webhookUrl`, malformed);
+  if (Object.keys(rest).length > 0) throw malformed(`${path} has a key other than webhookUrl, channelId and channel`);
+  if (webhookUrl === undefined && channelId === undefined) {
+    throw malformed(`${path} has neither a webhookUrl nor a channelId`);
+  }
+  const url = webhookUrl === undefined ? undefined : webhook(webhookUrl, `${path}.webhookUrl`, malformed);
+  if (channelId !== undefined && (typeof channelId !== "string" || !SLACK_CHANNEL_ID.test(channelId))) {
+    throw malformed(
+      `${path}.channelId is not a Slack channel id (C…, G… or D… and at least 8 more capitals or digits)`,
+    );
+  }
   if (channel !== undefined && typeof channel !== "string") throw malformed(`${path}.channel must be a string`);
-  return { webhookUrl: url, ...(channel ? { channel } : {}) };
+  return {
+    ...(url !== undefined ? { webhookUrl: url } : {}),
+    ...(channelId !== undefined ? { channelId } : {}),
+    ...(channel ? { channel } : {}),
+  };
 }
 
 /**
  * Parses the secret's value: a bare webhook URL (`https://hooks.slack.com/services/...`, surrounding whitespace
  * ignored) is the default route; otherwise the JSON routing
- * `{"default": {"webhookUrl": "...", "channel": "#sec-alerts"}, "accounts": {"123456789012": {...}}}`.
- * Webhooks must be https on Slack's webhook hosts. Errors are one sentence naming the secret and the path, never
+ * `{"default": {"webhookUrl": "...", "channel": "#sec-alerts"}, "accounts": {"123456789012": {...}}}`. A
+ * destination has a webhookUrl, a channelId (the Slack app posts there, with buttons) or both (the webhook is used
+ * while no app is configured). Webhooks must be https on Slack's webhook hosts. Errors are one sentence naming the secret and the path, never
  * the value.
  */
 export function parseSlackRouting(value: string | undefined, reference?: SecretReference): SlackRouting {
@@ -194,6 +214,7 @@ export function slackRoutingLoader(
         defaultRoute: routing.default !== undefined,
         accountRoutes: Object.keys(routing.accounts).length,
         ...(routing.routes ? { namedRoutes: Object.keys(routing.routes).length } : {}),
+        ...(appChannelCount(routing) > 0 ? { appChannels: appChannelCount(routing) } : {}),
       });
       return routing;
     } catch (error) {
@@ -208,6 +229,12 @@ export function slackRoutingLoader(
       throw error;
     }
   });
+}
+
+/** How many destinations name a channel for the Slack app. */
+function appChannelCount(routing: SlackRouting): number {
+  const all = [routing.default, ...Object.values(routing.accounts), ...Object.values(routing.routes ?? {})];
+  return all.filter((entry) => entry?.channelId !== undefined).length;
 }
 
 /** The account's own destination, else the default; undefined when neither exists. */
@@ -243,16 +270,4 @@ export function routeInOrganization(
   const named = ownValue(routing.routes ?? {}, route);
   if (named) return { destination: { ...named, via: "route", route } };
   return { destination: fallback, unknownRoute: route };
-}
-
-/** Loads once and keeps the result for the container's life; a failure is not kept, so the next call retries. */
-export function cachedOnce<T>(load: () => Promise<T>): () => Promise<T> {
-  let pending: Promise<T> | undefined;
-  return () => {
-    pending ??= load().catch((error: unknown) => {
-      pending = undefined;
-      throw error;
-    });
-    return pending;
-  };
 }

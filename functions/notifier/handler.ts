@@ -3,6 +3,8 @@ import type { Context } from "aws-lambda";
 import { cloudTrailClient, organizationsClient, secretsManagerClient, ssmClient } from "../../platform/clients.ts";
 import { createLogger, createMetrics, metricSink } from "../../platform/logging.ts";
 import { organizationsDirectory } from "../../platform/organization.ts";
+import { type SlackApp, slackAppLoader } from "../../platform/slack-app.ts";
+import { type SlackWebApi, slackWebApi } from "../../platform/slack-web-api.ts";
 import { runNotifier } from "./core.ts";
 import { describeReference, slackRoutingLoader } from "./destinations.ts";
 import { readNotifierSettings } from "./settings.ts";
@@ -24,6 +26,15 @@ else logger.warn("REMEDY_SLACK_SECRET is not set: messages are logged, not sent 
 // Read on the first message; a malformed or unreadable secret is logged as an error in one sentence.
 const routing = slackRoutingLoader(slackSecret, { secretsManager: secretsManagerClient, ssm: ssmClient }, logger);
 const slack = slackSender({ log: logger });
+// The Slack app (REMEDY_SLACK_APP_SECRET): read on the first message for a channel; its bot token posts with buttons.
+if (settings.slackAppSecret) logger.info("Slack app secret configured", { secret: settings.slackAppSecret });
+const slackApp = settings.slackAppSecret
+  ? {
+      load: slackAppLoader(settings.slackAppSecret, { secretsManager: secretsManagerClient }, logger),
+      api: appClient(),
+      snoozeMinutes: settings.snoozeMinutes,
+    }
+  : undefined;
 // Organisation mode: one directory per container, so who is who is cached across warm invocations.
 const organization = settings.organization
   ? { directory: organizationsDirectory(organizationsClient(), settings.organization) }
@@ -48,6 +59,7 @@ export async function handler(event: unknown, context?: Pick<Context, "invokedFu
         : {}),
       routing,
       slack,
+      ...(slackApp ? { slackApp } : {}),
       log: logger,
       metrics: metricSink(metrics),
       ...(organization ? { organization } : {}),
@@ -55,4 +67,14 @@ export async function handler(event: unknown, context?: Pick<Context, "invokedFu
   } finally {
     metrics.publishStoredMetrics();
   }
+}
+
+/** One Web API client per bot token: a rotated token (the secret re-read in a new container) gets its own. */
+function appClient(): (app: SlackApp) => SlackWebApi {
+  let current: { token: string; api: SlackWebApi } | undefined;
+  return (app) => {
+    if (current?.token !== app.botToken)
+      current = { token: app.botToken, api: slackWebApi({ token: app.botToken, log: logger }) };
+    return current.api;
+  };
 }

@@ -1,12 +1,17 @@
 // Ids and keys from notices, which anyone who can publish to the topic can forge. Their text is shown escaped,
 // but only ids of these exact shapes go into a console link or a copy-paste command, and a forged key never finds
 // a member of Object itself in a lookup table. Pure.
-import { ACCOUNT_ID_PATTERN, isActionId as isLedgerActionId, REGION_PATTERN } from "../../contract/ids.ts";
+import {
+  ACCOUNT_ID_PATTERN,
+  isActionId as isLedgerActionId,
+  REGION_PATTERN,
+  SLACK_USER_ID,
+} from "../../contract/ids.ts";
 
 /** SQS: 1-80 letters, digits, hyphens and underscores; a FIFO queue's `.fifo` suffix counts toward the 80. */
 const QUEUE_NAME = /^(?:[A-Za-z0-9_-]{1,80}|[A-Za-z0-9_-]{1,75}\.fifo)$/;
-/** A Slack user id as a mention needs it: `U012ABCDEF` (or `W...` for Enterprise Grid). */
-export const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
+
+export { SLACK_USER_ID } from "../../contract/ids.ts";
 
 /** `us-east-1`, `ap-southeast-2`, `us-gov-west-1`. */
 export function isRegion(value: string | undefined): value is string {

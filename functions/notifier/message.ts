@@ -12,6 +12,11 @@ export const SLACK_LIMITS = {
   contextElements: 10,
   blocks: 50,
   fallbackText: 40_000,
+  buttonText: 75,
+  actionElements: 25,
+  confirmTitle: 100,
+  confirmText: 300,
+  confirmButton: 30,
 } as const;
 
 export const CUT_MARKER = "… (cut)";
@@ -37,6 +42,17 @@ export interface Severity {
   color: string;
 }
 
+/** A Slack button: what it does is its `actionId`; `value` is the id it acts on (validated by whoever builds it). */
+export interface Button {
+  actionId: string;
+  /** Raw text on the button. */
+  label: string;
+  value: string;
+  style?: "primary" | "danger";
+  /** Slack asks "are you sure?" before sending the press. */
+  confirm?: { title: string; text: Inline; confirm: string; deny: string };
+}
+
 export interface MessageModel {
   severity: Severity;
   /** Raw text, escaped here like everything else: the header block (emoji prepended) and the fallback's first line. */
@@ -47,6 +63,12 @@ export interface MessageModel {
   /** Complete on a closer look: shown in the coloured attachment. */
   details: Section[];
   footer: Inline[];
+  /**
+   * Buttons, under the summary in the top-level blocks (only where Slack can answer them: a Slack app posted the
+   * message). `blockId` lets whoever answers a press find the block and replace it. Not in the plain-text fallback:
+   * a button cannot be pressed there.
+   */
+  actions?: { blockId: string; buttons: Button[] };
 }
 
 interface MrkdwnText {
@@ -58,14 +80,30 @@ export type SlackBlock =
   | { type: "header"; text: { type: "plain_text"; text: string; emoji: true } }
   | { type: "section"; text: MrkdwnText }
   | { type: "section"; fields: MrkdwnText[] }
-  | { type: "context"; elements: MrkdwnText[] };
+  | { type: "context"; elements: MrkdwnText[] }
+  | { type: "actions"; block_id: string; elements: ButtonElement[] };
+
+interface PlainText {
+  type: "plain_text";
+  text: string;
+  emoji: true;
+}
+
+export interface ButtonElement {
+  type: "button";
+  action_id: string;
+  text: PlainText;
+  value: string;
+  style?: "primary" | "danger";
+  confirm?: { title: PlainText; text: MrkdwnText; confirm: PlainText; deny: PlainText; style?: "primary" | "danger" };
+}
 
 export interface SlackAttachment {
   color: string;
   blocks: SlackBlock[];
 }
 
-/** What is posted to the webhook. */
+/** What is posted (to the webhook, or with chat.postMessage). */
 export interface SlackMessage {
   text: string;
   blocks: SlackBlock[];
@@ -275,6 +313,40 @@ function sectionPlain(section: Section): string[] {
 }
 
 const mrkdwn = (text: string): MrkdwnText => ({ type: "mrkdwn", text });
+const plainText = (text: string, max: number): PlainText => ({
+  type: "plain_text",
+  text: cutRaw(text, max),
+  emoji: true,
+});
+
+/** The model's buttons as an actions block, within Slack's limits; undefined without buttons. */
+function actionsBlock(actions: MessageModel["actions"]): SlackBlock | undefined {
+  if (!actions || actions.buttons.length === 0) return undefined;
+  return {
+    type: "actions",
+    block_id: actions.blockId,
+    elements: actions.buttons.slice(0, SLACK_LIMITS.actionElements).map((button): ButtonElement => {
+      return {
+        type: "button",
+        action_id: button.actionId,
+        text: plainText(button.label, SLACK_LIMITS.buttonText),
+        value: button.value,
+        ...(button.style ? { style: button.style } : {}),
+        ...(button.confirm
+          ? {
+              confirm: {
+                title: plainText(button.confirm.title, SLACK_LIMITS.confirmTitle),
+                text: mrkdwn(fitText(button.confirm.text.md, SLACK_LIMITS.confirmText).text),
+                confirm: plainText(button.confirm.confirm, SLACK_LIMITS.confirmButton),
+                deny: plainText(button.confirm.deny, SLACK_LIMITS.confirmButton),
+                ...(button.style ? { style: button.style } : {}),
+              },
+            }
+          : {}),
+      };
+    }),
+  };
+}
 
 /** Turns the model into the webhook payload, within Slack's limits. */
 export function buildSlackMessage(model: MessageModel): BuiltMessage {
@@ -307,6 +379,10 @@ export function buildSlackMessage(model: MessageModel): BuiltMessage {
         .map((field) => mrkdwn(fitInto(`*${escapeText(field.label)}*\n${field.value.md}`, SLACK_LIMITS.fieldText))),
     });
   }
+
+  // Under the summary and fields, where a reader decides; the interactions function replaces it by its block_id.
+  const actions = actionsBlock(model.actions);
+  if (actions) top.push(actions);
 
   const detailBlocks: SlackBlock[] = model.details.map((section) => {
     const result = sectionMrkdwn(section);

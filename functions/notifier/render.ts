@@ -1,5 +1,6 @@
 // Notice → Slack message. Pure: the same notice and context always give the same message (golden-tested).
 
+import { BUTTON_ACTION_IDS, DECISIONS_BLOCK_ID } from "../../contract/decision-actions.ts";
 import type { Change, Report } from "../../contract/report.ts";
 import type { Problem } from "../../detection/types.ts";
 import { byProblem, PROBLEM_SPECS, problemSpec, RULE_IDS, resourceSpec } from "../../problems/index.ts";
@@ -10,6 +11,7 @@ import { isAccountId, isActionId, isQueueName, isRegion, ownValue } from "./ids.
 import type { AlarmNotice, ComplianceChange, Notice } from "./inbound.ts";
 import {
   type BuiltMessage,
+  type Button,
   bold,
   buildSlackMessage,
   code,
@@ -37,7 +39,15 @@ export interface RenderContext {
    * default route, marked as such: it is Remedy's own, a refusal for instance).
    */
   outsideOrganization?: string;
+  /**
+   * The message is posted through the Slack app, which can answer buttons: grace notices get Fix now, Snooze and
+   * Exempt…, fixes get Undo. Absent (a webhook): no buttons.
+   */
+  buttons?: { snoozeMinutes: number };
 }
+
+/** A fix instruction's id, as the queue and the interactions function know it. */
+const INSTRUCTION_ID = /^[0-9a-f]{32}$/;
 
 const GREEN = "#2eb67d";
 const YELLOW = "#ecb22e";
@@ -84,7 +94,11 @@ export function renderNotice(notice: Notice, context: RenderContext = {}): Built
 }
 
 export function modelFor(notice: Notice, context: RenderContext = {}): MessageModel {
-  const model = noticeModel(notice, context);
+  const buttons = context.buttons && notice.kind === "report" ? decisionButtons(notice.report, context.buttons) : [];
+  const model: MessageModel = {
+    ...noticeModel(notice, context),
+    ...(buttons.length > 0 ? { actions: { blockId: DECISIONS_BLOCK_ID, buttons } } : {}),
+  };
   if (context.outsideOrganization === undefined) return model;
   const why = cutRaw(context.outsideOrganization, 300);
   return {
@@ -102,6 +116,47 @@ function noticeModel(notice: Notice, context: RenderContext): MessageModel {
     case "alarm":
       return alarmModel(notice.alarm, context);
   }
+}
+
+// -- Buttons --------------------------------------------------------------------------------------------------
+
+/**
+ * What a reader can decide from the message. A button's value is the id it acts on, and only an id of the exact
+ * shape goes in: a forged report's text never becomes something the interactions function is asked to act on.
+ */
+export function decisionButtons(report: Report, options: { snoozeMinutes: number }): Button[] {
+  if (report.kind === "grace") {
+    if (!INSTRUCTION_ID.test(report.instructionId)) return [];
+    const value = report.instructionId;
+    return [
+      { actionId: BUTTON_ACTION_IDS["fix-now"], label: "Fix now", value, style: "primary" },
+      { actionId: BUTTON_ACTION_IDS.snooze, label: `Snooze ${snoozeLabel(options.snoozeMinutes)}`, value },
+      { actionId: BUTTON_ACTION_IDS.exempt, label: "Exempt…", value },
+    ];
+  }
+  if (report.kind === "fixed" && !isRestore(report.changes) && isActionId(report.actionId)) {
+    const resource = cutRaw(report.resource.id, 100);
+    return [
+      {
+        actionId: BUTTON_ACTION_IDS.undo,
+        label: "Undo",
+        value: report.actionId,
+        style: "danger",
+        confirm: {
+          title: "Undo this fix?",
+          text: t`Remedy puts back what it removed from ${code(resource)}: the hole it closed is open again.`,
+          confirm: "Undo",
+          deny: "Cancel",
+        },
+      },
+    ];
+  }
+  return [];
+}
+
+/** "90 min", "24 h": how long a Snooze pushes the fix back. */
+export function snoozeLabel(minutes: number): string {
+  return minutes % 60 === 0 ? `${minutes / 60} h` : `${minutes} min`;
 }
 
 // -- Resources --------------------------------------------------------------------------------------------------

@@ -24,7 +24,17 @@ export interface NotifierSettings {
   region: string;
   /** Organisation mode (REMEDY_ORGANIZATION, as every hub function gets it): Slack routes by account and OU. */
   organization?: OrganizationSettings;
+  /**
+   * The Slack app's Secrets Manager secret (REMEDY_SLACK_APP_SECRET; empty: no app). With it, destinations that name
+   * a channelId are posted to with chat.postMessage, with buttons.
+   */
+  slackAppSecret?: string;
+  /** How far Snooze pushes a fix back (REMEDY_SNOOZE_MINUTES), shown on the button. */
+  snoozeMinutes: number;
 }
+
+/** REMEDY_SNOOZE_MINUTES' bounds, as the coordinator and the interactions functions read it: a day, at most a week. */
+export const SNOOZE_MINUTES = { fallback: 1_440, min: 1, max: 10_080 } as const;
 
 type Env = Record<string, string | undefined>;
 
@@ -37,6 +47,7 @@ export function readNotifierSettings(env: Env = process.env): NotifierSettings {
     .filter((suffix) => suffix !== "");
   const users = parseSlackUsers(optionalEnv("REMEDY_SLACK_USERS", "{}", env));
   const organization = readOrganization(optionalEnv("REMEDY_ORGANIZATION", "", env));
+  const appSecret = optionalEnv("REMEDY_SLACK_APP_SECRET", "", env).trim();
   return {
     ...(secretProblem
       ? { slackSecretProblem: secretProblem }
@@ -52,6 +63,8 @@ export function readNotifierSettings(env: Env = process.env): NotifierSettings {
     slackUsersProblems: users.problems,
     region: requiredEnv("AWS_REGION", env),
     ...(organization ? { organization } : {}),
+    ...(appSecret ? { slackAppSecret: appSecret } : {}),
+    snoozeMinutes: integerEnv("REMEDY_SNOOZE_MINUTES", SNOOZE_MINUTES.fallback, SNOOZE_MINUTES, env),
   };
 }
 

@@ -11,11 +11,26 @@ import {
 } from "@slack/webhook";
 import { type FailureKind, RemedyError } from "../../platform/errors.ts";
 import type { Log } from "../../platform/logging.ts";
+import { parseRetryAfter, SlackApiError, type SlackWebApi } from "../../platform/slack-web-api.ts";
 import type { SlackMessage } from "./message.ts";
 
+// Moved to the Web API client, which shares it; re-exported for existing imports.
+export { parseRetryAfter };
+
+/**
+ * Where a notice goes: an incoming webhook, a channel the Slack app posts to (with buttons), or both (the app when it
+ * is configured, else the webhook). At least one of webhookUrl and channelId (destinations.ts checks).
+ */
 export interface Destination {
-  webhookUrl: string;
+  webhookUrl?: string;
+  /** A Slack channel id (C…, G…, D…) for chat.postMessage. */
+  channelId?: string;
   /** Display name of the channel, for the message footer and the logs. */
+  channel?: string;
+}
+
+export interface WebhookDestination {
+  webhookUrl: string;
   channel?: string;
 }
 
@@ -38,8 +53,9 @@ export class SlackDeliveryError extends RemedyError {
   constructor(
     message: string,
     readonly details: SlackDeliveryDetails,
+    options: { cause?: unknown } = {},
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -69,7 +85,7 @@ export interface SendResult {
 }
 
 export interface SlackSender {
-  send(destination: Destination, message: SlackMessage): Promise<SendResult>;
+  send(destination: WebhookDestination, message: SlackMessage): Promise<SendResult>;
 }
 
 export const SLACK_DEFAULTS = {
@@ -85,7 +101,7 @@ type AttemptOutcome =
   | { ok: false; status: number; body: string; retryAfter: string | null }
   | { ok: false; status?: undefined; error: string };
 
-/** Slack's answers meaning "your blocks are wrong": the plain text may still get through. */
+/** Slack's answers meaning "your blocks are wrong": the plain text may still get through (webhook and Web API). */
 const BLOCKS_REJECTED = /invalid_blocks|invalid_attachments|invalid_payload|too_many_attachments/;
 
 export function slackSender(options: SlackSenderOptions = {}): SlackSender {
@@ -189,12 +205,58 @@ async function attemptOnce(
   }
 }
 
-/** Retry-After in milliseconds: delay-seconds or an HTTP date; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
-  if (value === null || value.trim() === "") return undefined;
-  const trimmed = value.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.ceil(Number(trimmed) * 1000);
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - nowMs);
+export interface AppPostResult {
+  /** The channel and timestamp Slack gave the message: they identify the message its buttons are on. */
+  channel: string;
+  ts: string;
+  /** Slack rejected the blocks and the plain-text fallback was sent instead. */
+  textOnly: boolean;
+}
+
+/**
+ * Posts through the Slack app (chat.postMessage; the client owns waiting and retrying). As with the webhook, blocks
+ * Slack refuses are logged and the plain text is sent instead; any failure is a SlackDeliveryError, so the notifier
+ * reports both paths alike.
+ */
+export async function postWithApp(
+  api: SlackWebApi,
+  destination: { channelId: string; channel?: string },
+  message: SlackMessage,
+  log?: Log,
+): Promise<AppPostResult> {
+  const post = (payload: { text: string; blocks?: unknown[]; attachments?: unknown[] }) =>
+    api.postMessage({ channel: destination.channelId, ...payload });
+  try {
+    try {
+      return { ...(await post(message)), textOnly: false };
+    } catch (error) {
+      if (!(error instanceof SlackApiError) || !BLOCKS_REJECTED.test(error.code)) throw error;
+      log?.warn("Slack rejected the blocks; sending the plain-text fallback instead", {
+        code: error.code,
+        channel: destination.channel,
+        channelId: destination.channelId,
+        rejectedPayload: message,
+      });
+      return { ...(await post({ text: message.text })), textOnly: true };
+    }
+  } catch (error) {
+    if (!(error instanceof SlackApiError)) {
+      const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      throw new SlackDeliveryError(
+        `Slack delivery failed: ${text}`,
+        { attempts: 1, permanent: false },
+        { cause: error },
+      );
+    }
+    throw new SlackDeliveryError(
+      error.message,
+      {
+        ...(error.status === undefined ? {} : { status: error.status }),
+        body: error.code,
+        attempts: error.attempts,
+        permanent: error.permanent,
+      },
+      { cause: error },
+    );
+  }
 }

@@ -2,8 +2,9 @@
 import { InvokeCommand } from "@aws-sdk/client-lambda";
 import type { SQSEvent } from "aws-lambda";
 import { lambdaClient, organizationsClient, s3Client, sqsClient, stsClient } from "../../platform/clients.ts";
-import { createLogger, createMetrics, metricSink } from "../../platform/logging.ts";
+import { createLogger, createMetrics, errorFields, metricSink } from "../../platform/logging.ts";
 import { organizationsDirectory } from "../../platform/organization.ts";
+import { cachedAllowlist } from "../../platform/slack-allowlist-read.ts";
 import { undoExemptionReader } from "../../platform/undo-exemptions.ts";
 import { organizationAccess, ownAccountAccess } from "./access.ts";
 import { runRealtime } from "./core.ts";
@@ -31,6 +32,19 @@ const undoExemptions = undoExemptionReader(s3Client(), settings.ledgerBucket, (r
   logger.warn("undo exemption record ignored: it exempts nothing", { reason }),
 );
 
+// The deployed allowlist, then its Slack part, re-read at most once a minute: unreadable, the deployed one alone (the
+// remediation reads the Slack part again before it fixes anything).
+const allowlist = cachedAllowlist({
+  s3: s3Client(),
+  bucket: settings.ledgerBucket,
+  deployed: settings.allowlist,
+  onUnreadable: (error) =>
+    logger.warn("Slack allowlist unreadable: judging with the deployed allowlist only", errorFields(error)),
+  onProblems: (problems) => {
+    for (const problem of problems) logger.warn("Slack allowlist entry ignored: it exempts nothing", { ...problem });
+  },
+});
+
 export async function handler(event: SQSEvent) {
   try {
     const result = await runRealtime(event, {
@@ -38,7 +52,7 @@ export async function handler(event: SQSEvent) {
       access,
       sqs: sqsClient(),
       queueUrl: settings.queueUrl,
-      allowlist: settings.allowlist,
+      allowlist: await allowlist(),
       gracePeriodMs: settings.gracePeriodMs,
       undoExemptions,
       ownRoleArns: settings.ownRoleArns,

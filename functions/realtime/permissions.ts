@@ -18,7 +18,8 @@ export const realtimePermissions = {
   StartConfigRulesEvaluationCommand: "config:StartConfigRulesEvaluation",
   // Organisation mode: the member account's names of Remedy's organisation rules (OrgConfigRule-<name>-<suffix>).
   DescribeConfigRulesCommand: "config:DescribeConfigRules",
-  // The temporary exemptions undo records for exactly the entries it restored (in the ledger bucket).
+  // The temporary exemptions undo records for exactly the entries it restored, and the allowlist's Slack part (both in
+  // the ledger bucket).
   GetObjectCommand: "s3:GetObject",
 } as const satisfies CommandPermissions;
 
@@ -29,7 +30,7 @@ export const realtimeUnscopedActions: readonly string[] = [
 
 /**
  * The real-time queue's event source mapping polls with the function's role; s3:ListBucket (on the ledger bucket)
- * makes S3 answer a missing exemption NoSuchKey instead of AccessDenied.
+ * makes S3 answer a missing exemption (or Slack allowlist) NoSuchKey instead of AccessDenied.
  */
 export const realtimeImpliedActions = [
   "sqs:ReceiveMessage",

@@ -8,7 +8,7 @@ import type { FixModule } from "../../problems/fix.ts";
 import { problemsFixedBy } from "../../problems/index.ts";
 import { memberFixes, type RemediationFixes } from "./member.ts";
 import { readRemediationSettings, runRemediation } from "./runner.ts";
-import { liveOrganizationDeps, liveRemediationDeps, liveUndoExemptions } from "./wiring.ts";
+import { liveOrganizationDeps, liveRemediationDeps, liveSlackAllowlist, liveUndoExemptions } from "./wiring.ts";
 
 export function remediationHandler(
   functionName: string,
@@ -34,14 +34,19 @@ export function remediationHandler(
   const now = () => new Date();
   // Always the hub's (the ledger bucket's): a fix reading other resources' undo exemptions reads them as the runner does.
   const undoExemptions = liveUndoExemptions(settings, logger);
+  // The runner's reading, for fixes whose safety spans other resources: deployed entries first, then Slack's, read now.
+  const slackAllowlist = liveSlackAllowlist(settings, logger);
+  const allowlist = async () => [...settings.allowlist, ...(await slackAllowlist())];
   // Single-account mode: the fixes are made once, with the function's own clients. Organisation mode: per run, in the
   // instruction's account, with its fix role's credentials.
   const organization = settings.deployment.organization
     ? liveOrganizationDeps(settings.deployment.organization)
     : undefined;
   const fixes: RemediationFixes = organization
-    ? memberFixes(modules, { env, log: logger, now, undoExemptions })
-    : modules.map((module) => module.create({ env, log: logger, now, undoExemptions, client: sharedClient }));
+    ? memberFixes(modules, { env, log: logger, now, undoExemptions, allowlist })
+    : modules.map((module) =>
+        module.create({ env, log: logger, now, undoExemptions, allowlist, client: sharedClient }),
+      );
 
   return async function handler(event: unknown) {
     try {

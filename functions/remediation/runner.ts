@@ -1,6 +1,7 @@
 // The runner every remediation function uses, for every problem. It owns the order that makes fixes safe and
 // auditable: parse → check the claim against the deployment → claim the dispatch → re-read the live resource (the
-// problem's readLive) → re-check exemptions against its live tags → re-judge it with the deployed parameters → keep
+// problem's readLive) → re-check exemptions against its live tags and the allowlist (the deployed one and the Slack
+// one read now) → re-judge it with the deployed parameters → keep
 // exactly the instructed entries that still violate → the problem's plan for those → re-check the pause switch →
 // ledger `pending` (before-state) → apply the change → ledger final (`fixed`, with the after-state) → delete the
 // queue message → report. A problem supplies only how to read, judge and plan (problems/fix.ts).
@@ -131,6 +132,12 @@ export interface RemediationDeps {
    * restored are left as they are until it ends. Throwing means nothing is changed and the message is retried.
    */
   undoExemptions: (resource: UndoExemptionResource) => Promise<UndoExemptionRecord | undefined>;
+  /**
+   * The Slack part of the allowlist (platform/slack-allowlist-read.ts), checked after the deployed entries. Read on
+   * every run, never cached: an exemption granted a minute ago must stop this fix. Throwing means nothing is changed
+   * and the message is retried. Absent: the deployed allowlist alone (the handler always wires it).
+   */
+  slackAllowlist?: () => Promise<readonly AllowlistEntry[]>;
   /** Reads the pause switch. Throwing, or "paused", means nothing is changed (fail closed). */
   readPause: () => Promise<PauseReading>;
   /** Requests dispatched longer ago than this are left alone (the coordinator may have dispatched them again). */
@@ -440,7 +447,7 @@ class Run {
     const arn = resourceArn(this.deps.deployment, resource.type, resource.id, resource);
     const check = findExemption(
       { resourceId: resource.id, ...(arn ? { arn } : {}), tags: live.tags, problem },
-      this.deps.allowlist,
+      await this.allowlist(),
       this.deps.now(),
     );
     for (const note of check.notes) this.log.warn("exemption not applied", { note });
@@ -482,6 +489,19 @@ class Run {
     }
     const planned = fix.plan(targets, live, resource);
     return "skipped" in planned ? { outcome: "skipped", reason: planned.skipped } : { outcome: "fix", ...planned };
+  }
+
+  /** The deployed allowlist, then the Slack entries as they are now; unreadable is transient (nothing is changed). */
+  private async allowlist(): Promise<readonly AllowlistEntry[]> {
+    const { slackAllowlist, allowlist } = this.deps;
+    if (!slackAllowlist) return allowlist;
+    try {
+      return [...allowlist, ...(await slackAllowlist())];
+    } catch (error) {
+      throw new TransientRemediationError(`could not read the Slack allowlist: ${describeAwsError(error)}`, {
+        cause: error,
+      });
+    }
   }
 
   /** The resource's undo exemption; unreadable is transient (nothing is changed, the message comes back). */

@@ -17,6 +17,7 @@ import {
 import { metricSink } from "../../platform/logging.ts";
 import { type OrganizationSettings, organizationsDirectory } from "../../platform/organization.ts";
 import { readPauseState } from "../../platform/pause.ts";
+import { readSlackAllowlist } from "../../platform/slack-allowlist-read.ts";
 import { undoExemptionReader } from "../../platform/undo-exemptions.ts";
 import type { OrganizationDeps } from "./member.ts";
 import type { RemediationDeps, RemediationSettings } from "./runner.ts";
@@ -35,6 +36,7 @@ export function liveRemediationDeps(settings: RemediationSettings, logger: Logge
     deadLetterQueueUrl: settings.deadLetterQueueUrl,
     readPause: () => readPauseState(ssmClient(), settings.pauseParameter),
     undoExemptions: liveUndoExemptions(settings, logger),
+    slackAllowlist: liveSlackAllowlist(settings, logger),
     maxDispatchAgeMs: settings.maxDispatchAgeSeconds * 1000,
     allowlist: settings.allowlist,
     now: () => new Date(),
@@ -48,6 +50,23 @@ export function liveUndoExemptions(settings: RemediationSettings, logger: Logger
   return undoExemptionReader(s3Client(), settings.ledgerBucket, (reason) =>
     logger.warn("undo exemption ignored: it exempts nothing", { reason }),
   );
+}
+
+/**
+ * The Slack allowlist in the ledger bucket, read on every call (no cache: a fix must see an exemption granted a minute
+ * ago); its malformed parts exempt nothing and are logged; an S3 error is thrown (the runner retries the message).
+ */
+export function liveSlackAllowlist(
+  settings: Pick<RemediationSettings, "ledgerBucket">,
+  logger: Pick<Logger, "warn">,
+): NonNullable<RemediationDeps["slackAllowlist"]> {
+  return async () => {
+    const reading = await readSlackAllowlist(s3Client(), settings.ledgerBucket);
+    for (const problem of reading.problems) {
+      logger.warn("Slack allowlist entry ignored: it exempts nothing", { ...problem });
+    }
+    return reading.entries;
+  };
 }
 
 /** Organisation mode: made once per container, so the directory's cache of who is who lasts across invocations. */

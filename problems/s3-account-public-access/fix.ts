@@ -8,7 +8,7 @@ import {
   type S3ControlClient,
 } from "@aws-sdk/client-s3-control";
 import type { ActiveUndoExemption } from "../../contract/undo-exemption.ts";
-import { describeExemption, type Exemption, parseAllowlist } from "../../detection/exemptions.ts";
+import { type AllowlistEntry, describeExemption, type Exemption, parseAllowlist } from "../../detection/exemptions.ts";
 import { BLOCK_PUBLIC_ACCESS_FLAGS, type PublicAccessBlockFlags } from "../../detection/types.ts";
 import { PermanentRemediationError, TransientRemediationError } from "../../platform/aws-errors.ts";
 import { S3ControlAtEndpoint } from "../../platform/clients.ts";
@@ -30,6 +30,11 @@ export interface JudgedAccount {
 
 export interface S3AccountFixDeps extends SurveyDeps {
   s3control: S3ControlClient;
+  /**
+   * The whole allowlist as it is at each fix (the deployed entries, then those granted in Slack): a bucket exempted a
+   * minute ago holds the account's fix back. Absent: `allowlist` alone.
+   */
+  currentAllowlist?: () => Promise<readonly AllowlistEntry[]>;
 }
 
 /** `current` with `turnOn` on and every other flag as it was (absent = off), all four written out. */
@@ -85,7 +90,12 @@ export function s3AccountPublicAccessFix(deps: S3AccountFixDeps): ProblemFix<Jud
       const state = live.judged;
       // All on: nothing to fix, so no bucket needs reading.
       if (flagsOff(state.publicAccessBlock).length === 0) return { tags: live.tags, judged: { state } };
-      const survey = await surveyBuckets(deps, { accountId: state.accountId, region: resource.region }, log);
+      const allowlist = deps.currentAllowlist ? await deps.currentAllowlist() : deps.allowlist;
+      const survey = await surveyBuckets(
+        { ...deps, allowlist },
+        { accountId: state.accountId, region: resource.region },
+        log,
+      );
       log.info("account's buckets surveyed", {
         buckets: survey.buckets,
         public: survey.public.length,
@@ -157,6 +167,7 @@ export function s3AccountFixDeps(context: FixContext): S3AccountFixDeps {
     s3control: context.client(S3ControlAtEndpoint),
     s3: context.client(AnyRegionS3Client),
     allowlist: parseAllowlist(optionalEnv("REMEDY_ALLOWLIST", "[]", context.env)).entries,
+    ...(context.allowlist ? { currentAllowlist: context.allowlist } : {}),
     partition: optionalEnv("REMEDY_PARTITION", "aws", context.env),
     now: context.now,
   };

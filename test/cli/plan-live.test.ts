@@ -1008,6 +1008,63 @@ describe("plan --live: the account's Block Public Access and the stack's schedul
     expect(denied.out).toMatch(/sg-0ba5710000000002\s+sg-open-ingress\s+revoke ingress tcp 22/);
   });
 
+  it("with the stack's ledger known, an exemption granted in Slack is shown as an allowlist exemption", async () => {
+    const aws = account();
+    await configRecordsAll(aws);
+    const ledger = "remedy-ledger-111122223333";
+    const slack = {
+      version: 1,
+      entries: [
+        {
+          resource: "sg-0ba5710000000002",
+          problems: ["sg-open-ingress"],
+          reason: "vendor VPN cut-over",
+          owner: "slack:U012ABCDEF",
+          expires: "2026-11-30",
+          decisionId: "dec-1",
+          at: "2026-11-23T10:00:00.000Z",
+        },
+        {
+          resource: "",
+          problems: ["*"],
+          reason: "x",
+          owner: "slack:U012ABCDEF",
+          expires: "2026-11-30",
+          decisionId: "d",
+          at: NOW,
+        },
+      ],
+    };
+    aws.mocks.s3
+      .on(ListObjectsV2Command, { Bucket: ledger, Prefix: "exemptions/" })
+      .resolves({ Contents: [], IsTruncated: false })
+      .on(GetObjectCommand, { Bucket: ledger, Key: "allowlist/slack.json" })
+      .resolves({ Body: { transformToString: async () => JSON.stringify(slack) } as never, ETag: '"1"' });
+    const dir = directory();
+    stackOutputs(dir, { region: REGION, account_id: ACCOUNT, ledger_bucket: ledger });
+    const run = await plan(["plan", "--live"], aws.deps({ INIT_CWD: dir }));
+    expect(run.code).toBe(0);
+    expect(run.out).not.toMatch(/sg-0ba5710000000002\s+sg-open-ingress\s+revoke ingress tcp 22/);
+    expect(run.out).toMatch(
+      /sg-0ba5710000000002\s+sg-open-ingress\s+.*allowlist \(Slack, owner slack:U012ABCDEF\) until 2026-11-30: vendor VPN/,
+    );
+    // The malformed entry exempts nothing and is named among the ignored allowlist entries.
+    expect(run.out).toContain("allowlist/slack.json entries[1].resource: must not be empty");
+    expect(aws.sent().filter((name) => !READ_ONLY.test(name))).toEqual([]);
+
+    const json = await plan(["plan", "--live", "--json"], aws.deps({ INIT_CWD: dir }));
+    expect(JSON.parse(json.out).findings).toContainEqual(
+      expect.objectContaining({ resourceId: "sg-0ba5710000000002", status: "exempt", action: "none (exempt)" }),
+    );
+
+    // Unreadable: the plan says so and judges without it.
+    aws.mocks.s3.on(GetObjectCommand).rejects(s3Error("AccessDenied", 403, "Access Denied"));
+    const denied = await plan(["plan", "--live"], aws.deps({ INIT_CWD: dir }));
+    expect(denied.code).toBe(0);
+    expect(denied.out).toContain("Exemptions granted in Slack: unknown (AWS denied the request (AccessDenied)");
+    expect(denied.out).toMatch(/sg-0ba5710000000002\s+sg-open-ingress\s+revoke ingress tcp 22/);
+  });
+
   it("a schedule rule that cannot be read falls back to the settings, and says why", async () => {
     const aws = account();
     await configRecordsAll(aws);

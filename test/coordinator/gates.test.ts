@@ -5,12 +5,14 @@ import { serializeInstruction } from "../../contract/instruction.ts";
 import { BREAKER_SAMPLE_SIZE, breakerNotice, RESUME_COMMAND } from "../../functions/coordinator/breaker.ts";
 import {
   afterReceive,
+  baseDueMs,
   breakerGate,
   breakerTrips,
   COVERED_COPY_MS,
   countedSightings,
   type DecideInput,
   decide,
+  dueWithDecisions,
   firstSighting,
   GRACE_NOTICE_RETRY_SECONDS,
   graceHideSeconds,
@@ -24,6 +26,7 @@ import {
   rateBudget,
   rememberOutcome,
   SQS_MAX_VISIBILITY_SECONDS,
+  staleDecision,
   validityGate,
   wantsReceive,
 } from "../../functions/coordinator/gates.ts";
@@ -467,5 +470,88 @@ describe("circuit breaker gate and trip", () => {
     });
     expect(notice.report.sample).toHaveLength(10);
     expect(RESUME_COMMAND).toBe("remedy resume");
+  });
+});
+
+describe("the due time once Slack has spoken (Fix now, Snooze)", () => {
+  const base = T0.getTime() + minutes(30);
+  const fixNow = (ms: number) => ({ action: "fix-now" as const, atMs: T0.getTime() + ms });
+  const snooze = (ms: number) => ({ action: "snooze" as const, atMs: T0.getTime() + ms });
+
+  it("without decisions is the base due: the later of notBefore and the account's grace", () => {
+    expect(dueWithDecisions(base, [], 60)).toEqual({ dueMs: base });
+    const one = instruction(1, { notBefore: at(minutes(10)) });
+    expect(baseDueMs(one)).toBe(T0.getTime() + minutes(10));
+    expect(baseDueMs(one, T0.getTime() + minutes(20))).toBe(T0.getTime() + minutes(20));
+    expect(baseDueMs(one, T0.getTime() + minutes(5))).toBe(T0.getTime() + minutes(10));
+  });
+
+  it("Fix now: due when it was pressed, never later than without it", () => {
+    expect(dueWithDecisions(base, [fixNow(minutes(2))], 60)).toEqual({
+      dueMs: T0.getTime() + minutes(2),
+      by: "fix-now",
+    });
+    expect(dueWithDecisions(base, [fixNow(minutes(40))], 60)).toEqual({ dueMs: base, by: "fix-now" });
+  });
+
+  it("Snooze: the base due plus the deployed snooze, whenever it was pressed", () => {
+    expect(dueWithDecisions(base, [snooze(minutes(1))], 60)).toEqual({ dueMs: base + minutes(60), by: "snooze" });
+    expect(dueWithDecisions(base, [snooze(minutes(45))], 1_440)).toEqual({
+      dueMs: base + minutes(1_440),
+      by: "snooze",
+    });
+  });
+
+  it("the later decision wins; a tie goes to Snooze (towards the grace)", () => {
+    expect(dueWithDecisions(base, [snooze(minutes(1)), fixNow(minutes(2))], 60).by).toBe("fix-now");
+    expect(dueWithDecisions(base, [fixNow(minutes(1)), snooze(minutes(2))], 60).by).toBe("snooze");
+    expect(dueWithDecisions(base, [fixNow(minutes(1)), snooze(minutes(1))], 60).by).toBe("snooze");
+    expect(dueWithDecisions(base, [snooze(minutes(1)), fixNow(minutes(1))], 60).by).toBe("snooze");
+  });
+
+  it("decide follows the decided due and nothing else: attempts and the rate limit still apply", () => {
+    const graced = instruction(1, { notBefore: at(minutes(30)) });
+    const due = T0.getTime();
+    expect(decide(input({ instruction: graced }), T0, CONFIG).decision.gate).toBe("grace");
+    expect(decide(input({ instruction: graced, decidedDueMs: due }), T0, CONFIG).decision).toEqual({
+      gate: "dispatch",
+      attempt: 1,
+    });
+    expect(decide(input({ instruction: graced, decidedDueMs: due, budget: 0 }), T0, CONFIG).decision.gate).toBe(
+      "rate-limit",
+    );
+    const spent = { ...fresh(), attempts: 3 };
+    expect(decide(input({ instruction: graced, decidedDueMs: due, record: spent }), T0, CONFIG).decision.gate).toBe(
+      "attempts",
+    );
+    expect(decide(input({ instruction: graced, decidedDueMs: due, prior: "dispatched" }), T0, CONFIG).decision).toEqual(
+      { gate: "duplicate" },
+    );
+    expect(
+      decide(input({ instruction: instruction(1), decidedDueMs: T0.getTime() + minutes(90) }), T0, CONFIG).decision,
+    ).toEqual({ gate: "grace", remainingMs: minutes(90) });
+  });
+});
+
+describe("stale decisions (ids repeat when a problem comes back)", () => {
+  const captured = at(minutes(-20)).toISOString();
+  const record = { ...fresh(), firstSeenAt: at(minutes(-10)).toISOString() };
+  const dispatched = {
+    ...record,
+    lastDispatch: { at: at(minutes(-5)).toISOString(), messageId: "m-1", capturedAt: captured },
+  };
+
+  it("a decision counts only if taken since the coordinator first saw the instruction", () => {
+    expect(staleDecision(T0.getTime(), record, captured)).toBeUndefined();
+    expect(staleDecision(T0.getTime() - minutes(10), record, captured)).toBeUndefined();
+    expect(staleDecision(T0.getTime() - minutes(11), record, captured)).toMatch(/before the coordinator first saw/);
+  });
+
+  it("for a new detection, only if taken after the last dispatch; a retry of the same capture keeps it", () => {
+    const newer = at(minutes(-1)).toISOString();
+    expect(staleDecision(T0.getTime() - minutes(6), dispatched, newer)).toMatch(/about an earlier detection/);
+    expect(staleDecision(T0.getTime() - minutes(5), dispatched, newer)).toMatch(/about an earlier detection/);
+    expect(staleDecision(T0.getTime() - minutes(4), dispatched, newer)).toBeUndefined();
+    expect(staleDecision(T0.getTime() - minutes(6), dispatched, captured)).toBeUndefined();
   });
 });

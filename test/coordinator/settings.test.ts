@@ -87,6 +87,49 @@ describe("readCoordinatorSettings", () => {
   });
 });
 
+describe("Slack buttons (interactive)", () => {
+  const app = { ...required, REMEDY_SLACK_APP_SECRET: "arn:aws:secretsmanager:us-east-1:123456789012:secret:app" };
+  const approvers = { approvers: { fixNow: [{ users: ["U012ABCDEF"], accounts: ["123456789012"] }] } };
+
+  it("are off without a Slack app, whatever the other variables say", () => {
+    const settings = readCoordinatorSettings({ ...required, REMEDY_SLACK_APPROVERS: "{", REMEDY_SNOOZE_MINUTES: "0" });
+    expect(settings.interactive).toBeUndefined();
+    expect(readCoordinatorSettings({ ...required, REMEDY_SLACK_APP_SECRET: " " }).interactive).toBeUndefined();
+  });
+
+  it("with a Slack app: the ledger bucket, the approvers and the snooze (a day by default)", () => {
+    expect(readCoordinatorSettings({ ...app, REMEDY_SLACK_APPROVERS: JSON.stringify(approvers) }).interactive).toEqual({
+      bucket: "remedy-state",
+      approvers,
+      snoozeMinutes: 1_440,
+    });
+    expect(readCoordinatorSettings({ ...app, REMEDY_SNOOZE_MINUTES: "90" }).interactive).toEqual({
+      bucket: "remedy-state",
+      approvers: { approvers: {} },
+      snoozeMinutes: 90,
+    });
+  });
+
+  it("rejects bad approvers and snooze at cold start, naming the variable", () => {
+    for (const text of ["{", '{"approvers":{"fixnow":[]}}', '{"approvers":{"fixNow":[{"users":["alice"]}]}}']) {
+      expect(() => readCoordinatorSettings({ ...app, REMEDY_SLACK_APPROVERS: text })).toThrow(ConfigurationError);
+      expect(() => readCoordinatorSettings({ ...app, REMEDY_SLACK_APPROVERS: text })).toThrow(/REMEDY_SLACK_APPROVERS/);
+    }
+    for (const text of ["0", "10081", "1.5", "day"]) {
+      expect(() => readCoordinatorSettings({ ...app, REMEDY_SNOOZE_MINUTES: text })).toThrow(
+        /REMEDY_SNOOZE_MINUTES must be a whole number from 1 to 10080/,
+      );
+    }
+  });
+
+  it("checkCoordinatorConfig checks a snooze given directly", () => {
+    const base = { concurrency: { ...CONCURRENCY }, safetyMarginMs: 15_000, saveMarginMs: 5_000 };
+    const interactive = { bucket: "b", approvers: { approvers: {} }, snoozeMinutes: 0 };
+    expect(() => checkCoordinatorConfig({ ...base, interactive })).toThrow(/interactive\.snoozeMinutes/);
+    expect(() => checkCoordinatorConfig({ ...base, interactive: { ...interactive, snoozeMinutes: 60 } })).not.toThrow();
+  });
+});
+
 describe("checkCoordinatorConfig (the pace and time budget the environment does not set)", () => {
   const base = { concurrency: { ...CONCURRENCY }, safetyMarginMs: 15_000, saveMarginMs: 5_000 };
 

@@ -186,6 +186,7 @@ export interface TestDepsInput {
   config: CoordinatorConfig;
   now: () => Date;
   directory?: OrganizationDirectory;
+  s3?: CoordinatorDeps["s3"];
   store?: CoordinatorStateStore;
   reporter?: Reporter;
   log?: Log;

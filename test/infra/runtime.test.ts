@@ -5,10 +5,11 @@
 // requests moto received (its recorder) and what is left in moto's queues.
 import { execFile } from "node:child_process";
 import { pathToFileURL } from "node:url";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { importEnv } from "../../bench/bundles.bench.ts";
+import { EXAMPLE_ENV, importEnv } from "../../bench/bundles.bench.ts";
 import { FUNCTION_LIST, FUNCTIONS, type FunctionName } from "../../functions/registry.ts";
 import type { BundleResult } from "../../scripts/build.ts";
 import { nodeBinary, PINNED } from "../../scripts/node-runtime.ts";
@@ -107,8 +108,10 @@ interface Invocation {
 }
 
 interface Recorded {
-  /** X-Amz-Target (every client here speaks AWS JSON), e.g. "StarlingDoveService.PutEvaluations". */
+  /** X-Amz-Target of the AWS JSON clients, e.g. "StarlingDoveService.PutEvaluations" ("" for S3's REST calls). */
   target: string;
+  /** The request's method and path ("GET /remedy-ledger-example/allowlist/slack.json"). */
+  request: string;
   body: Record<string, unknown>;
 }
 
@@ -125,6 +128,11 @@ describe.skipIf(skipWithoutMoto("invoking bundles under Node 22 against moto"))(
       moto = await startMoto();
       sqs = new SQSClient(moto.clientConfig);
       ssm = new SSMClient(moto.clientConfig);
+      // The ledger bucket the example environment names: the rule function reads the allowlist's Slack part there
+      // (absent: none; no bucket would be a warning on stderr).
+      const s3 = new S3Client({ ...moto.clientConfig, forcePathStyle: true });
+      await s3.send(new CreateBucketCommand({ Bucket: EXAMPLE_ENV.REMEDY_LEDGER_BUCKET }));
+      s3.destroy();
     }, 60_000);
 
     afterAll(async () => {
@@ -153,10 +161,21 @@ describe.skipIf(skipWithoutMoto("invoking bundles under Node 22 against moto"))(
         .split("\n")
         .filter((line) => line.trim() !== "")
         .map((line) => {
-          const entry = JSON.parse(line) as { headers: Record<string, string>; body: string; body_encoded: boolean };
+          const entry = JSON.parse(line) as {
+            headers: Record<string, string>;
+            body: string;
+            body_encoded: boolean;
+            method?: string;
+            url?: string;
+          };
           const headers = Object.fromEntries(Object.entries(entry.headers).map(([k, v]) => [k.toLowerCase(), v]));
           const text = entry.body_encoded ? Buffer.from(entry.body, "base64").toString("utf8") : entry.body;
-          return { target: headers["x-amz-target"] ?? "", body: text ? JSON.parse(text) : {} };
+          const path = entry.url ? new URL(entry.url, "http://moto").pathname : "";
+          return {
+            target: headers["x-amz-target"] ?? "",
+            request: `${entry.method ?? ""} ${path}`,
+            body: headers["x-amz-target"] && text ? JSON.parse(text) : {},
+          };
         });
       return { value, requests };
     }
@@ -235,9 +254,14 @@ describe.skipIf(skipWithoutMoto("invoking bundles under Node 22 against moto"))(
       expect(logged(run, "rule run complete")).toMatchObject([{ step: "complete", evaluations: 1, queued: 0 }]);
       expect(run.logs.filter((line) => line.level === "ERROR")).toEqual([]);
 
-      // What moto saw: one PutEvaluations, in test mode, carrying the verdict; no SQS request at all.
-      expect(requests.map((request) => request.target)).toEqual(["StarlingDoveService.PutEvaluations"]);
-      expect(requests[0]!.body).toMatchObject({
+      // What moto saw: the read of the allowlist's Slack part (none there), one PutEvaluations, in test mode,
+      // carrying the verdict; no SQS request at all.
+      expect(requests.filter((request) => request.target === "").map((request) => request.request)).toEqual([
+        `GET /${EXAMPLE_ENV.REMEDY_LEDGER_BUCKET}/allowlist/slack.json`,
+      ]);
+      const evaluations = requests.filter((request) => request.target !== "");
+      expect(evaluations.map((request) => request.target)).toEqual(["StarlingDoveService.PutEvaluations"]);
+      expect(evaluations[0]!.body).toMatchObject({
         ResultToken: "TESTMODE",
         TestMode: true,
         Evaluations: [{ ComplianceResourceId: "sg-0f1e2d3c4b5a69788", ComplianceType: "NON_COMPLIANT" }],

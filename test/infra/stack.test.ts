@@ -213,8 +213,11 @@ describe("functions", () => {
   }
 
   it("remediations are not retried by Lambda and finish within the dispatch visibility", () => {
-    const configs = Object.values(resources("aws_lambda_function_event_invoke_config")) as Json[];
-    // The coordinator's too: the real-time function's "run now" (test/infra/realtime.test.ts).
+    // The coordinator's too: the real-time function's "run now" (test/infra/realtime.test.ts); the interactions
+    // worker's is its own (test/infra/interactions.test.ts).
+    const configs = (Object.values(resources("aws_lambda_function_event_invoke_config")) as Json[]).filter(
+      (c) => c.function_name !== "${aws_lambda_function.interactions_worker.function_name}",
+    );
     expect(configs.map((c) => c.function_name).sort()).toEqual(
       ["coordinator", ...REMEDIATIONS.map((spec) => fnId(spec.name))]
         .map((id) => `\${aws_lambda_function.${id}.function_name}`)
@@ -450,7 +453,11 @@ describe("trust boundary", () => {
   it("drops a queued dispatch before it can outlive its visibility, and remediations know the same age", () => {
     // The remediations' (the coordinator's own is the real-time path's "run now": test/infra/realtime.test.ts).
     const configs = Object.values(resources("aws_lambda_function_event_invoke_config")) as Json[];
-    const remediations = configs.filter((c) => c.function_name !== "${aws_lambda_function.coordinator.function_name}");
+    const remediations = configs.filter(
+      (c) =>
+        c.function_name !== "${aws_lambda_function.coordinator.function_name}" &&
+        c.function_name !== "${aws_lambda_function.interactions_worker.function_name}",
+    );
     expect(remediations).toHaveLength(FUNCTION_LIST.filter((s) => s.invokedByCoordinator).length);
     for (const config of remediations) {
       expect(config.maximum_event_age_in_seconds).toBe(MAX_DISPATCH_AGE_SECONDS);
@@ -503,8 +510,9 @@ describe("trust boundary", () => {
         {
           test: "ArnNotLike",
           variable: "aws:PrincipalArn",
-          // `remedy undo` reports what it put back, with the operator's credentials.
-          values: `\${concat([${consumers.map((arn: string) => arn.slice(2, -1)).join(", ")}], var.operator_principal_arns)}`,
+          // `remedy undo` reports what it put back, with the operator's credentials; an undo from Slack with the
+          // interactions worker's.
+          values: `\${concat([${[...consumers, "${aws_iam_role.interactions_worker_role.arn}"].map((arn: string) => arn.slice(2, -1)).join(", ")}], var.operator_principal_arns)}`,
         },
         { test: "StringNotEquals", variable: "aws:PrincipalServiceName", values: ["cloudwatch.amazonaws.com"] },
       ],
@@ -532,15 +540,34 @@ describe("trust boundary", () => {
         .filter((s) => String(s.sid).startsWith("OnlyWritersOf"))
         .map((s) => [s.resources[0].replace(/^.*\}\//, ""), s]),
     );
-    expect(Object.keys(writers).sort()).toEqual(["actions/*", "claims/*", "exemptions/*", "scans/*", "state/*"]);
+    expect(Object.keys(writers).sort()).toEqual([
+      "actions/*",
+      "allowlist/*",
+      "claims/*",
+      "decisions/*",
+      "exemptions/*",
+      "pending/*",
+      "scans/*",
+      "state/*",
+    ]);
+    const role = (name: string) =>
+      `arn:\${data.aws_partition.partition.partition}:iam::\${data.aws_caller_identity.account.account_id}:role/remedy-${name}-\${var.region}`;
     for (const s of Object.values(writers)) {
       expect(s).toMatchObject({ effect: "Deny", principals: [{ type: "*", identifiers: ["*"] }] });
       expect(s.actions).toEqual(["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectRetention"]);
       expect(s.condition[0]).toMatchObject({ test: "ArnNotLike", variable: "aws:PrincipalArn" });
     }
     expect(writers["claims/*"].condition[0].values).toEqual(remediationRoles);
+    // The remediations' records, the operators' undos and the undos asked for in Slack (the interactions worker).
     expect(writers["actions/*"].condition[0].values).toBe(
-      `\${concat(${JSON.stringify(remediationRoles).replaceAll(",", ", ")}, var.operator_principal_arns)}`,
+      `\${concat(${JSON.stringify([...remediationRoles, role("interactions-worker")]).replaceAll(",", ", ")}, var.operator_principal_arns)}`,
+    );
+    // Slack: pending instructions (the coordinator), decisions (the endpoint), allowlist entries (the worker, and
+    // operators by hand).
+    expect(writers["pending/*"].condition[0].values).toEqual([role("coordinator")]);
+    expect(writers["decisions/*"].condition[0].values).toEqual([role("interactions")]);
+    expect(writers["allowlist/*"].condition[0].values).toBe(
+      `\${concat(["${role("interactions-worker")}"], var.operator_principal_arns)}`,
     );
     // Undo's exemptions: the operators (the remediation roles only keep the list from being empty).
     expect(writers["exemptions/*"].condition[0].values).toBe(writers["actions/*"].condition[0].values);

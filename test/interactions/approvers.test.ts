@@ -1,13 +1,13 @@
 // Who may press which button: deny by default, each action by its own rules, accounts narrowing a rule, and strict
 // settings (unknown keys named).
 import { describe, expect, it } from "vitest";
-import { DECISION_ACTIONS } from "../../functions/interactions/actions.ts";
+import { DECISION_ACTIONS } from "../../contract/decision-actions.ts";
 import {
   ApproverSettingsError,
   mayPress,
   parseApproverSettings,
   parseApproverSettingsJson,
-} from "../../functions/interactions/approvers.ts";
+} from "../../platform/approvers.ts";
 
 const ALICE = "U012ALICE0";
 const BOB = "W012BOB000";

@@ -1,5 +1,12 @@
 // The decision record: its schema and key, and the put-if-absent write (a double click acts once).
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
@@ -9,8 +16,9 @@ import {
   decisionKey,
   InvalidDecisionError,
   parseDecisionRecord,
+  readDecisions,
   recordDecision,
-} from "../../functions/interactions/decisions.ts";
+} from "../../contract/decisions.ts";
 import { awsError } from "../support/kit.ts";
 
 const s3Mock = mockClient(S3Client);
@@ -163,5 +171,131 @@ describe("recordDecision", () => {
   it("writes nothing for an invalid record", async () => {
     await expect(recordDecision(s3, BUCKET, decision({ action: "undo" }))).rejects.toBeInstanceOf(InvalidDecisionError);
     expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+});
+
+describe("readDecisions", () => {
+  const OTHER_ID = "fedcba9876543210fedcba9876543210";
+  const key = (action: string, id = INSTRUCTION_ID) => `decisions/${id}/${action}.json`;
+
+  /** The bucket as a map of key → body, listed under the asked prefix, two keys a page. */
+  function bucket(objects: Record<string, string>) {
+    s3Mock.on(ListObjectsV2Command).callsFake((input: { Prefix: string; ContinuationToken?: string }) => {
+      const keys = Object.keys(objects).filter((each) => each.startsWith(input.Prefix));
+      const start = input.ContinuationToken ? Number(input.ContinuationToken) : 0;
+      const page = keys.slice(start, start + 2);
+      const more = start + 2 < keys.length;
+      return {
+        Contents: page.map((Key) => ({ Key })),
+        IsTruncated: more,
+        ...(more ? { NextContinuationToken: String(start + 2) } : {}),
+      };
+    });
+    s3Mock.on(GetObjectCommand).callsFake((input: { Key: string }) => {
+      const text = objects[input.Key];
+      if (text === undefined) throw new NoSuchKey({ message: "The specified key does not exist.", $metadata: {} });
+      return { Body: body(text) };
+    });
+  }
+
+  it("lists the instruction's prefix (every page) and returns its valid records", async () => {
+    const fixNow = decision();
+    const snooze = decision({ decisionId: "dec-2", action: "snooze", at: "2026-11-20T10:31:00.000Z" });
+    const exempt = decision({ decisionId: "dec-3", action: "exempt", details: { reason: "vendor" } });
+    bucket({
+      [key("fix-now")]: JSON.stringify(fixNow),
+      [key("snooze")]: JSON.stringify(snooze),
+      [key("exempt")]: JSON.stringify(exempt),
+      [key("fix-now", OTHER_ID)]: JSON.stringify(decision({ target: { instructionId: OTHER_ID } })),
+    });
+    expect(await readDecisions(s3, BUCKET, { instructionId: INSTRUCTION_ID })).toEqual({
+      records: [fixNow, snooze, exempt],
+      invalid: [],
+    });
+    const lists = s3Mock.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input);
+    expect(lists).toEqual([
+      { Bucket: BUCKET, Prefix: `decisions/${INSTRUCTION_ID}/` },
+      { Bucket: BUCKET, Prefix: `decisions/${INSTRUCTION_ID}/`, ContinuationToken: "2" },
+    ]);
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(3);
+  });
+
+  it("an empty prefix is no decision", async () => {
+    bucket({});
+    expect(await readDecisions(s3, BUCKET, { instructionId: INSTRUCTION_ID })).toEqual({ records: [], invalid: [] });
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+  });
+
+  it("a record that lies about its key, its target or its shape is invalid, never a decision", async () => {
+    bucket({
+      // A fix-now stored as a snooze.
+      [key("snooze")]: JSON.stringify(decision()),
+      // Another instruction's record under this one's prefix.
+      [key("fix-now")]: JSON.stringify(decision({ target: { instructionId: OTHER_ID } })),
+      [key("exempt")]: "not json",
+      [key("undo")]: JSON.stringify({ version: 1 }),
+      // No decision can have these keys: not even read.
+      [`decisions/${INSTRUCTION_ID}/fix-now/../snooze.json`]: JSON.stringify(decision({ action: "snooze" })),
+      [`decisions/${INSTRUCTION_ID}/notes.txt`]: "ignored",
+    });
+    const reading = await readDecisions(s3, BUCKET, { instructionId: INSTRUCTION_ID });
+    expect(reading.records).toEqual([]);
+    const reasons = Object.fromEntries(reading.invalid.map((each) => [each.key, each.reason]));
+    expect(Object.keys(reasons).sort()).toEqual(
+      [
+        key("snooze"),
+        key("fix-now"),
+        key("exempt"),
+        key("undo"),
+        `decisions/${INSTRUCTION_ID}/fix-now/../snooze.json`,
+      ].sort(),
+    );
+    expect(reasons[key("snooze")]).toMatch(/a fix-now record under another action's key/);
+    expect(reasons[key("fix-now")]).toMatch(/another instruction/);
+    expect(reasons[key("exempt")]).toMatch(/not JSON/);
+    expect(reasons[key("undo")]).toMatch(/decisionId|action|record/);
+    expect(reasons[`decisions/${INSTRUCTION_ID}/fix-now/../snooze.json`]).toBe("not a decision key");
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(4);
+  });
+
+  it("a record deleted between the listing and the read is skipped", async () => {
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [{ Key: key("fix-now") }], IsTruncated: false });
+    s3Mock.on(GetObjectCommand).rejects(new NoSuchKey({ message: "gone", $metadata: {} }));
+    expect(await readDecisions(s3, BUCKET, { instructionId: INSTRUCTION_ID })).toEqual({ records: [], invalid: [] });
+  });
+
+  it("sorts store failures as the write does: throttling and 5xx retryable, denial permanent", async () => {
+    s3Mock.on(ListObjectsV2Command).rejects(awsError("SlowDown", 503));
+    await expect(readDecisions(s3, BUCKET, { instructionId: INSTRUCTION_ID })).rejects.toBeInstanceOf(
+      DecisionStoreUnavailableError,
+    );
+    s3Mock.on(ListObjectsV2Command).rejects(awsError("AccessDenied", 403));
+    await expect(readDecisions(s3, BUCKET, { instructionId: INSTRUCTION_ID })).rejects.toMatchObject({
+      name: "DecisionStoreError",
+      code: "AccessDenied",
+    });
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [{ Key: key("fix-now") }] });
+    s3Mock.on(GetObjectCommand).rejects(awsError("InternalError", 500));
+    await expect(readDecisions(s3, BUCKET, { instructionId: INSTRUCTION_ID })).rejects.toBeInstanceOf(
+      DecisionStoreUnavailableError,
+    );
+    s3Mock.on(GetObjectCommand).rejects(awsError("AccessDenied", 403));
+    await expect(readDecisions(s3, BUCKET, { instructionId: INSTRUCTION_ID })).rejects.toThrow(
+      `s3://${BUCKET}/${key("fix-now")}`,
+    );
+  });
+
+  it("refuses an id that is not an instruction's (no prefix from a claim)", async () => {
+    await expect(readDecisions(s3, BUCKET, { instructionId: "../pending" })).rejects.toBeInstanceOf(
+      InvalidDecisionError,
+    );
+    expect(s3Mock.calls()).toHaveLength(0);
+  });
+
+  it("passes the abort signal to every call", async () => {
+    bucket({ [key("fix-now")]: JSON.stringify(decision()) });
+    const controller = new AbortController();
+    await readDecisions(s3, BUCKET, { instructionId: INSTRUCTION_ID }, { abortSignal: controller.signal });
+    for (const call of s3Mock.calls()) expect((call.args as unknown[])[1]).toEqual({ abortSignal: controller.signal });
   });
 });

@@ -223,6 +223,9 @@ describe("the payload, once the signature holds", () => {
       ok: false,
       genuine: true,
       reason: `the request is from Slack workspace T0OTHER001, not ${TEAM}`,
+      // A person pressed it: the caller may tell them why, where Slack said.
+      foreign: true,
+      responseUrl: "https://hooks.slack.com/actions/T0TEAM0001/1/abc",
     });
   });
 
@@ -231,6 +234,8 @@ describe("the payload, once the signature holds", () => {
       ok: false,
       genuine: true,
       reason: `the request is for Slack app A0OTHER001, not ${APP}`,
+      foreign: true,
+      responseUrl: "https://hooks.slack.com/actions/T0TEAM0001/1/abc",
     });
   });
 

@@ -180,7 +180,7 @@ describe("parseSlackRouting", () => {
     [
       "a destination with an unknown key",
       JSON.stringify({ default: { url: BARE_ON("hooks.slack.com"), webhookUrl: DEFAULT_URL } }),
-      "default has a key other than webhookUrl and channel",
+      "default has a key other than webhookUrl, channelId and channel",
     ],
     [
       "accounts that are not an object",
@@ -234,6 +234,58 @@ describe("parseSlackRouting", () => {
     expect(message).not.toContain("xsecretx");
     expect(message).not.toMatch(/services\/T/);
     if (value.trim() !== "") expect(message).not.toContain(value.trim());
+  });
+
+  it("takes a channel id for the Slack app, alone or beside a webhook", () => {
+    const routing = parseSlackRouting(
+      JSON.stringify({
+        default: { channelId: "C0123ABCDEF", channel: "#sec-alerts" },
+        accounts: { "123456789012": { webhookUrl: TEAM_A_URL, channelId: "G0123ABCDEF", channel: "#team-a" } },
+        routes: { dm: { channelId: "D0123ABCDEF" } },
+      }),
+      SM_REF,
+    );
+    expect(routing).toEqual({
+      default: { channelId: "C0123ABCDEF", channel: "#sec-alerts" },
+      accounts: { "123456789012": { webhookUrl: TEAM_A_URL, channelId: "G0123ABCDEF", channel: "#team-a" } },
+      routes: { dm: { channelId: "D0123ABCDEF" } },
+    });
+    expect(routeFor(routing, "123456789012")).toEqual({
+      webhookUrl: TEAM_A_URL,
+      channelId: "G0123ABCDEF",
+      channel: "#team-a",
+      via: "account",
+    });
+  });
+
+  it.each([
+    ["a user id", "U0123ABCDEF"],
+    ["a channel name", "#sec-alerts"],
+    ["lower case", "c0123abcdef"],
+    ["too short", "C0123456"],
+    ["a number", 12345678901],
+    ["surrounding space", " C0123ABCDEF"],
+  ])("refuses a channelId that is %s, without echoing it", (_what, channelId) => {
+    let error: unknown;
+    try {
+      parseSlackRouting(JSON.stringify({ default: { channelId, channel: "#a" } }), SM_REF);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(MalformedSlackSecretError);
+    const message = (error as Error).message;
+    expect(message).toMatch(
+      /^the Slack secret remedy\/slack is malformed: default\.channelId is not a Slack channel id/,
+    );
+    expect(message).not.toContain(String(channelId).trim());
+  });
+
+  it("refuses a destination with neither a webhook nor a channel id", () => {
+    expect(() => parseSlackRouting(JSON.stringify({ default: { channel: "#sec-alerts" } }), SM_REF)).toThrow(
+      new MalformedSlackSecretError(
+        "the Slack secret remedy/slack is malformed: default has neither a webhookUrl nor a channelId",
+      ),
+    );
   });
 
   it("names an SSM parameter as such, and a secret without a string value", () => {

@@ -8,6 +8,7 @@ import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { SlackMessage } from "../../functions/notifier/message.ts";
+import { startSlackServer } from "../helpers/slack-server.ts";
 import { type FakeSlack, fakeSlack, lookupResponse, snsBatch, snsEvent } from "./helpers.ts";
 
 const ssmMock = mockClient(SSMClient);
@@ -193,5 +194,103 @@ describe("notifier handler", () => {
       "/services/T0001/B0PLATFORM/platformsecret",
       "/services/T0001/B0DEFAULT/defaultsecret",
     ]);
+  });
+
+  describe("with the Slack app (REMEDY_SLACK_APP_SECRET)", () => {
+    const APP = {
+      botToken: "xoxb-1111-2222-HandlerBotSecret",
+      signingSecret: "0123456789abcdef0123456789abcdef",
+      teamId: "T0123ABCD",
+      appId: "A0456EFGH",
+    };
+    const routing = JSON.stringify({
+      default: { webhookUrl: hook("B0DEFAULT/defaultsecret"), channelId: "C0123ABCDEF", channel: "#sec-alerts" },
+    });
+
+    it("reads the app secret once and posts with chat.postMessage and buttons, logging channel and ts", async () => {
+      secretsMock
+        .on(GetSecretValueCommand, { SecretId: "remedy/slack" })
+        .resolves({ SecretString: routing })
+        .on(GetSecretValueCommand, { SecretId: "remedy/slack-app" })
+        .resolves({ SecretString: JSON.stringify(APP) });
+      const server = await startSlackServer();
+      try {
+        vi.stubGlobal("fetch", server.fetch);
+        const logs = captureLogs();
+        const handler = await loadHandler({
+          REMEDY_SLACK_SECRET: "remedy/slack",
+          REMEDY_SLACK_APP_SECRET: "remedy/slack-app",
+          REMEDY_SNOOZE_MINUTES: "60",
+          REMEDY_ATTRIBUTION_ENABLED: "false",
+        });
+        expect(await handler(snsEvent("remedy/grace"), context)).toMatchObject({ delivered: 1 });
+        expect(await handler(snsEvent("remedy/fixed-sg"), context)).toMatchObject({ delivered: 1 });
+        expect(secretsMock).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: "remedy/slack-app" });
+        expect(secretsMock).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
+        expect(slack!.requests).toHaveLength(0);
+
+        expect(server.calls.map((call) => [call.host, call.method])).toEqual([
+          ["slack.com", "chat.postMessage"],
+          ["slack.com", "chat.postMessage"],
+        ]);
+        expect(server.calls[0]!.headers.authorization).toBe(`Bearer ${APP.botToken}`);
+        const grace = server.calls[0]!.body as { channel: string; blocks: { type: string; elements?: unknown[] }[] };
+        expect(grace.channel).toBe("C0123ABCDEF");
+        expect(grace.blocks.find((block) => block.type === "actions")?.elements).toEqual([
+          expect.objectContaining({ action_id: "remedy:fix-now" }),
+          expect.objectContaining({
+            action_id: "remedy:snooze",
+            text: expect.objectContaining({ text: "Snooze 1 h" }),
+          }),
+          expect.objectContaining({ action_id: "remedy:exempt" }),
+        ]);
+        const delivered = logs.filter((line) => line.message === "notification delivered");
+        expect(delivered).toEqual([
+          expect.objectContaining({ channelId: "C0123ABCDEF", ts: expect.stringMatching(/^\d+\.\d{6}$/) }),
+          expect.objectContaining({ channelId: "C0123ABCDEF", ts: expect.stringMatching(/^\d+\.\d{6}$/) }),
+        ]);
+        expect(JSON.stringify(logs)).not.toContain("HandlerBotSecret");
+        expect(JSON.stringify(logs)).not.toContain(APP.signingSecret);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it("fails the invocation while the app secret is unreadable, logging the payload, and picks up the fix", async () => {
+      const denied = Object.assign(new Error("not authorized"), { name: "AccessDeniedException" });
+      secretsMock
+        .on(GetSecretValueCommand, { SecretId: "remedy/slack" })
+        .resolves({ SecretString: routing })
+        .on(GetSecretValueCommand, { SecretId: "remedy/slack-app" })
+        .rejects(denied);
+      const server = await startSlackServer();
+      try {
+        vi.stubGlobal("fetch", server.fetch);
+        const logs = captureLogs();
+        const handler = await loadHandler({
+          REMEDY_SLACK_SECRET: "remedy/slack",
+          REMEDY_SLACK_APP_SECRET: "remedy/slack-app",
+          REMEDY_ATTRIBUTION_ENABLED: "false",
+        });
+        await expect(handler(snsEvent("remedy/grace"), context)).rejects.toThrow(
+          "cannot read the Slack app secret remedy/slack-app: AccessDeniedException",
+        );
+        expect(
+          logs.find((line) => line.message === "Slack app unavailable; undeliverable message follows"),
+        ).toMatchObject({
+          payload: { text: expect.any(String) },
+        });
+        expect(server.calls).toEqual([]);
+        expect(slack!.requests).toEqual([]);
+
+        secretsMock
+          .on(GetSecretValueCommand, { SecretId: "remedy/slack-app" })
+          .resolves({ SecretString: JSON.stringify(APP) });
+        expect(await handler(snsEvent("remedy/grace"), context)).toMatchObject({ delivered: 1 });
+        expect(server.calls).toHaveLength(1);
+      } finally {
+        await server.close();
+      }
+    });
   });
 });

@@ -13,6 +13,7 @@ describe("readNotifierSettings", () => {
       slackUsers: {},
       slackUsersProblems: [],
       region: "us-east-1",
+      snoozeMinutes: 1_440,
     });
   });
 
@@ -25,6 +26,8 @@ describe("readNotifierSettings", () => {
       REMEDY_ATTRIBUTION_ENABLED: "false",
       REMEDY_ATTRIBUTION_LOOKBACK_DAYS: "30",
       REMEDY_SLACK_USERS: JSON.stringify({ "alice@example.com": "U012ALICE" }),
+      REMEDY_SLACK_APP_SECRET: "remedy/slack-app",
+      REMEDY_SNOOZE_MINUTES: "90",
     });
     expect(settings).toEqual({
       slackSecret: { store: "ssm", name: "/remedy/slack" },
@@ -33,7 +36,19 @@ describe("readNotifierSettings", () => {
       slackUsers: { "alice@example.com": "U012ALICE" },
       slackUsersProblems: [],
       region: "us-east-1",
+      slackAppSecret: "remedy/slack-app",
+      snoozeMinutes: 90,
     });
+  });
+
+  it("reads no Slack app from an empty REMEDY_SLACK_APP_SECRET, and bounds the snooze", () => {
+    expect(readNotifierSettings({ ...base, REMEDY_SLACK_APP_SECRET: " " })).not.toHaveProperty("slackAppSecret");
+    expect(readNotifierSettings({ ...base, REMEDY_SNOOZE_MINUTES: "10080" }).snoozeMinutes).toBe(10_080);
+    for (const bad of ["0", "10081", "1.5", "a day"]) {
+      expect(() => readNotifierSettings({ ...base, REMEDY_SNOOZE_MINUTES: bad })).toThrow(
+        /REMEDY_SNOOZE_MINUTES must be a whole number from 1 to 10080/,
+      );
+    }
   });
 
   it("reads the organisation settings (empty: single-account mode); bad ones fail the cold start", () => {

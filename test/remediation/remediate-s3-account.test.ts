@@ -105,6 +105,8 @@ interface RunOptions {
   sticky?: boolean;
   pageSize?: number;
   resourceId?: string;
+  /** The allowlist as the fix reads it at run time (the deployed entries and those granted in Slack). */
+  currentAllowlist?: unknown[];
 }
 
 async function run(options: RunOptions) {
@@ -136,7 +138,15 @@ async function run(options: RunOptions) {
       log: recordingLog(),
       newActionId: () => ACTION_ID,
     },
-    [accountFix({ REMEDY_ALLOWLIST: allowlistText }, () => T0)],
+    [
+      accountFix(
+        { REMEDY_ALLOWLIST: allowlistText },
+        () => T0,
+        options.currentAllowlist
+          ? async () => parseAllowlist(JSON.stringify(options.currentAllowlist)).entries
+          : undefined,
+      ),
+    ],
   );
   return { result, world, ledger, reporter, events };
 }
@@ -302,6 +312,19 @@ describe("remediate-s3-account: never while a bucket is public on purpose", () =
       reason: expect.stringContaining(
         "acme-site (exempt by allowlist (owner web-team@acme.example) until 2027-06-30: static website behind CloudFront)",
       ),
+    });
+    expect(s3ControlMock).not.toHaveReceivedCommand(PutAccountBlockCommand);
+  });
+
+  it("a public bucket exempted in Slack a minute ago (the allowlist read at the fix): skipped and named", async () => {
+    const t = await run({
+      flags: RESTRICT_OFF,
+      buckets: [publicPolicyBucket("acme-site"), privateBucket("acme-logs")],
+      currentAllowlist: [{ ...ALLOWLIST_ENTRY, owner: "slack:U012ABCDEF" }],
+    });
+    expect(t.result).toMatchObject({
+      status: "skipped",
+      reason: expect.stringContaining("acme-site (exempt by allowlist (owner slack:U012ABCDEF) until 2027-06-30"),
     });
     expect(s3ControlMock).not.toHaveReceivedCommand(PutAccountBlockCommand);
   });

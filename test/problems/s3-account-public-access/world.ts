@@ -22,6 +22,7 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import type { Instruction } from "../../../contract/instruction.ts";
 import { type UndoExemptionRecord, undoExemptionKey } from "../../../contract/undo-exemption.ts";
+import type { AllowlistEntry } from "../../../detection/exemptions.ts";
 import type { PublicAccessBlockFlags } from "../../../detection/types.ts";
 import { undoExemptionReader } from "../../../platform/undo-exemptions.ts";
 import type { ProblemFix } from "../../../problems/fix.ts";
@@ -219,8 +220,13 @@ export function accountInstruction(flags: readonly Flag[], options: { resourceId
  * The problem's fix as its function makes it, with this environment (REMEDY_ALLOWLIST), fresh clients and the
  * runner's reader of undo exemptions in LEDGER_BUCKET.
  */
-export function accountFix(env: Record<string, string> = {}, now = () => new Date("2026-11-20T10:28:19.000Z")) {
+export function accountFix(
+  env: Record<string, string> = {},
+  now = () => new Date("2026-11-20T10:28:19.000Z"),
+  allowlist?: () => Promise<readonly AllowlistEntry[]>,
+) {
   return FIX_MODULES.get(PROBLEM)!.create({
+    ...(allowlist ? { allowlist } : {}),
     env,
     log: { debug() {}, info() {}, warn() {}, error() {} },
     now,

@@ -3,10 +3,9 @@
 // rules only (undo is never allowed by fixNow's list). Unknown keys are errors that name them, never ignored, so a typo
 // ("fixnow") cannot silently leave an action to the wrong list. Pure.
 import * as v from "valibot";
-import { ACCOUNT_ID_PATTERN } from "../../contract/ids.ts";
-import { PermanentError } from "../../platform/errors.ts";
-import { SLACK_USER_ID } from "../notifier/ids.ts";
-import { APPROVER_KEYS, type DecisionAction } from "./actions.ts";
+import { APPROVER_KEYS, type DecisionAction } from "../contract/decision-actions.ts";
+import { ACCOUNT_ID_PATTERN, SLACK_USER_ID } from "../contract/ids.ts";
+import { PermanentError } from "./errors.ts";
 
 /** The approvers settings are not valid: where (a dot path) and what is wrong. Nothing is allowed until fixed. */
 export class ApproverSettingsError extends PermanentError {

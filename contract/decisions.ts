@@ -3,19 +3,17 @@
 // (If-None-Match: *), so a double click, Slack's retry of a slow answer, or two approvers at once act once: the
 // second writer gets the first record back instead. A record is a claim like any ledger object: whoever acts on it
 // re-checks it. Undo targets a remediation's action id; the others an instruction id.
-import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import * as v from "valibot";
-import { ACTION_ID_PATTERN } from "../../contract/ids.ts";
-import { classifyAwsError, describeAwsError, errorCode, hasErrorCode } from "../../platform/aws-errors.ts";
-import { PermanentError, RetryableError } from "../../platform/errors.ts";
-import { SLACK_USER_ID } from "../notifier/ids.ts";
-import { DECISION_ACTIONS, type DecisionAction } from "./actions.ts";
+import { classifyAwsError, describeAwsError, errorCode, hasErrorCode } from "../platform/aws-errors.ts";
+import { PermanentError, RetryableError } from "../platform/errors.ts";
+import { DECISION_ACTIONS, type DecisionAction } from "./decision-actions.ts";
+import { ACTION_ID_PATTERN, DECISION_ID_PATTERN, SLACK_USER_ID } from "./ids.ts";
 
 export const DECISION_PREFIX = "decisions/";
 
 /** An instruction's id (contract/instruction.ts): 32 lowercase hex characters. */
 const INSTRUCTION_ID_PATTERN = /^[0-9a-f]{32}$/;
-const DECISION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 const TEAM_ID_PATTERN = /^[TE][A-Z0-9]{2,}$/;
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 
@@ -153,6 +151,112 @@ async function readDecision(s3: S3, bucket: string, key: string): Promise<Decisi
     throw new InvalidDecisionError(`s3://${bucket}/${key}: not JSON: ${(error as Error).message}`);
   }
   return parseDecisionRecord(value, `s3://${bucket}/${key}`);
+}
+
+/** An instruction's decisions as stored: the valid ones, and the objects under its prefix that are not. */
+export interface DecisionReading {
+  records: DecisionRecord[];
+  /** Objects that are not a valid record of this instruction under its own key: claims that lie, never decisions. */
+  invalid: { key: string; reason: string }[];
+}
+
+/** Objects read at once: an instruction has at most one record per action. */
+const READ_CONCURRENCY = 4;
+
+/**
+ * Every decision taken on an instruction (what the coordinator honours): the records under
+ * `decisions/<instructionId>/`, each kept only if it parses, targets this instruction and lies under the key its
+ * target and action make. A key that no decision can have is not read. Store failures throw
+ * DecisionStoreUnavailableError (retry) or DecisionStoreError, as the write does.
+ */
+export async function readDecisions(
+  s3: S3,
+  bucket: string,
+  target: { instructionId: string },
+  options: { abortSignal?: AbortSignal } = {},
+): Promise<DecisionReading> {
+  if (!INSTRUCTION_ID_PATTERN.test(target.instructionId)) {
+    throw new InvalidDecisionError(`${JSON.stringify(target.instructionId)} is not an instruction id`);
+  }
+  const prefix = `${DECISION_PREFIX}${target.instructionId}/`;
+  const sendOptions = options.abortSignal ? { abortSignal: options.abortSignal } : {};
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    let output: Awaited<ReturnType<typeof listPage>>;
+    try {
+      output = await listPage(s3, bucket, prefix, token, sendOptions);
+    } catch (error) {
+      throw storeError(`s3://${bucket}/${prefix}: listing the decisions`, error);
+    }
+    for (const object of output.Contents ?? []) if (object.Key?.endsWith(".json")) keys.push(object.Key);
+    token = output.IsTruncated ? output.NextContinuationToken : undefined;
+  } while (token);
+
+  const possible = new Set(DECISION_ACTIONS.map((action) => decisionKey(target, action)));
+  const reading: DecisionReading = { records: [], invalid: [] };
+  const toRead: string[] = [];
+  for (const key of keys) {
+    if (possible.has(key)) toRead.push(key);
+    else reading.invalid.push({ key, reason: "not a decision key" });
+  }
+  const found = new Map<string, DecisionRecord | { reason: string } | undefined>();
+  let next = 0;
+  const worker = async () => {
+    while (next < toRead.length) {
+      const key = toRead[next++]!;
+      found.set(key, await readListed(s3, bucket, key, sendOptions));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, toRead.length) }, worker));
+  // In listing order, whatever order the reads ended in.
+  for (const key of toRead) {
+    const record = found.get(key);
+    if (record === undefined) continue;
+    if ("reason" in record) reading.invalid.push({ key, reason: record.reason });
+    else if (!("instructionId" in record.target) || record.target.instructionId !== target.instructionId) {
+      reading.invalid.push({ key, reason: "its target is another instruction or an action" });
+    } else if (decisionKey(record.target, record.action) !== key) {
+      reading.invalid.push({ key, reason: `a ${record.action} record under another action's key` });
+    } else reading.records.push(record);
+  }
+  return reading;
+}
+
+function listPage(
+  s3: S3,
+  bucket: string,
+  prefix: string,
+  token: string | undefined,
+  options: { abortSignal?: AbortSignal },
+) {
+  return s3.send(
+    new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }),
+    options,
+  );
+}
+
+/** One listed record, or why it is not one; undefined when it was deleted since the listing. */
+async function readListed(
+  s3: S3,
+  bucket: string,
+  key: string,
+  options: { abortSignal?: AbortSignal },
+): Promise<DecisionRecord | { reason: string } | undefined> {
+  let text: string;
+  try {
+    const output = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), options);
+    text = output.Body ? await output.Body.transformToString("utf-8") : "";
+  } catch (error) {
+    if (hasErrorCode(error, "NoSuchKey", "NotFound")) return undefined;
+    throw storeError(`s3://${bucket}/${key}: reading the decision`, error);
+  }
+  try {
+    return parseDecisionRecord(JSON.parse(text), `s3://${bucket}/${key}`);
+  } catch (error) {
+    if (error instanceof InvalidDecisionError) return { reason: error.message };
+    return { reason: `s3://${bucket}/${key}: not JSON: ${(error as Error).message}` };
+  }
 }
 
 function storeError(context: string, error: unknown): Error {
