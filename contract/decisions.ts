@@ -76,7 +76,8 @@ export type DecisionRecord = v.InferOutput<typeof DecisionRecordSchema>;
 export type DecisionTarget = DecisionRecord["target"];
 
 export type RecordOutcome =
-  | { recorded: true; key: string }
+  /** `superseded`: the decision about an earlier detection it replaced. */
+  | { recorded: true; key: string; superseded?: DecisionRecord }
   | { recorded: false; key: string; existing: DecisionRecord };
 
 export function parseDecisionRecord(value: unknown, where = "decision record"): DecisionRecord {
@@ -102,25 +103,42 @@ type S3 = Pick<S3Client, "send">;
  * Writes the record if there is none for its target and action yet; otherwise returns the one there (the decision
  * already taken, which wins). Other failures throw DecisionStoreUnavailableError (retry) or DecisionStoreError.
  */
-export async function recordDecision(s3: S3, bucket: string, record: DecisionRecord): Promise<RecordOutcome> {
+export async function recordDecision(
+  s3: S3,
+  bucket: string,
+  record: DecisionRecord,
+  options: { supersedeBefore?: string } = {},
+): Promise<RecordOutcome> {
   const valid = parseDecisionRecord(record);
   const key = decisionKey(valid.target, valid.action);
-  try {
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: `${JSON.stringify(valid, null, 2)}\n`,
-        ContentType: "application/json",
-        ServerSideEncryption: "AES256",
-        IfNoneMatch: "*",
-      }),
-    );
-    return { recorded: true, key };
-  } catch (error) {
-    if (!isAlreadyThere(error)) throw storeError(`s3://${bucket}/${key}: writing the decision`, error);
+  const put = async (condition: { IfNoneMatch: "*" } | { IfMatch: string }) => {
+    try {
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: `${JSON.stringify(valid, null, 2)}\n`,
+          ContentType: "application/json",
+          ServerSideEncryption: "AES256",
+          ...condition,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!isAlreadyThere(error)) throw storeError(`s3://${bucket}/${key}: writing the decision`, error);
+      return false;
+    }
+  };
+  if (await put({ IfNoneMatch: "*" })) return { recorded: true, key };
+  const found = await readDecision(s3, bucket, key);
+  // A decision about an earlier detection of the problem (an instruction's id repeats when it comes back) is
+  // replaced, only if it is still the one read: two presses at once still act once.
+  const before = options.supersedeBefore === undefined ? Number.NaN : Date.parse(options.supersedeBefore);
+  if (found.etag !== undefined && Date.parse(found.record.at) < before) {
+    if (await put({ IfMatch: found.etag })) return { recorded: true, key, superseded: found.record };
+    return { recorded: false, key, existing: (await readDecision(s3, bucket, key)).record };
   }
-  return { recorded: false, key, existing: await readDecision(s3, bucket, key) };
+  return { recorded: false, key, existing: found.record };
 }
 
 /** 412: the object exists. 409: another conditional write to it was in flight (it is then read, or retried). */
@@ -130,10 +148,16 @@ function isAlreadyThere(error: unknown): boolean {
   return status === 412 || status === 409;
 }
 
-async function readDecision(s3: S3, bucket: string, key: string): Promise<DecisionRecord> {
+async function readDecision(
+  s3: S3,
+  bucket: string,
+  key: string,
+): Promise<{ record: DecisionRecord; etag: string | undefined }> {
   let text: string;
+  let etag: string | undefined;
   try {
     const output = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    etag = output.ETag;
     text = output.Body ? await output.Body.transformToString("utf-8") : "";
   } catch (error) {
     // A 409's winner may not have finished writing: the next attempt will find it.
@@ -150,7 +174,7 @@ async function readDecision(s3: S3, bucket: string, key: string): Promise<Decisi
   } catch (error) {
     throw new InvalidDecisionError(`s3://${bucket}/${key}: not JSON: ${(error as Error).message}`);
   }
-  return parseDecisionRecord(value, `s3://${bucket}/${key}`);
+  return { record: parseDecisionRecord(value, `s3://${bucket}/${key}`), etag };
 }
 
 /** An instruction's decisions as stored: the valid ones, and the objects under its prefix that are not. */

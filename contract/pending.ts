@@ -28,6 +28,11 @@ const PendingSchema = v.strictObject({
   dueAt: isoTimestamp,
   /** When the hidden message becomes visible again on its own. */
   hiddenUntil: isoTimestamp,
+  /**
+   * The first instant a decision about this detection counts (functions/coordinator/gates.ts decisionsFrom): an
+   * earlier one is about an earlier detection of the problem (instruction ids repeat) and may be replaced.
+   */
+  decisionsFrom: isoTimestamp,
   /** When the coordinator wrote this record. */
   at: isoTimestamp,
 });
@@ -39,6 +44,7 @@ export interface PendingInstruction {
   receiptHandle: string;
   dueAt: string;
   hiddenUntil: string;
+  decisionsFrom: string;
   at: string;
 }
 

@@ -235,12 +235,23 @@ export function staleDecision(
   record: Readonly<InstructionRecord>,
   capturedAt: string,
 ): string | undefined {
+  if (atMs >= Date.parse(decisionsFrom(record, capturedAt))) return undefined;
   if (atMs < Date.parse(record.firstSeenAt)) return "taken before the coordinator first saw the instruction";
+  return "taken before the last dispatch, about an earlier detection of the problem";
+}
+
+/**
+ * The first instant a decision about this detection of the problem may have been taken: its first sighting, or just
+ * after the last dispatch when this is a newer capture (the problem came back). The pending record carries it, so the
+ * Slack endpoint lets a new press replace a decision about an earlier detection (an instruction's id repeats).
+ */
+export function decisionsFrom(record: Readonly<InstructionRecord>, capturedAt: string): string {
+  const first = Date.parse(record.firstSeenAt);
   const last = record.lastDispatch;
-  if (last && Date.parse(capturedAt) > Date.parse(last.capturedAt) && atMs <= Date.parse(last.at)) {
-    return "taken before the last dispatch, about an earlier detection of the problem";
+  if (last && Date.parse(capturedAt) > Date.parse(last.capturedAt)) {
+    return new Date(Math.max(first, Date.parse(last.at) + 1)).toISOString();
   }
-  return undefined;
+  return new Date(first).toISOString();
 }
 
 /**

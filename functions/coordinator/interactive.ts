@@ -74,7 +74,7 @@ export async function decisionsToHonour(
 export function pendingRecord(
   instruction: Instruction,
   receipt: { messageId: string; receiptHandle: string },
-  times: { dueMs: number; hiddenUntilMs: number; now: Date },
+  times: { dueMs: number; hiddenUntilMs: number; now: Date; decisionsFrom: string },
 ): PendingInstruction {
   return {
     version: PENDING_VERSION,
@@ -83,6 +83,7 @@ export function pendingRecord(
     receiptHandle: receipt.receiptHandle,
     dueAt: new Date(times.dueMs).toISOString(),
     hiddenUntil: new Date(times.hiddenUntilMs).toISOString(),
+    decisionsFrom: times.decisionsFrom,
     at: times.now.toISOString(),
   };
 }

@@ -63,6 +63,7 @@ import {
   type DecidedDue,
   type Decision,
   decide,
+  decisionsFrom,
   dueWithDecisions,
   firstSighting,
   graceHideSeconds,
@@ -1091,7 +1092,12 @@ class Tick {
       const record = pendingRecord(
         instruction,
         { messageId: message.MessageId, receiptHandle: message.ReceiptHandle },
-        { dueMs, hiddenUntilMs: now.getTime() + hiddenSeconds * 1000, now },
+        {
+          dueMs,
+          hiddenUntilMs: now.getTime() + hiddenSeconds * 1000,
+          now,
+          decisionsFrom: decisionsFrom(candidate.record, instruction.capturedAt),
+        },
       );
       await untilAborted(writePending(this.deps.s3!, this.config.interactive!.bucket, record), this.deadline);
     } catch (error) {

@@ -12,6 +12,7 @@ import {
   countedSightings,
   type DecideInput,
   decide,
+  decisionsFrom,
   dueWithDecisions,
   firstSighting,
   GRACE_NOTICE_RETRY_SECONDS,
@@ -553,5 +554,15 @@ describe("stale decisions (ids repeat when a problem comes back)", () => {
     expect(staleDecision(T0.getTime() - minutes(5), dispatched, newer)).toMatch(/about an earlier detection/);
     expect(staleDecision(T0.getTime() - minutes(4), dispatched, newer)).toBeUndefined();
     expect(staleDecision(T0.getTime() - minutes(6), dispatched, captured)).toBeUndefined();
+  });
+
+  it("decisionsFrom (in the pending record, for the Slack endpoint) is exactly where staleness ends", () => {
+    const newer = at(minutes(-1)).toISOString();
+    expect(decisionsFrom(record, captured)).toBe(record.firstSeenAt);
+    expect(decisionsFrom(dispatched, captured)).toBe(record.firstSeenAt);
+    const from = Date.parse(decisionsFrom(dispatched, newer));
+    expect(from).toBe(Date.parse(dispatched.lastDispatch.at) + 1);
+    expect(staleDecision(from, dispatched, newer)).toBeUndefined();
+    expect(staleDecision(from - 1, dispatched, newer)).toBeDefined();
   });
 });

@@ -167,6 +167,8 @@ describe("the pending record", () => {
       instruction: one,
       dueAt: one.notBefore,
       hiddenUntil: new Date(T0.getTime() + 30 * MINUTE).toISOString(),
+      // First seen now: a decision from before is about an earlier detection (the endpoint may replace it).
+      decisionsFrom: T0.toISOString(),
       at: T0.toISOString(),
     });
     expect(record.messageId).not.toBe("");

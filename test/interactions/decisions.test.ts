@@ -299,3 +299,51 @@ describe("readDecisions", () => {
     for (const call of s3Mock.calls()) expect((call.args as unknown[])[1]).toEqual({ abortSignal: controller.signal });
   });
 });
+
+describe("recordDecision: a decision about an earlier detection of the problem", () => {
+  const earlier = decision({ decisionId: "dec-old", at: "2026-11-01T09:00:00.000Z" });
+  const pressed = decision({ decisionId: "dec-new", at: "2026-11-20T10:30:00.000Z" });
+  const put = (input: Record<string, unknown>) =>
+    s3Mock
+      .commandCalls(PutObjectCommand)
+      .filter((call) => JSON.stringify(call.args[0].input).includes(JSON.stringify(input).slice(1, -1)));
+
+  it("is replaced (If-Match on the one read) when taken before this detection's decisions begin", async () => {
+    s3Mock
+      .on(PutObjectCommand, { IfNoneMatch: "*" })
+      .rejects(precondition())
+      .on(PutObjectCommand, { IfMatch: '"old"' })
+      .resolves({});
+    s3Mock.on(GetObjectCommand).resolves({ Body: body(JSON.stringify(earlier)), ETag: '"old"' });
+    const outcome = await recordDecision(s3, BUCKET, pressed, { supersedeBefore: "2026-11-20T10:00:00.000Z" });
+    expect(outcome).toEqual({ recorded: true, key: `decisions/${INSTRUCTION_ID}/fix-now.json`, superseded: earlier });
+    expect(put({ IfMatch: '"old"' })).toHaveLength(1);
+  });
+
+  it("wins when it is about this detection: the press acts once, the earlier decider is named", async () => {
+    const same = decision({ decisionId: "dec-first", at: "2026-11-20T10:20:00.000Z" });
+    s3Mock.on(PutObjectCommand).rejects(precondition());
+    s3Mock.on(GetObjectCommand).resolves({ Body: body(JSON.stringify(same)), ETag: '"first"' });
+    const outcome = await recordDecision(s3, BUCKET, pressed, { supersedeBefore: "2026-11-20T10:00:00.000Z" });
+    expect(outcome).toEqual({ recorded: false, key: `decisions/${INSTRUCTION_ID}/fix-now.json`, existing: same });
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(1);
+  });
+
+  it("two presses replacing it at once: the second's If-Match fails and it gets the first's decision", async () => {
+    const first = decision({ decisionId: "dec-first", at: "2026-11-20T10:29:00.000Z" });
+    s3Mock.on(PutObjectCommand).rejects(precondition());
+    s3Mock
+      .on(GetObjectCommand)
+      .resolvesOnce({ Body: body(JSON.stringify(earlier)), ETag: '"old"' })
+      .resolves({ Body: body(JSON.stringify(first)), ETag: '"first"' });
+    const outcome = await recordDecision(s3, BUCKET, pressed, { supersedeBefore: "2026-11-20T10:00:00.000Z" });
+    expect(outcome).toEqual({ recorded: false, key: `decisions/${INSTRUCTION_ID}/fix-now.json`, existing: first });
+  });
+
+  it("is kept without supersedeBefore (undo's targets are action ids: they never repeat)", async () => {
+    s3Mock.on(PutObjectCommand).rejects(precondition());
+    s3Mock.on(GetObjectCommand).resolves({ Body: body(JSON.stringify(earlier)), ETag: '"old"' });
+    expect(await recordDecision(s3, BUCKET, pressed)).toMatchObject({ recorded: false, existing: earlier });
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(1);
+  });
+});

@@ -275,6 +275,26 @@ describe("Snooze", () => {
     expect(JSON.stringify(updatedMessage().blocks)).toContain(":zzz: Snooze by <@U0ALICE001>");
   });
 
+  it("a decision about an earlier detection (the id came back) is replaced: this press acts", async () => {
+    // Snoozed by Bob a month ago, before this detection was first seen (the pending record's decisionsFrom).
+    bucket.put(`decisions/${INSTRUCTION.id}/snooze.json`, {
+      version: 1,
+      decisionId: "dec-earlier",
+      action: "snooze",
+      target: { instructionId: INSTRUCTION.id },
+      by: { slackUserId: BOB, teamId: "T0TEAM0001" },
+      at: "2026-10-20T10:30:00.000Z",
+    });
+    const event = signedEvent(formBody(press("remedy:snooze", INSTRUCTION.id)));
+    expect(await handleRequest(event, endpointDeps())).toEqual({ statusCode: 200, body: "" });
+    expect(bucket.json(`decisions/${INSTRUCTION.id}/snooze.json`)).toMatchObject({
+      by: { slackUserId: ALICE },
+      at: NOW.toISOString(),
+    });
+    expect(invokedItems()).toHaveLength(1);
+    expect(responses()).toEqual([]);
+  });
+
   it("the same request replayed within the window records and invokes nothing more", async () => {
     const event = signedEvent(formBody(press("remedy:snooze", INSTRUCTION.id)));
     await handleRequest(event, endpointDeps());

@@ -45,6 +45,7 @@ export function pendingRecord(): PendingInstruction {
     receiptHandle: "receipt-1",
     dueAt: "2026-11-20T11:00:00.000Z",
     hiddenUntil: "2026-11-20T11:00:00.000Z",
+    decisionsFrom: "2026-11-20T10:00:00.000Z",
     at: "2026-11-20T10:00:00.000Z",
   };
 }

@@ -180,6 +180,8 @@ async function pressed(
   // Whose is it? The button carries only an id: everything else is read here.
   let accountId: string;
   let instruction: { problem: string; resource: string } | undefined;
+  /** When decisions about this detection begin (an older one, about an earlier detection, may be replaced). */
+  let decisionsFrom: string | undefined;
   try {
     if (action === "undo") {
       if (deps.organizationMode) {
@@ -202,6 +204,7 @@ async function pressed(
         return empty(200);
       }
       accountId = pending.instruction.resource.accountId;
+      decisionsFrom = pending.decisionsFrom;
       instruction = {
         problem: pending.instruction.problem,
         resource: pending.instruction.resource.arn ?? pending.instruction.resource.id,
@@ -249,7 +252,12 @@ async function pressed(
     ...(message ? { channelId: message.channelId, ts: message.ts } : {}),
     ...(action === "snooze" ? { snoozeMinutes: deps.snoozeMinutes } : {}),
   };
-  const outcome = await decide(deps, { decisionId, action, target, payload, details }, payload.responseUrl, message);
+  const outcome = await decide(
+    deps,
+    { decisionId, action, target, payload, details, ...(decisionsFrom ? { supersedeBefore: decisionsFrom } : {}) },
+    payload.responseUrl,
+    message,
+  );
   if (outcome.kind === "taken") await say(outcome.text);
   if (outcome.kind === "failed") await say(outcome.text);
   return empty(200);
@@ -279,6 +287,7 @@ async function submitted(
   if (!input.ok) return modalErrors(input.errors);
   const log = { action: "exempt", target: metadata.instructionId, user: payload.userId };
   let accountId: string;
+  let decisionsFrom: string;
   try {
     const pending = await readPending(deps.s3, deps.bucket, metadata.instructionId);
     if (!pending) {
@@ -287,6 +296,7 @@ async function submitted(
       });
     }
     accountId = pending.instruction.resource.accountId;
+    decisionsFrom = pending.decisionsFrom;
   } catch (error) {
     deps.log.error("could not read what a submission is about", log, errorFields(error));
     return modalErrors({ [REASON_BLOCK]: "Remedy could not check this: nothing was done; try again." });
@@ -305,7 +315,14 @@ async function submitted(
   };
   const outcome = await decide(
     deps,
-    { decisionId, action: "exempt", target: { instructionId: metadata.instructionId }, payload, details },
+    {
+      decisionId,
+      action: "exempt",
+      target: { instructionId: metadata.instructionId },
+      payload,
+      details,
+      supersedeBefore: decisionsFrom,
+    },
     metadata.responseUrl,
     message,
   );
@@ -341,6 +358,8 @@ async function decide(
     target: DecisionTarget;
     payload: { userId: string; teamId: string };
     details: Record<string, unknown>;
+    /** Instruction targets: a decision taken before this is about an earlier detection, and is replaced. */
+    supersedeBefore?: string;
   },
   responseUrl: string | undefined,
   message: MessageRef | undefined,
@@ -357,7 +376,18 @@ async function decide(
   const log = { action: what.action, target: what.target, user: what.payload.userId, decisionId: what.decisionId };
   let recorded: Awaited<ReturnType<typeof recordDecision>>;
   try {
-    recorded = await recordDecision(deps.s3, deps.bucket, record);
+    recorded = await recordDecision(
+      deps.s3,
+      deps.bucket,
+      record,
+      what.supersedeBefore ? { supersedeBefore: what.supersedeBefore } : {},
+    );
+    if (recorded.recorded && recorded.superseded) {
+      deps.log.info("replaced a decision about an earlier detection", log, {
+        superseded: recorded.superseded.decisionId,
+        supersededAt: recorded.superseded.at,
+      });
+    }
   } catch (error) {
     deps.log.error("could not record a decision", log, errorFields(error));
     const plain = "Remedy could not record this: nothing was done; try again.";
