@@ -4,6 +4,7 @@
 
 import { DescribeRuleCommand } from "@aws-sdk/client-eventbridge";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { type DecisionReading, type DecisionRecord, listRecentDecisions } from "../contract/decisions.ts";
 import { type LedgerListing, type LedgerRecord, listRecentRecords } from "../contract/ledger.ts";
 import {
   describeReference,
@@ -48,6 +49,8 @@ export interface StatusReport {
   slackRouting: Part<SlackRoutingCheck>;
   /** What undo left as restored (remedy undo --exempt-for): Remedy does not fix those entries until then. */
   undoExemptions: Part<UndoExemptionsView>;
+  /** The newest decisions taken in Slack (Fix now, Snooze, Exempt, Undo), newest first. */
+  decisions: Part<DecisionReading>;
 }
 
 export interface StatusOptions {
@@ -132,34 +135,39 @@ async function checkSlackRouting(deps: CliDeps, given: string | undefined): Prom
 
 export async function readStatus(refs: StackRefs, deps: CliDeps, options: StatusOptions = {}): Promise<StatusReport> {
   const recent = options.recent ?? 10;
-  const [autoResponse, pause, queue, deadLetterQueue, recentActions, slackRouting, undoExemptions] = await Promise.all([
-    part(
-      async () => {
-        const rule = await deps.eventBridge().send(new DescribeRuleCommand({ Name: refs.scheduleRule }));
-        return { enabled: rule.State === "ENABLED", rule: refs.scheduleRule! };
-      },
-      refs.scheduleRule ? undefined : "schedule_rule_name output or --schedule-rule",
-    ),
-    part(
-      async () => {
-        const reading = await readPauseState(deps.ssm(), refs.pauseParameter!, deps.now());
-        return { ...reading, breakerTripped: reading.paused && reading.by === BREAKER };
-      },
-      refs.pauseParameter ? undefined : "pause_parameter output or --pause-parameter",
-    ),
-    part(() => depth(deps, refs.queueUrl!), refs.queueUrl ? undefined : "queue_url output or --queue-url"),
-    part(() => depth(deps, refs.dlqUrl!), refs.dlqUrl ? undefined : "dlq_url output or --dlq-url"),
-    part(
-      () => listRecentRecords(deps.s3(), { bucket: refs.ledgerBucket! }, recent, { now: deps.now() }),
-      refs.ledgerBucket ? undefined : "ledger_bucket output or --ledger-bucket",
-    ),
-    part(() => checkSlackRouting(deps, options.slackSecret)),
-    part(
-      () => readUndoExemptions(deps, refs.ledgerBucket!),
-      refs.ledgerBucket ? undefined : "ledger_bucket output or --ledger-bucket",
-    ),
-  ]);
-  return { autoResponse, pause, queue, deadLetterQueue, recentActions, slackRouting, undoExemptions };
+  const [autoResponse, pause, queue, deadLetterQueue, recentActions, slackRouting, undoExemptions, decisions] =
+    await Promise.all([
+      part(
+        async () => {
+          const rule = await deps.eventBridge().send(new DescribeRuleCommand({ Name: refs.scheduleRule }));
+          return { enabled: rule.State === "ENABLED", rule: refs.scheduleRule! };
+        },
+        refs.scheduleRule ? undefined : "schedule_rule_name output or --schedule-rule",
+      ),
+      part(
+        async () => {
+          const reading = await readPauseState(deps.ssm(), refs.pauseParameter!, deps.now());
+          return { ...reading, breakerTripped: reading.paused && reading.by === BREAKER };
+        },
+        refs.pauseParameter ? undefined : "pause_parameter output or --pause-parameter",
+      ),
+      part(() => depth(deps, refs.queueUrl!), refs.queueUrl ? undefined : "queue_url output or --queue-url"),
+      part(() => depth(deps, refs.dlqUrl!), refs.dlqUrl ? undefined : "dlq_url output or --dlq-url"),
+      part(
+        () => listRecentRecords(deps.s3(), { bucket: refs.ledgerBucket! }, recent, { now: deps.now() }),
+        refs.ledgerBucket ? undefined : "ledger_bucket output or --ledger-bucket",
+      ),
+      part(() => checkSlackRouting(deps, options.slackSecret)),
+      part(
+        () => readUndoExemptions(deps, refs.ledgerBucket!),
+        refs.ledgerBucket ? undefined : "ledger_bucket output or --ledger-bucket",
+      ),
+      part(
+        () => listRecentDecisions(deps.s3(), refs.ledgerBucket!, recent),
+        refs.ledgerBucket ? undefined : "ledger_bucket output or --ledger-bucket",
+      ),
+    ]);
+  return { autoResponse, pause, queue, deadLetterQueue, recentActions, slackRouting, undoExemptions, decisions };
 }
 
 /** A part could not be read, or the Slack secret is malformed (the notifier only logs until it is fixed). */
@@ -304,6 +312,54 @@ function actionsTable(records: readonly LedgerRecord[], width: number | undefine
   );
 }
 
+/** What a Slack decision asked for, in a few words (its details as the endpoint recorded them). */
+export function describeDecision(decision: DecisionRecord): string {
+  const details = decision.details ?? {};
+  const text = (key: string) => (typeof details[key] === "string" ? (details[key] as string) : undefined);
+  switch (decision.action) {
+    case "fix-now":
+      return "due now";
+    case "snooze":
+      return typeof details.snoozeMinutes === "number" ? `due ${details.snoozeMinutes} min later` : "due later";
+    case "exempt":
+      return `exempt until ${text("expires") ?? "?"}: ${text("reason") ?? "(no reason)"}`;
+    case "undo":
+      return "undo";
+  }
+}
+
+function decisionsText(part: Part<DecisionReading>, width: number | undefined): string[] {
+  if (!part.ok) return [`Slack decisions: unknown (${safe(part.error)})`];
+  const { records, invalid } = part.value;
+  const lines =
+    records.length === 0
+      ? ["Slack decisions: none."]
+      : [
+          "Slack decisions (newest first):",
+          table(
+            ["WHEN", "DECISION", "BY", "ON", "WHAT"],
+            records.map((decision) =>
+              [
+                utc(decision.at),
+                decision.action,
+                `${decision.by.slackUserId} (${decision.by.teamId})`,
+                "instructionId" in decision.target
+                  ? `instruction ${decision.target.instructionId}`
+                  : decision.target.actionId,
+                describeDecision(decision),
+              ].map(safe),
+            ),
+            [20, 10, 24, 44, 100],
+            width,
+          ),
+        ];
+  if (invalid.length > 0) {
+    lines.push(`${plural(invalid.length, "decision object")} could not be read:`);
+    for (const entry of invalid) lines.push(`  ${safe(entry.key)}: ${safe(entry.reason)}`);
+  }
+  return lines;
+}
+
 /** "3 actions (2 fixed, 1 undo)". */
 function actionCounts(group: AccountRegionActions): string {
   const counts = Object.entries(group.outcomes).map(([outcome, count]) => `${count} ${outcome}`);
@@ -369,6 +425,8 @@ export function renderStatus(
     ...(report.undoExemptions.ok
       ? undoExemptionsText(report.undoExemptions.value, options.width)
       : [`Left as restored by undo: unknown (${safe(report.undoExemptions.error)})`]),
+    "",
+    ...decisionsText(report.decisions, options.width),
   );
   return `${lines.join("\n")}\n`;
 }

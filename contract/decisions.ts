@@ -6,6 +6,7 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import * as v from "valibot";
 import { classifyAwsError, describeAwsError, errorCode, hasErrorCode } from "../platform/aws-errors.ts";
+import { mapLimit } from "../platform/concurrency.ts";
 import { PermanentError, RetryableError } from "../platform/errors.ts";
 import { DECISION_ACTIONS, type DecisionAction } from "./decision-actions.ts";
 import { ACTION_ID_PATTERN, DECISION_ID_PATTERN, SLACK_USER_ID } from "./ids.ts";
@@ -288,4 +289,35 @@ function storeError(context: string, error: unknown): Error {
   return classifyAwsError(error) === "transient"
     ? new DecisionStoreUnavailableError(message, { cause: error })
     : new DecisionStoreError(message, { cause: error });
+}
+
+/** The newest decisions of the whole bucket (`remedy status`), newest first, and the objects that are not one. */
+export async function listRecentDecisions(s3: S3, bucket: string, limit: number): Promise<DecisionReading> {
+  const listed: { key: string; at: number }[] = [];
+  let token: string | undefined;
+  do {
+    let output: Awaited<ReturnType<typeof listPage>>;
+    try {
+      output = await listPage(s3, bucket, DECISION_PREFIX, token, {});
+    } catch (error) {
+      throw storeError(`s3://${bucket}/${DECISION_PREFIX}: listing the decisions`, error);
+    }
+    for (const object of output.Contents ?? []) {
+      if (object.Key?.endsWith(".json")) listed.push({ key: object.Key, at: object.LastModified?.getTime() ?? 0 });
+    }
+    token = output.IsTruncated ? output.NextContinuationToken : undefined;
+  } while (token);
+  const newest = listed.sort((a, b) => b.at - a.at || a.key.localeCompare(b.key)).slice(0, Math.max(0, limit));
+  const reading: DecisionReading = { records: [], invalid: [] };
+  const read = await mapLimit(newest, READ_CONCURRENCY, ({ key }) => readListed(s3, bucket, key, {}));
+  newest.forEach(({ key }, index) => {
+    const record = read[index];
+    if (record === undefined) return;
+    if ("reason" in record) reading.invalid.push({ key, reason: record.reason });
+    else if (decisionKey(record.target, record.action) !== key) {
+      reading.invalid.push({ key, reason: "a record under another target's or action's key" });
+    } else reading.records.push(record);
+  });
+  reading.records.sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
+  return reading;
 }

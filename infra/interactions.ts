@@ -41,7 +41,8 @@ export class InteractionsEndpoint extends Construct {
 
   constructor(scope: Construct, id: string, props: InteractionsProps) {
     super(scope, id);
-    const enabled = Token.asNumber(Fn.conditional(Op.neq(props.vars.slackAppSecret.stringValue, ""), 1, 0));
+    // Not Op.neq(secret, ""): cdktf renders the empty string there as `undefined`, which Terraform cannot evaluate.
+    const enabled = Token.asNumber(Fn.conditional(Op.gte(Fn.lengthOf(props.vars.slackAppSecret.stringValue), 1), 1, 0));
     const api = new Apigatewayv2Api(this, "api", {
       name: `${props.namePrefix}-slack-interactions`,
       protocolType: "HTTP",

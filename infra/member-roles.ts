@@ -162,9 +162,10 @@ function undoScope(action: string, type: string, regions: readonly string[]): Sc
   );
   if (unscoped.includes(action)) return ANY;
   switch (action) {
-    // Undo re-adds a revoked rule with its tags (TagSpecifications): EC2 authorizes the new security-group-rule as
-    // well, and tags only as part of that call.
-    case "ec2:AuthorizeSecurityGroupIngress": {
+    // Undo re-adds a revoked rule (ingress, or egress for a default group's) with its tags (TagSpecifications): EC2
+    // authorizes the new security-group-rule as well, and tags only as part of that call.
+    case "ec2:AuthorizeSecurityGroupIngress":
+    case "ec2:AuthorizeSecurityGroupEgress": {
       const groups = typeScope(type, regions);
       return { ...groups, resources: [...groups.resources, ...regional(regions, "ec2", "security-group-rule/*")] };
     }
@@ -172,7 +173,13 @@ function undoScope(action: string, type: string, regions: readonly string[]): Sc
       return {
         label: "NewSecurityGroupRules",
         resources: regional(regions, "ec2", "security-group-rule/*"),
-        conditions: [{ test: "StringEquals", variable: "ec2:CreateAction", values: ["AuthorizeSecurityGroupIngress"] }],
+        conditions: [
+          {
+            test: "StringEquals",
+            variable: "ec2:CreateAction",
+            values: ["AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress"],
+          },
+        ],
       };
     default:
       return typeScope(type, regions);

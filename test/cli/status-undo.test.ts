@@ -209,6 +209,51 @@ describe("remedy status", () => {
     expect(s3Mock).toHaveReceivedCommandWith(ListObjectsV2Command, { Bucket: BUCKET, Prefix: "actions/2026-11-20/" });
   });
 
+  it("shows the decisions taken in Slack, newest first, and names an object that is not one", async () => {
+    eventsMock.on(DescribeRuleCommand).resolves({ State: "ENABLED" });
+    ssmMock.on(GetParameterCommand).resolves({
+      Parameter: { Value: JSON.stringify({ paused: false, by: "alice", at: "2026-11-20T09:00:00.000Z" }) },
+    });
+    const instructionId = "0123456789abcdef0123456789abcdef";
+    const by = { slackUserId: "U0ALICE001", teamId: "T0TEAM0001" };
+    objects.set(
+      `decisions/${instructionId}/exempt.json`,
+      JSON.stringify({
+        version: 1,
+        decisionId: "d-exempt",
+        action: "exempt",
+        target: { instructionId },
+        by,
+        at: "2026-11-20T10:40:00.000Z",
+        details: { reason: "vendor <!channel> feed", expires: "2026-12-31" },
+      }),
+    );
+    objects.set(
+      `decisions/${ACTION}/undo.json`,
+      JSON.stringify({
+        version: 1,
+        decisionId: "d-undo",
+        action: "undo",
+        target: { actionId: ACTION },
+        by,
+        at: "2026-11-20T11:40:00.000Z",
+      }),
+    );
+    objects.set(`decisions/${instructionId}/fix-now.json`, "{ not json");
+
+    const { out, io: cliIo } = io();
+    expect(await runCli(["status"], cliIo, deps())).toBe(0);
+    const text = out.join("");
+    const shown = text.slice(text.indexOf("Slack decisions (newest first):"));
+    expect(shown).toMatch(
+      new RegExp(`2026-11-20 11:40 UTC\\s+undo\\s+U0ALICE001 \\(T0TEAM0001\\)\\s+${ACTION}\\s+undo`),
+    );
+    expect(shown).toMatch(/2026-11-20 10:40 UTC\s+exempt\s+U0ALICE001 \(T0TEAM0001\)\s+instruction 0123456789abcdef/);
+    expect(shown).toContain("exempt until 2026-12-31: vendor <!channel> feed");
+    expect(shown.indexOf("undo  ")).toBeLessThan(shown.indexOf("exempt  "));
+    expect(shown).toContain(`1 decision object could not be read:\n  decisions/${instructionId}/fix-now.json: `);
+  });
+
   it("words every kind of record, shows AWS strings without control characters, and fits the terminal", async () => {
     eventsMock.on(DescribeRuleCommand).resolves({ State: "ENABLED" });
     ssmMock.on(GetParameterCommand).resolves({

@@ -595,7 +595,9 @@ describe("the member roles (the model, and its CloudFormation render)", () => {
       REGIONS.map((region) => `arn:<AWS::Partition>:config:${region}:<AWS::AccountId>:config-rule/*`),
     );
     const [tags] = grantsOf("remedy-member-undo", "ec2:CreateTags");
-    expect(tags.Condition).toEqual({ StringEquals: { "ec2:CreateAction": ["AuthorizeSecurityGroupIngress"] } });
+    expect(tags.Condition).toEqual({
+      StringEquals: { "ec2:CreateAction": ["AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress"] },
+    });
     // As in the hub: a bucket fix can never touch Remedy's own buckets.
     for (const problem of ["s3-public-acl", "s3-public-policy"]) {
       const deny = (roleOf(fixRoleName(problem)).Properties.Policies[0].PolicyDocument.Statement as Json[]).find(
