@@ -15,10 +15,8 @@ export const RESPONSE_URL_HOST = "hooks.slack.com";
 /** `chat.postMessage`, `views.open`: a family, then camel-cased parts. Anything else is not a Slack method. */
 export const SLACK_METHOD_PATTERN = /^[a-z]+(\.[a-zA-Z]+)+$/;
 
-export interface SlackWebApiOptions {
-  token: string;
-  /** Tests inject one that points slack.com at a local server. */
-  fetch?: typeof fetch;
+/** How a Slack call is retried (the Web API's and the notifier's webhook sender alike). */
+export interface SlackRetryOptions {
   /** Waits between attempts (tests inject a recorder). */
   sleep?: (ms: number) => Promise<void>;
   /** Clock for Retry-After given as an HTTP date. */
@@ -32,6 +30,12 @@ export interface SlackWebApiOptions {
   /** First backoff after server trouble or a network error; doubles each time. */
   backoffMs?: number;
   log?: Log;
+}
+
+export interface SlackWebApiOptions extends SlackRetryOptions {
+  token: string;
+  /** Tests inject one that points slack.com at a local server. */
+  fetch?: typeof fetch;
 }
 
 export const SLACK_WEB_API_DEFAULTS = {

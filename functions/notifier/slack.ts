@@ -11,7 +11,13 @@ import {
 } from "@slack/webhook";
 import { type FailureKind, RemedyError } from "../../platform/errors.ts";
 import type { Log } from "../../platform/logging.ts";
-import { parseRetryAfter, SlackApiError, type SlackWebApi } from "../../platform/slack-web-api.ts";
+import {
+  parseRetryAfter,
+  SLACK_WEB_API_DEFAULTS,
+  SlackApiError,
+  type SlackRetryOptions,
+  type SlackWebApi,
+} from "../../platform/slack-web-api.ts";
 import type { SlackMessage } from "./message.ts";
 
 // Moved to the Web API client, which shares it; re-exported for existing imports.
@@ -59,22 +65,9 @@ export class SlackDeliveryError extends RemedyError {
   }
 }
 
-export interface SlackSenderOptions {
-  /** Waits between attempts (tests inject a recorder). */
-  sleep?: (ms: number) => Promise<void>;
-  /** Clock for Retry-After given as an HTTP date. */
-  now?: () => number;
-  /** Attempts in all, the first included. */
-  maxAttempts?: number;
-  /** Total time spent waiting between attempts, at most. */
-  waitBudgetMs?: number;
-  /** Per-request timeout. */
-  timeoutMs?: number;
-  /** First backoff after a 5xx or network error; doubles each time. */
-  backoffMs?: number;
+export interface SlackSenderOptions extends SlackRetryOptions {
   /** When Slack sends 429 without Retry-After. */
   defaultRetryAfterMs?: number;
-  log?: Log;
 }
 
 export interface SendResult {
@@ -88,13 +81,7 @@ export interface SlackSender {
   send(destination: WebhookDestination, message: SlackMessage): Promise<SendResult>;
 }
 
-export const SLACK_DEFAULTS = {
-  maxAttempts: 4,
-  waitBudgetMs: 30_000,
-  timeoutMs: 5_000,
-  backoffMs: 500,
-  defaultRetryAfterMs: 1_000,
-} as const;
+export const SLACK_DEFAULTS = SLACK_WEB_API_DEFAULTS;
 
 type AttemptOutcome =
   | { ok: true }
