@@ -106,6 +106,8 @@ const remediationEnv = [
   "REMEDY_PAUSE_PARAMETER",
   "REMEDY_MAX_DISPATCH_AGE_SECONDS",
   "REMEDY_ALLOWLIST",
+  // Fix now pressed in Slack makes an instruction due before its grace period ends (functions/remediation/fix-now.ts).
+  "REMEDY_SLACK_APPROVERS",
 ] as const satisfies readonly EnvName[];
 
 /** A remediation function: the runner's needs plus those of every problem it fixes, all from the registry. */

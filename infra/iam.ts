@@ -5,7 +5,7 @@
 import { UNDO_EXEMPTION_PREFIX } from "../contract/undo-exemption.ts";
 import { COORDINATOR_STATE_KEY, type FunctionSpec, grantedActions } from "../functions/registry.ts";
 import { MEMBER_ROLE_PATH, type MemberRole, memberRoleName } from "../platform/member-roles.ts";
-import { problemSpec, resourceSpec } from "../problems/index.ts";
+import { type Problem, problemSpec, resourceSpec } from "../problems/index.ts";
 import { resourceUndos } from "../problems/undo.ts";
 import type { StackMode } from "./organization.ts";
 
@@ -177,9 +177,9 @@ export function ledgerAccessOf(spec: FunctionSpec): { read: string[]; write: str
       };
     default:
       // The remediations: records and put-if-absent dispatch claims; undo's temporary exemptions and the allowlist's
-      // Slack part, read before they change anything.
+      // Slack part, read before they change anything; the Fix now decisions, read for an instruction not yet due.
       if (!spec.fixes) throw new Error(`infra/iam.ts: no ledger access for function ${spec.name}; add one`);
-      return { read: [UNDO_EXEMPTION_PREFIX, allowlist], write: [actions, claims] };
+      return { read: [UNDO_EXEMPTION_PREFIX, allowlist, decisions], write: [actions, claims] };
   }
 }
 
@@ -189,12 +189,29 @@ export function ledgerAccessOf(spec: FunctionSpec): { read: string[]; write: str
  */
 function undoScopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope | undefined {
   if (spec.name !== "interactions-worker") return undefined;
-  const scopes: Scope[] = [];
-  for (const { undo, resourceType } of resourceUndos()) {
-    const actions = [...Object.values(undo.permissions), ...undo.impliedActions] as string[];
-    if (actions.includes(action)) scopes.push(resourceSpec(resourceType)!.iamScope(refs));
+  // Undo re-adds a revoked rule with its tags (TagSpecifications): EC2 authorizes the new security-group-rule as well,
+  // and tags only as part of that call (as infra/member-roles.ts grants the member undo role).
+  const newRules = `arn:${refs.partition}:ec2:${refs.region}:${refs.account}:security-group-rule/*`;
+  const authorizes = ["ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress"];
+  if (action === "ec2:CreateTags") {
+    return {
+      resources: [newRules],
+      conditions: [{ test: "StringEquals", variable: "ec2:CreateAction", values: authorizes.map((a) => a.slice(4)) }],
+    };
   }
-  return unionScope(action, scopes);
+  const scopes: Scope[] = [];
+  for (const { undo, resourceType, problems } of resourceUndos()) {
+    const actions = [...Object.values(undo.permissions), ...undo.impliedActions] as string[];
+    if (!actions.includes(action)) continue;
+    // An action without resource-level permissions (the account's Block Public Access) is granted on "*", as the
+    // fixes of the type's problems have it: on the type's scope it would match nothing.
+    if (problems.some((problem) => problemSpec(problem as Problem).fix.unscopedActions.includes(action))) {
+      return { resources: ANY };
+    }
+    scopes.push(resourceSpec(resourceType)!.iamScope(refs));
+  }
+  const scope = unionScope(action, scopes);
+  return scope && authorizes.includes(action) ? { ...scope, resources: [...scope.resources, newRules] } : scope;
 }
 
 function scopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope {

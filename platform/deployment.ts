@@ -233,7 +233,8 @@ export function targetProblem(
 /**
  * Everything a remediation checks before it reads anything: the target (above), that the instruction comes from
  * the deployed rule for its problem, with that rule's exact name and parameters, for a resource of the rule's
- * type whose ARN (when given) is the one this deployment derives, and that it is due. Returns why not, or
+ * type whose ARN (when given) is the one this deployment derives, and that it is due (`fixNowAtMs`: when an approver
+ * pressed Fix now on it in Slack, which makes it due then, as the coordinator dispatched it). Returns why not, or
  * undefined.
  */
 export function claimProblem(
@@ -241,6 +242,7 @@ export function claimProblem(
   deployment: Deployment,
   now: Date,
   standing?: AccountStanding,
+  fixNowAtMs?: number,
 ): string | undefined {
   const target = targetProblem(instruction, deployment, now, standing);
   if (target) return target;
@@ -266,7 +268,8 @@ export function claimProblem(
   if (resource.arn !== undefined && resource.arn !== arn) {
     return `instruction ARN ${resource.arn} is not the ARN of ${resource.id} in this deployment (${arn})`;
   }
-  if (Date.parse(instruction.notBefore) > now.getTime() + CLOCK_SKEW_MS) {
+  const dueMs = Math.min(Date.parse(instruction.notBefore), fixNowAtMs ?? Number.POSITIVE_INFINITY);
+  if (dueMs > now.getTime() + CLOCK_SKEW_MS) {
     return `instruction is not due until ${instruction.notBefore} (its grace period)`;
   }
   return undefined;

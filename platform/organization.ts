@@ -132,6 +132,8 @@ export function standingProblem(
   standing: AccountStanding,
   instruction: { problem: Problem; detectedAt: string },
   now: Date,
+  /** When an approver pressed Fix now on it in Slack: due then, whatever the account's grace period. */
+  fixNowAtMs?: number,
 ): string | undefined {
   if (!standing.member) return standing.reason;
   const { settings } = standing;
@@ -140,7 +142,7 @@ export function standingProblem(
     return `problem ${instruction.problem} is not enabled for account ${standing.accountId}`;
   }
   const due = Date.parse(instruction.detectedAt) + settings.gracePeriodMinutes * 60_000;
-  if (due > now.getTime()) {
+  if (Math.min(due, fixNowAtMs ?? Number.POSITIVE_INFINITY) > now.getTime()) {
     return `account ${standing.accountId} has a ${settings.gracePeriodMinutes}-minute grace period: not due until ${new Date(due).toISOString()}`;
   }
   return undefined;

@@ -237,21 +237,24 @@ export function staleDecision(
 ): string | undefined {
   if (atMs >= Date.parse(decisionsFrom(record, capturedAt))) return undefined;
   if (atMs < Date.parse(record.firstSeenAt)) return "taken before the coordinator first saw the instruction";
+  if (atMs < Date.parse(capturedAt)) return "taken before this capture of the problem";
   return "taken before the last dispatch, about an earlier detection of the problem";
 }
 
 /**
- * The first instant a decision about this detection of the problem may have been taken: its first sighting, or just
- * after the last dispatch when this is a newer capture (the problem came back). The pending record carries it, so the
- * Slack endpoint lets a new press replace a decision about an earlier detection (an instruction's id repeats).
+ * The first instant a decision about this detection of the problem may have been taken: its first sighting and its
+ * capture (the remediation, which re-reads the decision, knows only the capture: so what the coordinator honours the
+ * remediation accepts), or just after the last dispatch when this is a newer capture (the problem came back). The
+ * pending record carries it, so the Slack endpoint lets a new press replace a decision about an earlier detection (an
+ * instruction's id repeats).
  */
 export function decisionsFrom(record: Readonly<InstructionRecord>, capturedAt: string): string {
-  const first = Date.parse(record.firstSeenAt);
+  const floor = Math.max(Date.parse(record.firstSeenAt), Date.parse(capturedAt));
   const last = record.lastDispatch;
   if (last && Date.parse(capturedAt) > Date.parse(last.capturedAt)) {
-    return new Date(Math.max(first, Date.parse(last.at) + 1)).toISOString();
+    return new Date(Math.max(floor, Date.parse(last.at) + 1)).toISOString();
   }
-  return new Date(first).toISOString();
+  return new Date(floor).toISOString();
 }
 
 /**

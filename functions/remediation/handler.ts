@@ -31,6 +31,14 @@ export function remediationHandler(
   for (const problem of settings.allowlistProblems) {
     logger.error("allowlist entry ignored: it exempts nothing until fixed", { ...problem });
   }
+  if (settings.slackApproversProblem) {
+    logger.error(
+      "REMEDY_SLACK_APPROVERS refused: Fix now pressed in Slack fixes nothing before the grace period ends",
+      {
+        reason: settings.slackApproversProblem,
+      },
+    );
+  }
   const now = () => new Date();
   // Always the hub's (the ledger bucket's): a fix reading other resources' undo exemptions reads them as the runner does.
   const undoExemptions = liveUndoExemptions(settings, logger);

@@ -37,6 +37,7 @@ import {
   findExemption,
   parseAllowlist,
 } from "../../detection/exemptions.ts";
+import { type ApproverSettings, parseApproverSettingsJson } from "../../platform/approvers.ts";
 import {
   type AwsErrorKind,
   classifyAwsError,
@@ -86,13 +87,20 @@ export interface RemediationSettings {
   allowlist: AllowlistEntry[];
   /** Malformed allowlist entries: reported at cold start, exempting nothing. */
   allowlistProblems: ExemptionProblem[];
+  /**
+   * Who may press Fix now (REMEDY_SLACK_APPROVERS), for an instruction dispatched before its grace period ended;
+   * undefined when unset or not valid (then only the grace period says when an instruction is due).
+   */
+  slackApprovers?: ApproverSettings;
+  /** Why REMEDY_SLACK_APPROVERS was not used: reported at cold start. */
+  slackApproversProblem?: string;
 }
 
 /**
  * REMEDY_ACCOUNT_ID, REMEDY_REGION, REMEDY_PARTITION?, REMEDY_RULES (platform/deployment.ts), REMEDY_QUEUE_URL,
  * REMEDY_LEDGER_BUCKET, REMEDY_REPORT_TOPIC_ARN, REMEDY_DLQ_URL, REMEDY_PAUSE_PARAMETER,
  * REMEDY_MAX_DISPATCH_AGE_SECONDS, REMEDY_ALLOWLIST?, REMEDY_LEDGER_MAC_KEY_ID (required: a remediation that cannot
- * sign its records would write records undo refuses).
+ * sign its records would write records undo refuses), REMEDY_SLACK_APPROVERS? (Fix now pressed in Slack).
  */
 export function readRemediationSettings(env: Record<string, string | undefined> = process.env): RemediationSettings {
   const allowlist = parseAllowlist(optionalEnv("REMEDY_ALLOWLIST", "[]", env));
@@ -107,11 +115,29 @@ export function readRemediationSettings(env: Record<string, string | undefined> 
     allowlist: allowlist.entries,
     allowlistProblems: allowlist.errors,
     ledgerMacKeyId: requiredEnv("REMEDY_LEDGER_MAC_KEY_ID", env),
+    ...slackApproversOf(optionalEnv("REMEDY_SLACK_APPROVERS", "", env)),
   };
+}
+
+/** REMEDY_SLACK_APPROVERS, for Fix now: not valid means no early fix (said at cold start), never a failed function. */
+function slackApproversOf(text: string): Pick<RemediationSettings, "slackApprovers" | "slackApproversProblem"> {
+  if (text.trim() === "") return {};
+  try {
+    return { slackApprovers: parseApproverSettingsJson(text, "REMEDY_SLACK_APPROVERS") };
+  } catch (error) {
+    return { slackApproversProblem: (error as Error).message };
+  }
 }
 
 export function undoCommand(actionId: string): string {
   return `remedy undo ${actionId}`;
+}
+
+/** Whether the instruction is still in its own grace period or its account's (organisation mode). */
+function inGracePeriod(instruction: Instruction, standing: AccountStanding | undefined, now: Date): boolean {
+  if (Date.parse(instruction.notBefore) > now.getTime() + CLOCK_SKEW_MS) return true;
+  if (!standing?.member) return false;
+  return Date.parse(instruction.detectedAt) + standing.settings.gracePeriodMinutes * 60_000 > now.getTime();
 }
 
 /** What the runner decides after re-reading the live resource. */
@@ -138,6 +164,12 @@ export interface RemediationDeps {
    * and the message is retried. Absent: the deployed allowlist alone (the handler always wires it).
    */
   slackAllowlist?: () => Promise<readonly AllowlistEntry[]>;
+  /**
+   * When an approver pressed Fix now in Slack on an instruction still in its grace period (functions/remediation/
+   * fix-now.ts), which makes it due: read only for such an instruction. Throwing means nothing is changed and the
+   * message is retried. Absent (no approvers deployed): the grace period alone says when it is due.
+   */
+  fixNowAt?: (instruction: Instruction) => Promise<number | undefined>;
   /** Reads the pause switch. Throwing, or "paused", means nothing is changed (fail closed). */
   readPause: () => Promise<PauseReading>;
   /** Requests dispatched longer ago than this are left alone (the coordinator may have dispatched them again). */
@@ -294,13 +326,34 @@ class Run {
     }
 
     // The instruction is a claim: it must be this deployment's, from its rule with its parameters, and due.
-    const refused = claimProblem(instruction, this.deps.deployment, this.deps.now(), standing);
+    const now = this.deps.now();
+    let refused = claimProblem(instruction, this.deps.deployment, now, standing);
+    // The account's own settings: off, the problem not enabled for it, or its grace period not over.
+    let held = refused ? undefined : standing && standingProblem(standing, instruction, now);
+    // Still in its grace period: due all the same if an approver pressed Fix now on it (the coordinator's reason to
+    // dispatch it early), read and re-checked here rather than taken from the request.
+    if ((refused || held) && this.deps.fixNowAt && inGracePeriod(instruction, standing, now)) {
+      let pressedAt: number | undefined;
+      try {
+        pressedAt = await this.deps.fixNowAt(instruction);
+      } catch (error) {
+        this.log.error("could not read the Slack decisions: nothing changed", errorFields(error));
+        return this.fail(error, classifyAwsError(error) === "permanent" ? "permanent" : "transient", null, false);
+      }
+      if (pressedAt !== undefined) {
+        refused = claimProblem(instruction, this.deps.deployment, now, standing, pressedAt);
+        held = refused ? undefined : standing && standingProblem(standing, instruction, now, pressedAt);
+        if (!refused && !held) {
+          this.log.info("due before its grace period ended: Fix now pressed in Slack", {
+            pressedAt: new Date(pressedAt).toISOString(),
+          });
+        }
+      }
+    }
     if (refused) {
       this.deps.metrics?.count("RefusedInstructions");
       return this.skip(`refused: ${refused}`);
     }
-    // The account's own settings: off, the problem not enabled for it, or its grace period not over.
-    const held = standing && standingProblem(standing, instruction, this.deps.now());
     if (held) return this.skip(`not acted on: ${held}`);
     const deployed = deployedRuleFor(this.deps.deployment, instruction.problem)!;
 

@@ -5,6 +5,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { kmsRecordSigner, s3Ledger } from "../../contract/ledger.ts";
 import { snsReporter } from "../../contract/report.ts";
+import type { ApproverSettings } from "../../platform/approvers.ts";
 import {
   kmsClient,
   organizationsClient,
@@ -19,6 +20,7 @@ import { type OrganizationSettings, organizationsDirectory } from "../../platfor
 import { readPauseState } from "../../platform/pause.ts";
 import { readSlackAllowlist } from "../../platform/slack-allowlist-read.ts";
 import { undoExemptionReader } from "../../platform/undo-exemptions.ts";
+import { fixNowPressedAt } from "./fix-now.ts";
 import type { OrganizationDeps } from "./member.ts";
 import type { RemediationDeps, RemediationSettings } from "./runner.ts";
 
@@ -37,12 +39,21 @@ export function liveRemediationDeps(settings: RemediationSettings, logger: Logge
     readPause: () => readPauseState(ssmClient(), settings.pauseParameter),
     undoExemptions: liveUndoExemptions(settings, logger),
     slackAllowlist: liveSlackAllowlist(settings, logger),
+    ...(settings.slackApprovers ? { fixNowAt: liveFixNowAt(settings, settings.slackApprovers) } : {}),
     maxDispatchAgeMs: settings.maxDispatchAgeSeconds * 1000,
     allowlist: settings.allowlist,
     now: () => new Date(),
     log: logger,
     metrics: metricSink(metrics),
   };
+}
+
+/** Fix now pressed in Slack: the decisions in the ledger bucket, re-checked with the deployed approvers. */
+function liveFixNowAt(
+  settings: Pick<RemediationSettings, "ledgerBucket">,
+  approvers: ApproverSettings,
+): NonNullable<RemediationDeps["fixNowAt"]> {
+  return (instruction) => fixNowPressedAt(s3Client(), settings.ledgerBucket, approvers, instruction);
 }
 
 /** Undo's temporary exemptions, read in the ledger bucket with the function's own credentials (a malformed one, logged). */

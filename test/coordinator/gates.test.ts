@@ -549,20 +549,31 @@ describe("stale decisions (ids repeat when a problem comes back)", () => {
   });
 
   it("for a new detection, only if taken after the last dispatch; a retry of the same capture keeps it", () => {
-    const newer = at(minutes(-1)).toISOString();
+    // Captured before the last dispatch ended, delivered after it: the dispatch decides.
+    const newer = at(minutes(-8)).toISOString();
     expect(staleDecision(T0.getTime() - minutes(6), dispatched, newer)).toMatch(/about an earlier detection/);
     expect(staleDecision(T0.getTime() - minutes(5), dispatched, newer)).toMatch(/about an earlier detection/);
     expect(staleDecision(T0.getTime() - minutes(4), dispatched, newer)).toBeUndefined();
     expect(staleDecision(T0.getTime() - minutes(6), dispatched, captured)).toBeUndefined();
   });
 
+  it("only if taken after this capture (all the remediation knows when it re-reads the decision)", () => {
+    const recaptured = at(minutes(-2)).toISOString();
+    expect(staleDecision(T0.getTime() - minutes(3), record, recaptured)).toMatch(/before this capture/);
+    expect(staleDecision(T0.getTime() - minutes(2), record, recaptured)).toBeUndefined();
+  });
+
   it("decisionsFrom (in the pending record, for the Slack endpoint) is exactly where staleness ends", () => {
-    const newer = at(minutes(-1)).toISOString();
     expect(decisionsFrom(record, captured)).toBe(record.firstSeenAt);
     expect(decisionsFrom(dispatched, captured)).toBe(record.firstSeenAt);
-    const from = Date.parse(decisionsFrom(dispatched, newer));
-    expect(from).toBe(Date.parse(dispatched.lastDispatch.at) + 1);
-    expect(staleDecision(from, dispatched, newer)).toBeUndefined();
-    expect(staleDecision(from - 1, dispatched, newer)).toBeDefined();
+    for (const [capture, expected] of [
+      [at(minutes(-8)).toISOString(), Date.parse(dispatched.lastDispatch.at) + 1],
+      [at(minutes(-1)).toISOString(), T0.getTime() - minutes(1)],
+    ] as const) {
+      const from = Date.parse(decisionsFrom(dispatched, capture));
+      expect(from).toBe(expected);
+      expect(staleDecision(from, dispatched, capture)).toBeUndefined();
+      expect(staleDecision(from - 1, dispatched, capture)).toBeDefined();
+    }
   });
 });

@@ -297,14 +297,16 @@ describe("the real-time function and the coordinator", () => {
     });
   }
 
-  it("reads undo's temporary exemptions and the allowlist's Slack part, as the remediations do; the coordinator its state and the decisions", () => {
+  it("reads undo's temporary exemptions and the allowlist's Slack part, as the remediations do (they also the Fix now decisions); the coordinator its state and the decisions", () => {
     const ledger = arnOf(single, "aws_s3_bucket", { bucket_prefix: "remedy-ledger-" });
     const readsOf = (name: string) =>
       (single.data.aws_iam_policy_document[`${name.replaceAll("-", "_")}_policy_doc`].statement as Json[])
         .filter((s) => (s.actions as string[]).includes("s3:GetObject"))
         .flatMap((s) => s.resources as string[]);
-    for (const spec of [FUNCTIONS.realtime, ...FUNCTION_LIST.filter((s) => s.invokedByCoordinator)]) {
-      expect(readsOf(spec.name), spec.name).toEqual([`${ledger}/${UNDO_EXEMPTION_PREFIX}*`, `${ledger}/allowlist/*`]);
+    const exemptions = [`${ledger}/${UNDO_EXEMPTION_PREFIX}*`, `${ledger}/allowlist/*`];
+    expect(readsOf(FUNCTIONS.realtime.name)).toEqual(exemptions);
+    for (const spec of FUNCTION_LIST.filter((s) => s.invokedByCoordinator)) {
+      expect(readsOf(spec.name), spec.name).toEqual([...exemptions, `${ledger}/decisions/*`]);
     }
     expect(readsOf("coordinator")).toEqual([`${ledger}/state/*`, `${ledger}/decisions/*`]);
   });
