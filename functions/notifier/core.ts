@@ -149,7 +149,9 @@ async function handleRecord(record: unknown, deps: NotifierDeps): Promise<Outcom
       ...(destination?.channel ? { channel: destination.channel } : {}),
       ...(standing && !standing.member ? { outsideOrganization: standing.reason } : {}),
       // Buttons only where a press can be answered: the app posts the message.
-      ...(app && deps.slackApp ? { buttons: { snoozeMinutes: deps.slackApp.snoozeMinutes } } : {}),
+      ...(app && deps.slackApp
+        ? { buttons: { snoozeMinutes: deps.slackApp.snoozeMinutes, undo: deps.organization === undefined } }
+        : {}),
     });
   } catch (error) {
     deps.log.error("notification dropped: unexpected error while rendering", { ...about, ...errorFields(error) });

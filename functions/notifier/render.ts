@@ -43,7 +43,7 @@ export interface RenderContext {
    * The message is posted through the Slack app, which can answer buttons: grace notices get Fix now, Snooze and
    * Exempt…, fixes get Undo. Absent (a webhook): no buttons.
    */
-  buttons?: { snoozeMinutes: number };
+  buttons?: ButtonOptions;
 }
 
 /** A fix instruction's id, as the queue and the interactions function know it. */
@@ -124,7 +124,16 @@ function noticeModel(notice: Notice, context: RenderContext): MessageModel {
  * What a reader can decide from the message. A button's value is the id it acts on, and only an id of the exact
  * shape goes in: a forged report's text never becomes something the interactions function is asked to act on.
  */
-export function decisionButtons(report: Report, options: { snoozeMinutes: number }): Button[] {
+export interface ButtonOptions {
+  snoozeMinutes: number;
+  /**
+   * Whether fixes get Undo: not in organisation mode, where the member undo role trusts operators only (the
+   * interactions function would refuse it; the report's undo command stays).
+   */
+  undo: boolean;
+}
+
+export function decisionButtons(report: Report, options: ButtonOptions): Button[] {
   if (report.kind === "grace") {
     if (!INSTRUCTION_ID.test(report.instructionId)) return [];
     const value = report.instructionId;
@@ -134,7 +143,7 @@ export function decisionButtons(report: Report, options: { snoozeMinutes: number
       { actionId: BUTTON_ACTION_IDS.exempt, label: "Exempt…", value },
     ];
   }
-  if (report.kind === "fixed" && !isRestore(report.changes) && isActionId(report.actionId)) {
+  if (options.undo && report.kind === "fixed" && !isRestore(report.changes) && isActionId(report.actionId)) {
     const resource = cutRaw(report.resource.id, 100);
     return [
       {

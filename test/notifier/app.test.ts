@@ -116,6 +116,24 @@ describe("runNotifier through the Slack app", () => {
     expect(JSON.stringify(log.lines)).not.toContain("BotTokenSecret");
   });
 
+  it("organisation mode: fixes carry no Undo (the member undo role trusts operators only); grace notices keep theirs", async () => {
+    const { api, deps } = await setup();
+    // The directory cannot be read: routed by account, as without the organisation; the mode is what counts here.
+    const directory = { standing: async () => Promise.reject(new Error("organisation unreadable")) };
+    await runNotifier(snsBatch("remedy/grace", "remedy/fixed-sg"), {
+      ...deps,
+      organization: { directory: directory as unknown as NonNullable<NotifierDeps["organization"]>["directory"] },
+    });
+    expect(postedWithApi(api).map(actionIds)).toEqual([
+      [
+        "remedy:fix-now=3f9a1c2e4b5d6f708192a3b4c5d6e7f8",
+        "remedy:snooze=3f9a1c2e4b5d6f708192a3b4c5d6e7f8",
+        "remedy:exempt=3f9a1c2e4b5d6f708192a3b4c5d6e7f8",
+      ],
+      [],
+    ]);
+  });
+
   it("shows the deployed snooze on the button", async () => {
     const { api, deps } = await setup({ snoozeMinutes: 90 });
     await runNotifier(snsBatch("remedy/grace"), deps);

@@ -9,7 +9,7 @@ import { decisionButtons, renderNotice, snoozeLabel } from "../../functions/noti
 import { expectGolden } from "./golden.ts";
 import { snsMessage } from "./helpers.ts";
 
-const APP = { buttons: { snoozeMinutes: 1_440 } };
+const APP = { buttons: { snoozeMinutes: 1_440, undo: true } };
 const INSTRUCTION = "3f9a1c2e4b5d6f708192a3b4c5d6e7f8";
 const ACTION = "act-20261120T102819Z-7c1d9e2f";
 
@@ -113,7 +113,14 @@ describe("decisionButtons", () => {
     expect(snoozeLabel(60)).toBe("1 h");
     expect(snoozeLabel(90)).toBe("90 min");
     expect(snoozeLabel(1)).toBe("1 min");
-    expect(decisionButtons(report("remedy/grace"), { snoozeMinutes: 90 })[1]?.label).toBe("Snooze 90 min");
+    expect(decisionButtons(report("remedy/grace"), { snoozeMinutes: 90, undo: true })[1]?.label).toBe("Snooze 90 min");
+  });
+
+  it("gives fixes no Undo where undo from Slack is refused (organisation mode); grace notices keep theirs", () => {
+    const noUndo = { snoozeMinutes: 1_440, undo: false };
+    expect(decisionButtons(report("remedy/fixed-sg"), APP.buttons).map((button) => button.label)).toEqual(["Undo"]);
+    expect(decisionButtons(report("remedy/fixed-sg"), noUndo)).toEqual([]);
+    expect(decisionButtons(report("remedy/grace"), noUndo)).toHaveLength(3);
   });
 
   it.each(["3F9A1C2E4B5D6F708192A3B4C5D6E7F8", "3f9a1c2e", `${INSTRUCTION}0`, "<!channel>", ""])(
