@@ -113,6 +113,8 @@ export async function readStoredSlackAllowlist(s3: S3, bucket: string): Promise<
     const output = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: SLACK_ALLOWLIST_KEY }));
     etag = output.ETag;
     if ((output.ContentLength ?? 0) > MAX_OBJECT_BYTES) {
+      // Not read: its connection is let go rather than left open until the body is collected.
+      (output.Body as { destroy?: () => void } | undefined)?.destroy?.();
       return invalid(etag, `larger than ${MAX_OBJECT_BYTES} bytes`);
     }
     text = output.Body ? await output.Body.transformToString("utf-8") : "";

@@ -38,6 +38,8 @@ export async function readStored(
     const output = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     etag = output.ETag;
     if ((output.ContentLength ?? 0) > MAX_OBJECT_BYTES) {
+      // Not read: its connection is let go rather than left open until the body is collected.
+      (output.Body as { destroy?: () => void } | undefined)?.destroy?.();
       return { state: "invalid", reason: `larger than ${MAX_OBJECT_BYTES} bytes`, etag };
     }
     text = output.Body ? await output.Body.transformToString("utf-8") : "";

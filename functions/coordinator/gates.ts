@@ -222,6 +222,8 @@ export interface DecidedDue {
   dueMs: number;
   /** The decision that set it; absent: no decision, the base due. */
   by?: DueDecision["action"];
+  /** The decisions could not be read: `dueMs` is the base due, and a Snooze may stand unseen. */
+  unread?: true;
 }
 
 /**

@@ -948,6 +948,13 @@ class Tick {
         this.holdForAccount(message, id);
         return "done";
       }
+      // Past its grace period with its decisions unread, a Snooze may stand: held for a later tick, never fixed
+      // early (within the grace period it is hidden as ever, and no Fix now can be seen).
+      if (candidate.decided.unread && candidate.decided.dueMs <= deps.now().getTime()) {
+        deps.log.warn("Slack decisions unreadable past its grace period: held for a later tick", { instructionId: id });
+        this.hold(message, id);
+        return "done";
+      }
     }
     const now = deps.now();
     const { decision, attempts } = this.decideNow(candidate, now);
@@ -971,7 +978,8 @@ class Tick {
         return "done";
       case "grace":
         await this.hideForGrace(candidate, decision.remainingMs, now);
-        if (candidate.decided?.by === "snooze") {
+        // Counted once the grace period alone would have let it go, not at every look while it lasts.
+        if (candidate.decided?.by === "snooze" && baseDueMs(instruction, candidate.dueAtMs) <= now.getTime()) {
           this.summary.snoozeHonoured++;
           deps.log.info("snoozed in Slack: hidden past its grace period", {
             instructionId: id,
@@ -1071,7 +1079,7 @@ class Tick {
         instructionId: instruction.id,
         ...errorFields(error),
       });
-      return { dueMs: base };
+      return { dueMs: base, unread: true };
     }
   }
 

@@ -331,23 +331,37 @@ class Run {
     // The account's own settings: off, the problem not enabled for it, or its grace period not over.
     let held = refused ? undefined : standing && standingProblem(standing, instruction, now);
     // Still in its grace period: due all the same if an approver pressed Fix now on it (the coordinator's reason to
-    // dispatch it early), read and re-checked here rather than taken from the request.
-    if ((refused || held) && this.deps.fixNowAt && inGracePeriod(instruction, standing, now)) {
+    // dispatch it early), read and re-checked here rather than taken from the request. Only when the grace period is
+    // the one reason (as if pressed now it would go on): any other refusal stands without a read.
+    const nowMs = now.getTime();
+    const onlyTheGrace =
+      (refused !== undefined || held !== undefined) &&
+      this.deps.fixNowAt !== undefined &&
+      inGracePeriod(instruction, standing, now) &&
+      claimProblem(instruction, this.deps.deployment, now, standing, nowMs) === undefined &&
+      !(standing && standingProblem(standing, instruction, now, nowMs));
+    if (onlyTheGrace) {
       let pressedAt: number | undefined;
       try {
-        pressedAt = await this.deps.fixNowAt(instruction);
+        pressedAt = await this.deps.fixNowAt!(instruction);
       } catch (error) {
-        this.log.error("could not read the Slack decisions: nothing changed", errorFields(error));
-        return this.fail(error, classifyAwsError(error) === "permanent" ? "permanent" : "transient", null, false);
+        // Whatever the error: nothing is fixed early, and the message stays for the coordinator to decide again.
+        this.log.error("could not read the Slack decisions: nothing changed, the message stays", errorFields(error));
+        return this.fail(error, "transient", null, false);
       }
-      if (pressedAt !== undefined) {
-        refused = claimProblem(instruction, this.deps.deployment, now, standing, pressedAt);
-        held = refused ? undefined : standing && standingProblem(standing, instruction, now, pressedAt);
-        if (!refused && !held) {
-          this.log.info("due before its grace period ended: Fix now pressed in Slack", {
-            pressedAt: new Date(pressedAt).toISOString(),
-          });
-        }
+      if (pressedAt === undefined) {
+        // No Fix now stands (withdrawn, or a Snooze pressed since the coordinator looked): left as it is, so the
+        // coordinator hides it until due again rather than the instruction being dropped.
+        const reason = `not due yet (${refused ?? held}) and no Fix now stands: left for the coordinator`;
+        this.log.info("in its grace period without a Fix now: left alone", { reason });
+        return { status: "held", reason, actionId: this.actionId };
+      }
+      refused = claimProblem(instruction, this.deps.deployment, now, standing, pressedAt);
+      held = refused ? undefined : standing && standingProblem(standing, instruction, now, pressedAt);
+      if (!refused && !held) {
+        this.log.info("due before its grace period ended: Fix now pressed in Slack", {
+          pressedAt: new Date(pressedAt).toISOString(),
+        });
       }
     }
     if (refused) {

@@ -10,7 +10,7 @@ import {
 import type { ActiveUndoExemption } from "../../contract/undo-exemption.ts";
 import { type AllowlistEntry, describeExemption, type Exemption, parseAllowlist } from "../../detection/exemptions.ts";
 import { BLOCK_PUBLIC_ACCESS_FLAGS, type PublicAccessBlockFlags } from "../../detection/types.ts";
-import { PermanentRemediationError, TransientRemediationError } from "../../platform/aws-errors.ts";
+import { describeAwsError, PermanentRemediationError, TransientRemediationError } from "../../platform/aws-errors.ts";
 import { S3ControlAtEndpoint } from "../../platform/clients.ts";
 import { optionalEnv } from "../../platform/env.ts";
 import type { FixContext, FixModule, ProblemFix } from "../fix.ts";
@@ -90,7 +90,17 @@ export function s3AccountPublicAccessFix(deps: S3AccountFixDeps): ProblemFix<Jud
       const state = live.judged;
       // All on: nothing to fix, so no bucket needs reading.
       if (flagsOff(state.publicAccessBlock).length === 0) return { tags: live.tags, judged: { state } };
-      const allowlist = deps.currentAllowlist ? await deps.currentAllowlist() : deps.allowlist;
+      let allowlist = deps.allowlist;
+      if (deps.currentAllowlist) {
+        try {
+          allowlist = await deps.currentAllowlist();
+        } catch (error) {
+          // Unknown exemptions: nothing is turned on without knowing (the message stays for a retry).
+          throw new TransientRemediationError(`could not read the allowlist: ${describeAwsError(error)}`, {
+            cause: error,
+          });
+        }
+      }
       const survey = await surveyBuckets(
         { ...deps, allowlist },
         { accountId: state.accountId, region: resource.region },

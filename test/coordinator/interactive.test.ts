@@ -426,6 +426,29 @@ describe("Snooze", () => {
     expect(pending(one.id)).toBeUndefined();
   });
 
+  it("past its grace period with the decisions unreadable: held for a later tick, never fixed (a Snooze may stand)", async () => {
+    const t = setup();
+    const one = inGrace(1, 10);
+    await enqueue(local.sqs, local.queueUrl, [one]);
+    await t.tick();
+    t.clock.advance(MINUTE);
+    press(one, "snooze", APPROVER, t.clock.now());
+    await elapse(600_000);
+    t.clock.advance(9 * MINUTE);
+    s3Mock.on(ListObjectsV2Command).rejects(awsError("ServiceUnavailable", 503));
+    expect(pick(await t.tick(), "dispatched", "graceHidden", "released")).toEqual({
+      dispatched: 0,
+      graceHidden: 0,
+      released: 1,
+    });
+    expect(t.log.lines).toContainEqual(
+      expect.objectContaining({
+        message: "Slack decisions unreadable past its grace period: held for a later tick",
+        fields: { instructionId: one.id },
+      }),
+    );
+  });
+
   it("a later Fix now wins over an earlier Snooze", async () => {
     const t = setup();
     const one = inGrace(1);

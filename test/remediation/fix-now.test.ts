@@ -12,7 +12,7 @@ import { DeleteMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import type { DecisionRecord } from "../../contract/decisions.ts";
-import type { Instruction } from "../../contract/instruction.ts";
+import { type Instruction, instructionId } from "../../contract/instruction.ts";
 import { memoryLedger } from "../../contract/ledger.ts";
 import { fixNowPressedAt } from "../../functions/remediation/fix-now.ts";
 import type { RemediationDeps } from "../../functions/remediation/runner.ts";
@@ -101,9 +101,9 @@ describe("the runner: an instruction in its grace period", () => {
     sqsMock.on(DeleteMessageCommand).resolves({});
   });
 
-  async function run(fixNowAt?: RemediationDeps["fixNowAt"]) {
+  async function run(fixNowAt?: RemediationDeps["fixNowAt"], instruction: Instruction = INSTRUCTION) {
     const asked: string[] = [];
-    const result = await remediate("remediate-sg", requestFor(INSTRUCTION), {
+    const result = await remediate("remediate-sg", requestFor(instruction), {
       ...deployedDeps(),
       protectedBuckets: [],
       sqs: new SQSClient({ region: REGION }),
@@ -135,11 +135,36 @@ describe("the runner: an instruction in its grace period", () => {
   });
 
   it("without it (a direct invoke skipping the grace period): refused until due, nothing changed", async () => {
-    for (const fixNowAt of [undefined, async () => undefined]) {
-      const { result } = await run(fixNowAt);
-      expect(result).toMatchObject({ status: "skipped", reason: expect.stringMatching(/is not due until/) });
-    }
+    // Without Slack: refused as ever.
+    expect((await run(undefined)).result).toMatchObject({
+      status: "skipped",
+      reason: expect.stringMatching(/is not due until/),
+    });
+    // With Slack and no Fix now standing (a Snooze pressed since the coordinator looked): left alone, the message
+    // untouched, so the coordinator hides it until due again instead of the instruction being dropped.
+    sqsMock.resetHistory();
+    expect((await run(async () => undefined)).result).toMatchObject({
+      status: "held",
+      reason: expect.stringMatching(/is not due until .* and no Fix now stands/),
+    });
+    expect(sqsMock.commandCalls(DeleteMessageCommand)).toEqual([]);
     expect(ec2Mock.commandCalls(RevokeSecurityGroupIngressCommand)).toEqual([]);
+  });
+
+  it("refused for another reason than the grace period: no decision is read", async () => {
+    const moved = { ...INSTRUCTION, resource: { ...INSTRUCTION.resource, accountId: "999999999999" } };
+    const foreign = { ...moved, id: instructionId(moved) };
+    const { result, asked } = await run(async () => Date.parse("2026-11-20T10:31:00.000Z"), foreign);
+    expect(result).toMatchObject({ status: "skipped", reason: expect.stringMatching(/^refused: /) });
+    expect(asked).toEqual([]);
+  });
+
+  it("decisions unreadable for a permanent reason (AccessDenied): still kept for a retry, never dead-lettered", async () => {
+    const { result } = await run(async () => {
+      throw Object.assign(new Error("denied"), { name: "AccessDenied", $metadata: { httpStatusCode: 403 } });
+    });
+    expect(result).toMatchObject({ status: "failed", kind: "transient" });
+    expect(sqsMock.commandCalls(DeleteMessageCommand)).toEqual([]);
   });
 
   it("decisions unreadable: nothing changed, the message kept for a retry", async () => {

@@ -106,7 +106,7 @@ interface RunOptions {
   pageSize?: number;
   resourceId?: string;
   /** The allowlist as the fix reads it at run time (the deployed entries and those granted in Slack). */
-  currentAllowlist?: unknown[];
+  currentAllowlist?: unknown[] | Error;
 }
 
 async function run(options: RunOptions) {
@@ -142,9 +142,11 @@ async function run(options: RunOptions) {
       accountFix(
         { REMEDY_ALLOWLIST: allowlistText },
         () => T0,
-        options.currentAllowlist
-          ? async () => parseAllowlist(JSON.stringify(options.currentAllowlist)).entries
-          : undefined,
+        options.currentAllowlist instanceof Error
+          ? async () => Promise.reject(options.currentAllowlist)
+          : options.currentAllowlist
+            ? async () => parseAllowlist(JSON.stringify(options.currentAllowlist)).entries
+            : undefined,
       ),
     ],
   );
@@ -326,6 +328,19 @@ describe("remediate-s3-account: never while a bucket is public on purpose", () =
       status: "skipped",
       reason: expect.stringContaining("acme-site (exempt by allowlist (owner slack:U012ABCDEF) until 2027-06-30"),
     });
+    expect(s3ControlMock).not.toHaveReceivedCommand(PutAccountBlockCommand);
+  });
+
+  it("the allowlist's Slack part unreadable (even AccessDenied): nothing turned on, transient, the message kept", async () => {
+    const t = await run({
+      flags: RESTRICT_OFF,
+      buckets: [publicPolicyBucket("acme-site")],
+      currentAllowlist: Object.assign(new Error("Access Denied"), {
+        name: "AccessDenied",
+        $metadata: { httpStatusCode: 403 },
+      }),
+    });
+    expect(t.result).toMatchObject({ status: "failed", kind: "transient" });
     expect(s3ControlMock).not.toHaveReceivedCommand(PutAccountBlockCommand);
   });
 
