@@ -3,7 +3,8 @@
 // entries again at its next detection). The objects are claims (contract/undo-exemption.ts,
 // platform/slack-allowlist.ts): what is not valid exempts nothing and is listed with why.
 import { type UndoExemptionRecord, undoExemptionKey } from "../contract/undo-exemption.ts";
-import { readSlackAllowlist } from "../platform/slack-allowlist-read.ts";
+import { removeSlackAllowlistEntry } from "../platform/slack-allowlist.ts";
+import { readSlackAllowlist, SLACK_ALLOWLIST_KEY } from "../platform/slack-allowlist-read.ts";
 import { liftUndoExemption, listUndoExemptions } from "../platform/undo-exemptions-store.ts";
 import { actingIdentity, CliError, EXIT_USAGE } from "./command.ts";
 import type { CliDeps, Io } from "./deps.ts";
@@ -108,6 +109,36 @@ export async function exemptionsLiftCommand(
       lifted
         ? `Lifted the undo exemption on ${shownId} (${terminalText(object)}): Remedy fixes what was put back at its next detection.\n`
         : `No undo exemption on ${shownId} any more: nothing to lift.\n`,
+    );
+  }
+  return answer;
+}
+
+/**
+ * `remedy exemptions revoke DECISION`: ends an exemption granted in Slack (the entry of the allowlist's Slack part that
+ * the decision wrote, by its decision id as `remedy exemptions` lists it), so Remedy fixes the resource at its next
+ * detection. Says whether there was one.
+ */
+export async function exemptionsRevokeCommand(
+  refs: StackRefs,
+  decisionId: string,
+  options: { json: boolean },
+  deps: CliDeps,
+  io: Io,
+): Promise<{ revoked: boolean; decisionId: string; by: string; object: string }> {
+  const { ledgerBucket } = requireRefs(refs, "ledgerBucket");
+  // A change to what Remedy does: the caller's identity, and credentials for another account refused, first.
+  const by = await actingIdentity(refs, deps);
+  const revoked = await removeSlackAllowlistEntry(deps.s3(), ledgerBucket, decisionId);
+  const object = `s3://${ledgerBucket}/${SLACK_ALLOWLIST_KEY}`;
+  const answer = { revoked, decisionId, by, object };
+  const shown = terminalText(decisionId);
+  if (options.json) io.out(`${terminalJson(answer)}\n`);
+  else {
+    io.out(
+      revoked
+        ? `Revoked the exemption granted in Slack by decision ${shown} (${terminalText(object)}): Remedy fixes the resource at its next detection.\n`
+        : `No exemption granted in Slack by decision ${shown}: nothing to revoke.\n`,
     );
   }
   return answer;

@@ -2,7 +2,7 @@
 // undo.ts, imported only when the command runs, after its flags are checked: they load the AWS SDK, which help and
 // bad usage need not wait for (see CommandDeps in deps.ts).
 import { parseArgs } from "node:util";
-import { ACCOUNT_ID_PATTERN, isActionId, REGION_PATTERN } from "../contract/ids.ts";
+import { ACCOUNT_ID_PATTERN, DECISION_ID_PATTERN, isActionId, REGION_PATTERN } from "../contract/ids.ts";
 import {
   CliError,
   type CommandSpec,
@@ -208,12 +208,14 @@ role, assumed with your credentials.`,
 };
 
 export const EXEMPTIONS_COMMAND: CommandSpec = {
-  usage: "exemptions [list | lift RESOURCE [--account ID] [--resource-region REGION]] [--json]",
+  usage: "exemptions [list | lift RESOURCE [--account ID] [--resource-region REGION] | revoke DECISION] [--json]",
   summary: `What undo left as restored: the exact entries each undo put back, until when and by whom (remedy undo
---exempt-for). lift ends one resource's exemption early: Remedy fixes those entries again at its next detection.`,
+--exempt-for), and the exemptions granted in Slack. lift ends one resource's undo exemption early, revoke one granted
+in Slack: Remedy fixes those again at its next detection.`,
   options: [
     ["list", "every entry left as restored, and every exemption object that is not valid (the default)"],
     ["lift RESOURCE", "delete the exemption of the resource with this id (a security group id, a bucket name)"],
+    ["revoke DECISION", "end the exemption granted in Slack by this decision (its id as the list shows it)"],
     ["--account ID", "lift: the resource's account, when the id is exempted in several (organisation mode)"],
     ["--resource-region REGION", "lift: the resource's region, when the id is exempted in several"],
     ["--json", "the result as JSON"],
@@ -231,7 +233,8 @@ export const EXEMPTIONS_COMMAND: CommandSpec = {
       allowPositionals: true,
     });
     const [verb = "list", resourceId, ...rest] = positionals;
-    const usage = "usage: remedy exemptions [list | lift RESOURCE [--account ID] [--resource-region REGION]] [--json]";
+    const usage =
+      "usage: remedy exemptions [list | lift RESOURCE [--account ID] [--resource-region REGION] | revoke DECISION] [--json]";
     if (verb === "list") {
       if (resourceId !== undefined || values.account !== undefined || values["resource-region"] !== undefined) {
         throw new CliError(usage, EXIT_USAGE);
@@ -239,6 +242,19 @@ export const EXEMPTIONS_COMMAND: CommandSpec = {
       const stack = await openStack(values, deps, io);
       const { exemptionsListCommand } = await import("./exemptions.ts");
       await exemptionsListCommand(stack.refs, { json: values.json }, stack.deps, io);
+      return EXIT_OK;
+    }
+    if (verb === "revoke") {
+      const decisionId = resourceId;
+      if (!decisionId || rest.length > 0 || values.account !== undefined || values["resource-region"] !== undefined) {
+        throw new CliError(usage, EXIT_USAGE);
+      }
+      if (!DECISION_ID_PATTERN.test(decisionId)) {
+        throw new CliError(`"${terminalText(decisionId)}" is not a decision id`, EXIT_USAGE);
+      }
+      const stack = await openStack(values, deps, io);
+      const { exemptionsRevokeCommand } = await import("./exemptions.ts");
+      await exemptionsRevokeCommand(stack.refs, decisionId, { json: values.json }, stack.deps, io);
       return EXIT_OK;
     }
     if (verb !== "lift" || !resourceId || rest.length > 0) throw new CliError(usage, EXIT_USAGE);

@@ -374,11 +374,39 @@ describe("remedy status, remedy exemptions", () => {
     expect(s3Mock.commandCalls(DeleteObjectCommand)).toHaveLength(1);
   });
 
+  it("exemptions revoke ends an exemption granted in Slack, by its decision id", async () => {
+    const entry = {
+      resource: `arn:aws:ec2:us-east-1:123456789012:security-group/${GROUP}`,
+      problems: ["sg-open-ingress"],
+      reason: "vendor support until the migration",
+      owner: "slack:U0ALICE001",
+      expires: "2099-01-31",
+      decisionId: "d-exempt-1",
+      at: "2026-11-20T10:00:00.000Z",
+    };
+    objects.set("allowlist/slack.json", JSON.stringify({ version: 1, entries: [entry] }));
+    const list = io();
+    expect(await runCli(["exemptions"], list.io, deps())).toBe(0);
+    expect(list.text()).toContain("d-exempt-1");
+
+    const revoke = io();
+    expect(await runCli(["exemptions", "revoke", "d-exempt-1"], revoke.io, deps())).toBe(0);
+    expect(revoke.text()).toContain("Revoked the exemption granted in Slack by decision d-exempt-1");
+    expect(JSON.parse(objects.get("allowlist/slack.json")!).entries).toEqual([]);
+
+    const again = io();
+    expect(await runCli(["exemptions", "revoke", "d-exempt-1", "--json"], again.io, deps())).toBe(0);
+    expect(JSON.parse(again.text())).toMatchObject({ revoked: false, decisionId: "d-exempt-1" });
+  });
+
   it("exemptions: bad usage is exit 2", async () => {
     for (const args of [
       ["exemptions", "lift"],
       ["exemptions", "drop", GROUP],
       ["exemptions", "lift", GROUP, "--account", "12"],
+      ["exemptions", "revoke"],
+      ["exemptions", "revoke", "../x"],
+      ["exemptions", "revoke", "d-1", "--account", "123456789012"],
     ]) {
       const t = io();
       expect(await runCli(args, t.io, deps())).toBe(2);
