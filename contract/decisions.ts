@@ -205,21 +205,23 @@ export async function readDecisions(
   }
   const prefix = `${DECISION_PREFIX}${target.instructionId}/`;
   const sendOptions = options.abortSignal ? { abortSignal: options.abortSignal } : {};
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    let output: Awaited<ReturnType<typeof listPage>>;
-    try {
-      output = await listPage(s3, bucket, prefix, token, sendOptions);
-    } catch (error) {
-      throw storeError(`s3://${bucket}/${prefix}: listing the decisions`, error);
-    }
-    for (const object of output.Contents ?? []) if (object.Key?.endsWith(".json")) keys.push(object.Key);
-    token = output.IsTruncated ? output.NextContinuationToken : undefined;
-  } while (token);
+  // One page, bounded: an instruction has at most one record per action; whatever else is there is not a decision.
+  let output: Awaited<ReturnType<typeof listPage>>;
+  try {
+    output = await listPage(s3, bucket, prefix, undefined, sendOptions, MAX_LISTED_PER_INSTRUCTION);
+  } catch (error) {
+    throw storeError(`s3://${bucket}/${prefix}: listing the decisions`, error);
+  }
+  const keys = (output.Contents ?? []).flatMap((object) => (object.Key?.endsWith(".json") ? [object.Key] : []));
 
   const possible = new Set(DECISION_ACTIONS.map((action) => decisionKey(target, action)));
   const reading: DecisionReading = { records: [], invalid: [] };
+  if (output.IsTruncated) {
+    reading.invalid.push({
+      key: prefix,
+      reason: `more than ${MAX_LISTED_PER_INSTRUCTION} objects: only the first ${MAX_LISTED_PER_INSTRUCTION} were looked at`,
+    });
+  }
   const toRead: string[] = [];
   for (const key of keys) {
     if (possible.has(key)) toRead.push(key);
@@ -248,15 +250,24 @@ export async function readDecisions(
   return reading;
 }
 
+/** Objects listed under one instruction's prefix at most (its decisions are at most one per action). */
+const MAX_LISTED_PER_INSTRUCTION = 20;
+
 function listPage(
   s3: S3,
   bucket: string,
   prefix: string,
   token: string | undefined,
   options: { abortSignal?: AbortSignal },
+  maxKeys?: number,
 ) {
   return s3.send(
-    new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }),
+    new ListObjectsV2Command({
+      Bucket: bucket,
+      Prefix: prefix,
+      ...(token ? { ContinuationToken: token } : {}),
+      ...(maxKeys ? { MaxKeys: maxKeys } : {}),
+    }),
     options,
   );
 }

@@ -259,6 +259,8 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
       "REMEDY_SNOOZE_MINUTES",
       "REMEDY_INTERACTIONS_WORKER",
       "REMEDY_LEDGER_BUCKET",
+      "REMEDY_ACCOUNT_ID",
+      "REMEDY_REGION",
       "REMEDY_ORGANIZATION",
     ],
     // S3, Lambda and Secrets Manager clients, the instruction contract (pending records).

@@ -149,10 +149,16 @@ function readScopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scop
 export const INTERACTION_PREFIXES = { pending: "pending/", decisions: "decisions/", allowlist: "allowlist/" } as const;
 
 /**
- * Which ledger-bucket prefixes each function reads and writes (its s3:GetObject and s3:PutObject/DeleteObject are
- * granted there only). The bucket policy's writers (infra/stack.ts) say the same from the other side.
+ * Which ledger-bucket prefixes each function reads, writes and deletes in (its s3:GetObject, s3:PutObject and
+ * s3:DeleteObject are granted there only). The bucket policy's writers (infra/stack.ts) say the same from the other
+ * side.
  */
-export function ledgerAccessOf(spec: FunctionSpec): { read: string[]; write: string[] } {
+export function ledgerAccessOf(spec: FunctionSpec): { read: string[]; write: string[]; delete: string[] } {
+  const access = prefixesOf(spec);
+  return { delete: [], ...access };
+}
+
+function prefixesOf(spec: FunctionSpec): { read: string[]; write: string[]; delete?: string[] } {
   const { pending, decisions, allowlist } = INTERACTION_PREFIXES;
   const { actions, claims } = LEDGER_PREFIXES;
   switch (spec.name as string) {
@@ -161,19 +167,22 @@ export function ledgerAccessOf(spec: FunctionSpec): { read: string[]; write: str
       return { read: [SCAN_PREFIX, allowlist], write: [SCAN_PREFIX] };
     case "coordinator":
       // Its state; the decisions it honours (Fix now, Snooze) and the pending records it leaves for the buttons.
-      return { read: [STATE_PREFIX, decisions], write: [STATE_PREFIX, pending] };
+      return { read: [STATE_PREFIX, decisions], write: [STATE_PREFIX, pending], delete: [pending] };
     case "notifier":
       return { read: [], write: [] };
     case "realtime":
       return { read: [UNDO_EXEMPTION_PREFIX, allowlist], write: [] };
     case "interactions":
-      // Who a button is about (the pending instruction, the fix's record) and the decision, put-if-absent.
-      return { read: [pending, actions, decisions], write: [decisions] };
+      // Who a button is about (the pending instruction, the fix's record) and the decision, put-if-absent (withdrawn
+      // when its worker cannot be started).
+      return { read: [pending, actions, decisions], write: [decisions], delete: [decisions] };
     case "interactions-worker":
-      // Acts on a decision: the allowlist's Slack part (Exempt), the undo's record and temporary exemption (Undo).
+      // Acts on a decision: the allowlist's Slack part (Exempt), the undo's record and temporary exemption (Undo);
+      // withdraws a decision it could not carry out (so it can be pressed again).
       return {
         read: [decisions, pending, actions, allowlist, UNDO_EXEMPTION_PREFIX],
         write: [allowlist, actions, UNDO_EXEMPTION_PREFIX],
+        delete: [decisions],
       };
     default:
       // The remediations: records and put-if-absent dispatch claims; undo's temporary exemptions and the allowlist's
@@ -243,8 +252,9 @@ function scopeOf(spec: FunctionSpec, action: string, refs: PolicyRefs): Scope {
     case "config:GetComplianceDetailsByConfigRule":
       return { resources: [`arn:${refs.partition}:config:${refs.region}:${refs.account}:config-rule/*`] };
     case "s3:PutObject":
-    case "s3:DeleteObject":
       return { resources: ledgerObjects(...ledgerAccessOf(spec).write) };
+    case "s3:DeleteObject":
+      return { resources: ledgerObjects(...ledgerAccessOf(spec).delete) };
     case "s3:GetObject":
       return { resources: ledgerObjects(...ledgerAccessOf(spec).read) };
     case "s3:ListBucket":

@@ -181,7 +181,11 @@ export class RemedyStack extends TerraformStack {
         // Slack: the coordinator's pending records, the endpoint's decisions (put-if-absent), the worker's allowlist
         // entries (operators may remove one by hand).
         { prefix: INTERACTION_PREFIXES.pending, principals: [roleArn("coordinator")] },
-        { prefix: INTERACTION_PREFIXES.decisions, principals: [roleArn("interactions")] },
+        // Decisions: recorded by the endpoint; withdrawn by it or the worker when one cannot be carried out.
+        {
+          prefix: INTERACTION_PREFIXES.decisions,
+          principals: [roleArn("interactions"), roleArn("interactions-worker")],
+        },
         {
           prefix: INTERACTION_PREFIXES.allowlist,
           principals: Token.asList(Fn.concat([[roleArn("interactions-worker")], operators])),

@@ -136,9 +136,8 @@ export function readExemptInput(values: Record<string, Record<string, ViewInput>
       ? reasonInput[REASON_ACTION]?.value
       : undefined
     )?.trim() ?? "";
-  if (reason.length < REASON_LENGTH.min || reason.length > REASON_LENGTH.max) {
-    errors[REASON_BLOCK] = `Say why in ${REASON_LENGTH.min} to ${REASON_LENGTH.max} characters.`;
-  }
+  const reasonError = checkReason(reason);
+  if (reasonError) errors[REASON_BLOCK] = reasonError;
   const expiresInput = Object.hasOwn(values, EXPIRES_BLOCK) ? values[EXPIRES_BLOCK] : undefined;
   const expires =
     (expiresInput && Object.hasOwn(expiresInput, EXPIRES_ACTION)
@@ -147,6 +146,26 @@ export function readExemptInput(values: Record<string, Record<string, ViewInput>
   const dateError = checkExpiry(expires, now);
   if (dateError) errors[EXPIRES_BLOCK] = dateError;
   return Object.keys(errors).length > 0 ? { ok: false, errors } : { ok: true, reason, expires };
+}
+
+/**
+ * Why an exemption's reason and expiry (as a decision records them) are not what the form accepts, or undefined:
+ * the worker checks them again before it writes the allowlist entry (the record is a claim too).
+ */
+export function exemptInputProblem(reason: unknown, expires: unknown, now: Date): string | undefined {
+  if (typeof reason !== "string" || reason !== reason.trim()) return "the reason is not one the form accepts";
+  const reasonError = checkReason(reason);
+  if (reasonError) return `the reason: ${reasonError}`;
+  if (typeof expires !== "string") return "no expiry date";
+  const dateError = checkExpiry(expires, now);
+  return dateError ? `the expiry ${expires}: ${dateError}` : undefined;
+}
+
+function checkReason(reason: string): string | undefined {
+  if (reason.length < REASON_LENGTH.min || reason.length > REASON_LENGTH.max) {
+    return `Say why in ${REASON_LENGTH.min} to ${REASON_LENGTH.max} characters.`;
+  }
+  return undefined;
 }
 
 function checkExpiry(expires: string, now: Date): string | undefined {

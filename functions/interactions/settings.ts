@@ -2,8 +2,11 @@
 // list denies every press, with the reason, rather than failing the function, so people are told why), the snooze
 // amount's bounds, and the decision id of a request. Each function's own settings.ts reads its environment with these.
 import { createHash } from "node:crypto";
+import * as v from "valibot";
 import { DECISIONS_BLOCK_ID, decisionActionOf } from "../../contract/decision-actions.ts";
+import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from "../../contract/ids.ts";
 import { type ApproverSettings, parseApproverSettingsJson } from "../../platform/approvers.ts";
+import { ConfigurationError } from "../../platform/env.ts";
 
 /** REMEDY_SNOOZE_MINUTES: how far Snooze pushes an instruction's due time (the coordinator applies it). */
 export const SNOOZE_MINUTES = { fallback: 1_440, min: 1, max: 10_080 } as const;
@@ -38,4 +41,81 @@ export { DECISIONS_BLOCK_ID };
  */
 export function decisionIdFor(timestamp: string, signature: string): string {
   return createHash("sha256").update(`${timestamp}:${signature.toLowerCase()}`, "utf8").digest("hex");
+}
+
+/**
+ * What the interactions functions read of the organisation settings (REMEDY_ORGANIZATION, platform/organization.ts:
+ * the stack writes them canonical, and the hub functions that act check them whole): where Remedy acts. Read here with
+ * a schema of its own so that neither function bundles the Organizations client it may not call.
+ */
+export interface OrganizationScope {
+  regions: string[];
+  excludedAccounts: string[];
+}
+
+const OrganizationScopeSchema = v.object({
+  regions: v.pipe(
+    v.array(v.pipe(v.string(), v.regex(REGION_PATTERN, "must be an AWS region"))),
+    v.minLength(1, "must name at least one region"),
+  ),
+  excludedAccounts: v.optional(
+    v.array(v.pipe(v.string(), v.regex(ACCOUNT_ID_PATTERN, "must be a 12-digit account id"))),
+    [],
+  ),
+});
+
+/** Where this deployment acts, as both interactions functions know it (REMEDY_ACCOUNT_ID, REMEDY_REGION, REMEDY_ORGANIZATION). */
+export interface InteractionDeployment {
+  accountId: string;
+  region: string;
+  /** Organisation mode: the settings' regions and excluded accounts. */
+  organization?: OrganizationScope;
+}
+
+/** REMEDY_ORGANIZATION: empty in single-account mode; bad JSON or settings fail the cold start, naming the variable. */
+export function organizationFrom(text: string): OrganizationScope | undefined {
+  if (text === "") return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigurationError(`environment variable REMEDY_ORGANIZATION is not JSON: ${(error as Error).message}`);
+  }
+  const parsed = v.safeParse(OrganizationScopeSchema, value);
+  if (!parsed.success) {
+    const [issue] = parsed.issues;
+    throw new ConfigurationError(
+      `environment variable REMEDY_ORGANIZATION: ${v.getDotPath(issue) ?? "value"}: ${issue.message}`,
+    );
+  }
+  return { regions: parsed.output.regions, excludedAccounts: parsed.output.excludedAccounts };
+}
+
+/**
+ * Why a place a claim names (a pending instruction's account and region) is not this deployment's, or undefined.
+ * Single-account mode: exactly the deployment's account and region. Organisation mode: a region of the settings and
+ * an account id the settings do not exclude; whether the account is an active member is not known here (neither
+ * function may ask Organizations): the coordinator asks before it dispatches and the remediation before it changes
+ * anything, and an exemption of a resource in an account that is not a member never matches anything Remedy fixes.
+ */
+export function placeProblem(
+  deployment: InteractionDeployment,
+  place: { accountId: string; region: string },
+): string | undefined {
+  const { accountId, region } = place;
+  const organization = deployment.organization;
+  if (organization) {
+    if (!ACCOUNT_ID_PATTERN.test(accountId)) return `"${accountId}" is not an account id`;
+    if (organization.excludedAccounts.includes(accountId)) {
+      return `account ${accountId} is excluded in the organisation settings`;
+    }
+    if (!organization.regions.includes(region)) {
+      return `region ${region} is not one of this deployment's regions (${organization.regions.join(", ")})`;
+    }
+    return undefined;
+  }
+  if (accountId !== deployment.accountId || region !== deployment.region) {
+    return `${accountId}/${region} is not this deployment's account and region (${deployment.accountId}/${deployment.region})`;
+  }
+  return undefined;
 }

@@ -1,7 +1,9 @@
 // What the interactions endpoint hands its worker (an asynchronous Lambda invoke): which decision to carry out and
 // where to answer. A claim like any message: the worker re-reads the decision it names from the ledger bucket and
 // acts only when the two are the same record. Pure.
+import { createHash } from "node:crypto";
 import * as v from "valibot";
+import { canonicalJson } from "../../contract/canonical-json.ts";
 import { type DecisionRecord, parseDecisionRecord } from "../../contract/decisions.ts";
 import { PermanentError } from "../../platform/errors.ts";
 import { isResponseUrl } from "../../platform/slack-web-api.ts";
@@ -77,6 +79,20 @@ export function parseWorkItem(value: unknown): WorkItem {
     ...(responseUrl !== undefined ? { responseUrl } : {}),
     ...(message !== undefined ? { message } : {}),
   };
+}
+
+/** The decision's `details` field that binds the item's unrecorded parts (its response_url and message) to it. */
+export const ITEM_SHA256_DETAIL = "itemSha256";
+
+/**
+ * SHA-256 (hex) of the item's parts the decision record does not otherwise hold: where to answer and the message
+ * (with the blocks echoed by the press) it updates. The endpoint records it in the decision's details; the worker
+ * recomputes it from the item it got and refuses an item whose parts were changed.
+ */
+export function workItemSha256(item: { responseUrl?: string | undefined; message?: MessageRef | undefined }): string {
+  return createHash("sha256")
+    .update(canonicalJson({ responseUrl: item.responseUrl, message: item.message }), "utf8")
+    .digest("hex");
 }
 
 /**

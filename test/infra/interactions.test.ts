@@ -202,8 +202,10 @@ describe("the interactions role: records decisions and hands them to the worker,
 
   it("changes nothing but decisions/* and invokes nothing but the worker", () => {
     const changing = actionsOf(single, "interactions").filter((action) => !READ_ONLY.test(action));
-    expect(changing).toEqual(["lambda:InvokeFunction", "s3:PutObject"]);
+    expect(changing).toEqual(["lambda:InvokeFunction", "s3:DeleteObject", "s3:PutObject"]);
     expect(scope(single, "interactions", "s3:PutObject")).toEqual({ resources: [`${LEDGER}/decisions/*`] });
+    // Withdrawing an Exempt or Undo whose worker could not be started.
+    expect(scope(single, "interactions", "s3:DeleteObject")).toEqual({ resources: [`${LEDGER}/decisions/*`] });
     expect(scope(single, "interactions", "lambda:InvokeFunction")).toEqual({
       resources: [`arn:${PARTITION}:lambda:${REGION}:${ACCOUNT}:function:remedy-interactions-worker`],
     });
@@ -320,12 +322,17 @@ describe("the interactions-worker role: undoes, exempts and fixes now, each wher
     expect(resources(single, "aws_kms_key").ledger_mac_key.policy).not.toContain("interactions");
   });
 
-  it("writes only the allowlist's Slack part, undo records and undo exemptions; deletes nothing", () => {
-    expect(scope(single, "interactions-worker", "s3:PutObject")).toEqual({
+  it("writes only the allowlist's Slack part, undo records and undo exemptions; deletes only decisions (to withdraw one it could not carry out)", () => {
+    const written = {
       resources: [`${LEDGER}/allowlist/*`, `${LEDGER}/actions/*`, `${LEDGER}/${UNDO_EXEMPTION_PREFIX}*`],
-    });
+    };
+    expect(scope(single, "interactions-worker", "s3:PutObject")).toEqual(written);
     expect(UNDO_EXEMPTION_PREFIX).toBe("exemptions/");
-    expect(actionsOf(single, "interactions-worker").filter((action) => /Delete/.test(action))).toEqual([]);
+    // A delete leaves a delete marker only (the ledger is versioned; no s3:DeleteObjectVersion).
+    expect(actionsOf(single, "interactions-worker").filter((action) => /Delete/.test(action))).toEqual([
+      "s3:DeleteObject",
+    ]);
+    expect(scope(single, "interactions-worker", "s3:DeleteObject")).toEqual({ resources: [`${LEDGER}/decisions/*`] });
   });
 
   it("only changes instructions' visibility on the remediation queue; publishes reports; assumes no role", () => {
@@ -351,15 +358,19 @@ describe("around the endpoint", () => {
     );
   });
 
-  it("lets only the interactions role write decisions (its role's own name)", () => {
+  it("lets only the interactions roles write decisions (the endpoint records, both withdraw; their roles' own names)", () => {
     const doc = Object.entries(single.data.aws_iam_policy_document as Json).find(([id]) =>
       id.startsWith("ledger_policy_doc"),
     )![1];
     const decisions = (doc.statement as Json[]).find(
       (s) => String(s.sid).startsWith("OnlyWritersOf") && s.resources[0] === `${LEDGER}/decisions/*`,
     )!;
-    const role = resources(single, "aws_iam_role").interactions_role;
-    expect(decisions.condition[0].values).toEqual([`arn:${PARTITION}:iam::${ACCOUNT}:role/${role.name}`]);
+    const roles = resources(single, "aws_iam_role");
+    expect(decisions.condition[0].values).toEqual(
+      [roles.interactions_role, roles.interactions_worker_role].map(
+        (role) => `arn:${PARTITION}:iam::${ACCOUNT}:role/${role.name}`,
+      ),
+    );
   });
 });
 

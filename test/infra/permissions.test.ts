@@ -20,7 +20,6 @@ const NOT_SENT: Partial<Record<string, Record<string, string>>> = {
   ...Object.fromEntries(REMEDIATION_FUNCTION_NAMES.map((name) => [name, REMEDIATION_NOT_SENT])),
   "interactions-worker": {
     GenerateMacCommand: "contract/ledger.ts: only the remediations sign records (kmsRecordSigner); undo verifies",
-    DeleteObjectCommand: "platform/undo-exemptions-store.ts: liftUndoExemption is the CLI's `exemptions lift`",
     DescribeSnapshotsCommand: "problems/ebs-snapshot-public/live.ts: the listing and tags; the undo reads attributes",
     GetBucketTaggingCommand: "problems/s3-public/live.ts: the fix's tag read; the undo reads ACL, policy, BPA",
   },

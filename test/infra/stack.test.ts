@@ -565,7 +565,8 @@ describe("trust boundary", () => {
     // Slack: pending instructions (the coordinator), decisions (the endpoint), allowlist entries (the worker, and
     // operators by hand).
     expect(writers["pending/*"].condition[0].values).toEqual([role("coordinator")]);
-    expect(writers["decisions/*"].condition[0].values).toEqual([role("interactions")]);
+    // Decisions: the endpoint records them; it and the worker withdraw one that could not be carried out.
+    expect(writers["decisions/*"].condition[0].values).toEqual([role("interactions"), role("interactions-worker")]);
     expect(writers["allowlist/*"].condition[0].values).toBe(
       `\${concat(["${role("interactions-worker")}"], var.operator_principal_arns)}`,
     );

@@ -1,5 +1,6 @@
 // The decision record: its schema and key, and the put-if-absent write (a double click acts once).
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   NoSuchKey,
@@ -19,6 +20,7 @@ import {
   readDecisions,
   recordDecision,
 } from "../../contract/decisions.ts";
+import { withdrawDecision } from "../../functions/interactions/withdraw.ts";
 import { awsError } from "../support/kit.ts";
 
 const s3Mock = mockClient(S3Client);
@@ -180,17 +182,20 @@ describe("readDecisions", () => {
 
   /** The bucket as a map of key → body, listed under the asked prefix, two keys a page. */
   function bucket(objects: Record<string, string>) {
-    s3Mock.on(ListObjectsV2Command).callsFake((input: { Prefix: string; ContinuationToken?: string }) => {
-      const keys = Object.keys(objects).filter((each) => each.startsWith(input.Prefix));
-      const start = input.ContinuationToken ? Number(input.ContinuationToken) : 0;
-      const page = keys.slice(start, start + 2);
-      const more = start + 2 < keys.length;
-      return {
-        Contents: page.map((Key) => ({ Key })),
-        IsTruncated: more,
-        ...(more ? { NextContinuationToken: String(start + 2) } : {}),
-      };
-    });
+    s3Mock
+      .on(ListObjectsV2Command)
+      .callsFake((input: { Prefix: string; ContinuationToken?: string; MaxKeys?: number }) => {
+        const keys = Object.keys(objects).filter((each) => each.startsWith(input.Prefix));
+        const start = input.ContinuationToken ? Number(input.ContinuationToken) : 0;
+        const size = input.MaxKeys ?? 1_000;
+        const page = keys.slice(start, start + size);
+        const more = start + size < keys.length;
+        return {
+          Contents: page.map((Key) => ({ Key })),
+          IsTruncated: more,
+          ...(more ? { NextContinuationToken: String(start + 2) } : {}),
+        };
+      });
     s3Mock.on(GetObjectCommand).callsFake((input: { Key: string }) => {
       const text = objects[input.Key];
       if (text === undefined) throw new NoSuchKey({ message: "The specified key does not exist.", $metadata: {} });
@@ -198,7 +203,7 @@ describe("readDecisions", () => {
     });
   }
 
-  it("lists the instruction's prefix (every page) and returns its valid records", async () => {
+  it("lists the instruction's prefix (one bounded page) and returns its valid records", async () => {
     const fixNow = decision();
     const snooze = decision({ decisionId: "dec-2", action: "snooze", at: "2026-11-20T10:31:00.000Z" });
     const exempt = decision({ decisionId: "dec-3", action: "exempt", details: { reason: "vendor" } });
@@ -213,11 +218,27 @@ describe("readDecisions", () => {
       invalid: [],
     });
     const lists = s3Mock.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input);
-    expect(lists).toEqual([
-      { Bucket: BUCKET, Prefix: `decisions/${INSTRUCTION_ID}/` },
-      { Bucket: BUCKET, Prefix: `decisions/${INSTRUCTION_ID}/`, ContinuationToken: "2" },
-    ]);
+    expect(lists).toEqual([{ Bucket: BUCKET, Prefix: `decisions/${INSTRUCTION_ID}/`, MaxKeys: 20 }]);
     expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(3);
+  });
+
+  it("stops at one page however much is stored under the prefix, and says so", async () => {
+    const junk = Object.fromEntries(
+      Array.from({ length: 30 }, (_, index) => [
+        `decisions/${INSTRUCTION_ID}/junk-${String(index).padStart(2, "0")}.json`,
+        "{}",
+      ]),
+    );
+    bucket(junk);
+    const reading = await readDecisions(s3, BUCKET, { instructionId: INSTRUCTION_ID });
+    expect(s3Mock.commandCalls(ListObjectsV2Command)).toHaveLength(1);
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+    expect(reading.records).toEqual([]);
+    expect(reading.invalid[0]).toEqual({
+      key: `decisions/${INSTRUCTION_ID}/`,
+      reason: "more than 20 objects: only the first 20 were looked at",
+    });
+    expect(reading.invalid).toHaveLength(21);
   });
 
   it("an empty prefix is no decision", async () => {
@@ -296,6 +317,9 @@ describe("readDecisions", () => {
     bucket({ [key("fix-now")]: JSON.stringify(decision()) });
     const controller = new AbortController();
     await readDecisions(s3, BUCKET, { instructionId: INSTRUCTION_ID }, { abortSignal: controller.signal });
+    // The listing and the record's read, both with the signal.
+    expect(s3Mock.commandCalls(ListObjectsV2Command).length).toBeGreaterThan(0);
+    expect(s3Mock.commandCalls(GetObjectCommand).length).toBeGreaterThan(0);
     for (const call of s3Mock.calls()) expect((call.args as unknown[])[1]).toEqual({ abortSignal: controller.signal });
   });
 });
@@ -345,5 +369,41 @@ describe("recordDecision: a decision about an earlier detection of the problem",
     s3Mock.on(GetObjectCommand).resolves({ Body: body(JSON.stringify(earlier)), ETag: '"old"' });
     expect(await recordDecision(s3, BUCKET, pressed)).toMatchObject({ recorded: false, existing: earlier });
     expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(1);
+  });
+});
+
+describe("withdrawDecision: a decision that could not be carried out is taken back, only while it is still there", () => {
+  const withdrawing = decision({ decisionId: "dec-mine", action: "undo", target: { actionId: ACTION_ID } });
+  const at = `decisions/${ACTION_ID}/undo.json`;
+
+  it("deletes the record If-Match the ETag read, when it holds this decision", async () => {
+    s3Mock.on(GetObjectCommand).resolves({ Body: body(JSON.stringify(withdrawing)), ETag: '"e1"' });
+    s3Mock.on(DeleteObjectCommand).resolves({});
+    expect(await withdrawDecision(s3, BUCKET, withdrawing)).toBe(true);
+    expect(s3Mock.commandCalls(DeleteObjectCommand).map((call) => call.args[0].input)).toEqual([
+      { Bucket: BUCKET, Key: at, IfMatch: '"e1"' },
+    ]);
+  });
+
+  it("leaves another decision, a record not valid, or none, and a record replaced since it was read", async () => {
+    s3Mock.on(DeleteObjectCommand).resolves({});
+    s3Mock.on(GetObjectCommand).resolves({ Body: body(JSON.stringify({ ...withdrawing, decisionId: "dec-other" })) });
+    expect(await withdrawDecision(s3, BUCKET, withdrawing)).toBe(false);
+    s3Mock.on(GetObjectCommand).resolves({ Body: body("{") });
+    expect(await withdrawDecision(s3, BUCKET, withdrawing)).toBe(false);
+    s3Mock.on(GetObjectCommand).rejects(new NoSuchKey({ message: "gone", $metadata: {} }));
+    expect(await withdrawDecision(s3, BUCKET, withdrawing)).toBe(false);
+    expect(s3Mock.commandCalls(DeleteObjectCommand)).toEqual([]);
+    s3Mock.on(GetObjectCommand).resolves({ Body: body(JSON.stringify(withdrawing)), ETag: '"e1"' });
+    s3Mock.on(DeleteObjectCommand).rejects(precondition());
+    expect(await withdrawDecision(s3, BUCKET, withdrawing)).toBe(false);
+  });
+
+  it("a store that refuses throws as the other decision calls do", async () => {
+    s3Mock.on(GetObjectCommand).resolves({ Body: body(JSON.stringify(withdrawing)), ETag: '"e1"' });
+    s3Mock.on(DeleteObjectCommand).rejects(awsError("AccessDenied", 403));
+    await expect(withdrawDecision(s3, BUCKET, withdrawing)).rejects.toBeInstanceOf(DecisionStoreError);
+    s3Mock.on(DeleteObjectCommand).rejects(awsError("SlowDown", 503));
+    await expect(withdrawDecision(s3, BUCKET, withdrawing)).rejects.toBeInstanceOf(DecisionStoreUnavailableError);
   });
 });

@@ -38,6 +38,8 @@ const ENDPOINT_ENV = {
   REMEDY_SNOOZE_MINUTES: "60",
   REMEDY_INTERACTIONS_WORKER: "remedy-interactions-worker",
   REMEDY_LEDGER_BUCKET: LEDGER,
+  REMEDY_ACCOUNT_ID: "123456789012",
+  REMEDY_REGION: "us-east-1",
   REMEDY_ORGANIZATION: "",
 };
 const WORKER_ENV = {
@@ -135,8 +137,18 @@ describe("interactions-worker", () => {
   });
 
   it("refuses an item with no decision behind it, touching nothing", async () => {
+    // A well-formed item, as the endpoint sends them, whose decision record is not in the ledger bucket.
+    const endpoint = await load<Endpoint>("../../functions/interactions/endpoint/handler.ts", ENDPOINT_ENV);
+    await endpoint.handler(signedEvent(formBody(press("remedy:fix-now", INSTRUCTION.id))));
+    const item = JSON.parse(
+      Buffer.from(lambdaMock.commandCalls(InvokeCommand)[0]!.args[0].input.Payload as Uint8Array).toString(),
+    );
+    bucket.objects.delete(item.decisionKey);
     const worker = await load<Worker>("../../functions/interactions/worker/handler.ts", WORKER_ENV);
-    expect(await worker.handler({ kind: "remedy-interaction", version: 1 })).toMatchObject({ status: "refused" });
+    expect(await worker.handler(item)).toMatchObject({
+      status: "refused",
+      reason: expect.stringContaining(`no decision is recorded at s3://${LEDGER}/${item.decisionKey}`),
+    });
     expect(sqsMock.calls()).toEqual([]);
     expect(slack.calls).toEqual([]);
   });

@@ -10,15 +10,17 @@ import {
   RevokeSecurityGroupIngressCommand,
 } from "@aws-sdk/client-ec2";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import { S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { instructionId } from "../../contract/instruction.ts";
 import { ledgerKey, memoryLedger } from "../../contract/ledger.ts";
 import { pendingKey } from "../../contract/pending.ts";
 import { type EndpointDeps, handleRequest } from "../../functions/interactions/endpoint/core.ts";
 import { ledgerObjectKey } from "../../functions/interactions/ledger-target.ts";
 import { approversFrom } from "../../functions/interactions/settings.ts";
+import { workItemSha256 } from "../../functions/interactions/work-item.ts";
 import { runWorkItem, type WorkerDeps } from "../../functions/interactions/worker/core.ts";
 import { sharedUndo } from "../../functions/interactions/worker/undo.ts";
 import { addSlackAllowlistEntry, SLACK_ALLOWLIST_KEY } from "../../platform/slack-allowlist.ts";
@@ -108,6 +110,7 @@ function endpointDeps(overrides: Partial<EndpointDeps> = {}): EndpointDeps {
     approvers: APPROVERS,
     snoozeMinutes: 1_440,
     organizationMode: false,
+    deployment: { accountId: ACCOUNT, region: REGION },
     s3: s3(),
     bucket: LEDGER,
     lambda: new LambdaClient({ region: REGION }),
@@ -622,20 +625,80 @@ describe("Undo", () => {
     expect(line).toContain(`recorded as ${UNDO_ID}; left as restored until 2026-11-21T10:30:00.000Z`);
   });
 
-  it("a record whose MAC does not verify is not undone; the person is told, the buttons stay", async () => {
+  it("a record whose MAC does not verify is not undone; the person is told, the buttons stay and work again", async () => {
     await fixedSg();
     const record = bucket.json(ledgerKey(ACTION_ID))!;
     bucket.put(ledgerKey(ACTION_ID), { ...record, ruleId: "tampered" });
     const event = signedEvent(formBody(press("remedy:undo", ACTION_ID, { blocks: REPORT_BLOCKS })));
     await handleRequest(event, endpointDeps());
-    const result = await runWorkItem(invokedItems()[0], workerDeps());
+    const [item] = invokedItems() as { decision: { decisionId: string } }[];
+    const result = await runWorkItem(item, workerDeps());
     expect(result).toMatchObject({
       status: "failed",
       reason: expect.stringContaining("does not match its integrity MAC"),
     });
     expect(ec2Mock.commandCalls(AuthorizeSecurityGroupIngressCommand)).toEqual([]);
     expect(callsTo("chat.update")).toEqual([]);
-    expect((responses()[0]!.body as { text: string }).text).toContain("Not done");
+    const told = (responses()[0]!.body as { text: string }).text;
+    expect(told).toContain("Not done");
+    expect(told).toContain("press again to retry");
+    // The decision is withdrawn (logged with its id), so the button is not answered "already chose Undo".
+    expect(decisionKeys()).toEqual([]);
+    expect(
+      log.lines.find((line) => line.message === "withdrew a decision that could not be carried out"),
+    ).toMatchObject({ fields: expect.objectContaining({ decisionId: item!.decision.decisionId }) });
+
+    // Pressed again: recorded and handed to the worker again (and refused again, for the same reason).
+    const again = signedEvent(formBody(press("remedy:undo", ACTION_ID, { blocks: REPORT_BLOCKS })), {
+      timestamp: String(Number(NOW_S) + 20),
+    });
+    expect(await handleRequest(again, endpointDeps())).toEqual({ statusCode: 200, body: "" });
+    expect(decisionKeys()).toEqual([`decisions/${ACTION_ID}/undo.json`]);
+    expect(invokedItems()).toHaveLength(2);
+    expect(responses()).toHaveLength(1);
+    expect(await runWorkItem(invokedItems()[1], workerDeps())).toMatchObject({ status: "failed" });
+    expect(ec2Mock.commandCalls(AuthorizeSecurityGroupIngressCommand)).toEqual([]);
+  });
+
+  it("a worker that cannot be started: the decision is withdrawn and a second press records and invokes again", async () => {
+    await fixedSg();
+    lambdaMock
+      .on(InvokeCommand)
+      .rejectsOnce(
+        Object.assign(new Error("denied"), { name: "AccessDeniedException", $metadata: { httpStatusCode: 403 } }),
+      )
+      .resolves({ StatusCode: 202 });
+    const first = signedEvent(formBody(press("remedy:undo", ACTION_ID, { blocks: REPORT_BLOCKS })));
+    expect(await handleRequest(first, endpointDeps())).toEqual({ statusCode: 200, body: "" });
+    expect(decisionKeys()).toEqual([]);
+    expect((responses()[0]!.body as { text: string }).text).toBe(
+      "Remedy could not start carrying this out: nothing was done; press again to retry.",
+    );
+    const again = signedEvent(formBody(press("remedy:undo", ACTION_ID, { blocks: REPORT_BLOCKS })), {
+      timestamp: String(Number(NOW_S) + 20),
+    });
+    expect(await handleRequest(again, endpointDeps())).toEqual({ statusCode: 200, body: "" });
+    expect(decisionKeys()).toEqual([`decisions/${ACTION_ID}/undo.json`]);
+    expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(2);
+    expect(responses()).toHaveLength(1);
+    expect(await runWorkItem(invokedItems()[1], workerDeps())).toMatchObject({ status: "done" });
+  });
+
+  it("organisation mode: the worker refuses an Undo item too (the member undo roles trust operators only)", async () => {
+    await fixedSg();
+    await handleRequest(
+      signedEvent(formBody(press("remedy:undo", ACTION_ID, { blocks: REPORT_BLOCKS }))),
+      endpointDeps(),
+    );
+    const organization = { regions: [REGION], excludedAccounts: [] };
+    const result = await runWorkItem(
+      invokedItems()[0],
+      workerDeps({ organizationMode: true, deployment: { accountId: ACCOUNT, region: REGION, organization } }),
+    );
+    expect(result).toMatchObject({ status: "failed", reason: expect.stringContaining("organisation mode") });
+    expect(ec2Mock.calls()).toEqual([]);
+    expect(bucket.json(ledgerKey(UNDO_ID))).toBeUndefined();
+    expect(callsTo("chat.update")).toEqual([]);
   });
 
   it("organisation mode: refused at the press, with the CLI command to use", async () => {
@@ -693,5 +756,228 @@ describe("the worker takes its item as a claim", () => {
     expect(sqsMock.commandCalls(ChangeMessageVisibilityCommand)).toEqual([]);
     expect(callsTo("chat.update")).toEqual([]);
     expect((responses()[0]!.body as { text: string }).text).toContain("U0ALICE001 is not in approvers.fixNow");
+  });
+});
+
+describe("the pending instruction is a claim: only this deployment's, only this detection, only one resource", () => {
+  /** The instruction as if detected in another region (its id follows, as the contract makes it). */
+  function elsewhere(region = "eu-west-1") {
+    const resource = { ...INSTRUCTION.resource, region };
+    const moved = { ...INSTRUCTION, resource };
+    return { ...moved, id: instructionId(moved) };
+  }
+
+  it("the endpoint records nothing about an instruction in another region, and says why", async () => {
+    const foreign = elsewhere();
+    bucket.put(pendingKey(foreign.id), { ...pendingRecord(), instruction: foreign });
+    for (const action of ["remedy:fix-now", "remedy:snooze", "remedy:exempt"]) {
+      const event = signedEvent(formBody(press(action, foreign.id)));
+      expect(await handleRequest(event, endpointDeps())).toEqual({ statusCode: 200, body: "" });
+    }
+    expect(decisionKeys()).toEqual([]);
+    expect(invokedItems()).toEqual([]);
+    expect(callsTo("views.open")).toEqual([]);
+    expect(responses().map((call) => (call.body as { text: string }).text)).toEqual(
+      Array(3).fill(
+        `Remedy does not act on this: ${ACCOUNT}/eu-west-1 is not this deployment's account and region (${ACCOUNT}/${REGION}). Nothing was done.`,
+      ),
+    );
+    // Organisation mode: the settings' regions, and their excluded accounts.
+    for (const organization of [
+      { regions: ["us-west-2"], excludedAccounts: [] },
+      { regions: [REGION, "eu-west-1"], excludedAccounts: [ACCOUNT] },
+    ]) {
+      const event = signedEvent(formBody(press("remedy:fix-now", foreign.id)), {
+        timestamp: String(Number(NOW_S) + 1),
+      });
+      await handleRequest(event, endpointDeps({ deployment: { accountId: ACCOUNT, region: REGION, organization } }));
+    }
+    expect(decisionKeys()).toEqual([]);
+    expect(
+      responses()
+        .slice(3)
+        .map((call) => (call.body as { text: string }).text),
+    ).toEqual([
+      "Remedy does not act on this: region eu-west-1 is not one of this deployment's regions (us-west-2). Nothing was done.",
+      `Remedy does not act on this: account ${ACCOUNT} is excluded in the organisation settings. Nothing was done.`,
+    ]);
+  });
+
+  it("the Exempt form's submission about an instruction elsewhere records nothing", async () => {
+    const foreign = elsewhere();
+    bucket.put(pendingKey(foreign.id), { ...pendingRecord(), instruction: foreign });
+    const metadata = JSON.stringify({ instructionId: foreign.id, channelId: CHANNEL, ts: MESSAGE_TS });
+    const event = signedEvent(
+      formBody(submission(metadata, { reason: "intended for the demo", expires: "2026-12-01" })),
+    );
+    const body = JSON.parse((await handleRequest(event, endpointDeps())).body);
+    expect(body.errors["remedy:exempt-reason"]).toContain("is not this deployment's account and region");
+    expect(decisionKeys()).toEqual([]);
+  });
+
+  it("the worker acts on no instruction in another account or region (one the endpoint let through)", async () => {
+    const foreign = elsewhere();
+    bucket.put(pendingKey(foreign.id), { ...pendingRecord(), instruction: foreign });
+    // An endpoint that serves eu-west-1 records it; this worker does not act there.
+    const organization = { regions: [REGION, "eu-west-1"], excludedAccounts: [] };
+    const deps = endpointDeps({ deployment: { accountId: ACCOUNT, region: REGION, organization } });
+    await handleRequest(signedEvent(formBody(press("remedy:fix-now", foreign.id))), deps);
+    const [item] = invokedItems();
+    expect(await runWorkItem(item, workerDeps())).toMatchObject({
+      status: "failed",
+      reason: expect.stringContaining(`${ACCOUNT}/eu-west-1 is not this deployment's account and region`),
+    });
+    expect(sqsMock.commandCalls(ChangeMessageVisibilityCommand)).toEqual([]);
+    expect(callsTo("chat.update")).toEqual([]);
+    // Withdrawn, as any decision that could not be carried out.
+    expect(decisionKeys()).toEqual([]);
+  });
+
+  it("the worker in organisation mode refuses an instruction outside the settings' regions, and acts inside them", async () => {
+    await handleRequest(signedEvent(formBody(press("remedy:fix-now", INSTRUCTION.id))), endpointDeps());
+    const [item] = invokedItems();
+    const deployment = (regions: string[]) => ({
+      accountId: "999999999999",
+      region: REGION,
+      organization: { regions, excludedAccounts: [] },
+    });
+    expect(await runWorkItem(item, workerDeps({ deployment: deployment(["eu-west-1"]) }))).toMatchObject({
+      status: "failed",
+      reason: expect.stringContaining("region us-east-1 is not one of this deployment's regions (eu-west-1)"),
+    });
+    expect(sqsMock.commandCalls(ChangeMessageVisibilityCommand)).toEqual([]);
+    await handleRequest(
+      signedEvent(formBody(press("remedy:fix-now", INSTRUCTION.id)), { timestamp: String(Number(NOW_S) + 5) }),
+      endpointDeps(),
+    );
+    expect(await runWorkItem(invokedItems()[1], workerDeps({ deployment: deployment([REGION]) }))).toMatchObject({
+      status: "done",
+    });
+  });
+
+  it("the worker refuses a decision taken before this detection began (decisionsFrom)", async () => {
+    await handleRequest(signedEvent(formBody(press("remedy:snooze", INSTRUCTION.id))), endpointDeps());
+    const [item] = invokedItems();
+    // The problem came back since (same id): decisions about the new detection count from 10:45.
+    bucket.put(pendingKey(INSTRUCTION.id), { ...pendingRecord(), decisionsFrom: "2026-11-20T10:45:00.000Z" });
+    expect(await runWorkItem(item, workerDeps())).toMatchObject({
+      status: "failed",
+      reason: expect.stringContaining("older than this detection"),
+    });
+    expect(callsTo("chat.update")).toEqual([]);
+  });
+
+  /** An Exempt decision recorded as the endpoint records it (its item's hash in its details), and its item. */
+  function exemptItem(details: Record<string, unknown>, id = INSTRUCTION.id) {
+    const message = { channelId: CHANNEL, ts: MESSAGE_TS };
+    const decision = {
+      version: 1,
+      decisionId: "a".repeat(64),
+      action: "exempt",
+      target: { instructionId: id },
+      by: { slackUserId: ALICE, teamId: "T0TEAM0001" },
+      at: NOW.toISOString(),
+      details: { ...message, ...details, itemSha256: workItemSha256({ responseUrl: RESPONSE_URL, message }) },
+    };
+    bucket.put(`decisions/${id}/exempt.json`, decision);
+    return {
+      kind: "remedy-interaction",
+      version: 1,
+      decisionKey: `decisions/${id}/exempt.json`,
+      decision,
+      responseUrl: RESPONSE_URL,
+      message,
+    };
+  }
+
+  it("the worker exempts no resource with a wildcard in it (the allowlist would read it as a pattern)", async () => {
+    for (const resourceId of ["sg-*", "sg-0123?"]) {
+      const wildcard = { ...INSTRUCTION, resource: { ...INSTRUCTION.resource, id: resourceId } };
+      const id = instructionId(wildcard);
+      bucket.put(pendingKey(id), { ...pendingRecord(), instruction: { ...wildcard, id } });
+      const result = await runWorkItem(
+        exemptItem({ reason: "intended for the demo", expires: "2026-12-01" }, id),
+        workerDeps(),
+      );
+      expect(result).toMatchObject({ status: "failed", reason: expect.stringContaining("contains a wildcard") });
+    }
+    expect(bucket.json(SLACK_ALLOWLIST_KEY)).toBeUndefined();
+    expect((responses().at(-1)!.body as { text: string }).text).toContain("press again to retry");
+  });
+
+  it("the worker checks the exemption again as the form does: reason length, a day after today, at most 90 days", async () => {
+    for (const details of [
+      { reason: "short", expires: "2026-12-01" },
+      { reason: "intended for the demo", expires: "2026-11-20" },
+      { reason: "intended for the demo", expires: "2027-03-01" },
+      { reason: "intended for the demo" },
+      { expires: "2026-12-01" },
+    ]) {
+      expect(await runWorkItem(exemptItem(details), workerDeps()), JSON.stringify(details)).toMatchObject({
+        status: "failed",
+        reason: expect.stringContaining("not one the form accepts"),
+      });
+    }
+    expect(bucket.json(SLACK_ALLOWLIST_KEY)).toBeUndefined();
+    expect(
+      await runWorkItem(exemptItem({ reason: "intended for the demo", expires: "2026-12-01" }), workerDeps()),
+    ).toMatchObject({
+      status: "done",
+    });
+    expect((bucket.json(SLACK_ALLOWLIST_KEY) as { entries: unknown[] }).entries).toHaveLength(1);
+  });
+});
+
+describe("the work item's response_url and message are bound to its decision", () => {
+  it("the endpoint records their hash; an item whose response_url or blocks were changed, or with no hash, is refused", async () => {
+    await handleRequest(signedEvent(formBody(press("remedy:fix-now", INSTRUCTION.id))), endpointDeps());
+    const [item] = invokedItems() as (Record<string, unknown> & {
+      decision: { details: Record<string, unknown> };
+      message: Record<string, unknown>;
+    })[];
+    expect(item!.decision.details.itemSha256).toBe(
+      workItemSha256({ responseUrl: RESPONSE_URL, message: item!.message as never }),
+    );
+    const forgedUrl = { ...item, responseUrl: "https://hooks.slack.com/actions/T0TEAM0001/9/evil" };
+    const forgedBlocks = {
+      ...item,
+      message: { ...item!.message, blocks: [{ type: "section", text: { type: "mrkdwn", text: "<!channel> pwned" } }] },
+    };
+    const dropped = { ...item, message: undefined };
+    for (const forged of [forgedUrl, forgedBlocks, dropped]) {
+      expect(await runWorkItem(forged, workerDeps())).toMatchObject({
+        status: "refused",
+        reason: expect.stringContaining("are not the ones the decision"),
+      });
+    }
+    // A record with no hash (not the endpoint's) is refused too.
+    const key = `decisions/${INSTRUCTION.id}/fix-now.json`;
+    const { itemSha256: _hash, ...details } = item!.decision.details;
+    const unbound = { ...item!.decision, details };
+    bucket.put(key, unbound);
+    expect(await runWorkItem({ ...item, decision: unbound }, workerDeps())).toMatchObject({ status: "refused" });
+    expect(sqsMock.commandCalls(ChangeMessageVisibilityCommand)).toEqual([]);
+    expect(slack.calls).toEqual([]);
+    // The item as sent works.
+    bucket.put(key, item!.decision);
+    expect(await runWorkItem(item, workerDeps())).toMatchObject({ status: "done" });
+  });
+});
+
+describe("a record that cannot be read", () => {
+  it("is not described to whoever pressed: a fixed sentence, the detail in the log only", async () => {
+    s3Mock.on(GetObjectCommand).rejects(
+      Object.assign(new Error(`Access Denied to s3://${LEDGER}/pending/${INSTRUCTION.id}.json`), {
+        name: "AccessDenied",
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+    const event = signedEvent(formBody(press("remedy:fix-now", INSTRUCTION.id)));
+    expect(await handleRequest(event, endpointDeps())).toEqual({ statusCode: 200, body: "" });
+    expect(responses().map((call) => (call.body as { text: string }).text)).toEqual([
+      "Remedy could not check this: nothing was done; try again.",
+    ]);
+    expect(JSON.stringify(log.errors())).toContain("AccessDenied");
+    expect(decisionKeys()).toEqual([]);
   });
 });

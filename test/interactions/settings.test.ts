@@ -16,6 +16,8 @@ const base = {
   REMEDY_SLACK_APP_SECRET: "remedy/slack-app",
   REMEDY_INTERACTIONS_WORKER: "remedy-interactions-worker",
   REMEDY_LEDGER_BUCKET: "ledger",
+  REMEDY_ACCOUNT_ID: "123456789012",
+  REMEDY_REGION: "us-east-1",
 };
 
 describe("settings", () => {
@@ -46,6 +48,20 @@ describe("settings", () => {
     };
     expect(readWorkerSettings(worker)).toMatchObject({ organizationMode: false, accountId: "123456789012" });
     expect(() => readWorkerSettings({ ...worker, REMEDY_ACCOUNT_ID: "nope" })).toThrow(/REMEDY_ACCOUNT_ID/);
+  });
+
+  it("both read where the deployment acts: account, region and, in organisation mode, the settings' regions", () => {
+    expect(readEndpointSettings(base)).toMatchObject({ accountId: "123456789012", region: "us-east-1" });
+    expect(readEndpointSettings(base)).not.toHaveProperty("organization");
+    const { REMEDY_ACCOUNT_ID: _account, ...noAccount } = base;
+    expect(() => readEndpointSettings(noAccount)).toThrow(/REMEDY_ACCOUNT_ID/);
+    const organization = JSON.stringify({ regions: ["us-east-1", "eu-west-1"], excludedAccounts: ["210987654321"] });
+    expect(readEndpointSettings({ ...base, REMEDY_ORGANIZATION: organization }).organization).toEqual({
+      regions: ["us-east-1", "eu-west-1"],
+      excludedAccounts: ["210987654321"],
+    });
+    expect(() => readEndpointSettings({ ...base, REMEDY_ORGANIZATION: "{" })).toThrow(/REMEDY_ORGANIZATION/);
+    expect(() => readEndpointSettings({ ...base, REMEDY_ORGANIZATION: '{"regions":[]}' })).toThrow(/regions/);
   });
 
   it("button ids: only Remedy's own, never Object's members", () => {

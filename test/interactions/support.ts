@@ -1,7 +1,13 @@
 // What the interactions tests share: an in-memory ledger bucket behind aws-sdk-client-mock (conditional writes as S3
 // does them), Slack requests signed here with node:crypto over the exact body sent, and a pending instruction.
 import { createHmac } from "node:crypto";
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import type { AwsClientStub } from "aws-sdk-client-mock";
 import type { PendingInstruction } from "../../contract/pending.ts";
 import type { FunctionUrlEvent } from "../../functions/interactions/endpoint/core.ts";
@@ -54,7 +60,10 @@ function s3Error(name: string, status: number): Error {
   return Object.assign(new Error(name), { name, Code: name, $metadata: { httpStatusCode: status } });
 }
 
-/** The ledger bucket in memory: GetObject, PutObject (If-None-Match: * and If-Match as S3 does them), listing. */
+/**
+ * The ledger bucket in memory: GetObject, PutObject (If-None-Match: * and If-Match as S3 does them), DeleteObject
+ * (If-Match too), listing.
+ */
 export function memoryBucket(mock: AwsClientStub<S3Client>) {
   const objects = new Map<string, { body: string; etag: string }>();
   let version = 0;
@@ -73,6 +82,14 @@ export function memoryBucket(mock: AwsClientStub<S3Client>) {
       objects.set(input.Key, { body: String(input.Body), etag });
       return { ETag: etag };
     });
+  mock.on(DeleteObjectCommand).callsFake((input: { Key: string; IfMatch?: string }) => {
+    const existing = objects.get(input.Key);
+    if (input.IfMatch !== undefined && existing?.etag !== input.IfMatch) {
+      throw existing ? s3Error("PreconditionFailed", 412) : s3Error("NoSuchKey", 404);
+    }
+    objects.delete(input.Key);
+    return {};
+  });
   mock.on(ListObjectsV2Command).callsFake((input: { Prefix?: string }) => ({
     Contents: [...objects.keys()].filter((key) => key.startsWith(input.Prefix ?? "")).map((Key) => ({ Key })),
   }));

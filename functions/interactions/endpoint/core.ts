@@ -12,7 +12,6 @@ import { type DecisionRecord, type DecisionTarget, recordDecision } from "../../
 import { ACTION_ID_PATTERN } from "../../../contract/ids.ts";
 import { readPending } from "../../../contract/pending.ts";
 import { mayPress } from "../../../platform/approvers.ts";
-import { describeAwsError } from "../../../platform/aws-errors.ts";
 import { errorFields, type Log } from "../../../platform/logging.ts";
 import type { SlackWebApi } from "../../../platform/slack-web-api.ts";
 import { escapeText, utc } from "../../notifier/message.ts";
@@ -25,7 +24,7 @@ import {
   readExemptInput,
 } from "../exempt-modal.ts";
 import { readLedgerTarget } from "../ledger-target.ts";
-import { type Approvers, buttonAction, decisionIdFor } from "../settings.ts";
+import { type Approvers, buttonAction, decisionIdFor, type InteractionDeployment, placeProblem } from "../settings.ts";
 import {
   type BlockActionsInteraction,
   SIGNATURE_HEADER,
@@ -33,7 +32,16 @@ import {
   type ViewSubmissionInteraction,
   verifySlackRequest,
 } from "../verify.ts";
-import { type MessageRef, messageRef, WORK_ITEM_KIND, WORK_ITEM_VERSION, type WorkItem } from "../work-item.ts";
+import { withdrawDecision } from "../withdraw.ts";
+import {
+  ITEM_SHA256_DETAIL,
+  type MessageRef,
+  messageRef,
+  WORK_ITEM_KIND,
+  WORK_ITEM_VERSION,
+  type WorkItem,
+  workItemSha256,
+} from "../work-item.ts";
 
 /** What Secrets Manager holds for the Slack app (platform/slack-app.ts). */
 export interface SlackAppSecrets {
@@ -66,6 +74,8 @@ export interface EndpointDeps {
   snoozeMinutes: number;
   /** Organisation mode: Undo from Slack is refused (the member undo roles trust operators only). */
   organizationMode: boolean;
+  /** Where this deployment acts: a press about an instruction elsewhere is refused before anything is recorded. */
+  deployment: InteractionDeployment;
   s3: Pick<S3Client, "send">;
   bucket: string;
   lambda: Pick<LambdaClient, "send">;
@@ -89,6 +99,8 @@ const json = (body: unknown): HttpAnswer => ({
   body: JSON.stringify(body),
 });
 const modalErrors = (errors: Record<string, string>) => json({ response_action: "errors", errors });
+/** What a person is told when the record a press is about cannot be read (the detail is logged, never shown). */
+const CANNOT_CHECK = "Remedy could not check this: nothing was done; try again.";
 
 /** The body exactly as sent: base64 undone to its bytes, read as UTF-8 (what Slack signed). */
 export function rawBodyOf(event: FunctionUrlEvent): string {
@@ -196,11 +208,22 @@ async function pressed(
         await say(`Remedy has no ledger record of ${value}: nothing to undo.`);
         return empty(200);
       }
+      if (!deps.deployment.organization && target.accountId !== deps.deployment.accountId) {
+        deps.log.warn("refused Undo of a change outside this deployment", log, { accountId: target.accountId });
+        await say(`Remedy does not act in account ${target.accountId} (not this deployment's): nothing was done.`);
+        return empty(200);
+      }
       accountId = target.accountId;
     } else {
       const pending = await readPending(deps.s3, deps.bucket, value);
       if (!pending) {
         await say("This is no longer pending (already fixed, exempted or gone): nothing was done.");
+        return empty(200);
+      }
+      const elsewhere = placeProblem(deps.deployment, pending.instruction.resource);
+      if (elsewhere) {
+        deps.log.warn("refused a press about an instruction outside this deployment", log, { reason: elsewhere });
+        await say(`Remedy does not act on this: ${escapeText(elsewhere)}. Nothing was done.`);
         return empty(200);
       }
       accountId = pending.instruction.resource.accountId;
@@ -211,8 +234,9 @@ async function pressed(
       };
     }
   } catch (error) {
+    // The detail (bucket, key, what did not parse) is for the logs, not for whoever pressed.
     deps.log.error("could not read what a press is about", log, errorFields(error));
-    await say(`Remedy could not check this (${escapeText(describeAwsError(error))}): nothing was done; try again.`);
+    await say(CANNOT_CHECK);
     return empty(200);
   }
 
@@ -295,11 +319,18 @@ async function submitted(
         [REASON_BLOCK]: "This is no longer pending (already fixed, exempted or gone): nothing was done.",
       });
     }
+    const elsewhere = placeProblem(deps.deployment, pending.instruction.resource);
+    if (elsewhere) {
+      deps.log.warn("refused an Exempt submission about an instruction outside this deployment", log, {
+        reason: elsewhere,
+      });
+      return modalErrors({ [REASON_BLOCK]: `Remedy does not act on this: ${elsewhere}. Nothing was done.` });
+    }
     accountId = pending.instruction.resource.accountId;
     decisionsFrom = pending.decisionsFrom;
   } catch (error) {
     deps.log.error("could not read what a submission is about", log, errorFields(error));
-    return modalErrors({ [REASON_BLOCK]: "Remedy could not check this: nothing was done; try again." });
+    return modalErrors({ [REASON_BLOCK]: CANNOT_CHECK });
   }
   const verdict = judge(deps, "exempt", payload.userId, accountId);
   if (!verdict.allowed) {
@@ -364,6 +395,8 @@ async function decide(
   responseUrl: string | undefined,
   message: MessageRef | undefined,
 ): Promise<Decided> {
+  // The item's parts the record does not hold (where to answer, the message to update) are bound to it by their hash.
+  const parts = { ...(responseUrl ? { responseUrl } : {}), ...(message ? { message } : {}) };
   const record: DecisionRecord = {
     version: 1,
     decisionId: what.decisionId,
@@ -371,7 +404,7 @@ async function decide(
     target: what.target,
     by: { slackUserId: what.payload.userId, teamId: what.payload.teamId },
     at: deps.now().toISOString(),
-    ...(Object.keys(what.details).length > 0 ? { details: what.details } : {}),
+    details: { ...what.details, [ITEM_SHA256_DETAIL]: workItemSha256(parts) },
   };
   const log = { action: what.action, target: what.target, user: what.payload.userId, decisionId: what.decisionId };
   let recorded: Awaited<ReturnType<typeof recordDecision>>;
@@ -413,8 +446,7 @@ async function decide(
     version: WORK_ITEM_VERSION,
     decisionKey: recorded.key,
     decision: record,
-    ...(responseUrl ? { responseUrl } : {}),
-    ...(message ? { message } : {}),
+    ...parts,
   };
   try {
     await deps.lambda.send(
@@ -425,16 +457,36 @@ async function decide(
       }),
     );
   } catch (error) {
-    // Recorded but not started: the coordinator still honours Fix now and Snooze at its next look.
     deps.log.error("recorded a decision but could not start its worker", log, errorFields(error));
-    const plain =
-      what.action === "fix-now" || what.action === "snooze"
-        ? "Recorded; Remedy applies it at its next look (within minutes), but this message will not be updated."
-        : "Recorded, but Remedy could not start carrying it out: tell an operator.";
+    if (what.action === "fix-now" || what.action === "snooze") {
+      // Recorded but not started: the coordinator still honours Fix now and Snooze at its next look.
+      const plain =
+        "Recorded; Remedy applies it at its next look (within minutes), but this message will not be updated.";
+      return { kind: "failed", text: plain, plain };
+    }
+    // Exempt and Undo happen only through the worker: the decision is taken back, so the button works again.
+    if (await withdraw(deps, record, log)) {
+      const plain = "Remedy could not start carrying this out: nothing was done; press again to retry.";
+      return { kind: "failed", text: plain, plain };
+    }
+    const plain = "Recorded, but Remedy could not start carrying it out: tell an operator.";
     return { kind: "failed", text: plain, plain };
   }
   deps.log.info("decision recorded", log);
   return { kind: "recorded" };
+}
+
+/** Takes a decision back (../withdraw.ts); whether it is gone. Never throws. */
+async function withdraw(deps: EndpointDeps, record: DecisionRecord, log: Record<string, unknown>): Promise<boolean> {
+  try {
+    const withdrawn = await withdrawDecision(deps.s3, deps.bucket, record);
+    if (withdrawn) deps.log.info("withdrew a decision that could not be carried out", log);
+    else deps.log.warn("a decision to withdraw is no longer the one at its key", log);
+    return withdrawn;
+  } catch (error) {
+    deps.log.error("could not withdraw a decision that could not be carried out", log, errorFields(error));
+    return false;
+  }
 }
 
 /** An ephemeral answer to the person who pressed (only they see it). A failure is logged: the answer is best effort. */

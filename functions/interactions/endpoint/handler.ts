@@ -25,6 +25,11 @@ export async function handler(event: FunctionUrlEvent) {
     approvers: settings.approvers,
     snoozeMinutes: settings.snoozeMinutes,
     organizationMode: settings.organizationMode,
+    deployment: {
+      accountId: settings.accountId,
+      region: settings.region,
+      ...(settings.organization ? { organization: settings.organization } : {}),
+    },
     s3: s3Client(),
     bucket: settings.ledgerBucket,
     lambda: lambdaClient(),

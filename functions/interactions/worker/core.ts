@@ -5,7 +5,8 @@
 // MAC verifies). Each action is idempotent, so a Lambda retry of the same item is harmless: a visibility of 0 again,
 // the same decision's allowlist entry (found, not added twice), an undo that re-reads the live state.
 // Failures: retryable ones throw (Lambda retries the item); permanent ones are logged and told to the person through
-// the response_url, and the message keeps its buttons.
+// the response_url, the message keeps its buttons and the decision is withdrawn (../withdraw.ts), so a press again
+// records and carries it out anew. The item's response_url and message are bound to the record by their hash.
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { ChangeMessageVisibilityCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { canonicalJson } from "../../../contract/canonical-json.ts";
@@ -19,9 +20,18 @@ import { errorFields, type Log } from "../../../platform/logging.ts";
 import type { SlackAllowlistAddition } from "../../../platform/slack-allowlist.ts";
 import type { SlackWebApi } from "../../../platform/slack-web-api.ts";
 import { escapeText } from "../../notifier/message.ts";
+import { exemptInputProblem } from "../exempt-modal.ts";
 import { decidedBlocks, decisionLine } from "../outcome.ts";
-import type { Approvers } from "../settings.ts";
-import { CHANNEL_ID_PATTERN, MESSAGE_TS_PATTERN, parseWorkItem, type WorkItem } from "../work-item.ts";
+import { type Approvers, type InteractionDeployment, placeProblem } from "../settings.ts";
+import { withdrawDecision } from "../withdraw.ts";
+import {
+  CHANNEL_ID_PATTERN,
+  ITEM_SHA256_DETAIL,
+  MESSAGE_TS_PATTERN,
+  parseWorkItem,
+  type WorkItem,
+  workItemSha256,
+} from "../work-item.ts";
 
 /** What an undo from Slack needs (worker/undo.ts: the CLI's own path, cli/undo-runner.ts undoAndKeep). */
 export interface UndoPort {
@@ -46,8 +56,11 @@ export interface WorkerDeps {
   slack: () => Promise<Pick<SlackWebApi, "update" | "respond" | "call">>;
   addAllowlistEntry: (addition: SlackAllowlistAddition, now: Date) => Promise<{ existing?: boolean }>;
   undo: UndoPort;
-  /** Where Remedy acts: an undo of anything elsewhere is refused. */
-  deployment: { accountId: string; region: string };
+  /**
+   * Where Remedy acts: an undo of anything elsewhere is refused, and so is any decision about an instruction
+   * elsewhere (settings.ts placeProblem: in organisation mode, the settings' regions and excluded accounts).
+   */
+  deployment: InteractionDeployment;
   /** Organisation mode: Undo from Slack is refused (the member undo roles trust operators only). */
   organizationMode: boolean;
   now: () => Date;
@@ -103,11 +116,14 @@ export async function runWorkItem(event: unknown, deps: WorkerDeps): Promise<Wor
       errorFields(error),
     );
     const reason = (error as Error).message;
+    // Taken back, so the button can be pressed again (the failure stays in the logs above).
+    const withdrawn = await withdraw(decision, deps, log);
     if (item.responseUrl) {
+      const retry = withdrawn && !denied ? "; press again to retry" : "";
       await respond(deps, item.responseUrl, {
         response_type: "ephemeral",
         replace_original: false,
-        text: `${denied ? "Not done: you may no longer do this" : "Not done"}: ${escapeText(reason)}`,
+        text: `${denied ? "Not done: you may no longer do this" : "Not done"}: ${escapeText(reason)}${retry}`,
       });
     }
     return { status: denied ? "denied" : "failed", reason };
@@ -115,6 +131,19 @@ export async function runWorkItem(event: unknown, deps: WorkerDeps): Promise<Wor
   deps.log.info("decision carried out", log, { outcome });
   const announced = await announce(decision, item, outcome, deps);
   return { status: "done", outcome, announced };
+}
+
+/** Withdraws the decision (../withdraw.ts); whether it is gone. Never throws. */
+async function withdraw(decision: DecisionRecord, deps: WorkerDeps, log: Record<string, unknown>): Promise<boolean> {
+  try {
+    const withdrawn = await withdrawDecision(deps.s3, deps.bucket, decision);
+    if (withdrawn) deps.log.info("withdrew a decision that could not be carried out", log);
+    else deps.log.warn("a decision to withdraw is no longer the one at its key", log);
+    return withdrawn;
+  } catch (error) {
+    deps.log.error("could not withdraw a decision that could not be carried out", log, errorFields(error));
+    return false;
+  }
 }
 
 function isRetryable(error: unknown): boolean {
@@ -149,6 +178,13 @@ async function storedDecision(item: WorkItem, deps: WorkerDeps): Promise<Decisio
   if (canonicalJson(stored) !== canonicalJson(item.decision)) {
     throw new RefusedItemError(`the decision at s3://${deps.bucket}/${key} is not the one the item carries`);
   }
+  // Where to answer and the message to update are the item's, not the record's: bound to it by their hash.
+  const bound = stored.details?.[ITEM_SHA256_DETAIL];
+  if (typeof bound !== "string" || bound !== workItemSha256(item)) {
+    throw new RefusedItemError(
+      `the item's response_url and message are not the ones the decision at s3://${deps.bucket}/${key} was recorded with`,
+    );
+  }
   return stored;
 }
 
@@ -168,6 +204,14 @@ async function act(decision: DecisionRecord, deps: WorkerDeps): Promise<string> 
   const pending = await readPending(deps.s3, deps.bucket, instructionId);
   if (!pending) return NO_LONGER_PENDING;
   const { instruction } = pending;
+  // The pending record is a claim too: an instruction elsewhere, or a decision about an earlier detection, is not acted on.
+  const elsewhere = placeProblem(deps.deployment, instruction.resource);
+  if (elsewhere) throw new NotDoneError(`Remedy does not act on this: ${elsewhere}`);
+  if (!(Date.parse(decision.at) >= Date.parse(pending.decisionsFrom))) {
+    throw new NotDoneError(
+      `this decision (${decision.at}) is older than this detection (decisions count from ${pending.decisionsFrom})`,
+    );
+  }
   allow(deps, decision.action, decision, instruction.resource.accountId);
   switch (decision.action) {
     case "fix-now": {
@@ -204,12 +248,21 @@ async function act(decision: DecisionRecord, deps: WorkerDeps): Promise<string> 
       return `snoozed${minutes ? ` for ${durationText(minutes)}` : ""}: Remedy waits that much longer before fixing it`;
     }
     case "exempt": {
-      const reason = typeof details.reason === "string" ? details.reason : "";
-      const expires = typeof details.expires === "string" ? details.expires : "";
+      const resource = instruction.resource.arn ?? instruction.resource.id;
+      // The allowlist reads * and ? in a resource as wildcards (detection/exemptions.ts): one press exempts one resource.
+      if (/[*?]/.test(resource)) {
+        throw new NotDoneError(
+          `the resource ${resource} contains a wildcard (* or ?): it cannot be exempted from Slack`,
+        );
+      }
+      const invalid = exemptInputProblem(details.reason, details.expires, deps.now());
+      if (invalid) throw new NotDoneError(`the exemption is not one the form accepts: ${invalid}`);
+      const reason = details.reason as string;
+      const expires = details.expires as string;
       try {
         await deps.addAllowlistEntry(
           {
-            resource: instruction.resource.arn ?? instruction.resource.id,
+            resource,
             problems: [instruction.problem],
             reason,
             owner: `slack:${decision.by.slackUserId}`,

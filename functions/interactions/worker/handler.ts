@@ -49,7 +49,11 @@ export async function handler(event: unknown) {
       now,
       log: logger,
     }),
-    deployment: { accountId: settings.accountId, region: settings.region },
+    deployment: {
+      accountId: settings.accountId,
+      region: settings.region,
+      ...(settings.organization ? { organization: settings.organization } : {}),
+    },
     organizationMode: settings.organizationMode,
     now,
     log: logger,

@@ -3,7 +3,8 @@ import { resourceUndos } from "../../../problems/undo.ts";
 
 /**
  * Every AWS command the interactions worker sends itself, and the IAM action it needs: the app secret (bot token),
- * the ledger bucket (decisions, pending instructions, the Slack allowlist, the undo's records and exemption), Fix
+ * the ledger bucket (decisions, withdrawn when they fail, pending instructions, the Slack allowlist, the undo's records
+ * and exemption), Fix
  * now's visibility change on the remediation queue, Undo's MAC check (kms:VerifyMac on the ledger MAC key; never
  * GenerateMac) and its "undone" report.
  */
@@ -11,6 +12,8 @@ export const interactionsWorkerOwnPermissions = {
   GetSecretValueCommand: "secretsmanager:GetSecretValue",
   GetObjectCommand: "s3:GetObject",
   PutObjectCommand: "s3:PutObject",
+  // Withdrawing a decision that could not be carried out (functions/interactions/withdraw.ts), so it can be retried.
+  DeleteObjectCommand: "s3:DeleteObject",
   // Not sent (the ledger's and decisions' listings are the CLI's and the coordinator's), but needed: a missing
   // object then answers NoSuchKey, not AccessDenied.
   ListObjectsV2Command: "s3:ListBucket",

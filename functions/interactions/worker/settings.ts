@@ -1,6 +1,6 @@
 // Everything the interactions worker reads from its environment, once at cold start.
 import { ConfigurationError, optionalEnv, requiredEnv } from "../../../platform/env.ts";
-import { type Approvers, approversFrom } from "../settings.ts";
+import { type Approvers, approversFrom, type OrganizationScope, organizationFrom } from "../settings.ts";
 
 export interface WorkerSettings {
   slackAppSecret: string;
@@ -12,6 +12,8 @@ export interface WorkerSettings {
   accountId: string;
   region: string;
   organizationMode: boolean;
+  /** Organisation mode's settings: an instruction's region must be one of theirs, its account not excluded. */
+  organization?: OrganizationScope;
 }
 
 type Env = Record<string, string | undefined>;
@@ -21,6 +23,7 @@ export function readWorkerSettings(env: Env = process.env): WorkerSettings {
   const region = requiredEnv("REMEDY_REGION", env);
   if (!/^\d{12}$/.test(accountId))
     throw new ConfigurationError(`REMEDY_ACCOUNT_ID "${accountId}" is not an account id`);
+  const organization = organizationFrom(optionalEnv("REMEDY_ORGANIZATION", "", env));
   return {
     slackAppSecret: requiredEnv("REMEDY_SLACK_APP_SECRET", env),
     approvers: approversFrom(optionalEnv("REMEDY_SLACK_APPROVERS", "", env)),
@@ -30,7 +33,8 @@ export function readWorkerSettings(env: Env = process.env): WorkerSettings {
     reportTopicArn: requiredEnv("REMEDY_REPORT_TOPIC_ARN", env),
     accountId,
     region,
-    // Only whether it is set: the worker acts in this account alone (undo refuses organisation mode).
-    organizationMode: optionalEnv("REMEDY_ORGANIZATION", "", env) !== "",
+    // Undo refuses organisation mode; Fix now, Snooze and Exempt check the instruction against its regions.
+    organizationMode: organization !== undefined,
+    ...(organization ? { organization } : {}),
   };
 }

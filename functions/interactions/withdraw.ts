@@ -1,0 +1,65 @@
+// Taking back a decision that could not be carried out (its worker not started, or failed for good), so that the
+// button can be pressed again: decisions are written put-if-absent, and a record left behind would answer every later
+// press with "already chose … nothing more was done". Kept out of contract/decisions.ts so that the functions that only
+// read decisions (the coordinator, the remediations) carry no delete.
+import { DeleteObjectCommand, GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import {
+  type DecisionRecord,
+  DecisionStoreError,
+  DecisionStoreUnavailableError,
+  decisionKey,
+  parseDecisionRecord,
+} from "../../contract/decisions.ts";
+import { classifyAwsError, describeAwsError, hasErrorCode } from "../../platform/aws-errors.ts";
+
+const statusOf = (error: unknown) =>
+  (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+
+function storeError(context: string, error: unknown): Error {
+  const message = `${context}: ${describeAwsError(error)}`;
+  return classifyAwsError(error) === "transient"
+    ? new DecisionStoreUnavailableError(message, { cause: error })
+    : new DecisionStoreError(message, { cause: error });
+}
+
+/**
+ * Deletes the record at the decision's key only while it is still this decision: read, compared by decisionId,
+ * deleted If-Match the ETag read (never another person's decision taken since). Returns whether it was deleted
+ * (false: gone already, not a valid record, or another decision holds the key). Store failures throw
+ * DecisionStoreUnavailableError (retry) or DecisionStoreError.
+ */
+export async function withdrawDecision(
+  s3: Pick<S3Client, "send">,
+  bucket: string,
+  record: Pick<DecisionRecord, "decisionId" | "action" | "target">,
+): Promise<boolean> {
+  const key = decisionKey(record.target, record.action);
+  let text: string;
+  let etag: string | undefined;
+  try {
+    const output = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    etag = output.ETag;
+    text = output.Body ? await output.Body.transformToString("utf-8") : "";
+  } catch (error) {
+    if (hasErrorCode(error, "NoSuchKey", "NotFound")) return false;
+    throw storeError(`s3://${bucket}/${key}: reading the decision to withdraw`, error);
+  }
+  let stored: DecisionRecord;
+  try {
+    stored = parseDecisionRecord(JSON.parse(text), `s3://${bucket}/${key}`);
+  } catch {
+    // Not a record this decision wrote: not ours to delete.
+    return false;
+  }
+  if (stored.decisionId !== record.decisionId) return false;
+  try {
+    await s3.send(
+      new DeleteObjectCommand({ Bucket: bucket, Key: key, ...(etag !== undefined ? { IfMatch: etag } : {}) }),
+    );
+  } catch (error) {
+    // Replaced since it was read (412), or gone: not this decision's to delete any more.
+    if (hasErrorCode(error, "PreconditionFailed", "NoSuchKey", "NotFound") || statusOf(error) === 412) return false;
+    throw storeError(`s3://${bucket}/${key}: withdrawing the decision`, error);
+  }
+  return true;
+}
