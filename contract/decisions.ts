@@ -126,7 +126,7 @@ export async function recordDecision(
       );
       return true;
     } catch (error) {
-      if (!isAlreadyThere(error)) throw storeError(`s3://${bucket}/${key}: writing the decision`, error);
+      if (!isAlreadyThere(error)) throw decisionStoreError(`s3://${bucket}/${key}: writing the decision`, error);
       return false;
     }
   };
@@ -167,7 +167,7 @@ async function readDecision(
         cause: error,
       });
     }
-    throw storeError(`s3://${bucket}/${key}: reading the decision already taken`, error);
+    throw decisionStoreError(`s3://${bucket}/${key}: reading the decision already taken`, error);
   }
   let value: unknown;
   try {
@@ -210,7 +210,7 @@ export async function readDecisions(
   try {
     output = await listPage(s3, bucket, prefix, undefined, sendOptions, MAX_LISTED_PER_INSTRUCTION);
   } catch (error) {
-    throw storeError(`s3://${bucket}/${prefix}: listing the decisions`, error);
+    throw decisionStoreError(`s3://${bucket}/${prefix}: listing the decisions`, error);
   }
   const keys = (output.Contents ?? []).flatMap((object) => (object.Key?.endsWith(".json") ? [object.Key] : []));
 
@@ -285,7 +285,7 @@ async function readListed(
     text = output.Body ? await output.Body.transformToString("utf-8") : "";
   } catch (error) {
     if (hasErrorCode(error, "NoSuchKey", "NotFound")) return undefined;
-    throw storeError(`s3://${bucket}/${key}: reading the decision`, error);
+    throw decisionStoreError(`s3://${bucket}/${key}: reading the decision`, error);
   }
   try {
     return parseDecisionRecord(JSON.parse(text), `s3://${bucket}/${key}`);
@@ -295,7 +295,8 @@ async function readListed(
   }
 }
 
-function storeError(context: string, error: unknown): Error {
+/** A store failure as this module's errors: transient ones to retry, the rest permanent. */
+export function decisionStoreError(context: string, error: unknown): Error {
   const message = `${context}: ${describeAwsError(error)}`;
   return classifyAwsError(error) === "transient"
     ? new DecisionStoreUnavailableError(message, { cause: error })
@@ -311,7 +312,7 @@ export async function listRecentDecisions(s3: S3, bucket: string, limit: number)
     try {
       output = await listPage(s3, bucket, DECISION_PREFIX, token, {});
     } catch (error) {
-      throw storeError(`s3://${bucket}/${DECISION_PREFIX}: listing the decisions`, error);
+      throw decisionStoreError(`s3://${bucket}/${DECISION_PREFIX}: listing the decisions`, error);
     }
     for (const object of output.Contents ?? []) {
       if (object.Key?.endsWith(".json")) listed.push({ key: object.Key, at: object.LastModified?.getTime() ?? 0 });

@@ -6,7 +6,7 @@ import * as v from "valibot";
 import { DECISIONS_BLOCK_ID, decisionActionOf } from "../../contract/decision-actions.ts";
 import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from "../../contract/ids.ts";
 import { type ApproverSettings, parseApproverSettingsJson } from "../../platform/approvers.ts";
-import { ConfigurationError } from "../../platform/env.ts";
+import { ConfigurationError, optionalEnv, requiredEnv } from "../../platform/env.ts";
 
 /** REMEDY_SNOOZE_MINUTES: how far Snooze pushes an instruction's due time (the coordinator applies it). */
 export const SNOOZE_MINUTES = { fallback: 1_440, min: 1, max: 10_080 } as const;
@@ -118,4 +118,34 @@ export function placeProblem(
     return `${accountId}/${region} is not this deployment's account and region (${deployment.accountId}/${deployment.region})`;
   }
   return undefined;
+}
+
+/** What both interactions functions read alike: the app's secret, the approvers, the bucket and where Remedy acts. */
+export interface CommonSettings {
+  slackAppSecret: string;
+  approvers: Approvers;
+  ledgerBucket: string;
+  /** Where this deployment acts: an instruction elsewhere is refused before anything is recorded or done. */
+  accountId: string;
+  region: string;
+  organizationMode: boolean;
+  /** Organisation mode's settings: an instruction's region must be one of theirs, its account not excluded. */
+  organization?: OrganizationScope;
+}
+
+export function readCommonSettings(env: Record<string, string | undefined>): CommonSettings {
+  const accountId = requiredEnv("REMEDY_ACCOUNT_ID", env);
+  if (!ACCOUNT_ID_PATTERN.test(accountId)) {
+    throw new ConfigurationError(`REMEDY_ACCOUNT_ID "${accountId}" is not an account id`);
+  }
+  const organization = organizationFrom(optionalEnv("REMEDY_ORGANIZATION", "", env));
+  return {
+    slackAppSecret: requiredEnv("REMEDY_SLACK_APP_SECRET", env),
+    approvers: approversFrom(optionalEnv("REMEDY_SLACK_APPROVERS", "", env)),
+    ledgerBucket: requiredEnv("REMEDY_LEDGER_BUCKET", env),
+    accountId,
+    region: requiredEnv("REMEDY_REGION", env),
+    organizationMode: organization !== undefined,
+    ...(organization ? { organization } : {}),
+  };
 }

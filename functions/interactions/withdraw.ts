@@ -3,24 +3,12 @@
 // press with "already chose … nothing more was done". Kept out of contract/decisions.ts so that the functions that only
 // read decisions (the coordinator, the remediations) carry no delete.
 import { DeleteObjectCommand, GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import {
-  type DecisionRecord,
-  DecisionStoreError,
-  DecisionStoreUnavailableError,
-  decisionKey,
-  parseDecisionRecord,
-} from "../../contract/decisions.ts";
-import { classifyAwsError, describeAwsError, hasErrorCode } from "../../platform/aws-errors.ts";
+import { type DecisionRecord, decisionKey, decisionStoreError, parseDecisionRecord } from "../../contract/decisions.ts";
+import { hasErrorCode } from "../../platform/aws-errors.ts";
+import { errorFields, type Log } from "../../platform/logging.ts";
 
 const statusOf = (error: unknown) =>
   (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
-
-function storeError(context: string, error: unknown): Error {
-  const message = `${context}: ${describeAwsError(error)}`;
-  return classifyAwsError(error) === "transient"
-    ? new DecisionStoreUnavailableError(message, { cause: error })
-    : new DecisionStoreError(message, { cause: error });
-}
 
 /**
  * Deletes the record at the decision's key only while it is still this decision: read, compared by decisionId,
@@ -42,7 +30,7 @@ export async function withdrawDecision(
     text = output.Body ? await output.Body.transformToString("utf-8") : "";
   } catch (error) {
     if (hasErrorCode(error, "NoSuchKey", "NotFound")) return false;
-    throw storeError(`s3://${bucket}/${key}: reading the decision to withdraw`, error);
+    throw decisionStoreError(`s3://${bucket}/${key}: reading the decision to withdraw`, error);
   }
   let stored: DecisionRecord;
   try {
@@ -59,7 +47,26 @@ export async function withdrawDecision(
   } catch (error) {
     // Replaced since it was read (412), or gone: not this decision's to delete any more.
     if (hasErrorCode(error, "PreconditionFailed", "NoSuchKey", "NotFound") || statusOf(error) === 412) return false;
-    throw storeError(`s3://${bucket}/${key}: withdrawing the decision`, error);
+    throw decisionStoreError(`s3://${bucket}/${key}: withdrawing the decision`, error);
   }
   return true;
+}
+
+/** withdrawDecision, logged with `fields`: whether the decision is gone. Never throws (the caller has told the person). */
+export async function withdrawLogged(
+  s3: Pick<S3Client, "send">,
+  bucket: string,
+  record: Pick<DecisionRecord, "decisionId" | "action" | "target">,
+  log: Log,
+  fields: Record<string, unknown>,
+): Promise<boolean> {
+  try {
+    const withdrawn = await withdrawDecision(s3, bucket, record);
+    if (withdrawn) log.info("withdrew a decision that could not be carried out", fields);
+    else log.warn("a decision to withdraw is no longer the one at its key", fields);
+    return withdrawn;
+  } catch (error) {
+    log.error("could not withdraw a decision that could not be carried out", fields, errorFields(error));
+    return false;
+  }
 }

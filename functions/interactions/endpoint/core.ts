@@ -32,7 +32,7 @@ import {
   type ViewSubmissionInteraction,
   verifySlackRequest,
 } from "../verify.ts";
-import { withdrawDecision } from "../withdraw.ts";
+import { withdrawLogged } from "../withdraw.ts";
 import {
   ITEM_SHA256_DETAIL,
   type MessageRef,
@@ -465,7 +465,7 @@ async function decide(
       return { kind: "failed", text: plain, plain };
     }
     // Exempt and Undo happen only through the worker: the decision is taken back, so the button works again.
-    if (await withdraw(deps, record, log)) {
+    if (await withdrawLogged(deps.s3, deps.bucket, record, deps.log, log)) {
       const plain = "Remedy could not start carrying this out: nothing was done; press again to retry.";
       return { kind: "failed", text: plain, plain };
     }
@@ -474,19 +474,6 @@ async function decide(
   }
   deps.log.info("decision recorded", log);
   return { kind: "recorded" };
-}
-
-/** Takes a decision back (../withdraw.ts); whether it is gone. Never throws. */
-async function withdraw(deps: EndpointDeps, record: DecisionRecord, log: Record<string, unknown>): Promise<boolean> {
-  try {
-    const withdrawn = await withdrawDecision(deps.s3, deps.bucket, record);
-    if (withdrawn) deps.log.info("withdrew a decision that could not be carried out", log);
-    else deps.log.warn("a decision to withdraw is no longer the one at its key", log);
-    return withdrawn;
-  } catch (error) {
-    deps.log.error("could not withdraw a decision that could not be carried out", log, errorFields(error));
-    return false;
-  }
 }
 
 /** An ephemeral answer to the person who pressed (only they see it). A failure is logged: the answer is best effort. */

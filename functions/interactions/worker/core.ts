@@ -23,7 +23,7 @@ import { escapeText } from "../../notifier/message.ts";
 import { exemptInputProblem } from "../exempt-modal.ts";
 import { decidedBlocks, decisionLine } from "../outcome.ts";
 import { type Approvers, type InteractionDeployment, placeProblem } from "../settings.ts";
-import { withdrawDecision } from "../withdraw.ts";
+import { withdrawLogged } from "../withdraw.ts";
 import {
   CHANNEL_ID_PATTERN,
   ITEM_SHA256_DETAIL,
@@ -117,7 +117,7 @@ export async function runWorkItem(event: unknown, deps: WorkerDeps): Promise<Wor
     );
     const reason = (error as Error).message;
     // Taken back, so the button can be pressed again (the failure stays in the logs above).
-    const withdrawn = await withdraw(decision, deps, log);
+    const withdrawn = await withdrawLogged(deps.s3, deps.bucket, decision, deps.log, log);
     if (item.responseUrl) {
       const retry = withdrawn && !denied ? "; press again to retry" : "";
       await respond(deps, item.responseUrl, {
@@ -131,19 +131,6 @@ export async function runWorkItem(event: unknown, deps: WorkerDeps): Promise<Wor
   deps.log.info("decision carried out", log, { outcome });
   const announced = await announce(decision, item, outcome, deps);
   return { status: "done", outcome, announced };
-}
-
-/** Withdraws the decision (../withdraw.ts); whether it is gone. Never throws. */
-async function withdraw(decision: DecisionRecord, deps: WorkerDeps, log: Record<string, unknown>): Promise<boolean> {
-  try {
-    const withdrawn = await withdrawDecision(deps.s3, deps.bucket, decision);
-    if (withdrawn) deps.log.info("withdrew a decision that could not be carried out", log);
-    else deps.log.warn("a decision to withdraw is no longer the one at its key", log);
-    return withdrawn;
-  } catch (error) {
-    deps.log.error("could not withdraw a decision that could not be carried out", log, errorFields(error));
-    return false;
-  }
 }
 
 function isRetryable(error: unknown): boolean {
