@@ -11,6 +11,7 @@ import { DECISION_ID_PATTERN, SLACK_USER_ID } from "../contract/ids.ts";
 import { type AllowlistEntry, type ExemptionProblem, parseAllowlist } from "../detection/exemptions.ts";
 import type { Problem } from "../detection/types.ts";
 import { hasErrorCode } from "./aws-errors.ts";
+import { errorFields, type Log } from "./logging.ts";
 
 export type S3 = Pick<S3Client, "send">;
 
@@ -187,17 +188,16 @@ export async function readSlackAllowlist(s3: S3, bucket: string): Promise<SlackA
 
 /**
  * The deployed allowlist with the Slack entries after it, cached for `ttlMs` (detection: the Config rule and the
- * real-time function). Unreadable: the deployed entries alone, `onUnreadable` told (the remediation reads it again
- * before it changes anything); malformed parts: `onProblems` told once per read.
+ * real-time function). Unreadable: the deployed entries alone, with a warning (the remediation reads it again before
+ * it changes anything); malformed parts: a warning each, once per read.
  */
 export function cachedAllowlist(options: {
   s3: S3;
   bucket: string;
   deployed: readonly AllowlistEntry[];
+  log: Log;
   ttlMs?: number;
   now?: () => number;
-  onUnreadable?: (error: unknown) => void;
-  onProblems?: (problems: ExemptionProblem[]) => void;
 }): () => Promise<readonly AllowlistEntry[]> {
   const ttlMs = options.ttlMs ?? 60_000;
   const clock = options.now ?? Date.now;
@@ -207,10 +207,12 @@ export function cachedAllowlist(options: {
     if (cached && at - cached.at < ttlMs) return cached.entries;
     try {
       const reading = await readSlackAllowlist(options.s3, options.bucket);
-      if (reading.problems.length > 0) options.onProblems?.(reading.problems);
+      for (const problem of reading.problems) {
+        options.log.warn("Slack allowlist entry ignored: it exempts nothing", { ...problem });
+      }
       cached = { at, entries: [...options.deployed, ...reading.entries] };
     } catch (error) {
-      options.onUnreadable?.(error);
+      options.log.warn("Slack allowlist unreadable: judging with the deployed allowlist only", errorFields(error));
       // Cached too, so an S3 outage costs one failed read per TTL, not one per event.
       cached = { at, entries: options.deployed };
     }

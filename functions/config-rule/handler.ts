@@ -13,7 +13,7 @@ import {
   sqsClient,
   stsClient,
 } from "../../platform/clients.ts";
-import { createLogger, createMetrics, errorFields, metricSink } from "../../platform/logging.ts";
+import { createLogger, createMetrics, metricSink } from "../../platform/logging.ts";
 import { organizationsDirectory } from "../../platform/organization.ts";
 import { cachedAllowlist } from "../../platform/slack-allowlist-read.ts";
 import { runConfigRule } from "./core.ts";
@@ -52,11 +52,7 @@ const allowlist = cachedAllowlist({
   s3: hubS3(),
   bucket: settings.scanBucket,
   deployed: settings.allowlist,
-  onUnreadable: (error) =>
-    logger.warn("Slack allowlist unreadable: judging with the deployed allowlist only", errorFields(error)),
-  onProblems: (problems) => {
-    for (const problem of problems) logger.warn("Slack allowlist entry ignored: it exempts nothing", { ...problem });
-  },
+  log: logger,
 });
 /** A scan task hands the rest on with this much of its invocation left (a page call can take seconds). */
 const SCAN_SAFETY_MARGIN_MS = 60_000;

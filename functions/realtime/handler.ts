@@ -2,7 +2,7 @@
 import { InvokeCommand } from "@aws-sdk/client-lambda";
 import type { SQSEvent } from "aws-lambda";
 import { lambdaClient, organizationsClient, s3Client, sqsClient, stsClient } from "../../platform/clients.ts";
-import { createLogger, createMetrics, errorFields, metricSink } from "../../platform/logging.ts";
+import { createLogger, createMetrics, metricSink } from "../../platform/logging.ts";
 import { organizationsDirectory } from "../../platform/organization.ts";
 import { cachedAllowlist } from "../../platform/slack-allowlist-read.ts";
 import { undoExemptionReader } from "../../platform/undo-exemptions.ts";
@@ -38,11 +38,7 @@ const allowlist = cachedAllowlist({
   s3: s3Client(),
   bucket: settings.ledgerBucket,
   deployed: settings.allowlist,
-  onUnreadable: (error) =>
-    logger.warn("Slack allowlist unreadable: judging with the deployed allowlist only", errorFields(error)),
-  onProblems: (problems) => {
-    for (const problem of problems) logger.warn("Slack allowlist entry ignored: it exempts nothing", { ...problem });
-  },
+  log: logger,
 });
 
 export async function handler(event: SQSEvent) {

@@ -15,6 +15,7 @@ import {
   SlackAllowlistConflictError,
   SlackAllowlistFullError,
 } from "../../platform/slack-allowlist.ts";
+import { recordingLog } from "../helpers/recording-log.ts";
 
 const s3Mock = mockClient(S3Client);
 const s3 = new S3Client({ region: "us-east-1" });
@@ -229,15 +230,13 @@ describe("cachedAllowlist", () => {
   it("appends the Slack entries to the deployed ones, re-read only after the TTL; unreadable: the deployed alone", async () => {
     await addSlackAllowlistEntry(s3, BUCKET, grant(), NOW);
     let clock = 0;
-    const unreadable: unknown[] = [];
+    const log = recordingLog();
+    const unreadable = () =>
+      log.lines.filter(
+        (line) => line.message === "Slack allowlist unreadable: judging with the deployed allowlist only",
+      );
     const deployed = [{ index: 0, resource: "deployed" }] as never[];
-    const allowlist = cachedAllowlist({
-      s3,
-      bucket: BUCKET,
-      deployed,
-      now: () => clock,
-      onUnreadable: (error) => unreadable.push(error),
-    });
+    const allowlist = cachedAllowlist({ s3, bucket: BUCKET, deployed, now: () => clock, log });
     expect((await allowlist()).map((entry) => entry.resource)).toEqual(["deployed", "sg-0123456789abcdef0"]);
     s3Mock.on(GetObjectCommand).rejects(awsError("SlowDown", 503));
     clock = 59_999;
@@ -245,6 +244,6 @@ describe("cachedAllowlist", () => {
     expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(2); // the add's read, then the first read
     clock = 60_000;
     expect((await allowlist()).map((entry) => entry.resource)).toEqual(["deployed"]);
-    expect(unreadable).toHaveLength(1);
+    expect(unreadable()).toHaveLength(1);
   });
 });
