@@ -8,6 +8,7 @@
 import { classifyAwsError, describeAwsError } from "../platform/aws-errors.ts";
 import type { Log } from "../platform/logging.ts";
 import { RESOURCES } from "./index.ts";
+import { checkedRegistryModules } from "./registry-modules.ts";
 import type { ResourceSpec } from "./types.ts";
 
 /** What a lister is made from: clients (asked by class, one per class, in the account and region listed). */
@@ -89,14 +90,12 @@ export function checkedInventoryModules(
   modules: readonly (InventoryModule | undefined)[],
   resources: readonly ResourceSpec[] = UNRECORDED_RESOURCES,
 ): readonly InventoryModule[] {
-  return resources.map((resource, index) => {
-    const module = modules[index];
-    if (module?.resourceType !== resource.type) {
-      throw new Error(
-        `problems/${resource.folder}/inventory.ts must export the lister of ${resource.type} as \`inventory\` (found ${module ? `one of ${module.resourceType}` : "none"})`,
-      );
-    }
-    return module;
+  return checkedRegistryModules(modules, resources, {
+    file: "inventory.ts",
+    exportName: "inventory",
+    what: (resource) => `lister of ${resource.type}`,
+    keyOf: (module) => module.resourceType,
+    expected: (resource) => resource.type,
   });
 }
 

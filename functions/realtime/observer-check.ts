@@ -2,15 +2,14 @@
 // resource type's folder exports the observer of that type, in the registry's order.
 import { RESOURCES } from "../../problems/index.ts";
 import type { ObserveModule } from "../../problems/observe.ts";
+import { checkedRegistryModules } from "../../problems/registry-modules.ts";
 
 export function checkedObserveModules(modules: readonly (ObserveModule | undefined)[]): readonly ObserveModule[] {
-  return RESOURCES.map((resource, index) => {
-    const module = modules[index];
-    if (module?.resourceType !== resource.type) {
-      throw new Error(
-        `problems/${resource.folder}/observe.ts must export the observer of ${resource.type} as \`observe\` (found ${module ? `one of ${module.resourceType}` : "none"})`,
-      );
-    }
-    return module;
+  return checkedRegistryModules(modules, RESOURCES, {
+    file: "observe.ts",
+    exportName: "observe",
+    what: (resource) => `observer of ${resource.type}`,
+    keyOf: (module) => module.resourceType,
+    expected: (resource) => resource.type,
   });
 }
