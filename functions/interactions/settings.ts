@@ -2,11 +2,11 @@
 // list denies every press, with the reason, rather than failing the function, so people are told why), the snooze
 // amount's bounds, and the decision id of a request. Each function's own settings.ts reads its environment with these.
 import { createHash } from "node:crypto";
-import * as v from "valibot";
 import { DECISIONS_BLOCK_ID, decisionActionOf } from "../../contract/decision-actions.ts";
-import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from "../../contract/ids.ts";
+import { ACCOUNT_ID_PATTERN } from "../../contract/ids.ts";
 import { type ApproverSettings, parseApproverSettingsJson } from "../../platform/approvers.ts";
 import { ConfigurationError, optionalEnv, requiredEnv } from "../../platform/env.ts";
+import { readOrganizationSettings } from "../../platform/organization-settings.ts";
 
 /** REMEDY_SNOOZE_MINUTES: how far Snooze pushes an instruction's due time (the coordinator applies it). */
 export const SNOOZE_MINUTES = { fallback: 1_440, min: 1, max: 10_080 } as const;
@@ -43,26 +43,11 @@ export function decisionIdFor(timestamp: string, signature: string): string {
   return createHash("sha256").update(`${timestamp}:${signature.toLowerCase()}`, "utf8").digest("hex");
 }
 
-/**
- * What the interactions functions read of the organisation settings (REMEDY_ORGANIZATION, platform/organization.ts:
- * the stack writes them canonical, and the hub functions that act check them whole): where Remedy acts. Read here with
- * a schema of its own so that neither function bundles the Organizations client it may not call.
- */
+/** Where Remedy acts in organisation mode, as the interactions functions need it: the settings' regions and exclusions. */
 export interface OrganizationScope {
   regions: string[];
   excludedAccounts: string[];
 }
-
-const OrganizationScopeSchema = v.object({
-  regions: v.pipe(
-    v.array(v.pipe(v.string(), v.regex(REGION_PATTERN, "must be an AWS region"))),
-    v.minLength(1, "must name at least one region"),
-  ),
-  excludedAccounts: v.optional(
-    v.array(v.pipe(v.string(), v.regex(ACCOUNT_ID_PATTERN, "must be a 12-digit account id"))),
-    [],
-  ),
-});
 
 /** Where this deployment acts, as both interactions functions know it (REMEDY_ACCOUNT_ID, REMEDY_REGION, REMEDY_ORGANIZATION). */
 export interface InteractionDeployment {
@@ -70,25 +55,6 @@ export interface InteractionDeployment {
   region: string;
   /** Organisation mode: the settings' regions and excluded accounts. */
   organization?: OrganizationScope;
-}
-
-/** REMEDY_ORGANIZATION: empty in single-account mode; bad JSON or settings fail the cold start, naming the variable. */
-export function organizationFrom(text: string): OrganizationScope | undefined {
-  if (text === "") return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigurationError(`environment variable REMEDY_ORGANIZATION is not JSON: ${(error as Error).message}`);
-  }
-  const parsed = v.safeParse(OrganizationScopeSchema, value);
-  if (!parsed.success) {
-    const [issue] = parsed.issues;
-    throw new ConfigurationError(
-      `environment variable REMEDY_ORGANIZATION: ${v.getDotPath(issue) ?? "value"}: ${issue.message}`,
-    );
-  }
-  return { regions: parsed.output.regions, excludedAccounts: parsed.output.excludedAccounts };
 }
 
 /**
@@ -138,7 +104,12 @@ export function readCommonSettings(env: Record<string, string | undefined>): Com
   if (!ACCOUNT_ID_PATTERN.test(accountId)) {
     throw new ConfigurationError(`REMEDY_ACCOUNT_ID "${accountId}" is not an account id`);
   }
-  const organization = organizationFrom(optionalEnv("REMEDY_ORGANIZATION", "", env));
+  // The organisation settings checked whole, as every hub function checks them (platform/organization-settings.ts has
+  // no AWS client: neither function may ask Organizations).
+  const settings = readOrganizationSettings(env);
+  const organization: OrganizationScope | undefined = settings
+    ? { regions: settings.regions, excludedAccounts: settings.excludedAccounts }
+    : undefined;
   return {
     slackAppSecret: requiredEnv("REMEDY_SLACK_APP_SECRET", env),
     approvers: approversFrom(optionalEnv("REMEDY_SLACK_APPROVERS", "", env)),

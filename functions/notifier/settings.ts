@@ -1,7 +1,7 @@
 // Everything the notifier reads from its environment, read once at cold start.
 
 import { booleanEnv, ConfigurationError, integerEnv, optionalEnv, requiredEnv } from "../../platform/env.ts";
-import { type OrganizationSettings, parseOrganizationSettings } from "../../platform/organization.ts";
+import { type OrganizationSettings, readOrganizationSettings } from "../../platform/organization.ts";
 import { RULE_IDS } from "../../problems/index.ts";
 import { parseSecretReference, type SecretReference, secretReferenceProblem } from "./destinations.ts";
 import { SLACK_USER_ID } from "./ids.ts";
@@ -46,7 +46,7 @@ export function readNotifierSettings(env: Env = process.env): NotifierSettings {
     .map((suffix) => suffix.trim())
     .filter((suffix) => suffix !== "");
   const users = parseSlackUsers(optionalEnv("REMEDY_SLACK_USERS", "{}", env));
-  const organization = readOrganization(optionalEnv("REMEDY_ORGANIZATION", "", env));
+  const organization = readOrganizationSettings(env);
   const appSecret = optionalEnv("REMEDY_SLACK_APP_SECRET", "", env).trim();
   return {
     ...(secretProblem
@@ -66,18 +66,6 @@ export function readNotifierSettings(env: Env = process.env): NotifierSettings {
     ...(appSecret ? { slackAppSecret: appSecret } : {}),
     snoozeMinutes: integerEnv("REMEDY_SNOOZE_MINUTES", SNOOZE_MINUTES.fallback, SNOOZE_MINUTES, env),
   };
-}
-
-/** Empty: single-account mode. Bad JSON or settings fail the cold start, naming the variable (as every hub function). */
-function readOrganization(text: string): OrganizationSettings | undefined {
-  if (text === "") return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigurationError(`environment variable REMEDY_ORGANIZATION is not JSON: ${(error as Error).message}`);
-  }
-  return parseOrganizationSettings(value, "environment variable REMEDY_ORGANIZATION");
 }
 
 /** `{"arn:aws:iam::123456789012:user/alice": "U012ABCDEF", "alice@example.com": "U012ABCDEF"}` */
