@@ -5,7 +5,13 @@
 // re-checks it. Undo targets a remediation's action id; the others an instruction id.
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import * as v from "valibot";
-import { classifyAwsError, describeAwsError, errorCode, hasErrorCode } from "../platform/aws-errors.ts";
+import {
+  classifyAwsError,
+  describeAwsError,
+  errorCode,
+  hasErrorCode,
+  isConditionalWriteConflict,
+} from "../platform/aws-errors.ts";
 import { mapLimit } from "../platform/concurrency.ts";
 import { PermanentError, RetryableError } from "../platform/errors.ts";
 import { DECISION_ACTIONS, type DecisionAction } from "./decision-actions.ts";
@@ -126,7 +132,8 @@ export async function recordDecision(
       );
       return true;
     } catch (error) {
-      if (!isAlreadyThere(error)) throw decisionStoreError(`s3://${bucket}/${key}: writing the decision`, error);
+      if (!isConditionalWriteConflict(error))
+        throw decisionStoreError(`s3://${bucket}/${key}: writing the decision`, error);
       return false;
     }
   };
@@ -140,13 +147,6 @@ export async function recordDecision(
     return { recorded: false, key, existing: (await readDecision(s3, bucket, key)).record };
   }
   return { recorded: false, key, existing: found.record };
-}
-
-/** 412: the object exists. 409: another conditional write to it was in flight (it is then read, or retried). */
-function isAlreadyThere(error: unknown): boolean {
-  if (hasErrorCode(error, "PreconditionFailed", "ConditionalRequestConflict")) return true;
-  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
-  return status === 412 || status === 409;
 }
 
 async function readDecision(

@@ -11,7 +11,7 @@ import { GenerateMacCommand, type KMSClient } from "@aws-sdk/client-kms";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import * as v from "valibot";
 import { PROBLEMS } from "../detection/types.ts";
-import { hasErrorCode } from "../platform/aws-errors.ts";
+import { hasErrorCode, isConditionalWriteConflict } from "../platform/aws-errors.ts";
 import { PermanentError } from "../platform/errors.ts";
 import { RESOURCES } from "../problems/index.ts";
 import { canonicalJson } from "./canonical-json.ts";
@@ -341,9 +341,7 @@ export async function claimObject(s3: S3Client, config: S3LedgerConfig, key: str
     );
     return true;
   } catch (error) {
-    if (hasErrorCode(error, "PreconditionFailed", "ConditionalRequestConflict")) return false;
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if (status === 412 || status === 409) return false;
+    if (isConditionalWriteConflict(error)) return false;
     throw error;
   }
 }

@@ -149,6 +149,16 @@ export function hasErrorCode(error: unknown, ...codes: string[]): boolean {
   return false;
 }
 
+/**
+ * A conditional write or delete (If-Match, If-None-Match) that lost: 412, its condition did not hold; 409, another
+ * conditional request on the key was in flight.
+ */
+export function isConditionalWriteConflict(error: unknown): boolean {
+  if (hasErrorCode(error, "PreconditionFailed", "ConditionalRequestConflict")) return true;
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+  return status === 412 || status === 409;
+}
+
 export function classifyAwsError(error: unknown): AwsErrorKind {
   // Remedy's own errors say what they are (platform/errors.ts).
   const own = failureKind(error);

@@ -3,7 +3,7 @@
 // judge import, so their bundles carry no write.
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type { AllowlistEntry, ExemptionProblem } from "../detection/exemptions.ts";
-import { hasErrorCode } from "./aws-errors.ts";
+import { isConditionalWriteConflict } from "./aws-errors.ts";
 import { PermanentError, RetryableError } from "./errors.ts";
 import {
   checkSlackAllowlistEntry,
@@ -48,12 +48,6 @@ export class SlackAllowlistConflictError extends RetryableError {
 // ---------------------------------------------------------------------------------------------------------------
 // Writing
 
-function isConditionFailure(error: unknown): boolean {
-  if (hasErrorCode(error, "PreconditionFailed", "ConditionalRequestConflict")) return true;
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return status === 412 || status === 409;
-}
-
 /** Writes `entries` over what was read: If-Match its ETag, If-None-Match when there was none. False: raced. */
 async function writeStored(
   s3: S3,
@@ -75,7 +69,7 @@ async function writeStored(
     );
     return true;
   } catch (error) {
-    if (!isConditionFailure(error)) throw error;
+    if (!isConditionalWriteConflict(error)) throw error;
     return false;
   }
 }

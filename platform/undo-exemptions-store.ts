@@ -9,7 +9,7 @@ import {
   type UndoExemptionResource,
   undoExemptionKey,
 } from "../contract/undo-exemption.ts";
-import { hasErrorCode } from "./aws-errors.ts";
+import { isConditionalWriteConflict } from "./aws-errors.ts";
 import { RetryableError } from "./errors.ts";
 import { readStored, type S3 } from "./undo-exemptions.ts";
 
@@ -27,12 +27,6 @@ export interface AddedUndoExemption {
 
 /** Writes racing on one resource's object retry this many times (conditional writes keep both undos' entries). */
 const ADD_ATTEMPTS = 4;
-
-function isConditionFailure(error: unknown): boolean {
-  if (hasErrorCode(error, "PreconditionFailed", "ConditionalRequestConflict")) return true;
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return status === 412 || status === 409;
-}
 
 /**
  * Adds an undo's entries to its resource's object: merged with what is there and still in force (the same entry
@@ -63,7 +57,7 @@ export async function addUndoExemption(
       );
       return { record, key, ...(stored.state === "invalid" ? { replacedInvalid: `${key}: ${stored.reason}` } : {}) };
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
+      if (!isConditionalWriteConflict(error)) throw error;
     }
   }
   throw new UndoExemptionConflictError(`s3://${bucket}/${key} kept changing while the undo wrote it`);

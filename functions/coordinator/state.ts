@@ -4,6 +4,7 @@
 // Stored in S3 with conditional writes, so two overlapping coordinators never overwrite each other silently.
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import * as v from "valibot";
+import { isConditionalWriteConflict } from "../../platform/aws-errors.ts";
 import { PermanentError, RetryableError } from "../../platform/errors.ts";
 
 export const STATE_VERSION = 1;
@@ -168,12 +169,6 @@ export interface CoordinatorStateStore {
   save(state: CoordinatorState, etag: string | undefined): Promise<{ etag?: string }>;
 }
 
-function isConflict(error: unknown): boolean {
-  const name = (error as { name?: string }).name;
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return name === "PreconditionFailed" || name === "ConditionalRequestConflict" || status === 412 || status === 409;
-}
-
 /**
  * The state as one S3 object. Needs s3:GetObject and s3:PutObject on the key, and s3:ListBucket on the bucket so a
  * missing object reads as NoSuchKey (404) rather than AccessDenied (403).
@@ -211,7 +206,7 @@ export function s3StateStore(s3: S3Client, location: { bucket: string; key: stri
         );
         return output.ETag ? { etag: output.ETag } : {};
       } catch (error) {
-        if (isConflict(error)) {
+        if (isConditionalWriteConflict(error)) {
           throw new CoordinatorStateConflictError(
             `s3://${location.bucket}/${location.key} changed since it was read (${(error as Error).name})`,
           );

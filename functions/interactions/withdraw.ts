@@ -4,11 +4,8 @@
 // read decisions (the coordinator, the remediations) carry no delete.
 import { DeleteObjectCommand, GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { type DecisionRecord, decisionKey, decisionStoreError, parseDecisionRecord } from "../../contract/decisions.ts";
-import { hasErrorCode } from "../../platform/aws-errors.ts";
+import { hasErrorCode, isConditionalWriteConflict } from "../../platform/aws-errors.ts";
 import { errorFields, type Log } from "../../platform/logging.ts";
-
-const statusOf = (error: unknown) =>
-  (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
 
 /**
  * Deletes the record at the decision's key only while it is still this decision: read, compared by decisionId,
@@ -46,7 +43,7 @@ export async function withdrawDecision(
     );
   } catch (error) {
     // Replaced since it was read (412), or gone: not this decision's to delete any more.
-    if (hasErrorCode(error, "PreconditionFailed", "NoSuchKey", "NotFound") || statusOf(error) === 412) return false;
+    if (isConditionalWriteConflict(error) || hasErrorCode(error, "NoSuchKey", "NotFound")) return false;
     throw decisionStoreError(`s3://${bucket}/${key}: withdrawing the decision`, error);
   }
   return true;

@@ -1,6 +1,6 @@
 // Everything the notifier reads from its environment, read once at cold start.
 
-import { booleanEnv, ConfigurationError, integerEnv, optionalEnv, requiredEnv } from "../../platform/env.ts";
+import { booleanEnv, integerEnv, optionalEnv, requiredEnv } from "../../platform/env.ts";
 import { type OrganizationSettings, readOrganizationSettings } from "../../platform/organization.ts";
 import { RULE_IDS } from "../../problems/index.ts";
 import { parseSecretReference, type SecretReference, secretReferenceProblem } from "./destinations.ts";
