@@ -154,28 +154,55 @@ async function readDecision(
   bucket: string,
   key: string,
 ): Promise<{ record: DecisionRecord; etag: string | undefined }> {
+  const found = await lookUpDecision(s3, bucket, key, "reading the decision already taken");
+  // A 409's winner may not have finished writing: the next attempt will find it.
+  if (found.state === "absent") {
+    throw new DecisionStoreUnavailableError(`s3://${bucket}/${key}: another write holds it but it is not there yet`);
+  }
+  if (found.state === "invalid") throw new InvalidDecisionError(found.reason);
+  return { record: found.record, etag: found.etag };
+}
+
+/** What is stored at a decision's key: nothing, a valid record (with its ETag), or why it is not one. */
+export type StoredDecision =
+  | { state: "absent" }
+  | { state: "valid"; record: DecisionRecord; etag: string | undefined }
+  | { state: "invalid"; reason: string; etag: string | undefined };
+
+/**
+ * Reads the object at a decision key, the one read every reader of a single decision makes (recording, listing,
+ * withdrawing, the worker). Store failures throw DecisionStoreUnavailableError (retry) or DecisionStoreError, their
+ * message saying what was being done (`doing`).
+ */
+export async function lookUpDecision(
+  s3: S3,
+  bucket: string,
+  key: string,
+  doing: string,
+  options: { abortSignal?: AbortSignal } = {},
+): Promise<StoredDecision> {
   let text: string;
   let etag: string | undefined;
   try {
-    const output = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const output = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), options);
     etag = output.ETag;
     text = output.Body ? await output.Body.transformToString("utf-8") : "";
   } catch (error) {
-    // A 409's winner may not have finished writing: the next attempt will find it.
-    if (hasErrorCode(error, "NoSuchKey", "NotFound")) {
-      throw new DecisionStoreUnavailableError(`s3://${bucket}/${key}: another write holds it but it is not there yet`, {
-        cause: error,
-      });
-    }
-    throw decisionStoreError(`s3://${bucket}/${key}: reading the decision already taken`, error);
+    if (hasErrorCode(error, "NoSuchKey", "NotFound")) return { state: "absent" };
+    throw decisionStoreError(`s3://${bucket}/${key}: ${doing}`, error);
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new InvalidDecisionError(`s3://${bucket}/${key}: not JSON: ${(error as Error).message}`);
+    return { state: "invalid", reason: `s3://${bucket}/${key}: not JSON: ${(error as Error).message}`, etag };
   }
-  return { record: parseDecisionRecord(value, `s3://${bucket}/${key}`), etag };
+  try {
+    return { state: "valid", record: parseDecisionRecord(value, `s3://${bucket}/${key}`), etag };
+  } catch (error) {
+    if (!(error instanceof InvalidDecisionError)) throw error;
+    return { state: "invalid", reason: error.message, etag };
+  }
 }
 
 /** An instruction's decisions as stored: the valid ones, and the objects under its prefix that are not. */
@@ -279,20 +306,9 @@ async function readListed(
   key: string,
   options: { abortSignal?: AbortSignal },
 ): Promise<DecisionRecord | { reason: string } | undefined> {
-  let text: string;
-  try {
-    const output = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), options);
-    text = output.Body ? await output.Body.transformToString("utf-8") : "";
-  } catch (error) {
-    if (hasErrorCode(error, "NoSuchKey", "NotFound")) return undefined;
-    throw decisionStoreError(`s3://${bucket}/${key}: reading the decision`, error);
-  }
-  try {
-    return parseDecisionRecord(JSON.parse(text), `s3://${bucket}/${key}`);
-  } catch (error) {
-    if (error instanceof InvalidDecisionError) return { reason: error.message };
-    return { reason: `s3://${bucket}/${key}: not JSON: ${(error as Error).message}` };
-  }
+  const found = await lookUpDecision(s3, bucket, key, "reading the decision", options);
+  if (found.state === "absent") return undefined;
+  return found.state === "valid" ? found.record : { reason: found.reason };
 }
 
 /** A store failure as this module's errors: transient ones to retry, the rest permanent. */

@@ -2,8 +2,8 @@
 // button can be pressed again: decisions are written put-if-absent, and a record left behind would answer every later
 // press with "already chose … nothing more was done". Kept out of contract/decisions.ts so that the functions that only
 // read decisions (the coordinator, the remediations) carry no delete.
-import { DeleteObjectCommand, GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { type DecisionRecord, decisionKey, decisionStoreError, parseDecisionRecord } from "../../contract/decisions.ts";
+import { DeleteObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { type DecisionRecord, decisionKey, decisionStoreError, lookUpDecision } from "../../contract/decisions.ts";
 import { hasErrorCode, isConditionalWriteConflict } from "../../platform/aws-errors.ts";
 import { errorFields, type Log } from "../../platform/logging.ts";
 
@@ -19,23 +19,10 @@ export async function withdrawDecision(
   record: Pick<DecisionRecord, "decisionId" | "action" | "target">,
 ): Promise<boolean> {
   const key = decisionKey(record.target, record.action);
-  let text: string;
-  let etag: string | undefined;
-  try {
-    const output = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    etag = output.ETag;
-    text = output.Body ? await output.Body.transformToString("utf-8") : "";
-  } catch (error) {
-    if (hasErrorCode(error, "NoSuchKey", "NotFound")) return false;
-    throw decisionStoreError(`s3://${bucket}/${key}: reading the decision to withdraw`, error);
-  }
-  let stored: DecisionRecord;
-  try {
-    stored = parseDecisionRecord(JSON.parse(text), `s3://${bucket}/${key}`);
-  } catch {
-    // Not a record this decision wrote: not ours to delete.
-    return false;
-  }
+  const found = await lookUpDecision(s3, bucket, key, "reading the decision to withdraw");
+  // Gone already, or not a record this decision wrote: not ours to delete.
+  if (found.state !== "valid") return false;
+  const { record: stored, etag } = found;
   if (stored.decisionId !== record.decisionId) return false;
   try {
     await s3.send(

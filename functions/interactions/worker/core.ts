@@ -7,14 +7,14 @@
 // Failures: retryable ones throw (Lambda retries the item); permanent ones are logged and told to the person through
 // the response_url, the message keeps its buttons and the decision is withdrawn (../withdraw.ts), so a press again
 // records and carries it out anew. The item's response_url and message are bound to the record by their hash.
-import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { ChangeMessageVisibilityCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { canonicalJson } from "../../../contract/canonical-json.ts";
 import type { DecisionAction } from "../../../contract/decision-actions.ts";
-import { type DecisionRecord, decisionKey, parseDecisionRecord } from "../../../contract/decisions.ts";
+import { type DecisionRecord, decisionKey, lookUpDecision, type StoredDecision } from "../../../contract/decisions.ts";
 import { readPending } from "../../../contract/pending.ts";
 import { mayPress } from "../../../platform/approvers.ts";
-import { classifyAwsError, describeAwsError, hasErrorCode } from "../../../platform/aws-errors.ts";
+import { classifyAwsError, hasErrorCode } from "../../../platform/aws-errors.ts";
 import { failureKind, PermanentError } from "../../../platform/errors.ts";
 import { errorFields, type Log } from "../../../platform/logging.ts";
 import type { SlackAllowlistAddition } from "../../../platform/slack-allowlist.ts";
@@ -145,23 +145,18 @@ async function storedDecision(item: WorkItem, deps: WorkerDeps): Promise<Decisio
   if (key !== item.decisionKey) {
     throw new RefusedItemError(`the item names ${item.decisionKey}, but its decision is stored at ${key}`);
   }
-  let text: string;
+  let found: StoredDecision;
   try {
-    const output = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }));
-    text = output.Body ? await output.Body.transformToString("utf-8") : "";
+    found = await lookUpDecision(deps.s3, deps.bucket, key, "reading the decision");
   } catch (error) {
-    if (hasErrorCode(error, "NoSuchKey", "NotFound")) {
-      throw new RefusedItemError(`no decision is recorded at s3://${deps.bucket}/${key}`);
-    }
-    if (classifyAwsError(error) === "transient") throw error;
-    throw new RefusedItemError(`s3://${deps.bucket}/${key}: ${describeAwsError(error)}`);
+    if (isRetryable(error)) throw error;
+    throw new RefusedItemError((error as Error).message);
   }
-  let stored: DecisionRecord;
-  try {
-    stored = parseDecisionRecord(JSON.parse(text), `s3://${deps.bucket}/${key}`);
-  } catch (error) {
-    throw new RefusedItemError(`s3://${deps.bucket}/${key} is not a valid decision: ${(error as Error).message}`);
+  if (found.state === "absent") throw new RefusedItemError(`no decision is recorded at s3://${deps.bucket}/${key}`);
+  if (found.state === "invalid") {
+    throw new RefusedItemError(`s3://${deps.bucket}/${key} is not a valid decision: ${found.reason}`);
   }
+  const stored = found.record;
   if (canonicalJson(stored) !== canonicalJson(item.decision)) {
     throw new RefusedItemError(`the decision at s3://${deps.bucket}/${key} is not the one the item carries`);
   }
