@@ -98,20 +98,31 @@ export function slackAppLoader(
   log: Log,
 ): () => Promise<SlackApp | undefined> {
   if (!secretId) return async () => undefined;
-  let reported: string | undefined;
-  return cachedOnce(async () => {
-    try {
+  return cachedOnceReported(
+    async () => {
       const app = await readSlackApp(clients.secretsManager(), secretId);
       log.info("Slack app loaded", { secret: secretId, teamId: app.teamId, appId: app.appId });
       return app;
+    },
+    (problem) => log.error("Slack app secret unusable: Slack messages through the app fail until it is fixed", problem),
+  );
+}
+
+/**
+ * cachedOnce, telling `report` of a failure once per problem (by its message), not at every retry of the same one:
+ * a broken secret is one error in the log, and a different one after it another.
+ */
+export function cachedOnceReported<T>(
+  load: () => Promise<T>,
+  report: (problem: { problem: string; errorName: string }) => void,
+): () => Promise<T> {
+  let reported: string | undefined;
+  return cachedOnce(async () => {
+    try {
+      return await load();
     } catch (error) {
       const problem = (error as Error).message;
-      if (problem !== reported) {
-        log.error("Slack app secret unusable: Slack messages through the app fail until it is fixed", {
-          problem,
-          errorName: (error as Error).name,
-        });
-      }
+      if (problem !== reported) report({ problem, errorName: (error as Error).name });
       reported = problem;
       throw error;
     }

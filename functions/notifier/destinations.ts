@@ -8,7 +8,7 @@ import { GetParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
 import { PermanentError } from "../../platform/errors.ts";
 import type { Log } from "../../platform/logging.ts";
 import type { AccountStanding } from "../../platform/organization.ts";
-import { cachedOnce } from "../../platform/slack-app.ts";
+import { cachedOnce, cachedOnceReported } from "../../platform/slack-app.ts";
 import { isAccountId, ownValue } from "./ids.ts";
 import type { Destination } from "./slack.ts";
 
@@ -205,9 +205,8 @@ export function slackRoutingLoader(
   log: Log,
 ): () => Promise<SlackRouting | undefined> {
   if (!reference) return async () => undefined;
-  let reported: string | undefined;
-  return cachedOnce(async () => {
-    try {
+  return cachedOnceReported(
+    async () => {
       const routing = await readSlackRouting(reference, clients);
       log.info("Slack routing loaded", {
         secret: describeReference(reference),
@@ -217,18 +216,13 @@ export function slackRoutingLoader(
         ...(appChannelCount(routing) > 0 ? { appChannels: appChannelCount(routing) } : {}),
       });
       return routing;
-    } catch (error) {
-      const problem = (error as Error).message;
-      if (problem !== reported) {
-        log.error("Slack routing unusable: messages are logged in full and their invocation fails until it is fixed", {
-          problem,
-          errorName: (error as Error).name,
-        });
-      }
-      reported = problem;
-      throw error;
-    }
-  });
+    },
+    (problem) =>
+      log.error(
+        "Slack routing unusable: messages are logged in full and their invocation fails until it is fixed",
+        problem,
+      ),
+  );
 }
 
 /** How many destinations name a channel for the Slack app. */
