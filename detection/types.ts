@@ -61,6 +61,11 @@ export interface Verdict {
   findings: Finding[];
 }
 
+/** An item Config holds no configuration for (deleted, not recorded): nothing to judge. */
+export function notRecordedVerdict(item: Pick<ConfigItem, "status">): Verdict {
+  return { compliance: "NOT_APPLICABLE", annotation: `no configuration recorded (${item.status})`, findings: [] };
+}
+
 /** The four S3 Block Public Access flags (the S3 API's names), in S3's order. */
 export const BLOCK_PUBLIC_ACCESS_FLAGS = [
   "BlockPublicAcls",

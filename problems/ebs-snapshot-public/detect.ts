@@ -10,6 +10,7 @@ import { InvalidConfigItemError } from "../../detection/config-item.ts";
 import {
   type ConfigItem,
   type Finding,
+  notRecordedVerdict,
   type RemedyRule,
   RuleParameterError,
   type Verdict,
@@ -120,7 +121,7 @@ export const ebsSnapshotPublicRule: RemedyRule<EbsSnapshotPublicParams> = {
   parseParameters: parseEbsSnapshotPublicParameters,
   evaluate(item: ConfigItem): Verdict {
     if (item.configuration === null) {
-      return { compliance: "NOT_APPLICABLE", annotation: `no configuration recorded (${item.status})`, findings: [] };
+      return notRecordedVerdict(item);
     }
     try {
       return snapshotVerdict(checkedPermissions(item.supplementaryConfiguration.CreateVolumePermissions));

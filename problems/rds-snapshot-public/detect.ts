@@ -8,6 +8,7 @@ import {
   type ConfigItem,
   type Finding,
   type MatchedEntry,
+  notRecordedVerdict,
   type RemedyRule,
   RuleParameterError,
   type Verdict,
@@ -141,7 +142,7 @@ export const rdsSnapshotPublicRule: RemedyRule<RdsSnapshotParams> = {
       return { compliance: "NOT_APPLICABLE", annotation: `${item.resourceType} is not an RDS snapshot`, findings: [] };
     }
     if (item.configuration === null) {
-      return { compliance: "NOT_APPLICABLE", annotation: `no configuration recorded (${item.status})`, findings: [] };
+      return notRecordedVerdict(item);
     }
     return restoreVerdict(flavor, restoreValuesFromItem(item, flavor));
   },

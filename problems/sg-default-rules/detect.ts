@@ -9,6 +9,7 @@ import { InvalidConfigItemError } from "../../detection/config-item.ts";
 import {
   type ConfigItem,
   type Finding,
+  notRecordedVerdict,
   type RemedyRule,
   RuleParameterError,
   type Verdict,
@@ -361,7 +362,7 @@ export const sgDefaultRulesRule: RemedyRule<SgDefaultRulesParams> = {
   parseParameters: parseSgDefaultRulesParameters,
   evaluate(item: ConfigItem): Verdict {
     if (item.configuration === null) {
-      return { compliance: "NOT_APPLICABLE", annotation: `no configuration recorded (${item.status})`, findings: [] };
+      return notRecordedVerdict(item);
     }
     return sgDefaultRulesVerdict(defaultGroupOfItem(item as ConfigItem & { configuration: Record<string, unknown> }));
   },

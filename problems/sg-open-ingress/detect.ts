@@ -13,6 +13,7 @@ import { coversRange, formatRange, overlappingRanges, type PortSpec, parsePortSp
 import {
   type ConfigItem,
   type Finding,
+  notRecordedVerdict,
   type RemedyRule,
   RuleParameterError,
   type SgRuleEntry,
@@ -717,7 +718,7 @@ export const sgOpenIngressRule: RemedyRule<SgOpenIngressParams> = {
   parseParameters: parseSgOpenIngressParameters,
   evaluate(item: ConfigItem, params: SgOpenIngressParams): Verdict {
     if (item.configuration === null) {
-      return { compliance: "NOT_APPLICABLE", annotation: `no configuration recorded (${item.status})`, findings: [] };
+      return notRecordedVerdict(item);
     }
     // Parameters that do not compile are judged the way they were (entries first, so an unreadable item says so).
     let compiled: CompiledParams | undefined;
