@@ -43,7 +43,7 @@ import { BLOCK_PUBLIC_ACCESS_FLAGS, type PublicAccessBlockFlags } from "../detec
 import { describeAwsError, hasErrorCode } from "../platform/aws-errors.ts";
 import { mapLimit } from "../platform/concurrency.ts";
 import { resourceSpec } from "../problems/index.ts";
-import { hasInventory, listedByInventory } from "../problems/inventory.ts";
+import { hasInventory, listedArn, listedByInventory } from "../problems/inventory.ts";
 import { GROUP_URIS } from "../problems/s3-public/detect.ts";
 import { orNull, readBucketState } from "../problems/s3-public/live.ts";
 import { listedInventoryFor } from "./inventories.ts";
@@ -381,13 +381,9 @@ function configPermission(permission: IpPermission): Record<string, unknown> {
   });
 }
 
-function partitionOf(region: string): string {
-  return region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
-}
-
 /** The resource's ARN as the registry derives it (its resource.ts in problems/): one ARN builder for every reader. */
 function arnOf(type: typeof SECURITY_GROUP | typeof BUCKET, id: string, accountId: string, region: string): string {
-  return resourceSpec(type)!.arn({ partition: partitionOf(region), region, accountId }, id);
+  return listedArn(resourceSpec(type)!, { accountId, region }, id);
 }
 
 /** A DescribeSecurityGroups group as the Config item a snapshot holds for it. */

@@ -25,6 +25,19 @@ export interface InventoryPlace {
   region: string;
 }
 
+/** The partition of a region's ARNs (China, GovCloud, else the commercial one). */
+export function partitionOfRegion(region: string): string {
+  return region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
+}
+
+/** A listed resource's ARN as its resource spec derives it, in the place it was listed. */
+export function listedArn(resource: Pick<ResourceSpec, "arn">, place: InventoryPlace, id: string): string {
+  return resource.arn(
+    { partition: partitionOfRegion(place.region), region: place.region, accountId: place.accountId },
+    id,
+  );
+}
+
 /** A resource listed that could not be read (it is not judged; the next listing tries it again). */
 export interface Unread {
   resourceId: string;

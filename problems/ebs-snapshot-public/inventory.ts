@@ -10,6 +10,7 @@ import {
   type InventoryPage,
   type InventoryPlace,
   inventoryPage,
+  listedArn,
   type ResourceInventory,
   type ResourceRead,
 } from "../inventory.ts";
@@ -20,11 +21,6 @@ import { ebsSnapshot } from "./resource.ts";
 
 /** Attribute reads in flight at once, within one page. */
 const ATTRIBUTE_READS_IN_FLIGHT = 8;
-
-/** The partition of a region's ARNs. */
-function partitionOf(region: string): string {
-  return region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
-}
 
 /** A snapshot as plain JSON: EC2's own field names, times as ISO text, absent fields left out. */
 function plainSnapshot(snapshot: Snapshot): Record<string, unknown> {
@@ -56,10 +52,7 @@ export function snapshotItem(
     resourceType: ebsSnapshot.type,
     resourceId: snapshot.SnapshotId,
     ...(tags.Name ? { resourceName: tags.Name } : {}),
-    ARN: ebsSnapshot.arn(
-      { partition: partitionOf(place.region), region: place.region, accountId: place.accountId },
-      snapshot.SnapshotId,
-    ),
+    ARN: listedArn(ebsSnapshot, place, snapshot.SnapshotId),
     availabilityZone: "Regional",
     tags,
     relationships: snapshot.VolumeId

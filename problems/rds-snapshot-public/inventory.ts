@@ -21,6 +21,7 @@ import {
   type InventoryPage,
   type InventoryPlace,
   inventoryPage,
+  listedArn,
   type ResourceInventory,
   type ResourceRead,
 } from "../inventory.ts";
@@ -54,11 +55,6 @@ export interface SnapshotListing {
   attributes(rds: RDSClient, id: string): Promise<unknown>;
   /** The item's extra fields of this kind: its relationships and availability zone. */
   itemFields(snapshot: ListedSnapshot["snapshot"]): { relationships: unknown[]; availabilityZone: string };
-}
-
-/** The partition of a region's ARNs. */
-function partitionOf(region: string): string {
-  return region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
 }
 
 /**
@@ -119,10 +115,7 @@ export function snapshotItem(
     resourceType: listing.resource.type,
     resourceId: id,
     resourceName: id,
-    ARN: listing.resource.arn(
-      { partition: partitionOf(place.region), region: place.region, accountId: place.accountId },
-      id,
-    ),
+    ARN: listedArn(listing.resource, place, id),
     ...listing.itemFields(snapshot),
     ...(created instanceof Date ? { resourceCreationTime: created.toISOString() } : {}),
     tags: tagsOf(snapshot.TagList),
