@@ -3,10 +3,10 @@
 // the user id goes into a mention only in the exact shape of one. Pure.
 
 import type { DecisionAction } from "../../contract/decision-actions.ts";
+import { DECISIONS_BLOCK_ID } from "../../contract/decision-actions.ts";
 import type { DecisionRecord } from "../../contract/decisions.ts";
 import { SLACK_USER_ID } from "../notifier/ids.ts";
 import { escapeText, utc } from "../notifier/message.ts";
-import { DECISIONS_BLOCK_ID } from "./settings.ts";
 
 const LABEL: Readonly<Record<DecisionAction, { emoji: string; label: string }>> = {
   "fix-now": { emoji: ":zap:", label: "Fix now" },

@@ -2,7 +2,6 @@
 // list denies every press, with the reason, rather than failing the function, so people are told why), the snooze
 // amount's bounds, and the decision id of a request. Each function's own settings.ts reads its environment with these.
 import { createHash } from "node:crypto";
-import { DECISIONS_BLOCK_ID, decisionActionOf } from "../../contract/decision-actions.ts";
 import { ACCOUNT_ID_PATTERN } from "../../contract/ids.ts";
 import { type ApproverSettings, parseApproverSettingsJson } from "../../platform/approvers.ts";
 import { ConfigurationError, optionalEnv, requiredEnv } from "../../platform/env.ts";
@@ -28,12 +27,6 @@ export function approversFrom(text: string | undefined): Approvers {
     return { ok: false, reason: `${(error as Error).message}: nobody may press anything until it is fixed` };
   }
 }
-
-/** The action a button's action_id stands for (actions.ts: the ids the notifier puts on its buttons). */
-export const buttonAction = decisionActionOf;
-
-/** The block the notifier puts its buttons in: the worker replaces it with the decision's line. */
-export { DECISIONS_BLOCK_ID };
 
 /**
  * A decision's id: the SHA-256 of the request's timestamp and signature, so the same request seen again (a retry,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { decisionActionOf } from "../../contract/decision-actions.ts";
 import { readEndpointSettings } from "../../functions/interactions/endpoint/settings.ts";
 import {
   encodeMetadata,
@@ -8,7 +9,7 @@ import {
   readExemptInput,
   utcDay,
 } from "../../functions/interactions/exempt-modal.ts";
-import { approversFrom, buttonAction, decisionIdFor } from "../../functions/interactions/settings.ts";
+import { approversFrom, decisionIdFor } from "../../functions/interactions/settings.ts";
 import { readWorkerSettings } from "../../functions/interactions/worker/settings.ts";
 import { NOW } from "./support.ts";
 
@@ -65,9 +66,9 @@ describe("settings", () => {
   });
 
   it("button ids: only Remedy's own, never Object's members", () => {
-    expect(buttonAction("remedy:undo")).toBe("undo");
-    expect(buttonAction("constructor")).toBeUndefined();
-    expect(buttonAction("__proto__")).toBeUndefined();
+    expect(decisionActionOf("remedy:undo")).toBe("undo");
+    expect(decisionActionOf("constructor")).toBeUndefined();
+    expect(decisionActionOf("__proto__")).toBeUndefined();
   });
 
   it("a decision id is the same for the same request and differs for another", () => {

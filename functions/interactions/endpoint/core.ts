@@ -7,7 +7,7 @@
 // every path answers.
 import { InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 import type { S3Client } from "@aws-sdk/client-s3";
-import type { DecisionAction } from "../../../contract/decision-actions.ts";
+import { type DecisionAction, decisionActionOf } from "../../../contract/decision-actions.ts";
 import { type DecisionRecord, type DecisionTarget, recordDecision } from "../../../contract/decisions.ts";
 import { ACTION_ID_PATTERN } from "../../../contract/ids.ts";
 import { readPending } from "../../../contract/pending.ts";
@@ -24,7 +24,7 @@ import {
   readExemptInput,
 } from "../exempt-modal.ts";
 import { readLedgerTarget } from "../ledger-target.ts";
-import { type Approvers, buttonAction, decisionIdFor, type InteractionDeployment, placeProblem } from "../settings.ts";
+import { type Approvers, decisionIdFor, type InteractionDeployment, placeProblem } from "../settings.ts";
 import {
   type BlockActionsInteraction,
   SIGNATURE_HEADER,
@@ -173,7 +173,7 @@ async function pressed(
   deps: EndpointDeps,
 ): Promise<HttpAnswer> {
   const [button, ...more] = payload.actions;
-  const action = button ? buttonAction(button.actionId) : undefined;
+  const action = button ? decisionActionOf(button.actionId) : undefined;
   if (!button || more.length > 0 || !action) {
     deps.log.info("ignored a press that is not one of Remedy's buttons", {
       actions: payload.actions.map((each) => each.actionId.slice(0, 64)),
