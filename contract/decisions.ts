@@ -15,12 +15,10 @@ import {
 import { mapLimit } from "../platform/concurrency.ts";
 import { PermanentError, RetryableError } from "../platform/errors.ts";
 import { DECISION_ACTIONS, type DecisionAction } from "./decision-actions.ts";
-import { ACTION_ID_PATTERN, DECISION_ID_PATTERN, SLACK_USER_ID } from "./ids.ts";
+import { ACTION_ID_PATTERN, DECISION_ID_PATTERN, INSTRUCTION_ID_PATTERN, SLACK_USER_ID } from "./ids.ts";
 
 export const DECISION_PREFIX = "decisions/";
 
-/** An instruction's id (contract/instruction.ts): 32 lowercase hex characters. */
-const INSTRUCTION_ID_PATTERN = /^[0-9a-f]{32}$/;
 const TEAM_ID_PATTERN = /^[TE][A-Z0-9]{2,}$/;
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 

@@ -15,3 +15,5 @@ export function isActionId(text: string): boolean {
 export const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
 /** A decision taken in Slack (contract/decisions.ts): its id. */
 export const DECISION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+/** A fix instruction's id (contract/instruction.ts instructionId): 32 lowercase hex characters. */
+export const INSTRUCTION_ID_PATTERN = /^[0-9a-f]{32}$/;

@@ -6,7 +6,7 @@ import { type Finding, PROBLEMS, type Problem } from "../detection/types.ts";
 import { PermanentError } from "../platform/errors.ts";
 import { byProblem, PROBLEM_SPECS } from "../problems/index.ts";
 import { canonicalJson } from "./canonical-json.ts";
-import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from "./ids.ts";
+import { ACCOUNT_ID_PATTERN, INSTRUCTION_ID_PATTERN, REGION_PATTERN } from "./ids.ts";
 import { boundedJson } from "./json.ts";
 import { kindVariant, plainObject } from "./schema-kit.ts";
 
@@ -35,7 +35,7 @@ const isoTimestamp = v.pipe(v.string(), v.isoTimestamp("must be an ISO-8601 time
 
 const InstructionObjectSchema = v.strictObject({
   version: v.literal(INSTRUCTION_VERSION, (issue) => `unsupported instruction version ${String(issue.input)}`),
-  id: v.pipe(v.string(), v.regex(/^[0-9a-f]{32}$/, "must be 32 lowercase hex characters")),
+  id: v.pipe(v.string(), v.regex(INSTRUCTION_ID_PATTERN, "must be 32 lowercase hex characters")),
   problem: v.picklist(PROBLEMS, (issue) => `unknown problem ${JSON.stringify(issue.input)}`),
   resource: v.strictObject({
     type: v.pipe(v.string(), v.regex(/^AWS::\w+::\w+$/, "must be an AWS resource type like AWS::S3::Bucket")),

@@ -5,16 +5,17 @@
 // each hide (the receipt changes), deleted when the message is dispatched or removed. A record is a claim like any
 // ledger object: the instruction in it is parsed with the instruction contract and checked against the deployment by
 // whoever reads it; a stale receipt handle only fails to make the message visible sooner.
+
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import * as v from "valibot";
 import { classifyAwsError, describeAwsError, hasErrorCode } from "../platform/aws-errors.ts";
 import { PermanentError, RetryableError } from "../platform/errors.ts";
+import { INSTRUCTION_ID_PATTERN } from "./ids.ts";
 import { type Instruction, InvalidInstructionError, parseInstruction } from "./instruction.ts";
 
 export const PENDING_VERSION = 1;
 export const PENDING_PREFIX = "pending/";
 
-const INSTRUCTION_ID_PATTERN = /^[0-9a-f]{32}$/;
 const isoTimestamp = v.pipe(v.string(), v.isoTimestamp("must be an ISO-8601 timestamp"));
 
 const PendingSchema = v.strictObject({

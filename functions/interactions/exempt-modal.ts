@@ -1,7 +1,9 @@
 // The Exempt… modal: what it asks (a reason, an expiry date), what it carries (private_metadata: which instruction
 // and which message), and the checks of what comes back. Slack echoes private_metadata as we wrote it, but it
 // arrives in a request like any other: it is parsed and validated again, never trusted as written. Pure.
+
 import * as v from "valibot";
+import { INSTRUCTION_ID_PATTERN } from "../../contract/ids.ts";
 import { isResponseUrl } from "../../platform/slack-web-api.ts";
 import type { ViewInput } from "./verify.ts";
 import { CHANNEL_ID_PATTERN, MESSAGE_TS_PATTERN } from "./work-item.ts";
@@ -18,7 +20,6 @@ export const MAX_EXEMPT_DAYS = 90;
 export const MAX_PRIVATE_METADATA = 3_000;
 
 const DAY_MS = 86_400_000;
-const INSTRUCTION_ID_PATTERN = /^[0-9a-f]{32}$/;
 const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 export interface ExemptMetadata {

@@ -1,6 +1,7 @@
 // Notice → Slack message. Pure: the same notice and context always give the same message (golden-tested).
 
 import { BUTTON_ACTION_IDS, DECISIONS_BLOCK_ID } from "../../contract/decision-actions.ts";
+import { INSTRUCTION_ID_PATTERN } from "../../contract/ids.ts";
 import type { Change, Report } from "../../contract/report.ts";
 import type { Problem } from "../../detection/types.ts";
 import { byProblem, PROBLEM_SPECS, problemSpec, RULE_IDS, resourceSpec } from "../../problems/index.ts";
@@ -45,9 +46,6 @@ export interface RenderContext {
    */
   buttons?: ButtonOptions;
 }
-
-/** A fix instruction's id, as the queue and the interactions function know it. */
-const INSTRUCTION_ID = /^[0-9a-f]{32}$/;
 
 const GREEN = "#2eb67d";
 const YELLOW = "#ecb22e";
@@ -135,7 +133,7 @@ export interface ButtonOptions {
 
 export function decisionButtons(report: Report, options: ButtonOptions): Button[] {
   if (report.kind === "grace") {
-    if (!INSTRUCTION_ID.test(report.instructionId)) return [];
+    if (!INSTRUCTION_ID_PATTERN.test(report.instructionId)) return [];
     const value = report.instructionId;
     return [
       { actionId: BUTTON_ACTION_IDS["fix-now"], label: "Fix now", value, style: "primary" },

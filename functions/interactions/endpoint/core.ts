@@ -9,7 +9,7 @@ import { InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { type DecisionAction, decisionActionOf } from "../../../contract/decision-actions.ts";
 import { type DecisionRecord, type DecisionTarget, recordDecision } from "../../../contract/decisions.ts";
-import { ACTION_ID_PATTERN } from "../../../contract/ids.ts";
+import { ACTION_ID_PATTERN, INSTRUCTION_ID_PATTERN } from "../../../contract/ids.ts";
 import { readPending } from "../../../contract/pending.ts";
 import { mayPress } from "../../../platform/approvers.ts";
 import { errorFields, type Log } from "../../../platform/logging.ts";
@@ -84,7 +84,6 @@ export interface EndpointDeps {
   log: Log;
 }
 
-const INSTRUCTION_ID_PATTERN = /^[0-9a-f]{32}$/;
 const LABELS: Readonly<Record<DecisionAction, string>> = {
   "fix-now": "Fix now",
   snooze: "Snooze",
