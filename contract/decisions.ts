@@ -15,12 +15,16 @@ import {
 import { mapLimit } from "../platform/concurrency.ts";
 import { PermanentError, RetryableError } from "../platform/errors.ts";
 import { DECISION_ACTIONS, type DecisionAction } from "./decision-actions.ts";
-import { ACTION_ID_PATTERN, DECISION_ID_PATTERN, INSTRUCTION_ID_PATTERN, SLACK_USER_ID } from "./ids.ts";
+import {
+  ACTION_ID_PATTERN,
+  DECISION_ID_PATTERN,
+  INSTRUCTION_ID_PATTERN,
+  ISO_INSTANT,
+  SLACK_TEAM_ID,
+  SLACK_USER_ID,
+} from "./ids.ts";
 
 export const DECISION_PREFIX = "decisions/";
-
-const TEAM_ID_PATTERN = /^[TE][A-Z0-9]{2,}$/;
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 
 /** A decision record that is not valid (to write, or found stored). */
 export class InvalidDecisionError extends PermanentError {
@@ -62,7 +66,7 @@ const DecisionRecordSchema = v.pipe(
     target: v.union([InstructionTarget, ActionTarget], "must be { instructionId } or { actionId }"),
     by: v.strictObject({
       slackUserId: v.pipe(v.string(), v.regex(SLACK_USER_ID, "must be a Slack user id like U012ABCDEF")),
-      teamId: v.pipe(v.string(), v.regex(TEAM_ID_PATTERN, "must be a Slack team id like T012ABCDEF")),
+      teamId: v.pipe(v.string(), v.regex(SLACK_TEAM_ID, "must be a Slack team id like T012ABCDEF")),
     }),
     at: v.pipe(
       v.string(),

@@ -17,3 +17,7 @@ export const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
 export const DECISION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 /** A fix instruction's id (contract/instruction.ts instructionId): 32 lowercase hex characters. */
 export const INSTRUCTION_ID_PATTERN = /^[0-9a-f]{32}$/;
+/** A Slack workspace's (team's) id: `T012ABCDEF`, or `E…` for an Enterprise Grid organisation. */
+export const SLACK_TEAM_ID = /^[TE][A-Z0-9]{2,}$/;
+/** An ISO 8601 UTC instant as Remedy writes them (`2026-11-20T10:30:00.000Z`, milliseconds optional). */
+export const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;

@@ -7,7 +7,7 @@
 // exempts nothing, a malformed object nothing at all, so a bad write can never widen what Remedy ignores.
 
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { DECISION_ID_PATTERN, SLACK_USER_ID } from "../contract/ids.ts";
+import { DECISION_ID_PATTERN, ISO_INSTANT, SLACK_USER_ID } from "../contract/ids.ts";
 import { type AllowlistEntry, type ExemptionProblem, parseAllowlist } from "../detection/exemptions.ts";
 import type { Problem } from "../detection/types.ts";
 import { hasErrorCode } from "./aws-errors.ts";
@@ -25,7 +25,6 @@ const MAX_OBJECT_BYTES = 2_000_000;
 /** `slack:` and the Slack user who granted it. */
 const SLACK_OWNER = new RegExp(`^slack:${SLACK_USER_ID.source.slice(1)}`);
 const DECISION_ID = DECISION_ID_PATTERN;
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 
 /** One stored entry: today's allowlist entry fields, then its provenance. */
 export interface SlackAllowlistEntry {

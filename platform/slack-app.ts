@@ -3,7 +3,9 @@
 // {"botToken":"xoxb-…","signingSecret":"<hex>","teamId":"T…","appId":"A…"}; empty means no app (webhooks only, no
 // buttons). Reading fails closed: a denied, missing or malformed secret is one sentence naming the secret id and
 // what is wrong, never a value, and the caller's work fails until it is fixed.
+
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SLACK_TEAM_ID } from "../contract/ids.ts";
 import { PermanentError } from "./errors.ts";
 import type { Log } from "./logging.ts";
 
@@ -26,7 +28,7 @@ const FIELDS = {
   botToken: { pattern: /^xoxb-[A-Za-z0-9-]+$/, like: "a bot token (xoxb-…)" },
   // Slack's signing secrets are 32 hex characters; a longer one is allowed should Slack lengthen them.
   signingSecret: { pattern: /^[0-9a-f]{32,128}$/, like: "a signing secret (32 to 128 lowercase hex characters)" },
-  teamId: { pattern: /^[TE][A-Z0-9]{2,}$/, like: "a Slack team id (T… or E…)" },
+  teamId: { pattern: SLACK_TEAM_ID, like: "a Slack team id (T… or E…)" },
   appId: { pattern: /^A[A-Z0-9]{2,}$/, like: "a Slack app id (A…)" },
 } as const satisfies Record<keyof SlackApp, { pattern: RegExp; like: string }>;
 
