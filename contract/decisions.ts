@@ -5,13 +5,7 @@
 // re-checks it. Undo targets a remediation's action id; the others an instruction id.
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import * as v from "valibot";
-import {
-  classifyAwsError,
-  describeAwsError,
-  errorCode,
-  hasErrorCode,
-  isConditionalWriteConflict,
-} from "../platform/aws-errors.ts";
+import { errorCode, hasErrorCode, isConditionalWriteConflict, storeFailure } from "../platform/aws-errors.ts";
 import { mapLimit } from "../platform/concurrency.ts";
 import { PermanentError, RetryableError } from "../platform/errors.ts";
 import { DECISION_ACTIONS, type DecisionAction } from "./decision-actions.ts";
@@ -315,10 +309,7 @@ async function readListed(
 
 /** A store failure as this module's errors: transient ones to retry, the rest permanent. */
 export function decisionStoreError(context: string, error: unknown): Error {
-  const message = `${context}: ${describeAwsError(error)}`;
-  return classifyAwsError(error) === "transient"
-    ? new DecisionStoreUnavailableError(message, { cause: error })
-    : new DecisionStoreError(message, { cause: error });
+  return storeFailure(context, error, { transient: DecisionStoreUnavailableError, permanent: DecisionStoreError });
 }
 
 /** The newest decisions of the whole bucket (`remedy status`), newest first, and the objects that are not one. */

@@ -8,7 +8,7 @@
 
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import * as v from "valibot";
-import { classifyAwsError, describeAwsError, hasErrorCode } from "../platform/aws-errors.ts";
+import { hasErrorCode, storeFailure } from "../platform/aws-errors.ts";
 import { PermanentError, RetryableError } from "../platform/errors.ts";
 import { INSTRUCTION_ID_PATTERN } from "./ids.ts";
 import { type Instruction, InvalidInstructionError, parseInstruction } from "./instruction.ts";
@@ -96,12 +96,8 @@ export function parsePendingRecord(
 
 type S3 = Pick<S3Client, "send">;
 
-function storeError(context: string, error: unknown): Error {
-  const message = `${context}: ${describeAwsError(error)}`;
-  return classifyAwsError(error) === "transient"
-    ? new PendingStoreUnavailableError(message, { cause: error })
-    : new PendingStoreError(message, { cause: error });
-}
+const storeError = (context: string, error: unknown) =>
+  storeFailure(context, error, { transient: PendingStoreUnavailableError, permanent: PendingStoreError });
 
 /** Writes (overwrites) the record of an instruction held in its grace period. */
 export async function writePending(s3: S3, bucket: string, record: PendingInstruction): Promise<string> {

@@ -159,6 +159,22 @@ export function isConditionalWriteConflict(error: unknown): boolean {
   return status === 412 || status === 409;
 }
 
+type StoreErrorClass = new (message: string, options: { cause?: unknown }) => Error;
+
+/**
+ * An AWS failure of a store (a ledger-bucket object), as one of its two errors: `transient` when a retry may help
+ * (throttling, 5xx, a race), `permanent` otherwise; the message is `context` and what AWS said.
+ */
+export function storeFailure(
+  context: string,
+  error: unknown,
+  errors: { transient: StoreErrorClass; permanent: StoreErrorClass },
+): Error {
+  const message = `${context}: ${describeAwsError(error)}`;
+  const ErrorClass = classifyAwsError(error) === "transient" ? errors.transient : errors.permanent;
+  return new ErrorClass(message, { cause: error });
+}
+
 export function classifyAwsError(error: unknown): AwsErrorKind {
   // Remedy's own errors say what they are (platform/errors.ts).
   const own = failureKind(error);

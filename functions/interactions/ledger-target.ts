@@ -6,7 +6,7 @@
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import * as v from "valibot";
 import { ACCOUNT_ID_PATTERN, ACTION_ID_PATTERN } from "../../contract/ids.ts";
-import { classifyAwsError, describeAwsError, hasErrorCode } from "../../platform/aws-errors.ts";
+import { hasErrorCode, storeFailure } from "../../platform/aws-errors.ts";
 import { PermanentError, RetryableError } from "../../platform/errors.ts";
 
 export class LedgerTargetError extends PermanentError {
@@ -41,10 +41,10 @@ export async function readLedgerTarget(
     text = output.Body ? await output.Body.transformToString("utf-8") : "";
   } catch (error) {
     if (hasErrorCode(error, "NoSuchKey", "NotFound")) return undefined;
-    const message = `s3://${bucket}/${key}: ${describeAwsError(error)}`;
-    throw classifyAwsError(error) === "transient"
-      ? new LedgerTargetUnavailableError(message, { cause: error })
-      : new LedgerTargetError(message, { cause: error });
+    throw storeFailure(`s3://${bucket}/${key}`, error, {
+      transient: LedgerTargetUnavailableError,
+      permanent: LedgerTargetError,
+    });
   }
   let value: unknown;
   try {
